@@ -1,0 +1,101 @@
+//! Command line: `feed-server [serve] [--config FILE] [--listen ADDR] [--now RFC3339]`
+//! and `feed-server check --config FILE`. Global flags work before or after the
+//! subcommand.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::clock::Clock;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "feed-server",
+    version,
+    about = "Quai feed server: live departure boards from GTFS, GTFS-Realtime, notices and advisories",
+    after_help = "Without --config, serves the embedded Caudry demo network on 127.0.0.1:8080."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Station configuration (TOML). Without it: the embedded Caudry demo.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on (default: the config's server.listen, else 127.0.0.1:8080).
+    /// Port 0 picks a free port; the address actually bound is printed on stdout.
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Answer as if it were this instant (RFC 3339, e.g. 2025-02-03T07:30:00+01:00):
+    /// for replaying old feeds and for tests.
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_instant)]
+    pub now: Option<DateTime<FixedOffset>>,
+
+    /// With --now: keep the clock fixed at that instant, or let it run from there.
+    #[arg(long, global = true, value_enum, default_value_t = ClockMode::Fixed, requires = "now")]
+    pub clock: ClockMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClockMode {
+    Fixed,
+    Running,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve boards over HTTP (the default).
+    Serve,
+    /// Load everything the configuration names, print a summary and exit.
+    Check,
+}
+
+impl Cli {
+    pub fn clock(&self) -> Clock {
+        match (self.now, self.clock) {
+            (None, _) => Clock::System,
+            (Some(t), ClockMode::Fixed) => Clock::Fixed(t.with_timezone(&Utc)),
+            (Some(t), ClockMode::Running) => Clock::running_from(t),
+        }
+    }
+}
+
+fn parse_instant(s: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(s).map_err(|e| {
+        format!("`{s}` is not an RFC 3339 instant such as 2025-02-03T07:30:00+01:00 ({e})")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "feed-server",
+            "check",
+            "--config",
+            "x.toml",
+            "--now",
+            "2025-02-03T07:30:00+01:00",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Some(Command::Check)));
+        assert_eq!(cli.config, Some(PathBuf::from("x.toml")));
+        assert_eq!(
+            cli.clock(),
+            Clock::Fixed("2025-02-03T06:30:00Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn a_bad_instant_is_explained() {
+        let e = Cli::try_parse_from(["feed-server", "--now", "tomorrow"]).unwrap_err();
+        assert!(e.to_string().contains("is not an RFC 3339 instant"), "{e}");
+    }
+}

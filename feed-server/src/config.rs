@@ -1,0 +1,466 @@
+//! The station configuration file (`--config station.toml`).
+//!
+//! A deployment names its feeds (where each GTFS comes from) and its stations (which
+//! stops of which feeds make each one). Everything is validated up front, and every
+//! error names the file, the field and the reason, because the person reading it is a
+//! technician installing a screen, not the author of this code.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+/// The name used in messages for the configuration embedded in the binary.
+pub const EMBEDDED_DEMO: &str = "<embedded Caudry demo>";
+/// The scheme of the GTFS source embedded in the binary (the Caudry demo network).
+pub const BUILTIN_DEMO_GTFS: &str = "builtin:caudry-demo";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// TOML syntax or shape; `message` already holds line, column and the reason.
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: {field}: {reason}")]
+    Invalid {
+        path: String,
+        field: String,
+        reason: String,
+    },
+}
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    server: ServerSection,
+    #[serde(default)]
+    board: BoardSection,
+    #[serde(default)]
+    feeds: Vec<FeedSection>,
+    #[serde(default)]
+    stations: Vec<StationSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct BoardSection {
+    limit: usize,
+    max_limit: usize,
+    horizon_min: u32,
+}
+
+impl Default for BoardSection {
+    fn default() -> Self {
+        let d = BoardSettings::default();
+        BoardSection {
+            limit: d.limit,
+            max_limit: d.max_limit,
+            horizon_min: d.horizon_s / 60,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeedSection {
+    id: String,
+    gtfs: String,
+    #[serde(default = "default_timeout_s")]
+    timeout_s: u64,
+    #[serde(default = "default_max_mb")]
+    max_mb: u64,
+    #[serde(default)]
+    platforms: BTreeMap<String, String>,
+}
+
+fn default_timeout_s() -> u64 {
+    60
+}
+fn default_max_mb() -> u64 {
+    512
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StationSection {
+    id: String,
+    name: String,
+    timezone: Option<String>,
+    stops: BTreeMap<String, Vec<String>>,
+    wifi: Option<WifiSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WifiSection {
+    ssid: String,
+    portal_url: Option<String>,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it came from, for messages: a path or [`EMBEDDED_DEMO`].
+    pub origin: String,
+    pub listen: Option<SocketAddr>,
+    pub board: BoardSettings,
+    pub feeds: Vec<FeedConfig>,
+    pub stations: Vec<StationConfig>,
+}
+
+/// Board defaults for every station.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoardSettings {
+    /// Departures returned when a request names no `limit`.
+    pub limit: usize,
+    /// Departures in the published board (what the stream carries); the largest `limit`.
+    pub max_limit: usize,
+    /// How far ahead a board looks, in seconds.
+    pub horizon_s: u32,
+}
+
+impl Default for BoardSettings {
+    fn default() -> Self {
+        BoardSettings {
+            limit: 12,
+            max_limit: 30,
+            horizon_s: 3 * 3600,
+        }
+    }
+}
+
+/// Where a feed's static GTFS comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GtfsSource {
+    /// A zip file or a folder of `.txt` files.
+    Path(PathBuf),
+    /// A zip archive over HTTP(S).
+    Url(String),
+    /// The demo network compiled into the binary.
+    BuiltinDemo,
+}
+
+#[derive(Debug, Clone)]
+pub struct FeedConfig {
+    pub id: String,
+    pub gtfs: GtfsSource,
+    pub timeout_s: u64,
+    pub max_bytes: u64,
+    /// Platform labels for stops whose feed gives no `platform_code`.
+    pub platforms: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StationConfig {
+    pub id: String,
+    pub name: String,
+    /// None: the timezone of the station's first feed.
+    pub timezone: Option<Tz>,
+    /// Feed id -> stop ids (stops or parent stations) in that feed.
+    pub stops: BTreeMap<String, Vec<String>>,
+    pub wifi: Option<WifiConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WifiConfig {
+    pub ssid: String,
+    pub portal_url: Option<String>,
+}
+
+impl Config {
+    /// Reads and validates a configuration file. Relative GTFS paths are resolved
+    /// against the file's folder, so a config works from any working directory.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: origin.clone(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::parse(&text, &origin, base)
+    }
+
+    /// The embedded demo: `feed-server/demo/caudry.toml`.
+    pub fn demo() -> Result<Config, ConfigError> {
+        Config::parse(
+            include_str!("../demo/caudry.toml"),
+            EMBEDDED_DEMO,
+            Path::new("."),
+        )
+    }
+
+    /// Parses and validates configuration text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str, base: &Path) -> Result<Config, ConfigError> {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let invalid = |field: String, reason: String| ConfigError::Invalid {
+            path: origin.to_string(),
+            field,
+            reason,
+        };
+
+        let board = &file.board;
+        if board.limit == 0 || board.limit > board.max_limit {
+            return Err(invalid(
+                "board.limit".into(),
+                format!(
+                    "must be between 1 and board.max_limit ({})",
+                    board.max_limit
+                ),
+            ));
+        }
+        if board.max_limit > 500 {
+            return Err(invalid(
+                "board.max_limit".into(),
+                "must be at most 500".into(),
+            ));
+        }
+        if board.horizon_min == 0 || board.horizon_min > 48 * 60 {
+            return Err(invalid(
+                "board.horizon_min".into(),
+                "must be between 1 and 2880 minutes".into(),
+            ));
+        }
+
+        if file.feeds.is_empty() {
+            return Err(invalid(
+                "feeds".into(),
+                "at least one [[feeds]] is needed".into(),
+            ));
+        }
+        let mut feeds = Vec::new();
+        for (i, f) in file.feeds.into_iter().enumerate() {
+            let field = format!("feeds[{i}]");
+            check_id(&f.id).map_err(|r| invalid(format!("{field}.id"), r))?;
+            if feeds.iter().any(|other: &FeedConfig| other.id == f.id) {
+                return Err(invalid(
+                    format!("{field}.id"),
+                    format!("feed id `{}` is used twice", f.id),
+                ));
+            }
+            let gtfs =
+                parse_source(&f.gtfs, base).map_err(|r| invalid(format!("{field}.gtfs"), r))?;
+            if f.timeout_s == 0 {
+                return Err(invalid(
+                    format!("{field}.timeout_s"),
+                    "must be positive".into(),
+                ));
+            }
+            if f.max_mb == 0 {
+                return Err(invalid(
+                    format!("{field}.max_mb"),
+                    "must be positive".into(),
+                ));
+            }
+            feeds.push(FeedConfig {
+                id: f.id,
+                gtfs,
+                timeout_s: f.timeout_s,
+                max_bytes: f.max_mb.saturating_mul(1024 * 1024),
+                platforms: f.platforms,
+            });
+        }
+
+        if file.stations.is_empty() {
+            return Err(invalid(
+                "stations".into(),
+                "at least one [[stations]] is needed".into(),
+            ));
+        }
+        let mut stations: Vec<StationConfig> = Vec::new();
+        for (i, s) in file.stations.into_iter().enumerate() {
+            let field = format!("stations[{i}]");
+            check_id(&s.id).map_err(|r| invalid(format!("{field}.id"), r))?;
+            if stations.iter().any(|other| other.id == s.id) {
+                return Err(invalid(
+                    format!("{field}.id"),
+                    format!("station id `{}` is used twice", s.id),
+                ));
+            }
+            if s.name.trim().is_empty() {
+                return Err(invalid(format!("{field}.name"), "must not be empty".into()));
+            }
+            let timezone = match &s.timezone {
+                None => None,
+                Some(name) => Some(name.parse::<Tz>().map_err(|_| {
+                    invalid(
+                        format!("{field}.timezone"),
+                        format!("`{name}` is not an IANA timezone (e.g. Europe/Paris)"),
+                    )
+                })?),
+            };
+            if s.stops.is_empty() || s.stops.values().all(Vec::is_empty) {
+                return Err(invalid(
+                    format!("{field}.stops"),
+                    "name at least one stop, e.g. stops = { ter = [\"StopArea:OCE87345561\"] }"
+                        .into(),
+                ));
+            }
+            for feed in s.stops.keys() {
+                if !feeds.iter().any(|f| &f.id == feed) {
+                    return Err(invalid(
+                        format!("{field}.stops.{feed}"),
+                        format!("no feed has the id `{feed}`"),
+                    ));
+                }
+            }
+            if let Some(w) = &s.wifi
+                && w.ssid.trim().is_empty()
+            {
+                return Err(invalid(
+                    format!("{field}.wifi.ssid"),
+                    "must not be empty".into(),
+                ));
+            }
+            stations.push(StationConfig {
+                id: s.id,
+                name: s.name,
+                timezone,
+                stops: s.stops,
+                wifi: s.wifi.map(|w| WifiConfig {
+                    ssid: w.ssid,
+                    portal_url: w.portal_url,
+                }),
+            });
+        }
+
+        Ok(Config {
+            origin: origin.to_string(),
+            listen: file.server.listen,
+            board: BoardSettings {
+                limit: board.limit,
+                max_limit: board.max_limit,
+                horizon_s: board.horizon_min * 60,
+            },
+            feeds,
+            stations,
+        })
+    }
+}
+
+/// Ids appear in URLs and in departure ids (`{feed}:{trip}:...`), so they are kept to
+/// lower-case letters, digits, `-` and `_`.
+fn check_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{id}` must be 1 to 64 characters among a-z, 0-9, '-' and '_'"
+        ))
+    }
+}
+
+fn parse_source(value: &str, base: &Path) -> Result<GtfsSource, String> {
+    if value == BUILTIN_DEMO_GTFS {
+        Ok(GtfsSource::BuiltinDemo)
+    } else if value.starts_with("http://") || value.starts_with("https://") {
+        Ok(GtfsSource::Url(value.to_string()))
+    } else if value.contains("://") || value.starts_with("builtin:") {
+        Err(format!(
+            "`{value}`: use a file path, a folder, an http(s) URL or `{BUILTIN_DEMO_GTFS}`"
+        ))
+    } else if value.trim().is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(GtfsSource::Path(base.join(value)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, "station.toml", Path::new("/etc/quai"))
+    }
+
+    #[test]
+    fn the_embedded_demo_is_valid() {
+        let c = Config::demo().unwrap();
+        assert_eq!(c.stations[0].id, "caudry");
+        assert_eq!(c.feeds[0].gtfs, GtfsSource::BuiltinDemo);
+    }
+
+    #[test]
+    fn relative_paths_are_resolved_against_the_config_folder() {
+        let c = parse(
+            r#"
+            [[feeds]]
+            id = "ter"
+            gtfs = "data/ter.zip"
+            [[stations]]
+            id = "caudry"
+            name = "Caudry"
+            stops = { ter = ["StopArea:OCE87345561"] }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.feeds[0].gtfs,
+            GtfsSource::Path(PathBuf::from("/etc/quai/data/ter.zip"))
+        );
+        assert_eq!(c.board, BoardSettings::default());
+    }
+
+    #[test]
+    fn errors_name_the_file_the_field_and_the_reason() {
+        let e = parse(
+            r#"
+            [[feeds]]
+            id = "ter"
+            gtfs = "ter.zip"
+            [[stations]]
+            id = "caudry"
+            name = "Caudry"
+            stops = { bus = ["X"] }
+            "#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "station.toml: stations[0].stops.bus: no feed has the id `bus`"
+        );
+
+        let e = parse("[[feeds]]\nid = \"ter\"\ngtfs = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("station.toml: TOML parse error at line 3, column 8"),
+            "{e}"
+        );
+
+        let e = parse("[[feeds]]\nid = \"Ter:1\"\ngtfs = \"a\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("station.toml: feeds[0].id: `Ter:1` must be"),
+            "{e}"
+        );
+
+        let e = parse("[[feed]]\nid = \"ter\"\n").unwrap_err().to_string();
+        assert!(e.contains("unknown field `feed`"), "{e}");
+    }
+}

@@ -1,0 +1,61 @@
+//! Counters for `GET /metrics`, in the Prometheus text format.
+//!
+//! A handful of atomics written by hand: the set is small and fixed, and a metrics
+//! framework would cost more compile time than it saves.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub http_requests: AtomicU64,
+    pub boards_built: AtomicU64,
+    pub http_errors: AtomicU64,
+}
+
+impl Metrics {
+    pub fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Renders the counters plus the per-feed gauges given by the caller.
+    pub fn render(&self, feeds: &[(String, u64, i64)]) -> String {
+        let mut out = String::new();
+        let mut counter = |name: &str, help: &str, value: u64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
+        };
+        counter(
+            "quai_http_requests_total",
+            "HTTP requests received.",
+            self.http_requests.load(Ordering::Relaxed),
+        );
+        counter(
+            "quai_http_errors_total",
+            "HTTP requests answered with an error status.",
+            self.http_errors.load(Ordering::Relaxed),
+        );
+        counter(
+            "quai_boards_built_total",
+            "Station boards computed.",
+            self.boards_built.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP quai_feed_stop_times Stop times loaded per feed.\n# TYPE quai_feed_stop_times gauge"
+        );
+        for (id, stop_times, _) in feeds {
+            let _ = writeln!(out, "quai_feed_stop_times{{feed=\"{id}\"}} {stop_times}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP quai_feed_age_seconds Seconds since the feed was last loaded.\n# TYPE quai_feed_age_seconds gauge"
+        );
+        for (id, _, age) in feeds {
+            let _ = writeln!(out, "quai_feed_age_seconds{{feed=\"{id}\"}} {age}");
+        }
+        out
+    }
+}

@@ -1,0 +1,331 @@
+//! Static GTFS: fetch an archive (file, folder, URL or the built-in demo) and parse it.
+//!
+//! Parsing is done by `gtfs-structures` (its raw reader: rows as written, no object
+//! graph), and its errors are turned into messages that name the file, the line and
+//! the column, since a timetable with a bad time somewhere in 300,000 rows must be
+//! findable by a person.
+
+use std::io::{Cursor, Read as _};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use gtfs_structures::RawGtfs;
+
+use crate::config::{FeedConfig, GtfsSource};
+
+/// Why a feed could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error("feed `{feed}`: cannot read {location}: {reason}")]
+    Read {
+        feed: String,
+        location: String,
+        reason: String,
+    },
+    #[error("feed `{feed}`: cannot download {url}: {reason}")]
+    Fetch {
+        feed: String,
+        url: String,
+        reason: String,
+    },
+    #[error("feed `{feed}`: {location} is larger than the {max_bytes}-byte limit (feeds[].max_mb)")]
+    TooLarge {
+        feed: String,
+        location: String,
+        max_bytes: u64,
+    },
+    #[error("feed `{feed}`: {location} is not a readable zip archive: {reason}")]
+    Archive {
+        feed: String,
+        location: String,
+        reason: String,
+    },
+    #[error("feed `{feed}`: required file {file} is missing from {location}")]
+    MissingFile {
+        feed: String,
+        location: String,
+        file: String,
+    },
+    /// A row that does not parse. `line` is the 1-based line in the file (the header
+    /// is line 1), `column` the 1-based column, with its header name.
+    #[error("feed `{feed}`: {file}, line {line}{}: {reason}", column_text(*.column, .field))]
+    Csv {
+        feed: String,
+        file: String,
+        line: u64,
+        column: Option<u64>,
+        field: Option<String>,
+        reason: String,
+    },
+    /// A row that parses but makes no sense (unknown timezone, dangling reference...).
+    #[error("feed `{feed}`: {file}{}: {reason}", line_text(*.line))]
+    Invalid {
+        feed: String,
+        file: String,
+        line: Option<u64>,
+        reason: String,
+    },
+}
+
+fn column_text(column: Option<u64>, field: &Option<String>) -> String {
+    match (column, field) {
+        (Some(c), Some(f)) => format!(", column {c} ({f})"),
+        (Some(c), None) => format!(", column {c}"),
+        _ => String::new(),
+    }
+}
+
+fn line_text(line: Option<u64>) -> String {
+    line.map(|l| format!(", line {l}")).unwrap_or_default()
+}
+
+/// Where a feed was read from, for messages.
+pub fn location(source: &GtfsSource) -> String {
+    match source {
+        GtfsSource::Path(p) => p.display().to_string(),
+        GtfsSource::Url(u) => u.clone(),
+        GtfsSource::BuiltinDemo => crate::config::BUILTIN_DEMO_GTFS.to_string(),
+    }
+}
+
+/// The bytes (or folder) of a feed, before parsing.
+pub enum Archive {
+    Zip(Vec<u8>),
+    Folder(std::path::PathBuf),
+}
+
+/// Fetches the archive of `feed` with its timeout and size cap.
+pub async fn fetch(feed: &FeedConfig) -> Result<Archive, FeedError> {
+    let loc = location(&feed.gtfs);
+    match &feed.gtfs {
+        GtfsSource::BuiltinDemo => Ok(Archive::Zip(crate::demo::gtfs_zip().map_err(|e| {
+            FeedError::Read {
+                feed: feed.id.clone(),
+                location: loc,
+                reason: e.to_string(),
+            }
+        })?)),
+        GtfsSource::Path(path) => {
+            let read_err = |reason: String| FeedError::Read {
+                feed: feed.id.clone(),
+                location: loc.clone(),
+                reason,
+            };
+            let meta = tokio::fs::metadata(path)
+                .await
+                .map_err(|e| read_err(e.to_string()))?;
+            if meta.is_dir() {
+                return Ok(Archive::Folder(path.clone()));
+            }
+            if meta.len() > feed.max_bytes {
+                return Err(FeedError::TooLarge {
+                    feed: feed.id.clone(),
+                    location: loc,
+                    max_bytes: feed.max_bytes,
+                });
+            }
+            let bytes = tokio::fs::read(path)
+                .await
+                .map_err(|e| read_err(e.to_string()))?;
+            Ok(Archive::Zip(bytes))
+        }
+        GtfsSource::Url(url) => download(feed, url).await.map(Archive::Zip),
+    }
+}
+
+async fn download(feed: &FeedConfig, url: &str) -> Result<Vec<u8>, FeedError> {
+    let fetch_err = |reason: String| FeedError::Fetch {
+        feed: feed.id.clone(),
+        url: url.to_string(),
+        reason,
+    };
+    let client = crate::sources::http::client(Duration::from_secs(feed.timeout_s))
+        .map_err(|e| fetch_err(e.to_string()))?;
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| fetch_err(describe_reqwest(&e)))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(fetch_err(format!("HTTP {status}")));
+    }
+    let too_large = || FeedError::TooLarge {
+        feed: feed.id.clone(),
+        location: url.to_string(),
+        max_bytes: feed.max_bytes,
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > feed.max_bytes)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| fetch_err(describe_reqwest(&e)))?;
+        if body.len() as u64 + chunk.len() as u64 > feed.max_bytes {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out (feeds[].timeout_s)".to_string()
+    } else {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        text
+    }
+}
+
+/// Parses an archive. CPU-bound: call it from a blocking thread.
+pub fn parse(feed_id: &str, location: &str, archive: Archive) -> Result<RawGtfs, FeedError> {
+    let reader = gtfs_structures::GtfsReader::default()
+        .read_shapes(false)
+        .trim_fields(true)
+        .raw();
+    let raw = match archive {
+        Archive::Folder(path) => reader.read_from_path(&path),
+        Archive::Zip(bytes) => {
+            check_zip(feed_id, location, &bytes)?;
+            reader.read_from_reader(Cursor::new(bytes))
+        }
+    }
+    .map_err(|e| convert(feed_id, location, e))?;
+    Ok(raw)
+}
+
+/// Opens the archive once on our own before handing it over, so that a truncated or
+/// corrupt zip is reported as such (and not as a missing file), and so that a zip
+/// bomb is refused before anything is inflated.
+fn check_zip(feed_id: &str, location: &str, bytes: &[u8]) -> Result<(), FeedError> {
+    const MAX_ENTRIES: usize = 10_000;
+    const MAX_INFLATED: u64 = 4 * 1024 * 1024 * 1024;
+    let archive_err = |reason: String| FeedError::Archive {
+        feed: feed_id.to_string(),
+        location: location.to_string(),
+        reason,
+    };
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| archive_err(e.to_string()))?;
+    if zip.len() > MAX_ENTRIES {
+        return Err(archive_err(format!(
+            "{} entries (at most {MAX_ENTRIES})",
+            zip.len()
+        )));
+    }
+    let mut inflated = 0u64;
+    for i in 0..zip.len() {
+        let entry = zip.by_index(i).map_err(|e| archive_err(e.to_string()))?;
+        inflated = inflated.saturating_add(entry.size());
+        if inflated > MAX_INFLATED {
+            return Err(archive_err(format!(
+                "inflates to more than {MAX_INFLATED} bytes"
+            )));
+        }
+    }
+    // Read one byte of each GTFS table we use: a truncated archive whose central
+    // directory survived fails here with a clear message.
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(|e| archive_err(e.to_string()))?;
+        let name = entry.name().to_string();
+        if name.ends_with(".txt") && !name.contains("__MACOSX") {
+            let mut byte = [0u8; 1];
+            let _ = entry
+                .read(&mut byte)
+                .map_err(|e| archive_err(format!("{name}: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Turns a `gtfs-structures` error into one that names file, line and column.
+pub(crate) fn convert(feed: &str, location: &str, e: gtfs_structures::Error) -> FeedError {
+    use gtfs_structures::Error as G;
+    let feed = feed.to_string();
+    match e {
+        G::MissingFile(file) => FeedError::MissingFile {
+            feed,
+            location: location.to_string(),
+            file,
+        },
+        G::CSVError {
+            file_name,
+            source,
+            line_in_error,
+        } => {
+            let headers = line_in_error.map(|l| l.headers).unwrap_or_default();
+            csv_error(feed, file_name, &source, &headers)
+        }
+        G::Zip(z) => FeedError::Archive {
+            feed,
+            location: location.to_string(),
+            reason: z.to_string(),
+        },
+        G::NamedFileIO { file_name, source } => FeedError::Read {
+            feed,
+            location: format!("{location}: {file_name}"),
+            reason: source.to_string(),
+        },
+        other => FeedError::Read {
+            feed,
+            location: location.to_string(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+fn csv_error(feed: String, file: String, e: &csv::Error, headers: &[String]) -> FeedError {
+    let (line, field, reason) = match e.kind() {
+        csv::ErrorKind::Deserialize { pos, err } => (
+            pos.as_ref().map(|p| p.line()),
+            err.field(),
+            err.kind().to_string(),
+        ),
+        csv::ErrorKind::Utf8 { pos, err } => (
+            pos.as_ref().map(|p| p.line()),
+            Some(err.field() as u64),
+            "not valid UTF-8".to_string(),
+        ),
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => (
+            pos.as_ref().map(|p| p.line()),
+            None,
+            format!("{len} fields where the header has {expected_len}"),
+        ),
+        _ => (None, None, e.to_string()),
+    };
+    let reason = reason
+        .strip_prefix("custom: ")
+        .map(str::to_string)
+        .unwrap_or(reason);
+    match line {
+        Some(line) => FeedError::Csv {
+            feed,
+            file,
+            line,
+            column: field.map(|f| f + 1),
+            field: field.and_then(|f| headers.get(f as usize).cloned()),
+            reason,
+        },
+        None => FeedError::Invalid {
+            feed,
+            file,
+            line: None,
+            reason,
+        },
+    }
+}

@@ -1,0 +1,7 @@
+//! Upstream data sources, one module per kind of feed.
+//!
+//! Each source fetches, parses and validates its upstream and hands over plain data;
+//! it never touches a board. A source that fails keeps nothing half-read.
+
+pub mod gtfs_static;
+pub mod http;

@@ -1,0 +1,192 @@
+//! Which services run on which day, from `calendar.txt` and `calendar_dates.txt`.
+//!
+//! Either file may be missing (SNCF TER publishes only `calendar_dates.txt`); an
+//! exception in `calendar_dates.txt` always wins over the weekly pattern.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+
+/// The days of one service.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceDays {
+    /// Monday = bit 0 ... Sunday = bit 6; empty when the service has no calendar row.
+    weekdays: u8,
+    start: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+    added: BTreeSet<NaiveDate>,
+    removed: BTreeSet<NaiveDate>,
+}
+
+impl ServiceDays {
+    /// A weekly pattern, `weekdays[0]` being Monday, valid from `start` to `end` inclusive.
+    pub fn weekly(weekdays: [bool; 7], start: NaiveDate, end: NaiveDate) -> ServiceDays {
+        let mask = weekdays
+            .iter()
+            .enumerate()
+            .filter(|(_, on)| **on)
+            .fold(0u8, |m, (i, _)| m | 1 << i);
+        ServiceDays {
+            weekdays: mask,
+            start: Some(start),
+            end: Some(end),
+            ..ServiceDays::default()
+        }
+    }
+
+    pub fn add(&mut self, day: NaiveDate) {
+        self.removed.remove(&day);
+        self.added.insert(day);
+    }
+
+    pub fn remove(&mut self, day: NaiveDate) {
+        self.added.remove(&day);
+        self.removed.insert(day);
+    }
+
+    pub fn runs_on(&self, day: NaiveDate) -> bool {
+        if self.removed.contains(&day) {
+            return false;
+        }
+        if self.added.contains(&day) {
+            return true;
+        }
+        match (self.start, self.end) {
+            (Some(start), Some(end)) if start <= day && day <= end => {
+                self.weekdays & (1 << day.weekday().num_days_from_monday()) != 0
+            }
+            _ => false,
+        }
+    }
+
+    /// First and last day the service may run, if it runs at all.
+    pub fn range(&self) -> Option<(NaiveDate, NaiveDate)> {
+        let weekly = match (self.start, self.end) {
+            (Some(s), Some(e)) if self.weekdays != 0 && s <= e => Some((s, e)),
+            _ => None,
+        };
+        let added = self
+            .added
+            .first()
+            .zip(self.added.last())
+            .map(|(a, b)| (*a, *b));
+        match (weekly, added) {
+            (Some((s, e)), Some((a, b))) => Some((s.min(a), e.max(b))),
+            (w, a) => w.or(a),
+        }
+    }
+}
+
+/// All services of a feed, by index.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceCalendar {
+    services: Vec<ServiceDays>,
+    by_id: HashMap<String, u32>,
+}
+
+impl ServiceCalendar {
+    /// The index of `service_id`, creating an empty service if it is new.
+    pub fn entry(&mut self, service_id: &str) -> (u32, &mut ServiceDays) {
+        let next = self.services.len() as u32;
+        let idx = *self.by_id.entry(service_id.to_string()).or_insert(next);
+        if idx == next {
+            self.services.push(ServiceDays::default());
+        }
+        (idx, &mut self.services[idx as usize])
+    }
+
+    pub fn set(&mut self, service_id: &str, days: ServiceDays) {
+        let (_, slot) = self.entry(service_id);
+        let (added, removed) = (
+            std::mem::take(&mut slot.added),
+            std::mem::take(&mut slot.removed),
+        );
+        *slot = days;
+        slot.added.extend(added);
+        slot.removed.extend(removed);
+    }
+
+    pub fn index(&self, service_id: &str) -> Option<u32> {
+        self.by_id.get(service_id).copied()
+    }
+
+    pub fn runs_on(&self, service: u32, day: NaiveDate) -> bool {
+        self.services
+            .get(service as usize)
+            .is_some_and(|s| s.runs_on(day))
+    }
+
+    /// The first and last day any service runs.
+    pub fn range(&self) -> Option<(NaiveDate, NaiveDate)> {
+        self.services
+            .iter()
+            .filter_map(ServiceDays::range)
+            .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.services.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    const WEEKDAYS: [bool; 7] = [true, true, true, true, true, false, false];
+
+    #[test]
+    fn weekly_pattern_within_its_dates() {
+        let s = ServiceDays::weekly(WEEKDAYS, day(2025, 1, 1), day(2025, 12, 31));
+        assert!(s.runs_on(day(2025, 2, 3))); // Monday
+        assert!(!s.runs_on(day(2025, 2, 8))); // Saturday
+        assert!(!s.runs_on(day(2026, 2, 2))); // Monday, after the end
+        assert!(s.runs_on(day(2025, 12, 31))); // end date is inclusive
+    }
+
+    #[test]
+    fn calendar_dates_override_the_week() {
+        let mut cal = ServiceCalendar::default();
+        cal.set(
+            "WK",
+            ServiceDays::weekly(WEEKDAYS, day(2025, 1, 1), day(2025, 12, 31)),
+        );
+        cal.entry("WK").1.remove(day(2025, 5, 1)); // Thursday, Labour Day
+        cal.entry("SUN").1.add(day(2025, 5, 1));
+        let (wk, sun) = (cal.index("WK").unwrap(), cal.index("SUN").unwrap());
+        assert!(!cal.runs_on(wk, day(2025, 5, 1)));
+        assert!(cal.runs_on(sun, day(2025, 5, 1)));
+        assert!(!cal.runs_on(sun, day(2025, 5, 2)));
+        assert!(cal.runs_on(wk, day(2025, 5, 2)));
+    }
+
+    #[test]
+    fn exceptions_read_before_the_calendar_are_kept() {
+        let mut cal = ServiceCalendar::default();
+        cal.entry("WK").1.remove(day(2025, 5, 1));
+        cal.set(
+            "WK",
+            ServiceDays::weekly(WEEKDAYS, day(2025, 1, 1), day(2025, 12, 31)),
+        );
+        assert!(!cal.runs_on(cal.index("WK").unwrap(), day(2025, 5, 1)));
+    }
+
+    #[test]
+    fn services_with_only_calendar_dates() {
+        let mut cal = ServiceCalendar::default();
+        cal.entry("000003").1.add(day(2025, 2, 3));
+        cal.entry("000003").1.add(day(2025, 2, 4));
+        let s = cal.index("000003").unwrap();
+        assert!(cal.runs_on(s, day(2025, 2, 3)));
+        assert!(!cal.runs_on(s, day(2025, 2, 5)));
+        assert_eq!(cal.range(), Some((day(2025, 2, 3), day(2025, 2, 4))));
+    }
+}

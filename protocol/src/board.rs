@@ -1,0 +1,267 @@
+//! The departure board of one station, as REST returns it and the stream snapshots it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Text in several languages, keyed by BCP 47 language tag (`fr`, `en`, ...).
+pub type Translated = BTreeMap<String, String>;
+
+/// A station as listed by `GET /v1/stations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationInfo {
+    pub id: String,
+    pub name: String,
+    /// IANA timezone, e.g. `Europe/Paris`. Every instant of this station's board is
+    /// written with this zone's offset.
+    pub timezone: String,
+    /// The stops the station is made of, qualified by feed: `{feed}:{stop_id}`.
+    pub stop_ids: Vec<String>,
+}
+
+/// The station header of a board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationRef {
+    pub id: String,
+    pub name: String,
+    pub timezone: String,
+}
+
+/// `GET /v1/stations/{id}/board`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Board {
+    pub station: StationRef,
+    /// RFC 3339, station timezone.
+    pub generated_at: String,
+    /// Version of this station's published board; strictly increasing.
+    pub seq: u64,
+    pub departures: Vec<Departure>,
+    pub notices: Vec<Notice>,
+    pub advisories: Vec<Advisory>,
+    /// The station's public Wi-Fi, when one is configured.
+    pub wifi: Option<Wifi>,
+    pub feeds: Vec<FeedStatus>,
+    /// When `departures` is empty: the first departure after the horizon, so that a
+    /// screen can say "no service until HH:MM" (RFC 3339, station timezone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_service: Option<String>,
+}
+
+/// Kind of vehicle, from the GTFS `route_type` (basic and extended types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Tram,
+    Metro,
+    Rail,
+    Bus,
+    Coach,
+    Trolleybus,
+    Ferry,
+    CableTram,
+    AerialLift,
+    Funicular,
+    Monorail,
+    Taxi,
+    Air,
+    Other,
+}
+
+/// Where a departure stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DepartureStatus {
+    /// No realtime information: the timetable is all we know.
+    Scheduled,
+    OnTime,
+    Delayed,
+    Early,
+    Cancelled,
+    Skipped,
+    Departed,
+}
+
+/// A line as shown on a board.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RouteRef {
+    pub id: String,
+    pub short_name: Option<String>,
+    pub long_name: Option<String>,
+    /// `#RRGGBB`; the GTFS default `#FFFFFF` when the feed gives none.
+    pub color: String,
+    /// `#RRGGBB`; the GTFS default `#000000` when the feed gives none.
+    pub text_color: String,
+}
+
+/// One vehicle leaving the station.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Departure {
+    /// `{feed}:{trip_id}:{service_date YYYYMMDD}:{stop_sequence}`, stable across updates.
+    /// For a trip of `frequencies.txt` the trip id carries the instance's start time:
+    /// `{trip_id}@HH:MM:SS`.
+    pub id: String,
+    pub mode: Mode,
+    pub route: RouteRef,
+    pub headsign: String,
+    /// The train or trip number (`trip_short_name`, or a numeric `trip_headsign`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trip_number: Option<String>,
+    /// `{feed}:{stop_id}` of the stop (bay, platform) the vehicle leaves from.
+    pub stop_id: String,
+    pub platform: Option<String>,
+    /// RFC 3339, station timezone.
+    pub scheduled: String,
+    /// RFC 3339, station timezone; null when no realtime estimate exists.
+    pub expected: Option<String>,
+    /// Seconds, positive when late; null without realtime.
+    pub delay_s: Option<i64>,
+    pub status: DepartureStatus,
+    pub realtime: bool,
+    pub notice_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeSource {
+    Operator,
+    #[serde(rename = "gtfs-rt")]
+    GtfsRt,
+    Siri,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Severe,
+}
+
+/// A period during which a notice applies; either end may be open.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ActivePeriod {
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+/// What a notice is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum InformedEntity {
+    Station { station: String },
+    Stop { stop_id: String },
+    Route { route_id: String },
+    Trip { trip_id: String },
+}
+
+/// A disruption message (from an operator, a GTFS-RT Alert or SIRI-SX).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub id: String,
+    pub source: NoticeSource,
+    pub severity: Severity,
+    /// GTFS-RT Alert cause, lower snake case (`strike`, `maintenance`, ...).
+    pub cause: String,
+    /// GTFS-RT Alert effect, lower snake case (`no_service`, `detour`, ...).
+    pub effect: String,
+    pub header: Translated,
+    pub description: Translated,
+    pub active_periods: Vec<ActivePeriod>,
+    pub informed_entities: Vec<InformedEntity>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdvisoryEvent {
+    Heatwave,
+    Storm,
+    Wind,
+    SnowIce,
+    Flood,
+    Thunderstorm,
+    ColdWave,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdvisoryLevel {
+    Yellow,
+    Orange,
+    Red,
+}
+
+/// Weather advice for passengers (heatwave, storm, ...).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advisory {
+    pub id: String,
+    pub event: AdvisoryEvent,
+    pub level: AdvisoryLevel,
+    pub headline: Translated,
+    pub advice: BTreeMap<String, Vec<String>>,
+    pub onset: Option<String>,
+    pub expires: Option<String>,
+    pub source: String,
+}
+
+/// The station's free public Wi-Fi, advertised on screens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wifi {
+    pub ssid: String,
+    /// What the screen encodes in its QR code (`WIFI:T:nopass;S:...;;`).
+    pub qr_payload: String,
+    pub portal_url: Option<String>,
+}
+
+/// Freshness of one upstream feed, as in `/healthz`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedStatus {
+    pub id: String,
+    /// RFC 3339; null when the feed never loaded.
+    pub last_success: Option<String>,
+    pub age_s: Option<i64>,
+    pub stale: bool,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok` or `degraded`.
+    pub status: String,
+    pub feeds: Vec<FeedStatus>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_modes_use_the_contract_spelling() {
+        let json = serde_json::to_string(&(
+            DepartureStatus::OnTime,
+            Mode::AerialLift,
+            NoticeSource::GtfsRt,
+            AdvisoryEvent::SnowIce,
+        ))
+        .unwrap();
+        assert_eq!(json, r#"["on_time","aerial_lift","gtfs-rt","snow_ice"]"#);
+    }
+
+    #[test]
+    fn informed_entities_are_untagged_objects() {
+        let e: Vec<InformedEntity> =
+            serde_json::from_str(r#"[{"station":"caudry"},{"route_id":"K40"}]"#).unwrap();
+        assert_eq!(
+            e,
+            vec![
+                InformedEntity::Station {
+                    station: "caudry".into()
+                },
+                InformedEntity::Route {
+                    route_id: "K40".into()
+                }
+            ]
+        );
+    }
+}
