@@ -72,7 +72,7 @@ impl Deployment {
             // Parsing and compiling are CPU-bound and run inline: loading happens before
             // the server accepts connections, so there is nothing to starve yet.
             let raw = gtfs_static::parse(&id, &location, archive)?;
-            let compiled = compile(&id, raw, labels, &|done, total| {
+            let compiled = compile(&id, &location, raw, labels, &|done, total| {
                 progress.compiling(&id, done, total)
             })?;
             progress.feed_done(&feed.id);

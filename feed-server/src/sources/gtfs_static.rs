@@ -264,8 +264,10 @@ pub(crate) fn convert(feed: &str, location: &str, e: gtfs_structures::Error) -> 
             source,
             line_in_error,
         } => {
-            let headers = line_in_error.map(|l| l.headers).unwrap_or_default();
-            csv_error(feed, file_name, &source, &headers)
+            let (headers, values) = line_in_error
+                .map(|l| (l.headers, l.values))
+                .unwrap_or_default();
+            csv_error(feed, file_name, &source, &headers, &values)
         }
         G::Zip(z) => FeedError::Archive {
             feed,
@@ -285,7 +287,13 @@ pub(crate) fn convert(feed: &str, location: &str, e: gtfs_structures::Error) -> 
     }
 }
 
-fn csv_error(feed: String, file: String, e: &csv::Error, headers: &[String]) -> FeedError {
+fn csv_error(
+    feed: String,
+    file: String,
+    e: &csv::Error,
+    headers: &[String],
+    values: &[String],
+) -> FeedError {
     let (line, field, reason) = match e.kind() {
         csv::ErrorKind::Deserialize { pos, err } => (
             pos.as_ref().map(|p| p.line()),
@@ -312,6 +320,18 @@ fn csv_error(feed: String, file: String, e: &csv::Error, headers: &[String]) -> 
         .strip_prefix("custom: ")
         .map(str::to_string)
         .unwrap_or(reason);
+    // Errors raised by gtfs-structures' own field parsers (times, colours, dates) carry
+    // no column; they quote the bad value, so find the one field that holds it.
+    let field = field.or_else(|| {
+        let mut hits = values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| !v.is_empty() && reason.contains(&format!("'{v}'")));
+        match (hits.next(), hits.next()) {
+            (Some((i, _)), None) => Some(i as u64),
+            _ => None,
+        }
+    });
     match line {
         Some(line) => FeedError::Csv {
             feed,

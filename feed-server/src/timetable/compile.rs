@@ -21,9 +21,11 @@ const KEPT_WARNINGS: usize = 20;
 /// Called with (rows done, rows in all) while stop_times are compiled.
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
-/// Compiles a parsed feed. `platform_labels` come from the configuration.
+/// Compiles a parsed feed read from `location` (named in errors). `platform_labels`
+/// come from the configuration.
 pub fn compile(
     feed_id: &str,
+    location: &str,
     raw: RawGtfs,
     platform_labels: BTreeMap<String, String>,
     progress: Progress<'_>,
@@ -35,7 +37,7 @@ pub fn compile(
         reason,
     };
     let mut warnings = Warnings::default();
-    let convert = |e| crate::sources::gtfs_static::convert(feed_id, "the feed", e);
+    let convert = |e| crate::sources::gtfs_static::convert(feed_id, location, e);
 
     // agency.txt: the timezone of every time in the feed.
     let agencies = raw.agencies.map_err(convert)?;
@@ -112,7 +114,7 @@ pub fn compile(
     if calendar.is_none() && calendar_dates.is_none() {
         return Err(FeedError::MissingFile {
             feed: feed_id.to_string(),
-            location: "the feed".into(),
+            location: location.to_string(),
             file: "calendar.txt or calendar_dates.txt".into(),
         });
     }

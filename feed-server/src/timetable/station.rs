@@ -119,7 +119,10 @@ impl Station {
             let last_day = to.with_timezone(&feed.timezone).date_naive();
             for day in first_day.iter_days().take_while(|d| *d <= last_day) {
                 let origin = service_day_origin(feed.timezone, day);
-                let lo = (from - origin).num_seconds();
+                // A departure at 07:34:00 has left at 07:34:00.5: round `from` up.
+                let since = from - origin;
+                let lo =
+                    since.num_seconds() + i64::from(since > Duration::seconds(since.num_seconds()));
                 let hi = (to - origin).num_seconds();
                 if hi < 0 {
                     continue;

@@ -1,0 +1,129 @@
+//! What a technician sees when a configuration or a feed is wrong: the server refuses
+//! to start with a message that names the file, the place and the reason.
+
+mod support;
+
+use support::{config_for, demo_copy, run, zip_folder};
+
+fn start_error(args: &[&str], cwd: &std::path::Path) -> String {
+    let (ok, _, stderr) = run(args, cwd);
+    assert!(!ok, "feed-server should have failed; stderr:\n{stderr}");
+    stderr
+}
+
+#[test]
+fn a_bad_time_in_stop_times_names_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    demo_copy(&dir.path().join("gtfs"), |name, text| {
+        if name != "stop_times.txt" {
+            return Some(text);
+        }
+        // Line 5 of the file (the 4th data row) gets a time that is not HH:MM:SS.
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let fields: Vec<&str> = lines[4].split(',').collect();
+        let mut fields: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+        fields[1] = "7h45".into();
+        lines[4] = fields.join(",");
+        Some(lines.join("\n") + "\n")
+    });
+    let config = config_for(dir.path(), "gtfs", "\"CAUDRY\"");
+    let err = start_error(&["check", "--config", config.to_str().unwrap()], dir.path());
+    assert!(
+        err.contains("stop_times.txt, line 5, column 2 (arrival_time): '7h45' is not a valid time"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_required_file_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    demo_copy(&dir.path().join("gtfs"), |name, text| {
+        (name != "stops.txt").then_some(text)
+    });
+    let zip = zip_folder(&dir.path().join("gtfs"));
+    std::fs::write(dir.path().join("feed.zip"), zip).expect("write zip");
+    let config = config_for(dir.path(), "feed.zip", "\"CAUDRY\"");
+    let err = start_error(&["serve", "--config", config.to_str().unwrap()], dir.path());
+    assert!(err.contains("required file stops.txt is missing"), "{err}");
+    assert!(err.contains("feed.zip"), "{err}");
+}
+
+#[test]
+fn a_truncated_zip_is_reported_as_such() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    demo_copy(&dir.path().join("gtfs"), |_, text| Some(text));
+    let zip = zip_folder(&dir.path().join("gtfs"));
+    std::fs::write(dir.path().join("feed.zip"), &zip[..zip.len() / 2]).expect("write zip");
+    let config = config_for(dir.path(), "feed.zip", "\"CAUDRY\"");
+    let err = start_error(&["check", "--config", config.to_str().unwrap()], dir.path());
+    assert!(err.contains("is not a readable zip archive"), "{err}");
+}
+
+#[test]
+fn a_missing_feed_file_and_an_unknown_stop_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config_for(dir.path(), "nothing-here.zip", "\"CAUDRY\"");
+    let err = start_error(&["check", "--config", config.to_str().unwrap()], dir.path());
+    assert!(err.contains("feed `net`: cannot read"), "{err}");
+    assert!(err.contains("nothing-here.zip"), "{err}");
+
+    demo_copy(&dir.path().join("gtfs"), |_, text| Some(text));
+    let config = config_for(dir.path(), "gtfs", "\"CAUDRY\", \"GARE_DU_NORD\"");
+    let err = start_error(&["check", "--config", config.to_str().unwrap()], dir.path());
+    assert!(
+        err.contains("station `caudry`: stop `GARE_DU_NORD` is not in feed `net`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_config_names_the_file_and_the_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("station.toml");
+    std::fs::write(
+        &path,
+        "[[feeds]]\nid = \"net\"\ngtfs = \"gtfs\"\n[[stations]]\nid = \"caudry\"\nname = \"Caudry\"\ntimezone = \"Europe/Caudry\"\nstops = { net = [\"CAUDRY\"] }\n",
+    )
+    .expect("write");
+    let err = start_error(&["--config", path.to_str().unwrap()], dir.path());
+    assert!(
+        err.contains("station.toml: stations[0].timezone: `Europe/Caudry` is not an IANA timezone"),
+        "{err}"
+    );
+
+    std::fs::write(&path, "[[feeds]\nid = 1\n").expect("write");
+    let err = start_error(&["--config", path.to_str().unwrap()], dir.path());
+    assert!(
+        err.contains("station.toml: TOML parse error at line 1"),
+        "{err}"
+    );
+
+    let err = start_error(&["--config", "absent.toml"], dir.path());
+    assert!(
+        err.contains("cannot read configuration absent.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_summarises_feeds_and_stations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, stdout, stderr) = run(&["check", "--now", "2026-03-09T07:30:00+01:00"], dir.path());
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("configuration: <embedded Caudry demo>"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("feed demo: 2 agencies, 10 routes, 277 trips, 1864 stop_times"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("service days 2025-01-01 to 2035-12-31"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("station caudry (Caudry – Pôle d'échanges): 9 stops matched; 133 departures on service day 2026-03-09"),
+        "{stdout}"
+    );
+}
