@@ -190,19 +190,120 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
 
 /// Parses an archive. CPU-bound: call it from a blocking thread.
 pub fn parse(feed_id: &str, location: &str, archive: Archive) -> Result<RawGtfs, FeedError> {
+    let raw = read(feed_id, location, &archive)?;
+    if !has_short_rows(&raw) {
+        return Ok(raw);
+    }
+    // Some feeds (Google's own sample among them) end rows early, leaving out
+    // trailing empty fields. The parser refuses such rows; padding them with empty
+    // fields keeps their meaning, so do that and read again.
+    tracing::warn!(
+        feed = feed_id,
+        "rows shorter than their header; padding them with empty fields"
+    );
+    let padded = pad_short_rows(&archive).map_err(|reason| FeedError::Read {
+        feed: feed_id.to_string(),
+        location: location.to_string(),
+        reason,
+    })?;
+    read(feed_id, location, &Archive::Zip(padded))
+}
+
+fn read(feed_id: &str, location: &str, archive: &Archive) -> Result<RawGtfs, FeedError> {
     let reader = gtfs_structures::GtfsReader::default()
         .read_shapes(false)
         .trim_fields(true)
         .raw();
-    let raw = match archive {
-        Archive::Folder(path) => reader.read_from_path(&path),
+    match archive {
+        Archive::Folder(path) => reader.read_from_path(path),
         Archive::Zip(bytes) => {
-            check_zip(feed_id, location, &bytes)?;
-            reader.read_from_reader(Cursor::new(bytes))
+            check_zip(feed_id, location, bytes)?;
+            reader.read_from_reader(Cursor::new(bytes.as_slice()))
         }
     }
-    .map_err(|e| convert(feed_id, location, e))?;
-    Ok(raw)
+    .map_err(|e| convert(feed_id, location, e))
+}
+
+/// Whether a table we use failed on a row with fewer fields than its header.
+fn has_short_rows(raw: &RawGtfs) -> bool {
+    fn short<T>(r: Option<&Result<Vec<T>, gtfs_structures::Error>>) -> bool {
+        matches!(r, Some(Err(gtfs_structures::Error::CSVError { source, .. }))
+            if matches!(source.kind(), csv::ErrorKind::Deserialize { err, .. }
+                if matches!(err.kind(), csv::DeserializeErrorKind::UnexpectedEndOfRow)))
+    }
+    short(Some(&raw.agencies))
+        || short(Some(&raw.routes))
+        || short(Some(&raw.stops))
+        || short(Some(&raw.trips))
+        || short(Some(&raw.stop_times))
+        || short(raw.calendar.as_ref())
+        || short(raw.calendar_dates.as_ref())
+        || short(raw.frequencies.as_ref())
+}
+
+/// A copy of the archive (zip or folder) whose `.txt` tables have every row padded
+/// to the length of the header.
+fn pad_short_rows(archive: &Archive) -> Result<Vec<u8>, String> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    match archive {
+        Archive::Zip(bytes) => {
+            let mut zip =
+                zip::ZipArchive::new(Cursor::new(bytes.as_slice())).map_err(|e| e.to_string())?;
+            for i in 0..zip.len() {
+                let mut entry = zip.by_index(i).map_err(|e| e.to_string())?;
+                if entry.is_dir() {
+                    continue;
+                }
+                let mut data = Vec::new();
+                entry.read_to_end(&mut data).map_err(|e| e.to_string())?;
+                files.push((entry.name().to_string(), data));
+            }
+        }
+        Archive::Folder(path) => {
+            for entry in std::fs::read_dir(path).map_err(|e| e.to_string())? {
+                let entry = entry.map_err(|e| e.to_string())?;
+                if entry.path().is_file() {
+                    let data = std::fs::read(entry.path()).map_err(|e| e.to_string())?;
+                    files.push((entry.file_name().to_string_lossy().into_owned(), data));
+                }
+            }
+        }
+    }
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, data) in files {
+        let data = if name.ends_with(".txt") && !name.contains("__MACOSX") {
+            pad_table(&data).map_err(|e| format!("{name}: {e}"))?
+        } else {
+            data
+        };
+        out.start_file(name, options).map_err(|e| e.to_string())?;
+        std::io::Write::write_all(&mut out, &data).map_err(|e| e.to_string())?;
+    }
+    Ok(out.finish().map_err(|e| e.to_string())?.into_inner())
+}
+
+fn pad_table(data: &[u8]) -> Result<Vec<u8>, csv::Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(data);
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    let mut width = None;
+    for record in reader.byte_records() {
+        let mut record = record?;
+        let n = *width.get_or_insert(record.len());
+        while record.len() < n {
+            record.push_field(b"");
+        }
+        writer.write_byte_record(&record)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))
 }
 
 /// Opens the archive once on our own before handing it over, so that a truncated or

@@ -1,0 +1,158 @@
+//! SNCF TER January 2025 (calendar_dates only, numeric trip_headsign) at Caudry,
+//! `StopArea:OCE87345561`, whose only platform is `StopPoint:OCETrain TER-87345561`.
+//!
+//! Checked by hand from the zip's CSV: services active on Mon 2025-02-03 that call at
+//! Caudry are 000003 000155 000183 000624 001787 002048 002049 002052 002060; the
+//! departures between 07:30 and 10:30 are the 6 asserted below (the next is 10:45).
+
+use crate::support::{fixture, row, serve, summary};
+
+const TER: &str = "gtfs/sncf-ter-2025-01/export-ter-gtfs-last.zip";
+const CAUDRY: &str = "StopArea:OCE87345561";
+
+#[tokio::test]
+async fn caudry_on_a_weekday_morning() {
+    let server = serve(
+        "ter",
+        &fixture(TER),
+        "caudry",
+        &[CAUDRY],
+        "2025-02-03T07:30:00+01:00",
+    )
+    .await;
+    let board = server.board("caudry", "").await;
+    let got = summary(&board);
+    // The two 07:45 trains (K40 south, P40 north) tie; their order is not part of the
+    // contract, so compare them as a set.
+    let mut first_two = got[..2].to_vec();
+    first_two.sort();
+    assert_eq!(
+        first_two,
+        vec![
+            row("07:45", "K40", "Saint-Quentin"),
+            row("07:45", "P40", "Douai")
+        ]
+    );
+    assert_eq!(
+        got[2..],
+        [
+            row("08:16", "K40", "Lille Flandres"),
+            row("08:44", "K40", "Saint-Quentin"),
+            row("09:45", "K40", "Saint-Quentin"),
+            row("10:16", "K40", "Lille Flandres"),
+        ]
+    );
+    let deps = board["departures"].as_array().expect("departures");
+    let k40 = deps
+        .iter()
+        .find(|d| {
+            d["route"]["short_name"] == "K40" && d["scheduled"] == "2025-02-03T07:45:00+01:00"
+        })
+        .expect("the 07:45 K40");
+    // trip_headsign "843800" is a train number, not a destination.
+    assert_eq!(k40["trip_number"], "843800");
+    assert_eq!(k40["mode"], "rail");
+    assert_eq!(k40["platform"], serde_json::Value::Null);
+    assert_eq!(k40["stop_id"], "ter:StopPoint:OCETrain TER-87345561");
+    assert_eq!(
+        k40["id"],
+        "ter:OCESN843800F3798765:2025-01-22T00:42:25Z:20250203:5"
+    );
+}
+
+#[tokio::test]
+async fn caudry_on_a_saturday_and_in_the_evening() {
+    let server = serve(
+        "ter",
+        &fixture(TER),
+        "caudry",
+        &[CAUDRY],
+        "2025-02-08T07:30:00+01:00",
+    )
+    .await;
+    assert_eq!(
+        summary(&server.board("caudry", "").await),
+        vec![
+            row("07:41", "K40", "Lille Flandres"),
+            row("09:19", "K40", "Saint-Quentin"),
+            row("09:41", "K40", "Lille Flandres"),
+        ]
+    );
+
+    let server = serve(
+        "ter",
+        &fixture(TER),
+        "caudry",
+        &[CAUDRY],
+        "2025-02-03T21:00:00+01:00",
+    )
+    .await;
+    assert_eq!(
+        summary(&server.board("caudry", "").await),
+        vec![row("21:45", "K40", "Saint-Quentin")]
+    );
+
+    // After the last train: nothing for 3 h, and the first train of Tuesday (843850 at
+    // 05:16, service 002060) is announced.
+    let server = serve(
+        "ter",
+        &fixture(TER),
+        "caudry",
+        &[CAUDRY],
+        "2025-02-03T21:50:00+01:00",
+    )
+    .await;
+    let board = server.board("caudry", "").await;
+    assert_eq!(board["departures"], serde_json::json!([]));
+    assert_eq!(board["next_service"], "2025-02-04T05:16:00+01:00");
+}
+
+#[tokio::test]
+async fn the_spring_forward_day_follows_noon_minus_12h() {
+    // Sunday 30 March 2025, clocks go 02:00 -> 03:00. At Caudry every time is after
+    // 03:00 and reads as local time: the first train after 05:00 is 843822 at 07:41.
+    let server = serve(
+        "ter",
+        &fixture(TER),
+        "caudry",
+        &[CAUDRY],
+        "2025-03-30T05:00:00+02:00",
+    )
+    .await;
+    let board = server.board("caudry", "").await;
+    assert_eq!(
+        board["departures"][0]["scheduled"],
+        "2025-03-30T07:41:00+02:00"
+    );
+    assert_eq!(board["departures"][0]["headsign"], "Lille Flandres");
+
+    // At Coppet, trip OCESN23192F3515380 leaves at GTFS 00:04:00 on service day 30
+    // March. Its day starts at noon - 12 h = 22:00Z on the 29th, so it leaves at
+    // 22:04Z = 23:04 on the 29th (winter time), not at 00:04.
+    let server = serve(
+        "ter",
+        &fixture(TER),
+        "coppet",
+        &["StopArea:OCE85010231"],
+        "2025-03-29T23:00:00+01:00",
+    )
+    .await;
+    let board = server.board("coppet", "").await;
+    let dep = board["departures"]
+        .as_array()
+        .expect("departures")
+        .iter()
+        .find(|d| {
+            d["id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("ter:OCESN23192F3515380:"))
+        })
+        .unwrap_or_else(|| panic!("OCESN23192F3515380 not on the board: {board}"));
+    assert_eq!(dep["scheduled"], "2025-03-29T23:04:00+01:00");
+    assert!(
+        dep["id"]
+            .as_str()
+            .is_some_and(|id| id.contains(":20250330:")),
+        "{dep}"
+    );
+}

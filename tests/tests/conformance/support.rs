@@ -1,0 +1,133 @@
+//! An in-process feed server on 127.0.0.1 over fixture data.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use feed_server::clock::Clock;
+use feed_server::config::Config;
+use feed_server::deployment::{Deployment, Quiet};
+use feed_server::server::{self, AppState};
+use serde_json::Value;
+
+/// The fixtures folder from `QUAI_FIXTURES`; a relative path is taken from the
+/// working directory, else from the workspace root.
+pub fn fixtures() -> PathBuf {
+    let Some(dir) = std::env::var_os("QUAI_FIXTURES") else {
+        panic!(
+            "QUAI_FIXTURES is not set: the conformance suite needs the real third-party data \
+             (e.g. QUAI_FIXTURES=../shared/fixtures); refusing to pass without it"
+        );
+    };
+    let dir = PathBuf::from(dir);
+    let candidates = [
+        dir.clone(),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(&dir),
+    ];
+    for c in candidates {
+        if c.join("SOURCES.md").is_file() {
+            return c;
+        }
+    }
+    panic!(
+        "QUAI_FIXTURES={} does not hold SOURCES.md (neither from the working directory nor \
+         from the workspace root)",
+        dir.display()
+    );
+}
+
+/// Path of a fixture file, checked to exist.
+pub fn fixture(rel: &str) -> String {
+    let p = fixtures().join(rel);
+    assert!(p.exists(), "fixture {} is missing", p.display());
+    p.to_string_lossy().into_owned()
+}
+
+/// A running server; stops when dropped.
+pub struct Running {
+    pub base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Running {
+    pub async fn board(&self, station: &str, query: &str) -> Value {
+        let url = format!("{}/v1/stations/{station}/board{query}", self.base);
+        let response = feed_server::sources::http::client(Duration::from_secs(30))
+            .expect("client")
+            .get(&url)
+            .send()
+            .await
+            .expect("GET board");
+        assert_eq!(response.status().as_u16(), 200, "{url}");
+        response.json().await.expect("board JSON")
+    }
+}
+
+/// One feed `id` from `gtfs` with one station `station` made of `stops`, at `now`.
+pub async fn serve(id: &str, gtfs: &str, station: &str, stops: &[&str], now: &str) -> Running {
+    let stops = stops
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let text = format!(
+        "[board]\nmax_limit = 50\n[[feeds]]\nid = \"{id}\"\ngtfs = {gtfs:?}\n\n\
+         [[stations]]\nid = \"{station}\"\nname = \"{station}\"\nstops = {{ {id} = [{stops}] }}\n"
+    );
+    let config = Config::parse(&text, "conformance.toml", std::path::Path::new("/"))
+        .expect("conformance config");
+    let now: DateTime<Utc> = DateTime::parse_from_rfc3339(now)
+        .expect("now")
+        .with_timezone(&Utc);
+    let clock = Clock::Fixed(now);
+    let deployment = Deployment::load(config, move || now, &Quiet)
+        .await
+        .unwrap_or_else(|e| panic!("{gtfs} does not load: {e}"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let state = Arc::new(AppState::new(deployment, clock));
+    tokio::spawn(server::serve(state, listener, async {
+        let _ = rx.await;
+    }));
+    Running {
+        base,
+        stop: Some(tx),
+    }
+}
+
+/// `(local HH:MM, route short name, headsign)` of each departure.
+pub fn summary(board: &Value) -> Vec<(String, String, String)> {
+    board["departures"]
+        .as_array()
+        .expect("departures")
+        .iter()
+        .map(|d| {
+            (
+                d["scheduled"].as_str().unwrap_or_default()[11..16].to_string(),
+                d["route"]["short_name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                d["headsign"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn row(t: &str, route: &str, headsign: &str) -> (String, String, String) {
+    (t.to_string(), route.to_string(), headsign.to_string())
+}
