@@ -1,1 +1,79 @@
-fn main() {}
+//! Timetable benchmarks on the SNCF TER January 2025 feed (300,000 stop_times):
+//! loading it, building the Caudry station index, and one board query.
+//!
+//! Needs the fixtures: `QUAI_FIXTURES=../shared/fixtures cargo bench -p feed-server`.
+//! Results and the machine they ran on go in docs/benchmarks.md.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use feed_server::board::{self, BoardInput};
+use feed_server::config::StationConfig;
+use feed_server::sources::gtfs_static::{self, Archive};
+use feed_server::timetable::{Station, Timetable, compile};
+
+fn ter_zip() -> Vec<u8> {
+    let dir = std::env::var_os("QUAI_FIXTURES")
+        .map(PathBuf::from)
+        .expect("set QUAI_FIXTURES to the fixtures folder (e.g. ../shared/fixtures)");
+    let dir = if dir.is_relative() {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(dir)
+    } else {
+        dir
+    };
+    let path = dir.join("gtfs/sncf-ter-2025-01/export-ter-gtfs-last.zip");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn load(bytes: &[u8]) -> Timetable {
+    let raw = gtfs_static::parse("ter", "ter.zip", Archive::Zip(bytes.to_vec())).expect("parse");
+    let feed = compile("ter", "ter.zip", raw, Default::default(), &|_, _| {}).expect("compile");
+    Timetable { feeds: vec![feed] }
+}
+
+fn caudry() -> StationConfig {
+    StationConfig {
+        id: "caudry".into(),
+        name: "Caudry".into(),
+        timezone: None,
+        stops: [("ter".to_string(), vec!["StopArea:OCE87345561".to_string()])]
+            .into_iter()
+            .collect(),
+        wifi: None,
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let bytes = ter_zip();
+    let mut group = c.benchmark_group("sncf_ter_2025");
+    group.sample_size(10);
+    group.bench_function("load_feed (parse + compile)", |b| b.iter(|| load(&bytes)));
+    let timetable = load(&bytes);
+    let config = caudry();
+    group.bench_function("build_station_index (Caudry)", |b| {
+        b.iter(|| Station::build(&config, &timetable).expect("station"))
+    });
+    group.finish();
+
+    let station = Station::build(&config, &timetable).expect("station");
+    let now: DateTime<Utc> = "2025-02-03T06:30:00Z".parse().expect("now");
+    c.bench_function("sncf_ter_2025/board_query (Caudry, 3 h, 30 rows)", |b| {
+        b.iter(|| {
+            board::build(&BoardInput {
+                timetable: &timetable,
+                station: &station,
+                now,
+                limit: 30,
+                horizon_s: 3 * 3600,
+                wifi: None,
+                feeds: Vec::new(),
+            })
+        })
+    });
+}
+
+criterion_group!(timetable, benches);
+criterion_main!(timetable);

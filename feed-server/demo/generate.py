@@ -414,7 +414,7 @@ SERVICE_SUFFIX = {WEEKDAY: "WD", SATURDAY: "SA", SUNDAY: "SU"}
 # --------------------------------------------------------------------------
 # Public holidays (France): the day's usual service is replaced by SUNDAY.
 # --------------------------------------------------------------------------
-HOLIDAY_YEARS = (2025, 2026, 2027)
+HOLIDAY_YEARS = tuple(range(2025, 2036))  # the whole validity of the feed
 
 
 def easter(year):
