@@ -156,3 +156,42 @@ async fn the_spring_forward_day_follows_noon_minus_12h() {
         "{dep}"
     );
 }
+
+#[tokio::test]
+async fn a_station_across_two_feeds_with_configured_platform_labels() {
+    // The Caudry hub as a real deployment would run it: the bus network (here the
+    // embedded demo) and SNCF TER in one board, TER platforms labelled by config
+    // since the SNCF feed has no platform_code.
+    let text = format!(
+        "[[feeds]]\nid = \"bus\"\ngtfs = \"builtin:caudry-demo\"\n\n\
+         [[feeds]]\nid = \"ter\"\ngtfs = {:?}\n\
+         platforms = {{ \"StopPoint:OCETrain TER-87345561\" = \"Voie 1\" }}\n\n\
+         [[stations]]\nid = \"caudry\"\nname = \"Caudry\"\n\
+         stops = {{ bus = [\"CAUDRY:A\"], ter = [\"{CAUDRY}\"] }}\n",
+        fixture(TER)
+    );
+    let server = crate::support::serve_config(&text, "2025-02-03T07:30:00+01:00").await;
+    let board = server.board("caudry", "?limit=20").await;
+    let deps = board["departures"].as_array().expect("departures");
+    let ter: Vec<_> = deps
+        .iter()
+        .filter(|d| d["id"].as_str().is_some_and(|i| i.starts_with("ter:")))
+        .collect();
+    let bus: Vec<_> = deps
+        .iter()
+        .filter(|d| d["id"].as_str().is_some_and(|i| i.starts_with("bus:")))
+        .collect();
+    assert!(!ter.is_empty() && !bus.is_empty(), "{board}");
+    assert!(ter.iter().all(|d| d["platform"] == "Voie 1"), "{board}");
+    // Only bay A of the demo was configured: line 1 to Cambrai.
+    assert!(
+        bus.iter().all(|d| d["stop_id"] == "bus:CAUDRY:A"),
+        "{board}"
+    );
+    assert_eq!(board["feeds"].as_array().map(Vec::len), Some(2));
+    let times: Vec<&str> = deps
+        .iter()
+        .filter_map(|d| d["scheduled"].as_str())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+}

@@ -85,8 +85,19 @@ pub async fn serve(id: &str, gtfs: &str, station: &str, stops: &[&str], now: &st
         "[board]\nmax_limit = 50\n[[feeds]]\nid = \"{id}\"\ngtfs = {gtfs:?}\n\n\
          [[stations]]\nid = \"{station}\"\nname = \"{station}\"\nstops = {{ {id} = [{stops}] }}\n"
     );
-    let config = Config::parse(&text, "conformance.toml", std::path::Path::new("/"))
+    serve_config(&text, now).await
+}
+
+/// A server for a whole configuration text, at `now`.
+pub async fn serve_config(text: &str, now: &str) -> Running {
+    let config = Config::parse(text, "conformance.toml", std::path::Path::new("/"))
         .expect("conformance config");
+    let gtfs = config
+        .feeds
+        .iter()
+        .map(|f| f.id.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
     let now: DateTime<Utc> = DateTime::parse_from_rfc3339(now)
         .expect("now")
         .with_timezone(&Utc);
