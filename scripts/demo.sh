@@ -3,4 +3,5 @@
 # http://127.0.0.1:8080 (try /v1/stations/caudry/board). Ctrl-C stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/deps.sh
 exec cargo run --release -p feed-server -- "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: the whole self-contained suite (no third-party data).
-# Installs the system packages the tests need when they are missing (none yet: the
-# feed server needs only Rust), then runs `cargo test --workspace`.
+# Installs the system packages the build and tests need when they are missing
+# (scripts/deps.sh), then runs `cargo test --workspace`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/deps.sh
 exec cargo test --workspace "$@"

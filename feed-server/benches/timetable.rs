@@ -67,7 +67,8 @@ fn benches(c: &mut Criterion) {
                 station: &station,
                 now,
                 limit: 30,
-                horizon_s: 3 * 3600,
+                settings: Default::default(),
+                realtime: &[],
                 wifi: None,
                 feeds: Vec::new(),
             })

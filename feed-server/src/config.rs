@@ -62,6 +62,9 @@ struct BoardSection {
     limit: usize,
     max_limit: usize,
     horizon_min: u32,
+    on_time_s: u32,
+    departed_keep_s: u32,
+    realtime_lookback_min: u32,
 }
 
 impl Default for BoardSection {
@@ -71,6 +74,9 @@ impl Default for BoardSection {
             limit: d.limit,
             max_limit: d.max_limit,
             horizon_min: d.horizon_s / 60,
+            on_time_s: d.on_time_s,
+            departed_keep_s: d.departed_keep_s,
+            realtime_lookback_min: d.realtime_lookback_s / 60,
         }
     }
 }
@@ -86,6 +92,50 @@ struct FeedSection {
     max_mb: u64,
     #[serde(default)]
     platforms: BTreeMap<String, String>,
+    realtime: Option<RealtimeSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RealtimeSection {
+    trip_updates_url: Option<String>,
+    vehicle_positions_url: Option<String>,
+    alerts_url: Option<String>,
+    #[serde(default = "default_poll_s")]
+    poll_s: f64,
+    #[serde(default = "default_rt_timeout_s")]
+    timeout_s: f64,
+    #[serde(default = "default_rt_max_mb")]
+    max_mb: u64,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    query: BTreeMap<String, String>,
+    #[serde(default = "default_stale_after_s")]
+    stale_after_s: u64,
+    #[serde(default = "default_alerts_stale_after_s")]
+    alerts_stale_after_s: u64,
+    #[serde(default = "default_max_backoff_s")]
+    max_backoff_s: f64,
+}
+
+fn default_poll_s() -> f64 {
+    30.0
+}
+fn default_rt_timeout_s() -> f64 {
+    10.0
+}
+fn default_rt_max_mb() -> u64 {
+    16
+}
+fn default_stale_after_s() -> u64 {
+    90
+}
+fn default_alerts_stale_after_s() -> u64 {
+    600
+}
+fn default_max_backoff_s() -> f64 {
+    300.0
 }
 
 fn default_timeout_s() -> u64 {
@@ -132,6 +182,12 @@ pub struct BoardSettings {
     pub max_limit: usize,
     /// How far ahead a board looks, in seconds.
     pub horizon_s: u32,
+    /// A departure within this many seconds of its schedule is on time.
+    pub on_time_s: u32,
+    /// How long a departure stays on the board, marked departed, once it has left.
+    pub departed_keep_s: u32,
+    /// How far back to look for late departures that are still to come, in seconds.
+    pub realtime_lookback_s: u32,
 }
 
 impl Default for BoardSettings {
@@ -140,6 +196,9 @@ impl Default for BoardSettings {
             limit: 12,
             max_limit: 30,
             horizon_s: 3 * 3600,
+            on_time_s: 60,
+            departed_keep_s: 60,
+            realtime_lookback_s: 2 * 3600,
         }
     }
 }
@@ -163,6 +222,37 @@ pub struct FeedConfig {
     pub max_bytes: u64,
     /// Platform labels for stops whose feed gives no `platform_code`.
     pub platforms: BTreeMap<String, String>,
+    pub realtime: Option<RealtimeConfig>,
+}
+
+/// Where a realtime endpoint is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointUrl {
+    /// An http(s) URL.
+    Http(String),
+    /// `self:/path`: a path on this server (the demo simulator), resolved once the
+    /// listening address is known.
+    SelfPath(String),
+}
+
+/// The GTFS-Realtime endpoints of a feed and how to poll them.
+#[derive(Debug, Clone)]
+pub struct RealtimeConfig {
+    pub trip_updates: Option<EndpointUrl>,
+    pub vehicle_positions: Option<EndpointUrl>,
+    pub alerts: Option<EndpointUrl>,
+    pub poll: std::time::Duration,
+    pub timeout: std::time::Duration,
+    pub max_bytes: u64,
+    /// Extra request headers (API keys...).
+    pub headers: BTreeMap<String, String>,
+    /// Extra query parameters (API keys...).
+    pub query: BTreeMap<String, String>,
+    /// Trip updates and vehicle positions older than this are stale.
+    pub stale_after_s: u64,
+    /// Alerts older than this are stale.
+    pub alerts_stale_after_s: u64,
+    pub max_backoff: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -232,6 +322,12 @@ impl Config {
                 "must be at most 500".into(),
             ));
         }
+        if board.realtime_lookback_min > 24 * 60 {
+            return Err(invalid(
+                "board.realtime_lookback_min".into(),
+                "must be at most 1440 minutes".into(),
+            ));
+        }
         if board.horizon_min == 0 || board.horizon_min > 48 * 60 {
             return Err(invalid(
                 "board.horizon_min".into(),
@@ -269,12 +365,19 @@ impl Config {
                     "must be positive".into(),
                 ));
             }
+            let realtime = match f.realtime {
+                None => None,
+                Some(rt) => Some(
+                    realtime(rt).map_err(|(k, r)| invalid(format!("{field}.realtime.{k}"), r))?,
+                ),
+            };
             feeds.push(FeedConfig {
                 id: f.id,
                 gtfs,
                 timeout_s: f.timeout_s,
                 max_bytes: f.max_mb.saturating_mul(1024 * 1024),
                 platforms: f.platforms,
+                realtime,
             });
         }
 
@@ -348,6 +451,9 @@ impl Config {
                 limit: board.limit,
                 max_limit: board.max_limit,
                 horizon_s: board.horizon_min * 60,
+                on_time_s: board.on_time_s,
+                departed_keep_s: board.departed_keep_s,
+                realtime_lookback_s: board.realtime_lookback_min * 60,
             },
             feeds,
             stations,
@@ -370,6 +476,57 @@ fn check_id(id: &str) -> Result<(), String> {
             "`{id}` must be 1 to 64 characters among a-z, 0-9, '-' and '_'"
         ))
     }
+}
+
+/// Validates a `[feeds.realtime]` table; errors are (key, reason).
+fn realtime(rt: RealtimeSection) -> Result<RealtimeConfig, (&'static str, String)> {
+    let url = |key: &'static str,
+               v: Option<String>|
+     -> Result<Option<EndpointUrl>, (&'static str, String)> {
+        match v {
+            None => Ok(None),
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                Ok(Some(EndpointUrl::Http(u)))
+            }
+            Some(u) if u.starts_with("self:/") => Ok(Some(EndpointUrl::SelfPath(
+                u.trim_start_matches("self:").to_string(),
+            ))),
+            Some(u) => Err((key, format!("`{u}` is not an http(s) URL"))),
+        }
+    };
+    let seconds = |key: &'static str, v: f64, min: f64| {
+        if v.is_finite() && v >= min && v <= 86_400.0 {
+            Ok(std::time::Duration::from_secs_f64(v))
+        } else {
+            Err((key, format!("must be between {min} and 86400 seconds")))
+        }
+    };
+    let config = RealtimeConfig {
+        trip_updates: url("trip_updates_url", rt.trip_updates_url)?,
+        vehicle_positions: url("vehicle_positions_url", rt.vehicle_positions_url)?,
+        alerts: url("alerts_url", rt.alerts_url)?,
+        poll: seconds("poll_s", rt.poll_s, 0.05)?,
+        timeout: seconds("timeout_s", rt.timeout_s, 0.05)?,
+        max_backoff: seconds("max_backoff_s", rt.max_backoff_s, 0.05)?,
+        max_bytes: rt.max_mb.saturating_mul(1024 * 1024),
+        headers: rt.headers,
+        query: rt.query,
+        stale_after_s: rt.stale_after_s,
+        alerts_stale_after_s: rt.alerts_stale_after_s,
+    };
+    if config.trip_updates.is_none()
+        && config.vehicle_positions.is_none()
+        && config.alerts.is_none()
+    {
+        return Err((
+            "trip_updates_url",
+            "name at least one of trip_updates_url, vehicle_positions_url, alerts_url".into(),
+        ));
+    }
+    if config.max_bytes == 0 {
+        return Err(("max_mb", "must be positive".into()));
+    }
+    Ok(config)
 }
 
 fn parse_source(value: &str, base: &Path) -> Result<GtfsSource, String> {

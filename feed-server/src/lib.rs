@@ -11,6 +11,7 @@ pub mod deployment;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod realtime;
 pub mod server;
 pub mod sources;
 pub mod timetable;

@@ -11,6 +11,8 @@ pub struct Metrics {
     pub http_requests: AtomicU64,
     pub boards_built: AtomicU64,
     pub http_errors: AtomicU64,
+    pub realtime_accepted: AtomicU64,
+    pub realtime_rejected: AtomicU64,
 }
 
 impl Metrics {
@@ -36,6 +38,16 @@ impl Metrics {
             "quai_http_errors_total",
             "HTTP requests answered with an error status.",
             self.http_errors.load(Ordering::Relaxed),
+        );
+        counter(
+            "quai_realtime_accepted_total",
+            "GTFS-Realtime messages accepted.",
+            self.realtime_accepted.load(Ordering::Relaxed),
+        );
+        counter(
+            "quai_realtime_failed_polls_total",
+            "GTFS-Realtime polls that failed or were rejected (last good state kept).",
+            self.realtime_rejected.load(Ordering::Relaxed),
         );
         counter(
             "quai_boards_built_total",

@@ -1,24 +1,31 @@
-//! The running server: shared state, the listener and an orderly shutdown.
+//! The running server: shared state, the listener, the realtime pollers and an
+//! orderly shutdown.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use quai_protocol::{Board, FeedStatus};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::board::{self, BoardInput};
 use crate::clock::Clock;
+use crate::config::EndpointUrl;
 use crate::deployment::{Deployment, wifi};
 use crate::hub::Hub;
 use crate::metrics::Metrics;
+use crate::realtime::{self, Kind, RealtimeStore, RealtimeView};
+use crate::sources::gtfs_rt;
 use crate::timetable::gtfs_time::rfc3339;
 
-/// What every request handler reads.
+/// What every request handler and poller reads.
 pub struct AppState {
     pub deployment: Deployment,
     pub clock: Clock,
     pub hub: Hub,
     pub metrics: Metrics,
+    pub realtime: RealtimeStore,
 }
 
 impl AppState {
@@ -28,23 +35,35 @@ impl AppState {
             clock,
             hub: Hub::default(),
             metrics: Metrics::default(),
+            realtime: RealtimeStore::default(),
         }
     }
 
-    /// Freshness of every feed, instants written in `tz`. Static timetables do not go
-    /// stale: they stay valid until replaced.
+    /// Freshness of every feed, instants written in `tz`: the static timetables
+    /// (never stale: valid until replaced) and each realtime endpoint.
     pub fn feed_statuses(&self, tz: chrono_tz::Tz) -> Vec<FeedStatus> {
         let now = self.clock.now();
-        self.deployment
+        let mut out = Vec::new();
+        for (load, config) in self
+            .deployment
             .loads
             .iter()
-            .map(|l| FeedStatus {
-                id: l.id.clone(),
-                last_success: Some(rfc3339(tz, l.loaded_at)),
-                age_s: Some((now - l.loaded_at).num_seconds().max(0)),
+            .zip(&self.deployment.config.feeds)
+        {
+            out.push(FeedStatus {
+                id: load.id.clone(),
+                last_success: Some(rfc3339(tz, load.loaded_at)),
+                age_s: Some((now - load.loaded_at).num_seconds().max(0)),
                 stale: false,
-            })
-            .collect()
+            });
+            out.extend(realtime::statuses(
+                config,
+                &self.realtime.get(&config.id),
+                now,
+                tz,
+            ));
+        }
+        out
     }
 
     /// The station's board now, as published (with its `seq`), or None for an
@@ -53,12 +72,21 @@ impl AppState {
         let (station, config) = self.deployment.station(station_id)?;
         let wifi = wifi(config);
         let settings = self.deployment.config.board;
+        let now = self.clock.now();
+        let views: Vec<RealtimeView> = self
+            .deployment
+            .config
+            .feeds
+            .iter()
+            .map(|f| realtime::view(f, &self.realtime.get(&f.id), now))
+            .collect();
         let board = board::build(&BoardInput {
             timetable: &self.deployment.timetable,
             station,
-            now: self.clock.now(),
+            now,
             limit: settings.max_limit,
-            horizon_s: settings.horizon_s,
+            settings,
+            realtime: &views,
             wifi: wifi.as_ref(),
             feeds: self.feed_statuses(station.timezone),
         });
@@ -66,16 +94,80 @@ impl AppState {
     }
 }
 
-/// Serves until `shutdown` completes, then lets requests in flight finish.
+/// Serves until `shutdown` completes, then stops the pollers and lets requests in
+/// flight finish. Realtime pollers start once the listener is bound, so that the
+/// demo's `self:` endpoints can be reached.
 pub async fn serve(
     state: Arc<AppState>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let bound = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+    let pollers = spawn_pollers(&state, bound, &cancel);
     let app = crate::http::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let stop = cancel.clone();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stop.cancel();
+        })
+        .await;
+    cancel.cancel();
+    pollers.join_all().await;
+    served
+}
+
+fn spawn_pollers(
+    state: &Arc<AppState>,
+    bound: SocketAddr,
+    cancel: &CancellationToken,
+) -> tokio::task::JoinSet<()> {
+    let mut set = tokio::task::JoinSet::new();
+    for (fi, feed) in state.deployment.config.feeds.iter().enumerate() {
+        let Some(rt) = &feed.realtime else { continue };
+        let endpoints = [
+            (Kind::TripUpdates, &rt.trip_updates),
+            (Kind::VehiclePositions, &rt.vehicle_positions),
+            (Kind::Alerts, &rt.alerts),
+        ];
+        for (kind, endpoint) in endpoints {
+            let Some(endpoint) = endpoint else { continue };
+            let url = resolve(endpoint, bound);
+            tracing::info!(feed = %feed.id, kind = kind.name(), %url, "polling realtime");
+            set.spawn(gtfs_rt::run(
+                state.clone(),
+                fi,
+                kind,
+                url,
+                cancel.child_token(),
+            ));
+        }
+    }
+    set
+}
+
+/// `self:/path` becomes a URL on this server (loopback when bound to all addresses).
+fn resolve(endpoint: &EndpointUrl, bound: SocketAddr) -> String {
+    match endpoint {
+        EndpointUrl::Http(url) => url.clone(),
+        EndpointUrl::SelfPath(path) => {
+            let host = if bound.ip().is_unspecified() {
+                match bound {
+                    SocketAddr::V4(_) => "127.0.0.1".to_string(),
+                    SocketAddr::V6(_) => "[::1]".to_string(),
+                }
+            } else {
+                bound.ip().to_string()
+            };
+            let host = if bound.is_ipv6() && !host.starts_with('[') {
+                format!("[{host}]")
+            } else {
+                host
+            };
+            format!("http://{host}:{}{path}", bound.port())
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM (what systemd and `kill` send).

@@ -106,9 +106,13 @@ pub struct Departure {
     /// The train or trip number (`trip_short_name`, or a numeric `trip_headsign`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trip_number: Option<String>,
-    /// `{feed}:{stop_id}` of the stop (bay, platform) the vehicle leaves from.
+    /// `{feed}:{stop_id}` of the stop (bay, platform) the vehicle leaves from; the
+    /// realtime one when the platform changed.
     pub stop_id: String,
     pub platform: Option<String>,
+    /// The platform is not the planned one (GTFS-Realtime `assigned_stop_id`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub platform_changed: bool,
     /// RFC 3339, station timezone.
     pub scheduled: String,
     /// RFC 3339, station timezone; null when no realtime estimate exists.
@@ -117,7 +121,17 @@ pub struct Departure {
     pub delay_s: Option<i64>,
     pub status: DepartureStatus,
     pub realtime: bool,
+    /// How sure the producer is of `expected`, in seconds (GTFS-Realtime uncertainty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty_s: Option<i64>,
+    /// The vehicle stands at the stop now: passengers can board.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub boarding: bool,
     pub notice_ids: Vec<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -8,9 +8,9 @@
 use std::io::{Cursor, Read as _};
 use std::time::Duration;
 
-use futures_util::StreamExt as _;
 use gtfs_structures::RawGtfs;
 
+use super::http;
 use crate::config::{FeedConfig, GtfsSource};
 
 /// Why a feed could not be loaded.
@@ -139,53 +139,34 @@ async fn download(feed: &FeedConfig, url: &str) -> Result<Vec<u8>, FeedError> {
         url: url.to_string(),
         reason,
     };
-    let client = crate::sources::http::client(Duration::from_secs(feed.timeout_s))
-        .map_err(|e| fetch_err(e.to_string()))?;
+    let timeout_hint = |e: &reqwest::Error| {
+        if e.is_timeout() {
+            "timed out (feeds[].timeout_s)".to_string()
+        } else {
+            http::describe(e)
+        }
+    };
+    let client =
+        http::client(Duration::from_secs(feed.timeout_s)).map_err(|e| fetch_err(e.to_string()))?;
     let response = client
         .get(url)
         .send()
         .await
-        .map_err(|e| fetch_err(describe_reqwest(&e)))?;
+        .map_err(|e| fetch_err(timeout_hint(&e)))?;
     let status = response.status();
     if !status.is_success() {
         return Err(fetch_err(format!("HTTP {status}")));
     }
-    let too_large = || FeedError::TooLarge {
-        feed: feed.id.clone(),
-        location: url.to_string(),
-        max_bytes: feed.max_bytes,
-    };
-    if response
-        .content_length()
-        .is_some_and(|n| n > feed.max_bytes)
-    {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| fetch_err(describe_reqwest(&e)))?;
-        if body.len() as u64 + chunk.len() as u64 > feed.max_bytes {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-fn describe_reqwest(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out (feeds[].timeout_s)".to_string()
-    } else {
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
-        }
-        text
-    }
+    http::read_capped(response, feed.max_bytes)
+        .await
+        .map_err(|e| match e {
+            http::BodyError::TooLarge(_) => FeedError::TooLarge {
+                feed: feed.id.clone(),
+                location: url.to_string(),
+                max_bytes: feed.max_bytes,
+            },
+            http::BodyError::Transport(reason) => fetch_err(reason),
+        })
 }
 
 /// Parses an archive. CPU-bound: call it from a blocking thread.

@@ -63,6 +63,8 @@ pub fn compile(
         route_by_id.insert(r.id.clone(), routes.len() as u32);
         routes.push(Route {
             mode: mode_of(r.route_type),
+            route_type: route_type_code(r.route_type),
+            agency_id: r.agency_id.filter(|a| !a.is_empty()),
             color: r
                 .color
                 .map(|c| format!("#{:02X}{:02X}{:02X}", c.r, c.g, c.b))
@@ -186,6 +188,10 @@ pub fn compile(
             service,
             headsign: t.trip_headsign.filter(|h| !h.trim().is_empty()),
             short_name: t.trip_short_name.filter(|h| !h.trim().is_empty()),
+            direction: t.direction_id.map(|d| match d {
+                gtfs_structures::DirectionType::Outbound => 0,
+                gtfs_structures::DirectionType::Inbound => 1,
+            }),
             stop_times: 0..0,
             frequencies: Vec::new(),
         });
@@ -296,6 +302,7 @@ pub fn compile(
     Ok(FeedTimetable {
         id: feed_id.to_string(),
         timezone,
+        lang: first.lang.clone().filter(|l| !l.trim().is_empty()),
         agencies: agencies.len(),
         routes,
         stops,
@@ -375,9 +382,9 @@ fn naive(d: jiff::civil::Date) -> Option<NaiveDate> {
     )
 }
 
-/// The kind of vehicle from a GTFS route_type, basic or extended.
-pub fn mode_of(route_type: RouteType) -> Mode {
-    let code: i16 = match route_type {
+/// The GTFS `route_type` number.
+pub fn route_type_code(route_type: RouteType) -> i16 {
+    match route_type {
         RouteType::Tramway => 0,
         RouteType::Subway => 1,
         RouteType::Rail => 2,
@@ -388,8 +395,12 @@ pub fn mode_of(route_type: RouteType) -> Mode {
         RouteType::Funicular => 7,
         RouteType::Extended(e) => e as i16,
         RouteType::Other(i) => i,
-    };
-    match code {
+    }
+}
+
+/// The kind of vehicle from a GTFS route_type, basic or extended.
+pub fn mode_of(route_type: RouteType) -> Mode {
+    match route_type_code(route_type) {
         0 => Mode::Tram,
         1 => Mode::Metro,
         2 => Mode::Rail,

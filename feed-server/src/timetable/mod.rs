@@ -30,6 +30,9 @@ pub struct Route {
     /// `#RRGGBB`.
     pub text_color: String,
     pub mode: Mode,
+    /// The GTFS `route_type` as written (basic or extended).
+    pub route_type: i16,
+    pub agency_id: Option<String>,
 }
 
 /// A stop, platform or station of a feed.
@@ -49,6 +52,8 @@ pub struct Trip {
     pub service: u32,
     pub headsign: Option<String>,
     pub short_name: Option<String>,
+    /// `direction_id`: 0 or 1.
+    pub direction: Option<u8>,
     /// Range in [`FeedTimetable::stop_times`], ordered by stop_sequence.
     pub stop_times: std::ops::Range<u32>,
     /// From `frequencies.txt`: the trip is a template repeated at these headways.
@@ -81,6 +86,8 @@ pub struct FeedTimetable {
     /// The agency timezone: GTFS times of this feed are local to it.
     pub timezone: Tz,
     pub agencies: usize,
+    /// The first agency's `agency_lang`: the language of texts that do not say theirs.
+    pub lang: Option<String>,
     pub routes: Vec<Route>,
     pub stops: Vec<Stop>,
     pub trips: Vec<Trip>,

@@ -38,6 +38,10 @@ pub struct Station {
     pub timezone: Tz,
     /// `(feed index, stop index)` of every stop that belongs to the station.
     pub stops: Vec<(usize, u32)>,
+    /// `(feed index, route index)` of every route that leaves from the station.
+    pub routes: HashSet<(usize, u32)>,
+    /// `(feed index, trip index)` of every trip that leaves from the station.
+    pub trips: HashSet<(usize, u32)>,
     indexes: Vec<FeedIndex>,
 }
 
@@ -95,11 +99,21 @@ impl Station {
             stops.extend(ordered.into_iter().map(|s| (fi, s)));
             indexes.push(index_feed(fi, feed, &set));
         }
+        let trips: HashSet<(usize, u32)> = indexes
+            .iter()
+            .flat_map(|ix| ix.entries.iter().map(|e| (ix.feed, e.trip)))
+            .collect();
+        let routes = trips
+            .iter()
+            .map(|&(f, t)| (f, timetable.feeds[f].trips[t as usize].route))
+            .collect();
         Ok(Station {
             id: config.id.clone(),
             name: config.name.clone(),
             timezone: timezone.unwrap_or(chrono_tz::UTC),
             stops,
+            routes,
+            trips,
             indexes,
         })
     }
@@ -147,6 +161,11 @@ impl Station {
         }
         out.sort_by_key(|d| (d.time, d.feed, d.trip, d.stop_time));
         out
+    }
+
+    /// Whether stop `stop` of feed `feed` belongs to the station.
+    pub fn has_stop(&self, feed: usize, stop: u32) -> bool {
+        self.stops.contains(&(feed, stop))
     }
 
     /// How many departures the station has on the service day `day` (for `check`).

@@ -14,6 +14,7 @@ async fn load(rel: &str) -> Result<FeedTimetable, gtfs_static::FeedError> {
         timeout_s: 60,
         max_bytes: 64 * 1024 * 1024,
         platforms: Default::default(),
+        realtime: None,
     };
     let location = gtfs_static::location(&feed.gtfs);
     let archive = gtfs_static::fetch(&feed).await?;

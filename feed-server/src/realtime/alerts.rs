@@ -1,0 +1,134 @@
+//! GTFS-Realtime Alerts, kept as notices-to-be with their selectors. Which station
+//! they concern, and in which timezone their times are written, is decided when a
+//! board is built.
+
+use std::collections::BTreeMap;
+
+use gtfs_realtime::FeedMessage;
+use gtfs_realtime::alert::{Effect, SeverityLevel};
+use quai_protocol::{Severity, Translated};
+
+/// `EntitySelector`: all fields present must match (they are ANDed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selector {
+    pub agency_id: Option<String>,
+    pub route_id: Option<String>,
+    pub route_type: Option<i32>,
+    pub trip_id: Option<String>,
+    pub direction_id: Option<u32>,
+    pub stop_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub entity_id: String,
+    pub severity: Severity,
+    pub cause: String,
+    pub effect: String,
+    pub header: Translated,
+    pub description: Translated,
+    /// `(start, end)` POSIX seconds; either open. Empty: always active.
+    pub periods: Vec<(Option<u64>, Option<u64>)>,
+    pub selectors: Vec<Selector>,
+    /// POSIX seconds: the message's header timestamp.
+    pub updated: u64,
+}
+
+impl Alert {
+    pub fn active_at(&self, t: i64) -> bool {
+        self.periods.is_empty()
+            || self
+                .periods
+                .iter()
+                .any(|(s, e)| s.is_none_or(|s| s as i64 <= t) && e.is_none_or(|e| t < e as i64))
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Alerts {
+    pub alerts: Vec<Alert>,
+}
+
+impl Alerts {
+    /// `default_lang` names texts whose translation has no language (the feed's
+    /// `agency_lang`, else `und`).
+    pub fn from_message(message: &FeedMessage, default_lang: &str) -> Alerts {
+        let updated = message.header.timestamp.unwrap_or_default();
+        let alerts = message
+            .entity
+            .iter()
+            .filter(|e| !e.is_deleted())
+            .filter_map(|e| e.alert.as_ref().map(|a| (e.id.clone(), a)))
+            .map(|(id, a)| Alert {
+                entity_id: id,
+                severity: severity(a),
+                cause: lower(a.cause().as_str_name()),
+                effect: lower(a.effect().as_str_name()),
+                header: translated(a.header_text.as_ref(), default_lang),
+                description: translated(a.description_text.as_ref(), default_lang),
+                periods: a.active_period.iter().map(|p| (p.start, p.end)).collect(),
+                selectors: a
+                    .informed_entity
+                    .iter()
+                    .map(|s| Selector {
+                        agency_id: s.agency_id.clone().filter(|x| !x.is_empty()),
+                        route_id: s.route_id.clone().filter(|x| !x.is_empty()),
+                        route_type: s.route_type,
+                        trip_id: s
+                            .trip
+                            .as_ref()
+                            .and_then(|t| t.trip_id.clone())
+                            .filter(|x| !x.is_empty()),
+                        direction_id: s.direction_id,
+                        stop_id: s.stop_id.clone().filter(|x| !x.is_empty()),
+                    })
+                    .collect(),
+                updated,
+            })
+            .collect();
+        Alerts { alerts }
+    }
+}
+
+/// `severity_level` when given; otherwise guessed from the effect, since passengers
+/// need a warning for a cancelled service even when the producer did not grade it.
+fn severity(a: &gtfs_realtime::Alert) -> Severity {
+    match a
+        .severity_level
+        .and_then(|l| SeverityLevel::try_from(l).ok())
+    {
+        Some(SeverityLevel::Info) => Severity::Info,
+        Some(SeverityLevel::Warning) => Severity::Warning,
+        Some(SeverityLevel::Severe) => Severity::Severe,
+        Some(SeverityLevel::UnknownSeverity) | None => match a.effect() {
+            Effect::NoService
+            | Effect::ReducedService
+            | Effect::SignificantDelays
+            | Effect::Detour
+            | Effect::StopMoved
+            | Effect::AccessibilityIssue => Severity::Warning,
+            _ => Severity::Info,
+        },
+    }
+}
+
+fn lower(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+fn translated(t: Option<&gtfs_realtime::TranslatedString>, default_lang: &str) -> Translated {
+    let mut out = BTreeMap::new();
+    for tr in t.map(|t| t.translation.as_slice()).unwrap_or_default() {
+        let lang = tr
+            .language
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .unwrap_or(default_lang);
+        if !tr.text.trim().is_empty() {
+            out.entry(lang.to_string())
+                .or_insert_with(|| tr.text.clone());
+        }
+    }
+    out
+}

@@ -1,0 +1,236 @@
+//! GTFS-Realtime TripUpdates, indexed by trip for the merge.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use gtfs_realtime::trip_descriptor::ScheduleRelationship as TripRel;
+use gtfs_realtime::trip_update::stop_time_update::ScheduleRelationship as StopRel;
+use gtfs_realtime::{FeedMessage, TripDescriptor};
+
+/// What happens to a trip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TripRelationship {
+    /// Runs as in the timetable, with the given updates.
+    Scheduled,
+    /// Not in the timetable: its stop times come with the update.
+    Added,
+    Canceled,
+    /// Replaces the timetabled trip's stop times entirely (deprecated in the spec).
+    Replacement,
+    /// A copy of a timetabled trip on another day or time.
+    Duplicated,
+}
+
+/// What happens at one stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopRelationship {
+    Scheduled,
+    Skipped,
+    /// No realtime information here: predictions stop until the next update.
+    NoData,
+}
+
+/// A predicted arrival or departure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Event {
+    /// Absolute time, POSIX seconds.
+    pub time: Option<i64>,
+    /// Seconds late (negative: early).
+    pub delay: Option<i64>,
+    pub uncertainty: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopUpdate {
+    pub sequence: Option<u32>,
+    pub stop_id: Option<String>,
+    pub arrival: Option<Event>,
+    pub departure: Option<Event>,
+    pub relationship: StopRelationship,
+    /// `stop_time_properties.assigned_stop_id`: the vehicle calls at another stop
+    /// (platform) than planned.
+    pub assigned_stop_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TripUpdate {
+    pub entity_id: String,
+    pub trip_id: String,
+    pub route_id: Option<String>,
+    pub start_date: Option<NaiveDate>,
+    /// Seconds of the service day (`start_time`), for frequency-based trips.
+    pub start_time: Option<u32>,
+    pub relationship: TripRelationship,
+    /// Trip-level delay, used for stops no update speaks of.
+    pub delay: Option<i64>,
+    /// Sorted by stop_sequence when given.
+    pub stop_updates: Vec<StopUpdate>,
+    /// From `trip_properties`: the new trip's id (DUPLICATED), its day and start time,
+    /// and its headsign (ADDED).
+    pub new_trip_id: Option<String>,
+    pub new_start_date: Option<NaiveDate>,
+    pub new_start_time: Option<u32>,
+    pub headsign: Option<String>,
+}
+
+/// All trip updates of one message.
+#[derive(Debug, Default, Clone)]
+pub struct TripUpdates {
+    by_trip: HashMap<String, Vec<TripUpdate>>,
+    /// Updates of trips that are not in the timetable (ADDED / NEW) and DUPLICATED
+    /// copies: they make departures of their own.
+    pub extra: Vec<TripUpdate>,
+    pub entity_count: usize,
+}
+
+impl TripUpdates {
+    /// Indexes the TripUpdates of `message`. `known_trip` tells whether a trip id is
+    /// in the timetable: updates of unknown trips are kept only when they are ADDED.
+    pub fn from_message(message: &FeedMessage, known_trip: impl Fn(&str) -> bool) -> TripUpdates {
+        let mut out = TripUpdates::default();
+        for entity in &message.entity {
+            if entity.is_deleted() {
+                continue;
+            }
+            let Some(tu) = &entity.trip_update else {
+                continue;
+            };
+            out.entity_count += 1;
+            let Some(update) = convert(&entity.id, tu) else {
+                continue;
+            };
+            match update.relationship {
+                TripRelationship::Added | TripRelationship::Duplicated => out.extra.push(update),
+                _ if !known_trip(&update.trip_id) => {
+                    // An update of a trip we do not know, not marked ADDED: nothing to
+                    // attach it to.
+                }
+                _ => out
+                    .by_trip
+                    .entry(update.trip_id.clone())
+                    .or_default()
+                    .push(update),
+            }
+        }
+        out
+    }
+
+    /// The update of `trip_id` on `service_day` (and, for frequency trips, the instance
+    /// starting at `start_time`). An update without `start_date` applies to any day:
+    /// boards span hours, so a trip id cannot come twice on one board.
+    pub fn find(
+        &self,
+        trip_id: &str,
+        service_day: NaiveDate,
+        start_time: Option<u32>,
+    ) -> Option<&TripUpdate> {
+        self.by_trip.get(trip_id)?.iter().find(|u| {
+            u.start_date.is_none_or(|d| d == service_day)
+                && (start_time.is_none() || u.start_time.is_none() || u.start_time == start_time)
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_trip.values().map(Vec::len).sum::<usize>() + self.extra.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn convert(entity_id: &str, tu: &gtfs_realtime::TripUpdate) -> Option<TripUpdate> {
+    let trip: &TripDescriptor = &tu.trip;
+    let trip_id = trip.trip_id.clone()?;
+    // ADDED is deprecated in favour of NEW, but producers still send it.
+    #[allow(deprecated)]
+    let relationship = match trip.schedule_relationship() {
+        TripRel::Scheduled | TripRel::Unscheduled => TripRelationship::Scheduled,
+        TripRel::Added | TripRel::New => TripRelationship::Added,
+        TripRel::Canceled | TripRel::Deleted => TripRelationship::Canceled,
+        TripRel::Replacement => TripRelationship::Replacement,
+        TripRel::Duplicated => TripRelationship::Duplicated,
+    };
+    let mut stop_updates: Vec<StopUpdate> = tu
+        .stop_time_update
+        .iter()
+        .map(|s| StopUpdate {
+            sequence: s.stop_sequence,
+            stop_id: s.stop_id.clone().filter(|id| !id.is_empty()),
+            arrival: s.arrival.as_ref().map(event),
+            departure: s.departure.as_ref().map(event),
+            relationship: match s.schedule_relationship() {
+                StopRel::Skipped => StopRelationship::Skipped,
+                StopRel::NoData => StopRelationship::NoData,
+                StopRel::Scheduled | StopRel::Unscheduled => StopRelationship::Scheduled,
+            },
+            assigned_stop_id: s
+                .stop_time_properties
+                .as_ref()
+                .and_then(|p| p.assigned_stop_id.clone())
+                .filter(|id| !id.is_empty()),
+        })
+        .collect();
+    if stop_updates.iter().all(|s| s.sequence.is_some()) {
+        stop_updates.sort_by_key(|s| s.sequence);
+    }
+    let props = tu.trip_properties.as_ref();
+    Some(TripUpdate {
+        entity_id: entity_id.to_string(),
+        trip_id,
+        route_id: trip.route_id.clone().filter(|r| !r.is_empty()),
+        start_date: trip.start_date.as_deref().and_then(parse_date),
+        start_time: trip.start_time.as_deref().and_then(parse_time),
+        relationship,
+        delay: tu.delay.map(i64::from),
+        stop_updates,
+        new_trip_id: props
+            .and_then(|p| p.trip_id.clone())
+            .filter(|t| !t.is_empty()),
+        new_start_date: props
+            .and_then(|p| p.start_date.as_deref())
+            .and_then(parse_date),
+        new_start_time: props
+            .and_then(|p| p.start_time.as_deref())
+            .and_then(parse_time),
+        headsign: props
+            .and_then(|p| p.trip_headsign.clone())
+            .filter(|h| !h.trim().is_empty()),
+    })
+}
+
+fn event(e: &gtfs_realtime::trip_update::StopTimeEvent) -> Event {
+    Event {
+        time: e.time.filter(|t| *t > 0),
+        delay: e.delay.map(i64::from),
+        uncertainty: e.uncertainty.map(i64::from),
+    }
+}
+
+/// `YYYYMMDD`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y%m%d").ok()
+}
+
+/// `HH:MM:SS` (hours may pass 24) to seconds.
+pub fn parse_time(s: &str) -> Option<u32> {
+    let mut parts = s.trim().split(':');
+    let h: u32 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let sec: u32 = parts.next()?.parse().ok()?;
+    (parts.next().is_none() && m < 60 && sec < 60).then_some(h * 3600 + m * 60 + sec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_dates_of_trip_descriptors() {
+        assert_eq!(parse_time("25:10:00"), Some(25 * 3600 + 600));
+        assert_eq!(parse_time("7:04:00"), Some(7 * 3600 + 240));
+        assert_eq!(parse_time("7:64:00"), None);
+        assert_eq!(parse_date("20231107"), NaiveDate::from_ymd_opt(2023, 11, 7));
+        assert_eq!(parse_date("2023-11-07"), None);
+    }
+}

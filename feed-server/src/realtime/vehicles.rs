@@ -1,0 +1,70 @@
+//! GTFS-Realtime VehiclePositions: which vehicle is standing at which stop.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use gtfs_realtime::FeedMessage;
+
+use super::trip_updates::parse_date;
+
+/// `VehicleStopStatus.STOPPED_AT`.
+const STOPPED_AT: i32 = 1;
+
+/// Where a trip's vehicle is, as far as a board cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VehicleState {
+    pub start_date: Option<NaiveDate>,
+    pub stop_id: Option<String>,
+    pub stop_sequence: Option<u32>,
+    /// The vehicle is standing at `stop_id` (doors open): passengers can board.
+    pub stopped: bool,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Vehicles {
+    by_trip: HashMap<String, Vec<VehicleState>>,
+    pub entity_count: usize,
+}
+
+impl Vehicles {
+    pub fn from_message(message: &FeedMessage) -> Vehicles {
+        let mut out = Vehicles::default();
+        for entity in &message.entity {
+            let Some(v) = entity.vehicle.as_ref().filter(|_| !entity.is_deleted()) else {
+                continue;
+            };
+            out.entity_count += 1;
+            let Some(trip) = &v.trip else { continue };
+            let Some(trip_id) = trip.trip_id.clone() else {
+                continue;
+            };
+            out.by_trip.entry(trip_id).or_default().push(VehicleState {
+                start_date: trip.start_date.as_deref().and_then(parse_date),
+                stop_id: v.stop_id.clone().filter(|s| !s.is_empty()),
+                stop_sequence: v.current_stop_sequence,
+                // An absent status is unknown, not the protobuf default.
+                stopped: v.current_status == Some(STOPPED_AT),
+            });
+        }
+        out
+    }
+
+    /// Whether the vehicle of `trip_id` on `service_day` stands at the stop with
+    /// `stop_id` / `stop_sequence`.
+    pub fn stopped_at(
+        &self,
+        trip_id: &str,
+        service_day: NaiveDate,
+        stop_id: &str,
+        stop_sequence: u32,
+    ) -> bool {
+        self.by_trip.get(trip_id).is_some_and(|states| {
+            states.iter().any(|v| {
+                v.stopped
+                    && v.start_date.is_none_or(|d| d == service_day)
+                    && (v.stop_sequence == Some(stop_sequence)
+                        || (v.stop_sequence.is_none() && v.stop_id.as_deref() == Some(stop_id)))
+            })
+        })
+    }
+}
