@@ -1,1 +1,5 @@
-//! Shared helpers of the end-to-end tests live in each test target; this crate has no library code.
+//! Helpers of Quai's end-to-end tests: a feed server started in-process on
+//! 127.0.0.1 ([`server`]) and a scriptable fake upstream ([`upstream`]).
+
+pub mod server;
+pub mod upstream;

@@ -1,14 +1,7 @@
 //! An in-process feed server on 127.0.0.1 over fixture data.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use feed_server::clock::Clock;
-use feed_server::config::Config;
-use feed_server::deployment::{Deployment, Quiet};
-use feed_server::server::{self, AppState};
 use serde_json::Value;
 
 /// The fixtures folder from `QUAI_FIXTURES`; a relative path is taken from the
@@ -46,33 +39,7 @@ pub fn fixture(rel: &str) -> String {
     p.to_string_lossy().into_owned()
 }
 
-/// A running server; stops when dropped.
-pub struct Running {
-    pub base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-impl Running {
-    pub async fn board(&self, station: &str, query: &str) -> Value {
-        let url = format!("{}/v1/stations/{station}/board{query}", self.base);
-        let response = feed_server::sources::http::client(Duration::from_secs(30))
-            .expect("client")
-            .get(&url)
-            .send()
-            .await
-            .expect("GET board");
-        assert_eq!(response.status().as_u16(), 200, "{url}");
-        response.json().await.expect("board JSON")
-    }
-}
+pub use quai_tests::server::Running;
 
 /// One feed `id` from `gtfs` with one station `station` made of `stops`, at `now`.
 pub async fn serve(id: &str, gtfs: &str, station: &str, stops: &[&str], now: &str) -> Running {
@@ -88,36 +55,9 @@ pub async fn serve(id: &str, gtfs: &str, station: &str, stops: &[&str], now: &st
     serve_config(&text, now).await
 }
 
-/// A server for a whole configuration text, at `now`.
+/// A server for a whole configuration text, at `now` (a fixed clock).
 pub async fn serve_config(text: &str, now: &str) -> Running {
-    let config = Config::parse(text, "conformance.toml", std::path::Path::new("/"))
-        .expect("conformance config");
-    let gtfs = config
-        .feeds
-        .iter()
-        .map(|f| f.id.clone())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let now: DateTime<Utc> = DateTime::parse_from_rfc3339(now)
-        .expect("now")
-        .with_timezone(&Utc);
-    let clock = Clock::Fixed(now);
-    let deployment = Deployment::load(config, move || now, &Quiet)
-        .await
-        .unwrap_or_else(|e| panic!("{gtfs} does not load: {e}"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let state = Arc::new(AppState::new(deployment, clock));
-    tokio::spawn(server::serve(state, listener, async {
-        let _ = rx.await;
-    }));
-    Running {
-        base,
-        stop: Some(tx),
-    }
+    quai_tests::server::start(text, quai_tests::server::fixed(now)).await
 }
 
 /// `(local HH:MM, route short name, headsign)` of each departure.

@@ -1,0 +1,115 @@
+//! A feed server in-process, on 127.0.0.1 with a port chosen by the system: the same
+//! `serve` function as the binary, real HTTP.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use feed_server::clock::Clock;
+use feed_server::config::Config;
+use feed_server::deployment::{Deployment, Quiet};
+use feed_server::server::{self, AppState};
+use serde_json::Value;
+
+/// A running server; stops (pollers included) when dropped.
+pub struct Running {
+    pub base: String,
+    pub state: Arc<AppState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts a server for configuration `text` with `clock`. Panics with the load error.
+pub async fn start(text: &str, clock: Clock) -> Running {
+    let config = Config::parse(text, "test.toml", std::path::Path::new("/"))
+        .unwrap_or_else(|e| panic!("test configuration: {e}"));
+    let deployment = Deployment::load(config, move || clock.now(), &Quiet)
+        .await
+        .unwrap_or_else(|e| panic!("load: {e}"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let state = Arc::new(AppState::new(deployment, clock));
+    tokio::spawn(server::serve(state.clone(), listener, async {
+        let _ = rx.await;
+    }));
+    Running {
+        base,
+        state,
+        stop: Some(tx),
+    }
+}
+
+/// A fixed clock at an RFC 3339 instant.
+pub fn fixed(now: &str) -> Clock {
+    Clock::Fixed(
+        chrono::DateTime::parse_from_rfc3339(now)
+            .expect("RFC 3339")
+            .with_timezone(&chrono::Utc),
+    )
+}
+
+impl Running {
+    /// GET a JSON document; panics unless the status is `expect`.
+    pub async fn get(&self, path: &str, expect: u16) -> Value {
+        let url = format!("{}{path}", self.base);
+        let response = feed_server::sources::http::client(Duration::from_secs(30))
+            .expect("client")
+            .get(&url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.expect("JSON body");
+        assert_eq!(status, expect, "GET {url}: {body}");
+        body
+    }
+
+    pub async fn board(&self, station: &str, query: &str) -> Value {
+        self.get(&format!("/v1/stations/{station}/board{query}"), 200)
+            .await
+    }
+
+    /// Waits until `/healthz` lists feed `id` as not stale (a realtime message was
+    /// accepted and is fresh).
+    pub async fn wait_fresh(&self, id: &str) -> Value {
+        self.wait_health(id, false).await
+    }
+
+    /// Waits until feed `id` in `/healthz` has `stale == stale`.
+    pub async fn wait_health(&self, id: &str, stale: bool) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let health = self.get("/healthz", 200).await;
+            let found = health["feeds"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|f| f["id"] == id && f["stale"] == stale);
+            if found {
+                return health;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "feed {id} never became stale={stale}: {health}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The departure with `id` on a board, if any.
+pub fn departure<'a>(board: &'a Value, id: &str) -> Option<&'a Value> {
+    board["departures"]
+        .as_array()?
+        .iter()
+        .find(|d| d["id"] == id)
+}

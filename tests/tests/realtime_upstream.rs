@@ -1,0 +1,200 @@
+//! GTFS-Realtime from a misbehaving upstream: the feed server polls a fake server on
+//! 127.0.0.1 that answers 200, 304, 500, 429 with Retry-After, hangs, truncated and
+//! oversized bodies, garbage, a timestamp going backwards, then nothing fresh, then
+//! good data again. The server must stay up, keep the last good state, say when
+//! the data is stale (and fall back to the timetable), and recover.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use feed_server::clock::Clock;
+use gtfs_realtime::trip_update::{StopTimeEvent, StopTimeUpdate};
+use gtfs_realtime::{FeedEntity, FeedHeader, FeedMessage, TripDescriptor, TripUpdate};
+use prost::Message as _;
+use quai_tests::server::{self, departure};
+use quai_tests::upstream::{Reply, Upstream};
+
+/// The 07:45 K40 of the demo, leaving voie 1 at stop_sequence 6.
+const K40: &str = "demo:TER:843800:WD:20260309:6";
+
+/// A TripUpdates message dated `ts` delaying the 07:45 K40 by `delay` seconds.
+fn k40_delayed(ts: DateTime<Utc>, delay: i32) -> Vec<u8> {
+    FeedMessage {
+        header: FeedHeader {
+            gtfs_realtime_version: "2.0".into(),
+            timestamp: Some(ts.timestamp() as u64),
+            ..FeedHeader::default()
+        },
+        entity: vec![FeedEntity {
+            id: "k40".into(),
+            trip_update: Some(TripUpdate {
+                trip: TripDescriptor {
+                    trip_id: Some("TER:843800:WD".into()),
+                    start_date: Some("20260309".into()),
+                    ..TripDescriptor::default()
+                },
+                stop_time_update: vec![StopTimeUpdate {
+                    stop_sequence: Some(6),
+                    departure: Some(StopTimeEvent {
+                        delay: Some(delay),
+                        ..StopTimeEvent::default()
+                    }),
+                    ..StopTimeUpdate::default()
+                }],
+                ..TripUpdate::default()
+            }),
+            ..FeedEntity::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+fn config(url: &str) -> String {
+    format!(
+        r#"
+[[feeds]]
+id = "demo"
+gtfs = "builtin:caudry-demo"
+[feeds.realtime]
+trip_updates_url = "{url}/tu.pb"
+poll_s = 0.1
+timeout_s = 0.5
+max_backoff_s = 0.3
+max_mb = 1
+stale_after_s = 3
+headers = {{ "x-api-key" = "secret" }}
+
+[[stations]]
+id = "caudry"
+name = "Caudry"
+stops = {{ demo = ["CAUDRY"] }}
+"#
+    )
+}
+
+async fn delay_of_k40(server: &server::Running) -> Option<i64> {
+    let board = server.board("caudry", "?limit=30").await;
+    let d = departure(&board, K40).unwrap_or_else(|| panic!("no K40 on {board}"));
+    d["delay_s"].as_i64()
+}
+
+/// Waits until the upstream has answered `n` more requests.
+async fn polls(up: &Upstream, n: usize) {
+    let before = up.seen().len();
+    up.wait_requests(before + n).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_good_state_survives_every_upstream_fault() {
+    let start = DateTime::parse_from_rfc3339("2026-03-09T07:30:00+01:00").expect("start");
+    let clock = Clock::running_from(start);
+    let up = Upstream::start(Reply::Body(k40_delayed(clock.now(), 300))).await;
+    let server = server::start(&config(&up.url), clock).await;
+
+    // 200: accepted.
+    server.wait_fresh("demo:trip-updates").await;
+    let board = server.board("caudry", "?limit=30").await;
+    let k40 = departure(&board, K40).expect("K40");
+    assert_eq!(k40["delay_s"], 300);
+    assert_eq!(k40["status"], "delayed");
+    assert_eq!(k40["realtime"], true);
+    assert_eq!(k40["expected"], "2026-03-09T07:50:00+01:00");
+    let first = &up.seen()[0];
+    assert_eq!(first.path, "/tu.pb");
+    assert!(
+        first
+            .headers
+            .iter()
+            .any(|(k, v)| k == "x-api-key" && v == "secret"),
+        "configured headers are sent: {first:?}"
+    );
+
+    // 304: the same body again is answered Not Modified (the client sent the ETag).
+    polls(&up, 2).await;
+    assert!(
+        up.seen()
+            .last()
+            .and_then(|s| s.if_none_match.clone())
+            .is_some()
+    );
+    assert_eq!(delay_of_k40(&server).await, Some(300));
+
+    // Faults, each for a few polls: the last good state stays.
+    let faults = [
+        Reply::Status(500, None),
+        Reply::Hang,
+        Reply::Truncated {
+            body: k40_delayed(clock.now(), 999)[..10].to_vec(),
+            declared: 400,
+        },
+        Reply::Body(b"<html>not protobuf</html>".to_vec()),
+        Reply::Body(vec![0x42; 2 * 1024 * 1024]),
+        // Older than what we hold: rejected.
+        Reply::Body(k40_delayed(
+            clock.now() - chrono::Duration::seconds(600),
+            600,
+        )),
+    ];
+    for fault in faults {
+        up.set(fault.clone());
+        polls(&up, 2).await;
+        assert_eq!(delay_of_k40(&server).await, Some(300), "after {fault:?}");
+        let health = server.get("/healthz", 200).await;
+        assert_eq!(health["status"], "ok", "{fault:?}: {health}");
+    }
+
+    // 429 with Retry-After: 1: the next request waits at least that long.
+    up.set(Reply::Status(429, Some(1)));
+    let seen = polls(&up, 1).await;
+    let _ = seen;
+    let at_429 = up.seen().last().expect("request").at;
+    polls(&up, 1).await;
+    let next = up.seen().last().expect("request").at;
+    assert!(
+        next - at_429 >= Duration::from_millis(950),
+        "retried after {:?}",
+        next - at_429
+    );
+
+    // Nothing good for longer than stale_after_s (3 s): stale, degraded, and the
+    // departure falls back to its timetable.
+    up.set(Reply::Status(503, None));
+    let health = server.wait_health("demo:trip-updates", true).await;
+    assert_eq!(health["status"], "degraded");
+    let board = server.board("caudry", "?limit=30").await;
+    let k40 = departure(&board, K40).expect("K40");
+    assert_eq!(k40["realtime"], false);
+    assert_eq!(k40["status"], "scheduled");
+    assert_eq!(k40["expected"], serde_json::Value::Null);
+    let feed = board["feeds"]
+        .as_array()
+        .expect("feeds")
+        .iter()
+        .find(|f| f["id"] == "demo:trip-updates")
+        .expect("realtime feed status");
+    assert_eq!(feed["stale"], true);
+
+    // The upstream recovers: fresh data, live again.
+    up.set(Reply::Body(k40_delayed(clock.now(), 120)));
+    let health = server.wait_fresh("demo:trip-updates").await;
+    assert_eq!(health["status"], "ok");
+    assert_eq!(delay_of_k40(&server).await, Some(120));
+
+    let metrics = reqwest_text(&format!("{}/metrics", server.base)).await;
+    assert!(
+        metrics.contains("quai_realtime_failed_polls_total "),
+        "{metrics}"
+    );
+}
+
+async fn reqwest_text(url: &str) -> String {
+    feed_server::sources::http::client(Duration::from_secs(10))
+        .expect("client")
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("text")
+}
