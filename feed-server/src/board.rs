@@ -185,13 +185,10 @@ pub fn trip_calls<'a>(
 ) -> Vec<Call<'a>> {
     let sts = feed.trip_stop_times(trip);
     let here = &feed.stop_times[d.stop_time as usize];
-    // Instant of GTFS time 0 for this instance: the departure's instant minus its
-    // GTFS time (frequency instances are shifted as a whole).
-    let zero = d.time.timestamp()
-        - i64::from(here.departure)
-        - d.instance
-            .map(|start| i64::from(start) - i64::from(sts.first().map_or(0, |f| f.departure)))
-            .unwrap_or(0);
+    // The instant the trip's GTFS times count from, for this run: the departure's
+    // instant minus its GTFS time. A frequency instance is the template shifted as a
+    // whole, and `d.time` already carries that shift.
+    let zero = d.time.timestamp() - i64::from(here.departure);
     sts.iter()
         .map(|st| Call {
             sequence: st.sequence,

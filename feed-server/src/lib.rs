@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod demo_realtime;
 pub mod deployment;
 pub mod http;
 pub mod hub;

@@ -5,6 +5,35 @@ mod support;
 use serde_json::Value;
 use support::Server;
 
+/// The demo network without its realtime simulator: these tests are about the
+/// timetable (tests/demo_live.rs covers the simulated realtime).
+struct Timetable {
+    _dir: tempfile::TempDir,
+    config: String,
+}
+
+impl Timetable {
+    fn new() -> Timetable {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("demo.toml");
+        let demo = include_str!("../demo/caudry.toml");
+        // Drop the [feeds.realtime] table, keep the rest as it is.
+        let start = demo.find("[feeds.realtime]").expect("demo realtime table");
+        let end = demo[start..].find("[[stations]]").expect("stations") + start;
+        std::fs::write(&path, format!("{}{}", &demo[..start], &demo[end..])).expect("write");
+        Timetable {
+            config: path.to_string_lossy().into_owned(),
+            _dir: dir,
+        }
+    }
+
+    fn start(&self, args: &[&str]) -> Server {
+        let mut all = vec!["--config", self.config.as_str()];
+        all.extend_from_slice(args);
+        Server::start(&all)
+    }
+}
+
 /// Monday 9 March 2026, 07:30 in Caudry.
 const MONDAY_MORNING: &str = "2026-03-09T07:30:00+01:00";
 
@@ -29,7 +58,7 @@ fn departures(board: &Value) -> Vec<(String, String, String, Option<String>)> {
 
 #[tokio::test]
 async fn demo_board_on_a_weekday_morning_follows_the_contract() {
-    let server = Server::start(&["--now", MONDAY_MORNING]);
+    let server = Timetable::new().start(&["--now", MONDAY_MORNING]);
     let (status, board) = server.get_json("/v1/stations/caudry/board").await;
     assert_eq!(status, 200, "{board}");
 
@@ -137,7 +166,7 @@ async fn demo_board_on_a_weekday_morning_follows_the_contract() {
 
 #[tokio::test]
 async fn the_night_gap_says_when_service_resumes() {
-    let server = Server::start(&["--now", "2026-03-09T23:30:00+01:00"]);
+    let server = Timetable::new().start(&["--now", "2026-03-09T23:30:00+01:00"]);
     let (status, board) = server.get_json("/v1/stations/caudry/board").await;
     assert_eq!(status, 200);
     assert_eq!(board["departures"], Value::Array(vec![]));
@@ -149,7 +178,7 @@ async fn the_night_gap_says_when_service_resumes() {
 async fn sundays_and_public_holidays_run_the_sunday_service() {
     // Sunday 15 March 2026 and Thursday 14 May 2026 (Ascension) look the same.
     for now in ["2026-03-15T07:00:00+01:00", "2026-05-14T07:00:00+02:00"] {
-        let server = Server::start(&["--now", now]);
+        let server = Timetable::new().start(&["--now", now]);
         let (_, board) = server.get_json("/v1/stations/caudry/board?limit=1").await;
         let d = &board["departures"][0];
         assert_eq!(
@@ -164,14 +193,14 @@ async fn sundays_and_public_holidays_run_the_sunday_service() {
 
 #[tokio::test]
 async fn the_demo_has_service_years_ahead() {
-    let server = Server::start(&["--now", "2034-06-07T12:00:00+02:00"]);
+    let server = Timetable::new().start(&["--now", "2034-06-07T12:00:00+02:00"]);
     let (_, board) = server.get_json("/v1/stations/caudry/board").await;
     assert_eq!(board["departures"].as_array().map(Vec::len), Some(12));
 }
 
 #[tokio::test]
 async fn stations_health_metrics_and_errors() {
-    let server = Server::start(&["--now", MONDAY_MORNING]);
+    let server = Timetable::new().start(&["--now", MONDAY_MORNING]);
 
     let (status, stations) = server.get_json("/v1/stations").await;
     assert_eq!(status, 200);
@@ -218,14 +247,15 @@ async fn stations_health_metrics_and_errors() {
 
 #[tokio::test]
 async fn seq_stays_while_the_board_is_the_same_and_grows_when_it_changes() {
-    let fixed = Server::start(&["--now", MONDAY_MORNING]);
+    let demo = Timetable::new();
+    let fixed = demo.start(&["--now", MONDAY_MORNING]);
     let (_, a) = fixed.get_json("/v1/stations/caudry/board").await;
     let (_, b) = fixed.get_json("/v1/stations/caudry/board").await;
     assert_eq!(a["seq"], b["seq"]);
 
     // A running clock started a second before a departure: once it leaves, the board
     // changes and seq moves on.
-    let running = Server::start(&["--now", "2026-03-09T07:33:59+01:00", "--clock", "running"]);
+    let running = demo.start(&["--now", "2026-03-09T07:33:59+01:00", "--clock", "running"]);
     let (_, before) = running.get_json("/v1/stations/caudry/board").await;
     assert_eq!(
         before["departures"][0]["scheduled"],

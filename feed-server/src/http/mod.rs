@@ -1,6 +1,7 @@
 //! The HTTP surface: one module per group of routes.
 
 pub mod api;
+pub mod demo;
 pub mod error;
 
 use std::sync::Arc;
@@ -22,6 +23,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(api::metrics))
         .route("/v1/stations", get(api::stations))
         .route("/v1/stations/{id}/board", get(api::board))
+        .route("/demo/gtfs-rt/trip-updates", get(demo::trip_updates))
+        .route("/demo/gtfs-rt/vehicle-positions", get(demo::vehicle_positions))
+        .route("/demo/gtfs-rt/alerts", get(demo::alerts))
         .fallback(api::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
