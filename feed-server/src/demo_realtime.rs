@@ -10,10 +10,10 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use chrono::{DateTime, Duration, Utc};
 use gtfs_realtime::alert::{Cause, Effect, SeverityLevel};
+use gtfs_realtime::translated_string::Translation;
 use gtfs_realtime::trip_descriptor::ScheduleRelationship as TripRel;
 use gtfs_realtime::trip_update::stop_time_update::StopTimeProperties;
 use gtfs_realtime::trip_update::{StopTimeEvent, StopTimeUpdate};
-use gtfs_realtime::translated_string::Translation;
 use gtfs_realtime::vehicle_position::VehicleStopStatus;
 use gtfs_realtime::{
     Alert, EntitySelector, FeedEntity, FeedHeader, FeedMessage, TimeRange, TranslatedString,
@@ -100,7 +100,8 @@ fn delay(d: &ScheduledDeparture, trip_id: &str, now: DateTime<Utc>) -> i32 {
 fn trip_updates(state: &AppState, fi: usize, now: DateTime<Utc>) -> Vec<FeedEntity> {
     let feed = &state.deployment.timetable.feeds[fi];
     let deps = departures(state, fi, now);
-    let route_of = |d: &ScheduledDeparture| &feed.routes[feed.trips[d.trip as usize].route as usize].id;
+    let route_of =
+        |d: &ScheduledDeparture| &feed.routes[feed.trips[d.trip as usize].route as usize].id;
     let cancelled = deps
         .iter()
         .find(|d| route_of(d) == CANCELLED_ROUTE && d.time >= now + Duration::minutes(10));
@@ -136,7 +137,11 @@ fn trip_updates(state: &AppState, fi: usize, now: DateTime<Utc>) -> Vec<FeedEnti
                 };
                 let assigned = (Some(d) == moved).then(|| {
                     let here = &feed.stops[st.stop as usize].id;
-                    let other = if here.ends_with("V1") { "CAUDRY:V2" } else { "CAUDRY:V1" };
+                    let other = if here.ends_with("V1") {
+                        "CAUDRY:V2"
+                    } else {
+                        "CAUDRY:V1"
+                    };
                     StopTimeProperties {
                         assigned_stop_id: Some(other.to_string()),
                         ..StopTimeProperties::default()

@@ -40,7 +40,10 @@ async fn the_demo_board_is_live() {
     assert_eq!(cancelled[0]["expected"], Value::Null);
 
     // One K40 train leaves from the other platform.
-    let moved: Vec<&Value> = deps.iter().filter(|d| d["platform_changed"] == true).collect();
+    let moved: Vec<&Value> = deps
+        .iter()
+        .filter(|d| d["platform_changed"] == true)
+        .collect();
     assert_eq!(moved.len(), 1, "{board}");
     assert_eq!(moved[0]["route"]["short_name"], "K40");
 
@@ -53,7 +56,11 @@ async fn the_demo_board_is_live() {
     assert_eq!(notice["severity"], "warning");
     assert_eq!(notice["cause"], "construction");
     assert_eq!(notice["effect"], "stop_moved");
-    assert!(notice["header"]["fr"].as_str().is_some_and(|t| t.contains("Solesmes")));
+    assert!(
+        notice["header"]["fr"]
+            .as_str()
+            .is_some_and(|t| t.contains("Solesmes"))
+    );
     assert!(notice["header"]["en"].is_string());
     for d in deps {
         let on_line_4 = d["route"]["short_name"] == "4";

@@ -145,8 +145,7 @@ async fn the_last_good_state_survives_every_upstream_fault() {
 
     // 429 with Retry-After: 1: the next request waits at least that long.
     up.set(Reply::Status(429, Some(1)));
-    let seen = polls(&up, 1).await;
-    let _ = seen;
+    polls(&up, 1).await;
     let at_429 = up.seen().last().expect("request").at;
     polls(&up, 1).await;
     let next = up.seen().last().expect("request").at;

@@ -24,7 +24,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/stations", get(api::stations))
         .route("/v1/stations/{id}/board", get(api::board))
         .route("/demo/gtfs-rt/trip-updates", get(demo::trip_updates))
-        .route("/demo/gtfs-rt/vehicle-positions", get(demo::vehicle_positions))
+        .route(
+            "/demo/gtfs-rt/vehicle-positions",
+            get(demo::vehicle_positions),
+        )
         .route("/demo/gtfs-rt/alerts", get(demo::alerts))
         .fallback(api::not_found)
         .layer(middleware::from_fn_with_state(

@@ -13,5 +13,6 @@ mod support;
 mod gtfs_caltrain;
 mod gtfs_feeds_load;
 mod gtfs_frequencies;
+mod gtfs_rt;
 mod gtfs_sncf_ter;
 mod gtfs_zip_edges;
