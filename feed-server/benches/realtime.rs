@@ -26,7 +26,9 @@ fn timetable() -> Timetable {
         .map(PathBuf::from)
         .expect("set QUAI_FIXTURES to the fixtures folder (e.g. ../shared/fixtures)");
     let dir = if dir.is_relative() {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(dir)
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(dir)
     } else {
         dir
     };
@@ -124,7 +126,9 @@ fn benches(c: &mut Criterion) {
         b.iter(|| FeedMessage::decode(body.as_slice()).expect("decode"))
     });
     let decoded = FeedMessage::decode(body.as_slice()).expect("decode");
-    group.bench_function("index", |b| b.iter(|| TripUpdates::from_message(&decoded, known)));
+    group.bench_function("index", |b| {
+        b.iter(|| TripUpdates::from_message(&decoded, known))
+    });
     let view = [RealtimeView {
         trip_updates: Some(Arc::new(TripUpdates::from_message(&decoded, known))),
         ..RealtimeView::default()
@@ -148,8 +152,12 @@ fn benches(c: &mut Criterion) {
             })
             .sum::<usize>()
     };
-    group.bench_function("rebuild 100 boards with realtime", |b| b.iter(|| rebuild(&view)));
-    group.bench_function("rebuild 100 boards, timetable only", |b| b.iter(|| rebuild(&[])));
+    group.bench_function("rebuild 100 boards with realtime", |b| {
+        b.iter(|| rebuild(&view))
+    });
+    group.bench_function("rebuild 100 boards, timetable only", |b| {
+        b.iter(|| rebuild(&[]))
+    });
     group.finish();
     eprintln!(
         "message: {} bytes; departures on the 100 boards: {}",
