@@ -45,6 +45,8 @@ struct ConfigFile {
     #[serde(default)]
     board: BoardSection,
     #[serde(default)]
+    stream: StreamSection,
+    #[serde(default)]
     feeds: Vec<FeedSection>,
     #[serde(default)]
     stations: Vec<StationSection>,
@@ -77,6 +79,61 @@ impl Default for BoardSection {
             on_time_s: d.on_time_s,
             departed_keep_s: d.departed_keep_s,
             realtime_lookback_min: d.realtime_lookback_s / 60,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct StreamSection {
+    queue: usize,
+    replay_deltas: usize,
+    replay_minutes: u64,
+    max_messages_per_s: u32,
+    heartbeat_s: f64,
+    write_timeout_s: f64,
+}
+
+impl Default for StreamSection {
+    fn default() -> Self {
+        let d = StreamSettings::default();
+        StreamSection {
+            queue: d.queue,
+            replay_deltas: d.replay_deltas,
+            replay_minutes: d.replay_age.as_secs() / 60,
+            max_messages_per_s: d.max_messages_per_s,
+            heartbeat_s: d.heartbeat.as_secs_f64(),
+            write_timeout_s: d.write_timeout.as_secs_f64(),
+        }
+    }
+}
+
+/// The live stream's limits (`[stream]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StreamSettings {
+    /// Messages waiting for one connection before it is dropped as too slow.
+    pub queue: usize,
+    /// Deltas kept per station for resuming with `since`...
+    pub replay_deltas: usize,
+    /// ...and for how long.
+    pub replay_age: std::time::Duration,
+    /// Client messages allowed per second and connection.
+    pub max_messages_per_s: u32,
+    /// Heartbeat and WebSocket ping interval.
+    pub heartbeat: std::time::Duration,
+    /// Longest a write to one client may take before it is dropped.
+    pub write_timeout: std::time::Duration,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        StreamSettings {
+            queue: 256,
+            replay_deltas: 512,
+            replay_age: std::time::Duration::from_secs(15 * 60),
+            max_messages_per_s: 20,
+            heartbeat: std::time::Duration::from_secs(15),
+            write_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -169,6 +226,7 @@ pub struct Config {
     pub origin: String,
     pub listen: Option<SocketAddr>,
     pub board: BoardSettings,
+    pub stream: StreamSettings,
     pub feeds: Vec<FeedConfig>,
     pub stations: Vec<StationConfig>,
 }
@@ -335,6 +393,39 @@ impl Config {
             ));
         }
 
+        let st = &file.stream;
+        if st.queue < 2 || st.queue > 65_536 {
+            return Err(invalid(
+                "stream.queue".into(),
+                "must be between 2 and 65536".into(),
+            ));
+        }
+        if st.max_messages_per_s == 0 {
+            return Err(invalid(
+                "stream.max_messages_per_s".into(),
+                "must be positive".into(),
+            ));
+        }
+        for (key, v) in [
+            ("heartbeat_s", st.heartbeat_s),
+            ("write_timeout_s", st.write_timeout_s),
+        ] {
+            if !(v.is_finite() && (0.05..=3600.0).contains(&v)) {
+                return Err(invalid(
+                    format!("stream.{key}"),
+                    "must be between 0.05 and 3600 seconds".into(),
+                ));
+            }
+        }
+        let stream = StreamSettings {
+            queue: st.queue,
+            replay_deltas: st.replay_deltas,
+            replay_age: std::time::Duration::from_secs(st.replay_minutes.saturating_mul(60)),
+            max_messages_per_s: st.max_messages_per_s,
+            heartbeat: std::time::Duration::from_secs_f64(st.heartbeat_s),
+            write_timeout: std::time::Duration::from_secs_f64(st.write_timeout_s),
+        };
+
         if file.feeds.is_empty() {
             return Err(invalid(
                 "feeds".into(),
@@ -455,6 +546,7 @@ impl Config {
                 departed_keep_s: board.departed_keep_s,
                 realtime_lookback_s: board.realtime_lookback_min * 60,
             },
+            stream,
             feeds,
             stations,
         })

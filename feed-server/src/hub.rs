@@ -1,40 +1,321 @@
-//! Versioned per-station state: the last published board of each station and its
-//! `seq`.
+//! Versioned per-station state and fan-out to stream subscribers.
 //!
-//! A board gets a new `seq` only when what passengers see changes (departures,
-//! notices, advisories, Wi-Fi, feed staleness); rebuilding an identical board keeps
-//! the number, so clients can tell "nothing new" from "something changed".
+//! For each station the hub keeps the last published [`Board`], its `seq`, a
+//! bounded log of the deltas that led to it (for resuming with `since`), and the
+//! subscribers' queues. Publishing builds the board under the station's lock, so
+//! boards are numbered in the order they were made; a board equal in content to the
+//! last one publishes nothing.
+//!
+//! # Slow consumers
+//!
+//! Each connection has a bounded queue (`[stream] queue`, 256 messages). The hub
+//! never waits for a subscriber: it `try_send`s, and a subscriber whose queue is
+//! full is dropped on the spot and told why when its connection closes (close code
+//! 4008, "too slow"), so that it can come back with `since` and get a replay or a
+//! snapshot. One stuck client therefore costs at most its own queue and never
+//! delays the others, the same policy as a bounded broadcast channel whose laggards
+//! are cut off.
+//!
+//! `seq` starts from the server's start time in milliseconds, so numbers keep
+//! growing across restarts and a client's old `since` never lands in a new log.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use quai_protocol::Board;
+use chrono::{SecondsFormat, Utc};
+use quai_protocol::{Board, ServerMessage, diff};
+use tokio::sync::mpsc;
 
-#[derive(Debug, Default)]
-pub struct Hub {
-    published: Mutex<HashMap<String, Board>>,
+/// A message on its way to subscribers, serialised once for all of them.
+#[derive(Debug)]
+pub struct Outgoing {
+    pub station: String,
+    pub message: ServerMessage,
+    pub json: String,
 }
 
-impl Hub {
-    /// Publishes `board` for its station and returns it with its `seq` set.
-    pub fn publish(&self, mut board: Board) -> Board {
-        // A poisoned lock only means another request panicked mid-update; the map
-        // itself is always a valid set of boards.
-        let mut published = self
-            .published
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let seq = match published.get(&board.station.id) {
-            Some(last) if same_content(last, &board) => last.seq,
-            Some(last) => last.seq + 1,
-            None => 1,
-        };
-        board.seq = seq;
-        published.insert(board.station.id.clone(), board.clone());
-        board
+impl Outgoing {
+    pub fn new(station: &str, message: ServerMessage) -> Outgoing {
+        // Serialising plain data into a String cannot fail.
+        let json = serde_json::to_string(&message).unwrap_or_default();
+        Outgoing {
+            station: station.to_string(),
+            message,
+            json,
+        }
     }
 }
 
+/// Raised by the hub when it drops a connection whose queue was full.
+#[derive(Debug, Default)]
+pub struct TooSlow {
+    flag: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl TooSlow {
+    fn raise(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+        self.notify.notify_one();
+    }
+
+    pub fn is_raised(&self) -> bool {
+        self.flag.load(Ordering::Relaxed)
+    }
+
+    /// Completes once raised.
+    pub async fn raised(&self) {
+        if !self.is_raised() {
+            self.notify.notified().await;
+        }
+    }
+}
+
+/// The sending side of a connection's queue, as the hub holds it.
+#[derive(Debug, Clone)]
+pub struct Subscriber {
+    pub connection: u64,
+    pub queue: mpsc::Sender<Arc<Outgoing>>,
+    pub too_slow: Arc<TooSlow>,
+}
+
+/// How a subscription started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    Snapshot,
+    /// `since` was found in the log: this many deltas were replayed.
+    Replayed(usize),
+    /// `since` is the current seq: nothing to send.
+    UpToDate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubscribeError {
+    #[error("no station has the id `{0}`")]
+    UnknownStation(String),
+    #[error("the connection's queue is full")]
+    QueueFull,
+}
+
+/// Replay log limits.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplayLimits {
+    pub deltas: usize,
+    pub age: Duration,
+}
+
+impl Default for ReplayLimits {
+    fn default() -> Self {
+        ReplayLimits {
+            deltas: 512,
+            age: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Channel {
+    board: Option<Arc<Board>>,
+    log: VecDeque<(Instant, Arc<Outgoing>)>,
+    subscribers: Vec<Subscriber>,
+}
+
+/// Counters the stream reports in `/metrics`.
+#[derive(Debug, Default)]
+pub struct HubCounters {
+    pub published: AtomicU64,
+    pub dropped_slow: AtomicU64,
+    pub replay_hits: AtomicU64,
+    pub replay_misses: AtomicU64,
+}
+
+#[derive(Debug)]
+pub struct Hub {
+    channels: HashMap<String, Mutex<Channel>>,
+    first_seq: u64,
+    limits: ReplayLimits,
+    pub counters: HubCounters,
+}
+
+impl Hub {
+    pub fn new(stations: impl IntoIterator<Item = String>, limits: ReplayLimits) -> Hub {
+        let first_seq = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(1);
+        Hub {
+            channels: stations
+                .into_iter()
+                .map(|s| (s, Mutex::new(Channel::default())))
+                .collect(),
+            first_seq,
+            limits,
+            counters: HubCounters::default(),
+        }
+    }
+
+    fn channel(&self, station: &str) -> Option<std::sync::MutexGuard<'_, Channel>> {
+        // A poisoned lock means a panic in a short critical section that only swaps
+        // whole values; the data is still consistent.
+        self.channels
+            .get(station)
+            .map(|c| c.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Builds the station's board with `build` and publishes it if it differs from the
+    /// last one; returns the board as published (with its `seq`).
+    pub fn publish_with(&self, station: &str, build: impl FnOnce() -> Board) -> Option<Arc<Board>> {
+        let mut channel = self.channel(station)?;
+        let mut board = build();
+        let Some(last) = channel.board.clone() else {
+            board.seq = self.first_seq;
+            let board = Arc::new(board);
+            channel.board = Some(board.clone());
+            return Some(board);
+        };
+        if same_content(&last, &board) {
+            return Some(last);
+        }
+        board.seq = last.seq + 1;
+        let board = Arc::new(board);
+        let delta = diff(&last, &board, now_millis());
+        let out = Arc::new(Outgoing::new(station, ServerMessage::Delta(delta)));
+        let now = Instant::now();
+        channel.log.push_back((now, out.clone()));
+        while channel.log.len() > self.limits.deltas
+            || channel
+                .log
+                .front()
+                .is_some_and(|(t, _)| now.duration_since(*t) > self.limits.age)
+        {
+            channel.log.pop_front();
+        }
+        channel
+            .subscribers
+            .retain(|s| match s.queue.try_send(out.clone()) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    s.too_slow.raise();
+                    false
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            });
+        channel.board = Some(board.clone());
+        self.counters.published.fetch_add(1, Ordering::Relaxed);
+        Some(board)
+    }
+
+    /// The last published board of a station.
+    pub fn current(&self, station: &str) -> Option<Arc<Board>> {
+        self.channel(station)?.board.clone()
+    }
+
+    /// Registers `subscriber` for `station` and queues, under the same lock as
+    /// publishing (so nothing is missed or doubled), the replay after `since` when the
+    /// log still holds it, else a snapshot.
+    pub fn subscribe(
+        &self,
+        station: &str,
+        since: Option<u64>,
+        subscriber: Subscriber,
+    ) -> Result<Start, SubscribeError> {
+        let mut channel = self
+            .channel(station)
+            .ok_or_else(|| SubscribeError::UnknownStation(station.to_string()))?;
+        let Some(board) = channel.board.clone() else {
+            return Err(SubscribeError::UnknownStation(station.to_string()));
+        };
+        let start = match since {
+            Some(s) if s == board.seq => Start::UpToDate,
+            Some(s) if s < board.seq => {
+                let replay: Vec<Arc<Outgoing>> = channel
+                    .log
+                    .iter()
+                    .filter_map(|(_, o)| match &o.message {
+                        ServerMessage::Delta(d) if d.seq > s => Some(o.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let starts_right = replay.first().is_some_and(
+                    |o| matches!(&o.message, ServerMessage::Delta(d) if d.prev_seq == s),
+                );
+                if starts_right {
+                    for o in &replay {
+                        subscriber
+                            .queue
+                            .try_send(o.clone())
+                            .map_err(|_| SubscribeError::QueueFull)?;
+                    }
+                    Start::Replayed(replay.len())
+                } else {
+                    Start::Snapshot
+                }
+            }
+            _ => Start::Snapshot,
+        };
+        match start {
+            Start::Snapshot => {
+                if since.is_some() {
+                    self.counters.replay_misses.fetch_add(1, Ordering::Relaxed);
+                }
+                let snapshot = ServerMessage::Snapshot {
+                    station: station.to_string(),
+                    seq: board.seq,
+                    board: (*board).clone(),
+                    server_time: now_millis(),
+                };
+                subscriber
+                    .queue
+                    .try_send(Arc::new(Outgoing::new(station, snapshot)))
+                    .map_err(|_| SubscribeError::QueueFull)?;
+            }
+            Start::Replayed(_) | Start::UpToDate => {
+                self.counters.replay_hits.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        channel
+            .subscribers
+            .retain(|s| s.connection != subscriber.connection);
+        channel.subscribers.push(subscriber);
+        Ok(start)
+    }
+
+    pub fn unsubscribe(&self, station: &str, connection: u64) {
+        if let Some(mut channel) = self.channel(station) {
+            channel.subscribers.retain(|s| s.connection != connection);
+        }
+    }
+
+    /// Subscribers per station, for `/metrics`.
+    pub fn subscriber_counts(&self) -> Vec<(String, usize)> {
+        let mut out: Vec<(String, usize)> = self
+            .channels
+            .keys()
+            .map(|s| {
+                (
+                    s.clone(),
+                    self.channel(s).map_or(0, |c| c.subscribers.len()),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Counts a subscriber dropped for slowness (the connection reports it).
+    pub fn count_slow(&self) {
+        self.counters.dropped_slow.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// RFC 3339 UTC with milliseconds: the `server_time` of stream messages.
+pub fn now_millis() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Whether two boards show passengers the same thing.
 fn same_content(a: &Board, b: &Board) -> bool {
     a.departures == b.departures
         && a.notices == b.notices

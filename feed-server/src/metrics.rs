@@ -13,6 +13,10 @@ pub struct Metrics {
     pub http_errors: AtomicU64,
     pub realtime_accepted: AtomicU64,
     pub realtime_rejected: AtomicU64,
+    /// Open stream connections (a gauge).
+    pub stream_connections: AtomicU64,
+    pub stream_messages: AtomicU64,
+    pub stream_bytes: AtomicU64,
 }
 
 impl Metrics {
@@ -20,8 +24,8 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Renders the counters plus the per-feed gauges given by the caller.
-    pub fn render(&self, feeds: &[(String, u64, i64)]) -> String {
+    /// Renders the counters plus the per-feed gauges and the hub's figures.
+    pub fn render(&self, feeds: &[(String, u64, i64)], hub: &crate::hub::Hub) -> String {
         let mut out = String::new();
         let mut counter = |name: &str, help: &str, value: u64| {
             let _ = writeln!(
@@ -54,6 +58,52 @@ impl Metrics {
             "Station boards computed.",
             self.boards_built.load(Ordering::Relaxed),
         );
+        let c = &hub.counters;
+        counter(
+            "quai_stream_messages_sent_total",
+            "Stream messages written to clients.",
+            self.stream_messages.load(Ordering::Relaxed),
+        );
+        counter(
+            "quai_stream_bytes_sent_total",
+            "Bytes of stream messages written to clients.",
+            self.stream_bytes.load(Ordering::Relaxed),
+        );
+        counter(
+            "quai_stream_boards_published_total",
+            "Board changes published (deltas).",
+            c.published.load(Ordering::Relaxed),
+        );
+        counter(
+            "quai_stream_dropped_slow_total",
+            "Stream clients dropped because their queue filled.",
+            c.dropped_slow.load(Ordering::Relaxed),
+        );
+        counter(
+            "quai_stream_replay_hits_total",
+            "Subscriptions with since served from the replay log.",
+            c.replay_hits.load(Ordering::Relaxed),
+        );
+        counter(
+            "quai_stream_replay_misses_total",
+            "Subscriptions with since answered with a snapshot.",
+            c.replay_misses.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP quai_stream_connections Open stream connections.\n# TYPE quai_stream_connections gauge\nquai_stream_connections {}",
+            self.stream_connections.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP quai_stream_subscriptions Stream subscriptions per station.\n# TYPE quai_stream_subscriptions gauge"
+        );
+        for (station, n) in hub.subscriber_counts() {
+            let _ = writeln!(
+                out,
+                "quai_stream_subscriptions{{station=\"{station}\"}} {n}"
+            );
+        }
         let _ = writeln!(
             out,
             "# HELP quai_feed_stop_times Stop times loaded per feed.\n# TYPE quai_feed_stop_times gauge"

@@ -13,7 +13,7 @@ use crate::board::{self, BoardInput};
 use crate::clock::Clock;
 use crate::config::EndpointUrl;
 use crate::deployment::{Deployment, wifi};
-use crate::hub::Hub;
+use crate::hub::{Hub, ReplayLimits};
 use crate::metrics::Metrics;
 use crate::realtime::{self, Kind, RealtimeStore, RealtimeView};
 use crate::sources::gtfs_rt;
@@ -26,16 +26,27 @@ pub struct AppState {
     pub hub: Hub,
     pub metrics: Metrics,
     pub realtime: RealtimeStore,
+    /// Fires when the server stops: pollers, the publisher and stream connections end.
+    pub shutdown: CancellationToken,
 }
 
 impl AppState {
     pub fn new(deployment: Deployment, clock: Clock) -> AppState {
+        let stream = deployment.config.stream;
+        let hub = Hub::new(
+            deployment.stations.iter().map(|s| s.id.clone()),
+            ReplayLimits {
+                deltas: stream.replay_deltas,
+                age: stream.replay_age,
+            },
+        );
         AppState {
             deployment,
             clock,
-            hub: Hub::default(),
+            hub,
             metrics: Metrics::default(),
             realtime: RealtimeStore::default(),
+            shutdown: CancellationToken::new(),
         }
     }
 
@@ -66,31 +77,58 @@ impl AppState {
         out
     }
 
-    /// The station's board now, as published (with its `seq`), or None for an
+    /// Builds the station's board now and publishes it (a new `seq` and a delta to
+    /// subscribers if it changed); returns the board as published, or None for an
     /// unknown station.
-    pub fn published_board(&self, station_id: &str) -> Option<Board> {
+    pub fn publish(&self, station_id: &str) -> Option<Arc<Board>> {
         let (station, config) = self.deployment.station(station_id)?;
-        let wifi = wifi(config);
-        let settings = self.deployment.config.board;
-        let now = self.clock.now();
-        let views: Vec<RealtimeView> = self
-            .deployment
-            .config
-            .feeds
-            .iter()
-            .map(|f| realtime::view(f, &self.realtime.get(&f.id), now))
-            .collect();
-        let board = board::build(&BoardInput {
-            timetable: &self.deployment.timetable,
-            station,
-            now,
-            limit: settings.max_limit,
-            settings,
-            realtime: &views,
-            wifi: wifi.as_ref(),
-            feeds: self.feed_statuses(station.timezone),
-        });
-        Some(self.hub.publish(board))
+        self.hub.publish_with(station_id, || {
+            let wifi = wifi(config);
+            let settings = self.deployment.config.board;
+            let now = self.clock.now();
+            let views: Vec<RealtimeView> = self
+                .deployment
+                .config
+                .feeds
+                .iter()
+                .map(|f| realtime::view(f, &self.realtime.get(&f.id), now))
+                .collect();
+            Metrics::count(&self.metrics.boards_built);
+            board::build(&BoardInput {
+                timetable: &self.deployment.timetable,
+                station,
+                now,
+                limit: settings.max_limit,
+                settings,
+                realtime: &views,
+                wifi: wifi.as_ref(),
+                feeds: self.feed_statuses(station.timezone),
+            })
+        })
+    }
+
+    /// Publishes every station (see [`AppState::publish`]).
+    pub fn publish_all(&self) {
+        for station in &self.deployment.stations {
+            self.publish(&station.id);
+        }
+    }
+}
+
+/// Republishes the boards whenever realtime data is accepted and once a second (time
+/// passing moves departures: one leaves, a new one enters the horizon), until
+/// `cancel` fires. Publishing an unchanged board costs a build and sends nothing.
+async fn publisher(state: Arc<AppState>, cancel: CancellationToken) {
+    let mut realtime = state.realtime.subscribe();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            changed = realtime.changed() => if changed.is_err() { break },
+            _ = tick.tick() => {}
+        }
+        state.publish_all();
     }
 }
 
@@ -103,9 +141,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let bound = listener.local_addr()?;
-    let cancel = CancellationToken::new();
-    let pollers = spawn_pollers(&state, bound, &cancel);
-    let app = crate::http::router(state);
+    let cancel = state.shutdown.clone();
+    state.publish_all();
+    let mut pollers = spawn_pollers(&state, bound, &cancel);
+    pollers.spawn(publisher(state.clone(), cancel.child_token()));
+    let app = crate::http::router(state.clone());
     let stop = cancel.clone();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -10,6 +10,8 @@
 
 mod board;
 mod error;
+mod stream;
 
 pub use board::*;
 pub use error::*;
+pub use stream::*;

@@ -10,7 +10,6 @@ use axum::response::IntoResponse;
 use quai_protocol::{Board, Health, StationInfo};
 
 use super::ApiError;
-use crate::metrics::Metrics;
 use crate::server::AppState;
 
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<Health> {
@@ -47,7 +46,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(&feeds),
+        state.metrics.render(&feeds, &state.hub),
     )
 }
 
@@ -109,14 +108,14 @@ pub async fn board(
     if !fields.is_empty() {
         return Err(ApiError::invalid_query(fields));
     }
-    let mut board = state.published_board(&id).ok_or_else(|| {
+    let board = state.publish(&id).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "station_not_found",
             format!("no station has the id `{id}`; GET /v1/stations lists them"),
         )
     })?;
-    Metrics::count(&state.metrics.boards_built);
+    let mut board = (*board).clone();
     board.departures.truncate(limit);
     Ok(Json(board))
 }

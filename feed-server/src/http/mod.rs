@@ -3,6 +3,7 @@
 pub mod api;
 pub mod demo;
 pub mod error;
+pub mod stream;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(api::metrics))
         .route("/v1/stations", get(api::stations))
         .route("/v1/stations/{id}/board", get(api::board))
+        .route("/v1/stream", get(stream::upgrade))
         .route("/demo/gtfs-rt/trip-updates", get(demo::trip_updates))
         .route(
             "/demo/gtfs-rt/vehicle-positions",

@@ -1,0 +1,361 @@
+//! `GET /v1/stream`: the live boards over WebSocket (JSON text frames).
+//!
+//! A connection subscribes to stations; the hub queues a snapshot (or a replay of
+//! the deltas after `since`) and then every delta into the connection's bounded
+//! queue, and this task writes them out. It also sends a heartbeat per subscribed
+//! station and a WebSocket ping every `heartbeat_s`, and closes connections that
+//! stop answering, break the protocol or flood it.
+//!
+//! Close codes: 1000 normal, 1001 server shutting down or peer silent, 1003 binary
+//! frame, 1007 invalid JSON, 1008 unknown op / invalid message / flood, 1009 frame
+//! over 64 KiB, 4008 too slow (the queue filled: subscribe again with `since`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use futures_util::SinkExt as _;
+use futures_util::stream::{SplitSink, StreamExt as _};
+use quai_protocol::{ClientMessage, ServerMessage, Translated};
+use tokio::sync::mpsc;
+
+use crate::hub::{Outgoing, SubscribeError, Subscriber, TooSlow, now_millis};
+use crate::metrics::Metrics;
+use crate::server::AppState;
+
+/// Largest client frame accepted; larger ones get an error and a close.
+pub const MAX_CLIENT_FRAME: usize = 64 * 1024;
+
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
+pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<Arc<AppState>>) -> Response {
+    // The library limit is set above ours so that an oversized frame reaches us and
+    // gets a proper error before the close.
+    ws.max_message_size(16 * MAX_CLIENT_FRAME)
+        .max_frame_size(16 * MAX_CLIENT_FRAME)
+        .on_upgrade(move |socket| connection(socket, state))
+}
+
+/// Why a connection ends, when the server ends it.
+struct Close {
+    code: u16,
+    reason: &'static str,
+    /// An `error` message to send first: (code, message).
+    error: Option<(&'static str, String)>,
+}
+
+impl Close {
+    fn with_error(code: u16, reason: &'static str, error: &'static str, message: String) -> Close {
+        Close {
+            code,
+            reason,
+            error: Some((error, message)),
+        }
+    }
+}
+
+type Sink = SplitSink<WebSocket, Message>;
+
+struct Connection {
+    id: u64,
+    state: Arc<AppState>,
+    sink: Sink,
+    queue: mpsc::Sender<Arc<Outgoing>>,
+    too_slow: Arc<TooSlow>,
+    /// Station -> requested languages (None: all).
+    subscriptions: HashMap<String, Option<Vec<String>>>,
+}
+
+async fn connection(socket: WebSocket, state: Arc<AppState>) {
+    let settings = state.deployment.config.stream;
+    let (sink, mut incoming) = socket.split();
+    let (queue, mut outgoing) = mpsc::channel(settings.queue);
+    let mut conn = Connection {
+        id: NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed),
+        state: state.clone(),
+        sink,
+        queue,
+        too_slow: Arc::new(TooSlow::default()),
+        subscriptions: HashMap::new(),
+    };
+    state
+        .metrics
+        .stream_connections
+        .fetch_add(1, Ordering::Relaxed);
+    let mut beat = tokio::time::interval(settings.heartbeat);
+    beat.tick().await;
+    let mut last_heard = Instant::now();
+    let mut window = (Instant::now(), 0u32);
+    let too_slow = conn.too_slow.clone();
+
+    let close: Option<Close> = loop {
+        tokio::select! {
+            () = state.shutdown.cancelled() => break Some(Close { code: 1001, reason: "server shutting down", error: None }),
+            () = too_slow.raised() => {
+                state.hub.count_slow();
+                break Some(Close { code: 4008, reason: "too slow: subscribe again with since", error: None });
+            }
+            frame = incoming.next() => {
+                let Some(Ok(frame)) = frame else { break None };
+                last_heard = Instant::now();
+                if window.0.elapsed() >= Duration::from_secs(1) {
+                    window = (Instant::now(), 0);
+                }
+                window.1 += 1;
+                if window.1 > settings.max_messages_per_s {
+                    break Some(Close::with_error(1008, "too many messages", "rate_limited", format!(
+                        "more than {} messages per second", settings.max_messages_per_s)));
+                }
+                match frame {
+                    Message::Text(text) => {
+                        if let Some(close) = conn.handle(text.as_str()).await {
+                            break Some(close);
+                        }
+                    }
+                    Message::Binary(_) => break Some(Close::with_error(1003, "binary frames are not supported",
+                        "binary_frame", "send JSON text frames".into())),
+                    Message::Close(_) => break None,
+                    Message::Ping(_) | Message::Pong(_) => {}
+                }
+            }
+            out = outgoing.recv() => {
+                let Some(out) = out else { break None };
+                if !conn.send_outgoing(&out).await {
+                    break None;
+                }
+            }
+            _ = beat.tick() => {
+                if last_heard.elapsed() > settings.heartbeat * 3 {
+                    break Some(Close { code: 1001, reason: "no answer to pings", error: None });
+                }
+                if !conn.heartbeats().await {
+                    break None;
+                }
+            }
+        }
+    };
+
+    for station in conn.subscriptions.keys() {
+        state.hub.unsubscribe(station, conn.id);
+    }
+    if let Some(close) = close {
+        if let Some((code, message)) = close.error {
+            let _ = conn.send(&error(code, message)).await;
+        }
+        let frame = Message::Close(Some(CloseFrame {
+            code: close.code,
+            reason: close.reason.into(),
+        }));
+        let _ = tokio::time::timeout(settings.write_timeout, conn.sink.send(frame)).await;
+    }
+    state
+        .metrics
+        .stream_connections
+        .fetch_sub(1, Ordering::Relaxed);
+}
+
+fn error(code: &str, message: String) -> ServerMessage {
+    ServerMessage::Error {
+        code: code.to_string(),
+        message,
+        server_time: now_millis(),
+    }
+}
+
+impl Connection {
+    /// Handles one client message; returns how to close if it ends the connection.
+    async fn handle(&mut self, text: &str) -> Option<Close> {
+        if text.len() > MAX_CLIENT_FRAME {
+            return Some(Close::with_error(
+                1009,
+                "frame too large",
+                "frame_too_large",
+                format!("client frames are limited to {MAX_CLIENT_FRAME} bytes"),
+            ));
+        }
+        let message = match serde_json::from_str::<ClientMessage>(text) {
+            Ok(m) => m,
+            Err(e) => return Some(refusal(text, &e)),
+        };
+        match message {
+            ClientMessage::Subscribe {
+                station,
+                since,
+                lang,
+            } => {
+                let subscriber = Subscriber {
+                    connection: self.id,
+                    queue: self.queue.clone(),
+                    too_slow: self.too_slow.clone(),
+                };
+                // Register the languages first: the snapshot is already queued when
+                // subscribe returns.
+                self.subscriptions.insert(station.clone(), lang);
+                match self.state.hub.subscribe(&station, since, subscriber) {
+                    Ok(_) => None,
+                    Err(SubscribeError::UnknownStation(_)) => {
+                        self.subscriptions.remove(&station);
+                        let e = error(
+                            "unknown_station",
+                            format!(
+                                "no station has the id `{station}`; GET /v1/stations lists them"
+                            ),
+                        );
+                        (!self.send(&e).await).then_some(Close {
+                            code: 1001,
+                            reason: "write failed",
+                            error: None,
+                        })
+                    }
+                    Err(SubscribeError::QueueFull) => {
+                        self.state.hub.count_slow();
+                        Some(Close {
+                            code: 4008,
+                            reason: "too slow: subscribe again with since",
+                            error: None,
+                        })
+                    }
+                }
+            }
+            ClientMessage::Unsubscribe { station } => {
+                self.state.hub.unsubscribe(&station, self.id);
+                self.subscriptions.remove(&station);
+                None
+            }
+            ClientMessage::Ping => {
+                let beat = ServerMessage::Heartbeat {
+                    station: None,
+                    seq: None,
+                    server_time: now_millis(),
+                };
+                (!self.send(&beat).await).then_some(Close {
+                    code: 1001,
+                    reason: "write failed",
+                    error: None,
+                })
+            }
+        }
+    }
+
+    /// A heartbeat per subscribed station, and a WebSocket ping.
+    async fn heartbeats(&mut self) -> bool {
+        let stations: Vec<String> = self.subscriptions.keys().cloned().collect();
+        for station in stations {
+            let seq = self.state.hub.current(&station).map(|b| b.seq);
+            let beat = ServerMessage::Heartbeat {
+                station: Some(station),
+                seq,
+                server_time: now_millis(),
+            };
+            if !self.send(&beat).await {
+                return false;
+            }
+        }
+        self.write(Message::Ping(Default::default())).await
+    }
+
+    /// Writes a queued hub message, in the subscriber's languages.
+    async fn send_outgoing(&mut self, out: &Outgoing) -> bool {
+        match self.subscriptions.get(&out.station) {
+            // Unsubscribed since it was queued.
+            None => true,
+            Some(None) => self.write_text(out.json.clone()).await,
+            Some(Some(langs)) => {
+                let filtered = only_languages(&out.message, langs);
+                self.send(&filtered).await
+            }
+        }
+    }
+
+    async fn send(&mut self, message: &ServerMessage) -> bool {
+        match serde_json::to_string(message) {
+            Ok(json) => self.write_text(json).await,
+            Err(_) => false,
+        }
+    }
+
+    async fn write_text(&mut self, json: String) -> bool {
+        let len = json.len() as u64;
+        let ok = self.write(Message::Text(json.into())).await;
+        if ok {
+            Metrics::count(&self.state.metrics.stream_messages);
+            self.state
+                .metrics
+                .stream_bytes
+                .fetch_add(len, Ordering::Relaxed);
+        }
+        ok
+    }
+
+    /// A write that may not take longer than `write_timeout` (a client that stopped
+    /// reading must not hold its task forever).
+    async fn write(&mut self, message: Message) -> bool {
+        let timeout = self.state.deployment.config.stream.write_timeout;
+        matches!(
+            tokio::time::timeout(timeout, self.sink.send(message)).await,
+            Ok(Ok(()))
+        )
+    }
+}
+
+/// The close for a message that is not a valid client message.
+fn refusal(text: &str, e: &serde_json::Error) -> Close {
+    const OPS: [&str; 3] = ["subscribe", "unsubscribe", "ping"];
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Err(_) => Close::with_error(
+            1007,
+            "invalid JSON",
+            "invalid_json",
+            format!("not JSON: {e}"),
+        ),
+        Ok(v) => match v.get("op").and_then(|op| op.as_str()) {
+            Some(op) if !OPS.contains(&op) => Close::with_error(
+                1008,
+                "unknown op",
+                "unknown_op",
+                format!("unknown op `{op}`; expected one of subscribe, unsubscribe, ping"),
+            ),
+            _ => Close::with_error(1008, "invalid message", "invalid_message", e.to_string()),
+        },
+    }
+}
+
+/// The message with every text limited to `langs` (when a text has none of them, it
+/// is kept whole rather than emptied).
+fn only_languages(message: &ServerMessage, langs: &[String]) -> ServerMessage {
+    let keep = |t: &Translated| -> Translated {
+        let kept: Translated = t
+            .iter()
+            .filter(|(k, _)| langs.iter().any(|l| l == *k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if kept.is_empty() { t.clone() } else { kept }
+    };
+    let mut m = message.clone();
+    let (notices, advisories) = match &mut m {
+        ServerMessage::Snapshot { board, .. } => (&mut board.notices, &mut board.advisories),
+        ServerMessage::Delta(d) => (&mut d.upsert.notices, &mut d.upsert.advisories),
+        _ => return m,
+    };
+    for n in notices.iter_mut() {
+        n.header = keep(&n.header);
+        n.description = keep(&n.description);
+    }
+    for a in advisories.iter_mut() {
+        a.headline = keep(&a.headline);
+        let advice: std::collections::BTreeMap<String, Vec<String>> = a
+            .advice
+            .iter()
+            .filter(|(k, _)| langs.iter().any(|l| l == *k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if !advice.is_empty() {
+            a.advice = advice;
+        }
+    }
+    m
+}

@@ -1,0 +1,270 @@
+//! Messages of the live stream (`GET /v1/stream`, WebSocket, JSON text frames).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Advisory, Board, Departure, FeedStatus, Notice};
+
+/// What a client sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// Start receiving a station's board. With `since`, the server replays the deltas
+    /// after that `seq` if it still holds them, else sends a snapshot. With `lang`,
+    /// texts are limited to those languages.
+    Subscribe {
+        station: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lang: Option<Vec<String>>,
+    },
+    Unsubscribe {
+        station: String,
+    },
+    Ping,
+}
+
+/// What the server sends. Every message carries `server_time` (RFC 3339 with
+/// milliseconds) so that clients can measure delivery delay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The whole board at `seq`.
+    Snapshot {
+        station: String,
+        seq: u64,
+        board: Board,
+        server_time: String,
+    },
+    /// What changed from `prev_seq` to `seq`.
+    Delta(Delta),
+    /// Sent at least every 15 s per subscribed station, and in answer to `ping`
+    /// (then without station).
+    Heartbeat {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        station: Option<String>,
+        seq: Option<u64>,
+        server_time: String,
+    },
+    Error {
+        code: String,
+        message: String,
+        server_time: String,
+    },
+}
+
+/// Changes to a board. Applying it to the board at `prev_seq` gives the board at
+/// `seq`, exactly as REST returns it for that `seq`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delta {
+    pub station: String,
+    pub seq: u64,
+    pub prev_seq: u64,
+    pub upsert: Upserts,
+    pub remove: Removals,
+    /// The ids of all departures in board order, when the set or the order changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<Vec<String>>,
+    /// The board's `next_service` after this change.
+    #[serde(default)]
+    pub next_service: Option<String>,
+    /// The board's `feeds`, when a feed's staleness changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feeds: Option<Vec<FeedStatus>>,
+    /// The board's `generated_at` at `seq`.
+    pub generated_at: String,
+    pub server_time: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Upserts {
+    pub departures: Vec<Departure>,
+    pub notices: Vec<Notice>,
+    pub advisories: Vec<Advisory>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removals {
+    pub departures: Vec<String>,
+    pub notices: Vec<String>,
+    pub advisories: Vec<String>,
+}
+
+impl Delta {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.upsert.departures.is_empty()
+            && self.upsert.notices.is_empty()
+            && self.upsert.advisories.is_empty()
+            && self.remove.departures.is_empty()
+            && self.remove.notices.is_empty()
+            && self.remove.advisories.is_empty()
+            && self.order.is_none()
+            && self.feeds.is_none()
+    }
+}
+
+/// The delta that turns `old` into `new` (both of one station); `seq`s and times are
+/// taken from `new`. `server_time` is the publication time.
+pub fn diff(old: &Board, new: &Board, server_time: String) -> Delta {
+    fn changes<T: PartialEq + Clone>(
+        old: &[T],
+        new: &[T],
+        id: impl Fn(&T) -> &str,
+    ) -> (Vec<T>, Vec<String>) {
+        let upsert = new
+            .iter()
+            .filter(|n| !old.iter().any(|o| id(o) == id(n) && o == *n))
+            .cloned()
+            .collect();
+        let remove = old
+            .iter()
+            .filter(|o| !new.iter().any(|n| id(n) == id(o)))
+            .map(|o| id(o).to_string())
+            .collect();
+        (upsert, remove)
+    }
+    let (departures, removed_departures) = changes(&old.departures, &new.departures, |d| &d.id);
+    let (notices, removed_notices) = changes(&old.notices, &new.notices, |n| &n.id);
+    let (advisories, removed_advisories) = changes(&old.advisories, &new.advisories, |a| &a.id);
+    let order = old
+        .departures
+        .iter()
+        .map(|d| &d.id)
+        .ne(new.departures.iter().map(|d| &d.id))
+        .then(|| new.departures.iter().map(|d| d.id.clone()).collect());
+    let stale = |b: &Board| {
+        b.feeds
+            .iter()
+            .map(|f| (f.id.clone(), f.stale))
+            .collect::<Vec<_>>()
+    };
+    let feeds = (stale(old) != stale(new)).then(|| new.feeds.clone());
+    Delta {
+        station: new.station.id.clone(),
+        seq: new.seq,
+        prev_seq: old.seq,
+        upsert: Upserts {
+            departures,
+            notices,
+            advisories,
+        },
+        remove: Removals {
+            departures: removed_departures,
+            notices: removed_notices,
+            advisories: removed_advisories,
+        },
+        order,
+        next_service: new.next_service.clone(),
+        feeds,
+        generated_at: new.generated_at.clone(),
+        server_time,
+    }
+}
+
+/// What a client must do after a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The board is up to date at this `seq`.
+    UpToDate(u64),
+    /// The message was not about this board, or was old news.
+    Ignored,
+    /// A delta did not follow the board held (a gap): subscribe again with
+    /// `since` (the value given; None when no board is held).
+    Resubscribe { since: Option<u64> },
+}
+
+/// The board of one station as a client holds it: apply every server message in
+/// order, and resubscribe when told to. The reference for app developers.
+#[derive(Debug, Clone, Default)]
+pub struct BoardState {
+    station: String,
+    board: Option<Board>,
+}
+
+impl BoardState {
+    pub fn new(station: impl Into<String>) -> BoardState {
+        BoardState {
+            station: station.into(),
+            board: None,
+        }
+    }
+
+    pub fn board(&self) -> Option<&Board> {
+        self.board.as_ref()
+    }
+
+    pub fn seq(&self) -> Option<u64> {
+        self.board.as_ref().map(|b| b.seq)
+    }
+
+    /// Applies a message from the server.
+    pub fn apply(&mut self, message: &ServerMessage) -> Applied {
+        match message {
+            ServerMessage::Snapshot {
+                station,
+                seq,
+                board,
+                ..
+            } if *station == self.station => {
+                let mut board = board.clone();
+                board.seq = *seq;
+                self.board = Some(board);
+                Applied::UpToDate(*seq)
+            }
+            ServerMessage::Delta(delta) if delta.station == self.station => self.apply_delta(delta),
+            _ => Applied::Ignored,
+        }
+    }
+
+    fn apply_delta(&mut self, delta: &Delta) -> Applied {
+        let Some(board) = self.board.as_mut() else {
+            return Applied::Resubscribe { since: None };
+        };
+        if delta.seq <= board.seq {
+            return Applied::Ignored;
+        }
+        if delta.prev_seq != board.seq {
+            return Applied::Resubscribe {
+                since: Some(board.seq),
+            };
+        }
+        upsert(&mut board.departures, &delta.upsert.departures, |d| &d.id);
+        upsert(&mut board.notices, &delta.upsert.notices, |n| &n.id);
+        upsert(&mut board.advisories, &delta.upsert.advisories, |a| &a.id);
+        board
+            .departures
+            .retain(|d| !delta.remove.departures.contains(&d.id));
+        board
+            .notices
+            .retain(|n| !delta.remove.notices.contains(&n.id));
+        board
+            .advisories
+            .retain(|a| !delta.remove.advisories.contains(&a.id));
+        if let Some(order) = &delta.order {
+            board.departures.sort_by_key(|d| {
+                order
+                    .iter()
+                    .position(|id| *id == d.id)
+                    .unwrap_or(usize::MAX)
+            });
+        }
+        if let Some(feeds) = &delta.feeds {
+            board.feeds = feeds.clone();
+        }
+        board.next_service = delta.next_service.clone();
+        board.generated_at = delta.generated_at.clone();
+        board.seq = delta.seq;
+        Applied::UpToDate(delta.seq)
+    }
+}
+
+/// Replaces items with the same id, appends new ones.
+fn upsert<T: Clone>(items: &mut Vec<T>, new: &[T], id: impl Fn(&T) -> &str) {
+    for n in new {
+        match items.iter_mut().find(|i| id(i) == id(n)) {
+            Some(slot) => *slot = n.clone(),
+            None => items.push(n.clone()),
+        }
+    }
+}
