@@ -56,6 +56,7 @@ struct ConfigFile {
 #[serde(deny_unknown_fields)]
 struct ServerSection {
     listen: Option<SocketAddr>,
+    send_buffer_kb: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -225,6 +226,10 @@ pub struct Config {
     /// Where it came from, for messages: a path or [`EMBEDDED_DEMO`].
     pub origin: String,
     pub listen: Option<SocketAddr>,
+    /// Kernel send buffer of each connection, in KiB (None: the system's autotuning).
+    /// A small fixed buffer bounds kernel memory per client and makes a client that
+    /// stopped reading show up sooner.
+    pub send_buffer_kb: Option<u32>,
     pub board: BoardSettings,
     pub stream: StreamSettings,
     pub feeds: Vec<FeedConfig>,
@@ -393,6 +398,16 @@ impl Config {
             ));
         }
 
+        if file
+            .server
+            .send_buffer_kb
+            .is_some_and(|kb| !(4..=65_536).contains(&kb))
+        {
+            return Err(invalid(
+                "server.send_buffer_kb".into(),
+                "must be between 4 and 65536".into(),
+            ));
+        }
         let st = &file.stream;
         if st.queue < 2 || st.queue > 65_536 {
             return Err(invalid(
@@ -538,6 +553,7 @@ impl Config {
         Ok(Config {
             origin: origin.to_string(),
             listen: file.server.listen,
+            send_buffer_kb: file.server.send_buffer_kb,
             board: BoardSettings {
                 limit: board.limit,
                 max_limit: board.max_limit,

@@ -56,7 +56,7 @@ pub struct TooSlow {
 }
 
 impl TooSlow {
-    fn raise(&self) {
+    pub fn raise(&self) {
         self.flag.store(true, Ordering::Relaxed);
         self.notify.notify_one();
     }

@@ -52,9 +52,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(a) => a,
                 None => DEFAULT_LISTEN.parse::<SocketAddr>()?,
             };
+            let send_buffer = config.send_buffer_kb;
             let deployment = Deployment::load(config, || clock.now(), &Quiet).await?;
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
+            let listener = server::bind(listen, send_buffer)
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let bound = listener.local_addr()?;
             // Tests and scripts read this line to find a port chosen by the system.

@@ -132,6 +132,21 @@ async fn publisher(state: Arc<AppState>, cancel: CancellationToken) {
     }
 }
 
+/// Binds a listener on `addr`, with a fixed kernel send buffer for every accepted
+/// connection when `send_buffer_kb` is set (accepted sockets inherit it).
+pub fn bind(addr: SocketAddr, send_buffer_kb: Option<u32>) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    if let Some(kb) = send_buffer_kb {
+        socket.set_send_buffer_size(kb.saturating_mul(1024))?;
+    }
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
 /// Serves until `shutdown` completes, then stops the pollers and lets requests in
 /// flight finish. Realtime pollers start once the listener is bound, so that the
 /// demo's `self:` endpoints can be reached.

@@ -1,5 +1,7 @@
 //! Helpers of Quai's end-to-end tests: a feed server started in-process on
-//! 127.0.0.1 ([`server`]) and a scriptable fake upstream ([`upstream`]).
+//! 127.0.0.1 ([`server`]), a stream client ([`stream`]) and a scriptable fake
+//! upstream ([`upstream`]).
 
 pub mod server;
+pub mod stream;
 pub mod upstream;

@@ -29,12 +29,11 @@ impl Drop for Running {
 pub async fn start(text: &str, clock: Clock) -> Running {
     let config = Config::parse(text, "test.toml", std::path::Path::new("/"))
         .unwrap_or_else(|e| panic!("test configuration: {e}"));
+    let send_buffer = config.send_buffer_kb;
     let deployment = Deployment::load(config, move || clock.now(), &Quiet)
         .await
         .unwrap_or_else(|e| panic!("load: {e}"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
+    let listener = server::bind(([127, 0, 0, 1], 0).into(), send_buffer).expect("bind 127.0.0.1:0");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = tokio::sync::oneshot::channel();
     let state = Arc::new(AppState::new(deployment, clock));
@@ -71,6 +70,20 @@ impl Running {
         let body: Value = response.json().await.expect("JSON body");
         assert_eq!(status, expect, "GET {url}: {body}");
         body
+    }
+
+    /// GET a text document (e.g. `/metrics`).
+    pub async fn get_text(&self, path: &str) -> String {
+        let url = format!("{}{path}", self.base);
+        feed_server::sources::http::client(Duration::from_secs(30))
+            .expect("client")
+            .get(&url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+            .text()
+            .await
+            .expect("text")
     }
 
     pub async fn board(&self, station: &str, query: &str) -> Value {

@@ -96,7 +96,6 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
         tokio::select! {
             () = state.shutdown.cancelled() => break Some(Close { code: 1001, reason: "server shutting down", error: None }),
             () = too_slow.raised() => {
-                state.hub.count_slow();
                 break Some(Close { code: 4008, reason: "too slow: subscribe again with since", error: None });
             }
             frame = incoming.next() => {
@@ -124,7 +123,7 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
             }
             out = outgoing.recv() => {
                 let Some(out) = out else { break None };
-                if !conn.send_outgoing(&out).await {
+                if !conn.send_outgoing(&out).await && !too_slow.is_raised() {
                     break None;
                 }
             }
@@ -141,6 +140,9 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
 
     for station in conn.subscriptions.keys() {
         state.hub.unsubscribe(station, conn.id);
+    }
+    if too_slow.is_raised() {
+        state.hub.count_slow();
     }
     if let Some(close) = close {
         if let Some((code, message)) = close.error {
@@ -212,7 +214,7 @@ impl Connection {
                         })
                     }
                     Err(SubscribeError::QueueFull) => {
-                        self.state.hub.count_slow();
+                        self.too_slow.raise();
                         Some(Close {
                             code: 4008,
                             reason: "too slow: subscribe again with since",
@@ -291,14 +293,19 @@ impl Connection {
         ok
     }
 
-    /// A write that may not take longer than `write_timeout` (a client that stopped
-    /// reading must not hold its task forever).
+    /// A write that may not take longer than `write_timeout`: a client that stopped
+    /// reading must not hold its task forever. Timing out counts as too slow, like a
+    /// full queue.
     async fn write(&mut self, message: Message) -> bool {
         let timeout = self.state.deployment.config.stream.write_timeout;
-        matches!(
-            tokio::time::timeout(timeout, self.sink.send(message)).await,
-            Ok(Ok(()))
-        )
+        match tokio::time::timeout(timeout, self.sink.send(message)).await {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => false,
+            Err(_) => {
+                self.too_slow.raise();
+                false
+            }
+        }
     }
 }
 

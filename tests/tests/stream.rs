@@ -1,0 +1,541 @@
+//! The live stream end to end: real WebSocket clients against an in-process server
+//! on 127.0.0.1, the demo timetable, and realtime from a fake upstream that the
+//! tests change at will.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use feed_server::clock::Clock;
+use gtfs_realtime::trip_descriptor::ScheduleRelationship as TripRel;
+use gtfs_realtime::trip_update::{StopTimeEvent, StopTimeUpdate};
+use gtfs_realtime::{FeedEntity, FeedHeader, FeedMessage, TripDescriptor, TripUpdate};
+use prost::Message as _;
+use quai_protocol::{Applied, BoardState, ServerMessage};
+use quai_tests::server::{self, Running};
+use quai_tests::stream::{Client, Received};
+use quai_tests::upstream::{Reply, Upstream};
+use serde_json::Value;
+
+/// Departures from Caudry on weekday mornings in the demo: (trip, stop_sequence).
+const TRIPS: [(&str, u32); 9] = [
+    ("CA2C:1:WD:0:0750", 1),
+    ("CA2C:1:WD:0:0820", 1),
+    ("CA2C:2:WD:0:0815", 1),
+    ("CA2C:3:WD:0:0810", 1),
+    ("CA2C:5:WD:0:0730", 4),
+    ("CA2C:5:WD:1:0720", 3),
+    ("TER:843800:WD", 6),
+    ("TER:843840:WD", 7),
+    ("TER:843856:WD", 3),
+];
+
+const START: &str = "2026-03-09T07:30:00+01:00";
+
+/// A small deterministic generator (xorshift), so that each seed replays the same
+/// "random" sequence of changes.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// A TripUpdates message dated `ts`: each trip randomly untouched, delayed,
+/// early or cancelled.
+fn random_updates(rng: &mut Rng, ts: i64) -> Vec<u8> {
+    let entity = TRIPS
+        .iter()
+        .filter_map(|(trip, seq)| {
+            let roll = rng.next() % 10;
+            if roll < 3 {
+                return None;
+            }
+            let cancelled = roll == 9;
+            let delay = (rng.next() % 20) as i32 * 60 - 120;
+            Some(FeedEntity {
+                id: (*trip).into(),
+                trip_update: Some(TripUpdate {
+                    trip: TripDescriptor {
+                        trip_id: Some((*trip).into()),
+                        start_date: Some("20260309".into()),
+                        schedule_relationship: Some(if cancelled {
+                            TripRel::Canceled as i32
+                        } else {
+                            TripRel::Scheduled as i32
+                        }),
+                        ..TripDescriptor::default()
+                    },
+                    stop_time_update: vec![StopTimeUpdate {
+                        stop_sequence: Some(*seq),
+                        departure: Some(StopTimeEvent {
+                            delay: Some(delay),
+                            ..StopTimeEvent::default()
+                        }),
+                        ..StopTimeUpdate::default()
+                    }],
+                    ..TripUpdate::default()
+                }),
+                ..FeedEntity::default()
+            })
+        })
+        .collect();
+    FeedMessage {
+        header: FeedHeader {
+            gtfs_realtime_version: "2.0".into(),
+            timestamp: Some(ts as u64),
+            ..FeedHeader::default()
+        },
+        entity,
+    }
+    .encode_to_vec()
+}
+
+fn config(upstream: &str, stream: &str) -> String {
+    config_with(upstream, stream, "")
+}
+
+fn config_with(upstream: &str, stream: &str, server: &str) -> String {
+    format!(
+        r#"
+[server]
+{server}
+
+[stream]
+{stream}
+
+[[feeds]]
+id = "demo"
+gtfs = "builtin:caudry-demo"
+[feeds.realtime]
+trip_updates_url = "{upstream}/tu.pb"
+poll_s = 0.05
+max_backoff_s = 0.1
+
+[[stations]]
+id = "caudry"
+name = "Caudry"
+stops = {{ demo = ["CAUDRY"] }}
+"#
+    )
+}
+
+fn running_clock() -> Clock {
+    Clock::running_from(DateTime::parse_from_rfc3339(START).expect("start"))
+}
+
+/// The parts of a board the stream must reproduce exactly.
+fn content(board: &Value) -> Value {
+    let feeds: Vec<Value> = board["feeds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| serde_json::json!([f["id"], f["stale"]]))
+        .collect();
+    serde_json::json!({
+        "seq": board["seq"],
+        "station": board["station"],
+        "generated_at": board["generated_at"],
+        "departures": board["departures"],
+        "notices": board["notices"],
+        "advisories": board["advisories"],
+        "wifi": board["wifi"],
+        "next_service": board.get("next_service").cloned().unwrap_or(Value::Null),
+        "feeds": feeds,
+    })
+}
+
+/// Reads the stream until the client's board reaches the REST board's seq, then
+/// checks they are the same.
+async fn converge(server: &Running, client: &mut Client, state: &mut BoardState) {
+    loop {
+        let rest = server.board("caudry", "?limit=30").await;
+        let rest_seq = rest["seq"].as_u64().expect("seq");
+        while state.seq().is_none_or(|s| s < rest_seq) {
+            let message = client.next_message().await;
+            match state.apply(&message) {
+                Applied::Resubscribe { since } => panic!("gap in the stream (since {since:?})"),
+                Applied::UpToDate(_) | Applied::Ignored => {}
+            }
+        }
+        if state.seq() == Some(rest_seq) {
+            let held = serde_json::to_value(state.board().expect("board")).expect("json");
+            assert_eq!(content(&held), content(&rest));
+            return;
+        }
+        // The stream is ahead of the REST board we read: read REST again.
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deltas_rebuild_exactly_the_rest_board_through_random_changes() {
+    for seed in [7u64, 1_234_567, 987_654_321] {
+        let mut rng = Rng(seed);
+        let clock = running_clock();
+        let base = clock.now().timestamp() - 60;
+        let up = Upstream::start(Reply::Body(random_updates(&mut rng, base))).await;
+        let server = server::start(&config(&up.url, ""), clock).await;
+        server.wait_fresh("demo:trip-updates").await;
+
+        let mut client = Client::connect(&server.base).await;
+        client.subscribe("caudry", None).await;
+        let mut state = BoardState::new("caudry");
+        let first = client.next_message().await;
+        assert!(matches!(first, ServerMessage::Snapshot { .. }), "{first:?}");
+        state.apply(&first);
+        converge(&server, &mut client, &mut state).await;
+
+        for step in 1..=8 {
+            up.set(Reply::Body(random_updates(&mut rng, base + step)));
+            // Wait for the server to take it, then check the stream against REST.
+            let n = up.seen().len();
+            up.wait_requests(n + 2).await;
+            converge(&server, &mut client, &mut state).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_passing_alone_moves_the_board() {
+    // No realtime: a running clock started a second before the 07:34 departure.
+    let text = r#"
+[[feeds]]
+id = "demo"
+gtfs = "builtin:caudry-demo"
+[[stations]]
+id = "caudry"
+name = "Caudry"
+stops = { demo = ["CAUDRY"] }
+"#;
+    let clock = Clock::running_from(
+        DateTime::parse_from_rfc3339("2026-03-09T07:33:59+01:00").expect("start"),
+    );
+    let server = server::start(text, clock).await;
+    let mut client = Client::connect(&server.base).await;
+    client.subscribe("caudry", None).await;
+    let mut state = BoardState::new("caudry");
+    state.apply(&client.next_message().await);
+    let first = state.board().expect("board").departures[0].id.clone();
+    // The publisher ticks every second: the departure leaves, a delta removes it.
+    let delta = client.next_message().await;
+    match &delta {
+        ServerMessage::Delta(d) => assert!(d.remove.departures.contains(&first), "{d:?}"),
+        other => panic!("expected a delta, got {other:?}"),
+    }
+    assert!(matches!(state.apply(&delta), Applied::UpToDate(_)));
+    converge(&server, &mut client, &mut state).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_with_since_inside_and_outside_the_replay_window() {
+    let mut rng = Rng(42);
+    let clock = running_clock();
+    let base = clock.now().timestamp() - 60;
+    let up = Upstream::start(Reply::Body(random_updates(&mut rng, base))).await;
+    let server = server::start(&config(&up.url, "replay_deltas = 3"), clock).await;
+    server.wait_fresh("demo:trip-updates").await;
+
+    let mut client = Client::connect(&server.base).await;
+    client.subscribe("caudry", None).await;
+    let ServerMessage::Snapshot { seq: start, .. } = client.next_message().await else {
+        panic!("expected a snapshot");
+    };
+    drop(client);
+
+    // Two changes while away: replayed on return, no snapshot.
+    let mut step = 1;
+    let mut changes = 0;
+    while changes < 2 {
+        let before = server.board("caudry", "").await["seq"].as_u64();
+        up.set(Reply::Body(random_updates(&mut rng, base + step)));
+        step += 1;
+        let n = up.seen().len();
+        up.wait_requests(n + 2).await;
+        if server.board("caudry", "").await["seq"].as_u64() != before {
+            changes += 1;
+        }
+    }
+    let now_seq = server.board("caudry", "").await["seq"]
+        .as_u64()
+        .expect("seq");
+    let mut client = Client::connect(&server.base).await;
+    client.subscribe("caudry", Some(start)).await;
+    let mut expected_prev = start;
+    while expected_prev < now_seq {
+        match client.next_message().await {
+            ServerMessage::Delta(d) => {
+                assert_eq!(d.prev_seq, expected_prev);
+                expected_prev = d.seq;
+            }
+            other => panic!("expected replayed deltas, got {other:?}"),
+        }
+    }
+
+    // Up to date: nothing is sent but heartbeats.
+    let mut up_to_date = Client::connect(&server.base).await;
+    up_to_date.subscribe("caudry", Some(now_seq)).await;
+    up_to_date.send(r#"{"op":"ping"}"#).await;
+    match up_to_date.next_within(Duration::from_secs(5)).await {
+        Received::Message(m) if matches!(*m, ServerMessage::Heartbeat { .. }) => {}
+        other => panic!("expected only the ping's heartbeat, got {other:?}"),
+    }
+
+    // More changes than the log keeps (3): a snapshot instead.
+    while server.board("caudry", "").await["seq"]
+        .as_u64()
+        .expect("seq")
+        < now_seq + 4
+    {
+        up.set(Reply::Body(random_updates(&mut rng, base + step)));
+        step += 1;
+        let n = up.seen().len();
+        up.wait_requests(n + 2).await;
+    }
+    let mut late = Client::connect(&server.base).await;
+    late.subscribe("caudry", Some(now_seq)).await;
+    assert!(matches!(
+        late.next_message().await,
+        ServerMessage::Snapshot { .. }
+    ));
+
+    let metrics = server.get_text("/metrics").await;
+    assert!(
+        metrics.contains("quai_stream_replay_hits_total 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("quai_stream_replay_misses_total 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_server_restart_a_client_gets_a_fresh_snapshot() {
+    let text = r#"
+[[feeds]]
+id = "demo"
+gtfs = "builtin:caudry-demo"
+[[stations]]
+id = "caudry"
+name = "Caudry"
+stops = { demo = ["CAUDRY"] }
+"#;
+    let first = server::start(text, server::fixed(START)).await;
+    let mut client = Client::connect(&first.base).await;
+    client.subscribe("caudry", None).await;
+    let ServerMessage::Snapshot { seq: old, .. } = client.next_message().await else {
+        panic!("expected a snapshot");
+    };
+    drop(first);
+    // The connection ends with the server.
+    loop {
+        if let Received::Closed(_) = client.next_within(Duration::from_secs(10)).await {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let second = server::start(text, server::fixed(START)).await;
+    let mut client = Client::connect(&second.base).await;
+    client.subscribe("caudry", Some(old)).await;
+    match client.next_message().await {
+        ServerMessage::Snapshot { seq, board, .. } => {
+            assert!(
+                seq > old,
+                "seq must keep growing across restarts: {old} then {seq}"
+            );
+            assert!(!board.departures.is_empty());
+        }
+        other => panic!("expected a snapshot, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_is_dropped_and_the_others_miss_nothing() {
+    let mut rng = Rng(99);
+    let clock = running_clock();
+    let base = clock.now().timestamp() - 60;
+    let up = Upstream::start(Reply::Body(random_updates(&mut rng, base))).await;
+    let server = server::start(
+        &config_with(
+            &up.url,
+            "queue = 4\nwrite_timeout_s = 1",
+            "send_buffer_kb = 8",
+        ),
+        clock,
+    )
+    .await;
+    server.wait_fresh("demo:trip-updates").await;
+
+    let mut stuck = Client::connect_small_buffer(&server.base).await;
+    stuck.subscribe("caudry", None).await;
+    let mut reader = Client::connect(&server.base).await;
+    reader.subscribe("caudry", None).await;
+    let mut state = BoardState::new("caudry");
+    state.apply(&reader.next_message().await);
+
+    // A burst of changes; the reader keeps up, checking continuity as it goes.
+    for step in 1..=80 {
+        up.set(Reply::Body(random_updates(&mut rng, base + step)));
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        while let Ok(Received::Message(m)) = tokio::time::timeout(
+            Duration::from_millis(1),
+            reader.next_within(Duration::from_secs(5)),
+        )
+        .await
+        {
+            assert!(
+                !matches!(state.apply(m.as_ref()), Applied::Resubscribe { .. }),
+                "the reading client lost a delta"
+            );
+        }
+    }
+    converge(&server, &mut reader, &mut state).await;
+
+    let metrics = server.get_text("/metrics").await;
+    assert!(
+        !metrics.contains("quai_stream_dropped_slow_total 0"),
+        "the stuck client was not dropped: {metrics}"
+    );
+    // The stuck client finds its stream ended when it finally reads.
+    let mut ended = false;
+    for _ in 0..10_000 {
+        if let Received::Closed(_) = stuck.next_within(Duration::from_secs(10)).await {
+            ended = true;
+            break;
+        }
+    }
+    assert!(ended);
+}
+
+async fn expect_error_then_close(client: &mut Client, code: &str, close: u16) {
+    match client.next_within(Duration::from_secs(5)).await {
+        Received::Message(m) => match *m {
+            ServerMessage::Error { code: c, .. } => assert_eq!(c, code),
+            other => panic!("expected error {code}, got {other:?}"),
+        },
+        other => panic!("expected error {code}, got {other:?}"),
+    }
+    match client.next_within(Duration::from_secs(5)).await {
+        Received::Closed(Some(frame)) => assert_eq!(u16::from(frame.code), close),
+        other => panic!("expected close {close}, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_clients_get_the_documented_errors() {
+    let text = r#"
+[stream]
+heartbeat_s = 0.3
+[[feeds]]
+id = "demo"
+gtfs = "builtin:caudry-demo"
+[[stations]]
+id = "caudry"
+name = "Caudry"
+stops = { demo = ["CAUDRY"] }
+"#;
+    let server = server::start(text, server::fixed(START)).await;
+
+    let mut c = Client::connect(&server.base).await;
+    c.send(&format!(
+        r#"{{"op":"ping","pad":"{}"}}"#,
+        "x".repeat(70 * 1024)
+    ))
+    .await;
+    expect_error_then_close(&mut c, "frame_too_large", 1009).await;
+
+    let mut c = Client::connect(&server.base).await;
+    c.send("this is not json").await;
+    expect_error_then_close(&mut c, "invalid_json", 1007).await;
+
+    let mut c = Client::connect(&server.base).await;
+    c.send(r#"{"op":"teleport","station":"caudry"}"#).await;
+    expect_error_then_close(&mut c, "unknown_op", 1008).await;
+
+    let mut c = Client::connect(&server.base).await;
+    c.send(r#"{"op":"subscribe"}"#).await;
+    expect_error_then_close(&mut c, "invalid_message", 1008).await;
+
+    // An unknown station is an error, not a close: the connection goes on.
+    let mut c = Client::connect(&server.base).await;
+    c.subscribe("lille", None).await;
+    match c.next_within(Duration::from_secs(5)).await {
+        Received::Message(m) => match *m {
+            ServerMessage::Error { code, .. } => assert_eq!(code, "unknown_station"),
+            other => panic!("expected unknown_station, got {other:?}"),
+        },
+        other => panic!("expected unknown_station, got {other:?}"),
+    }
+    c.subscribe("caudry", None).await;
+    assert!(matches!(
+        c.next_message().await,
+        ServerMessage::Snapshot { .. }
+    ));
+    // Heartbeats with the station's seq come on their own.
+    match c.next_within(Duration::from_secs(5)).await {
+        Received::Message(m) => match *m {
+            ServerMessage::Heartbeat { station, seq, .. } => {
+                assert_eq!(station.as_deref(), Some("caudry"));
+                assert!(seq.is_some());
+            }
+            other => panic!("expected a heartbeat, got {other:?}"),
+        },
+        other => panic!("expected a heartbeat, got {other:?}"),
+    }
+
+    // A flood: more than 20 messages in a second.
+    let mut c = Client::connect(&server.base).await;
+    for _ in 0..30 {
+        c.send(r#"{"op":"ping"}"#).await;
+    }
+    loop {
+        match c.next_within(Duration::from_secs(5)).await {
+            Received::Message(m) => match *m {
+                ServerMessage::Heartbeat { .. } => {}
+                ServerMessage::Error { code, .. } => {
+                    assert_eq!(code, "rate_limited");
+                    break;
+                }
+                other => panic!("expected rate_limited, got {other:?}"),
+            },
+            other => panic!("expected rate_limited, got {other:?}"),
+        }
+    }
+    match c.next_within(Duration::from_secs(5)).await {
+        Received::Closed(Some(frame)) => assert_eq!(u16::from(frame.code), 1008),
+        other => panic!("expected a close, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lang_limits_the_texts_a_client_receives() {
+    // The demo with its realtime simulator: one alert in French and English.
+    let text = r#"
+[[feeds]]
+id = "demo"
+gtfs = "builtin:caudry-demo"
+[feeds.realtime]
+trip_updates_url = "self:/demo/gtfs-rt/trip-updates"
+alerts_url = "self:/demo/gtfs-rt/alerts"
+poll_s = 0.1
+[[stations]]
+id = "caudry"
+name = "Caudry"
+stops = { demo = ["CAUDRY"] }
+"#;
+    let server = server::start(text, server::fixed(START)).await;
+    server.wait_fresh("demo:alerts").await;
+    let mut c = Client::connect(&server.base).await;
+    c.send(r#"{"op":"subscribe","station":"caudry","lang":["en"]}"#)
+        .await;
+    let ServerMessage::Snapshot { board, .. } = c.next_message().await else {
+        panic!("expected a snapshot");
+    };
+    let notice = board.notices.first().expect("the demo alert");
+    assert_eq!(notice.header.keys().collect::<Vec<_>>(), vec!["en"]);
+    let _: DateTime<Utc> = DateTime::parse_from_rfc3339(&board.generated_at)
+        .expect("generated_at")
+        .with_timezone(&Utc);
+}
