@@ -24,16 +24,19 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::Utf8Bytes;
 use chrono::{SecondsFormat, Utc};
 use quai_protocol::{Board, ServerMessage, diff};
 use tokio::sync::mpsc;
 
-/// A message on its way to subscribers, serialised once for all of them.
+/// A message on its way to subscribers, serialised once for all of them: the
+/// frame payload is reference-counted, so fan-out to thousands of connections
+/// copies no bytes.
 #[derive(Debug)]
 pub struct Outgoing {
     pub station: String,
     pub message: ServerMessage,
-    pub json: String,
+    pub json: Utf8Bytes,
 }
 
 impl Outgoing {
@@ -43,7 +46,7 @@ impl Outgoing {
         Outgoing {
             station: station.to_string(),
             message,
-            json,
+            json: json.into(),
         }
     }
 }

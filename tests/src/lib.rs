@@ -2,6 +2,7 @@
 //! 127.0.0.1 ([`server`]), a stream client ([`stream`]) and a scriptable fake
 //! upstream ([`upstream`]).
 
+pub mod changes;
 pub mod server;
 pub mod stream;
 pub mod upstream;

@@ -6,92 +6,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use feed_server::clock::Clock;
-use gtfs_realtime::trip_descriptor::ScheduleRelationship as TripRel;
-use gtfs_realtime::trip_update::{StopTimeEvent, StopTimeUpdate};
-use gtfs_realtime::{FeedEntity, FeedHeader, FeedMessage, TripDescriptor, TripUpdate};
-use prost::Message as _;
 use quai_protocol::{Applied, BoardState, ServerMessage};
+use quai_tests::changes::{Rng, random_updates};
 use quai_tests::server::{self, Running};
 use quai_tests::stream::{Client, Received};
 use quai_tests::upstream::{Reply, Upstream};
 use serde_json::Value;
 
-/// Departures from Caudry on weekday mornings in the demo: (trip, stop_sequence).
-const TRIPS: [(&str, u32); 9] = [
-    ("CA2C:1:WD:0:0750", 1),
-    ("CA2C:1:WD:0:0820", 1),
-    ("CA2C:2:WD:0:0815", 1),
-    ("CA2C:3:WD:0:0810", 1),
-    ("CA2C:5:WD:0:0730", 4),
-    ("CA2C:5:WD:1:0720", 3),
-    ("TER:843800:WD", 6),
-    ("TER:843840:WD", 7),
-    ("TER:843856:WD", 3),
-];
-
 const START: &str = "2026-03-09T07:30:00+01:00";
-
-/// A small deterministic generator (xorshift), so that each seed replays the same
-/// "random" sequence of changes.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
-/// A TripUpdates message dated `ts`: each trip randomly untouched, delayed,
-/// early or cancelled.
-fn random_updates(rng: &mut Rng, ts: i64) -> Vec<u8> {
-    let entity = TRIPS
-        .iter()
-        .filter_map(|(trip, seq)| {
-            let roll = rng.next() % 10;
-            if roll < 3 {
-                return None;
-            }
-            let cancelled = roll == 9;
-            let delay = (rng.next() % 20) as i32 * 60 - 120;
-            Some(FeedEntity {
-                id: (*trip).into(),
-                trip_update: Some(TripUpdate {
-                    trip: TripDescriptor {
-                        trip_id: Some((*trip).into()),
-                        start_date: Some("20260309".into()),
-                        schedule_relationship: Some(if cancelled {
-                            TripRel::Canceled as i32
-                        } else {
-                            TripRel::Scheduled as i32
-                        }),
-                        ..TripDescriptor::default()
-                    },
-                    stop_time_update: vec![StopTimeUpdate {
-                        stop_sequence: Some(*seq),
-                        departure: Some(StopTimeEvent {
-                            delay: Some(delay),
-                            ..StopTimeEvent::default()
-                        }),
-                        ..StopTimeUpdate::default()
-                    }],
-                    ..TripUpdate::default()
-                }),
-                ..FeedEntity::default()
-            })
-        })
-        .collect();
-    FeedMessage {
-        header: FeedHeader {
-            gtfs_realtime_version: "2.0".into(),
-            timestamp: Some(ts as u64),
-            ..FeedHeader::default()
-        },
-        entity,
-    }
-    .encode_to_vec()
-}
 
 fn config(upstream: &str, stream: &str) -> String {
     config_with(upstream, stream, "")

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use futures_util::SinkExt as _;
 use futures_util::stream::{SplitSink, StreamExt as _};
@@ -35,8 +35,12 @@ static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<Arc<AppState>>) -> Response {
     // The library limit is set above ours so that an oversized frame reaches us and
     // gets a proper error before the close.
+    // Client messages are small: a small read buffer (the library's default is 128
+    // KiB) keeps memory per connection low, and frames are written as they come.
     ws.max_message_size(16 * MAX_CLIENT_FRAME)
         .max_frame_size(16 * MAX_CLIENT_FRAME)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| connection(socket, state))
 }
 
@@ -275,14 +279,14 @@ impl Connection {
 
     async fn send(&mut self, message: &ServerMessage) -> bool {
         match serde_json::to_string(message) {
-            Ok(json) => self.write_text(json).await,
+            Ok(json) => self.write_text(json.into()).await,
             Err(_) => false,
         }
     }
 
-    async fn write_text(&mut self, json: String) -> bool {
+    async fn write_text(&mut self, json: Utf8Bytes) -> bool {
         let len = json.len() as u64;
-        let ok = self.write(Message::Text(json.into())).await;
+        let ok = self.write(Message::Text(json)).await;
         if ok {
             Metrics::count(&self.state.metrics.stream_messages);
             self.state
