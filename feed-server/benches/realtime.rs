@@ -6,8 +6,9 @@
 //! `QUAI_FIXTURES=../shared/fixtures cargo bench -p feed-server --bench realtime`;
 //! results in docs/benchmarks.md.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+mod common;
+
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -15,28 +16,13 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use feed_server::board::{self, BoardInput};
 use feed_server::config::StationConfig;
 use feed_server::realtime::{RealtimeView, TripUpdates};
-use feed_server::sources::gtfs_static::{self, Archive};
-use feed_server::timetable::{Station, Timetable, compile};
+use feed_server::timetable::{Station, Timetable};
 use gtfs_realtime::trip_update::{StopTimeEvent, StopTimeUpdate};
 use gtfs_realtime::{FeedEntity, FeedHeader, FeedMessage, TripDescriptor, TripUpdate};
 use prost::Message as _;
 
 fn timetable() -> Timetable {
-    let dir = std::env::var_os("QUAI_FIXTURES")
-        .map(PathBuf::from)
-        .expect("set QUAI_FIXTURES to the fixtures folder (e.g. ../shared/fixtures)");
-    let dir = if dir.is_relative() {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(dir)
-    } else {
-        dir
-    };
-    let path = dir.join("gtfs/sncf-ter-2025-01/export-ter-gtfs-last.zip");
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let raw = gtfs_static::parse("ter", "ter.zip", Archive::Zip(bytes)).expect("parse");
-    let feed = compile("ter", "ter.zip", raw, BTreeMap::new(), &|_, _| {}).expect("compile");
-    Timetable { feeds: vec![feed] }
+    common::load(&common::ter_zip())
 }
 
 /// 5,000 trip updates for trips running on `day`.

@@ -4,35 +4,14 @@
 //! Needs the fixtures: `QUAI_FIXTURES=../shared/fixtures cargo bench -p feed-server`.
 //! Results and the machine they ran on go in docs/benchmarks.md.
 
-use std::path::PathBuf;
+mod common;
 
 use chrono::{DateTime, Utc};
+use common::{load, ter_zip};
 use criterion::{Criterion, criterion_group, criterion_main};
 use feed_server::board::{self, BoardInput};
 use feed_server::config::StationConfig;
-use feed_server::sources::gtfs_static::{self, Archive};
-use feed_server::timetable::{Station, Timetable, compile};
-
-fn ter_zip() -> Vec<u8> {
-    let dir = std::env::var_os("QUAI_FIXTURES")
-        .map(PathBuf::from)
-        .expect("set QUAI_FIXTURES to the fixtures folder (e.g. ../shared/fixtures)");
-    let dir = if dir.is_relative() {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(dir)
-    } else {
-        dir
-    };
-    let path = dir.join("gtfs/sncf-ter-2025-01/export-ter-gtfs-last.zip");
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn load(bytes: &[u8]) -> Timetable {
-    let raw = gtfs_static::parse("ter", "ter.zip", Archive::Zip(bytes.to_vec())).expect("parse");
-    let feed = compile("ter", "ter.zip", raw, Default::default(), &|_, _| {}).expect("compile");
-    Timetable { feeds: vec![feed] }
-}
+use feed_server::timetable::Station;
 
 fn caudry() -> StationConfig {
     StationConfig {

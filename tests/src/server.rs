@@ -47,6 +47,21 @@ pub async fn start(text: &str, clock: Clock) -> Running {
     }
 }
 
+/// A configuration of the demo network with one station, `caudry` (all the hub's
+/// stops). `head` comes first (`[server]`, `[board]`, `[stream]` tables); `realtime`
+/// is the body of the demo feed's `[feeds.realtime]` table (empty: no realtime).
+pub fn demo_config(head: &str, realtime: &str) -> String {
+    let realtime = if realtime.trim().is_empty() {
+        String::new()
+    } else {
+        format!("[feeds.realtime]\n{realtime}\n")
+    };
+    format!(
+        "{head}\n[[feeds]]\nid = \"demo\"\ngtfs = \"builtin:caudry-demo\"\n{realtime}\n\
+         [[stations]]\nid = \"caudry\"\nname = \"Caudry\"\nstops = {{ demo = [\"CAUDRY\"] }}\n"
+    )
+}
+
 /// A fixed clock at an RFC 3339 instant.
 pub fn fixed(now: &str) -> Clock {
     Clock::Fixed(

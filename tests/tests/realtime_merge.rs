@@ -265,24 +265,12 @@ fn alerts(ts: i64) -> Vec<u8> {
 }
 
 fn config(tu: &str, vp: &str, al: &str) -> String {
-    format!(
-        r#"
-[board]
-max_limit = 60
-[[feeds]]
-id = "demo"
-gtfs = "builtin:caudry-demo"
-[feeds.realtime]
-trip_updates_url = "{tu}"
-vehicle_positions_url = "{vp}"
-alerts_url = "{al}"
-poll_s = 0.2
-
-[[stations]]
-id = "caudry"
-name = "Caudry"
-stops = {{ demo = ["CAUDRY"] }}
-"#
+    server::demo_config(
+        "[board]\nmax_limit = 60",
+        &format!(
+            "trip_updates_url = \"{tu}\"\nvehicle_positions_url = \"{vp}\"\n\
+             alerts_url = \"{al}\"\npoll_s = 0.2"
+        ),
     )
 }
 
@@ -403,17 +391,7 @@ async fn without_fresh_realtime_the_board_is_the_timetable() {
     // The same messages, but dated 20 minutes ago: stale at once.
     let stale = live_server(now().timestamp() - 1200).await;
     let timetable = server::start(
-        r#"
-[board]
-max_limit = 60
-[[feeds]]
-id = "demo"
-gtfs = "builtin:caudry-demo"
-[[stations]]
-id = "caudry"
-name = "Caudry"
-stops = { demo = ["CAUDRY"] }
-"#,
+        &server::demo_config("[board]\nmax_limit = 60", ""),
         server::fixed(NOW),
     )
     .await;

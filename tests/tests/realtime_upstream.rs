@@ -50,25 +50,13 @@ fn k40_delayed(ts: DateTime<Utc>, delay: i32) -> Vec<u8> {
 }
 
 fn config(url: &str) -> String {
-    format!(
-        r#"
-[[feeds]]
-id = "demo"
-gtfs = "builtin:caudry-demo"
-[feeds.realtime]
-trip_updates_url = "{url}/tu.pb"
-poll_s = 0.1
-timeout_s = 0.5
-max_backoff_s = 0.3
-max_mb = 1
-stale_after_s = 3
-headers = {{ "x-api-key" = "secret" }}
-
-[[stations]]
-id = "caudry"
-name = "Caudry"
-stops = {{ demo = ["CAUDRY"] }}
-"#
+    server::demo_config(
+        "",
+        &format!(
+            "trip_updates_url = \"{url}/tu.pb\"\npoll_s = 0.1\ntimeout_s = 0.5\n\
+             max_backoff_s = 0.3\nmax_mb = 1\nstale_after_s = 3\n\
+             headers = {{ \"x-api-key\" = \"secret\" }}"
+        ),
     )
 }
 

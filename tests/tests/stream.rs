@@ -20,27 +20,9 @@ fn config(upstream: &str, stream: &str) -> String {
 }
 
 fn config_with(upstream: &str, stream: &str, server: &str) -> String {
-    format!(
-        r#"
-[server]
-{server}
-
-[stream]
-{stream}
-
-[[feeds]]
-id = "demo"
-gtfs = "builtin:caudry-demo"
-[feeds.realtime]
-trip_updates_url = "{upstream}/tu.pb"
-poll_s = 0.05
-max_backoff_s = 0.1
-
-[[stations]]
-id = "caudry"
-name = "Caudry"
-stops = {{ demo = ["CAUDRY"] }}
-"#
+    server::demo_config(
+        &format!("[server]\n{server}\n[stream]\n{stream}"),
+        &format!("trip_updates_url = \"{upstream}/tu.pb\"\npoll_s = 0.05\nmax_backoff_s = 0.1"),
     )
 }
 
@@ -122,15 +104,7 @@ async fn deltas_rebuild_exactly_the_rest_board_through_random_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn time_passing_alone_moves_the_board() {
     // No realtime: a running clock started a second before the 07:34 departure.
-    let text = r#"
-[[feeds]]
-id = "demo"
-gtfs = "builtin:caudry-demo"
-[[stations]]
-id = "caudry"
-name = "Caudry"
-stops = { demo = ["CAUDRY"] }
-"#;
+    let text = &server::demo_config("", "");
     let clock = Clock::running_from(
         DateTime::parse_from_rfc3339("2026-03-09T07:33:59+01:00").expect("start"),
     );
@@ -235,15 +209,7 @@ async fn resume_with_since_inside_and_outside_the_replay_window() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_server_restart_a_client_gets_a_fresh_snapshot() {
-    let text = r#"
-[[feeds]]
-id = "demo"
-gtfs = "builtin:caudry-demo"
-[[stations]]
-id = "caudry"
-name = "Caudry"
-stops = { demo = ["CAUDRY"] }
-"#;
+    let text = &server::demo_config("", "");
     let first = server::start(text, server::fixed(START)).await;
     let mut client = Client::connect(&first.base).await;
     client.subscribe("caudry", None).await;
@@ -347,17 +313,7 @@ async fn expect_error_then_close(client: &mut Client, code: &str, close: u16) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_clients_get_the_documented_errors() {
-    let text = r#"
-[stream]
-heartbeat_s = 0.3
-[[feeds]]
-id = "demo"
-gtfs = "builtin:caudry-demo"
-[[stations]]
-id = "caudry"
-name = "Caudry"
-stops = { demo = ["CAUDRY"] }
-"#;
+    let text = &server::demo_config("[stream]\nheartbeat_s = 0.3", "");
     let server = server::start(text, server::fixed(START)).await;
 
     let mut c = Client::connect(&server.base).await;
@@ -434,19 +390,11 @@ stops = { demo = ["CAUDRY"] }
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lang_limits_the_texts_a_client_receives() {
     // The demo with its realtime simulator: one alert in French and English.
-    let text = r#"
-[[feeds]]
-id = "demo"
-gtfs = "builtin:caudry-demo"
-[feeds.realtime]
-trip_updates_url = "self:/demo/gtfs-rt/trip-updates"
-alerts_url = "self:/demo/gtfs-rt/alerts"
-poll_s = 0.1
-[[stations]]
-id = "caudry"
-name = "Caudry"
-stops = { demo = ["CAUDRY"] }
-"#;
+    let text = &server::demo_config(
+        "",
+        "trip_updates_url = \"self:/demo/gtfs-rt/trip-updates\"\n\
+         alerts_url = \"self:/demo/gtfs-rt/alerts\"\npoll_s = 0.1",
+    );
     let server = server::start(text, server::fixed(START)).await;
     server.wait_fresh("demo:alerts").await;
     let mut c = Client::connect(&server.base).await;
