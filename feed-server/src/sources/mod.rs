@@ -6,3 +6,4 @@
 pub mod gtfs_rt;
 pub mod gtfs_static;
 pub mod http;
+pub mod poll;
