@@ -92,6 +92,7 @@ fn busiest_stations(tt: &Timetable) -> Vec<Station> {
                 timezone: None,
                 stops: [("ter".to_string(), vec![id])].into_iter().collect(),
                 wifi: None,
+                area: None,
             };
             Station::build(&config, tt).expect("station")
         })
@@ -132,6 +133,7 @@ fn benches(c: &mut Criterion) {
                     realtime,
                     wifi: None,
                     feeds: Vec::new(),
+                    advisories: Vec::new(),
                 })
                 .departures
                 .len()

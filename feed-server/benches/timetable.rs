@@ -22,6 +22,7 @@ fn caudry() -> StationConfig {
             .into_iter()
             .collect(),
         wifi: None,
+        area: None,
     }
 }
 
@@ -50,6 +51,7 @@ fn benches(c: &mut Criterion) {
                 realtime: &[],
                 wifi: None,
                 feeds: Vec::new(),
+                advisories: Vec::new(),
             })
         })
     });

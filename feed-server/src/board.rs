@@ -10,7 +10,9 @@ mod notices;
 pub mod predict;
 
 use chrono::{DateTime, Duration, Utc};
-use quai_protocol::{Board, Departure, DepartureStatus, FeedStatus, RouteRef, StationRef, Wifi};
+use quai_protocol::{
+    Advisory, Board, Departure, DepartureStatus, FeedStatus, RouteRef, StationRef, Wifi,
+};
 
 use crate::config::BoardSettings;
 use crate::realtime::RealtimeView;
@@ -34,6 +36,8 @@ pub struct BoardInput<'a> {
     pub realtime: &'a [RealtimeView],
     pub wifi: Option<&'a Wifi>,
     pub feeds: Vec<FeedStatus>,
+    /// Weather advisories in force at the station.
+    pub advisories: Vec<Advisory>,
 }
 
 impl BoardInput<'_> {
@@ -115,7 +119,7 @@ pub fn build(input: &BoardInput<'_>) -> Board {
         seq: 0,
         departures,
         notices,
-        advisories: Vec::new(),
+        advisories: input.advisories.clone(),
         wifi: input.wifi.cloned(),
         feeds: input.feeds.clone(),
         next_service,

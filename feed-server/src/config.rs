@@ -50,6 +50,47 @@ struct ConfigFile {
     feeds: Vec<FeedSection>,
     #[serde(default)]
     stations: Vec<StationSection>,
+    #[serde(default)]
+    weather: Vec<WeatherSection>,
+    advice: Option<AdviceSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WeatherSection {
+    id: String,
+    url: String,
+    name: Option<String>,
+    #[serde(default = "default_weather_poll_s")]
+    poll_s: f64,
+    #[serde(default = "default_rt_timeout_s")]
+    timeout_s: f64,
+    #[serde(default = "default_weather_max_mb")]
+    max_mb: u64,
+    #[serde(default = "default_max_backoff_s")]
+    max_backoff_s: f64,
+}
+
+fn default_weather_poll_s() -> f64 {
+    300.0
+}
+fn default_weather_max_mb() -> u64 {
+    4
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdviceSection {
+    file: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AreaSection {
+    lat: f64,
+    lon: f64,
+    #[serde(default)]
+    codes: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -211,6 +252,7 @@ struct StationSection {
     timezone: Option<String>,
     stops: BTreeMap<String, Vec<String>>,
     wifi: Option<WifiSection>,
+    area: Option<AreaSection>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -234,6 +276,22 @@ pub struct Config {
     pub stream: StreamSettings,
     pub feeds: Vec<FeedConfig>,
     pub stations: Vec<StationConfig>,
+    pub weather: Vec<WeatherSource>,
+    /// A replacement for the built-in advice table.
+    pub advice_file: Option<PathBuf>,
+}
+
+/// A source of CAP weather alerts: a CAP document or an Atom/RSS index of them.
+#[derive(Debug, Clone)]
+pub struct WeatherSource {
+    pub id: String,
+    pub url: EndpointUrl,
+    /// Shown as the advisory's `source` (default: the id).
+    pub name: String,
+    pub poll: std::time::Duration,
+    pub timeout: std::time::Duration,
+    pub max_bytes: u64,
+    pub max_backoff: std::time::Duration,
 }
 
 /// Board defaults for every station.
@@ -327,6 +385,8 @@ pub struct StationConfig {
     /// Feed id -> stop ids (stops or parent stations) in that feed.
     pub stops: BTreeMap<String, Vec<String>>,
     pub wifi: Option<WifiConfig>,
+    /// Where the station is, for weather warnings; None: no advisories.
+    pub area: Option<crate::advisory::Place>,
 }
 
 #[derive(Debug, Clone)]
@@ -538,10 +598,27 @@ impl Config {
                     "must not be empty".into(),
                 ));
             }
+            let area = match s.area {
+                None => None,
+                Some(a) => {
+                    if !(-90.0..=90.0).contains(&a.lat) || !(-180.0..=180.0).contains(&a.lon) {
+                        return Err(invalid(
+                            format!("{field}.area"),
+                            "lat must be within ±90 and lon within ±180".into(),
+                        ));
+                    }
+                    Some(crate::advisory::Place {
+                        lat: a.lat,
+                        lon: a.lon,
+                        codes: a.codes,
+                    })
+                }
+            };
             stations.push(StationConfig {
                 id: s.id,
                 name: s.name,
                 timezone,
+                area,
                 stops: s.stops,
                 wifi: s.wifi.map(|w| WifiConfig {
                     ssid: w.ssid,
@@ -550,8 +627,57 @@ impl Config {
             });
         }
 
+        let mut weather: Vec<WeatherSource> = Vec::new();
+        for (i, w) in file.weather.into_iter().enumerate() {
+            let field = format!("weather[{i}]");
+            check_id(&w.id).map_err(|r| invalid(format!("{field}.id"), r))?;
+            if weather.iter().any(|o| o.id == w.id) {
+                return Err(invalid(
+                    format!("{field}.id"),
+                    format!("weather source id `{}` is used twice", w.id),
+                ));
+            }
+            let url = if w.url.starts_with("http://") || w.url.starts_with("https://") {
+                EndpointUrl::Http(w.url.clone())
+            } else if let Some(path) = w.url.strip_prefix("self:") {
+                EndpointUrl::SelfPath(path.to_string())
+            } else {
+                return Err(invalid(
+                    format!("{field}.url"),
+                    format!("`{}` is not an http(s) URL", w.url),
+                ));
+            };
+            let seconds = |key: &str, v: f64| {
+                if v.is_finite() && (0.05..=86_400.0).contains(&v) {
+                    Ok(std::time::Duration::from_secs_f64(v))
+                } else {
+                    Err(invalid(
+                        format!("{field}.{key}"),
+                        "must be between 0.05 and 86400 seconds".into(),
+                    ))
+                }
+            };
+            if w.max_mb == 0 {
+                return Err(invalid(
+                    format!("{field}.max_mb"),
+                    "must be positive".into(),
+                ));
+            }
+            weather.push(WeatherSource {
+                name: w.name.unwrap_or_else(|| w.id.clone()),
+                poll: seconds("poll_s", w.poll_s)?,
+                timeout: seconds("timeout_s", w.timeout_s)?,
+                max_backoff: seconds("max_backoff_s", w.max_backoff_s)?,
+                max_bytes: w.max_mb.saturating_mul(1024 * 1024),
+                id: w.id,
+                url,
+            });
+        }
+
         Ok(Config {
             origin: origin.to_string(),
+            weather,
+            advice_file: file.advice.map(|a| base.join(a.file)),
             listen: file.server.listen,
             send_buffer_kb: file.server.send_buffer_kb,
             board: BoardSettings {

@@ -7,6 +7,9 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use quai_protocol::Wifi;
 
+use std::collections::HashMap;
+
+use crate::advisory::AdviceTable;
 use crate::config::{Config, StationConfig};
 use crate::sources::gtfs_static::{self, FeedError};
 use crate::timetable::station::StationError;
@@ -16,6 +19,8 @@ use crate::timetable::{Station, Timetable, compile};
 pub enum LoadError {
     #[error(transparent)]
     Feed(#[from] FeedError),
+    #[error(transparent)]
+    Advice(#[from] crate::advisory::advice::AdviceError),
     #[error("{origin}: {source}")]
     Station {
         origin: String,
@@ -50,6 +55,10 @@ pub struct Deployment {
     pub timetable: Timetable,
     pub stations: Vec<Station>,
     pub loads: Vec<FeedLoad>,
+    /// What to tell passengers for each weather warning.
+    pub advice: AdviceTable,
+    /// Weather source id -> the name shown on advisories.
+    pub weather_names: HashMap<String, String>,
 }
 
 impl Deployment {
@@ -104,11 +113,22 @@ impl Deployment {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let advice = match &config.advice_file {
+            Some(path) => AdviceTable::load(path)?,
+            None => AdviceTable::builtin()?,
+        };
+        let weather_names = config
+            .weather
+            .iter()
+            .map(|w| (w.id.clone(), w.name.clone()))
+            .collect();
         Ok(Deployment {
             config,
             timetable,
             stations,
             loads,
+            advice,
+            weather_names,
         })
     }
 

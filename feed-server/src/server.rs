@@ -9,6 +9,7 @@ use quai_protocol::{Board, FeedStatus};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::advisory::WeatherStore;
 use crate::board::{self, BoardInput};
 use crate::clock::Clock;
 use crate::config::EndpointUrl;
@@ -26,6 +27,7 @@ pub struct AppState {
     pub hub: Hub,
     pub metrics: Metrics,
     pub realtime: RealtimeStore,
+    pub weather: WeatherStore,
     /// Fires when the server stops: pollers, the publisher and stream connections end.
     pub shutdown: CancellationToken,
 }
@@ -46,6 +48,7 @@ impl AppState {
             hub,
             metrics: Metrics::default(),
             realtime: RealtimeStore::default(),
+            weather: WeatherStore::default(),
             shutdown: CancellationToken::new(),
         }
     }
@@ -94,7 +97,21 @@ impl AppState {
                 .map(|f| realtime::view(f, &self.realtime.get(&f.id), now))
                 .collect();
             Metrics::count(&self.metrics.boards_built);
+            let advisories = config
+                .area
+                .as_ref()
+                .map(|place| {
+                    self.weather.advisories(
+                        place,
+                        now,
+                        station.timezone,
+                        &self.deployment.advice,
+                        &self.deployment.weather_names,
+                    )
+                })
+                .unwrap_or_default();
             board::build(&BoardInput {
+                advisories,
                 timetable: &self.deployment.timetable,
                 station,
                 now,
@@ -120,12 +137,14 @@ impl AppState {
 /// `cancel` fires. Publishing an unchanged board costs a build and sends nothing.
 async fn publisher(state: Arc<AppState>, cancel: CancellationToken) {
     let mut realtime = state.realtime.subscribe();
+    let mut weather = state.weather.subscribe();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
             changed = realtime.changed() => if changed.is_err() { break },
+            changed = weather.changed() => if changed.is_err() { break },
             _ = tick.tick() => {}
         }
         state.publish_all();
@@ -198,6 +217,16 @@ fn spawn_pollers(
                 cancel.child_token(),
             ));
         }
+    }
+    for (wi, source) in state.deployment.config.weather.iter().enumerate() {
+        let url = resolve(&source.url, bound);
+        tracing::info!(source = %source.id, %url, "polling weather alerts");
+        set.spawn(crate::sources::weather::run(
+            state.clone(),
+            wi,
+            url,
+            cancel.child_token(),
+        ));
     }
     set
 }

@@ -17,10 +17,11 @@ impl Timetable {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("demo.toml");
         let demo = include_str!("../demo/caudry.toml");
-        // Drop the [feeds.realtime] table, keep the rest as it is.
+        // Drop the [feeds.realtime] table and the weather source, keep the rest.
         let start = demo.find("[feeds.realtime]").expect("demo realtime table");
         let end = demo[start..].find("[[stations]]").expect("stations") + start;
-        std::fs::write(&path, format!("{}{}", &demo[..start], &demo[end..])).expect("write");
+        let weather = demo.find("[[weather]]").expect("demo weather source");
+        std::fs::write(&path, format!("{}{}", &demo[..start], &demo[end..weather])).expect("write");
         Timetable {
             config: path.to_string_lossy().into_owned(),
             _dir: dir,

@@ -99,3 +99,37 @@ async fn the_simulated_delays_drift_over_time() {
         .count();
     assert!(changed > 0, "no delay moved in six minutes:\n{a}\n{b}");
 }
+
+#[tokio::test]
+async fn the_demo_board_advises_on_the_heatwave_in_french_and_english() {
+    let server = Server::start(&["--now", "2026-07-01T10:00:00+02:00"]);
+    let mut advisories = Value::Null;
+    for _ in 0..200 {
+        let (_, board) = server.get_json("/v1/stations/caudry/board?limit=1").await;
+        if board["advisories"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
+            advisories = board["advisories"].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let a = &advisories[0];
+    assert_eq!(a["event"], "heatwave", "{advisories}");
+    assert_eq!(a["level"], "orange");
+    assert_eq!(a["headline"]["fr"], "Vigilance orange – Canicule");
+    assert_eq!(a["headline"]["en"], "Orange warning – Heatwave");
+    let fr: Vec<&str> = a["advice"]["fr"]
+        .as_array()
+        .expect("French advice")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(fr.iter().any(|l| l.contains("Buvez de l'eau")), "{fr:?}");
+    assert!(fr.iter().any(|l| l.contains("15")), "{fr:?}");
+    assert!(a["advice"]["en"].as_array().is_some_and(|l| l.len() >= 2));
+    assert_eq!(a["onset"], "2026-07-01T12:00:00+02:00");
+    assert_eq!(a["expires"], "2026-07-02T21:00:00+02:00");
+    assert_eq!(a["source"], "Météo (démo)");
+}

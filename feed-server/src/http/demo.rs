@@ -39,3 +39,12 @@ pub async fn vehicle_positions(State(state): State<Arc<AppState>>) -> Response {
 pub async fn alerts(State(state): State<Arc<AppState>>) -> Response {
     reply(&state, DemoFeed::Alerts)
 }
+
+/// `/demo/cap/heatwave`: the demo's CAP weather warning.
+pub async fn heatwave(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/cap+xml; charset=utf-8")],
+        crate::demo_weather::heatwave(&state),
+    )
+        .into_response()
+}

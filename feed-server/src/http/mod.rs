@@ -31,6 +31,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(demo::vehicle_positions),
         )
         .route("/demo/gtfs-rt/alerts", get(demo::alerts))
+        .route("/demo/cap/heatwave", get(demo::heatwave))
         .fallback(api::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

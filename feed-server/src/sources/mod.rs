@@ -7,3 +7,4 @@ pub mod gtfs_rt;
 pub mod gtfs_static;
 pub mod http;
 pub mod poll;
+pub mod weather;

@@ -1,0 +1,431 @@
+//! Weather advisories: the CAP alerts in force, and what each station's board says
+//! about them.
+//!
+//! The store keeps, per weather source, the alerts in force by (sender, identifier):
+//! an Alert adds one, an Update replaces those it references, a Cancel removes them.
+//! Which alerts reach a board is decided when the board is built: `Actual` status,
+//! not expired at `now`, an area covering the station, and a level above green.
+
+pub mod advice;
+pub mod area;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use quai_protocol::{Advisory, AdvisoryEvent, AdvisoryLevel};
+
+use crate::sources::weather::cap::{CapAlert, Info, MsgType};
+use crate::timetable::gtfs_time::rfc3339;
+pub use advice::AdviceTable;
+pub use area::Place;
+
+/// The alerts in force of one source, by (sender, identifier).
+type InForce = BTreeMap<(String, String), Arc<CapAlert>>;
+
+/// Alerts in force per source, with a version counter for the hub.
+#[derive(Debug)]
+pub struct WeatherStore {
+    sources: RwLock<HashMap<String, InForce>>,
+    version: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for WeatherStore {
+    fn default() -> Self {
+        WeatherStore {
+            sources: RwLock::default(),
+            version: tokio::sync::watch::Sender::new(0),
+        }
+    }
+}
+
+impl WeatherStore {
+    /// Applies documents of `source` in the order they were sent. With `replace`, the
+    /// source's alerts are rebuilt from these documents alone (an index lists every
+    /// alert in force: what it no longer lists is over).
+    pub fn apply(&self, source: &str, mut alerts: Vec<CapAlert>, replace: bool) {
+        alerts.sort_by_key(|a| a.sent);
+        let mut sources = self
+            .sources
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let map = sources.entry(source.to_string()).or_default();
+        let before = map.clone();
+        if replace {
+            map.clear();
+        }
+        for alert in alerts {
+            match alert.msg_type {
+                MsgType::Alert => {
+                    map.insert(alert.key(), Arc::new(alert));
+                }
+                MsgType::Update => {
+                    for r in &alert.references {
+                        map.remove(r);
+                    }
+                    map.insert(alert.key(), Arc::new(alert));
+                }
+                MsgType::Cancel => {
+                    for r in &alert.references {
+                        map.remove(r);
+                    }
+                }
+                MsgType::Ack | MsgType::Error => {}
+            }
+        }
+        if *map != before {
+            drop(sources);
+            self.version.send_modify(|v| *v += 1);
+        }
+    }
+
+    /// Moves on each time the alerts in force change.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
+    /// The advisories for a station at `place`, at `now`, written in `tz`. `names`
+    /// gives each source's display name.
+    pub fn advisories(
+        &self,
+        place: &Place,
+        now: DateTime<Utc>,
+        tz: chrono_tz::Tz,
+        table: &AdviceTable,
+        names: &HashMap<String, String>,
+    ) -> Vec<Advisory> {
+        let sources = self
+            .sources
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut out = Vec::new();
+        for (source, alerts) in sources.iter() {
+            for alert in alerts.values() {
+                if let Some(a) = advisory(source, alert, place, now, tz, table, names) {
+                    out.push(a);
+                }
+            }
+        }
+        out.sort_by(|a, b| b.level_rank().cmp(&a.level_rank()).then(a.id.cmp(&b.id)));
+        out
+    }
+}
+
+trait Rank {
+    fn level_rank(&self) -> u8;
+}
+
+impl Rank for Advisory {
+    fn level_rank(&self) -> u8 {
+        match self.level {
+            AdvisoryLevel::Yellow => 0,
+            AdvisoryLevel::Orange => 1,
+            AdvisoryLevel::Red => 2,
+        }
+    }
+}
+
+fn advisory(
+    source: &str,
+    alert: &CapAlert,
+    place: &Place,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+    table: &AdviceTable,
+    names: &HashMap<String, String>,
+) -> Option<Advisory> {
+    if !alert.status.eq_ignore_ascii_case("Actual") {
+        return None;
+    }
+    let infos: Vec<&Info> = alert
+        .infos
+        .iter()
+        .filter(|i| i.expires.is_none_or(|e| e > now))
+        .filter(|i| i.areas.iter().any(|a| place.covered_by(a)))
+        .collect();
+    let first = infos.first()?;
+    let (event, level) = infos
+        .iter()
+        .find_map(|i| classify(i))
+        .or_else(|| classify(first))?;
+    let advice = table.advice(event, level);
+    let mut headline = advice.headline;
+    let mut lines = advice.lines;
+    for info in &infos {
+        // The authority's own instructions, in each language it gave them.
+        if let Some(instruction) = &info.instruction {
+            let short: String = instruction.chars().take(200).collect();
+            lines.entry(info.language.clone()).or_default().push(short);
+        }
+        if let Some(h) = &info.headline {
+            headline
+                .entry(info.language.clone())
+                .or_insert_with(|| h.clone());
+        }
+    }
+    let at =
+        |t: Option<DateTime<chrono::FixedOffset>>| t.map(|t| rfc3339(tz, t.with_timezone(&Utc)));
+    Some(Advisory {
+        id: format!("{source}:{}", alert.identifier),
+        event,
+        level,
+        headline,
+        advice: lines,
+        onset: at(first.onset.or(first.effective).or(Some(alert.sent))),
+        expires: at(first.expires),
+        source: names
+            .get(source)
+            .cloned()
+            .or_else(|| first.sender_name.clone())
+            .unwrap_or_else(|| source.to_string()),
+    })
+}
+
+/// Kind and level of a warning: MeteoAlarm's `awareness_type` / `awareness_level`
+/// parameters when present, else the CAP severity and the words of the event.
+/// Green (and `Minor`) warnings call for no advice.
+pub fn classify(info: &Info) -> Option<(AdvisoryEvent, AdvisoryLevel)> {
+    let level = match info.parameter("awareness_level") {
+        Some(p) => {
+            let p = p.to_ascii_lowercase();
+            if p.contains("red") {
+                AdvisoryLevel::Red
+            } else if p.contains("orange") {
+                AdvisoryLevel::Orange
+            } else if p.contains("yellow") {
+                AdvisoryLevel::Yellow
+            } else {
+                return None;
+            }
+        }
+        None => match info.severity.as_str() {
+            "Extreme" => AdvisoryLevel::Red,
+            "Severe" => AdvisoryLevel::Orange,
+            "Moderate" | "Unknown" | "" => AdvisoryLevel::Yellow,
+            _ => return None,
+        },
+    };
+    let event = match info.parameter("awareness_type") {
+        Some(t) => match t.split(';').next().map(str::trim) {
+            Some("1") => AdvisoryEvent::Wind,
+            Some("2") => AdvisoryEvent::SnowIce,
+            Some("3") => AdvisoryEvent::Thunderstorm,
+            Some("5") => AdvisoryEvent::Heatwave,
+            Some("6") => AdvisoryEvent::ColdWave,
+            Some("10") | Some("12") | Some("13") => AdvisoryEvent::Flood,
+            _ => event_from_words(info),
+        },
+        None => event_from_words(info),
+    };
+    Some((event, level))
+}
+
+fn event_from_words(info: &Info) -> AdvisoryEvent {
+    let mut words = info.event.to_lowercase();
+    for (_, v) in &info.event_codes {
+        words.push(' ');
+        words.push_str(&v.to_lowercase());
+    }
+    let has = |keys: &[&str]| keys.iter().any(|k| words.contains(k));
+    if has(&[
+        "heat",
+        "canicule",
+        "chaleur",
+        "high-temperature",
+        "high temperature",
+    ]) {
+        AdvisoryEvent::Heatwave
+    } else if has(&["thunder", "orage"]) {
+        AdvisoryEvent::Thunderstorm
+    } else if has(&[
+        "storm",
+        "tempête",
+        "tempete",
+        "hurricane",
+        "cyclone",
+        "typhoon",
+    ]) {
+        AdvisoryEvent::Storm
+    } else if has(&["wind", "vent"]) {
+        AdvisoryEvent::Wind
+    } else if has(&[
+        "snow", "ice", "neige", "verglas", "blizzard", "winter", "freezing",
+    ]) {
+        AdvisoryEvent::SnowIce
+    } else if has(&["flood", "crue", "inondation", "rain", "pluie"]) {
+        AdvisoryEvent::Flood
+    } else if has(&[
+        "cold",
+        "froid",
+        "frost",
+        "low-temperature",
+        "low temperature",
+    ]) {
+        AdvisoryEvent::ColdWave
+    } else {
+        AdvisoryEvent::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::weather::cap::{Document, parse_document};
+
+    fn alert(id: &str, msg_type: &str, references: &str, level: &str, expires: &str) -> CapAlert {
+        let doc = format!(
+            r#"<alert><identifier>{id}</identifier><sender>mf</sender>
+            <sent>2026-07-01T06:00:00+02:00</sent><status>Actual</status><msgType>{msg_type}</msgType>
+            <references>{references}</references>
+            <info><language>fr-FR</language><event>Canicule</event><severity>Severe</severity>
+              <expires>{expires}</expires>
+              <parameter><valueName>awareness_level</valueName><value>{level}</value></parameter>
+              <area><areaDesc>Nord</areaDesc><geocode><valueName>EMMA_ID</valueName><value>FR059</value></geocode></area>
+            </info></alert>"#
+        );
+        match parse_document(doc.as_bytes()) {
+            Ok(Document::Alerts(mut a)) => a.remove(0),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn place() -> Place {
+        Place {
+            lat: 50.1116,
+            lon: 3.4098,
+            codes: vec!["EMMA_ID=FR059".into()],
+        }
+    }
+
+    fn now(t: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc)
+    }
+
+    fn levels(store: &WeatherStore, at: &str) -> Vec<(String, AdvisoryLevel)> {
+        let table = AdviceTable::builtin().unwrap();
+        store
+            .advisories(
+                &place(),
+                now(at),
+                chrono_tz::Europe::Paris,
+                &table,
+                &HashMap::new(),
+            )
+            .into_iter()
+            .map(|a| (a.id, a.level))
+            .collect()
+    }
+
+    const NOON: &str = "2026-07-01T12:00:00+02:00";
+    const LATER: &str = "2026-07-03T12:00:00+02:00";
+
+    #[test]
+    fn update_replaces_cancel_removes_and_expiry_drops() {
+        let store = WeatherStore::default();
+        store.apply(
+            "mf",
+            vec![alert("A1", "Alert", "", "2; yellow; Moderate", LATER)],
+            false,
+        );
+        assert_eq!(
+            levels(&store, NOON),
+            vec![("mf:A1".into(), AdvisoryLevel::Yellow)]
+        );
+
+        store.apply(
+            "mf",
+            vec![alert(
+                "A2",
+                "Update",
+                "mf,A1,2026-07-01T06:00:00+02:00",
+                "3; orange; Severe",
+                LATER,
+            )],
+            false,
+        );
+        assert_eq!(
+            levels(&store, NOON),
+            vec![("mf:A2".into(), AdvisoryLevel::Orange)]
+        );
+
+        // Expired at its `expires`.
+        assert!(levels(&store, "2026-07-03T12:00:01+02:00").is_empty());
+
+        store.apply(
+            "mf",
+            vec![alert(
+                "A3",
+                "Cancel",
+                "mf,A2,2026-07-01T06:00:00+02:00",
+                "3; orange; Severe",
+                LATER,
+            )],
+            false,
+        );
+        assert!(levels(&store, NOON).is_empty());
+    }
+
+    #[test]
+    fn an_index_lists_every_alert_in_force() {
+        let store = WeatherStore::default();
+        store.apply(
+            "idx",
+            vec![
+                alert("A1", "Alert", "", "2; yellow; Moderate", LATER),
+                alert("B1", "Alert", "", "4; red; Extreme", LATER),
+            ],
+            true,
+        );
+        assert_eq!(levels(&store, NOON).len(), 2);
+        // The next index no longer lists A1: it is over.
+        store.apply(
+            "idx",
+            vec![alert("B1", "Alert", "", "4; red; Extreme", LATER)],
+            true,
+        );
+        assert_eq!(
+            levels(&store, NOON),
+            vec![("idx:B1".into(), AdvisoryLevel::Red)]
+        );
+    }
+
+    #[test]
+    fn green_tests_and_other_areas_stay_off_the_board() {
+        let store = WeatherStore::default();
+        store.apply(
+            "mf",
+            vec![alert("G", "Alert", "", "1; green; Minor", LATER)],
+            false,
+        );
+        let mut test = alert("T", "Alert", "", "3; orange; Severe", LATER);
+        test.status = "Test".into();
+        let mut elsewhere = alert("E", "Alert", "", "3; orange; Severe", LATER);
+        elsewhere.infos[0].areas[0].geocodes[0].1 = "FR062".into();
+        store.apply("mf", vec![test, elsewhere], false);
+        assert!(levels(&store, NOON).is_empty());
+    }
+
+    #[test]
+    fn kinds_of_warning_from_parameters_or_words() {
+        let mut info = Info {
+            event: "Severe Thunderstorm Warning".into(),
+            severity: "Severe".into(),
+            ..Info::default()
+        };
+        assert_eq!(
+            classify(&info),
+            Some((AdvisoryEvent::Thunderstorm, AdvisoryLevel::Orange))
+        );
+        info.event = "Avis de tempête".into();
+        info.severity = "Extreme".into();
+        assert_eq!(
+            classify(&info),
+            Some((AdvisoryEvent::Storm, AdvisoryLevel::Red))
+        );
+        info.parameters = vec![("awareness_type".into(), "2; snow-ice".into())];
+        assert_eq!(classify(&info).map(|c| c.0), Some(AdvisoryEvent::SnowIce));
+        info.severity = "Minor".into();
+        info.parameters.clear();
+        assert_eq!(classify(&info), None);
+    }
+}
