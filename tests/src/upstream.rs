@@ -35,6 +35,8 @@ pub struct Seen {
 pub struct Upstream {
     pub url: String,
     reply: Arc<Mutex<Reply>>,
+    /// Replies for particular paths, before the default one.
+    routes: Arc<Mutex<Vec<(String, Reply)>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
@@ -46,22 +48,31 @@ impl Upstream {
         let up = Upstream {
             url,
             reply: Arc::new(Mutex::new(reply)),
+            routes: Arc::new(Mutex::new(Vec::new())),
             seen: Arc::new(Mutex::new(Vec::new())),
         };
-        let (reply, seen) = (up.reply.clone(), up.seen.clone());
+        let (reply, routes, seen) = (up.reply.clone(), up.routes.clone(), up.seen.clone());
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let (reply, seen) = (reply.clone(), seen.clone());
+                let (reply, routes, seen) = (reply.clone(), routes.clone(), seen.clone());
                 tokio::spawn(async move {
-                    let _ = answer(socket, reply, seen).await;
+                    let _ = answer(socket, reply, routes, seen).await;
                 });
             }
         });
         up
     }
 
+    /// The default reply, for every path without its own.
     pub fn set(&self, reply: Reply) {
         *self.reply.lock().expect("reply lock") = reply;
+    }
+
+    /// The reply for one path (e.g. `/cap/1.xml`).
+    pub fn set_path(&self, path: &str, reply: Reply) {
+        let mut routes = self.routes.lock().expect("routes lock");
+        routes.retain(|(p, _)| p != path);
+        routes.push((path.to_string(), reply));
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -96,6 +107,7 @@ fn etag(body: &[u8]) -> String {
 async fn answer(
     mut socket: tokio::net::TcpStream,
     reply: Arc<Mutex<Reply>>,
+    routes: Arc<Mutex<Vec<(String, Reply)>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
 ) -> std::io::Result<()> {
     let mut head = Vec::new();
@@ -122,13 +134,19 @@ async fn answer(
         .iter()
         .find(|(k, _)| k == "if-none-match")
         .map(|(_, v)| v.clone());
+    let routed = routes
+        .lock()
+        .expect("routes lock")
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, r)| r.clone());
     seen.lock().expect("seen lock").push(Seen {
         at: tokio::time::Instant::now(),
         path,
         if_none_match: if_none_match.clone(),
         headers,
     });
-    let reply = reply.lock().expect("reply lock").clone();
+    let reply = routed.unwrap_or_else(|| reply.lock().expect("reply lock").clone());
     match reply {
         Reply::Body(body) => {
             let tag = etag(&body);

@@ -10,6 +10,7 @@
 
 mod support;
 
+mod cap;
 mod gtfs_caltrain;
 mod gtfs_feeds_load;
 mod gtfs_frequencies;

@@ -100,19 +100,27 @@ pub enum Document {
 pub fn parse_document(bytes: &[u8]) -> Result<Document, CapError> {
     let root = xml::parse(bytes)?;
     let mut alerts = Vec::new();
-    root.descendants("alert", &mut alerts);
-    if !alerts.is_empty() {
-        return alerts
-            .into_iter()
-            .map(parse_alert)
-            .collect::<Result<Vec<_>, _>>()
-            .map(Document::Alerts);
-    }
     match root.name.as_str() {
-        "feed" => Ok(Document::Index(atom_links(&root))),
-        "rss" | "RDF" => Ok(Document::Index(rss_links(&root))),
-        other => Err(CapError::NotCap(other.to_string())),
+        // Atom: alerts embedded in entries, else the entries' links.
+        "feed" => {
+            for entry in root.children_named("entry") {
+                entry.descendants("alert", &mut alerts);
+            }
+            if alerts.is_empty() {
+                return Ok(Document::Index(atom_links(&root)));
+            }
+        }
+        "rss" | "RDF" => return Ok(Document::Index(rss_links(&root))),
+        _ => root.descendants("alert", &mut alerts),
     }
+    if alerts.is_empty() {
+        return Err(CapError::NotCap(root.name.clone()));
+    }
+    alerts
+        .into_iter()
+        .map(parse_alert)
+        .collect::<Result<Vec<_>, _>>()
+        .map(Document::Alerts)
 }
 
 fn atom_links(feed: &Element) -> Vec<String> {
@@ -174,9 +182,23 @@ fn parse_alert(alert: &Element) -> Result<CapAlert, CapError> {
     if identifier.is_empty() {
         return Err(invalid("<identifier> is missing"));
     }
+    // CAP: identifiers and senders contain no spaces, commas, '<' or '&', since
+    // <references> lists them separated by those.
+    let plain = |v: &str| {
+        !v.chars()
+            .any(|c| c.is_whitespace() || matches!(c, ',' | '<' | '&'))
+    };
+    if !plain(&identifier) {
+        return Err(invalid(
+            "<identifier> contains a space, a comma, '<' or '&'",
+        ));
+    }
     let sender = alert
         .text_of("sender")
         .ok_or_else(|| invalid("<sender> is missing"))?;
+    if !plain(&sender) {
+        return Err(invalid("<sender> contains a space, a comma, '<' or '&'"));
+    }
     let sent = alert
         .text_of("sent")
         .ok_or_else(|| invalid("<sent> is missing"))?;
@@ -185,6 +207,13 @@ fn parse_alert(alert: &Element) -> Result<CapAlert, CapError> {
     let status = alert
         .text_of("status")
         .ok_or_else(|| invalid("<status> is missing"))?;
+    one_of(&status, &["Actual", "Exercise", "System", "Test", "Draft"])
+        .map_err(|r| invalid(&format!("<status> {r}")))?;
+    let scope = alert
+        .text_of("scope")
+        .ok_or_else(|| invalid("<scope> is missing"))?;
+    one_of(&scope, &["Public", "Restricted", "Private"])
+        .map_err(|r| invalid(&format!("<scope> {r}")))?;
     let msg_type = match alert.text_of("msgType").as_deref() {
         Some("Alert") => MsgType::Alert,
         Some("Update") => MsgType::Update,
@@ -199,18 +228,34 @@ fn parse_alert(alert: &Element) -> Result<CapAlert, CapError> {
         None => return Err(invalid("<msgType> is missing")),
     };
     // "sender,identifier,sent sender,identifier,sent ..."
-    let references = alert
-        .text_of("references")
-        .map(|r| {
-            r.split_whitespace()
+    let references: Vec<(String, String)> = match alert.child("references") {
+        None => Vec::new(),
+        Some(r) => {
+            let refs: Vec<(String, String)> = r
+                .text
+                .split_whitespace()
                 .filter_map(|triple| {
                     let mut parts = triple.split(',');
                     Some((parts.next()?.to_string(), parts.next()?.to_string()))
                 })
-                .collect()
+                .collect();
+            if refs.is_empty() {
+                return Err(invalid("<references> is empty"));
+            }
+            refs
+        }
+    };
+    if matches!(msg_type, MsgType::Update | MsgType::Cancel) && references.is_empty() {
+        return Err(invalid("an Update or Cancel needs <references>"));
+    }
+    let infos = alert
+        .children_named("info")
+        .map(|info| {
+            check_info(info)
+                .map_err(|r| invalid(&r))
+                .map(|()| parse_info(info))
         })
-        .unwrap_or_default();
-    let infos = alert.children_named("info").map(parse_info).collect();
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(CapAlert {
         identifier,
         sender,
@@ -220,6 +265,49 @@ fn parse_alert(alert: &Element) -> Result<CapAlert, CapError> {
         references,
         infos,
     })
+}
+
+fn one_of(value: &str, allowed: &[&str]) -> Result<(), String> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("`{value}` is not one of {}", allowed.join(", ")))
+    }
+}
+
+/// The required fields of an `<info>`, with CAP's values.
+fn check_info(info: &Element) -> Result<(), String> {
+    let required = |name: &str| {
+        info.text_of(name)
+            .ok_or_else(|| format!("<info><{name}> is missing or empty"))
+    };
+    if info.child("category").is_none() {
+        return Err("<info><category> is missing".into());
+    }
+    required("event")?;
+    let check = |name: &str, allowed: &[&str]| {
+        required(name).and_then(|v| one_of(&v, allowed).map_err(|r| format!("<info><{name}> {r}")))
+    };
+    check(
+        "urgency",
+        &["Immediate", "Expected", "Future", "Past", "Unknown"],
+    )?;
+    check(
+        "severity",
+        &["Extreme", "Severe", "Moderate", "Minor", "Unknown"],
+    )?;
+    check(
+        "certainty",
+        &[
+            "Observed",
+            "Likely",
+            "Possible",
+            "Unlikely",
+            "Unknown",
+            "Very Likely",
+        ],
+    )?;
+    Ok(())
 }
 
 fn parse_info(info: &Element) -> Info {

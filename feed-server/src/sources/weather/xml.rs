@@ -14,6 +14,9 @@ use quick_xml::events::Event;
 const MAX_DEPTH: usize = 64;
 const MAX_ELEMENTS: usize = 100_000;
 const MAX_TEXT: usize = 64 * 1024;
+/// Elements whose text is a payload we never use (CAP `derefUri`: a whole image or
+/// sound file in base64): their text is dropped instead of counted.
+const PAYLOADS: [&str; 1] = ["derefUri"];
 
 /// One element: its local name, attributes, text (concatenated) and children.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -212,6 +215,9 @@ fn close(element: Element, stack: &mut [Element], root: &mut Option<Element>) {
 
 fn push_text(stack: &mut [Element], text: &str) -> Result<(), XmlError> {
     if let Some(current) = stack.last_mut() {
+        if PAYLOADS.contains(&current.name.as_str()) {
+            return Ok(());
+        }
         if current.text.len() + text.len() > MAX_TEXT {
             return Err(XmlError::TextTooLong(current.name.clone()));
         }

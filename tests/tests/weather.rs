@@ -1,0 +1,235 @@
+//! Weather advisories end to end: CAP documents from a fake upstream on 127.0.0.1
+//! reach the board and the live stream; an Update replaces, a Cancel removes, faults
+//! keep the last good state, an index of CAP documents is followed, and alerts
+//! expire at their time.
+
+use std::time::Duration;
+
+use quai_protocol::ServerMessage;
+use quai_tests::server::{self, Running};
+use quai_tests::stream::Client;
+use quai_tests::upstream::{Reply, Upstream};
+use serde_json::Value;
+
+const NOW: &str = "2026-07-01T10:00:00+02:00";
+
+/// A CAP alert covering Caudry through its EMMA_ID geocode.
+fn cap(id: &str, msg_type: &str, references: &str, level: &str, event: &str) -> Vec<u8> {
+    let references = if references.is_empty() {
+        String::new()
+    } else {
+        format!("<references>{references}</references>")
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>{id}</identifier><sender>mf</sender><sent>2026-07-01T06:00:00+02:00</sent>
+  <status>Actual</status><msgType>{msg_type}</msgType><scope>Public</scope>{references}
+  <info><language>fr-FR</language><category>Met</category><event>{event}</event>
+    <urgency>Immediate</urgency><severity>Severe</severity><certainty>Likely</certainty>
+    <expires>2026-07-02T21:00:00+02:00</expires>
+    <instruction>Consigne officielle {id}.</instruction>
+    <parameter><valueName>awareness_level</valueName><value>{level}</value></parameter>
+    <area><areaDesc>Nord</areaDesc><geocode><valueName>EMMA_ID</valueName><value>FR059</value></geocode></area>
+  </info>
+</alert>"#
+    )
+    .into_bytes()
+}
+
+fn config(url: &str) -> String {
+    server::demo_config(
+        &format!(
+            "[[weather]]\nid = \"mf\"\nname = \"Météo-France\"\nurl = \"{url}\"\n\
+             poll_s = 0.1\ntimeout_s = 0.5\nmax_backoff_s = 0.2\nmax_mb = 1\n"
+        ),
+        "",
+    )
+    .replace(
+        "stops = { demo = [\"CAUDRY\"] }\n",
+        "stops = { demo = [\"CAUDRY\"] }\n[stations.area]\nlat = 50.1116\nlon = 3.4098\ncodes = [\"EMMA_ID=FR059\"]\n",
+    )
+}
+
+async fn advisories(server: &Running) -> Vec<Value> {
+    server.board("caudry", "?limit=1").await["advisories"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Waits until the board's advisories are `ids`.
+async fn wait_advisories(server: &Running, ids: &[&str]) -> Vec<Value> {
+    for _ in 0..400 {
+        let a = advisories(server).await;
+        let got: Vec<&str> = a.iter().filter_map(|a| a["id"].as_str()).collect();
+        if got == ids {
+            return a;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "advisories never became {ids:?}: {:?}",
+        advisories(server).await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_update_cancel_reach_the_board_and_the_stream() {
+    let up = Upstream::start(Reply::Body(cap(
+        "A1",
+        "Alert",
+        "",
+        "2; yellow; Moderate",
+        "Canicule",
+    )))
+    .await;
+    let server = server::start(&config(&format!("{}/cap.xml", up.url)), server::fixed(NOW)).await;
+
+    let a = wait_advisories(&server, &["mf:A1"]).await;
+    assert_eq!(a[0]["event"], "heatwave");
+    assert_eq!(a[0]["level"], "yellow");
+    assert_eq!(a[0]["headline"]["fr"], "Vigilance jaune – Canicule");
+    assert_eq!(a[0]["source"], "Météo-France");
+    let fr: Vec<&str> = a[0]["advice"]["fr"]
+        .as_array()
+        .expect("advice")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(fr.last(), Some(&"Consigne officielle A1."));
+    assert_eq!(a[0]["expires"], "2026-07-02T21:00:00+02:00");
+
+    let mut client = Client::connect(&server.base).await;
+    client.subscribe("caudry", None).await;
+    let ServerMessage::Snapshot { board, .. } = client.next_message().await else {
+        panic!("expected a snapshot");
+    };
+    assert_eq!(board.advisories.len(), 1);
+
+    // Faults: the advisory stays.
+    for fault in [
+        Reply::Status(500, None),
+        Reply::Hang,
+        Reply::Body(b"<html>not CAP".to_vec()),
+        Reply::Body(vec![b' '; 2 * 1024 * 1024]),
+        Reply::Body(
+            b"<!DOCTYPE alert [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><alert>&x;</alert>"
+                .to_vec(),
+        ),
+    ] {
+        up.set(fault.clone());
+        let n = up.seen().len();
+        up.wait_requests(n + 2).await;
+        let ids: Vec<String> = advisories(&server)
+            .await
+            .iter()
+            .filter_map(|a| a["id"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(ids, vec!["mf:A1"], "after {fault:?}");
+    }
+
+    // An Update raises the level: a delta replaces the advisory.
+    up.set(Reply::Body(cap(
+        "A2",
+        "Update",
+        "mf,A1,2026-07-01T06:00:00+02:00",
+        "3; orange; Severe",
+        "Canicule",
+    )));
+    let a = wait_advisories(&server, &["mf:A2"]).await;
+    assert_eq!(a[0]["level"], "orange");
+    loop {
+        if let ServerMessage::Delta(d) = client.next_message().await
+            && !d.upsert.advisories.is_empty()
+        {
+            assert_eq!(d.upsert.advisories[0].id, "mf:A2");
+            assert_eq!(d.remove.advisories, vec!["mf:A1".to_string()]);
+            break;
+        }
+    }
+
+    // A Cancel removes it, live.
+    up.set(Reply::Body(cap(
+        "A3",
+        "Cancel",
+        "mf,A2,2026-07-01T06:00:00+02:00",
+        "3; orange; Severe",
+        "Canicule",
+    )));
+    wait_advisories(&server, &[]).await;
+    loop {
+        if let ServerMessage::Delta(d) = client.next_message().await
+            && !d.remove.advisories.is_empty()
+        {
+            assert_eq!(d.remove.advisories, vec!["mf:A2".to_string()]);
+            break;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_atom_index_is_followed_and_what_it_drops_is_over() {
+    let index = |entries: &[&str]| {
+        let entries: String = entries
+            .iter()
+            .map(|p| {
+                format!(
+                    "<entry><id>{p}</id><title>t</title><updated>2026-07-01T06:00:00+02:00</updated>\
+                     <link rel=\"alternate\" type=\"application/cap+xml\" href=\"{p}\"/></entry>"
+                )
+            })
+            .collect();
+        format!(
+            "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><id>x</id>\
+             <title>Avertissements</title><updated>2026-07-01T06:00:00+02:00</updated>{entries}</feed>"
+        )
+        .into_bytes()
+    };
+    let up = Upstream::start(Reply::Body(index(&["/cap/storm.xml", "/cap/heat.xml"]))).await;
+    up.set_path(
+        "/cap/storm.xml",
+        Reply::Body(cap("S1", "Alert", "", "4; red; Extreme", "Tempête")),
+    );
+    up.set_path(
+        "/cap/heat.xml",
+        Reply::Body(cap("H1", "Alert", "", "2; yellow; Moderate", "Canicule")),
+    );
+    let server = server::start(
+        &config(&format!("{}/index.atom", up.url)),
+        server::fixed(NOW),
+    )
+    .await;
+
+    // Most severe first.
+    let a = wait_advisories(&server, &["mf:S1", "mf:H1"]).await;
+    assert_eq!(a[0]["event"], "storm");
+    assert_eq!(a[0]["level"], "red");
+    assert_eq!(a[0]["headline"]["en"], "Red warning – Storm");
+
+    up.set(Reply::Body(index(&["/cap/heat.xml"])));
+    wait_advisories(&server, &["mf:H1"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_expire_at_their_time() {
+    let up = Upstream::start(Reply::Body(cap(
+        "A1",
+        "Alert",
+        "",
+        "3; orange; Severe",
+        "Canicule",
+    )))
+    .await;
+    // The alert expires 2026-07-02 21:00; a server living just after that shows none.
+    let late = server::start(
+        &config(&format!("{}/cap.xml", up.url)),
+        server::fixed("2026-07-02T21:00:01+02:00"),
+    )
+    .await;
+    let on_time = server::start(&config(&format!("{}/cap.xml", up.url)), server::fixed(NOW)).await;
+    wait_advisories(&on_time, &["mf:A1"]).await;
+    let n = up.seen().len();
+    up.wait_requests(n + 4).await;
+    assert!(advisories(&late).await.is_empty());
+}
