@@ -273,11 +273,17 @@ mod tests {
     use crate::sources::weather::cap::{Document, parse_document};
 
     fn alert(id: &str, msg_type: &str, references: &str, level: &str, expires: &str) -> CapAlert {
+        let references = if references.is_empty() {
+            String::new()
+        } else {
+            format!("<references>{references}</references>")
+        };
         let doc = format!(
             r#"<alert><identifier>{id}</identifier><sender>mf</sender>
             <sent>2026-07-01T06:00:00+02:00</sent><status>Actual</status><msgType>{msg_type}</msgType>
-            <references>{references}</references>
-            <info><language>fr-FR</language><event>Canicule</event><severity>Severe</severity>
+            <scope>Public</scope>{references}
+            <info><language>fr-FR</language><category>Met</category><event>Canicule</event>
+              <urgency>Immediate</urgency><severity>Severe</severity><certainty>Likely</certainty>
               <expires>{expires}</expires>
               <parameter><valueName>awareness_level</valueName><value>{level}</value></parameter>
               <area><areaDesc>Nord</areaDesc><geocode><valueName>EMMA_ID</valueName><value>FR059</value></geocode></area>
