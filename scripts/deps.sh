@@ -4,6 +4,8 @@
 #   protobuf-compiler: `protoc`, used at build time by the gtfs-realtime bindings.
 #   Python `websockets` and `jsonschema`: the Python stream client test
 #   (tests/python/stream_client.py), run with python3 (or $QUAI_PYTHON).
+#   Python `gtfs-realtime-bindings`: decodes the GTFS-RT export in its test.
+#   chromium, chromium-driver and Python `selenium`: the Wi-Fi splash page test.
 set -euo pipefail
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -21,16 +23,21 @@ apt_install() {
 }
 
 command -v protoc >/dev/null 2>&1 || apt_install protobuf-compiler
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  apt_install chromium chromium-driver
+fi
 
 python="${QUAI_PYTHON:-python3}"
 command -v "$python" >/dev/null 2>&1 || apt_install python3
-if ! "$python" -c 'import websockets, jsonschema' 2>/dev/null; then
-  echo "installing Python packages: websockets jsonschema" >&2
-  "$python" -m pip install --quiet --disable-pip-version-check 'websockets>=13' 'jsonschema>=4.18' 2>/dev/null ||
-    "$python" -m pip install --quiet --disable-pip-version-check --break-system-packages 'websockets>=13' 'jsonschema>=4.18' 2>/dev/null ||
-    apt_install python3-websockets python3-jsonschema
-  "$python" -c 'import websockets, jsonschema' || {
-    echo "error: could not install the Python packages websockets and jsonschema for $python" >&2
+modules='import websockets, jsonschema, selenium; from google.transit import gtfs_realtime_pb2'
+packages=('websockets>=13' 'jsonschema>=4.18' 'selenium>=4.10' 'gtfs-realtime-bindings>=1.0')
+if ! "$python" -c "$modules" 2>/dev/null; then
+  echo "installing Python packages: ${packages[*]}" >&2
+  "$python" -m pip install --quiet --disable-pip-version-check "${packages[@]}" 2>/dev/null ||
+    "$python" -m pip install --quiet --disable-pip-version-check --break-system-packages "${packages[@]}" 2>/dev/null ||
+    apt_install python3-websockets python3-jsonschema python3-selenium python3-protobuf
+  "$python" -c "$modules" || {
+    echo "error: could not install the Python packages ${packages[*]} for $python" >&2
     exit 1
   }
 fi

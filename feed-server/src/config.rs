@@ -259,7 +259,18 @@ struct StationSection {
 #[serde(deny_unknown_fields)]
 struct WifiSection {
     ssid: String,
+    #[serde(default = "default_security")]
+    security: String,
+    password: Option<String>,
     portal_url: Option<String>,
+    venue_info_url: Option<String>,
+    session_s: Option<u64>,
+    #[serde(default)]
+    can_extend: bool,
+}
+
+fn default_security() -> String {
+    "nopass".into()
 }
 
 /// A validated configuration.
@@ -389,10 +400,20 @@ pub struct StationConfig {
     pub area: Option<crate::advisory::Place>,
 }
 
+/// The station's public Wi-Fi, as screens advertise it and the captive portal API
+/// (RFC 8908) describes it.
 #[derive(Debug, Clone)]
 pub struct WifiConfig {
     pub ssid: String,
+    /// `nopass`, `WPA` (WPA/WPA2/WPA3 personal) or `WEP`, as in `WIFI:` QR codes.
+    pub security: String,
+    pub password: Option<String>,
+    /// The splash page (`user-portal-url`).
     pub portal_url: Option<String>,
+    pub venue_info_url: Option<String>,
+    /// Length of a session once the terms are accepted (`seconds-remaining`).
+    pub session_s: Option<u64>,
+    pub can_extend: bool,
 }
 
 impl Config {
@@ -590,14 +611,12 @@ impl Config {
                     ));
                 }
             }
-            if let Some(w) = &s.wifi
-                && w.ssid.trim().is_empty()
-            {
-                return Err(invalid(
-                    format!("{field}.wifi.ssid"),
-                    "must not be empty".into(),
-                ));
-            }
+            let wifi = match s.wifi {
+                None => None,
+                Some(w) => {
+                    Some(wifi_config(w).map_err(|(k, r)| invalid(format!("{field}.wifi.{k}"), r))?)
+                }
+            };
             let area = match s.area {
                 None => None,
                 Some(a) => {
@@ -620,10 +639,7 @@ impl Config {
                 timezone,
                 area,
                 stops: s.stops,
-                wifi: s.wifi.map(|w| WifiConfig {
-                    ssid: w.ssid,
-                    portal_url: w.portal_url,
-                }),
+                wifi,
             });
         }
 
@@ -710,6 +726,50 @@ fn check_id(id: &str) -> Result<(), String> {
             "`{id}` must be 1 to 64 characters among a-z, 0-9, '-' and '_'"
         ))
     }
+}
+
+/// Validates a `[stations.wifi]` table; errors are (key, reason).
+fn wifi_config(w: WifiSection) -> Result<WifiConfig, (&'static str, String)> {
+    if w.ssid.trim().is_empty() {
+        return Err(("ssid", "must not be empty".into()));
+    }
+    if !["nopass", "WPA", "WEP"].contains(&w.security.as_str()) {
+        return Err((
+            "security",
+            format!("`{}` is not one of nopass, WPA, WEP", w.security),
+        ));
+    }
+    match (w.security.as_str(), &w.password) {
+        ("nopass", Some(_)) => {
+            return Err((
+                "password",
+                "an open network (security = \"nopass\") has no password".into(),
+            ));
+        }
+        (security, None) if security != "nopass" => {
+            return Err(("password", format!("a {security} network needs a password")));
+        }
+        _ => {}
+    }
+    for (key, url) in [
+        ("portal_url", &w.portal_url),
+        ("venue_info_url", &w.venue_info_url),
+    ] {
+        if let Some(u) = url
+            && !(u.starts_with("https://") || u.starts_with("http://"))
+        {
+            return Err((key, format!("`{u}` is not an http(s) URL")));
+        }
+    }
+    Ok(WifiConfig {
+        ssid: w.ssid,
+        security: w.security,
+        password: w.password,
+        portal_url: w.portal_url,
+        venue_info_url: w.venue_info_url,
+        session_s: w.session_s,
+        can_extend: w.can_extend,
+    })
 }
 
 /// Validates a `[feeds.realtime]` table; errors are (key, reason).

@@ -141,12 +141,24 @@ impl Deployment {
 }
 
 /// The Wi-Fi block of a board: the QR payload follows the de-facto `WIFI:` URI scheme
-/// that phone cameras understand (open network, so `T:nopass`).
+/// that phone cameras understand (`WIFI:T:WPA;S:ssid;P:password;;`, `T:nopass` and no
+/// `P` for an open network).
 pub fn wifi(config: &StationConfig) -> Option<Wifi> {
-    config.wifi.as_ref().map(|w| Wifi {
-        ssid: w.ssid.clone(),
-        qr_payload: format!("WIFI:T:nopass;S:{};;", escape_wifi(&w.ssid)),
-        portal_url: w.portal_url.clone(),
+    config.wifi.as_ref().map(|w| {
+        let password = w
+            .password
+            .as_deref()
+            .map(|p| format!("P:{};", escape_wifi(p)))
+            .unwrap_or_default();
+        Wifi {
+            ssid: w.ssid.clone(),
+            qr_payload: format!(
+                "WIFI:T:{};S:{};{password};",
+                w.security,
+                escape_wifi(&w.ssid)
+            ),
+            portal_url: w.portal_url.clone(),
+        }
     })
 }
 
@@ -172,5 +184,29 @@ mod tests {
             escape_wifi(r#"Gare; "Caudry":1"#),
             r#"Gare\; \"Caudry\"\:1"#
         );
+    }
+
+    #[test]
+    fn wifi_payloads_for_open_and_protected_networks() {
+        let config = |security: &str, password: Option<&str>| StationConfig {
+            id: "s".into(),
+            name: "S".into(),
+            timezone: None,
+            stops: Default::default(),
+            area: None,
+            wifi: Some(crate::config::WifiConfig {
+                ssid: "Gare, Caudry".into(),
+                security: security.into(),
+                password: password.map(Into::into),
+                portal_url: None,
+                venue_info_url: None,
+                session_s: None,
+                can_extend: false,
+            }),
+        };
+        let open = wifi(&config("nopass", None)).unwrap();
+        assert_eq!(open.qr_payload, r"WIFI:T:nopass;S:Gare\, Caudry;;");
+        let wpa = wifi(&config("WPA", Some(r"a;b\c"))).unwrap();
+        assert_eq!(wpa.qr_payload, r"WIFI:T:WPA;S:Gare\, Caudry;P:a\;b\\c;;");
     }
 }

@@ -28,6 +28,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub realtime: RealtimeStore,
     pub weather: WeatherStore,
+    /// Validators of the GTFS-RT export.
+    pub exports: crate::http::gtfs_rt::ExportCache,
     /// Fires when the server stops: pollers, the publisher and stream connections end.
     pub shutdown: CancellationToken,
 }
@@ -49,6 +51,7 @@ impl AppState {
             metrics: Metrics::default(),
             realtime: RealtimeStore::default(),
             weather: WeatherStore::default(),
+            exports: Default::default(),
             shutdown: CancellationToken::new(),
         }
     }

@@ -3,6 +3,8 @@
 pub mod api;
 pub mod demo;
 pub mod error;
+pub mod gtfs_rt;
+pub mod portal;
 pub mod stream;
 
 use std::sync::Arc;
@@ -25,6 +27,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/stations", get(api::stations))
         .route("/v1/stations/{id}/board", get(api::board))
         .route("/v1/stream", get(stream::upgrade))
+        .route("/captive-portal/api", get(portal::api))
+        .route("/portal", get(portal::page))
+        .merge(
+            Router::new()
+                .route("/gtfs-rt/trip-updates", get(gtfs_rt::trip_updates))
+                .route(
+                    "/gtfs-rt/vehicle-positions",
+                    get(gtfs_rt::vehicle_positions),
+                )
+                .route("/gtfs-rt/alerts", get(gtfs_rt::alerts))
+                .layer(tower_http::compression::CompressionLayer::new()),
+        )
         .route("/demo/gtfs-rt/trip-updates", get(demo::trip_updates))
         .route(
             "/demo/gtfs-rt/vehicle-positions",

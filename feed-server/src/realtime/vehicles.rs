@@ -24,6 +24,8 @@ pub struct VehicleState {
 pub struct Vehicles {
     by_trip: HashMap<String, Vec<VehicleState>>,
     pub entity_count: usize,
+    /// The vehicle entities as received, passed through by the GTFS-RT export.
+    pub entities: Vec<gtfs_realtime::FeedEntity>,
 }
 
 impl Vehicles {
@@ -34,6 +36,7 @@ impl Vehicles {
                 continue;
             };
             out.entity_count += 1;
+            out.entities.push(entity.clone());
             let Some(trip) = &v.trip else { continue };
             let Some(trip_id) = trip.trip_id.clone() else {
                 continue;

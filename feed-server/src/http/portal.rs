@@ -1,0 +1,128 @@
+//! The station Wi-Fi: the RFC 8908 Captive Portal API (`/captive-portal/api`) and
+//! the splash page (`/portal`) a phone lands on: the live board, notices, weather
+//! advice, terms of use and an "accept and connect" button.
+//!
+//! The page is one self-contained HTML file (no external assets: it must load on a
+//! cheap phone before the phone has Internet access). It renders every text with
+//! `textContent`, never as HTML, and takes the access point's continue URL only if
+//! it is http(s).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::ApiError;
+use crate::config::StationConfig;
+use crate::server::AppState;
+
+const PAGE: &str = include_str!("portal.html");
+
+/// The station asked for with `?station=`, else the first one with Wi-Fi.
+fn station<'a>(
+    state: &'a AppState,
+    query: &HashMap<String, String>,
+) -> Result<&'a StationConfig, ApiError> {
+    let stations = &state.deployment.config.stations;
+    let found = match query.get("station") {
+        Some(id) => stations.iter().find(|s| &s.id == id),
+        None => stations
+            .iter()
+            .find(|s| s.wifi.is_some())
+            .or(stations.first()),
+    };
+    found.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "station_not_found",
+            "no such station; GET /v1/stations lists them",
+        )
+    })
+}
+
+/// `GET /captive-portal/api`: RFC 8908 JSON for the station's Wi-Fi.
+pub async fn api(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let station = match station(&state, &query) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let Some(wifi) = &station.wifi else {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_wifi",
+            format!("station `{}` has no Wi-Fi configured", station.id),
+        )
+        .into_response();
+    };
+    let mut body = serde_json::Map::new();
+    body.insert("captive".into(), true.into());
+    if let Some(url) = &wifi.portal_url {
+        body.insert("user-portal-url".into(), url.clone().into());
+    }
+    if let Some(url) = &wifi.venue_info_url {
+        body.insert("venue-info-url".into(), url.clone().into());
+    }
+    if let Some(s) = wifi.session_s {
+        body.insert("seconds-remaining".into(), s.into());
+    }
+    body.insert("can-extend-session".into(), wifi.can_extend.into());
+    let mut response = serde_json::Value::Object(body).to_string().into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/captive+json"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
+/// `GET /portal?station=…&continue=…`: the splash page.
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let station = match station(&state, &query) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let timezone = state
+        .deployment
+        .station(&station.id)
+        .map(|(s, _)| s.timezone.name().to_string())
+        .unwrap_or_else(|| "UTC".into());
+    let continue_url = query
+        .get("continue")
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+    let config = serde_json::json!({
+        "station": station.id,
+        "station_name": station.name,
+        "ssid": station.wifi.as_ref().map(|w| w.ssid.clone()),
+        "timezone": timezone,
+        "continue_url": continue_url,
+    });
+    // Inside <script>: no "</script>" can be smuggled in through the JSON.
+    let config = config.to_string().replace('<', "\\u003c");
+    let html = PAGE.replace("{{CONFIG}}", &config);
+    let mut response = html.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+        ),
+    );
+    response
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""The station Wi-Fi splash page in headless Chromium (Debian's chromium and
+chromedriver, driven with Selenium): it loads without external assets, shows the
+live departures, switches language, follows the access point's continue URL, and
+updates by itself when the board changes.
+
+Usage: portal_page.py http://127.0.0.1:PORT [SCREENSHOT.png]
+"""
+
+import json
+import sys
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def wait(what, predicate, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def main(base, screenshot):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--window-size=412,915", "--lang=fr"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        driver.get(f"{base}/portal?continue=https://ap.example/continue")
+        rows = wait("departure rows", lambda: driver.find_elements(By.CSS_SELECTOR, "#departures tr"))
+        with urllib.request.urlopen(f"{base}/v1/stations/caudry/board?limit=30") as r:
+            board = json.load(r)
+        first = rows[0]
+        first_id = first.get_attribute("data-id")
+        assert board["departures"][0]["headsign"] in first.text, (first.text, board["departures"][0])
+        assert driver.find_element(By.ID, "station").text == board["station"]["name"]
+        assert "Caudry-Pole-WiFi-Gratuit" in driver.find_element(By.ID, "ssid").text
+        accept = driver.find_element(By.ID, "accept")
+        assert accept.get_attribute("href") == "https://ap.example/continue", accept.get_attribute("href")
+        labels = {"Accepter et se connecter", "Accept and connect"}
+        before = accept.text
+        assert before in labels, before
+        driver.find_element(By.ID, "lang").click()
+        assert accept.text in labels and accept.text != before, (before, accept.text)
+        if screenshot:
+            driver.save_screenshot(screenshot)
+        # The board changes (the first departure leaves): the page follows by itself.
+        first_row = "const r = document.querySelector('#departures tr'); return r ? r.dataset.id : null;"
+        wait("the page to follow the board", lambda: driver.execute_script(first_row) not in (None, first_id), timeout=30)
+        # Nothing was fetched from outside the server.
+        for entry in driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"):
+            assert entry.startswith(base) or entry.startswith(base.replace("http", "ws")), entry
+    finally:
+        driver.quit()
+    print("portal page: departures shown, language switch, continue URL, live update")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) not in (2, 3):
+        sys.exit(__doc__)
+    try:
+        main(sys.argv[1], sys.argv[2] if len(sys.argv) == 3 else None)
+    except AssertionError as e:
+        print(f"portal page: FAILED: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,117 @@
+//! What apps and phones on the station Wi-Fi get: the GTFS-Realtime export decoded
+//! by Google's Python bindings and compared with the board, the RFC 8908 captive
+//! portal API, and the splash page in headless Chromium. The Python tools are
+//! installed by scripts/deps.sh.
+
+use chrono::DateTime;
+use feed_server::clock::Clock;
+use quai_tests::server::{self, Running};
+
+/// The demo with its realtime simulator and Wi-Fi, the clock running from just
+/// before a departure leaves.
+async fn demo() -> Running {
+    let text = server::demo_config(
+        "",
+        "trip_updates_url = \"self:/demo/gtfs-rt/trip-updates\"\n\
+         vehicle_positions_url = \"self:/demo/gtfs-rt/vehicle-positions\"\n\
+         alerts_url = \"self:/demo/gtfs-rt/alerts\"\npoll_s = 0.2",
+    )
+    .replace(
+        "stops = { demo = [\"CAUDRY\"] }\n",
+        "stops = { demo = [\"CAUDRY\"] }\n[stations.wifi]\nssid = \"Caudry-Pole-WiFi-Gratuit\"\n\
+         portal_url = \"https://wifi.caudry.example/portal\"\n\
+         venue_info_url = \"https://www.caudry.example/pole\"\nsession_s = 3600\n",
+    );
+    let clock = Clock::running_from(
+        DateTime::parse_from_rfc3339("2026-03-09T07:33:52+01:00").expect("start"),
+    );
+    let server = server::start(&text, clock).await;
+    server.wait_fresh("demo:trip-updates").await;
+    server.wait_fresh("demo:alerts").await;
+    server
+}
+
+async fn python(script: &str, args: &[&str]) -> String {
+    let python = std::env::var("QUAI_PYTHON").unwrap_or_else(|_| "python3".into());
+    let path = format!("{}/python/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = tokio::process::Command::new(&python)
+        .arg(&path)
+        .args(args)
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e} (scripts/deps.sh installs it)"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{script} failed (run scripts/deps.sh if a tool is missing)\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gtfs_rt_export_agrees_with_the_board() {
+    let server = demo().await;
+    let out = python("gtfs_rt_export.py", &[&server.base, "caudry"]).await;
+    assert!(out.contains("agree with the board"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_captive_portal_api_follows_rfc_8908() {
+    let server = demo().await;
+    let url = format!("{}/captive-portal/api", server.base);
+    let response = feed_server::sources::http::client(std::time::Duration::from_secs(10))
+        .expect("client")
+        .get(&url)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status().as_u16(), 200);
+    let h = response.headers();
+    assert_eq!(h["content-type"], "application/captive+json");
+    assert_eq!(h["cache-control"], "private, no-store");
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "captive": true,
+            "user-portal-url": "https://wifi.caudry.example/portal",
+            "venue-info-url": "https://www.caudry.example/pole",
+            "seconds-remaining": 3600,
+            "can-extend-session": false
+        })
+    );
+    let board = server.board("caudry", "").await;
+    assert_eq!(
+        board["wifi"]["qr_payload"],
+        "WIFI:T:nopass;S:Caudry-Pole-WiFi-Gratuit;;"
+    );
+
+    // A continue URL that is not http(s) is never put on the page.
+    let page = server
+        .get_text("/portal?continue=javascript:alert(1)")
+        .await;
+    assert!(page.contains("\"continue_url\":null"), "{page}");
+    assert!(!page.contains("javascript:alert"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_splash_page_shows_the_live_board_in_chromium() {
+    // The timetable alone, five seconds before the 07:34 bus leaves: the page must
+    // drop it by itself.
+    let text = server::demo_config("", "").replace(
+        "stops = { demo = [\"CAUDRY\"] }\n",
+        "stops = { demo = [\"CAUDRY\"] }\n[stations.wifi]\nssid = \"Caudry-Pole-WiFi-Gratuit\"\n",
+    );
+    let clock = Clock::running_from(
+        DateTime::parse_from_rfc3339("2026-03-09T07:33:55+01:00").expect("start"),
+    );
+    let server = server::start(&text, clock).await;
+    let shot = std::env::var("QUAI_PORTAL_SCREENSHOT").unwrap_or_default();
+    let mut args = vec![server.base.as_str()];
+    if !shot.is_empty() {
+        args.push(&shot);
+    }
+    let out = python("portal_page.py", &args).await;
+    assert!(out.contains("live update"), "{out}");
+}
