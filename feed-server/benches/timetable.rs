@@ -52,6 +52,7 @@ fn benches(c: &mut Criterion) {
                 wifi: None,
                 feeds: Vec::new(),
                 advisories: Vec::new(),
+                operator_notices: &[],
             })
         })
     });

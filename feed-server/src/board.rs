@@ -11,7 +11,8 @@ pub mod predict;
 
 use chrono::{DateTime, Duration, Utc};
 use quai_protocol::{
-    Advisory, Board, Departure, DepartureStatus, FeedStatus, RouteRef, StationRef, Wifi,
+    Advisory, Board, Departure, DepartureStatus, FeedStatus, OperatorNotice, RouteRef, StationRef,
+    Wifi,
 };
 
 use crate::config::BoardSettings;
@@ -38,6 +39,9 @@ pub struct BoardInput<'a> {
     pub feeds: Vec<FeedStatus>,
     /// Weather advisories in force at the station.
     pub advisories: Vec<Advisory>,
+    /// Every operator notice (the board keeps the published ones that concern the
+    /// station now).
+    pub operator_notices: &'a [OperatorNotice],
 }
 
 impl BoardInput<'_> {

@@ -35,6 +35,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_instant)]
     pub now: Option<DateTime<FixedOffset>>,
 
+    /// Where operators, notices and the audit log are kept (SQLite).
+    #[arg(long, global = true, value_name = "DIR", default_value = "quai-data")]
+    pub data_dir: PathBuf,
+
     /// With --now: keep the clock fixed at that instant, or let it run from there.
     #[arg(long, global = true, value_enum, default_value_t = ClockMode::Fixed, requires = "now")]
     pub clock: ClockMode,
@@ -52,6 +56,30 @@ pub enum Command {
     Serve,
     /// Load everything the configuration names, print a summary and exit.
     Check,
+    /// Manage the operators who may publish notices.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+    /// Print the audit log (who changed what, when), newest last, as JSON lines.
+    Audit {
+        /// How many entries, counting back from the newest.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Add an operator and print its token (shown once; only its hash is kept).
+    Add {
+        name: String,
+        /// What the operator may touch: station:ID, route:ID or * (repeatable).
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+    },
+    /// List the operators, their scopes and whether they are revoked.
+    List,
+    /// Revoke an operator's token.
+    Revoke { name: String },
 }
 
 impl Cli {

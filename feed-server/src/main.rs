@@ -8,10 +8,11 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Parser as _;
 use feed_server::check::{self, Bars};
-use feed_server::cli::{Cli, Command};
+use feed_server::cli::{Cli, Command, OperatorCommand};
 use feed_server::config::Config;
 use feed_server::deployment::{Deployment, Quiet};
 use feed_server::server::{self, AppState};
+use feed_server::store::Store;
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -41,6 +42,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let clock = cli.clock();
     match cli.command {
+        Some(Command::Operator(command)) => operator(command, &config, &cli.data_dir),
+        Some(Command::Audit { limit }) => {
+            let store = Store::open(&cli.data_dir)?;
+            for entry in store.audit(limit)? {
+                println!("{}", serde_json::to_string(&entry)?);
+            }
+            Ok(())
+        }
         Some(Command::Check) => {
             let bars = Bars::new();
             let deployment = Deployment::load(config, || clock.now(), &bars).await?;
@@ -61,9 +70,61 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("listening on http://{bound}");
             std::io::stdout().flush()?;
             tracing::info!(%bound, stations = deployment.stations.len(), "serving");
-            let state = Arc::new(AppState::new(deployment, clock));
+            let state = Arc::new(AppState::new(deployment, clock).with_store(&cli.data_dir)?);
             server::serve(state, listener, server::shutdown_signal()).await?;
             Ok(())
         }
     }
+}
+
+fn operator(
+    command: OperatorCommand,
+    config: &Config,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let store = Store::open(data_dir)?;
+    match command {
+        OperatorCommand::Add { name, scopes } => {
+            for scope in &scopes {
+                let known = scope == "*"
+                    || scope.strip_prefix("route:").is_some_and(|r| !r.is_empty())
+                    || scope
+                        .strip_prefix("station:")
+                        .is_some_and(|s| config.stations.iter().any(|st| st.id == s));
+                anyhow::ensure!(
+                    known,
+                    "scope `{scope}`: write station:ID (one of {}), route:ID or *",
+                    config
+                        .stations
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            let token = store.operator_add(&name, &scopes)?;
+            eprintln!("operator {name} added; its token (shown once, keep it safe):");
+            println!("{token}");
+        }
+        OperatorCommand::List => {
+            for op in store.operators()? {
+                let state = match &op.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "active".to_string(),
+                };
+                println!(
+                    "{}\t{}\t{}\tcreated {}",
+                    op.name,
+                    op.scopes.join(","),
+                    state,
+                    op.created_at
+                );
+            }
+        }
+        OperatorCommand::Revoke { name } => {
+            store.operator_revoke(&name)?;
+            eprintln!("operator {name} revoked");
+        }
+    }
+    Ok(())
 }

@@ -28,6 +28,13 @@ pub struct AppState {
     pub metrics: Metrics,
     pub realtime: RealtimeStore,
     pub weather: WeatherStore,
+    /// The durable store (operators, notices, audit); None when serving without a
+    /// data dir.
+    pub store: Option<crate::store::Store>,
+    /// Every operator notice, as stored (the boards read this copy).
+    pub notices: std::sync::RwLock<Vec<quai_protocol::OperatorNotice>>,
+    /// Recent notice writes per operator (rate limit).
+    pub write_limiter: crate::http::notices::WriteLimiter,
     /// Validators of the GTFS-RT export.
     pub exports: crate::http::gtfs_rt::ExportCache,
     /// Fires when the server stops: pollers, the publisher and stream connections end.
@@ -52,6 +59,9 @@ impl AppState {
             realtime: RealtimeStore::default(),
             weather: WeatherStore::default(),
             exports: Default::default(),
+            store: None,
+            write_limiter: Default::default(),
+            notices: Default::default(),
             shutdown: CancellationToken::new(),
         }
     }
@@ -113,8 +123,10 @@ impl AppState {
                     )
                 })
                 .unwrap_or_default();
+            let operator_notices = self.notices.read().unwrap_or_else(|p| p.into_inner());
             board::build(&BoardInput {
                 advisories,
+                operator_notices: &operator_notices,
                 timetable: &self.deployment.timetable,
                 station,
                 now,
@@ -125,6 +137,19 @@ impl AppState {
                 feeds: self.feed_statuses(station.timezone),
             })
         })
+    }
+
+    /// Opens the store of `data_dir` and loads its notices.
+    pub fn with_store(
+        mut self,
+        data_dir: &std::path::Path,
+    ) -> Result<AppState, crate::store::StoreError> {
+        let store = crate::store::Store::open(data_dir)?;
+        let notices = store.notices()?;
+        tracing::info!(data_dir = %data_dir.display(), notices = notices.len(), "store opened");
+        self.notices = std::sync::RwLock::new(notices);
+        self.store = Some(store);
+        Ok(self)
     }
 
     /// Publishes every station (see [`AppState::publish`]).

@@ -180,6 +180,9 @@ pub struct Notice {
     pub effect: String,
     pub header: Translated,
     pub description: Translated,
+    /// Short text for the screens' ticker, per language (operator notices).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub screen_text: Translated,
     pub active_periods: Vec<ActivePeriod>,
     pub informed_entities: Vec<InformedEntity>,
     pub updated_at: String,

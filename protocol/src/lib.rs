@@ -10,8 +10,10 @@
 
 mod board;
 mod error;
+mod notice;
 mod stream;
 
 pub use board::*;
 pub use error::*;
+pub use notice::*;
 pub use stream::*;

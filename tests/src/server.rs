@@ -15,6 +15,8 @@ pub struct Running {
     pub base: String,
     pub state: Arc<AppState>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The server's data dir (its notice store), removed with it.
+    pub data_dir: tempfile::TempDir,
 }
 
 impl Drop for Running {
@@ -36,7 +38,12 @@ pub async fn start(text: &str, clock: Clock) -> Running {
     let listener = server::bind(([127, 0, 0, 1], 0).into(), send_buffer).expect("bind 127.0.0.1:0");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let state = Arc::new(AppState::new(deployment, clock));
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let state = Arc::new(
+        AppState::new(deployment, clock)
+            .with_store(data_dir.path())
+            .expect("store"),
+    );
     tokio::spawn(server::serve(state.clone(), listener, async {
         let _ = rx.await;
     }));
@@ -44,6 +51,7 @@ pub async fn start(text: &str, clock: Clock) -> Running {
         base,
         state,
         stop: Some(tx),
+        data_dir,
     }
 }
 
@@ -72,6 +80,17 @@ pub fn fixed(now: &str) -> Clock {
 }
 
 impl Running {
+    /// Adds an operator with `scopes` and returns its token.
+    pub fn operator(&self, name: &str, scopes: &[&str]) -> String {
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        self.state
+            .store
+            .as_ref()
+            .expect("store")
+            .operator_add(name, &scopes)
+            .expect("operator add")
+    }
+
     /// GET a JSON document; panics unless the status is `expect`.
     pub async fn get(&self, path: &str, expect: u16) -> Value {
         let url = format!("{}{path}", self.base);

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use chrono::DateTime;
-use quai_protocol::{ActivePeriod, InformedEntity, Notice, NoticeSource};
+use quai_protocol::{ActivePeriod, InformedEntity, Notice, NoticeSource, NoticeStatus};
 
 use super::{BoardInput, Row};
 use crate::realtime::alerts::{Alert, Selector};
@@ -35,12 +35,95 @@ pub(super) fn attach(input: &BoardInput<'_>, rows: &mut [Row]) -> Vec<Notice> {
             notices.push(notice(input, feed, id, alert));
         }
     }
+    notices.extend(operator_notices(input, rows));
     notices.sort_by(|a, b| {
         b.severity_rank()
             .cmp(&a.severity_rank())
             .then(a.id.cmp(&b.id))
     });
     notices
+}
+
+/// The operators' published notices in their publication period that concern the
+/// station, with their ids on the departures they name (by stop, route or trip; a
+/// notice about the whole station tags no departure).
+fn operator_notices(input: &BoardInput<'_>, rows: &mut [Row]) -> Vec<Notice> {
+    let now = input.now;
+    let station = input.station;
+    let timetable = input.timetable;
+    let tz = station.timezone;
+    let parse = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let stop_name = |f: usize, stop: u32| {
+        let feed = &timetable.feeds[f];
+        format!("{}:{}", feed.id, feed.stops[stop as usize].id)
+    };
+    let mut out = Vec::new();
+    for n in input.operator_notices {
+        let i = &n.input;
+        if i.status != NoticeStatus::Published
+            || parse(&i.publication.start).is_some_and(|s| now < s)
+            || parse(&i.publication.end).is_some_and(|e| now >= e)
+        {
+            continue;
+        }
+        let touches = |e: &InformedEntity| match e {
+            InformedEntity::Station { station: s } => *s == station.id,
+            InformedEntity::Stop { stop_id } => station
+                .stops
+                .iter()
+                .any(|&(f, s)| stop_name(f, s) == *stop_id),
+            InformedEntity::Route { route_id } => station
+                .routes
+                .iter()
+                .any(|&(f, r)| timetable.feeds[f].routes[r as usize].id == *route_id),
+            InformedEntity::Trip { trip_id } => station
+                .trips
+                .iter()
+                .any(|&(f, t)| timetable.feeds[f].trips[t as usize].id == *trip_id),
+        };
+        if !i.informed_entities.iter().any(touches) {
+            continue;
+        }
+        for row in rows.iter_mut() {
+            let tagged = i.informed_entities.iter().any(|e| match e {
+                InformedEntity::Station { .. } => false,
+                InformedEntity::Stop { stop_id } => row.departure.stop_id == *stop_id,
+                InformedEntity::Route { route_id } => row.departure.route.id == *route_id,
+                InformedEntity::Trip { trip_id } => row
+                    .trip
+                    .is_some_and(|t| timetable.feeds[row.feed].trips[t as usize].id == *trip_id),
+            });
+            if tagged {
+                row.departure.notice_ids.push(n.id.clone());
+            }
+        }
+        let local = |t: &Option<String>| parse(t).map(|t| rfc3339(tz, t));
+        out.push(Notice {
+            id: n.id.clone(),
+            source: NoticeSource::Operator,
+            severity: i.severity,
+            cause: i.cause.clone(),
+            effect: i.effect.clone(),
+            header: i.header.clone(),
+            description: i.description.clone(),
+            screen_text: i.screen_text.clone(),
+            active_periods: i
+                .active_periods
+                .iter()
+                .map(|p| ActivePeriod {
+                    start: local(&p.start),
+                    end: local(&p.end),
+                })
+                .collect(),
+            informed_entities: i.informed_entities.clone(),
+            updated_at: local(&Some(n.updated_at.clone())).unwrap_or_else(|| n.updated_at.clone()),
+        });
+    }
+    out
 }
 
 trait Rank {
@@ -155,6 +238,7 @@ fn notice(input: &BoardInput<'_>, feed: &FeedTimetable, id: String, alert: &Aler
         effect: alert.effect.clone(),
         header: alert.header.clone(),
         description: alert.description.clone(),
+        screen_text: Default::default(),
         active_periods: alert
             .periods
             .iter()

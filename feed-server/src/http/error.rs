@@ -13,6 +13,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub fields: BTreeMap<String, String>,
+    /// Seconds, for 429 answers.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -22,6 +24,7 @@ impl ApiError {
             code,
             message: message.into(),
             fields: BTreeMap::new(),
+            retry_after: None,
         }
     }
 
@@ -32,6 +35,7 @@ impl ApiError {
             code: "invalid_query",
             message: "some query parameters are not valid".into(),
             fields,
+            retry_after: None,
         }
     }
 }
@@ -45,6 +49,14 @@ impl IntoResponse for ApiError {
                 fields: self.fields,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(s) = self.retry_after
+            && let Ok(v) = axum::http::HeaderValue::from_str(&s.to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        response
     }
 }

@@ -1,15 +1,18 @@
 //! The HTTP surface: one module per group of routes.
 
 pub mod api;
+pub mod console;
 pub mod demo;
 pub mod error;
 pub mod gtfs_rt;
+pub mod notices;
 pub mod portal;
 pub mod stream;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -27,8 +30,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/stations", get(api::stations))
         .route("/v1/stations/{id}/board", get(api::board))
         .route("/v1/stream", get(stream::upgrade))
+        .route("/v1/notices", get(notices::list).post(notices::create))
+        .route(
+            "/v1/notices/{id}",
+            get(notices::get_one)
+                .patch(notices::patch)
+                .delete(notices::end),
+        )
         .route("/captive-portal/api", get(portal::api))
         .route("/portal", get(portal::page))
+        .route("/console", get(console::page))
         .merge(
             Router::new()
                 .route("/gtfs-rt/trip-updates", get(gtfs_rt::trip_updates))
@@ -47,6 +58,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/demo/gtfs-rt/alerts", get(demo::alerts))
         .route("/demo/cap/heatwave", get(demo::heatwave))
         .fallback(api::not_found)
+        // Bodies over 64 KiB get our JSON 413 (notices::MAX_BODY); this outer limit
+        // only stops much larger ones before they are read.
+        .layer(DefaultBodyLimit::max(16 * notices::MAX_BODY))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_requests,

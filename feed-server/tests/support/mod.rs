@@ -13,15 +13,24 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_feed-server");
 pub struct Server {
     child: Child,
     pub base: String,
+    /// Its own data dir (notice store), unless the arguments name one.
+    _data_dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
     /// Starts `feed-server serve --listen 127.0.0.1:0 ARGS...` and waits for the
     /// "listening on" line. Panics with the server's stderr if it does not come.
     pub fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
+        let data_dir =
+            (!args.contains(&"--data-dir")).then(|| tempfile::tempdir().expect("data dir"));
+        let mut command = Command::new(BIN);
+        command
             .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
+            .args(args);
+        if let Some(dir) = &data_dir {
+            command.arg("--data-dir").arg(dir.path());
+        }
+        let mut child = command
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -40,7 +49,11 @@ impl Server {
             panic!("feed-server did not start: stdout {line:?}, stderr:\n{err}");
         }
         let base = line.trim().trim_start_matches("listening on ").to_string();
-        Server { child, base }
+        Server {
+            child,
+            base,
+            _data_dir: data_dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,450 @@
+//! Operators' notices through the API: round trip to the board and the stream,
+//! the authorization matrix, versions, bad input and the rate limit.
+
+use std::time::{Duration, Instant};
+
+use quai_protocol::ServerMessage;
+use quai_tests::server::{self, Running};
+use quai_tests::stream::Client;
+use serde_json::{Value, json};
+
+const NOW: &str = "2026-03-09T07:30:00+01:00";
+
+async fn demo() -> Running {
+    server::start(&server::demo_config("", ""), server::fixed(NOW)).await
+}
+
+/// Sends a request; returns status and JSON body (Null when empty).
+async fn call(
+    server: &Running,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    if_match: Option<u64>,
+    body: Option<String>,
+) -> (u16, Value) {
+    let client = feed_server::sources::http::client(Duration::from_secs(10)).expect("client");
+    let url = format!("{}{path}", server.base);
+    let mut request = client.request(method.parse().expect("method"), &url);
+    if let Some(t) = token {
+        request = request.header("Authorization", format!("Bearer {t}"));
+    }
+    if let Some(v) = if_match {
+        request = request.header("If-Match", format!("\"{v}\""));
+    }
+    if let Some(b) = body {
+        request = request.header("Content-Type", "application/json").body(b);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn notice(entities: Value) -> Value {
+    json!({
+        "severity": "warning",
+        "cause": "construction",
+        "effect": "stop_moved",
+        "header": {"fr": "Quai C fermé", "en": "Bay C closed"},
+        "description": {"fr": "Travaux. Les bus de la ligne 3 partent du quai D."},
+        "screen_text": {"fr": "Quai C fermé : ligne 3 au quai D", "en": "Bay C closed: line 3 from bay D"},
+        "informed_entities": entities,
+    })
+}
+
+fn bay_c() -> Value {
+    notice(json!([{"stop_id": "demo:CAUDRY:C"}, {"route_id": "CA2C:3"}]))
+}
+
+/// Reads the stream until a delta touching notice `id` arrives; returns it and how
+/// long it took.
+async fn delta_about(
+    client: &mut Client,
+    id: &str,
+    started: Instant,
+) -> (quai_protocol::Delta, Duration) {
+    loop {
+        if let ServerMessage::Delta(d) = client.next_message().await
+            && (d.upsert.notices.iter().any(|n| n.id == id)
+                || d.remove.notices.iter().any(|n| n == id))
+        {
+            return (d, started.elapsed());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_goes_to_the_board_and_the_stream_then_changes_and_ends() {
+    let server = demo().await;
+    let token = server.operator("exploitation", &["station:caudry"]);
+    let mut client = Client::connect(&server.base).await;
+    client.subscribe("caudry", None).await;
+    client.next_message().await;
+
+    // Create.
+    let started = Instant::now();
+    let (status, created) = call(
+        &server,
+        "POST",
+        "/v1/notices",
+        Some(&token),
+        None,
+        Some(bay_c().to_string()),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    assert_eq!(created["version"], 1);
+    assert_eq!(created["created_by"], "exploitation");
+    let (delta, took) = delta_about(&mut client, &id, started).await;
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    let on_stream = &delta.upsert.notices[0];
+    assert_eq!(
+        on_stream.screen_text["fr"],
+        "Quai C fermé : ligne 3 au quai D"
+    );
+    let board = server.board("caudry", "?limit=30").await;
+    let n = board["notices"]
+        .as_array()
+        .expect("notices")
+        .iter()
+        .find(|n| n["id"] == id.as_str())
+        .expect("on the board");
+    assert_eq!(n["source"], "operator");
+    assert_eq!(n["header"]["fr"], "Quai C fermé");
+    for d in board["departures"].as_array().expect("departures") {
+        let tagged = d["notice_ids"]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .any(|x| x == id.as_str());
+        assert_eq!(
+            tagged,
+            d["route"]["id"] == "CA2C:3" || d["stop_id"] == "demo:CAUDRY:C",
+            "{d}"
+        );
+    }
+
+    // Change: PATCH with the version read.
+    let started = Instant::now();
+    let patch = json!({"severity": "severe", "header": {"fr": "Quai C fermé toute la journée"}});
+    let (status, changed) = call(
+        &server,
+        "PATCH",
+        &format!("/v1/notices/{id}"),
+        Some(&token),
+        Some(1),
+        Some(patch.to_string()),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["version"], 2);
+    // A JSON merge patch (RFC 7386): the English header stays.
+    assert_eq!(
+        changed["header"],
+        json!({"fr": "Quai C fermé toute la journée", "en": "Bay C closed"})
+    );
+    let (delta, took) = delta_about(&mut client, &id, started).await;
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert_eq!(
+        delta.upsert.notices[0].severity,
+        quai_protocol::Severity::Severe
+    );
+
+    // A stale version is refused, and so is a write without If-Match.
+    let (status, e) = call(
+        &server,
+        "PATCH",
+        &format!("/v1/notices/{id}"),
+        Some(&token),
+        Some(1),
+        Some("{}".into()),
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (409, Some("version_conflict"))
+    );
+    let (status, e) = call(
+        &server,
+        "DELETE",
+        &format!("/v1/notices/{id}"),
+        Some(&token),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (400, Some("if_match_required"))
+    );
+
+    // End: gone from the board, kept as history.
+    let started = Instant::now();
+    let (status, ended) = call(
+        &server,
+        "DELETE",
+        &format!("/v1/notices/{id}"),
+        Some(&token),
+        Some(2),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{ended}");
+    assert_eq!(ended["status"], "ended");
+    let (delta, took) = delta_about(&mut client, &id, started).await;
+    assert!(took < Duration::from_secs(1));
+    assert_eq!(delta.remove.notices, vec![id.clone()]);
+    let board = server.board("caudry", "").await;
+    assert!(
+        board["notices"]
+            .as_array()
+            .expect("notices")
+            .iter()
+            .all(|n| n["id"] != id.as_str())
+    );
+    let (_, one) = call(
+        &server,
+        "GET",
+        &format!("/v1/notices/{id}"),
+        Some(&token),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(one["status"], "ended");
+    let (_, active) = call(
+        &server,
+        "GET",
+        "/v1/notices?active=true",
+        Some(&token),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(active, json!([]));
+
+    // The audit log has the three writes, with before and after.
+    let audit = server
+        .state
+        .store
+        .as_ref()
+        .expect("store")
+        .audit(100)
+        .expect("audit");
+    let mine: Vec<_> = audit
+        .iter()
+        .filter(|a| a.notice_id.as_deref() == Some(id.as_str()))
+        .collect();
+    let actions: Vec<&str> = mine.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, vec!["create", "update", "end"]);
+    assert!(mine[0].before.is_none() && mine[0].after.is_some());
+    assert_eq!(
+        mine[1].before.as_ref().map(|b| b["version"].clone()),
+        Some(json!(1))
+    );
+    assert!(mine.iter().all(|a| a.operator == "exploitation"));
+}
+
+/// (method, path, token, body, expected status).
+type Case<'a> = (&'a str, &'a str, Option<&'a str>, Option<String>, u16);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authorization_matrix_refuses_and_writes_nothing() {
+    let server = demo().await;
+    let caudry = server.operator("caudry", &["station:caudry"]);
+    let line_4 = server.operator("ligne4", &["route:CA2C:4"]);
+    let revoked = server.operator("ancien", &["*"]);
+    let store = server.state.store.as_ref().expect("store");
+    store.operator_revoke("ancien").expect("revoke");
+    let (status, n) = call(
+        &server,
+        "POST",
+        "/v1/notices",
+        Some(&caudry),
+        None,
+        Some(bay_c().to_string()),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let id = n["id"].as_str().expect("id").to_string();
+    let before = (
+        store.notices().expect("notices"),
+        store.audit(1000).expect("audit").len(),
+    );
+
+    let line_3 = notice(json!([{"route_id": "CA2C:3"}])).to_string();
+    let one = format!("/v1/notices/{id}");
+    let cases: Vec<Case> = vec![
+        ("POST", "/v1/notices", None, Some(bay_c().to_string()), 401),
+        (
+            "POST",
+            "/v1/notices",
+            Some("quai_not-a-token"),
+            Some(bay_c().to_string()),
+            401,
+        ),
+        (
+            "POST",
+            "/v1/notices",
+            Some(&revoked),
+            Some(bay_c().to_string()),
+            401,
+        ),
+        (
+            "POST",
+            "/v1/notices",
+            Some(&line_4),
+            Some(line_3.clone()),
+            403,
+        ),
+        (
+            "POST",
+            "/v1/notices",
+            Some(&line_4),
+            Some(notice(json!([{"station": "caudry"}])).to_string()),
+            403,
+        ),
+        ("GET", "/v1/notices", None, None, 401),
+        ("GET", &one, Some(&revoked), None, 401),
+        ("GET", &one, Some(&line_4), None, 403),
+        ("PATCH", &one, None, Some("{}".into()), 401),
+        ("PATCH", &one, Some(&line_4), Some("{}".into()), 403),
+        ("DELETE", &one, Some("quai_wrong"), None, 401),
+        ("DELETE", &one, Some(&line_4), None, 403),
+        ("GET", "/v1/notices/n-unknown", Some(&caudry), None, 404),
+    ];
+    for (method, path, token, body, want) in cases {
+        let (status, e) = call(&server, method, path, token, Some(1), body).await;
+        assert_eq!(status, want, "{method} {path} with {token:?}: {e}");
+        assert!(e["error"]["code"].is_string(), "{e}");
+    }
+    // Line 4's operator sees none of Caudry's notices in its list.
+    let (_, list) = call(&server, "GET", "/v1/notices", Some(&line_4), None, None).await;
+    assert_eq!(list, json!([]));
+    let after = (
+        store.notices().expect("notices"),
+        store.audit(1000).expect("audit").len(),
+    );
+    assert_eq!(before, after, "a refused request wrote something");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_reason_per_field() {
+    let server = demo().await;
+    let token = server.operator("caudry", &["station:caudry"]);
+    let post = |body: String| {
+        let (server, token) = (&server, token.clone());
+        async move {
+            call(
+                server,
+                "POST",
+                "/v1/notices",
+                Some(&token),
+                None,
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    let (status, e) = post(format!("{{\"pad\":\"{}\"}}", "x".repeat(70 * 1024))).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (413, Some("body_too_large"))
+    );
+    let (status, e) = post("{not json".into()).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (400, Some("invalid_json"))
+    );
+    let mut wrong = bay_c();
+    wrong["severity"] = json!(3);
+    let (status, e) = post(wrong.to_string()).await;
+    assert_eq!(status, 422, "{e}");
+    let mut unknown = bay_c();
+    unknown["colour"] = json!("red");
+    let (status, e) = post(unknown.to_string()).await;
+    assert_eq!(status, 422);
+    assert!(
+        e["error"]["fields"]["body"]
+            .as_str()
+            .is_some_and(|m| m.contains("colour")),
+        "{e}"
+    );
+
+    let mut many = notice(
+        json!([{"trip_id": "NOT-A-TRIP"}, {"station": "lille"}, {"stop_id": "demo:NOWHERE"}]),
+    );
+    many["header"] = json!({"en": "English only"});
+    many["screen_text"] = json!({"fr": "x".repeat(141)});
+    many["publication"] =
+        json!({"start": "2026-03-09T10:00:00+01:00", "end": "2026-03-09T09:00:00+01:00"});
+    many["active_periods"] = json!([{"start": "tomorrow", "end": null}]);
+    many["cause"] = json!("aliens");
+    let (status, e) = post(many.to_string()).await;
+    assert_eq!(status, 422);
+    let fields = &e["error"]["fields"];
+    for key in [
+        "informed_entities[0].trip_id",
+        "informed_entities[1].station",
+        "informed_entities[2].stop_id",
+        "header.fr",
+        "screen_text.fr",
+        "publication.end",
+        "active_periods[0].start",
+        "cause",
+    ] {
+        assert!(fields[key].is_string(), "no reason for {key}: {e}");
+    }
+
+    // Markup is text: stored and returned as written, shown escaped by the pages.
+    let mut markup = bay_c();
+    markup["header"] = json!({"fr": "<script>alert('x')</script> & <b>"});
+    let (status, n) = post(markup.to_string()).await;
+    assert_eq!(status, 201);
+    assert_eq!(n["header"]["fr"], "<script>alert('x')</script> & <b>");
+    let board = server.board("caudry", "").await;
+    assert!(
+        board["notices"]
+            .as_array()
+            .expect("notices")
+            .iter()
+            .any(|x| x["header"]["fr"] == "<script>alert('x')</script> & <b>")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_writing_too_fast_is_slowed_down() {
+    let server = demo().await;
+    let token = server.operator("pressé", &["station:caudry"]);
+    let mut last = (0, Value::Null);
+    for _ in 0..61 {
+        last = call(
+            &server,
+            "POST",
+            "/v1/notices",
+            Some(&token),
+            None,
+            Some(bay_c().to_string()),
+        )
+        .await;
+        if last.0 != 201 {
+            break;
+        }
+    }
+    assert_eq!(last.0, 429, "{}", last.1);
+    assert_eq!(last.1["error"]["code"], "rate_limited");
+    assert_eq!(
+        server
+            .state
+            .store
+            .as_ref()
+            .expect("store")
+            .notices()
+            .expect("notices")
+            .len(),
+        60
+    );
+}
