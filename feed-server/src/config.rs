@@ -53,6 +53,22 @@ struct ConfigFile {
     #[serde(default)]
     weather: Vec<WeatherSection>,
     advice: Option<AdviceSection>,
+    #[serde(default)]
+    notices: NoticesSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct NoticesSection {
+    writes_per_minute: usize,
+}
+
+impl Default for NoticesSection {
+    fn default() -> Self {
+        NoticesSection {
+            writes_per_minute: 60,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -290,6 +306,8 @@ pub struct Config {
     pub weather: Vec<WeatherSource>,
     /// A replacement for the built-in advice table.
     pub advice_file: Option<PathBuf>,
+    /// Notice writes one operator may make per minute (429 beyond).
+    pub notice_writes_per_minute: usize,
 }
 
 /// A source of CAP weather alerts: a CAP document or an Atom/RSS index of them.
@@ -694,6 +712,7 @@ impl Config {
             origin: origin.to_string(),
             weather,
             advice_file: file.advice.map(|a| base.join(a.file)),
+            notice_writes_per_minute: file.notices.writes_per_minute.max(1),
             listen: file.server.listen,
             send_buffer_kb: file.server.send_buffer_kb,
             board: BoardSettings {

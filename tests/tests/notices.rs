@@ -448,3 +448,49 @@ async fn an_operator_writing_too_fast_is_slowed_down() {
         60
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_in_chromium_publishes_to_the_board_and_the_stream() {
+    let server = demo().await;
+    let token = server.operator("console", &["station:caudry"]);
+    let mut client = Client::connect(&server.base).await;
+    client.subscribe("caudry", None).await;
+    client.next_message().await;
+
+    let python = std::env::var("QUAI_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/console_page.py");
+    let shot = std::env::var("QUAI_CONSOLE_SCREENSHOT").unwrap_or_default();
+    let mut command = tokio::process::Command::new(&python);
+    command.arg(script).arg(&server.base).arg(&token);
+    if !shot.is_empty() {
+        command.arg(&shot);
+    }
+    let out = command
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e} (scripts/deps.sh installs it)"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "console_page.py failed\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = stdout.trim().to_string();
+    assert!(id.starts_with("n-"), "{stdout}");
+
+    // On the live stream and on the board, as typed.
+    let (delta, _) = delta_about(&mut client, &id, Instant::now()).await;
+    assert_eq!(delta.upsert.notices[0].header["fr"], "<b>Quai C fermé</b>");
+    let board = server.board("caudry", "").await;
+    let n = board["notices"]
+        .as_array()
+        .expect("notices")
+        .iter()
+        .find(|n| n["id"] == id.as_str())
+        .expect("on the board");
+    assert_eq!(n["screen_text"]["fr"], "Quai C fermé : ligne 3 au quai D");
+    assert_eq!(
+        n["informed_entities"],
+        json!([{"station": "caudry"}, {"route_id": "CA2C:3"}])
+    );
+}

@@ -23,8 +23,6 @@ use crate::store::{Operator, StoreError};
 
 /// Largest request body.
 pub const MAX_BODY: usize = 64 * 1024;
-/// Writes one operator may make per minute.
-const WRITES_PER_MINUTE: usize = 60;
 
 /// Recent writes per operator, for the rate limit.
 #[derive(Debug, Default)]
@@ -34,7 +32,7 @@ pub struct WriteLimiter {
 
 impl WriteLimiter {
     /// Records a write, or says how long to wait.
-    fn check(&self, operator: &str) -> Result<(), Duration> {
+    fn check(&self, operator: &str, per_minute: usize) -> Result<(), Duration> {
         let mut writes = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let recent = writes.entry(operator.to_string()).or_default();
         let now = Instant::now();
@@ -44,7 +42,7 @@ impl WriteLimiter {
         {
             recent.pop_front();
         }
-        if recent.len() >= WRITES_PER_MINUTE {
+        if recent.len() >= per_minute {
             let oldest = recent.front().copied().unwrap_or(now);
             return Err(Duration::from_secs(60).saturating_sub(now.duration_since(oldest)));
         }
@@ -109,15 +107,19 @@ async fn operator(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Operator
 }
 
 fn limit(state: &AppState, op: &Operator) -> Result<(), ApiError> {
-    state.write_limiter.check(&op.name).map_err(|wait| {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("at most {WRITES_PER_MINUTE} writes per minute"),
-        );
-        e.retry_after = Some(wait.as_secs().max(1));
-        e
-    })
+    let per_minute = state.deployment.config.notice_writes_per_minute;
+    state
+        .write_limiter
+        .check(&op.name, per_minute)
+        .map_err(|wait| {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("at most {per_minute} writes per minute"),
+            );
+            e.retry_after = Some(wait.as_secs().max(1));
+            e
+        })
 }
 
 fn forbidden() -> ApiError {

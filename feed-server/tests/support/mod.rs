@@ -56,6 +56,12 @@ impl Server {
         }
     }
 
+    /// SIGKILL, as a power cut would: no shutdown, no flush.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""The operators' console in headless Chromium (Selenium): sign in with a token,
+create a notice with the ticker preview, see it listed (markup shown as text),
+then end it.
+
+Usage: console_page.py http://127.0.0.1:PORT TOKEN [SCREENSHOT.png]
+Prints the id of the notice it created.
+"""
+
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+
+def wait(what, predicate, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def main(base, token, screenshot):
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--window-size=1100,1300"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        driver.get(f"{base}/console")
+        driver.find_element(By.ID, "token").send_keys("quai_wrong")
+        driver.find_element(By.ID, "signin-button").click()
+        wait("the refusal", lambda: driver.find_element(By.ID, "signin-error").text)
+        token_field = driver.find_element(By.ID, "token")
+        token_field.clear()
+        token_field.send_keys(token)
+        driver.find_element(By.ID, "signin-button").click()
+        wait("the console", lambda: driver.find_element(By.ID, "app").is_displayed())
+
+        header = "<b>Quai C fermé</b>"
+        driver.find_element(By.ID, "header-fr").send_keys(header)
+        driver.find_element(By.ID, "header-en").send_keys("Bay C closed")
+        driver.find_element(By.ID, "screen-fr").send_keys("Quai C fermé : ligne 3 au quai D")
+        preview = driver.find_element(By.ID, "preview").text
+        assert preview == "Quai C fermé : ligne 3 au quai D", preview
+        driver.find_element(By.ID, "route").send_keys("CA2C:3")
+        if screenshot:
+            driver.save_screenshot(screenshot)
+        driver.find_element(By.ID, "submit").click()
+        row = wait("the new notice in the list", lambda: driver.find_elements(By.CSS_SELECTOR, "#list tr"))[0]
+        cells = row.find_elements(By.TAG_NAME, "td")
+        # The markup is shown as text, never interpreted.
+        assert cells[0].text == header, cells[0].text
+        assert not row.find_elements(By.TAG_NAME, "b")
+        assert cells[1].text == "published"
+        notice_id = row.get_attribute("data-id")
+        print(notice_id)
+        error = driver.find_element(By.ID, "form-error").text
+        assert not error, error
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) not in (3, 4):
+        sys.exit(__doc__)
+    try:
+        main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) == 4 else None)
+    except AssertionError as e:
+        print(f"console page: FAILED: {e}", file=sys.stderr)
+        sys.exit(1)
