@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The long durability drill: 1,000 rounds of "burst of notice POSTs, SIGKILL at a
 # random moment, restart, check every acknowledged notice is there".
-# CI runs 20 rounds of the same test.
+# CI runs 24 rounds of the same test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh

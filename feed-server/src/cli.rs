@@ -35,9 +35,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_instant)]
     pub now: Option<DateTime<FixedOffset>>,
 
-    /// Where operators, notices and the audit log are kept (SQLite).
-    #[arg(long, global = true, value_name = "DIR", default_value = "quai-data")]
-    pub data_dir: PathBuf,
+    /// Where operators, notices and the audit log are kept (SQLite). Default: the
+    /// config's [store] data_dir, else ./quai-data.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 
     /// With --now: keep the clock fixed at that instant, or let it run from there.
     #[arg(long, global = true, value_enum, default_value_t = ClockMode::Fixed, requires = "now")]
@@ -83,6 +84,14 @@ pub enum OperatorCommand {
 }
 
 impl Cli {
+    /// The data dir: `--data-dir`, else the configuration's, else `quai-data`.
+    pub fn data_dir(&self, config: &crate::config::Config) -> PathBuf {
+        self.data_dir
+            .clone()
+            .or_else(|| config.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from("quai-data"))
+    }
+
     pub fn clock(&self) -> Clock {
         match (self.now, self.clock) {
             (None, _) => Clock::System,

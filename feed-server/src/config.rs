@@ -55,6 +55,14 @@ struct ConfigFile {
     advice: Option<AdviceSection>,
     #[serde(default)]
     notices: NoticesSection,
+    #[serde(default)]
+    store: StoreSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreSection {
+    data_dir: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -308,6 +316,9 @@ pub struct Config {
     pub advice_file: Option<PathBuf>,
     /// Notice writes one operator may make per minute (429 beyond).
     pub notice_writes_per_minute: usize,
+    /// `[store] data_dir`, resolved against the configuration's folder; the
+    /// command line's `--data-dir` wins over it.
+    pub data_dir: Option<PathBuf>,
 }
 
 /// A source of CAP weather alerts: a CAP document or an Atom/RSS index of them.
@@ -713,6 +724,7 @@ impl Config {
             weather,
             advice_file: file.advice.map(|a| base.join(a.file)),
             notice_writes_per_minute: file.notices.writes_per_minute.max(1),
+            data_dir: file.store.data_dir.map(|d| base.join(d)),
             listen: file.server.listen,
             send_buffer_kb: file.server.send_buffer_kb,
             board: BoardSettings {

@@ -41,10 +41,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         None => Config::demo()?,
     };
     let clock = cli.clock();
+    let data_dir = cli.data_dir(&config);
     match cli.command {
-        Some(Command::Operator(command)) => operator(command, &config, &cli.data_dir),
+        Some(Command::Operator(command)) => operator(command, &config, &data_dir),
         Some(Command::Audit { limit }) => {
-            let store = Store::open(&cli.data_dir)?;
+            let store = Store::open(&data_dir)?;
             for entry in store.audit(limit)? {
                 println!("{}", serde_json::to_string(&entry)?);
             }
@@ -70,7 +71,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("listening on http://{bound}");
             std::io::stdout().flush()?;
             tracing::info!(%bound, stations = deployment.stations.len(), "serving");
-            let state = Arc::new(AppState::new(deployment, clock).with_store(&cli.data_dir)?);
+            let state = Arc::new(AppState::new(deployment, clock).with_store(&data_dir)?);
             server::serve(state, listener, server::shutdown_signal()).await?;
             Ok(())
         }

@@ -156,6 +156,21 @@ pub fn validate(input: &NoticeInput, deployment: &Deployment) -> FieldErrors {
             }
         }
     }
+    for (i, slot) in input.weekly.iter().enumerate() {
+        let field = format!("weekly[{i}]");
+        if slot.days.is_empty() || slot.days.iter().any(|d| weekday(d).is_none()) {
+            bad(
+                format!("{field}.days"),
+                "days among mon, tue, wed, thu, fri, sat, sun".into(),
+            );
+        }
+        match (time_of_day(&slot.from), time_of_day(&slot.to)) {
+            (None, _) => bad(format!("{field}.from"), "HH:MM".into()),
+            (_, None) => bad(format!("{field}.to"), "HH:MM".into()),
+            (Some(f), Some(t)) if t <= f => bad(format!("{field}.to"), "must be after from".into()),
+            _ => {}
+        }
+    }
     let instant = |v: &Option<String>| v.as_deref().map(DateTime::parse_from_rfc3339);
     let mut periods = vec![(
         "publication".to_string(),
@@ -180,6 +195,65 @@ pub fn validate(input: &NoticeInput, deployment: &Deployment) -> FieldErrors {
         }
     }
     errors
+}
+
+pub fn weekday(day: &str) -> Option<chrono::Weekday> {
+    use chrono::Weekday::*;
+    Some(match day {
+        "mon" => Mon,
+        "tue" => Tue,
+        "wed" => Wed,
+        "thu" => Thu,
+        "fri" => Fri,
+        "sat" => Sat,
+        "sun" => Sun,
+        _ => return None,
+    })
+}
+
+pub fn time_of_day(hhmm: &str) -> Option<chrono::NaiveTime> {
+    chrono::NaiveTime::parse_from_str(hhmm, "%H:%M").ok()
+}
+
+/// The occurrences of weekly `slots` from `from` for `days` days, in `tz`, cut to
+/// `[start, end)`: (start, end) instants, at most 50.
+pub fn weekly_periods(
+    slots: &[quai_protocol::WeeklySlot],
+    tz: chrono_tz::Tz,
+    from: DateTime<chrono::Utc>,
+    days: i64,
+    start: Option<DateTime<chrono::Utc>>,
+    end: Option<DateTime<chrono::Utc>>,
+) -> Vec<(DateTime<chrono::Utc>, DateTime<chrono::Utc>)> {
+    use chrono::{Datelike, TimeZone};
+    let mut out = Vec::new();
+    let first = from.with_timezone(&tz).date_naive();
+    for day in first.iter_days().take(days.max(0) as usize) {
+        for slot in slots {
+            if !slot.days.iter().any(|d| weekday(d) == Some(day.weekday())) {
+                continue;
+            }
+            let (Some(f), Some(t)) = (time_of_day(&slot.from), time_of_day(&slot.to)) else {
+                continue;
+            };
+            let at = |time| {
+                tz.from_local_datetime(&day.and_time(time))
+                    .earliest()
+                    .map(|t| t.with_timezone(&chrono::Utc))
+            };
+            let (Some(s), Some(e)) = (at(f), at(t)) else {
+                continue;
+            };
+            let s = start.map_or(s, |st| s.max(st));
+            let e = end.map_or(e, |en| e.min(en));
+            if s < e && e > from {
+                out.push((s, e));
+            }
+        }
+    }
+    out.sort();
+    out.truncate(50);
+    out
 }
 
 /// Whether an operator with `scopes` may write a notice informing `entities`:
@@ -261,4 +335,63 @@ pub fn check_scope(scope: &str, deployment: &Deployment) -> Result<(), String> {
         };
     }
     Err(format!("`{scope}`: write station:ID, route:ID or *"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use quai_protocol::WeeklySlot;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn weekly_slots_become_the_next_periods_in_station_time() {
+        // Weekday mornings 07:00-09:00 in Paris, from Friday 27 March 2026 (the
+        // clocks change on Sunday 29th).
+        let slots = [WeeklySlot {
+            days: vec![
+                "mon".into(),
+                "tue".into(),
+                "wed".into(),
+                "thu".into(),
+                "fri".into(),
+            ],
+            from: "07:00".into(),
+            to: "09:00".into(),
+        }];
+        let tz = chrono_tz::Europe::Paris;
+        let periods = weekly_periods(&slots, tz, t("2026-03-27T08:00:00+01:00"), 5, None, None);
+        let shown: Vec<String> = periods
+            .iter()
+            .map(|(s, e)| {
+                format!(
+                    "{} {}",
+                    crate::timetable::gtfs_time::rfc3339(tz, *s),
+                    &crate::timetable::gtfs_time::rfc3339(tz, *e)[11..16]
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                "2026-03-27T07:00:00+01:00 09:00",
+                "2026-03-30T07:00:00+02:00 09:00",
+                "2026-03-31T07:00:00+02:00 09:00",
+            ]
+        );
+        // Cut to the publication period.
+        let cut = weekly_periods(
+            &slots,
+            tz,
+            t("2026-03-27T08:00:00+01:00"),
+            5,
+            None,
+            Some(t("2026-03-30T08:00:00+02:00")),
+        );
+        assert_eq!(cut.len(), 2);
+        assert_eq!(cut[1].1, t("2026-03-30T08:00:00+02:00"));
+    }
 }

@@ -2,7 +2,7 @@
 //! random moment during a burst of POSTs, restarted on the same data dir, and every
 //! notice that got a 201 must be there.
 //!
-//! CI runs 20 rounds; `QUAI_DURABILITY_ROUNDS=1000 cargo test --release -p
+//! CI runs 24 rounds; `QUAI_DURABILITY_ROUNDS=1000 cargo test --release -p
 //! feed-server --test durability` runs the long version (docs/operators.md).
 
 mod support;
@@ -39,7 +39,7 @@ async fn acknowledged_notices_survive_sigkill() {
     let rounds: usize = std::env::var("QUAI_DURABILITY_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+        .unwrap_or(24);
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let data = data.to_str().expect("path").to_string();

@@ -49,8 +49,23 @@ pub struct NoticeInput {
     /// When the disruption happens; empty: all the time it is published.
     #[serde(default)]
     pub active_periods: Vec<ActivePeriod>,
+    /// A weekly pattern of days and time slots (station time) when the disruption
+    /// happens, within the publication period: boards list its next occurrences
+    /// among the active periods.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weekly: Vec<WeeklySlot>,
     #[serde(default = "published")]
     pub status: NoticeStatus,
+}
+
+/// Days of the week (`mon` ... `sun`) and a time slot (`HH:MM` to `HH:MM`, the end
+/// after the start; local time of the station).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklySlot {
+    pub days: Vec<String>,
+    pub from: String,
+    pub to: String,
 }
 
 fn published() -> NoticeStatus {

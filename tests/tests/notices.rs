@@ -494,3 +494,51 @@ async fn the_console_in_chromium_publishes_to_the_board_and_the_stream() {
         json!([{"station": "caudry"}, {"route_id": "CA2C:3"}])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weekly_pattern_shows_as_its_next_active_periods() {
+    let server = demo().await;
+    let token = server.operator("hebdo", &["station:caudry"]);
+    let mut body = notice(json!([{"station": "caudry"}]));
+    body["weekly"] = json!([{"days": ["mon", "wed"], "from": "07:00", "to": "09:00"}]);
+    body["publication"] = json!({"end": "2026-03-12T00:00:00+01:00"});
+    let (status, n) = call(
+        &server,
+        "POST",
+        "/v1/notices",
+        Some(&token),
+        None,
+        Some(body.to_string()),
+    )
+    .await;
+    assert_eq!(status, 201, "{n}");
+    let board = server.board("caudry", "").await;
+    let shown = board["notices"]
+        .as_array()
+        .expect("notices")
+        .iter()
+        .find(|x| x["id"] == n["id"])
+        .expect("on the board");
+    // Monday 9 March 07:30: today's slot, then Wednesday's; the publication ends
+    // before the next Monday.
+    assert_eq!(
+        shown["active_periods"],
+        json!([
+            {"start": "2026-03-09T07:00:00+01:00", "end": "2026-03-09T09:00:00+01:00"},
+            {"start": "2026-03-11T07:00:00+01:00", "end": "2026-03-11T09:00:00+01:00"}
+        ])
+    );
+    let mut bad = notice(json!([{"station": "caudry"}]));
+    bad["weekly"] = json!([{"days": ["someday"], "from": "9:00", "to": "08:00"}]);
+    let (status, e) = call(
+        &server,
+        "POST",
+        "/v1/notices",
+        Some(&token),
+        None,
+        Some(bad.to_string()),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(e["error"]["fields"]["weekly[0].days"].is_string(), "{e}");
+}

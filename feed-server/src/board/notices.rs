@@ -118,6 +118,21 @@ fn operator_notices(input: &BoardInput<'_>, rows: &mut [Row]) -> Vec<Notice> {
                     start: local(&p.start),
                     end: local(&p.end),
                 })
+                .chain(
+                    crate::notice::weekly_periods(
+                        &i.weekly,
+                        tz,
+                        now,
+                        8,
+                        parse(&i.publication.start),
+                        parse(&i.publication.end),
+                    )
+                    .into_iter()
+                    .map(|(s, e)| ActivePeriod {
+                        start: Some(rfc3339(tz, s)),
+                        end: Some(rfc3339(tz, e)),
+                    }),
+                )
                 .collect(),
             informed_entities: i.informed_entities.clone(),
             updated_at: local(&Some(n.updated_at.clone())).unwrap_or_else(|| n.updated_at.clone()),
