@@ -6,6 +6,8 @@
 #   (tests/python/stream_client.py), run with python3 (or $QUAI_PYTHON).
 #   Python `gtfs-realtime-bindings`: decodes the GTFS-RT export in its test.
 #   chromium, chromium-driver and Python `selenium`: the Wi-Fi splash page test.
+#   mesa-vulkan-drivers, libvulkan1: software Vulkan (lavapipe) for the screen's
+#   headless rendering; xvfb and xauth give it a window without a display.
 set -euo pipefail
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -23,6 +25,9 @@ apt_install() {
 }
 
 command -v protoc >/dev/null 2>&1 || apt_install protobuf-compiler
+if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || ! ldconfig -p | grep -q libvulkan.so.1; then
+  apt_install mesa-vulkan-drivers libvulkan1
+fi
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   apt_install chromium chromium-driver
 fi

@@ -1,0 +1,248 @@
+//! Screen layouts (`layouts/*.ron`): canvas, theme and the regions of a screen.
+//!
+//! A layout is plain data read with `ron` + serde; an error names the file, the
+//! line, the column and what was expected, because the person reading it is
+//! installing a screen.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// A rectangle on the canvas, in pixels from the top left.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Canvas {
+    pub width: u32,
+    pub height: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sizes {
+    pub header: f32,
+    pub row: f32,
+    pub small: f32,
+    pub ticker: f32,
+}
+
+/// Colours (`#RRGGBB`) and fonts (paths under `assets/`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Theme {
+    pub background: String,
+    pub text: String,
+    pub muted: String,
+    pub accent: String,
+    pub warning: String,
+    pub alert: String,
+    pub font: String,
+    pub font_bold: String,
+    pub sizes: Sizes,
+}
+
+/// A column of the departures table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Column {
+    /// The departure time (scheduled, or expected when it differs).
+    Time,
+    /// "dans 4 min" / "in 4 min".
+    Countdown,
+    Line,
+    Destination,
+    Platform,
+    /// "à l'heure", "retardé +7 min", "supprimé"...
+    Status,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Departures {
+    pub region: Region,
+    pub rows_per_page: usize,
+    /// Seconds before the next page when there are more rows than fit.
+    pub paging_s: f32,
+    pub columns: Vec<Column>,
+}
+
+/// How the notices ticker moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum TickerMode {
+    /// One notice at a time, changing every `seconds_per_item` (cheap: the default).
+    Paged,
+    /// Smooth scrolling (for screens with a real GPU).
+    Scroll,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ticker {
+    pub region: Region,
+    pub mode: TickerMode,
+    pub seconds_per_item: f32,
+    /// Scrolling speed in pixels per second (`Scroll` mode).
+    #[serde(default = "default_speed")]
+    pub speed: f32,
+}
+
+fn default_speed() -> f32 {
+    120.0
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layout {
+    pub name: String,
+    pub canvas: Canvas,
+    pub theme: Theme,
+    pub header: Region,
+    pub departures: Departures,
+    #[serde(default)]
+    pub ticker: Option<Ticker>,
+    #[serde(default)]
+    pub advisory: Option<Region>,
+    #[serde(default)]
+    pub wifi: Option<Region>,
+    /// Languages shown in turn, e.g. `["fr", "en"]`.
+    pub languages: Vec<String>,
+    pub language_rotation_s: f32,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum LayoutError {
+    #[error("cannot read layout {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{path}:{line}:{column}: {reason}")]
+    Syntax {
+        path: String,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+    #[error("{path}: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
+impl Layout {
+    pub fn load(path: &Path) -> Result<Layout, LayoutError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LayoutError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Layout::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and checks a layout; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Layout, LayoutError> {
+        let layout: Layout = ron::from_str(text).map_err(|e| LayoutError::Syntax {
+            path: origin.to_string(),
+            line: e.span.start.line,
+            column: e.span.start.col,
+            reason: e.code.to_string(),
+        })?;
+        let invalid = |reason: String| LayoutError::Invalid {
+            path: origin.to_string(),
+            reason,
+        };
+        if layout.canvas.width == 0 || layout.canvas.height == 0 {
+            return Err(invalid("canvas: width and height must be positive".into()));
+        }
+        if layout.departures.rows_per_page == 0 {
+            return Err(invalid("departures.rows_per_page must be positive".into()));
+        }
+        if layout.departures.columns.is_empty() {
+            return Err(invalid(
+                "departures.columns: name at least one column".into(),
+            ));
+        }
+        if layout.languages.is_empty() {
+            return Err(invalid("languages: name at least one language".into()));
+        }
+        let theme = &layout.theme;
+        for (name, colour) in [
+            ("background", &theme.background),
+            ("text", &theme.text),
+            ("muted", &theme.muted),
+            ("accent", &theme.accent),
+            ("warning", &theme.warning),
+            ("alert", &theme.alert),
+        ] {
+            if crate::contrast::parse_hex(colour).is_none() {
+                return Err(invalid(format!("theme.{name}: `{colour}` is not #RRGGBB")));
+            }
+        }
+        let mut regions = vec![
+            ("header", layout.header),
+            ("departures", layout.departures.region),
+        ];
+        regions.extend(layout.ticker.as_ref().map(|t| ("ticker", t.region)));
+        regions.extend(layout.advisory.map(|r| ("advisory", r)));
+        regions.extend(layout.wifi.map(|r| ("wifi", r)));
+        for (name, r) in regions {
+            let fits = r.x >= 0.0
+                && r.y >= 0.0
+                && r.width > 0.0
+                && r.height > 0.0
+                && r.x + r.width <= layout.canvas.width as f32
+                && r.y + r.height <= layout.canvas.height as f32;
+            if !fits {
+                return Err(invalid(format!(
+                    "{name}: the region does not fit the canvas"
+                )));
+            }
+        }
+        Ok(layout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped(name: &str) -> Layout {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../layouts")
+            .join(name);
+        Layout::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_shipped_layouts_are_valid() {
+        let hall = shipped("hall-1080p.ron");
+        assert_eq!((hall.canvas.width, hall.canvas.height), (1920, 1080));
+        assert!(hall.wifi.is_some() && hall.ticker.is_some());
+        let portrait = shipped("portrait-1080x1920.ron");
+        assert_eq!(
+            (portrait.canvas.width, portrait.canvas.height),
+            (1080, 1920)
+        );
+        let sign = shipped("platform-sign.ron");
+        assert!(sign.departures.rows_per_page <= 4);
+    }
+
+    #[test]
+    fn errors_name_the_file_the_line_and_the_column() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/hall-1080p.ron"),
+        )
+        .unwrap();
+        let broken = text.replacen("rows_per_page: 10", "rows_per_page: \"ten\"", 1);
+        let e = Layout::parse(&broken, "hall.ron").unwrap_err().to_string();
+        assert!(e.starts_with("hall.ron:"), "{e}");
+        let line = broken.lines().position(|l| l.contains("\"ten\"")).unwrap() + 1;
+        assert!(e.starts_with(&format!("hall.ron:{line}:")), "{e}");
+        assert!(e.contains("Expected"), "{e}");
+
+        let wide = text.replacen("width: 1920, height: 1080", "width: 800, height: 600", 1);
+        let e = Layout::parse(&wide, "hall.ron").unwrap_err().to_string();
+        assert!(e.contains("does not fit the canvas"), "{e}");
+    }
+}

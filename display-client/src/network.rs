@@ -1,0 +1,149 @@
+//! The connection to the feed server: a thread running tokio-tungstenite that keeps
+//! the board with `protocol::BoardState`, resubscribes with `since` after a gap or a
+//! drop, reconnects with capped exponential backoff and jitter, and hands every new
+//! board to the ECS through a channel.
+
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::Duration;
+
+use bevy::prelude::*;
+use futures_util::{SinkExt as _, StreamExt as _};
+use quai_protocol::{Applied, Board, BoardState, ServerMessage};
+use tokio_tungstenite::tungstenite::Message;
+
+/// What the network thread reports.
+#[derive(Debug, Clone)]
+pub enum Update {
+    Board(Box<Board>),
+    /// The connection is up (true) or lost (false).
+    Connected(bool),
+}
+
+/// Where to connect.
+#[derive(Resource, Debug, Clone)]
+pub struct Endpoint {
+    pub url: String,
+    pub station: String,
+}
+
+/// The board on screen and whether it is live.
+#[derive(Resource, Debug, Default)]
+pub struct Live {
+    pub board: Option<Board>,
+    pub connected: bool,
+    /// How many boards (snapshots and deltas) arrived.
+    pub updates: usize,
+    /// When the last board arrived (the clock runs on from its `generated_at`).
+    pub received: Option<std::time::Instant>,
+}
+
+#[derive(Resource)]
+struct Inbox(Mutex<Receiver<Update>>);
+
+pub fn plugin(app: &mut App) {
+    app.init_resource::<Live>()
+        .add_systems(Startup, start)
+        .add_systems(PreUpdate, receive);
+}
+
+fn start(mut commands: Commands, endpoint: Res<Endpoint>) {
+    let (tx, rx) = channel();
+    let endpoint = endpoint.clone();
+    std::thread::Builder::new()
+        .name("quai-network".into())
+        .spawn(move || run(endpoint, tx))
+        .map_err(|e| error!("cannot start the network thread: {e}"))
+        .ok();
+    commands.insert_resource(Inbox(Mutex::new(rx)));
+}
+
+fn receive(inbox: Option<Res<Inbox>>, mut live: ResMut<Live>) {
+    let Some(inbox) = inbox else { return };
+    let Ok(rx) = inbox.0.lock() else { return };
+    while let Ok(update) = rx.try_recv() {
+        match update {
+            Update::Board(board) => {
+                live.board = Some(*board);
+                live.updates += 1;
+                live.received = Some(std::time::Instant::now());
+            }
+            Update::Connected(up) => live.connected = up,
+        }
+    }
+}
+
+fn run(endpoint: Endpoint, tx: Sender<Update>) {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    runtime.block_on(async move {
+        let mut state = BoardState::new(endpoint.station.clone());
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            let ended = session(&endpoint, &mut state, &tx).await;
+            if tx.send(Update::Connected(false)).is_err() {
+                return;
+            }
+            if ended {
+                backoff = Duration::from_millis(250);
+            }
+            // Jitter from the clock's nanoseconds: screens do not reconnect in step.
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            let wait = backoff.mul_f64(0.5 + f64::from(nanos % 1000) / 2000.0);
+            tokio::time::sleep(wait).await;
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        }
+    });
+}
+
+/// One connection; returns whether it got as far as a board.
+async fn session(endpoint: &Endpoint, state: &mut BoardState, tx: &Sender<Update>) -> bool {
+    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(&endpoint.url).await else {
+        return false;
+    };
+    let subscribe = |since: Option<u64>| {
+        let since = since.map(|s| format!(",\"since\":{s}")).unwrap_or_default();
+        Message::Text(
+            format!(
+                r#"{{"op":"subscribe","station":"{}"{since}}}"#,
+                endpoint.station
+            )
+            .into(),
+        )
+    };
+    if ws.send(subscribe(state.seq())).await.is_err() {
+        return false;
+    }
+    let mut got_board = false;
+    while let Some(Ok(frame)) = ws.next().await {
+        let Message::Text(text) = frame else { continue };
+        let Ok(message) = serde_json::from_str::<ServerMessage>(text.as_str()) else {
+            continue;
+        };
+        match state.apply(&message) {
+            Applied::UpToDate(_) => {
+                got_board = true;
+                let _ = tx.send(Update::Connected(true));
+                if let Some(board) = state.board()
+                    && tx.send(Update::Board(Box::new(board.clone()))).is_err()
+                {
+                    return got_board;
+                }
+            }
+            Applied::Resubscribe { since } => {
+                if ws.send(subscribe(since)).await.is_err() {
+                    return got_board;
+                }
+            }
+            Applied::Ignored => {}
+        }
+    }
+    got_board
+}

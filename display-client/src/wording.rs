@@ -1,0 +1,152 @@
+//! What the screen writes, in French and English: times, countdowns, delays and
+//! statuses. Status is always in words as well as colour, for passengers who do not
+//! see colours.
+
+use quai_protocol::{Departure, DepartureStatus};
+
+/// `HH:MM` of an RFC 3339 instant written in the station's offset.
+pub fn clock_time(rfc3339: &str) -> String {
+    rfc3339.get(11..16).unwrap_or_default().to_string()
+}
+
+/// "dans 4 min" / "in 4 min", "à quai" / "now" under a minute.
+pub fn countdown(lang: &str, minutes: i64) -> String {
+    match (lang, minutes) {
+        ("fr", m) if m <= 0 => "à quai".into(),
+        (_, m) if m <= 0 => "now".into(),
+        ("fr", m) => format!("dans {m} min"),
+        (_, m) => format!("in {m} min"),
+    }
+}
+
+/// The status column.
+pub fn status(lang: &str, d: &Departure) -> String {
+    let fr = lang == "fr";
+    let minutes = d
+        .delay_s
+        .map(|s| (s as f64 / 60.0).round() as i64)
+        .unwrap_or(0);
+    match d.status {
+        DepartureStatus::Scheduled => if fr { "horaire prévu" } else { "scheduled" }.into(),
+        DepartureStatus::OnTime => if fr { "à l'heure" } else { "on time" }.into(),
+        DepartureStatus::Delayed if fr => format!("retardé +{minutes} min"),
+        DepartureStatus::Delayed => format!("delayed +{minutes} min"),
+        DepartureStatus::Early if fr => format!("en avance {} min", minutes.abs()),
+        DepartureStatus::Early => format!("early {} min", minutes.abs()),
+        DepartureStatus::Cancelled => if fr { "supprimé" } else { "cancelled" }.into(),
+        DepartureStatus::Skipped => if fr {
+            "arrêt non desservi"
+        } else {
+            "not stopping"
+        }
+        .into(),
+        DepartureStatus::Departed => if fr { "parti" } else { "departed" }.into(),
+    }
+}
+
+/// Fixed labels of the screen.
+pub fn label(lang: &str, key: &str) -> &'static str {
+    let fr = lang == "fr";
+    match key {
+        "departures" => {
+            if fr {
+                "Prochains départs"
+            } else {
+                "Next departures"
+            }
+        }
+        "platform" => {
+            if fr {
+                "Quai"
+            } else {
+                "Platform"
+            }
+        }
+        "destination" => "Destination",
+        "not_live" => {
+            if fr {
+                "Horaires théoriques – information en direct indisponible"
+            } else {
+                "Scheduled times – live information unavailable"
+            }
+        }
+        "no_service" => {
+            if fr {
+                "Bonne nuit – reprise du service à"
+            } else {
+                "Good night – service resumes at"
+            }
+        }
+        "starting" => {
+            if fr {
+                "Démarrage…"
+            } else {
+                "Starting…"
+            }
+        }
+        "wifi" => {
+            if fr {
+                "Wi-Fi gratuit"
+            } else {
+                "Free Wi-Fi"
+            }
+        }
+        _ => "",
+    }
+}
+
+/// Which page of `total` rows shows at `elapsed_s`, with `per_page` rows and a page
+/// every `paging_s`: (page index, page count).
+pub fn page(total: usize, per_page: usize, paging_s: f32, elapsed_s: f32) -> (usize, usize) {
+    let pages = total.div_ceil(per_page.max(1)).max(1);
+    if pages == 1 || paging_s <= 0.0 {
+        return (0, pages);
+    }
+    ((elapsed_s / paging_s) as usize % pages, pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn departure(status: DepartureStatus, delay: Option<i64>) -> Departure {
+        serde_json::from_value(serde_json::json!({
+            "id": "x", "mode": "bus",
+            "route": {"id": "r", "short_name": "1", "long_name": null, "color": "#FFFFFF", "text_color": "#000000"},
+            "headsign": "Cambrai", "stop_id": "s", "platform": "A",
+            "scheduled": "2026-03-09T07:45:00+01:00", "expected": null,
+            "delay_s": delay, "status": status, "realtime": true, "notice_ids": []
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn statuses_in_french_and_english() {
+        let late = departure(DepartureStatus::Delayed, Some(420));
+        assert_eq!(status("fr", &late), "retardé +7 min");
+        assert_eq!(status("en", &late), "delayed +7 min");
+        assert_eq!(
+            status("fr", &departure(DepartureStatus::OnTime, Some(20))),
+            "à l'heure"
+        );
+        assert_eq!(
+            status("en", &departure(DepartureStatus::Cancelled, None)),
+            "cancelled"
+        );
+        assert_eq!(
+            status("fr", &departure(DepartureStatus::Early, Some(-120))),
+            "en avance 2 min"
+        );
+    }
+
+    #[test]
+    fn times_countdowns_and_pages() {
+        assert_eq!(clock_time("2026-03-09T07:45:00+01:00"), "07:45");
+        assert_eq!(countdown("fr", 4), "dans 4 min");
+        assert_eq!(countdown("en", 0), "now");
+        assert_eq!(page(25, 10, 8.0, 0.0), (0, 3));
+        assert_eq!(page(25, 10, 8.0, 17.0), (2, 3));
+        assert_eq!(page(25, 10, 8.0, 24.5), (0, 3));
+        assert_eq!(page(5, 10, 8.0, 100.0), (0, 1));
+    }
+}

@@ -1,0 +1,233 @@
+//! The screen rendered headless (Mesa's lavapipe software Vulkan) against a real
+//! feed server on 127.0.0.1: what it writes (`--dump-text`) and what it draws
+//! (pixels of the PNG).
+
+use std::path::Path;
+use std::process::Command;
+
+use quai_tests::server::{self, Running};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_display-client");
+
+/// The demo with its realtime and weather simulators and its Wi-Fi, at a fixed time.
+async fn demo() -> Running {
+    let demo = include_str!("../../feed-server/demo/caudry.toml");
+    let server = server::start(demo, server::fixed("2026-07-01T07:30:00+02:00")).await;
+    server.wait_fresh("demo:trip-updates").await;
+    server.wait_fresh("demo:alerts").await;
+    // The weather source is polled once at start; wait for its advisory.
+    for _ in 0..200 {
+        let board = server.board("caudry", "").await;
+        if board["advisories"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    server
+}
+
+struct Shot {
+    ok: bool,
+    stderr: String,
+    texts: Vec<(String, String)>,
+    png: Option<(u32, u32, Vec<u8>)>,
+}
+
+async fn shoot(base: &str, layout: &str, wait_for: &str, dir: &Path) -> Shot {
+    let png = dir.join("screen.png");
+    let json = dir.join("screen.json");
+    let url = format!("{}/v1/stream", base.replacen("http://", "ws://", 1));
+    let layout = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../layouts")
+        .join(layout);
+    let wait_for = wait_for.to_string();
+    let out = tokio::task::spawn_blocking({
+        let (png, json) = (png.clone(), json.clone());
+        move || {
+            Command::new(BIN)
+                .args(["--headless", "--station", "caudry", "--timeout-s", "60"])
+                .arg("--server")
+                .arg(&url)
+                .arg("--layout")
+                .arg(&layout)
+                .arg("--screenshot")
+                .arg(&png)
+                .arg("--dump-text")
+                .arg(&json)
+                .arg("--wait-for")
+                .arg(wait_for)
+                .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+                .output()
+                .expect("run display-client")
+        }
+    })
+    .await
+    .expect("join");
+    let texts = std::fs::read_to_string(&json)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .map(|v| {
+            v["texts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|t| {
+                    (
+                        t["region"].as_str().unwrap_or_default().to_string(),
+                        t["text"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let png = std::fs::File::open(&png).ok().and_then(|f| {
+        let mut reader = png::Decoder::new(std::io::BufReader::new(f))
+            .read_info()
+            .ok()?;
+        let mut buf = vec![0; reader.output_buffer_size()?];
+        let info = reader.next_frame(&mut buf).ok()?;
+        buf.truncate(info.buffer_size());
+        Some((info.width, info.height, buf))
+    });
+    Shot {
+        ok: out.status.success(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        texts,
+        png,
+    }
+}
+
+fn texts_of<'a>(shot: &'a Shot, region: &str) -> Vec<&'a str> {
+    shot.texts
+        .iter()
+        .filter(|(r, _)| r == region)
+        .map(|(_, t)| t.as_str())
+        .collect()
+}
+
+fn pixel(png: &(u32, u32, Vec<u8>), x: u32, y: u32) -> [u8; 3] {
+    // RGB or RGBA, whichever the encoder chose.
+    let channels = png.2.len() / (png.0 * png.1) as usize;
+    let i = (y * png.0 + x) as usize * channels;
+    [png.2[i], png.2[i + 1], png.2[i + 2]]
+}
+
+fn close(a: [u8; 3], b: [u8; 3]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 12)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hall_screen_shows_the_live_board() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shot = shoot(&server.base, "hall-1080p.ron", "snapshot", dir.path()).await;
+    assert!(shot.ok, "display-client failed:\n{}", shot.stderr);
+    let board = server.board("caudry", "?limit=30").await;
+    let deps = board["departures"].as_array().expect("departures");
+
+    // The first page: the REST board's first ten departures, in order, at their
+    // timetabled times.
+    let want: Vec<&str> = deps
+        .iter()
+        .take(10)
+        .filter_map(|d| d["headsign"].as_str())
+        .collect();
+    assert_eq!(texts_of(&shot, "destination"), want);
+    let times: Vec<String> = deps
+        .iter()
+        .take(10)
+        .filter_map(|d| d["scheduled"].as_str().map(|s| s[11..16].to_string()))
+        .collect();
+    assert_eq!(texts_of(&shot, "time"), times);
+    assert_eq!(texts_of(&shot, "header"), vec!["Caudry – Pôle d'échanges"]);
+    assert_eq!(texts_of(&shot, "clock"), vec!["07:30"]);
+    assert_eq!(texts_of(&shot, "status"), vec!["●"]);
+    // Status always in words.
+    let statuses = texts_of(&shot, "status_column");
+    assert_eq!(statuses.len(), 10);
+    assert!(
+        statuses.iter().all(|s| *s == "à l'heure"
+            || s.starts_with("retardé +")
+            || *s == "supprimé"
+            || s.starts_with("en avance")
+            || *s == "horaire prévu"),
+        "{statuses:?}"
+    );
+    // The ticker shows the alert, the panel the heatwave advice, the Wi-Fi panel its
+    // network.
+    assert_eq!(
+        texts_of(&shot, "ticker"),
+        vec!["Ligne 4 : arrêt Solesmes – Centre déplacé"]
+    );
+    let advisory = texts_of(&shot, "advisory");
+    assert_eq!(advisory.first(), Some(&"Vigilance orange – Canicule"));
+    assert!(
+        advisory.iter().any(|l| l.contains("Buvez de l'eau")),
+        "{advisory:?}"
+    );
+    let wifi = texts_of(&shot, "wifi");
+    assert!(
+        wifi.contains(&"Wi-Fi gratuit") && wifi.contains(&"Caudry-Pole-WiFi-Gratuit"),
+        "{wifi:?}"
+    );
+    assert_eq!(texts_of(&shot, "page"), vec!["1/3"]);
+
+    // Pixels: the hall background, and the first line badge in its route colour.
+    let png = shot.png.as_ref().expect("a PNG");
+    assert_eq!((png.0, png.1), (1920, 1080));
+    let background = pixel(png, 1200, 900);
+    assert!(close(background, [0x0B, 0x23, 0x41]), "{background:?}");
+    let hex = deps[0]["route"]["color"].as_str().expect("colour");
+    let rgb = [
+        u8::from_str_radix(&hex[1..3], 16).expect("r"),
+        u8::from_str_radix(&hex[3..5], 16).expect("g"),
+        u8::from_str_radix(&hex[5..7], 16).expect("b"),
+    ];
+    // Row 1's badge: the line column starts at 16 + 14 % of 1440 px; rows are 82 px
+    // from y = 120.
+    let badge = pixel(png, 16 + 202 + 6, 120 + 12);
+    assert!(close(badge, rgb), "badge {badge:?} vs route colour {rgb:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_server_the_screen_says_it_is_starting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Nothing listens on port 9 (discard) here.
+    let shot = shoot(
+        "http://127.0.0.1:9",
+        "platform-sign.ron",
+        "nothing",
+        dir.path(),
+    )
+    .await;
+    assert!(shot.ok, "{}", shot.stderr);
+    assert_eq!(texts_of(&shot, "status"), vec!["Démarrage…"]);
+    assert!(texts_of(&shot, "destination").is_empty());
+}
+
+#[test]
+fn a_broken_layout_is_refused_with_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("broken.ron");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/platform-sign.ron"),
+    )
+    .expect("layout");
+    std::fs::write(
+        &path,
+        text.replacen("rows_per_page: 3", "rows_per_page: three", 1),
+    )
+    .expect("write");
+    let out = Command::new(BIN)
+        .args(["--headless", "--screenshot", "x.png", "--layout"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.ron:19:"), "{stderr}");
+}
