@@ -244,7 +244,10 @@ impl Hub {
                 let starts_right = replay.first().is_some_and(
                     |o| matches!(&o.message, ServerMessage::Delta(d) if d.prev_seq == s),
                 );
-                if starts_right {
+                // A replay that would not fit the connection's queue would end in a
+                // "too slow" close, and the same resume again: a snapshot instead.
+                let fits = replay.len() < subscriber.queue.capacity();
+                if starts_right && fits {
                     for o in &replay {
                         subscriber
                             .queue

@@ -278,21 +278,37 @@ pub fn in_scope(scopes: &[String], entities: &[InformedEntity], deployment: &Dep
             .iter()
             .filter(|s| stations.contains(&s.id.as_str()))
     };
+    // Under a station scope alone, a route or trip is allowed only beside one of the
+    // operator's stations or stops (it then narrows the notice to those departures,
+    // and does not reach the route's other stations).
+    let stop_in_scope = |stop_id: &str| {
+        deployment
+            .stations
+            .iter()
+            .filter(|s| stations.contains(&s.id.as_str()))
+            .any(|s| {
+                s.stops.iter().any(|&(f, stop)| {
+                    let feed = &deployment.timetable.feeds[f];
+                    format!("{}:{}", feed.id, feed.stops[stop as usize].id) == stop_id
+                })
+            })
+    };
+    let names_own_place = entities.iter().any(|e| match e {
+        InformedEntity::Station { station } => stations.contains(&station.as_str()),
+        InformedEntity::Stop { stop_id } => stop_in_scope(stop_id),
+        _ => false,
+    });
     entities.iter().all(|e| match e {
         InformedEntity::Station { station } => stations.contains(&station.as_str()),
-        InformedEntity::Stop { stop_id } => scoped_stations().any(|s| {
-            s.stops.iter().any(|&(f, stop)| {
-                let feed = &deployment.timetable.feeds[f];
-                format!("{}:{}", feed.id, feed.stops[stop as usize].id) == *stop_id
-            })
-        }),
+        InformedEntity::Stop { stop_id } => stop_in_scope(stop_id),
         InformedEntity::Route { route_id } => {
             routes.contains(&route_id.as_str())
-                || scoped_stations().any(|s| {
-                    s.routes.iter().any(|&(f, r)| {
-                        deployment.timetable.feeds[f].routes[r as usize].id == *route_id
+                || names_own_place
+                    && scoped_stations().any(|s| {
+                        s.routes.iter().any(|&(f, r)| {
+                            deployment.timetable.feeds[f].routes[r as usize].id == *route_id
+                        })
                     })
-                })
         }
         InformedEntity::Trip { trip_id } => {
             deployment
@@ -304,7 +320,8 @@ pub fn in_scope(scopes: &[String], entities: &[InformedEntity], deployment: &Dep
                     f.trip_index(trip_id).is_some_and(|t| {
                         let route = &f.routes[f.trips[t as usize].route as usize].id;
                         routes.contains(&route.as_str())
-                            || scoped_stations().any(|s| s.trips.contains(&(fi, t)))
+                            || names_own_place
+                                && scoped_stations().any(|s| s.trips.contains(&(fi, t)))
                     })
                 })
         }

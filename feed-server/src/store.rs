@@ -114,8 +114,15 @@ impl Store {
         let path = data_dir.join(DB_FILE);
         let conn = Connection::open(&path).map_err(|e| dir_err(e.to_string()))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        let synchronous: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0))?;
+        // An acknowledged write must be on disk: refuse to run otherwise.
+        if !mode.eq_ignore_ascii_case("wal") || synchronous != 2 {
+            return Err(dir_err(format!(
+                "SQLite would not use WAL with synchronous=FULL (got {mode}, {synchronous})"
+            )));
+        }
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
@@ -147,15 +154,15 @@ impl Store {
             bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
         );
         let conn = self.conn();
-        let exists: bool = conn
+        // A revoked operator can be added again (a lost token): new token, new scopes.
+        let existing: Option<Option<String>> = conn
             .query_row(
-                "SELECT 1 FROM operators WHERE name = ?1",
+                "SELECT revoked_at FROM operators WHERE name = ?1",
                 [name],
-                |_| Ok(()),
+                |r| r.get(0),
             )
-            .optional()?
-            .is_some();
-        if exists {
+            .optional()?;
+        if matches!(existing, Some(None)) {
             return Err(StoreError::OperatorExists(name.to_string()));
         }
         let scopes_json =
@@ -163,7 +170,8 @@ impl Store {
         let at = now();
         let tx = conn.unchecked_transaction()?;
         tx.execute(
-            "INSERT INTO operators (name, token_hash, scopes, created_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO operators (name, token_hash, scopes, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(name) DO UPDATE SET token_hash = ?2, scopes = ?3, created_at = ?4, revoked_at = NULL",
             params![name, token_hash(&token), scopes_json, at],
         )?;
         audit(

@@ -153,6 +153,7 @@ pub enum Severity {
 
 /// A period during which a notice applies; either end may be open.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ActivePeriod {
     pub start: Option<String>,
     pub end: Option<String>,
@@ -160,7 +161,7 @@ pub struct ActivePeriod {
 
 /// What a notice is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum InformedEntity {
     Station { station: String },
     Stop { stop_id: String },
@@ -263,6 +264,15 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(json, r#"["on_time","aerial_lift","gtfs-rt","snow_ice"]"#);
+    }
+
+    #[test]
+    fn informed_entities_with_extra_fields_are_refused() {
+        assert!(
+            serde_json::from_str::<InformedEntity>(r#"{"station":"caudry","route_id":"K40"}"#)
+                .is_err()
+        );
+        assert!(serde_json::from_str::<ActivePeriod>(r#"{"start":null,"ends":null}"#).is_err());
     }
 
     #[test]

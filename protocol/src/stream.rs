@@ -65,6 +65,12 @@ pub struct Delta {
     /// The ids of all departures in board order, when the set or the order changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<Vec<String>>,
+    /// The ids of all notices in board order (most severe first), when it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_order: Option<Vec<String>>,
+    /// The ids of all advisories in board order, when it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advisory_order: Option<Vec<String>>,
     /// The board's `next_service` after this change.
     #[serde(default)]
     pub next_service: Option<String>,
@@ -100,6 +106,8 @@ impl Delta {
             && self.remove.notices.is_empty()
             && self.remove.advisories.is_empty()
             && self.order.is_none()
+            && self.notice_order.is_none()
+            && self.advisory_order.is_none()
             && self.feeds.is_none()
     }
 }
@@ -127,12 +135,15 @@ pub fn diff(old: &Board, new: &Board, server_time: String) -> Delta {
     let (departures, removed_departures) = changes(&old.departures, &new.departures, |d| &d.id);
     let (notices, removed_notices) = changes(&old.notices, &new.notices, |n| &n.id);
     let (advisories, removed_advisories) = changes(&old.advisories, &new.advisories, |a| &a.id);
-    let order = old
-        .departures
-        .iter()
-        .map(|d| &d.id)
-        .ne(new.departures.iter().map(|d| &d.id))
-        .then(|| new.departures.iter().map(|d| d.id.clone()).collect());
+    fn order<T>(old: &[T], new: &[T], id: impl Fn(&T) -> &String) -> Option<Vec<String>> {
+        old.iter()
+            .map(&id)
+            .ne(new.iter().map(&id))
+            .then(|| new.iter().map(|x| id(x).clone()).collect())
+    }
+    let notice_order = order(&old.notices, &new.notices, |n| &n.id);
+    let advisory_order = order(&old.advisories, &new.advisories, |a| &a.id);
+    let order = order(&old.departures, &new.departures, |d| &d.id);
     let stale = |b: &Board| {
         b.feeds
             .iter()
@@ -155,6 +166,8 @@ pub fn diff(old: &Board, new: &Board, server_time: String) -> Delta {
             advisories: removed_advisories,
         },
         order,
+        notice_order,
+        advisory_order,
         next_service: new.next_service.clone(),
         feeds,
         generated_at: new.generated_at.clone(),
@@ -242,12 +255,13 @@ impl BoardState {
             .advisories
             .retain(|a| !delta.remove.advisories.contains(&a.id));
         if let Some(order) = &delta.order {
-            board.departures.sort_by_key(|d| {
-                order
-                    .iter()
-                    .position(|id| *id == d.id)
-                    .unwrap_or(usize::MAX)
-            });
+            sort_by(&mut board.departures, order, |d| &d.id);
+        }
+        if let Some(order) = &delta.notice_order {
+            sort_by(&mut board.notices, order, |n| &n.id);
+        }
+        if let Some(order) = &delta.advisory_order {
+            sort_by(&mut board.advisories, order, |a| &a.id);
         }
         if let Some(feeds) = &delta.feeds {
             board.feeds = feeds.clone();
@@ -257,6 +271,11 @@ impl BoardState {
         board.seq = delta.seq;
         Applied::UpToDate(delta.seq)
     }
+}
+
+/// Puts items in the order of `ids`.
+fn sort_by<T>(items: &mut [T], ids: &[String], id: impl Fn(&T) -> &String) {
+    items.sort_by_key(|x| ids.iter().position(|i| i == id(x)).unwrap_or(usize::MAX));
 }
 
 /// Replaces items with the same id, appends new ones.

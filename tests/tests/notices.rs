@@ -306,6 +306,14 @@ async fn the_authorization_matrix_refuses_and_writes_nothing() {
             Some(notice(json!([{"station": "caudry"}])).to_string()),
             403,
         ),
+        // A station scope does not reach a route's other stations.
+        (
+            "POST",
+            "/v1/notices",
+            Some(&caudry),
+            Some(notice(json!([{"route_id": "TER:K40"}])).to_string()),
+            403,
+        ),
         ("GET", "/v1/notices", None, None, 401),
         ("GET", &one, Some(&revoked), None, 401),
         ("GET", &one, Some(&line_4), None, 403),

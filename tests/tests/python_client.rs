@@ -8,15 +8,14 @@ use quai_tests::server;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_python_websockets_client_validates_the_stream() {
-    // The demo with its realtime simulator, a clock running from just before a
-    // departure: deltas come within seconds.
+    // The demo timetable with the simulator's alert (a notice to validate), the
+    // clock running from two seconds before the 07:34 departure: it leaves, and the
+    // board changes, at a known moment.
     let text = r#"
 [[feeds]]
 id = "demo"
 gtfs = "builtin:caudry-demo"
 [feeds.realtime]
-trip_updates_url = "self:/demo/gtfs-rt/trip-updates"
-vehicle_positions_url = "self:/demo/gtfs-rt/vehicle-positions"
 alerts_url = "self:/demo/gtfs-rt/alerts"
 poll_s = 0.2
 [[stations]]

@@ -54,7 +54,7 @@ fn config(url: &str) -> String {
         "",
         &format!(
             "trip_updates_url = \"{url}/tu.pb\"\npoll_s = 0.1\ntimeout_s = 0.5\n\
-             max_backoff_s = 0.3\nmax_mb = 1\nstale_after_s = 3\n\
+             max_backoff_s = 0.3\nmax_mb = 1\nstale_after_s = 8\n\
              headers = {{ \"x-api-key\" = \"secret\" }}"
         ),
     )
@@ -117,6 +117,8 @@ async fn the_last_good_state_survives_every_upstream_fault() {
         },
         Reply::Body(b"<html>not protobuf</html>".to_vec()),
         Reply::Body(vec![0x42; 2 * 1024 * 1024]),
+        // A day in the future (clock skew): refused, or it would block every later one.
+        Reply::Body(k40_delayed(clock.now() + chrono::Duration::days(1), 900)),
         // Older than what we hold: rejected.
         Reply::Body(k40_delayed(
             clock.now() - chrono::Duration::seconds(600),
@@ -143,7 +145,7 @@ async fn the_last_good_state_survives_every_upstream_fault() {
         next - at_429
     );
 
-    // Nothing good for longer than stale_after_s (3 s): stale, degraded, and the
+    // Nothing good for longer than stale_after_s (8 s, longer than all the faults above take): stale, degraded, and the
     // departure falls back to its timetable.
     up.set(Reply::Status(503, None));
     let health = server.wait_health("demo:trip-updates", true).await;

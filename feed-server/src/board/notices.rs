@@ -85,7 +85,22 @@ fn operator_notices(input: &BoardInput<'_>, rows: &mut [Row]) -> Vec<Notice> {
                 .iter()
                 .any(|&(f, t)| timetable.feeds[f].trips[t as usize].id == *trip_id),
         };
-        if !i.informed_entities.iter().any(touches) {
+        // A notice that names stations or stops is about those places: its routes
+        // and trips then only say which departures there it concerns.
+        let placed = i.informed_entities.iter().any(|e| {
+            matches!(
+                e,
+                InformedEntity::Station { .. } | InformedEntity::Stop { .. }
+            )
+        });
+        let concerned = i.informed_entities.iter().any(|e| {
+            let place = matches!(
+                e,
+                InformedEntity::Station { .. } | InformedEntity::Stop { .. }
+            );
+            (place || !placed) && touches(e)
+        });
+        if !concerned {
             continue;
         }
         for row in rows.iter_mut() {
@@ -160,6 +175,15 @@ impl Rank for Notice {
 /// that serves it.
 fn touches_station(input: &BoardInput<'_>, fi: usize, feed: &FeedTimetable, s: &Selector) -> bool {
     let station = input.station;
+    // A selector that names nothing (only a direction, say) selects nothing.
+    if s.agency_id.is_none()
+        && s.route_id.is_none()
+        && s.route_type.is_none()
+        && s.trip_id.is_none()
+        && s.stop_id.is_none()
+    {
+        return false;
+    }
     if let Some(stop) = &s.stop_id {
         match feed.stop_index(stop) {
             Some(i) if station.has_stop(fi, i) => {}

@@ -78,28 +78,30 @@ pub fn predict(
                 p.own = true;
                 p.assigned_stop_id = u.assigned_stop_id.clone();
                 let arrival = u.arrival.and_then(|e| at(e, call.arrival));
-                let departure = u
-                    .departure
-                    .and_then(|e| at(e, call.departure))
-                    .or_else(|| arrival.map(|a| call.departure + (a - call.arrival)));
+                let departure = u.departure.and_then(|e| at(e, call.departure)).or_else(|| {
+                    arrival.map(|a| {
+                        call.departure
+                            .saturating_add(a.saturating_sub(call.arrival))
+                    })
+                });
                 p.uncertainty = u
                     .departure
                     .and_then(|e| e.uncertainty)
                     .or_else(|| u.arrival.and_then(|e| e.uncertainty));
                 if let Some(d) = departure {
-                    delay = Some(d - call.departure);
+                    delay = Some(d.saturating_sub(call.departure));
                 }
-                p.arrival = arrival.or_else(|| delay.map(|d| call.arrival + d));
+                p.arrival = arrival.or_else(|| delay.map(|d| call.arrival.saturating_add(d)));
                 p.departure = departure;
             }
             None => {}
         }
         if !p.skipped {
             if p.departure.is_none() {
-                p.departure = delay.map(|d| call.departure + d);
+                p.departure = delay.map(|d| call.departure.saturating_add(d));
             }
             if p.arrival.is_none() {
-                p.arrival = delay.map(|d| call.arrival + d);
+                p.arrival = delay.map(|d| call.arrival.saturating_add(d));
             }
             // Never backwards: not before the previous call, not before arriving.
             if let (Some(a), Some(f)) = (p.arrival, floor) {
@@ -117,7 +119,8 @@ pub fn predict(
 }
 
 fn at(e: Event, scheduled: i64) -> Option<i64> {
-    e.time.or_else(|| e.delay.map(|d| scheduled + d))
+    e.time
+        .or_else(|| e.delay.map(|d| scheduled.saturating_add(d)))
 }
 
 #[cfg(test)]

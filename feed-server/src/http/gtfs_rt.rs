@@ -218,7 +218,8 @@ fn trip_update_entities(state: &AppState) -> Vec<FeedEntity> {
     type Key = (String, String, String, Option<String>);
     let mut trips: BTreeMap<Key, (Departure, BTreeMap<u32, StopTimeUpdate>)> = BTreeMap::new();
     for station in &state.deployment.stations {
-        let Some(board) = state.publish(&station.id) else {
+        // The boards as published (the publisher keeps them current every second).
+        let Some(board) = state.hub.current(&station.id) else {
             continue;
         };
         for d in board.departures.iter().filter(|d| d.realtime) {
@@ -322,34 +323,39 @@ fn translated(t: &Translated) -> Option<TranslatedString> {
 
 /// One Alert per notice on any board.
 fn alert_entities(state: &AppState) -> Vec<FeedEntity> {
-    let mut notices: BTreeMap<String, (Notice, Vec<String>)> = BTreeMap::new();
-    for (station, config) in state
-        .deployment
-        .stations
-        .iter()
-        .zip(&state.deployment.config.stations)
-    {
-        let Some(board) = state.publish(&station.id) else {
+    let mut notices: BTreeMap<String, Notice> = BTreeMap::new();
+    for station in &state.deployment.stations {
+        let Some(board) = state.hub.current(&station.id) else {
             continue;
         };
         for n in &board.notices {
-            let stops: Vec<String> = config.stops.values().flatten().cloned().collect();
-            notices
-                .entry(n.id.clone())
-                .or_insert_with(|| (n.clone(), stops));
+            notices.entry(n.id.clone()).or_insert_with(|| n.clone());
         }
     }
+    // A notice about a whole station informs that station's stops.
+    let station_stops = |id: &str| -> Vec<String> {
+        state
+            .deployment
+            .config
+            .stations
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.stops.values().flatten().cloned().collect())
+            .unwrap_or_default()
+    };
     notices
         .into_values()
-        .map(|(n, station_stops)| {
+        .map(|n| {
             let upper = |s: &str| s.to_ascii_uppercase();
             let mut informed = Vec::new();
             for e in &n.informed_entities {
                 match e {
-                    InformedEntity::Station { .. } => {
-                        informed.extend(station_stops.iter().map(|s| EntitySelector {
-                            stop_id: Some(s.clone()),
-                            ..EntitySelector::default()
+                    InformedEntity::Station { station } => {
+                        informed.extend(station_stops(station).into_iter().map(|s| {
+                            EntitySelector {
+                                stop_id: Some(s),
+                                ..EntitySelector::default()
+                            }
                         }))
                     }
                     InformedEntity::Stop { stop_id } => informed.push(EntitySelector {

@@ -85,7 +85,10 @@ async fn operator(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Operator
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(token)
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
@@ -369,7 +372,13 @@ pub async fn end(
 ) -> Result<Response, ApiError> {
     let op = operator(&state, &headers).await?;
     let version = if_match(&headers)?;
-    visible(&state, &op, &id)?;
+    if visible(&state, &op, &id)?.input.status == NoticeStatus::Ended {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "notice_ended",
+            "this notice has already ended",
+        ));
+    }
     limit(&state, &op)?;
     let s = state.clone();
     let notice = blocking(move || {

@@ -72,14 +72,22 @@ impl Alerts {
                     .iter()
                     .map(|s| Selector {
                         agency_id: s.agency_id.clone().filter(|x| !x.is_empty()),
-                        route_id: s.route_id.clone().filter(|x| !x.is_empty()),
+                        // A trip given by route (and direction) without a trip id
+                        // selects that route.
+                        route_id: s
+                            .route_id
+                            .clone()
+                            .or_else(|| s.trip.as_ref().and_then(|t| t.route_id.clone()))
+                            .filter(|x| !x.is_empty()),
                         route_type: s.route_type,
                         trip_id: s
                             .trip
                             .as_ref()
                             .and_then(|t| t.trip_id.clone())
                             .filter(|x| !x.is_empty()),
-                        direction_id: s.direction_id,
+                        direction_id: s
+                            .direction_id
+                            .or_else(|| s.trip.as_ref().and_then(|t| t.direction_id)),
                         stop_id: s.stop_id.clone().filter(|x| !x.is_empty()),
                     })
                     .collect(),
@@ -87,6 +95,26 @@ impl Alerts {
             })
             .collect();
         Alerts { alerts }
+    }
+}
+
+impl Alerts {
+    /// Keeps the `updated` time of alerts that did not change since `previous`, so
+    /// that a new message repeating them does not count as a change on boards.
+    pub fn keep_unchanged_times(&mut self, previous: &Alerts) {
+        for alert in &mut self.alerts {
+            if let Some(old) = previous
+                .alerts
+                .iter()
+                .find(|o| o.entity_id == alert.entity_id)
+                && (Alert {
+                    updated: old.updated,
+                    ..alert.clone()
+                }) == *old
+            {
+                alert.updated = old.updated;
+            }
+        }
     }
 }
 

@@ -160,7 +160,7 @@ impl RealtimeStore {
 pub fn is_stale(header_timestamp: Option<u64>, now: DateTime<Utc>, max_age_s: u64) -> bool {
     match header_timestamp {
         None => true,
-        Some(ts) => now.timestamp() - ts as i64 > max_age_s as i64,
+        Some(ts) => i128::from(now.timestamp()) - i128::from(ts) > i128::from(max_age_s),
     }
 }
 
@@ -222,7 +222,11 @@ pub fn statuses(
             FeedStatus {
                 id: format!("{}:{}", config.id, kind.name()),
                 last_success: state.received_at(kind).map(|t| rfc3339(tz, t)),
-                age_s: ts.map(|ts| (now.timestamp() - ts as i64).max(0)),
+                age_s: ts.map(|ts| {
+                    now.timestamp()
+                        .saturating_sub(i64::try_from(ts).unwrap_or(i64::MAX))
+                        .max(0)
+                }),
                 stale: is_stale(ts, now, max),
             }
         })

@@ -199,10 +199,14 @@ fn convert(entity_id: &str, tu: &gtfs_realtime::TripUpdate) -> Option<TripUpdate
     })
 }
 
+/// Times outside 2000-2100 and delays over two days are producer errors: dropped,
+/// so that no arithmetic on them can overflow.
 fn event(e: &gtfs_realtime::trip_update::StopTimeEvent) -> Event {
+    const YEAR_2000: i64 = 946_684_800;
+    const YEAR_2100: i64 = 4_102_444_800;
     Event {
-        time: e.time.filter(|t| *t > 0),
-        delay: e.delay.map(i64::from),
+        time: e.time.filter(|t| (YEAR_2000..YEAR_2100).contains(t)),
+        delay: e.delay.map(i64::from).filter(|d| d.abs() <= 2 * 86_400),
         uncertainty: e.uncertainty.map(i64::from),
     }
 }
@@ -218,7 +222,7 @@ pub fn parse_time(s: &str) -> Option<u32> {
     let h: u32 = parts.next()?.parse().ok()?;
     let m: u32 = parts.next()?.parse().ok()?;
     let sec: u32 = parts.next()?.parse().ok()?;
-    (parts.next().is_none() && m < 60 && sec < 60).then_some(h * 3600 + m * 60 + sec)
+    (parts.next().is_none() && h <= 96 && m < 60 && sec < 60).then_some(h * 3600 + m * 60 + sec)
 }
 
 #[cfg(test)]

@@ -20,6 +20,10 @@ pub enum IngestError {
     Decode(String),
     #[error("header timestamp {got} is older than the last accepted {last}; kept the last one")]
     Backwards { got: u64, last: u64 },
+    #[error(
+        "header timestamp {got} is {ahead_s} s in the future (clock skew or milliseconds?); refused"
+    )]
+    Future { got: u64, ahead_s: i64 },
 }
 
 /// What an accepted body did.
@@ -119,6 +123,14 @@ pub fn ingest(
         .header
         .timestamp
         .unwrap_or_else(|| now.timestamp().max(0) as u64);
+    // A message from the future would block every later one (they would all look
+    // older) and never turn stale: refuse it.
+    let ahead_s = i64::try_from(ts)
+        .unwrap_or(i64::MAX)
+        .saturating_sub(now.timestamp());
+    if ahead_s > 300 {
+        return Err(IngestError::Future { got: ts, ahead_s });
+    }
     let config = &state.deployment.config.feeds[feed];
     if let Some(last) = state.realtime.get(&config.id).header_timestamp(kind) {
         if ts < last {
@@ -144,7 +156,10 @@ pub fn ingest(
         }
         Kind::Alerts => {
             let lang = timetable.lang.as_deref().unwrap_or("und");
-            let data = Alerts::from_message(&message, lang);
+            let mut data = Alerts::from_message(&message, lang);
+            if let Some(previous) = state.realtime.get(&config.id).alerts {
+                data.keep_unchanged_times(&previous.data);
+            }
             state
                 .realtime
                 .put_alerts(&config.id, accepted(data, ts, now));

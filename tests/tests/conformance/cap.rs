@@ -31,7 +31,7 @@ fn outcomes() -> Vec<(String, String)> {
                 .into_owned();
             let bytes = std::fs::read(&path).expect("read");
             let outcome = match parse_document(&bytes) {
-                Ok(Document::Alerts(alerts)) => {
+                Ok(Document::Alerts(alerts)) | Ok(Document::Feed(alerts)) => {
                     let mut langs: Vec<String> = alerts
                         .iter()
                         .flat_map(|a| a.infos.iter().map(|i| i.language.clone()))

@@ -93,6 +93,8 @@ impl CapAlert {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Document {
     Alerts(Vec<CapAlert>),
+    /// An Atom feed with the alerts in its entries: every alert in force.
+    Feed(Vec<CapAlert>),
     /// URLs of CAP documents.
     Index(Vec<String>),
 }
@@ -116,11 +118,15 @@ pub fn parse_document(bytes: &[u8]) -> Result<Document, CapError> {
     if alerts.is_empty() {
         return Err(CapError::NotCap(root.name.clone()));
     }
-    alerts
+    let alerts = alerts
         .into_iter()
         .map(parse_alert)
-        .collect::<Result<Vec<_>, _>>()
-        .map(Document::Alerts)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(if root.name == "feed" {
+        Document::Feed(alerts)
+    } else {
+        Document::Alerts(alerts)
+    })
 }
 
 fn atom_links(feed: &Element) -> Vec<String> {

@@ -62,6 +62,8 @@ impl Poll for Poller {
         };
         match cap::parse_document(&fetched.body)? {
             Document::Alerts(alerts) => self.state.weather.apply(&self.id, alerts, false),
+            // An Atom feed with the alerts in its entries lists every alert in force.
+            Document::Feed(alerts) => self.state.weather.apply(&self.id, alerts, true),
             Document::Index(links) => {
                 let base = reqwest::Url::parse(&self.get.url).ok();
                 let mut alerts = Vec::new();
@@ -70,20 +72,19 @@ impl Poll for Poller {
                         Some(u) => u.to_string(),
                         None => link.clone(),
                     };
-                    // One broken document does not hide the others.
-                    match self.get.fetch_other(&url).await {
-                        Ok(body) => match cap::parse_document(&body) {
-                            Ok(Document::Alerts(a)) => alerts.extend(a),
-                            Ok(Document::Index(_)) => {
-                                tracing::warn!(source = %self.id, %url, "an index links to another index; skipped")
-                            }
-                            Err(e) => {
-                                tracing::warn!(source = %self.id, %url, "linked CAP document refused: {e}")
-                            }
-                        },
-                        Err(e) => {
-                            tracing::warn!(source = %self.id, %url, "linked CAP document not fetched: {e}")
+                    // The index lists every alert in force: if one of its documents
+                    // cannot be read, keep the last good state and try again.
+                    let body = self
+                        .get
+                        .fetch_other(&url)
+                        .await
+                        .map_err(|e| Failure::from(format!("{url}: {e}")))?;
+                    match cap::parse_document(&body) {
+                        Ok(Document::Alerts(a)) | Ok(Document::Feed(a)) => alerts.extend(a),
+                        Ok(Document::Index(_)) => {
+                            tracing::warn!(source = %self.id, %url, "an index links to another index; skipped")
                         }
+                        Err(e) => return Err(Failure::from(format!("{url}: {e}"))),
                     }
                 }
                 self.state.weather.apply(&self.id, alerts, true);
