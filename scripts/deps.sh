@@ -7,7 +7,7 @@
 #   Python `gtfs-realtime-bindings`: decodes the GTFS-RT export in its test.
 #   chromium, chromium-driver and Python `selenium`: the Wi-Fi splash page test.
 #   mesa-vulkan-drivers, libvulkan1: software Vulkan (lavapipe) for the screen's
-#   headless rendering; xvfb and xauth give it a window without a display.
+#   rendering, windowed or headless (a GPU driver does better where there is one).
 set -euo pipefail
 
 if [ "$(id -u)" -eq 0 ]; then

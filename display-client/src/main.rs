@@ -1,12 +1,13 @@
 //! `display-client`: a station screen showing one station's live board.
 //!
 //! `display-client [--server ws://HOST:PORT/v1/stream] [--station ID]
-//! [--layout layouts/NAME.ron] [--lang fr,en] [--fullscreen]
+//! [--layout layouts/NAME.ron] [--lang fr,en] [--fullscreen] [--state-dir DIR]
 //! [--headless --screenshot OUT.png [--size WxH] [--wait-for snapshot|N-deltas]
 //! [--dump-text OUT.json]]`
 
 mod contrast;
 mod headless;
+mod kept;
 mod layout;
 mod network;
 mod qr;
@@ -39,6 +40,10 @@ struct Args {
     lang: Option<Vec<String>>,
     #[arg(long)]
     fullscreen: bool,
+    /// Where the last board is kept, to show at the next start if the server is
+    /// unreachable (default: $XDG_STATE_HOME/quai or ~/.local/state/quai).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
     /// Render offscreen, write --screenshot and exit.
     #[arg(long, requires = "screenshot")]
     headless: bool,
@@ -160,6 +165,7 @@ fn main() -> ExitCode {
         .insert_resource(network::Endpoint {
             url: args.server.clone(),
             station: args.station.clone(),
+            kept_dir: args.state_dir.clone().unwrap_or_else(kept::default_dir),
         })
         .add_plugins((network::plugin, screen::plugin));
     match app.run() {

@@ -12,6 +12,8 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use quai_protocol::{Applied, Board, BoardState, ServerMessage};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::kept::KeptBoard;
+
 /// What the network thread reports.
 #[derive(Debug, Clone)]
 pub enum Update {
@@ -25,6 +27,8 @@ pub enum Update {
 pub struct Endpoint {
     pub url: String,
     pub station: String,
+    /// Where the last board is kept between runs.
+    pub kept_dir: std::path::PathBuf,
 }
 
 /// The board on screen and whether it is live.
@@ -36,6 +40,8 @@ pub struct Live {
     pub updates: usize,
     /// When the last board arrived (the clock runs on from its `generated_at`).
     pub received: Option<std::time::Instant>,
+    /// The board shown was read from disk at start: not live, whatever else says.
+    pub kept: bool,
 }
 
 #[derive(Resource)]
@@ -47,9 +53,19 @@ pub fn plugin(app: &mut App) {
         .add_systems(PreUpdate, receive);
 }
 
-fn start(mut commands: Commands, endpoint: Res<Endpoint>) {
+fn start(mut commands: Commands, endpoint: Res<Endpoint>, mut live: ResMut<Live>) {
     let (tx, rx) = channel();
     let endpoint = endpoint.clone();
+    if let Some(board) =
+        KeptBoard::new(&endpoint.kept_dir, &endpoint.station).load(&endpoint.station)
+    {
+        info!(
+            "showing the kept board of {} until the server answers",
+            board.generated_at
+        );
+        live.board = Some(board);
+        live.kept = true;
+    }
     std::thread::Builder::new()
         .name("quai-network".into())
         .spawn(move || run(endpoint, tx))
@@ -65,6 +81,7 @@ fn receive(inbox: Option<Res<Inbox>>, mut live: ResMut<Live>) {
         match update {
             Update::Board(board) => {
                 live.board = Some(*board);
+                live.kept = false;
                 live.updates += 1;
                 live.received = Some(std::time::Instant::now());
             }
@@ -82,9 +99,10 @@ fn run(endpoint: Endpoint, tx: Sender<Update>) {
     };
     runtime.block_on(async move {
         let mut state = BoardState::new(endpoint.station.clone());
+        let mut kept = KeptBoard::new(&endpoint.kept_dir, &endpoint.station);
         let mut backoff = Duration::from_millis(250);
         loop {
-            let ended = session(&endpoint, &mut state, &tx).await;
+            let ended = session(&endpoint, &mut state, &mut kept, &tx).await;
             if tx.send(Update::Connected(false)).is_err() {
                 return;
             }
@@ -104,7 +122,12 @@ fn run(endpoint: Endpoint, tx: Sender<Update>) {
 }
 
 /// One connection; returns whether it got as far as a board.
-async fn session(endpoint: &Endpoint, state: &mut BoardState, tx: &Sender<Update>) -> bool {
+async fn session(
+    endpoint: &Endpoint,
+    state: &mut BoardState,
+    kept: &mut KeptBoard,
+    tx: &Sender<Update>,
+) -> bool {
     let Ok((mut ws, _)) = tokio_tungstenite::connect_async(&endpoint.url).await else {
         return false;
     };
@@ -131,10 +154,11 @@ async fn session(endpoint: &Endpoint, state: &mut BoardState, tx: &Sender<Update
             Applied::UpToDate(_) => {
                 got_board = true;
                 let _ = tx.send(Update::Connected(true));
-                if let Some(board) = state.board()
-                    && tx.send(Update::Board(Box::new(board.clone()))).is_err()
-                {
-                    return got_board;
+                if let Some(board) = state.board() {
+                    kept.offer(board);
+                    if tx.send(Update::Board(Box::new(board.clone()))).is_err() {
+                        return got_board;
+                    }
                 }
             }
             Applied::Resubscribe { since } => {

@@ -82,16 +82,30 @@ fn place(r: Region) -> Node {
     }
 }
 
-/// The clock shown: the server's time (from the board) moved on by the time since.
+/// The station's time now: the server's time (from the board) moved on by the
+/// time since the board arrived. Clock, countdowns and the pruning of a kept
+/// board all read it, so they agree.
+fn station_now(
+    board: &Board,
+    received: Option<std::time::Instant>,
+) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    // A board kept from an earlier run has no arrival here: the screen's own
+    // clock is all there is.
+    let Some(received) = received else {
+        return Some(chrono::Utc::now().fixed_offset());
+    };
+    let generated = chrono::DateTime::parse_from_rfc3339(&board.generated_at).ok()?;
+    Some(generated + chrono::Duration::from_std(received.elapsed()).unwrap_or_default())
+}
+
+/// The clock shown, in the station's time zone.
 fn clock(board: Option<&Board>, received: Option<std::time::Instant>) -> String {
     let Some(board) = board else {
         return String::new();
     };
-    let Ok(generated) = chrono::DateTime::parse_from_rfc3339(&board.generated_at) else {
+    let Some(now) = station_now(board, received) else {
         return clock_time(&board.generated_at);
     };
-    let elapsed = received.map(|r| r.elapsed()).unwrap_or_default();
-    let now = generated + chrono::Duration::from_std(elapsed).unwrap_or_default();
     let tz: chrono_tz::Tz = board.station.timezone.parse().unwrap_or(chrono_tz::UTC);
     now.with_timezone(&tz).format("%H:%M").to_string()
 }
@@ -122,7 +136,25 @@ fn rebuild(
         ((elapsed / layout.language_rotation_s.max(1.0)) as usize) % layout.languages.len();
     let lang = layout.languages[lang_index].clone();
     let board = live.board.as_ref();
-    let rows = board.map_or(0, |b| b.departures.len());
+    let stale = board.is_some_and(|b| b.feeds.iter().any(|f| f.stale));
+    let is_live = live.connected && !live.kept && !stale;
+    // Not live, the board ages: drop what has left by the screen's clock (a minute
+    // of grace), so a kept board never lists buses long gone.
+    let now = board.and_then(|b| station_now(b, live.received));
+    let shown: Vec<&quai_protocol::Departure> = board.map_or_else(Vec::new, |b| {
+        b.departures
+            .iter()
+            .filter(|d| {
+                is_live
+                    || now.is_none_or(|n| {
+                        let when = d.expected.as_deref().unwrap_or(&d.scheduled);
+                        chrono::DateTime::parse_from_rfc3339(when)
+                            .map_or(true, |w| w >= n - chrono::Duration::seconds(60))
+                    })
+            })
+            .collect()
+    });
+    let rows = shown.len();
     let (page_index, pages) = page(
         rows,
         layout.departures.rows_per_page,
@@ -134,7 +166,7 @@ fn rebuild(
         board.map_or(0, |b| b.seq),
         page_index,
         lang_index,
-        live.connected,
+        is_live,
         minute.clone(),
         live.updates,
     );
@@ -177,7 +209,7 @@ fn rebuild(
     let station = board.map(|b| b.station.name.clone()).unwrap_or_default();
     let live_text = if board.is_none() {
         label(&lang, "starting").to_string()
-    } else if live.connected && !board.is_some_and(|b| b.feeds.iter().any(|f| f.stale)) {
+    } else if is_live {
         "●".to_string()
     } else {
         label(&lang, "not_live").to_string()
@@ -199,7 +231,7 @@ fn rebuild(
                 font(&fonts.bold, theme.sizes.header),
                 TextColor(text_colour),
             ));
-            let warning = !live.connected || board.is_none_or(|b| b.feeds.iter().any(|f| f.stale));
+            let warning = !is_live;
             h.spawn((
                 Text::new(record("status", live_text)),
                 font(&fonts.regular, theme.sizes.small),
@@ -224,7 +256,7 @@ fn rebuild(
     let table = commands.spawn(place(region)).id();
     commands.entity(root).add_child(table);
     if let Some(board) = board {
-        if board.departures.is_empty() {
+        if shown.is_empty() {
             let text = match &board.next_service {
                 Some(next) => format!("{} {}", label(&lang, "no_service"), clock_time(next)),
                 None => label(&lang, "no_service").to_string(),
@@ -241,7 +273,8 @@ fn rebuild(
         let width_of = |c: Column| -> f32 {
             let w = region.width;
             match c {
-                Column::Time | Column::Countdown => w * 0.14,
+                Column::Time => w * 0.14,
+                Column::Countdown => w * 0.20,
                 Column::Line => w * 0.11,
                 Column::Destination => w * 0.40,
                 Column::Platform => w * 0.11,
@@ -249,10 +282,9 @@ fn rebuild(
             }
         };
         let start_row = page_index * layout.departures.rows_per_page;
-        let generated = chrono::DateTime::parse_from_rfc3339(&board.generated_at).ok();
-        for d in board
-            .departures
+        for d in shown
             .iter()
+            .copied()
             .skip(start_row)
             .take(layout.departures.rows_per_page)
         {
@@ -274,6 +306,8 @@ fn rebuild(
                 let cell = commands
                     .spawn(Node {
                         width: Val::Px(width_of(column)),
+                        flex_shrink: 0.0,
+                        overflow: Overflow::clip(),
                         ..default()
                     })
                     .id();
@@ -282,12 +316,19 @@ fn rebuild(
                 let (text, colour_, bold) = match column {
                     // The timetabled time; the status column says how late or early.
                     Column::Time => (clock_time(&d.scheduled), text_colour, true),
+                    // Minutes from the station's clock; nothing for a bus that has
+                    // gone or will not come (the status column says which).
                     Column::Countdown => {
-                        let minutes = generated
+                        let minutes = now
                             .zip(chrono::DateTime::parse_from_rfc3339(when).ok())
-                            .map(|(g, w)| (w - g).num_minutes())
+                            .map(|(n, w)| (w - n).num_minutes())
                             .unwrap_or(0);
-                        (countdown(&lang, minutes), text_colour, true)
+                        let text = if gone || d.status == DepartureStatus::Departed {
+                            String::new()
+                        } else {
+                            countdown(&lang, minutes)
+                        };
+                        (text, text_colour, true)
                     }
                     Column::Line => {
                         let bg = parse_hex(&d.route.color).unwrap_or([255, 255, 255]);
@@ -352,11 +393,14 @@ fn rebuild(
                 } else {
                     theme.sizes.row
                 };
+                // One line per cell: a long destination is clipped by its cell
+                // rather than pushing the row onto two lines.
                 let t = commands
                     .spawn((
                         Text::new(record(region_name, text)),
                         font(if bold { &fonts.bold } else { &fonts.regular }, size),
                         TextColor(colour_),
+                        TextLayout::no_wrap(),
                     ))
                     .id();
                 commands.entity(cell).add_child(t);

@@ -9,13 +9,13 @@ pub fn clock_time(rfc3339: &str) -> String {
     rfc3339.get(11..16).unwrap_or_default().to_string()
 }
 
-/// "dans 4 min" / "in 4 min", "à quai" / "now" under a minute.
+/// "4 min" in both languages (short enough for the big digits of a platform
+/// sign), "à quai" / "now" under a minute.
 pub fn countdown(lang: &str, minutes: i64) -> String {
     match (lang, minutes) {
         ("fr", m) if m <= 0 => "à quai".into(),
         (_, m) if m <= 0 => "now".into(),
-        ("fr", m) => format!("dans {m} min"),
-        (_, m) => format!("in {m} min"),
+        (_, m) => format!("{m} min"),
     }
 }
 
@@ -142,7 +142,8 @@ mod tests {
     #[test]
     fn times_countdowns_and_pages() {
         assert_eq!(clock_time("2026-03-09T07:45:00+01:00"), "07:45");
-        assert_eq!(countdown("fr", 4), "dans 4 min");
+        assert_eq!(countdown("fr", 4), "4 min");
+        assert_eq!(countdown("fr", 0), "à quai");
         assert_eq!(countdown("en", 0), "now");
         assert_eq!(page(25, 10, 8.0, 0.0), (0, 3));
         assert_eq!(page(25, 10, 8.0, 17.0), (2, 3));

@@ -12,8 +12,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_display-client");
 
 /// The demo with its realtime and weather simulators and its Wi-Fi, at a fixed time.
 async fn demo() -> Running {
+    demo_at("2026-07-01T07:30:00+02:00").await
+}
+
+async fn demo_at(now: &str) -> Running {
     let demo = include_str!("../../feed-server/demo/caudry.toml");
-    let server = server::start(demo, server::fixed("2026-07-01T07:30:00+02:00")).await;
+    let server = server::start(demo, server::fixed(now)).await;
     server.wait_fresh("demo:trip-updates").await;
     server.wait_fresh("demo:alerts").await;
     // The weather source is polled once at start; wait for its advisory.
@@ -45,6 +49,7 @@ async fn shoot(base: &str, layout: &str, wait_for: &str, dir: &Path) -> Shot {
         .join("../layouts")
         .join(layout);
     let wait_for = wait_for.to_string();
+    let state = dir.join("state");
     let out = tokio::task::spawn_blocking({
         let (png, json) = (png.clone(), json.clone());
         move || {
@@ -60,6 +65,8 @@ async fn shoot(base: &str, layout: &str, wait_for: &str, dir: &Path) -> Shot {
                 .arg(&json)
                 .arg("--wait-for")
                 .arg(wait_for)
+                .arg("--state-dir")
+                .arg(&state)
                 .env("XDG_RUNTIME_DIR", std::env::temp_dir())
                 .output()
                 .expect("run display-client")
@@ -207,6 +214,57 @@ async fn without_a_server_the_screen_says_it_is_starting() {
     assert!(shot.ok, "{}", shot.stderr);
     assert_eq!(texts_of(&shot, "status"), vec!["Démarrage…"]);
     assert!(texts_of(&shot, "destination").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_server_is_gone_the_kept_board_is_shown_as_not_live() {
+    // The server's clock at 07:30 tomorrow (Paris): a kept board is shown against
+    // the screen's own clock, and all its departures are still to come.
+    let paris = chrono_tz::Europe::Paris;
+    let tomorrow = chrono::Utc::now().with_timezone(&paris).date_naive() + chrono::Days::new(1);
+    let morning = tomorrow
+        .and_hms_opt(7, 30, 0)
+        .and_then(|t| t.and_local_timezone(paris).single())
+        .expect("07:30 exists")
+        .to_rfc3339();
+    let server = demo_at(&morning).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let live = shoot(&server.base, "hall-1080p.ron", "snapshot", dir.path()).await;
+    assert!(live.ok, "{}", live.stderr);
+    assert_eq!(texts_of(&live, "status"), vec!["●"]);
+    let destinations = texts_of(&live, "destination");
+    // (Fewer on a Sunday morning than on a weekday, but never none at 07:30.)
+    assert!(!destinations.is_empty(), "{:?}", live.texts);
+    let base = server.base.clone();
+    drop(server);
+    let addr = base.trim_start_matches("http://").to_string();
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(&addr).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // Restarted with nothing to connect to: the same departures, marked as not live.
+    let kept = shoot(&base, "hall-1080p.ron", "nothing", dir.path()).await;
+    assert!(kept.ok, "{}", kept.stderr);
+    assert_eq!(
+        texts_of(&kept, "status"),
+        vec!["Horaires théoriques – information en direct indisponible"]
+    );
+    assert_eq!(texts_of(&kept, "destination"), destinations);
+    assert_eq!(texts_of(&kept, "header"), vec!["Caudry – Pôle d'échanges"]);
+
+    // A damaged kept board is ignored: the screen starts as if it had none.
+    std::fs::write(
+        dir.path().join("state/board-caudry.json"),
+        b"{\"seq\": 1, trunc",
+    )
+    .expect("write");
+    let damaged = shoot(&base, "hall-1080p.ron", "nothing", dir.path()).await;
+    assert!(damaged.ok, "{}", damaged.stderr);
+    assert_eq!(texts_of(&damaged, "status"), vec!["Démarrage…"]);
+    assert!(texts_of(&damaged, "destination").is_empty());
 }
 
 #[test]
