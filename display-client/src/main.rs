@@ -9,6 +9,7 @@ mod contrast;
 mod headless;
 mod kept;
 mod layout;
+mod layout_watch;
 mod network;
 mod qr;
 mod screen;
@@ -162,12 +163,16 @@ fn main() -> ExitCode {
         });
     }
     app.insert_resource(screen::CurrentLayout(layout))
+        .insert_resource(layout_watch::LayoutFile::new(
+            args.layout.clone(),
+            args.lang.clone(),
+        ))
         .insert_resource(network::Endpoint {
             url: args.server.clone(),
             station: args.station.clone(),
             kept_dir: args.state_dir.clone().unwrap_or_else(kept::default_dir),
         })
-        .add_plugins((network::plugin, screen::plugin));
+        .add_plugins((network::plugin, screen::plugin, layout_watch::plugin));
     match app.run() {
         AppExit::Success => ExitCode::SUCCESS,
         AppExit::Error(_) => ExitCode::from(2),

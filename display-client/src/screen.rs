@@ -50,6 +50,13 @@ struct ScreenRoot;
 #[derive(Resource, Debug, Default)]
 pub struct Started(pub Option<std::time::Instant>);
 
+impl Drawn {
+    /// Forces a rebuild on the next frame (the layout changed).
+    pub fn forget(&mut self) {
+        self.key = None;
+    }
+}
+
 pub fn plugin(app: &mut App) {
     app.init_resource::<Drawn>()
         .init_resource::<Started>()

@@ -42,6 +42,11 @@ struct Shot {
 }
 
 async fn shoot(base: &str, layout: &str, wait_for: &str, dir: &Path) -> Shot {
+    shoot_with(base, layout, wait_for, dir, &[]).await
+}
+
+async fn shoot_with(base: &str, layout: &str, wait_for: &str, dir: &Path, extra: &[&str]) -> Shot {
+    let extra: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
     let png = dir.join("screen.png");
     let json = dir.join("screen.json");
     let url = format!("{}/v1/stream", base.replacen("http://", "ws://", 1));
@@ -67,6 +72,7 @@ async fn shoot(base: &str, layout: &str, wait_for: &str, dir: &Path) -> Shot {
                 .arg(wait_for)
                 .arg("--state-dir")
                 .arg(&state)
+                .args(&extra)
                 .env("XDG_RUNTIME_DIR", std::env::temp_dir())
                 .output()
                 .expect("run display-client")
@@ -198,6 +204,44 @@ async fn the_hall_screen_shows_the_live_board() {
     // from y = 120.
     let badge = pixel(png, 16 + 202 + 6, 120 + 12);
     assert!(close(badge, rgb), "badge {badge:?} vs route colour {rgb:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_english_labels_statuses_and_advice_are_english() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shot = shoot_with(
+        &server.base,
+        "hall-1080p.ron",
+        "snapshot",
+        dir.path(),
+        &["--lang", "en"],
+    )
+    .await;
+    assert!(shot.ok, "{}", shot.stderr);
+    let statuses = texts_of(&shot, "status_column");
+    assert!(!statuses.is_empty());
+    assert!(
+        statuses.iter().all(|s| *s == "on time"
+            || s.starts_with("delayed +")
+            || *s == "cancelled"
+            || s.starts_with("early")
+            || *s == "scheduled"),
+        "{statuses:?}"
+    );
+    let advisory = texts_of(&shot, "advisory");
+    assert_eq!(advisory.first(), Some(&"Orange warning – Heatwave"));
+    assert!(
+        advisory.iter().any(|l| l.contains("Drink water")),
+        "{advisory:?}"
+    );
+    assert!(texts_of(&shot, "wifi").contains(&"Free Wi-Fi"));
+    // Destinations are names, not translated.
+    let board = server.board("caudry", "?limit=10").await;
+    let first = board["departures"][0]["headsign"]
+        .as_str()
+        .expect("headsign");
+    assert_eq!(texts_of(&shot, "destination").first(), Some(&first));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,156 @@
+//! A layout edited on disk is applied without a restart: the file's modification
+//! time is looked at once a second (the screen wakes that often for its clock
+//! anyway, so this costs no extra frame). A layout with an error is refused with
+//! its file, line and column in the log, and the screen keeps the last good one.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use bevy::prelude::*;
+
+use crate::layout::{Layout, LayoutError};
+use crate::screen::{CurrentLayout, Drawn, Fonts};
+
+/// How often the file is looked at.
+const EVERY: Duration = Duration::from_secs(1);
+
+/// The layout file being watched.
+#[derive(Resource, Debug)]
+pub struct LayoutFile {
+    pub path: PathBuf,
+    /// Languages given on the command line win over the file's.
+    pub languages: Option<Vec<String>>,
+    modified: Option<SystemTime>,
+    checked: Option<Instant>,
+}
+
+impl LayoutFile {
+    pub fn new(path: PathBuf, languages: Option<Vec<String>>) -> Self {
+        let modified = modified(&path);
+        Self {
+            path,
+            languages,
+            modified,
+            checked: None,
+        }
+    }
+}
+
+/// What a look at the file found.
+#[derive(Debug)]
+pub enum Reload {
+    Unchanged,
+    Applied(Box<Layout>),
+    Refused(LayoutError),
+}
+
+fn modified(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Reads the layout again if the file changed since the last look.
+pub fn look(file: &mut LayoutFile) -> Reload {
+    let now = modified(&file.path);
+    if now == file.modified {
+        return Reload::Unchanged;
+    }
+    file.modified = now;
+    match Layout::load(&file.path) {
+        Ok(mut layout) => {
+            if let Some(langs) = &file.languages {
+                layout.languages = langs.clone();
+            }
+            Reload::Applied(Box::new(layout))
+        }
+        Err(e) => Reload::Refused(e),
+    }
+}
+
+pub fn plugin(app: &mut App) {
+    app.add_systems(Update, watch);
+}
+
+fn watch(
+    file: Option<ResMut<LayoutFile>>,
+    mut current: ResMut<CurrentLayout>,
+    mut drawn: ResMut<Drawn>,
+    mut commands: Commands,
+    assets: Res<AssetServer>,
+) {
+    let Some(mut file) = file else { return };
+    if file.checked.is_some_and(|t| t.elapsed() < EVERY) {
+        return;
+    }
+    file.checked = Some(Instant::now());
+    match look(&mut file) {
+        Reload::Unchanged => {}
+        Reload::Applied(layout) => {
+            info!("layout {} changed on disk: applied", file.path.display());
+            let fonts_changed = layout.theme.font != current.0.theme.font
+                || layout.theme.font_bold != current.0.theme.font_bold;
+            if fonts_changed {
+                commands.insert_resource(Fonts {
+                    regular: assets.load(layout.theme.font.clone()),
+                    bold: assets.load(layout.theme.font_bold.clone()),
+                });
+            }
+            current.0 = *layout;
+            drawn.forget();
+        }
+        Reload::Refused(e) => {
+            error!("layout changed on disk but refused, keeping the last good one: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edited_layout_is_applied_and_a_broken_one_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sign.ron");
+        let good = include_str!("../../layouts/platform-sign.ron");
+        std::fs::write(&path, good).expect("write");
+        let mut file = LayoutFile::new(path.clone(), None);
+        assert!(matches!(look(&mut file), Reload::Unchanged));
+
+        // Modification times can be coarse: move them on by hand.
+        let later = |s: u64| SystemTime::now() + Duration::from_secs(s);
+        let touch = |t: SystemTime| {
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_modified(t))
+                .expect("set mtime")
+        };
+        std::fs::write(&path, good.replace("rows_per_page: 3", "rows_per_page: 2")).expect("w");
+        touch(later(10));
+        match look(&mut file) {
+            Reload::Applied(l) => assert_eq!(l.departures.rows_per_page, 2),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(look(&mut file), Reload::Unchanged));
+
+        std::fs::write(
+            &path,
+            good.replace("rows_per_page: 3", "rows_per_page: two"),
+        )
+        .expect("w");
+        touch(later(20));
+        match look(&mut file) {
+            Reload::Refused(e) => assert!(e.to_string().contains("sign.ron:19:"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+
+        // Languages from the command line survive a reload.
+        let mut file = LayoutFile::new(path.clone(), Some(vec!["en".into()]));
+        std::fs::write(&path, good).expect("w");
+        touch(later(30));
+        match look(&mut file) {
+            Reload::Applied(l) => assert_eq!(l.languages, vec!["en".to_string()]),
+            other => panic!("{other:?}"),
+        }
+    }
+}
