@@ -425,11 +425,23 @@ fn rebuild(
         }
 
         // Ticker: one notice at a time (paged), its screen text else its header.
+        // Severe notices take the whole bar as a banner, in the alert colour,
+        // and the others wait until they end.
+        let severe: Vec<&quai_protocol::Notice> = board
+            .notices
+            .iter()
+            .filter(|n| n.severity == quai_protocol::Severity::Severe)
+            .collect();
+        let (items, banner): (Vec<&quai_protocol::Notice>, bool) = if severe.is_empty() {
+            (board.notices.iter().collect(), false)
+        } else {
+            (severe, true)
+        };
         if let Some(ticker) = &layout.ticker
-            && !board.notices.is_empty()
+            && !items.is_empty()
         {
-            let i = ((elapsed / ticker.seconds_per_item.max(1.0)) as usize) % board.notices.len();
-            let n = &board.notices[i];
+            let i = ((elapsed / ticker.seconds_per_item.max(1.0)) as usize) % items.len();
+            let n = items[i];
             let pick = |t: &quai_protocol::Translated| {
                 t.get(&lang)
                     .or_else(|| t.get("fr"))
@@ -439,6 +451,16 @@ fn rebuild(
             let text = pick(&n.screen_text)
                 .or_else(|| pick(&n.header))
                 .unwrap_or_default();
+            let (region_name, text, background, foreground) = if banner {
+                (
+                    "banner",
+                    format!("⚠ {text}"),
+                    colour(&theme.alert),
+                    Color::BLACK,
+                )
+            } else {
+                ("ticker", text, Color::BLACK, colour(&theme.accent))
+            };
             let bar = commands
                 .spawn((
                     Node {
@@ -446,13 +468,13 @@ fn rebuild(
                         padding: UiRect::horizontal(Val::Px(24.0)),
                         ..place(ticker.region)
                     },
-                    BackgroundColor(Color::BLACK),
+                    BackgroundColor(background),
                 ))
                 .with_children(|b| {
                     b.spawn((
-                        Text::new(record("ticker", text)),
+                        Text::new(record(region_name, text)),
                         font(&fonts.bold, theme.sizes.ticker),
-                        TextColor(colour(&theme.accent)),
+                        TextColor(foreground),
                     ));
                 })
                 .id();

@@ -207,6 +207,35 @@ async fn the_hall_screen_shows_the_live_board() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_severe_notice_takes_the_banner_in_the_alert_colour() {
+    let server = demo().await;
+    let token = server.operator("regulation", &["station:caudry"]);
+    let notice = serde_json::json!({
+        "severity": "severe",
+        "cause": "police_activity",
+        "effect": "no_service",
+        "header": {"fr": "Gare fermée", "en": "Station closed"},
+        "description": {"fr": "Intervention des secours. Aucun départ."},
+        "screen_text": {"fr": "Gare fermée : aucun départ jusqu'à nouvel ordre"},
+        "informed_entities": [{"stop_id": "demo:CAUDRY"}],
+    });
+    let (status, created) = server.post_json("/v1/notices", &token, &notice).await;
+    assert_eq!(status, 201, "{created}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shot = shoot(&server.base, "hall-1080p.ron", "snapshot", dir.path()).await;
+    assert!(shot.ok, "{}", shot.stderr);
+    assert_eq!(
+        texts_of(&shot, "banner"),
+        vec!["⚠ Gare fermée : aucun départ jusqu'à nouvel ordre"]
+    );
+    // The ordinary notice waits: the banner has the bar to itself.
+    assert!(texts_of(&shot, "ticker").is_empty(), "{:?}", shot.texts);
+    let png = shot.png.as_ref().expect("a PNG");
+    let bar = pixel(png, 1900, 1050);
+    assert!(close(bar, [0xFF, 0x5C, 0x5C]), "{bar:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_english_labels_statuses_and_advice_are_english() {
     let server = demo().await;
     let dir = tempfile::tempdir().expect("tempdir");

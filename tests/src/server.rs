@@ -91,6 +91,24 @@ impl Running {
             .expect("operator add")
     }
 
+    /// POSTs `body` as JSON with an operator's bearer `token`; the status and the
+    /// JSON answer (null when it is not JSON).
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let url = format!("{}{path}", self.base);
+        let response = feed_server::sources::http::client(Duration::from_secs(30))
+            .expect("client")
+            .post(&url)
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
     /// GET a JSON document; panics unless the status is `expect`.
     pub async fn get(&self, path: &str, expect: u16) -> Value {
         let url = format!("{}{path}", self.base);
