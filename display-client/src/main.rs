@@ -106,6 +106,16 @@ fn main() -> ExitCode {
     if let Some(langs) = &args.lang {
         layout.languages = langs.clone();
     }
+    if layout
+        .ticker
+        .as_ref()
+        .is_some_and(|t| matches!(t.mode, layout::TickerMode::Scroll))
+    {
+        eprintln!(
+            "warning: {}: the smooth-scrolling ticker is not built yet; the ticker is paged",
+            args.layout.display()
+        );
+    }
     let (width, height) = args
         .size
         .unwrap_or((layout.canvas.width, layout.canvas.height));

@@ -17,7 +17,8 @@ use crate::kept::KeptBoard;
 /// What the network thread reports.
 #[derive(Debug, Clone)]
 pub enum Update {
-    Board(Box<Board>),
+    /// A new board, and when its message arrived.
+    Board(Box<Board>, std::time::Instant),
     /// The connection is up (true) or lost (false).
     Connected(bool),
 }
@@ -42,7 +43,14 @@ pub struct Live {
     pub received: Option<std::time::Instant>,
     /// The board shown was read from disk at start: not live, whatever else says.
     pub kept: bool,
+    /// When the message that made the current board arrived, until a frame
+    /// showing it has been drawn (for the delta-to-frame latency in the log).
+    pub arrived: Option<std::time::Instant>,
 }
+
+/// Wakes the window's event loop, which otherwise sleeps up to a second between
+/// frames (reactive low power): a new board is drawn at once.
+type Waker = Box<dyn Fn() + Send>;
 
 #[derive(Resource)]
 struct Inbox(Mutex<Receiver<Update>>);
@@ -53,7 +61,22 @@ pub fn plugin(app: &mut App) {
         .add_systems(PreUpdate, receive);
 }
 
-fn start(mut commands: Commands, endpoint: Res<Endpoint>, mut live: ResMut<Live>) {
+fn start(
+    mut commands: Commands,
+    endpoint: Res<Endpoint>,
+    mut live: ResMut<Live>,
+    event_loop: Option<Res<bevy::winit::EventLoopProxyWrapper>>,
+) {
+    let waker: Waker = match event_loop {
+        Some(proxy) => {
+            let proxy = (**proxy).clone();
+            Box::new(move || {
+                let _ = proxy.send_event(bevy::winit::WinitUserEvent::WakeUp);
+            })
+        }
+        // Headless: the schedule runner loops on its own.
+        None => Box::new(|| {}),
+    };
     let (tx, rx) = channel();
     let endpoint = endpoint.clone();
     if let Some(board) =
@@ -68,7 +91,7 @@ fn start(mut commands: Commands, endpoint: Res<Endpoint>, mut live: ResMut<Live>
     }
     std::thread::Builder::new()
         .name("quai-network".into())
-        .spawn(move || run(endpoint, tx))
+        .spawn(move || run(endpoint, tx, waker))
         .map_err(|e| error!("cannot start the network thread: {e}"))
         .ok();
     commands.insert_resource(Inbox(Mutex::new(rx)));
@@ -79,8 +102,9 @@ fn receive(inbox: Option<Res<Inbox>>, mut live: ResMut<Live>) {
     let Ok(rx) = inbox.0.lock() else { return };
     while let Ok(update) = rx.try_recv() {
         match update {
-            Update::Board(board) => {
+            Update::Board(board, arrived) => {
                 live.board = Some(*board);
+                live.arrived = Some(arrived);
                 live.kept = false;
                 live.updates += 1;
                 live.received = Some(std::time::Instant::now());
@@ -90,7 +114,7 @@ fn receive(inbox: Option<Res<Inbox>>, mut live: ResMut<Live>) {
     }
 }
 
-fn run(endpoint: Endpoint, tx: Sender<Update>) {
+fn run(endpoint: Endpoint, tx: Sender<Update>, waker: Waker) {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -102,10 +126,11 @@ fn run(endpoint: Endpoint, tx: Sender<Update>) {
         let mut kept = KeptBoard::new(&endpoint.kept_dir, &endpoint.station);
         let mut backoff = Duration::from_millis(250);
         loop {
-            let ended = session(&endpoint, &mut state, &mut kept, &tx).await;
+            let ended = session(&endpoint, &mut state, &mut kept, &tx, &waker).await;
             if tx.send(Update::Connected(false)).is_err() {
                 return;
             }
+            waker();
             if ended {
                 backoff = Duration::from_millis(250);
             }
@@ -127,6 +152,7 @@ async fn session(
     state: &mut BoardState,
     kept: &mut KeptBoard,
     tx: &Sender<Update>,
+    waker: &Waker,
 ) -> bool {
     let Ok((mut ws, _)) = tokio_tungstenite::connect_async(&endpoint.url).await else {
         return false;
@@ -147,6 +173,7 @@ async fn session(
     let mut got_board = false;
     while let Some(Ok(frame)) = ws.next().await {
         let Message::Text(text) = frame else { continue };
+        let arrived = std::time::Instant::now();
         let Ok(message) = serde_json::from_str::<ServerMessage>(text.as_str()) else {
             continue;
         };
@@ -155,10 +182,14 @@ async fn session(
                 got_board = true;
                 let _ = tx.send(Update::Connected(true));
                 if let Some(board) = state.board() {
-                    kept.offer(board);
-                    if tx.send(Update::Board(Box::new(board.clone()))).is_err() {
+                    if tx
+                        .send(Update::Board(Box::new(board.clone()), arrived))
+                        .is_err()
+                    {
                         return got_board;
                     }
+                    waker();
+                    kept.offer(board);
                 }
             }
             Applied::Resubscribe { since } => {

@@ -41,6 +41,9 @@ pub struct Drawn {
     pub frames_since_build: u32,
     /// How many times the tree was built.
     pub builds: usize,
+    /// When the message behind the tree just built arrived: reported once the
+    /// frame showing it has been rendered.
+    pending_arrival: Option<std::time::Instant>,
 }
 
 #[derive(Component)]
@@ -61,7 +64,8 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<Drawn>()
         .init_resource::<Started>()
         .add_systems(Startup, load_fonts)
-        .add_systems(Update, rebuild);
+        .add_systems(Update, rebuild)
+        .add_systems(First, report_latency);
 }
 
 fn load_fonts(mut commands: Commands, assets: Res<AssetServer>, layout: Res<CurrentLayout>) {
@@ -123,11 +127,12 @@ fn rebuild(
     layout: Res<CurrentLayout>,
     fonts: Option<Res<Fonts>>,
     assets: Res<AssetServer>,
-    live: Res<Live>,
+    mut live: ResMut<Live>,
     mut started: ResMut<Started>,
     mut drawn: ResMut<Drawn>,
     roots: Query<Entity, With<ScreenRoot>>,
     mut images: ResMut<Assets<Image>>,
+    mut redraw: MessageWriter<bevy::window::RequestRedraw>,
 ) {
     drawn.frames_since_build = drawn.frames_since_build.saturating_add(1);
     let Some(fonts) = fonts else { return };
@@ -573,4 +578,20 @@ fn rebuild(
     drawn.key = Some(key);
     drawn.frames_since_build = 0;
     drawn.builds += 1;
+    if let Some(arrived) = live.arrived.take() {
+        drawn.pending_arrival = Some(arrived);
+        // One more update right away, whose start marks this frame as rendered.
+        redraw.write(bevy::window::RequestRedraw);
+    }
+}
+
+/// Logs how long a board took from its message's arrival to a rendered frame
+/// (`RUST_LOG=display_client=debug`; figures in docs/benchmarks.md).
+fn report_latency(mut drawn: ResMut<Drawn>) {
+    if let Some(arrived) = drawn.pending_arrival.take() {
+        debug!(
+            latency_ms = arrived.elapsed().as_secs_f64() * 1000.0,
+            "board on screen"
+        );
+    }
 }
