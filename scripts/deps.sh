@@ -8,6 +8,7 @@
 #   chromium, chromium-driver and Python `selenium`: the Wi-Fi splash page test.
 #   mesa-vulkan-drivers, libvulkan1: software Vulkan (lavapipe) for the screen's
 #   rendering, windowed or headless (a GPU driver does better where there is one).
+#   xvfb: a virtual X server, for the test of the window mode (and the screen bench).
 set -euo pipefail
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -25,6 +26,7 @@ apt_install() {
 }
 
 command -v protoc >/dev/null 2>&1 || apt_install protobuf-compiler
+command -v Xvfb >/dev/null 2>&1 || apt_install xvfb
 if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || ! ldconfig -p | grep -q libvulkan.so.1; then
   apt_install mesa-vulkan-drivers libvulkan1
 fi

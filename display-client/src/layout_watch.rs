@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bevy::prelude::*;
 
+use crate::board::{CurrentLayout, Fonts};
 use crate::layout::{Layout, LayoutError};
-use crate::screen::{CurrentLayout, Drawn, Fonts};
 
 /// How often the file is looked at.
 const EVERY: Duration = Duration::from_secs(1);
@@ -73,7 +73,6 @@ pub fn plugin(app: &mut App) {
 fn watch(
     file: Option<ResMut<LayoutFile>>,
     mut current: ResMut<CurrentLayout>,
-    mut drawn: ResMut<Drawn>,
     mut commands: Commands,
     assets: Res<AssetServer>,
 ) {
@@ -86,16 +85,12 @@ fn watch(
         Reload::Unchanged => {}
         Reload::Applied(layout) => {
             info!("layout {} changed on disk: applied", file.path.display());
-            let fonts_changed = layout.theme.font != current.0.theme.font
-                || layout.theme.font_bold != current.0.theme.font_bold;
+            let fonts_changed = layout.theme.font != current.layout.theme.font
+                || layout.theme.font_bold != current.layout.theme.font_bold;
             if fonts_changed {
-                commands.insert_resource(Fonts {
-                    regular: assets.load(layout.theme.font.clone()),
-                    bold: assets.load(layout.theme.font_bold.clone()),
-                });
+                commands.insert_resource(Fonts::load(&assets, &layout));
             }
-            current.0 = *layout;
-            drawn.forget();
+            current.replace(*layout);
         }
         Reload::Refused(e) => {
             error!("layout changed on disk but refused, keeping the last good one: {e}");

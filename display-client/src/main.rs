@@ -2,17 +2,29 @@
 //!
 //! `display-client [--server ws://HOST:PORT/v1/stream] [--station ID]
 //! [--layout layouts/NAME.ron] [--lang fr,en] [--fullscreen] [--state-dir DIR]
-//! [--headless --screenshot OUT.png [--size WxH] [--wait-for snapshot|N-deltas]
-//! [--dump-text OUT.json]]`
+//! [--headless] [--screenshot OUT.png [--size WxH] [--wait-for snapshot|N-deltas]
+//! [--dump-text OUT.json] [--keep-running]]`
+//!
+//! One plugin per concern, as in `bevy_new_2d`: [`network`] (the live stream),
+//! [`states`] (live, not live, no service, starting), [`board`] (layout, fonts,
+//! canvas and what every panel draws from), the panels [`clock`], [`departures`],
+//! [`ticker`], [`advisory`] and [`wifi`], [`layout_watch`] (the layout file
+//! re-applied when edited) and [`screenshot`].
 
+mod advisory;
+mod board;
+mod clock;
 mod contrast;
-mod headless;
+mod departures;
 mod kept;
 mod layout;
 mod layout_watch;
 mod network;
 mod qr;
-mod screen;
+mod screenshot;
+mod states;
+mod ticker;
+mod wifi;
 mod wording;
 
 use std::path::PathBuf;
@@ -45,9 +57,11 @@ struct Args {
     /// unreachable (default: $XDG_STATE_HOME/quai or ~/.local/state/quai).
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
-    /// Render offscreen, write --screenshot and exit.
+    /// Render offscreen (no window, no display server), write --screenshot and exit.
     #[arg(long, requires = "screenshot")]
     headless: bool,
+    /// Write the screen to this PNG once --wait-for is met, then exit (the window
+    /// itself is captured unless --headless).
     #[arg(long, value_name = "OUT.png")]
     screenshot: Option<PathBuf>,
     /// Picture size, e.g. 1920x1080 (default: the layout's canvas).
@@ -55,13 +69,17 @@ struct Args {
     size: Option<(u32, u32)>,
     /// `snapshot` (the first board), `N-deltas` (N boards after it) or `nothing`.
     #[arg(long, default_value = "snapshot", value_parser = parse_wait)]
-    wait_for: headless::WaitFor,
+    wait_for: screenshot::WaitFor,
     /// Write the texts on the picture, with their regions, as JSON.
     #[arg(long, value_name = "OUT.json")]
     dump_text: Option<PathBuf>,
     /// Seconds to wait for --wait-for before giving up (exit status 2).
     #[arg(long, default_value_t = 30.0)]
     timeout_s: f64,
+    /// With --screenshot: do not exit; write the picture and --dump-text again
+    /// each time the screen changes.
+    #[arg(long, requires = "screenshot")]
+    keep_running: bool,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -73,14 +91,14 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
-fn parse_wait(s: &str) -> Result<headless::WaitFor, String> {
+fn parse_wait(s: &str) -> Result<screenshot::WaitFor, String> {
     match s {
-        "snapshot" => Ok(headless::WaitFor::Snapshot),
-        "nothing" => Ok(headless::WaitFor::Nothing),
+        "snapshot" => Ok(screenshot::WaitFor::Snapshot),
+        "nothing" => Ok(screenshot::WaitFor::Nothing),
         other => other
             .strip_suffix("-deltas")
             .and_then(|n| n.parse().ok())
-            .map(headless::WaitFor::Deltas)
+            .map(screenshot::WaitFor::Deltas)
             .ok_or_else(|| format!("`{other}`: write snapshot, nothing or N-deltas")),
     }
 }
@@ -106,16 +124,6 @@ fn main() -> ExitCode {
     if let Some(langs) = &args.lang {
         layout.languages = langs.clone();
     }
-    if layout
-        .ticker
-        .as_ref()
-        .is_some_and(|t| matches!(t.mode, layout::TickerMode::Scroll))
-    {
-        eprintln!(
-            "warning: {}: the smooth-scrolling ticker is not built yet; the ticker is paged",
-            args.layout.display()
-        );
-    }
     let (width, height) = args
         .size
         .unwrap_or((layout.canvas.width, layout.canvas.height));
@@ -124,6 +132,14 @@ fn main() -> ExitCode {
         file_path: assets_dir().to_string_lossy().into_owned(),
         ..default()
     };
+    let shot = args.screenshot.clone().map(|png| screenshot::Shot {
+        png,
+        dump_text: args.dump_text.clone(),
+        wait_for: args.wait_for,
+        timeout: Duration::from_secs_f64(args.timeout_s),
+        offscreen: args.headless.then_some((width, height)),
+        keep_running: args.keep_running,
+    });
     if args.headless {
         app.add_plugins(
             DefaultPlugins
@@ -135,19 +151,7 @@ fn main() -> ExitCode {
                 })
                 .disable::<WinitPlugin>(),
         )
-        .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::from_millis(16)))
-        .insert_resource(headless::Shot {
-            png: args
-                .screenshot
-                .clone()
-                .unwrap_or_else(|| "screen.png".into()),
-            dump_text: args.dump_text.clone(),
-            wait_for: args.wait_for,
-            timeout: Duration::from_secs_f64(args.timeout_s),
-            width,
-            height,
-        })
-        .add_plugins(headless::plugin);
+        .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::from_millis(16)));
     } else {
         app.add_plugins(DefaultPlugins.set(assets).set(WindowPlugin {
             primary_window: Some(Window {
@@ -172,7 +176,10 @@ fn main() -> ExitCode {
             commands.spawn(Camera2d);
         });
     }
-    app.insert_resource(screen::CurrentLayout(layout))
+    if let Some(shot) = shot {
+        app.insert_resource(shot).add_plugins(screenshot::plugin);
+    }
+    app.insert_resource(board::CurrentLayout::new(layout))
         .insert_resource(layout_watch::LayoutFile::new(
             args.layout.clone(),
             args.lang.clone(),
@@ -182,7 +189,17 @@ fn main() -> ExitCode {
             station: args.station.clone(),
             kept_dir: args.state_dir.clone().unwrap_or_else(kept::default_dir),
         })
-        .add_plugins((network::plugin, screen::plugin, layout_watch::plugin));
+        .add_plugins((
+            network::plugin,
+            states::plugin,
+            board::plugin,
+            clock::plugin,
+            departures::plugin,
+            ticker::plugin,
+            advisory::plugin,
+            wifi::plugin,
+            layout_watch::plugin,
+        ));
     match app.run() {
         AppExit::Success => ExitCode::SUCCESS,
         AppExit::Error(_) => ExitCode::from(2),

@@ -236,6 +236,62 @@ async fn a_severe_notice_takes_the_banner_in_the_alert_colour() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scrolling_ticker_runs_all_notices_in_from_the_right() {
+    let server = demo().await;
+    let token = server.operator("regulation", &["station:caudry"]);
+    let notice = serde_json::json!({
+        "severity": "warning",
+        "cause": "construction",
+        "effect": "detour",
+        "header": {"fr": "Travaux rue de Cambrai"},
+        "screen_text": {"fr": "Travaux rue de Cambrai : ligne 1 déviée"},
+        "informed_entities": [{"stop_id": "demo:CAUDRY"}],
+    });
+    let (status, created) = server.post_json("/v1/notices", &token, &notice).await;
+    assert_eq!(status, 201, "{created}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hall = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/hall-1080p.ron"),
+    )
+    .expect("layout");
+    let scrolling = hall.replacen("mode: Paged,", "mode: Scroll, speed: 60,", 1);
+    assert_ne!(scrolling, hall, "the hall layout's ticker is paged");
+    let layout = dir.path().join("scrolling.ron");
+    std::fs::write(&layout, scrolling).expect("write");
+    let shot = shoot(
+        &server.base,
+        layout.to_str().expect("UTF-8 path"),
+        "snapshot",
+        dir.path(),
+    )
+    .await;
+    assert!(shot.ok, "{}", shot.stderr);
+    // One line with every notice, one after the other.
+    let ticker = texts_of(&shot, "ticker");
+    assert_eq!(ticker.len(), 1, "{:?}", shot.texts);
+    assert!(
+        ticker[0].contains("Ligne 4 : arrêt Solesmes – Centre déplacé")
+            && ticker[0].contains("Travaux rue de Cambrai : ligne 1 déviée"),
+        "{ticker:?}"
+    );
+    // It starts at the bar's right edge and moves left at 60 px/s: a few seconds
+    // after start its head is in the right half, the left half still empty
+    // (a paged ticker writes from x = 24).
+    let png = shot.png.as_ref().expect("a PNG");
+    let accent = |x0: u32, x1: u32| {
+        (x0..x1)
+            .flat_map(|x| (990..1050).map(move |y| (x, y)))
+            .filter(|&(x, y)| close(pixel(png, x, y), [0xFF, 0xD4, 0x00]))
+            .count()
+    };
+    assert_eq!(accent(0, 900), 0, "text in the left half of the bar");
+    assert!(
+        accent(960, 1920) > 0,
+        "no text in the right half of the bar"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_english_labels_statuses_and_advice_are_english() {
     let server = demo().await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -328,6 +384,48 @@ async fn when_the_server_is_gone_the_kept_board_is_shown_as_not_live() {
     assert_eq!(texts_of(&kept, "destination"), destinations);
     assert_eq!(texts_of(&kept, "header"), vec!["Caudry – Pôle d'échanges"]);
 
+    // A cancelled departure stays on the board, greyed and struck through, its
+    // status in words: the first row's middle, past its destination's text,
+    // crosses the line (the theme's muted grey) where the live board had the
+    // background.
+    let kept_file = dir.path().join("state/board-caudry.json");
+    let mut board: Value =
+        serde_json::from_str(&std::fs::read_to_string(&kept_file).expect("kept board"))
+            .expect("JSON");
+    board["departures"][0]["status"] = "cancelled".into();
+    std::fs::write(&kept_file, board.to_string()).expect("write");
+    let cancelled = shoot(&base, "hall-1080p.ron", "nothing", dir.path()).await;
+    assert!(cancelled.ok, "{}", cancelled.stderr);
+    assert_eq!(texts_of(&cancelled, "destination"), destinations);
+    assert_eq!(texts_of(&cancelled, "status_column")[0], "supprimé");
+    let (before, after) = (
+        live.png.as_ref().expect("PNG"),
+        cancelled.png.as_ref().expect("PNG"),
+    );
+    // x: the end of the destination column (376 to 952 px), clear of its text.
+    let (x, y) = (940, 120 + 41);
+    assert!(
+        close(pixel(before, x, y), [0x0B, 0x23, 0x41]),
+        "{:?}",
+        pixel(before, x, y)
+    );
+    assert!(
+        close(pixel(after, x, y), [0xC9, 0xD3, 0xE0]),
+        "{:?}",
+        pixel(after, x, y)
+    );
+    // A row still running is not struck.
+    let running = texts_of(&cancelled, "status_column")
+        .iter()
+        .position(|s| *s != "supprimé")
+        .expect("a departure still running") as u32;
+    let y = y + 82 * running;
+    assert!(
+        close(pixel(after, x, y), [0x0B, 0x23, 0x41]),
+        "{:?}",
+        pixel(after, x, y)
+    );
+
     // A damaged kept board is ignored: the screen starts as if it had none.
     std::fs::write(
         dir.path().join("state/board-caudry.json"),
@@ -338,6 +436,129 @@ async fn when_the_server_is_gone_the_kept_board_is_shown_as_not_live() {
     assert!(damaged.ok, "{}", damaged.stderr);
     assert_eq!(texts_of(&damaged, "status"), vec!["Démarrage…"]);
     assert!(texts_of(&damaged, "destination").is_empty());
+}
+
+/// A client left running (`--keep-running`): it rewrites its picture and texts
+/// at each change of the screen. Killed when dropped.
+struct Watching {
+    child: std::process::Child,
+    json: std::path::PathBuf,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Watching {
+    fn start(base: &str, dir: &Path) -> Watching {
+        let url = format!("{}/v1/stream", base.replacen("http://", "ws://", 1));
+        let json = dir.join("watch.json");
+        let child = Command::new(BIN)
+            .args(["--headless", "--keep-running", "--wait-for", "nothing"])
+            .args(["--station", "caudry", "--server", &url])
+            .arg("--layout")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/hall-1080p.ron"))
+            .arg("--screenshot")
+            .arg(dir.join("watch.png"))
+            .arg("--dump-text")
+            .arg(&json)
+            .arg("--state-dir")
+            .arg(dir.join("state"))
+            .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("run display-client");
+        Watching { child, json }
+    }
+
+    /// Waits (up to 60 s) for the screen's status line to read `status`; the
+    /// texts then on screen.
+    async fn until(&self, status: &str) -> Vec<(String, String)> {
+        let mut last = Vec::new();
+        for _ in 0..600 {
+            if let Some(texts) = std::fs::read_to_string(&self.json)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .map(|v| {
+                    v["texts"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|t| {
+                            (
+                                t["region"].as_str().unwrap_or_default().to_string(),
+                                t["text"].as_str().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            {
+                if texts.iter().any(|(r, t)| r == "status" && t == status) {
+                    return texts;
+                }
+                last = texts;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the screen never read {status:?}; last: {last:?}");
+    }
+}
+
+fn destinations(texts: &[(String, String)]) -> Vec<&str> {
+    texts
+        .iter()
+        .filter(|(r, _)| r == "destination")
+        .map(|(_, t)| t.as_str())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_screen_goes_not_live_when_the_server_dies_and_live_again_when_it_returns() {
+    // The server's clock moves on from 07:30 tomorrow (Paris), so the board the
+    // screen keeps is not pruned by the screen's own clock.
+    let paris = chrono_tz::Europe::Paris;
+    let tomorrow = chrono::Utc::now().with_timezone(&paris).date_naive() + chrono::Days::new(1);
+    let morning = tomorrow
+        .and_hms_opt(7, 30, 0)
+        .and_then(|t| t.and_local_timezone(paris).single())
+        .expect("07:30 exists")
+        .to_rfc3339();
+    let demo = include_str!("../../feed-server/demo/caudry.toml");
+    let server = server::start(demo, server::fixed(&morning)).await;
+    server.wait_fresh("demo:trip-updates").await;
+    let port: u16 = server
+        .base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let screen = Watching::start(&server.base, dir.path());
+
+    let live = screen.until("●").await;
+    let shown = destinations(&live)
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>();
+    assert!(!shown.is_empty(), "{live:?}");
+
+    // The server dies: the next frame says so, and keeps the board.
+    drop(server);
+    let gone = screen
+        .until("Horaires théoriques – information en direct indisponible")
+        .await;
+    assert_eq!(destinations(&gone), shown);
+
+    // It comes back on the same address: live again, on its own.
+    let server = server::start_on(demo, server::fixed(&morning), port).await;
+    server.wait_fresh("demo:trip-updates").await;
+    let back = screen.until("●").await;
+    assert!(!destinations(&back).is_empty(), "{back:?}");
+    drop(server);
 }
 
 #[test]

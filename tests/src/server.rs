@@ -29,13 +29,30 @@ impl Drop for Running {
 
 /// Starts a server for configuration `text` with `clock`. Panics with the load error.
 pub async fn start(text: &str, clock: Clock) -> Running {
+    start_on(text, clock, 0).await
+}
+
+/// Like [`start`], on 127.0.0.1:`port` (0: any free port). A port just left by a
+/// stopped server is retried for a few seconds (its listener closes once the
+/// connections in flight have ended).
+pub async fn start_on(text: &str, clock: Clock, port: u16) -> Running {
     let config = Config::parse(text, "test.toml", std::path::Path::new("/"))
         .unwrap_or_else(|e| panic!("test configuration: {e}"));
     let send_buffer = config.send_buffer_kb;
     let deployment = Deployment::load(config, move || clock.now(), &Quiet)
         .await
         .unwrap_or_else(|e| panic!("load: {e}"));
-    let listener = server::bind(([127, 0, 0, 1], 0).into(), send_buffer).expect("bind 127.0.0.1:0");
+    let mut tries = 0;
+    let listener = loop {
+        match server::bind(([127, 0, 0, 1], port).into(), send_buffer) {
+            Ok(listener) => break listener,
+            Err(_) if tries < 100 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("bind 127.0.0.1:{port}: {e}"),
+        }
+    };
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = tokio::sync::oneshot::channel();
     let data_dir = tempfile::tempdir().expect("data dir");

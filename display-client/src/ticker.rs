@@ -1,0 +1,155 @@
+//! The notices ticker: the published notices' screen text (else their header).
+//!
+//! - `Paged` (the default): one notice at a time, the next every
+//!   `seconds_per_item`. Cheap: the screen changes once every few seconds.
+//! - `Scroll`: all notices on one line moving right to left at `speed` pixels a
+//!   second. Smooth motion needs a frame every refresh (about 65 % of a core on
+//!   software rendering, see `../shared/notes/bevy-0.19-here.md`): for screens
+//!   with a real GPU.
+//!
+//! A severe notice takes the whole bar as a banner in the alert colour; the
+//! others wait until it ends.
+
+use bevy::prelude::*;
+use quai_protocol::{Notice, Severity, Translated};
+
+use crate::board::{
+    CurrentLayout, Drawn, Fonts, Panel, PanelRoot, ScreenSet, Texts, View, colour, mount, place,
+    unmount,
+};
+use crate::layout::TickerMode;
+use crate::network::Live;
+
+pub fn plugin(app: &mut App) {
+    app.add_systems(Update, (draw, scroll).chain().in_set(ScreenSet::Draw));
+}
+
+/// The moving line of a scrolling ticker, and the width of its bar.
+#[derive(Component, Debug)]
+struct Scrolling {
+    bar_width: f32,
+    speed: f32,
+}
+
+fn pick(t: &Translated, lang: &str) -> Option<String> {
+    t.get(lang)
+        .or_else(|| t.get("fr"))
+        .or_else(|| t.values().next())
+        .cloned()
+}
+
+fn text_of(n: &Notice, lang: &str) -> String {
+    pick(&n.screen_text, lang)
+        .or_else(|| pick(&n.header, lang))
+        .unwrap_or_default()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw(
+    mut commands: Commands,
+    layout: Res<CurrentLayout>,
+    fonts: Option<Res<Fonts>>,
+    view: Res<View>,
+    live: Res<Live>,
+    mut drawn: ResMut<Drawn>,
+    old: Query<(Entity, &PanelRoot)>,
+) {
+    let (Some(fonts), true) = (fonts, view.ready) else {
+        return;
+    };
+    let l = &layout.layout;
+    let notices = live.board.as_ref().map_or(&[][..], |b| &b.notices[..]);
+    let severe: Vec<&Notice> = notices
+        .iter()
+        .filter(|n| n.severity == Severity::Severe)
+        .collect();
+    let (items, banner) = if severe.is_empty() {
+        (notices.iter().collect::<Vec<_>>(), false)
+    } else {
+        (severe, true)
+    };
+    let Some(ticker) = l.ticker.as_ref().filter(|_| !items.is_empty()) else {
+        let key = (view.generation, "none");
+        if drawn.needs(Panel::Ticker, &key) {
+            unmount(&mut commands, &old, Panel::Ticker);
+            drawn.drew(Panel::Ticker, &key, Texts::default());
+        }
+        return;
+    };
+    let texts_now: Vec<String> = items.iter().map(|n| text_of(n, &view.lang)).collect();
+    let (shown, index) = match ticker.mode {
+        TickerMode::Paged => {
+            let i = ((view.elapsed_s / ticker.seconds_per_item.max(1.0)) as usize) % items.len();
+            (texts_now[i].clone(), i)
+        }
+        TickerMode::Scroll => (texts_now.join("   •   "), 0),
+    };
+    let key = (view.generation, &shown, index, banner);
+    if !drawn.needs(Panel::Ticker, &key) {
+        return;
+    }
+    let theme = &l.theme;
+    let mut texts = Texts::default();
+    let (region_name, text, background, foreground) = if banner {
+        (
+            "banner",
+            format!("⚠ {shown}"),
+            colour(&theme.alert),
+            Color::BLACK,
+        )
+    } else {
+        ("ticker", shown.clone(), Color::BLACK, colour(&theme.accent))
+    };
+    let text = texts.note(region_name, text);
+    let style = fonts.style(true, theme.sizes.ticker);
+    let bar = commands
+        .spawn((
+            Node {
+                justify_content: JustifyContent::Center,
+                padding: UiRect::horizontal(Val::Px(24.0)),
+                ..place(ticker.region)
+            },
+            BackgroundColor(background),
+        ))
+        .with_children(|b| match ticker.mode {
+            TickerMode::Paged => {
+                b.spawn((Text::new(text), style, TextColor(foreground)));
+            }
+            TickerMode::Scroll => {
+                b.spawn((
+                    Scrolling {
+                        bar_width: ticker.region.width,
+                        speed: ticker.speed.max(1.0),
+                    },
+                    Node {
+                        position_type: PositionType::Absolute,
+                        left: Val::Px(ticker.region.width),
+                        ..default()
+                    },
+                    Text::new(text),
+                    style,
+                    TextColor(foreground),
+                    TextLayout::no_wrap(),
+                ));
+            }
+        })
+        .id();
+    mount(&mut commands, &view, &old, Panel::Ticker, bar);
+    drawn.drew(Panel::Ticker, &key, texts);
+}
+
+/// Moves a scrolling line on, from the bar's right edge until it has left by
+/// the left one, then again; asks for the next frame at once.
+fn scroll(
+    view: Res<View>,
+    mut lines: Query<(&Scrolling, &ComputedNode, &mut Node)>,
+    mut redraw: MessageWriter<bevy::window::RequestRedraw>,
+) {
+    for (line, computed, mut node) in &mut lines {
+        let width = computed.size().x * computed.inverse_scale_factor();
+        let lap = line.bar_width + width.max(1.0);
+        let x = line.bar_width - (view.elapsed_s * line.speed) % lap;
+        node.left = Val::Px(x);
+        redraw.write(bevy::window::RequestRedraw);
+    }
+}

@@ -1,0 +1,149 @@
+//! The window mode, as on a station's screen: under a virtual X server (Xvfb,
+//! installed by scripts/deps.sh), the window itself is captured once the first
+//! board is drawn (`--screenshot` without `--headless`).
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use quai_tests::server;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_display-client");
+
+/// A virtual X server on a display number it picks itself; stopped when dropped.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn xvfb() -> Xvfb {
+    let mut child = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1920x1080x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start Xvfb ({e}): run scripts/deps.sh first"));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("Xvfb's display number");
+    let number = line.trim();
+    assert!(!number.is_empty(), "Xvfb did not say which display it took");
+    Xvfb {
+        display: format!(":{number}"),
+        child,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_shows_the_live_board() {
+    let demo = include_str!("../../feed-server/demo/caudry.toml");
+    let server = server::start(demo, server::fixed("2026-07-01T07:30:00+02:00")).await;
+    server.wait_fresh("demo:trip-updates").await;
+    let x = xvfb();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (png, json) = (
+        dir.path().join("window.png"),
+        dir.path().join("window.json"),
+    );
+    let url = format!("{}/v1/stream", server.base.replacen("http://", "ws://", 1));
+    let layout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/platform-sign.ron");
+    let out = tokio::task::spawn_blocking({
+        let (png, json, state) = (png.clone(), json.clone(), dir.path().join("state"));
+        move || {
+            Command::new(BIN)
+                .args(["--station", "caudry", "--timeout-s", "60", "--server", &url])
+                .arg("--layout")
+                .arg(&layout)
+                .arg("--screenshot")
+                .arg(&png)
+                .arg("--dump-text")
+                .arg(&json)
+                .arg("--state-dir")
+                .arg(&state)
+                .env("DISPLAY", &x.display)
+                .env_remove("WAYLAND_DISPLAY")
+                .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+                .output()
+                .expect("run display-client")
+        }
+    })
+    .await
+    .expect("join");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The texts: the REST board's first departures (the platform sign shows 3).
+    let dump: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("dump")).expect("JSON");
+    let shown: Vec<&str> = dump["texts"]
+        .as_array()
+        .expect("texts")
+        .iter()
+        .filter(|t| t["region"] == "destination")
+        .filter_map(|t| t["text"].as_str())
+        .collect();
+    let board = server.board("caudry", "").await;
+    let want: Vec<&str> = board["departures"]
+        .as_array()
+        .expect("departures")
+        .iter()
+        .take(shown.len().max(1))
+        .filter_map(|d| d["headsign"].as_str())
+        .collect();
+    assert_eq!(shown, want);
+    assert!(
+        dump["texts"]
+            .as_array()
+            .expect("texts")
+            .iter()
+            .any(|t| t["region"] == "status" && t["text"] == "●"),
+        "{dump}"
+    );
+
+    // The picture: the window's size and the layout's background.
+    let decoder = png::Decoder::new(BufReader::new(std::fs::File::open(&png).expect("PNG")));
+    let mut reader = decoder.read_info().expect("PNG header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("PNG frame");
+    assert_eq!((info.width, info.height), (1280, 360));
+    let text = std::fs::read_to_string(layout_path()).expect("layout");
+    let hex = text
+        .split("background: \"#")
+        .nth(1)
+        .and_then(|rest| rest.get(..6))
+        .expect("the layout's background");
+    let want = [0, 2, 4].map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"));
+    let channels = buf.len() / (info.width * info.height) as usize;
+    // Between the header (to y = 60) and the table (from y = 64): the canvas
+    // itself (a window nothing drew on would show Bevy's grey clear colour).
+    let i = (62 * info.width + info.width - 2) as usize * channels;
+    let got = [buf[i], buf[i + 1], buf[i + 2]];
+    assert!(
+        got.iter().zip(want).all(|(a, b)| a.abs_diff(b) <= 12),
+        "background {got:?}, layout says {want:?}"
+    );
+}
+
+fn layout_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/platform-sign.ron")
+}
