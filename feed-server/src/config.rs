@@ -122,6 +122,8 @@ struct AreaSection {
 struct ServerSection {
     listen: Option<SocketAddr>,
     send_buffer_kb: Option<u32>,
+    max_connections_per_ip: Option<usize>,
+    header_read_timeout_s: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -297,6 +299,12 @@ fn default_security() -> String {
     "nopass".into()
 }
 
+/// Open connections per remote address: generous, since a station's Wi-Fi puts
+/// hundreds of phones behind one public address.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 1024;
+/// Seconds a client has to send its request headers.
+pub const DEFAULT_HEADER_READ_TIMEOUT_S: f64 = 10.0;
+
 /// A validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -307,6 +315,10 @@ pub struct Config {
     /// A small fixed buffer bounds kernel memory per client and makes a client that
     /// stopped reading show up sooner.
     pub send_buffer_kb: Option<u32>,
+    /// Open connections one remote address may hold (503 beyond).
+    pub max_connections_per_ip: usize,
+    /// How long a client has to send its request headers (slowloris).
+    pub header_read_timeout: std::time::Duration,
     pub board: BoardSettings,
     pub stream: StreamSettings,
     pub feeds: Vec<FeedConfig>,
@@ -518,6 +530,26 @@ impl Config {
                 "must be between 4 and 65536".into(),
             ));
         }
+        if file
+            .server
+            .max_connections_per_ip
+            .is_some_and(|n| !(1..=1_000_000).contains(&n))
+        {
+            return Err(invalid(
+                "server.max_connections_per_ip".into(),
+                "must be between 1 and 1000000".into(),
+            ));
+        }
+        if file
+            .server
+            .header_read_timeout_s
+            .is_some_and(|s| !(s.is_finite() && (0.1..=600.0).contains(&s)))
+        {
+            return Err(invalid(
+                "server.header_read_timeout_s".into(),
+                "must be between 0.1 and 600 seconds".into(),
+            ));
+        }
         let st = &file.stream;
         if st.queue < 2 || st.queue > 65_536 {
             return Err(invalid(
@@ -727,6 +759,15 @@ impl Config {
             data_dir: file.store.data_dir.map(|d| base.join(d)),
             listen: file.server.listen,
             send_buffer_kb: file.server.send_buffer_kb,
+            max_connections_per_ip: file
+                .server
+                .max_connections_per_ip
+                .unwrap_or(DEFAULT_MAX_CONNECTIONS_PER_IP),
+            header_read_timeout: std::time::Duration::from_secs_f64(
+                file.server
+                    .header_read_timeout_s
+                    .unwrap_or(DEFAULT_HEADER_READ_TIMEOUT_S),
+            ),
             board: BoardSettings {
                 limit: board.limit,
                 max_limit: board.max_limit,

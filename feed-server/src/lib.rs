@@ -1,6 +1,7 @@
 //! Quai's feed server as a library: the binary (`src/main.rs`) is a thin shell over
 //! it, and the end-to-end tests start it in-process on 127.0.0.1.
 
+pub mod accept;
 pub mod advisory;
 pub mod board;
 pub mod check;

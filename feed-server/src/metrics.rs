@@ -17,6 +17,8 @@ pub struct Metrics {
     pub stream_connections: AtomicU64,
     pub stream_messages: AtomicU64,
     pub stream_bytes: AtomicU64,
+    /// Connections refused at accept (over `max_connections_per_ip`).
+    pub connections_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -42,6 +44,11 @@ impl Metrics {
             "quai_http_errors_total",
             "HTTP requests answered with an error status.",
             self.http_errors.load(Ordering::Relaxed),
+        );
+        counter(
+            "quai_connections_refused_total",
+            "Connections refused because their address had too many open.",
+            self.connections_refused.load(Ordering::Relaxed),
         );
         counter(
             "quai_realtime_accepted_total",

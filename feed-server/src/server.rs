@@ -209,12 +209,15 @@ pub async fn serve(
     pollers.spawn(publisher(state.clone(), cancel.child_token()));
     let app = crate::http::router(state.clone());
     let stop = cancel.clone();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stop.cancel();
-        })
-        .await;
+    tokio::spawn(async move {
+        shutdown.await;
+        stop.cancel();
+    });
+    let limits = crate::accept::Limits {
+        max_connections_per_ip: state.deployment.config.max_connections_per_ip,
+        header_read_timeout: state.deployment.config.header_read_timeout,
+    };
+    let served = crate::accept::serve(listener, app, limits, state.clone(), cancel.clone()).await;
     cancel.cancel();
     pollers.join_all().await;
     served

@@ -45,7 +45,8 @@ pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<Arc<AppState>>) -
 }
 
 /// Why a connection ends, when the server ends it.
-struct Close {
+#[derive(Debug)]
+pub struct Close {
     code: u16,
     reason: &'static str,
     /// An `error` message to send first: (code, message).
@@ -53,6 +54,11 @@ struct Close {
 }
 
 impl Close {
+    /// The WebSocket close code.
+    pub fn code(&self) -> u16 {
+        self.code
+    }
+
     fn with_error(code: u16, reason: &'static str, error: &'static str, message: String) -> Close {
         Close {
             code,
@@ -175,17 +181,9 @@ fn error(code: &str, message: String) -> ServerMessage {
 impl Connection {
     /// Handles one client message; returns how to close if it ends the connection.
     async fn handle(&mut self, text: &str) -> Option<Close> {
-        if text.len() > MAX_CLIENT_FRAME {
-            return Some(Close::with_error(
-                1009,
-                "frame too large",
-                "frame_too_large",
-                format!("client frames are limited to {MAX_CLIENT_FRAME} bytes"),
-            ));
-        }
-        let message = match serde_json::from_str::<ClientMessage>(text) {
+        let message = match read_frame(text) {
             Ok(m) => m,
-            Err(e) => return Some(refusal(text, &e)),
+            Err(close) => return Some(close),
         };
         match message {
             ClientMessage::Subscribe {
@@ -314,6 +312,20 @@ impl Connection {
 }
 
 /// The close for a message that is not a valid client message.
+/// Reads one text frame from a client: its message, or how the connection is
+/// closed for it (too large, not JSON, unknown op, invalid message).
+pub fn read_frame(text: &str) -> Result<ClientMessage, Close> {
+    if text.len() > MAX_CLIENT_FRAME {
+        return Err(Close::with_error(
+            1009,
+            "frame too large",
+            "frame_too_large",
+            format!("client frames are limited to {MAX_CLIENT_FRAME} bytes"),
+        ));
+    }
+    serde_json::from_str::<ClientMessage>(text).map_err(|e| refusal(text, &e))
+}
+
 fn refusal(text: &str, e: &serde_json::Error) -> Close {
     const OPS: [&str; 3] = ["subscribe", "unsubscribe", "ping"];
     match serde_json::from_str::<serde_json::Value>(text) {

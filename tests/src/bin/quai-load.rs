@@ -168,7 +168,8 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(
         &config,
         format!(
-            "[[feeds]]\nid = \"demo\"\ngtfs = \"builtin:caudry-demo\"\n[feeds.realtime]\n\
+            "[server]\n# Every client comes from 127.0.0.1 here.\nmax_connections_per_ip = 1000000\n\n\
+             [[feeds]]\nid = \"demo\"\ngtfs = \"builtin:caudry-demo\"\n[feeds.realtime]\n\
              trip_updates_url = \"{}/tu.pb\"\npoll_s = 0.1\n\n[[stations]]\nid = \"caudry\"\n\
              name = \"Caudry\"\nstops = {{ demo = [\"CAUDRY\"] }}\n",
             upstream.url

@@ -1,0 +1,34 @@
+//! The demo deployment every target that needs a timetable works against.
+
+use feed_server::clock::Clock;
+use feed_server::config::Config;
+use feed_server::deployment::{Deployment, Quiet};
+use feed_server::server::AppState;
+
+/// The demo timetable's station, the fixed instant the fuzzers run at.
+pub const NOW: &str = "2026-07-01T07:30:00+02:00";
+
+pub const CONFIG: &str = "[[feeds]]\nid = \"demo\"\ngtfs = \"builtin:caudry-demo\"\n\
+    [[stations]]\nid = \"caudry\"\nname = \"Caudry\"\nstops = { demo = [\"CAUDRY\"] }\n";
+
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(NOW)
+        .expect("NOW is RFC 3339")
+        .with_timezone(&chrono::Utc)
+}
+
+pub fn deployment() -> Deployment {
+    let config =
+        Config::parse(CONFIG, "fuzz.toml", std::path::Path::new("/")).expect("fuzz configuration");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime
+        .block_on(Deployment::load(config, now, &Quiet))
+        .expect("the demo loads")
+}
+
+pub fn state() -> AppState {
+    AppState::new(deployment(), Clock::Fixed(now()))
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs one fuzz target (cargo-fuzz, libFuzzer) for a while, its corpus seeded
+# from ../shared/fixtures (read in place, never copied into the repository) and
+# the repository's own cases.
+#
+#   scripts/fuzz.sh TARGET [SECONDS]     e.g. scripts/fuzz.sh cap 600
+#   scripts/fuzz.sh list
+#
+# Targets: gtfs_rt cap gtfs_zip gtfs_tables notice_json stream_frame layout_ron.
+# Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
+# Crashes land in fuzz/artifacts/TARGET/; each one found is fixed and kept as a
+# regression test in the normal suite (docs/reliability.md lists them). The last
+# lines of the run (execs, coverage, corpus) are printed for docs/reliability.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${1:?usage: scripts/fuzz.sh TARGET [SECONDS] | list}"
+seconds="${2:-600}"
+fixtures="${QUAI_FIXTURES:-../shared/fixtures}"
+if [ "$target" = list ]; then
+  grep -o '^name = "[a-z_]*"' fuzz/Cargo.toml | sed 's/name = //; s/"//g' | grep -v quai-fuzz
+  exit 0
+fi
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+seeds="fuzz/corpus/$target"
+mkdir -p "$seeds"
+
+# Copies a seed file into the corpus (the corpus is outside git: fuzz/corpus).
+seed() { cp -f "$1" "$seeds/$(basename "$1")${2:-}" 2>/dev/null || true; }
+# The same, with one selector byte in front (targets that pick a kind or table).
+seed_with() {
+  local byte="$1" file="$2"
+  { printf "\\x$(printf %02x "$byte")"; cat "$file"; } >"$seeds/$byte-$(basename "$file")"
+}
+
+max_len=65536
+case "$target" in
+  gtfs_rt)
+    while IFS= read -r f; do
+      for k in 0 1 2; do seed_with "$k" "$f"; done
+    done < <(find "$fixtures/gtfs-rt" -type f \( -name '*.pb' -o -name '*.pbf' -o -name '*.gtfsrt' \))
+    max_len=1048576 ;;
+  cap)
+    find "$fixtures/cap" -type f \( -name '*.xml' -o -name '*.cap' -o -name '*.atom' -o -name '*.rss' \) |
+      while IFS= read -r f; do seed "$f"; done ;;
+  gtfs_zip)
+    for f in google-sample-feed/sample-feed.zip transitland-example-edge/example.zip caltrain-2023/ct.zip; do
+      seed "$fixtures/gtfs/$f"
+    done
+    max_len=1048576 ;;
+  gtfs_tables)
+    tables=(agency stops routes trips stop_times calendar calendar_dates frequencies feed_info)
+    for i in "${!tables[@]}"; do
+      f="feed-server/demo/gtfs/${tables[$i]}.txt"
+      [ -f "$f" ] && seed_with "$i" "$f"
+    done
+    tmp=$(mktemp -d)
+    (cd "$tmp" && python3 -c "import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall()" \
+      "$OLDPWD/$fixtures/gtfs/google-sample-feed/sample-feed.zip")
+    for i in "${!tables[@]}"; do
+      [ -f "$tmp/${tables[$i]}.txt" ] && seed_with "$i" "$tmp/${tables[$i]}.txt"
+    done
+    rm -rf "$tmp" ;;
+  notice_json)
+    printf '%s' '{"severity":"warning","cause":"construction","effect":"detour","header":{"fr":"Travaux","en":"Works"},"description":{"fr":"Ligne 4 déviée"},"screen_text":{"fr":"Ligne 4 déviée"},"informed_entities":[{"stop_id":"demo:CAUDRY"},{"route_id":"demo:4"}],"active_periods":[{"start":"2026-07-01T06:00:00+02:00","end":"2026-07-02T06:00:00+02:00"}]}' >"$seeds/detour.json"
+    printf '%s' '{"severity":"severe","cause":"police_activity","effect":"no_service","header":{"fr":"Gare fermée"},"informed_entities":[{"stop_id":"demo:CAUDRY"}],"weekly":[{"days":["mon","tue"],"from":"06:00","to":"09:30"}]}' >"$seeds/severe.json" ;;
+  stream_frame)
+    printf '%s' '{"op":"subscribe","station":"caudry","since":1782884400000,"lang":["fr","en"]}' >"$seeds/subscribe.json"
+    printf '%s' '{"op":"ping"}' >"$seeds/ping.json"
+    printf '%s' '{"op":"unsubscribe","station":"caudry"}' >"$seeds/unsubscribe.json"
+    find docs/schemas -name '*.json' | while IFS= read -r f; do seed "$f"; done ;;
+  layout_ron)
+    for f in layouts/*.ron; do seed "$f"; done ;;
+  *)
+    echo "unknown target $target; scripts/fuzz.sh list" >&2
+    exit 2 ;;
+esac
+
+echo "fuzzing $target for $seconds s, corpus $seeds ($(ls "$seeds" | wc -l) files)" >&2
+set +e
+cargo +nightly fuzz run -O "$target" "$seeds" -- \
+  -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+  -print_final_stats=1 >"fuzz/$target.log" 2>&1
+status=$?
+set -e
+grep -E '^#[0-9]+.*(INITED|DONE)|stat::|ERROR|SUMMARY|Test unit written' "fuzz/$target.log" || true
+exit "$status"
