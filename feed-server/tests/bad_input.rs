@@ -127,3 +127,51 @@ fn check_summarises_feeds_and_stations() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_zip_bomb_is_refused_before_the_parser_holds_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 8 MiB of empty lines in stop_times.txt: deflated about 1,000 to 1.
+    demo_copy(&dir.path().join("gtfs"), |name, text| {
+        if name != "stop_times.txt" {
+            return Some(text);
+        }
+        let header = text.lines().next().unwrap_or_default().to_string();
+        Some(header + &"\n".repeat(8 * 1024 * 1024))
+    });
+    let zip = zip_folder(&dir.path().join("gtfs"));
+    assert!(
+        zip.len() < 256 * 1024,
+        "the bomb compresses: {} bytes",
+        zip.len()
+    );
+    std::fs::write(dir.path().join("feed.zip"), zip).expect("write zip");
+    let config = config_for(dir.path(), "feed.zip", "\"CAUDRY\"");
+    let err = start_error(&["check", "--config", config.to_str().unwrap()], dir.path());
+    assert!(
+        err.contains("stop_times.txt inflates more than 200 times its compressed size"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_endless_line_in_a_table_is_refused_with_its_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    demo_copy(&dir.path().join("gtfs"), |name, text| {
+        if name != "stops.txt" {
+            return Some(text);
+        }
+        // Line 3 gets a stop name of 100,000 bytes.
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines.insert(2, format!("LONG,{},50.1,3.4", "x".repeat(100_000)));
+        Some(lines.join("\n") + "\n")
+    });
+    let zip = zip_folder(&dir.path().join("gtfs"));
+    std::fs::write(dir.path().join("feed.zip"), zip).expect("write zip");
+    let config = config_for(dir.path(), "feed.zip", "\"CAUDRY\"");
+    let err = start_error(&["check", "--config", config.to_str().unwrap()], dir.path());
+    assert!(
+        err.contains("stops.txt, line 3: longer than 65536 bytes"),
+        "{err}"
+    );
+}

@@ -287,12 +287,22 @@ fn pad_table(data: &[u8]) -> Result<Vec<u8>, csv::Error> {
         .map_err(|e| csv::Error::from(e.into_error()))
 }
 
+/// At most this many entries in a GTFS archive.
+pub const MAX_ZIP_ENTRIES: usize = 10_000;
+/// At most this many bytes once inflated, all entries together.
+pub const MAX_INFLATED: u64 = 2 * 1024 * 1024 * 1024;
+/// An entry over 1 MiB may inflate to at most this many times its compressed
+/// size (real timetables: 5 to 30; zip bombs: about 1,000).
+pub const MAX_RATIO: u64 = 200;
+/// The longest line accepted in a table, in bytes (a real row is under 1 KiB).
+pub const MAX_LINE: usize = 64 * 1024;
+
 /// Opens the archive once on our own before handing it over, so that a truncated or
 /// corrupt zip is reported as such (and not as a missing file), and so that a zip
-/// bomb is refused before anything is inflated.
+/// bomb or a table with an endless line is refused before the parser holds it in
+/// memory. Every table is inflated here as a stream, counting what comes out: the
+/// sizes an archive declares are not trusted.
 fn check_zip(feed_id: &str, location: &str, bytes: &[u8]) -> Result<(), FeedError> {
-    const MAX_ENTRIES: usize = 10_000;
-    const MAX_INFLATED: u64 = 4 * 1024 * 1024 * 1024;
     let archive_err = |reason: String| FeedError::Archive {
         feed: feed_id.to_string(),
         location: location.to_string(),
@@ -300,32 +310,59 @@ fn check_zip(feed_id: &str, location: &str, bytes: &[u8]) -> Result<(), FeedErro
     };
     let mut zip =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| archive_err(e.to_string()))?;
-    if zip.len() > MAX_ENTRIES {
+    if zip.len() > MAX_ZIP_ENTRIES {
         return Err(archive_err(format!(
-            "{} entries (at most {MAX_ENTRIES})",
+            "{} entries (at most {MAX_ZIP_ENTRIES})",
             zip.len()
         )));
     }
     let mut inflated = 0u64;
-    for i in 0..zip.len() {
-        let entry = zip.by_index(i).map_err(|e| archive_err(e.to_string()))?;
-        inflated = inflated.saturating_add(entry.size());
-        if inflated > MAX_INFLATED {
-            return Err(archive_err(format!(
-                "inflates to more than {MAX_INFLATED} bytes"
-            )));
-        }
-    }
-    // Read one byte of each GTFS table we use: a truncated archive whose central
-    // directory survived fails here with a clear message.
+    let mut chunk = vec![0u8; 64 * 1024];
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|e| archive_err(e.to_string()))?;
         let name = entry.name().to_string();
-        if name.ends_with(".txt") && !name.contains("__MACOSX") {
-            let mut byte = [0u8; 1];
-            let _ = entry
-                .read(&mut byte)
+        // Only the tables the parser reads (shapes are not read).
+        let table =
+            name.ends_with(".txt") && !name.contains("__MACOSX") && !name.ends_with("shapes.txt");
+        if entry.is_dir() || !table {
+            continue;
+        }
+        let compressed = entry.compressed_size().max(1);
+        let (mut size, mut line, mut line_len) = (0u64, 1u64, 0usize);
+        loop {
+            let n = entry
+                .read(&mut chunk)
                 .map_err(|e| archive_err(format!("{name}: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            size += n as u64;
+            inflated += n as u64;
+            if inflated > MAX_INFLATED {
+                return Err(archive_err(format!(
+                    "inflates to more than {MAX_INFLATED} bytes"
+                )));
+            }
+            if size > 1024 * 1024 && size / compressed > MAX_RATIO {
+                return Err(archive_err(format!(
+                    "{name} inflates more than {MAX_RATIO} times its compressed size (a zip bomb?)"
+                )));
+            }
+            for &b in &chunk[..n] {
+                if b == b'\n' {
+                    line += 1;
+                    line_len = 0;
+                } else {
+                    line_len += 1;
+                    if line_len > MAX_LINE {
+                        return Err(FeedError::Read {
+                            feed: feed_id.to_string(),
+                            location: location.to_string(),
+                            reason: format!("{name}, line {line}: longer than {MAX_LINE} bytes"),
+                        });
+                    }
+                }
+            }
         }
     }
     Ok(())
