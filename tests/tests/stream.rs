@@ -9,7 +9,7 @@ use feed_server::clock::Clock;
 use quai_protocol::{Applied, BoardState, ServerMessage};
 use quai_tests::changes::{Rng, random_updates};
 use quai_tests::server::{self, Running};
-use quai_tests::stream::{Client, Received};
+use quai_tests::stream::{Client, Received, content};
 use quai_tests::upstream::{Reply, Upstream};
 use serde_json::Value;
 
@@ -28,27 +28,6 @@ fn config_with(upstream: &str, stream: &str, server: &str) -> String {
 
 fn running_clock() -> Clock {
     Clock::running_from(DateTime::parse_from_rfc3339(START).expect("start"))
-}
-
-/// The parts of a board the stream must reproduce exactly.
-fn content(board: &Value) -> Value {
-    let feeds: Vec<Value> = board["feeds"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|f| serde_json::json!([f["id"], f["stale"]]))
-        .collect();
-    serde_json::json!({
-        "seq": board["seq"],
-        "station": board["station"],
-        "generated_at": board["generated_at"],
-        "departures": board["departures"],
-        "notices": board["notices"],
-        "advisories": board["advisories"],
-        "wifi": board["wifi"],
-        "next_service": board.get("next_service").cloned().unwrap_or(Value::Null),
-        "feeds": feeds,
-    })
 }
 
 /// Reads the stream until the client's board reaches the REST board's seq, then

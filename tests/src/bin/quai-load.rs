@@ -8,6 +8,14 @@
 //!
 //! `ulimit -n 65536; quai-load --clients 10000 --changes 20`
 //! (see docs/benchmarks.md). Everything stays on 127.0.0.1 and stops by itself.
+//!
+//! As a soak (docs/reliability.md): `quai-load --clients 1000 --changes 360
+//! --interval-ms 5000 --frozen-percent 0 --sample-s 60` runs 30 minutes, prints
+//! the server's RSS every minute, and at the end checks that every client's board
+//! equals the REST board, and counts the server's warnings and errors.
+//! `--frozen-percent 10` makes that share of clients stop reading once
+//! subscribed (the slow-consumer drill: they are dropped, the others are not
+//! slowed).
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
@@ -19,8 +27,9 @@ use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use futures_util::{SinkExt as _, StreamExt as _};
-use quai_protocol::ServerMessage;
+use quai_protocol::{BoardState, ServerMessage};
 use quai_tests::changes::{Rng, random_updates};
+use quai_tests::stream::content;
 use quai_tests::upstream::{Reply, Upstream};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -44,6 +53,12 @@ struct Args {
     /// The feed-server binary (default: next to this one).
     #[arg(long)]
     server_bin: Option<std::path::PathBuf>,
+    /// Share of clients (0-100) that stop reading once subscribed.
+    #[arg(long, default_value_t = 0)]
+    frozen_percent: usize,
+    /// Print the server's RSS every this many seconds while changing (0: never).
+    #[arg(long, default_value_t = 0)]
+    sample_s: u64,
 }
 
 #[derive(Default)]
@@ -88,7 +103,15 @@ async fn metric(base: &str, name: &str) -> anyhow::Result<f64> {
         .with_context(|| format!("{name} not in /metrics"))
 }
 
-async fn client(url: String, stats: Arc<Stats>, ready: tokio::sync::mpsc::Sender<()>) {
+/// One client: subscribes, keeps its board with `BoardState` in `held`, and
+/// measures each delta. A `frozen` one stops reading once subscribed.
+async fn client(
+    url: String,
+    stats: Arc<Stats>,
+    ready: tokio::sync::mpsc::Sender<()>,
+    held: Arc<Mutex<BoardState>>,
+    frozen: bool,
+) {
     let Ok((mut ws, _)) = tokio_tungstenite::connect_async(&url).await else {
         stats.closed.fetch_add(1, Ordering::Relaxed);
         let _ = ready.send(()).await;
@@ -108,11 +131,18 @@ async fn client(url: String, stats: Arc<Stats>, ready: tokio::sync::mpsc::Sender
         let Ok(message) = serde_json::from_str::<ServerMessage>(text.as_str()) else {
             continue;
         };
+        if let Ok(mut state) = held.lock() {
+            let _ = state.apply(&message);
+        }
         match message {
             ServerMessage::Snapshot { seq: s, .. } => {
                 seq = Some(s);
                 if let Some(r) = ready.take() {
                     let _ = r.send(()).await;
+                }
+                if frozen {
+                    // Holds the connection and never reads again.
+                    std::future::pending::<()>().await;
                 }
             }
             ServerMessage::Delta(d) => {
@@ -165,6 +195,7 @@ async fn main() -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("quai-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("load.toml");
+    let server_log = dir.join("server.log");
     std::fs::write(
         &config,
         format!(
@@ -190,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
         .arg(&config)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::from(std::fs::File::create(&server_log)?))
         .spawn()
         .with_context(|| format!("cannot start {}", server_bin.display()))?;
     let pid = server.id();
@@ -211,11 +242,17 @@ async fn main() -> anyhow::Result<()> {
     let gate = Arc::new(tokio::sync::Semaphore::new(args.connect_concurrency));
     let connecting = Instant::now();
     let mut tasks = Vec::with_capacity(args.clients);
-    for _ in 0..args.clients {
+    let mut boards = Vec::with_capacity(args.clients);
+    for i in 0..args.clients {
         let (url, stats, ready) = (url.clone(), stats.clone(), ready_tx.clone());
         let permit = gate.clone().acquire_owned().await?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
-        tasks.push(tokio::spawn(client(url, stats, tx)));
+        let held = Arc::new(Mutex::new(BoardState::new("caudry".to_string())));
+        // Every (100 / p)th client, spread over the run.
+        let frozen =
+            args.frozen_percent > 0 && (i * args.frozen_percent) % 100 < args.frozen_percent;
+        boards.push((held.clone(), frozen));
+        tasks.push(tokio::spawn(client(url, stats, tx, held, frozen)));
         let ready = ready.clone();
         tokio::spawn(async move {
             let _ = rx.recv().await;
@@ -234,9 +271,23 @@ async fn main() -> anyhow::Result<()> {
     // Change the realtime K times.
     let published_before = metric(&base, "quai_stream_boards_published_total").await?;
     let changing = Instant::now();
+    let mut sampled = Instant::now();
+    let mut rss_samples = vec![(0.0, rss_after)];
     for i in 1..=args.changes {
         upstream.set(Reply::Body(random_updates(&mut rng, base_ts + i as i64)));
         tokio::time::sleep(Duration::from_millis(args.interval_ms)).await;
+        if args.sample_s > 0 && sampled.elapsed() >= Duration::from_secs(args.sample_s) {
+            sampled = Instant::now();
+            let rss = rss_kb(pid).unwrap_or(0);
+            let t = changing.elapsed().as_secs_f64();
+            rss_samples.push((t, rss));
+            println!(
+                "t={t:.0} s: server RSS {} MiB, {} deliveries, gaps {}",
+                rss / 1024,
+                stats.deliveries.load(Ordering::Relaxed),
+                stats.gaps.load(Ordering::Relaxed)
+            );
+        }
     }
     // Let the last deliveries land.
     let mut last = stats.deliveries.load(Ordering::Relaxed);
@@ -258,8 +309,50 @@ async fn main() -> anyhow::Result<()> {
         .map(|t| t.duration_since(changing).as_secs_f64())
         .unwrap_or(f64::NAN);
 
+    // Every reading client's board equals the REST board (of the same seq; the
+    // board also moves with the clock, so read both again until they meet).
+    let mut mismatched = usize::MAX;
+    let mut behind = 0;
+    let reading = boards.iter().filter(|(_, frozen)| !frozen).count();
+    for _ in 0..20 {
+        let rest: serde_json::Value = feed_server::sources::http::client(Duration::from_secs(10))?
+            .get(format!("{base}/v1/stations/caudry/board?limit=30"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let want = content(&rest);
+        let seq = rest["seq"].as_u64();
+        let (mut same, mut other) = (0, 0);
+        behind = 0;
+        for (held, frozen) in &boards {
+            if *frozen {
+                continue;
+            }
+            let Ok(state) = held.lock() else { continue };
+            if state.seq() != seq {
+                behind += 1;
+                continue;
+            }
+            let board = state.board().map(serde_json::to_value).transpose()?;
+            if board.is_some_and(|b| content(&b) == want) {
+                same += 1;
+            } else {
+                other += 1;
+            }
+        }
+        mismatched = other;
+        if same == reading {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let rss_end = rss_kb(pid).unwrap_or(0);
     let _ = server.kill();
     let _ = server.wait();
+    let log = std::fs::read_to_string(&server_log).unwrap_or_default();
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
+    let warnings = log.lines().filter(|l| l.contains("WARN")).count();
     for t in tasks {
         t.abort();
     }
@@ -297,6 +390,24 @@ async fn main() -> anyhow::Result<()> {
         rss_before / 1024,
         rss_after / 1024,
         (rss_after.saturating_sub(rss_before)) as f64 / connected.max(1) as f64
+    );
+    println!(
+        "end state: {reading} reading clients; {mismatched} with a board different from the REST board, {behind} at another seq"
+    );
+    let (first, last) = (rss_samples[0].1, rss_end);
+    println!(
+        "server RSS over the run: {} MiB at the start of the changes, {} MiB at the end ({:+.1} %)",
+        first / 1024,
+        last / 1024,
+        (last as f64 - first as f64) * 100.0 / first.max(1) as f64
+    );
+    println!(
+        "server log: {} errors, {warnings} warnings{}",
+        errors.len(),
+        errors
+            .first()
+            .map(|e| format!("; first: {e}"))
+            .unwrap_or_default()
     );
     println!(
         "| {} | {published} | {deliveries} / {expected} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1} |",
