@@ -14,6 +14,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from page_policy import check_no_violation, check_served, enable_logs
+
 
 def wait(what, predicate, timeout=20):
     end = time.time() + timeout
@@ -27,6 +29,7 @@ def wait(what, predicate, timeout=20):
 
 def main(base, token, screenshot):
     options = webdriver.ChromeOptions()
+    enable_logs(options)
     options.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
@@ -64,6 +67,8 @@ def main(base, token, screenshot):
         print(notice_id)
         error = driver.find_element(By.ID, "form-error").text
         assert not error, error
+        check_no_violation(driver)
+        check_served(base, "/console")
     finally:
         driver.quit()
 

@@ -16,6 +16,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from page_policy import check_no_violation, check_served, enable_logs
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
@@ -32,6 +34,7 @@ def wait(what, predicate, timeout=20):
 
 def main(base, screenshot):
     options = webdriver.ChromeOptions()
+    enable_logs(options)
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
@@ -63,9 +66,11 @@ def main(base, screenshot):
         # Nothing was fetched from outside the server.
         for entry in driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"):
             assert entry.startswith(base) or entry.startswith(base.replace("http", "ws")), entry
+        check_no_violation(driver)
+        check_served(base, "/portal")
     finally:
         driver.quit()
-    print("portal page: departures shown, language switch, continue URL, live update")
+    print("portal page: departures shown, language switch, continue URL, live update, strict CSP kept")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod error;
 pub mod gtfs_rt;
 pub mod notices;
+pub mod page;
 pub mod portal;
 pub mod stream;
 
@@ -39,7 +40,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/captive-portal/api", get(portal::api))
         .route("/portal", get(portal::page))
+        .route("/portal.js", get(portal::script))
+        .route("/portal.css", get(portal::style))
         .route("/console", get(console::page))
+        .route("/console.js", get(console::script))
+        .route("/console.css", get(console::style))
         .merge(
             Router::new()
                 .route("/gtfs-rt/trip-updates", get(gtfs_rt::trip_updates))

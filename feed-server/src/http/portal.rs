@@ -108,21 +108,21 @@ pub async fn page(
         "timezone": timezone,
         "continue_url": continue_url,
     });
-    // Inside <script>: no "</script>" can be smuggled in through the JSON.
-    let config = config.to_string().replace('<', "\\u003c");
-    let html = PAGE.replace("{{CONFIG}}", &config);
-    let mut response = html.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
-        ),
-    );
+    // In an attribute: escaped so that nothing in the JSON can close it.
+    let html = PAGE.replace("{{CONFIG}}", &super::page::attribute(&config.to_string()));
+    let mut response = super::page::html(html);
     response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `GET /portal.js`: the splash page's script.
+pub async fn script() -> Response {
+    super::page::file(include_str!("portal.js"), super::page::JS)
+}
+
+/// `GET /portal.css`: the splash page's style sheet.
+pub async fn style() -> Response {
+    super::page::file(include_str!("portal.css"), super::page::CSS)
 }

@@ -1,0 +1,142 @@
+"use strict";
+const CAUSES = ["unknown_cause","other_cause","technical_problem","strike","demonstration","accident","holiday","weather","maintenance","construction","police_activity","medical_emergency"];
+const EFFECTS = ["no_service","reduced_service","significant_delays","detour","additional_service","modified_service","other_effect","unknown_effect","stop_moved","no_effect","accessibility_issue"];
+const $ = (id) => document.getElementById(id);
+let token = sessionStorage.getItem("quai-token") || "";
+let editing = null;
+
+for (const [id, values] of [["cause", CAUSES], ["effect", EFFECTS]]) {
+  for (const v of values) { const o = document.createElement("option"); o.value = v; o.textContent = v; $(id).appendChild(o); }
+}
+
+async function api(method, path, body, version) {
+  const headers = { "Authorization": "Bearer " + token };
+  if (body) headers["Content-Type"] = "application/json";
+  if (version !== undefined) headers["If-Match"] = '"' + version + '"';
+  const r = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const data = await r.json().catch(() => null);
+  if (!r.ok) throw { status: r.status, data };
+  return data;
+}
+
+function describe(e) {
+  if (!e || !e.data || !e.data.error) return "erreur / error";
+  const f = e.data.error.fields || {};
+  return e.data.error.message + Object.entries(f).map(([k, v]) => " · " + k + ": " + v).join("");
+}
+
+function preview() {
+  const fr = $("screen-fr").value || $("header-fr").value;
+  $("preview").textContent = fr;
+  $("count-fr").textContent = $("screen-fr").value.length + "/140";
+  $("count-en").textContent = $("screen-en").value.length + "/140";
+}
+for (const id of ["screen-fr", "screen-en", "header-fr"]) $(id).addEventListener("input", preview);
+
+function rfc3339(local) {
+  if (!local) return null;
+  const d = new Date(local);
+  const off = -d.getTimezoneOffset(), sign = off >= 0 ? "+" : "-", a = Math.abs(off);
+  const pad = (n) => String(n).padStart(2, "0");
+  return local.length === 16 ? local + ":00" + sign + pad(Math.floor(a / 60)) + ":" + pad(a % 60) : null;
+}
+
+// New notice: only the languages filled in. Edit (a JSON merge patch): an emptied
+// language is sent as null, which removes it.
+function texts(fr, en) {
+  const t = {};
+  if (fr || editing) t.fr = fr || null;
+  if (en || editing) t.en = en || null;
+  return t;
+}
+function localInput(iso) {
+  if (!iso) return "";
+  const d = new Date(iso), pad = (n) => String(n).padStart(2, "0");
+  return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+}
+// The form shows one station and one route; other entities cannot be edited here.
+function simpleEntities(n) {
+  const stations = n.informed_entities.filter(e => e.station !== undefined);
+  const routes = n.informed_entities.filter(e => e.route_id !== undefined);
+  return stations.length === 1 && routes.length <= 1 && stations.length + routes.length === n.informed_entities.length;
+}
+
+async function refresh() {
+  const notices = await api("GET", "/v1/notices");
+  const tbody = $("list");
+  tbody.replaceChildren();
+  for (const n of notices.slice().reverse()) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = n.id;
+    const td = (text) => { const c = document.createElement("td"); c.textContent = text; return c; };
+    tr.append(td(n.header.fr || Object.values(n.header)[0] || n.id), td(n.status), td(String(n.version)));
+    const actions = document.createElement("td");
+    if (n.status !== "ended") {
+      const edit = document.createElement("button"); edit.type = "button"; edit.textContent = "Modifier"; edit.className = "edit";
+      edit.onclick = () => startEdit(n);
+      const end = document.createElement("button"); end.type = "button"; end.textContent = "Terminer"; end.className = "end";
+      end.onclick = async () => { try { await api("DELETE", "/v1/notices/" + encodeURIComponent(n.id), null, n.version); await refresh(); } catch (e) { $("form-error").textContent = describe(e); } };
+      actions.append(edit, end);
+    }
+    tr.appendChild(actions);
+    tbody.appendChild(tr);
+  }
+}
+
+function startEdit(n) {
+  editing = n;
+  $("form-title").textContent = "Modifier l'avis " + n.id;
+  $("submit").textContent = "Enregistrer";
+  $("cancel-edit").hidden = false;
+  $("severity").value = n.severity; $("cause").value = n.cause; $("effect").value = n.effect; $("status").value = n.status;
+  $("header-fr").value = n.header.fr || ""; $("header-en").value = n.header.en || "";
+  $("screen-fr").value = (n.screen_text || {}).fr || ""; $("screen-en").value = (n.screen_text || {}).en || "";
+  $("desc-fr").value = (n.description || {}).fr || ""; $("desc-en").value = (n.description || {}).en || "";
+  const simple = simpleEntities(n);
+  $("station").disabled = !simple; $("route").disabled = !simple;
+  if (simple) {
+    $("station").value = n.informed_entities.find(e => e.station !== undefined).station;
+    const route = n.informed_entities.find(e => e.route_id !== undefined);
+    $("route").value = route ? route.route_id : "";
+  }
+  $("from").value = localInput(n.publication && n.publication.start);
+  $("until").value = localInput(n.publication && n.publication.end);
+  preview();
+}
+$("cancel-edit").onclick = () => { editing = null; $("form").reset(); $("station").disabled = false; $("route").disabled = false; $("form-title").textContent = "Nouvel avis"; $("submit").textContent = "Publier"; $("cancel-edit").hidden = true; preview(); };
+
+$("form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  $("form-error").textContent = "";
+  const entities = [{ station: $("station").value }];
+  if ($("route").value.trim()) entities.push({ route_id: $("route").value.trim() });
+  const body = {
+    severity: $("severity").value, cause: $("cause").value, effect: $("effect").value, status: $("status").value,
+    header: texts($("header-fr").value, $("header-en").value),
+    description: texts($("desc-fr").value, $("desc-en").value),
+    screen_text: texts($("screen-fr").value, $("screen-en").value),
+    publication: { start: rfc3339($("from").value), end: rfc3339($("until").value) },
+  };
+  // Entities the form cannot show are left as they are.
+  if (!editing || simpleEntities(editing)) body.informed_entities = entities;
+  try {
+    if (editing) await api("PATCH", "/v1/notices/" + encodeURIComponent(editing.id), body, editing.version);
+    else await api("POST", "/v1/notices", body);
+    $("cancel-edit").onclick();
+    await refresh();
+  } catch (e) { $("form-error").textContent = describe(e); }
+});
+
+async function signin() {
+  token = $("token").value.trim() || token;
+  try {
+    await refresh();
+    sessionStorage.setItem("quai-token", token);
+    const stations = await (await fetch("/v1/stations")).json();
+    $("station").replaceChildren(...stations.map(s => { const o = document.createElement("option"); o.value = s.id; o.textContent = s.name; return o; }));
+    $("signin").hidden = true; $("app").hidden = false;
+  } catch (e) { $("signin-error").textContent = e.status === 401 ? "Jeton refusé / token refused" : describe(e); }
+}
+$("signin-button").onclick = signin;
+if (token) signin();
+preview();

@@ -1,0 +1,132 @@
+"use strict";
+const config = JSON.parse(document.body.dataset.config);
+const words = {
+  fr: { wifi: "Wi-Fi gratuit :", departures: "Prochains départs", notices: "Informations trafic",
+        "terms-title": "Conditions d'utilisation", accept: "Accepter et se connecter",
+        terms: "Ce service d'accès à Internet est gratuit. En vous connectant, vous acceptez un usage conforme à la loi. Aucune donnée personnelle n'est demandée ; l'adresse de votre appareil est conservée le temps de la session.",
+        on_time: "à l'heure", delayed: "retardé", early: "en avance", cancelled: "supprimé", skipped: "arrêt non desservi",
+        departed: "parti", scheduled: "horaire prévu", live: "en direct", offline: "hors ligne – horaires théoriques",
+        platform: "quai", none: "Pas de départ prévu avant", min: "min" },
+  en: { wifi: "Free Wi-Fi:", departures: "Next departures", notices: "Travel information",
+        "terms-title": "Terms of use", accept: "Accept and connect",
+        terms: "This Internet access is free. By connecting you agree to lawful use. No personal data is asked for; your device's address is kept for the session.",
+        on_time: "on time", delayed: "delayed", early: "early", cancelled: "cancelled", skipped: "stop not served",
+        departed: "departed", scheduled: "scheduled", live: "live", offline: "offline – scheduled times",
+        platform: "platform", none: "No departure before", min: "min" }
+};
+let lang = (navigator.language || "fr").startsWith("fr") ? "fr" : "en";
+let board = null;
+let live = false;
+// The server's clock may be set (demo, replays): show its time, not the phone's.
+let offset = 0;
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+function hhmm(iso) { return iso ? iso.slice(11, 16) : ""; }
+function pick(t) { return t ? (t[lang] || t.fr || t.en || Object.values(t)[0] || "") : ""; }
+
+function render() {
+  document.documentElement.lang = lang;
+  document.getElementById("lang").textContent = lang === "fr" ? "EN" : "FR";
+  for (const n of document.querySelectorAll("[data-t]")) n.textContent = words[lang][n.dataset.t];
+  document.getElementById("station").textContent = board ? board.station.name : config.station_name;
+  document.getElementById("ssid").textContent = config.ssid || "";
+  document.getElementById("live").textContent = live ? "● " + words[lang].live : words[lang].offline;
+  const tbody = document.getElementById("departures");
+  tbody.replaceChildren();
+  const deps = board ? board.departures : [];
+  for (const d of deps) {
+    const tr = el("tr");
+    tr.dataset.id = d.id;
+    const time = el("td", "time", hhmm(d.expected || d.scheduled));
+    if (d.expected && d.expected !== d.scheduled) time.appendChild(el("div", "status", hhmm(d.scheduled)));
+    const badge = el("span", "badge", d.route.short_name || d.route.long_name || "");
+    badge.style.background = d.route.color; badge.style.color = d.route.text_color;
+    const line = el("td"); line.appendChild(badge);
+    const dest = el("td", d.status === "cancelled" ? "cancelled" : "", d.headsign);
+    const status = el("div", "status " + (d.status === "delayed" ? "late" : d.status === "cancelled" ? "cancelled" : ""),
+      words[lang][d.status] + (d.delay_s && d.status === "delayed" ? " +" + Math.round(d.delay_s / 60) + " " + words[lang].min : ""));
+    dest.appendChild(status);
+    const plat = el("td", "", d.platform ? words[lang].platform + " " + d.platform : "");
+    tr.append(time, line, dest, plat);
+    tbody.appendChild(tr);
+  }
+  const empty = document.getElementById("empty");
+  empty.hidden = deps.length > 0 || !board;
+  empty.textContent = board && board.next_service ? words[lang].none + " " + hhmm(board.next_service) : "";
+  const notices = board ? board.notices : [];
+  document.getElementById("notices").hidden = notices.length === 0;
+  const list = document.getElementById("notice-list");
+  list.replaceChildren(...notices.map(n => {
+    const div = el("div", "notice");
+    div.appendChild(el("strong", "", pick(n.header)));
+    if (pick(n.description)) div.appendChild(el("div", "", pick(n.description)));
+    return div;
+  }));
+  const adv = document.getElementById("advisories");
+  const advisories = board ? board.advisories : [];
+  adv.hidden = advisories.length === 0;
+  adv.replaceChildren(...advisories.map(a => {
+    const div = el("div", "advisory");
+    div.appendChild(el("h2", "", pick(a.headline)));
+    const ul = el("ul");
+    for (const line of (a.advice[lang] || a.advice.fr || [])) ul.appendChild(el("li", "", line));
+    div.appendChild(ul);
+    return div;
+  }));
+}
+
+function apply(m) {
+  if (m.type === "snapshot") { board = m.board; board.seq = m.seq; offset = Date.parse(board.generated_at) - Date.now(); return true; }
+  if (m.type !== "delta" || !board) return false;
+  if (m.prev_seq !== board.seq) return "resync";
+  const up = (items, news) => { for (const n of news) { const i = items.findIndex(x => x.id === n.id); if (i >= 0) items[i] = n; else items.push(n); } };
+  up(board.departures, m.upsert.departures); up(board.notices, m.upsert.notices); up(board.advisories, m.upsert.advisories);
+  board.departures = board.departures.filter(d => !m.remove.departures.includes(d.id));
+  board.notices = board.notices.filter(n => !m.remove.notices.includes(n.id));
+  board.advisories = board.advisories.filter(a => !m.remove.advisories.includes(a.id));
+  if (m.order) board.departures.sort((a, b) => m.order.indexOf(a.id) - m.order.indexOf(b.id));
+  if (m.notice_order) board.notices.sort((a, b) => m.notice_order.indexOf(a.id) - m.notice_order.indexOf(b.id));
+  if (m.advisory_order) board.advisories.sort((a, b) => m.advisory_order.indexOf(a.id) - m.advisory_order.indexOf(b.id));
+  board.next_service = m.next_service; board.seq = m.seq;
+  offset = Date.parse(m.generated_at) - Date.now();
+  return true;
+}
+
+let retry = 500;
+function connect() {
+  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/v1/stream");
+  ws.onopen = () => {
+    retry = 500;
+    const sub = { op: "subscribe", station: config.station };
+    if (board) sub.since = board.seq;
+    ws.send(JSON.stringify(sub));
+  };
+  ws.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    if (m.type === "heartbeat" || m.type === "error") return;
+    const r = apply(m);
+    if (r === "resync") { ws.send(JSON.stringify({ op: "subscribe", station: config.station, since: board.seq })); return; }
+    live = true; render();
+  };
+  ws.onclose = () => {
+    live = false; render();
+    setTimeout(connect, retry + Math.random() * retry);
+    retry = Math.min(retry * 2, 30000);
+  };
+}
+
+document.getElementById("lang").onclick = () => { lang = lang === "fr" ? "en" : "fr"; render(); };
+const accept = document.getElementById("accept");
+if (config.continue_url) accept.href = config.continue_url; else accept.removeAttribute("href");
+function tick() {
+  document.getElementById("clock").textContent = new Date(Date.now() + offset).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", timeZone: config.timezone });
+}
+setInterval(tick, 1000);
+tick();
+render();
+connect();
