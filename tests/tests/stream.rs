@@ -11,7 +11,6 @@ use quai_tests::changes::{Rng, random_updates};
 use quai_tests::server::{self, Running};
 use quai_tests::stream::{Client, Received, content};
 use quai_tests::upstream::{Reply, Upstream};
-use serde_json::Value;
 
 const START: &str = "2026-03-09T07:30:00+01:00";
 
