@@ -21,9 +21,25 @@ impl Server {
     /// Starts `feed-server serve --listen 127.0.0.1:0 ARGS...` and waits for the
     /// "listening on" line. Panics with the server's stderr if it does not come.
     pub fn start(args: &[&str]) -> Server {
+        Server::start_limited(args, None)
+    }
+
+    /// Like [`Server::start`], with the size of any file it writes limited to
+    /// `file_kib` KiB (RLIMIT_FSIZE, SIGXFSZ ignored): a write past it fails as on
+    /// a full disk.
+    pub fn start_limited(args: &[&str], file_kib: Option<u64>) -> Server {
         let data_dir =
             (!args.contains(&"--data-dir")).then(|| tempfile::tempdir().expect("data dir"));
-        let mut command = Command::new(BIN);
+        let mut command = match file_kib {
+            None => Command::new(BIN),
+            Some(kib) => {
+                let mut c = Command::new("bash");
+                c.arg("-c")
+                    .arg(format!("trap '' XFSZ; ulimit -f {kib}; exec \"$0\" \"$@\""))
+                    .arg(BIN);
+                c
+            }
+        };
         command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args);
