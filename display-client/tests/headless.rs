@@ -561,6 +561,43 @@ async fn the_screen_goes_not_live_when_the_server_dies_and_live_again_when_it_re
     drop(server);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_screen_goes_not_live_while_its_upstream_fails_and_live_when_it_recovers() {
+    use quai_tests::changes::{Rng, random_updates};
+    use quai_tests::upstream::{Reply, Upstream};
+    // The realtime feed's day, and a clock running from its morning.
+    const START: &str = "2026-03-09T07:30:00+01:00";
+    let start = chrono::DateTime::parse_from_rfc3339(START).expect("start");
+    let began = std::time::Instant::now();
+    let now_ts = || start.timestamp() + began.elapsed().as_secs() as i64;
+    let mut rng = Rng(2027);
+    let upstream = Upstream::start(Reply::Body(random_updates(&mut rng, now_ts()))).await;
+    let config = server::demo_config(
+        "",
+        &format!(
+            "trip_updates_url = \"{}/tu.pb\"\npoll_s = 0.2\nmax_backoff_s = 0.5\nstale_after_s = 3",
+            upstream.url
+        ),
+    );
+    let server = server::start(&config, server::running(START)).await;
+    server.wait_fresh("demo:trip-updates").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let screen = Watching::start(&server.base, dir.path());
+    screen.until("●").await;
+
+    // The upstream answers 500 from now on: once its last message is older than
+    // stale_after_s, the board says so and the screen shows scheduled times.
+    upstream.set(Reply::Status(500, None));
+    let stale = screen
+        .until("Horaires théoriques – information en direct indisponible")
+        .await;
+    assert!(!destinations(&stale).is_empty(), "{stale:?}");
+
+    // It recovers with a fresh message: live again.
+    upstream.set(Reply::Body(random_updates(&mut rng, now_ts())));
+    screen.until("●").await;
+}
+
 #[test]
 fn a_broken_layout_is_refused_with_file_line_and_column() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -87,6 +87,11 @@ pub fn demo_config(head: &str, realtime: &str) -> String {
     )
 }
 
+/// A clock running from an RFC 3339 instant.
+pub fn running(start: &str) -> Clock {
+    Clock::running_from(chrono::DateTime::parse_from_rfc3339(start).expect("RFC 3339"))
+}
+
 /// A fixed clock at an RFC 3339 instant.
 pub fn fixed(now: &str) -> Clock {
     Clock::Fixed(
