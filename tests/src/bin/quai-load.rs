@@ -59,6 +59,11 @@ struct Args {
     /// Print the server's RSS every this many seconds while changing (0: never).
     #[arg(long, default_value_t = 0)]
     sample_s: u64,
+    /// Restart drill: after this change, kill -9 the server and start it again
+    /// on the same port and data dir (0: never). One notice is posted per change;
+    /// every acknowledged one must be there at the end.
+    #[arg(long, default_value_t = 0)]
+    restart_at: u64,
 }
 
 #[derive(Default)]
@@ -67,7 +72,12 @@ struct Stats {
     deliveries: AtomicU64,
     gaps: AtomicU64,
     closed: AtomicU64,
+    disconnects: AtomicU64,
     last_delivery: Mutex<Option<Instant>>,
+    /// When the server was killed (restart drill).
+    killed_at: Mutex<Option<Instant>>,
+    /// Seconds from the kill to each client's board being back.
+    reconnect_s: Mutex<Vec<f64>>,
 }
 
 fn open_files_limit() -> Option<u64> {
@@ -104,7 +114,10 @@ async fn metric(base: &str, name: &str) -> anyhow::Result<f64> {
 }
 
 /// One client: subscribes, keeps its board with `BoardState` in `held`, and
-/// measures each delta. A `frozen` one stops reading once subscribed.
+/// measures each delta. A `frozen` one stops reading once subscribed. When the
+/// server goes away (the restart drill) it reconnects every 100 ms and
+/// resubscribes with `since`, and notes how long after the kill its board was
+/// back.
 async fn client(
     url: String,
     stats: Arc<Stats>,
@@ -112,62 +125,149 @@ async fn client(
     held: Arc<Mutex<BoardState>>,
     frozen: bool,
 ) {
-    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(&url).await else {
-        stats.closed.fetch_add(1, Ordering::Relaxed);
-        let _ = ready.send(()).await;
-        return;
-    };
-    let subscribe = r#"{"op":"subscribe","station":"caudry"}"#;
-    if ws.send(Message::Text(subscribe.into())).await.is_err() {
-        stats.closed.fetch_add(1, Ordering::Relaxed);
-        let _ = ready.send(()).await;
-        return;
-    }
-    let mut seq = None;
     let mut ready = Some(ready);
-    while let Some(Ok(frame)) = ws.next().await {
-        let Message::Text(text) = frame else { continue };
-        let received = Utc::now();
-        let Ok(message) = serde_json::from_str::<ServerMessage>(text.as_str()) else {
-            continue;
-        };
-        if let Ok(mut state) = held.lock() {
-            let _ = state.apply(&message);
+    let mut seq = None;
+    let mut first = true;
+    loop {
+        if !first {
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        match message {
-            ServerMessage::Snapshot { seq: s, .. } => {
-                seq = Some(s);
+        let Ok((mut ws, _)) = tokio_tungstenite::connect_async(&url).await else {
+            if first {
+                stats.closed.fetch_add(1, Ordering::Relaxed);
                 if let Some(r) = ready.take() {
                     let _ = r.send(()).await;
                 }
-                if frozen {
-                    // Holds the connection and never reads again.
-                    std::future::pending::<()>().await;
+                return;
+            }
+            continue;
+        };
+        let since = held.lock().ok().and_then(|s| s.seq());
+        let subscribe = match since {
+            Some(since) => format!(r#"{{"op":"subscribe","station":"caudry","since":{since}}}"#),
+            None => r#"{"op":"subscribe","station":"caudry"}"#.to_string(),
+        };
+        if ws.send(Message::Text(subscribe.into())).await.is_err() {
+            continue;
+        }
+        let mut back = !first;
+        first = false;
+        while let Some(Ok(frame)) = ws.next().await {
+            let Message::Text(text) = frame else { continue };
+            let received = Utc::now();
+            let Ok(message) = serde_json::from_str::<ServerMessage>(text.as_str()) else {
+                continue;
+            };
+            if let Ok(mut state) = held.lock() {
+                let _ = state.apply(&message);
+            }
+            if back
+                && matches!(
+                    message,
+                    ServerMessage::Snapshot { .. } | ServerMessage::Delta(_)
+                )
+            {
+                back = false;
+                let killed = stats.killed_at.lock().ok().and_then(|k| *k);
+                if let (Some(killed), Ok(mut r)) = (killed, stats.reconnect_s.lock()) {
+                    r.push(killed.elapsed().as_secs_f64());
                 }
             }
-            ServerMessage::Delta(d) => {
-                if seq != Some(d.prev_seq) {
-                    stats.gaps.fetch_add(1, Ordering::Relaxed);
-                }
-                seq = Some(d.seq);
-                if let Ok(sent) = DateTime::parse_from_rfc3339(&d.server_time) {
-                    let ms = (received - sent.with_timezone(&Utc))
-                        .num_microseconds()
-                        .unwrap_or(0) as f64
-                        / 1000.0;
-                    if let Ok(mut l) = stats.latencies_ms.lock() {
-                        l.push(ms);
+            match message {
+                ServerMessage::Snapshot { seq: s, .. } => {
+                    seq = Some(s);
+                    if let Some(r) = ready.take() {
+                        let _ = r.send(()).await;
+                    }
+                    if frozen {
+                        // Holds the connection and never reads again.
+                        std::future::pending::<()>().await;
                     }
                 }
-                stats.deliveries.fetch_add(1, Ordering::Relaxed);
-                if let Ok(mut t) = stats.last_delivery.lock() {
-                    *t = Some(Instant::now());
+                ServerMessage::Delta(d) => {
+                    if seq != Some(d.prev_seq) {
+                        stats.gaps.fetch_add(1, Ordering::Relaxed);
+                    }
+                    seq = Some(d.seq);
+                    if let Ok(sent) = DateTime::parse_from_rfc3339(&d.server_time) {
+                        let ms = (received - sent.with_timezone(&Utc))
+                            .num_microseconds()
+                            .unwrap_or(0) as f64
+                            / 1000.0;
+                        if let Ok(mut l) = stats.latencies_ms.lock() {
+                            l.push(ms);
+                        }
+                    }
+                    stats.deliveries.fetch_add(1, Ordering::Relaxed);
+                    if let Ok(mut t) = stats.last_delivery.lock() {
+                        *t = Some(Instant::now());
+                    }
                 }
+                _ => {}
             }
-            _ => {}
         }
+        stats.disconnects.fetch_add(1, Ordering::Relaxed);
     }
-    stats.closed.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Starts the feed-server binary; its base URL (from its first line).
+fn start_server(
+    bin: &std::path::Path,
+    listen: &str,
+    config: &std::path::Path,
+    data_dir: &std::path::Path,
+    log: &std::path::Path,
+) -> anyhow::Result<(std::process::Child, String)> {
+    let mut server = Command::new(bin)
+        .args([
+            "serve", "--listen", listen, "--now", START, "--clock", "running",
+        ])
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)?,
+        ))
+        .spawn()
+        .with_context(|| format!("cannot start {}", bin.display()))?;
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().context("stdout")?).read_line(&mut line)?;
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .with_context(|| format!("unexpected first line from the server: {line:?}"))?
+        .to_string();
+    Ok((server, base))
+}
+
+/// Posts one notice; its id when acknowledged (201).
+async fn post_notice(base: &str, token: &str, i: u64) -> Option<String> {
+    let body = serde_json::json!({
+        "severity": "info",
+        "cause": "maintenance",
+        "effect": "other_effect",
+        "header": {"fr": format!("Avis de charge {i}")},
+        "informed_entities": [{"station": "caudry"}],
+    });
+    let response = feed_server::sources::http::client(Duration::from_secs(5))
+        .ok()?
+        .post(format!("{base}/v1/notices"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .ok()?;
+    if response.status().as_u16() != 201 {
+        return None;
+    }
+    let n: serde_json::Value = response.json().await.ok()?;
+    n["id"].as_str().map(str::to_string)
 }
 
 #[tokio::main]
@@ -207,31 +307,27 @@ async fn main() -> anyhow::Result<()> {
         ),
     )?;
 
-    let mut server = Command::new(&server_bin)
+    // An operator for the notices posted during the run.
+    let data_dir = dir.join("data");
+    let added = Command::new(&server_bin)
         .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--now",
-            START,
-            "--clock",
-            "running",
+            "operator",
+            "add",
+            "load",
+            "--scope",
+            "station:caudry",
+            "--data-dir",
         ])
-        .arg("--config")
-        .arg(&config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(std::fs::File::create(&server_log)?))
-        .spawn()
-        .with_context(|| format!("cannot start {}", server_bin.display()))?;
-    let pid = server.id();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().context("stdout")?).read_line(&mut line)?;
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .with_context(|| format!("unexpected first line from the server: {line:?}"))?
-        .to_string();
+        .arg(&data_dir)
+        .output()
+        .context("feed-server operator add")?;
+    if !added.status.success() {
+        bail!("operator add: {}", String::from_utf8_lossy(&added.stderr));
+    }
+    let token = String::from_utf8_lossy(&added.stdout).trim().to_string();
+    let (mut server, base) =
+        start_server(&server_bin, "127.0.0.1:0", &config, &data_dir, &server_log)?;
+    let mut pid = server.id();
     let url = format!("{}/v1/stream", base.replacen("http://", "ws://", 1));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = rss_kb(pid).unwrap_or(0);
@@ -273,8 +369,25 @@ async fn main() -> anyhow::Result<()> {
     let changing = Instant::now();
     let mut sampled = Instant::now();
     let mut rss_samples = vec![(0.0, rss_after)];
+    let mut acknowledged = Vec::new();
     for i in 1..=args.changes {
         upstream.set(Reply::Body(random_updates(&mut rng, base_ts + i as i64)));
+        if args.restart_at > 0 {
+            acknowledged.extend(post_notice(&base, &token, i).await);
+        }
+        if i == args.restart_at {
+            // A power cut: no shutdown, no flush. Then the same port, the same data.
+            if let Ok(mut k) = stats.killed_at.lock() {
+                *k = Some(Instant::now());
+            }
+            let _ = server.kill();
+            let _ = server.wait();
+            let listen = base.trim_start_matches("http://").to_string();
+            let restarted = start_server(&server_bin, &listen, &config, &data_dir, &server_log)?;
+            server = restarted.0;
+            pid = server.id();
+            println!("server killed (-9) and restarted after change {i}");
+        }
         tokio::time::sleep(Duration::from_millis(args.interval_ms)).await;
         if args.sample_s > 0 && sampled.elapsed() >= Duration::from_secs(args.sample_s) {
             sampled = Instant::now();
@@ -347,6 +460,44 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    let lost_notices = if args.restart_at == 0 {
+        0
+    } else {
+        let listed: serde_json::Value =
+            feed_server::sources::http::client(Duration::from_secs(10))?
+                .get(format!("{base}/v1/notices"))
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .json()
+                .await?;
+        let ids: Vec<&str> = listed["notices"]
+            .as_array()
+            .or(listed.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n["id"].as_str())
+            .collect();
+        let lost = acknowledged
+            .iter()
+            .filter(|a| !ids.contains(&a.as_str()))
+            .count();
+        let mut back = stats
+            .reconnect_s
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default();
+        back.sort_by(f64::total_cmp);
+        println!(
+            "restart: {} of {reading} reading clients back; seconds from the kill: p50 {:.2}, p99 {:.2}, max {:.2}",
+            back.len(),
+            percentile(&back, 0.5),
+            percentile(&back, 0.99),
+            back.last().copied().unwrap_or(f64::NAN)
+        );
+        println!("notices: {} acknowledged, {lost} lost", acknowledged.len());
+        lost
+    };
     let rss_end = rss_kb(pid).unwrap_or(0);
     let _ = server.kill();
     let _ = server.wait();
@@ -418,5 +569,12 @@ async fn main() -> anyhow::Result<()> {
         deliveries as f64 / window,
         (rss_after.saturating_sub(rss_before)) as f64 / connected.max(1) as f64
     );
+    let gaps = stats.gaps.load(Ordering::Relaxed);
+    if mismatched > 0 || behind > 0 || gaps > 0 || lost_notices > 0 || !errors.is_empty() {
+        bail!(
+            "FAILED: {mismatched} boards differ, {behind} behind, {gaps} gaps, {lost_notices} notices lost, {} errors logged",
+            errors.len()
+        );
+    }
     Ok(())
 }
