@@ -1,9 +1,12 @@
 //! Screen layouts: arbitrary text as a RON layout, through the display client's
-//! parser (its `layout` module, included as it is: the client's Bevy side is not
+//! parser (its `layout` and `contrast` modules, included as they are: the client's Bevy side is not
 //! built for this).
 
 #![no_main]
 
+#[path = "../../display-client/src/contrast.rs"]
+#[allow(dead_code)]
+mod contrast;
 #[path = "../../display-client/src/layout.rs"]
 #[allow(dead_code)]
 mod layout;
