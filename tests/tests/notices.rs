@@ -1,6 +1,7 @@
 //! Operators' notices through the API: round trip to the board and the stream,
 //! the authorization matrix, versions, bad input and the rate limit.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use quai_protocol::ServerMessage;
@@ -250,16 +251,23 @@ async fn a_notice_goes_to_the_board_and_the_stream_then_changes_and_ends() {
 /// (method, path, token, body, expected status).
 type Case<'a> = (&'a str, &'a str, Option<&'a str>, Option<String>, u16);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_authorization_matrix_refuses_and_writes_nothing() {
-    let server = demo().await;
+/// The operators of the matrix, one notice of Caudry's, and what the store held
+/// before the refused requests.
+struct Matrix {
+    caudry: String,
+    line_4: String,
+    revoked: String,
+    id: String,
+}
+
+async fn matrix_setup(server: &Running) -> Matrix {
     let caudry = server.operator("caudry", &["station:caudry"]);
     let line_4 = server.operator("ligne4", &["route:CA2C:4"]);
     let revoked = server.operator("ancien", &["*"]);
     let store = server.state.store.as_ref().expect("store");
     store.operator_revoke("ancien").expect("revoke");
     let (status, n) = call(
-        &server,
+        server,
         "POST",
         "/v1/notices",
         Some(&caudry),
@@ -269,13 +277,19 @@ async fn the_authorization_matrix_refuses_and_writes_nothing() {
     .await;
     assert_eq!(status, 201);
     let id = n["id"].as_str().expect("id").to_string();
-    let before = (
-        store.notices().expect("notices"),
-        store.audit(1000).expect("audit").len(),
-    );
+    Matrix {
+        caudry,
+        line_4,
+        revoked,
+        id,
+    }
+}
 
+/// Every refused case of the matrix, with its status and an error code.
+async fn matrix_refusals(server: &Running, m: &Matrix) {
+    let (caudry, line_4, revoked) = (&m.caudry, &m.line_4, &m.revoked);
     let line_3 = notice(json!([{"route_id": "CA2C:3"}])).to_string();
-    let one = format!("/v1/notices/{id}");
+    let one = format!("/v1/notices/{}", m.id);
     let cases: Vec<Case> = vec![
         ("POST", "/v1/notices", None, Some(bay_c().to_string()), 401),
         (
@@ -288,21 +302,21 @@ async fn the_authorization_matrix_refuses_and_writes_nothing() {
         (
             "POST",
             "/v1/notices",
-            Some(&revoked),
+            Some(revoked),
             Some(bay_c().to_string()),
             401,
         ),
         (
             "POST",
             "/v1/notices",
-            Some(&line_4),
+            Some(line_4),
             Some(line_3.clone()),
             403,
         ),
         (
             "POST",
             "/v1/notices",
-            Some(&line_4),
+            Some(line_4),
             Some(notice(json!([{"station": "caudry"}])).to_string()),
             403,
         ),
@@ -310,32 +324,87 @@ async fn the_authorization_matrix_refuses_and_writes_nothing() {
         (
             "POST",
             "/v1/notices",
-            Some(&caudry),
+            Some(caudry),
             Some(notice(json!([{"route_id": "TER:K40"}])).to_string()),
             403,
         ),
         ("GET", "/v1/notices", None, None, 401),
-        ("GET", &one, Some(&revoked), None, 401),
-        ("GET", &one, Some(&line_4), None, 403),
+        ("GET", &one, Some(revoked), None, 401),
+        ("GET", &one, Some(line_4), None, 403),
         ("PATCH", &one, None, Some("{}".into()), 401),
-        ("PATCH", &one, Some(&line_4), Some("{}".into()), 403),
+        ("PATCH", &one, Some(line_4), Some("{}".into()), 403),
         ("DELETE", &one, Some("quai_wrong"), None, 401),
-        ("DELETE", &one, Some(&line_4), None, 403),
-        ("GET", "/v1/notices/n-unknown", Some(&caudry), None, 404),
+        ("DELETE", &one, Some(line_4), None, 403),
+        ("GET", "/v1/notices/n-unknown", Some(caudry), None, 404),
     ];
     for (method, path, token, body, want) in cases {
-        let (status, e) = call(&server, method, path, token, Some(1), body).await;
+        let (status, e) = call(server, method, path, token, Some(1), body).await;
         assert_eq!(status, want, "{method} {path} with {token:?}: {e}");
         assert!(e["error"]["code"].is_string(), "{e}");
     }
     // Line 4's operator sees none of Caudry's notices in its list.
-    let (_, list) = call(&server, "GET", "/v1/notices", Some(&line_4), None, None).await;
+    let (_, list) = call(server, "GET", "/v1/notices", Some(line_4), None, None).await;
     assert_eq!(list, json!([]));
-    let after = (
+}
+
+fn stored(server: &Running) -> (Vec<quai_protocol::OperatorNotice>, usize) {
+    let store = server.state.store.as_ref().expect("store");
+    (
         store.notices().expect("notices"),
         store.audit(1000).expect("audit").len(),
-    );
-    assert_eq!(before, after, "a refused request wrote something");
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authorization_matrix_refuses_and_writes_nothing() {
+    let server = demo().await;
+    let m = matrix_setup(&server).await;
+    let before = stored(&server);
+    matrix_refusals(&server, &m).await;
+    assert_eq!(before, stored(&server), "a refused request wrote something");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authorization_matrix_holds_under_load() {
+    let server = Arc::new(demo().await);
+    let m = Arc::new(matrix_setup(&server).await);
+    let before = stored(&server);
+    // 300 stream subscribers, and readers of the board, all the while.
+    let mut clients = Vec::new();
+    for _ in 0..300 {
+        let mut c = Client::connect(&server.base).await;
+        c.subscribe("caudry", None).await;
+        clients.push(c);
+    }
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let server = server.clone();
+            tokio::spawn(async move {
+                for _ in 0..50 {
+                    server.board("caudry", "").await;
+                }
+            })
+        })
+        .collect();
+    // Eight runs of the whole matrix at once, three times each.
+    let runs: Vec<_> = (0..8)
+        .map(|_| {
+            let (server, m) = (server.clone(), m.clone());
+            tokio::spawn(async move {
+                for _ in 0..3 {
+                    matrix_refusals(&server, &m).await;
+                }
+            })
+        })
+        .collect();
+    for run in runs {
+        run.await.expect("a matrix run failed");
+    }
+    for r in readers {
+        r.await.expect("reader");
+    }
+    assert_eq!(before, stored(&server), "a refused request wrote something");
+    drop(clients);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
