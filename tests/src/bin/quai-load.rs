@@ -290,6 +290,15 @@ async fn main() -> anyhow::Result<()> {
     // A fake upstream serving the realtime the server polls.
     let start = DateTime::parse_from_rfc3339(START)?.with_timezone(&Utc);
     let base_ts = start.timestamp() - 30;
+    // The server's clock runs from START: each message is dated by it (a few
+    // seconds back), so that a long run never feeds it stale realtime, and one
+    // second after the last at least, so that each one is news.
+    let began = Instant::now();
+    let mut last_ts = base_ts;
+    let mut next_ts = move || {
+        last_ts = (start.timestamp() + began.elapsed().as_secs() as i64 - 5).max(last_ts + 1);
+        last_ts
+    };
     let mut rng = Rng(2026);
     let upstream = Upstream::start(Reply::Body(random_updates(&mut rng, base_ts))).await;
     let dir = std::env::temp_dir().join(format!("quai-load-{}", std::process::id()));
@@ -371,7 +380,7 @@ async fn main() -> anyhow::Result<()> {
     let mut rss_samples = vec![(0.0, rss_after)];
     let mut acknowledged = Vec::new();
     for i in 1..=args.changes {
-        upstream.set(Reply::Body(random_updates(&mut rng, base_ts + i as i64)));
+        upstream.set(Reply::Body(random_updates(&mut rng, next_ts())));
         if args.restart_at > 0 {
             acknowledged.extend(post_notice(&base, &token, i).await);
         }
