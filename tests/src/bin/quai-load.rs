@@ -59,6 +59,13 @@ struct Args {
     /// Print the server's RSS every this many seconds while changing (0: never).
     #[arg(long, default_value_t = 0)]
     sample_s: u64,
+    /// Upstream drill: every this many changes (0: never), the fake upstream
+    /// serves the next fault of the realtime issue's list instead (500, hang,
+    /// truncated, not protobuf, a day ahead, older than held) for one interval;
+    /// every seventh time an outage of 100 s (503), past `stale_after_s` (90 s):
+    /// the board goes stale, then comes back.
+    #[arg(long, default_value_t = 0)]
+    fault_every: u64,
     /// Restart drill: after this change, kill -9 the server and start it again
     /// on the same port and data dir (0: never). One notice is posted per change;
     /// every acknowledged one must be there at the end.
@@ -246,6 +253,19 @@ fn start_server(
     Ok((server, base))
 }
 
+/// Whether the station's board says a realtime feed is stale.
+async fn board_stale(base: &str) -> anyhow::Result<bool> {
+    let board: serde_json::Value = feed_server::sources::http::client(Duration::from_secs(10))?
+        .get(format!("{base}/v1/stations/caudry/board?limit=1"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(board["feeds"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|f| f["stale"] == true)))
+}
+
 /// Posts one notice; its id when acknowledged (201).
 async fn post_notice(base: &str, token: &str, i: u64) -> Option<String> {
     let body = serde_json::json!({
@@ -310,7 +330,7 @@ async fn main() -> anyhow::Result<()> {
         format!(
             "[server]\n# Every client comes from 127.0.0.1 here.\nmax_connections_per_ip = 1000000\n\n\
              [[feeds]]\nid = \"demo\"\ngtfs = \"builtin:caudry-demo\"\n[feeds.realtime]\n\
-             trip_updates_url = \"{}/tu.pb\"\npoll_s = 0.1\n\n[[stations]]\nid = \"caudry\"\n\
+             trip_updates_url = \"{}/tu.pb\"\npoll_s = 0.1\nmax_backoff_s = 10\n\n[[stations]]\nid = \"caudry\"\n\
              name = \"Caudry\"\nstops = {{ demo = [\"CAUDRY\"] }}\n",
             upstream.url
         ),
@@ -379,8 +399,55 @@ async fn main() -> anyhow::Result<()> {
     let mut sampled = Instant::now();
     let mut rss_samples = vec![(0.0, rss_after)];
     let mut acknowledged = Vec::new();
+    let (mut faults_served, mut stale_episodes, mut was_stale) = (0usize, 0usize, false);
     for i in 1..=args.changes {
-        upstream.set(Reply::Body(random_updates(&mut rng, next_ts())));
+        let ts = next_ts();
+        if args.fault_every > 0 && i % args.fault_every == 0 {
+            let fault = match faults_served % 7 {
+                0 => Reply::Status(500, None),
+                1 => Reply::Hang,
+                2 => Reply::Truncated {
+                    body: random_updates(&mut rng, ts)[..10].to_vec(),
+                    declared: 400,
+                },
+                3 => Reply::Body(b"<html>not protobuf</html>".to_vec()),
+                4 => Reply::Body(random_updates(&mut rng, ts + 86_400)),
+                5 => Reply::Body(random_updates(&mut rng, ts - 600)),
+                _ => Reply::Status(503, None),
+            };
+            let outage = faults_served % 7 == 6;
+            faults_served += 1;
+            upstream.set(fault);
+            if outage {
+                println!("upstream down (503) for 100 s from change {i}");
+                tokio::time::sleep(Duration::from_secs(100)).await;
+                if board_stale(&base).await? {
+                    stale_episodes += 1;
+                    println!("after 100 s without realtime the board says it is stale");
+                } else {
+                    bail!("the board is not stale after 100 s without realtime");
+                }
+                // Back up: the board is live again once the poller's backoff
+                // (at most max_backoff_s, 10 s here) brings it a fresh message.
+                upstream.set(Reply::Body(random_updates(&mut rng, next_ts())));
+                let back = Instant::now();
+                loop {
+                    if !board_stale(&base).await? {
+                        println!(
+                            "live again {:.1} s after the upstream came back",
+                            back.elapsed().as_secs_f64()
+                        );
+                        break;
+                    }
+                    if back.elapsed() > Duration::from_secs(60) {
+                        bail!("still stale 60 s after the upstream came back");
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        } else {
+            upstream.set(Reply::Body(random_updates(&mut rng, ts)));
+        }
         if args.restart_at > 0 {
             acknowledged.extend(post_notice(&base, &token, i).await);
         }
@@ -398,6 +465,16 @@ async fn main() -> anyhow::Result<()> {
             println!("server killed (-9) and restarted after change {i}");
         }
         tokio::time::sleep(Duration::from_millis(args.interval_ms)).await;
+        if args.fault_every > 0 {
+            let stale = board_stale(&base).await?;
+            if stale && !was_stale {
+                stale_episodes += 1;
+                println!("change {i}: the board says its realtime is stale");
+            } else if !stale && was_stale {
+                println!("change {i}: live again");
+            }
+            was_stale = stale;
+        }
         if args.sample_s > 0 && sampled.elapsed() >= Duration::from_secs(args.sample_s) {
             sampled = Instant::now();
             let rss = rss_kb(pid).unwrap_or(0);
@@ -507,6 +584,12 @@ async fn main() -> anyhow::Result<()> {
         println!("notices: {} acknowledged, {lost} lost", acknowledged.len());
         lost
     };
+    if args.fault_every > 0 {
+        println!(
+            "upstream faults served: {faults_served}; stale episodes: {stale_episodes}, live at the end: {}",
+            !was_stale
+        );
+    }
     let rss_end = rss_kb(pid).unwrap_or(0);
     let _ = server.kill();
     let _ = server.wait();
