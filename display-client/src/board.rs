@@ -162,8 +162,14 @@ pub struct View {
     /// Fonts loaded and canvas up: panels may draw.
     pub ready: bool,
     pub canvas: Option<Entity>,
+    /// How many times the canvas was built (a new layout, new fonts): every panel
+    /// draws again when it changes.
     pub generation: u64,
-    pub elapsed_s: f32,
+    layout_generation: u64,
+    fonts_changed: bool,
+    /// Seconds since start-up, in f64: a screen runs for years, and an f32 loses
+    /// the second after a few months (paging and scrolling would stutter).
+    pub elapsed_s: f64,
     pub lang: String,
     pub lang_index: usize,
     pub live: bool,
@@ -261,15 +267,22 @@ fn canvas(
     canvases: Query<Entity, With<Canvas>>,
     mut view: ResMut<View>,
 ) {
-    let loaded = fonts.is_some_and(|f| {
-        assets.is_loaded_with_dependencies(&f.regular)
-            && assets.is_loaded_with_dependencies(&f.bold)
-    });
-    if !loaded {
+    let Some(fonts) = fonts else {
+        view.ready = false;
+        return;
+    };
+    // New fonts (a layout edited on disk): everything is drawn again once they
+    // have loaded.
+    if fonts.is_changed() && view.canvas.is_some() {
+        view.fonts_changed = true;
+    }
+    if !assets.is_loaded_with_dependencies(&fonts.regular)
+        || !assets.is_loaded_with_dependencies(&fonts.bold)
+    {
         view.ready = false;
         return;
     }
-    if view.canvas.is_some() && view.generation == layout.generation {
+    if view.canvas.is_some() && view.layout_generation == layout.generation && !view.fonts_changed {
         view.ready = true;
         return;
     }
@@ -289,7 +302,9 @@ fn canvas(
         ))
         .id();
     view.canvas = Some(canvas);
-    view.generation = layout.generation;
+    view.generation += 1;
+    view.layout_generation = layout.generation;
+    view.fonts_changed = false;
     view.ready = true;
 }
 
@@ -304,8 +319,9 @@ fn compose(
 ) {
     drawn.frames_since_build = drawn.frames_since_build.saturating_add(1);
     let l = &layout.layout;
-    let elapsed = started.0.elapsed().as_secs_f32();
-    let lang_index = ((elapsed / l.language_rotation_s.max(1.0)) as usize) % l.languages.len();
+    let elapsed = started.0.elapsed().as_secs_f64();
+    let lang_index =
+        ((elapsed / f64::from(l.language_rotation_s.max(1.0))) as usize) % l.languages.len();
     view.elapsed_s = elapsed;
     view.lang_index = lang_index;
     view.lang = l.languages[lang_index].clone();

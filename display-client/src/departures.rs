@@ -10,7 +10,6 @@ use quai_protocol::{Departure, DepartureStatus};
 use crate::board::{
     CurrentLayout, Drawn, Fonts, Panel, PanelRoot, ScreenSet, Texts, View, colour, mount, place,
 };
-use crate::clock::clock;
 use crate::contrast::{parse_hex, readable_text};
 use crate::layout::{Column, Layout};
 use crate::network::Live;
@@ -31,6 +30,16 @@ fn width_of(column: Column, table_width: f32) -> f32 {
             Column::Platform => 0.11,
             Column::Status => 0.24,
         }
+}
+
+/// Whole minutes from the station's clock to the departure (expected, else
+/// timetabled).
+fn minutes_to(view: &View, d: &Departure) -> i64 {
+    let when = d.expected.as_deref().unwrap_or(&d.scheduled);
+    view.now
+        .zip(chrono::DateTime::parse_from_rfc3339(when).ok())
+        .map(|(n, w)| (w - n).num_minutes())
+        .unwrap_or(0)
 }
 
 /// Whether a departure will not happen here (it stays listed, struck through).
@@ -55,8 +64,15 @@ fn draw(
         return;
     };
     let board = live.board.as_ref();
-    // The countdowns move with the minute.
-    let minute = clock(board, live.received);
+    let per_page = layout.layout.departures.rows_per_page;
+    // The countdowns on the page: each turns at its own second.
+    let countdowns: Vec<i64> = board.map_or_else(Vec::new, |b| {
+        view.departures(b)
+            .skip(view.page * per_page)
+            .take(per_page)
+            .map(|d| minutes_to(&view, d))
+            .collect()
+    });
     let key = (
         view.generation,
         board.map(|b| b.seq),
@@ -65,7 +81,7 @@ fn draw(
         view.lang_index,
         view.live,
         &view.shown,
-        minute,
+        countdowns,
     );
     if !drawn.needs(Panel::Departures, &key) {
         return;
@@ -88,7 +104,6 @@ fn draw(
                 .id();
             commands.entity(table).add_child(t);
         }
-        let per_page = l.departures.rows_per_page;
         for d in view
             .departures(board)
             .skip(view.page * per_page)
@@ -148,18 +163,13 @@ fn row(
             })
             .id();
         commands.entity(row).add_child(cell);
-        let when = d.expected.as_deref().unwrap_or(&d.scheduled);
         let (text, ink, bold) = match column {
             // The timetabled time; the status column says how late or early.
             Column::Time => (clock_time(&d.scheduled), ink, true),
             // Minutes from the station's clock; nothing for a bus that has gone or
             // will not come (the status column says which).
             Column::Countdown => {
-                let minutes = view
-                    .now
-                    .zip(chrono::DateTime::parse_from_rfc3339(when).ok())
-                    .map(|(n, w)| (w - n).num_minutes())
-                    .unwrap_or(0);
+                let minutes = minutes_to(view, d);
                 let text = if gone || d.status == DepartureStatus::Departed {
                     String::new()
                 } else {

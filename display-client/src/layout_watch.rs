@@ -67,7 +67,9 @@ pub fn look(file: &mut LayoutFile) -> Reload {
 }
 
 pub fn plugin(app: &mut App) {
-    app.add_systems(Update, watch);
+    // Before the screen is composed, so that a new layout and its fonts are in
+    // place for the frame that draws them.
+    app.add_systems(Update, watch.before(crate::board::ScreenSet::Compose));
 }
 
 fn watch(

@@ -79,7 +79,8 @@ fn draw(
     let texts_now: Vec<String> = items.iter().map(|n| text_of(n, &view.lang)).collect();
     let (shown, index) = match ticker.mode {
         TickerMode::Paged => {
-            let i = ((view.elapsed_s / ticker.seconds_per_item.max(1.0)) as usize) % items.len();
+            let i = ((view.elapsed_s / f64::from(ticker.seconds_per_item.max(1.0))) as usize)
+                % items.len();
             (texts_now[i].clone(), i)
         }
         TickerMode::Scroll => (texts_now.join("   •   "), 0),
@@ -147,9 +148,10 @@ fn scroll(
 ) {
     for (line, computed, mut node) in &mut lines {
         let width = computed.size().x * computed.inverse_scale_factor();
-        let lap = line.bar_width + width.max(1.0);
-        let x = line.bar_width - (view.elapsed_s * line.speed) % lap;
-        node.left = Val::Px(x);
+        let lap = f64::from(line.bar_width + width.max(1.0));
+        let x =
+            f64::from(line.bar_width) - (view.elapsed_s * f64::from(line.speed)).rem_euclid(lap);
+        node.left = Val::Px(x as f32);
         redraw.write(bevy::window::RequestRedraw);
     }
 }

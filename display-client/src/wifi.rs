@@ -35,7 +35,7 @@ fn draw(
     // The QR code is drawn again only when the network changes, not per board.
     let key = (
         view.generation,
-        view.lang_index,
+        label(&view.lang, "wifi"),
         content.map(|(_, w)| (&w.ssid, &w.qr_payload, &w.portal_url)),
     );
     if !drawn.needs(Panel::Wifi, &key) {

@@ -97,12 +97,12 @@ pub fn label(lang: &str, key: &str) -> &'static str {
 
 /// Which page of `total` rows shows at `elapsed_s`, with `per_page` rows and a page
 /// every `paging_s`: (page index, page count).
-pub fn page(total: usize, per_page: usize, paging_s: f32, elapsed_s: f32) -> (usize, usize) {
+pub fn page(total: usize, per_page: usize, paging_s: f32, elapsed_s: f64) -> (usize, usize) {
     let pages = total.div_ceil(per_page.max(1)).max(1);
     if pages == 1 || paging_s <= 0.0 {
         return (0, pages);
     }
-    ((elapsed_s / paging_s) as usize % pages, pages)
+    ((elapsed_s / f64::from(paging_s)) as usize % pages, pages)
 }
 
 #[cfg(test)]
@@ -149,5 +149,9 @@ mod tests {
         assert_eq!(page(25, 10, 8.0, 17.0), (2, 3));
         assert_eq!(page(25, 10, 8.0, 24.5), (0, 3));
         assert_eq!(page(5, 10, 8.0, 100.0), (0, 1));
+        // Three years on, pages still turn every 8 s (an f32 clock would not).
+        let years = 3.0e8;
+        assert_eq!(page(25, 10, 8.0, years + 8.5), (1, 3));
+        assert_eq!(page(25, 10, 8.0, years + 16.5), (2, 3));
     }
 }

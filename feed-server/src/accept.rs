@@ -5,15 +5,18 @@
 //! - **Connections per address** (`[server] max_connections_per_ip`): a station's
 //!   Wi-Fi puts many phones behind one address, so the cap is generous, but one
 //!   host cannot take every socket. Beyond it the connection gets a plain `503`
-//!   with `Retry-After` and is closed; nothing else is read from it.
+//!   with `Retry-After` and is closed. A WebSocket counts for as long as it is
+//!   open, not only during its handshake: the [`Hold`] of its connection travels
+//!   with the request into the stream's task.
 //! - **Header read timeout** (`[server] header_read_timeout_s`): a client that
-//!   trickles its request headers (slowloris) is cut off once the timeout passes
-//!   without a complete header block; it holds no handler meanwhile.
+//!   sends nothing, or trickles its request headers (slowloris), is cut off once
+//!   the timeout passes without a complete header block. The same timer closes a
+//!   keep-alive connection left idle that long.
 //!
 //! Shutdown is explicit: when `stop` fires, the loop stops accepting, every
 //! connection is asked to finish its request in flight and close (stream
-//! connections close themselves on the same signal), and `serve` returns once
-//! all are gone.
+//! connections close themselves on the same signal, with a 1001), and `serve`
+//! returns once all are gone, or after [`GRACE`] if some client does not let go.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -21,15 +24,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
-use hyper_util::service::TowerToHyperService;
-use tokio::io::AsyncWriteExt as _;
+use axum::body::Body;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
+use tower_service::Service as _;
 
 use crate::metrics::Metrics;
 use crate::server::AppState;
+
+/// How long connections get to finish once the server stops.
+pub const GRACE: Duration = Duration::from_secs(10);
 
 /// The limits applied to each connection.
 #[derive(Debug, Clone, Copy)]
@@ -42,41 +50,55 @@ pub struct Limits {
 #[derive(Debug, Default, Clone)]
 struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
 
-/// One connection counted against its address; uncounted when dropped.
+/// One connection, counted against its address and awaited at shutdown, for as
+/// long as a clone of it lives (the connection's task, and a WebSocket's task
+/// after the upgrade).
+#[derive(Debug, Clone)]
+pub struct Hold(#[allow(dead_code)] Arc<Counted>);
+
+#[derive(Debug)]
 struct Counted {
     table: PerAddress,
     ip: IpAddr,
+    /// Dropped with the last clone: `serve` waits for all of them.
+    _open: tokio::sync::watch::Receiver<()>,
 }
 
 impl PerAddress {
-    fn admit(&self, ip: IpAddr, max: usize) -> Option<Counted> {
+    fn admit(
+        &self,
+        ip: IpAddr,
+        max: usize,
+        open: tokio::sync::watch::Receiver<()>,
+    ) -> Option<Hold> {
         let mut table = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let open = table.entry(ip).or_insert(0);
-        if *open >= max {
+        let count = table.entry(ip).or_insert(0);
+        if *count >= max {
             return None;
         }
-        *open += 1;
-        Some(Counted {
+        *count += 1;
+        Some(Hold(Arc::new(Counted {
             table: self.clone(),
             ip,
-        })
+            _open: open,
+        })))
     }
 }
 
 impl Drop for Counted {
     fn drop(&mut self) {
         let mut table = self.table.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(open) = table.get_mut(&self.ip) {
-            *open -= 1;
-            if *open == 0 {
+        if let Some(count) = table.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
                 table.remove(&self.ip);
             }
         }
     }
 }
 
-/// Serves `app` on `listener` until `stop` is cancelled, then waits for the open
-/// connections to close.
+/// Serves `app` on `listener` until `stop` is cancelled, then waits (at most
+/// [`GRACE`]) for the open connections to close.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -85,15 +107,11 @@ pub async fn serve(
     stop: CancellationToken,
 ) -> std::io::Result<()> {
     let per_address = PerAddress::default();
-    // Every connection task holds a receiver; `closed()` completes when the last
-    // one is dropped.
     let (open_tx, _) = tokio::sync::watch::channel(());
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
-    let builder = Arc::new(builder);
     loop {
         let (stream, remote) = tokio::select! {
             () = stop.cancelled() => break,
@@ -108,39 +126,58 @@ pub async fn serve(
                 }
             },
         };
-        let Some(counted) = per_address.admit(remote.ip(), limits.max_connections_per_ip) else {
+        let Some(hold) = per_address.admit(
+            remote.ip(),
+            limits.max_connections_per_ip,
+            open_tx.subscribe(),
+        ) else {
             Metrics::count(&state.metrics.connections_refused);
             tracing::debug!(%remote, "too many connections from this address: refused");
             tokio::spawn(refuse(stream, limits.max_connections_per_ip));
             continue;
         };
-        let service = TowerToHyperService::new(app.clone());
-        let (builder, stop, open) = (builder.clone(), stop.clone(), open_tx.subscribe());
+        let (builder, stop, app) = (builder.clone(), stop.clone(), app.clone());
         tokio::spawn(async move {
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let request_hold = hold.clone();
+            let service =
+                hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+                    request.extensions_mut().insert(request_hold.clone());
+                    let mut app = app.clone();
+                    async move { app.call(request.map(Body::new)).await }
+                });
+            let conn = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
             let mut conn = std::pin::pin!(conn);
             tokio::select! {
                 result = conn.as_mut() => finished(remote, result),
                 () = stop.cancelled() => {
                     conn.as_mut().graceful_shutdown();
-                    finished(remote, conn.await);
+                    match tokio::time::timeout(GRACE, conn).await {
+                        Ok(result) => finished(remote, result),
+                        Err(_) => tracing::debug!(%remote, "connection cut at shutdown"),
+                    }
                 }
             }
-            drop((counted, open));
+            drop(hold);
         });
     }
     drop(listener);
-    open_tx.closed().await;
+    if tokio::time::timeout(GRACE, open_tx.closed()).await.is_err() {
+        tracing::warn!("some connections were still open {GRACE:?} after the stop");
+    }
     Ok(())
 }
 
-fn finished(remote: SocketAddr, result: Result<(), Box<dyn std::error::Error + Send + Sync>>) {
+fn finished(remote: SocketAddr, result: Result<(), hyper::Error>) {
     if let Err(e) = result {
         tracing::debug!(%remote, "connection ended: {e}");
     }
 }
 
-/// Answers a connection over the per-address cap with a `503` and closes it.
+/// Answers a connection over the per-address cap with a `503` and closes it,
+/// reading what the client sent meanwhile (a socket closed with unread input is
+/// reset, and the reset can destroy the answer before the client reads it).
 async fn refuse(mut stream: TcpStream, max: usize) {
     let body = format!(
         "{{\"error\":{{\"code\":\"too_many_connections\",\"message\":\"at most {max} connections from one address\"}}}}"
@@ -149,9 +186,12 @@ async fn refuse(mut stream: TcpStream, max: usize) {
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 10\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     );
-    let write = async {
+    let answer = async {
         stream.write_all(response.as_bytes()).await?;
-        stream.shutdown().await
+        stream.shutdown().await?;
+        let mut sink = [0u8; 1024];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<(), std::io::Error>(())
     };
-    let _ = tokio::time::timeout(Duration::from_secs(5), write).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), answer).await;
 }

@@ -175,3 +175,30 @@ fn an_endless_line_in_a_table_is_refused_with_its_place() {
         "{err}"
     );
 }
+
+#[test]
+fn a_table_hidden_in_a_folder_is_checked_like_the_others() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    demo_copy(&dir.path().join("gtfs"), |_, text| Some(text));
+    // The parser finds tables by file name in any folder: a second stops.txt
+    // under __MACOSX/ must not slip past the line cap.
+    let mut zip =
+        zip::ZipWriter::new_append(std::io::Cursor::new(zip_folder(&dir.path().join("gtfs"))))
+            .expect("append");
+    zip.start_file(
+        "__MACOSX/stops.txt",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .expect("entry");
+    zip.write_all(format!("stop_id,stop_name\nX,{}\n", "x".repeat(100_000)).as_bytes())
+        .expect("write");
+    let bytes = zip.finish().expect("zip").into_inner();
+    std::fs::write(dir.path().join("feed.zip"), bytes).expect("write zip");
+    let config = config_for(dir.path(), "feed.zip", "\"CAUDRY\"");
+    let err = start_error(&["check", "--config", config.to_str().unwrap()], dir.path());
+    assert!(
+        err.contains("__MACOSX/stops.txt, line 2: longer than 65536 bytes"),
+        "{err}"
+    );
+}

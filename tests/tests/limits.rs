@@ -160,3 +160,57 @@ async fn limits_out_of_range_are_refused_with_their_name() {
         assert!(err.to_string().contains(name), "{err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_streams_count_against_the_cap_for_as_long_as_they_last() {
+    let server = server::start(
+        &config("max_connections_per_ip = 3\nheader_read_timeout_s = 60"),
+        server::fixed("2026-07-01T07:30:00+02:00"),
+    )
+    .await;
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        let mut c = quai_tests::stream::Client::connect(&server.base).await;
+        c.subscribe("caudry", None).await;
+        let _ = c.next_message().await;
+        streams.push(c);
+    }
+    // Long after their handshakes, the three streams still hold their places.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut fourth = TcpStream::connect(&addr).await.expect("connect");
+    let answer = read_to_close(&mut fourth).await.expect("closed");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    // One stream ends: a place is free again.
+    drop(streams.pop());
+    let mut status = 0;
+    for _ in 0..50 {
+        status = get_status(&addr, "/v1/stations").await;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_sends_nothing_is_cut_off() {
+    let server = server::start(
+        &config("header_read_timeout_s = 1"),
+        server::fixed("2026-07-01T07:30:00+02:00"),
+    )
+    .await;
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut silent = TcpStream::connect(&addr).await.expect("connect");
+    let mut buf = [0u8; 256];
+    let read = tokio::time::timeout(Duration::from_secs(8), silent.read(&mut buf)).await;
+    let n = read
+        .expect("the server closes a silent connection")
+        .unwrap_or(0);
+    let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+}

@@ -32,7 +32,11 @@ pub const MAX_CLIENT_FRAME: usize = 64 * 1024;
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
-pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<Arc<AppState>>) -> Response {
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<Arc<AppState>>,
+    hold: Option<axum::Extension<crate::accept::Hold>>,
+) -> Response {
     // The library limit is set above ours so that an oversized frame reaches us and
     // gets a proper error before the close.
     // Client messages are small: a small read buffer (the library's default is 128
@@ -41,7 +45,12 @@ pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<Arc<AppState>>) -
         .max_frame_size(16 * MAX_CLIENT_FRAME)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| connection(socket, state))
+        .on_upgrade(move |socket| async move {
+            // The connection stays counted (per address, and at shutdown) while
+            // the stream is open.
+            let _hold = hold;
+            connection(socket, state).await
+        })
 }
 
 /// Why a connection ends, when the server ends it.

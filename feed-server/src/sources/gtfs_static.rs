@@ -300,7 +300,7 @@ pub const MAX_LINE: usize = 64 * 1024;
 /// Opens the archive once on our own before handing it over, so that a truncated or
 /// corrupt zip is reported as such (and not as a missing file), and so that a zip
 /// bomb or a table with an endless line is refused before the parser holds it in
-/// memory. Every table is inflated here as a stream, counting what comes out: the
+/// memory. Every entry is inflated here as a stream, counting what comes out: the
 /// sizes an archive declares are not trusted.
 fn check_zip(feed_id: &str, location: &str, bytes: &[u8]) -> Result<(), FeedError> {
     let archive_err = |reason: String| FeedError::Archive {
@@ -321,12 +321,17 @@ fn check_zip(feed_id: &str, location: &str, bytes: &[u8]) -> Result<(), FeedErro
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|e| archive_err(e.to_string()))?;
         let name = entry.name().to_string();
-        // Only the tables the parser reads (shapes are not read).
-        let table =
-            name.ends_with(".txt") && !name.contains("__MACOSX") && !name.ends_with("shapes.txt");
-        if entry.is_dir() || !table {
+        if entry.is_dir() {
             continue;
         }
+        // Every entry is inflated and counted (the padding of short rows reads them
+        // all); lines are checked in the tables, found as the parser finds them: by
+        // file name, whatever folder they are in (shapes are not read).
+        let base = std::path::Path::new(&name)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let table = base.ends_with(".txt") && base != "shapes.txt";
         let compressed = entry.compressed_size().max(1);
         let (mut size, mut line, mut line_len) = (0u64, 1u64, 0usize);
         loop {
@@ -347,6 +352,9 @@ fn check_zip(feed_id: &str, location: &str, bytes: &[u8]) -> Result<(), FeedErro
                 return Err(archive_err(format!(
                     "{name} inflates more than {MAX_RATIO} times its compressed size (a zip bomb?)"
                 )));
+            }
+            if !table {
+                continue;
             }
             for &b in &chunk[..n] {
                 if b == b'\n' {

@@ -217,17 +217,41 @@ async fn client(
     }
 }
 
-/// Starts the feed-server binary; its base URL (from its first line).
+/// The server process: killed when dropped, so that no early return leaves it
+/// running.
+struct ServerProcess(std::process::Child);
+
+impl ServerProcess {
+    fn id(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// kill -9, as a power cut.
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Starts the feed-server binary with its clock running from `now`; its base URL
+/// (from its first line).
 fn start_server(
     bin: &std::path::Path,
     listen: &str,
+    now: &str,
     config: &std::path::Path,
     data_dir: &std::path::Path,
     log: &std::path::Path,
-) -> anyhow::Result<(std::process::Child, String)> {
+) -> anyhow::Result<(ServerProcess, String)> {
     let mut server = Command::new(bin)
         .args([
-            "serve", "--listen", listen, "--now", START, "--clock", "running",
+            "serve", "--listen", listen, "--now", now, "--clock", "running",
         ])
         .arg("--config")
         .arg(config)
@@ -243,8 +267,10 @@ fn start_server(
         ))
         .spawn()
         .with_context(|| format!("cannot start {}", bin.display()))?;
+    let stdout = server.stdout.take().context("stdout")?;
+    let server = ServerProcess(server);
     let mut line = String::new();
-    BufReader::new(server.stdout.take().context("stdout")?).read_line(&mut line)?;
+    BufReader::new(stdout).read_line(&mut line)?;
     let base = line
         .trim()
         .strip_prefix("listening on ")
@@ -354,8 +380,14 @@ async fn main() -> anyhow::Result<()> {
         bail!("operator add: {}", String::from_utf8_lossy(&added.stderr));
     }
     let token = String::from_utf8_lossy(&added.stdout).trim().to_string();
-    let (mut server, base) =
-        start_server(&server_bin, "127.0.0.1:0", &config, &data_dir, &server_log)?;
+    let (mut server, base) = start_server(
+        &server_bin,
+        "127.0.0.1:0",
+        START,
+        &config,
+        &data_dir,
+        &server_log,
+    )?;
     let mut pid = server.id();
     let url = format!("{}/v1/stream", base.replacen("http://", "ws://", 1));
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -456,10 +488,12 @@ async fn main() -> anyhow::Result<()> {
             if let Ok(mut k) = stats.killed_at.lock() {
                 *k = Some(Instant::now());
             }
-            let _ = server.kill();
-            let _ = server.wait();
+            server.kill();
             let listen = base.trim_start_matches("http://").to_string();
-            let restarted = start_server(&server_bin, &listen, &config, &data_dir, &server_log)?;
+            // Its clock goes on where it was: START plus the time run so far.
+            let now = (start + chrono::Duration::from_std(began.elapsed())?).to_rfc3339();
+            let restarted =
+                start_server(&server_bin, &listen, &now, &config, &data_dir, &server_log)?;
             server = restarted.0;
             pid = server.id();
             println!("server killed (-9) and restarted after change {i}");
@@ -591,8 +625,7 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     let rss_end = rss_kb(pid).unwrap_or(0);
-    let _ = server.kill();
-    let _ = server.wait();
+    server.kill();
     let log = std::fs::read_to_string(&server_log).unwrap_or_default();
     let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
     let warnings = log.lines().filter(|l| l.contains("WARN")).count();
