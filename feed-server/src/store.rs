@@ -1,8 +1,14 @@
 //! SQLite persistence: operators (with hashed tokens and scopes), notices (every
 //! version) and the audit log.
 //!
-//! The database runs in WAL mode with `synchronous=FULL`: a write returns only
-//! once it is on disk, so an acknowledged notice survives a crash or a power cut.
+//! The database uses a rollback journal (`journal_mode=DELETE`) with
+//! `synchronous=FULL`: a write returns only once it is on disk, so an
+//! acknowledged notice survives a crash or a power cut. Not WAL: WAL maps its
+//! `-shm` index into memory, and when the data dir stops taking writes (a disk
+//! the kernel remounted read-only) the next write through that mapping kills the
+//! process with SIGBUS, boards and all. With a journal, such a write fails as an
+//! error, the API answers 503 and everything else keeps running. Notice writes
+//! are rare; WAL's concurrency is not needed.
 //! Migrations are numbered in [`MIGRATIONS`] and applied in order at open.
 //!
 //! Backup, while the server runs: `sqlite3 DATA_DIR/quai.db "VACUUM INTO 'backup.db'"`.
@@ -114,13 +120,13 @@ impl Store {
         let path = data_dir.join(DB_FILE);
         let conn = Connection::open(&path).map_err(|e| dir_err(e.to_string()))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         let synchronous: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0))?;
         // An acknowledged write must be on disk: refuse to run otherwise.
-        if !mode.eq_ignore_ascii_case("wal") || synchronous != 2 {
+        if !mode.eq_ignore_ascii_case("delete") || synchronous != 2 {
             return Err(dir_err(format!(
-                "SQLite would not use WAL with synchronous=FULL (got {mode}, {synchronous})"
+                "SQLite would not use a rollback journal with synchronous=FULL (got {mode}, {synchronous})"
             )));
         }
         conn.pragma_update(None, "foreign_keys", "ON")?;

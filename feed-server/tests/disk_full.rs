@@ -142,3 +142,94 @@ async fn a_full_disk_refuses_writes_cleanly_and_keeps_reads() {
     // And writing works again.
     assert_eq!(post(&client, &server.base, &token, 1000).await.0, 201);
 }
+
+/// Makes the files of a folder (and the folder) immutable, so that no write
+/// reaches them, not even through descriptors already open, and not even as root;
+/// undone when dropped.
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn set(dir: &std::path::Path) -> Immutable {
+        let out = std::process::Command::new("chattr")
+            .arg("-R")
+            .arg("+i")
+            .arg(dir)
+            .output()
+            .expect("chattr (e2fsprogs)");
+        assert!(
+            out.status.success(),
+            "chattr +i: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Immutable(dir.to_path_buf())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-R")
+            .arg("-i")
+            .arg(&self.0)
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_dir_turned_read_only_refuses_writes_cleanly_and_keeps_reads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let data_s = data.to_str().expect("path").to_string();
+    let config = dir.path().join("demo.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "{}\n[notices]\nwrites_per_minute = 1000000\n",
+            include_str!("../demo/caudry.toml")
+        ),
+    )
+    .expect("config");
+    let config = config.to_str().expect("path").to_string();
+    let (ok, token, err) = run(
+        &[
+            "operator",
+            "add",
+            "ops",
+            "--scope",
+            "station:caudry",
+            "--data-dir",
+            &data_s,
+        ],
+        dir.path(),
+    );
+    assert!(ok, "{err}");
+    let token = token.trim().to_string();
+    let client = feed_server::sources::http::client(Duration::from_secs(10)).expect("client");
+
+    let server = Server::start(&["--config", &config, "--data-dir", &data_s]);
+    let mut acknowledged = Vec::new();
+    for i in 0..3 {
+        let (status, body) = post(&client, &server.base, &token, i).await;
+        assert_eq!(status, 201, "{body}");
+        acknowledged.push(body["id"].as_str().expect("id").to_string());
+    }
+    // The data dir stops taking writes under the running server, as a file
+    // system the kernel remounted read-only after I/O errors.
+    let frozen = Immutable::set(&data);
+    for i in 100..102 {
+        let (status, body) = post(&client, &server.base, &token, i).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["error"]["code"], "store_unavailable", "{body}");
+    }
+    acknowledged.sort();
+    assert_eq!(listed(&client, &server.base, &token).await, acknowledged);
+    let (status, board) = server.get_json("/v1/stations/caudry/board").await;
+    assert_eq!(status, 200, "{board}");
+    drop(server);
+    drop(frozen);
+
+    // Writable again: the acknowledged notices, nothing else.
+    let server = Server::start(&["--config", &config, "--data-dir", &data_s]);
+    assert_eq!(listed(&client, &server.base, &token).await, acknowledged);
+    assert_eq!(post(&client, &server.base, &token, 1000).await.0, 201);
+}

@@ -28,15 +28,29 @@ impl Server {
     /// `file_kib` KiB (RLIMIT_FSIZE, SIGXFSZ ignored): a write past it fails as on
     /// a full disk.
     pub fn start_limited(args: &[&str], file_kib: Option<u64>) -> Server {
+        match file_kib {
+            None => Server::start_via(args, &[]),
+            Some(kib) => Server::start_via(
+                args,
+                &[
+                    "bash",
+                    "-c",
+                    &format!("trap '' XFSZ; ulimit -f {kib}; exec \"$0\" \"$@\""),
+                ],
+            ),
+        }
+    }
+
+    /// Like [`Server::start`], the binary started through `prefix` (a program
+    /// and its arguments that end by running `"$0" "$@"`).
+    pub fn start_via(args: &[&str], prefix: &[&str]) -> Server {
         let data_dir =
             (!args.contains(&"--data-dir")).then(|| tempfile::tempdir().expect("data dir"));
-        let mut command = match file_kib {
+        let mut command = match prefix.split_first() {
             None => Command::new(BIN),
-            Some(kib) => {
-                let mut c = Command::new("bash");
-                c.arg("-c")
-                    .arg(format!("trap '' XFSZ; ulimit -f {kib}; exec \"$0\" \"$@\""))
-                    .arg(BIN);
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(BIN);
                 c
             }
         };
@@ -70,6 +84,10 @@ impl Server {
             base,
             _data_dir: data_dir,
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL, as a power cut would: no shutdown, no flush.
