@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use quai_protocol::{Board, Departure};
 use serde::Serialize;
@@ -232,6 +233,18 @@ pub fn place(r: Region) -> Node {
         overflow: Overflow::clip(),
         ..default()
     }
+}
+
+/// What every panel's system reads and writes, in one parameter.
+#[derive(SystemParam)]
+pub struct PanelContext<'w, 's> {
+    pub commands: Commands<'w, 's>,
+    pub layout: Res<'w, CurrentLayout>,
+    pub fonts: Option<Res<'w, Fonts>>,
+    pub view: Res<'w, View>,
+    pub live: Res<'w, Live>,
+    pub drawn: ResMut<'w, Drawn>,
+    pub old: Query<'w, 's, (Entity, &'static PanelRoot)>,
 }
 
 /// Replaces `panel`'s node by `node` (spawned by the caller) under the canvas.

@@ -5,11 +5,7 @@
 use bevy::prelude::*;
 use quai_protocol::Board;
 
-use crate::board::{
-    CurrentLayout, Drawn, Fonts, Panel, PanelRoot, ScreenSet, Texts, View, colour, mount, place,
-    station_now,
-};
-use crate::network::Live;
+use crate::board::{Panel, PanelContext, ScreenSet, Texts, colour, mount, place, station_now};
 use crate::states::ScreenState;
 use crate::wording::{clock_time, label};
 
@@ -29,17 +25,16 @@ pub fn clock(board: Option<&Board>, received: Option<std::time::Instant>) -> Str
     now.with_timezone(&tz).format("%H:%M").to_string()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn draw(
-    mut commands: Commands,
-    layout: Res<CurrentLayout>,
-    fonts: Option<Res<Fonts>>,
-    view: Res<View>,
-    live: Res<Live>,
-    state: Res<ScreenState>,
-    mut drawn: ResMut<Drawn>,
-    old: Query<(Entity, &PanelRoot)>,
-) {
+fn draw(p: PanelContext, state: Res<ScreenState>) {
+    let PanelContext {
+        mut commands,
+        layout,
+        fonts,
+        view,
+        live,
+        mut drawn,
+        old,
+    } = p;
     let (Some(fonts), true) = (fonts, view.ready) else {
         return;
     };

@@ -7,12 +7,9 @@
 use bevy::prelude::*;
 use quai_protocol::{Departure, DepartureStatus};
 
-use crate::board::{
-    CurrentLayout, Drawn, Fonts, Panel, PanelRoot, ScreenSet, Texts, View, colour, mount, place,
-};
+use crate::board::{Fonts, Panel, PanelContext, ScreenSet, Texts, View, colour, mount, place};
 use crate::contrast::{parse_hex, readable_text};
 use crate::layout::{Column, Layout};
-use crate::network::Live;
 use crate::wording::{clock_time, countdown, label, status};
 
 pub fn plugin(app: &mut App) {
@@ -50,16 +47,16 @@ pub fn struck(d: &Departure) -> bool {
     )
 }
 
-#[allow(clippy::too_many_arguments)]
-fn draw(
-    mut commands: Commands,
-    layout: Res<CurrentLayout>,
-    fonts: Option<Res<Fonts>>,
-    view: Res<View>,
-    live: Res<Live>,
-    mut drawn: ResMut<Drawn>,
-    old: Query<(Entity, &PanelRoot)>,
-) {
+fn draw(p: PanelContext) {
+    let PanelContext {
+        mut commands,
+        layout,
+        fonts,
+        view,
+        live,
+        mut drawn,
+        old,
+    } = p;
     let (Some(fonts), true) = (fonts, view.ready) else {
         return;
     };

@@ -13,12 +13,8 @@
 use bevy::prelude::*;
 use quai_protocol::{Notice, Severity, Translated};
 
-use crate::board::{
-    CurrentLayout, Drawn, Fonts, Panel, PanelRoot, ScreenSet, Texts, View, colour, mount, place,
-    unmount,
-};
+use crate::board::{Panel, PanelContext, ScreenSet, Texts, View, colour, mount, place, unmount};
 use crate::layout::TickerMode;
-use crate::network::Live;
 
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, (draw, scroll).chain().in_set(ScreenSet::Draw));
@@ -44,16 +40,16 @@ fn text_of(n: &Notice, lang: &str) -> String {
         .unwrap_or_default()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn draw(
-    mut commands: Commands,
-    layout: Res<CurrentLayout>,
-    fonts: Option<Res<Fonts>>,
-    view: Res<View>,
-    live: Res<Live>,
-    mut drawn: ResMut<Drawn>,
-    old: Query<(Entity, &PanelRoot)>,
-) {
+fn draw(p: PanelContext) {
+    let PanelContext {
+        mut commands,
+        layout,
+        fonts,
+        view,
+        live,
+        mut drawn,
+        old,
+    } = p;
     let (Some(fonts), true) = (fonts, view.ready) else {
         return;
     };

@@ -4,28 +4,23 @@
 
 use bevy::prelude::*;
 
-use crate::board::{
-    CurrentLayout, Drawn, Fonts, Panel, PanelRoot, ScreenSet, Texts, View, colour, mount, place,
-    unmount,
-};
-use crate::network::Live;
+use crate::board::{Panel, PanelContext, ScreenSet, Texts, colour, mount, place, unmount};
 use crate::wording::label;
 
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, draw.in_set(ScreenSet::Draw));
 }
 
-#[allow(clippy::too_many_arguments)]
-fn draw(
-    mut commands: Commands,
-    layout: Res<CurrentLayout>,
-    fonts: Option<Res<Fonts>>,
-    view: Res<View>,
-    live: Res<Live>,
-    mut images: ResMut<Assets<Image>>,
-    mut drawn: ResMut<Drawn>,
-    old: Query<(Entity, &PanelRoot)>,
-) {
+fn draw(p: PanelContext, mut images: ResMut<Assets<Image>>) {
+    let PanelContext {
+        mut commands,
+        layout,
+        fonts,
+        view,
+        live,
+        mut drawn,
+        old,
+    } = p;
     let (Some(fonts), true) = (fonts, view.ready) else {
         return;
     };

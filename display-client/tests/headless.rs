@@ -80,23 +80,7 @@ async fn shoot_with(base: &str, layout: &str, wait_for: &str, dir: &Path, extra:
     })
     .await
     .expect("join");
-    let texts = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .map(|v| {
-            v["texts"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|t| {
-                    (
-                        t["region"].as_str().unwrap_or_default().to_string(),
-                        t["text"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let texts = read_texts(&json).unwrap_or_default();
     let png = std::fs::File::open(&png).ok().and_then(|f| {
         let mut reader = png::Decoder::new(std::io::BufReader::new(f))
             .read_info()
@@ -112,6 +96,24 @@ async fn shoot_with(base: &str, layout: &str, wait_for: &str, dir: &Path, extra:
         texts,
         png,
     }
+}
+
+/// The (region, text) pairs of a `--dump-text` file, if it reads.
+fn read_texts(json: &Path) -> Option<Vec<(String, String)>> {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(json).ok()?).ok()?;
+    Some(
+        v["texts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| {
+                (
+                    t["region"].as_str().unwrap_or_default().to_string(),
+                    t["text"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+    )
 }
 
 fn texts_of<'a>(shot: &'a Shot, region: &str) -> Vec<&'a str> {
@@ -480,23 +482,7 @@ impl Watching {
     async fn until(&self, status: &str) -> Vec<(String, String)> {
         let mut last = Vec::new();
         for _ in 0..600 {
-            if let Some(texts) = std::fs::read_to_string(&self.json)
-                .ok()
-                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                .map(|v| {
-                    v["texts"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|t| {
-                            (
-                                t["region"].as_str().unwrap_or_default().to_string(),
-                                t["text"].as_str().unwrap_or_default().to_string(),
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                })
-            {
+            if let Some(texts) = read_texts(&self.json) {
                 if texts.iter().any(|(r, t)| r == "status" && t == status) {
                     return texts;
                 }

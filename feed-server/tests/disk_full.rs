@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{Server, run};
+use support::{Server, demo_store};
 
 async fn post(
     client: &reqwest::Client,
@@ -67,32 +67,12 @@ fn ids(list: &serde_json::Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_writes_cleanly_and_keeps_reads() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let data_s = data.to_str().expect("path").to_string();
-    let config = dir.path().join("demo.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "{}\n[notices]\nwrites_per_minute = 1000000\n",
-            include_str!("../demo/caudry.toml")
-        ),
-    )
-    .expect("config");
-    let config = config.to_str().expect("path").to_string();
-    let (ok, token, err) = run(
-        &[
-            "operator",
-            "add",
-            "ops",
-            "--scope",
-            "station:caudry",
-            "--data-dir",
-            &data_s,
-        ],
-        dir.path(),
-    );
-    assert!(ok, "{err}");
-    let token = token.trim().to_string();
+    let support::Store {
+        data: data_s,
+        config,
+        token,
+    } = demo_store(dir.path());
+    let data = std::path::PathBuf::from(&data_s);
     // Room for the files as they are, and about 64 KiB more each.
     let largest = std::fs::read_dir(&data)
         .expect("data dir")
@@ -178,32 +158,12 @@ impl Drop for Immutable {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_data_dir_turned_read_only_refuses_writes_cleanly_and_keeps_reads() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let data_s = data.to_str().expect("path").to_string();
-    let config = dir.path().join("demo.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "{}\n[notices]\nwrites_per_minute = 1000000\n",
-            include_str!("../demo/caudry.toml")
-        ),
-    )
-    .expect("config");
-    let config = config.to_str().expect("path").to_string();
-    let (ok, token, err) = run(
-        &[
-            "operator",
-            "add",
-            "ops",
-            "--scope",
-            "station:caudry",
-            "--data-dir",
-            &data_s,
-        ],
-        dir.path(),
-    );
-    assert!(ok, "{err}");
-    let token = token.trim().to_string();
+    let support::Store {
+        data: data_s,
+        config,
+        token,
+    } = demo_store(dir.path());
+    let data = std::path::PathBuf::from(&data_s);
     let client = feed_server::sources::http::client(Duration::from_secs(10)).expect("client");
 
     let server = Server::start(&["--config", &config, "--data-dir", &data_s]);

@@ -10,7 +10,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use support::{Server, run};
+use support::{Server, demo_store};
 
 async fn post(client: &reqwest::Client, base: &str, token: &str, i: usize) -> Option<String> {
     let body = serde_json::json!({
@@ -41,32 +41,11 @@ async fn acknowledged_notices_survive_sigkill() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(24);
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    let data = data.to_str().expect("path").to_string();
-    let config = dir.path().join("demo.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "{}\n[notices]\nwrites_per_minute = 1000000\n",
-            include_str!("../demo/caudry.toml")
-        ),
-    )
-    .expect("config");
-    let config = config.to_str().expect("path").to_string();
-    let (ok, token, err) = run(
-        &[
-            "operator",
-            "add",
-            "crash",
-            "--scope",
-            "station:caudry",
-            "--data-dir",
-            &data,
-        ],
-        dir.path(),
-    );
-    assert!(ok, "{err}");
-    let token = token.trim().to_string();
+    let support::Store {
+        data,
+        config,
+        token,
+    } = demo_store(dir.path());
     let client = feed_server::sources::http::client(Duration::from_secs(5)).expect("client");
 
     let mut acknowledged: Vec<String> = Vec::new();

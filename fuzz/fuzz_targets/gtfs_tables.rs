@@ -22,6 +22,8 @@ const TABLES: [&str; 9] = [
     "feed_info.txt",
 ];
 
+static DEMO: std::sync::OnceLock<Vec<(String, Vec<u8>)>> = std::sync::OnceLock::new();
+
 fn demo_tables() -> Vec<(String, Vec<u8>)> {
     let bytes = feed_server::demo::gtfs_zip().expect("demo zip");
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("demo zip reads");
@@ -40,8 +42,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let name = TABLES[usize::from(selector) % TABLES.len()];
-    let mut files: Vec<(String, Vec<u8>)> =
-        demo_tables().into_iter().filter(|(n, _)| n != name).collect();
+    let mut files: Vec<(String, Vec<u8>)> = DEMO
+        .get_or_init(demo_tables)
+        .iter()
+        .filter(|(n, _)| n != name)
+        .cloned()
+        .collect();
     files.push((name.to_string(), table.to_vec()));
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()

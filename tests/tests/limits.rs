@@ -46,6 +46,20 @@ async fn get_status(addr: &str, path: &str) -> u16 {
         .unwrap_or_else(|| panic!("not HTTP: {answer:?}"))
 }
 
+/// The status of `GET /v1/stations` once it is 200, or the last one after 5 s
+/// (the server frees a place once it has seen the connection close).
+async fn served_again(addr: &str) -> u16 {
+    let mut status = 0;
+    for _ in 0..50 {
+        status = get_status(addr, "/v1/stations").await;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    status
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_cannot_hold_more_than_its_share_of_connections() {
     let server = server::start(
@@ -75,15 +89,7 @@ async fn one_address_cannot_hold_more_than_its_share_of_connections() {
 
     // One closes: its place is free again.
     drop(held.pop());
-    let mut status = 0;
-    for _ in 0..50 {
-        status = get_status(&addr, "/v1/stations").await;
-        if status == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(status, 200);
+    assert_eq!(served_again(&addr).await, 200);
     drop(held);
     let mut refused = None;
     for _ in 0..50 {
@@ -183,15 +189,7 @@ async fn open_streams_count_against_the_cap_for_as_long_as_they_last() {
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     // One stream ends: a place is free again.
     drop(streams.pop());
-    let mut status = 0;
-    for _ in 0..50 {
-        status = get_status(&addr, "/v1/stations").await;
-        if status == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(status, 200);
+    assert_eq!(served_again(&addr).await, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

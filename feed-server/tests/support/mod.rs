@@ -207,3 +207,42 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     false
 }
+
+/// A demo deployment with a notice store in `dir`: the data dir, a configuration
+/// without the notice rate limit, and the token of an operator of Caudry.
+pub struct Store {
+    pub data: String,
+    pub config: String,
+    pub token: String,
+}
+
+pub fn demo_store(dir: &Path) -> Store {
+    let data = dir.join("data").to_str().expect("path").to_string();
+    let config = dir.join("demo.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "{}\n[notices]\nwrites_per_minute = 1000000\n",
+            include_str!("../../demo/caudry.toml")
+        ),
+    )
+    .expect("config");
+    let (ok, token, err) = run(
+        &[
+            "operator",
+            "add",
+            "ops",
+            "--scope",
+            "station:caudry",
+            "--data-dir",
+            &data,
+        ],
+        dir,
+    );
+    assert!(ok, "{err}");
+    Store {
+        data,
+        config: config.to_str().expect("path").to_string(),
+        token: token.trim().to_string(),
+    }
+}
