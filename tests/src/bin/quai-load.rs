@@ -71,6 +71,91 @@ struct Args {
     /// every acknowledged one must be there at the end.
     #[arg(long, default_value_t = 0)]
     restart_at: u64,
+    /// The display-client binary: run one headless screen (`--keep-running`)
+    /// on the stream during the run. With `--fault-every`, at each outage it
+    /// must show the not-live state, then live again once the upstream is back.
+    #[arg(long, value_name = "DISPLAY_CLIENT")]
+    screen: Option<std::path::PathBuf>,
+}
+
+/// The screen's status line while the board is live.
+const SCREEN_LIVE: &str = "●";
+/// The screen's status line while its realtime is stale (hall layout, French).
+const SCREEN_NOT_LIVE: &str = "Horaires théoriques – information en direct indisponible";
+
+/// A headless screen left running on the stream; it rewrites its texts (as
+/// JSON) at each change of the picture. Killed when dropped.
+struct Screen {
+    child: std::process::Child,
+    texts: std::path::PathBuf,
+}
+
+impl Screen {
+    fn start(
+        bin: &std::path::Path,
+        stream_url: &str,
+        dir: &std::path::Path,
+    ) -> anyhow::Result<Screen> {
+        let layout =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/hall-1080p.ron");
+        let texts = dir.join("screen.json");
+        let child = Command::new(bin)
+            .args(["--headless", "--keep-running", "--wait-for", "nothing"])
+            .args(["--station", "caudry", "--server", stream_url])
+            .arg("--layout")
+            .arg(layout)
+            .arg("--screenshot")
+            .arg(dir.join("screen.png"))
+            .arg("--dump-text")
+            .arg(&texts)
+            .arg("--state-dir")
+            .arg(dir.join("screen-state"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(std::fs::File::create(dir.join("screen.log"))?))
+            .spawn()
+            .with_context(|| format!("cannot start {}", bin.display()))?;
+        Ok(Screen { child, texts })
+    }
+
+    /// The status line on the screen now, if its texts read.
+    fn status(&self) -> Option<String> {
+        let text = std::fs::read_to_string(&self.texts).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        v["texts"]
+            .as_array()?
+            .iter()
+            .find(|t| t["region"] == "status")
+            .and_then(|t| t["text"].as_str())
+            .map(str::to_string)
+    }
+
+    /// Waits up to `limit` for the status line to read `want`; how long it took.
+    async fn until(&mut self, want: &str, limit: Duration) -> anyhow::Result<f64> {
+        let began = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("the screen exited ({status}) while waiting for {want:?}");
+            }
+            if self.status().as_deref() == Some(want) {
+                return Ok(began.elapsed().as_secs_f64());
+            }
+            if began.elapsed() > limit {
+                bail!(
+                    "the screen never read {want:?} in {} s; it reads {:?}",
+                    limit.as_secs(),
+                    self.status()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 #[derive(Default)]
@@ -392,6 +477,15 @@ async fn main() -> anyhow::Result<()> {
     let url = format!("{}/v1/stream", base.replacen("http://", "ws://", 1));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = rss_kb(pid).unwrap_or(0);
+    let mut screen = match &args.screen {
+        Some(bin) => {
+            let mut screen = Screen::start(bin, &url, &dir)?;
+            let s = screen.until(SCREEN_LIVE, Duration::from_secs(120)).await?;
+            println!("screen: live {s:.1} s after it started");
+            Some(screen)
+        }
+        None => None,
+    };
 
     // Connect and subscribe every client.
     let stats = Arc::new(Stats::default());
@@ -456,6 +550,12 @@ async fn main() -> anyhow::Result<()> {
                 if board_stale(&base).await? {
                     stale_episodes += 1;
                     println!("after 100 s without realtime the board says it is stale");
+                    if let Some(screen) = screen.as_mut() {
+                        let s = screen
+                            .until(SCREEN_NOT_LIVE, Duration::from_secs(30))
+                            .await?;
+                        println!("screen: not live ({s:.1} s after the check)");
+                    }
                 } else {
                     bail!("the board is not stale after 100 s without realtime");
                 }
@@ -469,6 +569,13 @@ async fn main() -> anyhow::Result<()> {
                             "live again {:.1} s after the upstream came back",
                             back.elapsed().as_secs_f64()
                         );
+                        if let Some(screen) = screen.as_mut() {
+                            screen.until(SCREEN_LIVE, Duration::from_secs(30)).await?;
+                            println!(
+                                "screen: live again {:.1} s after the upstream came back",
+                                back.elapsed().as_secs_f64()
+                            );
+                        }
                         break;
                     }
                     if back.elapsed() > Duration::from_secs(60) {
@@ -625,6 +732,15 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     let rss_end = rss_kb(pid).unwrap_or(0);
+    if let Some(mut screen) = screen.take() {
+        let status = screen.status();
+        let exited = screen.child.try_wait()?;
+        drop(screen);
+        println!("screen at the end: status {status:?}");
+        if exited.is_some() || status.as_deref() != Some(SCREEN_LIVE) {
+            bail!("FAILED: the screen is not live at the end ({status:?}, exited: {exited:?})");
+        }
+    }
     server.kill();
     let log = std::fs::read_to_string(&server_log).unwrap_or_default();
     let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
