@@ -555,9 +555,26 @@ async fn the_screen_goes_not_live_while_its_upstream_fails_and_live_when_it_reco
     const START: &str = "2026-03-09T07:30:00+01:00";
     let start = chrono::DateTime::parse_from_rfc3339(START).expect("start");
     let began = std::time::Instant::now();
-    let now_ts = || start.timestamp() + began.elapsed().as_secs() as i64;
+    let now_ts = move || start.timestamp() + began.elapsed().as_secs() as i64;
     let mut rng = Rng(2027);
     let upstream = Upstream::start(Reply::Body(random_updates(&mut rng, now_ts()))).await;
+    // A working upstream publishes a fresh message every half second (one message
+    // alone goes stale stale_after_s after its timestamp, maybe before a slow
+    // screen has even started); while `failing`, it answers 500 instead.
+    let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let publisher = {
+        let (upstream, failing) = (upstream.clone(), failing.clone());
+        tokio::spawn(async move {
+            loop {
+                if failing.load(std::sync::atomic::Ordering::SeqCst) {
+                    upstream.set(Reply::Status(500, None));
+                } else {
+                    upstream.set(Reply::Body(random_updates(&mut rng, now_ts())));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        })
+    };
     let config = server::demo_config(
         "",
         &format!(
@@ -573,15 +590,17 @@ async fn the_screen_goes_not_live_while_its_upstream_fails_and_live_when_it_reco
 
     // The upstream answers 500 from now on: once its last message is older than
     // stale_after_s, the board says so and the screen shows scheduled times.
+    failing.store(true, std::sync::atomic::Ordering::SeqCst);
     upstream.set(Reply::Status(500, None));
     let stale = screen
         .until("Horaires théoriques – information en direct indisponible")
         .await;
     assert!(!destinations(&stale).is_empty(), "{stale:?}");
 
-    // It recovers with a fresh message: live again.
-    upstream.set(Reply::Body(random_updates(&mut rng, now_ts())));
+    // It recovers: live again.
+    failing.store(false, std::sync::atomic::Ordering::SeqCst);
     screen.until("●").await;
+    publisher.abort();
 }
 
 #[test]
