@@ -4,18 +4,38 @@
 # fails it (-D warnings). Accepted advisories, if ever, go in .cargo/audit.toml
 # with their reason, and in docs/reliability.md.
 #
-#   scripts/audit.sh                      # fetches the database from GitHub
-#   QUAI_ADVISORY_DB=DIR scripts/audit.sh # a local clone of rustsec/advisory-db
+#   scripts/audit.sh                      # ../shared/advisory-db if there, else
+#                                         # fetches the database from GitHub
+#   QUAI_ADVISORY_DB=DIR scripts/audit.sh # a copy of rustsec/advisory-db (a git
+#                                         # clone or a plain folder), used offline
 #
-# It is not in .ci/run: the CI machines reach crates.io but not GitHub, where the
-# database lives (docs/reliability.md).
+# .ci/run calls it when a copy is provided: the CI machines reach crates.io but
+# not GitHub, where the database lives (docs/reliability.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v cargo-audit >/dev/null 2>&1 || cargo install cargo-audit --locked
+
+# cargo-audit from crates.io, kept beside the build cache between CI runs.
+tools="${QUAI_TOOLS:-/var/cache/quai/tools}"
+export PATH="$tools/bin:$PATH"
+if ! command -v cargo-audit >/dev/null 2>&1; then
+  echo "installing cargo-audit into $tools" >&2
+  cargo install cargo-audit --locked --root "$tools"
+fi
+
+db="${QUAI_ADVISORY_DB:-}"
+if [ -z "$db" ] && [ -d ../shared/advisory-db ]; then
+  db=../shared/advisory-db
+fi
 args=(-D warnings)
-if [ -n "${QUAI_ADVISORY_DB:-}" ]; then
-  args+=(--db "$QUAI_ADVISORY_DB" --no-fetch)
-  echo "advisory database: $QUAI_ADVISORY_DB ($(git -C "$QUAI_ADVISORY_DB" log -1 --format=%cs 2>/dev/null || echo 'date unknown'))" >&2
+if [ -n "$db" ]; then
+  if [ ! -d "$db/crates" ]; then
+    echo "error: $db is not a copy of rustsec/advisory-db (no crates/ folder)" >&2
+    exit 2
+  fi
+  # How old the copy is: its newest advisory (a stale copy misses new ones).
+  newest="$(grep -rhoE '^date = "[0-9]{4}-[0-9]{2}-[0-9]{2}"' "$db/crates" | sort | tail -1 | cut -d'"' -f2)"
+  echo "advisory database: $db (offline copy; newest advisory dated ${newest:-unknown})" >&2
+  args+=(--db "$db" --no-fetch)
 fi
 cargo audit "${args[@]}"
 if [ -f fuzz/Cargo.lock ]; then
