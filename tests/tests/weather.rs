@@ -86,7 +86,7 @@ async fn alert_update_cancel_reach_the_board_and_the_stream() {
     .await;
     let server = server::start(&config(&format!("{}/cap.xml", up.url)), server::fixed(NOW)).await;
 
-    let a = wait_advisories(&server, &["mf:A1"]).await;
+    let a = wait_advisories(&server, &["mf:mf:A1"]).await;
     assert_eq!(a[0]["event"], "heatwave");
     assert_eq!(a[0]["level"], "yellow");
     assert_eq!(a[0]["headline"]["fr"], "Vigilance jaune – Canicule");
@@ -126,7 +126,7 @@ async fn alert_update_cancel_reach_the_board_and_the_stream() {
             .iter()
             .filter_map(|a| a["id"].as_str().map(str::to_string))
             .collect();
-        assert_eq!(ids, vec!["mf:A1"], "after {fault:?}");
+        assert_eq!(ids, vec!["mf:mf:A1"], "after {fault:?}");
     }
 
     // An Update raises the level: a delta replaces the advisory.
@@ -137,14 +137,14 @@ async fn alert_update_cancel_reach_the_board_and_the_stream() {
         "3; orange; Severe",
         "Canicule",
     )));
-    let a = wait_advisories(&server, &["mf:A2"]).await;
+    let a = wait_advisories(&server, &["mf:mf:A2"]).await;
     assert_eq!(a[0]["level"], "orange");
     loop {
         if let ServerMessage::Delta(d) = client.next_message().await
             && !d.upsert.advisories.is_empty()
         {
-            assert_eq!(d.upsert.advisories[0].id, "mf:A2");
-            assert_eq!(d.remove.advisories, vec!["mf:A1".to_string()]);
+            assert_eq!(d.upsert.advisories[0].id, "mf:mf:A2");
+            assert_eq!(d.remove.advisories, vec!["mf:mf:A1".to_string()]);
             break;
         }
     }
@@ -162,7 +162,7 @@ async fn alert_update_cancel_reach_the_board_and_the_stream() {
         if let ServerMessage::Delta(d) = client.next_message().await
             && !d.remove.advisories.is_empty()
         {
-            assert_eq!(d.remove.advisories, vec!["mf:A2".to_string()]);
+            assert_eq!(d.remove.advisories, vec!["mf:mf:A2".to_string()]);
             break;
         }
     }
@@ -202,13 +202,13 @@ async fn an_atom_index_is_followed_and_what_it_drops_is_over() {
     .await;
 
     // Most severe first.
-    let a = wait_advisories(&server, &["mf:S1", "mf:H1"]).await;
+    let a = wait_advisories(&server, &["mf:mf:S1", "mf:mf:H1"]).await;
     assert_eq!(a[0]["event"], "storm");
     assert_eq!(a[0]["level"], "red");
     assert_eq!(a[0]["headline"]["en"], "Red warning – Storm");
 
     up.set(Reply::Body(index(&["/cap/heat.xml"])));
-    wait_advisories(&server, &["mf:H1"]).await;
+    wait_advisories(&server, &["mf:mf:H1"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,7 +228,7 @@ async fn alerts_expire_at_their_time() {
     )
     .await;
     let on_time = server::start(&config(&format!("{}/cap.xml", up.url)), server::fixed(NOW)).await;
-    wait_advisories(&on_time, &["mf:A1"]).await;
+    wait_advisories(&on_time, &["mf:mf:A1"]).await;
     let n = up.seen().len();
     up.wait_requests(n + 4).await;
     assert!(advisories(&late).await.is_empty());

@@ -166,7 +166,9 @@ fn advisory(
     let at =
         |t: Option<DateTime<chrono::FixedOffset>>| t.map(|t| rfc3339(tz, t.with_timezone(&Utc)));
     Some(Advisory {
-        id: format!("{source}:{}", alert.identifier),
+        // CAP identifiers are unique per sender only: an aggregated feed
+        // (MeteoAlarm) carries several senders, and two of them may use the same.
+        id: format!("{source}:{}:{}", alert.sender, alert.identifier),
         event,
         level,
         headline,
@@ -335,7 +337,7 @@ mod tests {
         );
         assert_eq!(
             levels(&store, NOON),
-            vec![("mf:A1".into(), AdvisoryLevel::Yellow)]
+            vec![("mf:mf:A1".into(), AdvisoryLevel::Yellow)]
         );
 
         store.apply(
@@ -351,7 +353,7 @@ mod tests {
         );
         assert_eq!(
             levels(&store, NOON),
-            vec![("mf:A2".into(), AdvisoryLevel::Orange)]
+            vec![("mf:mf:A2".into(), AdvisoryLevel::Orange)]
         );
 
         // Expired at its `expires`.
@@ -369,6 +371,28 @@ mod tests {
             false,
         );
         assert!(levels(&store, NOON).is_empty());
+    }
+
+    #[test]
+    fn two_senders_with_the_same_identifier_are_two_advisories() {
+        let store = WeatherStore::default();
+        let mut other = alert("A1", "Alert", "", "4; red; Extreme", LATER);
+        other.sender = "dwd".into();
+        store.apply(
+            "meteoalarm",
+            vec![
+                alert("A1", "Alert", "", "2; yellow; Moderate", LATER),
+                other,
+            ],
+            true,
+        );
+        assert_eq!(
+            levels(&store, NOON),
+            vec![
+                ("meteoalarm:dwd:A1".into(), AdvisoryLevel::Red),
+                ("meteoalarm:mf:A1".into(), AdvisoryLevel::Yellow)
+            ]
+        );
     }
 
     #[test]
@@ -391,7 +415,7 @@ mod tests {
         );
         assert_eq!(
             levels(&store, NOON),
-            vec![("idx:B1".into(), AdvisoryLevel::Red)]
+            vec![("idx:mf:B1".into(), AdvisoryLevel::Red)]
         );
     }
 
