@@ -100,6 +100,11 @@ pub fn build(input: &BoardInput<'_>) -> Board {
             &b.departure.id,
         ))
     });
+    // Ids are what clients key rows by: a producer sending one trip twice (two
+    // entities, or two copies with one new id) must not give two rows one id.
+    // The first in board order stays.
+    let mut seen = std::collections::HashSet::new();
+    rows.retain(|r| seen.insert(r.departure.id.clone()));
     rows.truncate(input.limit);
     let departures: Vec<Departure> = rows.into_iter().map(|r| r.departure).collect();
 

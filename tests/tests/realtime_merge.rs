@@ -403,3 +403,101 @@ async fn without_fresh_realtime_the_board_is_the_timetable() {
     let health = stale.get("/healthz", 200).await;
     assert_eq!(health["status"], "degraded");
 }
+
+/// A frequency run, two copies of one trip and a trip sent twice: each departure
+/// once, with the right realtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frequency_runs_copies_and_repeats_keep_one_row_each() {
+    let ts = now().timestamp() - 20;
+    let navette = |start: Option<&str>| {
+        let mut t = trip("CA2C:N:WD:LOOP", TripRel::Scheduled);
+        t.start_time = start.map(str::to_string);
+        t
+    };
+    let copy = |id: &str, start: &str| {
+        let mut e = tu(id, trip("TER:843800:WD", TripRel::Duplicated), vec![]);
+        if let Some(t) = e.trip_update.as_mut() {
+            t.trip_properties = Some(TripProperties {
+                start_date: Some("20260309".into()),
+                start_time: Some(start.into()),
+                ..TripProperties::default()
+            });
+        }
+        e
+    };
+    let renfort = |id: &str| {
+        let mut t = trip("RENFORT-2", TripRel::New);
+        t.route_id = Some("CA2C:1".into());
+        tu(
+            id,
+            t,
+            vec![
+                StopTimeUpdate {
+                    stop_sequence: Some(1),
+                    stop_id: Some("CAUDRY:A".into()),
+                    departure: time(at("07:56:00")),
+                    ..StopTimeUpdate::default()
+                },
+                StopTimeUpdate {
+                    stop_sequence: Some(2),
+                    stop_id: Some("CAMBRAI_GARE_ROUTIERE".into()),
+                    arrival: time(at("08:24:00")),
+                    ..StopTimeUpdate::default()
+                },
+            ],
+        )
+    };
+    let body = message(
+        ts,
+        vec![
+            // No start_time: which run of the shuttle? None of them.
+            tu("nav-any", navette(None), vec![stu(1, delay(300))]),
+            tu(
+                "nav-0800",
+                navette(Some("08:00:00")),
+                vec![stu(1, delay(120))],
+            ),
+            // 843800 run again twice, with no new trip id.
+            copy("copy-a", "06:53:00"),
+            copy("copy-b", "07:23:00"),
+            // The same added trip in two entities.
+            renfort("renfort-a"),
+            renfort("renfort-b"),
+        ],
+    );
+    let upstream = Upstream::start(Reply::Body(body)).await;
+    let server = server::start(
+        &server::demo_config(
+            "[board]\nmax_limit = 60",
+            &format!("trip_updates_url = \"{}\"\npoll_s = 0.2", upstream.url),
+        ),
+        server::fixed(NOW),
+    )
+    .await;
+    server.wait_fresh("demo:trip-updates").await;
+    let board = server.board("caudry", "?limit=60").await;
+
+    let run_0740 = get(&board, "demo:CA2C:N:WD:LOOP@07:40:00:20260309:1");
+    assert_eq!(run_0740["realtime"], false, "{run_0740}");
+    assert_eq!(run_0740["status"], "scheduled");
+    let run_0800 = get(&board, "demo:CA2C:N:WD:LOOP@08:00:00:20260309:1");
+    assert_eq!(run_0800["delay_s"], 120, "{run_0800}");
+    assert_eq!(run_0800["expected"], "2026-03-09T08:02:00+01:00");
+
+    let a = get(&board, "demo:TER:843800:WD~20260309@06:53:00:20260309:6");
+    assert_eq!(a["scheduled"], "2026-03-09T08:15:00+01:00");
+    let b = get(&board, "demo:TER:843800:WD~20260309@07:23:00:20260309:6");
+    assert_eq!(b["scheduled"], "2026-03-09T08:45:00+01:00");
+
+    let ids: Vec<&str> = board["departures"]
+        .as_array()
+        .expect("departures")
+        .iter()
+        .filter_map(|d| d["id"].as_str())
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "an id twice: {ids:?}");
+    assert!(ids.contains(&"demo:RENFORT-2:20260309:1"), "{ids:?}");
+}

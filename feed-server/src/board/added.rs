@@ -8,7 +8,7 @@ use super::{BoardInput, Row, keep, merged_row, route_ref};
 use crate::realtime::TripUpdates;
 use crate::realtime::trip_updates::{StopRelationship, TripRelationship, TripUpdate};
 use crate::timetable::ScheduledDeparture;
-use crate::timetable::gtfs_time::{instant, rfc3339};
+use crate::timetable::gtfs_time::{format_gtfs_time, instant, rfc3339};
 
 pub(super) fn rows(
     input: &BoardInput<'_>,
@@ -113,7 +113,8 @@ fn added(input: &BoardInput<'_>, fi: usize, tu: &TripUpdate) -> Vec<Row> {
 }
 
 /// A DUPLICATED trip: the timetabled trip run again on `trip_properties.start_date`
-/// at `start_time`, under the id `trip_properties.trip_id`.
+/// at `start_time`, under the id `trip_properties.trip_id` (else
+/// `{trip_id}~{YYYYMMDD}@{HH:MM:SS}`).
 fn duplicated(
     input: &BoardInput<'_>,
     fi: usize,
@@ -131,10 +132,16 @@ fn duplicated(
         return Vec::new();
     };
     let start = tu.new_start_time.unwrap_or(first.departure);
-    let new_id = tu
-        .new_trip_id
-        .clone()
-        .unwrap_or_else(|| format!("{}~{}", tu.trip_id, day.format("%Y%m%d")));
+    // Without a new trip id, the run is named by its day and start time: two
+    // copies of one trip on one day are two departures, not one id twice.
+    let new_id = tu.new_trip_id.clone().unwrap_or_else(|| {
+        format!(
+            "{}~{}@{}",
+            tu.trip_id,
+            day.format("%Y%m%d"),
+            format_gtfs_time(start)
+        )
+    });
     let mut rows = Vec::new();
     for (k, st) in sts.iter().enumerate() {
         if k + 1 == sts.len() || !st.pickup || !input.station.has_stop(fi, st.stop) {

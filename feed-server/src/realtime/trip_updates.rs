@@ -117,7 +117,10 @@ impl TripUpdates {
 
     /// The update of `trip_id` on `service_day` (and, for frequency trips, the instance
     /// starting at `start_time`). An update without `start_date` applies to any day:
-    /// boards span hours, so a trip id cannot come twice on one board.
+    /// boards span hours, so a trip id cannot come twice on one board. An instance of
+    /// a frequency trip takes only an update naming its start time: GTFS-Realtime
+    /// requires `start_time` for those trips, and without it nobody can tell which
+    /// of the runs is late (applied to all, one late bus would delay every run).
     pub fn find(
         &self,
         trip_id: &str,
@@ -126,7 +129,7 @@ impl TripUpdates {
     ) -> Option<&TripUpdate> {
         self.by_trip.get(trip_id)?.iter().find(|u| {
             u.start_date.is_none_or(|d| d == service_day)
-                && (start_time.is_none() || u.start_time.is_none() || u.start_time == start_time)
+                && start_time.is_none_or(|s| u.start_time == Some(s))
         })
     }
 
