@@ -43,7 +43,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let clock = cli.clock();
     let data_dir = cli.data_dir(&config);
     match cli.command {
-        Some(Command::Operator(command)) => operator(command, &config, &data_dir),
+        Some(Command::Operator(command)) => {
+            // A route scope names a route of the timetables: load them to check it
+            // (only then; station scopes and `*` need the config alone).
+            let routes = match &command {
+                OperatorCommand::Add { scopes, .. }
+                    if scopes.iter().any(|s| s.starts_with("route:")) =>
+                {
+                    let deployment = Deployment::load(config.clone(), || clock.now(), &Quiet)
+                        .await
+                        .context("cannot load the timetables to check the route scopes")?;
+                    Some(deployment)
+                }
+                _ => None,
+            };
+            operator(command, &config, &data_dir, routes.as_ref())
+        }
         Some(Command::Audit { limit }) => {
             let store = Store::open(&data_dir)?;
             for entry in store.audit(limit)? {
@@ -78,17 +93,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// `deployment`: the loaded timetables, when a route scope is to be checked.
 fn operator(
     command: OperatorCommand,
     config: &Config,
     data_dir: &std::path::Path,
+    deployment: Option<&Deployment>,
 ) -> anyhow::Result<()> {
     let store = Store::open(data_dir)?;
     match command {
         OperatorCommand::Add { name, scopes } => {
             for scope in &scopes {
+                if let (Some(_), Some(deployment)) = (scope.strip_prefix("route:"), deployment) {
+                    feed_server::notice::check_scope(scope, deployment)
+                        .map_err(|e| anyhow::anyhow!("scope `{scope}`: {e} in the timetables"))?;
+                    continue;
+                }
                 let known = scope == "*"
-                    || scope.strip_prefix("route:").is_some_and(|r| !r.is_empty())
                     || scope
                         .strip_prefix("station:")
                         .is_some_and(|s| config.stations.iter().any(|st| st.id == s));
