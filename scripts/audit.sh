@@ -7,19 +7,22 @@
 #   scripts/audit.sh                      # ../shared/advisory-db if there, else
 #                                         # fetches the database from GitHub
 #   QUAI_ADVISORY_DB=DIR scripts/audit.sh # a copy of rustsec/advisory-db (a git
-#                                         # clone or a plain folder), used offline
+#                                         # clone or a plain folder), used offline;
+#                                         # a relative DIR is from the repository root
 #
 # .ci/run calls it when a copy is provided: the CI machines reach crates.io but
 # not GitHub, where the database lives (docs/reliability.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# cargo-audit from crates.io, kept beside the build cache between CI runs.
-tools="${QUAI_TOOLS:-/var/cache/quai/tools}"
+# cargo-audit from crates.io (the version this was checked with), installed into
+# QUAI_TOOLS (.ci/run keeps it beside its build cache), else cargo's own bin dir.
+audit_version=0.22.2
+tools="${QUAI_TOOLS:-${CARGO_HOME:-$HOME/.cargo}}"
 export PATH="$tools/bin:$PATH"
 if ! command -v cargo-audit >/dev/null 2>&1; then
-  echo "installing cargo-audit into $tools" >&2
-  cargo install cargo-audit --locked --root "$tools"
+  echo "installing cargo-audit $audit_version into $tools" >&2
+  env -u CARGO_TARGET_DIR cargo install cargo-audit --version "$audit_version" --locked --root "$tools"
 fi
 
 db="${QUAI_ADVISORY_DB:-}"
@@ -33,7 +36,7 @@ if [ -n "$db" ]; then
     exit 2
   fi
   # How old the copy is: its newest advisory (a stale copy misses new ones).
-  newest="$(grep -rhoE '^date = "[0-9]{4}-[0-9]{2}-[0-9]{2}"' "$db/crates" | sort | tail -1 | cut -d'"' -f2)"
+  newest="$({ grep -rhoE '^date = "[0-9]{4}-[0-9]{2}-[0-9]{2}"' "$db/crates" 2>/dev/null || true; } | sort | tail -1 | cut -d'"' -f2)"
   echo "advisory database: $db (offline copy; newest advisory dated ${newest:-unknown})" >&2
   args+=(--db "$db" --no-fetch)
 fi

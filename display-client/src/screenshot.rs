@@ -63,8 +63,8 @@ pub fn plugin(app: &mut App) {
 /// Offscreen and left running, with no picture pending: rest 200 ms before the
 /// next frame. Offscreen frames come from a fixed 16 ms loop, and 60 software-
 /// rendered frames a second for nobody took more than a core (seen in the soak's
-/// screen, `quai-load --screen`); a change still goes out at the full rate,
-/// since a picture is then pending until it is written.
+/// screen, `quai-load --screen`). A new board is picked up within 200 ms, then
+/// drawn and written at the full rate, since a picture is pending until then.
 fn idle(shot: Res<Shot>, progress: Res<Progress>, drawn: Res<Drawn>) {
     let settled = !progress.in_flight && progress.taken == Some(drawn.builds);
     if shot.keep_running && shot.offscreen.is_some() && settled {

@@ -44,20 +44,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let data_dir = cli.data_dir(&config);
     match cli.command {
         Some(Command::Operator(command)) => {
-            // A route scope names a route of the timetables: load them to check it
-            // (only then; station scopes and `*` need the config alone).
-            let routes = match &command {
-                OperatorCommand::Add { scopes, .. }
-                    if scopes.iter().any(|s| s.starts_with("route:")) =>
-                {
-                    let deployment = Deployment::load(config.clone(), || clock.now(), &Quiet)
-                        .await
-                        .context("cannot load the timetables to check the route scopes")?;
-                    Some(deployment)
-                }
-                _ => None,
-            };
-            operator(command, &config, &data_dir, routes.as_ref())
+            if let OperatorCommand::Add { scopes, .. } = &command {
+                check_scopes(scopes, &config, || clock.now()).await?;
+            }
+            operator(command, &data_dir)
         }
         Some(Command::Audit { limit }) => {
             let store = Store::open(&data_dir)?;
@@ -93,37 +83,52 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// `deployment`: the loaded timetables, when a route scope is to be checked.
-fn operator(
-    command: OperatorCommand,
+/// Refuses, with the reason, a scope that names nothing: a station the
+/// configuration lacks, a route no timetable has (the timetables are loaded for
+/// that, and only then), or anything but `station:ID`, `route:ID` and `*`.
+async fn check_scopes(
+    scopes: &[String],
     config: &Config,
-    data_dir: &std::path::Path,
-    deployment: Option<&Deployment>,
+    now: impl Fn() -> chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
+    let stations = || {
+        config
+            .stations
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for scope in scopes {
+        let known = scope == "*"
+            || scope.strip_prefix("route:").is_some_and(|r| !r.is_empty())
+            || scope
+                .strip_prefix("station:")
+                .is_some_and(|s| config.stations.iter().any(|st| st.id == s));
+        anyhow::ensure!(
+            known,
+            "scope `{scope}`: write station:ID (one of {}), route:ID or *",
+            stations()
+        );
+    }
+    let routes: Vec<&String> = scopes.iter().filter(|s| s.starts_with("route:")).collect();
+    if routes.is_empty() {
+        return Ok(());
+    }
+    let deployment = Deployment::load(config.clone(), now, &Quiet)
+        .await
+        .context("cannot load the timetables to check the route scopes")?;
+    for scope in routes {
+        feed_server::notice::check_scope(scope, &deployment)
+            .map_err(|e| anyhow::anyhow!("scope `{scope}`: {e} in the timetables"))?;
+    }
+    Ok(())
+}
+
+fn operator(command: OperatorCommand, data_dir: &std::path::Path) -> anyhow::Result<()> {
     let store = Store::open(data_dir)?;
     match command {
         OperatorCommand::Add { name, scopes } => {
-            for scope in &scopes {
-                if let (Some(_), Some(deployment)) = (scope.strip_prefix("route:"), deployment) {
-                    feed_server::notice::check_scope(scope, deployment)
-                        .map_err(|e| anyhow::anyhow!("scope `{scope}`: {e} in the timetables"))?;
-                    continue;
-                }
-                let known = scope == "*"
-                    || scope
-                        .strip_prefix("station:")
-                        .is_some_and(|s| config.stations.iter().any(|st| st.id == s));
-                anyhow::ensure!(
-                    known,
-                    "scope `{scope}`: write station:ID (one of {}), route:ID or *",
-                    config
-                        .stations
-                        .iter()
-                        .map(|s| s.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
             let token = store.operator_add(&name, &scopes)?;
             eprintln!("operator {name} added; its token (shown once, keep it safe):");
             println!("{token}");

@@ -418,5 +418,17 @@ mod tests {
         let id = split_id("ter:OCESN843800F3798765:2025-01-22T00:42:25Z:20250203:5").unwrap();
         assert_eq!(id.trip, "OCESN843800F3798765:2025-01-22T00:42:25Z");
         assert_eq!(id.start_time, None);
+        // A DUPLICATED copy without a new trip id: its run is named by day and start.
+        let id = split_id("demo:TER:843800:WD~20260309@06:53:00:20260309:6").unwrap();
+        assert_eq!(
+            (id.feed, id.trip, id.start_time, id.date, id.sequence),
+            (
+                "demo",
+                "TER:843800:WD~20260309",
+                Some("06:53:00"),
+                "20260309",
+                6
+            )
+        );
     }
 }

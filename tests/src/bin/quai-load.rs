@@ -733,12 +733,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let rss_end = rss_kb(pid).unwrap_or(0);
     if let Some(mut screen) = screen.take() {
-        let status = screen.status();
-        let exited = screen.child.try_wait()?;
+        // After a late restart the screen may still be reconnecting: give it time.
+        let waited = screen.until(SCREEN_LIVE, Duration::from_secs(30)).await;
+        println!("screen at the end: status {:?}", screen.status());
         drop(screen);
-        println!("screen at the end: status {status:?}");
-        if exited.is_some() || status.as_deref() != Some(SCREEN_LIVE) {
-            bail!("FAILED: the screen is not live at the end ({status:?}, exited: {exited:?})");
+        if let Err(e) = waited {
+            bail!("FAILED: the screen is not live at the end: {e}");
         }
     }
     server.kill();
