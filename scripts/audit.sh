@@ -37,7 +37,15 @@ if [ -n "$db" ]; then
   fi
   # How old the copy is: its newest advisory (a stale copy misses new ones).
   newest="$({ grep -rhoE '^date = "[0-9]{4}-[0-9]{2}-[0-9]{2}"' "$db/crates" 2>/dev/null || true; } | sort | tail -1 | cut -d'"' -f2)"
-  echo "advisory database: $db (offline copy; newest advisory dated ${newest:-unknown})" >&2
+  if [ -z "$newest" ]; then
+    echo "error: no advisory in $db/crates: an empty copy would pass everything" >&2
+    exit 2
+  fi
+  echo "advisory database: $db (offline copy; newest advisory dated $newest)" >&2
+  age_days=$(( ($(date +%s) - $(date -d "$newest" +%s)) / 86400 ))
+  if [ "$age_days" -gt 90 ]; then
+    echo "WARNING: the newest advisory is $age_days days old: this copy misses what came since; refresh it" >&2
+  fi
   args+=(--db "$db" --no-fetch)
 fi
 cargo audit "${args[@]}"
