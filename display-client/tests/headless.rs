@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use quai_tests::screen::{LIVE, NOT_LIVE, Screen, read_texts};
 use quai_tests::server::{self, Running};
 use serde_json::Value;
 
@@ -96,24 +97,6 @@ async fn shoot_with(base: &str, layout: &str, wait_for: &str, dir: &Path, extra:
         texts,
         png,
     }
-}
-
-/// The (region, text) pairs of a `--dump-text` file, if it reads.
-fn read_texts(json: &Path) -> Option<Vec<(String, String)>> {
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(json).ok()?).ok()?;
-    Some(
-        v["texts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|t| {
-                (
-                    t["region"].as_str().unwrap_or_default().to_string(),
-                    t["text"].as_str().unwrap_or_default().to_string(),
-                )
-            })
-            .collect(),
-    )
 }
 
 fn texts_of<'a>(shot: &'a Shot, region: &str) -> Vec<&'a str> {
@@ -440,58 +423,19 @@ async fn when_the_server_is_gone_the_kept_board_is_shown_as_not_live() {
     assert!(texts_of(&damaged, "destination").is_empty());
 }
 
-/// A client left running (`--keep-running`): it rewrites its picture and texts
-/// at each change of the screen. Killed when dropped.
-struct Watching {
-    child: std::process::Child,
-    json: std::path::PathBuf,
+/// A screen left running (`--keep-running`) on `base`'s stream.
+fn watch(base: &str, dir: &Path) -> Screen {
+    let url = format!("{}/v1/stream", base.replacen("http://", "ws://", 1));
+    Screen::start(Path::new(BIN), &url, dir).expect("run display-client")
 }
 
-impl Drop for Watching {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Watching {
-    fn start(base: &str, dir: &Path) -> Watching {
-        let url = format!("{}/v1/stream", base.replacen("http://", "ws://", 1));
-        let json = dir.join("watch.json");
-        let child = Command::new(BIN)
-            .args(["--headless", "--keep-running", "--wait-for", "nothing"])
-            .args(["--station", "caudry", "--server", &url])
-            .arg("--layout")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/hall-1080p.ron"))
-            .arg("--screenshot")
-            .arg(dir.join("watch.png"))
-            .arg("--dump-text")
-            .arg(&json)
-            .arg("--state-dir")
-            .arg(dir.join("state"))
-            .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("run display-client");
-        Watching { child, json }
-    }
-
-    /// Waits (up to 60 s) for the screen's status line to read `status`; the
-    /// texts then on screen.
-    async fn until(&self, status: &str) -> Vec<(String, String)> {
-        let mut last = Vec::new();
-        for _ in 0..600 {
-            if let Some(texts) = read_texts(&self.json) {
-                if texts.iter().any(|(r, t)| r == "status" && t == status) {
-                    return texts;
-                }
-                last = texts;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("the screen never read {status:?}; last: {last:?}");
-    }
+/// Waits (up to 60 s) for the screen's status line to read `status`; the texts
+/// then on screen.
+async fn until(screen: &mut Screen, status: &str) -> Vec<(String, String)> {
+    screen
+        .until(status, std::time::Duration::from_secs(60))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn destinations(texts: &[(String, String)]) -> Vec<&str> {
@@ -523,9 +467,9 @@ async fn the_screen_goes_not_live_when_the_server_dies_and_live_again_when_it_re
         .and_then(|p| p.parse().ok())
         .expect("port");
     let dir = tempfile::tempdir().expect("tempdir");
-    let screen = Watching::start(&server.base, dir.path());
+    let mut screen = watch(&server.base, dir.path());
 
-    let live = screen.until("●").await;
+    let live = until(&mut screen, LIVE).await;
     let shown = destinations(&live)
         .iter()
         .map(|s| s.to_string())
@@ -534,15 +478,13 @@ async fn the_screen_goes_not_live_when_the_server_dies_and_live_again_when_it_re
 
     // The server dies: the next frame says so, and keeps the board.
     drop(server);
-    let gone = screen
-        .until("Horaires théoriques – information en direct indisponible")
-        .await;
+    let gone = until(&mut screen, NOT_LIVE).await;
     assert_eq!(destinations(&gone), shown);
 
     // It comes back on the same address: live again, on its own.
     let server = server::start_on(demo, server::fixed(&morning), port).await;
     server.wait_fresh("demo:trip-updates").await;
-    let back = screen.until("●").await;
+    let back = until(&mut screen, LIVE).await;
     assert!(!destinations(&back).is_empty(), "{back:?}");
     drop(server);
 }
@@ -585,21 +527,19 @@ async fn the_screen_goes_not_live_while_its_upstream_fails_and_live_when_it_reco
     let server = server::start(&config, server::running(START)).await;
     server.wait_fresh("demo:trip-updates").await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let screen = Watching::start(&server.base, dir.path());
-    screen.until("●").await;
+    let mut screen = watch(&server.base, dir.path());
+    until(&mut screen, LIVE).await;
 
     // The upstream answers 500 from now on: once its last message is older than
     // stale_after_s, the board says so and the screen shows scheduled times.
     failing.store(true, std::sync::atomic::Ordering::SeqCst);
     upstream.set(Reply::Status(500, None));
-    let stale = screen
-        .until("Horaires théoriques – information en direct indisponible")
-        .await;
+    let stale = until(&mut screen, NOT_LIVE).await;
     assert!(!destinations(&stale).is_empty(), "{stale:?}");
 
     // It recovers: live again.
     failing.store(false, std::sync::atomic::Ordering::SeqCst);
-    screen.until("●").await;
+    until(&mut screen, LIVE).await;
     publisher.abort();
 }
 

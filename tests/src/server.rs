@@ -193,6 +193,16 @@ impl Running {
     }
 }
 
+/// The ids of a board's departures, in board order.
+pub fn departure_ids(board: &Value) -> Vec<&str> {
+    board["departures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["id"].as_str())
+        .collect()
+}
+
 /// The departure with `id` on a board, if any.
 pub fn departure<'a>(board: &'a Value, id: &str) -> Option<&'a Value> {
     board["departures"]

@@ -489,12 +489,7 @@ async fn frequency_runs_copies_and_repeats_keep_one_row_each() {
     let b = get(&board, "demo:TER:843800:WD~20260309@07:23:00:20260309:6");
     assert_eq!(b["scheduled"], "2026-03-09T08:45:00+01:00");
 
-    let ids: Vec<&str> = board["departures"]
-        .as_array()
-        .expect("departures")
-        .iter()
-        .filter_map(|d| d["id"].as_str())
-        .collect();
+    let ids = server::departure_ids(&board);
     let mut unique = ids.clone();
     unique.sort_unstable();
     unique.dedup();

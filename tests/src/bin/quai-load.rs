@@ -29,6 +29,7 @@ use clap::Parser;
 use futures_util::{SinkExt as _, StreamExt as _};
 use quai_protocol::{BoardState, ServerMessage};
 use quai_tests::changes::{Rng, random_updates};
+use quai_tests::screen::{LIVE as SCREEN_LIVE, NOT_LIVE as SCREEN_NOT_LIVE, Screen};
 use quai_tests::stream::content;
 use quai_tests::upstream::{Reply, Upstream};
 use tokio_tungstenite::tungstenite::Message;
@@ -76,86 +77,6 @@ struct Args {
     /// must show the not-live state, then live again once the upstream is back.
     #[arg(long, value_name = "DISPLAY_CLIENT")]
     screen: Option<std::path::PathBuf>,
-}
-
-/// The screen's status line while the board is live.
-const SCREEN_LIVE: &str = "●";
-/// The screen's status line while its realtime is stale (hall layout, French).
-const SCREEN_NOT_LIVE: &str = "Horaires théoriques – information en direct indisponible";
-
-/// A headless screen left running on the stream; it rewrites its texts (as
-/// JSON) at each change of the picture. Killed when dropped.
-struct Screen {
-    child: std::process::Child,
-    texts: std::path::PathBuf,
-}
-
-impl Screen {
-    fn start(
-        bin: &std::path::Path,
-        stream_url: &str,
-        dir: &std::path::Path,
-    ) -> anyhow::Result<Screen> {
-        let layout =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/hall-1080p.ron");
-        let texts = dir.join("screen.json");
-        let child = Command::new(bin)
-            .args(["--headless", "--keep-running", "--wait-for", "nothing"])
-            .args(["--station", "caudry", "--server", stream_url])
-            .arg("--layout")
-            .arg(layout)
-            .arg("--screenshot")
-            .arg(dir.join("screen.png"))
-            .arg("--dump-text")
-            .arg(&texts)
-            .arg("--state-dir")
-            .arg(dir.join("screen-state"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(std::fs::File::create(dir.join("screen.log"))?))
-            .spawn()
-            .with_context(|| format!("cannot start {}", bin.display()))?;
-        Ok(Screen { child, texts })
-    }
-
-    /// The status line on the screen now, if its texts read.
-    fn status(&self) -> Option<String> {
-        let text = std::fs::read_to_string(&self.texts).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-        v["texts"]
-            .as_array()?
-            .iter()
-            .find(|t| t["region"] == "status")
-            .and_then(|t| t["text"].as_str())
-            .map(str::to_string)
-    }
-
-    /// Waits up to `limit` for the status line to read `want`; how long it took.
-    async fn until(&mut self, want: &str, limit: Duration) -> anyhow::Result<f64> {
-        let began = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("the screen exited ({status}) while waiting for {want:?}");
-            }
-            if self.status().as_deref() == Some(want) {
-                return Ok(began.elapsed().as_secs_f64());
-            }
-            if began.elapsed() > limit {
-                bail!(
-                    "the screen never read {want:?} in {} s; it reads {:?}",
-                    limit.as_secs(),
-                    self.status()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
-
-impl Drop for Screen {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[derive(Default)]
@@ -479,9 +400,17 @@ async fn main() -> anyhow::Result<()> {
     let rss_before = rss_kb(pid).unwrap_or(0);
     let mut screen = match &args.screen {
         Some(bin) => {
-            let mut screen = Screen::start(bin, &url, &dir)?;
-            let s = screen.until(SCREEN_LIVE, Duration::from_secs(120)).await?;
-            println!("screen: live {s:.1} s after it started");
+            let began = Instant::now();
+            let mut screen = Screen::start(bin, &url, &dir)
+                .with_context(|| format!("cannot start {}", bin.display()))?;
+            screen
+                .until(SCREEN_LIVE, Duration::from_secs(120))
+                .await
+                .map_err(anyhow::Error::msg)?;
+            println!(
+                "screen: live {:.1} s after it started",
+                began.elapsed().as_secs_f64()
+            );
             Some(screen)
         }
         None => None,
@@ -551,10 +480,15 @@ async fn main() -> anyhow::Result<()> {
                     stale_episodes += 1;
                     println!("after 100 s without realtime the board says it is stale");
                     if let Some(screen) = screen.as_mut() {
-                        let s = screen
+                        let checked = Instant::now();
+                        screen
                             .until(SCREEN_NOT_LIVE, Duration::from_secs(30))
-                            .await?;
-                        println!("screen: not live ({s:.1} s after the check)");
+                            .await
+                            .map_err(anyhow::Error::msg)?;
+                        println!(
+                            "screen: not live ({:.1} s after the check)",
+                            checked.elapsed().as_secs_f64()
+                        );
                     }
                 } else {
                     bail!("the board is not stale after 100 s without realtime");
@@ -570,7 +504,10 @@ async fn main() -> anyhow::Result<()> {
                             back.elapsed().as_secs_f64()
                         );
                         if let Some(screen) = screen.as_mut() {
-                            screen.until(SCREEN_LIVE, Duration::from_secs(30)).await?;
+                            screen
+                                .until(SCREEN_LIVE, Duration::from_secs(30))
+                                .await
+                                .map_err(anyhow::Error::msg)?;
                             println!(
                                 "screen: live again {:.1} s after the upstream came back",
                                 back.elapsed().as_secs_f64()

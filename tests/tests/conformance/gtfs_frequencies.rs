@@ -6,6 +6,7 @@
 //! first instance starts at 06:00, so its times shift back 30 minutes.
 
 use crate::support::{fixture, row, serve, summary};
+use quai_tests::server;
 
 const SAMPLE: &str = "gtfs/google-sample-feed/sample-feed.zip";
 
@@ -31,12 +32,7 @@ async fn frequency_trips_are_expanded() {
             vec![row(time, "30", "Shuttle"), row(time, "40", city)]
         );
     }
-    let ids: Vec<&str> = board["departures"]
-        .as_array()
-        .expect("departures")
-        .iter()
-        .filter_map(|d| d["id"].as_str())
-        .collect();
+    let ids = server::departure_ids(&board);
     assert!(ids.contains(&"dta:STBA@06:00:00:20080602:1"), "{ids:?}");
     assert!(ids.contains(&"dta:STBA@06:30:00:20080602:1"), "{ids:?}");
 

@@ -1,0 +1,121 @@
+//! A headless screen left running on a stream (`display-client --headless
+//! --keep-running`, the hall layout): it rewrites its picture and the texts on it
+//! (`--dump-text`, as JSON) at each change, so a test or a drill can watch what a
+//! passenger would read. Killed when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The status line while the board is live.
+pub const LIVE: &str = "●";
+/// The status line while the times are not live (hall layout, in French).
+pub const NOT_LIVE: &str = "Horaires théoriques – information en direct indisponible";
+
+pub struct Screen {
+    child: Child,
+    texts: PathBuf,
+    log: PathBuf,
+}
+
+impl Screen {
+    /// Starts `bin` (a display-client) on `stream_url` for the station `caudry`,
+    /// with its picture, texts, kept board and log in `dir`.
+    pub fn start(bin: &Path, stream_url: &str, dir: &Path) -> std::io::Result<Screen> {
+        let layout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/hall-1080p.ron");
+        let texts = dir.join("screen.json");
+        let log = dir.join("screen.log");
+        let child = Command::new(bin)
+            .args(["--headless", "--keep-running", "--wait-for", "nothing"])
+            .args(["--station", "caudry", "--server", stream_url])
+            .arg("--layout")
+            .arg(layout)
+            .arg("--screenshot")
+            .arg(dir.join("screen.png"))
+            .arg("--dump-text")
+            .arg(&texts)
+            .arg("--state-dir")
+            .arg(dir.join("screen-state"))
+            .env("XDG_RUNTIME_DIR", std::env::temp_dir())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(std::fs::File::create(&log)?))
+            .spawn()?;
+        Ok(Screen { child, texts, log })
+    }
+
+    /// The (region, text) pairs on the screen now, if its texts read.
+    pub fn texts(&self) -> Option<Vec<(String, String)>> {
+        read_texts(&self.texts)
+    }
+
+    /// The status line on the screen now.
+    pub fn status(&self) -> Option<String> {
+        self.texts()?
+            .into_iter()
+            .find(|(region, _)| region == "status")
+            .map(|(_, text)| text)
+    }
+
+    /// Waits up to `limit` for the status line to read `want`; the texts then on
+    /// screen. The error says what the screen read last, or that it exited, with
+    /// the end of its log.
+    pub async fn until(
+        &mut self,
+        want: &str,
+        limit: Duration,
+    ) -> Result<Vec<(String, String)>, String> {
+        let began = Instant::now();
+        let mut last = None;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "the screen exited ({status}) while waiting for {want:?}; its log ends:\n{}",
+                    self.log_tail()
+                ));
+            }
+            if let Some(texts) = self.texts() {
+                if texts.iter().any(|(r, t)| r == "status" && t == want) {
+                    return Ok(texts);
+                }
+                last = Some(texts);
+            }
+            if began.elapsed() > limit {
+                return Err(format!(
+                    "the screen never read {want:?} in {} s; last: {last:?}",
+                    limit.as_secs()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The (region, text) pairs of a `--dump-text` file, if it reads.
+pub fn read_texts(json: &Path) -> Option<Vec<(String, String)>> {
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json).ok()?).ok()?;
+    Some(
+        v["texts"]
+            .as_array()?
+            .iter()
+            .map(|t| {
+                (
+                    t["region"].as_str().unwrap_or_default().to_string(),
+                    t["text"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+    )
+}
