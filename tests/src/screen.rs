@@ -12,6 +12,18 @@ pub const LIVE: &str = "●";
 /// The status line while the times are not live (hall layout, in French).
 pub const NOT_LIVE: &str = "Horaires théoriques – information en direct indisponible";
 
+/// The screen did not show what was awaited: what it showed, or why it stopped.
+#[derive(Debug)]
+pub struct NotShown(pub String);
+
+impl std::fmt::Display for NotShown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotShown {}
+
 pub struct Screen {
     child: Child,
     texts: PathBuf,
@@ -63,15 +75,15 @@ impl Screen {
         &mut self,
         want: &str,
         limit: Duration,
-    ) -> Result<Vec<(String, String)>, String> {
+    ) -> Result<Vec<(String, String)>, NotShown> {
         let began = Instant::now();
         let mut last = None;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
+                return Err(NotShown(format!(
                     "the screen exited ({status}) while waiting for {want:?}; its log ends:\n{}",
                     self.log_tail()
-                ));
+                )));
             }
             if let Some(texts) = self.texts() {
                 if texts.iter().any(|(r, t)| r == "status" && t == want) {
@@ -80,10 +92,10 @@ impl Screen {
                 last = Some(texts);
             }
             if began.elapsed() > limit {
-                return Err(format!(
+                return Err(NotShown(format!(
                     "the screen never read {want:?} in {} s; last: {last:?}",
                     limit.as_secs()
-                ));
+                )));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

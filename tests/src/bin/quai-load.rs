@@ -403,10 +403,7 @@ async fn main() -> anyhow::Result<()> {
             let began = Instant::now();
             let mut screen = Screen::start(bin, &url, &dir)
                 .with_context(|| format!("cannot start {}", bin.display()))?;
-            screen
-                .until(SCREEN_LIVE, Duration::from_secs(120))
-                .await
-                .map_err(anyhow::Error::msg)?;
+            screen.until(SCREEN_LIVE, Duration::from_secs(120)).await?;
             println!(
                 "screen: live {:.1} s after it started",
                 began.elapsed().as_secs_f64()
@@ -483,8 +480,7 @@ async fn main() -> anyhow::Result<()> {
                         let checked = Instant::now();
                         screen
                             .until(SCREEN_NOT_LIVE, Duration::from_secs(30))
-                            .await
-                            .map_err(anyhow::Error::msg)?;
+                            .await?;
                         println!(
                             "screen: not live ({:.1} s after the check)",
                             checked.elapsed().as_secs_f64()
@@ -504,10 +500,7 @@ async fn main() -> anyhow::Result<()> {
                             back.elapsed().as_secs_f64()
                         );
                         if let Some(screen) = screen.as_mut() {
-                            screen
-                                .until(SCREEN_LIVE, Duration::from_secs(30))
-                                .await
-                                .map_err(anyhow::Error::msg)?;
+                            screen.until(SCREEN_LIVE, Duration::from_secs(30)).await?;
                             println!(
                                 "screen: live again {:.1} s after the upstream came back",
                                 back.elapsed().as_secs_f64()
