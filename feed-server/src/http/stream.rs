@@ -112,11 +112,13 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
     let too_slow = conn.too_slow.clone();
 
     let close: Option<Close> = loop {
+        // Biased: shutdown and "too slow" win over more writes. Once the hub has
+        // dropped this connection (or a write timed out), every further write would
+        // wait `write_timeout` again on a peer that does not read.
         tokio::select! {
+            biased;
             () = state.shutdown.cancelled() => break Some(Close { code: 1001, reason: "server shutting down", error: None }),
-            () = too_slow.raised() => {
-                break Some(Close { code: 4008, reason: "too slow: subscribe again with since", error: None });
-            }
+            () = too_slow.raised() => break too_slow_close(&too_slow),
             frame = incoming.next() => {
                 let Some(Ok(frame)) = frame else { break None };
                 last_heard = Instant::now();
@@ -142,8 +144,8 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
             }
             out = outgoing.recv() => {
                 let Some(out) = out else { break None };
-                if !conn.send_outgoing(&out).await && !too_slow.is_raised() {
-                    break None;
+                if !conn.send_outgoing(&out).await {
+                    break too_slow_close(&too_slow);
                 }
             }
             _ = beat.tick() => {
@@ -151,7 +153,7 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
                     break Some(Close { code: 1001, reason: "no answer to pings", error: None });
                 }
                 if !conn.heartbeats().await {
-                    break None;
+                    break too_slow_close(&too_slow);
                 }
             }
         }
@@ -177,6 +179,16 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
         .metrics
         .stream_connections
         .fetch_sub(1, Ordering::Relaxed);
+}
+
+/// How a connection ends after a failed write: "too slow" (4008) when the write
+/// timed out or the hub dropped it, else it just ends (the peer is gone).
+fn too_slow_close(too_slow: &TooSlow) -> Option<Close> {
+    too_slow.is_raised().then_some(Close {
+        code: 4008,
+        reason: "too slow: subscribe again with since",
+        error: None,
+    })
 }
 
 fn error(code: &str, message: String) -> ServerMessage {
