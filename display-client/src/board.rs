@@ -153,9 +153,15 @@ fn digest(key: &impl Hash) -> u64 {
     hasher.finish()
 }
 
-/// Seconds since start-up, for paging, language rotation and the ticker.
+/// The origin of paging, language rotation and the ticker: start-up, then again
+/// when the first board arrives, so that passengers (and a screenshot) always see
+/// page 1 of the first board in the first language for a full period, however long
+/// the screen took to start and connect.
 #[derive(Resource, Debug)]
-pub struct Started(pub Instant);
+pub struct Started {
+    pub at: Instant,
+    pub first_board: bool,
+}
 
 /// What every panel draws from, worked out once per frame.
 #[derive(Resource, Debug, Default)]
@@ -201,7 +207,10 @@ pub enum ScreenSet {
 pub fn plugin(app: &mut App) {
     app.init_resource::<Drawn>()
         .init_resource::<View>()
-        .insert_resource(Started(Instant::now()))
+        .insert_resource(Started {
+            at: Instant::now(),
+            first_board: false,
+        })
         .configure_sets(
             Update,
             (ScreenSet::Compose, ScreenSet::Draw, ScreenSet::Finish).chain(),
@@ -326,13 +335,19 @@ fn compose(
     layout: Res<CurrentLayout>,
     live: Res<Live>,
     state: Res<ScreenState>,
-    started: Res<Started>,
+    mut started: ResMut<Started>,
     mut view: ResMut<View>,
     mut drawn: ResMut<Drawn>,
 ) {
     drawn.frames_since_build = drawn.frames_since_build.saturating_add(1);
     let l = &layout.layout;
-    let elapsed = started.0.elapsed().as_secs_f64();
+    if live.board.is_some() && !started.first_board {
+        *started = Started {
+            at: Instant::now(),
+            first_board: true,
+        };
+    }
+    let elapsed = started.at.elapsed().as_secs_f64();
     let lang_index =
         ((elapsed / f64::from(l.language_rotation_s.max(1.0))) as usize) % l.languages.len();
     view.elapsed_s = elapsed;
