@@ -254,19 +254,25 @@ async fn seq_stays_while_the_board_is_the_same_and_grows_when_it_changes() {
     let (_, b) = fixed.get_json("/v1/stations/caudry/board").await;
     assert_eq!(a["seq"], b["seq"]);
 
-    // A running clock started a second before a departure: once it leaves, the board
-    // changes and seq moves on.
-    let running = demo.start(&["--now", "2026-03-09T07:33:59+01:00", "--clock", "running"]);
+    // A running clock started 15 s before a departure (time enough for a slow
+    // start): once it leaves, the board changes and seq moves on.
+    let running = demo.start(&["--now", "2026-03-09T07:33:45+01:00", "--clock", "running"]);
     let (_, before) = running.get_json("/v1/stations/caudry/board").await;
     assert_eq!(
         before["departures"][0]["scheduled"],
         "2026-03-09T07:34:00+01:00"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let (_, after) = running.get_json("/v1/stations/caudry/board").await;
+    let mut after = before.clone();
+    for _ in 0..300 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        after = running.get_json("/v1/stations/caudry/board").await.1;
+        if after["departures"][0]["scheduled"] != "2026-03-09T07:34:00+01:00" {
+            break;
+        }
+    }
     assert_ne!(
-        after["departures"][0]["scheduled"],
-        "2026-03-09T07:34:00+01:00"
+        after["departures"][0]["scheduled"], "2026-03-09T07:34:00+01:00",
+        "the 07:34 departure was still listed a minute after it left"
     );
     assert!(
         after["seq"].as_u64() > before["seq"].as_u64(),

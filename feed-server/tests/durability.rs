@@ -46,7 +46,7 @@ async fn acknowledged_notices_survive_sigkill() {
         config,
         token,
     } = demo_store(dir.path());
-    let client = feed_server::sources::http::client(Duration::from_secs(5)).expect("client");
+    let client = feed_server::sources::http::client(Duration::from_secs(30)).expect("client");
 
     let mut acknowledged: Vec<String> = Vec::new();
     let mut seed = 0x2545_f491_4f6c_dd1du64;

@@ -43,12 +43,21 @@ def main(base, screenshot):
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         driver.get(f"{base}/portal?continue=https://ap.example/continue")
-        rows = wait("departure rows", lambda: driver.find_elements(By.CSS_SELECTOR, "#departures tr"))
-        with urllib.request.urlopen(f"{base}/v1/stations/caudry/board?limit=30") as r:
-            board = json.load(r)
-        first = rows[0]
-        first_id = first.get_attribute("data-id")
-        assert board["departures"][0]["headsign"] in first.text, (first.text, board["departures"][0])
+        wait("departure rows", lambda: driver.find_elements(By.CSS_SELECTOR, "#departures tr"))
+
+        def agreeing():
+            # The clock runs: read the board and the page until both show the same
+            # first departure (a departure may leave between the two reads).
+            with urllib.request.urlopen(f"{base}/v1/stations/caudry/board?limit=30") as r:
+                board = json.load(r)
+            first = driver.execute_script(
+                "const r = document.querySelector('#departures tr');"
+                " return r ? [r.innerText, r.dataset.id] : null;")
+            if first and board["departures"] and board["departures"][0]["headsign"] in first[0]:
+                return board, first[1]
+            return None
+
+        board, first_id = wait("the page's first row to match the board's first departure", agreeing)
         assert driver.find_element(By.ID, "station").text == board["station"]["name"]
         assert "Caudry-Pole-WiFi-Gratuit" in driver.find_element(By.ID, "ssid").text
         accept = driver.find_element(By.ID, "accept")
@@ -62,7 +71,7 @@ def main(base, screenshot):
             driver.save_screenshot(screenshot)
         # The board changes (the first departure leaves): the page follows by itself.
         first_row = "const r = document.querySelector('#departures tr'); return r ? r.dataset.id : null;"
-        wait("the page to follow the board", lambda: driver.execute_script(first_row) not in (None, first_id), timeout=30)
+        wait("the page to follow the board", lambda: driver.execute_script(first_row) not in (None, first_id), timeout=90)
         # Nothing was fetched from outside the server.
         for entry in driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"):
             assert entry.startswith(base) or entry.startswith(base.replace("http", "ws")), entry

@@ -84,7 +84,9 @@ async def main(base, station):
 
         deltas = 0
         while deltas < 1:
-            message = await stream.receive_type("delta", timeout=30)
+            # The first departure leaves within a minute of the snapshot, whenever
+            # that came: a delta follows.
+            message = await stream.receive_type("delta", timeout=90)
             assert message["type"] == "delta", message
             assert message["prev_seq"] == seq, (message["prev_seq"], seq)
             assert message["seq"] > seq

@@ -46,11 +46,11 @@ async fn get_status(addr: &str, path: &str) -> u16 {
         .unwrap_or_else(|| panic!("not HTTP: {answer:?}"))
 }
 
-/// The status of `GET /v1/stations` once it is 200, or the last one after 5 s
+/// The status of `GET /v1/stations` once it is 200, or the last one after 20 s
 /// (the server frees a place once it has seen the connection close).
 async fn served_again(addr: &str) -> u16 {
     let mut status = 0;
-    for _ in 0..50 {
+    for _ in 0..200 {
         status = get_status(addr, "/v1/stations").await;
         if status == 200 {
             break;

@@ -126,6 +126,10 @@ async fn the_last_good_state_survives_every_upstream_fault() {
         )),
     ];
     for fault in faults {
+        // Fresh good data first, so that each fault round (not all of them
+        // together, on however slow a machine) has stale_after_s to run in.
+        up.set(Reply::Body(k40_delayed(clock.now(), 300)));
+        polls(&up, 2).await;
         up.set(fault.clone());
         polls(&up, 2).await;
         assert_eq!(delay_of_k40(&server).await, Some(300), "after {fault:?}");
@@ -145,8 +149,8 @@ async fn the_last_good_state_survives_every_upstream_fault() {
         next - at_429
     );
 
-    // Nothing good for longer than stale_after_s (8 s, longer than all the faults above take): stale, degraded, and the
-    // departure falls back to its timetable.
+    // Nothing good for longer than stale_after_s (8 s, longer than any fault round
+    // above takes): stale, degraded, and the departure falls back to its timetable.
     up.set(Reply::Status(503, None));
     let health = server.wait_health("demo:trip-updates", true).await;
     assert_eq!(health["status"], "degraded");
