@@ -317,12 +317,17 @@ async fn in_english_labels_statuses_and_advice_are_english() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_server_the_screen_says_it_is_starting() {
     let dir = tempfile::tempdir().expect("tempdir");
-    // Nothing listens on port 9 (discard) here.
-    let shot = shoot(
-        "http://127.0.0.1:9",
+    // A port nobody listens on; French only, whenever the picture is taken.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let shot = shoot_with(
+        &format!("http://127.0.0.1:{port}"),
         "platform-sign.ron",
         "nothing",
         dir.path(),
+        &["--lang", "fr"],
     )
     .await;
     assert!(shot.ok, "{}", shot.stderr);
