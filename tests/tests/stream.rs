@@ -151,7 +151,7 @@ async fn resume_with_since_inside_and_outside_the_replay_window() {
     let mut up_to_date = Client::connect(&server.base).await;
     up_to_date.subscribe("caudry", Some(now_seq)).await;
     up_to_date.send(r#"{"op":"ping"}"#).await;
-    match up_to_date.next_within(Duration::from_secs(5)).await {
+    match up_to_date.next_within(Duration::from_secs(15)).await {
         Received::Message(m) if matches!(*m, ServerMessage::Heartbeat { .. }) => {}
         other => panic!("expected only the ping's heartbeat, got {other:?}"),
     }
@@ -247,7 +247,7 @@ async fn a_client_that_never_reads_is_dropped_and_the_others_miss_nothing() {
         tokio::time::sleep(Duration::from_millis(60)).await;
         while let Ok(Received::Message(m)) = tokio::time::timeout(
             Duration::from_millis(1),
-            reader.next_within(Duration::from_secs(5)),
+            reader.next_within(Duration::from_secs(15)),
         )
         .await
         {
@@ -285,14 +285,14 @@ async fn a_client_that_never_reads_is_dropped_and_the_others_miss_nothing() {
 }
 
 async fn expect_error_then_close(client: &mut Client, code: &str, close: u16) {
-    match client.next_within(Duration::from_secs(5)).await {
+    match client.next_within(Duration::from_secs(15)).await {
         Received::Message(m) => match *m {
             ServerMessage::Error { code: c, .. } => assert_eq!(c, code),
             other => panic!("expected error {code}, got {other:?}"),
         },
         other => panic!("expected error {code}, got {other:?}"),
     }
-    match client.next_within(Duration::from_secs(5)).await {
+    match client.next_within(Duration::from_secs(15)).await {
         Received::Closed(Some(frame)) => assert_eq!(u16::from(frame.code), close),
         other => panic!("expected close {close}, got {other:?}"),
     }
@@ -326,7 +326,7 @@ async fn bad_clients_get_the_documented_errors() {
     // An unknown station is an error, not a close: the connection goes on.
     let mut c = Client::connect(&server.base).await;
     c.subscribe("lille", None).await;
-    match c.next_within(Duration::from_secs(5)).await {
+    match c.next_within(Duration::from_secs(15)).await {
         Received::Message(m) => match *m {
             ServerMessage::Error { code, .. } => assert_eq!(code, "unknown_station"),
             other => panic!("expected unknown_station, got {other:?}"),
@@ -339,7 +339,7 @@ async fn bad_clients_get_the_documented_errors() {
         ServerMessage::Snapshot { .. }
     ));
     // Heartbeats with the station's seq come on their own.
-    match c.next_within(Duration::from_secs(5)).await {
+    match c.next_within(Duration::from_secs(15)).await {
         Received::Message(m) => match *m {
             ServerMessage::Heartbeat { station, seq, .. } => {
                 assert_eq!(station.as_deref(), Some("caudry"));
@@ -356,7 +356,7 @@ async fn bad_clients_get_the_documented_errors() {
         c.send(r#"{"op":"ping"}"#).await;
     }
     loop {
-        match c.next_within(Duration::from_secs(5)).await {
+        match c.next_within(Duration::from_secs(15)).await {
             Received::Message(m) => match *m {
                 ServerMessage::Heartbeat { .. } => {}
                 ServerMessage::Error { code, .. } => {
@@ -368,7 +368,7 @@ async fn bad_clients_get_the_documented_errors() {
             other => panic!("expected rate_limited, got {other:?}"),
         }
     }
-    match c.next_within(Duration::from_secs(5)).await {
+    match c.next_within(Duration::from_secs(15)).await {
         Received::Closed(Some(frame)) => assert_eq!(u16::from(frame.code), 1008),
         other => panic!("expected a close, got {other:?}"),
     }
