@@ -51,7 +51,8 @@ impl Outgoing {
     }
 }
 
-/// Raised by the hub when it drops a connection whose queue was full.
+/// Raised by the hub when it drops a connection whose queue was full, or by the
+/// connection itself when a write took longer than `write_timeout_s`.
 #[derive(Debug, Default)]
 pub struct TooSlow {
     flag: AtomicBool,

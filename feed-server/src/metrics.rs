@@ -83,7 +83,7 @@ impl Metrics {
         );
         counter(
             "quai_stream_dropped_slow_total",
-            "Stream clients dropped because their queue filled.",
+            "Stream clients dropped as too slow (queue full or write timed out).",
             c.dropped_slow.load(Ordering::Relaxed),
         );
         counter(

@@ -8,7 +8,8 @@
 //!
 //! Close codes: 1000 normal, 1001 server shutting down or peer silent, 1003 binary
 //! frame, 1007 invalid JSON, 1008 unknown op / invalid message / flood, 1009 frame
-//! over 64 KiB, 4008 too slow (the queue filled: subscribe again with `since`).
+//! over 64 KiB, 4008 too slow (the queue filled, or a write took longer than
+//! `write_timeout_s`: subscribe again with `since`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -112,13 +113,24 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
     let too_slow = conn.too_slow.clone();
 
     let close: Option<Close> = loop {
-        // Biased: shutdown and "too slow" win over more writes. Once the hub has
-        // dropped this connection (or a write timed out), every further write would
-        // wait `write_timeout` again on a peer that does not read.
+        // Biased, in this order: shutdown and "too slow" win over more writes (once
+        // the hub has dropped this connection, or a write timed out, every further
+        // write would wait `write_timeout` again on a peer that does not read); the
+        // heartbeat, ready once per `heartbeat_s`, is never starved by a busy queue
+        // (or a live client would miss its pings and be taken for dead); then
+        // client messages (bounded by the rate limit), then the queue.
         tokio::select! {
             biased;
             () = state.shutdown.cancelled() => break Some(Close { code: 1001, reason: "server shutting down", error: None }),
             () = too_slow.raised() => break too_slow_close(&too_slow),
+            _ = beat.tick() => {
+                if last_heard.elapsed() > settings.heartbeat * 3 {
+                    break Some(Close { code: 1001, reason: "no answer to pings", error: None });
+                }
+                if !conn.heartbeats().await {
+                    break too_slow_close(&too_slow);
+                }
+            }
             frame = incoming.next() => {
                 let Some(Ok(frame)) = frame else { break None };
                 last_heard = Instant::now();
@@ -145,14 +157,6 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
             out = outgoing.recv() => {
                 let Some(out) = out else { break None };
                 if !conn.send_outgoing(&out).await {
-                    break too_slow_close(&too_slow);
-                }
-            }
-            _ = beat.tick() => {
-                if last_heard.elapsed() > settings.heartbeat * 3 {
-                    break Some(Close { code: 1001, reason: "no answer to pings", error: None });
-                }
-                if !conn.heartbeats().await {
                     break too_slow_close(&too_slow);
                 }
             }
@@ -230,11 +234,7 @@ impl Connection {
                                 "no station has the id `{station}`; GET /v1/stations lists them"
                             ),
                         );
-                        (!self.send(&e).await).then_some(Close {
-                            code: 1001,
-                            reason: "write failed",
-                            error: None,
-                        })
+                        (!self.send(&e).await).then(|| self.write_failed())
                     }
                     Err(SubscribeError::QueueFull) => {
                         self.too_slow.raise();
@@ -257,13 +257,19 @@ impl Connection {
                     seq: None,
                     server_time: now_millis(),
                 };
-                (!self.send(&beat).await).then_some(Close {
-                    code: 1001,
-                    reason: "write failed",
-                    error: None,
-                })
+                (!self.send(&beat).await).then(|| self.write_failed())
             }
         }
+    }
+
+    /// How to close after a reply could not be written: "too slow" when the write
+    /// timed out, else 1001.
+    fn write_failed(&self) -> Close {
+        too_slow_close(&self.too_slow).unwrap_or(Close {
+            code: 1001,
+            reason: "write failed",
+            error: None,
+        })
     }
 
     /// A heartbeat per subscribed station, and a WebSocket ping.
