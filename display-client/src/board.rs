@@ -154,13 +154,35 @@ fn digest(key: &impl Hash) -> u64 {
 }
 
 /// The origin of paging, language rotation and the ticker: start-up, then again
-/// when the first board arrives, so that passengers (and a screenshot) always see
-/// page 1 of the first board in the first language for a full period, however long
-/// the screen took to start and connect.
+/// when the first board is there (kept on disk or received), so that passengers
+/// (and a screenshot) see page 1 of it in the first language for a full period,
+/// however long the screen took to start and connect. It moves only once: a
+/// reconnection does not send the screen back to page 1.
 #[derive(Resource, Debug)]
 pub struct Started {
-    pub at: Instant,
-    pub first_board: bool,
+    at: Instant,
+    first_board: bool,
+}
+
+impl Started {
+    pub fn new(now: Instant) -> Started {
+        Started {
+            at: now,
+            first_board: false,
+        }
+    }
+
+    /// Seconds since the origin at `now`; the origin moves to `now` the first time
+    /// there is a board.
+    pub fn elapsed_s(&mut self, has_board: bool, now: Instant) -> f64 {
+        if has_board && !self.first_board {
+            *self = Started {
+                at: now,
+                first_board: true,
+            };
+        }
+        now.saturating_duration_since(self.at).as_secs_f64()
+    }
 }
 
 /// What every panel draws from, worked out once per frame.
@@ -174,8 +196,9 @@ pub struct View {
     pub generation: u64,
     layout_generation: u64,
     fonts_changed: bool,
-    /// Seconds since start-up, in f64: a screen runs for years, and an f32 loses
-    /// the second after a few months (paging and scrolling would stutter).
+    /// Seconds since [`Started`] (the first board), in f64: a screen runs for
+    /// years, and an f32 loses the second after a few months (paging and scrolling
+    /// would stutter).
     pub elapsed_s: f64,
     pub lang: String,
     pub lang_index: usize,
@@ -207,10 +230,7 @@ pub enum ScreenSet {
 pub fn plugin(app: &mut App) {
     app.init_resource::<Drawn>()
         .init_resource::<View>()
-        .insert_resource(Started {
-            at: Instant::now(),
-            first_board: false,
-        })
+        .insert_resource(Started::new(Instant::now()))
         .configure_sets(
             Update,
             (ScreenSet::Compose, ScreenSet::Draw, ScreenSet::Finish).chain(),
@@ -341,13 +361,7 @@ fn compose(
 ) {
     drawn.frames_since_build = drawn.frames_since_build.saturating_add(1);
     let l = &layout.layout;
-    if live.board.is_some() && !started.first_board {
-        *started = Started {
-            at: Instant::now(),
-            first_board: true,
-        };
-    }
-    let elapsed = started.at.elapsed().as_secs_f64();
+    let elapsed = started.elapsed_s(live.board.is_some(), Instant::now());
     let lang_index =
         ((elapsed / f64::from(l.language_rotation_s.max(1.0))) as usize) % l.languages.len();
     view.elapsed_s = elapsed;
@@ -425,5 +439,28 @@ fn report_latency(mut drawn: ResMut<Drawn>) {
             latency_ms = arrived.elapsed().as_secs_f64() * 1000.0,
             "board on screen"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn turns_start_with_the_first_board_and_only_then() {
+        let boot = Instant::now();
+        let mut started = Started::new(boot);
+        // No board for 100 s: the "starting" screen still takes its turns.
+        let t = boot + Duration::from_secs(100);
+        assert_eq!(started.elapsed_s(false, t), 100.0);
+        // The first board: page 1, first language, from now.
+        assert_eq!(started.elapsed_s(true, t), 0.0);
+        let later = t + Duration::from_secs(9);
+        assert_eq!(started.elapsed_s(true, later), 9.0);
+        // The board lost (not live, reconnecting) and back: no jump back to page 1.
+        assert_eq!(started.elapsed_s(false, later), 9.0);
+        let again = later + Duration::from_secs(3);
+        assert_eq!(started.elapsed_s(true, again), 12.0);
     }
 }
