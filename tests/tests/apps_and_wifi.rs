@@ -95,14 +95,14 @@ async fn the_captive_portal_api_follows_rfc_8908() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_splash_page_shows_the_live_board_in_chromium() {
-    // The timetable alone, five seconds before the 07:34 bus leaves: the page must
-    // drop it by itself.
+    // The timetable alone, 30 s before the 07:34 bus leaves (time for Chromium to
+    // start): the page must drop it by itself.
     let text = server::demo_config("", "").replace(
         "stops = { demo = [\"CAUDRY\"] }\n",
         "stops = { demo = [\"CAUDRY\"] }\n[stations.wifi]\nssid = \"Caudry-Pole-WiFi-Gratuit\"\n",
     );
     let clock = Clock::running_from(
-        DateTime::parse_from_rfc3339("2026-03-09T07:33:55+01:00").expect("start"),
+        DateTime::parse_from_rfc3339("2026-03-09T07:33:30+01:00").expect("start"),
     );
     let server = server::start(&text, clock).await;
     let shot = std::env::var("QUAI_PORTAL_SCREENSHOT").unwrap_or_default();

@@ -9,8 +9,8 @@ use quai_tests::server;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_python_websockets_client_validates_the_stream() {
     // The demo timetable with the simulator's alert (a notice to validate), the
-    // clock running from two seconds before the 07:34 departure: it leaves, and the
-    // board changes, at a known moment.
+    // clock running from 25 s before the 07:34 departure (time for Python to
+    // start): it leaves, and the board changes, at a known moment.
     let text = r#"
 [[feeds]]
 id = "demo"
@@ -26,7 +26,7 @@ stops = { demo = ["CAUDRY"] }
 ssid = "Caudry-Pole-WiFi-Gratuit"
 "#;
     let clock = Clock::running_from(
-        DateTime::parse_from_rfc3339("2026-03-09T07:33:58+01:00").expect("start"),
+        DateTime::parse_from_rfc3339("2026-03-09T07:33:35+01:00").expect("start"),
     );
     let server = server::start(text, clock).await;
     server.wait_fresh("demo:alerts").await;
