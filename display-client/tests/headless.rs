@@ -99,6 +99,14 @@ async fn shoot_with(base: &str, layout: &str, wait_for: &str, dir: &Path, extra:
     }
 }
 
+/// A port on 127.0.0.1 that nobody listens on (for now).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 fn texts_of<'a>(shot: &'a Shot, region: &str) -> Vec<&'a str> {
     shot.texts
         .iter()
@@ -318,10 +326,7 @@ async fn in_english_labels_statuses_and_advice_are_english() {
 async fn without_a_server_the_screen_says_it_is_starting() {
     let dir = tempfile::tempdir().expect("tempdir");
     // A port nobody listens on; French only, whenever the picture is taken.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_port();
     let shot = shoot_with(
         &format!("http://127.0.0.1:{port}"),
         "platform-sign.ron",
@@ -506,10 +511,7 @@ async fn the_screen_goes_not_live_when_the_server_dies_and_live_again_when_it_re
 async fn a_screen_that_waited_for_its_server_starts_on_the_first_page_in_french() {
     // At power-on the screen may be up long before its server: nobody listens on
     // this port yet.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut screen = watch(&format!("http://127.0.0.1:{port}"), dir.path());
     // Longer than a page (8 s) and a language's turn (10 s) of the hall layout.

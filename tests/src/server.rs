@@ -193,6 +193,14 @@ impl Running {
     }
 }
 
+/// The value of the sample `name` (no labels) in a `/metrics` text.
+pub fn metric(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// The ids of a board's departures, in board order.
 pub fn departure_ids(board: &Value) -> Vec<&str> {
     board["departures"]

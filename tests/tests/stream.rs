@@ -271,23 +271,18 @@ async fn a_client_that_never_reads_is_dropped_and_the_others_miss_nothing() {
 
     // The hub dropped it long ago (its queue holds 4); its connection task may still
     // be inside one last write, which gives up after write_timeout_s = 1.
-    let dropped = |metrics: &str| -> Option<u64> {
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("quai_stream_dropped_slow_total "))
-            .and_then(|v| v.trim().parse().ok())
-    };
+    let dropped = |metrics: &str| server::metric(metrics, "quai_stream_dropped_slow_total");
     let mut metrics = String::new();
     for _ in 0..50 {
         metrics = server.get_text("/metrics").await;
-        if dropped(&metrics).is_some_and(|n| n >= 1) {
+        if dropped(&metrics).is_some_and(|n| n >= 1.0) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(
         dropped(&metrics),
-        Some(1),
+        Some(1.0),
         "the stuck client was not dropped within 10 s: {metrics}"
     );
     // The stuck client finds its stream ended when it finally reads.

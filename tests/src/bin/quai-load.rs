@@ -120,10 +120,7 @@ async fn metric(base: &str, name: &str) -> anyhow::Result<f64> {
         .await?
         .text()
         .await?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .with_context(|| format!("{name} not in /metrics"))
+    quai_tests::server::metric(&text, name).with_context(|| format!("{name} not in /metrics"))
 }
 
 /// One client: subscribes, keeps its board with `BoardState` in `held`, and
