@@ -12,14 +12,10 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 layout="${2:-layouts/hall-1080p.ron}"
 profile="${3:-release}"
-bash scripts/deps.sh
-if ! command -v Xvfb >/dev/null 2>&1; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends xvfb xauth >/dev/null
-fi
+bash scripts/deps.sh screen
 flag=(); [ "$profile" = release ] && flag=(--release)
 cargo build "${flag[@]}" -p feed-server -p display-client
-target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 bin="$target_dir/$profile"
 
 work="$(mktemp -d)"

@@ -10,7 +10,6 @@
 # offscreen, to quai-demo-screen.png, and the server keeps running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
 
 listen=127.0.0.1:8080
 args=("$@")
@@ -26,13 +25,15 @@ $has_listen || args+=(--listen "$listen")
 
 screen="${QUAI_DEMO_SCREEN:-window}"
 layout="${QUAI_DEMO_LAYOUT:-layouts/hall-1080p.ron}"
+# The server needs nothing but what cargo builds; the screen needs a Vulkan driver.
+[ "$screen" = none ] || bash scripts/deps.sh demo
 
 # The server in release; the screen in the dev profile, which builds in a few
 # minutes instead of a quarter of an hour and is quick enough for a board that
 # redraws about once a second.
 cargo build --release -p feed-server
 [ "$screen" = none ] || cargo build -p display-client
-target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 
 "$target_dir/release/feed-server" "${args[@]}" &
 server=$!

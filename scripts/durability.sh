@@ -4,5 +4,4 @@
 # CI runs 24 rounds of the same test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
 QUAI_DURABILITY_ROUNDS="${1:-1000}" exec cargo test --release -p feed-server --test durability -- --nocapture
