@@ -14,24 +14,25 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use feed_server::board::{self, BoardInput};
-use feed_server::config::StationConfig;
+use feed_server::feed::{FeedIdx, Feeds};
 use feed_server::realtime::{RealtimeView, TripUpdates};
-use feed_server::timetable::{Station, Timetable};
+use feed_server::station::Station;
+use feed_server::timetable::{StopIdx, Table};
 use gtfs_realtime::trip_update::{StopTimeEvent, StopTimeUpdate};
 use gtfs_realtime::{FeedEntity, FeedHeader, FeedMessage, TripDescriptor, TripUpdate};
 use prost::Message as _;
 
-fn timetable() -> Timetable {
+fn timetable() -> Feeds {
     common::load(&common::ter_zip())
 }
 
 /// 5,000 trip updates for trips running on `day`.
-fn message(tt: &Timetable, day: NaiveDate, ts: u64) -> Vec<u8> {
-    let feed = &tt.feeds[0];
+fn message(feeds: &Feeds, day: NaiveDate, ts: u64) -> Vec<u8> {
+    let feed = &feeds.iter().next().expect("one feed").timetable;
     let entity: Vec<FeedEntity> = feed
         .trips
         .iter()
-        .filter(|t| feed.services.runs_on(t.service, day) && t.stop_times.len() >= 2)
+        .filter(|t| feed.services.runs_on(t.service, day) && feed.trip_stop_times(t).len() >= 2)
         .take(5_000)
         .enumerate()
         .map(|(i, t)| {
@@ -72,29 +73,22 @@ fn message(tt: &Timetable, day: NaiveDate, ts: u64) -> Vec<u8> {
 }
 
 /// The 100 parent stations with the most stop times.
-fn busiest_stations(tt: &Timetable) -> Vec<Station> {
-    let feed = &tt.feeds[0];
-    let mut count: HashMap<u32, usize> = HashMap::new();
-    for st in &feed.stop_times {
-        let stop = &feed.stops[st.stop as usize];
+fn busiest_stations(feeds: &Feeds) -> Vec<Station> {
+    let feed = &feeds.iter().next().expect("one feed").timetable;
+    let mut count: HashMap<StopIdx, usize> = HashMap::new();
+    for st in feed.stop_times.iter() {
+        let stop = &feed.stops[st.stop];
         *count.entry(stop.parent.unwrap_or(st.stop)).or_default() += 1;
     }
-    let mut ranked: Vec<(u32, usize)> = count.into_iter().collect();
+    let mut ranked: Vec<(StopIdx, usize)> = count.into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     ranked
         .iter()
         .take(100)
-        .map(|(stop, _)| {
-            let id = feed.stops[*stop as usize].id.clone();
-            let config = StationConfig {
-                id: format!("s{stop}"),
-                name: id.clone(),
-                timezone: None,
-                stops: [("ter".to_string(), vec![id])].into_iter().collect(),
-                wifi: None,
-                area: None,
-            };
-            Station::build(&config, tt).expect("station")
+        .enumerate()
+        .map(|(i, (stop, _))| {
+            let config = common::station(&format!("s{i}"), &feed.stops[*stop].id);
+            Station::build(&config, feeds).expect("station")
         })
         .collect()
 }
@@ -105,7 +99,8 @@ fn benches(c: &mut Criterion) {
     let now: DateTime<Utc> = "2025-02-03T07:30:00Z".parse().expect("now");
     let body = message(&tt, day, now.timestamp() as u64);
     let stations = busiest_stations(&tt);
-    let known = |t: &str| tt.feeds[0].trip_index(t).is_some();
+    let ter = tt.iter().next().expect("one feed").timetable.clone();
+    let known = |t: &str| ter.trip_index(t).is_some();
 
     let mut group = c.benchmark_group("sncf_ter_2025_realtime_5000");
     group.sample_size(20);
@@ -116,23 +111,25 @@ fn benches(c: &mut Criterion) {
     group.bench_function("index", |b| {
         b.iter(|| TripUpdates::from_message(&decoded, known))
     });
-    let view = [RealtimeView {
+    let view: Table<FeedIdx, RealtimeView> = [RealtimeView {
         trip_updates: Some(Arc::new(TripUpdates::from_message(&decoded, known))),
         ..RealtimeView::default()
-    }];
-    let rebuild = |realtime: &[RealtimeView]| {
+    }]
+    .into_iter()
+    .collect();
+    let none: Table<FeedIdx, RealtimeView> = Table::default();
+    let rebuild = |realtime: &Table<FeedIdx, RealtimeView>| {
         stations
             .iter()
             .map(|station| {
                 board::build(&BoardInput {
-                    timetable: &tt,
+                    feeds: &tt,
                     station,
                     now,
                     limit: 30,
                     settings: Default::default(),
                     realtime,
-                    wifi: None,
-                    feeds: Vec::new(),
+                    feed_statuses: Vec::new(),
                     advisories: Vec::new(),
                     operator_notices: &[],
                 })
@@ -145,7 +142,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| rebuild(&view))
     });
     group.bench_function("rebuild 100 boards, timetable only", |b| {
-        b.iter(|| rebuild(&[]))
+        b.iter(|| rebuild(&none))
     });
     group.finish();
     eprintln!(

@@ -7,50 +7,37 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use common::{load, ter_zip};
+use common::{load, station, ter_zip};
 use criterion::{Criterion, criterion_group, criterion_main};
 use feed_server::board::{self, BoardInput};
-use feed_server::config::StationConfig;
-use feed_server::timetable::Station;
-
-fn caudry() -> StationConfig {
-    StationConfig {
-        id: "caudry".into(),
-        name: "Caudry".into(),
-        timezone: None,
-        stops: [("ter".to_string(), vec!["StopArea:OCE87345561".to_string()])]
-            .into_iter()
-            .collect(),
-        wifi: None,
-        area: None,
-    }
-}
+use feed_server::station::Station;
+use feed_server::timetable::Table;
 
 fn benches(c: &mut Criterion) {
     let bytes = ter_zip();
     let mut group = c.benchmark_group("sncf_ter_2025");
     group.sample_size(10);
     group.bench_function("load_feed (parse + compile)", |b| b.iter(|| load(&bytes)));
-    let timetable = load(&bytes);
-    let config = caudry();
+    let feeds = load(&bytes);
+    let config = station("caudry", "StopArea:OCE87345561");
     group.bench_function("build_station_index (Caudry)", |b| {
-        b.iter(|| Station::build(&config, &timetable).expect("station"))
+        b.iter(|| Station::build(&config, &feeds).expect("station"))
     });
     group.finish();
 
-    let station = Station::build(&config, &timetable).expect("station");
+    let station = Station::build(&config, &feeds).expect("station");
+    let no_realtime = Table::default();
     let now: DateTime<Utc> = "2025-02-03T06:30:00Z".parse().expect("now");
     c.bench_function("sncf_ter_2025/board_query (Caudry, 3 h, 30 rows)", |b| {
         b.iter(|| {
             board::build(&BoardInput {
-                timetable: &timetable,
+                feeds: &feeds,
                 station: &station,
                 now,
                 limit: 30,
                 settings: Default::default(),
-                realtime: &[],
-                wifi: None,
-                feeds: Vec::new(),
+                realtime: &no_realtime,
+                feed_statuses: Vec::new(),
                 advisories: Vec::new(),
                 operator_notices: &[],
             })

@@ -34,7 +34,6 @@ use tokio_util::sync::CancellationToken;
 use tower_service::Service as _;
 
 use crate::metrics::Metrics;
-use crate::server::AppState;
 
 /// How long connections get to finish once the server stops.
 pub const GRACE: Duration = Duration::from_secs(10);
@@ -49,6 +48,10 @@ pub struct Limits {
 /// Open connections per remote address.
 #[derive(Debug, Default, Clone)]
 struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+/// The peer of a connection, in every request's extensions (for logs).
+#[derive(Debug, Clone, Copy)]
+pub struct Remote(pub SocketAddr);
 
 /// One connection, counted against its address and awaited at shutdown, for as
 /// long as a clone of it lives (the connection's task, and a WebSocket's task
@@ -98,12 +101,13 @@ impl Drop for Counted {
 }
 
 /// Serves `app` on `listener` until `stop` is cancelled, then waits (at most
-/// [`GRACE`]) for the open connections to close.
+/// [`GRACE`]) for the open connections to close. Refused connections are counted
+/// in `metrics`.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
-    state: Arc<AppState>,
+    metrics: Arc<Metrics>,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
     let per_address = PerAddress::default();
@@ -131,7 +135,7 @@ pub async fn serve(
             limits.max_connections_per_ip,
             open_tx.subscribe(),
         ) else {
-            Metrics::count(&state.metrics.connections_refused);
+            Metrics::count(&metrics.connections_refused);
             tracing::debug!(%remote, "too many connections from this address: refused");
             tokio::spawn(refuse(stream, limits.max_connections_per_ip));
             continue;
@@ -142,6 +146,7 @@ pub async fn serve(
             let service =
                 hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
                     request.extensions_mut().insert(request_hold.clone());
+                    request.extensions_mut().insert(Remote(remote));
                     let mut app = app.clone();
                     async move { app.call(request.map(Body::new)).await }
                 });

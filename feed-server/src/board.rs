@@ -1,91 +1,98 @@
-//! The merge: timetable + realtime (+ notices and advisories, later) in, one
-//! station's [`Board`] out.
+//! The merge: timetable + realtime + notices + advisories in, one station's
+//! [`Board`] out.
 //!
 //! This is a pure function of its inputs and the instant `now`: no clock, no I/O, no
 //! shared state. That is what lets the hub diff two boards, the tests replay any
 //! moment of a real feed, and each new source slot in without touching the rest.
+//! The board it makes is the internal [`model`]; [`wire`] writes it for clients.
 
 mod added;
+pub mod departure_id;
+pub mod model;
 mod notices;
 pub mod predict;
+pub mod wire;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use quai_protocol::{
-    Advisory, Board, Departure, DepartureStatus, FeedStatus, OperatorNotice, RouteRef, StationRef,
-    Wifi,
-};
+use quai_protocol::{DepartureStatus, RouteRef};
 
+use crate::advisory::Advisory;
 use crate::config::BoardSettings;
+use crate::feed::{FeedIdx, Feeds, StopKey};
+use crate::freshness::FeedStatus;
+use crate::notice::KeptNotice;
 use crate::realtime::RealtimeView;
 use crate::realtime::trip_updates::{TripRelationship, TripUpdate};
-use crate::timetable::gtfs_time::{format_gtfs_time, rfc3339};
-use crate::timetable::{
-    FeedTimetable, Route, ScheduledDeparture, Station, Timetable, headsign_and_number,
-};
+use crate::station::{ScheduledDeparture, Station, wifi_advert};
+use crate::timetable::{FeedTimetable, Route, StopIdx, Table, TripIdx, headsign_and_number};
+pub use departure_id::DepartureId;
+pub use model::{Board, Departure, Notice};
 use predict::{Call, CallPrediction, predict};
 
 /// Everything a board is made of.
 pub struct BoardInput<'a> {
-    pub timetable: &'a Timetable,
+    pub feeds: &'a Feeds,
     pub station: &'a Station,
     pub now: DateTime<Utc>,
     /// Most departures on the board.
     pub limit: usize,
     pub settings: BoardSettings,
-    /// Fresh realtime data per feed, in the order of `timetable.feeds` (may be
-    /// shorter: missing feeds have none).
-    pub realtime: &'a [RealtimeView],
-    pub wifi: Option<&'a Wifi>,
-    pub feeds: Vec<FeedStatus>,
+    /// Fresh realtime data per feed (feeds without realtime have an empty view).
+    pub realtime: &'a Table<FeedIdx, RealtimeView>,
+    pub feed_statuses: Vec<FeedStatus>,
     /// Weather advisories in force at the station.
     pub advisories: Vec<Advisory>,
     /// Every operator notice (the board keeps the published ones that concern the
     /// station now).
-    pub operator_notices: &'a [OperatorNotice],
+    pub operator_notices: &'a [Arc<KeptNotice>],
 }
 
 impl BoardInput<'_> {
-    fn realtime(&self, feed: usize) -> Option<&RealtimeView> {
+    fn realtime(&self, feed: FeedIdx) -> Option<&RealtimeView> {
         self.realtime.get(feed)
+    }
+
+    fn timetable(&self, feed: FeedIdx) -> &FeedTimetable {
+        &self.feeds[feed].timetable
     }
 }
 
-/// A departure with the instant it sorts by.
+/// A departure with what alerts are matched on.
 struct Row {
-    at: DateTime<Utc>,
     departure: Departure,
-    /// For matching alerts: (feed, trip index if timetabled, stop index).
-    feed: usize,
-    trip: Option<u32>,
-    stop: Option<u32>,
+    feed: FeedIdx,
+    /// The timetabled trip, if the departure has one.
+    trip: Option<TripIdx>,
+    stop: Option<StopIdx>,
 }
 
-/// Builds the board. `seq` is left at 0: the hub numbers published boards.
+/// Builds the board.
 pub fn build(input: &BoardInput<'_>) -> Board {
-    let tz = input.station.timezone;
     let now = input.now;
     let settings = input.settings;
-    let until = now + Duration::seconds(i64::from(settings.horizon_s));
+    let until = now + chrono_duration(settings.horizon);
     let any_trip_updates = input.realtime.iter().any(|v| v.trip_updates.is_some());
     // Late departures are still to come: with realtime, look back for them.
     let from = if any_trip_updates {
-        now - Duration::seconds(i64::from(settings.realtime_lookback_s))
+        now - chrono_duration(settings.realtime_lookback)
     } else {
         now
     };
 
     let mut rows: Vec<Row> = Vec::new();
-    for d in input.station.departures(input.timetable, from, until) {
-        let feed = &input.timetable.feeds[d.feed];
+    for d in input.station.departures(input.feeds, from, until) {
+        let feed = input.timetable(d.feed);
         let tu = input
             .realtime(d.feed)
             .and_then(|v| v.trip_updates.as_ref())
-            .and_then(|t| t.find(&feed.trips[d.trip as usize].id, d.service_day, d.instance));
+            .and_then(|t| t.find(&feed.trips[d.trip].id, d.service_day, d.instance));
         if let Some(row) = merged_row(input, &d, tu) {
             rows.push(row);
         }
     }
-    for (fi, view) in input.realtime.iter().enumerate() {
+    for (fi, view) in input.realtime.enumerate() {
         if let Some(tus) = &view.trip_updates {
             rows.extend(added::rows(input, fi, tus, from, until));
         }
@@ -93,12 +100,14 @@ pub fn build(input: &BoardInput<'_>) -> Board {
 
     let notices = notices::attach(input, &mut rows);
 
-    rows.sort_by(|a, b| {
-        (a.at, &a.departure.route.short_name, &a.departure.id).cmp(&(
-            b.at,
-            &b.departure.route.short_name,
-            &b.departure.id,
-        ))
+    // Simultaneous departures of one line are ordered by their ids' text, which
+    // is what clients see.
+    rows.sort_by_cached_key(|r| {
+        (
+            r.departure.at(),
+            r.departure.route.short_name.clone(),
+            r.departure.id.to_string(),
+        )
     });
     // Ids are what clients key rows by: a producer sending one trip twice (two
     // entities, or two copies with one new id) must not give two rows one id.
@@ -112,27 +121,29 @@ pub fn build(input: &BoardInput<'_>) -> Board {
         // Nothing within the horizon: tell when service resumes (night gap, Sunday).
         input
             .station
-            .departures(input.timetable, until, until + Duration::hours(48))
+            .departures(input.feeds, until, until + Duration::hours(48))
             .first()
-            .map(|d| rfc3339(tz, d.time))
+            .map(|d| d.time)
     } else {
         None
     };
     Board {
-        station: StationRef {
-            id: input.station.id.clone(),
-            name: input.station.name.clone(),
-            timezone: tz.name().to_string(),
-        },
-        generated_at: rfc3339(tz, now),
-        seq: 0,
+        station: input.station.id.clone(),
+        station_name: input.station.name.clone(),
+        timezone: input.station.timezone,
+        generated_at: now,
         departures,
         notices,
         advisories: input.advisories.clone(),
-        wifi: input.wifi.cloned(),
-        feeds: input.feeds.clone(),
+        wifi: wifi_advert(input.station.wifi.as_ref()),
+        feeds: input.feed_statuses.clone(),
         next_service,
     }
+}
+
+/// A configured duration as chrono's, for instant arithmetic.
+fn chrono_duration(d: std::time::Duration) -> Duration {
+    Duration::from_std(d).unwrap_or(Duration::MAX)
 }
 
 /// A timetabled departure with its realtime applied, if it still belongs on the
@@ -142,10 +153,10 @@ fn merged_row(
     d: &ScheduledDeparture,
     tu: Option<&TripUpdate>,
 ) -> Option<Row> {
-    let feed = &input.timetable.feeds[d.feed];
-    let trip = &feed.trips[d.trip as usize];
-    let st = &feed.stop_times[d.stop_time as usize];
-    let mut departure = departure(input.timetable, input.station, d);
+    let feed = input.timetable(d.feed);
+    let trip = &feed.trips[d.trip];
+    let st = &feed.stop_times[d.stop_time];
+    let mut departure = departure(input.feeds, d);
     let mut stop = st.stop;
 
     match tu {
@@ -155,7 +166,7 @@ fn merged_row(
         }
         Some(tu) => {
             let calls = trip_calls(feed, trip, d);
-            let k = (d.stop_time - trip.stop_times.start) as usize;
+            let k = feed.call_number(trip, d.stop_time);
             let p = predict(&calls, &tu.stop_updates, tu.delay)
                 .into_iter()
                 .nth(k)
@@ -166,23 +177,11 @@ fn merged_row(
     }
 
     let vehicles = input.realtime(d.feed).and_then(|v| v.vehicles.as_ref());
-    departure.boarding = vehicles.is_some_and(|v| {
-        v.stopped_at(
-            &trip.id,
-            d.service_day,
-            &feed.stops[stop as usize].id,
-            st.sequence,
-        )
-    }) && departure.status != DepartureStatus::Cancelled;
+    departure.boarding = vehicles
+        .is_some_and(|v| v.stopped_at(&trip.id, d.service_day, &feed.stops[stop].id, st.sequence))
+        && departure.status != DepartureStatus::Cancelled;
 
-    let at = departure
-        .expected
-        .as_deref()
-        .and_then(|e| DateTime::parse_from_rfc3339(e).ok())
-        .map(|e| e.with_timezone(&Utc))
-        .unwrap_or(d.time);
-    keep(input, &mut departure, at, d.time).then_some(Row {
-        at,
+    keep(input, &mut departure).then_some(Row {
         departure,
         feed: d.feed,
         trip: Some(d.trip),
@@ -197,7 +196,7 @@ pub fn trip_calls<'a>(
     d: &ScheduledDeparture,
 ) -> Vec<Call<'a>> {
     let sts = feed.trip_stop_times(trip);
-    let here = &feed.stop_times[d.stop_time as usize];
+    let here = &feed.stop_times[d.stop_time];
     // The instant the trip's GTFS times count from, for this run: the departure's
     // instant minus its GTFS time. A frequency instance is the template shifted as a
     // whole, and `d.time` already carries that shift.
@@ -205,7 +204,7 @@ pub fn trip_calls<'a>(
     sts.iter()
         .map(|st| Call {
             sequence: st.sequence,
-            stop_id: &feed.stops[st.stop as usize].id,
+            stop_id: &feed.stops[st.stop].id,
             arrival: zero + i64::from(st.arrival),
             departure: zero + i64::from(st.departure),
         })
@@ -217,17 +216,16 @@ fn apply(
     input: &BoardInput<'_>,
     feed: &FeedTimetable,
     departure: &mut Departure,
-    stop: &mut u32,
+    stop: &mut StopIdx,
     scheduled: DateTime<Utc>,
     p: &CallPrediction,
 ) {
-    let tz = input.station.timezone;
     if let Some(assigned) = p.assigned_stop_id.as_deref()
         && let Some(new_stop) = feed.stop_index(assigned)
         && new_stop != *stop
     {
         *stop = new_stop;
-        departure.stop_id = format!("{}:{}", feed.id, assigned);
+        departure.stop.stop_id = assigned.to_string();
         departure.platform = feed.platform(new_stop);
         departure.platform_changed = true;
     }
@@ -240,11 +238,11 @@ fn apply(
         return;
     };
     let delay = (expected - scheduled).num_seconds();
-    departure.expected = Some(rfc3339(tz, expected));
+    departure.expected = Some(expected);
     departure.delay_s = Some(delay);
     departure.uncertainty_s = p.uncertainty;
     departure.realtime = true;
-    let window = i64::from(input.settings.on_time_s);
+    let window = input.settings.on_time.as_secs() as i64;
     departure.status = if delay > window {
         DepartureStatus::Delayed
     } else if delay < -window {
@@ -255,49 +253,25 @@ fn apply(
 }
 
 /// Whether a departure belongs on the board at `now`, marking it departed when it
-/// has just left. `at` is its expected (else scheduled) instant.
-fn keep(
-    input: &BoardInput<'_>,
-    departure: &mut Departure,
-    at: DateTime<Utc>,
-    scheduled: DateTime<Utc>,
-) -> bool {
+/// has just left.
+fn keep(input: &BoardInput<'_>, departure: &mut Departure) -> bool {
     let now = input.now;
-    let until = now + Duration::seconds(i64::from(input.settings.horizon_s));
+    let at = departure.at();
+    let until = now + chrono_duration(input.settings.horizon);
     if at > until {
         return false;
     }
     match departure.status {
         // Kept while their time has not come: passengers must learn of them.
-        DepartureStatus::Cancelled | DepartureStatus::Skipped => scheduled >= now,
+        DepartureStatus::Cancelled | DepartureStatus::Skipped => departure.scheduled >= now,
         _ if departure.expected.is_some() && at < now => {
-            let keep = Duration::seconds(i64::from(input.settings.departed_keep_s));
+            let keep = chrono_duration(input.settings.departed_keep);
             departure.status = DepartureStatus::Departed;
             departure.boarding = false;
             at >= now - keep
         }
         _ => at >= now,
     }
-}
-
-/// The stable id of a departure: `{feed}:{trip_id}:{YYYYMMDD}:{stop_sequence}`, the
-/// trip id of a frequency instance being `{trip_id}@HH:MM:SS`.
-pub fn departure_id(timetable: &Timetable, d: &ScheduledDeparture) -> String {
-    let feed = &timetable.feeds[d.feed];
-    let trip = &feed.trips[d.trip as usize];
-    let sequence = feed.stop_times[d.stop_time as usize].sequence;
-    let instance = d
-        .instance
-        .map(|s| format!("@{}", format_gtfs_time(s)))
-        .unwrap_or_default();
-    format!(
-        "{}:{}{}:{}:{}",
-        feed.id,
-        trip.id,
-        instance,
-        d.service_day.format("%Y%m%d"),
-        sequence
-    )
 }
 
 fn route_ref(route: &Route) -> RouteRef {
@@ -311,11 +285,12 @@ fn route_ref(route: &Route) -> RouteRef {
 }
 
 /// The departure as the timetable has it, before realtime.
-fn departure(timetable: &Timetable, station: &Station, d: &ScheduledDeparture) -> Departure {
-    let feed = &timetable.feeds[d.feed];
-    let trip = &feed.trips[d.trip as usize];
-    let route = &feed.routes[trip.route as usize];
-    let st = &feed.stop_times[d.stop_time as usize];
+fn departure(feeds: &Feeds, d: &ScheduledDeparture) -> Departure {
+    let feed_record = &feeds[d.feed];
+    let feed = &*feed_record.timetable;
+    let trip = &feed.trips[d.trip];
+    let route = &feed.routes[trip.route];
+    let st = &feed.stop_times[d.stop_time];
     let last_stop = feed
         .trip_stop_times(trip)
         .last()
@@ -328,15 +303,24 @@ fn departure(timetable: &Timetable, station: &Station, d: &ScheduledDeparture) -
         last_stop,
     );
     Departure {
-        id: departure_id(timetable, d),
+        id: DepartureId {
+            feed: feed_record.id.clone(),
+            trip: trip.id.clone(),
+            start_time: d.instance,
+            service_day: d.service_day,
+            stop_sequence: st.sequence,
+        },
         mode: route.mode,
         route: route_ref(route),
         headsign,
         trip_number,
-        stop_id: format!("{}:{}", feed.id, feed.stops[st.stop as usize].id),
+        stop: StopKey {
+            feed: feed_record.id.clone(),
+            stop_id: feed.stops[st.stop].id.clone(),
+        },
         platform: feed.platform(st.stop),
         platform_changed: false,
-        scheduled: rfc3339(station.timezone, d.time),
+        scheduled: d.time,
         expected: None,
         delay_s: None,
         status: DepartureStatus::Scheduled,

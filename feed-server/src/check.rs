@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use crate::deployment::{Deployment, LoadProgress};
+use crate::deployment::Deployment;
+use crate::feed::LoadProgress;
+use crate::id::FeedId;
 
 /// Progress bars on stderr (hidden when stderr is not a terminal).
 pub struct Bars {
@@ -39,7 +41,7 @@ impl Default for Bars {
 }
 
 impl LoadProgress for Bars {
-    fn feed_started(&self, feed: &str) {
+    fn feed_started(&self, feed: &FeedId) {
         let bar = self.multi.add(ProgressBar::new_spinner());
         bar.set_style(
             ProgressStyle::with_template("{spinner} {prefix:12} {msg} [{bar:30}] {pos}/{len}")
@@ -54,7 +56,7 @@ impl LoadProgress for Bars {
         }
     }
 
-    fn compiling(&self, _feed: &str, done: u64, total: u64) {
+    fn compiling(&self, _feed: &FeedId, done: u64, total: u64) {
         self.with_current(|bar| {
             bar.set_message("stop_times");
             bar.set_length(total);
@@ -62,7 +64,7 @@ impl LoadProgress for Bars {
         });
     }
 
-    fn feed_done(&self, _feed: &str) {
+    fn feed_done(&self, _feed: &FeedId) {
         self.with_current(|bar| bar.finish_with_message("done"));
     }
 }
@@ -70,8 +72,9 @@ impl LoadProgress for Bars {
 /// The summary printed by `check`.
 pub fn summary(d: &Deployment, now: DateTime<Utc>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "configuration: {}", d.config.origin);
-    for (feed, load) in d.timetable.feeds.iter().zip(&d.loads) {
+    let _ = writeln!(out, "configuration: {}", d.origin);
+    for f in d.feeds.iter() {
+        let (feed, load) = (&f.timetable, &f.load);
         let range = feed
             .services
             .range()
@@ -80,7 +83,7 @@ pub fn summary(d: &Deployment, now: DateTime<Utc>) -> String {
         let _ = writeln!(
             out,
             "feed {}: {} agencies, {} routes, {} trips, {} stop_times, {} stops; timezone {}; service days {}; loaded in {:.2} s",
-            feed.id,
+            f.id,
             feed.agencies,
             feed.routes.len(),
             feed.trips.len(),
@@ -105,7 +108,7 @@ pub fn summary(d: &Deployment, now: DateTime<Utc>) -> String {
             station.id,
             station.name,
             station.stops.len(),
-            station.departures_on(&d.timetable, today),
+            station.departures_on(&d.feeds, today),
             today
         );
     }

@@ -89,7 +89,7 @@ impl Cli {
         self.data_dir
             .clone()
             .or_else(|| config.data_dir.clone())
-            .unwrap_or_else(|| PathBuf::from("quai-data"))
+            .unwrap_or_else(|| PathBuf::from(crate::config::defaults::DATA_DIR))
     }
 
     pub fn clock(&self) -> Clock {

@@ -1,6 +1,7 @@
 //! Versioned per-station state and fan-out to stream subscribers.
 //!
-//! For each station the hub keeps the last published [`Board`], its `seq`, a
+//! For each station the hub keeps the last published board (the server's
+//! [`model::Board`] and, converted once, the wire's [`Board`]), its `seq`, a
 //! bounded log of the deltas that led to it (for resuming with `since`), and the
 //! subscribers' queues. Publishing builds the board under the station's lock, so
 //! boards are numbered in the order they were made; a board equal in content to the
@@ -29,22 +30,25 @@ use chrono::{SecondsFormat, Utc};
 use quai_protocol::{Board, ServerMessage, diff};
 use tokio::sync::mpsc;
 
+use crate::board::model;
+use crate::id::StationId;
+
 /// A message on its way to subscribers, serialised once for all of them: the
 /// frame payload is reference-counted, so fan-out to thousands of connections
 /// copies no bytes.
 #[derive(Debug)]
 pub struct Outgoing {
-    pub station: String,
+    pub station: StationId,
     pub message: ServerMessage,
     pub json: Utf8Bytes,
 }
 
 impl Outgoing {
-    pub fn new(station: &str, message: ServerMessage) -> Outgoing {
+    pub fn new(station: &StationId, message: ServerMessage) -> Outgoing {
         // Serialising plain data into a String cannot fail.
         let json = serde_json::to_string(&message).unwrap_or_default();
         Outgoing {
-            station: station.to_string(),
+            station: station.clone(),
             message,
             json: json.into(),
         }
@@ -103,25 +107,23 @@ pub enum SubscribeError {
     QueueFull,
 }
 
-/// Replay log limits.
+/// Replay log limits (`[stream] replay_deltas`, `replay_minutes`).
 #[derive(Debug, Clone, Copy)]
 pub struct ReplayLimits {
     pub deltas: usize,
     pub age: Duration,
 }
 
-impl Default for ReplayLimits {
-    fn default() -> Self {
-        ReplayLimits {
-            deltas: 512,
-            age: Duration::from_secs(15 * 60),
-        }
-    }
+/// A published board: as the server made it, and as clients read it.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub model: Arc<model::Board>,
+    pub wire: Arc<Board>,
 }
 
 #[derive(Debug, Default)]
 struct Channel {
-    board: Option<Arc<Board>>,
+    board: Option<Published>,
     log: VecDeque<(Instant, Arc<Outgoing>)>,
     subscribers: Vec<Subscriber>,
 }
@@ -137,14 +139,14 @@ pub struct HubCounters {
 
 #[derive(Debug)]
 pub struct Hub {
-    channels: HashMap<String, Mutex<Channel>>,
+    channels: HashMap<StationId, Mutex<Channel>>,
     first_seq: u64,
     limits: ReplayLimits,
     pub counters: HubCounters,
 }
 
 impl Hub {
-    pub fn new(stations: impl IntoIterator<Item = String>, limits: ReplayLimits) -> Hub {
+    pub fn new(stations: impl IntoIterator<Item = StationId>, limits: ReplayLimits) -> Hub {
         let first_seq = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
@@ -169,23 +171,39 @@ impl Hub {
     }
 
     /// Builds the station's board with `build` and publishes it if it differs from the
-    /// last one; returns the board as published (with its `seq`).
-    pub fn publish_with(&self, station: &str, build: impl FnOnce() -> Board) -> Option<Arc<Board>> {
+    /// last one; returns the board as published (the wire's carries its `seq`).
+    pub fn publish_with(
+        &self,
+        station: &str,
+        build: impl FnOnce() -> model::Board,
+    ) -> Option<Published> {
         let mut channel = self.channel(station)?;
-        let mut board = build();
+        let board = build();
         let Some(last) = channel.board.clone() else {
-            board.seq = self.first_seq;
-            let board = Arc::new(board);
-            channel.board = Some(board.clone());
-            return Some(board);
+            let published = Published {
+                wire: Arc::new(board.to_wire(self.first_seq)),
+                model: Arc::new(board),
+            };
+            channel.board = Some(published.clone());
+            return Some(published);
         };
-        if same_content(&last, &board) {
+        if last.model.same_content(&board) {
             return Some(last);
         }
-        board.seq = last.seq + 1;
-        let board = Arc::new(board);
-        let delta = diff(&last, &board, now_millis());
-        let out = Arc::new(Outgoing::new(station, ServerMessage::Delta(delta)));
+        let seq = last.wire.seq + 1;
+        let wire = board.to_wire(seq);
+        if same_content(&last.wire, &wire) {
+            return Some(last);
+        }
+        let published = Published {
+            wire: Arc::new(wire),
+            model: Arc::new(board),
+        };
+        let delta = diff(&last.wire, &published.wire, now_millis());
+        let out = Arc::new(Outgoing::new(
+            &published.model.station,
+            ServerMessage::Delta(delta),
+        ));
         let now = Instant::now();
         channel.log.push_back((now, out.clone()));
         while channel.log.len() > self.limits.deltas
@@ -206,13 +224,13 @@ impl Hub {
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => false,
             });
-        channel.board = Some(board.clone());
+        channel.board = Some(published.clone());
         self.counters.published.fetch_add(1, Ordering::Relaxed);
-        Some(board)
+        Some(published)
     }
 
     /// The last published board of a station.
-    pub fn current(&self, station: &str) -> Option<Arc<Board>> {
+    pub fn current(&self, station: &str) -> Option<Published> {
         self.channel(station)?.board.clone()
     }
 
@@ -228,7 +246,7 @@ impl Hub {
         let mut channel = self
             .channel(station)
             .ok_or_else(|| SubscribeError::UnknownStation(station.to_string()))?;
-        let Some(board) = channel.board.clone() else {
+        let Some(Published { model, wire: board }) = channel.board.clone() else {
             return Err(SubscribeError::UnknownStation(station.to_string()));
         };
         let start = match since {
@@ -275,7 +293,7 @@ impl Hub {
                 };
                 subscriber
                     .queue
-                    .try_send(Arc::new(Outgoing::new(station, snapshot)))
+                    .try_send(Arc::new(Outgoing::new(&model.station, snapshot)))
                     .map_err(|_| SubscribeError::QueueFull)?;
             }
             Start::Replayed(_) | Start::UpToDate => {
@@ -296,14 +314,14 @@ impl Hub {
     }
 
     /// Subscribers per station, for `/metrics`.
-    pub fn subscriber_counts(&self) -> Vec<(String, usize)> {
-        let mut out: Vec<(String, usize)> = self
+    pub fn subscriber_counts(&self) -> Vec<(StationId, usize)> {
+        let mut out: Vec<(StationId, usize)> = self
             .channels
             .keys()
             .map(|s| {
                 (
                     s.clone(),
-                    self.channel(s).map_or(0, |c| c.subscribers.len()),
+                    self.channel(s.as_str()).map_or(0, |c| c.subscribers.len()),
                 )
             })
             .collect();
@@ -322,7 +340,7 @@ pub fn now_millis() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Whether two boards show passengers the same thing.
+/// Whether two boards, as clients read them, show passengers the same thing.
 fn same_content(a: &Board, b: &Board) -> bool {
     a.departures == b.departures
         && a.notices == b.notices

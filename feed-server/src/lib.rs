@@ -1,5 +1,25 @@
 //! Quai's feed server as a library: the binary (`src/main.rs`) is a thin shell over
 //! it, and the end-to-end tests start it in-process on 127.0.0.1.
+//!
+//! # Layout
+//!
+//! Data flows one way, from upstream feeds to screens; a module imports only the
+//! stages before it (and the shared leaves), never those after it:
+//!
+//! | stage | where | what |
+//! |---|---|---|
+//! | configuration | [`config`], [`id`], [`clock`] | the validated station file; typed ids; the server's "now" |
+//! | sources | [`sources`] | fetch and parse upstreams: static GTFS, GTFS-Realtime and CAP pollers |
+//! | timetable | [`timetable`], [`feed`], [`station`], [`deployment`] | each feed compiled, the registry of feeds, stations resolved against them |
+//! | realtime | [`realtime`] | the last accepted GTFS-RT messages, indexed, with their freshness ([`freshness`]) |
+//! | advisories | [`advisory`] | CAP warnings in force and the advice for passengers |
+//! | notices | [`notice`], [`store`] | operator notices: validation, scopes, the SQLite store |
+//! | board | [`board`] | the merge, a pure function, into the internal board model |
+//! | publication | [`publish`], [`hub`] | boards built when inputs change, numbered, diffed and fanned out |
+//! | edge | [`http`], [`accept`], [`metrics`] | REST, the stream, exports, pages; the accept loop; counters |
+//! | wiring | [`server`], [`demo`], [`cli`], [`check`] | starts and stops it all; the demo network; the command line |
+//!
+//! `docs/architecture.md` draws the same flow.
 
 pub mod accept;
 pub mod advisory;
@@ -9,15 +29,18 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
-pub mod demo_realtime;
-pub mod demo_weather;
 pub mod deployment;
+pub mod feed;
+pub mod freshness;
 pub mod http;
 pub mod hub;
+pub mod id;
 pub mod metrics;
 pub mod notice;
+pub mod publish;
 pub mod realtime;
 pub mod server;
 pub mod sources;
+pub mod station;
 pub mod store;
 pub mod timetable;

@@ -3,18 +3,17 @@
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Parser as _;
 use feed_server::check::{self, Bars};
 use feed_server::cli::{Cli, Command, OperatorCommand};
-use feed_server::config::Config;
-use feed_server::deployment::{Deployment, Quiet};
-use feed_server::server::{self, AppState};
+use feed_server::config::{Config, defaults};
+use feed_server::deployment::Deployment;
+use feed_server::feed::Quiet;
+use feed_server::notice::Scope;
+use feed_server::server::{self, Server};
 use feed_server::store::Store;
-
-const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -44,10 +43,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let data_dir = cli.data_dir(&config);
     match cli.command {
         Some(Command::Operator(command)) => {
-            if let OperatorCommand::Add { scopes, .. } = &command {
-                check_scopes(scopes, &config, || clock.now()).await?;
-            }
-            operator(command, &data_dir)
+            let scopes = match &command {
+                OperatorCommand::Add { scopes, .. } => {
+                    check_scopes(scopes, &config, || clock.now()).await?
+                }
+                _ => Vec::new(),
+            };
+            operator(command, scopes, &data_dir)
         }
         Some(Command::Audit { limit }) => {
             let store = Store::open(&data_dir)?;
@@ -63,11 +65,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Serve) | None => {
-            let listen = match cli.listen.or(config.listen) {
+            let listen = match cli.listen.or(config.server.listen) {
                 Some(a) => a,
-                None => DEFAULT_LISTEN.parse::<SocketAddr>()?,
+                None => defaults::LISTEN.parse::<SocketAddr>()?,
             };
-            let send_buffer = config.send_buffer_kb;
+            let send_buffer = config.server.send_buffer_kb;
             let deployment = Deployment::load(config, || clock.now(), &Quiet).await?;
             let listener = server::bind(listen, send_buffer)
                 .with_context(|| format!("cannot listen on {listen}"))?;
@@ -76,21 +78,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("listening on http://{bound}");
             std::io::stdout().flush()?;
             tracing::info!(%bound, stations = deployment.stations.len(), "serving");
-            let state = Arc::new(AppState::new(deployment, clock).with_store(&data_dir)?);
-            server::serve(state, listener, server::shutdown_signal()).await?;
+            Server::new(deployment, clock)
+                .with_store(&data_dir)?
+                .serve(listener, server::shutdown_signal())
+                .await?;
             Ok(())
         }
     }
 }
 
-/// Refuses, with the reason, a scope that names nothing: a station the
-/// configuration lacks, a route no timetable has (the timetables are loaded for
-/// that, and only then), or anything but `station:ID`, `route:ID` and `*`.
+/// The scopes of `operator add`, refused with the reason when one names nothing:
+/// a station the configuration lacks, a route no timetable has (the timetables
+/// are loaded for that, and only then), or anything but `station:ID`,
+/// `route:ID` and `*`.
 async fn check_scopes(
-    scopes: &[String],
+    texts: &[String],
     config: &Config,
     now: impl Fn() -> chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Scope>> {
     let stations = || {
         config
             .stations
@@ -99,36 +104,45 @@ async fn check_scopes(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    for scope in scopes {
-        let known = scope == "*"
-            || scope.strip_prefix("route:").is_some_and(|r| !r.is_empty())
-            || scope
-                .strip_prefix("station:")
-                .is_some_and(|s| config.stations.iter().any(|st| st.id == s));
-        anyhow::ensure!(
-            known,
-            "scope `{scope}`: write station:ID (one of {}), route:ID or *",
-            stations()
-        );
+    let mut scopes = Vec::new();
+    for text in texts {
+        let scope: Scope = text
+            .parse()
+            .ok()
+            .filter(|s| match s {
+                Scope::Station(id) => config.stations.iter().any(|st| st.id == *id),
+                _ => true,
+            })
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "scope `{text}`: write station:ID (one of {}), route:ID or *",
+                    stations()
+                )
+            })?;
+        scopes.push(scope);
     }
-    let routes: Vec<&String> = scopes.iter().filter(|s| s.starts_with("route:")).collect();
-    if routes.is_empty() {
-        return Ok(());
+    if !scopes.iter().any(|s| matches!(s, Scope::Route(_))) {
+        return Ok(scopes);
     }
     let deployment = Deployment::load(config.clone(), now, &Quiet)
         .await
         .context("cannot load the timetables to check the route scopes")?;
-    for scope in routes {
-        feed_server::notice::check_scope(scope, &deployment)
+    for scope in &scopes {
+        scope
+            .check(&deployment)
             .map_err(|e| anyhow::anyhow!("scope `{scope}`: {e} in the timetables"))?;
     }
-    Ok(())
+    Ok(scopes)
 }
 
-fn operator(command: OperatorCommand, data_dir: &std::path::Path) -> anyhow::Result<()> {
+fn operator(
+    command: OperatorCommand,
+    scopes: Vec<Scope>,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<()> {
     let store = Store::open(data_dir)?;
     match command {
-        OperatorCommand::Add { name, scopes } => {
+        OperatorCommand::Add { name, .. } => {
             let token = store.operator_add(&name, &scopes)?;
             eprintln!("operator {name} added; its token (shown once, keep it safe):");
             println!("{token}");
@@ -139,10 +153,11 @@ fn operator(command: OperatorCommand, data_dir: &std::path::Path) -> anyhow::Res
                     Some(at) => format!("revoked {at}"),
                     None => "active".to_string(),
                 };
+                let scopes: Vec<String> = op.scopes.iter().map(ToString::to_string).collect();
                 println!(
                     "{}\t{}\t{}\tcreated {}",
                     op.name,
-                    op.scopes.join(","),
+                    scopes.join(","),
                     state,
                     op.created_at
                 );

@@ -1,9 +1,12 @@
 //! The demo deployment every target that needs a timetable works against.
 
+use std::sync::Arc;
+
 use feed_server::clock::Clock;
 use feed_server::config::Config;
-use feed_server::deployment::{Deployment, Quiet};
-use feed_server::server::AppState;
+use feed_server::deployment::Deployment;
+use feed_server::feed::Quiet;
+use feed_server::publish::Boards;
 
 /// The demo timetable's station, the fixed instant the fuzzers run at.
 pub const NOW: &str = "2026-07-01T07:30:00+02:00";
@@ -29,6 +32,8 @@ pub fn deployment() -> Deployment {
         .expect("the demo loads")
 }
 
-pub fn state() -> AppState {
-    AppState::new(deployment(), Clock::Fixed(now()))
+/// A board publisher over the demo, at [`NOW`].
+#[allow(dead_code)]
+pub fn boards() -> Boards {
+    Boards::new(Arc::new(deployment()), Clock::Fixed(now()))
 }

@@ -8,13 +8,12 @@ mod common;
 
 use std::sync::Mutex;
 
-use feed_server::realtime::{Kind, RealtimeStore};
-use feed_server::server::AppState;
-use feed_server::sources::gtfs_rt::ingest;
+use feed_server::publish::Boards;
+use feed_server::realtime::{Kind, RealtimeStore, ingest};
 use libfuzzer_sys::fuzz_target;
 use prost::Message as _;
 
-static STATE: Mutex<Option<AppState>> = Mutex::new(None);
+static BOARDS: Mutex<Option<Boards>> = Mutex::new(None);
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, body)) = data.split_first() else {
@@ -25,18 +24,20 @@ fuzz_target!(|data: &[u8]| {
         1 => Kind::VehiclePositions,
         _ => Kind::Alerts,
     };
-    let mut guard = STATE.lock().unwrap_or_else(|e| e.into_inner());
-    let state = guard.get_or_insert_with(common::state);
-    state.realtime = RealtimeStore::default();
-    let _ = ingest(state, 0, kind, body);
-    let _ = state.publish("caudry");
+    let mut guard = BOARDS.lock().unwrap_or_else(|e| e.into_inner());
+    let boards = guard.get_or_insert_with(common::boards);
+    let feed = boards.deployment.feeds.iter().next().expect("the demo feed");
+    let (id, timetable) = (feed.id.clone(), feed.timetable.clone());
+    let now = common::now();
+    boards.realtime = RealtimeStore::default();
+    let _ = ingest(&boards.realtime, &id, &timetable, kind, body, now);
+    let _ = boards.publish("caudry");
     if let Ok(mut message) = gtfs_realtime::FeedMessage::decode(body) {
-        state.realtime = RealtimeStore::default();
-        message.header.timestamp = Some(common::now().timestamp() as u64);
-        let _ = ingest(state, 0, kind, &message.encode_to_vec());
-        let board = state.publish("caudry").expect("the station exists");
-        // Whatever the upstream says, the board stays a board: serialisable, and
-        // in time order.
-        let _ = serde_json::to_string(&*board).expect("a board serialises");
+        boards.realtime = RealtimeStore::default();
+        message.header.timestamp = Some(now.timestamp() as u64);
+        let _ = ingest(&boards.realtime, &id, &timetable, kind, &message.encode_to_vec(), now);
+        let published = boards.publish("caudry").expect("the station exists");
+        // Whatever the upstream says, the board stays a board: serialisable.
+        let _ = serde_json::to_string(&*published.wire).expect("a board serialises");
     }
 });

@@ -7,8 +7,14 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read as _, Write as _};
 
 use feed_server::sources::gtfs_static::{Archive, parse};
+use feed_server::id::FeedId;
 use feed_server::timetable::compile;
+
 use libfuzzer_sys::fuzz_target;
+
+fn feed_id() -> FeedId {
+    "fuzz".parse().expect("a valid feed id")
+}
 
 const TABLES: [&str; 9] = [
     "agency.txt",
@@ -25,7 +31,7 @@ const TABLES: [&str; 9] = [
 static DEMO: std::sync::OnceLock<Vec<(String, Vec<u8>)>> = std::sync::OnceLock::new();
 
 fn demo_tables() -> Vec<(String, Vec<u8>)> {
-    let bytes = feed_server::demo::gtfs_zip().expect("demo zip");
+    let bytes = feed_server::sources::builtin::gtfs_zip().expect("demo zip");
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("demo zip reads");
     (0..zip.len())
         .map(|i| {
@@ -57,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
         out.write_all(&data).expect("zip write");
     }
     let bytes = out.finish().expect("zip").into_inner();
-    if let Ok(raw) = parse("fuzz", "fuzz.zip", Archive::Zip(bytes)) {
-        let _ = compile("fuzz", "fuzz.zip", raw, BTreeMap::new(), &|_, _| {});
+    if let Ok(raw) = parse(&feed_id(), "fuzz.zip", Archive::Zip(bytes)) {
+        let _ = compile(raw, BTreeMap::new(), &|_, _| {});
     }
 });

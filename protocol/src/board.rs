@@ -143,7 +143,8 @@ pub enum NoticeSource {
     Siri,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// How serious a notice is; ordered from the mildest (`Info < Warning < Severe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -202,7 +203,8 @@ pub enum AdvisoryEvent {
     Other,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The colour of a weather warning; ordered from the mildest (`Yellow < Orange < Red`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AdvisoryLevel {
     Yellow,

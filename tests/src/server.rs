@@ -6,14 +6,18 @@ use std::time::Duration;
 
 use feed_server::clock::Clock;
 use feed_server::config::Config;
-use feed_server::deployment::{Deployment, Quiet};
-use feed_server::server::{self, AppState};
+use feed_server::deployment::Deployment;
+use feed_server::feed::Quiet;
+use feed_server::notice::Scope;
+use feed_server::server::{self, Server};
+use feed_server::store::Store;
 use serde_json::Value;
 
 /// A running server; stops (pollers included) when dropped.
 pub struct Running {
     pub base: String,
-    pub state: Arc<AppState>,
+    /// The server's notice store (operators, notices, audit).
+    pub store: Arc<Store>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     /// The server's data dir (its notice store), removed with it.
     pub data_dir: tempfile::TempDir,
@@ -38,7 +42,7 @@ pub async fn start(text: &str, clock: Clock) -> Running {
 pub async fn start_on(text: &str, clock: Clock, port: u16) -> Running {
     let config = Config::parse(text, "test.toml", std::path::Path::new("/"))
         .unwrap_or_else(|e| panic!("test configuration: {e}"));
-    let send_buffer = config.send_buffer_kb;
+    let send_buffer = config.server.send_buffer_kb;
     let deployment = Deployment::load(config, move || clock.now(), &Quiet)
         .await
         .unwrap_or_else(|e| panic!("load: {e}"));
@@ -56,17 +60,16 @@ pub async fn start_on(text: &str, clock: Clock, port: u16) -> Running {
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = tokio::sync::oneshot::channel();
     let data_dir = tempfile::tempdir().expect("data dir");
-    let state = Arc::new(
-        AppState::new(deployment, clock)
-            .with_store(data_dir.path())
-            .expect("store"),
-    );
-    tokio::spawn(server::serve(state.clone(), listener, async {
+    let server = Server::new(deployment, clock)
+        .with_store(data_dir.path())
+        .expect("store");
+    let store = server.store().expect("store");
+    tokio::spawn(server.serve(listener, async {
         let _ = rx.await;
     }));
     Running {
         base,
-        state,
+        store,
         stop: Some(tx),
         data_dir,
     }
@@ -104,11 +107,8 @@ pub fn fixed(now: &str) -> Clock {
 impl Running {
     /// Adds an operator with `scopes` and returns its token.
     pub fn operator(&self, name: &str, scopes: &[&str]) -> String {
-        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        self.state
-            .store
-            .as_ref()
-            .expect("store")
+        let scopes: Vec<Scope> = scopes.iter().map(|s| s.parse().expect("scope")).collect();
+        self.store
             .operator_add(name, &scopes)
             .expect("operator add")
     }

@@ -229,13 +229,7 @@ async fn a_notice_goes_to_the_board_and_the_stream_then_changes_and_ends() {
     assert_eq!(active, json!([]));
 
     // The audit log has the three writes, with before and after.
-    let audit = server
-        .state
-        .store
-        .as_ref()
-        .expect("store")
-        .audit(100)
-        .expect("audit");
+    let audit = server.store.audit(100).expect("audit");
     let mine: Vec<_> = audit
         .iter()
         .filter(|a| a.notice_id.as_deref() == Some(id.as_str()))
@@ -266,7 +260,7 @@ async fn matrix_setup(server: &Running) -> Matrix {
     let caudry = server.operator("caudry", &["station:caudry"]);
     let line_4 = server.operator("ligne4", &["route:CA2C:4"]);
     let revoked = server.operator("ancien", &["*"]);
-    let store = server.state.store.as_ref().expect("store");
+    let store = &server.store;
     store.operator_revoke("ancien").expect("revoke");
     let (status, n) = call(
         server,
@@ -350,7 +344,7 @@ async fn matrix_refusals(server: &Running, m: &Matrix) {
 }
 
 fn stored(server: &Running) -> (Vec<quai_protocol::OperatorNotice>, usize) {
-    let store = server.state.store.as_ref().expect("store");
+    let store = &server.store;
     (
         store.notices().expect("notices"),
         store.audit(1000).expect("audit").len(),
@@ -515,17 +509,7 @@ async fn an_operator_writing_too_fast_is_slowed_down() {
     }
     assert_eq!(last.0, 429, "{}", last.1);
     assert_eq!(last.1["error"]["code"], "rate_limited");
-    assert_eq!(
-        server
-            .state
-            .store
-            .as_ref()
-            .expect("store")
-            .notices()
-            .expect("notices")
-            .len(),
-        60
-    );
+    assert_eq!(server.store.notices().expect("notices").len(), 60);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

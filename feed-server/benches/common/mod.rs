@@ -1,9 +1,13 @@
 //! What the benchmarks share: the fixtures folder and the SNCF TER 2025 timetable.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use feed_server::config::{FeedConfig, GtfsSource, StationConfig};
+use feed_server::feed::{Feed, FeedLoad, Feeds};
+use feed_server::id::FeedId;
 use feed_server::sources::gtfs_static::{self, Archive};
-use feed_server::timetable::{Timetable, compile};
+use feed_server::timetable::compile;
 
 /// The SNCF TER January 2025 zip from `QUAI_FIXTURES` (relative paths are taken
 /// from the workspace root).
@@ -22,9 +26,32 @@ pub fn ter_zip() -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Parses and compiles a TER archive into a one-feed timetable (feed id `ter`).
-pub fn load(bytes: &[u8]) -> Timetable {
-    let raw = gtfs_static::parse("ter", "ter.zip", Archive::Zip(bytes.to_vec())).expect("parse");
-    let feed = compile("ter", "ter.zip", raw, Default::default(), &|_, _| {}).expect("compile");
-    Timetable { feeds: vec![feed] }
+/// Parses and compiles a TER archive into a one-feed registry (feed id `ter`).
+pub fn load(bytes: &[u8]) -> Feeds {
+    let id: FeedId = "ter".parse().expect("feed id");
+    let tables = gtfs_static::parse(&id, "ter.zip", Archive::Zip(bytes.to_vec())).expect("parse");
+    let timetable = compile(tables, Default::default(), &|_, _| {}).expect("compile");
+    Feeds::new(vec![Feed {
+        config: FeedConfig::new(id.clone(), GtfsSource::Path("ter.zip".into())),
+        id,
+        timetable: Arc::new(timetable),
+        load: FeedLoad {
+            loaded_at: chrono::Utc::now(),
+            duration: std::time::Duration::ZERO,
+        },
+    }])
+}
+
+/// A station of feed `ter` made of `stop_id` (a stop or a parent station).
+pub fn station(id: &str, stop_id: &str) -> StationConfig {
+    StationConfig {
+        id: id.parse().expect("station id"),
+        name: stop_id.to_string(),
+        timezone: None,
+        stops: [("ter".parse().expect("feed id"), vec![stop_id.to_string()])]
+            .into_iter()
+            .collect(),
+        wifi: None,
+        area: None,
+    }
 }

@@ -1,16 +1,7 @@
-//! Does a CAP area cover a point?
+//! Does a CAP area cover a station's place?
 
-use crate::sources::weather::cap::Area;
-
-/// A station's place and the area codes it belongs to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Place {
-    pub lat: f64,
-    pub lon: f64,
-    /// Area codes: a bare value (`FR059`) matches any geocode with that value;
-    /// `NAME=VALUE` (`EMMA_ID=FR059`) only that kind of geocode.
-    pub codes: Vec<String>,
-}
+use super::cap::Area;
+use crate::config::Place;
 
 impl Place {
     pub fn covered_by(&self, area: &Area) -> bool {

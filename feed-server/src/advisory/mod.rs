@@ -8,33 +8,57 @@
 
 pub mod advice;
 pub mod area;
+pub mod cap;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
-use quai_protocol::{Advisory, AdvisoryEvent, AdvisoryLevel};
+use quai_protocol::{AdvisoryEvent, AdvisoryLevel, Translated};
 
-use crate::sources::weather::cap::{CapAlert, Info, MsgType};
-use crate::timetable::gtfs_time::rfc3339;
+use crate::config::Place;
+use crate::id::SourceId;
 pub use advice::AdviceTable;
-pub use area::Place;
+use cap::{CapAlert, Info, MsgType, Severity, Status};
+
+/// What a board says of one warning in force at the station.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Advisory {
+    /// `{source}:{sender}:{identifier}`.
+    pub id: String,
+    pub event: AdvisoryEvent,
+    pub level: AdvisoryLevel,
+    pub headline: Translated,
+    pub advice: BTreeMap<String, Vec<String>>,
+    pub onset: Option<DateTime<Utc>>,
+    pub expires: Option<DateTime<Utc>>,
+    /// The source's display name.
+    pub source: String,
+}
 
 /// The alerts in force of one source, by (sender, identifier).
 type InForce = BTreeMap<(String, String), Arc<CapAlert>>;
 
-/// Alerts in force per source, with a version counter for the hub.
-#[derive(Debug)]
+/// Alerts in force per source, with a version counter for the board publisher. A
+/// cheap handle: clones share the same state.
+#[derive(Debug, Clone)]
 pub struct WeatherStore {
-    sources: RwLock<HashMap<String, InForce>>,
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    sources: RwLock<HashMap<SourceId, InForce>>,
     version: tokio::sync::watch::Sender<u64>,
 }
 
 impl Default for WeatherStore {
     fn default() -> Self {
         WeatherStore {
-            sources: RwLock::default(),
-            version: tokio::sync::watch::Sender::new(0),
+            inner: Arc::new(Shared {
+                sources: RwLock::default(),
+                version: tokio::sync::watch::Sender::new(0),
+            }),
         }
     }
 }
@@ -43,13 +67,14 @@ impl WeatherStore {
     /// Applies documents of `source` in the order they were sent. With `replace`, the
     /// source's alerts are rebuilt from these documents alone (an index lists every
     /// alert in force: what it no longer lists is over).
-    pub fn apply(&self, source: &str, mut alerts: Vec<CapAlert>, replace: bool) {
+    pub fn apply(&self, source: &SourceId, mut alerts: Vec<CapAlert>, replace: bool) {
         alerts.sort_by_key(|a| a.sent);
         let mut sources = self
+            .inner
             .sources
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let map = sources.entry(source.to_string()).or_default();
+        let map = sources.entry(source.clone()).or_default();
         let before = map.clone();
         if replace {
             map.clear();
@@ -75,66 +100,51 @@ impl WeatherStore {
         }
         if *map != before {
             drop(sources);
-            self.version.send_modify(|v| *v += 1);
+            self.inner.version.send_modify(|v| *v += 1);
         }
     }
 
     /// Moves on each time the alerts in force change.
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.version.subscribe()
+        self.inner.version.subscribe()
     }
 
-    /// The advisories for a station at `place`, at `now`, written in `tz`. `names`
-    /// gives each source's display name.
+    /// The advisories for a station at `place`, at `now`, most severe first.
+    /// `name` gives a source's display name.
     pub fn advisories(
         &self,
         place: &Place,
         now: DateTime<Utc>,
-        tz: chrono_tz::Tz,
         table: &AdviceTable,
-        names: &HashMap<String, String>,
+        name: &dyn Fn(&SourceId) -> Option<String>,
     ) -> Vec<Advisory> {
         let sources = self
+            .inner
             .sources
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut out = Vec::new();
         for (source, alerts) in sources.iter() {
             for alert in alerts.values() {
-                if let Some(a) = advisory(source, alert, place, now, tz, table, names) {
+                if let Some(a) = advisory(source, alert, place, now, table, name) {
                     out.push(a);
                 }
             }
         }
-        out.sort_by(|a, b| b.level_rank().cmp(&a.level_rank()).then(a.id.cmp(&b.id)));
+        out.sort_by(|a, b| b.level.cmp(&a.level).then(a.id.cmp(&b.id)));
         out
     }
 }
 
-trait Rank {
-    fn level_rank(&self) -> u8;
-}
-
-impl Rank for Advisory {
-    fn level_rank(&self) -> u8 {
-        match self.level {
-            AdvisoryLevel::Yellow => 0,
-            AdvisoryLevel::Orange => 1,
-            AdvisoryLevel::Red => 2,
-        }
-    }
-}
-
 fn advisory(
-    source: &str,
+    source: &SourceId,
     alert: &CapAlert,
     place: &Place,
     now: DateTime<Utc>,
-    tz: chrono_tz::Tz,
     table: &AdviceTable,
-    names: &HashMap<String, String>,
+    name: &dyn Fn(&SourceId) -> Option<String>,
 ) -> Option<Advisory> {
-    if !alert.status.eq_ignore_ascii_case("Actual") {
+    if alert.status != Status::Actual {
         return None;
     }
     let infos: Vec<&Info> = alert
@@ -163,8 +173,7 @@ fn advisory(
                 .or_insert_with(|| h.clone());
         }
     }
-    let at =
-        |t: Option<DateTime<chrono::FixedOffset>>| t.map(|t| rfc3339(tz, t.with_timezone(&Utc)));
+    let at = |t: Option<DateTime<chrono::FixedOffset>>| t.map(|t| t.with_timezone(&Utc));
     Some(Advisory {
         // CAP identifiers are unique per sender only: an aggregated feed
         // (MeteoAlarm) carries several senders, and two of them may use the same.
@@ -175,9 +184,7 @@ fn advisory(
         advice: lines,
         onset: at(first.onset.or(first.effective).or(Some(alert.sent))),
         expires: at(first.expires),
-        source: names
-            .get(source)
-            .cloned()
+        source: name(source)
             .or_else(|| first.sender_name.clone())
             .unwrap_or_else(|| source.to_string()),
     })
@@ -200,11 +207,11 @@ pub fn classify(info: &Info) -> Option<(AdvisoryEvent, AdvisoryLevel)> {
                 return None;
             }
         }
-        None => match info.severity.as_str() {
-            "Extreme" => AdvisoryLevel::Red,
-            "Severe" => AdvisoryLevel::Orange,
-            "Moderate" | "Unknown" | "" => AdvisoryLevel::Yellow,
-            _ => return None,
+        None => match info.severity {
+            Severity::Extreme => AdvisoryLevel::Red,
+            Severity::Severe => AdvisoryLevel::Orange,
+            Severity::Moderate | Severity::Unknown => AdvisoryLevel::Yellow,
+            Severity::Minor => return None,
         },
     };
     let event = match info.parameter("awareness_type") {
@@ -274,6 +281,10 @@ mod tests {
     use super::*;
     use crate::sources::weather::cap::{Document, parse_document};
 
+    fn id(s: &str) -> SourceId {
+        s.parse().unwrap()
+    }
+
     fn alert(id: &str, msg_type: &str, references: &str, level: &str, expires: &str) -> CapAlert {
         let references = if references.is_empty() {
             String::new()
@@ -312,13 +323,7 @@ mod tests {
     fn levels(store: &WeatherStore, at: &str) -> Vec<(String, AdvisoryLevel)> {
         let table = AdviceTable::builtin().unwrap();
         store
-            .advisories(
-                &place(),
-                now(at),
-                chrono_tz::Europe::Paris,
-                &table,
-                &HashMap::new(),
-            )
+            .advisories(&place(), now(at), &table, &|_| None)
             .into_iter()
             .map(|a| (a.id, a.level))
             .collect()
@@ -331,7 +336,7 @@ mod tests {
     fn update_replaces_cancel_removes_and_expiry_drops() {
         let store = WeatherStore::default();
         store.apply(
-            "mf",
+            &id("mf"),
             vec![alert("A1", "Alert", "", "2; yellow; Moderate", LATER)],
             false,
         );
@@ -341,7 +346,7 @@ mod tests {
         );
 
         store.apply(
-            "mf",
+            &id("mf"),
             vec![alert(
                 "A2",
                 "Update",
@@ -360,7 +365,7 @@ mod tests {
         assert!(levels(&store, "2026-07-03T12:00:01+02:00").is_empty());
 
         store.apply(
-            "mf",
+            &id("mf"),
             vec![alert(
                 "A3",
                 "Cancel",
@@ -379,7 +384,7 @@ mod tests {
         let mut other = alert("A1", "Alert", "", "4; red; Extreme", LATER);
         other.sender = "dwd".into();
         store.apply(
-            "meteoalarm",
+            &id("meteoalarm"),
             vec![
                 alert("A1", "Alert", "", "2; yellow; Moderate", LATER),
                 other,
@@ -399,7 +404,7 @@ mod tests {
     fn an_index_lists_every_alert_in_force() {
         let store = WeatherStore::default();
         store.apply(
-            "idx",
+            &id("idx"),
             vec![
                 alert("A1", "Alert", "", "2; yellow; Moderate", LATER),
                 alert("B1", "Alert", "", "4; red; Extreme", LATER),
@@ -409,7 +414,7 @@ mod tests {
         assert_eq!(levels(&store, NOON).len(), 2);
         // The next index no longer lists A1: it is over.
         store.apply(
-            "idx",
+            &id("idx"),
             vec![alert("B1", "Alert", "", "4; red; Extreme", LATER)],
             true,
         );
@@ -423,15 +428,15 @@ mod tests {
     fn green_tests_and_other_areas_stay_off_the_board() {
         let store = WeatherStore::default();
         store.apply(
-            "mf",
+            &id("mf"),
             vec![alert("G", "Alert", "", "1; green; Minor", LATER)],
             false,
         );
         let mut test = alert("T", "Alert", "", "3; orange; Severe", LATER);
-        test.status = "Test".into();
+        test.status = Status::Test;
         let mut elsewhere = alert("E", "Alert", "", "3; orange; Severe", LATER);
         elsewhere.infos[0].areas[0].geocodes[0].1 = "FR062".into();
-        store.apply("mf", vec![test, elsewhere], false);
+        store.apply(&id("mf"), vec![test, elsewhere], false);
         assert!(levels(&store, NOON).is_empty());
     }
 
@@ -439,7 +444,7 @@ mod tests {
     fn kinds_of_warning_from_parameters_or_words() {
         let mut info = Info {
             event: "Severe Thunderstorm Warning".into(),
-            severity: "Severe".into(),
+            severity: Severity::Severe,
             ..Info::default()
         };
         assert_eq!(
@@ -447,14 +452,14 @@ mod tests {
             Some((AdvisoryEvent::Thunderstorm, AdvisoryLevel::Orange))
         );
         info.event = "Avis de tempête".into();
-        info.severity = "Extreme".into();
+        info.severity = Severity::Extreme;
         assert_eq!(
             classify(&info),
             Some((AdvisoryEvent::Storm, AdvisoryLevel::Red))
         );
         info.parameters = vec![("awareness_type".into(), "2; snow-ice".into())];
         assert_eq!(classify(&info).map(|c| c.0), Some(AdvisoryEvent::SnowIce));
-        info.severity = "Minor".into();
+        info.severity = Severity::Minor;
         info.parameters.clear();
         assert_eq!(classify(&info), None);
     }

@@ -2,17 +2,18 @@
 //! come with the update, and DUPLICATED copies of timetabled trips.
 
 use chrono::{DateTime, Duration, Utc};
-use quai_protocol::{Departure, DepartureStatus, Mode, RouteRef};
+use quai_protocol::{DepartureStatus, Mode, RouteRef};
 
-use super::{BoardInput, Row, keep, merged_row, route_ref};
+use super::{BoardInput, Departure, DepartureId, Row, keep, merged_row, route_ref};
+use crate::feed::{FeedIdx, StopKey};
 use crate::realtime::TripUpdates;
 use crate::realtime::trip_updates::{StopRelationship, TripRelationship, TripUpdate};
-use crate::timetable::ScheduledDeparture;
-use crate::timetable::gtfs_time::{format_gtfs_time, instant, rfc3339};
+use crate::station::ScheduledDeparture;
+use crate::timetable::gtfs_time::instant;
 
 pub(super) fn rows(
     input: &BoardInput<'_>,
-    feed: usize,
+    feed: FeedIdx,
     tus: &TripUpdates,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
@@ -30,10 +31,10 @@ pub(super) fn rows(
 
 /// An ADDED trip: every update with a stop and a time is a call; the station's calls
 /// (but the last) are departures.
-fn added(input: &BoardInput<'_>, fi: usize, tu: &TripUpdate) -> Vec<Row> {
-    let feed = &input.timetable.feeds[fi];
-    let tz = input.station.timezone;
-    let calls: Vec<(usize, u32, u32, i64)> = tu
+fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
+    let feed_id = &input.feeds[fi].id;
+    let feed = input.timetable(fi);
+    let calls: Vec<(usize, crate::timetable::StopIdx, u32, i64)> = tu
         .stop_updates
         .iter()
         .enumerate()
@@ -53,7 +54,8 @@ fn added(input: &BoardInput<'_>, fi: usize, tu: &TripUpdate) -> Vec<Row> {
     let route = tu
         .route_id
         .as_deref()
-        .and_then(|id| feed.routes.iter().find(|r| r.id == id));
+        .and_then(|id| feed.route_index(id))
+        .map(|r| &feed.routes[r]);
     let headsign = tu
         .headsign
         .clone()
@@ -70,13 +72,13 @@ fn added(input: &BoardInput<'_>, fi: usize, tu: &TripUpdate) -> Vec<Row> {
             .start_date
             .unwrap_or_else(|| at.with_timezone(&feed.timezone).date_naive());
         let mut departure = Departure {
-            id: format!(
-                "{}:{}:{}:{}",
-                feed.id,
-                tu.trip_id,
-                day.format("%Y%m%d"),
-                sequence
-            ),
+            id: DepartureId {
+                feed: feed_id.clone(),
+                trip: tu.trip_id.clone(),
+                start_time: None,
+                service_day: day,
+                stop_sequence: sequence,
+            },
             mode: route.map_or(Mode::Other, |r| r.mode),
             route: route.map(route_ref).unwrap_or_else(|| RouteRef {
                 id: tu.route_id.clone().unwrap_or_default(),
@@ -87,11 +89,14 @@ fn added(input: &BoardInput<'_>, fi: usize, tu: &TripUpdate) -> Vec<Row> {
             }),
             headsign: headsign.clone(),
             trip_number: None,
-            stop_id: format!("{}:{}", feed.id, feed.stops[stop as usize].id),
+            stop: StopKey {
+                feed: feed_id.clone(),
+                stop_id: feed.stops[stop].id.clone(),
+            },
             platform: feed.platform(stop),
             platform_changed: false,
-            scheduled: rfc3339(tz, at),
-            expected: Some(rfc3339(tz, at)),
+            scheduled: at,
+            expected: Some(at),
             delay_s: Some(0),
             status: DepartureStatus::OnTime,
             realtime: true,
@@ -99,9 +104,8 @@ fn added(input: &BoardInput<'_>, fi: usize, tu: &TripUpdate) -> Vec<Row> {
             boarding: false,
             notice_ids: Vec::new(),
         };
-        if keep(input, &mut departure, at, at) {
+        if keep(input, &mut departure) {
             rows.push(Row {
-                at,
                 departure,
                 feed: fi,
                 trip: None,
@@ -117,16 +121,16 @@ fn added(input: &BoardInput<'_>, fi: usize, tu: &TripUpdate) -> Vec<Row> {
 /// `{trip_id}~{YYYYMMDD}@{HH:MM:SS}`).
 fn duplicated(
     input: &BoardInput<'_>,
-    fi: usize,
+    fi: FeedIdx,
     tu: &TripUpdate,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Vec<Row> {
-    let feed = &input.timetable.feeds[fi];
+    let feed = input.timetable(fi);
     let Some(ti) = feed.trip_index(&tu.trip_id) else {
         return Vec::new();
     };
-    let trip = &feed.trips[ti as usize];
+    let trip = &feed.trips[ti];
     let sts = feed.trip_stop_times(trip);
     let (Some(first), Some(day)) = (sts.first(), tu.new_start_date) else {
         return Vec::new();
@@ -134,14 +138,13 @@ fn duplicated(
     let start = tu.new_start_time.unwrap_or(first.departure);
     // Without a new trip id, the run is named by its day and start time: two
     // copies of one trip on one day are two departures, not one id twice.
-    let new_id = tu.new_trip_id.clone().unwrap_or_else(|| {
-        format!(
-            "{}~{}@{}",
-            tu.trip_id,
-            day.format("%Y%m%d"),
-            format_gtfs_time(start)
-        )
-    });
+    let (new_trip, new_start) = match &tu.new_trip_id {
+        Some(id) => (id.clone(), None),
+        None => (
+            format!("{}~{}", tu.trip_id, day.format("%Y%m%d")),
+            Some(start),
+        ),
+    };
     let mut rows = Vec::new();
     for (k, st) in sts.iter().enumerate() {
         if k + 1 == sts.len() || !st.pickup || !input.station.has_stop(fi, st.stop) {
@@ -155,19 +158,19 @@ fn duplicated(
         let d = ScheduledDeparture {
             feed: fi,
             trip: ti,
-            stop_time: trip.stop_times.start + k as u32,
+            stop_time: feed.call(trip, k),
             service_day: day,
             instance: Some(start),
             time,
         };
         if let Some(mut row) = merged_row(input, &d, Some(tu)) {
-            row.departure.id = format!(
-                "{}:{}:{}:{}",
-                feed.id,
-                new_id,
-                day.format("%Y%m%d"),
-                st.sequence
-            );
+            row.departure.id = DepartureId {
+                feed: input.feeds[fi].id.clone(),
+                trip: new_trip.clone(),
+                start_time: new_start,
+                service_day: day,
+                stop_sequence: st.sequence,
+            };
             row.trip = None;
             rows.push(row);
         }

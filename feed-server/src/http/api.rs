@@ -1,19 +1,23 @@
-//! Read-only REST: health, metrics, stations and boards.
+//! Read-only REST: health, stations and boards.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, Uri, header};
-use axum::response::IntoResponse;
+use axum::http::{StatusCode, Uri};
 use quai_protocol::{Board, Health, StationInfo};
 
 use super::ApiError;
-use crate::server::AppState;
+use crate::board::wire::feed_status;
+use crate::freshness::Freshness;
+use crate::publish::Boards;
 
-pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<Health> {
-    let feeds = state.feed_statuses(chrono_tz::UTC);
+pub async fn healthz(State(freshness): State<Freshness>) -> Json<Health> {
+    let feeds: Vec<_> = freshness
+        .statuses()
+        .iter()
+        .map(|f| feed_status(f, chrono_tz::UTC))
+        .collect();
     let status = if feeds.iter().any(|f| f.stale) {
         "degraded"
     } else {
@@ -25,47 +29,19 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<Health> {
     })
 }
 
-pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let now = state.clock.now();
-    let feeds: Vec<(String, u64, i64)> = state
-        .deployment
-        .timetable
-        .feeds
-        .iter()
-        .zip(&state.deployment.loads)
-        .map(|(f, l)| {
-            (
-                f.id.clone(),
-                f.stop_times.len() as u64,
-                (now - l.loaded_at).num_seconds(),
-            )
-        })
-        .collect();
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(&feeds, &state.hub),
-    )
-}
-
-pub async fn stations(State(state): State<Arc<AppState>>) -> Json<Vec<StationInfo>> {
-    let d = &state.deployment;
+pub async fn stations(State(boards): State<Boards>) -> Json<Vec<StationInfo>> {
+    let d = &boards.deployment;
     Json(
         d.stations
             .iter()
             .map(|s| StationInfo {
-                id: s.id.clone(),
+                id: s.id.to_string(),
                 name: s.name.clone(),
                 timezone: s.timezone.name().to_string(),
                 stop_ids: s
                     .stops
                     .iter()
-                    .map(|(f, stop)| {
-                        let feed = &d.timetable.feeds[*f];
-                        format!("{}:{}", feed.id, feed.stops[*stop as usize].id)
-                    })
+                    .map(|&stop| d.feeds.stop_key(stop).to_string())
                     .collect(),
             })
             .collect(),
@@ -73,11 +49,11 @@ pub async fn stations(State(state): State<Arc<AppState>>) -> Json<Vec<StationInf
 }
 
 pub async fn board(
-    State(state): State<Arc<AppState>>,
+    State(boards): State<Boards>,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Board>, ApiError> {
-    let settings = state.deployment.config.board;
+    let settings = boards.deployment.board;
     let mut fields = BTreeMap::new();
     let limit = match query.get("limit") {
         None => settings.limit,
@@ -108,14 +84,14 @@ pub async fn board(
     if !fields.is_empty() {
         return Err(ApiError::invalid_query(fields));
     }
-    let board = state.publish(&id).ok_or_else(|| {
+    let published = boards.publish(&id).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "station_not_found",
             format!("no station has the id `{id}`; GET /v1/stations lists them"),
         )
     })?;
-    let mut board = (*board).clone();
+    let mut board = (*published.wire).clone();
     board.departures.truncate(limit);
     Ok(Json(board))
 }

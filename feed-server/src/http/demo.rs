@@ -9,11 +9,19 @@ use axum::response::{IntoResponse, Response};
 use prost::Message as _;
 
 use super::ApiError;
-use crate::demo_realtime::{self, DemoFeed};
-use crate::server::AppState;
+use crate::clock::Clock;
+use crate::demo::realtime::{self, DemoFeed};
+use crate::deployment::Deployment;
 
-fn reply(state: &AppState, which: DemoFeed) -> Response {
-    match demo_realtime::message(state, which) {
+/// What the demo simulators read: the network and the clock.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    pub deployment: Arc<Deployment>,
+    pub clock: Clock,
+}
+
+fn reply(demo: &Demo, which: DemoFeed) -> Response {
+    match realtime::message(&demo.deployment, demo.clock.now(), which) {
         Some(message) => (
             [(header::CONTENT_TYPE, "application/x-protobuf")],
             message.encode_to_vec(),
@@ -28,23 +36,23 @@ fn reply(state: &AppState, which: DemoFeed) -> Response {
     }
 }
 
-pub async fn trip_updates(State(state): State<Arc<AppState>>) -> Response {
-    reply(&state, DemoFeed::TripUpdates)
+pub async fn trip_updates(State(demo): State<Demo>) -> Response {
+    reply(&demo, DemoFeed::TripUpdates)
 }
 
-pub async fn vehicle_positions(State(state): State<Arc<AppState>>) -> Response {
-    reply(&state, DemoFeed::VehiclePositions)
+pub async fn vehicle_positions(State(demo): State<Demo>) -> Response {
+    reply(&demo, DemoFeed::VehiclePositions)
 }
 
-pub async fn alerts(State(state): State<Arc<AppState>>) -> Response {
-    reply(&state, DemoFeed::Alerts)
+pub async fn alerts(State(demo): State<Demo>) -> Response {
+    reply(&demo, DemoFeed::Alerts)
 }
 
 /// `/demo/cap/heatwave`: the demo's CAP weather warning.
-pub async fn heatwave(State(state): State<Arc<AppState>>) -> Response {
+pub async fn heatwave(State(demo): State<Demo>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/cap+xml; charset=utf-8")],
-        crate::demo_weather::heatwave(&state),
+        crate::demo::weather::heatwave(demo.clock.now()),
     )
         .into_response()
 }

@@ -19,7 +19,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use gtfs_realtime::alert::{Cause, Effect, SeverityLevel};
+use gtfs_realtime::alert::SeverityLevel;
 use gtfs_realtime::feed_header::Incrementality;
 use gtfs_realtime::translated_string::Translation;
 use gtfs_realtime::trip_descriptor::ScheduleRelationship as TripRel;
@@ -32,10 +32,27 @@ use gtfs_realtime::{
     TripDescriptor, TripUpdate,
 };
 use prost::Message as _;
-use quai_protocol::{Departure, DepartureStatus, InformedEntity, Notice, Severity, Translated};
+use quai_protocol::{DepartureStatus, InformedEntity, Severity, Translated};
 use serde::Deserialize;
 
-use crate::server::AppState;
+use crate::board::{Departure, Notice};
+use crate::clock::Clock;
+use crate::deployment::Deployment;
+use crate::hub::Hub;
+use crate::realtime::RealtimeStore;
+use crate::timetable::gtfs_time::format_gtfs_time;
+
+/// What the export reads: the published boards (as the server made them), the
+/// deployment (to know its trips and stations), the realtime store (vehicle
+/// positions pass through) and the export's validators.
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub hub: Arc<Hub>,
+    pub deployment: Arc<Deployment>,
+    pub realtime: RealtimeStore,
+    pub clock: Clock,
+    pub cache: Arc<ExportCache>,
+}
 
 /// Validators of one export, moved on only when its content changes.
 #[derive(Debug, Default)]
@@ -70,32 +87,35 @@ pub struct Format {
 }
 
 pub async fn trip_updates(
-    State(state): State<Arc<AppState>>,
+    State(export): State<Export>,
     Query(format): Query<Format>,
     headers: HeaderMap,
 ) -> Response {
-    let entities = trip_update_entities(&state);
-    reply(&state, "trip-updates", entities, &format, &headers)
+    let entities = trip_update_entities(&export);
+    reply(&export, "trip-updates", entities, &format, &headers)
 }
 
 pub async fn alerts(
-    State(state): State<Arc<AppState>>,
+    State(export): State<Export>,
     Query(format): Query<Format>,
     headers: HeaderMap,
 ) -> Response {
-    let entities = alert_entities(&state);
-    reply(&state, "alerts", entities, &format, &headers)
+    let entities = alert_entities(&export);
+    reply(&export, "alerts", entities, &format, &headers)
 }
 
 pub async fn vehicle_positions(
-    State(state): State<Arc<AppState>>,
+    State(export): State<Export>,
     Query(format): Query<Format>,
     headers: HeaderMap,
 ) -> Response {
-    let now = state.clock.now();
+    let now = export.clock.now();
     let mut entities = Vec::new();
-    for feed in &state.deployment.config.feeds {
-        let view = crate::realtime::view(feed, &state.realtime.get(&feed.id), now);
+    for feed in export.deployment.feeds.iter() {
+        let view = export
+            .realtime
+            .get(&feed.id)
+            .view(feed.config.realtime.as_ref(), now);
         if let Some(vehicles) = view.vehicles {
             entities.extend(vehicles.entities.iter().map(|e| FeedEntity {
                 id: format!("{}:{}", feed.id, e.id),
@@ -103,25 +123,25 @@ pub async fn vehicle_positions(
             }));
         }
     }
-    reply(&state, "vehicle-positions", entities, &format, &headers)
+    reply(&export, "vehicle-positions", entities, &format, &headers)
 }
 
 /// Encodes the message (protobuf, or JSON with `?format=json`) with validators,
 /// answering 304 when the client already has this content.
 fn reply(
-    state: &AppState,
+    export: &Export,
     name: &'static str,
     entity: Vec<FeedEntity>,
     format: &Format,
     headers: &HeaderMap,
 ) -> Response {
-    let now = state.clock.now();
+    let now = export.clock.now();
     let content = FeedMessage {
         header: FeedHeader::default(),
         entity: entity.clone(),
     }
     .encode_to_vec();
-    let (etag, modified) = state.exports.validators(name, &content, now);
+    let (etag, modified) = export.cache.validators(name, &content, now);
     let json = format.format.as_deref() == Some("json");
     let etag = if json {
         format!("\"j{}", &etag[1..])
@@ -177,77 +197,38 @@ fn reply(
     response
 }
 
-/// `{feed}:{trip}[@HH:MM:SS]:{YYYYMMDD}:{stop_sequence}` split back into its parts.
-struct DepartureId<'a> {
-    feed: &'a str,
-    trip: &'a str,
-    start_time: Option<&'a str>,
-    date: &'a str,
-    sequence: u32,
-}
-
-fn split_id(id: &str) -> Option<DepartureId<'_>> {
-    let (rest, sequence) = id.rsplit_once(':')?;
-    let (rest, date) = rest.rsplit_once(':')?;
-    let (feed, trip) = rest.split_once(':')?;
-    let (trip, start_time) = match trip.rsplit_once('@') {
-        Some((t, s)) if s.len() == 8 && s.as_bytes()[2] == b':' => (t, Some(s)),
-        _ => (trip, None),
-    };
-    Some(DepartureId {
-        feed,
-        trip,
-        start_time,
-        date,
-        sequence: sequence.parse().ok()?,
-    })
-}
-
-fn epoch(rfc3339: &str) -> Option<i64> {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .ok()
-        .map(|t| t.timestamp())
-}
-
-fn strip_feed(qualified: &str) -> &str {
-    qualified.split_once(':').map_or(qualified, |(_, id)| id)
-}
-
 /// One TripUpdate per trip run, with the calls the boards know of.
-fn trip_update_entities(state: &AppState) -> Vec<FeedEntity> {
+fn trip_update_entities(export: &Export) -> Vec<FeedEntity> {
+    // (feed, trip, service day, start time): one run.
     type Key = (String, String, String, Option<String>);
     let mut trips: BTreeMap<Key, (Departure, BTreeMap<u32, StopTimeUpdate>)> = BTreeMap::new();
-    for station in &state.deployment.stations {
+    for station in &export.deployment.stations {
         // The boards as published (the publisher keeps them current every second).
-        let Some(board) = state.hub.current(&station.id) else {
+        let Some(published) = export.hub.current(station.id.as_str()) else {
             continue;
         };
-        for d in board.departures.iter().filter(|d| d.realtime) {
-            let Some(id) = split_id(&d.id) else { continue };
+        for d in published.model.departures.iter().filter(|d| d.realtime) {
+            let id = &d.id;
             let key = (
                 id.feed.to_string(),
-                id.trip.to_string(),
-                id.date.to_string(),
-                id.start_time.map(str::to_string),
+                id.trip.clone(),
+                id.service_day.format("%Y%m%d").to_string(),
+                id.start_time.map(format_gtfs_time),
             );
             let entry = trips
                 .entry(key)
                 .or_insert_with(|| (d.clone(), BTreeMap::new()));
-            let event = d
-                .expected
-                .as_deref()
-                .and_then(epoch)
-                .map(|t| StopTimeEvent {
-                    time: Some(t),
-                    delay: d.delay_s.and_then(|s| i32::try_from(s).ok()),
-                    uncertainty: d.uncertainty_s.and_then(|s| i32::try_from(s).ok()),
-                    ..StopTimeEvent::default()
-                });
+            let event = d.expected.map(|t| StopTimeEvent {
+                time: Some(t.timestamp()),
+                delay: d.delay_s.and_then(|s| i32::try_from(s).ok()),
+                uncertainty: d.uncertainty_s.and_then(|s| i32::try_from(s).ok()),
+                ..StopTimeEvent::default()
+            });
             entry.1.insert(
-                id.sequence,
+                id.stop_sequence,
                 StopTimeUpdate {
-                    stop_sequence: Some(id.sequence),
-                    stop_id: Some(strip_feed(&d.stop_id).to_string()),
+                    stop_sequence: Some(id.stop_sequence),
+                    stop_id: Some(d.stop.stop_id.clone()),
                     departure: event,
                     schedule_relationship: Some(if d.status == DepartureStatus::Skipped {
                         StopRel::Skipped as i32
@@ -255,7 +236,7 @@ fn trip_update_entities(state: &AppState) -> Vec<FeedEntity> {
                         StopRel::Scheduled as i32
                     }),
                     stop_time_properties: d.platform_changed.then(|| StopTimeProperties {
-                        assigned_stop_id: Some(strip_feed(&d.stop_id).to_string()),
+                        assigned_stop_id: Some(d.stop.stop_id.clone()),
                         ..StopTimeProperties::default()
                     }),
                     ..StopTimeUpdate::default()
@@ -266,11 +247,11 @@ fn trip_update_entities(state: &AppState) -> Vec<FeedEntity> {
     trips
         .into_iter()
         .map(|((feed, trip, date, start_time), (first, calls))| {
-            let known = state
+            let known = export
                 .deployment
-                .timetable
-                .feed(&feed)
-                .is_some_and(|(_, f)| f.trip_index(&trip).is_some());
+                .feeds
+                .find(&feed)
+                .is_some_and(|(_, f)| f.timetable.trip_index(&trip).is_some());
             let relationship = if first.status == DepartureStatus::Cancelled {
                 TripRel::Canceled
             } else if known {
@@ -309,6 +290,11 @@ fn trip_update_entities(state: &AppState) -> Vec<FeedEntity> {
         .collect()
 }
 
+/// A stop id of the static feed: `{feed}:{stop_id}` without its feed.
+fn strip_feed(qualified: &str) -> &str {
+    qualified.split_once(':').map_or(qualified, |(_, id)| id)
+}
+
 fn translated(t: &Translated) -> Option<TranslatedString> {
     (!t.is_empty()).then(|| TranslatedString {
         translation: t
@@ -322,31 +308,27 @@ fn translated(t: &Translated) -> Option<TranslatedString> {
 }
 
 /// One Alert per notice on any board.
-fn alert_entities(state: &AppState) -> Vec<FeedEntity> {
+fn alert_entities(export: &Export) -> Vec<FeedEntity> {
     let mut notices: BTreeMap<String, Notice> = BTreeMap::new();
-    for station in &state.deployment.stations {
-        let Some(board) = state.hub.current(&station.id) else {
+    for station in &export.deployment.stations {
+        let Some(published) = export.hub.current(station.id.as_str()) else {
             continue;
         };
-        for n in &board.notices {
+        for n in &published.model.notices {
             notices.entry(n.id.clone()).or_insert_with(|| n.clone());
         }
     }
-    // A notice about a whole station informs that station's stops.
+    // A notice about a whole station informs the stops its configuration names.
     let station_stops = |id: &str| -> Vec<String> {
-        state
+        export
             .deployment
-            .config
-            .stations
-            .iter()
-            .find(|s| s.id == id)
-            .map(|s| s.stops.values().flatten().cloned().collect())
+            .station(id)
+            .map(|s| s.configured_stops.clone())
             .unwrap_or_default()
     };
     notices
         .into_values()
         .map(|n| {
-            let upper = |s: &str| s.to_ascii_uppercase();
             let mut informed = Vec::new();
             for e in &n.informed_entities {
                 match e {
@@ -382,13 +364,13 @@ fn alert_entities(state: &AppState) -> Vec<FeedEntity> {
                         .active_periods
                         .iter()
                         .map(|p| TimeRange {
-                            start: p.start.as_deref().and_then(epoch).map(|t| t.max(0) as u64),
-                            end: p.end.as_deref().and_then(epoch).map(|t| t.max(0) as u64),
+                            start: p.start.map(|t| t.timestamp().max(0) as u64),
+                            end: p.end.map(|t| t.timestamp().max(0) as u64),
                         })
                         .collect(),
                     informed_entity: informed,
-                    cause: Cause::from_str_name(&upper(&n.cause)).map(|c| c as i32),
-                    effect: Effect::from_str_name(&upper(&n.effect)).map(|e| e as i32),
+                    cause: Some(n.cause.to_gtfs_rt() as i32),
+                    effect: Some(n.effect.to_gtfs_rt() as i32),
                     header_text: translated(&n.header),
                     description_text: translated(&n.description),
                     severity_level: Some(match n.severity {
@@ -402,33 +384,4 @@ fn alert_entities(state: &AppState) -> Vec<FeedEntity> {
             }
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn departure_ids_split_back_into_trip_day_and_call() {
-        let id = split_id("demo:CA2C:N:WD:LOOP@07:40:00:20260309:1").unwrap();
-        assert_eq!(
-            (id.feed, id.trip, id.start_time, id.date, id.sequence),
-            ("demo", "CA2C:N:WD:LOOP", Some("07:40:00"), "20260309", 1)
-        );
-        let id = split_id("ter:OCESN843800F3798765:2025-01-22T00:42:25Z:20250203:5").unwrap();
-        assert_eq!(id.trip, "OCESN843800F3798765:2025-01-22T00:42:25Z");
-        assert_eq!(id.start_time, None);
-        // A DUPLICATED copy without a new trip id: its run is named by day and start.
-        let id = split_id("demo:TER:843800:WD~20260309@06:53:00:20260309:6").unwrap();
-        assert_eq!(
-            (id.feed, id.trip, id.start_time, id.date, id.sequence),
-            (
-                "demo",
-                "TER:843800:WD~20260309",
-                Some("06:53:00"),
-                "20260309",
-                6
-            )
-        );
-    }
 }

@@ -17,9 +17,21 @@ use axum::response::{IntoResponse, Response};
 use quai_protocol::{NoticeInput, NoticeStatus, OperatorNotice};
 
 use super::ApiError;
-use crate::notice::{in_scope, validate};
-use crate::server::AppState;
-use crate::store::{Operator, StoreError};
+use crate::notice::scope::in_scope;
+use crate::notice::{KeptNotice, Scope, validate};
+use crate::publish::Boards;
+use crate::store::{Operator, Store, StoreError};
+
+/// What the notice API reads and writes: the durable store, the notices held in
+/// memory (through the board publisher, which republishes after each write),
+/// and the write limiter.
+#[derive(Debug, Clone)]
+pub struct NoticeDesk {
+    /// None when the server runs without a data dir: notices are off.
+    pub store: Option<Arc<Store>>,
+    pub boards: Boards,
+    pub limiter: Arc<WriteLimiter>,
+}
 
 /// Largest request body.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -79,7 +91,7 @@ fn store_error(e: StoreError) -> ApiError {
 }
 
 /// The operator behind the request's bearer token.
-async fn operator(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Operator, ApiError> {
+async fn operator(desk: &NoticeDesk, headers: &HeaderMap) -> Result<Operator, ApiError> {
     let unauthorized =
         |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m.to_string());
     let token = headers
@@ -95,8 +107,8 @@ async fn operator(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Operator
             unauthorized("send Authorization: Bearer <token> (feed-server operator add prints one)")
         })?
         .to_string();
-    let state = state.clone();
-    let found = tokio::task::spawn_blocking(move || match &state.store {
+    let store = desk.store.clone();
+    let found = tokio::task::spawn_blocking(move || match &store {
         Some(store) => store.operator_by_token(&token).map_err(store_error),
         None => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -109,20 +121,17 @@ async fn operator(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Operator
     found.ok_or_else(|| unauthorized("unknown or revoked token"))
 }
 
-fn limit(state: &AppState, op: &Operator) -> Result<(), ApiError> {
-    let per_minute = state.deployment.config.notice_writes_per_minute;
-    state
-        .write_limiter
-        .check(&op.name, per_minute)
-        .map_err(|wait| {
-            let mut e = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("at most {per_minute} writes per minute"),
-            );
-            e.retry_after = Some(wait.as_secs().max(1));
-            e
-        })
+fn limit(desk: &NoticeDesk, op: &Operator) -> Result<(), ApiError> {
+    let per_minute = desk.boards.deployment.notice_writes_per_minute;
+    desk.limiter.check(&op.name, per_minute).map_err(|wait| {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("at most {per_minute} writes per minute"),
+        );
+        e.retry_after = Some(wait.as_secs().max(1));
+        e
+    })
 }
 
 fn forbidden() -> ApiError {
@@ -163,8 +172,9 @@ fn to_input(value: serde_json::Value) -> Result<NoticeInput, ApiError> {
     })
 }
 
-fn checked(state: &AppState, input: &NoticeInput, op: &Operator) -> Result<(), ApiError> {
-    let fields = validate(input, &state.deployment);
+fn checked(desk: &NoticeDesk, input: &NoticeInput, op: &Operator) -> Result<(), ApiError> {
+    let deployment = &desk.boards.deployment;
+    let fields = validate(input, deployment);
     if !fields.is_empty() {
         let mut err = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -174,22 +184,29 @@ fn checked(state: &AppState, input: &NoticeInput, op: &Operator) -> Result<(), A
         err.fields = fields;
         return Err(err);
     }
-    if !in_scope(&op.scopes, &input.informed_entities, &state.deployment) {
+    if !in_scope(&op.scopes, &input.informed_entities, deployment) {
         return Err(forbidden());
     }
     Ok(())
 }
 
 /// Replaces the server's copy of a notice and republishes the boards.
-fn publish_change(state: &AppState, notice: &OperatorNotice) {
-    {
-        let mut notices = state.notices.write().unwrap_or_else(|p| p.into_inner());
-        match notices.iter_mut().find(|n| n.id == notice.id) {
-            Some(slot) => *slot = notice.clone(),
-            None => notices.push(notice.clone()),
-        }
-    }
-    state.publish_all();
+fn publish_change(desk: &NoticeDesk, notice: &OperatorNotice) {
+    desk.boards.notices.replace(notice.clone());
+    desk.boards.publish_all();
+}
+
+/// Runs a store operation on a blocking thread.
+async fn write<T: Send + 'static>(
+    desk: &NoticeDesk,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let store = desk.store.clone();
+    blocking(move || {
+        let store = store.ok_or_else(|| store_error(StoreError::Random))?;
+        f(&store).map_err(store_error)
+    })
+    .await
 }
 
 fn with_etag(status: StatusCode, notice: OperatorNotice) -> Response {
@@ -210,24 +227,16 @@ async fn blocking<T: Send + 'static>(
 }
 
 pub async fn create(
-    State(state): State<Arc<AppState>>,
+    State(desk): State<NoticeDesk>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let op = operator(&state, &headers).await?;
+    let op = operator(&desk, &headers).await?;
     let input = to_input(parse_body(&body)?)?;
-    checked(&state, &input, &op)?;
-    limit(&state, &op)?;
-    let s = state.clone();
-    let notice = blocking(move || {
-        s.store
-            .as_ref()
-            .ok_or_else(|| store_error(StoreError::Random))?
-            .notice_insert(&input, &op.name)
-            .map_err(store_error)
-    })
-    .await?;
-    publish_change(&state, &notice);
+    checked(&desk, &input, &op)?;
+    limit(&desk, &op)?;
+    let notice = write(&desk, move |store| store.notice_insert(&input, &op.name)).await?;
+    publish_change(&desk, &notice);
     Ok(with_etag(StatusCode::CREATED, notice))
 }
 
@@ -247,68 +256,60 @@ fn if_match(headers: &HeaderMap) -> Result<u64, ApiError> {
         })
 }
 
-fn visible(state: &AppState, op: &Operator, id: &str) -> Result<OperatorNotice, ApiError> {
-    let notice = state
+fn visible(desk: &NoticeDesk, op: &Operator, id: &str) -> Result<OperatorNotice, ApiError> {
+    let notice = desk
+        .boards
         .notices
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .iter()
-        .find(|n| n.id == id)
-        .cloned()
+        .find(id)
         .ok_or_else(|| store_error(StoreError::NoNotice(id.to_string())))?;
     if !in_scope(
         &op.scopes,
-        &notice.input.informed_entities,
-        &state.deployment,
+        &notice.stored.input.informed_entities,
+        &desk.boards.deployment,
     ) {
         return Err(forbidden());
     }
-    Ok(notice)
+    Ok(notice.stored.clone())
 }
 
 pub async fn get_one(
-    State(state): State<Arc<AppState>>,
+    State(desk): State<NoticeDesk>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let op = operator(&state, &headers).await?;
-    Ok(with_etag(StatusCode::OK, visible(&state, &op, &id)?))
+    let op = operator(&desk, &headers).await?;
+    Ok(with_etag(StatusCode::OK, visible(&desk, &op, &id)?))
 }
 
 pub async fn list(
-    State(state): State<Arc<AppState>>,
+    State(desk): State<NoticeDesk>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Vec<OperatorNotice>>, ApiError> {
-    let op = operator(&state, &headers).await?;
+    let op = operator(&desk, &headers).await?;
     let active = query.get("active").is_some_and(|v| v == "true");
-    let station = query.get("station");
-    let now = state.clock.now();
-    let published_now = |n: &OperatorNotice| {
-        let at = |t: &Option<String>| {
-            t.as_deref()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        };
-        n.input.status == NoticeStatus::Published
-            && at(&n.input.publication.start).is_none_or(|s| s <= now)
-            && at(&n.input.publication.end).is_none_or(|e| now < e)
+    // A station that does not exist (or is not an id) lists nothing.
+    let station: Option<Option<Scope>> = query
+        .get("station")
+        .map(|s| s.parse().ok().map(Scope::Station));
+    let deployment = &desk.boards.deployment;
+    let now = desk.boards.clock.now();
+    let concerns = |n: &KeptNotice, scopes: &[Scope]| {
+        in_scope(scopes, &n.stored.input.informed_entities, deployment)
     };
-    let notices = state.notices.read().unwrap_or_else(|p| p.into_inner());
     Ok(Json(
-        notices
+        desk.boards
+            .notices
+            .all()
             .iter()
-            .filter(|n| in_scope(&op.scopes, &n.input.informed_entities, &state.deployment))
-            .filter(|n| !active || published_now(n))
-            .filter(|n| {
-                station.is_none_or(|s| {
-                    in_scope(
-                        &[format!("station:{s}")],
-                        &n.input.informed_entities,
-                        &state.deployment,
-                    )
-                })
+            .filter(|n| concerns(n, &op.scopes))
+            .filter(|n| !active || n.shown_at(now))
+            .filter(|n| match &station {
+                None => true,
+                Some(None) => false,
+                Some(Some(scope)) => concerns(n, std::slice::from_ref(scope)),
             })
-            .cloned()
+            .map(|n| n.stored.clone())
             .collect(),
     ))
 }
@@ -330,15 +331,15 @@ fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
 }
 
 pub async fn patch(
-    State(state): State<Arc<AppState>>,
+    State(desk): State<NoticeDesk>,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let op = operator(&state, &headers).await?;
+    let op = operator(&desk, &headers).await?;
     let version = if_match(&headers)?;
     let patch = parse_body(&body)?;
-    let current = visible(&state, &op, &id)?;
+    let current = visible(&desk, &op, &id)?;
     if current.input.status == NoticeStatus::Ended {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -350,45 +351,32 @@ pub async fn patch(
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
     merge(&mut value, &patch);
     let input = to_input(value)?;
-    checked(&state, &input, &op)?;
-    limit(&state, &op)?;
-    let s = state.clone();
-    let notice = blocking(move || {
-        s.store
-            .as_ref()
-            .ok_or_else(|| store_error(StoreError::Random))?
-            .notice_update(&id, version, &input, &op.name)
-            .map_err(store_error)
+    checked(&desk, &input, &op)?;
+    limit(&desk, &op)?;
+    let notice = write(&desk, move |store| {
+        store.notice_update(&id, version, &input, &op.name)
     })
     .await?;
-    publish_change(&state, &notice);
+    publish_change(&desk, &notice);
     Ok(with_etag(StatusCode::OK, notice))
 }
 
 pub async fn end(
-    State(state): State<Arc<AppState>>,
+    State(desk): State<NoticeDesk>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let op = operator(&state, &headers).await?;
+    let op = operator(&desk, &headers).await?;
     let version = if_match(&headers)?;
-    if visible(&state, &op, &id)?.input.status == NoticeStatus::Ended {
+    if visible(&desk, &op, &id)?.input.status == NoticeStatus::Ended {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "notice_ended",
             "this notice has already ended",
         ));
     }
-    limit(&state, &op)?;
-    let s = state.clone();
-    let notice = blocking(move || {
-        s.store
-            .as_ref()
-            .ok_or_else(|| store_error(StoreError::Random))?
-            .notice_end(&id, version, &op.name)
-            .map_err(store_error)
-    })
-    .await?;
-    publish_change(&state, &notice);
+    limit(&desk, &op)?;
+    let notice = write(&desk, move |store| store.notice_end(&id, version, &op.name)).await?;
+    publish_change(&desk, &notice);
     Ok(with_etag(StatusCode::OK, notice))
 }

@@ -15,19 +15,19 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
-use crate::config::StationConfig;
-use crate::server::AppState;
+use crate::deployment::Deployment;
+use crate::station::Station;
 
 const PAGE: &str = include_str!("portal.html");
 
 /// The station asked for with `?station=`, else the first one with Wi-Fi.
 fn station<'a>(
-    state: &'a AppState,
+    deployment: &'a Deployment,
     query: &HashMap<String, String>,
-) -> Result<&'a StationConfig, ApiError> {
-    let stations = &state.deployment.config.stations;
+) -> Result<&'a Station, ApiError> {
+    let stations = &deployment.stations;
     let found = match query.get("station") {
-        Some(id) => stations.iter().find(|s| &s.id == id),
+        Some(id) => deployment.station(id),
         None => stations
             .iter()
             .find(|s| s.wifi.is_some())
@@ -44,10 +44,10 @@ fn station<'a>(
 
 /// `GET /captive-portal/api`: RFC 8908 JSON for the station's Wi-Fi.
 pub async fn api(
-    State(state): State<Arc<AppState>>,
+    State(deployment): State<Arc<Deployment>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let station = match station(&state, &query) {
+    let station = match station(&deployment, &query) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
@@ -62,10 +62,10 @@ pub async fn api(
     let mut body = serde_json::Map::new();
     body.insert("captive".into(), true.into());
     if let Some(url) = &wifi.portal_url {
-        body.insert("user-portal-url".into(), url.clone().into());
+        body.insert("user-portal-url".into(), url.to_string().into());
     }
     if let Some(url) = &wifi.venue_info_url {
-        body.insert("venue-info-url".into(), url.clone().into());
+        body.insert("venue-info-url".into(), url.to_string().into());
     }
     if let Some(s) = wifi.session_s {
         body.insert("seconds-remaining".into(), s.into());
@@ -86,23 +86,19 @@ pub async fn api(
 
 /// `GET /portal?station=…&continue=…`: the splash page.
 pub async fn page(
-    State(state): State<Arc<AppState>>,
+    State(deployment): State<Arc<Deployment>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let station = match station(&state, &query) {
+    let station = match station(&deployment, &query) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
-    let timezone = state
-        .deployment
-        .station(&station.id)
-        .map(|(s, _)| s.timezone.name().to_string())
-        .unwrap_or_else(|| "UTC".into());
+    let timezone = station.timezone.name().to_string();
     let continue_url = query
         .get("continue")
         .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
     let config = serde_json::json!({
-        "station": station.id,
+        "station": station.id.as_str(),
         "station_name": station.name,
         "ssid": station.wifi.as_ref().map(|w| w.ssid.clone()),
         "timezone": timezone,

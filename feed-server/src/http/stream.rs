@@ -23,20 +23,34 @@ use futures_util::SinkExt as _;
 use futures_util::stream::{SplitSink, StreamExt as _};
 use quai_protocol::{ClientMessage, ServerMessage, Translated};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
-use crate::hub::{Outgoing, SubscribeError, Subscriber, TooSlow, now_millis};
+use crate::accept::{Hold, Remote};
+use crate::config::StreamSettings;
+use crate::hub::{Hub, Outgoing, SubscribeError, Subscriber, TooSlow, now_millis};
 use crate::metrics::Metrics;
-use crate::server::AppState;
 
 /// Largest client frame accepted; larger ones get an error and a close.
 pub const MAX_CLIENT_FRAME: usize = 64 * 1024;
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
+/// What a stream connection reads and moves.
+#[derive(Debug, Clone)]
+pub struct StreamState {
+    pub hub: Arc<Hub>,
+    pub settings: StreamSettings,
+    pub metrics: Arc<Metrics>,
+    /// Fires when the server stops: connections close with 1001.
+    pub shutdown: CancellationToken,
+}
+
 pub async fn upgrade(
     ws: WebSocketUpgrade,
-    State(state): State<Arc<AppState>>,
-    hold: Option<axum::Extension<crate::accept::Hold>>,
+    State(state): State<StreamState>,
+    hold: Option<axum::Extension<Hold>>,
+    remote: Option<axum::Extension<Remote>>,
 ) -> Response {
     // The library limit is set above ours so that an oversized frame reaches us and
     // gets a proper error before the close.
@@ -46,11 +60,25 @@ pub async fn upgrade(
         .max_frame_size(16 * MAX_CLIENT_FRAME)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| async move {
-            // The connection stays counted (per address, and at shutdown) while
-            // the stream is open.
-            let _hold = hold;
-            connection(socket, state).await
+        .on_upgrade(move |socket| {
+            let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+            // One span per connection: every line it logs says which client, from
+            // where, and (once subscribed) about which stations.
+            let span = tracing::info_span!(
+                "stream",
+                connection = id,
+                remote = remote.map(|r| r.0.0.to_string()).unwrap_or_default(),
+                stations = tracing::field::Empty,
+            );
+            async move {
+                // The connection stays counted (per address, and at shutdown) while
+                // the stream is open.
+                let _hold = hold;
+                tracing::debug!("opened");
+                connection(socket, state, id).await;
+                tracing::debug!("closed");
+            }
+            .instrument(span)
         })
 }
 
@@ -82,7 +110,7 @@ type Sink = SplitSink<WebSocket, Message>;
 
 struct Connection {
     id: u64,
-    state: Arc<AppState>,
+    state: StreamState,
     sink: Sink,
     queue: mpsc::Sender<Arc<Outgoing>>,
     too_slow: Arc<TooSlow>,
@@ -90,12 +118,12 @@ struct Connection {
     subscriptions: HashMap<String, Option<Vec<String>>>,
 }
 
-async fn connection(socket: WebSocket, state: Arc<AppState>) {
-    let settings = state.deployment.config.stream;
+async fn connection(socket: WebSocket, state: StreamState, id: u64) {
+    let settings = state.settings;
     let (sink, mut incoming) = socket.split();
     let (queue, mut outgoing) = mpsc::channel(settings.queue);
     let mut conn = Connection {
-        id: NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed),
+        id,
         state: state.clone(),
         sink,
         queue,
@@ -169,6 +197,9 @@ async fn connection(socket: WebSocket, state: Arc<AppState>) {
     if too_slow.is_raised() {
         state.hub.count_slow();
     }
+    if let Some(close) = &close {
+        tracing::debug!(code = close.code, reason = close.reason, "closing");
+    }
     if let Some(close) = close {
         if let Some((code, message)) = close.error {
             let _ = conn.send(&error(code, message)).await;
@@ -225,7 +256,11 @@ impl Connection {
                 // subscribe returns.
                 self.subscriptions.insert(station.clone(), lang);
                 match self.state.hub.subscribe(&station, since, subscriber) {
-                    Ok(_) => None,
+                    Ok(start) => {
+                        self.record_stations();
+                        tracing::debug!(%station, ?since, ?start, "subscribed");
+                        None
+                    }
                     Err(SubscribeError::UnknownStation(_)) => {
                         self.subscriptions.remove(&station);
                         let e = error(
@@ -249,6 +284,7 @@ impl Connection {
             ClientMessage::Unsubscribe { station } => {
                 self.state.hub.unsubscribe(&station, self.id);
                 self.subscriptions.remove(&station);
+                self.record_stations();
                 None
             }
             ClientMessage::Ping => {
@@ -260,6 +296,13 @@ impl Connection {
                 (!self.send(&beat).await).then(|| self.write_failed())
             }
         }
+    }
+
+    /// Writes the subscribed stations into the connection's span.
+    fn record_stations(&self) {
+        let mut stations: Vec<&str> = self.subscriptions.keys().map(String::as_str).collect();
+        stations.sort_unstable();
+        tracing::Span::current().record("stations", stations.join(",").as_str());
     }
 
     /// How to close after a reply could not be written: "too slow" when the write
@@ -276,7 +319,7 @@ impl Connection {
     async fn heartbeats(&mut self) -> bool {
         let stations: Vec<String> = self.subscriptions.keys().cloned().collect();
         for station in stations {
-            let seq = self.state.hub.current(&station).map(|b| b.seq);
+            let seq = self.state.hub.current(&station).map(|b| b.wire.seq);
             let beat = ServerMessage::Heartbeat {
                 station: Some(station),
                 seq,
@@ -291,7 +334,7 @@ impl Connection {
 
     /// Writes a queued hub message, in the subscriber's languages.
     async fn send_outgoing(&mut self, out: &Outgoing) -> bool {
-        match self.subscriptions.get(&out.station) {
+        match self.subscriptions.get(out.station.as_str()) {
             // Unsubscribed since it was queued.
             None => true,
             Some(None) => self.write_text(out.json.clone()).await,
@@ -326,7 +369,7 @@ impl Connection {
     /// reading must not hold its task forever. Timing out counts as too slow, like a
     /// full queue.
     async fn write(&mut self, message: Message) -> bool {
-        let timeout = self.state.deployment.config.stream.write_timeout;
+        let timeout = self.state.settings.write_timeout;
         match tokio::time::timeout(timeout, self.sink.send(message)).await {
             Ok(Ok(())) => true,
             Ok(Err(_)) => false,
@@ -338,7 +381,6 @@ impl Connection {
     }
 }
 
-/// The close for a message that is not a valid client message.
 /// Reads one text frame from a client: its message, or how the connection is
 /// closed for it (too large, not JSON, unknown op, invalid message).
 pub fn read_frame(text: &str) -> Result<ClientMessage, Close> {
@@ -394,6 +436,7 @@ fn only_languages(message: &ServerMessage, langs: &[String]) -> ServerMessage {
     for n in notices.iter_mut() {
         n.header = keep(&n.header);
         n.description = keep(&n.description);
+        n.screen_text = keep(&n.screen_text);
     }
     for a in advisories.iter_mut() {
         a.headline = keep(&a.headline);
@@ -408,4 +451,60 @@ fn only_languages(message: &ServerMessage, langs: &[String]) -> ServerMessage {
         }
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quai_protocol::{Delta, NoticeSource, Removals, Severity, Upserts};
+
+    fn text(pairs: &[(&str, &str)]) -> Translated {
+        pairs
+            .iter()
+            .map(|(l, t)| (l.to_string(), t.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_language_filter_applies_to_every_text_of_a_notice() {
+        let fr_en = [("fr", "Quai C fermé"), ("en", "Bay C closed")];
+        let notice = quai_protocol::Notice {
+            id: "n-1".into(),
+            source: NoticeSource::Operator,
+            severity: Severity::Warning,
+            cause: "construction".into(),
+            effect: "stop_moved".into(),
+            header: text(&fr_en),
+            description: text(&fr_en),
+            screen_text: text(&fr_en),
+            active_periods: Vec::new(),
+            informed_entities: Vec::new(),
+            updated_at: "2026-07-01T07:30:00+02:00".into(),
+        };
+        let delta = ServerMessage::Delta(Delta {
+            station: "caudry".into(),
+            seq: 2,
+            prev_seq: 1,
+            upsert: Upserts {
+                notices: vec![notice],
+                ..Upserts::default()
+            },
+            remove: Removals::default(),
+            order: None,
+            notice_order: None,
+            advisory_order: None,
+            next_service: None,
+            feeds: None,
+            generated_at: String::new(),
+            server_time: String::new(),
+        });
+        let ServerMessage::Delta(filtered) = only_languages(&delta, &["en".to_string()]) else {
+            panic!("a delta stays a delta");
+        };
+        let n = &filtered.upsert.notices[0];
+        let english = text(&[("en", "Bay C closed")]);
+        assert_eq!(n.header, english);
+        assert_eq!(n.description, english);
+        assert_eq!(n.screen_text, english, "the ticker line too");
+    }
 }

@@ -5,16 +5,20 @@
 use std::collections::BTreeMap;
 
 use gtfs_realtime::FeedMessage;
-use gtfs_realtime::alert::{Effect, SeverityLevel};
+use gtfs_realtime::alert::{Effect as RtEffect, SeverityLevel};
 use quai_protocol::{Severity, Translated};
+
+use super::cause::{Cause, Effect};
 
 /// `EntitySelector`: all fields present must match (they are ANDed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selector {
     pub agency_id: Option<String>,
     pub route_id: Option<String>,
+    /// The GTFS `route_type` number, as GTFS-Realtime sends it.
     pub route_type: Option<i32>,
     pub trip_id: Option<String>,
+    /// The GTFS `direction_id` number, as GTFS-Realtime sends it.
     pub direction_id: Option<u32>,
     pub stop_id: Option<String>,
 }
@@ -23,8 +27,8 @@ pub struct Selector {
 pub struct Alert {
     pub entity_id: String,
     pub severity: Severity,
-    pub cause: String,
-    pub effect: String,
+    pub cause: Cause,
+    pub effect: Effect,
     pub header: Translated,
     pub description: Translated,
     /// `(start, end)` POSIX seconds; either open. Empty: always active.
@@ -62,8 +66,8 @@ impl Alerts {
             .map(|(id, a)| Alert {
                 entity_id: id,
                 severity: severity(a),
-                cause: lower(a.cause().as_str_name()),
-                effect: lower(a.effect().as_str_name()),
+                cause: Cause::from_gtfs_rt(a.cause()),
+                effect: Effect::from_gtfs_rt(a.effect()),
                 header: translated(a.header_text.as_ref(), default_lang),
                 description: translated(a.description_text.as_ref(), default_lang),
                 periods: a.active_period.iter().map(|p| (p.start, p.end)).collect(),
@@ -129,19 +133,15 @@ fn severity(a: &gtfs_realtime::Alert) -> Severity {
         Some(SeverityLevel::Warning) => Severity::Warning,
         Some(SeverityLevel::Severe) => Severity::Severe,
         Some(SeverityLevel::UnknownSeverity) | None => match a.effect() {
-            Effect::NoService
-            | Effect::ReducedService
-            | Effect::SignificantDelays
-            | Effect::Detour
-            | Effect::StopMoved
-            | Effect::AccessibilityIssue => Severity::Warning,
+            RtEffect::NoService
+            | RtEffect::ReducedService
+            | RtEffect::SignificantDelays
+            | RtEffect::Detour
+            | RtEffect::StopMoved
+            | RtEffect::AccessibilityIssue => Severity::Warning,
             _ => Severity::Info,
         },
     }
-}
-
-fn lower(name: &str) -> String {
-    name.to_ascii_lowercase()
 }
 
 fn translated(t: Option<&gtfs_realtime::TranslatedString>, default_lang: &str) -> Translated {

@@ -1,11 +1,14 @@
 //! The realtime state of every feed: the last accepted GTFS-Realtime message of each
 //! kind (trip updates, vehicle positions, alerts), already indexed for the merge.
 //!
-//! Pollers (`sources::gtfs_rt`) write here; the board reads a [`RealtimeView`] that
-//! holds only data fresh enough to show. A message is replaced whole, never edited,
-//! so readers see either the old or the new state and never a mix.
+//! Pollers (`sources::gtfs_rt`) hand each body to [`ingest`], which decodes,
+//! checks and stores it here; the board reads a [`RealtimeView`] that holds only
+//! data fresh enough to show. A message is replaced whole, never edited, so
+//! readers see either the old or the new state and never a mix.
 
 pub mod alerts;
+pub mod cause;
+pub mod ingest;
 pub mod trip_updates;
 pub mod vehicles;
 
@@ -13,34 +16,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
-use quai_protocol::FeedStatus;
 
-use crate::config::FeedConfig;
-use crate::timetable::gtfs_time::rfc3339;
+pub use crate::config::Kind;
+use crate::config::RealtimeConfig;
+use crate::id::FeedId;
 pub use alerts::Alerts;
+pub use cause::{Cause, Effect};
+pub use ingest::{IngestError, Polled, ingest};
 pub use trip_updates::TripUpdates;
 pub use vehicles::Vehicles;
-
-/// The three kinds of GTFS-Realtime feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    TripUpdates,
-    VehiclePositions,
-    Alerts,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::TripUpdates, Kind::VehiclePositions, Kind::Alerts];
-
-    /// As written in feed ids (`{feed}:trip-updates`) and logs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::TripUpdates => "trip-updates",
-            Kind::VehiclePositions => "vehicle-positions",
-            Kind::Alerts => "alerts",
-        }
-    }
-}
 
 /// One accepted message, indexed.
 #[derive(Debug)]
@@ -79,11 +63,37 @@ impl FeedRealtime {
         }
     }
 
-    fn received_at(&self, kind: Kind) -> Option<DateTime<Utc>> {
+    pub fn received_at(&self, kind: Kind) -> Option<DateTime<Utc>> {
         match kind {
             Kind::TripUpdates => self.trip_updates.as_ref().map(|a| a.received_at),
             Kind::VehiclePositions => self.vehicles.as_ref().map(|a| a.received_at),
             Kind::Alerts => self.alerts.as_ref().map(|a| a.received_at),
+        }
+    }
+
+    /// The fresh part of this state at `now`: stale kinds are left out, so the
+    /// board falls back to the timetable for them.
+    pub fn view(&self, config: Option<&RealtimeConfig>, now: DateTime<Utc>) -> RealtimeView {
+        let Some(rt) = config else {
+            return RealtimeView::default();
+        };
+        let fresh = |kind: Kind| !is_stale(self.header_timestamp(kind), now, rt.stale_after(kind));
+        RealtimeView {
+            trip_updates: self
+                .trip_updates
+                .as_ref()
+                .filter(|_| fresh(Kind::TripUpdates))
+                .map(|a| a.data.clone()),
+            vehicles: self
+                .vehicles
+                .as_ref()
+                .filter(|_| fresh(Kind::VehiclePositions))
+                .map(|a| a.data.clone()),
+            alerts: self
+                .alerts
+                .as_ref()
+                .filter(|_| fresh(Kind::Alerts))
+                .map(|a| a.data.clone()),
         }
     }
 }
@@ -97,138 +107,83 @@ pub struct RealtimeView {
 }
 
 /// Shared realtime state of all feeds, with a version counter that moves on every
-/// accepted message (the hub listens to it).
-#[derive(Debug)]
+/// accepted message (the board publisher listens to it). A cheap handle: clones
+/// share the same state.
+#[derive(Debug, Clone)]
 pub struct RealtimeStore {
-    feeds: RwLock<HashMap<String, FeedRealtime>>,
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    feeds: RwLock<HashMap<FeedId, FeedRealtime>>,
     version: tokio::sync::watch::Sender<u64>,
 }
 
 impl Default for RealtimeStore {
     fn default() -> Self {
         RealtimeStore {
-            feeds: RwLock::default(),
-            version: tokio::sync::watch::Sender::new(0),
+            inner: Arc::new(Shared {
+                feeds: RwLock::default(),
+                version: tokio::sync::watch::Sender::new(0),
+            }),
         }
     }
 }
 
 impl RealtimeStore {
     /// The state of `feed` (a copy of its `Arc`s: cheap).
-    pub fn get(&self, feed: &str) -> FeedRealtime {
+    pub fn get(&self, feed: &FeedId) -> FeedRealtime {
         self.read().get(feed).cloned().unwrap_or_default()
     }
 
     /// Replaces one kind of a feed's state.
-    pub fn put_trip_updates(&self, feed: &str, a: Accepted<TripUpdates>) {
+    pub fn put_trip_updates(&self, feed: &FeedId, a: Accepted<TripUpdates>) {
         self.write(feed, |f| f.trip_updates = Some(a));
     }
 
-    pub fn put_vehicles(&self, feed: &str, a: Accepted<Vehicles>) {
+    pub fn put_vehicles(&self, feed: &FeedId, a: Accepted<Vehicles>) {
         self.write(feed, |f| f.vehicles = Some(a));
     }
 
-    pub fn put_alerts(&self, feed: &str, a: Accepted<Alerts>) {
+    pub fn put_alerts(&self, feed: &FeedId, a: Accepted<Alerts>) {
         self.write(feed, |f| f.alerts = Some(a));
     }
 
     /// Moves on each time a message is accepted.
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.version.subscribe()
+        self.inner.version.subscribe()
     }
 
-    fn write(&self, feed: &str, f: impl FnOnce(&mut FeedRealtime)) {
+    fn write(&self, feed: &FeedId, f: impl FnOnce(&mut FeedRealtime)) {
         {
             let mut feeds = self
+                .inner
                 .feeds
                 .write()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(feeds.entry(feed.to_string()).or_default());
+            f(feeds.entry(feed.clone()).or_default());
         }
-        self.version.send_modify(|v| *v += 1);
+        self.inner.version.send_modify(|v| *v += 1);
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, FeedRealtime>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<FeedId, FeedRealtime>> {
         // Writers replace whole values; a panic mid-write cannot leave a half state.
-        self.feeds
+        self.inner
+            .feeds
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 /// Whether data made at `header_timestamp` is too old at `now`.
-pub fn is_stale(header_timestamp: Option<u64>, now: DateTime<Utc>, max_age_s: u64) -> bool {
+pub fn is_stale(
+    header_timestamp: Option<u64>,
+    now: DateTime<Utc>,
+    max_age: std::time::Duration,
+) -> bool {
     match header_timestamp {
         None => true,
-        Some(ts) => i128::from(now.timestamp()) - i128::from(ts) > i128::from(max_age_s),
+        Some(ts) => i128::from(now.timestamp()) - i128::from(ts) > i128::from(max_age.as_secs()),
     }
-}
-
-/// The view of `feed` at `now`: stale kinds are left out, so the board falls back to
-/// the timetable for them.
-pub fn view(config: &FeedConfig, state: &FeedRealtime, now: DateTime<Utc>) -> RealtimeView {
-    let Some(rt) = &config.realtime else {
-        return RealtimeView::default();
-    };
-    let fresh = |kind: Kind, max: u64| !is_stale(state.header_timestamp(kind), now, max);
-    RealtimeView {
-        trip_updates: state
-            .trip_updates
-            .as_ref()
-            .filter(|_| fresh(Kind::TripUpdates, rt.stale_after_s))
-            .map(|a| a.data.clone()),
-        vehicles: state
-            .vehicles
-            .as_ref()
-            .filter(|_| fresh(Kind::VehiclePositions, rt.stale_after_s))
-            .map(|a| a.data.clone()),
-        alerts: state
-            .alerts
-            .as_ref()
-            .filter(|_| fresh(Kind::Alerts, rt.alerts_stale_after_s))
-            .map(|a| a.data.clone()),
-    }
-}
-
-/// `feeds[]` entries for the realtime endpoints of `config`: `{feed}:{kind}`, with
-/// `age_s` the age of the data (from its header timestamp).
-pub fn statuses(
-    config: &FeedConfig,
-    state: &FeedRealtime,
-    now: DateTime<Utc>,
-    tz: chrono_tz::Tz,
-) -> Vec<FeedStatus> {
-    let Some(rt) = &config.realtime else {
-        return Vec::new();
-    };
-    let configured = [
-        (
-            Kind::TripUpdates,
-            rt.trip_updates.is_some(),
-            rt.stale_after_s,
-        ),
-        (
-            Kind::VehiclePositions,
-            rt.vehicle_positions.is_some(),
-            rt.stale_after_s,
-        ),
-        (Kind::Alerts, rt.alerts.is_some(), rt.alerts_stale_after_s),
-    ];
-    configured
-        .into_iter()
-        .filter(|(_, on, _)| *on)
-        .map(|(kind, _, max)| {
-            let ts = state.header_timestamp(kind);
-            FeedStatus {
-                id: format!("{}:{}", config.id, kind.name()),
-                last_success: state.received_at(kind).map(|t| rfc3339(tz, t)),
-                age_s: ts.map(|ts| {
-                    now.timestamp()
-                        .saturating_sub(i64::try_from(ts).unwrap_or(i64::MAX))
-                        .max(0)
-                }),
-                stale: is_stale(ts, now, max),
-            }
-        })
-        .collect()
 }

@@ -7,6 +7,8 @@ use gtfs_realtime::trip_descriptor::ScheduleRelationship as TripRel;
 use gtfs_realtime::trip_update::stop_time_update::ScheduleRelationship as StopRel;
 use gtfs_realtime::{FeedMessage, TripDescriptor};
 
+pub use crate::timetable::gtfs_time::{parse_date, parse_time};
+
 /// What happens to a trip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TripRelationship {
@@ -211,33 +213,5 @@ fn event(e: &gtfs_realtime::trip_update::StopTimeEvent) -> Event {
         time: e.time.filter(|t| (YEAR_2000..YEAR_2100).contains(t)),
         delay: e.delay.map(i64::from).filter(|d| d.abs() <= 2 * 86_400),
         uncertainty: e.uncertainty.map(i64::from),
-    }
-}
-
-/// `YYYYMMDD`.
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y%m%d").ok()
-}
-
-/// `HH:MM:SS` (hours may pass 24) to seconds.
-pub fn parse_time(s: &str) -> Option<u32> {
-    let mut parts = s.trim().split(':');
-    let h: u32 = parts.next()?.parse().ok()?;
-    let m: u32 = parts.next()?.parse().ok()?;
-    let sec: u32 = parts.next()?.parse().ok()?;
-    (parts.next().is_none() && h <= 96 && m < 60 && sec < 60).then_some(h * 3600 + m * 60 + sec)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_and_dates_of_trip_descriptors() {
-        assert_eq!(parse_time("25:10:00"), Some(25 * 3600 + 600));
-        assert_eq!(parse_time("7:04:00"), Some(7 * 3600 + 240));
-        assert_eq!(parse_time("7:64:00"), None);
-        assert_eq!(parse_date("20231107"), NaiveDate::from_ymd_opt(2023, 11, 7));
-        assert_eq!(parse_date("2023-11-07"), None);
     }
 }

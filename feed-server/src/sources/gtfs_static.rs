@@ -6,12 +6,13 @@
 //! findable by a person.
 
 use std::io::{Cursor, Read as _};
-use std::time::Duration;
 
 use gtfs_structures::RawGtfs;
 
 use super::http;
 use crate::config::{FeedConfig, GtfsSource};
+use crate::id::FeedId;
+use crate::timetable::{CompileError, Tables};
 
 /// Why a feed could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -79,12 +80,23 @@ fn line_text(line: Option<u64>) -> String {
     line.map(|l| format!(", line {l}")).unwrap_or_default()
 }
 
-/// Where a feed was read from, for messages.
-pub fn location(source: &GtfsSource) -> String {
-    match source {
-        GtfsSource::Path(p) => p.display().to_string(),
-        GtfsSource::Url(u) => u.clone(),
-        GtfsSource::BuiltinDemo => crate::config::BUILTIN_DEMO_GTFS.to_string(),
+impl FeedError {
+    /// A timetable that does not compile, as an error of feed `feed` read from
+    /// `location`.
+    pub fn compile(feed: &FeedId, location: &str, e: CompileError) -> FeedError {
+        match e {
+            CompileError::MissingFile(file) => FeedError::MissingFile {
+                feed: feed.to_string(),
+                location: location.to_string(),
+                file,
+            },
+            CompileError::Invalid { file, line, reason } => FeedError::Invalid {
+                feed: feed.to_string(),
+                file,
+                line,
+                reason,
+            },
+        }
     }
 }
 
@@ -96,18 +108,18 @@ pub enum Archive {
 
 /// Fetches the archive of `feed` with its timeout and size cap.
 pub async fn fetch(feed: &FeedConfig) -> Result<Archive, FeedError> {
-    let loc = location(&feed.gtfs);
+    let loc = feed.gtfs.location();
     match &feed.gtfs {
-        GtfsSource::BuiltinDemo => Ok(Archive::Zip(crate::demo::gtfs_zip().map_err(|e| {
+        GtfsSource::BuiltinDemo => Ok(Archive::Zip(super::builtin::gtfs_zip().map_err(|e| {
             FeedError::Read {
-                feed: feed.id.clone(),
+                feed: feed.id.to_string(),
                 location: loc,
                 reason: e.to_string(),
             }
         })?)),
         GtfsSource::Path(path) => {
             let read_err = |reason: String| FeedError::Read {
-                feed: feed.id.clone(),
+                feed: feed.id.to_string(),
                 location: loc.clone(),
                 reason,
             };
@@ -119,7 +131,7 @@ pub async fn fetch(feed: &FeedConfig) -> Result<Archive, FeedError> {
             }
             if meta.len() > feed.max_bytes {
                 return Err(FeedError::TooLarge {
-                    feed: feed.id.clone(),
+                    feed: feed.id.to_string(),
                     location: loc,
                     max_bytes: feed.max_bytes,
                 });
@@ -129,13 +141,13 @@ pub async fn fetch(feed: &FeedConfig) -> Result<Archive, FeedError> {
                 .map_err(|e| read_err(e.to_string()))?;
             Ok(Archive::Zip(bytes))
         }
-        GtfsSource::Url(url) => download(feed, url).await.map(Archive::Zip),
+        GtfsSource::Url(url) => download(feed, url.as_str()).await.map(Archive::Zip),
     }
 }
 
 async fn download(feed: &FeedConfig, url: &str) -> Result<Vec<u8>, FeedError> {
     let fetch_err = |reason: String| FeedError::Fetch {
-        feed: feed.id.clone(),
+        feed: feed.id.to_string(),
         url: url.to_string(),
         reason,
     };
@@ -146,8 +158,7 @@ async fn download(feed: &FeedConfig, url: &str) -> Result<Vec<u8>, FeedError> {
             http::describe(e)
         }
     };
-    let client =
-        http::client(Duration::from_secs(feed.timeout_s)).map_err(|e| fetch_err(e.to_string()))?;
+    let client = http::client(feed.timeout).map_err(|e| fetch_err(e.to_string()))?;
     let response = client
         .get(url)
         .send()
@@ -161,7 +172,7 @@ async fn download(feed: &FeedConfig, url: &str) -> Result<Vec<u8>, FeedError> {
         .await
         .map_err(|e| match e {
             http::BodyError::TooLarge(_) => FeedError::TooLarge {
-                feed: feed.id.clone(),
+                feed: feed.id.to_string(),
                 location: url.to_string(),
                 max_bytes: feed.max_bytes,
             },
@@ -169,25 +180,37 @@ async fn download(feed: &FeedConfig, url: &str) -> Result<Vec<u8>, FeedError> {
         })
 }
 
-/// Parses an archive. CPU-bound: call it from a blocking thread.
-pub fn parse(feed_id: &str, location: &str, archive: Archive) -> Result<RawGtfs, FeedError> {
-    let raw = read(feed_id, location, &archive)?;
-    if !has_short_rows(&raw) {
-        return Ok(raw);
+/// Parses an archive into its tables, each error naming file, line and column.
+/// CPU-bound: call it from a blocking thread.
+pub fn parse(feed_id: &FeedId, location: &str, archive: Archive) -> Result<Tables, FeedError> {
+    let feed_id = feed_id.as_str();
+    let mut raw = read(feed_id, location, &archive)?;
+    if has_short_rows(&raw) {
+        // Some feeds (Google's own sample among them) end rows early, leaving out
+        // trailing empty fields. The parser refuses such rows; padding them with
+        // empty fields keeps their meaning, so do that and read again.
+        tracing::warn!(
+            feed = feed_id,
+            "rows shorter than their header; padding them with empty fields"
+        );
+        let padded = pad_short_rows(&archive).map_err(|reason| FeedError::Read {
+            feed: feed_id.to_string(),
+            location: location.to_string(),
+            reason,
+        })?;
+        raw = read(feed_id, location, &Archive::Zip(padded))?;
     }
-    // Some feeds (Google's own sample among them) end rows early, leaving out
-    // trailing empty fields. The parser refuses such rows; padding them with empty
-    // fields keeps their meaning, so do that and read again.
-    tracing::warn!(
-        feed = feed_id,
-        "rows shorter than their header; padding them with empty fields"
-    );
-    let padded = pad_short_rows(&archive).map_err(|reason| FeedError::Read {
-        feed: feed_id.to_string(),
-        location: location.to_string(),
-        reason,
-    })?;
-    read(feed_id, location, &Archive::Zip(padded))
+    let convert = |e| convert(feed_id, location, e);
+    Ok(Tables {
+        agencies: raw.agencies.map_err(convert)?,
+        routes: raw.routes.map_err(convert)?,
+        stops: raw.stops.map_err(convert)?,
+        calendar: raw.calendar.transpose().map_err(convert)?,
+        calendar_dates: raw.calendar_dates.transpose().map_err(convert)?,
+        trips: raw.trips.map_err(convert)?,
+        stop_times: raw.stop_times.map_err(convert)?,
+        frequencies: raw.frequencies.transpose().map_err(convert)?,
+    })
 }
 
 fn read(feed_id: &str, location: &str, archive: &Archive) -> Result<RawGtfs, FeedError> {
@@ -377,7 +400,7 @@ fn check_zip(feed_id: &str, location: &str, bytes: &[u8]) -> Result<(), FeedErro
 }
 
 /// Turns a `gtfs-structures` error into one that names file, line and column.
-pub(crate) fn convert(feed: &str, location: &str, e: gtfs_structures::Error) -> FeedError {
+fn convert(feed: &str, location: &str, e: gtfs_structures::Error) -> FeedError {
     use gtfs_structures::Error as G;
     let feed = feed.to_string();
     match e {

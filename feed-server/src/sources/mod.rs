@@ -3,6 +3,7 @@
 //! Each source fetches, parses and validates its upstream and hands over plain data;
 //! it never touches a board. A source that fails keeps nothing half-read.
 
+pub mod builtin;
 pub mod gtfs_rt;
 pub mod gtfs_static;
 pub mod http;

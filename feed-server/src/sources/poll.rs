@@ -174,6 +174,16 @@ pub struct Failure {
     pub retry_after: Option<Duration>,
 }
 
+impl Failure {
+    /// A failed fetch, with the wait the upstream asked for.
+    pub fn from_fetch(e: FetchError) -> Failure {
+        Failure {
+            retry_after: e.retry_after(),
+            reason: e.to_string(),
+        }
+    }
+}
+
 impl<E: std::fmt::Display> From<E> for Failure {
     fn from(e: E) -> Failure {
         Failure {

@@ -9,11 +9,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use gtfs_structures::{Exception, PickupDropOffType, RawGtfs, RouteType};
+use gtfs_structures::{
+    Agency, Calendar, CalendarDate, Exception, PickupDropOffType, RawFrequency, RawStopTime,
+    RawTrip, RouteType,
+};
 use quai_protocol::Mode;
 
-use super::{FeedTimetable, Frequency, Route, ServiceCalendar, ServiceDays, Stop, StopTime, Trip};
-use crate::sources::gtfs_static::FeedError;
+use super::{
+    FeedTimetable, Frequency, Idx, Route, ServiceCalendar, ServiceDays, Stop, StopIdx, StopTime,
+    StopTimeIdx, Table, Trip, TripIdx,
+};
 
 /// Warnings kept in full; the rest are only counted.
 const KEPT_WARNINGS: usize = 20;
@@ -21,49 +26,73 @@ const KEPT_WARNINGS: usize = 20;
 /// Called with (rows done, rows in all) while stop_times are compiled.
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
-/// Compiles a parsed feed read from `location` (named in errors). `platform_labels`
-/// come from the configuration.
+/// The tables of a feed as read (rows as written), which [`compile`] turns into a
+/// timetable. `None`: the optional file is absent.
+#[derive(Debug, Default)]
+pub struct Tables {
+    pub agencies: Vec<Agency>,
+    pub routes: Vec<gtfs_structures::Route>,
+    pub stops: Vec<gtfs_structures::Stop>,
+    pub trips: Vec<RawTrip>,
+    pub stop_times: Vec<RawStopTime>,
+    pub calendar: Option<Vec<Calendar>>,
+    pub calendar_dates: Option<Vec<CalendarDate>>,
+    pub frequencies: Option<Vec<RawFrequency>>,
+}
+
+/// Why a feed's tables make no timetable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompileError {
+    #[error("required file {0} is missing")]
+    MissingFile(String),
+    /// A row that parses but makes no sense (an unknown timezone...).
+    #[error("{file}{}: {reason}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    Invalid {
+        file: String,
+        line: Option<u64>,
+        reason: String,
+    },
+}
+
+/// Compiles a feed's tables. `platform_labels` come from the configuration.
 pub fn compile(
-    feed_id: &str,
-    location: &str,
-    raw: RawGtfs,
+    tables: Tables,
     platform_labels: BTreeMap<String, String>,
     progress: Progress<'_>,
-) -> Result<FeedTimetable, FeedError> {
-    let invalid = |file: &str, line: Option<u64>, reason: String| FeedError::Invalid {
-        feed: feed_id.to_string(),
-        file: file.to_string(),
-        line,
-        reason,
-    };
+) -> Result<FeedTimetable, CompileError> {
     let mut warnings = Warnings::default();
-    let convert = |e| crate::sources::gtfs_static::convert(feed_id, location, e);
 
     // agency.txt: the timezone of every time in the feed.
-    let agencies = raw.agencies.map_err(convert)?;
-    let first = agencies
+    let first = tables
+        .agencies
         .first()
-        .ok_or_else(|| invalid("agency.txt", None, "no agency".into()))?;
-    let timezone: Tz = first.timezone.trim().parse().map_err(|_| {
-        invalid(
-            "agency.txt",
-            Some(2),
-            format!(
+        .ok_or_else(|| CompileError::Invalid {
+            file: "agency.txt".into(),
+            line: None,
+            reason: "no agency".into(),
+        })?;
+    let timezone: Tz = first
+        .timezone
+        .trim()
+        .parse()
+        .map_err(|_| CompileError::Invalid {
+            file: "agency.txt".into(),
+            line: Some(2),
+            reason: format!(
                 "agency_timezone `{}` is not an IANA timezone",
                 first.timezone
             ),
-        )
-    })?;
+        })?;
+    let lang = first.lang.clone().filter(|l| !l.trim().is_empty());
+    let agencies = tables.agencies.len();
 
     // routes.txt
-    let raw_routes = raw.routes.map_err(convert)?;
-    let mut route_by_id = HashMap::with_capacity(raw_routes.len());
-    let mut routes = Vec::with_capacity(raw_routes.len());
-    for r in raw_routes {
-        route_by_id.insert(r.id.clone(), routes.len() as u32);
-        routes.push(Route {
+    let mut route_by_id = HashMap::with_capacity(tables.routes.len());
+    let mut routes = Table::with_capacity(tables.routes.len());
+    for r in tables.routes {
+        let idx = routes.push(Route {
             mode: mode_of(r.route_type),
-            route_type: route_type_code(r.route_type),
+            route_type: r.route_type,
             agency_id: r.agency_id.filter(|a| !a.is_empty()),
             color: r
                 .color
@@ -75,32 +104,35 @@ pub fn compile(
                 .unwrap_or_else(|| "#000000".into()),
             short_name: r.short_name.filter(|s| !s.trim().is_empty()),
             long_name: r.long_name.filter(|s| !s.trim().is_empty()),
-            id: r.id,
+            id: r.id.clone(),
         });
+        route_by_id.insert(r.id, idx);
     }
 
     // stops.txt
-    let raw_stops = raw.stops.map_err(convert)?;
-    let mut stop_by_id = HashMap::with_capacity(raw_stops.len());
-    let mut stops = Vec::with_capacity(raw_stops.len());
-    let mut parents = Vec::with_capacity(raw_stops.len());
-    for s in raw_stops {
-        stop_by_id.insert(s.id.clone(), stops.len() as u32);
+    let mut stop_by_id = HashMap::with_capacity(tables.stops.len());
+    let mut stops: Table<StopIdx, Stop> = Table::with_capacity(tables.stops.len());
+    let mut parents = Vec::with_capacity(tables.stops.len());
+    for s in tables.stops {
         parents.push(s.parent_station.filter(|p| !p.is_empty()));
-        stops.push(Stop {
+        let idx = stops.push(Stop {
             name: s.name.unwrap_or_default(),
             platform_code: s.platform_code.filter(|p| !p.trim().is_empty()),
             parent: None,
-            id: s.id,
+            id: s.id.clone(),
         });
+        stop_by_id.insert(s.id, idx);
     }
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut children: HashMap<StopIdx, Vec<StopIdx>> = HashMap::new();
     for (i, parent) in parents.into_iter().enumerate() {
         let Some(parent) = parent else { continue };
+        let child = StopIdx::new(i);
         match stop_by_id.get(&parent) {
-            Some(&p) if p as usize != i => {
-                stops[i].parent = Some(p);
-                children.entry(p).or_default().push(i as u32);
+            Some(&p) if p != child => {
+                if let Some(stop) = stops.get_mut(child) {
+                    stop.parent = Some(p);
+                }
+                children.entry(p).or_default().push(child);
             }
             _ => warnings.push(format!(
                 "stops.txt, line {}: parent_station `{parent}` is not a stop",
@@ -111,16 +143,12 @@ pub fn compile(
 
     // calendar.txt and calendar_dates.txt
     let mut services = ServiceCalendar::default();
-    let calendar = raw.calendar.transpose().map_err(convert)?;
-    let calendar_dates = raw.calendar_dates.transpose().map_err(convert)?;
-    if calendar.is_none() && calendar_dates.is_none() {
-        return Err(FeedError::MissingFile {
-            feed: feed_id.to_string(),
-            location: location.to_string(),
-            file: "calendar.txt or calendar_dates.txt".into(),
-        });
+    if tables.calendar.is_none() && tables.calendar_dates.is_none() {
+        return Err(CompileError::MissingFile(
+            "calendar.txt or calendar_dates.txt".into(),
+        ));
     }
-    for c in calendar.unwrap_or_default() {
+    for c in tables.calendar.unwrap_or_default() {
         let (Some(start), Some(end)) = (naive(c.start_date), naive(c.end_date)) else {
             continue;
         };
@@ -139,7 +167,7 @@ pub fn compile(
         );
         services.set(&c.id, days);
     }
-    for d in calendar_dates.unwrap_or_default() {
+    for d in tables.calendar_dates.unwrap_or_default() {
         let Some(day) = naive(d.date) else { continue };
         let (_, s) = services.entry(&d.service_id);
         match d.exception_type {
@@ -149,10 +177,9 @@ pub fn compile(
     }
 
     // trips.txt
-    let raw_trips = raw.trips.map_err(convert)?;
-    let mut trip_by_id = HashMap::with_capacity(raw_trips.len());
-    let mut trips = Vec::with_capacity(raw_trips.len());
-    for (i, t) in raw_trips.into_iter().enumerate() {
+    let mut trip_by_id = HashMap::with_capacity(tables.trips.len());
+    let mut trips: Table<TripIdx, Trip> = Table::with_capacity(tables.trips.len());
+    for (i, t) in tables.trips.into_iter().enumerate() {
         let Some(&route) = route_by_id.get(&t.route_id) else {
             warnings.push(format!(
                 "trips.txt, line {}: route_id `{}` is not in routes.txt; trip skipped",
@@ -173,7 +200,7 @@ pub fn compile(
             }
         };
         if trip_by_id
-            .insert(t.id.clone(), trips.len() as u32)
+            .insert(t.id.clone(), trips.next_index())
             .is_some()
         {
             warnings.push(format!(
@@ -182,25 +209,24 @@ pub fn compile(
                 t.id
             ));
         }
+        let none = StopTimeIdx::new(0);
         trips.push(Trip {
             id: t.id,
             route,
             service,
             headsign: t.trip_headsign.filter(|h| !h.trim().is_empty()),
             short_name: t.trip_short_name.filter(|h| !h.trim().is_empty()),
-            direction: t.direction_id.map(|d| match d {
-                gtfs_structures::DirectionType::Outbound => 0,
-                gtfs_structures::DirectionType::Inbound => 1,
-            }),
-            stop_times: 0..0,
+            direction: t.direction_id,
+            first_stop_time: none,
+            end_stop_time: none,
             frequencies: Vec::new(),
         });
     }
 
     // stop_times.txt: group by trip, order by stop_sequence, fill missing times.
-    let raw_stop_times = raw.stop_times.map_err(convert)?;
+    let raw_stop_times = tables.stop_times;
     let total = raw_stop_times.len() as u64;
-    let mut keyed: Vec<(u32, u32, u32)> = Vec::with_capacity(raw_stop_times.len());
+    let mut keyed: Vec<(TripIdx, u32, u32)> = Vec::with_capacity(raw_stop_times.len());
     for (i, st) in raw_stop_times.iter().enumerate() {
         match trip_by_id.get(&st.trip_id) {
             Some(&trip) => keyed.push((trip, st.stop_sequence, i as u32)),
@@ -212,12 +238,12 @@ pub fn compile(
         }
     }
     keyed.sort_unstable();
-    let mut stop_times = Vec::with_capacity(keyed.len());
+    let mut partial: Vec<Partial> = Vec::with_capacity(keyed.len());
     let mut done = 0u64;
     let mut k = 0;
     while k < keyed.len() {
         let trip = keyed[k].0;
-        let start = stop_times.len() as u32;
+        let start = partial.len();
         while k < keyed.len() && keyed[k].0 == trip {
             let row = keyed[k].2 as usize;
             let st = &raw_stop_times[row];
@@ -234,7 +260,7 @@ pub fn compile(
                 ));
                 continue;
             };
-            stop_times.push(Partial {
+            partial.push(Partial {
                 stop,
                 sequence: st.stop_sequence,
                 arrival: st.arrival_time.or(st.departure_time),
@@ -248,19 +274,22 @@ pub fn compile(
                     .map(Into::into),
             });
         }
-        let end = stop_times.len() as u32;
-        if let Err(reason) = interpolate(&mut stop_times[start as usize..end as usize]) {
+        let end = partial.len();
+        if let Err(reason) = interpolate(&mut partial[start..end]) {
             warnings.push(format!(
                 "stop_times.txt: trip `{}`: {reason}; trip skipped",
-                trips[trip as usize].id
+                trips[trip].id
             ));
-            stop_times.truncate(start as usize);
+            partial.truncate(start);
             continue;
         }
-        trips[trip as usize].stop_times = start..end;
+        if let Some(t) = trips.get_mut(trip) {
+            t.first_stop_time = StopTimeIdx::new(start);
+            t.end_stop_time = StopTimeIdx::new(end);
+        }
     }
     progress(total, total);
-    let stop_times: Vec<StopTime> = stop_times
+    let stop_times: Table<StopTimeIdx, StopTime> = partial
         .into_iter()
         .map(|p| StopTime {
             stop: p.stop,
@@ -273,24 +302,29 @@ pub fn compile(
         .collect();
 
     // frequencies.txt
-    if let Some(frequencies) = raw.frequencies.transpose().map_err(convert)? {
-        for (i, f) in frequencies.into_iter().enumerate() {
-            let Some(&trip) = trip_by_id.get(&f.trip_id) else {
-                warnings.push(format!(
-                    "frequencies.txt, line {}: trip_id `{}` is not in trips.txt",
-                    i + 2,
-                    f.trip_id
-                ));
-                continue;
-            };
-            if f.headway_secs == 0 || f.end_time <= f.start_time {
-                warnings.push(format!(
-                    "frequencies.txt, line {}: empty period or zero headway; ignored",
-                    i + 2
-                ));
-                continue;
-            }
-            trips[trip as usize].frequencies.push(Frequency {
+    for (i, f) in tables
+        .frequencies
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+    {
+        let Some(&trip) = trip_by_id.get(&f.trip_id) else {
+            warnings.push(format!(
+                "frequencies.txt, line {}: trip_id `{}` is not in trips.txt",
+                i + 2,
+                f.trip_id
+            ));
+            continue;
+        };
+        if f.headway_secs == 0 || f.end_time <= f.start_time {
+            warnings.push(format!(
+                "frequencies.txt, line {}: empty period or zero headway; ignored",
+                i + 2
+            ));
+            continue;
+        }
+        if let Some(t) = trips.get_mut(trip) {
+            t.frequencies.push(Frequency {
                 start: f.start_time,
                 end: f.end_time,
                 headway: f.headway_secs,
@@ -300,10 +334,9 @@ pub fn compile(
 
     let Warnings { kept, count } = warnings;
     Ok(FeedTimetable {
-        id: feed_id.to_string(),
         timezone,
-        lang: first.lang.clone().filter(|l| !l.trim().is_empty()),
-        agencies: agencies.len(),
+        lang,
+        agencies,
         routes,
         stops,
         trips,
@@ -314,12 +347,13 @@ pub fn compile(
         warning_count: count,
         stop_by_id,
         trip_by_id,
+        route_by_id,
         children,
     })
 }
 
 struct Partial {
-    stop: u32,
+    stop: StopIdx,
     sequence: u32,
     arrival: Option<u32>,
     departure: Option<u32>,
@@ -382,7 +416,15 @@ fn naive(d: jiff::civil::Date) -> Option<NaiveDate> {
     )
 }
 
-/// The GTFS `route_type` number.
+/// The GTFS `direction_id` number (what GTFS-Realtime selectors carry).
+pub fn direction_number(direction: gtfs_structures::DirectionType) -> u32 {
+    match direction {
+        gtfs_structures::DirectionType::Outbound => 0,
+        gtfs_structures::DirectionType::Inbound => 1,
+    }
+}
+
+/// The GTFS `route_type` number (what GTFS-Realtime selectors carry).
 pub fn route_type_code(route_type: RouteType) -> i16 {
     match route_type {
         RouteType::Tramway => 0,
@@ -433,7 +475,7 @@ mod tests {
 
     fn p(arrival: Option<u32>, departure: Option<u32>) -> Partial {
         Partial {
-            stop: 0,
+            stop: StopIdx::new(0),
             sequence: 0,
             arrival,
             departure,

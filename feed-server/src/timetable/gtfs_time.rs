@@ -36,6 +36,20 @@ pub fn format_gtfs_time(seconds: u32) -> String {
     )
 }
 
+/// `YYYYMMDD`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y%m%d").ok()
+}
+
+/// `HH:MM:SS` (hours may pass 24) to seconds.
+pub fn parse_time(s: &str) -> Option<u32> {
+    let mut parts = s.trim().split(':');
+    let h: u32 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let sec: u32 = parts.next()?.parse().ok()?;
+    (parts.next().is_none() && h <= 96 && m < 60 && sec < 60).then_some(h * 3600 + m * 60 + sec)
+}
+
 /// RFC 3339 with the offset of `tz` at that instant, to the second.
 pub fn rfc3339(tz: Tz, t: DateTime<Utc>) -> String {
     t.with_timezone(&tz)
@@ -49,6 +63,15 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn times_and_dates_of_trip_descriptors() {
+        assert_eq!(parse_time("25:10:00"), Some(25 * 3600 + 600));
+        assert_eq!(parse_time("7:04:00"), Some(7 * 3600 + 240));
+        assert_eq!(parse_time("7:64:00"), None);
+        assert_eq!(parse_date("20231107"), NaiveDate::from_ymd_opt(2023, 11, 7));
+        assert_eq!(parse_date("2023-11-07"), None);
     }
 
     #[test]

@@ -1,23 +1,26 @@
-//! The compiled schedule: what each feed runs, and for each configured station the
-//! departures sorted by time of day, ready to be cut into boards.
+//! The compiled schedule of one feed: what it runs, and where, ready to be cut
+//! into boards.
 //!
-//! GTFS is read once (see [`compile`]) into compact vectors indexed by integers, so
-//! that answering "what leaves this station in the next three hours" is a binary
-//! search per service day, not a scan of the feed.
+//! GTFS is read once (see [`compile`]) into compact tables addressed by typed
+//! positions ([`StopIdx`], [`TripIdx`], [`RouteIdx`]...), so that answering
+//! "what leaves this station in the next three hours" is a binary search per
+//! service day, not a scan of the feed. A [`FeedTimetable`] knows nothing of the
+//! other feeds nor of stations: those are [`crate::feed`] and [`crate::station`].
 
 pub mod compile;
 pub mod gtfs_time;
+pub mod index;
 pub mod service_days;
-pub mod station;
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono_tz::Tz;
+use gtfs_structures::{DirectionType, RouteType};
 use quai_protocol::Mode;
 
-pub use compile::compile;
+pub use compile::{CompileError, Tables, compile};
+pub use index::{Idx, RouteIdx, ServiceIdx, StopIdx, StopTimeIdx, Table, TripIdx};
 pub use service_days::{ServiceCalendar, ServiceDays};
-pub use station::{ScheduledDeparture, Station};
 
 /// A line.
 #[derive(Debug, Clone)]
@@ -31,7 +34,7 @@ pub struct Route {
     pub text_color: String,
     pub mode: Mode,
     /// The GTFS `route_type` as written (basic or extended).
-    pub route_type: i16,
+    pub route_type: RouteType,
     pub agency_id: Option<String>,
 }
 
@@ -41,21 +44,22 @@ pub struct Stop {
     pub id: String,
     pub name: String,
     pub platform_code: Option<String>,
-    pub parent: Option<u32>,
+    pub parent: Option<StopIdx>,
 }
 
 /// One run of a vehicle along a route.
 #[derive(Debug, Clone)]
 pub struct Trip {
     pub id: String,
-    pub route: u32,
-    pub service: u32,
+    pub route: RouteIdx,
+    pub service: ServiceIdx,
     pub headsign: Option<String>,
     pub short_name: Option<String>,
-    /// `direction_id`: 0 or 1.
-    pub direction: Option<u8>,
-    /// Range in [`FeedTimetable::stop_times`], ordered by stop_sequence.
-    pub stop_times: std::ops::Range<u32>,
+    pub direction: Option<DirectionType>,
+    /// Its calls in [`FeedTimetable::stop_times`], ordered by stop_sequence:
+    /// from `first_stop_time` (inclusive) to `end_stop_time` (exclusive).
+    pub first_stop_time: StopTimeIdx,
+    pub end_stop_time: StopTimeIdx,
     /// From `frequencies.txt`: the trip is a template repeated at these headways.
     pub frequencies: Vec<Frequency>,
 }
@@ -70,7 +74,7 @@ pub struct Frequency {
 /// A call of a trip at a stop. Times are GTFS seconds of the service day.
 #[derive(Debug, Clone)]
 pub struct StopTime {
-    pub stop: u32,
+    pub stop: StopIdx,
     pub sequence: u32,
     pub arrival: u32,
     pub departure: u32,
@@ -82,16 +86,15 @@ pub struct StopTime {
 /// One feed, compiled.
 #[derive(Debug)]
 pub struct FeedTimetable {
-    pub id: String,
     /// The agency timezone: GTFS times of this feed are local to it.
     pub timezone: Tz,
     pub agencies: usize,
     /// The first agency's `agency_lang`: the language of texts that do not say theirs.
     pub lang: Option<String>,
-    pub routes: Vec<Route>,
-    pub stops: Vec<Stop>,
-    pub trips: Vec<Trip>,
-    pub stop_times: Vec<StopTime>,
+    pub routes: Table<RouteIdx, Route>,
+    pub stops: Table<StopIdx, Stop>,
+    pub trips: Table<TripIdx, Trip>,
+    pub stop_times: Table<StopTimeIdx, StopTime>,
     pub services: ServiceCalendar,
     /// Platform labels from the configuration, for stops without `platform_code`.
     pub platform_labels: BTreeMap<String, String>,
@@ -99,23 +102,28 @@ pub struct FeedTimetable {
     pub warnings: Vec<String>,
     /// How many problems there were in all.
     pub warning_count: usize,
-    stop_by_id: HashMap<String, u32>,
-    trip_by_id: HashMap<String, u32>,
-    children: HashMap<u32, Vec<u32>>,
+    stop_by_id: HashMap<String, StopIdx>,
+    trip_by_id: HashMap<String, TripIdx>,
+    route_by_id: HashMap<String, RouteIdx>,
+    children: HashMap<StopIdx, Vec<StopIdx>>,
 }
 
 impl FeedTimetable {
-    pub fn stop_index(&self, stop_id: &str) -> Option<u32> {
+    pub fn stop_index(&self, stop_id: &str) -> Option<StopIdx> {
         self.stop_by_id.get(stop_id).copied()
     }
 
-    pub fn trip_index(&self, trip_id: &str) -> Option<u32> {
+    pub fn trip_index(&self, trip_id: &str) -> Option<TripIdx> {
         self.trip_by_id.get(trip_id).copied()
+    }
+
+    pub fn route_index(&self, route_id: &str) -> Option<RouteIdx> {
+        self.route_by_id.get(route_id).copied()
     }
 
     /// The stop and, for a station, its platforms (recursively: station -> platform ->
     /// boarding area).
-    pub fn stop_and_children(&self, stop: u32) -> Vec<u32> {
+    pub fn stop_and_children(&self, stop: StopIdx) -> Vec<StopIdx> {
         let mut out = vec![stop];
         let mut i = 0;
         while i < out.len() {
@@ -129,39 +137,44 @@ impl FeedTimetable {
         out
     }
 
+    /// The calls of `trip`, in order.
     pub fn trip_stop_times(&self, trip: &Trip) -> &[StopTime] {
-        &self.stop_times[trip.stop_times.start as usize..trip.stop_times.end as usize]
+        self.stop_times
+            .slice(trip.first_stop_time, trip.end_stop_time)
+    }
+
+    /// The position of the `k`-th call of `trip`.
+    pub fn call(&self, trip: &Trip, k: usize) -> StopTimeIdx {
+        StopTimeIdx::new(trip.first_stop_time.position() + k)
+    }
+
+    /// Which call of its trip `stop_time` is (0 for the first).
+    pub fn call_number(&self, trip: &Trip, stop_time: StopTimeIdx) -> usize {
+        stop_time.position() - trip.first_stop_time.position()
     }
 
     /// Stop name, or its parent station's when the stop has none.
-    pub fn stop_name(&self, stop: u32) -> &str {
-        let s = &self.stops[stop as usize];
+    pub fn stop_name(&self, stop: StopIdx) -> &str {
+        let s = &self.stops[stop];
         if s.name.is_empty()
             && let Some(p) = s.parent
         {
-            return &self.stops[p as usize].name;
+            return &self.stops[p].name;
         }
         &s.name
     }
 
     /// The platform label of a stop: `platform_code`, else the configured label.
-    pub fn platform(&self, stop: u32) -> Option<String> {
-        let s = &self.stops[stop as usize];
+    pub fn platform(&self, stop: StopIdx) -> Option<String> {
+        let s = &self.stops[stop];
         s.platform_code
             .clone()
             .or_else(|| self.platform_labels.get(&s.id).cloned())
     }
-}
 
-/// All feeds of a deployment.
-#[derive(Debug, Default)]
-pub struct Timetable {
-    pub feeds: Vec<FeedTimetable>,
-}
-
-impl Timetable {
-    pub fn feed(&self, id: &str) -> Option<(usize, &FeedTimetable)> {
-        self.feeds.iter().enumerate().find(|(_, f)| f.id == id)
+    /// The route of a trip.
+    pub fn route_of(&self, trip: TripIdx) -> &Route {
+        &self.routes[self.trips[trip].route]
     }
 }
 

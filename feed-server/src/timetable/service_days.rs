@@ -7,6 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 
+use super::{ServiceIdx, Table};
+
 /// The days of one service.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceDays {
@@ -78,21 +80,28 @@ impl ServiceDays {
 }
 
 /// All services of a feed, by index.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct ServiceCalendar {
-    services: Vec<ServiceDays>,
-    by_id: HashMap<String, u32>,
+    services: Table<ServiceIdx, ServiceDays>,
+    by_id: HashMap<String, ServiceIdx>,
 }
 
 impl ServiceCalendar {
     /// The index of `service_id`, creating an empty service if it is new.
-    pub fn entry(&mut self, service_id: &str) -> (u32, &mut ServiceDays) {
-        let next = self.services.len() as u32;
-        let idx = *self.by_id.entry(service_id.to_string()).or_insert(next);
-        if idx == next {
-            self.services.push(ServiceDays::default());
-        }
-        (idx, &mut self.services[idx as usize])
+    pub fn entry(&mut self, service_id: &str) -> (ServiceIdx, &mut ServiceDays) {
+        let idx = match self.by_id.get(service_id) {
+            Some(&idx) => idx,
+            None => {
+                let idx = self.services.push(ServiceDays::default());
+                self.by_id.insert(service_id.to_string(), idx);
+                idx
+            }
+        };
+        let days = self
+            .services
+            .get_mut(idx)
+            .expect("an index the calendar gave out");
+        (idx, days)
     }
 
     pub fn set(&mut self, service_id: &str, days: ServiceDays) {
@@ -106,14 +115,12 @@ impl ServiceCalendar {
         slot.removed.extend(removed);
     }
 
-    pub fn index(&self, service_id: &str) -> Option<u32> {
+    pub fn index(&self, service_id: &str) -> Option<ServiceIdx> {
         self.by_id.get(service_id).copied()
     }
 
-    pub fn runs_on(&self, service: u32, day: NaiveDate) -> bool {
-        self.services
-            .get(service as usize)
-            .is_some_and(|s| s.runs_on(day))
+    pub fn runs_on(&self, service: ServiceIdx, day: NaiveDate) -> bool {
+        self.services.get(service).is_some_and(|s| s.runs_on(day))
     }
 
     /// The first and last day any service runs.

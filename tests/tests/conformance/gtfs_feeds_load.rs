@@ -1,25 +1,24 @@
 //! Every static GTFS fixture loads, and what is compiled matches the counts of
 //! SOURCES.md (measured there with Python's csv module).
 
+use std::sync::Arc;
+
 use feed_server::config::{FeedConfig, GtfsSource};
-use feed_server::sources::gtfs_static;
-use feed_server::timetable::{FeedTimetable, compile};
+use feed_server::feed::{Feed, Quiet};
+use feed_server::sources::gtfs_static::FeedError;
+use feed_server::timetable::FeedTimetable;
 
 use crate::support::fixture;
 
-async fn load(rel: &str) -> Result<FeedTimetable, gtfs_static::FeedError> {
-    let feed = FeedConfig {
-        id: "f".into(),
-        gtfs: GtfsSource::Path(fixture(rel).into()),
-        timeout_s: 60,
-        max_bytes: 64 * 1024 * 1024,
-        platforms: Default::default(),
-        realtime: None,
-    };
-    let location = gtfs_static::location(&feed.gtfs);
-    let archive = gtfs_static::fetch(&feed).await?;
-    let raw = gtfs_static::parse("f", &location, archive)?;
-    compile("f", &location, raw, Default::default(), &|_, _| {})
+async fn load(rel: &str) -> Result<Arc<FeedTimetable>, FeedError> {
+    let mut feed = FeedConfig::new(
+        "f".parse().expect("feed id"),
+        GtfsSource::Path(fixture(rel).into()),
+    );
+    feed.max_bytes = 64 * 1024 * 1024;
+    Ok(Feed::load(feed, chrono::Utc::now(), &Quiet)
+        .await?
+        .timetable)
 }
 
 /// (fixture, stops, routes, trips, stop_times) from SOURCES.md.

@@ -8,6 +8,9 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::xml::{self, Element, XmlError};
+pub use crate::advisory::cap::{
+    AlertScope, Area, CapAlert, Certainty, Info, MsgType, Severity, Status, Urgency,
+};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CapError {
@@ -17,76 +20,6 @@ pub enum CapError {
     NotCap(String),
     #[error("CAP alert {identifier}: {reason}")]
     Invalid { identifier: String, reason: String },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MsgType {
-    Alert,
-    Update,
-    Cancel,
-    Ack,
-    Error,
-}
-
-/// An `<area>`: where an `<info>` applies.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Area {
-    pub description: String,
-    /// Rings of (latitude, longitude).
-    pub polygons: Vec<Vec<(f64, f64)>>,
-    /// (latitude, longitude, radius in km).
-    pub circles: Vec<(f64, f64, f64)>,
-    /// (valueName, value), e.g. ("EMMA_ID", "FR059").
-    pub geocodes: Vec<(String, String)>,
-}
-
-/// An `<info>` block: one language's view of the alert.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Info {
-    /// Lower-case primary language subtag (`fr` for `fr-FR`); CAP's default is `en-US`.
-    pub language: String,
-    pub event: String,
-    pub severity: String,
-    pub urgency: String,
-    pub certainty: String,
-    pub event_codes: Vec<(String, String)>,
-    pub parameters: Vec<(String, String)>,
-    pub effective: Option<DateTime<FixedOffset>>,
-    pub onset: Option<DateTime<FixedOffset>>,
-    pub expires: Option<DateTime<FixedOffset>>,
-    pub sender_name: Option<String>,
-    pub headline: Option<String>,
-    pub description: Option<String>,
-    pub instruction: Option<String>,
-    pub areas: Vec<Area>,
-}
-
-impl Info {
-    pub fn parameter(&self, name: &str) -> Option<&str> {
-        self.parameters
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct CapAlert {
-    pub identifier: String,
-    pub sender: String,
-    pub sent: DateTime<FixedOffset>,
-    /// `Actual`, `Exercise`, `System`, `Test` or `Draft`: only `Actual` reaches boards.
-    pub status: String,
-    pub msg_type: MsgType,
-    /// (sender, identifier) of the alerts an Update or Cancel replaces.
-    pub references: Vec<(String, String)>,
-    pub infos: Vec<Info>,
-}
-
-impl CapAlert {
-    pub fn key(&self) -> (String, String) {
-        (self.sender.clone(), self.identifier.clone())
-    }
 }
 
 /// What a fetched document turned out to be.
@@ -213,24 +146,16 @@ fn parse_alert(alert: &Element) -> Result<CapAlert, CapError> {
     let status = alert
         .text_of("status")
         .ok_or_else(|| invalid("<status> is missing"))?;
-    one_of(&status, &["Actual", "Exercise", "System", "Test", "Draft"])
+    let status = one_of(&status, Status::parse, Status::NAMES)
         .map_err(|r| invalid(&format!("<status> {r}")))?;
     let scope = alert
         .text_of("scope")
         .ok_or_else(|| invalid("<scope> is missing"))?;
-    one_of(&scope, &["Public", "Restricted", "Private"])
+    one_of(&scope, AlertScope::parse, AlertScope::NAMES)
         .map_err(|r| invalid(&format!("<scope> {r}")))?;
-    let msg_type = match alert.text_of("msgType").as_deref() {
-        Some("Alert") => MsgType::Alert,
-        Some("Update") => MsgType::Update,
-        Some("Cancel") => MsgType::Cancel,
-        Some("Ack") => MsgType::Ack,
-        Some("Error") => MsgType::Error,
-        Some(other) => {
-            return Err(invalid(&format!(
-                "<msgType> `{other}` is not a CAP message type"
-            )));
-        }
+    let msg_type = match alert.text_of("msgType") {
+        Some(text) => MsgType::parse(&text)
+            .ok_or_else(|| invalid(&format!("<msgType> `{text}` is not a CAP message type")))?,
         None => return Err(invalid("<msgType> is missing")),
     };
     // "sender,identifier,sent sender,identifier,sent ..."
@@ -256,11 +181,7 @@ fn parse_alert(alert: &Element) -> Result<CapAlert, CapError> {
     }
     let infos = alert
         .children_named("info")
-        .map(|info| {
-            check_info(info)
-                .map_err(|r| invalid(&r))
-                .map(|()| parse_info(info))
-        })
+        .map(|info| parse_info(info).map_err(|r| invalid(&r)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(CapAlert {
         identifier,
@@ -273,16 +194,26 @@ fn parse_alert(alert: &Element) -> Result<CapAlert, CapError> {
     })
 }
 
-fn one_of(value: &str, allowed: &[&str]) -> Result<(), String> {
-    if allowed.contains(&value) {
-        Ok(())
-    } else {
-        Err(format!("`{value}` is not one of {}", allowed.join(", ")))
-    }
+/// A value of one of CAP's lists, or why not.
+fn one_of<T>(value: &str, parse: fn(&str) -> Option<T>, names: &[&str]) -> Result<T, String> {
+    parse(value).ok_or_else(|| format!("`{value}` is not one of {}", names.join(", ")))
 }
 
-/// The required fields of an `<info>`, with CAP's values.
-fn check_info(info: &Element) -> Result<(), String> {
+/// A required `<info>` field from one of CAP's lists.
+fn info_value<T>(
+    info: &Element,
+    name: &str,
+    parse: fn(&str) -> Option<T>,
+    names: &[&str],
+) -> Result<T, String> {
+    let text = info
+        .text_of(name)
+        .ok_or_else(|| format!("<info><{name}> is missing or empty"))?;
+    one_of(&text, parse, names).map_err(|r| format!("<info><{name}> {r}"))
+}
+
+/// An `<info>` block, its required fields checked against CAP's values.
+fn parse_info(info: &Element) -> Result<Info, String> {
     let required = |name: &str| {
         info.text_of(name)
             .ok_or_else(|| format!("<info><{name}> is missing or empty"))
@@ -290,33 +221,10 @@ fn check_info(info: &Element) -> Result<(), String> {
     if info.child("category").is_none() {
         return Err("<info><category> is missing".into());
     }
-    required("event")?;
-    let check = |name: &str, allowed: &[&str]| {
-        required(name).and_then(|v| one_of(&v, allowed).map_err(|r| format!("<info><{name}> {r}")))
-    };
-    check(
-        "urgency",
-        &["Immediate", "Expected", "Future", "Past", "Unknown"],
-    )?;
-    check(
-        "severity",
-        &["Extreme", "Severe", "Moderate", "Minor", "Unknown"],
-    )?;
-    check(
-        "certainty",
-        &[
-            "Observed",
-            "Likely",
-            "Possible",
-            "Unlikely",
-            "Unknown",
-            "Very Likely",
-        ],
-    )?;
-    Ok(())
-}
-
-fn parse_info(info: &Element) -> Info {
+    let event = required("event")?;
+    let urgency = info_value(info, "urgency", Urgency::parse, Urgency::NAMES)?;
+    let severity = info_value(info, "severity", Severity::parse, Severity::NAMES)?;
+    let certainty = info_value(info, "certainty", Certainty::parse, Certainty::NAMES)?;
     let language = info
         .text_of("language")
         .unwrap_or_else(|| "en-US".into())
@@ -324,12 +232,12 @@ fn parse_info(info: &Element) -> Info {
         .next()
         .unwrap_or("en")
         .to_ascii_lowercase();
-    Info {
+    Ok(Info {
         language,
-        event: info.text_of("event").unwrap_or_default(),
-        severity: info.text_of("severity").unwrap_or_default(),
-        urgency: info.text_of("urgency").unwrap_or_default(),
-        certainty: info.text_of("certainty").unwrap_or_default(),
+        event,
+        severity,
+        urgency,
+        certainty,
         event_codes: pairs(info, "eventCode"),
         parameters: pairs(info, "parameter"),
         effective: time(info.text_of("effective")),
@@ -340,7 +248,7 @@ fn parse_info(info: &Element) -> Info {
         description: info.text_of("description"),
         instruction: info.text_of("instruction"),
         areas: info.children_named("area").map(parse_area).collect(),
-    }
+    })
 }
 
 fn parse_area(area: &Element) -> Area {

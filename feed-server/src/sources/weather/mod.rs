@@ -1,24 +1,28 @@
 //! Weather warnings in the Common Alerting Protocol (CAP 1.0–1.2), as national
 //! services and MeteoAlarm publish them: a direct CAP document or an Atom/RSS index
-//! of CAP documents, polled through [`super::poll`].
+//! of CAP documents, polled through [`super::poll`] into the [`WeatherStore`].
 
 pub mod cap;
 pub mod xml;
 
-use std::sync::Arc;
-
 use tokio_util::sync::CancellationToken;
 
 use super::poll::{self, ConditionalGet, Failure, Poll, Schedule};
-use crate::server::AppState;
+use crate::advisory::WeatherStore;
+use crate::config::WeatherSource;
+use crate::id::SourceId;
 use cap::Document;
 
 /// Most CAP documents fetched from one index.
 const MAX_LINKED: usize = 100;
 
-/// Polls weather source number `source` at `url` until `cancel` fires.
-pub async fn run(state: Arc<AppState>, source: usize, url: String, cancel: CancellationToken) {
-    let config = state.deployment.config.weather[source].clone();
+/// Polls weather source `config` at `url` into `store` until `cancel` fires.
+pub async fn run(
+    config: WeatherSource,
+    url: String,
+    store: WeatherStore,
+    cancel: CancellationToken,
+) {
     let get = match ConditionalGet::new(
         url,
         config.timeout,
@@ -38,7 +42,7 @@ pub async fn run(state: Arc<AppState>, source: usize, url: String, cancel: Cance
         max_backoff: config.max_backoff,
     };
     let mut poller = Poller {
-        state,
+        store,
         id: config.id,
         get,
     };
@@ -46,24 +50,20 @@ pub async fn run(state: Arc<AppState>, source: usize, url: String, cancel: Cance
 }
 
 struct Poller {
-    state: Arc<AppState>,
-    id: String,
+    store: WeatherStore,
+    id: SourceId,
     get: ConditionalGet,
 }
 
 impl Poll for Poller {
     async fn poll_once(&mut self) -> Result<(), Failure> {
-        let fetched = self.get.fetch().await.map_err(|e| Failure {
-            reason: e.to_string(),
-            retry_after: e.retry_after(),
-        })?;
-        let Some(fetched) = fetched else {
+        let Some(fetched) = self.get.fetch().await.map_err(Failure::from_fetch)? else {
             return Ok(());
         };
         match cap::parse_document(&fetched.body)? {
-            Document::Alerts(alerts) => self.state.weather.apply(&self.id, alerts, false),
+            Document::Alerts(alerts) => self.store.apply(&self.id, alerts, false),
             // An Atom feed with the alerts in its entries lists every alert in force.
-            Document::Feed(alerts) => self.state.weather.apply(&self.id, alerts, true),
+            Document::Feed(alerts) => self.store.apply(&self.id, alerts, true),
             Document::Index(links) => {
                 let base = reqwest::Url::parse(&self.get.url).ok();
                 let mut alerts = Vec::new();
@@ -87,7 +87,7 @@ impl Poll for Poller {
                         Err(e) => return Err(Failure::from(format!("{url}: {e}"))),
                     }
                 }
-                self.state.weather.apply(&self.id, alerts, true);
+                self.store.apply(&self.id, alerts, true);
             }
         }
         self.get.accept(fetched.validators);

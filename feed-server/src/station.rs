@@ -1,13 +1,17 @@
-//! A configured station: its stops in each feed, and the index of its departures.
+//! A configured station resolved against the feeds: its stops in each feed, the
+//! routes and trips that leave from it, the index of its departures, and what its
+//! configuration says of its Wi-Fi and its place.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::gtfs_time::service_day_origin;
-use super::{FeedTimetable, Timetable};
-use crate::config::StationConfig;
+use crate::config::{Place, StationConfig, WifiConfig};
+use crate::feed::{FeedIdx, Feeds, StopRef};
+use crate::id::StationId;
+use crate::timetable::gtfs_time::service_day_origin;
+use crate::timetable::{FeedTimetable, RouteIdx, StopIdx, StopTimeIdx, TripIdx};
 
 /// One possible departure at the station: a stop time of a trip (or of one instance
 /// of a frequency-based trip), by GTFS time of day. Whether it runs on a given day is
@@ -15,16 +19,16 @@ use crate::config::StationConfig;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     time: u32,
-    trip: u32,
-    stop_time: u32,
+    trip: TripIdx,
+    stop_time: StopTimeIdx,
     /// For trips of `frequencies.txt`: the start time of this instance.
     instance: Option<u32>,
 }
 
 /// The departures of one feed at the station, sorted by time of day.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct FeedIndex {
-    feed: usize,
+    feed: FeedIdx,
     entries: Vec<Entry>,
     /// How many days back a service day can still have departures (times past 24:00).
     lookback_days: i64,
@@ -33,24 +37,30 @@ struct FeedIndex {
 /// A station ready to answer board queries.
 #[derive(Debug)]
 pub struct Station {
-    pub id: String,
+    pub id: StationId,
     pub name: String,
     pub timezone: Tz,
-    /// `(feed index, stop index)` of every stop that belongs to the station.
-    pub stops: Vec<(usize, u32)>,
-    /// `(feed index, route index)` of every route that leaves from the station.
-    pub routes: HashSet<(usize, u32)>,
-    /// `(feed index, trip index)` of every trip that leaves from the station.
-    pub trips: HashSet<(usize, u32)>,
+    /// Every stop that belongs to the station (by feed id, then position).
+    pub stops: Vec<StopRef>,
+    /// Every route that leaves from the station.
+    pub routes: HashSet<(FeedIdx, RouteIdx)>,
+    /// Every trip that leaves from the station.
+    pub trips: HashSet<(FeedIdx, TripIdx)>,
+    /// The station's public Wi-Fi, when configured.
+    pub wifi: Option<WifiConfig>,
+    /// Where the station is, for weather warnings.
+    pub area: Option<Place>,
+    /// The stop ids its configuration names (parent stations unexpanded), by feed id.
+    pub configured_stops: Vec<String>,
     indexes: Vec<FeedIndex>,
 }
 
 /// A departure that runs: which stop time of which trip, on which service day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScheduledDeparture {
-    pub feed: usize,
-    pub trip: u32,
-    pub stop_time: u32,
+    pub feed: FeedIdx,
+    pub trip: TripIdx,
+    pub stop_time: StopTimeIdx,
     pub service_day: NaiveDate,
     pub instance: Option<u32>,
     pub time: DateTime<Utc>,
@@ -71,41 +81,44 @@ pub enum StationError {
 impl Station {
     /// Resolves the configured stops (a parent station brings its platforms) and builds
     /// the index of departures.
-    pub fn build(config: &StationConfig, timetable: &Timetable) -> Result<Station, StationError> {
+    pub fn build(config: &StationConfig, feeds: &Feeds) -> Result<Station, StationError> {
         let mut stops = Vec::new();
         let mut indexes = Vec::new();
         let mut timezone = config.timezone;
         for (feed_id, stop_ids) in &config.stops {
-            let (fi, feed) = timetable
-                .feed(feed_id)
-                .ok_or_else(|| StationError::UnknownFeed {
-                    station: config.id.clone(),
-                    feed: feed_id.clone(),
-                })?;
-            timezone.get_or_insert(feed.timezone);
+            let (fi, feed) =
+                feeds
+                    .find(feed_id.as_str())
+                    .ok_or_else(|| StationError::UnknownFeed {
+                        station: config.id.to_string(),
+                        feed: feed_id.to_string(),
+                    })?;
+            let timetable = &feed.timetable;
+            timezone.get_or_insert(timetable.timezone);
             let mut set = HashSet::new();
             for stop_id in stop_ids {
-                let stop = feed
-                    .stop_index(stop_id)
-                    .ok_or_else(|| StationError::UnknownStop {
-                        station: config.id.clone(),
-                        feed: feed_id.clone(),
-                        stop: stop_id.clone(),
-                    })?;
-                set.extend(feed.stop_and_children(stop));
+                let stop =
+                    timetable
+                        .stop_index(stop_id)
+                        .ok_or_else(|| StationError::UnknownStop {
+                            station: config.id.to_string(),
+                            feed: feed_id.to_string(),
+                            stop: stop_id.clone(),
+                        })?;
+                set.extend(timetable.stop_and_children(stop));
             }
-            let mut ordered: Vec<u32> = set.iter().copied().collect();
+            let mut ordered: Vec<StopIdx> = set.iter().copied().collect();
             ordered.sort_unstable();
-            stops.extend(ordered.into_iter().map(|s| (fi, s)));
-            indexes.push(index_feed(fi, feed, &set));
+            stops.extend(ordered.into_iter().map(|stop| StopRef { feed: fi, stop }));
+            indexes.push(index_feed(fi, timetable, &set));
         }
-        let trips: HashSet<(usize, u32)> = indexes
+        let trips: HashSet<(FeedIdx, TripIdx)> = indexes
             .iter()
             .flat_map(|ix| ix.entries.iter().map(|e| (ix.feed, e.trip)))
             .collect();
         let routes = trips
             .iter()
-            .map(|&(f, t)| (f, timetable.feeds[f].trips[t as usize].route))
+            .map(|&(f, t)| (f, feeds[f].timetable.trips[t].route))
             .collect();
         Ok(Station {
             id: config.id.clone(),
@@ -114,6 +127,9 @@ impl Station {
             stops,
             routes,
             trips,
+            wifi: config.wifi.clone(),
+            area: config.area.clone(),
+            configured_stops: config.stops.values().flatten().cloned().collect(),
             indexes,
         })
     }
@@ -121,13 +137,13 @@ impl Station {
     /// Departures from `from` to `to` (both inclusive), in time order.
     pub fn departures(
         &self,
-        timetable: &Timetable,
+        feeds: &Feeds,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Vec<ScheduledDeparture> {
         let mut out = Vec::new();
         for index in &self.indexes {
-            let feed = &timetable.feeds[index.feed];
+            let feed = &*feeds[index.feed].timetable;
             let first_day = from.with_timezone(&feed.timezone).date_naive()
                 - Duration::days(index.lookback_days);
             let last_day = to.with_timezone(&feed.timezone).date_naive();
@@ -145,7 +161,7 @@ impl Station {
                 let hi = hi.min(i64::from(u32::MAX)) as u32;
                 let start = index.entries.partition_point(|e| e.time < lo);
                 for e in index.entries[start..].iter().take_while(|e| e.time <= hi) {
-                    let trip = &feed.trips[e.trip as usize];
+                    let trip = &feed.trips[e.trip];
                     if feed.services.runs_on(trip.service, day) {
                         out.push(ScheduledDeparture {
                             feed: index.feed,
@@ -164,23 +180,20 @@ impl Station {
     }
 
     /// Whether stop `stop` of feed `feed` belongs to the station.
-    pub fn has_stop(&self, feed: usize, stop: u32) -> bool {
-        self.stops.contains(&(feed, stop))
+    pub fn has_stop(&self, feed: FeedIdx, stop: StopIdx) -> bool {
+        self.stops.contains(&StopRef { feed, stop })
     }
 
     /// How many departures the station has on the service day `day` (for `check`).
-    pub fn departures_on(&self, timetable: &Timetable, day: NaiveDate) -> usize {
+    pub fn departures_on(&self, feeds: &Feeds, day: NaiveDate) -> usize {
         self.indexes
             .iter()
             .map(|index| {
-                let feed = &timetable.feeds[index.feed];
+                let feed = &feeds[index.feed].timetable;
                 index
                     .entries
                     .iter()
-                    .filter(|e| {
-                        feed.services
-                            .runs_on(feed.trips[e.trip as usize].service, day)
-                    })
+                    .filter(|e| feed.services.runs_on(feed.trips[e.trip].service, day))
                     .count()
             })
             .sum()
@@ -189,20 +202,20 @@ impl Station {
 
 /// Every stop time at one of `stops` where passengers may board and that is not the
 /// trip's last stop, with frequency-based trips expanded into their instances.
-fn index_feed(fi: usize, feed: &FeedTimetable, stops: &HashSet<u32>) -> FeedIndex {
+fn index_feed(fi: FeedIdx, feed: &FeedTimetable, stops: &HashSet<StopIdx>) -> FeedIndex {
     let mut entries = Vec::new();
-    for (ti, trip) in feed.trips.iter().enumerate() {
+    for (ti, trip) in feed.trips.enumerate() {
         let sts = feed.trip_stop_times(trip);
         let Some(first) = sts.first() else { continue };
         for (k, st) in sts.iter().enumerate() {
             if k + 1 == sts.len() || !st.pickup || !stops.contains(&st.stop) {
                 continue;
             }
-            let stop_time = trip.stop_times.start + k as u32;
+            let stop_time = feed.call(trip, k);
             if trip.frequencies.is_empty() {
                 entries.push(Entry {
                     time: st.departure,
-                    trip: ti as u32,
+                    trip: ti,
                     stop_time,
                     instance: None,
                 });
@@ -214,7 +227,7 @@ fn index_feed(fi: usize, feed: &FeedTimetable, stops: &HashSet<u32>) -> FeedInde
                 while start < f.end {
                     entries.push(Entry {
                         time: start + offset,
-                        trip: ti as u32,
+                        trip: ti,
                         stop_time,
                         instance: Some(start),
                     });
@@ -229,5 +242,70 @@ fn index_feed(fi: usize, feed: &FeedTimetable, stops: &HashSet<u32>) -> FeedInde
         feed: fi,
         entries,
         lookback_days: i64::from(max_time / 86_400) + 1,
+    }
+}
+
+/// The Wi-Fi block of a board: the QR payload follows the de-facto `WIFI:` URI scheme
+/// that phone cameras understand (`WIFI:T:WPA;S:ssid;P:password;;`, `T:nopass` and no
+/// `P` for an open network).
+pub fn wifi_advert(wifi: Option<&WifiConfig>) -> Option<quai_protocol::Wifi> {
+    wifi.map(|w| {
+        let password = w
+            .password
+            .as_deref()
+            .map(|p| format!("P:{};", escape_wifi(p)))
+            .unwrap_or_default();
+        quai_protocol::Wifi {
+            ssid: w.ssid.clone(),
+            qr_payload: format!(
+                "WIFI:T:{};S:{};{password};",
+                w.security.as_str(),
+                escape_wifi(&w.ssid)
+            ),
+            portal_url: w.portal_url.as_ref().map(ToString::to_string),
+        }
+    })
+}
+
+/// `\`, `;`, `,`, `:` and `"` are escaped with a backslash in `WIFI:` payloads.
+fn escape_wifi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | ';' | ',' | ':' | '"') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wifi_payload_escapes_special_characters() {
+        assert_eq!(
+            escape_wifi(r#"Gare; "Caudry":1"#),
+            r#"Gare\; \"Caudry\"\:1"#
+        );
+    }
+
+    #[test]
+    fn wifi_payloads_for_open_and_protected_networks() {
+        use crate::config::WifiSecurity;
+        let config = |security: WifiSecurity, password: Option<&str>| WifiConfig {
+            ssid: "Gare, Caudry".into(),
+            security,
+            password: password.map(Into::into),
+            portal_url: None,
+            venue_info_url: None,
+            session_s: None,
+            can_extend: false,
+        };
+        let open = wifi_advert(Some(&config(WifiSecurity::Open, None))).unwrap();
+        assert_eq!(open.qr_payload, r"WIFI:T:nopass;S:Gare\, Caudry;;");
+        let wpa = wifi_advert(Some(&config(WifiSecurity::Wpa, Some(r"a;b\c")))).unwrap();
+        assert_eq!(wpa.qr_payload, r"WIFI:T:WPA;S:Gare\, Caudry;P:a\;b\\c;;");
     }
 }

@@ -21,8 +21,9 @@ use gtfs_realtime::{
 };
 
 use crate::config::GtfsSource;
-use crate::server::AppState;
-use crate::timetable::ScheduledDeparture;
+use crate::deployment::Deployment;
+use crate::feed::FeedIdx;
+use crate::station::ScheduledDeparture;
 use crate::timetable::gtfs_time::{format_gtfs_time, service_day_origin};
 
 /// The line whose next bus is cancelled, and the one with roadworks.
@@ -38,21 +39,17 @@ pub enum DemoFeed {
     Alerts,
 }
 
-/// The message of `which` at the state's current time, or None when no feed of the
-/// deployment is the built-in demo.
-pub fn message(state: &AppState, which: DemoFeed) -> Option<FeedMessage> {
-    let (fi, _) = state
-        .deployment
-        .config
+/// The message of `which` at `now`, or None when no feed of the deployment is the
+/// built-in demo.
+pub fn message(d: &Deployment, now: DateTime<Utc>, which: DemoFeed) -> Option<FeedMessage> {
+    let (fi, _) = d
         .feeds
-        .iter()
         .enumerate()
-        .find(|(_, f)| f.gtfs == GtfsSource::BuiltinDemo)?;
-    let now = state.clock.now();
+        .find(|(_, f)| f.config.gtfs == GtfsSource::BuiltinDemo)?;
     let entity = match which {
-        DemoFeed::TripUpdates => trip_updates(state, fi, now),
-        DemoFeed::VehiclePositions => vehicles(state, fi, now),
-        DemoFeed::Alerts => vec![alert(state, fi, now)],
+        DemoFeed::TripUpdates => trip_updates(d, fi, now),
+        DemoFeed::VehiclePositions => vehicles(d, fi, now),
+        DemoFeed::Alerts => vec![alert(d, fi, now)],
     };
     Some(FeedMessage {
         header: FeedHeader {
@@ -65,14 +62,13 @@ pub fn message(state: &AppState, which: DemoFeed) -> Option<FeedMessage> {
 }
 
 /// Departures of the demo feed at every configured station around `now`.
-fn departures(state: &AppState, fi: usize, now: DateTime<Utc>) -> Vec<ScheduledDeparture> {
-    let mut all: Vec<ScheduledDeparture> = state
-        .deployment
+fn departures(d: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> Vec<ScheduledDeparture> {
+    let mut all: Vec<ScheduledDeparture> = d
         .stations
         .iter()
         .flat_map(|s| {
             s.departures(
-                &state.deployment.timetable,
+                &d.feeds,
                 now - Duration::minutes(30),
                 now + Duration::hours(3),
             )
@@ -97,11 +93,10 @@ fn delay(d: &ScheduledDeparture, trip_id: &str, now: DateTime<Utc>) -> i32 {
     total.max(-30)
 }
 
-fn trip_updates(state: &AppState, fi: usize, now: DateTime<Utc>) -> Vec<FeedEntity> {
-    let feed = &state.deployment.timetable.feeds[fi];
-    let deps = departures(state, fi, now);
-    let route_of =
-        |d: &ScheduledDeparture| &feed.routes[feed.trips[d.trip as usize].route as usize].id;
+fn trip_updates(deployment: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> Vec<FeedEntity> {
+    let feed = &*deployment.feeds[fi].timetable;
+    let deps = departures(deployment, fi, now);
+    let route_of = |d: &ScheduledDeparture| &feed.route_of(d.trip).id;
     let cancelled = deps
         .iter()
         .find(|d| route_of(d) == CANCELLED_ROUTE && d.time >= now + Duration::minutes(10));
@@ -110,8 +105,8 @@ fn trip_updates(state: &AppState, fi: usize, now: DateTime<Utc>) -> Vec<FeedEnti
         .find(|d| route_of(d) == PLATFORM_ROUTE && d.time >= now + Duration::minutes(5));
     deps.iter()
         .map(|d| {
-            let trip = &feed.trips[d.trip as usize];
-            let st = &feed.stop_times[d.stop_time as usize];
+            let trip = &feed.trips[d.trip];
+            let st = &feed.stop_times[d.stop_time];
             let descriptor = TripDescriptor {
                 trip_id: Some(trip.id.clone()),
                 route_id: Some(route_of(d).clone()),
@@ -136,7 +131,7 @@ fn trip_updates(state: &AppState, fi: usize, now: DateTime<Utc>) -> Vec<FeedEnti
                     ..StopTimeEvent::default()
                 };
                 let assigned = (Some(d) == moved).then(|| {
-                    let here = &feed.stops[st.stop as usize].id;
+                    let here = &feed.stops[st.stop].id;
                     let other = if here.ends_with("V1") {
                         "CAUDRY:V2"
                     } else {
@@ -169,13 +164,13 @@ fn trip_updates(state: &AppState, fi: usize, now: DateTime<Utc>) -> Vec<FeedEnti
         .collect()
 }
 
-fn vehicles(state: &AppState, fi: usize, now: DateTime<Utc>) -> Vec<FeedEntity> {
-    let feed = &state.deployment.timetable.feeds[fi];
-    departures(state, fi, now)
+fn vehicles(deployment: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> Vec<FeedEntity> {
+    let feed = &*deployment.feeds[fi].timetable;
+    departures(deployment, fi, now)
         .iter()
         .filter_map(|d| {
-            let trip = &feed.trips[d.trip as usize];
-            let st = &feed.stop_times[d.stop_time as usize];
+            let trip = &feed.trips[d.trip];
+            let st = &feed.stop_times[d.stop_time];
             let expected = d.time + Duration::seconds(i64::from(delay(d, &trip.id, now)));
             // At the bay from two minutes before it leaves.
             (expected - Duration::minutes(2) <= now && now < expected).then(|| FeedEntity {
@@ -187,7 +182,7 @@ fn vehicles(state: &AppState, fi: usize, now: DateTime<Utc>) -> Vec<FeedEntity> 
                         start_time: d.instance.map(format_gtfs_time),
                         ..TripDescriptor::default()
                     }),
-                    stop_id: Some(feed.stops[st.stop as usize].id.clone()),
+                    stop_id: Some(feed.stops[st.stop].id.clone()),
                     current_stop_sequence: Some(st.sequence),
                     current_status: Some(VehicleStopStatus::StoppedAt as i32),
                     timestamp: Some(now.timestamp().max(0) as u64),
@@ -214,8 +209,8 @@ fn text(fr: &str, en: &str) -> TranslatedString {
     }
 }
 
-fn alert(state: &AppState, fi: usize, now: DateTime<Utc>) -> FeedEntity {
-    let tz = state.deployment.timetable.feeds[fi].timezone;
+fn alert(deployment: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> FeedEntity {
+    let tz = deployment.feeds[fi].timetable.timezone;
     let today = now.with_timezone(&tz).date_naive();
     let start = service_day_origin(tz, today);
     FeedEntity {

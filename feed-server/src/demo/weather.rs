@@ -3,14 +3,12 @@
 //! warning for the Nord département in the style of Météo-France's MeteoAlarm
 //! feed, in French and English, running from noon today to 21:00 tomorrow.
 
-use chrono::{Duration, NaiveTime, TimeZone};
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 
-use crate::server::AppState;
-
-/// The CAP 1.2 document at the state's current time.
-pub fn heatwave(state: &AppState) -> String {
+/// The CAP 1.2 document at `now`.
+pub fn heatwave(now: DateTime<Utc>) -> String {
     let tz = chrono_tz::Europe::Paris;
-    let today = state.clock.now().with_timezone(&tz).date_naive();
+    let today = now.with_timezone(&tz).date_naive();
     let at = |day: chrono::NaiveDate, h: u32| {
         let t = day.and_time(NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default());
         tz.from_local_datetime(&t)

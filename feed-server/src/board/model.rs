@@ -1,0 +1,103 @@
+//! The board as the server works with it: instants typed (`DateTime<Utc>`),
+//! departures identified by a [`DepartureId`], stops by a [`StopKey`], causes
+//! and effects as enums. It becomes the wire's [`quai_protocol::Board`] once,
+//! when the hub publishes it ([`super::wire`]); the GTFS-RT export reads it as
+//! it is.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use quai_protocol::{
+    DepartureStatus, InformedEntity, Mode, NoticeSource, RouteRef, Severity, Translated, Wifi,
+};
+
+use super::departure_id::DepartureId;
+use crate::advisory::Advisory;
+use crate::feed::StopKey;
+use crate::freshness::FeedStatus;
+use crate::id::StationId;
+use crate::notice::Period;
+use crate::realtime::{Cause, Effect};
+
+/// One station's board at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Board {
+    pub station: StationId,
+    pub station_name: String,
+    /// Every instant is written in this zone on the wire.
+    pub timezone: Tz,
+    pub generated_at: DateTime<Utc>,
+    pub departures: Vec<Departure>,
+    /// Most severe first.
+    pub notices: Vec<Notice>,
+    /// Most severe first.
+    pub advisories: Vec<Advisory>,
+    pub wifi: Option<Wifi>,
+    pub feeds: Vec<FeedStatus>,
+    /// When `departures` is empty: the first departure after the horizon.
+    pub next_service: Option<DateTime<Utc>>,
+}
+
+impl Board {
+    /// Whether the two boards show passengers the same thing (the instant they
+    /// were made and the feeds' ages aside).
+    pub fn same_content(&self, other: &Board) -> bool {
+        self.departures == other.departures
+            && self.notices == other.notices
+            && self.advisories == other.advisories
+            && self.wifi == other.wifi
+            && self.next_service == other.next_service
+            && self
+                .feeds
+                .iter()
+                .map(|f| (&f.id, f.stale))
+                .eq(other.feeds.iter().map(|f| (&f.id, f.stale)))
+    }
+}
+
+/// One vehicle leaving the station.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Departure {
+    pub id: DepartureId,
+    pub mode: Mode,
+    pub route: RouteRef,
+    pub headsign: String,
+    /// The train or trip number.
+    pub trip_number: Option<String>,
+    /// The stop (bay, platform) the vehicle leaves from; the realtime one when the
+    /// platform changed.
+    pub stop: StopKey,
+    pub platform: Option<String>,
+    pub platform_changed: bool,
+    pub scheduled: DateTime<Utc>,
+    pub expected: Option<DateTime<Utc>>,
+    /// Seconds, positive when late; None without realtime.
+    pub delay_s: Option<i64>,
+    pub status: DepartureStatus,
+    pub realtime: bool,
+    pub uncertainty_s: Option<i64>,
+    pub boarding: bool,
+    pub notice_ids: Vec<String>,
+}
+
+impl Departure {
+    /// The instant it sorts by: expected, else scheduled.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.expected.unwrap_or(self.scheduled)
+    }
+}
+
+/// A disruption message shown at the station.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub id: String,
+    pub source: NoticeSource,
+    pub severity: Severity,
+    pub cause: Cause,
+    pub effect: Effect,
+    pub header: Translated,
+    pub description: Translated,
+    pub screen_text: Translated,
+    pub active_periods: Vec<Period>,
+    pub informed_entities: Vec<InformedEntity>,
+    pub updated_at: DateTime<Utc>,
+}

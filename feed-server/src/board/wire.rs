@@ -1,0 +1,108 @@
+//! The edge between the board the server works with ([`super::model`]) and the
+//! one clients read ([`quai_protocol::Board`]): instants become RFC 3339 text
+//! with the station's offset, ids and enums their text. Done once per published
+//! board, by the hub.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use quai_protocol as wire;
+
+use super::model::{Board, Departure, Notice};
+use crate::advisory::Advisory;
+use crate::freshness::FeedStatus;
+use crate::notice::Period;
+use crate::timetable::gtfs_time::rfc3339;
+
+impl Board {
+    /// The board as clients read it, numbered `seq`.
+    pub fn to_wire(&self, seq: u64) -> wire::Board {
+        let tz = self.timezone;
+        wire::Board {
+            station: wire::StationRef {
+                id: self.station.to_string(),
+                name: self.station_name.clone(),
+                timezone: tz.name().to_string(),
+            },
+            generated_at: rfc3339(tz, self.generated_at),
+            seq,
+            departures: self.departures.iter().map(|d| d.to_wire(tz)).collect(),
+            notices: self.notices.iter().map(|n| n.to_wire(tz)).collect(),
+            advisories: self.advisories.iter().map(|a| advisory(a, tz)).collect(),
+            wifi: self.wifi.clone(),
+            feeds: self.feeds.iter().map(|f| feed_status(f, tz)).collect(),
+            next_service: self.next_service.map(|t| rfc3339(tz, t)),
+        }
+    }
+}
+
+impl Departure {
+    fn to_wire(&self, tz: Tz) -> wire::Departure {
+        wire::Departure {
+            id: self.id.to_string(),
+            mode: self.mode,
+            route: self.route.clone(),
+            headsign: self.headsign.clone(),
+            trip_number: self.trip_number.clone(),
+            stop_id: self.stop.to_string(),
+            platform: self.platform.clone(),
+            platform_changed: self.platform_changed,
+            scheduled: rfc3339(tz, self.scheduled),
+            expected: self.expected.map(|t| rfc3339(tz, t)),
+            delay_s: self.delay_s,
+            status: self.status,
+            realtime: self.realtime,
+            uncertainty_s: self.uncertainty_s,
+            boarding: self.boarding,
+            notice_ids: self.notice_ids.clone(),
+        }
+    }
+}
+
+impl Notice {
+    fn to_wire(&self, tz: Tz) -> wire::Notice {
+        wire::Notice {
+            id: self.id.clone(),
+            source: self.source,
+            severity: self.severity,
+            cause: self.cause.to_string(),
+            effect: self.effect.to_string(),
+            header: self.header.clone(),
+            description: self.description.clone(),
+            screen_text: self.screen_text.clone(),
+            active_periods: self.active_periods.iter().map(|p| period(p, tz)).collect(),
+            informed_entities: self.informed_entities.clone(),
+            updated_at: rfc3339(tz, self.updated_at),
+        }
+    }
+}
+
+fn period(p: &Period, tz: Tz) -> wire::ActivePeriod {
+    let at = |t: Option<DateTime<Utc>>| t.map(|t| rfc3339(tz, t));
+    wire::ActivePeriod {
+        start: at(p.start),
+        end: at(p.end),
+    }
+}
+
+fn advisory(a: &Advisory, tz: Tz) -> wire::Advisory {
+    wire::Advisory {
+        id: a.id.clone(),
+        event: a.event,
+        level: a.level,
+        headline: a.headline.clone(),
+        advice: a.advice.clone(),
+        onset: a.onset.map(|t| rfc3339(tz, t)),
+        expires: a.expires.map(|t| rfc3339(tz, t)),
+        source: a.source.clone(),
+    }
+}
+
+/// A feed's freshness as `/healthz` and boards write it, instants in `tz`.
+pub fn feed_status(f: &FeedStatus, tz: Tz) -> wire::FeedStatus {
+    wire::FeedStatus {
+        id: f.id.clone(),
+        last_success: f.last_success.map(|t| rfc3339(tz, t)),
+        age_s: f.age_s,
+        stale: f.stale,
+    }
+}

@@ -1,0 +1,154 @@
+//! `[[feeds]]` and `[feeds.realtime]`: where each timetable and its realtime
+//! come from, and how they are fetched.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use super::endpoint::{EndpointUrl, GtfsSource};
+use super::file::{FeedSection, RealtimeSection};
+use super::{Invalid, units};
+use crate::id::FeedId;
+
+#[derive(Debug, Clone)]
+pub struct FeedConfig {
+    pub id: FeedId,
+    pub gtfs: GtfsSource,
+    /// Total time allowed to download the archive.
+    pub timeout: Duration,
+    pub max_bytes: u64,
+    /// Platform labels for stops whose feed gives no `platform_code`.
+    pub platforms: BTreeMap<String, String>,
+    pub realtime: Option<RealtimeConfig>,
+}
+
+/// The three kinds of GTFS-Realtime message, one endpoint each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    TripUpdates,
+    VehiclePositions,
+    Alerts,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::TripUpdates, Kind::VehiclePositions, Kind::Alerts];
+
+    /// As written in feed ids (`{feed}:trip-updates`), URLs and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::TripUpdates => "trip-updates",
+            Kind::VehiclePositions => "vehicle-positions",
+            Kind::Alerts => "alerts",
+        }
+    }
+}
+
+/// The GTFS-Realtime endpoints of a feed and how to poll them.
+#[derive(Debug, Clone)]
+pub struct RealtimeConfig {
+    pub trip_updates: Option<EndpointUrl>,
+    pub vehicle_positions: Option<EndpointUrl>,
+    pub alerts: Option<EndpointUrl>,
+    pub poll: Duration,
+    pub timeout: Duration,
+    pub max_bytes: u64,
+    /// Extra request headers (API keys...).
+    pub headers: BTreeMap<String, String>,
+    /// Extra query parameters (API keys...).
+    pub query: BTreeMap<String, String>,
+    /// Trip updates and vehicle positions older than this are stale.
+    pub stale_after: Duration,
+    /// Alerts older than this are stale.
+    pub alerts_stale_after: Duration,
+    pub max_backoff: Duration,
+}
+
+impl FeedConfig {
+    /// A feed read from `gtfs`, without realtime, every other setting at its
+    /// default (for tools and benchmarks that build a deployment in code).
+    pub fn new(id: FeedId, gtfs: GtfsSource) -> FeedConfig {
+        FeedConfig {
+            id,
+            gtfs,
+            timeout: super::defaults::FEED_TIMEOUT,
+            max_bytes: super::defaults::FEED_MAX_MB * 1024 * 1024,
+            platforms: BTreeMap::new(),
+            realtime: None,
+        }
+    }
+
+    /// Validates one `[[feeds]]` table; relative paths are read from `base`.
+    pub(super) fn from_file(f: FeedSection, base: &Path) -> Result<FeedConfig, Invalid> {
+        let id: FeedId =
+            f.id.parse()
+                .map_err(|e: crate::id::InvalidId| Invalid::new("id", e.to_string()))?;
+        let gtfs = GtfsSource::parse(&f.gtfs, base).map_err(|r| Invalid::new("gtfs", r))?;
+        let realtime = f
+            .realtime
+            .map(|rt| RealtimeConfig::from_file(rt).map_err(|e| e.under("realtime")))
+            .transpose()?;
+        Ok(FeedConfig {
+            id,
+            gtfs,
+            timeout: units::whole_seconds(f.timeout_s, true)
+                .map_err(|r| Invalid::new("timeout_s", r))?,
+            max_bytes: units::megabytes(f.max_mb).map_err(|r| Invalid::new("max_mb", r))?,
+            platforms: f.platforms,
+            realtime,
+        })
+    }
+}
+
+impl RealtimeConfig {
+    fn from_file(rt: RealtimeSection) -> Result<RealtimeConfig, Invalid> {
+        let url = |key: &str, v: Option<String>| {
+            v.map(|u| EndpointUrl::parse(&u))
+                .transpose()
+                .map_err(|r| Invalid::new(key, r))
+        };
+        let seconds =
+            |key: &str, v: f64| units::seconds(v, 0.05, 86_400.0).map_err(|r| Invalid::new(key, r));
+        let config = RealtimeConfig {
+            trip_updates: url("trip_updates_url", rt.trip_updates_url)?,
+            vehicle_positions: url("vehicle_positions_url", rt.vehicle_positions_url)?,
+            alerts: url("alerts_url", rt.alerts_url)?,
+            poll: seconds("poll_s", rt.poll_s)?,
+            timeout: seconds("timeout_s", rt.timeout_s)?,
+            max_backoff: seconds("max_backoff_s", rt.max_backoff_s)?,
+            max_bytes: units::megabytes(rt.max_mb).map_err(|r| Invalid::new("max_mb", r))?,
+            headers: rt.headers,
+            query: rt.query,
+            stale_after: Duration::from_secs(rt.stale_after_s),
+            alerts_stale_after: Duration::from_secs(rt.alerts_stale_after_s),
+        };
+        if config.trip_updates.is_none()
+            && config.vehicle_positions.is_none()
+            && config.alerts.is_none()
+        {
+            return Err(Invalid::new(
+                "trip_updates_url",
+                "name at least one of trip_updates_url, vehicle_positions_url, alerts_url",
+            ));
+        }
+        Ok(config)
+    }
+
+    /// The configured endpoints, by kind of message.
+    pub fn endpoints(&self) -> impl Iterator<Item = (Kind, &EndpointUrl)> {
+        [
+            (Kind::TripUpdates, &self.trip_updates),
+            (Kind::VehiclePositions, &self.vehicle_positions),
+            (Kind::Alerts, &self.alerts),
+        ]
+        .into_iter()
+        .filter_map(|(kind, url)| url.as_ref().map(|u| (kind, u)))
+    }
+
+    /// How old a message of `kind` may be before it is stale.
+    pub fn stale_after(&self, kind: Kind) -> Duration {
+        match kind {
+            Kind::Alerts => self.alerts_stale_after,
+            _ => self.stale_after,
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! The configuration file as written: TOML shapes read by serde, with the units
+//! and names people write (`poll_s`, `horizon_min`, `max_mb`). Nothing here is
+//! checked beyond its type; [`super::Config::parse`] validates and converts.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+
+use super::defaults as d;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub server: ServerSection,
+    #[serde(default)]
+    pub board: BoardSection,
+    #[serde(default)]
+    pub stream: StreamSection,
+    #[serde(default)]
+    pub feeds: Vec<FeedSection>,
+    #[serde(default)]
+    pub stations: Vec<StationSection>,
+    #[serde(default)]
+    pub weather: Vec<WeatherSection>,
+    pub advice: Option<AdviceSection>,
+    #[serde(default)]
+    pub notices: NoticesSection,
+    #[serde(default)]
+    pub store: StoreSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    pub data_dir: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoticesSection {
+    pub writes_per_minute: usize,
+}
+
+impl Default for NoticesSection {
+    fn default() -> Self {
+        NoticesSection {
+            writes_per_minute: d::NOTICE_WRITES_PER_MINUTE,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdviceSection {
+    pub file: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub listen: Option<SocketAddr>,
+    pub send_buffer_kb: Option<u32>,
+    pub max_connections_per_ip: Option<usize>,
+    pub header_read_timeout_s: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BoardSection {
+    pub limit: usize,
+    pub max_limit: usize,
+    pub horizon_min: u32,
+    pub on_time_s: u32,
+    pub departed_keep_s: u32,
+    pub realtime_lookback_min: u32,
+}
+
+impl Default for BoardSection {
+    fn default() -> Self {
+        BoardSection {
+            limit: d::BOARD_LIMIT,
+            max_limit: d::BOARD_MAX_LIMIT,
+            horizon_min: minutes(d::BOARD_HORIZON),
+            on_time_s: d::BOARD_ON_TIME.as_secs() as u32,
+            departed_keep_s: d::BOARD_DEPARTED_KEEP.as_secs() as u32,
+            realtime_lookback_min: minutes(d::BOARD_REALTIME_LOOKBACK),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamSection {
+    pub queue: usize,
+    pub replay_deltas: usize,
+    pub replay_minutes: u64,
+    pub max_messages_per_s: u32,
+    pub heartbeat_s: f64,
+    pub write_timeout_s: f64,
+}
+
+impl Default for StreamSection {
+    fn default() -> Self {
+        StreamSection {
+            queue: d::STREAM_QUEUE,
+            replay_deltas: d::STREAM_REPLAY_DELTAS,
+            replay_minutes: d::STREAM_REPLAY_AGE.as_secs() / 60,
+            max_messages_per_s: d::STREAM_MAX_MESSAGES_PER_S,
+            heartbeat_s: d::STREAM_HEARTBEAT.as_secs_f64(),
+            write_timeout_s: d::STREAM_WRITE_TIMEOUT.as_secs_f64(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSection {
+    pub id: String,
+    pub gtfs: String,
+    #[serde(default = "feed_timeout_s")]
+    pub timeout_s: u64,
+    #[serde(default = "feed_max_mb")]
+    pub max_mb: u64,
+    #[serde(default)]
+    pub platforms: BTreeMap<String, String>,
+    pub realtime: Option<RealtimeSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealtimeSection {
+    pub trip_updates_url: Option<String>,
+    pub vehicle_positions_url: Option<String>,
+    pub alerts_url: Option<String>,
+    #[serde(default = "realtime_poll_s")]
+    pub poll_s: f64,
+    #[serde(default = "realtime_timeout_s")]
+    pub timeout_s: f64,
+    #[serde(default = "realtime_max_mb")]
+    pub max_mb: u64,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    #[serde(default = "realtime_stale_after_s")]
+    pub stale_after_s: u64,
+    #[serde(default = "alerts_stale_after_s")]
+    pub alerts_stale_after_s: u64,
+    #[serde(default = "max_backoff_s")]
+    pub max_backoff_s: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationSection {
+    pub id: String,
+    pub name: String,
+    pub timezone: Option<String>,
+    pub stops: BTreeMap<String, Vec<String>>,
+    pub wifi: Option<WifiSection>,
+    pub area: Option<AreaSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WifiSection {
+    pub ssid: String,
+    #[serde(default = "wifi_security")]
+    pub security: String,
+    pub password: Option<String>,
+    pub portal_url: Option<String>,
+    pub venue_info_url: Option<String>,
+    pub session_s: Option<u64>,
+    #[serde(default)]
+    pub can_extend: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AreaSection {
+    pub lat: f64,
+    pub lon: f64,
+    #[serde(default)]
+    pub codes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeatherSection {
+    pub id: String,
+    pub url: String,
+    pub name: Option<String>,
+    #[serde(default = "weather_poll_s")]
+    pub poll_s: f64,
+    #[serde(default = "weather_timeout_s")]
+    pub timeout_s: f64,
+    #[serde(default = "weather_max_mb")]
+    pub max_mb: u64,
+    #[serde(default = "max_backoff_s")]
+    pub max_backoff_s: f64,
+}
+
+fn minutes(d: std::time::Duration) -> u32 {
+    (d.as_secs() / 60) as u32
+}
+fn feed_timeout_s() -> u64 {
+    d::FEED_TIMEOUT.as_secs()
+}
+fn feed_max_mb() -> u64 {
+    d::FEED_MAX_MB
+}
+fn realtime_poll_s() -> f64 {
+    d::REALTIME_POLL.as_secs_f64()
+}
+fn realtime_timeout_s() -> f64 {
+    d::REALTIME_TIMEOUT.as_secs_f64()
+}
+fn realtime_max_mb() -> u64 {
+    d::REALTIME_MAX_MB
+}
+fn realtime_stale_after_s() -> u64 {
+    d::REALTIME_STALE_AFTER.as_secs()
+}
+fn alerts_stale_after_s() -> u64 {
+    d::ALERTS_STALE_AFTER.as_secs()
+}
+fn max_backoff_s() -> f64 {
+    d::MAX_BACKOFF.as_secs_f64()
+}
+fn weather_poll_s() -> f64 {
+    d::WEATHER_POLL.as_secs_f64()
+}
+fn weather_timeout_s() -> f64 {
+    d::WEATHER_TIMEOUT.as_secs_f64()
+}
+fn weather_max_mb() -> u64 {
+    d::WEATHER_MAX_MB
+}
+fn wifi_security() -> String {
+    "nopass".into()
+}

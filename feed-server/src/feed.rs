@@ -1,0 +1,173 @@
+//! The feeds of a deployment: one [`Feed`] record per configured feed (its id, its
+//! configuration, its compiled timetable and how its load went), kept together
+//! in the [`Feeds`] registry, so that nothing pairs a feed's parts by position.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::FeedConfig;
+use crate::id::FeedId;
+use crate::sources::gtfs_static::{self, FeedError};
+use crate::timetable::{FeedTimetable, Idx, StopIdx, Table, compile};
+
+/// A feed's position in its [`Feeds`] registry: the cheap handle boards and
+/// stations keep (a registry never changes once loaded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FeedIdx(u32);
+
+impl Idx for FeedIdx {
+    fn new(position: usize) -> Self {
+        FeedIdx(u32::try_from(position).unwrap_or(u32::MAX))
+    }
+    fn position(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A stop of one of the feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StopRef {
+    pub feed: FeedIdx,
+    pub stop: StopIdx,
+}
+
+/// A stop named across feeds, `{feed}:{stop_id}` as boards, `/v1/stations` and
+/// notices write it (stop ids are unique within a feed only).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StopKey {
+    pub feed: FeedId,
+    pub stop_id: String,
+}
+
+impl std::fmt::Display for StopKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.feed, self.stop_id)
+    }
+}
+
+/// How a feed's load went, for logs, `check` and `/metrics`.
+#[derive(Debug, Clone)]
+pub struct FeedLoad {
+    /// When it was loaded (the server's clock, which `--now` may move).
+    pub loaded_at: DateTime<Utc>,
+    pub duration: std::time::Duration,
+}
+
+/// One feed: what the configuration says of it and what was loaded.
+#[derive(Debug)]
+pub struct Feed {
+    pub id: FeedId,
+    pub config: FeedConfig,
+    /// Shared with the feed's realtime pollers, which read it to match updates.
+    pub timetable: Arc<FeedTimetable>,
+    pub load: FeedLoad,
+}
+
+/// Reports loading progress (the `check` command draws bars with it).
+pub trait LoadProgress: Sync {
+    /// A feed starts loading.
+    fn feed_started(&self, _feed: &FeedId) {}
+    /// `done` of `total` stop_times compiled.
+    fn compiling(&self, _feed: &FeedId, _done: u64, _total: u64) {}
+    fn feed_done(&self, _feed: &FeedId) {}
+}
+
+/// No progress display.
+pub struct Quiet;
+impl LoadProgress for Quiet {}
+
+impl Feed {
+    /// Fetches, parses and compiles one feed. `now` stamps the load.
+    pub async fn load(
+        config: FeedConfig,
+        now: DateTime<Utc>,
+        progress: &(dyn LoadProgress + Send),
+    ) -> Result<Feed, FeedError> {
+        progress.feed_started(&config.id);
+        let started = Instant::now();
+        let archive = gtfs_static::fetch(&config).await?;
+        let location = config.gtfs.location();
+        // Parsing and compiling are CPU-bound and run inline: loading happens before
+        // the server accepts connections, so there is nothing to starve yet.
+        let tables = gtfs_static::parse(&config.id, &location, archive)?;
+        let id = config.id.clone();
+        let timetable = compile(tables, config.platforms.clone(), &|done, total| {
+            progress.compiling(&id, done, total)
+        })
+        .map_err(|e| FeedError::compile(&config.id, &location, e))?;
+        progress.feed_done(&config.id);
+        tracing::info!(
+            feed = %config.id,
+            trips = timetable.trips.len(),
+            stop_times = timetable.stop_times.len(),
+            warnings = timetable.warning_count,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "feed loaded"
+        );
+        for w in &timetable.warnings {
+            tracing::warn!(feed = %config.id, "{w}");
+        }
+        Ok(Feed {
+            id: config.id.clone(),
+            config,
+            timetable: Arc::new(timetable),
+            load: FeedLoad {
+                loaded_at: now,
+                duration: started.elapsed(),
+            },
+        })
+    }
+}
+
+/// Every feed of a deployment, in configuration order.
+#[derive(Debug, Default)]
+pub struct Feeds {
+    feeds: Table<FeedIdx, Feed>,
+}
+
+impl Feeds {
+    pub fn new(feeds: Vec<Feed>) -> Feeds {
+        Feeds {
+            feeds: feeds.into_iter().collect(),
+        }
+    }
+
+    /// The feed with `id`.
+    pub fn find(&self, id: &str) -> Option<(FeedIdx, &Feed)> {
+        self.feeds.enumerate().find(|(_, f)| f.id == *id)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Feed> {
+        self.feeds.iter()
+    }
+
+    pub fn enumerate(&self) -> impl Iterator<Item = (FeedIdx, &Feed)> {
+        self.feeds.enumerate()
+    }
+
+    pub fn len(&self) -> usize {
+        self.feeds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.feeds.is_empty()
+    }
+
+    /// The stop's name across feeds.
+    pub fn stop_key(&self, stop: StopRef) -> StopKey {
+        let feed = &self.feeds[stop.feed];
+        StopKey {
+            feed: feed.id.clone(),
+            stop_id: feed.timetable.stops[stop.stop].id.clone(),
+        }
+    }
+}
+
+impl std::ops::Index<FeedIdx> for Feeds {
+    type Output = Feed;
+    fn index(&self, i: FeedIdx) -> &Feed {
+        &self.feeds[i]
+    }
+}

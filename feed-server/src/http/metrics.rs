@@ -1,0 +1,140 @@
+//! `GET /metrics`: the server's counters and gauges in the Prometheus text format.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+use crate::clock::Clock;
+use crate::deployment::Deployment;
+use crate::hub::Hub;
+use crate::metrics::Metrics;
+
+/// What `/metrics` reads.
+#[derive(Debug, Clone)]
+pub struct MetricsView {
+    pub metrics: Arc<Metrics>,
+    pub hub: Arc<Hub>,
+    pub deployment: Arc<Deployment>,
+    pub clock: Clock,
+}
+
+pub async fn metrics(State(view): State<MetricsView>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        render(&view),
+    )
+}
+
+fn render(view: &MetricsView) -> String {
+    let m = &view.metrics;
+    let c = &view.hub.counters;
+    let mut out = String::new();
+    let mut counter = |name: &str, help: &str, value: &std::sync::atomic::AtomicU64| {
+        let value = value.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    };
+    counter(
+        "quai_http_requests_total",
+        "HTTP requests received.",
+        &m.http_requests,
+    );
+    counter(
+        "quai_http_errors_total",
+        "HTTP requests answered with an error status.",
+        &m.http_errors,
+    );
+    counter(
+        "quai_connections_refused_total",
+        "Connections refused because their address had too many open.",
+        &m.connections_refused,
+    );
+    counter(
+        "quai_realtime_accepted_total",
+        "GTFS-Realtime messages accepted.",
+        &m.realtime_accepted,
+    );
+    counter(
+        "quai_realtime_failed_polls_total",
+        "GTFS-Realtime polls that failed or were rejected (last good state kept).",
+        &m.realtime_rejected,
+    );
+    counter(
+        "quai_boards_built_total",
+        "Station boards computed.",
+        &m.boards_built,
+    );
+    counter(
+        "quai_stream_messages_sent_total",
+        "Stream messages written to clients.",
+        &m.stream_messages,
+    );
+    counter(
+        "quai_stream_bytes_sent_total",
+        "Bytes of stream messages written to clients.",
+        &m.stream_bytes,
+    );
+    counter(
+        "quai_stream_boards_published_total",
+        "Board changes published (deltas).",
+        &c.published,
+    );
+    counter(
+        "quai_stream_dropped_slow_total",
+        "Stream clients dropped as too slow (queue full or write timed out).",
+        &c.dropped_slow,
+    );
+    counter(
+        "quai_stream_replay_hits_total",
+        "Subscriptions with since served from the replay log.",
+        &c.replay_hits,
+    );
+    counter(
+        "quai_stream_replay_misses_total",
+        "Subscriptions with since answered with a snapshot.",
+        &c.replay_misses,
+    );
+    let _ = writeln!(
+        out,
+        "# HELP quai_stream_connections Open stream connections.\n# TYPE quai_stream_connections gauge\nquai_stream_connections {}",
+        m.stream_connections.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP quai_stream_subscriptions Stream subscriptions per station.\n# TYPE quai_stream_subscriptions gauge"
+    );
+    for (station, n) in view.hub.subscriber_counts() {
+        let _ = writeln!(
+            out,
+            "quai_stream_subscriptions{{station=\"{station}\"}} {n}"
+        );
+    }
+    let feeds = &view.deployment.feeds;
+    let _ = writeln!(
+        out,
+        "# HELP quai_feed_stop_times Stop times loaded per feed.\n# TYPE quai_feed_stop_times gauge"
+    );
+    for feed in feeds.iter() {
+        let n = feed.timetable.stop_times.len();
+        let _ = writeln!(out, "quai_feed_stop_times{{feed=\"{}\"}} {n}", feed.id);
+    }
+    let _ = writeln!(
+        out,
+        "# HELP quai_feed_age_seconds Seconds since the feed was last loaded.\n# TYPE quai_feed_age_seconds gauge"
+    );
+    let now = view.clock.now();
+    for feed in feeds.iter() {
+        let age = (now - feed.load.loaded_at).num_seconds();
+        let _ = writeln!(out, "quai_feed_age_seconds{{feed=\"{}\"}} {age}", feed.id);
+    }
+    out
+}

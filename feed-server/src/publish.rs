@@ -1,0 +1,139 @@
+//! Publication: the stage between the domain stores and the hub. It gathers what
+//! a station's board is made of (the timetable, the fresh realtime, the notices,
+//! the advisories, the feeds' freshness), has [`crate::board::build`] make it,
+//! and hands it to the [`Hub`], which numbers it and sends the change to
+//! subscribers.
+//!
+//! Boards are published whenever realtime or weather data is accepted, after
+//! every notice write, on every REST board request (so a REST board is never
+//! older than its request), and once a second (time passing moves departures:
+//! one leaves, a new one enters the horizon). Publishing an unchanged board
+//! costs a build and sends nothing.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::advisory::WeatherStore;
+use crate::board::{self, BoardInput};
+use crate::clock::Clock;
+use crate::deployment::Deployment;
+use crate::feed::FeedIdx;
+use crate::freshness::Freshness;
+use crate::hub::{Hub, Published, ReplayLimits};
+use crate::metrics::Metrics;
+use crate::notice::Notices;
+use crate::realtime::{RealtimeStore, RealtimeView};
+use crate::timetable::Table;
+
+/// Builds and publishes boards. A cheap handle: clones share everything.
+#[derive(Debug, Clone)]
+pub struct Boards {
+    pub deployment: Arc<Deployment>,
+    pub realtime: RealtimeStore,
+    pub weather: WeatherStore,
+    pub notices: Notices,
+    pub clock: Clock,
+    pub hub: Arc<Hub>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Boards {
+    /// A publisher for `deployment` with empty stores and a new hub (replay
+    /// limits from `[stream]`).
+    pub fn new(deployment: Arc<Deployment>, clock: Clock) -> Boards {
+        let stream = deployment.stream;
+        let hub = Hub::new(
+            deployment.stations.iter().map(|s| s.id.clone()),
+            ReplayLimits {
+                deltas: stream.replay_deltas,
+                age: stream.replay_age,
+            },
+        );
+        Boards {
+            deployment,
+            realtime: RealtimeStore::default(),
+            weather: WeatherStore::default(),
+            notices: Notices::default(),
+            clock,
+            hub: Arc::new(hub),
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+
+    /// The freshness of every feed, as boards and `/healthz` report it.
+    pub fn freshness(&self) -> Freshness {
+        Freshness {
+            deployment: self.deployment.clone(),
+            realtime: self.realtime.clone(),
+            clock: self.clock,
+        }
+    }
+
+    /// Builds the station's board now and publishes it (a new `seq` and a delta to
+    /// subscribers if it changed); returns the board as published, or None for an
+    /// unknown station.
+    pub fn publish(&self, station_id: &str) -> Option<Published> {
+        let d = &self.deployment;
+        let station = d.station(station_id)?;
+        self.hub.publish_with(station_id, || {
+            let now = self.clock.now();
+            let realtime: Table<FeedIdx, RealtimeView> = d
+                .feeds
+                .iter()
+                .map(|f| {
+                    self.realtime
+                        .get(&f.id)
+                        .view(f.config.realtime.as_ref(), now)
+                })
+                .collect();
+            Metrics::count(&self.metrics.boards_built);
+            let advisories = station
+                .area
+                .as_ref()
+                .map(|place| {
+                    self.weather.advisories(place, now, &d.advice, &|source| {
+                        d.weather_name(source).map(str::to_string)
+                    })
+                })
+                .unwrap_or_default();
+            let operator_notices = self.notices.all();
+            board::build(&BoardInput {
+                feeds: &d.feeds,
+                station,
+                now,
+                limit: d.board.max_limit,
+                settings: d.board,
+                realtime: &realtime,
+                feed_statuses: self.freshness().statuses(),
+                advisories,
+                operator_notices: &operator_notices,
+            })
+        })
+    }
+
+    /// Publishes every station (see [`Boards::publish`]).
+    pub fn publish_all(&self) {
+        for station in &self.deployment.stations {
+            self.publish(station.id.as_str());
+        }
+    }
+
+    /// Republishes the boards whenever realtime or weather data is accepted and
+    /// once a second, until `cancel` fires.
+    pub async fn run(self, cancel: CancellationToken) {
+        let mut realtime = self.realtime.subscribe();
+        let mut weather = self.weather.subscribe();
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                changed = realtime.changed() => if changed.is_err() { break },
+                changed = weather.changed() => if changed.is_err() { break },
+                _ = tick.tick() => {}
+            }
+            self.publish_all();
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Accepting one GTFS-Realtime body: decode it, refuse what would corrupt the
+//! state (a message from the future, or older than the one held), index it
+//! against the feed's timetable, and store it whole.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use prost::Message as _;
+
+use super::{Accepted, Alerts, Kind, RealtimeStore, TripUpdates, Vehicles};
+use crate::id::FeedId;
+use crate::timetable::FeedTimetable;
+
+/// Why a body was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("not a GTFS-Realtime FeedMessage: {0}")]
+    Decode(String),
+    #[error("header timestamp {got} is older than the last accepted {last}; kept the last one")]
+    Backwards { got: u64, last: u64 },
+    #[error(
+        "header timestamp {got} is {ahead_s} s in the future (clock skew or milliseconds?); refused"
+    )]
+    Future { got: u64, ahead_s: i64 },
+}
+
+/// What an accepted body did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Polled {
+    Accepted,
+    /// The same header timestamp as the state we hold.
+    Unchanged,
+}
+
+/// Decodes a body of `kind` for feed `feed` and, if it is newer than what the
+/// store holds, indexes it against `timetable` and stores it. `now` is the
+/// server's clock.
+pub fn ingest(
+    store: &RealtimeStore,
+    feed: &FeedId,
+    timetable: &FeedTimetable,
+    kind: Kind,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Polled, IngestError> {
+    let message =
+        gtfs_realtime::FeedMessage::decode(body).map_err(|e| IngestError::Decode(e.to_string()))?;
+    // A message without a timestamp is dated by its arrival.
+    let ts = message
+        .header
+        .timestamp
+        .unwrap_or_else(|| now.timestamp().max(0) as u64);
+    // A message from the future would block every later one (they would all look
+    // older) and never turn stale: refuse it.
+    let ahead_s = i64::try_from(ts)
+        .unwrap_or(i64::MAX)
+        .saturating_sub(now.timestamp());
+    if ahead_s > 300 {
+        return Err(IngestError::Future { got: ts, ahead_s });
+    }
+    let held = store.get(feed);
+    if let Some(last) = held.header_timestamp(kind) {
+        if ts < last {
+            return Err(IngestError::Backwards { got: ts, last });
+        }
+        if ts == last {
+            return Ok(Polled::Unchanged);
+        }
+    }
+    match kind {
+        Kind::TripUpdates => {
+            let data = TripUpdates::from_message(&message, |t| timetable.trip_index(t).is_some());
+            store.put_trip_updates(feed, accepted(data, ts, now));
+        }
+        Kind::VehiclePositions => {
+            let data = Vehicles::from_message(&message);
+            store.put_vehicles(feed, accepted(data, ts, now));
+        }
+        Kind::Alerts => {
+            let lang = timetable.lang.as_deref().unwrap_or("und");
+            let mut data = Alerts::from_message(&message, lang);
+            if let Some(previous) = held.alerts {
+                data.keep_unchanged_times(&previous.data);
+            }
+            store.put_alerts(feed, accepted(data, ts, now));
+        }
+    }
+    tracing::debug!(%feed, kind = kind.name(), header_timestamp = ts, "accepted");
+    Ok(Polled::Accepted)
+}
+
+fn accepted<T>(data: T, header_timestamp: u64, now: DateTime<Utc>) -> Accepted<T> {
+    Accepted {
+        data: Arc::new(data),
+        header_timestamp,
+        received_at: now,
+    }
+}

@@ -1,0 +1,177 @@
+//! The running server: it wires the stages together (sources → stores → boards →
+//! hub → HTTP), starts the listener, the realtime and weather pollers and the
+//! board publisher, and shuts them all down in order.
+//!
+//! This module is the only one that sees every part at once ([`AppState`]); each
+//! part gets from it only the narrow handle it needs: a poller its store and
+//! timetable, the accept loop its counters, each group of routes an axum
+//! sub-state ([`routes`]).
+
+mod pollers;
+mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::config::EndpointUrl;
+use crate::deployment::Deployment;
+use crate::http::gtfs_rt::ExportCache;
+use crate::http::notices::WriteLimiter;
+use crate::notice::Notices;
+use crate::publish::Boards;
+use crate::store::{Store, StoreError};
+
+/// Every part of a running server, as handles that are cheap to clone.
+#[derive(Clone)]
+struct AppState {
+    /// The board publisher: it holds the deployment, the clock, the hub, the
+    /// metrics and the realtime, weather and notice stores.
+    boards: Boards,
+    /// The durable store (operators, notices, audit); None without a data dir.
+    store: Option<Arc<Store>>,
+    /// Recent notice writes per operator (rate limit).
+    limiter: Arc<WriteLimiter>,
+    /// Validators of the GTFS-RT export.
+    exports: Arc<ExportCache>,
+    /// Fires when the server stops: pollers, the publisher and stream connections end.
+    shutdown: CancellationToken,
+}
+
+/// A server ready to serve a loaded deployment.
+pub struct Server {
+    state: AppState,
+}
+
+impl Server {
+    pub fn new(deployment: Deployment, clock: Clock) -> Server {
+        Server {
+            state: AppState {
+                boards: Boards::new(Arc::new(deployment), clock),
+                store: None,
+                limiter: Default::default(),
+                exports: Default::default(),
+                shutdown: CancellationToken::new(),
+            },
+        }
+    }
+
+    /// Opens the store of `data_dir` and loads its notices.
+    pub fn with_store(mut self, data_dir: &Path) -> Result<Server, StoreError> {
+        let store = Store::open(data_dir)?;
+        let notices = store.notices()?;
+        tracing::info!(data_dir = %data_dir.display(), notices = notices.len(), "store opened");
+        self.state.boards.notices = Notices::new(notices);
+        self.state.store = Some(Arc::new(store));
+        Ok(self)
+    }
+
+    /// The durable store, when the server has one.
+    pub fn store(&self) -> Option<Arc<Store>> {
+        self.state.store.clone()
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then stops the pollers
+    /// and lets requests in flight finish. Realtime pollers start once the
+    /// listener is bound, so that the demo's `self:` endpoints can be reached.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let state = self.state;
+        let bound = listener.local_addr()?;
+        let cancel = state.shutdown.clone();
+        state.boards.publish_all();
+        let mut tasks = pollers::spawn(&state.boards, bound, &cancel);
+        tasks.spawn(state.boards.clone().run(cancel.child_token()));
+        let stop = cancel.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            stop.cancel();
+        });
+        let server = state.boards.deployment.server;
+        let limits = crate::accept::Limits {
+            max_connections_per_ip: server.max_connections_per_ip,
+            header_read_timeout: server.header_read_timeout,
+        };
+        let metrics = state.boards.metrics.clone();
+        let app = routes::router(state);
+        let served = crate::accept::serve(listener, app, limits, metrics, cancel.clone()).await;
+        cancel.cancel();
+        tasks.join_all().await;
+        served
+    }
+}
+
+/// Binds a listener on `addr`, with a fixed kernel send buffer for every accepted
+/// connection when `send_buffer_kb` is set (accepted sockets inherit it).
+pub fn bind(addr: SocketAddr, send_buffer_kb: Option<u32>) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    if let Some(kb) = send_buffer_kb {
+        socket.set_send_buffer_size(kb.saturating_mul(1024))?;
+    }
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+/// `self:/path` becomes a URL on this server (loopback when bound to all addresses).
+fn resolve(endpoint: &EndpointUrl, bound: SocketAddr) -> String {
+    match endpoint {
+        EndpointUrl::Http(url) => url.to_string(),
+        EndpointUrl::SelfPath(path) => {
+            let host = if bound.ip().is_unspecified() {
+                match bound {
+                    SocketAddr::V4(_) => "127.0.0.1".to_string(),
+                    SocketAddr::V6(_) => "[::1]".to_string(),
+                }
+            } else {
+                bound.ip().to_string()
+            };
+            let host = if bound.is_ipv6() && !host.starts_with('[') {
+                format!("[{host}]")
+            } else {
+                host
+            };
+            format!("http://{host}:{}{path}", bound.port())
+        }
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM (what systemd and `kill` send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

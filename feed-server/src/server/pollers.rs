@@ -1,0 +1,47 @@
+//! The upstream pollers: one task per realtime endpoint of every feed, and one
+//! per weather source, each given only what it writes to and reads.
+
+use std::net::SocketAddr;
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::resolve;
+use crate::publish::Boards;
+use crate::sources::{gtfs_rt, weather};
+
+/// Starts every poller of the deployment behind `boards`; `bound` resolves the
+/// demo's `self:` URLs.
+pub(super) fn spawn(boards: &Boards, bound: SocketAddr, cancel: &CancellationToken) -> JoinSet<()> {
+    let mut set = JoinSet::new();
+    let deployment = &boards.deployment;
+    for feed in deployment.feeds.iter() {
+        let Some(rt) = &feed.config.realtime else {
+            continue;
+        };
+        for (kind, endpoint) in rt.endpoints() {
+            let url = resolve(endpoint, bound);
+            tracing::info!(feed = %feed.id, kind = kind.name(), %url, "polling realtime");
+            let target = gtfs_rt::Target {
+                feed: feed.id.clone(),
+                kind,
+                timetable: feed.timetable.clone(),
+                store: boards.realtime.clone(),
+                clock: boards.clock,
+                metrics: boards.metrics.clone(),
+            };
+            set.spawn(gtfs_rt::run(target, rt.clone(), url, cancel.child_token()));
+        }
+    }
+    for source in &deployment.weather {
+        let url = resolve(&source.url, bound);
+        tracing::info!(source = %source.id, %url, "polling weather alerts");
+        set.spawn(weather::run(
+            source.clone(),
+            url,
+            boards.weather.clone(),
+            cancel.child_token(),
+        ));
+    }
+    set
+}

@@ -1,0 +1,138 @@
+//! Every route of the server, and the sub-state each group of handlers gets from
+//! [`AppState`] (axum's `FromRef`): handlers see only what they read.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::middleware;
+use axum::routing::get;
+
+use super::AppState;
+use crate::deployment::Deployment;
+use crate::freshness::Freshness;
+use crate::http::demo::Demo;
+use crate::http::gtfs_rt::Export;
+use crate::http::metrics::MetricsView;
+use crate::http::notices::NoticeDesk;
+use crate::http::stream::StreamState;
+use crate::http::{self, api, console, demo, gtfs_rt, notices, portal, stream};
+use crate::publish::Boards;
+
+pub(super) fn router(state: AppState) -> Router {
+    let metrics = state.boards.metrics.clone();
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(http::metrics::metrics))
+        .route("/v1/stations", get(api::stations))
+        .route("/v1/stations/{id}/board", get(api::board))
+        .route("/v1/stream", get(stream::upgrade))
+        .route("/v1/notices", get(notices::list).post(notices::create))
+        .route(
+            "/v1/notices/{id}",
+            get(notices::get_one)
+                .patch(notices::patch)
+                .delete(notices::end),
+        )
+        .route("/captive-portal/api", get(portal::api))
+        .route("/portal", get(portal::page))
+        .route("/portal.js", get(portal::script))
+        .route("/portal.css", get(portal::style))
+        .route("/console", get(console::page))
+        .route("/console.js", get(console::script))
+        .route("/console.css", get(console::style))
+        .merge(
+            Router::new()
+                .route("/gtfs-rt/trip-updates", get(gtfs_rt::trip_updates))
+                .route(
+                    "/gtfs-rt/vehicle-positions",
+                    get(gtfs_rt::vehicle_positions),
+                )
+                .route("/gtfs-rt/alerts", get(gtfs_rt::alerts))
+                .layer(tower_http::compression::CompressionLayer::new()),
+        )
+        .route("/demo/gtfs-rt/trip-updates", get(demo::trip_updates))
+        .route(
+            "/demo/gtfs-rt/vehicle-positions",
+            get(demo::vehicle_positions),
+        )
+        .route("/demo/gtfs-rt/alerts", get(demo::alerts))
+        .route("/demo/cap/heatwave", get(demo::heatwave))
+        .fallback(api::not_found)
+        // Bodies over 64 KiB get our JSON 413 (notices::MAX_BODY); this outer limit
+        // only stops much larger ones before they are read.
+        .layer(DefaultBodyLimit::max(16 * notices::MAX_BODY))
+        .layer(middleware::from_fn_with_state(metrics, http::observe))
+        .with_state(state)
+}
+
+impl FromRef<AppState> for Boards {
+    fn from_ref(s: &AppState) -> Boards {
+        s.boards.clone()
+    }
+}
+
+impl FromRef<AppState> for Freshness {
+    fn from_ref(s: &AppState) -> Freshness {
+        s.boards.freshness()
+    }
+}
+
+impl FromRef<AppState> for Arc<Deployment> {
+    fn from_ref(s: &AppState) -> Arc<Deployment> {
+        s.boards.deployment.clone()
+    }
+}
+
+impl FromRef<AppState> for MetricsView {
+    fn from_ref(s: &AppState) -> MetricsView {
+        MetricsView {
+            metrics: s.boards.metrics.clone(),
+            hub: s.boards.hub.clone(),
+            deployment: s.boards.deployment.clone(),
+            clock: s.boards.clock,
+        }
+    }
+}
+
+impl FromRef<AppState> for StreamState {
+    fn from_ref(s: &AppState) -> StreamState {
+        StreamState {
+            hub: s.boards.hub.clone(),
+            settings: s.boards.deployment.stream,
+            metrics: s.boards.metrics.clone(),
+            shutdown: s.shutdown.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for NoticeDesk {
+    fn from_ref(s: &AppState) -> NoticeDesk {
+        NoticeDesk {
+            store: s.store.clone(),
+            boards: s.boards.clone(),
+            limiter: s.limiter.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for Export {
+    fn from_ref(s: &AppState) -> Export {
+        Export {
+            hub: s.boards.hub.clone(),
+            deployment: s.boards.deployment.clone(),
+            realtime: s.boards.realtime.clone(),
+            clock: s.boards.clock,
+            cache: s.exports.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for Demo {
+    fn from_ref(s: &AppState) -> Demo {
+        Demo {
+            deployment: s.boards.deployment.clone(),
+            clock: s.boards.clock,
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! SQLite persistence: operators (with hashed tokens and scopes), notices (every
+//! version) and the audit log.
+//!
+//! The database uses a rollback journal (`journal_mode=DELETE`) with
+//! `synchronous=FULL`: a write returns only once it is on disk, so an
+//! acknowledged notice survives a crash or a power cut. Not WAL: WAL maps its
+//! `-shm` index into memory, and when the data dir stops taking writes (a disk
+//! the kernel remounted read-only) the next write through that mapping kills the
+//! process with SIGBUS, boards and all. With a journal, such a write fails as an
+//! error, the API answers 503 and everything else keeps running. Notice writes
+//! are rare; WAL's concurrency is not needed.
+//! Migrations are numbered in [`MIGRATIONS`] and applied in order at open.
+//!
+//! Backup, while the server runs: `sqlite3 DATA_DIR/quai.db "VACUUM INTO 'backup.db'"`.
+
+mod audit;
+mod notices;
+mod operators;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ring::digest;
+use ring::rand::{SecureRandom, SystemRandom};
+use rusqlite::Connection;
+
+pub use audit::AuditAction;
+pub use operators::Operator;
+
+/// The database file inside the data dir.
+pub const DB_FILE: &str = "quai.db";
+
+/// Schema migrations, applied in order; the index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &["CREATE TABLE operators (
+        name TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        scopes TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE notices (
+        id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        ended_at TEXT
+    );
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        action TEXT NOT NULL,
+        notice_id TEXT,
+        before TEXT,
+        after TEXT
+    );"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot use the data dir {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+    #[error("operator `{0}` already exists")]
+    OperatorExists(String),
+    #[error("no operator named `{0}`")]
+    NoOperator(String),
+    #[error("no notice `{0}`")]
+    NoNotice(String),
+    #[error("notice `{id}` is at version {current}, not {expected}")]
+    VersionConflict {
+        id: String,
+        current: u64,
+        expected: u64,
+    },
+    #[error("no random numbers from the system")]
+    Random,
+}
+
+pub struct Store {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// `n` random bytes from the system, as lower-case hex.
+fn random_hex(n: usize) -> Result<String, StoreError> {
+    let mut bytes = vec![0u8; n];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| StoreError::Random)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// SHA-256 of a token, hex: what the database keeps instead of the token.
+pub fn token_hash(token: &str) -> String {
+    digest::digest(&digest::SHA256, token.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Store {
+    /// Opens (creating it and its folder if needed) the database of `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        let dir_err = |reason: String| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            reason,
+        };
+        std::fs::create_dir_all(data_dir).map_err(|e| dir_err(e.to_string()))?;
+        let path = data_dir.join(DB_FILE);
+        let conn = Connection::open(&path).map_err(|e| dir_err(e.to_string()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let synchronous: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0))?;
+        // An acknowledged write must be on disk: refuse to run otherwise.
+        if !mode.eq_ignore_ascii_case("delete") || synchronous != 2 {
+            return Err(dir_err(format!(
+                "SQLite would not use a rollback journal with synchronous=FULL (got {mode}, {synchronous})"
+            )));
+        }
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(Store {
+            path,
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // SQLite rolls back an unfinished transaction; the connection stays usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

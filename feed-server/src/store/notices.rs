@@ -1,0 +1,175 @@
+//! Notices: every version of each, written with its audit entry in the same
+//! transaction.
+
+use quai_protocol::{NoticeInput, NoticeStatus, OperatorNotice};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::audit::{AuditAction, audit};
+use super::{Store, StoreError, now, random_hex};
+
+impl Store {
+    /// Stores a new notice (version 1) and its audit entry, durably.
+    pub fn notice_insert(
+        &self,
+        input: &NoticeInput,
+        operator: &str,
+    ) -> Result<OperatorNotice, StoreError> {
+        let id = format!("n-{}", random_hex(8)?);
+        let at = now();
+        let notice = OperatorNotice {
+            id: id.clone(),
+            version: 1,
+            input: input.clone(),
+            created_by: operator.to_string(),
+            created_at: at.clone(),
+            updated_at: at.clone(),
+            ended_at: None,
+        };
+        let body = serde_json::to_string(input).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO notices (id, version, body, created_by, created_at, updated_at) VALUES (?1, 1, ?2, ?3, ?4, ?4)",
+            params![id, body, operator, at],
+        )?;
+        audit(
+            &tx,
+            &at,
+            operator,
+            AuditAction::Create,
+            Some(&id),
+            None,
+            Some(&to_value(&notice)),
+        )?;
+        tx.commit()?;
+        Ok(notice)
+    }
+
+    /// Replaces a notice's content if it is still at `expected` version.
+    pub fn notice_update(
+        &self,
+        id: &str,
+        expected: u64,
+        input: &NoticeInput,
+        operator: &str,
+    ) -> Result<OperatorNotice, StoreError> {
+        self.notice_change(id, expected, operator, AuditAction::Update, |notice, _| {
+            notice.input = input.clone();
+        })
+    }
+
+    /// Ends a notice (it leaves every board) and keeps it as history.
+    pub fn notice_end(
+        &self,
+        id: &str,
+        expected: u64,
+        operator: &str,
+    ) -> Result<OperatorNotice, StoreError> {
+        self.notice_change(id, expected, operator, AuditAction::End, |notice, at| {
+            notice.input.status = NoticeStatus::Ended;
+            notice.ended_at = Some(at.to_string());
+        })
+    }
+
+    /// Applies `change` to notice `id` if it is still at version `expected`: a new
+    /// version, written with its audit entry (before and after) in one
+    /// transaction.
+    fn notice_change(
+        &self,
+        id: &str,
+        expected: u64,
+        operator: &str,
+        action: AuditAction,
+        change: impl FnOnce(&mut OperatorNotice, &str),
+    ) -> Result<OperatorNotice, StoreError> {
+        let conn = self.conn();
+        let tx = conn.unchecked_transaction()?;
+        let before = read_notice(&tx, id)?.ok_or_else(|| StoreError::NoNotice(id.to_string()))?;
+        if before.version != expected {
+            return Err(StoreError::VersionConflict {
+                id: id.to_string(),
+                current: before.version,
+                expected,
+            });
+        }
+        let at = now();
+        let mut after = before.clone();
+        after.version += 1;
+        after.updated_at = at.clone();
+        change(&mut after, &at);
+        let body =
+            serde_json::to_string(&after.input).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        tx.execute(
+            "UPDATE notices SET version = ?2, body = ?3, updated_at = ?4, ended_at = ?5 WHERE id = ?1",
+            params![id, after.version as i64, body, at, after.ended_at],
+        )?;
+        audit(
+            &tx,
+            &at,
+            operator,
+            action,
+            Some(id),
+            Some(&to_value(&before)),
+            Some(&to_value(&after)),
+        )?;
+        tx.commit()?;
+        Ok(after)
+    }
+
+    pub fn notice(&self, id: &str) -> Result<Option<OperatorNotice>, StoreError> {
+        read_notice(&self.conn(), id)
+    }
+
+    /// Every notice, ended ones included, oldest first.
+    pub fn notices(&self) -> Result<Vec<OperatorNotice>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, version, body, created_by, created_at, updated_at, ended_at FROM notices ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map([], row_parts)?;
+        rows.map(|r| from_parts(r?)).collect()
+    }
+}
+
+type Parts = (String, i64, String, String, String, String, Option<String>);
+
+fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<Parts> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
+}
+
+fn from_parts(p: Parts) -> Result<OperatorNotice, StoreError> {
+    let (id, version, body, created_by, created_at, updated_at, ended_at) = p;
+    Ok(OperatorNotice {
+        input: serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("notice {id}: {e}")))?,
+        id,
+        version: version.max(0) as u64,
+        created_by,
+        created_at,
+        updated_at,
+        ended_at,
+    })
+}
+
+fn read_notice(conn: &Connection, id: &str) -> Result<Option<OperatorNotice>, StoreError> {
+    conn.query_row(
+        "SELECT id, version, body, created_by, created_at, updated_at, ended_at FROM notices WHERE id = ?1",
+        [id],
+        row_parts,
+    )
+    .optional()?
+    .map(from_parts)
+    .transpose()
+}
+
+fn to_value(n: &OperatorNotice) -> serde_json::Value {
+    serde_json::to_value(n).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,137 @@
+//! Operators: who may write notices, with what scope, by a token kept only as
+//! its hash.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::audit::{AuditAction, audit};
+use super::{Store, StoreError, now, random_hex, token_hash};
+use crate::notice::Scope;
+
+/// An operator allowed to write notices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl Store {
+    /// Adds an operator and returns its token, which is not stored and cannot be
+    /// shown again.
+    pub fn operator_add(&self, name: &str, scopes: &[Scope]) -> Result<String, StoreError> {
+        let token = format!("quai_{}", random_hex(32)?);
+        let conn = self.conn();
+        // A revoked operator can be added again (a lost token): new token, new scopes.
+        let existing: Option<Option<String>> = conn
+            .query_row(
+                "SELECT revoked_at FROM operators WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if matches!(existing, Some(None)) {
+            return Err(StoreError::OperatorExists(name.to_string()));
+        }
+        let scopes: Vec<String> = scopes.iter().map(ToString::to_string).collect();
+        let scopes_json =
+            serde_json::to_string(&scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let at = now();
+        let tx = conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO operators (name, token_hash, scopes, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(name) DO UPDATE SET token_hash = ?2, scopes = ?3, created_at = ?4, revoked_at = NULL",
+            params![name, token_hash(&token), scopes_json, at],
+        )?;
+        audit(
+            &tx,
+            &at,
+            "admin",
+            AuditAction::OperatorAdd,
+            None,
+            None,
+            Some(&serde_json::json!({"name": name, "scopes": scopes})),
+        )?;
+        tx.commit()?;
+        Ok(token)
+    }
+
+    pub fn operator_revoke(&self, name: &str) -> Result<(), StoreError> {
+        let conn = self.conn();
+        let at = now();
+        let tx = conn.unchecked_transaction()?;
+        let n = tx.execute(
+            "UPDATE operators SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
+            params![name, at],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NoOperator(name.to_string()));
+        }
+        audit(
+            &tx,
+            &at,
+            "admin",
+            AuditAction::OperatorRevoke,
+            None,
+            None,
+            Some(&serde_json::json!({"name": name})),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn operators(&self) -> Result<Vec<Operator>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT name, scopes, created_at, revoked_at FROM operators ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (name, scopes, created_at, revoked_at) = row?;
+            Ok(Operator {
+                name,
+                scopes: parse_scopes(&scopes)?,
+                created_at,
+                revoked_at,
+            })
+        })
+        .collect()
+    }
+
+    /// The active (not revoked) operator holding `token`.
+    pub fn operator_by_token(&self, token: &str) -> Result<Option<Operator>, StoreError> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT name, scopes, created_at FROM operators WHERE token_hash = ?1 AND revoked_at IS NULL",
+                [token_hash(token)],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+            )
+            .optional()?;
+        row.map(|(name, scopes, created_at)| {
+            Ok(Operator {
+                name,
+                scopes: parse_scopes(&scopes)?,
+                created_at,
+                revoked_at: None,
+            })
+        })
+        .transpose()
+    }
+}
+
+/// Scopes as stored: a JSON list of `station:ID`, `route:ID` or `*`.
+fn parse_scopes(json: &str) -> Result<Vec<Scope>, StoreError> {
+    let texts: Vec<String> =
+        serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    texts
+        .iter()
+        .map(|t| t.parse().map_err(StoreError::Corrupt))
+        .collect()
+}
