@@ -3,7 +3,8 @@
 
 use bevy::prelude::*;
 
-use crate::board::{Panel, PanelContext, ScreenSet, Texts, colour, mount, place, unmount};
+use crate::ScreenSet;
+use crate::board::{Panel, PanelContext, Texts, colour, mount, place, unmount};
 
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, draw.in_set(ScreenSet::Draw));

@@ -17,6 +17,7 @@ use bevy::prelude::*;
 use quai_protocol::{Board, Departure};
 use serde::Serialize;
 
+use crate::ScreenSet;
 use crate::contrast::parse_hex;
 use crate::layout::{Layout, Region};
 use crate::network::Live;
@@ -218,23 +219,10 @@ impl View {
     }
 }
 
-/// Panels are drawn after the view is worked out, and the frame's latency
-/// noted after both.
-#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ScreenSet {
-    Compose,
-    Draw,
-    Finish,
-}
-
 pub fn plugin(app: &mut App) {
     app.init_resource::<Drawn>()
         .init_resource::<View>()
         .insert_resource(Started::new(Instant::now()))
-        .configure_sets(
-            Update,
-            (ScreenSet::Compose, ScreenSet::Draw, ScreenSet::Finish).chain(),
-        )
         .add_systems(Startup, load_fonts)
         .add_systems(Update, (canvas, compose).chain().in_set(ScreenSet::Compose))
         .add_systems(Update, note_arrival.in_set(ScreenSet::Finish))

@@ -5,7 +5,8 @@
 use bevy::prelude::*;
 use quai_protocol::Board;
 
-use crate::board::{Panel, PanelContext, ScreenSet, Texts, colour, mount, place, station_now};
+use crate::ScreenSet;
+use crate::board::{Panel, PanelContext, Texts, colour, mount, place, station_now};
 use crate::states::ScreenState;
 use crate::wording::{clock_time, label};
 

@@ -7,7 +7,8 @@
 use bevy::prelude::*;
 use quai_protocol::{Departure, DepartureStatus};
 
-use crate::board::{Fonts, Panel, PanelContext, ScreenSet, Texts, View, colour, mount, place};
+use crate::ScreenSet;
+use crate::board::{Fonts, Panel, PanelContext, Texts, View, colour, mount, place};
 use crate::contrast::{parse_hex, readable_text};
 use crate::layout::{Column, Layout};
 use crate::wording::{clock_time, countdown, label, status};

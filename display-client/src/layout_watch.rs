@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bevy::prelude::*;
 
+use crate::ScreenSet;
 use crate::board::{CurrentLayout, Fonts};
 use crate::layout::{Layout, LayoutError};
 
@@ -69,7 +70,7 @@ pub fn look(file: &mut LayoutFile) -> Reload {
 pub fn plugin(app: &mut App) {
     // Before the screen is composed, so that a new layout and its fonts are in
     // place for the frame that draws them.
-    app.add_systems(Update, watch.before(crate::board::ScreenSet::Compose));
+    app.add_systems(Update, watch.in_set(ScreenSet::Inputs));
 }
 
 fn watch(

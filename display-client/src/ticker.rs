@@ -13,7 +13,8 @@
 use bevy::prelude::*;
 use quai_protocol::{Notice, Severity, Translated};
 
-use crate::board::{Panel, PanelContext, ScreenSet, Texts, View, colour, mount, place, unmount};
+use crate::ScreenSet;
+use crate::board::{Panel, PanelContext, Texts, View, colour, mount, place, unmount};
 use crate::layout::TickerMode;
 
 pub fn plugin(app: &mut App) {

@@ -4,7 +4,8 @@
 
 use bevy::prelude::*;
 
-use crate::board::{Panel, PanelContext, ScreenSet, Texts, colour, mount, place, unmount};
+use crate::ScreenSet;
+use crate::board::{Panel, PanelContext, Texts, colour, mount, place, unmount};
 use crate::wording::label;
 
 pub fn plugin(app: &mut App) {
