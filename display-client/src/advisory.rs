@@ -4,7 +4,8 @@
 use bevy::prelude::*;
 
 use crate::ScreenSet;
-use crate::board::{Panel, PanelContext, Texts, colour, mount, place, unmount};
+use crate::panel::{Panel, PanelContext, Texts, mount, unmount};
+use crate::widgets::{colour, place};
 
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, draw.in_set(ScreenSet::Draw));
@@ -20,9 +21,6 @@ fn draw(p: PanelContext) {
         mut drawn,
         old,
     } = p;
-    let (Some(fonts), true) = (fonts, view.ready) else {
-        return;
-    };
     let l = &layout.layout;
     let advisory = live.board.as_ref().and_then(|b| b.advisories.first());
     let content = l.advisory.zip(advisory).map(|(region, a)| {

@@ -6,8 +6,10 @@ use bevy::prelude::*;
 use quai_protocol::Board;
 
 use crate::ScreenSet;
-use crate::board::{Panel, PanelContext, Texts, colour, mount, place, station_now};
+use crate::panel::{Panel, PanelContext, Texts, mount};
 use crate::states::ScreenState;
+use crate::view::station_now;
+use crate::widgets::{colour, place};
 use crate::wording::{clock_time, label};
 
 pub fn plugin(app: &mut App) {
@@ -36,9 +38,6 @@ fn draw(p: PanelContext, state: Res<ScreenState>) {
         mut drawn,
         old,
     } = p;
-    let (Some(fonts), true) = (fonts, view.ready) else {
-        return;
-    };
     let board = live.board.as_ref();
     let station = board.map(|b| b.station.name.clone()).unwrap_or_default();
     let status = match *state {

@@ -8,9 +8,12 @@ use bevy::prelude::*;
 use quai_protocol::{Departure, DepartureStatus};
 
 use crate::ScreenSet;
-use crate::board::{Fonts, Panel, PanelContext, Texts, View, colour, mount, place};
 use crate::contrast::{parse_hex, readable_text};
+use crate::fonts::Fonts;
 use crate::layout::{Column, Layout};
+use crate::panel::{Panel, PanelContext, Texts, mount};
+use crate::view::View;
+use crate::widgets::{colour, place};
 use crate::wording::{clock_time, countdown, label, status};
 
 pub fn plugin(app: &mut App) {
@@ -58,9 +61,6 @@ fn draw(p: PanelContext) {
         mut drawn,
         old,
     } = p;
-    let (Some(fonts), true) = (fonts, view.ready) else {
-        return;
-    };
     let board = live.board.as_ref();
     let per_page = layout.layout.departures.rows_per_page;
     // The countdowns on the page: each turns at its own second.

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant, SystemTime};
 use bevy::prelude::*;
 
 use crate::ScreenSet;
-use crate::board::{CurrentLayout, Fonts};
+use crate::canvas::CurrentLayout;
+use crate::fonts::Fonts;
 use crate::layout::{Layout, LayoutError};
 
 /// How often the file is looked at.

@@ -3,28 +3,38 @@
 //! Bevy's own plugins (a window, or offscreen) before it, so tests can build the
 //! same [`App`] without a window.
 //!
-//! One plugin per concern, one per file, as in `bevy_new_2d`: [`network`] (the
-//! live stream), [`states`] (live, not live, no service, starting), [`board`]
-//! (layout, fonts, canvas and what every panel draws from), the panels
-//! [`clock`], [`departures`], [`ticker`], [`advisory`] and [`wifi`],
-//! [`layout_watch`] (the layout file re-applied when edited) and [`screenshot`].
+//! One plugin per concern, one per file, as in `bevy_new_2d`:
+//! - the inputs: [`network`] (the live stream), [`states`] (starting, live, not
+//!   live, no service), [`layout_watch`] (the layout file re-applied when edited);
+//! - the frame: [`fonts`] (loaded before anything is drawn), [`canvas`] (the
+//!   layout in force and its background), [`view`] (what every panel draws from
+//!   this frame) and [`panel`] (the redraw-when-changed rule every panel follows),
+//!   with [`widgets`] (the pieces panels are made of);
+//! - the panels: [`clock`] (the header), [`departures`], [`ticker`],
+//!   [`advisory`] and [`wifi`];
+//! - around them: [`instrumentation`] (latency in the log) and [`screenshot`].
 //!
 //! The order of a frame is the order of [`ScreenSet`], defined and configured
 //! here, so that no module has to reach into another for it.
 
 mod advisory;
-mod board;
+mod canvas;
 mod clock;
 mod contrast;
 mod departures;
+mod fonts;
+mod instrumentation;
 mod kept;
 mod layout;
 mod layout_watch;
 mod network;
+mod panel;
 mod qr;
 mod screenshot;
 mod states;
 mod ticker;
+mod view;
+mod widgets;
 mod wifi;
 mod wording;
 
@@ -46,9 +56,10 @@ pub enum ScreenSet {
     /// file looked at (a new layout and its fonts are then in place for the
     /// frame that draws them).
     Inputs,
-    /// The canvas, and the [`board::View`] every panel draws from.
+    /// The canvas, and the [`view::View`] every panel draws from.
     Compose,
-    /// The panels, each redrawn only when what it shows changed.
+    /// The panels, each redrawn only when what it shows changed; not before the
+    /// fonts are loaded (a text drawn with a missing font would stay blank).
     Draw,
     /// After the panels: the change noted for the latency log.
     Finish,
@@ -77,7 +88,7 @@ impl Plugin for ScreenPlugin {
             app.insert_resource(shot.clone())
                 .add_plugins(screenshot::plugin);
         }
-        app.insert_resource(board::CurrentLayout::new(self.layout.clone()))
+        app.insert_resource(canvas::CurrentLayout::new(self.layout.clone()))
             .insert_resource(layout_watch::LayoutFile::new(
                 self.layout_file.clone(),
                 self.languages.clone(),
@@ -88,7 +99,7 @@ impl Plugin for ScreenPlugin {
                 (
                     ScreenSet::Inputs,
                     ScreenSet::Compose,
-                    ScreenSet::Draw,
+                    ScreenSet::Draw.run_if(fonts::fonts_ready),
                     ScreenSet::Finish,
                 )
                     .chain(),
@@ -96,13 +107,17 @@ impl Plugin for ScreenPlugin {
             .add_plugins((
                 network::plugin,
                 states::plugin,
-                board::plugin,
+                layout_watch::plugin,
+                fonts::plugin,
+                canvas::plugin,
+                view::plugin,
+                panel::plugin,
                 clock::plugin,
                 departures::plugin,
                 ticker::plugin,
                 advisory::plugin,
                 wifi::plugin,
-                layout_watch::plugin,
+                instrumentation::plugin,
             ));
     }
 }

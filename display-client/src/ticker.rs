@@ -14,8 +14,10 @@ use bevy::prelude::*;
 use quai_protocol::{Notice, Severity, Translated};
 
 use crate::ScreenSet;
-use crate::board::{Panel, PanelContext, Texts, View, colour, mount, place, unmount};
 use crate::layout::TickerMode;
+use crate::panel::{Panel, PanelContext, Texts, mount, unmount};
+use crate::view::View;
+use crate::widgets::{colour, place};
 
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, (draw, scroll).chain().in_set(ScreenSet::Draw));
@@ -51,9 +53,6 @@ fn draw(p: PanelContext) {
         mut drawn,
         old,
     } = p;
-    let (Some(fonts), true) = (fonts, view.ready) else {
-        return;
-    };
     let l = &layout.layout;
     let notices = live.board.as_ref().map_or(&[][..], |b| &b.notices[..]);
     let severe: Vec<&Notice> = notices

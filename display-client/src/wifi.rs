@@ -5,7 +5,8 @@
 use bevy::prelude::*;
 
 use crate::ScreenSet;
-use crate::board::{Panel, PanelContext, Texts, colour, mount, place, unmount};
+use crate::panel::{Panel, PanelContext, Texts, mount, unmount};
+use crate::widgets::{colour, place};
 use crate::wording::label;
 
 pub fn plugin(app: &mut App) {
@@ -22,9 +23,6 @@ fn draw(p: PanelContext, mut images: ResMut<Assets<Image>>) {
         mut drawn,
         old,
     } = p;
-    let (Some(fonts), true) = (fonts, view.ready) else {
-        return;
-    };
     let l = &layout.layout;
     let wifi = live.board.as_ref().and_then(|b| b.wifi.as_ref());
     let content = l.wifi.zip(wifi);
