@@ -35,7 +35,7 @@ pub enum Panel {
 
 /// The root node of one panel.
 #[derive(Component, Debug)]
-pub struct PanelRoot(pub Panel);
+struct PanelRoot(Panel);
 
 /// One text on screen.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -72,19 +72,6 @@ pub struct Drawn {
 }
 
 impl Drawn {
-    /// Whether `panel` must be drawn again to show `key` (what it depends on).
-    pub fn needs(&self, panel: Panel, key: &impl Hash) -> bool {
-        self.keys.get(&panel) != Some(&digest(key))
-    }
-
-    /// `panel` was drawn for `key` with these texts.
-    pub fn drew(&mut self, panel: Panel, key: &impl Hash, texts: Texts) {
-        self.keys.insert(panel, digest(key));
-        self.texts.insert(panel, texts.0);
-        self.frames_since_build = 0;
-        self.builds += 1;
-    }
-
     /// Every text on screen, panel by panel.
     pub fn texts(&self) -> Vec<DrawnText> {
         self.texts.values().flatten().cloned().collect()
@@ -102,38 +89,57 @@ fn count_frame(mut drawn: ResMut<Drawn>) {
     drawn.frames_since_build = drawn.frames_since_build.saturating_add(1);
 }
 
-/// What every panel's system reads and writes, in one parameter.
+/// What the panels draw from. Their systems run only once the fonts are loaded
+/// (`ScreenSet::Draw` has the `fonts_ready` condition), so the fonts are there.
 #[derive(SystemParam)]
-pub struct PanelContext<'w, 's> {
-    pub commands: Commands<'w, 's>,
+pub struct PanelInputs<'w> {
     pub layout: Res<'w, CurrentLayout>,
     pub fonts: Res<'w, Fonts>,
     pub view: Res<'w, View>,
     pub live: Res<'w, Live>,
-    pub drawn: ResMut<'w, Drawn>,
-    pub old: Query<'w, 's, (Entity, &'static PanelRoot)>,
 }
 
-/// Replaces `panel`'s node by `node` (spawned by the caller) under the canvas.
-pub fn mount(
-    commands: &mut Commands,
-    view: &View,
-    old: &Query<(Entity, &PanelRoot)>,
-    panel: Panel,
-    node: Entity,
-) {
-    unmount(commands, old, panel);
-    commands.entity(node).insert(PanelRoot(panel));
-    if let Some(canvas) = view.canvas {
-        commands.entity(canvas).add_child(node);
-    }
+/// Puts panels on the canvas, through [`Redraw::panel`].
+#[derive(SystemParam)]
+pub struct Redraw<'w, 's> {
+    commands: Commands<'w, 's>,
+    drawn: ResMut<'w, Drawn>,
+    roots: Query<'w, 's, (Entity, &'static PanelRoot)>,
+    view: Res<'w, View>,
 }
 
-/// Takes `panel` off the screen.
-pub fn unmount(commands: &mut Commands, old: &Query<(Entity, &PanelRoot)>, panel: Panel) {
-    for (entity, root) in old {
-        if root.0 == panel {
-            commands.entity(entity).despawn();
+impl Redraw<'_, '_> {
+    /// Draws `panel` again if `key` (everything it shows, hashed) changed since
+    /// it was last drawn, or the canvas was built again. `build` gives the
+    /// panel's root node with its children, noting its texts in `Texts`; `None`
+    /// takes the panel off the screen. The one place where a panel is replaced,
+    /// so every panel follows the same rule.
+    pub fn panel<B: Bundle>(
+        &mut self,
+        panel: Panel,
+        key: impl Hash,
+        build: impl FnOnce(&mut Texts) -> Option<B>,
+    ) {
+        let key = digest(&(self.view.generation, key));
+        if self.drawn.keys.get(&panel) == Some(&key) {
+            return;
         }
+        for (entity, root) in &self.roots {
+            if root.0 == panel {
+                self.commands.entity(entity).despawn();
+            }
+        }
+        let mut texts = Texts::default();
+        if let Some(node) = build(&mut texts) {
+            let mut root = self.commands.spawn((node, PanelRoot(panel)));
+            if let Some(canvas) = self.view.canvas {
+                root.insert(ChildOf(canvas));
+            }
+        }
+        let drawn = &mut *self.drawn;
+        drawn.keys.insert(panel, key);
+        drawn.texts.insert(panel, texts.0);
+        drawn.frames_since_build = 0;
+        drawn.builds += 1;
     }
 }

@@ -26,3 +26,15 @@ pub fn place(r: Region) -> Node {
         ..default()
     }
 }
+
+/// A text in `font` (see [`Fonts::style`](crate::fonts::Fonts::style)) and
+/// `ink`; it wraps at its parent's width.
+pub fn label(text: String, font: TextFont, ink: Color) -> impl Bundle {
+    (Text::new(text), font, TextColor(ink))
+}
+
+/// A text kept on one line: a long one is clipped by its parent (a table cell,
+/// the ticker's bar) rather than pushed onto a second line.
+pub fn one_line(text: String, font: TextFont, ink: Color) -> impl Bundle {
+    (label(text, font, ink), TextLayout::no_wrap())
+}
