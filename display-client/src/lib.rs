@@ -121,3 +121,83 @@ impl Plugin for ScreenPlugin {
             ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::{Duration, Instant, SystemTime};
+
+    use bevy::text::FontLoader;
+    use bevy::window::RequestRedraw;
+
+    use super::*;
+
+    /// The screen's App as `main.rs` builds it, without a window or a renderer.
+    /// With a font that does not load, nothing is drawn; once the layout file is
+    /// edited to name one that does, every panel is (in the starting state: no
+    /// server answers).
+    #[test]
+    fn nothing_is_drawn_before_the_fonts_are_loaded() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let good = std::fs::read_to_string(root.join("layouts/platform-sign.ron")).expect("layout");
+        let missing = good.replacen("fonts/DejaVuSans.ttf", "fonts/missing.ttf", 1);
+        assert_ne!(missing, good, "the sign's regular font");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let layout_file = dir.path().join("sign.ron");
+        std::fs::write(&layout_file, &missing).expect("write");
+        let mut app = App::new();
+        app.add_plugins((
+            MinimalPlugins,
+            AssetPlugin {
+                file_path: root.join("assets").to_string_lossy().into_owned(),
+                ..default()
+            },
+        ))
+        // What the screen takes from Bevy's text, image and window plugins.
+        .init_asset::<Font>()
+        .init_asset_loader::<FontLoader>()
+        .init_asset::<Image>()
+        .add_message::<RequestRedraw>()
+        .add_plugins(ScreenPlugin {
+            layout: Layout::load(&layout_file).expect("valid layout"),
+            layout_file: layout_file.clone(),
+            languages: Some(vec!["fr".into()]),
+            endpoint: Endpoint {
+                url: "ws://127.0.0.1:9/v1/stream".into(),
+                station: "caudry".into(),
+                kept_dir: dir.path().join("state"),
+            },
+            shot: None,
+        });
+        let frame = |app: &mut App| {
+            app.update();
+            std::thread::sleep(Duration::from_millis(10));
+            app.world().resource::<panel::Drawn>().builds
+        };
+        for _ in 0..30 {
+            assert_eq!(frame(&mut app), 0, "drawn without its font");
+        }
+
+        // The layout edited on disk (modification times can be coarse: moved on
+        // by hand), applied within a second.
+        std::fs::write(&layout_file, &good).expect("write");
+        std::fs::File::options()
+            .write(true)
+            .open(&layout_file)
+            .and_then(|f| f.set_modified(SystemTime::now() + Duration::from_secs(10)))
+            .expect("set mtime");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while frame(&mut app) == 0 {
+            assert!(Instant::now() < deadline, "never drawn");
+        }
+        let status: Vec<String> = app
+            .world()
+            .resource::<panel::Drawn>()
+            .texts()
+            .into_iter()
+            .filter(|t| t.region == "status")
+            .map(|t| t.text)
+            .collect();
+        assert_eq!(status, vec!["Démarrage…".to_string()]);
+    }
+}
