@@ -1,6 +1,5 @@
 //! The layout's two fonts, loaded at start-up (and again when an edited layout
-//! names others). Nothing is drawn before they are loaded: a text laid out with
-//! a font still loading would stay blank until something else changed it.
+//! names others), and [`fonts_ready`], the condition of everything that draws.
 
 use bevy::prelude::*;
 use bevy::text::FontSize;
@@ -41,9 +40,11 @@ fn load(mut commands: Commands, assets: Res<AssetServer>, layout: Res<CurrentLay
     commands.insert_resource(Fonts::load(&assets, &layout.layout));
 }
 
-/// The run condition of everything that draws: the fonts in force are loaded.
-/// (Assets finish loading in `PreUpdate`, so the answer holds for the whole
-/// `Update`: the canvas and the panels agree on it.)
+/// The run condition of the canvas and of `ScreenSet::Draw`: the fonts in force
+/// are loaded. A panel drawn before would count as drawn (a picture is taken a
+/// few frames after the last change) with its text not yet on screen. Assets
+/// finish loading in `PreUpdate`, so the answer holds for the whole of `Update`:
+/// the canvas and the panels agree on it.
 pub fn fonts_ready(fonts: Option<Res<Fonts>>, assets: Res<AssetServer>) -> bool {
     fonts.is_some_and(|f| {
         assets.is_loaded_with_dependencies(&f.regular)

@@ -1,6 +1,8 @@
 //! Instrumentation: how long a board takes from its message's arrival to a
 //! rendered frame, in the log (`RUST_LOG=display_client=debug`; figures in
-//! docs/benchmarks.md). Apart from the panels, which it only watches.
+//! docs/benchmarks.md). A plugin of its own because nothing depends on it: it
+//! only reads how many times the panels drew ([`Drawn::builds`]) and asks for
+//! one more frame, so it can be left out or changed without touching them.
 
 use std::time::Instant;
 

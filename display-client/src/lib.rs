@@ -59,7 +59,8 @@ pub enum ScreenSet {
     /// The canvas, and the [`view::View`] every panel draws from.
     Compose,
     /// The panels, each redrawn only when what it shows changed; not before the
-    /// fonts are loaded (a text drawn with a missing font would stay blank).
+    /// fonts are loaded, or a panel would count as drawn (for `--screenshot`,
+    /// which waits a few frames after the last change) without its text.
     Draw,
     /// After the panels: the change noted for the latency log.
     Finish,
@@ -77,6 +78,7 @@ pub struct ScreenPlugin {
     /// Languages given on the command line: they win over the layout's, also
     /// after the file is edited.
     pub languages: Option<Vec<String>>,
+    /// The live stream, the station, and where its last board is kept.
     pub endpoint: Endpoint,
     /// `--screenshot`: what to capture, when, and whether to exit after it.
     pub shot: Option<Shot>,
