@@ -1,6 +1,8 @@
 //! The weather advisory panel: the first advisory's headline and its advice lines
 //! (heatwave, storm...), in the language shown.
 
+use std::collections::BTreeMap;
+
 use bevy::prelude::*;
 
 use crate::ScreenSet;
@@ -11,23 +13,23 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, draw.in_set(ScreenSet::Draw));
 }
 
+/// The version in `lang`, else the first there is: advice in another language
+/// is better than none.
+fn in_language<'a, T>(versions: &'a BTreeMap<String, T>, lang: &str) -> Option<&'a T> {
+    versions.get(lang).or_else(|| versions.values().next())
+}
+
 fn draw(p: PanelInputs, mut redraw: Redraw) {
     let (l, lang) = (&p.layout.layout, &p.view.lang);
     let advisory = p.live.board.as_ref().and_then(|b| b.advisories.first());
     let content = l.advisory.zip(advisory).map(|(region, a)| {
-        let headline = a
-            .headline
-            .get(lang)
-            .or_else(|| a.headline.values().next())
-            .cloned()
-            .unwrap_or_default();
-        let lines = a
-            .advice
-            .get(lang)
-            .or_else(|| a.advice.values().next())
-            .cloned()
-            .unwrap_or_default();
-        (region, headline, lines)
+        let headline = in_language(&a.headline, lang).cloned();
+        let lines = in_language(&a.advice, lang).cloned();
+        (
+            region,
+            headline.unwrap_or_default(),
+            lines.unwrap_or_default(),
+        )
     });
     let key = content.as_ref().map(|(_, h, lines)| (h, lines));
     redraw.panel(Panel::Advisory, key, |texts| {
