@@ -1,84 +1,63 @@
 //! The weather advisory panel: the first advisory's headline and its advice lines
 //! (heatwave, storm...), in the language shown.
 
+use std::collections::BTreeMap;
+
 use bevy::prelude::*;
 
-use crate::board::{Panel, PanelContext, ScreenSet, Texts, colour, mount, place, unmount};
+use crate::ScreenSet;
+use crate::panel::{Panel, PanelInputs, Redraw};
+use crate::widgets::{colour, label, place};
 
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, draw.in_set(ScreenSet::Draw));
 }
 
-fn draw(p: PanelContext) {
-    let PanelContext {
-        mut commands,
-        layout,
-        fonts,
-        view,
-        live,
-        mut drawn,
-        old,
-    } = p;
-    let (Some(fonts), true) = (fonts, view.ready) else {
-        return;
-    };
-    let l = &layout.layout;
-    let advisory = live.board.as_ref().and_then(|b| b.advisories.first());
+/// The version in `lang`, else the first there is: advice in another language
+/// is better than none.
+fn in_language<'a, T>(versions: &'a BTreeMap<String, T>, lang: &str) -> Option<&'a T> {
+    versions.get(lang).or_else(|| versions.values().next())
+}
+
+fn draw(p: PanelInputs, mut redraw: Redraw) {
+    let (l, lang) = (&p.layout.layout, &p.view.lang);
+    let advisory = p.live.board.as_ref().and_then(|b| b.advisories.first());
     let content = l.advisory.zip(advisory).map(|(region, a)| {
-        let headline = a
-            .headline
-            .get(&view.lang)
-            .or_else(|| a.headline.values().next())
-            .cloned()
-            .unwrap_or_default();
-        let lines = a
-            .advice
-            .get(&view.lang)
-            .or_else(|| a.advice.values().next())
-            .cloned()
-            .unwrap_or_default();
-        (region, headline, lines)
+        let headline = in_language(&a.headline, lang).cloned();
+        let lines = in_language(&a.advice, lang).cloned();
+        (
+            region,
+            headline.unwrap_or_default(),
+            lines.unwrap_or_default(),
+        )
     });
-    let key = (
-        view.generation,
-        content
-            .as_ref()
-            .map(|(_, h, lines)| (h.clone(), lines.clone())),
-    );
-    if !drawn.needs(Panel::Advisory, &key) {
-        return;
-    }
-    let mut texts = Texts::default();
-    let Some((region, headline, lines)) = content else {
-        unmount(&mut commands, &old, Panel::Advisory);
-        drawn.drew(Panel::Advisory, &key, texts);
-        return;
-    };
-    let theme = &l.theme;
-    let panel = commands
-        .spawn((
+    let key = content.as_ref().map(|(_, h, lines)| (h, lines));
+    redraw.panel(Panel::Advisory, key, |texts| {
+        let (region, headline, lines) = content.as_ref()?;
+        let theme = &l.theme;
+        let headline = label(
+            texts.note("advisory", headline.clone()),
+            p.fonts.style(true, theme.sizes.small * 1.1),
+            Color::WHITE,
+        );
+        let lines: Vec<_> = lines
+            .iter()
+            .map(|line| {
+                label(
+                    texts.note("advisory", format!("• {line}")),
+                    p.fonts.style(false, theme.sizes.small * 0.8),
+                    Color::WHITE,
+                )
+            })
+            .collect();
+        Some((
             Node {
                 padding: UiRect::all(Val::Px(16.0)),
                 row_gap: Val::Px(8.0),
-                ..place(region)
+                ..place(*region)
             },
             BackgroundColor(colour(&theme.warning).darker(0.25)),
+            Children::spawn((Spawn(headline), SpawnIter(lines.into_iter()))),
         ))
-        .with_children(|p| {
-            p.spawn((
-                Text::new(texts.note("advisory", headline)),
-                fonts.style(true, theme.sizes.small * 1.1),
-                TextColor(Color::WHITE),
-            ));
-            for line in lines {
-                p.spawn((
-                    Text::new(texts.note("advisory", format!("• {line}"))),
-                    fonts.style(false, theme.sizes.small * 0.8),
-                    TextColor(Color::WHITE),
-                ));
-            }
-        })
-        .id();
-    mount(&mut commands, &view, &old, Panel::Advisory, panel);
-    drawn.drew(Panel::Advisory, &key, texts);
+    });
 }

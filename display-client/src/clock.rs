@@ -5,9 +5,12 @@
 use bevy::prelude::*;
 use quai_protocol::Board;
 
-use crate::board::{Panel, PanelContext, ScreenSet, Texts, colour, mount, place, station_now};
+use crate::ScreenSet;
+use crate::panel::{Panel, PanelInputs, Redraw};
 use crate::states::ScreenState;
-use crate::wording::{clock_time, label};
+use crate::view::station_now;
+use crate::widgets::{colour, label, place};
+use crate::wording::{clock_time, phrase};
 
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, draw.in_set(ScreenSet::Draw));
@@ -25,68 +28,51 @@ pub fn clock(board: Option<&Board>, received: Option<std::time::Instant>) -> Str
     now.with_timezone(&tz).format("%H:%M").to_string()
 }
 
-fn draw(p: PanelContext, state: Res<ScreenState>) {
-    let PanelContext {
-        mut commands,
-        layout,
-        fonts,
-        view,
-        live,
-        mut drawn,
-        old,
-    } = p;
-    let (Some(fonts), true) = (fonts, view.ready) else {
-        return;
-    };
-    let board = live.board.as_ref();
+fn draw(p: PanelInputs, state: Res<ScreenState>, mut redraw: Redraw) {
+    let board = p.live.board.as_ref();
     let station = board.map(|b| b.station.name.clone()).unwrap_or_default();
     let status = match *state {
-        ScreenState::Starting => label(&view.lang, "starting").to_string(),
+        ScreenState::Starting => phrase(&p.view.lang, "starting").to_string(),
         ScreenState::Live | ScreenState::NoService => "●".to_string(),
-        ScreenState::NotLive => label(&view.lang, "not_live").to_string(),
+        ScreenState::NotLive => phrase(&p.view.lang, "not_live").to_string(),
     };
-    let minute = clock(board, live.received);
-    let key = (view.generation, &station, &status, &minute);
-    if !drawn.needs(Panel::Header, &key) {
-        return;
-    }
-    let l = &layout.layout;
-    let theme = &l.theme;
-    let mut texts = Texts::default();
-    let warning = *state == ScreenState::NotLive || *state == ScreenState::Starting;
-    let header = commands
-        .spawn((
+    let minute = clock(board, p.live.received);
+    let key = (&station, &status, &minute);
+    redraw.panel(Panel::Header, key, |texts| {
+        let theme = &p.layout.layout.theme;
+        let warning = *state == ScreenState::NotLive || *state == ScreenState::Starting;
+        let status_ink = colour(if warning {
+            &theme.warning
+        } else {
+            &theme.accent
+        });
+        let (big, small) = (theme.sizes.header, theme.sizes.small);
+        Some((
             Node {
                 flex_direction: FlexDirection::Row,
                 justify_content: JustifyContent::SpaceBetween,
                 align_items: AlignItems::Center,
                 padding: UiRect::horizontal(Val::Px(24.0)),
-                ..place(l.header)
+                ..place(p.layout.layout.header)
             },
             BackgroundColor(colour(&theme.background)),
+            children![
+                label(
+                    texts.note("header", station.clone()),
+                    p.fonts.style(true, big),
+                    colour(&theme.text),
+                ),
+                label(
+                    texts.note("status", status.clone()),
+                    p.fonts.style(false, small),
+                    status_ink,
+                ),
+                label(
+                    texts.note("clock", minute.clone()),
+                    p.fonts.style(true, big),
+                    colour(&theme.text),
+                ),
+            ],
         ))
-        .with_children(|h| {
-            h.spawn((
-                Text::new(texts.note("header", station.clone())),
-                fonts.style(true, theme.sizes.header),
-                TextColor(colour(&theme.text)),
-            ));
-            h.spawn((
-                Text::new(texts.note("status", status.clone())),
-                fonts.style(false, theme.sizes.small),
-                TextColor(colour(if warning {
-                    &theme.warning
-                } else {
-                    &theme.accent
-                })),
-            ));
-            h.spawn((
-                Text::new(texts.note("clock", minute.clone())),
-                fonts.style(true, theme.sizes.header),
-                TextColor(colour(&theme.text)),
-            ));
-        })
-        .id();
-    mount(&mut commands, &view, &old, Panel::Header, header);
-    drawn.drew(Panel::Header, &key, texts);
+    });
 }

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bevy::prelude::*;
 
-use crate::board::{CurrentLayout, Fonts};
+use crate::ScreenSet;
+use crate::canvas::CurrentLayout;
+use crate::fonts::Fonts;
 use crate::layout::{Layout, LayoutError};
 
 /// How often the file is looked at.
@@ -69,7 +71,7 @@ pub fn look(file: &mut LayoutFile) -> Reload {
 pub fn plugin(app: &mut App) {
     // Before the screen is composed, so that a new layout and its fonts are in
     // place for the frame that draws them.
-    app.add_systems(Update, watch.before(crate::board::ScreenSet::Compose));
+    app.add_systems(Update, watch.in_set(ScreenSet::Inputs));
 }
 
 fn watch(

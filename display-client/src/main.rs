@@ -5,27 +5,9 @@
 //! [--headless] [--screenshot OUT.png [--size WxH] [--wait-for snapshot|N-deltas]
 //! [--dump-text OUT.json] [--keep-running]]`
 //!
-//! One plugin per concern, as in `bevy_new_2d`: [`network`] (the live stream),
-//! [`states`] (live, not live, no service, starting), [`board`] (layout, fonts,
-//! canvas and what every panel draws from), the panels [`clock`], [`departures`],
-//! [`ticker`], [`advisory`] and [`wifi`], [`layout_watch`] (the layout file
-//! re-applied when edited) and [`screenshot`].
-
-mod advisory;
-mod board;
-mod clock;
-mod contrast;
-mod departures;
-mod kept;
-mod layout;
-mod layout_watch;
-mod network;
-mod qr;
-mod screenshot;
-mod states;
-mod ticker;
-mod wifi;
-mod wording;
+//! This file reads the command line and sets Bevy up (a window, or offscreen
+//! rendering with `--headless`); the screen itself is [`ScreenPlugin`], in the
+//! library, so that tests can build it too.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +18,7 @@ use bevy::prelude::*;
 use bevy::window::{ExitCondition, WindowMode, WindowResolution};
 use bevy::winit::{WinitPlugin, WinitSettings};
 use clap::Parser;
+use display_client::{Endpoint, Layout, ScreenPlugin, Shot, WaitFor, default_state_dir};
 
 #[derive(Debug, Parser)]
 #[command(name = "display-client", version, about = "Quai station screen")]
@@ -69,7 +52,7 @@ struct Args {
     size: Option<(u32, u32)>,
     /// `snapshot` (the first board), `N-deltas` (N boards after it) or `nothing`.
     #[arg(long, default_value = "snapshot", value_parser = parse_wait)]
-    wait_for: screenshot::WaitFor,
+    wait_for: WaitFor,
     /// Write the texts on the picture, with their regions, as JSON.
     #[arg(long, value_name = "OUT.json")]
     dump_text: Option<PathBuf>,
@@ -91,14 +74,14 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
-fn parse_wait(s: &str) -> Result<screenshot::WaitFor, String> {
+fn parse_wait(s: &str) -> Result<WaitFor, String> {
     match s {
-        "snapshot" => Ok(screenshot::WaitFor::Snapshot),
-        "nothing" => Ok(screenshot::WaitFor::Nothing),
+        "snapshot" => Ok(WaitFor::Snapshot),
+        "nothing" => Ok(WaitFor::Nothing),
         other => other
             .strip_suffix("-deltas")
             .and_then(|n| n.parse().ok())
-            .map(screenshot::WaitFor::Deltas)
+            .map(WaitFor::Deltas)
             .ok_or_else(|| format!("`{other}`: write snapshot, nothing or N-deltas")),
     }
 }
@@ -114,7 +97,7 @@ fn assets_dir() -> PathBuf {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let mut layout = match layout::Layout::load(&args.layout) {
+    let mut layout = match Layout::load(&args.layout) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
@@ -132,7 +115,7 @@ fn main() -> ExitCode {
         file_path: assets_dir().to_string_lossy().into_owned(),
         ..default()
     };
-    let shot = args.screenshot.clone().map(|png| screenshot::Shot {
+    let shot = args.screenshot.clone().map(|png| Shot {
         png,
         dump_text: args.dump_text.clone(),
         wait_for: args.wait_for,
@@ -176,30 +159,17 @@ fn main() -> ExitCode {
             commands.spawn(Camera2d);
         });
     }
-    if let Some(shot) = shot {
-        app.insert_resource(shot).add_plugins(screenshot::plugin);
-    }
-    app.insert_resource(board::CurrentLayout::new(layout))
-        .insert_resource(layout_watch::LayoutFile::new(
-            args.layout.clone(),
-            args.lang.clone(),
-        ))
-        .insert_resource(network::Endpoint {
+    app.add_plugins(ScreenPlugin {
+        layout,
+        layout_file: args.layout.clone(),
+        languages: args.lang.clone(),
+        endpoint: Endpoint {
             url: args.server.clone(),
             station: args.station.clone(),
-            kept_dir: args.state_dir.clone().unwrap_or_else(kept::default_dir),
-        })
-        .add_plugins((
-            network::plugin,
-            states::plugin,
-            board::plugin,
-            clock::plugin,
-            departures::plugin,
-            ticker::plugin,
-            advisory::plugin,
-            wifi::plugin,
-            layout_watch::plugin,
-        ));
+            kept_dir: args.state_dir.clone().unwrap_or_else(default_state_dir),
+        },
+        shot,
+    });
     match app.run() {
         AppExit::Success => ExitCode::SUCCESS,
         AppExit::Error(_) => ExitCode::from(2),

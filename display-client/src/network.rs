@@ -14,9 +14,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::kept::KeptBoard;
 
-/// What the network thread reports.
+/// What the network thread tells the app, over the channel that [`Inbox`] drains
+/// each frame. (Not called `Update`: that is Bevy's schedule.)
 #[derive(Debug, Clone)]
-pub enum Update {
+pub enum StreamReport {
     /// A new board, and when its message arrived.
     Board(Box<Board>, std::time::Instant),
     /// The connection is up (true) or lost (false).
@@ -53,7 +54,7 @@ pub struct Live {
 type Waker = Box<dyn Fn() + Send>;
 
 #[derive(Resource)]
-struct Inbox(Mutex<Receiver<Update>>);
+struct Inbox(Mutex<Receiver<StreamReport>>);
 
 pub fn plugin(app: &mut App) {
     app.init_resource::<Live>()
@@ -100,21 +101,21 @@ fn start(
 fn receive(inbox: Option<Res<Inbox>>, mut live: ResMut<Live>) {
     let Some(inbox) = inbox else { return };
     let Ok(rx) = inbox.0.lock() else { return };
-    while let Ok(update) = rx.try_recv() {
-        match update {
-            Update::Board(board, arrived) => {
+    while let Ok(report) = rx.try_recv() {
+        match report {
+            StreamReport::Board(board, arrived) => {
                 live.board = Some(*board);
                 live.arrived = Some(arrived);
                 live.kept = false;
                 live.updates += 1;
                 live.received = Some(std::time::Instant::now());
             }
-            Update::Connected(up) => live.connected = up,
+            StreamReport::Connected(up) => live.connected = up,
         }
     }
 }
 
-fn run(endpoint: Endpoint, tx: Sender<Update>, waker: Waker) {
+fn run(endpoint: Endpoint, tx: Sender<StreamReport>, waker: Waker) {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -127,7 +128,7 @@ fn run(endpoint: Endpoint, tx: Sender<Update>, waker: Waker) {
         let mut backoff = Duration::from_millis(250);
         loop {
             let ended = session(&endpoint, &mut state, &mut kept, &tx, &waker).await;
-            if tx.send(Update::Connected(false)).is_err() {
+            if tx.send(StreamReport::Connected(false)).is_err() {
                 return;
             }
             waker();
@@ -151,7 +152,7 @@ async fn session(
     endpoint: &Endpoint,
     state: &mut BoardState,
     kept: &mut KeptBoard,
-    tx: &Sender<Update>,
+    tx: &Sender<StreamReport>,
     waker: &Waker,
 ) -> bool {
     let Ok((mut ws, _)) = tokio_tungstenite::connect_async(&endpoint.url).await else {
@@ -180,10 +181,10 @@ async fn session(
         match state.apply(&message) {
             Applied::UpToDate(_) => {
                 got_board = true;
-                let _ = tx.send(Update::Connected(true));
+                let _ = tx.send(StreamReport::Connected(true));
                 if let Some(board) = state.board() {
                     if tx
-                        .send(Update::Board(Box::new(board.clone()), arrived))
+                        .send(StreamReport::Board(Box::new(board.clone()), arrived))
                         .is_err()
                     {
                         return got_board;

@@ -16,8 +16,8 @@ use bevy::prelude::*;
 use bevy::render::render_resource::TextureFormat;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
 
-use crate::board::Drawn;
 use crate::network::Live;
+use crate::panel::Drawn;
 
 /// When to take the picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

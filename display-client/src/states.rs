@@ -12,6 +12,7 @@
 
 use bevy::prelude::*;
 
+use crate::ScreenSet;
 use crate::network::Live;
 
 #[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -41,7 +42,7 @@ impl ScreenState {
 
 pub fn plugin(app: &mut App) {
     app.init_resource::<ScreenState>()
-        .add_systems(Update, follow.before(crate::board::ScreenSet::Compose));
+        .add_systems(Update, follow.in_set(ScreenSet::Inputs));
 }
 
 fn follow(live: Res<Live>, mut state: ResMut<ScreenState>) {

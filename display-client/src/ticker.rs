@@ -13,8 +13,11 @@
 use bevy::prelude::*;
 use quai_protocol::{Notice, Severity, Translated};
 
-use crate::board::{Panel, PanelContext, ScreenSet, Texts, View, colour, mount, place, unmount};
+use crate::ScreenSet;
 use crate::layout::TickerMode;
+use crate::panel::{Panel, PanelInputs, Redraw};
+use crate::view::View;
+use crate::widgets::{colour, label, one_line, place};
 
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, (draw, scroll).chain().in_set(ScreenSet::Draw));
@@ -40,21 +43,9 @@ fn text_of(n: &Notice, lang: &str) -> String {
         .unwrap_or_default()
 }
 
-fn draw(p: PanelContext) {
-    let PanelContext {
-        mut commands,
-        layout,
-        fonts,
-        view,
-        live,
-        mut drawn,
-        old,
-    } = p;
-    let (Some(fonts), true) = (fonts, view.ready) else {
-        return;
-    };
-    let l = &layout.layout;
-    let notices = live.board.as_ref().map_or(&[][..], |b| &b.notices[..]);
+fn draw(p: PanelInputs, mut redraw: Redraw) {
+    let (l, view) = (&p.layout.layout, &*p.view);
+    let notices = p.live.board.as_ref().map_or(&[][..], |b| &b.notices[..]);
     let severe: Vec<&Notice> = notices
         .iter()
         .filter(|n| n.severity == Severity::Severe)
@@ -64,56 +55,45 @@ fn draw(p: PanelContext) {
     } else {
         (severe, true)
     };
-    let Some(ticker) = l.ticker.as_ref().filter(|_| !items.is_empty()) else {
-        let key = (view.generation, "none");
-        if drawn.needs(Panel::Ticker, &key) {
-            unmount(&mut commands, &old, Panel::Ticker);
-            drawn.drew(Panel::Ticker, &key, Texts::default());
-        }
-        return;
-    };
-    let texts_now: Vec<String> = items.iter().map(|n| text_of(n, &view.lang)).collect();
-    let (shown, index) = match ticker.mode {
-        TickerMode::Paged => {
-            let i = ((view.elapsed_s / f64::from(ticker.seconds_per_item.max(1.0))) as usize)
-                % items.len();
-            (texts_now[i].clone(), i)
-        }
-        TickerMode::Scroll => (texts_now.join("   •   "), 0),
-    };
-    let key = (view.generation, &shown, index, banner);
-    if !drawn.needs(Panel::Ticker, &key) {
-        return;
-    }
-    let theme = &l.theme;
-    let mut texts = Texts::default();
-    let (region_name, text, background, foreground) = if banner {
-        (
-            "banner",
-            format!("⚠ {shown}"),
-            colour(&theme.alert),
-            Color::BLACK,
-        )
-    } else {
-        ("ticker", shown.clone(), Color::BLACK, colour(&theme.accent))
-    };
-    let text = texts.note(region_name, text);
-    let style = fonts.style(true, theme.sizes.ticker);
-    let bar = commands
-        .spawn((
-            Node {
-                justify_content: JustifyContent::Center,
-                padding: UiRect::horizontal(Val::Px(24.0)),
-                ..place(ticker.region)
-            },
-            BackgroundColor(background),
-        ))
-        .with_children(|b| match ticker.mode {
-            TickerMode::Paged => {
-                b.spawn((Text::new(text), style, TextColor(foreground)));
+    // No bar without a ticker in the layout or a notice to show.
+    let shown = l
+        .ticker
+        .as_ref()
+        .filter(|_| !items.is_empty())
+        .map(|ticker| {
+            let texts_now: Vec<String> = items.iter().map(|n| text_of(n, &view.lang)).collect();
+            match ticker.mode {
+                TickerMode::Paged => {
+                    let i = ((view.elapsed_s / f64::from(ticker.seconds_per_item.max(1.0)))
+                        as usize)
+                        % items.len();
+                    (ticker, texts_now[i].clone(), i)
+                }
+                TickerMode::Scroll => (ticker, texts_now.join("   •   "), 0),
             }
-            TickerMode::Scroll => {
-                b.spawn((
+        });
+    let key = shown.as_ref().map(|(_, text, index)| (text, index, banner));
+    redraw.panel(Panel::Ticker, key, |texts| {
+        let (ticker, shown, _) = shown.as_ref()?;
+        let theme = &l.theme;
+        let (region_name, text, background, foreground) = if banner {
+            (
+                "banner",
+                format!("⚠ {shown}"),
+                colour(&theme.alert),
+                Color::BLACK,
+            )
+        } else {
+            ("ticker", shown.clone(), Color::BLACK, colour(&theme.accent))
+        };
+        let text = texts.note(region_name, text);
+        let font = p.fonts.style(true, theme.sizes.ticker);
+        // One notice at a time, or all of them moving in from the right.
+        let (paged, scrolling) = match ticker.mode {
+            TickerMode::Paged => (Some(label(text, font, foreground)), None),
+            TickerMode::Scroll => (
+                None,
+                Some((
                     Scrolling {
                         bar_width: ticker.region.width,
                         speed: ticker.speed.max(1.0),
@@ -123,16 +103,23 @@ fn draw(p: PanelContext) {
                         left: Val::Px(ticker.region.width),
                         ..default()
                     },
-                    Text::new(text),
-                    style,
-                    TextColor(foreground),
-                    TextLayout::no_wrap(),
-                ));
-            }
-        })
-        .id();
-    mount(&mut commands, &view, &old, Panel::Ticker, bar);
-    drawn.drew(Panel::Ticker, &key, texts);
+                    one_line(text, font, foreground),
+                )),
+            ),
+        };
+        Some((
+            Node {
+                justify_content: JustifyContent::Center,
+                padding: UiRect::horizontal(Val::Px(24.0)),
+                ..place(ticker.region)
+            },
+            BackgroundColor(background),
+            Children::spawn((
+                SpawnIter(paged.into_iter()),
+                SpawnIter(scrolling.into_iter()),
+            )),
+        ))
+    });
 }
 
 /// Moves a scrolling line on, from the bar's right edge until it has left by

@@ -4,49 +4,57 @@
 
 use bevy::prelude::*;
 
-use crate::board::{Panel, PanelContext, ScreenSet, Texts, colour, mount, place, unmount};
-use crate::wording::label;
+use crate::ScreenSet;
+use crate::panel::{Panel, PanelInputs, Redraw};
+use crate::widgets::{colour, label, place};
+use crate::wording::phrase;
 
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, draw.in_set(ScreenSet::Draw));
 }
 
-fn draw(p: PanelContext, mut images: ResMut<Assets<Image>>) {
-    let PanelContext {
-        mut commands,
-        layout,
-        fonts,
-        view,
-        live,
-        mut drawn,
-        old,
-    } = p;
-    let (Some(fonts), true) = (fonts, view.ready) else {
-        return;
-    };
-    let l = &layout.layout;
-    let wifi = live.board.as_ref().and_then(|b| b.wifi.as_ref());
+fn draw(p: PanelInputs, mut images: ResMut<Assets<Image>>, mut redraw: Redraw) {
+    let (l, lang) = (&p.layout.layout, &p.view.lang);
+    let wifi = p.live.board.as_ref().and_then(|b| b.wifi.as_ref());
     let content = l.wifi.zip(wifi);
     // The QR code is drawn again only when the network changes, not per board.
     let key = (
-        view.generation,
-        label(&view.lang, "wifi"),
+        phrase(lang, "wifi"),
         content.map(|(_, w)| (&w.ssid, &w.qr_payload, &w.portal_url)),
     );
-    if !drawn.needs(Panel::Wifi, &key) {
-        return;
-    }
-    let mut texts = Texts::default();
-    let Some((region, wifi)) = content else {
-        unmount(&mut commands, &old, Panel::Wifi);
-        drawn.drew(Panel::Wifi, &key, texts);
-        return;
-    };
-    let theme = &l.theme;
-    let qr = crate::qr::image(&wifi.qr_payload).map(|i| images.add(i));
-    let side = (region.height * 0.6).min(region.width * 0.6);
-    let panel = commands
-        .spawn((
+    redraw.panel(Panel::Wifi, key, |texts| {
+        let (region, wifi) = content?;
+        let theme = &l.theme;
+        let side = (region.height * 0.6).min(region.width * 0.6);
+        let qr = crate::qr::image(&wifi.qr_payload).map(|i| {
+            (
+                ImageNode::new(images.add(i)),
+                Node {
+                    width: Val::Px(side),
+                    height: Val::Px(side),
+                    ..default()
+                },
+            )
+        });
+        let small = theme.sizes.small;
+        let title = label(
+            texts.note("wifi", phrase(lang, "wifi")),
+            p.fonts.style(true, small),
+            colour(&theme.text),
+        );
+        let ssid = label(
+            texts.note("wifi", wifi.ssid.clone()),
+            p.fonts.style(false, small * 0.8),
+            colour(&theme.text),
+        );
+        let portal = wifi.portal_url.as_ref().map(|url| {
+            label(
+                texts.note("wifi", url.clone()),
+                p.fonts.style(false, small * 0.6),
+                colour(&theme.muted),
+            )
+        });
+        Some((
             Node {
                 align_items: AlignItems::Center,
                 padding: UiRect::all(Val::Px(12.0)),
@@ -54,37 +62,12 @@ fn draw(p: PanelContext, mut images: ResMut<Assets<Image>>) {
                 ..place(region)
             },
             BackgroundColor(colour(&theme.background).lighter(0.08)),
+            Children::spawn((
+                Spawn(title),
+                SpawnIter(qr.into_iter()),
+                Spawn(ssid),
+                SpawnIter(portal.into_iter()),
+            )),
         ))
-        .with_children(|p| {
-            p.spawn((
-                Text::new(texts.note("wifi", label(&view.lang, "wifi"))),
-                fonts.style(true, theme.sizes.small),
-                TextColor(colour(&theme.text)),
-            ));
-            if let Some(qr) = qr {
-                p.spawn((
-                    ImageNode::new(qr),
-                    Node {
-                        width: Val::Px(side),
-                        height: Val::Px(side),
-                        ..default()
-                    },
-                ));
-            }
-            p.spawn((
-                Text::new(texts.note("wifi", wifi.ssid.clone())),
-                fonts.style(false, theme.sizes.small * 0.8),
-                TextColor(colour(&theme.text)),
-            ));
-            if let Some(url) = &wifi.portal_url {
-                p.spawn((
-                    Text::new(texts.note("wifi", url.clone())),
-                    fonts.style(false, theme.sizes.small * 0.6),
-                    TextColor(colour(&theme.muted)),
-                ));
-            }
-        })
-        .id();
-    mount(&mut commands, &view, &old, Panel::Wifi, panel);
-    drawn.drew(Panel::Wifi, &key, texts);
+    });
 }

@@ -44,8 +44,8 @@ pub fn status(lang: &str, d: &Departure) -> String {
     }
 }
 
-/// Fixed labels of the screen.
-pub fn label(lang: &str, key: &str) -> &'static str {
+/// The screen's fixed phrases, by key.
+pub fn phrase(lang: &str, key: &str) -> &'static str {
     let fr = lang == "fr";
     match key {
         "departures" => {
