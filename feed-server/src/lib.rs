@@ -11,7 +11,7 @@
 //! | configuration | [`config`], [`id`], [`clock`] | the validated station file; typed ids; the server's "now" |
 //! | sources | [`sources`] | fetch and parse upstreams: static GTFS, GTFS-Realtime and CAP pollers |
 //! | timetable | [`timetable`], [`feed`], [`station`], [`deployment`] | each feed compiled, the registry of feeds, stations resolved against them |
-//! | realtime | [`realtime`] | the last accepted GTFS-RT messages, indexed, with their freshness ([`freshness`]) |
+//! | realtime | [`realtime`] | the last accepted GTFS-RT messages, indexed, with their freshness ([`freshness`]); stores are [`watched`] maps |
 //! | advisories | [`advisory`] | CAP warnings in force and the advice for passengers |
 //! | notices | [`notice`], [`store`] | operator notices: validation, scopes, the SQLite store |
 //! | board | [`board`] | the merge, a pure function, into the internal board model |
@@ -44,3 +44,4 @@ pub mod sources;
 pub mod station;
 pub mod store;
 pub mod timetable;
+pub mod watched;

@@ -10,14 +10,15 @@ pub mod advice;
 pub mod area;
 pub mod cap;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use quai_protocol::{AdvisoryEvent, AdvisoryLevel, Translated};
 
 use crate::config::Place;
 use crate::id::SourceId;
+use crate::watched::Watched;
 pub use advice::AdviceTable;
 use cap::{CapAlert, Info, MsgType, Severity, Status};
 
@@ -39,28 +40,11 @@ pub struct Advisory {
 /// The alerts in force of one source, by (sender, identifier).
 type InForce = BTreeMap<(String, String), Arc<CapAlert>>;
 
-/// Alerts in force per source, with a version counter for the board publisher. A
-/// cheap handle: clones share the same state.
-#[derive(Debug, Clone)]
+/// Alerts in force per source; its version moves when they change (the board
+/// publisher listens to it). A cheap handle.
+#[derive(Debug, Clone, Default)]
 pub struct WeatherStore {
-    inner: Arc<Shared>,
-}
-
-#[derive(Debug)]
-struct Shared {
-    sources: RwLock<HashMap<SourceId, InForce>>,
-    version: tokio::sync::watch::Sender<u64>,
-}
-
-impl Default for WeatherStore {
-    fn default() -> Self {
-        WeatherStore {
-            inner: Arc::new(Shared {
-                sources: RwLock::default(),
-                version: tokio::sync::watch::Sender::new(0),
-            }),
-        }
-    }
+    sources: Watched<SourceId, InForce>,
 }
 
 impl WeatherStore {
@@ -69,44 +53,37 @@ impl WeatherStore {
     /// alert in force: what it no longer lists is over).
     pub fn apply(&self, source: &SourceId, mut alerts: Vec<CapAlert>, replace: bool) {
         alerts.sort_by_key(|a| a.sent);
-        let mut sources = self
-            .inner
-            .sources
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let map = sources.entry(source.clone()).or_default();
-        let before = map.clone();
-        if replace {
-            map.clear();
-        }
-        for alert in alerts {
-            match alert.msg_type {
-                MsgType::Alert => {
-                    map.insert(alert.key(), Arc::new(alert));
-                }
-                MsgType::Update => {
-                    for r in &alert.references {
-                        map.remove(r);
-                    }
-                    map.insert(alert.key(), Arc::new(alert));
-                }
-                MsgType::Cancel => {
-                    for r in &alert.references {
-                        map.remove(r);
-                    }
-                }
-                MsgType::Ack | MsgType::Error => {}
+        self.sources.update(source, |map| {
+            let before = map.clone();
+            if replace {
+                map.clear();
             }
-        }
-        if *map != before {
-            drop(sources);
-            self.inner.version.send_modify(|v| *v += 1);
-        }
+            for alert in alerts {
+                match alert.msg_type {
+                    MsgType::Alert => {
+                        map.insert(alert.key(), Arc::new(alert));
+                    }
+                    MsgType::Update => {
+                        for r in &alert.references {
+                            map.remove(r);
+                        }
+                        map.insert(alert.key(), Arc::new(alert));
+                    }
+                    MsgType::Cancel => {
+                        for r in &alert.references {
+                            map.remove(r);
+                        }
+                    }
+                    MsgType::Ack | MsgType::Error => {}
+                }
+            }
+            *map != before
+        });
     }
 
     /// Moves on each time the alerts in force change.
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.inner.version.subscribe()
+        self.sources.subscribe()
     }
 
     /// The advisories for a station at `place`, at `now`, most severe first.
@@ -118,11 +95,7 @@ impl WeatherStore {
         table: &AdviceTable,
         name: &dyn Fn(&SourceId) -> Option<String>,
     ) -> Vec<Advisory> {
-        let sources = self
-            .inner
-            .sources
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let sources = self.sources.read();
         let mut out = Vec::new();
         for (source, alerts) in sources.iter() {
             for alert in alerts.values() {

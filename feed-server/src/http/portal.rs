@@ -46,18 +46,14 @@ fn station<'a>(
 pub async fn api(
     State(deployment): State<Arc<Deployment>>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let station = match station(&deployment, &query) {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
+) -> Result<Response, ApiError> {
+    let station = station(&deployment, &query)?;
     let Some(wifi) = &station.wifi else {
-        return ApiError::new(
+        return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "no_wifi",
             format!("station `{}` has no Wi-Fi configured", station.id),
-        )
-        .into_response();
+        ));
     };
     let mut body = serde_json::Map::new();
     body.insert("captive".into(), true.into());
@@ -81,18 +77,15 @@ pub async fn api(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
-    response
+    Ok(response)
 }
 
 /// `GET /portal?station=…&continue=…`: the splash page.
 pub async fn page(
     State(deployment): State<Arc<Deployment>>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let station = match station(&deployment, &query) {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
+) -> Result<Response, ApiError> {
+    let station = station(&deployment, &query)?;
     let timezone = station.timezone.name().to_string();
     let continue_url = query
         .get("continue")
@@ -110,7 +103,7 @@ pub async fn page(
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    Ok(response)
 }
 
 /// `GET /portal.js`: the splash page's script.

@@ -12,14 +12,14 @@ pub mod ingest;
 pub mod trip_updates;
 pub mod vehicles;
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 pub use crate::config::Kind;
 use crate::config::RealtimeConfig;
 use crate::id::FeedId;
+use crate::watched::Watched;
 pub use alerts::Alerts;
 pub use cause::{Cause, Effect};
 pub use ingest::{IngestError, Polled, ingest};
@@ -106,73 +106,42 @@ pub struct RealtimeView {
     pub alerts: Option<Arc<Alerts>>,
 }
 
-/// Shared realtime state of all feeds, with a version counter that moves on every
-/// accepted message (the board publisher listens to it). A cheap handle: clones
-/// share the same state.
-#[derive(Debug, Clone)]
+/// Shared realtime state of all feeds; its version moves on every accepted
+/// message (the board publisher listens to it). A cheap handle.
+#[derive(Debug, Clone, Default)]
 pub struct RealtimeStore {
-    inner: Arc<Shared>,
-}
-
-#[derive(Debug)]
-struct Shared {
-    feeds: RwLock<HashMap<FeedId, FeedRealtime>>,
-    version: tokio::sync::watch::Sender<u64>,
-}
-
-impl Default for RealtimeStore {
-    fn default() -> Self {
-        RealtimeStore {
-            inner: Arc::new(Shared {
-                feeds: RwLock::default(),
-                version: tokio::sync::watch::Sender::new(0),
-            }),
-        }
-    }
+    feeds: Watched<FeedId, FeedRealtime>,
 }
 
 impl RealtimeStore {
     /// The state of `feed` (a copy of its `Arc`s: cheap).
     pub fn get(&self, feed: &FeedId) -> FeedRealtime {
-        self.read().get(feed).cloned().unwrap_or_default()
+        self.feeds.read().get(feed).cloned().unwrap_or_default()
     }
 
     /// Replaces one kind of a feed's state.
     pub fn put_trip_updates(&self, feed: &FeedId, a: Accepted<TripUpdates>) {
-        self.write(feed, |f| f.trip_updates = Some(a));
+        self.put(feed, |f| f.trip_updates = Some(a));
     }
 
     pub fn put_vehicles(&self, feed: &FeedId, a: Accepted<Vehicles>) {
-        self.write(feed, |f| f.vehicles = Some(a));
+        self.put(feed, |f| f.vehicles = Some(a));
     }
 
     pub fn put_alerts(&self, feed: &FeedId, a: Accepted<Alerts>) {
-        self.write(feed, |f| f.alerts = Some(a));
+        self.put(feed, |f| f.alerts = Some(a));
     }
 
     /// Moves on each time a message is accepted.
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.inner.version.subscribe()
+        self.feeds.subscribe()
     }
 
-    fn write(&self, feed: &FeedId, f: impl FnOnce(&mut FeedRealtime)) {
-        {
-            let mut feeds = self
-                .inner
-                .feeds
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(feeds.entry(feed.clone()).or_default());
-        }
-        self.inner.version.send_modify(|v| *v += 1);
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<FeedId, FeedRealtime>> {
-        // Writers replace whole values; a panic mid-write cannot leave a half state.
-        self.inner
-            .feeds
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn put(&self, feed: &FeedId, f: impl FnOnce(&mut FeedRealtime)) {
+        self.feeds.update(feed, |state| {
+            f(state);
+            true
+        });
     }
 }
 
