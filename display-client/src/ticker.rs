@@ -4,8 +4,7 @@
 //!   `seconds_per_item`. Cheap: the screen changes once every few seconds.
 //! - `Scroll`: all notices on one line moving right to left at `speed` pixels a
 //!   second. Smooth motion needs a frame every refresh (about 65 % of a core on
-//!   software rendering, see `../shared/notes/bevy-0.19-here.md`): for screens
-//!   with a real GPU.
+//!   software rendering, see docs/design-notes.md): for screens with a real GPU.
 //!
 //! A severe notice takes the whole bar as a banner in the alert colour; the
 //! others wait until it ends.

@@ -2,7 +2,7 @@
 //!
 //! Everything here is plain data with serde: no tokio, no bevy, so that a mobile or
 //! web developer can read this crate as the reference of what Quai sends. Field names
-//! are the public contract of `DESIGN.md`; change them only with the protocol docs.
+//! are the public contract of `docs/protocol.md`; change them only with it.
 //!
 //! Instants are kept as RFC 3339 strings (with the station's UTC offset) rather than
 //! parsed date types: clients display them as they come, and the crate stays free of a

@@ -10,7 +10,7 @@ use crate::feed::FeedIdx;
 use crate::notice::{Period, weekly};
 use crate::realtime::alerts::{Alert, Selector};
 use crate::timetable::FeedTimetable;
-use crate::timetable::compile::{direction_number, route_type_code};
+use crate::timetable::route_type::{direction_number, route_type_code};
 
 /// The notices of the station at `now`, most severe first, and their ids on the
 /// departures they touch.

@@ -4,6 +4,10 @@
 //! not fail the load: real feeds have a few, and a station screen is better with the
 //! rest of the timetable than with none. They are counted, the first ones kept as
 //! warnings with file and line, and shown by `feed-server check`.
+//!
+//! One long function on purpose: it reads each table once, in the order their
+//! references need (agency, routes, stops, calendars, trips, stop_times,
+//! frequencies), and each step is short and says what it reads.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,10 +15,10 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use gtfs_structures::{
     Agency, Calendar, CalendarDate, Exception, PickupDropOffType, RawFrequency, RawStopTime,
-    RawTrip, RouteType,
+    RawTrip,
 };
-use quai_protocol::Mode;
 
+use super::route_type::mode_of;
 use super::{
     FeedTimetable, Frequency, Idx, Route, ServiceCalendar, ServiceDays, Stop, StopIdx, StopTime,
     StopTimeIdx, Table, Trip, TripIdx,
@@ -416,59 +420,6 @@ fn naive(d: jiff::civil::Date) -> Option<NaiveDate> {
     )
 }
 
-/// The GTFS `direction_id` number (what GTFS-Realtime selectors carry).
-pub fn direction_number(direction: gtfs_structures::DirectionType) -> u32 {
-    match direction {
-        gtfs_structures::DirectionType::Outbound => 0,
-        gtfs_structures::DirectionType::Inbound => 1,
-    }
-}
-
-/// The GTFS `route_type` number (what GTFS-Realtime selectors carry).
-pub fn route_type_code(route_type: RouteType) -> i16 {
-    match route_type {
-        RouteType::Tramway => 0,
-        RouteType::Subway => 1,
-        RouteType::Rail => 2,
-        RouteType::Bus => 3,
-        RouteType::Ferry => 4,
-        RouteType::CableCar => 5,
-        RouteType::Gondola => 6,
-        RouteType::Funicular => 7,
-        RouteType::Extended(e) => e as i16,
-        RouteType::Other(i) => i,
-    }
-}
-
-/// The kind of vehicle from a GTFS route_type, basic or extended.
-pub fn mode_of(route_type: RouteType) -> Mode {
-    match route_type_code(route_type) {
-        0 => Mode::Tram,
-        1 => Mode::Metro,
-        2 => Mode::Rail,
-        3 => Mode::Bus,
-        4 => Mode::Ferry,
-        5 => Mode::CableTram,
-        6 => Mode::AerialLift,
-        7 => Mode::Funicular,
-        11 => Mode::Trolleybus,
-        12 => Mode::Monorail,
-        100..=199 => Mode::Rail,
-        200..=299 => Mode::Coach,
-        405 => Mode::Monorail,
-        400..=499 => Mode::Metro,
-        700..=799 => Mode::Bus,
-        800..=899 => Mode::Trolleybus,
-        900..=999 => Mode::Tram,
-        1000..=1099 | 1200..=1299 => Mode::Ferry,
-        1100..=1199 => Mode::Air,
-        1300..=1399 => Mode::AerialLift,
-        1400..=1499 => Mode::Funicular,
-        1500..=1599 => Mode::Taxi,
-        _ => Mode::Other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,13 +447,5 @@ mod tests {
         let times: Vec<_> = sts.iter().map(|s| s.departure.unwrap()).collect();
         assert_eq!(times, vec![100, 200, 300, 460]);
         assert!(interpolate(&mut [p(None, None), p(Some(1), Some(1))]).is_err());
-    }
-
-    #[test]
-    fn route_types_basic_and_extended() {
-        assert_eq!(mode_of(RouteType::Rail), Mode::Rail);
-        assert_eq!(mode_of(RouteType::Other(11)), Mode::Trolleybus);
-        assert_eq!(mode_of(RouteType::Other(12)), Mode::Monorail);
-        assert_eq!(mode_of(RouteType::Other(1700)), Mode::Other);
     }
 }

@@ -10,6 +10,7 @@
 pub mod compile;
 pub mod gtfs_time;
 pub mod index;
+pub mod route_type;
 pub mod service_days;
 
 use std::collections::{BTreeMap, HashMap};
