@@ -2,12 +2,19 @@
 //! hyper, with the limits a server facing the public Internet needs and that
 //! `axum::serve` does not offer.
 //!
-//! - **Connections per address** (`[server] max_connections_per_ip`): a station's
-//!   Wi-Fi puts many phones behind one address, so the cap is generous, but one
-//!   host cannot take every socket. Beyond it the connection gets a plain `503`
-//!   with `Retry-After` and is closed. A WebSocket counts for as long as it is
-//!   open, not only during its handshake: the [`Hold`] of its connection travels
-//!   with the request into the stream's task.
+//! - **File descriptors**: at start the soft limit of open files is raised to
+//!   the hard limit where the system allows it, and the caps below are derived
+//!   from it, so that connections can never take the descriptors that upstream
+//!   polls, the notice store and logs need ([`Limits::derive`]).
+//! - **Connections in all** (`[server] max_connections`, default three quarters
+//!   of the descriptor limit) and **per address** (`max_connections_per_ip`,
+//!   default 1,024, at most half of the total): a station's Wi-Fi puts many
+//!   phones behind one address, so the cap is generous, but one host cannot take
+//!   every socket. Beyond either the connection gets a `503` with `Retry-After`
+//!   and is closed (at most [`MAX_REFUSING`] answers at once; past that it is
+//!   closed at once). A WebSocket counts for as long as it is open, not only
+//!   during its handshake: the [`Hold`] of its connection travels with the
+//!   request into the stream's task.
 //! - **Header read timeout** (`[server] header_read_timeout_s`): a client that
 //!   sends nothing, or trickles its request headers (slowloris), is cut off once
 //!   the timeout passes without a complete header block. The same timer closes a
@@ -33,21 +40,80 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tower_service::Service as _;
 
+use crate::config::ServerSettings;
 use crate::metrics::Metrics;
 
 /// How long connections get to finish once the server stops.
 pub const GRACE: Duration = Duration::from_secs(10);
 
+/// Refused connections answered at once; more are closed without an answer.
+pub const MAX_REFUSING: usize = 64;
+
+/// Descriptors kept for everything but client connections (upstream polls, the
+/// notice store, logs, the listener).
+const RESERVED_DESCRIPTORS: u64 = 64;
+
 /// The limits applied to each connection.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_connections_per_ip: usize,
+    pub max_connections: usize,
     pub header_read_timeout: Duration,
 }
 
-/// Open connections per remote address.
+impl Limits {
+    /// Raises the open-files soft limit to the hard limit (where allowed) and
+    /// derives the caps from it: connections in all at most three quarters of
+    /// the descriptors (less a reserve), one address at most half of that.
+    pub fn derive(settings: &ServerSettings) -> Limits {
+        let descriptors = raise_open_files();
+        let derived = descriptors
+            .map(|n| (n.saturating_sub(RESERVED_DESCRIPTORS) * 3 / 4).max(16) as usize)
+            .unwrap_or(usize::MAX);
+        let max_connections = settings.max_connections.unwrap_or(derived).min(derived);
+        let max_connections_per_ip = settings
+            .max_connections_per_ip
+            .min((max_connections / 2).max(1));
+        tracing::info!(
+            open_files = descriptors,
+            max_connections,
+            max_connections_per_ip,
+            "connection limits"
+        );
+        Limits {
+            max_connections_per_ip,
+            max_connections,
+            header_read_timeout: settings.header_read_timeout,
+        }
+    }
+}
+
+/// The soft limit of open files after raising it to the hard limit (None when
+/// unlimited or unknown).
+fn raise_open_files() -> Option<u64> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        if let Err(e) = setrlimit(Resource::Nofile, raised) {
+            tracing::warn!("cannot raise the open-files limit: {e}");
+        }
+    }
+    getrlimit(Resource::Nofile).current
+}
+
+/// Open connections per remote address, and in all.
 #[derive(Debug, Default, Clone)]
-struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
+struct PerAddress(Arc<Mutex<Table>>);
+
+#[derive(Debug, Default)]
+struct Table {
+    by_ip: HashMap<IpAddr, usize>,
+    total: usize,
+}
 
 /// The peer of a connection, in every request's extensions (for logs).
 #[derive(Debug, Clone, Copy)]
@@ -71,15 +137,19 @@ impl PerAddress {
     fn admit(
         &self,
         ip: IpAddr,
-        max: usize,
+        limits: &Limits,
         open: tokio::sync::watch::Receiver<()>,
     ) -> Option<Hold> {
         let mut table = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let count = table.entry(ip).or_insert(0);
-        if *count >= max {
+        if table.total >= limits.max_connections {
+            return None;
+        }
+        let count = table.by_ip.entry(ip).or_insert(0);
+        if *count >= limits.max_connections_per_ip {
             return None;
         }
         *count += 1;
+        table.total += 1;
         Some(Hold(Arc::new(Counted {
             table: self.clone(),
             ip,
@@ -91,10 +161,11 @@ impl PerAddress {
 impl Drop for Counted {
     fn drop(&mut self) {
         let mut table = self.table.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = table.get_mut(&self.ip) {
+        table.total = table.total.saturating_sub(1);
+        if let Some(count) = table.by_ip.get_mut(&self.ip) {
             *count -= 1;
             if *count == 0 {
-                table.remove(&self.ip);
+                table.by_ip.remove(&self.ip);
             }
         }
     }
@@ -111,6 +182,7 @@ pub async fn serve(
     stop: CancellationToken,
 ) -> std::io::Result<()> {
     let per_address = PerAddress::default();
+    let refusing = Arc::new(tokio::sync::Semaphore::new(MAX_REFUSING));
     let (open_tx, _) = tokio::sync::watch::channel(());
     let mut builder = http1::Builder::new();
     builder
@@ -130,14 +202,17 @@ pub async fn serve(
                 }
             },
         };
-        let Some(hold) = per_address.admit(
-            remote.ip(),
-            limits.max_connections_per_ip,
-            open_tx.subscribe(),
-        ) else {
+        let Some(hold) = per_address.admit(remote.ip(), &limits, open_tx.subscribe()) else {
             Metrics::count(&metrics.connections_refused);
-            tracing::debug!(%remote, "too many connections from this address: refused");
-            tokio::spawn(refuse(stream, limits.max_connections_per_ip));
+            tracing::debug!(%remote, "too many connections: refused");
+            // Answering takes a descriptor for up to a second: past a few dozen
+            // at once, close at once rather than run out of descriptors.
+            if let Ok(permit) = refusing.clone().try_acquire_owned() {
+                tokio::spawn(async move {
+                    refuse(stream).await;
+                    drop(permit);
+                });
+            }
             continue;
         };
         let (builder, stop, app) = (builder.clone(), stop.clone(), app.clone());
@@ -180,13 +255,11 @@ fn finished(remote: SocketAddr, result: Result<(), hyper::Error>) {
     }
 }
 
-/// Answers a connection over the per-address cap with a `503` and closes it,
-/// reading what the client sent meanwhile (a socket closed with unread input is
-/// reset, and the reset can destroy the answer before the client reads it).
-async fn refuse(mut stream: TcpStream, max: usize) {
-    let body = format!(
-        "{{\"error\":{{\"code\":\"too_many_connections\",\"message\":\"at most {max} connections from one address\"}}}}"
-    );
+/// Answers a connection over a cap with a `503` and closes it, reading what the
+/// client sent meanwhile (a socket closed with unread input is reset, and the
+/// reset can destroy the answer before the client reads it).
+async fn refuse(mut stream: TcpStream) {
+    let body = "{\"error\":{\"code\":\"too_many_connections\",\"message\":\"too many connections from this address, or in all: try again later\"}}";
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 10\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()

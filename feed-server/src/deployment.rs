@@ -38,6 +38,8 @@ pub struct Deployment {
     pub stream: StreamSettings,
     /// Notice writes one operator may make per minute.
     pub notice_writes_per_minute: usize,
+    /// Wrong operator tokens one address may send per minute.
+    pub auth_failures_per_minute: usize,
 }
 
 impl Deployment {
@@ -77,6 +79,7 @@ impl Deployment {
             board: config.board,
             stream: config.stream,
             notice_writes_per_minute: config.notice_writes_per_minute,
+            auth_failures_per_minute: config.auth_failures_per_minute,
         })
     }
 

@@ -11,6 +11,10 @@ pub const LISTEN: &str = "127.0.0.1:8080";
 pub const MAX_CONNECTIONS_PER_IP: usize = 1024;
 /// How long a client has to send its request headers.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client has to send a request body, once its headers are in.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Who may read `/metrics` without a token: loopback peers only.
+pub const METRICS_TOKEN: Option<&str> = None;
 
 /// Departures in a REST board when the request names no `limit`.
 pub const BOARD_LIMIT: usize = 12;
@@ -31,6 +35,9 @@ pub const STREAM_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Notice writes one operator may make per minute.
 pub const NOTICE_WRITES_PER_MINUTE: usize = 60;
+/// Wrong operator tokens one address may send per minute before its tokens are
+/// no longer looked up until the minute passes.
+pub const AUTH_FAILURES_PER_MINUTE: usize = 10;
 
 pub const FEED_TIMEOUT: Duration = Duration::from_secs(60);
 pub const FEED_MAX_MB: u64 = 512;

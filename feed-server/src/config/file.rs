@@ -41,12 +41,14 @@ pub struct StoreSection {
 #[serde(deny_unknown_fields, default)]
 pub struct NoticesSection {
     pub writes_per_minute: usize,
+    pub auth_failures_per_minute: usize,
 }
 
 impl Default for NoticesSection {
     fn default() -> Self {
         NoticesSection {
             writes_per_minute: d::NOTICE_WRITES_PER_MINUTE,
+            auth_failures_per_minute: d::AUTH_FAILURES_PER_MINUTE,
         }
     }
 }
@@ -63,7 +65,10 @@ pub struct ServerSection {
     pub listen: Option<SocketAddr>,
     pub send_buffer_kb: Option<u32>,
     pub max_connections_per_ip: Option<usize>,
+    pub max_connections: Option<usize>,
     pub header_read_timeout_s: Option<f64>,
+    pub body_read_timeout_s: Option<f64>,
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -98,6 +98,8 @@ pub struct Config {
     pub advice_file: Option<PathBuf>,
     /// Notice writes one operator may make per minute (429 beyond).
     pub notice_writes_per_minute: usize,
+    /// Wrong tokens one address may send per minute (429 beyond).
+    pub auth_failures_per_minute: usize,
     /// `[store] data_dir`, resolved against the configuration's folder; the
     /// command line's `--data-dir` wins over it.
     pub data_dir: Option<PathBuf>,
@@ -198,6 +200,7 @@ impl Config {
             weather,
             advice_file: file.advice.map(|a| base.join(a.file)),
             notice_writes_per_minute: file.notices.writes_per_minute.max(1),
+            auth_failures_per_minute: file.notices.auth_failures_per_minute.max(1),
             data_dir: file.store.data_dir.map(|d| base.join(d)),
         })
     }

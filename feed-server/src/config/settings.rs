@@ -7,17 +7,24 @@ use super::file::{BoardSection, ServerSection, StreamSection};
 use super::{Invalid, defaults as d, units};
 
 /// How the server listens and what each connection may cost (`[server]`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerSettings {
     pub listen: Option<SocketAddr>,
     /// Kernel send buffer of each connection, in KiB (None: the system's autotuning).
     /// A small fixed buffer bounds kernel memory per client and makes a client that
     /// stopped reading show up sooner.
     pub send_buffer_kb: Option<u32>,
-    /// Open connections one remote address may hold (503 beyond).
+    /// Open connections one remote address may hold (503 beyond); lowered at
+    /// start to half of what the descriptor limit allows (`accept::Limits`).
     pub max_connections_per_ip: usize,
+    /// Open connections in all; None: derived from the descriptor limit.
+    pub max_connections: Option<usize>,
     /// How long a client has to send its request headers (slowloris).
     pub header_read_timeout: Duration,
+    /// How long a client has to send a request body (a silent or trickled POST).
+    pub body_read_timeout: Duration,
+    /// A bearer token that lets any peer read `/metrics` (else loopback only).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -26,7 +33,10 @@ impl Default for ServerSettings {
             listen: None,
             send_buffer_kb: None,
             max_connections_per_ip: d::MAX_CONNECTIONS_PER_IP,
+            max_connections: None,
             header_read_timeout: d::HEADER_READ_TIMEOUT,
+            body_read_timeout: d::BODY_READ_TIMEOUT,
+            metrics_token: d::METRICS_TOKEN.map(str::to_string),
         }
     }
 }
@@ -45,17 +55,42 @@ impl ServerSettings {
             .transpose()
             .map_err(|r| Invalid::new(field("max_connections_per_ip"), r))?
             .unwrap_or(d::MAX_CONNECTIONS_PER_IP);
-        let header_read_timeout = s
-            .header_read_timeout_s
-            .map(|v| units::seconds(v, 0.1, 600.0))
+        let max_connections = s
+            .max_connections
+            .map(|n| units::count(n, 16, 10_000_000))
             .transpose()
-            .map_err(|r| Invalid::new(field("header_read_timeout_s"), r))?
-            .unwrap_or(d::HEADER_READ_TIMEOUT);
+            .map_err(|r| Invalid::new(field("max_connections"), r))?;
+        let seconds = |key: &str, v: Option<f64>, default: Duration| {
+            v.map(|v| units::seconds(v, 0.1, 600.0))
+                .transpose()
+                .map_err(|r| Invalid::new(field(key), r))
+                .map(|v| v.unwrap_or(default))
+        };
+        let metrics_token = match &s.metrics_token {
+            Some(t) if t.len() < 16 || t.chars().any(|c| !c.is_ascii_graphic()) => {
+                return Err(Invalid::new(
+                    field("metrics_token"),
+                    "at least 16 printable ASCII characters, no spaces",
+                ));
+            }
+            t => t.clone(),
+        };
         Ok(ServerSettings {
             listen: s.listen,
             send_buffer_kb,
             max_connections_per_ip,
-            header_read_timeout,
+            max_connections,
+            header_read_timeout: seconds(
+                "header_read_timeout_s",
+                s.header_read_timeout_s,
+                d::HEADER_READ_TIMEOUT,
+            )?,
+            body_read_timeout: seconds(
+                "body_read_timeout_s",
+                s.body_read_timeout_s,
+                d::BODY_READ_TIMEOUT,
+            )?,
+            metrics_token,
         })
     }
 }

@@ -21,6 +21,17 @@ const MAX_DESCRIPTION: usize = 4000;
 const MAX_ENTITIES: usize = 50;
 
 /// Every reason the notice cannot be stored, by field.
+/// Characters no notice text may hold: control characters (but line breaks
+/// where `lines` allows them), and the bidirectional embeddings, overrides and
+/// isolates (U+202A–U+202E, U+2066–U+2069), which turn "Quai C fermé" into
+/// "émref C iauQ" on a screen. Right-to-left text itself is fine: the screen
+/// orders it by its letters, without these.
+fn forbidden_char(c: char, lines: bool) -> bool {
+    (c.is_control() && !(lines && c == '\n'))
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
 pub fn validate(input: &NoticeInput, deployment: &Deployment) -> FieldErrors {
     let mut errors = FieldErrors::new();
     let mut bad = |field: String, reason: String| {
@@ -44,13 +55,14 @@ pub fn validate(input: &NoticeInput, deployment: &Deployment) -> FieldErrors {
     if input.header.get("fr").is_none_or(|h| h.trim().is_empty()) {
         bad("header.fr".into(), "a French header is required".into());
     }
+    // (field, texts, longest, whether line breaks are allowed)
     let texts = [
-        ("header", &input.header, MAX_HEADER),
-        ("description", &input.description, MAX_DESCRIPTION),
-        ("screen_text", &input.screen_text, MAX_SCREEN_TEXT),
-        ("tts_text", &input.tts_text, MAX_DESCRIPTION),
+        ("header", &input.header, MAX_HEADER, false),
+        ("description", &input.description, MAX_DESCRIPTION, true),
+        ("screen_text", &input.screen_text, MAX_SCREEN_TEXT, false),
+        ("tts_text", &input.tts_text, MAX_DESCRIPTION, true),
     ];
-    for (name, texts, max) in texts {
+    for (name, texts, max, lines) in texts {
         for (lang, text) in texts {
             let tag_ok = (2..=8).contains(&lang.len())
                 && lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
@@ -66,6 +78,14 @@ pub fn validate(input: &NoticeInput, deployment: &Deployment) -> FieldErrors {
                 );
             } else if text.trim().is_empty() {
                 bad(format!("{name}.{lang}"), "must not be empty".into());
+            } else if let Some(c) = text.chars().find(|&c| forbidden_char(c, lines)) {
+                bad(
+                    format!("{name}.{lang}"),
+                    format!(
+                        "must not contain U+{:04X} (control characters and bidirectional overrides would garble screens)",
+                        u32::from(c)
+                    ),
+                );
             }
         }
     }
@@ -171,4 +191,21 @@ pub fn validate(input: &NoticeInput, deployment: &Deployment) -> FieldErrors {
         }
     }
     errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forbidden_char;
+
+    #[test]
+    fn controls_and_bidi_overrides_are_refused_but_not_rtl_text() {
+        for c in ['\0', '\u{7}', '\u{1b}', '\u{202E}', '\u{2066}', '\u{85}'] {
+            assert!(forbidden_char(c, true), "U+{:04X}", u32::from(c));
+        }
+        assert!(forbidden_char('\n', false));
+        assert!(!forbidden_char('\n', true));
+        for c in "Quai C fermé — الرصيف ג".chars() {
+            assert!(!forbidden_char(c, false), "{c}");
+        }
+    }
 }

@@ -22,7 +22,7 @@ use crate::clock::Clock;
 use crate::config::EndpointUrl;
 use crate::deployment::Deployment;
 use crate::http::gtfs_rt::ExportCache;
-use crate::http::notices::WriteLimiter;
+use crate::http::notices::{AuthFailures, WriteLimiter};
 use crate::notice::Notices;
 use crate::publish::Boards;
 use crate::store::{Store, StoreError};
@@ -37,6 +37,8 @@ struct AppState {
     store: Option<Arc<Store>>,
     /// Recent notice writes per operator (rate limit).
     limiter: Arc<WriteLimiter>,
+    /// Recent wrong tokens per address.
+    auth_failures: Arc<AuthFailures>,
     /// Validators of the GTFS-RT export.
     exports: Arc<ExportCache>,
     /// Fires when the server stops: pollers, the publisher and stream connections end.
@@ -55,6 +57,7 @@ impl Server {
                 boards: Boards::new(Arc::new(deployment), clock),
                 store: None,
                 limiter: Default::default(),
+                auth_failures: Default::default(),
                 exports: Default::default(),
                 shutdown: CancellationToken::new(),
             },
@@ -95,11 +98,7 @@ impl Server {
             shutdown.await;
             stop.cancel();
         });
-        let server = state.boards.deployment.server;
-        let limits = crate::accept::Limits {
-            max_connections_per_ip: server.max_connections_per_ip,
-            header_read_timeout: server.header_read_timeout,
-        };
+        let limits = crate::accept::Limits::derive(&state.boards.deployment.server);
         let metrics = state.boards.metrics.clone();
         let app = routes::router(state);
         let served = crate::accept::serve(listener, app, limits, metrics, cancel.clone()).await;

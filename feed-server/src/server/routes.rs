@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::extract::FromRef;
 use axum::middleware;
 use axum::routing::get;
 
@@ -59,9 +59,6 @@ pub(super) fn router(state: AppState) -> Router {
         .route("/demo/gtfs-rt/alerts", get(demo::alerts))
         .route("/demo/cap/heatwave", get(demo::heatwave))
         .fallback(api::not_found)
-        // Bodies over 64 KiB get our JSON 413 (notices::MAX_BODY); this outer limit
-        // only stops much larger ones before they are read.
-        .layer(DefaultBodyLimit::max(16 * notices::MAX_BODY))
         .layer(middleware::from_fn_with_state(metrics, http::observe))
         .with_state(state)
 }
@@ -112,6 +109,7 @@ impl FromRef<AppState> for NoticeDesk {
             store: s.store.clone(),
             boards: s.boards.clone(),
             limiter: s.limiter.clone(),
+            auth_failures: s.auth_failures.clone(),
         }
     }
 }

@@ -12,6 +12,7 @@
 //! Migrations are numbered in [`MIGRATIONS`] and applied in order at open.
 //!
 //! Backup, while the server runs: `sqlite3 DATA_DIR/quai.db "VACUUM INTO 'backup.db'"`.
+//! The database file is made private to its owner (0600) at each open.
 
 mod audit;
 mod notices;
@@ -25,13 +26,15 @@ use ring::rand::{SecureRandom, SystemRandom};
 use rusqlite::Connection;
 
 pub use audit::AuditAction;
-pub use operators::Operator;
+pub use notices::Change;
+pub use operators::{ADMIN, Operator, check_name};
 
 /// The database file inside the data dir.
 pub const DB_FILE: &str = "quai.db";
 
 /// Schema migrations, applied in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &["CREATE TABLE operators (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE operators (
         name TEXT PRIMARY KEY,
         token_hash TEXT NOT NULL UNIQUE,
         scopes TEXT NOT NULL,
@@ -55,7 +58,10 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE operators (
         notice_id TEXT,
         before TEXT,
         after TEXT
-    );"];
+    );",
+    // Each audit entry's hash chains it to the one before (audit::chain).
+    "ALTER TABLE audit ADD COLUMN hash TEXT;",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -69,6 +75,8 @@ pub enum StoreError {
     OperatorExists(String),
     #[error("no operator named `{0}`")]
     NoOperator(String),
+    #[error("operator name {0}")]
+    InvalidName(String),
     #[error("no notice `{0}`")]
     NoNotice(String),
     #[error("notice `{id}` is at version {current}, not {expected}")]
@@ -79,6 +87,10 @@ pub enum StoreError {
     },
     #[error("no random numbers from the system")]
     Random,
+    #[error(
+        "audit entry {seq} does not follow the chain: an entry was edited, inserted or removed at or before it"
+    )]
+    AuditBroken { seq: i64 },
 }
 
 pub struct Store {
@@ -96,6 +108,12 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Readable and writable by the owner alone (0600).
+fn private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
 /// `n` random bytes from the system, as lower-case hex.
 fn random_hex(n: usize) -> Result<String, StoreError> {
     let mut bytes = vec![0u8; n];
@@ -107,7 +125,12 @@ fn random_hex(n: usize) -> Result<String, StoreError> {
 
 /// SHA-256 of a token, hex: what the database keeps instead of the token.
 pub fn token_hash(token: &str) -> String {
-    digest::digest(&digest::SHA256, token.as_bytes())
+    sha256_hex(token.as_bytes())
+}
+
+/// SHA-256, hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    digest::digest(&digest::SHA256, bytes)
         .as_ref()
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -124,6 +147,8 @@ impl Store {
         std::fs::create_dir_all(data_dir).map_err(|e| dir_err(e.to_string()))?;
         let path = data_dir.join(DB_FILE);
         let conn = Connection::open(&path).map_err(|e| dir_err(e.to_string()))?;
+        // Token hashes and the audit log are for the server and its admin alone.
+        private(&path).map_err(|e| dir_err(format!("{}: {e}", path.display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let mode: String = conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -142,6 +167,7 @@ impl Store {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
+        audit::chain_unhashed(&conn)?;
         Ok(Store {
             path,
             conn: Mutex::new(conn),

@@ -7,6 +7,15 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::audit::{AuditAction, audit};
 use super::{Store, StoreError, now, random_hex};
 
+/// What a write does to a notice.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A new content.
+    Update(NoticeInput),
+    /// It ends: it leaves every board and stays as history.
+    End,
+}
+
 impl Store {
     /// Stores a new notice (version 1) and its audit entry, durably.
     pub fn notice_insert(
@@ -45,64 +54,53 @@ impl Store {
         Ok(notice)
     }
 
-    /// Replaces a notice's content if it is still at `expected` version.
-    pub fn notice_update(
-        &self,
-        id: &str,
-        expected: u64,
-        input: &NoticeInput,
-        operator: &str,
-    ) -> Result<OperatorNotice, StoreError> {
-        self.notice_change(id, expected, operator, AuditAction::Update, |notice, _| {
-            notice.input = input.clone();
-        })
-    }
-
-    /// Ends a notice (it leaves every board) and keeps it as history.
-    pub fn notice_end(
+    /// Writes a new version of notice `id`, if it is still at version
+    /// `expected`. `decide` sees the notice as stored, in the same transaction
+    /// as the write: whatever it checks (who may touch it, what the new version
+    /// is) cannot be undone by another write in between. The version is checked
+    /// after `decide`, so that a notice the caller may not see is refused as
+    /// such whatever its version.
+    pub fn notice_change<E: From<StoreError>>(
         &self,
         id: &str,
         expected: u64,
         operator: &str,
-    ) -> Result<OperatorNotice, StoreError> {
-        self.notice_change(id, expected, operator, AuditAction::End, |notice, at| {
-            notice.input.status = NoticeStatus::Ended;
-            notice.ended_at = Some(at.to_string());
-        })
-    }
-
-    /// Applies `change` to notice `id` if it is still at version `expected`: a new
-    /// version, written with its audit entry (before and after) in one
-    /// transaction.
-    fn notice_change(
-        &self,
-        id: &str,
-        expected: u64,
-        operator: &str,
-        action: AuditAction,
-        change: impl FnOnce(&mut OperatorNotice, &str),
-    ) -> Result<OperatorNotice, StoreError> {
+        decide: impl FnOnce(&OperatorNotice) -> Result<Change, E>,
+    ) -> Result<OperatorNotice, E> {
         let conn = self.conn();
-        let tx = conn.unchecked_transaction()?;
+        let tx = conn.unchecked_transaction().map_err(StoreError::from)?;
         let before = read_notice(&tx, id)?.ok_or_else(|| StoreError::NoNotice(id.to_string()))?;
+        let change = decide(&before)?;
         if before.version != expected {
             return Err(StoreError::VersionConflict {
                 id: id.to_string(),
                 current: before.version,
                 expected,
-            });
+            }
+            .into());
         }
         let at = now();
         let mut after = before.clone();
         after.version += 1;
         after.updated_at = at.clone();
-        change(&mut after, &at);
+        let action = match change {
+            Change::Update(input) => {
+                after.input = input;
+                AuditAction::Update
+            }
+            Change::End => {
+                after.input.status = NoticeStatus::Ended;
+                after.ended_at = Some(at.clone());
+                AuditAction::End
+            }
+        };
         let body =
             serde_json::to_string(&after.input).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         tx.execute(
             "UPDATE notices SET version = ?2, body = ?3, updated_at = ?4, ended_at = ?5 WHERE id = ?1",
             params![id, after.version as i64, body, at, after.ended_at],
-        )?;
+        )
+        .map_err(StoreError::from)?;
         audit(
             &tx,
             &at,
@@ -112,7 +110,7 @@ impl Store {
             Some(&to_value(&before)),
             Some(&to_value(&after)),
         )?;
-        tx.commit()?;
+        tx.commit().map_err(StoreError::from)?;
         Ok(after)
     }
 

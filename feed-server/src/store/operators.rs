@@ -16,10 +16,39 @@ pub struct Operator {
     pub revoked_at: Option<String>,
 }
 
+/// Who the audit log names for changes made on the command line.
+pub const ADMIN: &str = "admin";
+
+/// Whether `name` can name an operator: 1 to 64 characters among lower-case
+/// letters, digits, `.`, `_` and `-`, starting with a letter or digit, and not
+/// the name the audit log gives the command line. Names appear in the audit
+/// log and in `operator list`'s tab-separated lines: nothing in them can forge
+/// a field, a line or another author.
+pub fn check_name(name: &str) -> Result<(), StoreError> {
+    let ok = (1..=64).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if !ok {
+        return Err(StoreError::InvalidName(format!(
+            "`{}`: 1 to 64 characters among a-z, 0-9, '.', '_' and '-', starting with a letter or digit",
+            name.escape_debug()
+        )));
+    }
+    if name == ADMIN {
+        return Err(StoreError::InvalidName(format!(
+            "`{ADMIN}` names the command line in the audit log; choose another name"
+        )));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Adds an operator and returns its token, which is not stored and cannot be
     /// shown again.
     pub fn operator_add(&self, name: &str, scopes: &[Scope]) -> Result<String, StoreError> {
+        check_name(name)?;
         let token = format!("quai_{}", random_hex(32)?);
         let conn = self.conn();
         // A revoked operator can be added again (a lost token): new token, new scopes.
@@ -46,7 +75,7 @@ impl Store {
         audit(
             &tx,
             &at,
-            "admin",
+            ADMIN,
             AuditAction::OperatorAdd,
             None,
             None,
@@ -70,7 +99,7 @@ impl Store {
         audit(
             &tx,
             &at,
-            "admin",
+            ADMIN,
             AuditAction::OperatorRevoke,
             None,
             None,

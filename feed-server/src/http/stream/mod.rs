@@ -56,12 +56,14 @@ pub async fn upgrade(
     hold: Option<axum::Extension<Hold>>,
     remote: Option<axum::Extension<Remote>>,
 ) -> Response {
-    // The library limit is set above ours so that an oversized frame reaches us and
-    // gets a proper error before the close.
+    // A message (a frame, or the fragments of one being reassembled) may not
+    // grow past the client-frame limit: a client that starts a fragmented message
+    // and never ends it holds at most that much, and one past it gets an error
+    // and a close 1009 (see `too_long`).
     // Client messages are small: a small read buffer (the library's default is 128
     // KiB) keeps memory per connection low, and frames are written as they come.
-    ws.max_message_size(16 * MAX_CLIENT_FRAME)
-        .max_frame_size(16 * MAX_CLIENT_FRAME)
+    ws.max_message_size(MAX_CLIENT_FRAME)
+        .max_frame_size(MAX_CLIENT_FRAME)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| {
@@ -164,7 +166,12 @@ async fn connection(socket: WebSocket, state: StreamState, id: u64) {
                 }
             }
             frame = incoming.next() => {
-                let Some(Ok(frame)) = frame else { break None };
+                let frame = match frame {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(e)) if too_long(&e) => break Some(Close::with_error(1009, "frame too large",
+                        "frame_too_large", format!("client messages are limited to {MAX_CLIENT_FRAME} bytes"))),
+                    _ => break None,
+                };
                 last_heard = Instant::now();
                 if window.0.elapsed() >= Duration::from_secs(1) {
                     window = (Instant::now(), 0);
@@ -201,10 +208,8 @@ async fn connection(socket: WebSocket, state: StreamState, id: u64) {
     if too_slow.is_raised() {
         state.hub.count_slow();
     }
-    if let Some(close) = &close {
-        tracing::debug!(code = close.code, reason = close.reason, "closing");
-    }
     if let Some(close) = close {
+        tracing::debug!(code = close.code, reason = close.reason, "closing");
         if let Some((code, message)) = close.error {
             let _ = conn.send(&error(code, message)).await;
         }
@@ -213,11 +218,26 @@ async fn connection(socket: WebSocket, state: StreamState, id: u64) {
             reason: close.reason.into(),
         }));
         let _ = tokio::time::timeout(settings.write_timeout, conn.sink.send(frame)).await;
+        if close.code == 1009 {
+            // The rest of the oversized message was never read: closing the socket
+            // now would reset it, and a reset can destroy the error and the close
+            // before the client reads them. Give the client a moment.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
     }
     state
         .metrics
         .stream_connections
         .fetch_sub(1, Ordering::Relaxed);
+}
+
+/// Whether a read failed because the client's message grew past the limit.
+fn too_long(e: &axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::Error;
+    matches!(
+        std::error::Error::source(e).and_then(|s| s.downcast_ref::<Error>()),
+        Some(Error::Capacity(_))
+    )
 }
 
 /// How a connection ends after a failed write: "too slow" (4008) when the write

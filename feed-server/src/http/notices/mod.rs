@@ -5,63 +5,49 @@
 //! `synchronous=FULL`; the boards are republished right after, so stream
 //! subscribers see the change at once. PATCH and DELETE need `If-Match: <version>`.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod access;
 
-use axum::Json;
-use axum::body::Bytes;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use quai_protocol::{NoticeInput, NoticeStatus, OperatorNotice};
 
-use super::ApiError;
+use super::{ApiError, body};
+use crate::accept::Remote;
 use crate::notice::scope::in_scope;
 use crate::notice::{KeptNotice, Scope, validate};
 use crate::publish::Boards;
-use crate::store::{Operator, Store, StoreError};
+use crate::store::{Change, Operator, Store, StoreError};
+pub use access::{AuthFailures, WriteLimiter};
+use access::{limit, operator};
 
 /// What the notice API reads and writes: the durable store, the notices held in
 /// memory (through the board publisher, which republishes after each write),
-/// and the write limiter.
+/// the write limiter and the failed-token budget.
 #[derive(Debug, Clone)]
 pub struct NoticeDesk {
     /// None when the server runs without a data dir: notices are off.
     pub store: Option<Arc<Store>>,
     pub boards: Boards,
     pub limiter: Arc<WriteLimiter>,
+    pub auth_failures: Arc<AuthFailures>,
+}
+
+/// The peer's address, for the failed-token budget.
+type Peer = Option<Extension<Remote>>;
+
+fn ip(peer: &Peer) -> Option<IpAddr> {
+    peer.as_ref().map(|p| p.0.0.ip())
 }
 
 /// Largest request body.
 pub const MAX_BODY: usize = 64 * 1024;
-
-/// Recent writes per operator, for the rate limit.
-#[derive(Debug, Default)]
-pub struct WriteLimiter {
-    writes: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-impl WriteLimiter {
-    /// Records a write, or says how long to wait.
-    fn check(&self, operator: &str, per_minute: usize) -> Result<(), Duration> {
-        let mut writes = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let recent = writes.entry(operator.to_string()).or_default();
-        let now = Instant::now();
-        while recent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
-        {
-            recent.pop_front();
-        }
-        if recent.len() >= per_minute {
-            let oldest = recent.front().copied().unwrap_or(now);
-            return Err(Duration::from_secs(60).saturating_sub(now.duration_since(oldest)));
-        }
-        recent.push_back(now);
-        Ok(())
-    }
-}
 
 fn store_error(e: StoreError) -> ApiError {
     match e {
@@ -90,50 +76,6 @@ fn store_error(e: StoreError) -> ApiError {
     }
 }
 
-/// The operator behind the request's bearer token.
-async fn operator(desk: &NoticeDesk, headers: &HeaderMap) -> Result<Operator, ApiError> {
-    let unauthorized =
-        |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m.to_string());
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then_some(token)
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            unauthorized("send Authorization: Bearer <token> (feed-server operator add prints one)")
-        })?
-        .to_string();
-    let store = desk.store.clone();
-    let found = tokio::task::spawn_blocking(move || match &store {
-        Some(store) => store.operator_by_token(&token).map_err(store_error),
-        None => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no_store",
-            "this server runs without a data dir: notices are off",
-        )),
-    })
-    .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "task failed"))??;
-    found.ok_or_else(|| unauthorized("unknown or revoked token"))
-}
-
-fn limit(desk: &NoticeDesk, op: &Operator) -> Result<(), ApiError> {
-    let per_minute = desk.boards.deployment.notice_writes_per_minute;
-    desk.limiter.check(&op.name, per_minute).map_err(|wait| {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("at most {per_minute} writes per minute"),
-        );
-        e.retry_after = Some(wait.as_secs().max(1));
-        e
-    })
-}
-
 fn forbidden() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
@@ -142,16 +84,22 @@ fn forbidden() -> ApiError {
     )
 }
 
-/// Parses a body as a notice, with 413 / 400 / 422 as the contract says.
-fn parse_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
-    if body.len() > MAX_BODY {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("bodies are limited to {MAX_BODY} bytes"),
-        ));
-    }
-    serde_json::from_slice(body).map_err(|e| {
+/// A notice the operator may not see is answered as one that does not exist,
+/// so that ids reveal nothing.
+fn not_found(id: &str) -> ApiError {
+    store_error(StoreError::NoNotice(id.to_string()))
+}
+
+/// Reads a request body (once the request is authorised) as JSON, with 413 /
+/// 408 / 400 as the contract says.
+async fn read_json(
+    desk: &NoticeDesk,
+    headers: &HeaderMap,
+    request: Body,
+) -> Result<serde_json::Value, ApiError> {
+    let timeout = desk.boards.deployment.server.body_read_timeout;
+    let bytes = body::read(request, headers, MAX_BODY, timeout).await?;
+    serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
@@ -199,14 +147,20 @@ fn publish_change(desk: &NoticeDesk, notice: &OperatorNotice) {
 /// Runs a store operation on a blocking thread.
 async fn write<T: Send + 'static>(
     desk: &NoticeDesk,
-    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    f: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let store = desk.store.clone();
     blocking(move || {
         let store = store.ok_or_else(|| store_error(StoreError::Random))?;
-        f(&store).map_err(store_error)
+        f(&store)
     })
     .await
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        store_error(e)
+    }
 }
 
 fn with_etag(status: StatusCode, notice: OperatorNotice) -> Response {
@@ -228,24 +182,38 @@ async fn blocking<T: Send + 'static>(
 
 pub async fn create(
     State(desk): State<NoticeDesk>,
+    peer: Peer,
     headers: HeaderMap,
-    body: Bytes,
+    request: Body,
 ) -> Result<Response, ApiError> {
-    let op = operator(&desk, &headers).await?;
-    let input = to_input(parse_body(&body)?)?;
+    let op = operator(&desk, &headers, ip(&peer)).await?;
+    let input = to_input(read_json(&desk, &headers, request).await?)?;
     checked(&desk, &input, &op)?;
     limit(&desk, &op)?;
-    let notice = write(&desk, move |store| store.notice_insert(&input, &op.name)).await?;
+    let notice = write(&desk, move |store| {
+        Ok(store.notice_insert(&input, &op.name)?)
+    })
+    .await?;
     publish_change(&desk, &notice);
     Ok(with_etag(StatusCode::CREATED, notice))
 }
 
-/// `If-Match: "3"` (or `3`).
+/// `If-Match: "3"` (or `3`). A weak tag (`W/"3"`) never matches: versions are
+/// compared strongly, as RFC 9110 says of If-Match.
 fn if_match(headers: &HeaderMap) -> Result<u64, ApiError> {
-    headers
+    let value = headers
         .get(header::IF_MATCH)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .map(str::trim);
+    if value.is_some_and(|v| v.starts_with("W/")) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "version_conflict",
+            "a weak If-Match tag never matches: send the version as ETag gave it, e.g. If-Match: \"3\"",
+        ));
+    }
+    value
+        .map(|v| v.trim_matches('"'))
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| {
             ApiError::new(
@@ -256,37 +224,39 @@ fn if_match(headers: &HeaderMap) -> Result<u64, ApiError> {
         })
 }
 
-fn visible(desk: &NoticeDesk, op: &Operator, id: &str) -> Result<OperatorNotice, ApiError> {
-    let notice = desk
-        .boards
-        .notices
-        .find(id)
-        .ok_or_else(|| store_error(StoreError::NoNotice(id.to_string())))?;
-    if !in_scope(
+/// Whether `op` may see (and so touch) `notice`.
+fn sees(desk: &NoticeDesk, op: &Operator, notice: &OperatorNotice) -> bool {
+    in_scope(
         &op.scopes,
-        &notice.stored.input.informed_entities,
+        &notice.input.informed_entities,
         &desk.boards.deployment,
-    ) {
-        return Err(forbidden());
-    }
-    Ok(notice.stored.clone())
+    )
 }
 
 pub async fn get_one(
     State(desk): State<NoticeDesk>,
+    peer: Peer,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let op = operator(&desk, &headers).await?;
-    Ok(with_etag(StatusCode::OK, visible(&desk, &op, &id)?))
+    let op = operator(&desk, &headers, ip(&peer)).await?;
+    let notice = desk
+        .boards
+        .notices
+        .find(&id)
+        .map(|n| n.stored.clone())
+        .filter(|n| sees(&desk, &op, n))
+        .ok_or_else(|| not_found(&id))?;
+    Ok(with_etag(StatusCode::OK, notice))
 }
 
 pub async fn list(
     State(desk): State<NoticeDesk>,
+    peer: Peer,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Vec<OperatorNotice>>, ApiError> {
-    let op = operator(&desk, &headers).await?;
+    let op = operator(&desk, &headers, ip(&peer)).await?;
     let active = query.get("active").is_some_and(|v| v == "true");
     // A station that does not exist (or is not an id) lists nothing.
     let station: Option<Option<Scope>> = query
@@ -332,29 +302,38 @@ fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
 
 pub async fn patch(
     State(desk): State<NoticeDesk>,
+    peer: Peer,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Bytes,
+    request: Body,
 ) -> Result<Response, ApiError> {
-    let op = operator(&desk, &headers).await?;
+    let op = operator(&desk, &headers, ip(&peer)).await?;
     let version = if_match(&headers)?;
-    let patch = parse_body(&body)?;
-    let current = visible(&desk, &op, &id)?;
-    if current.input.status == NoticeStatus::Ended {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "notice_ended",
-            "an ended notice cannot change; create a new one",
-        ));
-    }
-    let mut value = serde_json::to_value(&current.input)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-    merge(&mut value, &patch);
-    let input = to_input(value)?;
-    checked(&desk, &input, &op)?;
-    limit(&desk, &op)?;
+    let patch = read_json(&desk, &headers, request).await?;
+    let d = desk.clone();
+    // Scope, state, merge and version are all checked against the notice as
+    // stored, in the transaction that writes it.
     let notice = write(&desk, move |store| {
-        store.notice_update(&id, version, &input, &op.name)
+        store.notice_change(&id, version, &op.name.clone(), |current| {
+            if !sees(&d, &op, current) {
+                return Err(not_found(&id));
+            }
+            if current.input.status == NoticeStatus::Ended {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "notice_ended",
+                    "an ended notice cannot change; create a new one",
+                ));
+            }
+            let mut value = serde_json::to_value(&current.input).map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            })?;
+            merge(&mut value, &patch);
+            let input = to_input(value)?;
+            checked(&d, &input, &op)?;
+            limit(&d, &op)?;
+            Ok(Change::Update(input))
+        })
     })
     .await?;
     publish_change(&desk, &notice);
@@ -363,20 +342,30 @@ pub async fn patch(
 
 pub async fn end(
     State(desk): State<NoticeDesk>,
+    peer: Peer,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let op = operator(&desk, &headers).await?;
+    let op = operator(&desk, &headers, ip(&peer)).await?;
     let version = if_match(&headers)?;
-    if visible(&desk, &op, &id)?.input.status == NoticeStatus::Ended {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "notice_ended",
-            "this notice has already ended",
-        ));
-    }
-    limit(&desk, &op)?;
-    let notice = write(&desk, move |store| store.notice_end(&id, version, &op.name)).await?;
+    let d = desk.clone();
+    let notice = write(&desk, move |store| {
+        store.notice_change(&id, version, &op.name.clone(), |current| {
+            if !sees(&d, &op, current) {
+                return Err(not_found(&id));
+            }
+            if current.input.status == NoticeStatus::Ended {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "notice_ended",
+                    "this notice has already ended",
+                ));
+            }
+            limit(&d, &op)?;
+            Ok(Change::End)
+        })
+    })
+    .await?;
     publish_change(&desk, &notice);
     Ok(with_etag(StatusCode::OK, notice))
 }
