@@ -11,7 +11,7 @@ use super::{Store, StoreError, now, random_hex};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// A new content.
-    Update(NoticeInput),
+    Update(Box<NoticeInput>),
     /// It ends: it leaves every board and stays as history.
     End,
 }
@@ -85,7 +85,7 @@ impl Store {
         after.updated_at = at.clone();
         let action = match change {
             Change::Update(input) => {
-                after.input = input;
+                after.input = *input;
                 AuditAction::Update
             }
             Change::End => {

@@ -332,7 +332,7 @@ pub async fn patch(
             let input = to_input(value)?;
             checked(&d, &input, &op)?;
             limit(&d, &op)?;
-            Ok(Change::Update(input))
+            Ok(Change::Update(Box::new(input)))
         })
     })
     .await?;
