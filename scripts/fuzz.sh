@@ -6,7 +6,7 @@
 #   scripts/fuzz.sh TARGET [SECONDS]     e.g. scripts/fuzz.sh cap 600
 #   scripts/fuzz.sh list
 #
-# Targets: gtfs_rt cap gtfs_zip gtfs_tables notice_json stream_frame layout_ron.
+# Targets: gtfs_rt cap gtfs_zip gtfs_tables notice_json http_body stream_frame layout_ron.
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 # Crashes land in fuzz/artifacts/TARGET/; each one found is fixed and kept as a
 # regression test in the normal suite (docs/reliability.md lists them). The last
@@ -63,6 +63,11 @@ case "$target" in
   notice_json)
     printf '%s' '{"severity":"warning","cause":"construction","effect":"detour","header":{"fr":"Travaux","en":"Works"},"description":{"fr":"Ligne 4 déviée"},"screen_text":{"fr":"Ligne 4 déviée"},"informed_entities":[{"stop_id":"demo:CAUDRY"},{"route_id":"demo:4"}],"active_periods":[{"start":"2026-07-01T06:00:00+02:00","end":"2026-07-02T06:00:00+02:00"}]}' >"$seeds/detour.json"
     printf '%s' '{"severity":"severe","cause":"police_activity","effect":"no_service","header":{"fr":"Gare fermée"},"informed_entities":[{"stop_id":"demo:CAUDRY"}],"weekly":[{"days":["mon","tue"],"from":"06:00","to":"09:30"}]}' >"$seeds/severe.json" ;;
+  http_body)
+    # First byte: even = POST /v1/notices, odd = PATCH of an existing notice.
+    printf '\x00%s' '{"severity":"warning","cause":"construction","effect":"detour","header":{"fr":"Travaux"},"informed_entities":[{"station":"caudry"}]}' >"$seeds/post.json"
+    printf '\x01%s' '{"header":{"fr":"Quai C fermé","en":"Bay C closed"},"status":"published"}' >"$seeds/patch.json"
+    printf '\x01%s' '{"informed_entities":null}' >"$seeds/patch-null.json" ;;
   stream_frame)
     printf '%s' '{"op":"subscribe","station":"caudry","since":1782884400000,"lang":["fr","en"]}' >"$seeds/subscribe.json"
     printf '%s' '{"op":"ping"}' >"$seeds/ping.json"

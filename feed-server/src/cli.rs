@@ -65,6 +65,10 @@ pub enum Command {
         /// How many entries, counting back from the newest.
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        /// Check instead that no entry was edited, inserted or removed (each
+        /// entry's hash chains it to the one before); exit status 1 if one was.
+        #[arg(long)]
+        verify: bool,
     },
 }
 

@@ -21,6 +21,8 @@ pub struct FeedStatus {
     /// Seconds since it was made (a timetable: since it was loaded).
     pub age_s: Option<i64>,
     pub stale: bool,
+    /// When stale: why its last poll failed, if it did.
+    pub reason: Option<String>,
 }
 
 /// Reads the freshness of every feed of a deployment.
@@ -43,6 +45,7 @@ impl Freshness {
                 last_success: Some(feed.load.loaded_at),
                 age_s: Some((now - feed.load.loaded_at).num_seconds().max(0)),
                 stale: false,
+                reason: None,
             });
             let Some(rt) = &feed.config.realtime else {
                 continue;
@@ -50,6 +53,7 @@ impl Freshness {
             let state = self.realtime.get(&feed.id);
             for (kind, _) in rt.endpoints() {
                 let ts = state.header_timestamp(kind);
+                let stale = is_stale(ts, now, rt.stale_after(kind));
                 out.push(FeedStatus {
                     id: format!("{}:{}", feed.id, kind.name()),
                     last_success: state.received_at(kind),
@@ -58,7 +62,8 @@ impl Freshness {
                             .saturating_sub(i64::try_from(ts).unwrap_or(i64::MAX))
                             .max(0)
                     }),
-                    stale: is_stale(ts, now, rt.stale_after(kind)),
+                    stale,
+                    reason: state.failures.get(&kind).filter(|_| stale).cloned(),
                 });
             }
         }

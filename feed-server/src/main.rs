@@ -51,8 +51,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             operator(command, scopes, &data_dir)
         }
-        Some(Command::Audit { limit }) => {
+        Some(Command::Audit { limit, verify }) => {
             let store = Store::open(&data_dir)?;
+            if verify {
+                let entries = store.audit_verify()?;
+                println!("audit log intact: {entries} entries chained");
+                return Ok(());
+            }
             for entry in store.audit(limit)? {
                 println!("{}", serde_json::to_string(&entry)?);
             }
@@ -154,9 +159,11 @@ fn operator(
                     None => "active".to_string(),
                 };
                 let scopes: Vec<String> = op.scopes.iter().map(ToString::to_string).collect();
+                // Names are checked when added; a store written before that
+                // check may hold any text, so nothing is printed raw.
                 println!(
                     "{}\t{}\t{}\tcreated {}",
-                    op.name,
+                    op.name.escape_debug(),
                     scopes.join(","),
                     state,
                     op.created_at

@@ -302,6 +302,7 @@ mod tests {
             venue_info_url: None,
             session_s: None,
             can_extend: false,
+            continue_urls: Vec::new(),
         };
         let open = wifi_advert(Some(&config(WifiSecurity::Open, None))).unwrap();
         assert_eq!(open.qr_payload, r"WIFI:T:nopass;S:Gare\, Caudry;;");

@@ -15,6 +15,9 @@ use prost::Message as _;
 
 static BOARDS: Mutex<Option<Boards>> = Mutex::new(None);
 
+/// The default of `feeds.realtime.max_entities`.
+const MAX_ENTITIES: usize = 20_000;
+
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, body)) = data.split_first() else {
         return;
@@ -26,16 +29,37 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut guard = BOARDS.lock().unwrap_or_else(|e| e.into_inner());
     let boards = guard.get_or_insert_with(common::boards);
-    let feed = boards.deployment.feeds.iter().next().expect("the demo feed");
+    let feed = boards
+        .deployment
+        .feeds
+        .iter()
+        .next()
+        .expect("the demo feed");
     let (id, timetable) = (feed.id.clone(), feed.timetable.clone());
     let now = common::now();
     boards.realtime = RealtimeStore::default();
-    let _ = ingest(&boards.realtime, &id, &timetable, kind, body, now);
+    let _ = ingest(
+        &boards.realtime,
+        &id,
+        &timetable,
+        kind,
+        body,
+        MAX_ENTITIES,
+        now,
+    );
     let _ = boards.publish("caudry");
     if let Ok(mut message) = gtfs_realtime::FeedMessage::decode(body) {
         boards.realtime = RealtimeStore::default();
         message.header.timestamp = Some(now.timestamp() as u64);
-        let _ = ingest(&boards.realtime, &id, &timetable, kind, &message.encode_to_vec(), now);
+        let _ = ingest(
+            &boards.realtime,
+            &id,
+            &timetable,
+            kind,
+            &message.encode_to_vec(),
+            MAX_ENTITIES,
+            now,
+        );
         let published = boards.publish("caudry").expect("the station exists");
         // Whatever the upstream says, the board stays a board: serialisable.
         let _ = serde_json::to_string(&*published.wire).expect("a board serialises");

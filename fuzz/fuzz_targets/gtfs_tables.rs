@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read as _, Write as _};
 
-use feed_server::sources::gtfs_static::{Archive, parse};
 use feed_server::id::FeedId;
+use feed_server::sources::gtfs_static::{Archive, parse};
 use feed_server::timetable::compile;
 
 use libfuzzer_sys::fuzz_target;
@@ -56,8 +56,8 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     files.push((name.to_string(), table.to_vec()));
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for (name, data) in files {
         out.start_file(name, options).expect("zip entry");
         out.write_all(&data).expect("zip write");

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use feed_server::sources::gtfs_static::{Archive, parse};
 use feed_server::id::FeedId;
+use feed_server::sources::gtfs_static::{Archive, parse};
 use feed_server::timetable::compile;
 
 use libfuzzer_sys::fuzz_target;

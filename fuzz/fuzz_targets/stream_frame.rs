@@ -12,10 +12,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Err(close) = read_frame(text) {
-        assert!(
-            (1000..5000).contains(&close.code()),
-            "close code {close:?}"
-        );
+        assert!((1000..5000).contains(&close.code()), "close code {close:?}");
     }
     // A board state fed the text after a snapshot and before another.
     let mut state = BoardState::new("caudry".to_string());

@@ -242,6 +242,10 @@ pub struct FeedStatus {
     pub last_success: Option<String>,
     pub age_s: Option<i64>,
     pub stale: bool,
+    /// Why a stale feed is stale, when its last poll failed (a refused message,
+    /// an unreachable upstream...); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// `GET /healthz`.

@@ -104,5 +104,6 @@ pub fn feed_status(f: &FeedStatus, tz: Tz) -> wire::FeedStatus {
         last_success: f.last_success.map(|t| rfc3339(tz, t)),
         age_s: f.age_s,
         stale: f.stale,
+        reason: f.reason.clone(),
     }
 }

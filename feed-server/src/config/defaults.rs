@@ -45,6 +45,8 @@ pub const FEED_MAX_MB: u64 = 512;
 pub const REALTIME_POLL: Duration = Duration::from_secs(30);
 pub const REALTIME_TIMEOUT: Duration = Duration::from_secs(10);
 pub const REALTIME_MAX_MB: u64 = 16;
+/// Entities one GTFS-Realtime message may hold (a large real feed: ~10,000).
+pub const REALTIME_MAX_ENTITIES: usize = 20_000;
 pub const REALTIME_STALE_AFTER: Duration = Duration::from_secs(90);
 pub const ALERTS_STALE_AFTER: Duration = Duration::from_secs(600);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);

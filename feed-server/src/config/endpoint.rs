@@ -52,6 +52,29 @@ impl EndpointUrl {
     }
 }
 
+/// Which redirects of an upstream are followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redirects {
+    /// None: a redirect is a failed fetch.
+    None,
+    /// Only within the configured URL's origin (scheme, host and port).
+    SameOrigin,
+    /// To any origin (for downloads that carry no credentials), but never to a
+    /// non-public address the configuration does not name.
+    Any,
+}
+
+impl Redirects {
+    pub fn parse(value: &str) -> Result<Redirects, String> {
+        match value {
+            "none" => Ok(Redirects::None),
+            "same-origin" => Ok(Redirects::SameOrigin),
+            "any" => Ok(Redirects::Any),
+            other => Err(format!("`{other}`: write none, same-origin or any")),
+        }
+    }
+}
+
 /// Where a feed's static GTFS comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GtfsSource {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use super::endpoint::{EndpointUrl, GtfsSource};
+use super::endpoint::{EndpointUrl, GtfsSource, Redirects};
 use super::file::{FeedSection, RealtimeSection};
 use super::{Invalid, units};
 use crate::id::FeedId;
@@ -19,6 +19,8 @@ pub struct FeedConfig {
     pub max_bytes: u64,
     /// Platform labels for stops whose feed gives no `platform_code`.
     pub platforms: BTreeMap<String, String>,
+    /// Which redirects a download of the archive follows.
+    pub redirects: Redirects,
     pub realtime: Option<RealtimeConfig>,
 }
 
@@ -52,10 +54,15 @@ pub struct RealtimeConfig {
     pub poll: Duration,
     pub timeout: Duration,
     pub max_bytes: u64,
+    /// Entities one message may hold; a message with more is refused whole.
+    pub max_entities: usize,
     /// Extra request headers (API keys...).
     pub headers: BTreeMap<String, String>,
     /// Extra query parameters (API keys...).
     pub query: BTreeMap<String, String>,
+    /// Which redirects are followed (never to another origin with the headers
+    /// and query above).
+    pub redirects: Redirects,
     /// Trip updates and vehicle positions older than this are stale.
     pub stale_after: Duration,
     /// Alerts older than this are stale.
@@ -73,6 +80,7 @@ impl FeedConfig {
             timeout: super::defaults::FEED_TIMEOUT,
             max_bytes: super::defaults::FEED_MAX_MB * 1024 * 1024,
             platforms: BTreeMap::new(),
+            redirects: Redirects::Any,
             realtime: None,
         }
     }
@@ -94,6 +102,7 @@ impl FeedConfig {
                 .map_err(|r| Invalid::new("timeout_s", r))?,
             max_bytes: units::megabytes(f.max_mb).map_err(|r| Invalid::new("max_mb", r))?,
             platforms: f.platforms,
+            redirects: Redirects::parse(&f.redirects).map_err(|r| Invalid::new("redirects", r))?,
             realtime,
         })
     }
@@ -116,11 +125,22 @@ impl RealtimeConfig {
             timeout: seconds("timeout_s", rt.timeout_s)?,
             max_backoff: seconds("max_backoff_s", rt.max_backoff_s)?,
             max_bytes: units::megabytes(rt.max_mb).map_err(|r| Invalid::new("max_mb", r))?,
+            max_entities: units::count(rt.max_entities, 1, 10_000_000)
+                .map_err(|r| Invalid::new("max_entities", r))?,
+            redirects: Redirects::parse(&rt.redirects).map_err(|r| Invalid::new("redirects", r))?,
             headers: rt.headers,
             query: rt.query,
             stale_after: Duration::from_secs(rt.stale_after_s),
             alerts_stale_after: Duration::from_secs(rt.alerts_stale_after_s),
         };
+        if config.redirects == Redirects::Any
+            && !(config.headers.is_empty() && config.query.is_empty())
+        {
+            return Err(Invalid::new(
+                "redirects",
+                "\"any\" would send the configured headers and query to another origin: use same-origin or none",
+            ));
+        }
         if config.trip_updates.is_none()
             && config.vehicle_positions.is_none()
             && config.alerts.is_none()
@@ -131,6 +151,16 @@ impl RealtimeConfig {
             ));
         }
         Ok(config)
+    }
+
+    /// The values of the configured headers and query parameters: secrets that
+    /// no log line or error may show.
+    pub fn secrets(&self) -> Vec<String> {
+        self.headers
+            .values()
+            .chain(self.query.values())
+            .cloned()
+            .collect()
     }
 
     /// The configured endpoints, by kind of message.

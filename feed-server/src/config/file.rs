@@ -130,6 +130,8 @@ pub struct FeedSection {
     pub max_mb: u64,
     #[serde(default)]
     pub platforms: BTreeMap<String, String>,
+    #[serde(default = "redirects_any")]
+    pub redirects: String,
     pub realtime: Option<RealtimeSection>,
 }
 
@@ -145,6 +147,8 @@ pub struct RealtimeSection {
     pub timeout_s: f64,
     #[serde(default = "realtime_max_mb")]
     pub max_mb: u64,
+    #[serde(default = "realtime_max_entities")]
+    pub max_entities: usize,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
@@ -155,6 +159,8 @@ pub struct RealtimeSection {
     pub alerts_stale_after_s: u64,
     #[serde(default = "max_backoff_s")]
     pub max_backoff_s: f64,
+    #[serde(default = "redirects_same_origin")]
+    pub redirects: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,6 +186,8 @@ pub struct WifiSection {
     pub session_s: Option<u64>,
     #[serde(default)]
     pub can_extend: bool,
+    #[serde(default)]
+    pub continue_urls: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -205,8 +213,16 @@ pub struct WeatherSection {
     pub max_mb: u64,
     #[serde(default = "max_backoff_s")]
     pub max_backoff_s: f64,
+    #[serde(default = "redirects_same_origin")]
+    pub redirects: String,
 }
 
+fn redirects_any() -> String {
+    "any".into()
+}
+fn redirects_same_origin() -> String {
+    "same-origin".into()
+}
 fn minutes(d: std::time::Duration) -> u32 {
     (d.as_secs() / 60) as u32
 }
@@ -224,6 +240,9 @@ fn realtime_timeout_s() -> f64 {
 }
 fn realtime_max_mb() -> u64 {
     d::REALTIME_MAX_MB
+}
+fn realtime_max_entities() -> usize {
+    d::REALTIME_MAX_ENTITIES
 }
 fn realtime_stale_after_s() -> u64 {
     d::REALTIME_STALE_AFTER.as_secs()

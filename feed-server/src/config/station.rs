@@ -67,6 +67,22 @@ pub struct WifiConfig {
     /// Length of a session once the terms are accepted (`seconds-remaining`).
     pub session_s: Option<u64>,
     pub can_extend: bool,
+    /// Where the splash page's "accept" button may lead (`/portal?continue=`):
+    /// URLs starting with one of these (the access point's own pages), or a
+    /// path on this server. Anything else is dropped: no open redirect.
+    pub continue_urls: Vec<HttpUrl>,
+}
+
+impl WifiConfig {
+    /// Whether the splash page may send a phone to `url` after "accept".
+    pub fn may_continue_to(&self, url: &str) -> bool {
+        let local_path = url.starts_with('/') && !url.starts_with("//") && !url.contains('\\');
+        local_path
+            || self
+                .continue_urls
+                .iter()
+                .any(|p| url.starts_with(p.as_str()))
+    }
 }
 
 impl StationConfig {
@@ -178,5 +194,20 @@ fn wifi(w: WifiSection) -> Result<WifiConfig, Invalid> {
         venue_info_url: url("venue_info_url", w.venue_info_url)?,
         session_s: w.session_s,
         can_extend: w.can_extend,
+        continue_urls: w
+            .continue_urls
+            .iter()
+            .map(|u| {
+                HttpUrl::parse(u)
+                    .ok()
+                    .filter(|u| u.as_str().matches('/').count() >= 3)
+                    .ok_or_else(|| {
+                        Invalid::new(
+                            "continue_urls",
+                            format!("`{u}`: write an http(s) URL with its path, e.g. https://ap.example/"),
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?,
     })
 }

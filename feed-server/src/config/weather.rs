@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::endpoint::EndpointUrl;
+use super::endpoint::{EndpointUrl, Redirects};
 use super::file::WeatherSection;
 use super::{Invalid, units};
 use crate::id::{InvalidId, SourceId};
@@ -18,6 +18,9 @@ pub struct WeatherSource {
     pub timeout: Duration,
     pub max_bytes: u64,
     pub max_backoff: Duration,
+    /// Which redirects are followed (an index's links are followed within its
+    /// origin only, whatever this says).
+    pub redirects: Redirects,
 }
 
 impl WeatherSource {
@@ -34,6 +37,7 @@ impl WeatherSource {
             timeout: seconds("timeout_s", w.timeout_s)?,
             max_backoff: seconds("max_backoff_s", w.max_backoff_s)?,
             max_bytes: units::megabytes(w.max_mb).map_err(|r| Invalid::new("max_mb", r))?,
+            redirects: Redirects::parse(&w.redirects).map_err(|r| Invalid::new("redirects", r))?,
             id,
             url,
         })

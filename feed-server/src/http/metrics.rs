@@ -4,10 +4,13 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use axum::Extension;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
+use super::ApiError;
+use crate::accept::Remote;
 use crate::clock::Clock;
 use crate::deployment::Deployment;
 use crate::hub::Hub;
@@ -22,14 +25,46 @@ pub struct MetricsView {
     pub clock: Clock,
 }
 
-pub async fn metrics(State(view): State<MetricsView>) -> impl IntoResponse {
-    (
+/// `GET /metrics`, for a loopback peer (a Prometheus agent on the same host)
+/// or a request with `Authorization: Bearer <[server] metrics_token>`: the
+/// figures say how busy the server is and which stations are watched.
+pub async fn metrics(
+    State(view): State<MetricsView>,
+    peer: Option<Extension<Remote>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let loopback = peer.is_some_and(|p| p.0.0.ip().is_loopback());
+    let token = view.deployment.server.metrics_token.as_deref();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let authorised = loopback || token.is_some_and(|t| bearer.is_some_and(|b| equal(b, t)));
+    if !authorised {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "metrics_forbidden",
+            "metrics are served to this host, or with Authorization: Bearer <[server] metrics_token>",
+        ));
+    }
+    Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         render(&view),
     )
+        .into_response())
+}
+
+/// Compares two tokens in a time that does not depend on where they differ.
+fn equal(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn render(view: &MetricsView) -> String {

@@ -87,9 +87,11 @@ pub async fn page(
 ) -> Result<Response, ApiError> {
     let station = station(&deployment, &query)?;
     let timezone = station.timezone.name().to_string();
+    // Only where the station's configuration allows (its access point), or a
+    // path here: the page is no open redirect.
     let continue_url = query
         .get("continue")
-        .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+        .filter(|u| station.wifi.as_ref().is_some_and(|w| w.may_continue_to(u)));
     let config = serde_json::json!({
         "station": station.id.as_str(),
         "station_name": station.name,

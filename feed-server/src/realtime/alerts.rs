@@ -4,11 +4,30 @@
 
 use std::collections::BTreeMap;
 
-use gtfs_realtime::FeedMessage;
 use gtfs_realtime::alert::{Effect as RtEffect, SeverityLevel};
+use gtfs_realtime::{FeedEntity, FeedMessage};
 use quai_protocol::{Severity, Translated};
 
 use super::cause::{Cause, Effect};
+
+/// Alerts kept from one message.
+pub const MAX_ALERTS: usize = 200;
+/// Informed entities (and active periods) kept per alert.
+pub const MAX_SELECTORS: usize = 100;
+/// Languages kept per text.
+pub const MAX_TRANSLATIONS: usize = 10;
+/// Characters kept of a header (as for an operator's notice).
+pub const MAX_HEADER: usize = 200;
+/// Characters kept of a description (as for an operator's notice).
+pub const MAX_DESCRIPTION: usize = 4000;
+
+/// `text` cut to `max` characters, the cut marked with "…".
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((i, _)) if text[i..].chars().count() > 1 => format!("{}…", &text[..i]),
+        _ => text.to_string(),
+    }
+}
 
 /// `EntitySelector`: all fields present must match (they are ANDed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,23 +76,46 @@ impl Alerts {
     /// `default_lang` names texts whose translation has no language (the feed's
     /// `agency_lang`, else `und`).
     pub fn from_message(message: &FeedMessage, default_lang: &str) -> Alerts {
-        let updated = message.header.timestamp.unwrap_or_default();
-        let alerts = message
-            .entity
-            .iter()
+        Alerts::from_entities(
+            message.header.timestamp.unwrap_or_default(),
+            message.entity.iter().cloned(),
+            default_lang,
+        )
+    }
+
+    /// The same from entities decoded one at a time, `updated` being the
+    /// message's header timestamp. An upstream's texts and counts are capped
+    /// like an operator's ([`MAX_ALERTS`] alerts, [`MAX_SELECTORS`] informed
+    /// entities each, [`MAX_HEADER`] and [`MAX_DESCRIPTION`] characters per
+    /// text, a cut text ending with "…"): one enormous alert would otherwise be
+    /// in every board and every stream snapshot.
+    pub fn from_entities(
+        updated: u64,
+        entities: impl IntoIterator<Item = FeedEntity>,
+        default_lang: &str,
+    ) -> Alerts {
+        let alerts = entities
+            .into_iter()
             .filter(|e| !e.is_deleted())
-            .filter_map(|e| e.alert.as_ref().map(|a| (e.id.clone(), a)))
+            .filter_map(|e| e.alert.map(|a| (e.id, a)))
+            .take(MAX_ALERTS)
             .map(|(id, a)| Alert {
                 entity_id: id,
-                severity: severity(a),
+                severity: severity(&a),
                 cause: Cause::from_gtfs_rt(a.cause()),
                 effect: Effect::from_gtfs_rt(a.effect()),
-                header: translated(a.header_text.as_ref(), default_lang),
-                description: translated(a.description_text.as_ref(), default_lang),
-                periods: a.active_period.iter().map(|p| (p.start, p.end)).collect(),
+                header: translated(a.header_text.as_ref(), default_lang, MAX_HEADER),
+                description: translated(a.description_text.as_ref(), default_lang, MAX_DESCRIPTION),
+                periods: a
+                    .active_period
+                    .iter()
+                    .take(MAX_SELECTORS)
+                    .map(|p| (p.start, p.end))
+                    .collect(),
                 selectors: a
                     .informed_entity
                     .iter()
+                    .take(MAX_SELECTORS)
                     .map(|s| Selector {
                         agency_id: s.agency_id.clone().filter(|x| !x.is_empty()),
                         // A trip given by route (and direction) without a trip id
@@ -144,9 +186,18 @@ fn severity(a: &gtfs_realtime::Alert) -> Severity {
     }
 }
 
-fn translated(t: Option<&gtfs_realtime::TranslatedString>, default_lang: &str) -> Translated {
+fn translated(
+    t: Option<&gtfs_realtime::TranslatedString>,
+    default_lang: &str,
+    max: usize,
+) -> Translated {
     let mut out = BTreeMap::new();
-    for tr in t.map(|t| t.translation.as_slice()).unwrap_or_default() {
+    for tr in t
+        .map(|t| t.translation.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .take(MAX_TRANSLATIONS)
+    {
         let lang = tr
             .language
             .as_deref()
@@ -154,9 +205,22 @@ fn translated(t: Option<&gtfs_realtime::TranslatedString>, default_lang: &str) -
             .filter(|l| !l.is_empty())
             .unwrap_or(default_lang);
         if !tr.text.trim().is_empty() {
-            out.entry(lang.to_string())
-                .or_insert_with(|| tr.text.clone());
+            out.entry(cut(lang, 35))
+                .or_insert_with(|| cut(&tr.text, max));
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn long_texts_are_cut_with_a_mark() {
+        assert_eq!(cut("Quai C", 10), "Quai C");
+        assert_eq!(cut("abcdef", 6), "abcdef");
+        assert_eq!(cut("abcdefg", 6), "abcde…");
+        assert_eq!(cut("éééééééé", 4).chars().count(), 4);
+    }
 }

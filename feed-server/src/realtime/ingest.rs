@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use prost::Message as _;
 
+use super::wire::{Split, SplitError};
 use super::{Accepted, Alerts, Kind, RealtimeStore, TripUpdates, Vehicles};
 use crate::id::FeedId;
 use crate::timetable::FeedTimetable;
@@ -14,8 +14,8 @@ use crate::timetable::FeedTimetable;
 /// Why a body was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("not a GTFS-Realtime FeedMessage: {0}")]
-    Decode(String),
+    #[error(transparent)]
+    Split(#[from] SplitError),
     #[error("header timestamp {got} is older than the last accepted {last}; kept the last one")]
     Backwards { got: u64, last: u64 },
     #[error(
@@ -34,19 +34,22 @@ pub enum Polled {
 
 /// Decodes a body of `kind` for feed `feed` and, if it is newer than what the
 /// store holds, indexes it against `timetable` and stores it. `now` is the
-/// server's clock.
+/// server's clock. A body of more than `max_entities` entities is refused
+/// before any of them is decoded; the others are decoded one at a time, and
+/// only what boards can use is kept (updates and vehicles of known trips,
+/// added trips, capped alerts).
 pub fn ingest(
     store: &RealtimeStore,
     feed: &FeedId,
     timetable: &FeedTimetable,
     kind: Kind,
     body: &[u8],
+    max_entities: usize,
     now: DateTime<Utc>,
 ) -> Result<Polled, IngestError> {
-    let message =
-        gtfs_realtime::FeedMessage::decode(body).map_err(|e| IngestError::Decode(e.to_string()))?;
+    let split = Split::read(body, max_entities)?;
     // A message without a timestamp is dated by its arrival.
-    let ts = message
+    let ts = split
         .header
         .timestamp
         .unwrap_or_else(|| now.timestamp().max(0) as u64);
@@ -67,18 +70,31 @@ pub fn ingest(
             return Ok(Polled::Unchanged);
         }
     }
+    let known = |t: &str| timetable.trip_index(t).is_some();
+    let mut error = None;
+    let entities = split.decoded(&mut error);
     match kind {
         Kind::TripUpdates => {
-            let data = TripUpdates::from_message(&message, |t| timetable.trip_index(t).is_some());
+            let data = TripUpdates::from_entities(entities, known);
+            if let Some(e) = error {
+                return Err(e.into());
+            }
             store.put_trip_updates(feed, accepted(data, ts, now));
         }
         Kind::VehiclePositions => {
-            let data = Vehicles::from_message(&message);
+            let data = Vehicles::from_entities(entities, known);
+            if let Some(e) = error {
+                return Err(e.into());
+            }
             store.put_vehicles(feed, accepted(data, ts, now));
         }
         Kind::Alerts => {
             let lang = timetable.lang.as_deref().unwrap_or("und");
-            let mut data = Alerts::from_message(&message, lang);
+            let updated = split.header.timestamp.unwrap_or_default();
+            let mut data = Alerts::from_entities(updated, entities, lang);
+            if let Some(e) = error {
+                return Err(e.into());
+            }
             if let Some(previous) = held.alerts {
                 data.keep_unchanged_times(&previous.data);
             }

@@ -11,7 +11,9 @@ pub mod cause;
 pub mod ingest;
 pub mod trip_updates;
 pub mod vehicles;
+pub mod wire;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -52,6 +54,8 @@ pub struct FeedRealtime {
     pub trip_updates: Option<Accepted<TripUpdates>>,
     pub vehicles: Option<Accepted<Vehicles>>,
     pub alerts: Option<Accepted<Alerts>>,
+    /// Why the last poll of each kind failed, until one succeeds.
+    pub failures: BTreeMap<Kind, String>,
 }
 
 impl FeedRealtime {
@@ -121,15 +125,33 @@ impl RealtimeStore {
 
     /// Replaces one kind of a feed's state.
     pub fn put_trip_updates(&self, feed: &FeedId, a: Accepted<TripUpdates>) {
-        self.put(feed, |f| f.trip_updates = Some(a));
+        self.put(feed, Kind::TripUpdates, |f| f.trip_updates = Some(a));
     }
 
     pub fn put_vehicles(&self, feed: &FeedId, a: Accepted<Vehicles>) {
-        self.put(feed, |f| f.vehicles = Some(a));
+        self.put(feed, Kind::VehiclePositions, |f| f.vehicles = Some(a));
     }
 
     pub fn put_alerts(&self, feed: &FeedId, a: Accepted<Alerts>) {
-        self.put(feed, |f| f.alerts = Some(a));
+        self.put(feed, Kind::Alerts, |f| f.alerts = Some(a));
+    }
+
+    /// Records why a poll of `kind` failed (the last good state stays); a
+    /// feed that goes stale says so. Boards are not rebuilt for it.
+    pub fn fail(&self, feed: &FeedId, kind: Kind, reason: String) {
+        self.feeds.update(feed, |f| {
+            f.failures.insert(kind, reason);
+            false
+        });
+    }
+
+    /// A poll of `kind` that brought nothing new (304, or the same message)
+    /// still clears the last failure.
+    pub fn recovered(&self, feed: &FeedId, kind: Kind) {
+        self.feeds.update(feed, |f| {
+            f.failures.remove(&kind);
+            false
+        });
     }
 
     /// Moves on each time a message is accepted.
@@ -137,9 +159,10 @@ impl RealtimeStore {
         self.feeds.subscribe()
     }
 
-    fn put(&self, feed: &FeedId, f: impl FnOnce(&mut FeedRealtime)) {
+    fn put(&self, feed: &FeedId, kind: Kind, f: impl FnOnce(&mut FeedRealtime)) {
         self.feeds.update(feed, |state| {
             f(state);
+            state.failures.remove(&kind);
             true
         });
     }

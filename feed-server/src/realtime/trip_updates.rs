@@ -5,9 +5,13 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use gtfs_realtime::trip_descriptor::ScheduleRelationship as TripRel;
 use gtfs_realtime::trip_update::stop_time_update::ScheduleRelationship as StopRel;
-use gtfs_realtime::{FeedMessage, TripDescriptor};
+use gtfs_realtime::{FeedEntity, FeedMessage, TripDescriptor};
 
 pub use crate::timetable::gtfs_time::{parse_date, parse_time};
+
+/// Stop time updates kept from one message, all trips together (a large real
+/// feed sends about 100,000).
+pub const MAX_STOP_UPDATES: usize = 300_000;
 
 /// What happens to a trip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,8 +93,19 @@ impl TripUpdates {
     /// Indexes the TripUpdates of `message`. `known_trip` tells whether a trip id is
     /// in the timetable: updates of unknown trips are kept only when they are ADDED.
     pub fn from_message(message: &FeedMessage, known_trip: impl Fn(&str) -> bool) -> TripUpdates {
+        TripUpdates::from_entities(message.entity.iter().cloned(), known_trip)
+    }
+
+    /// The same, from entities decoded one at a time. At most
+    /// [`MAX_STOP_UPDATES`] stop time updates are kept in all: past them, the
+    /// trips' other updates are left out (a real message has far fewer).
+    pub fn from_entities(
+        entities: impl IntoIterator<Item = FeedEntity>,
+        known_trip: impl Fn(&str) -> bool,
+    ) -> TripUpdates {
         let mut out = TripUpdates::default();
-        for entity in &message.entity {
+        let mut stop_updates = 0usize;
+        for entity in entities {
             if entity.is_deleted() {
                 continue;
             }
@@ -98,9 +113,12 @@ impl TripUpdates {
                 continue;
             };
             out.entity_count += 1;
-            let Some(update) = convert(&entity.id, tu) else {
+            let Some(mut update) = convert(&entity.id, tu) else {
                 continue;
             };
+            let room = MAX_STOP_UPDATES.saturating_sub(stop_updates);
+            update.stop_updates.truncate(room);
+            stop_updates += update.stop_updates.len();
             match update.relationship {
                 TripRelationship::Added | TripRelationship::Duplicated => out.extra.push(update),
                 _ if !known_trip(&update.trip_id) => {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use gtfs_realtime::FeedMessage;
+use gtfs_realtime::{FeedEntity, FeedMessage};
 
 use super::trip_updates::parse_date;
 
@@ -24,21 +24,31 @@ pub struct VehicleState {
 pub struct Vehicles {
     by_trip: HashMap<String, Vec<VehicleState>>,
     pub entity_count: usize,
-    /// The vehicle entities as received, passed through by the GTFS-RT export.
-    pub entities: Vec<gtfs_realtime::FeedEntity>,
+    /// The vehicle entities of known trips as received, passed through by the
+    /// GTFS-RT export.
+    pub entities: Vec<FeedEntity>,
 }
 
 impl Vehicles {
+    /// Every vehicle of `message`.
     pub fn from_message(message: &FeedMessage) -> Vehicles {
+        Vehicles::from_entities(message.entity.iter().cloned(), |_| true)
+    }
+
+    /// The vehicles of trips `known_trip` knows (what boards and the export
+    /// use), from entities decoded one at a time.
+    pub fn from_entities(
+        entities: impl IntoIterator<Item = FeedEntity>,
+        known_trip: impl Fn(&str) -> bool,
+    ) -> Vehicles {
         let mut out = Vehicles::default();
-        for entity in &message.entity {
+        for entity in entities {
             let Some(v) = entity.vehicle.as_ref().filter(|_| !entity.is_deleted()) else {
                 continue;
             };
             out.entity_count += 1;
-            out.entities.push(entity.clone());
             let Some(trip) = &v.trip else { continue };
-            let Some(trip_id) = trip.trip_id.clone() else {
+            let Some(trip_id) = trip.trip_id.clone().filter(|t| known_trip(t)) else {
                 continue;
             };
             out.by_trip.entry(trip_id).or_default().push(VehicleState {
@@ -48,6 +58,7 @@ impl Vehicles {
                 // An absent status is unknown, not the protobuf default.
                 stopped: v.current_status == Some(STOPPED_AT),
             });
+            out.entities.push(entity);
         }
         out
     }

@@ -79,6 +79,12 @@ impl Server {
         self.state.store.clone()
     }
 
+    /// Every route with this server's state, as `serve` answers them (without
+    /// the accept loop's connection limits): for tools and the HTTP fuzz target.
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.state.clone())
+    }
+
     /// Serves on `listener` until `shutdown` completes, then stops the pollers
     /// and lets requests in flight finish. Realtime pollers start once the
     /// listener is bound, so that the demo's `self:` endpoints can be reached.

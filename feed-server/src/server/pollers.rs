@@ -25,6 +25,7 @@ pub(super) fn spawn(boards: &Boards, bound: SocketAddr, cancel: &CancellationTok
             let target = gtfs_rt::Target {
                 feed: feed.id.clone(),
                 kind,
+                max_entities: rt.max_entities,
                 timetable: feed.timetable.clone(),
                 store: boards.realtime.clone(),
                 clock: boards.clock,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::poll::{self, ConditionalGet, Failure, Poll, Schedule};
+use super::poll::{self, ConditionalGet, Failure, Poll, Schedule, Upstream};
 use crate::clock::Clock;
 use crate::config::RealtimeConfig;
 use crate::id::FeedId;
@@ -23,6 +23,8 @@ use crate::timetable::FeedTimetable;
 pub struct Target {
     pub feed: FeedId,
     pub kind: Kind,
+    /// Entities one message may hold.
+    pub max_entities: usize,
     pub timetable: Arc<FeedTimetable>,
     pub store: RealtimeStore,
     pub clock: Clock,
@@ -31,13 +33,14 @@ pub struct Target {
 
 /// Polls `url` for `target` with the feed's settings until `cancel` fires.
 pub async fn run(target: Target, config: RealtimeConfig, url: String, cancel: CancellationToken) {
-    let get = match ConditionalGet::new(
+    let get = match ConditionalGet::new(Upstream {
         url,
-        config.timeout,
-        config.max_bytes,
-        config.headers,
-        config.query,
-    ) {
+        timeout: config.timeout,
+        max_bytes: config.max_bytes,
+        headers: config.headers,
+        query: config.query,
+        redirects: config.redirects,
+    }) {
         Ok(g) => g,
         Err(e) => {
             tracing::error!(feed = %target.feed, kind = target.kind.name(), "no HTTP client: {e}");
@@ -61,8 +64,13 @@ struct Poller {
 impl Poll for Poller {
     async fn poll_once(&mut self) -> Result<(), Failure> {
         let outcome = self.fetch_and_ingest().await;
-        if outcome.is_err() {
-            Metrics::count(&self.target.metrics.realtime_rejected);
+        let t = &self.target;
+        match &outcome {
+            Ok(()) => t.store.recovered(&t.feed, t.kind),
+            Err(f) => {
+                Metrics::count(&t.metrics.realtime_rejected);
+                t.store.fail(&t.feed, t.kind, f.reason.clone());
+            }
         }
         outcome
     }
@@ -80,6 +88,7 @@ impl Poller {
             &t.timetable,
             t.kind,
             &fetched.body,
+            t.max_entities,
             t.clock.now(),
         )?;
         self.get.accept(fetched.validators);

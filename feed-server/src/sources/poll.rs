@@ -16,6 +16,7 @@ use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RET
 use tokio_util::sync::CancellationToken;
 
 use super::http;
+use crate::config::Redirects;
 
 /// Longest `Retry-After` we wait for.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
@@ -56,6 +57,17 @@ pub struct Fetched {
     pub validators: Validators,
 }
 
+/// What a polled upstream is and how to ask it.
+pub struct Upstream {
+    pub url: String,
+    pub timeout: Duration,
+    pub max_bytes: u64,
+    /// Extra request headers and query parameters (API keys...): never logged.
+    pub headers: BTreeMap<String, String>,
+    pub query: BTreeMap<String, String>,
+    pub redirects: Redirects,
+}
+
 /// One upstream URL polled with conditional requests.
 pub struct ConditionalGet {
     client: reqwest::Client,
@@ -67,34 +79,61 @@ pub struct ConditionalGet {
 }
 
 impl ConditionalGet {
-    pub fn new(
-        url: String,
-        timeout: Duration,
-        max_bytes: u64,
-        headers: BTreeMap<String, String>,
-        query: BTreeMap<String, String>,
-    ) -> Result<ConditionalGet, reqwest::Error> {
+    pub fn new(upstream: Upstream) -> Result<ConditionalGet, reqwest::Error> {
         Ok(ConditionalGet {
-            client: http::client(timeout)?,
-            url,
-            headers,
-            query,
-            max_bytes,
+            client: http::upstream_client(upstream.timeout, &upstream.url, upstream.redirects)?,
+            url: upstream.url,
+            headers: upstream.headers,
+            query: upstream.query,
+            max_bytes: upstream.max_bytes,
             validators: Validators::default(),
         })
     }
 
     /// GETs the URL; `Ok(None)` when the upstream answers 304 Not Modified.
     pub async fn fetch(&self) -> Result<Option<Fetched>, FetchError> {
-        self.fetch_url(&self.url, true).await
+        self.fetch_url(&self.url, true)
+            .await
+            .map_err(|e| self.redacted(e))
     }
 
-    /// GETs another URL with the same client, headers and caps (no validators): the
-    /// documents an index links to.
+    /// GETs another URL of the same origin with the same client, headers and caps
+    /// (no validators): the documents an index links to. A link to another
+    /// origin is not followed.
     pub async fn fetch_other(&self, url: &str) -> Result<Vec<u8>, FetchError> {
-        match self.fetch_url(url, false).await? {
+        let same_origin = reqwest::Url::parse(url)
+            .ok()
+            .zip(reqwest::Url::parse(&self.url).ok())
+            .is_some_and(|(a, b)| a.origin() == b.origin());
+        if !same_origin {
+            return Err(FetchError::Transport(
+                "a link to another origin than the index's is not followed".into(),
+            ));
+        }
+        match self
+            .fetch_url(url, false)
+            .await
+            .map_err(|e| self.redacted(e))?
+        {
             Some(f) => Ok(f.body),
             None => Ok(Vec::new()),
+        }
+    }
+
+    /// The error with every configured header and query value hidden.
+    fn redacted(&self, e: FetchError) -> FetchError {
+        let secrets: Vec<String> = self
+            .headers
+            .values()
+            .chain(self.query.values())
+            .cloned()
+            .collect();
+        match e {
+            FetchError::Transport(t) => FetchError::Transport(http::redact(&t, &secrets)),
+            FetchError::Body(http::BodyError::Transport(t)) => {
+                FetchError::Body(http::BodyError::Transport(http::redact(&t, &secrets)))
+            }
+            other => other,
         }
     }
 

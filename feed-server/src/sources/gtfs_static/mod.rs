@@ -79,7 +79,8 @@ async fn download(feed: &FeedConfig, url: &str) -> Result<Vec<u8>, FeedError> {
             http::describe(e)
         }
     };
-    let client = http::client(feed.timeout).map_err(|e| fetch_err(e.to_string()))?;
+    let client = http::upstream_client(feed.timeout, url, feed.redirects)
+        .map_err(|e| fetch_err(e.to_string()))?;
     let response = client
         .get(url)
         .send()

@@ -7,7 +7,7 @@ pub mod xml;
 
 use tokio_util::sync::CancellationToken;
 
-use super::poll::{self, ConditionalGet, Failure, Poll, Schedule};
+use super::poll::{self, ConditionalGet, Failure, Poll, Schedule, Upstream};
 use crate::advisory::WeatherStore;
 use crate::config::WeatherSource;
 use crate::id::SourceId;
@@ -23,13 +23,14 @@ pub async fn run(
     store: WeatherStore,
     cancel: CancellationToken,
 ) {
-    let get = match ConditionalGet::new(
+    let get = match ConditionalGet::new(Upstream {
         url,
-        config.timeout,
-        config.max_bytes,
-        Default::default(),
-        Default::default(),
-    ) {
+        timeout: config.timeout,
+        max_bytes: config.max_bytes,
+        headers: Default::default(),
+        query: Default::default(),
+        redirects: config.redirects,
+    }) {
         Ok(g) => g,
         Err(e) => {
             tracing::error!(source = %config.id, "no HTTP client: {e}");
