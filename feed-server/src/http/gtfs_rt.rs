@@ -13,6 +13,7 @@
 //! `?format=json` gives the same message as JSON for people.
 
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher as _};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Query, State};
@@ -54,31 +55,92 @@ pub struct Export {
     pub cache: Arc<ExportCache>,
 }
 
-/// Validators of one export, moved on only when its content changes.
+/// Each export as last rendered, with what it was rendered from: a request
+/// that finds the same inputs gets the same bytes, so the export costs one
+/// encoding per change of its inputs (an accepted message, a board change),
+/// not one per request, whatever the upstream's size.
 #[derive(Debug, Default)]
 pub struct ExportCache {
-    entries: Mutex<BTreeMap<&'static str, (String, DateTime<Utc>)>>,
+    entries: Mutex<BTreeMap<&'static str, Arc<Rendered>>>,
+}
+
+/// One export, encoded.
+#[derive(Debug)]
+struct Rendered {
+    /// A hash of the inputs it was made from.
+    key: u64,
+    etag: String,
+    /// When its content last changed.
+    modified: DateTime<Utc>,
+    message: FeedMessage,
+    /// Shared by every answer (cloning it copies no bytes).
+    protobuf: axum::body::Bytes,
 }
 
 impl ExportCache {
-    /// The ETag and Last-Modified for `content` of export `name`.
-    fn validators(
+    /// Export `name` for inputs `key`: the cached one, or `build`'s, encoded.
+    fn render(
         &self,
         name: &'static str,
-        content: &[u8],
+        key: u64,
         now: DateTime<Utc>,
-    ) -> (String, DateTime<Utc>) {
-        let sum = content.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-        });
-        let etag = format!("\"{sum:016x}\"");
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = entries.entry(name).or_insert_with(|| (etag.clone(), now));
-        if entry.0 != etag {
-            *entry = (etag.clone(), now);
+        build: impl FnOnce() -> Vec<FeedEntity>,
+    ) -> Arc<Rendered> {
+        let previous = self
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned();
+        if let Some(r) = previous.as_ref().filter(|r| r.key == key) {
+            return r.clone();
         }
-        entry.clone()
+        let entity = build();
+        let content = FeedMessage {
+            header: FeedHeader::default(),
+            entity: entity.clone(),
+        }
+        .encode_to_vec();
+        let etag = format!("\"{:016x}\"", fnv(&content));
+        let modified = previous
+            .filter(|r| r.etag == etag)
+            .map_or(now, |r| r.modified);
+        let message = FeedMessage {
+            header: FeedHeader {
+                gtfs_realtime_version: "2.0".into(),
+                incrementality: Some(Incrementality::FullDataset as i32),
+                timestamp: Some(now.timestamp().max(0) as u64),
+                ..FeedHeader::default()
+            },
+            entity,
+        };
+        let rendered = Arc::new(Rendered {
+            key,
+            etag,
+            modified,
+            protobuf: message.encode_to_vec().into(),
+            message,
+        });
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, rendered.clone());
+        rendered
     }
+}
+
+/// FNV-1a: a content hash for validators (not a defence against anyone).
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+/// A hash of what an export is made from.
+fn inputs(parts: impl Hash) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    parts.hash(&mut h);
+    h.finish()
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,13 +148,32 @@ pub struct Format {
     format: Option<String>,
 }
 
+impl Export {
+    /// The seq of every station's published board: what the trip updates and
+    /// alerts are made from.
+    fn board_seqs(&self) -> u64 {
+        inputs(
+            self.deployment
+                .stations
+                .iter()
+                .map(|s| self.hub.current(s.id.as_str()).map(|p| p.wire.seq))
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
 pub async fn trip_updates(
     State(export): State<Export>,
     Query(format): Query<Format>,
     headers: HeaderMap,
 ) -> Response {
-    let entities = trip_update_entities(&export);
-    reply(&export, "trip-updates", entities, &format, &headers)
+    let now = export.clock.now();
+    let rendered = export
+        .cache
+        .render("trip-updates", export.board_seqs(), now, || {
+            trip_update_entities(&export)
+        });
+    reply(&rendered, &format, &headers)
 }
 
 pub async fn alerts(
@@ -100,8 +181,11 @@ pub async fn alerts(
     Query(format): Query<Format>,
     headers: HeaderMap,
 ) -> Response {
-    let entities = alert_entities(&export);
-    reply(&export, "alerts", entities, &format, &headers)
+    let now = export.clock.now();
+    let rendered = export
+        .cache
+        .render("alerts", export.board_seqs(), now, || alert_entities(&export));
+    reply(&rendered, &format, &headers)
 }
 
 pub async fn vehicle_positions(
@@ -110,38 +194,44 @@ pub async fn vehicle_positions(
     headers: HeaderMap,
 ) -> Response {
     let now = export.clock.now();
-    let mut entities = Vec::new();
-    for feed in export.deployment.feeds.iter() {
-        let view = export
-            .realtime
-            .get(&feed.id)
-            .view(feed.config.realtime.as_ref(), now);
-        if let Some(vehicles) = view.vehicles {
-            entities.extend(vehicles.entities.iter().map(|e| FeedEntity {
-                id: format!("{}:{}", feed.id, e.id),
-                ..e.clone()
-            }));
+    let views: Vec<_> = export
+        .deployment
+        .feeds
+        .iter()
+        .map(|feed| {
+            let state = export.realtime.get(&feed.id);
+            let fresh = state
+                .view(feed.config.realtime.as_ref(), now)
+                .vehicles
+                .is_some();
+            (feed, state.vehicles.filter(|_| fresh))
+        })
+        .collect();
+    let key = inputs(
+        views
+            .iter()
+            .map(|(f, v)| (f.id.as_str(), v.as_ref().map(|a| a.header_timestamp)))
+            .collect::<Vec<_>>(),
+    );
+    let rendered = export.cache.render("vehicle-positions", key, now, || {
+        let mut entities = Vec::new();
+        for (feed, vehicles) in &views {
+            if let Some(vehicles) = vehicles {
+                entities.extend(vehicles.data.entities.iter().map(|e| FeedEntity {
+                    id: format!("{}:{}", feed.id, e.id),
+                    ..e.clone()
+                }));
+            }
         }
-    }
-    reply(&export, "vehicle-positions", entities, &format, &headers)
+        entities
+    });
+    reply(&rendered, &format, &headers)
 }
 
-/// Encodes the message (protobuf, or JSON with `?format=json`) with validators,
+/// The message (protobuf, or JSON with `?format=json`) with validators,
 /// answering 304 when the client already has this content.
-fn reply(
-    export: &Export,
-    name: &'static str,
-    entity: Vec<FeedEntity>,
-    format: &Format,
-    headers: &HeaderMap,
-) -> Response {
-    let now = export.clock.now();
-    let content = FeedMessage {
-        header: FeedHeader::default(),
-        entity: entity.clone(),
-    }
-    .encode_to_vec();
-    let (etag, modified) = export.cache.validators(name, &content, now);
+fn reply(rendered: &Rendered, format: &Format, headers: &HeaderMap) -> Response {
+    let (etag, modified) = (rendered.etag.clone(), rendered.modified);
     let json = format.format.as_deref() == Some("json");
     let etag = if json {
         format!("\"j{}", &etag[1..])
@@ -162,29 +252,18 @@ fn reply(
     };
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
+    } else if json {
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            serde_json::to_string_pretty(&rendered.message).unwrap_or_default(),
+        )
+            .into_response()
     } else {
-        let message = FeedMessage {
-            header: FeedHeader {
-                gtfs_realtime_version: "2.0".into(),
-                incrementality: Some(Incrementality::FullDataset as i32),
-                timestamp: Some(now.timestamp().max(0) as u64),
-                ..FeedHeader::default()
-            },
-            entity,
-        };
-        if json {
-            (
-                [(header::CONTENT_TYPE, "application/json")],
-                serde_json::to_string_pretty(&message).unwrap_or_default(),
-            )
-                .into_response()
-        } else {
-            (
-                [(header::CONTENT_TYPE, "application/x-protobuf")],
-                message.encode_to_vec(),
-            )
-                .into_response()
-        }
+        (
+            [(header::CONTENT_TYPE, "application/x-protobuf")],
+            rendered.protobuf.clone(),
+        )
+            .into_response()
     };
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&etag) {
