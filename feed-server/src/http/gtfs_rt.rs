@@ -182,9 +182,9 @@ pub async fn alerts(
     headers: HeaderMap,
 ) -> Response {
     let now = export.clock.now();
-    let rendered = export
-        .cache
-        .render("alerts", export.board_seqs(), now, || alert_entities(&export));
+    let rendered = export.cache.render("alerts", export.board_seqs(), now, || {
+        alert_entities(&export)
+    });
     reply(&rendered, &format, &headers)
 }
 
