@@ -95,6 +95,13 @@ impl Upstream {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+
+    /// Waits until `n` more requests than now have arrived (the server polled
+    /// `n` more times).
+    pub async fn polls(&self, n: usize) -> Vec<Seen> {
+        let before = self.seen().len();
+        self.wait_requests(before + n).await
+    }
 }
 
 fn etag(body: &[u8]) -> String {
