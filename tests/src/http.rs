@@ -261,7 +261,12 @@ impl Api {
             })
             .await
             .ok()?;
-        (answer.status == 201).then(|| answer.notice().id)
+        if answer.status != 201 {
+            return None;
+        }
+        serde_json::from_str::<Stored>(&answer.body)
+            .ok()
+            .map(|n| n.id)
     }
 
     /// The notices an operator sees (`GET /v1/notices`).

@@ -2,6 +2,8 @@
 //! feed-server's and display-client's integration tests, and by `quai-load`:
 //!
 //! - [`server`]: a feed server started in-process on 127.0.0.1;
+//! - [`binary`]: the real `feed-server` binary, run or started, and the files its
+//!   tests make (demo copies, zips, configurations, a notice store);
 //! - [`http`]: the crate's own HTTP client and [`http::Api`], a server's REST API
 //!   with typed answers (`Board`, `Health`, `ErrorDetail`, `OperatorNotice`);
 //! - [`board`]: reading a typed board (by id, local times, time order);
@@ -11,6 +13,7 @@
 //! - [`stream`]: a client of the live stream;
 //! - [`screen`]: the display client, run headless.
 
+pub mod binary;
 pub mod board;
 pub mod changes;
 pub mod gtfs_rt;
