@@ -34,6 +34,18 @@ async fn demo_at(now: &str) -> Running {
     server
 }
 
+/// The demo with one more notice (a JSON body), published by an operator of
+/// Caudry.
+async fn demo_with_notice(notice: serde_json::Value) -> Running {
+    let server = demo().await;
+    let token = server.operator("regulation", &["station:caudry"]);
+    server
+        .post_json("/v1/notices", &token, &notice)
+        .await
+        .expect(201);
+    server
+}
+
 struct Shot {
     ok: bool,
     stderr: String,
@@ -85,6 +97,18 @@ async fn shoot_with(
         texts,
         png,
     }
+}
+
+/// 07:30 tomorrow in Paris (RFC 3339): a server clock whose board a screen keeps
+/// without its own clock pruning it.
+fn tomorrow_morning() -> String {
+    let paris = chrono_tz::Europe::Paris;
+    let tomorrow = chrono::Utc::now().with_timezone(&paris).date_naive() + chrono::Days::new(1);
+    tomorrow
+        .and_hms_opt(7, 30, 0)
+        .and_then(|t| t.and_local_timezone(paris).single())
+        .expect("07:30 exists")
+        .to_rfc3339()
 }
 
 /// A port on 127.0.0.1 that nobody listens on (for now).
@@ -181,9 +205,7 @@ async fn the_hall_screen_shows_the_live_board() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_severe_notice_takes_the_banner_in_the_alert_colour() {
-    let server = demo().await;
-    let token = server.operator("regulation", &["station:caudry"]);
-    let notice = serde_json::json!({
+    let server = demo_with_notice(serde_json::json!({
         "severity": "severe",
         "cause": "police_activity",
         "effect": "no_service",
@@ -191,11 +213,8 @@ async fn a_severe_notice_takes_the_banner_in_the_alert_colour() {
         "description": {"fr": "Intervention des secours. Aucun départ."},
         "screen_text": {"fr": "Gare fermée : aucun départ jusqu'à nouvel ordre"},
         "informed_entities": [{"stop_id": "demo:CAUDRY"}],
-    });
-    server
-        .post_json("/v1/notices", &token, &notice)
-        .await
-        .expect(201);
+    }))
+    .await;
     let dir = tempfile::tempdir().expect("tempdir");
     let shot = shoot(&server.base, "hall-1080p.ron", "snapshot", dir.path()).await;
     assert!(shot.ok, "{}", shot.stderr);
@@ -212,20 +231,15 @@ async fn a_severe_notice_takes_the_banner_in_the_alert_colour() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scrolling_ticker_runs_all_notices_in_from_the_right() {
-    let server = demo().await;
-    let token = server.operator("regulation", &["station:caudry"]);
-    let notice = serde_json::json!({
+    let server = demo_with_notice(serde_json::json!({
         "severity": "warning",
         "cause": "construction",
         "effect": "detour",
         "header": {"fr": "Travaux rue de Cambrai"},
         "screen_text": {"fr": "Travaux rue de Cambrai : ligne 1 déviée"},
         "informed_entities": [{"stop_id": "demo:CAUDRY"}],
-    });
-    server
-        .post_json("/v1/notices", &token, &notice)
-        .await
-        .expect(201);
+    }))
+    .await;
     let dir = tempfile::tempdir().expect("tempdir");
     let hall = std::fs::read_to_string(layout("hall-1080p.ron")).expect("layout");
     let scrolling = hall.replacen("mode: Paged,", "mode: Scroll, speed: 60,", 1);
@@ -323,13 +337,7 @@ async fn without_a_server_the_screen_says_it_is_starting() {
 async fn when_the_server_is_gone_the_kept_board_is_shown_as_not_live() {
     // The server's clock at 07:30 tomorrow (Paris): a kept board is shown against
     // the screen's own clock, and all its departures are still to come.
-    let paris = chrono_tz::Europe::Paris;
-    let tomorrow = chrono::Utc::now().with_timezone(&paris).date_naive() + chrono::Days::new(1);
-    let morning = tomorrow
-        .and_hms_opt(7, 30, 0)
-        .and_then(|t| t.and_local_timezone(paris).single())
-        .expect("07:30 exists")
-        .to_rfc3339();
+    let morning = tomorrow_morning();
     let server = demo_at(&morning).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let live = shoot(&server.base, "hall-1080p.ron", "snapshot", dir.path()).await;
@@ -438,13 +446,7 @@ fn destinations(texts: &[(String, String)]) -> Vec<&str> {
 async fn the_screen_goes_not_live_when_the_server_dies_and_live_again_when_it_returns() {
     // The server's clock moves on from 07:30 tomorrow (Paris), so the board the
     // screen keeps is not pruned by the screen's own clock.
-    let paris = chrono_tz::Europe::Paris;
-    let tomorrow = chrono::Utc::now().with_timezone(&paris).date_naive() + chrono::Days::new(1);
-    let morning = tomorrow
-        .and_hms_opt(7, 30, 0)
-        .and_then(|t| t.and_local_timezone(paris).single())
-        .expect("07:30 exists")
-        .to_rfc3339();
+    let morning = tomorrow_morning();
     let demo = include_str!("../../feed-server/demo/caudry.toml");
     let server = server::start(demo, server::fixed(&morning)).await;
     server.wait_fresh("demo:trip-updates").await;

@@ -17,6 +17,13 @@ async fn post(server: &Server, token: &str, i: usize) -> Answer {
     server.post_json("/v1/notices", token, &body).await
 }
 
+/// The demo with a notice store, in a folder removed with the TempDir.
+fn demo_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = feed_server().demo_store(dir.path());
+    (dir, store)
+}
+
 /// The ids of the notices `GET /v1/notices` lists, sorted.
 async fn listed(server: &Server, token: &str) -> Vec<String> {
     let mut ids: Vec<String> = server
@@ -31,13 +38,8 @@ async fn listed(server: &Server, token: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_writes_cleanly_and_keeps_reads() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let Store {
-        data: data_s,
-        config,
-        token,
-    } = feed_server().demo_store(dir.path());
-    let data = std::path::PathBuf::from(&data_s);
+    let (_dir, store) = demo_store();
+    let data = std::path::PathBuf::from(&store.data);
     // Room for the files as they are, and about 64 KiB more each.
     let largest = std::fs::read_dir(&data)
         .expect("data dir")
@@ -48,13 +50,13 @@ async fn a_full_disk_refuses_writes_cleanly_and_keeps_reads() {
     let limit_kib = largest / 1024 + 64;
 
     let server = feed_server().start_limited(
-        &["--config", &config, "--data-dir", &data_s],
+        &["--config", &store.config, "--data-dir", &store.data],
         Some(limit_kib),
     );
     let mut acknowledged = Vec::new();
     let mut refusal = None;
     for i in 0..200 {
-        let answer = post(&server, &token, i).await;
+        let answer = post(&server, &store.token, i).await;
         match answer.status {
             201 => acknowledged.push(answer.notice().id),
             _ => {
@@ -71,19 +73,19 @@ async fn a_full_disk_refuses_writes_cleanly_and_keeps_reads() {
         "some notices fit before the disk was full"
     );
     // A second try is refused the same way.
-    assert_eq!(post(&server, &token, 999).await.status, 503);
+    assert_eq!(post(&server, &store.token, 999).await.status, 503);
 
     // Reads keep working: the notices acknowledged, and the board.
     acknowledged.sort();
-    assert_eq!(listed(&server, &token).await, acknowledged);
+    assert_eq!(listed(&server, &store.token).await, acknowledged);
     server.board("caudry", "").await; // (200, or it panics)
     drop(server);
 
     // Room again: every acknowledged notice is there, nothing else.
-    let server = feed_server().start(&["--config", &config, "--data-dir", &data_s]);
-    assert_eq!(listed(&server, &token).await, acknowledged);
+    let server = feed_server().start(&["--config", &store.config, "--data-dir", &store.data]);
+    assert_eq!(listed(&server, &store.token).await, acknowledged);
     // And writing works again.
-    assert_eq!(post(&server, &token, 1000).await.status, 201);
+    assert_eq!(post(&server, &store.token, 1000).await.status, 201);
 }
 
 /// Makes the files of a folder (and the folder) immutable, so that no write
@@ -120,34 +122,29 @@ impl Drop for Immutable {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_data_dir_turned_read_only_refuses_writes_cleanly_and_keeps_reads() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let Store {
-        data: data_s,
-        config,
-        token,
-    } = feed_server().demo_store(dir.path());
-    let data = std::path::PathBuf::from(&data_s);
+    let (_dir, store) = demo_store();
+    let data = std::path::PathBuf::from(&store.data);
 
-    let server = feed_server().start(&["--config", &config, "--data-dir", &data_s]);
+    let server = feed_server().start(&["--config", &store.config, "--data-dir", &store.data]);
     let mut acknowledged = Vec::new();
     for i in 0..3 {
-        acknowledged.push(post(&server, &token, i).await.expect(201).notice().id);
+        acknowledged.push(post(&server, &store.token, i).await.expect(201).notice().id);
     }
     // The data dir stops taking writes under the running server, as a file
     // system the kernel remounted read-only after I/O errors.
     let frozen = Immutable::set(&data);
     for i in 100..102 {
-        let refusal = post(&server, &token, i).await.expect(503);
+        let refusal = post(&server, &store.token, i).await.expect(503);
         assert_eq!(refusal.error().code, "store_unavailable", "{refusal}");
     }
     acknowledged.sort();
-    assert_eq!(listed(&server, &token).await, acknowledged);
+    assert_eq!(listed(&server, &store.token).await, acknowledged);
     server.board("caudry", "").await; // (200, or it panics)
     drop(server);
     drop(frozen);
 
     // Writable again: the acknowledged notices, nothing else.
-    let server = feed_server().start(&["--config", &config, "--data-dir", &data_s]);
-    assert_eq!(listed(&server, &token).await, acknowledged);
-    assert_eq!(post(&server, &token, 1000).await.status, 201);
+    let server = feed_server().start(&["--config", &store.config, "--data-dir", &store.data]);
+    assert_eq!(listed(&server, &store.token).await, acknowledged);
+    assert_eq!(post(&server, &store.token, 1000).await.status, 201);
 }

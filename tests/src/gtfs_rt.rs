@@ -37,6 +37,14 @@ pub fn encode(ts: i64, entities: impl IntoIterator<Item = impl Into<FeedEntity>>
     message(ts, entities).encode_to_vec()
 }
 
+/// An entity with its id and nothing else yet.
+fn entity(id: String) -> FeedEntity {
+    FeedEntity {
+        id,
+        ..FeedEntity::default()
+    }
+}
+
 /// A trip: `trip_id` alone, as vehicles and alerts name it.
 fn trip_id(id: &str) -> TripDescriptor {
     TripDescriptor {
@@ -143,9 +151,8 @@ impl TripUpdateEntity {
 impl From<TripUpdateEntity> for FeedEntity {
     fn from(t: TripUpdateEntity) -> FeedEntity {
         FeedEntity {
-            id: t.id,
             trip_update: Some(t.update),
-            ..FeedEntity::default()
+            ..entity(t.id)
         }
     }
 }
@@ -247,9 +254,8 @@ impl VehicleEntity {
 impl From<VehicleEntity> for FeedEntity {
     fn from(v: VehicleEntity) -> FeedEntity {
         FeedEntity {
-            id: v.id,
             vehicle: Some(v.vehicle),
-            ..FeedEntity::default()
+            ..entity(v.id)
         }
     }
 }
@@ -318,9 +324,8 @@ impl AlertEntity {
 impl From<AlertEntity> for FeedEntity {
     fn from(a: AlertEntity) -> FeedEntity {
         FeedEntity {
-            id: a.id,
             alert: Some(a.alert),
-            ..FeedEntity::default()
+            ..entity(a.id)
         }
     }
 }

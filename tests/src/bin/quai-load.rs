@@ -107,6 +107,13 @@ fn rss_kb(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// A copy of the figures, in increasing order.
+fn sorted(figures: &Mutex<Vec<f64>>) -> Vec<f64> {
+    let mut figures = figures.lock().map(|f| f.clone()).unwrap_or_default();
+    figures.sort_by(f64::total_cmp);
+    figures
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -591,12 +598,7 @@ async fn main() -> anyhow::Result<()> {
             .iter()
             .filter(|a| !ids.contains(&a.as_str()))
             .count();
-        let mut back = stats
-            .reconnect_s
-            .lock()
-            .map(|r| r.clone())
-            .unwrap_or_default();
-        back.sort_by(f64::total_cmp);
+        let back = sorted(&stats.reconnect_s);
         println!(
             "restart: {} of {reading} reading clients back; seconds from the kill: p50 {:.2}, p99 {:.2}, max {:.2}",
             back.len(),
@@ -632,12 +634,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let _ = std::fs::remove_dir_all(&dir);
 
-    let mut latencies = stats
-        .latencies_ms
-        .lock()
-        .map(|l| l.clone())
-        .unwrap_or_default();
-    latencies.sort_by(f64::total_cmp);
+    let latencies = sorted(&stats.latencies_ms);
     let deliveries = stats.deliveries.load(Ordering::Relaxed);
     let connected = args.clients as u64 - failed;
     let expected = connected as f64 * published;
