@@ -5,9 +5,11 @@
 use std::path::Path;
 use std::process::Command;
 
-use quai_tests::screen::{LIVE, NOT_LIVE, Screen, read_texts};
+use quai_protocol::{Board, DepartureStatus};
+use quai_tests::board::hm;
+use quai_tests::screen::{LIVE, NOT_LIVE, Screen, layout, read_texts};
 use quai_tests::server::{self, Running};
-use serde_json::Value;
+use quai_tests::stream;
 
 const BIN: &str = env!("CARGO_BIN_EXE_display-client");
 
@@ -24,14 +26,23 @@ async fn demo_at(now: &str) -> Running {
     // The weather source is polled once at start; wait for its advisory.
     for _ in 0..200 {
         let board = server.board("caudry", "").await;
-        if board["advisories"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-        {
+        if !board.advisories.is_empty() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
+    server
+}
+
+/// The demo with one more notice (a JSON body), published by an operator of
+/// Caudry.
+async fn demo_with_notice(notice: serde_json::Value) -> Running {
+    let server = demo().await;
+    let token = server.operator("regulation", &["station:caudry"]);
+    server
+        .post_json("/v1/notices", &token, &notice)
+        .await
+        .expect(201);
     server
 }
 
@@ -46,41 +57,30 @@ async fn shoot(base: &str, layout: &str, wait_for: &str, dir: &Path) -> Shot {
     shoot_with(base, layout, wait_for, dir, &[]).await
 }
 
-async fn shoot_with(base: &str, layout: &str, wait_for: &str, dir: &Path, extra: &[&str]) -> Shot {
+async fn shoot_with(
+    base: &str,
+    layout_name: &str,
+    wait_for: &str,
+    dir: &Path,
+    extra: &[&str],
+) -> Shot {
     let extra: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
     let png = dir.join("screen.png");
     let json = dir.join("screen.json");
-    let url = format!("{}/v1/stream", base.replacen("http://", "ws://", 1));
-    let layout = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../layouts")
-        .join(layout);
-    let wait_for = wait_for.to_string();
-    let state = dir.join("state");
-    let out = tokio::task::spawn_blocking({
-        let (png, json) = (png.clone(), json.clone());
-        move || {
-            Command::new(BIN)
-                .args(["--headless", "--station", "caudry", "--timeout-s", "60"])
-                .arg("--server")
-                .arg(&url)
-                .arg("--layout")
-                .arg(&layout)
-                .arg("--screenshot")
-                .arg(&png)
-                .arg("--dump-text")
-                .arg(&json)
-                .arg("--wait-for")
-                .arg(wait_for)
-                .arg("--state-dir")
-                .arg(&state)
-                .args(&extra)
-                .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-                .output()
-                .expect("run display-client")
-        }
-    })
-    .await
-    .expect("join");
+    let mut command = quai_tests::screen::command(
+        Path::new(BIN),
+        &stream::url(base),
+        &layout(layout_name),
+        &png,
+        &json,
+        &dir.join("state"),
+    );
+    command
+        .args(["--headless", "--timeout-s", "60", "--wait-for", wait_for])
+        .args(&extra);
+    let out = tokio::task::spawn_blocking(move || command.output().expect("run display-client"))
+        .await
+        .expect("join");
     let texts = read_texts(&json).unwrap_or_default();
     let png = std::fs::File::open(&png).ok().and_then(|f| {
         let mut reader = png::Decoder::new(std::io::BufReader::new(f))
@@ -97,6 +97,18 @@ async fn shoot_with(base: &str, layout: &str, wait_for: &str, dir: &Path, extra:
         texts,
         png,
     }
+}
+
+/// 07:30 tomorrow in Paris (RFC 3339): a server clock whose board a screen keeps
+/// without its own clock pruning it.
+fn tomorrow_morning() -> String {
+    let paris = chrono_tz::Europe::Paris;
+    let tomorrow = chrono::Utc::now().with_timezone(&paris).date_naive() + chrono::Days::new(1);
+    tomorrow
+        .and_hms_opt(7, 30, 0)
+        .and_then(|t| t.and_local_timezone(paris).single())
+        .expect("07:30 exists")
+        .to_rfc3339()
 }
 
 /// A port on 127.0.0.1 that nobody listens on (for now).
@@ -133,21 +145,13 @@ async fn the_hall_screen_shows_the_live_board() {
     let shot = shoot(&server.base, "hall-1080p.ron", "snapshot", dir.path()).await;
     assert!(shot.ok, "display-client failed:\n{}", shot.stderr);
     let board = server.board("caudry", "?limit=30").await;
-    let deps = board["departures"].as_array().expect("departures");
+    let deps = &board.departures;
 
     // The first page: the REST board's first ten departures, in order, at their
     // timetabled times.
-    let want: Vec<&str> = deps
-        .iter()
-        .take(10)
-        .filter_map(|d| d["headsign"].as_str())
-        .collect();
+    let want: Vec<&str> = deps.iter().take(10).map(|d| d.headsign.as_str()).collect();
     assert_eq!(texts_of(&shot, "destination"), want);
-    let times: Vec<String> = deps
-        .iter()
-        .take(10)
-        .filter_map(|d| d["scheduled"].as_str().map(|s| s[11..16].to_string()))
-        .collect();
+    let times: Vec<String> = deps.iter().take(10).map(|d| hm(&d.scheduled)).collect();
     assert_eq!(texts_of(&shot, "time"), times);
     assert_eq!(texts_of(&shot, "header"), vec!["Caudry – Pôle d'échanges"]);
     assert_eq!(texts_of(&shot, "clock"), vec!["07:30"]);
@@ -187,7 +191,7 @@ async fn the_hall_screen_shows_the_live_board() {
     assert_eq!((png.0, png.1), (1920, 1080));
     let background = pixel(png, 1200, 900);
     assert!(close(background, [0x0B, 0x23, 0x41]), "{background:?}");
-    let hex = deps[0]["route"]["color"].as_str().expect("colour");
+    let hex = &deps[0].route.color;
     let rgb = [
         u8::from_str_radix(&hex[1..3], 16).expect("r"),
         u8::from_str_radix(&hex[3..5], 16).expect("g"),
@@ -201,9 +205,7 @@ async fn the_hall_screen_shows_the_live_board() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_severe_notice_takes_the_banner_in_the_alert_colour() {
-    let server = demo().await;
-    let token = server.operator("regulation", &["station:caudry"]);
-    let notice = serde_json::json!({
+    let server = demo_with_notice(serde_json::json!({
         "severity": "severe",
         "cause": "police_activity",
         "effect": "no_service",
@@ -211,9 +213,8 @@ async fn a_severe_notice_takes_the_banner_in_the_alert_colour() {
         "description": {"fr": "Intervention des secours. Aucun départ."},
         "screen_text": {"fr": "Gare fermée : aucun départ jusqu'à nouvel ordre"},
         "informed_entities": [{"stop_id": "demo:CAUDRY"}],
-    });
-    let (status, created) = server.post_json("/v1/notices", &token, &notice).await;
-    assert_eq!(status, 201, "{created}");
+    }))
+    .await;
     let dir = tempfile::tempdir().expect("tempdir");
     let shot = shoot(&server.base, "hall-1080p.ron", "snapshot", dir.path()).await;
     assert!(shot.ok, "{}", shot.stderr);
@@ -230,23 +231,17 @@ async fn a_severe_notice_takes_the_banner_in_the_alert_colour() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scrolling_ticker_runs_all_notices_in_from_the_right() {
-    let server = demo().await;
-    let token = server.operator("regulation", &["station:caudry"]);
-    let notice = serde_json::json!({
+    let server = demo_with_notice(serde_json::json!({
         "severity": "warning",
         "cause": "construction",
         "effect": "detour",
         "header": {"fr": "Travaux rue de Cambrai"},
         "screen_text": {"fr": "Travaux rue de Cambrai : ligne 1 déviée"},
         "informed_entities": [{"stop_id": "demo:CAUDRY"}],
-    });
-    let (status, created) = server.post_json("/v1/notices", &token, &notice).await;
-    assert_eq!(status, 201, "{created}");
+    }))
+    .await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let hall = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/hall-1080p.ron"),
-    )
-    .expect("layout");
+    let hall = std::fs::read_to_string(layout("hall-1080p.ron")).expect("layout");
     let scrolling = hall.replacen("mode: Paged,", "mode: Scroll, speed: 60,", 1);
     assert_ne!(scrolling, hall, "the hall layout's ticker is paged");
     let layout = dir.path().join("scrolling.ron");
@@ -316,9 +311,7 @@ async fn in_english_labels_statuses_and_advice_are_english() {
     assert!(texts_of(&shot, "wifi").contains(&"Free Wi-Fi"));
     // Destinations are names, not translated.
     let board = server.board("caudry", "?limit=10").await;
-    let first = board["departures"][0]["headsign"]
-        .as_str()
-        .expect("headsign");
+    let first = board.departures[0].headsign.as_str();
     assert_eq!(texts_of(&shot, "destination").first(), Some(&first));
 }
 
@@ -344,13 +337,7 @@ async fn without_a_server_the_screen_says_it_is_starting() {
 async fn when_the_server_is_gone_the_kept_board_is_shown_as_not_live() {
     // The server's clock at 07:30 tomorrow (Paris): a kept board is shown against
     // the screen's own clock, and all its departures are still to come.
-    let paris = chrono_tz::Europe::Paris;
-    let tomorrow = chrono::Utc::now().with_timezone(&paris).date_naive() + chrono::Days::new(1);
-    let morning = tomorrow
-        .and_hms_opt(7, 30, 0)
-        .and_then(|t| t.and_local_timezone(paris).single())
-        .expect("07:30 exists")
-        .to_rfc3339();
+    let morning = tomorrow_morning();
     let server = demo_at(&morning).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let live = shoot(&server.base, "hall-1080p.ron", "snapshot", dir.path()).await;
@@ -384,11 +371,11 @@ async fn when_the_server_is_gone_the_kept_board_is_shown_as_not_live() {
     // crosses the line (the theme's muted grey) where the live board had the
     // background.
     let kept_file = dir.path().join("state/board-caudry.json");
-    let mut board: Value =
+    let mut board: Board =
         serde_json::from_str(&std::fs::read_to_string(&kept_file).expect("kept board"))
-            .expect("JSON");
-    board["departures"][0]["status"] = "cancelled".into();
-    std::fs::write(&kept_file, board.to_string()).expect("write");
+            .expect("a kept board");
+    board.departures[0].status = DepartureStatus::Cancelled;
+    std::fs::write(&kept_file, serde_json::to_string(&board).expect("JSON")).expect("write");
     let cancelled = shoot(&base, "hall-1080p.ron", "nothing", dir.path()).await;
     assert!(cancelled.ok, "{}", cancelled.stderr);
     assert_eq!(texts_of(&cancelled, "destination"), destinations);
@@ -435,8 +422,7 @@ async fn when_the_server_is_gone_the_kept_board_is_shown_as_not_live() {
 
 /// A screen left running (`--keep-running`) on `base`'s stream.
 fn watch(base: &str, dir: &Path) -> Screen {
-    let url = format!("{}/v1/stream", base.replacen("http://", "ws://", 1));
-    Screen::start(Path::new(BIN), &url, dir).expect("run display-client")
+    Screen::start(Path::new(BIN), &stream::url(base), dir).expect("run display-client")
 }
 
 /// Waits (up to 60 s) for the screen's status line to read `status`; the texts
@@ -460,13 +446,7 @@ fn destinations(texts: &[(String, String)]) -> Vec<&str> {
 async fn the_screen_goes_not_live_when_the_server_dies_and_live_again_when_it_returns() {
     // The server's clock moves on from 07:30 tomorrow (Paris), so the board the
     // screen keeps is not pruned by the screen's own clock.
-    let paris = chrono_tz::Europe::Paris;
-    let tomorrow = chrono::Utc::now().with_timezone(&paris).date_naive() + chrono::Days::new(1);
-    let morning = tomorrow
-        .and_hms_opt(7, 30, 0)
-        .and_then(|t| t.and_local_timezone(paris).single())
-        .expect("07:30 exists")
-        .to_rfc3339();
+    let morning = tomorrow_morning();
     let demo = include_str!("../../feed-server/demo/caudry.toml");
     let server = server::start(demo, server::fixed(&morning)).await;
     server.wait_fresh("demo:trip-updates").await;
@@ -482,11 +462,10 @@ async fn the_screen_goes_not_live_when_the_server_dies_and_live_again_when_it_re
     let live = until(&mut screen, LIVE).await;
     assert!(!destinations(&live).is_empty(), "{live:?}");
     let board = server.board("caudry", "?limit=30").await;
-    let headsigns: Vec<&str> = board["departures"]
-        .as_array()
-        .expect("departures")
+    let headsigns: Vec<&str> = board
+        .departures
         .iter()
-        .filter_map(|d| d["headsign"].as_str())
+        .map(|d| d.headsign.as_str())
         .collect();
 
     // The server dies: the next frame says so, and keeps the board (maybe on
@@ -591,10 +570,7 @@ async fn the_screen_goes_not_live_while_its_upstream_fails_and_live_when_it_reco
 fn a_broken_layout_is_refused_with_file_line_and_column() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("broken.ron");
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/platform-sign.ron"),
-    )
-    .expect("layout");
+    let text = std::fs::read_to_string(layout("platform-sign.ron")).expect("layout");
     std::fs::write(
         &path,
         text.replacen("rows_per_page: 3", "rows_per_page: three", 1),

@@ -6,8 +6,8 @@ use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use quai_tests::server;
-use serde_json::Value;
+use quai_tests::screen::{layout, read_texts};
+use quai_tests::{server, stream};
 
 const BIN: &str = env!("CARGO_BIN_EXE_display-client");
 
@@ -62,27 +62,22 @@ async fn the_window_shows_the_live_board() {
         dir.path().join("window.png"),
         dir.path().join("window.json"),
     );
-    let url = format!("{}/v1/stream", server.base.replacen("http://", "ws://", 1));
-    let layout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/platform-sign.ron");
-    let out = tokio::task::spawn_blocking({
-        let (png, json, state) = (png.clone(), json.clone(), dir.path().join("state"));
-        move || {
-            Command::new(BIN)
-                .args(["--station", "caudry", "--timeout-s", "60", "--server", &url])
-                .arg("--layout")
-                .arg(&layout)
-                .arg("--screenshot")
-                .arg(&png)
-                .arg("--dump-text")
-                .arg(&json)
-                .arg("--state-dir")
-                .arg(&state)
-                .env("DISPLAY", &x.display)
-                .env_remove("WAYLAND_DISPLAY")
-                .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-                .output()
-                .expect("run display-client")
-        }
+    let mut command = quai_tests::screen::command(
+        Path::new(BIN),
+        &stream::url(&server.base),
+        &layout("platform-sign.ron"),
+        &png,
+        &json,
+        &dir.path().join("state"),
+    );
+    command
+        .args(["--timeout-s", "60"])
+        .env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY");
+    let out = tokio::task::spawn_blocking(move || {
+        let out = command.output().expect("run display-client");
+        drop(x);
+        out
     })
     .await
     .expect("join");
@@ -93,31 +88,25 @@ async fn the_window_shows_the_live_board() {
     );
 
     // The texts: the REST board's first departures (the platform sign shows 3).
-    let dump: Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).expect("dump")).expect("JSON");
-    let shown: Vec<&str> = dump["texts"]
-        .as_array()
-        .expect("texts")
+    let texts = read_texts(&json).expect("the dumped texts");
+    let shown: Vec<&str> = texts
         .iter()
-        .filter(|t| t["region"] == "destination")
-        .filter_map(|t| t["text"].as_str())
+        .filter(|(region, _)| region == "destination")
+        .map(|(_, text)| text.as_str())
         .collect();
     let board = server.board("caudry", "").await;
-    let want: Vec<&str> = board["departures"]
-        .as_array()
-        .expect("departures")
+    let want: Vec<&str> = board
+        .departures
         .iter()
         .take(shown.len().max(1))
-        .filter_map(|d| d["headsign"].as_str())
+        .map(|d| d.headsign.as_str())
         .collect();
     assert_eq!(shown, want);
     assert!(
-        dump["texts"]
-            .as_array()
-            .expect("texts")
+        texts
             .iter()
-            .any(|t| t["region"] == "status" && t["text"] == "●"),
-        "{dump}"
+            .any(|(region, text)| region == "status" && text == "●"),
+        "{texts:?}"
     );
 
     // The picture: the window's size and the layout's background.
@@ -126,7 +115,7 @@ async fn the_window_shows_the_live_board() {
     let mut buf = vec![0; reader.output_buffer_size().expect("size")];
     let info = reader.next_frame(&mut buf).expect("PNG frame");
     assert_eq!((info.width, info.height), (1280, 360));
-    let text = std::fs::read_to_string(layout_path()).expect("layout");
+    let text = std::fs::read_to_string(layout("platform-sign.ron")).expect("layout");
     let hex = text
         .split("background: \"#")
         .nth(1)
@@ -142,8 +131,4 @@ async fn the_window_shows_the_live_board() {
         got.iter().zip(want).all(|(a, b)| a.abs_diff(b) <= 12),
         "background {got:?}, layout says {want:?}"
     );
-}
-
-fn layout_path() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/platform-sign.ron")
 }

@@ -1,14 +1,20 @@
 //! What a technician sees when a configuration or a feed is wrong: the server refuses
 //! to start with a message that names the file, the place and the reason.
 
-mod support;
+use quai_tests::binary::{Binary, config_for, demo_copy, zip_folder};
 
-use support::{config_for, demo_copy, run, zip_folder};
+fn feed_server() -> Binary {
+    Binary::new(env!("CARGO_BIN_EXE_feed-server"))
+}
 
 fn start_error(args: &[&str], cwd: &std::path::Path) -> String {
-    let (ok, _, stderr) = run(args, cwd);
-    assert!(!ok, "feed-server should have failed; stderr:\n{stderr}");
-    stderr
+    let out = feed_server().run(args, cwd);
+    assert!(
+        !out.ok,
+        "feed-server should have failed; stderr:\n{}",
+        out.stderr
+    );
+    out.stderr
 }
 
 #[test]
@@ -108,8 +114,9 @@ fn a_bad_config_names_the_file_and_the_field() {
 #[test]
 fn check_summarises_feeds_and_stations() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (ok, stdout, stderr) = run(&["check", "--now", "2026-03-09T07:30:00+01:00"], dir.path());
-    assert!(ok, "{stderr}");
+    let out = feed_server().run(&["check", "--now", "2026-03-09T07:30:00+01:00"], dir.path());
+    assert!(out.ok, "{}", out.stderr);
+    let stdout = out.stdout;
     assert!(
         stdout.contains("configuration: <embedded Caudry demo>"),
         "{stdout}"

@@ -1,22 +1,24 @@
 //! The demo with its realtime simulator: the server polls its own
 //! `/demo/gtfs-rt/*` endpoints over HTTP, and the board comes alive.
 
-mod support;
-
 use std::time::Duration;
 
-use serde_json::Value;
-use support::Server;
+use quai_protocol::{
+    Advisory, AdvisoryEvent, AdvisoryLevel, Board, DepartureStatus, NoticeSource, Severity,
+};
+use quai_tests::binary::{Binary, Server};
+use quai_tests::board::in_time_order;
 
-async fn live_board(server: &Server) -> Value {
+fn feed_server() -> Binary {
+    Binary::new(env!("CARGO_BIN_EXE_feed-server"))
+}
+
+async fn live_board(server: &Server) -> Board {
     // The first polls happen right after start-up; wait for all three to land.
     for _ in 0..200 {
-        let (_, health) = server.get_json("/healthz").await;
-        let feeds = health["feeds"].as_array().cloned().unwrap_or_default();
-        if feeds.len() == 4 && feeds.iter().all(|f| f["stale"] == false) {
-            let (status, board) = server.get_json("/v1/stations/caudry/board?limit=30").await;
-            assert_eq!(status, 200);
-            return board;
+        let feeds = server.health().await.feeds;
+        if feeds.len() == 4 && feeds.iter().all(|f| !f.stale) {
+            return server.board("caudry", "?limit=30").await;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -25,71 +27,67 @@ async fn live_board(server: &Server) -> Value {
 
 #[tokio::test]
 async fn the_demo_board_is_live() {
-    let server = Server::start(&["--now", "2026-03-09T07:30:00+01:00"]);
+    let server = feed_server().start(&["--now", "2026-03-09T07:30:00+01:00"]);
     let board = live_board(&server).await;
-    let deps = board["departures"].as_array().expect("departures");
+    let deps = &board.departures;
+    let line = |d: &quai_protocol::Departure| d.route.short_name.clone().unwrap_or_default();
 
-    let live = deps.iter().filter(|d| d["realtime"] == true).count();
-    assert!(live >= 20, "most departures have realtime: {board}");
-    assert!(deps.iter().any(|d| d["status"] == "delayed"), "{board}");
+    let live = deps.iter().filter(|d| d.realtime).count();
+    assert!(live >= 20, "most departures have realtime: {board:?}");
+    assert!(
+        deps.iter().any(|d| d.status == DepartureStatus::Delayed),
+        "{board:?}"
+    );
 
     // One bus of line 4 is cancelled, and stays on the board.
-    let cancelled: Vec<&Value> = deps.iter().filter(|d| d["status"] == "cancelled").collect();
-    assert_eq!(cancelled.len(), 1, "{board}");
-    assert_eq!(cancelled[0]["route"]["short_name"], "4");
-    assert_eq!(cancelled[0]["expected"], Value::Null);
+    let cancelled: Vec<_> = deps
+        .iter()
+        .filter(|d| d.status == DepartureStatus::Cancelled)
+        .collect();
+    assert_eq!(cancelled.len(), 1, "{board:?}");
+    assert_eq!(line(cancelled[0]), "4");
+    assert_eq!(cancelled[0].expected, None);
 
     // One K40 train leaves from the other platform.
-    let moved: Vec<&Value> = deps
-        .iter()
-        .filter(|d| d["platform_changed"] == true)
-        .collect();
-    assert_eq!(moved.len(), 1, "{board}");
-    assert_eq!(moved[0]["route"]["short_name"], "K40");
+    let moved: Vec<_> = deps.iter().filter(|d| d.platform_changed).collect();
+    assert_eq!(moved.len(), 1, "{board:?}");
+    assert_eq!(line(moved[0]), "K40");
 
     // One alert, in French and English, on line 4's departures.
-    let notices = board["notices"].as_array().expect("notices");
-    assert_eq!(notices.len(), 1, "{board}");
-    let notice = &notices[0];
-    assert_eq!(notice["id"], "gtfs-rt:demo:travaux-solesmes");
-    assert_eq!(notice["source"], "gtfs-rt");
-    assert_eq!(notice["severity"], "warning");
-    assert_eq!(notice["cause"], "construction");
-    assert_eq!(notice["effect"], "stop_moved");
+    assert_eq!(board.notices.len(), 1, "{board:?}");
+    let notice = &board.notices[0];
+    assert_eq!(notice.id, "gtfs-rt:demo:travaux-solesmes");
+    assert_eq!(notice.source, NoticeSource::GtfsRt);
+    assert_eq!(notice.severity, Severity::Warning);
+    assert_eq!(notice.cause, "construction");
+    assert_eq!(notice.effect, "stop_moved");
     assert!(
-        notice["header"]["fr"]
-            .as_str()
+        notice
+            .header
+            .get("fr")
             .is_some_and(|t| t.contains("Solesmes"))
     );
-    assert!(notice["header"]["en"].is_string());
+    assert!(notice.header.contains_key("en"));
     for d in deps {
-        let on_line_4 = d["route"]["short_name"] == "4";
-        let tagged = d["notice_ids"] == serde_json::json!(["gtfs-rt:demo:travaux-solesmes"]);
-        assert_eq!(on_line_4, tagged, "{d}");
+        let on_line_4 = line(d) == "4";
+        let tagged = d.notice_ids == ["gtfs-rt:demo:travaux-solesmes"];
+        assert_eq!(on_line_4, tagged, "{d:?}");
     }
 
     // Sorted by expected time.
-    let at = |d: &Value| {
-        d["expected"]
-            .as_str()
-            .or(d["scheduled"].as_str())
-            .unwrap_or_default()
-            .to_string()
-    };
-    assert!(deps.windows(2).all(|w| at(&w[0]) <= at(&w[1])), "{board}");
+    assert!(in_time_order(&board), "{board:?}");
 }
 
 #[tokio::test]
 async fn the_simulated_delays_drift_over_time() {
-    let a = Server::start(&["--now", "2026-03-09T07:30:00+01:00"]);
-    let b = Server::start(&["--now", "2026-03-09T07:36:00+01:00"]);
+    let a = feed_server().start(&["--now", "2026-03-09T07:30:00+01:00"]);
+    let b = feed_server().start(&["--now", "2026-03-09T07:36:00+01:00"]);
     let (a, b) = (live_board(&a).await, live_board(&b).await);
-    let delays = |board: &Value| -> Vec<(String, i64)> {
-        board["departures"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|d| Some((d["id"].as_str()?.to_string(), d["delay_s"].as_i64()?)))
+    let delays = |board: &Board| -> Vec<(String, i64)> {
+        board
+            .departures
+            .iter()
+            .filter_map(|d| Some((d.id.clone(), d.delay_s?)))
             .collect()
     };
     let later = delays(&b);
@@ -97,39 +95,31 @@ async fn the_simulated_delays_drift_over_time() {
         .iter()
         .filter(|(id, delay)| later.iter().any(|(i, d)| i == id && d != delay))
         .count();
-    assert!(changed > 0, "no delay moved in six minutes:\n{a}\n{b}");
+    assert!(changed > 0, "no delay moved in six minutes:\n{a:?}\n{b:?}");
 }
 
 #[tokio::test]
 async fn the_demo_board_advises_on_the_heatwave_in_french_and_english() {
-    let server = Server::start(&["--now", "2026-07-01T10:00:00+02:00"]);
-    let mut advisories = Value::Null;
+    let server = feed_server().start(&["--now", "2026-07-01T10:00:00+02:00"]);
+    let mut advisories: Vec<Advisory> = Vec::new();
     for _ in 0..200 {
-        let (_, board) = server.get_json("/v1/stations/caudry/board?limit=1").await;
-        if board["advisories"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-        {
-            advisories = board["advisories"].clone();
+        let board = server.board("caudry", "?limit=1").await;
+        if !board.advisories.is_empty() {
+            advisories = board.advisories;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let a = &advisories[0];
-    assert_eq!(a["event"], "heatwave", "{advisories}");
-    assert_eq!(a["level"], "orange");
-    assert_eq!(a["headline"]["fr"], "Vigilance orange – Canicule");
-    assert_eq!(a["headline"]["en"], "Orange warning – Heatwave");
-    let fr: Vec<&str> = a["advice"]["fr"]
-        .as_array()
-        .expect("French advice")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let a = advisories.first().expect("an advisory");
+    assert_eq!(a.event, AdvisoryEvent::Heatwave, "{advisories:?}");
+    assert_eq!(a.level, AdvisoryLevel::Orange);
+    assert_eq!(a.headline["fr"], "Vigilance orange – Canicule");
+    assert_eq!(a.headline["en"], "Orange warning – Heatwave");
+    let fr = a.advice.get("fr").expect("French advice");
     assert!(fr.iter().any(|l| l.contains("Buvez de l'eau")), "{fr:?}");
     assert!(fr.iter().any(|l| l.contains("15")), "{fr:?}");
-    assert!(a["advice"]["en"].as_array().is_some_and(|l| l.len() >= 2));
-    assert_eq!(a["onset"], "2026-07-01T12:00:00+02:00");
-    assert_eq!(a["expires"], "2026-07-02T21:00:00+02:00");
-    assert_eq!(a["source"], "Météo (démo)");
+    assert!(a.advice.get("en").is_some_and(|l| l.len() >= 2));
+    assert_eq!(a.onset.as_deref(), Some("2026-07-01T12:00:00+02:00"));
+    assert_eq!(a.expires.as_deref(), Some("2026-07-02T21:00:00+02:00"));
+    assert_eq!(a.source, "Météo (démo)");
 }

@@ -1,13 +1,15 @@
 //! `feed-server operator add|list|revoke`, as the technician types them: a scope
 //! that names nothing is refused with the reason, before any token is made.
 
-mod support;
+use quai_tests::binary::{Binary, Output};
 
-use support::run;
+fn feed_server() -> Binary {
+    Binary::new(env!("CARGO_BIN_EXE_feed-server"))
+}
 
-fn add(dir: &std::path::Path, name: &str, scope: &str) -> (bool, String, String) {
+fn add(dir: &std::path::Path, name: &str, scope: &str) -> Output {
     let data = dir.join("data");
-    run(
+    feed_server().run(
         &[
             "operator",
             "add",
@@ -23,7 +25,7 @@ fn add(dir: &std::path::Path, name: &str, scope: &str) -> (bool, String, String)
 
 fn list(dir: &std::path::Path) -> String {
     let data = dir.join("data");
-    let (ok, out, err) = run(
+    let out = feed_server().run(
         &[
             "operator",
             "list",
@@ -32,8 +34,8 @@ fn list(dir: &std::path::Path) -> String {
         ],
         dir,
     );
-    assert!(ok, "{err}");
-    out
+    assert!(out.ok, "{}", out.stderr);
+    out.stdout
 }
 
 #[test]
@@ -41,24 +43,29 @@ fn scopes_are_checked_against_the_stations_and_the_timetables() {
     let dir = tempfile::tempdir().expect("tempdir");
 
     // A route of the demo timetable, and the demo's station.
-    let (ok, token, err) = add(dir.path(), "ligne4", "route:CA2C:4");
-    assert!(ok, "{err}");
+    let out = add(dir.path(), "ligne4", "route:CA2C:4");
+    assert!(out.ok, "{}", out.stderr);
+    let token = out.stdout;
     assert!(token.trim().len() >= 32, "a token: {token:?}");
-    let (ok, _, err) = add(dir.path(), "gare", "station:caudry");
-    assert!(ok, "{err}");
+    let out = add(dir.path(), "gare", "station:caudry");
+    assert!(out.ok, "{}", out.stderr);
 
     // A route that no timetable has: refused, and said why.
-    let (ok, out, err) = add(dir.path(), "typo", "route:CA2C:44");
-    assert!(!ok, "accepted: {out}");
-    assert!(err.contains("no route `CA2C:44`"), "{err}");
+    let out = add(dir.path(), "typo", "route:CA2C:44");
+    assert!(!out.ok, "accepted: {}", out.stdout);
+    assert!(out.stderr.contains("no route `CA2C:44`"), "{}", out.stderr);
     // A station that the configuration does not have: refused, with the choices.
-    let (ok, _, err) = add(dir.path(), "ailleurs", "station:cambrai");
-    assert!(!ok);
-    assert!(err.contains("station:ID (one of caudry)"), "{err}");
+    let out = add(dir.path(), "ailleurs", "station:cambrai");
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains("station:ID (one of caudry)"),
+        "{}",
+        out.stderr
+    );
     // Nor anything else.
-    let (ok, _, err) = add(dir.path(), "vague", "ligne:4");
-    assert!(!ok);
-    assert!(err.contains("scope `ligne:4`"), "{err}");
+    let out = add(dir.path(), "vague", "ligne:4");
+    assert!(!out.ok);
+    assert!(out.stderr.contains("scope `ligne:4`"), "{}", out.stderr);
 
     // Only the two good ones were added.
     let listed = list(dir.path());

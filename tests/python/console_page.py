@@ -8,23 +8,12 @@ Prints the id of the notice it created.
 """
 
 import sys
-import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from page_policy import check_no_violation, check_served, enable_logs
-
-
-def wait(what, predicate, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+from page_policy import check_no_violation, check_served, enable_logs, wait
 
 
 def main(base, token, screenshot):

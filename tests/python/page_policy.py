@@ -1,8 +1,10 @@
 """Checks shared by the browser tests: a page is served with the strict
 Content-Security-Policy, carries no inline script, style or event handler in its
-markup, and the browser reported no policy violation while it ran."""
+markup, and the browser reported no policy violation while it ran; and `wait`,
+their one way to wait for the page."""
 
 import re
+import time
 import urllib.request
 
 STRICT = ["default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'"]
@@ -37,3 +39,13 @@ def check_no_violation(driver):
     logs = driver.get_log("browser")
     violations = [e["message"] for e in logs if "Content Security Policy" in e["message"] or "Refused to" in e["message"]]
     assert not violations, violations
+
+
+def wait(what, predicate, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

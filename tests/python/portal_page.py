@@ -9,27 +9,16 @@ Usage: portal_page.py http://127.0.0.1:PORT [SCREENSHOT.png]
 
 import json
 import sys
-import time
 import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from page_policy import check_no_violation, check_served, enable_logs
+from page_policy import check_no_violation, check_served, enable_logs, wait
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-
-
-def wait(what, predicate, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def main(base, screenshot):

@@ -2,10 +2,7 @@
 //! delays and cancellations drawn from a seeded generator, so that a test or a load
 //! run replays the same "random" sequence.
 
-use gtfs_realtime::trip_descriptor::ScheduleRelationship as TripRel;
-use gtfs_realtime::trip_update::{StopTimeEvent, StopTimeUpdate};
-use gtfs_realtime::{FeedEntity, FeedHeader, FeedMessage, TripDescriptor, TripUpdate};
-use prost::Message as _;
+use crate::gtfs_rt::{self, stop, trip_update};
 
 /// Departures from Caudry on weekday mornings in the demo: (trip, stop_sequence).
 pub const TRIPS: [(&str, u32); 9] = [
@@ -38,7 +35,7 @@ impl Rng {
 /// A TripUpdates message dated `ts` (POSIX seconds): each of [`TRIPS`] randomly
 /// untouched (30 %), delayed or early (60 %), or cancelled (10 %).
 pub fn random_updates(rng: &mut Rng, ts: i64) -> Vec<u8> {
-    let entity = TRIPS
+    let entities: Vec<_> = TRIPS
         .iter()
         .filter_map(|(trip, seq)| {
             let roll = rng.next_u64() % 10;
@@ -47,40 +44,14 @@ pub fn random_updates(rng: &mut Rng, ts: i64) -> Vec<u8> {
             }
             let cancelled = roll == 9;
             let delay = (rng.next_u64() % 20) as i32 * 60 - 120;
-            Some(FeedEntity {
-                id: (*trip).into(),
-                trip_update: Some(TripUpdate {
-                    trip: TripDescriptor {
-                        trip_id: Some((*trip).into()),
-                        start_date: Some(SERVICE_DAY.into()),
-                        schedule_relationship: Some(if cancelled {
-                            TripRel::Canceled as i32
-                        } else {
-                            TripRel::Scheduled as i32
-                        }),
-                        ..TripDescriptor::default()
-                    },
-                    stop_time_update: vec![StopTimeUpdate {
-                        stop_sequence: Some(*seq),
-                        departure: Some(StopTimeEvent {
-                            delay: Some(delay),
-                            ..StopTimeEvent::default()
-                        }),
-                        ..StopTimeUpdate::default()
-                    }],
-                    ..TripUpdate::default()
-                }),
-                ..FeedEntity::default()
-            })
+            let update = trip_update(trip, SERVICE_DAY);
+            let update = if cancelled {
+                update.cancelled()
+            } else {
+                update.scheduled()
+            };
+            Some(update.stop(stop(*seq).delay(delay)))
         })
         .collect();
-    FeedMessage {
-        header: FeedHeader {
-            gtfs_realtime_version: "2.0".into(),
-            timestamp: Some(ts.max(0) as u64),
-            ..FeedHeader::default()
-        },
-        entity,
-    }
-    .encode_to_vec()
+    gtfs_rt::encode(ts, entities)
 }

@@ -34,24 +34,20 @@ impl Screen {
     /// Starts `bin` (a display-client) on `stream_url` for the station `caudry`,
     /// with its picture, texts, kept board and log in `dir`.
     pub fn start(bin: &Path, stream_url: &str, dir: &Path) -> std::io::Result<Screen> {
-        let layout = Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/hall-1080p.ron");
         let texts = dir.join("screen.json");
         let log = dir.join("screen.log");
-        let child = Command::new(bin)
-            .args(["--headless", "--keep-running", "--wait-for", "nothing"])
-            .args(["--station", "caudry", "--server", stream_url])
-            .arg("--layout")
-            .arg(layout)
-            .arg("--screenshot")
-            .arg(dir.join("screen.png"))
-            .arg("--dump-text")
-            .arg(&texts)
-            .arg("--state-dir")
-            .arg(dir.join("screen-state"))
-            .env("XDG_RUNTIME_DIR", std::env::temp_dir())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(std::fs::File::create(&log)?))
-            .spawn()?;
+        let child = command(
+            bin,
+            stream_url,
+            &layout("hall-1080p.ron"),
+            &dir.join("screen.png"),
+            &texts,
+            &dir.join("screen-state"),
+        )
+        .args(["--headless", "--keep-running", "--wait-for", "nothing"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(&log)?))
+        .spawn()?;
         Ok(Screen { child, texts, log })
     }
 
@@ -115,19 +111,55 @@ impl Drop for Screen {
     }
 }
 
+/// A layout of the repository's `layouts/` (a path: that file).
+pub fn layout(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../layouts")
+        .join(name)
+}
+
+/// `bin` (a display-client) showing station `caudry` from `stream_url` with
+/// `layout`: its picture to `png`, its texts to `texts` (`--dump-text`), its kept
+/// board under `state_dir`. The caller adds the mode (`--headless`...) and runs it.
+pub fn command(
+    bin: &Path,
+    stream_url: &str,
+    layout: &Path,
+    png: &Path,
+    texts: &Path,
+    state_dir: &Path,
+) -> Command {
+    let mut command = Command::new(bin);
+    command
+        .args(["--station", "caudry", "--server", stream_url])
+        .arg("--layout")
+        .arg(layout)
+        .arg("--screenshot")
+        .arg(png)
+        .arg("--dump-text")
+        .arg(texts)
+        .arg("--state-dir")
+        .arg(state_dir)
+        .env("XDG_RUNTIME_DIR", std::env::temp_dir());
+    command
+}
+
+/// A `--dump-text` file.
+#[derive(serde::Deserialize)]
+struct Dump {
+    texts: Vec<Text>,
+}
+
+#[derive(serde::Deserialize)]
+struct Text {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    text: String,
+}
+
 /// The (region, text) pairs of a `--dump-text` file, if it reads.
 pub fn read_texts(json: &Path) -> Option<Vec<(String, String)>> {
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json).ok()?).ok()?;
-    Some(
-        v["texts"]
-            .as_array()?
-            .iter()
-            .map(|t| {
-                (
-                    t["region"].as_str().unwrap_or_default().to_string(),
-                    t["text"].as_str().unwrap_or_default().to_string(),
-                )
-            })
-            .collect(),
-    )
+    let dump: Dump = serde_json::from_str(&std::fs::read_to_string(json).ok()?).ok()?;
+    Some(dump.texts.into_iter().map(|t| (t.region, t.text)).collect())
 }

@@ -11,11 +11,14 @@ use feed_server::feed::Quiet;
 use feed_server::notice::Scope;
 use feed_server::server::{self, Server};
 use feed_server::store::Store;
-use serde_json::Value;
 
-/// A running server; stops (pollers included) when dropped.
+use crate::http::Api;
+
+/// A running server; stops (pollers included) when dropped. Derefs to its
+/// [`Api`].
 pub struct Running {
-    pub base: String,
+    /// Its REST API (`base` is its `http://127.0.0.1:PORT`).
+    pub api: Api,
     /// The server's notice store (operators, notices, audit).
     pub store: Arc<Store>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -68,7 +71,7 @@ pub async fn start_on(text: &str, clock: Clock, port: u16) -> Running {
         let _ = rx.await;
     }));
     Running {
-        base,
+        api: Api::new(base),
         store,
         stop: Some(tx),
         data_dir,
@@ -112,109 +115,13 @@ impl Running {
             .operator_add(name, &scopes)
             .expect("operator add")
     }
-
-    /// POSTs `body` as JSON with an operator's bearer `token`; the status and the
-    /// JSON answer (null when it is not JSON).
-    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
-        let url = format!("{}{path}", self.base);
-        let response = feed_server::sources::http::client(Duration::from_secs(30))
-            .expect("client")
-            .post(&url)
-            .header("Authorization", format!("Bearer {token}"))
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("POST");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    /// GET a JSON document; panics unless the status is `expect`.
-    pub async fn get(&self, path: &str, expect: u16) -> Value {
-        let url = format!("{}{path}", self.base);
-        let response = feed_server::sources::http::client(Duration::from_secs(30))
-            .expect("client")
-            .get(&url)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.expect("JSON body");
-        assert_eq!(status, expect, "GET {url}: {body}");
-        body
-    }
-
-    /// GET a text document (e.g. `/metrics`).
-    pub async fn get_text(&self, path: &str) -> String {
-        let url = format!("{}{path}", self.base);
-        feed_server::sources::http::client(Duration::from_secs(30))
-            .expect("client")
-            .get(&url)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"))
-            .text()
-            .await
-            .expect("text")
-    }
-
-    pub async fn board(&self, station: &str, query: &str) -> Value {
-        self.get(&format!("/v1/stations/{station}/board{query}"), 200)
-            .await
-    }
-
-    /// Waits until `/healthz` lists feed `id` as not stale (a realtime message was
-    /// accepted and is fresh).
-    pub async fn wait_fresh(&self, id: &str) -> Value {
-        self.wait_health(id, false).await
-    }
-
-    /// Waits until feed `id` in `/healthz` has `stale == stale`.
-    pub async fn wait_health(&self, id: &str, stale: bool) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let health = self.get("/healthz", 200).await;
-            let found = health["feeds"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|f| f["id"] == id && f["stale"] == stale);
-            if found {
-                return health;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "feed {id} never became stale={stale}: {health}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
 }
 
-/// The value of the sample `name` (no labels) in a `/metrics` text.
-pub fn metric(metrics: &str, name: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-}
+/// Its REST API: `server.board(..)`, `server.health()`, `server.base`...
+impl std::ops::Deref for Running {
+    type Target = Api;
 
-/// The ids of a board's departures, in board order.
-pub fn departure_ids(board: &Value) -> Vec<&str> {
-    board["departures"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d["id"].as_str())
-        .collect()
-}
-
-/// The departure with `id` on a board, if any.
-pub fn departure<'a>(board: &'a Value, id: &str) -> Option<&'a Value> {
-    board["departures"]
-        .as_array()?
-        .iter()
-        .find(|d| d["id"] == id)
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }

@@ -99,25 +99,3 @@ impl Client {
         }
     }
 }
-
-/// The parts of a board the stream must reproduce exactly (a board from the stream
-/// compared with the REST board of the same `seq`).
-pub fn content(board: &serde_json::Value) -> serde_json::Value {
-    let feeds: Vec<serde_json::Value> = board["feeds"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|f| serde_json::json!([f["id"], f["stale"]]))
-        .collect();
-    serde_json::json!({
-        "seq": board["seq"],
-        "station": board["station"],
-        "generated_at": board["generated_at"],
-        "departures": board["departures"],
-        "notices": board["notices"],
-        "advisories": board["advisories"],
-        "wifi": board["wifi"],
-        "next_service": board.get("next_service").cloned().unwrap_or(serde_json::Value::Null),
-        "feeds": feeds,
-    })
-}

@@ -20,6 +20,8 @@ pub enum Reply {
     Hang,
     /// Announce `declared` bytes, send `body`, close.
     Truncated { body: Vec<u8>, declared: usize },
+    /// The reply, once this long has passed (a slow upstream).
+    Delayed(Duration, Box<Reply>),
 }
 
 /// One request as received.
@@ -95,6 +97,13 @@ impl Upstream {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+
+    /// Waits until `n` more requests than now have arrived (the server polled
+    /// `n` more times).
+    pub async fn polls(&self, n: usize) -> Vec<Seen> {
+        let before = self.seen().len();
+        self.wait_requests(before + n).await
+    }
 }
 
 fn etag(body: &[u8]) -> String {
@@ -146,7 +155,11 @@ async fn answer(
         if_none_match: if_none_match.clone(),
         headers,
     });
-    let reply = routed.unwrap_or_else(|| reply.lock().expect("reply lock").clone());
+    let mut reply = routed.unwrap_or_else(|| reply.lock().expect("reply lock").clone());
+    while let Reply::Delayed(delay, then) = reply {
+        tokio::time::sleep(delay).await;
+        reply = *then;
+    }
     match reply {
         Reply::Body(body) => {
             let tag = etag(&body);
@@ -175,6 +188,7 @@ async fn answer(
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(60)).await;
         }
+        Reply::Delayed(..) => unreachable!("waited for above"),
         Reply::Truncated { body, declared } => {
             let head = format!(
                 "HTTP/1.1 200 OK\r\ncontent-length: {declared}\r\nconnection: close\r\n\r\n"

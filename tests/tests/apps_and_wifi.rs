@@ -57,20 +57,13 @@ async fn the_gtfs_rt_export_agrees_with_the_board() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_captive_portal_api_follows_rfc_8908() {
     let server = demo().await;
-    let url = format!("{}/captive-portal/api", server.base);
-    let response = feed_server::sources::http::client(std::time::Duration::from_secs(10))
-        .expect("client")
-        .get(&url)
-        .send()
-        .await
-        .expect("GET");
-    assert_eq!(response.status().as_u16(), 200);
-    let h = response.headers();
+    let answer = server.answer("/captive-portal/api").await.expect(200);
+    let h = &answer.headers;
     assert_eq!(h["content-type"], "application/captive+json");
     assert_eq!(h["cache-control"], "private, no-store");
-    let body: serde_json::Value = response.json().await.expect("JSON");
+    // RFC 8908's own JSON keys, compared as raw JSON on purpose.
     assert_eq!(
-        body,
+        answer.value(),
         serde_json::json!({
             "captive": true,
             "user-portal-url": "https://wifi.caudry.example/portal",
@@ -81,7 +74,7 @@ async fn the_captive_portal_api_follows_rfc_8908() {
     );
     let board = server.board("caudry", "").await;
     assert_eq!(
-        board["wifi"]["qr_payload"],
+        board.wifi.expect("Wi-Fi").qr_payload,
         "WIFI:T:nopass;S:Caudry-Pole-WiFi-Gratuit;;"
     );
 

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use quai_protocol::ServerMessage;
+use quai_protocol::{InformedEntity, NoticeSource, NoticeStatus, ServerMessage, Severity};
+use quai_tests::board::BoardExt as _;
+use quai_tests::http::{Answer, Request};
 use quai_tests::server::{self, Running};
 use quai_tests::stream::Client;
 use serde_json::{Value, json};
@@ -15,7 +17,7 @@ async fn demo() -> Running {
     server::start(&server::demo_config("", ""), server::fixed(NOW)).await
 }
 
-/// Sends a request; returns status and JSON body (Null when empty).
+/// Sends a request (a JSON body as it is written, malformed ones included).
 async fn call(
     server: &Running,
     method: &str,
@@ -23,23 +25,16 @@ async fn call(
     token: Option<&str>,
     if_match: Option<u64>,
     body: Option<String>,
-) -> (u16, Value) {
-    let client = feed_server::sources::http::client(Duration::from_secs(10)).expect("client");
-    let url = format!("{}{path}", server.base);
-    let mut request = client.request(method.parse().expect("method"), &url);
-    if let Some(t) = token {
-        request = request.header("Authorization", format!("Bearer {t}"));
-    }
-    if let Some(v) = if_match {
-        request = request.header("If-Match", format!("\"{v}\""));
-    }
-    if let Some(b) = body {
-        request = request.header("Content-Type", "application/json").body(b);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+) -> Answer {
+    server
+        .send(Request {
+            method,
+            path,
+            token,
+            if_match,
+            body,
+        })
+        .await
 }
 
 fn notice(entities: Value) -> Value {
@@ -52,6 +47,20 @@ fn notice(entities: Value) -> Value {
         "screen_text": {"fr": "Quai C fermé : ligne 3 au quai D", "en": "Bay C closed: line 3 from bay D"},
         "informed_entities": entities,
     })
+}
+
+fn translated(texts: &[(&str, &str)]) -> quai_protocol::Translated {
+    texts
+        .iter()
+        .map(|(lang, text)| (lang.to_string(), text.to_string()))
+        .collect()
+}
+
+fn period(start: &str, end: &str) -> quai_protocol::ActivePeriod {
+    quai_protocol::ActivePeriod {
+        start: Some(start.into()),
+        end: Some(end.into()),
+    }
 }
 
 fn bay_c() -> Value {
@@ -86,7 +95,7 @@ async fn a_notice_goes_to_the_board_and_the_stream_then_changes_and_ends() {
     client.next_message().await;
 
     // Create.
-    let (status, created) = call(
+    let created = call(
         &server,
         "POST",
         "/v1/notices",
@@ -94,12 +103,13 @@ async fn a_notice_goes_to_the_board_and_the_stream_then_changes_and_ends() {
         None,
         Some(bay_c().to_string()),
     )
-    .await;
-    assert_eq!(status, 201, "{created}");
+    .await
+    .expect(201);
     let started = Instant::now();
-    let id = created["id"].as_str().expect("id").to_string();
-    assert_eq!(created["version"], 1);
-    assert_eq!(created["created_by"], "exploitation");
+    let created = created.notice();
+    let id = created.id.clone();
+    assert_eq!(created.version, 1);
+    assert_eq!(created.created_by, "exploitation");
     let (delta, took) = delta_about(&mut client, &id, started).await;
     assert!(took < Duration::from_secs(1), "{took:?}");
     let on_stream = &delta.upsert.notices[0];
@@ -108,30 +118,21 @@ async fn a_notice_goes_to_the_board_and_the_stream_then_changes_and_ends() {
         "Quai C fermé : ligne 3 au quai D"
     );
     let board = server.board("caudry", "?limit=30").await;
-    let n = board["notices"]
-        .as_array()
-        .expect("notices")
-        .iter()
-        .find(|n| n["id"] == id.as_str())
-        .expect("on the board");
-    assert_eq!(n["source"], "operator");
-    assert_eq!(n["header"]["fr"], "Quai C fermé");
-    for d in board["departures"].as_array().expect("departures") {
-        let tagged = d["notice_ids"]
-            .as_array()
-            .expect("ids")
-            .iter()
-            .any(|x| x == id.as_str());
+    let n = board.notice(&id).expect("on the board");
+    assert_eq!(n.source, NoticeSource::Operator);
+    assert_eq!(n.header["fr"], "Quai C fermé");
+    for d in &board.departures {
+        let tagged = d.notice_ids.contains(&id);
         assert_eq!(
             tagged,
-            d["route"]["id"] == "CA2C:3" || d["stop_id"] == "demo:CAUDRY:C",
-            "{d}"
+            d.route.id == "CA2C:3" || d.stop_id == "demo:CAUDRY:C",
+            "{d:?}"
         );
     }
 
     // Change: PATCH with the version read.
     let patch = json!({"severity": "severe", "header": {"fr": "Quai C fermé toute la journée"}});
-    let (status, changed) = call(
+    let changed = call(
         &server,
         "PATCH",
         &format!("/v1/notices/{id}"),
@@ -139,24 +140,25 @@ async fn a_notice_goes_to_the_board_and_the_stream_then_changes_and_ends() {
         Some(1),
         Some(patch.to_string()),
     )
-    .await;
-    assert_eq!(status, 200, "{changed}");
+    .await
+    .expect(200);
     let started = Instant::now();
-    assert_eq!(changed["version"], 2);
+    let changed = changed.notice();
+    assert_eq!(changed.version, 2);
     // A JSON merge patch (RFC 7386): the English header stays.
     assert_eq!(
-        changed["header"],
-        json!({"fr": "Quai C fermé toute la journée", "en": "Bay C closed"})
+        changed.input.header,
+        translated(&[
+            ("fr", "Quai C fermé toute la journée"),
+            ("en", "Bay C closed")
+        ])
     );
     let (delta, took) = delta_about(&mut client, &id, started).await;
     assert!(took < Duration::from_secs(1), "{took:?}");
-    assert_eq!(
-        delta.upsert.notices[0].severity,
-        quai_protocol::Severity::Severe
-    );
+    assert_eq!(delta.upsert.notices[0].severity, Severity::Severe);
 
     // A stale version is refused, and so is a write without If-Match.
-    let (status, e) = call(
+    let e = call(
         &server,
         "PATCH",
         &format!("/v1/notices/{id}"),
@@ -166,10 +168,10 @@ async fn a_notice_goes_to_the_board_and_the_stream_then_changes_and_ends() {
     )
     .await;
     assert_eq!(
-        (status, e["error"]["code"].as_str()),
-        (409, Some("version_conflict"))
+        (e.status, e.error().code.as_str()),
+        (409, "version_conflict")
     );
-    let (status, e) = call(
+    let e = call(
         &server,
         "DELETE",
         &format!("/v1/notices/{id}"),
@@ -179,12 +181,12 @@ async fn a_notice_goes_to_the_board_and_the_stream_then_changes_and_ends() {
     )
     .await;
     assert_eq!(
-        (status, e["error"]["code"].as_str()),
-        (400, Some("if_match_required"))
+        (e.status, e.error().code.as_str()),
+        (400, "if_match_required")
     );
 
     // End: gone from the board, kept as history.
-    let (status, ended) = call(
+    let ended = call(
         &server,
         "DELETE",
         &format!("/v1/notices/{id}"),
@@ -192,22 +194,16 @@ async fn a_notice_goes_to_the_board_and_the_stream_then_changes_and_ends() {
         Some(2),
         None,
     )
-    .await;
-    assert_eq!(status, 200, "{ended}");
+    .await
+    .expect(200);
     let started = Instant::now();
-    assert_eq!(ended["status"], "ended");
+    assert_eq!(ended.notice().input.status, NoticeStatus::Ended);
     let (delta, took) = delta_about(&mut client, &id, started).await;
     assert!(took < Duration::from_secs(1));
     assert_eq!(delta.remove.notices, vec![id.clone()]);
     let board = server.board("caudry", "").await;
-    assert!(
-        board["notices"]
-            .as_array()
-            .expect("notices")
-            .iter()
-            .all(|n| n["id"] != id.as_str())
-    );
-    let (_, one) = call(
+    assert!(board.notice(&id).is_none());
+    let one = call(
         &server,
         "GET",
         &format!("/v1/notices/{id}"),
@@ -216,8 +212,8 @@ async fn a_notice_goes_to_the_board_and_the_stream_then_changes_and_ends() {
         None,
     )
     .await;
-    assert_eq!(one["status"], "ended");
-    let (_, active) = call(
+    assert_eq!(one.notice().input.status, NoticeStatus::Ended);
+    let active = call(
         &server,
         "GET",
         "/v1/notices?active=true",
@@ -226,7 +222,7 @@ async fn a_notice_goes_to_the_board_and_the_stream_then_changes_and_ends() {
         None,
     )
     .await;
-    assert_eq!(active, json!([]));
+    assert_eq!(active.notices(), []);
 
     // The audit log has the three writes, with before and after.
     let audit = server.store.audit(100).expect("audit");
@@ -262,7 +258,7 @@ async fn matrix_setup(server: &Running) -> Matrix {
     let revoked = server.operator("ancien", &["*"]);
     let store = &server.store;
     store.operator_revoke("ancien").expect("revoke");
-    let (status, n) = call(
+    let id = call(
         server,
         "POST",
         "/v1/notices",
@@ -270,9 +266,10 @@ async fn matrix_setup(server: &Running) -> Matrix {
         None,
         Some(bay_c().to_string()),
     )
-    .await;
-    assert_eq!(status, 201);
-    let id = n["id"].as_str().expect("id").to_string();
+    .await
+    .expect(201)
+    .notice()
+    .id;
     Matrix {
         caudry,
         line_4,
@@ -334,13 +331,14 @@ async fn matrix_refusals(server: &Running, m: &Matrix) {
         ("GET", "/v1/notices/n-unknown", Some(caudry), None, 404),
     ];
     for (method, path, token, body, want) in cases {
-        let (status, e) = call(server, method, path, token, Some(1), body).await;
-        assert_eq!(status, want, "{method} {path} with {token:?}: {e}");
-        assert!(e["error"]["code"].is_string(), "{e}");
+        let e = call(server, method, path, token, Some(1), body).await;
+        assert_eq!(e.status, want, "{method} {path} with {token:?}: {e}");
+        // An error body, with its code.
+        let _ = e.error().code;
     }
     // Line 4's operator sees none of Caudry's notices in its list.
-    let (_, list) = call(server, "GET", "/v1/notices", Some(line_4), None, None).await;
-    assert_eq!(list, json!([]));
+    let list = call(server, "GET", "/v1/notices", Some(line_4), None, None).await;
+    assert_eq!(list.notices(), []);
 }
 
 fn stored(server: &Running) -> (Vec<quai_protocol::OperatorNotice>, usize) {
@@ -422,27 +420,21 @@ async fn bad_input_gets_a_reason_per_field() {
         }
     };
 
-    let (status, e) = post(format!("{{\"pad\":\"{}\"}}", "x".repeat(70 * 1024))).await;
-    assert_eq!(
-        (status, e["error"]["code"].as_str()),
-        (413, Some("body_too_large"))
-    );
-    let (status, e) = post("{not json".into()).await;
-    assert_eq!(
-        (status, e["error"]["code"].as_str()),
-        (400, Some("invalid_json"))
-    );
+    let e = post(format!("{{\"pad\":\"{}\"}}", "x".repeat(70 * 1024))).await;
+    assert_eq!((e.status, e.error().code.as_str()), (413, "body_too_large"));
+    let e = post("{not json".into()).await;
+    assert_eq!((e.status, e.error().code.as_str()), (400, "invalid_json"));
     let mut wrong = bay_c();
     wrong["severity"] = json!(3);
-    let (status, e) = post(wrong.to_string()).await;
-    assert_eq!(status, 422, "{e}");
+    let e = post(wrong.to_string()).await;
+    assert_eq!(e.status, 422, "{e}");
     let mut unknown = bay_c();
     unknown["colour"] = json!("red");
-    let (status, e) = post(unknown.to_string()).await;
-    assert_eq!(status, 422);
+    let e = post(unknown.to_string()).await.expect(422);
     assert!(
-        e["error"]["fields"]["body"]
-            .as_str()
+        e.error()
+            .fields
+            .get("body")
             .is_some_and(|m| m.contains("colour")),
         "{e}"
     );
@@ -456,9 +448,8 @@ async fn bad_input_gets_a_reason_per_field() {
         json!({"start": "2026-03-09T10:00:00+01:00", "end": "2026-03-09T09:00:00+01:00"});
     many["active_periods"] = json!([{"start": "tomorrow", "end": null}]);
     many["cause"] = json!("aliens");
-    let (status, e) = post(many.to_string()).await;
-    assert_eq!(status, 422);
-    let fields = &e["error"]["fields"];
+    let e = post(many.to_string()).await.expect(422);
+    let fields = e.error().fields;
     for key in [
         "informed_entities[0].trip_id",
         "informed_entities[1].station",
@@ -469,32 +460,27 @@ async fn bad_input_gets_a_reason_per_field() {
         "active_periods[0].start",
         "cause",
     ] {
-        assert!(fields[key].is_string(), "no reason for {key}: {e}");
+        assert!(fields.contains_key(key), "no reason for {key}: {e}");
     }
 
     // Markup is text: stored and returned as written, shown escaped by the pages.
     let mut markup = bay_c();
     markup["header"] = json!({"fr": "<script>alert('x')</script> & <b>"});
-    let (status, n) = post(markup.to_string()).await;
-    assert_eq!(status, 201);
-    assert_eq!(n["header"]["fr"], "<script>alert('x')</script> & <b>");
+    let n = post(markup.to_string()).await.expect(201).notice();
+    assert_eq!(n.input.header["fr"], "<script>alert('x')</script> & <b>");
     let board = server.board("caudry", "").await;
-    assert!(
-        board["notices"]
-            .as_array()
-            .expect("notices")
-            .iter()
-            .any(|x| x["header"]["fr"] == "<script>alert('x')</script> & <b>")
-    );
+    assert!(board.notices.iter().any(
+        |x| x.header.get("fr").map(String::as_str) == Some("<script>alert('x')</script> & <b>")
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_writing_too_fast_is_slowed_down() {
     let server = demo().await;
     let token = server.operator("pressé", &["station:caudry"]);
-    let mut last = (0, Value::Null);
+    let mut last = None;
     for _ in 0..61 {
-        last = call(
+        let answer = call(
             &server,
             "POST",
             "/v1/notices",
@@ -503,12 +489,14 @@ async fn an_operator_writing_too_fast_is_slowed_down() {
             Some(bay_c().to_string()),
         )
         .await;
-        if last.0 != 201 {
+        let created = answer.status == 201;
+        last = Some(answer);
+        if !created {
             break;
         }
     }
-    assert_eq!(last.0, 429, "{}", last.1);
-    assert_eq!(last.1["error"]["code"], "rate_limited");
+    let last = last.expect("an answer").expect(429);
+    assert_eq!(last.error().code, "rate_limited");
     assert_eq!(server.store.notices().expect("notices").len(), 60);
 }
 
@@ -545,16 +533,18 @@ async fn the_console_in_chromium_publishes_to_the_board_and_the_stream() {
     let (delta, _) = delta_about(&mut client, &id, Instant::now()).await;
     assert_eq!(delta.upsert.notices[0].header["fr"], "<b>Quai C fermé</b>");
     let board = server.board("caudry", "").await;
-    let n = board["notices"]
-        .as_array()
-        .expect("notices")
-        .iter()
-        .find(|n| n["id"] == id.as_str())
-        .expect("on the board");
-    assert_eq!(n["screen_text"]["fr"], "Quai C fermé : ligne 3 au quai D");
+    let n = board.notice(&id).expect("on the board");
+    assert_eq!(n.screen_text["fr"], "Quai C fermé : ligne 3 au quai D");
     assert_eq!(
-        n["informed_entities"],
-        json!([{"station": "caudry"}, {"route_id": "CA2C:3"}])
+        n.informed_entities,
+        [
+            InformedEntity::Station {
+                station: "caudry".into()
+            },
+            InformedEntity::Route {
+                route_id: "CA2C:3".into()
+            }
+        ]
     );
 }
 
@@ -565,7 +555,7 @@ async fn a_weekly_pattern_shows_as_its_next_active_periods() {
     let mut body = notice(json!([{"station": "caudry"}]));
     body["weekly"] = json!([{"days": ["mon", "wed"], "from": "07:00", "to": "09:00"}]);
     body["publication"] = json!({"end": "2026-03-12T00:00:00+01:00"});
-    let (status, n) = call(
+    let n = call(
         &server,
         "POST",
         "/v1/notices",
@@ -573,27 +563,23 @@ async fn a_weekly_pattern_shows_as_its_next_active_periods() {
         None,
         Some(body.to_string()),
     )
-    .await;
-    assert_eq!(status, 201, "{n}");
+    .await
+    .expect(201)
+    .notice();
     let board = server.board("caudry", "").await;
-    let shown = board["notices"]
-        .as_array()
-        .expect("notices")
-        .iter()
-        .find(|x| x["id"] == n["id"])
-        .expect("on the board");
+    let shown = board.notice(&n.id).expect("on the board");
     // Monday 9 March 07:30: today's slot, then Wednesday's; the publication ends
     // before the next Monday.
     assert_eq!(
-        shown["active_periods"],
-        json!([
-            {"start": "2026-03-09T07:00:00+01:00", "end": "2026-03-09T09:00:00+01:00"},
-            {"start": "2026-03-11T07:00:00+01:00", "end": "2026-03-11T09:00:00+01:00"}
-        ])
+        shown.active_periods,
+        [
+            period("2026-03-09T07:00:00+01:00", "2026-03-09T09:00:00+01:00"),
+            period("2026-03-11T07:00:00+01:00", "2026-03-11T09:00:00+01:00")
+        ]
     );
     let mut bad = notice(json!([{"station": "caudry"}]));
     bad["weekly"] = json!([{"days": ["someday"], "from": "9:00", "to": "08:00"}]);
-    let (status, e) = call(
+    let e = call(
         &server,
         "POST",
         "/v1/notices",
@@ -601,7 +587,7 @@ async fn a_weekly_pattern_shows_as_its_next_active_periods() {
         None,
         Some(bad.to_string()),
     )
-    .await;
-    assert_eq!(status, 422);
-    assert!(e["error"]["fields"]["weekly[0].days"].is_string(), "{e}");
+    .await
+    .expect(422);
+    assert!(e.error().fields.contains_key("weekly[0].days"), "{e}");
 }

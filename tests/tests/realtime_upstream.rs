@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use feed_server::clock::Clock;
-use gtfs_realtime::trip_update::{StopTimeEvent, StopTimeUpdate};
-use gtfs_realtime::{FeedEntity, FeedHeader, FeedMessage, TripDescriptor, TripUpdate};
-use prost::Message as _;
-use quai_tests::server::{self, departure};
+use quai_protocol::DepartureStatus;
+use quai_tests::board::BoardExt as _;
+use quai_tests::gtfs_rt::{self, stop, trip_update};
+use quai_tests::server;
 use quai_tests::upstream::{Reply, Upstream};
 
 /// The 07:45 K40 of the demo, leaving voie 1 at stop_sequence 6.
@@ -19,34 +19,12 @@ const K40: &str = "demo:TER:843800:WD:20260309:6";
 
 /// A TripUpdates message dated `ts` delaying the 07:45 K40 by `delay` seconds.
 fn k40_delayed(ts: DateTime<Utc>, delay: i32) -> Vec<u8> {
-    FeedMessage {
-        header: FeedHeader {
-            gtfs_realtime_version: "2.0".into(),
-            timestamp: Some(ts.timestamp() as u64),
-            ..FeedHeader::default()
-        },
-        entity: vec![FeedEntity {
-            id: "k40".into(),
-            trip_update: Some(TripUpdate {
-                trip: TripDescriptor {
-                    trip_id: Some("TER:843800:WD".into()),
-                    start_date: Some("20260309".into()),
-                    ..TripDescriptor::default()
-                },
-                stop_time_update: vec![StopTimeUpdate {
-                    stop_sequence: Some(6),
-                    departure: Some(StopTimeEvent {
-                        delay: Some(delay),
-                        ..StopTimeEvent::default()
-                    }),
-                    ..StopTimeUpdate::default()
-                }],
-                ..TripUpdate::default()
-            }),
-            ..FeedEntity::default()
-        }],
-    }
-    .encode_to_vec()
+    gtfs_rt::encode(
+        ts.timestamp(),
+        [trip_update("TER:843800:WD", "20260309")
+            .entity("k40")
+            .stop(stop(6).delay(delay))],
+    )
 }
 
 fn config(url: &str) -> String {
@@ -62,14 +40,7 @@ fn config(url: &str) -> String {
 
 async fn delay_of_k40(server: &server::Running) -> Option<i64> {
     let board = server.board("caudry", "?limit=30").await;
-    let d = departure(&board, K40).unwrap_or_else(|| panic!("no K40 on {board}"));
-    d["delay_s"].as_i64()
-}
-
-/// Waits until the upstream has answered `n` more requests.
-async fn polls(up: &Upstream, n: usize) {
-    let before = up.seen().len();
-    up.wait_requests(before + n).await;
+    board.expect_departure(K40).delay_s
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,11 +53,11 @@ async fn the_last_good_state_survives_every_upstream_fault() {
     // 200: accepted.
     server.wait_fresh("demo:trip-updates").await;
     let board = server.board("caudry", "?limit=30").await;
-    let k40 = departure(&board, K40).expect("K40");
-    assert_eq!(k40["delay_s"], 300);
-    assert_eq!(k40["status"], "delayed");
-    assert_eq!(k40["realtime"], true);
-    assert_eq!(k40["expected"], "2026-03-09T07:50:00+01:00");
+    let k40 = board.expect_departure(K40);
+    assert_eq!(k40.delay_s, Some(300));
+    assert_eq!(k40.status, DepartureStatus::Delayed);
+    assert!(k40.realtime);
+    assert_eq!(k40.expected.as_deref(), Some("2026-03-09T07:50:00+01:00"));
     let first = &up.seen()[0];
     assert_eq!(first.path, "/tu.pb");
     assert!(
@@ -98,7 +69,7 @@ async fn the_last_good_state_survives_every_upstream_fault() {
     );
 
     // 304: the same body again is answered Not Modified (the client sent the ETag).
-    polls(&up, 2).await;
+    up.polls(2).await;
     assert!(
         up.seen()
             .last()
@@ -129,19 +100,19 @@ async fn the_last_good_state_survives_every_upstream_fault() {
         // Fresh good data first, so that each fault round (not all of them
         // together, on however slow a machine) has stale_after_s to run in.
         up.set(Reply::Body(k40_delayed(clock.now(), 300)));
-        polls(&up, 2).await;
+        up.polls(2).await;
         up.set(fault.clone());
-        polls(&up, 2).await;
+        up.polls(2).await;
         assert_eq!(delay_of_k40(&server).await, Some(300), "after {fault:?}");
-        let health = server.get("/healthz", 200).await;
-        assert_eq!(health["status"], "ok", "{fault:?}: {health}");
+        let health = server.health().await;
+        assert_eq!(health.status, "ok", "{fault:?}: {health:?}");
     }
 
     // 429 with Retry-After: 1: the next request waits at least that long.
     up.set(Reply::Status(429, Some(1)));
-    polls(&up, 1).await;
+    up.polls(1).await;
     let at_429 = up.seen().last().expect("request").at;
-    polls(&up, 1).await;
+    up.polls(1).await;
     let next = up.seen().last().expect("request").at;
     assert!(
         next - at_429 >= Duration::from_millis(950),
@@ -153,41 +124,26 @@ async fn the_last_good_state_survives_every_upstream_fault() {
     // above takes): stale, degraded, and the departure falls back to its timetable.
     up.set(Reply::Status(503, None));
     let health = server.wait_health("demo:trip-updates", true).await;
-    assert_eq!(health["status"], "degraded");
+    assert_eq!(health.status, "degraded");
     let board = server.board("caudry", "?limit=30").await;
-    let k40 = departure(&board, K40).expect("K40");
-    assert_eq!(k40["realtime"], false);
-    assert_eq!(k40["status"], "scheduled");
-    assert_eq!(k40["expected"], serde_json::Value::Null);
-    let feed = board["feeds"]
-        .as_array()
-        .expect("feeds")
-        .iter()
-        .find(|f| f["id"] == "demo:trip-updates")
+    let k40 = board.expect_departure(K40);
+    assert!(!k40.realtime);
+    assert_eq!(k40.status, DepartureStatus::Scheduled);
+    assert_eq!(k40.expected, None);
+    let feed = board
+        .feed("demo:trip-updates")
         .expect("realtime feed status");
-    assert_eq!(feed["stale"], true);
+    assert!(feed.stale);
 
     // The upstream recovers: fresh data, live again.
     up.set(Reply::Body(k40_delayed(clock.now(), 120)));
     let health = server.wait_fresh("demo:trip-updates").await;
-    assert_eq!(health["status"], "ok");
+    assert_eq!(health.status, "ok");
     assert_eq!(delay_of_k40(&server).await, Some(120));
 
-    let metrics = reqwest_text(&format!("{}/metrics", server.base)).await;
+    let metrics = server.get_text("/metrics").await;
     assert!(
         metrics.contains("quai_realtime_failed_polls_total "),
         "{metrics}"
     );
-}
-
-async fn reqwest_text(url: &str) -> String {
-    feed_server::sources::http::client(Duration::from_secs(10))
-        .expect("client")
-        .get(url)
-        .send()
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("text")
 }

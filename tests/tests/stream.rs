@@ -7,9 +7,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use feed_server::clock::Clock;
 use quai_protocol::{Applied, BoardState, ServerMessage};
+use quai_tests::board::content;
 use quai_tests::changes::{Rng, random_updates};
+use quai_tests::http::metric;
 use quai_tests::server::{self, Running};
-use quai_tests::stream::{Client, Received, content};
+use quai_tests::stream::{Client, Received};
 use quai_tests::upstream::{Reply, Upstream};
 
 const START: &str = "2026-03-09T07:30:00+01:00";
@@ -34,7 +36,7 @@ fn running_clock() -> Clock {
 async fn converge(server: &Running, client: &mut Client, state: &mut BoardState) {
     loop {
         let rest = server.board("caudry", "?limit=30").await;
-        let rest_seq = rest["seq"].as_u64().expect("seq");
+        let rest_seq = rest.seq;
         while state.seq().is_none_or(|s| s < rest_seq) {
             let message = client.next_message().await;
             match state.apply(&message) {
@@ -43,8 +45,7 @@ async fn converge(server: &Running, client: &mut Client, state: &mut BoardState)
             }
         }
         if state.seq() == Some(rest_seq) {
-            let held = serde_json::to_value(state.board().expect("board")).expect("json");
-            assert_eq!(content(&held), content(&rest));
+            assert_eq!(content(state.board().expect("board")), content(&rest));
             return;
         }
         // The stream is ahead of the REST board we read: read REST again.
@@ -72,8 +73,7 @@ async fn deltas_rebuild_exactly_the_rest_board_through_random_changes() {
         for step in 1..=8 {
             up.set(Reply::Body(random_updates(&mut rng, base + step)));
             // Wait for the server to take it, then check the stream against REST.
-            let n = up.seen().len();
-            up.wait_requests(n + 2).await;
+            up.polls(2).await;
             converge(&server, &mut client, &mut state).await;
         }
     }
@@ -122,18 +122,15 @@ async fn resume_with_since_inside_and_outside_the_replay_window() {
     let mut step = 1;
     let mut changes = 0;
     while changes < 2 {
-        let before = server.board("caudry", "").await["seq"].as_u64();
+        let before = server.board("caudry", "").await.seq;
         up.set(Reply::Body(random_updates(&mut rng, base + step)));
         step += 1;
-        let n = up.seen().len();
-        up.wait_requests(n + 2).await;
-        if server.board("caudry", "").await["seq"].as_u64() != before {
+        up.polls(2).await;
+        if server.board("caudry", "").await.seq != before {
             changes += 1;
         }
     }
-    let now_seq = server.board("caudry", "").await["seq"]
-        .as_u64()
-        .expect("seq");
+    let now_seq = server.board("caudry", "").await.seq;
     let mut client = Client::connect(&server.base).await;
     client.subscribe("caudry", Some(start)).await;
     let mut expected_prev = start;
@@ -167,15 +164,10 @@ async fn resume_with_since_inside_and_outside_the_replay_window() {
     }
 
     // More changes than the log keeps (3): a snapshot instead.
-    while server.board("caudry", "").await["seq"]
-        .as_u64()
-        .expect("seq")
-        < now_seq + 4
-    {
+    while server.board("caudry", "").await.seq < now_seq + 4 {
         up.set(Reply::Body(random_updates(&mut rng, base + step)));
         step += 1;
-        let n = up.seen().len();
-        up.wait_requests(n + 2).await;
+        up.polls(2).await;
     }
     let mut late = Client::connect(&server.base).await;
     late.subscribe("caudry", Some(now_seq)).await;
@@ -271,7 +263,7 @@ async fn a_client_that_never_reads_is_dropped_and_the_others_miss_nothing() {
 
     // The hub dropped it long ago (its queue holds 4); its connection task may still
     // be inside one last write, which gives up after write_timeout_s = 1.
-    let dropped = |metrics: &str| server::metric(metrics, "quai_stream_dropped_slow_total");
+    let dropped = |metrics: &str| metric(metrics, "quai_stream_dropped_slow_total");
     let mut metrics = String::new();
     for _ in 0..50 {
         metrics = server.get_text("/metrics").await;

@@ -5,11 +5,10 @@
 
 use std::time::Duration;
 
-use quai_protocol::ServerMessage;
+use quai_protocol::{Advisory, AdvisoryEvent, AdvisoryLevel, ServerMessage};
 use quai_tests::server::{self, Running};
 use quai_tests::stream::Client;
 use quai_tests::upstream::{Reply, Upstream};
-use serde_json::Value;
 
 const NOW: &str = "2026-07-01T10:00:00+02:00";
 
@@ -51,18 +50,15 @@ fn config(url: &str) -> String {
     )
 }
 
-async fn advisories(server: &Running) -> Vec<Value> {
-    server.board("caudry", "?limit=1").await["advisories"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+async fn advisories(server: &Running) -> Vec<Advisory> {
+    server.board("caudry", "?limit=1").await.advisories
 }
 
 /// Waits until the board's advisories are `ids`.
-async fn wait_advisories(server: &Running, ids: &[&str]) -> Vec<Value> {
+async fn wait_advisories(server: &Running, ids: &[&str]) -> Vec<Advisory> {
     for _ in 0..400 {
         let a = advisories(server).await;
-        let got: Vec<&str> = a.iter().filter_map(|a| a["id"].as_str()).collect();
+        let got: Vec<&str> = a.iter().map(|a| a.id.as_str()).collect();
         if got == ids {
             return a;
         }
@@ -87,18 +83,16 @@ async fn alert_update_cancel_reach_the_board_and_the_stream() {
     let server = server::start(&config(&format!("{}/cap.xml", up.url)), server::fixed(NOW)).await;
 
     let a = wait_advisories(&server, &["mf:mf:A1"]).await;
-    assert_eq!(a[0]["event"], "heatwave");
-    assert_eq!(a[0]["level"], "yellow");
-    assert_eq!(a[0]["headline"]["fr"], "Vigilance jaune – Canicule");
-    assert_eq!(a[0]["source"], "Météo-France");
-    let fr: Vec<&str> = a[0]["advice"]["fr"]
-        .as_array()
-        .expect("advice")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    assert_eq!(fr.last(), Some(&"Consigne officielle A1."));
-    assert_eq!(a[0]["expires"], "2026-07-02T21:00:00+02:00");
+    assert_eq!(a[0].event, AdvisoryEvent::Heatwave);
+    assert_eq!(a[0].level, AdvisoryLevel::Yellow);
+    assert_eq!(a[0].headline["fr"], "Vigilance jaune – Canicule");
+    assert_eq!(a[0].source, "Météo-France");
+    let fr = &a[0].advice["fr"];
+    assert_eq!(
+        fr.last().map(String::as_str),
+        Some("Consigne officielle A1.")
+    );
+    assert_eq!(a[0].expires.as_deref(), Some("2026-07-02T21:00:00+02:00"));
 
     let mut client = Client::connect(&server.base).await;
     client.subscribe("caudry", None).await;
@@ -119,12 +113,11 @@ async fn alert_update_cancel_reach_the_board_and_the_stream() {
         ),
     ] {
         up.set(fault.clone());
-        let n = up.seen().len();
-        up.wait_requests(n + 2).await;
+        up.polls(2).await;
         let ids: Vec<String> = advisories(&server)
             .await
-            .iter()
-            .filter_map(|a| a["id"].as_str().map(str::to_string))
+            .into_iter()
+            .map(|a| a.id)
             .collect();
         assert_eq!(ids, vec!["mf:mf:A1"], "after {fault:?}");
     }
@@ -138,7 +131,7 @@ async fn alert_update_cancel_reach_the_board_and_the_stream() {
         "Canicule",
     )));
     let a = wait_advisories(&server, &["mf:mf:A2"]).await;
-    assert_eq!(a[0]["level"], "orange");
+    assert_eq!(a[0].level, AdvisoryLevel::Orange);
     loop {
         if let ServerMessage::Delta(d) = client.next_message().await
             && !d.upsert.advisories.is_empty()
@@ -203,9 +196,9 @@ async fn an_atom_index_is_followed_and_what_it_drops_is_over() {
 
     // Most severe first.
     let a = wait_advisories(&server, &["mf:mf:S1", "mf:mf:H1"]).await;
-    assert_eq!(a[0]["event"], "storm");
-    assert_eq!(a[0]["level"], "red");
-    assert_eq!(a[0]["headline"]["en"], "Red warning – Storm");
+    assert_eq!(a[0].event, AdvisoryEvent::Storm);
+    assert_eq!(a[0].level, AdvisoryLevel::Red);
+    assert_eq!(a[0].headline["en"], "Red warning – Storm");
 
     up.set(Reply::Body(index(&["/cap/heat.xml"])));
     wait_advisories(&server, &["mf:mf:H1"]).await;
@@ -229,7 +222,6 @@ async fn alerts_expire_at_their_time() {
     .await;
     let on_time = server::start(&config(&format!("{}/cap.xml", up.url)), server::fixed(NOW)).await;
     wait_advisories(&on_time, &["mf:mf:A1"]).await;
-    let n = up.seen().len();
-    up.wait_requests(n + 4).await;
+    up.polls(4).await;
     assert!(advisories(&late).await.is_empty());
 }

@@ -27,10 +27,12 @@ use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use futures_util::{SinkExt as _, StreamExt as _};
+use quai_protocol::Board;
 use quai_protocol::{BoardState, ServerMessage};
+use quai_tests::board::content;
 use quai_tests::changes::{Rng, random_updates};
+use quai_tests::http::{Api, info_notice};
 use quai_tests::screen::{LIVE as SCREEN_LIVE, NOT_LIVE as SCREEN_NOT_LIVE, Screen};
-use quai_tests::stream::content;
 use quai_tests::upstream::{Reply, Upstream};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -105,6 +107,13 @@ fn rss_kb(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// A copy of the figures, in increasing order.
+fn sorted(figures: &Mutex<Vec<f64>>) -> Vec<f64> {
+    let mut figures = figures.lock().map(|f| f.clone()).unwrap_or_default();
+    figures.sort_by(f64::total_cmp);
+    figures
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -113,14 +122,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn metric(base: &str, name: &str) -> anyhow::Result<f64> {
-    let text = feed_server::sources::http::client(Duration::from_secs(10))?
-        .get(format!("{base}/metrics"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    quai_tests::server::metric(&text, name).with_context(|| format!("{name} not in /metrics"))
+async fn metric(api: &Api, name: &str) -> anyhow::Result<f64> {
+    let text = api.try_metrics().await?;
+    quai_tests::http::metric(&text, name).with_context(|| format!("{name} not in /metrics"))
 }
 
 /// One client: subscribes, keeps its board with `BoardState` in `held`, and
@@ -283,40 +287,16 @@ fn start_server(
 }
 
 /// Whether the station's board says a realtime feed is stale.
-async fn board_stale(base: &str) -> anyhow::Result<bool> {
-    let board: serde_json::Value = feed_server::sources::http::client(Duration::from_secs(10))?
-        .get(format!("{base}/v1/stations/caudry/board?limit=1"))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(board["feeds"]
-        .as_array()
-        .is_some_and(|f| f.iter().any(|f| f["stale"] == true)))
+async fn board_stale(api: &Api) -> anyhow::Result<bool> {
+    let board: Board = api.try_get("/v1/stations/caudry/board?limit=1").await?;
+    Ok(board.feeds.iter().any(|f| f.stale))
 }
 
-/// Posts one notice; its id when acknowledged (201).
+/// Posts one notice (with a 5 s timeout); its id when acknowledged (201).
 async fn post_notice(base: &str, token: &str, i: u64) -> Option<String> {
-    let body = serde_json::json!({
-        "severity": "info",
-        "cause": "maintenance",
-        "effect": "other_effect",
-        "header": {"fr": format!("Avis de charge {i}")},
-        "informed_entities": [{"station": "caudry"}],
-    });
-    let response = feed_server::sources::http::client(Duration::from_secs(5))
-        .ok()?
-        .post(format!("{base}/v1/notices"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
+    Api::with_timeout(base, Duration::from_secs(5))
+        .try_post_notice(token, &info_notice(&format!("Avis de charge {i}")))
         .await
-        .ok()?;
-    if response.status().as_u16() != 201 {
-        return None;
-    }
-    let n: serde_json::Value = response.json().await.ok()?;
-    n["id"].as_str().map(str::to_string)
 }
 
 #[tokio::main]
@@ -392,7 +372,8 @@ async fn main() -> anyhow::Result<()> {
         &server_log,
     )?;
     let mut pid = server.id();
-    let url = format!("{}/v1/stream", base.replacen("http://", "ws://", 1));
+    let api = Api::with_timeout(&base, Duration::from_secs(10));
+    let url = quai_tests::stream::url(&base);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = rss_kb(pid).unwrap_or(0);
     let mut screen = match &args.screen {
@@ -443,7 +424,7 @@ async fn main() -> anyhow::Result<()> {
     let failed = stats.closed.load(Ordering::Relaxed);
 
     // Change the realtime K times.
-    let published_before = metric(&base, "quai_stream_boards_published_total").await?;
+    let published_before = metric(&api, "quai_stream_boards_published_total").await?;
     let changing = Instant::now();
     let mut sampled = Instant::now();
     let mut rss_samples = vec![(0.0, rss_after)];
@@ -470,7 +451,7 @@ async fn main() -> anyhow::Result<()> {
             if outage {
                 println!("upstream down (503) for 100 s from change {i}");
                 tokio::time::sleep(Duration::from_secs(100)).await;
-                if board_stale(&base).await? {
+                if board_stale(&api).await? {
                     stale_episodes += 1;
                     println!("after 100 s without realtime the board says it is stale");
                     if let Some(screen) = screen.as_mut() {
@@ -491,7 +472,7 @@ async fn main() -> anyhow::Result<()> {
                 upstream.set(Reply::Body(random_updates(&mut rng, next_ts())));
                 let back = Instant::now();
                 loop {
-                    if !board_stale(&base).await? {
+                    if !board_stale(&api).await? {
                         println!(
                             "live again {:.1} s after the upstream came back",
                             back.elapsed().as_secs_f64()
@@ -534,7 +515,7 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(args.interval_ms)).await;
         if args.fault_every > 0 {
-            let stale = board_stale(&base).await?;
+            let stale = board_stale(&api).await?;
             if stale && !was_stale {
                 stale_episodes += 1;
                 println!("change {i}: the board says its realtime is stale");
@@ -566,8 +547,8 @@ async fn main() -> anyhow::Result<()> {
         }
         last = now;
     }
-    let published = metric(&base, "quai_stream_boards_published_total").await? - published_before;
-    let dropped = metric(&base, "quai_stream_dropped_slow_total").await?;
+    let published = metric(&api, "quai_stream_boards_published_total").await? - published_before;
+    let dropped = metric(&api, "quai_stream_dropped_slow_total").await?;
     let window = stats
         .last_delivery
         .lock()
@@ -582,14 +563,9 @@ async fn main() -> anyhow::Result<()> {
     let mut behind = 0;
     let reading = boards.iter().filter(|(_, frozen)| !frozen).count();
     for _ in 0..20 {
-        let rest: serde_json::Value = feed_server::sources::http::client(Duration::from_secs(10))?
-            .get(format!("{base}/v1/stations/caudry/board?limit=30"))
-            .send()
-            .await?
-            .json()
-            .await?;
+        let rest: Board = api.try_get("/v1/stations/caudry/board?limit=30").await?;
         let want = content(&rest);
-        let seq = rest["seq"].as_u64();
+        let seq = Some(rest.seq);
         let (mut same, mut other) = (0, 0);
         behind = 0;
         for (held, frozen) in &boards {
@@ -601,8 +577,7 @@ async fn main() -> anyhow::Result<()> {
                 behind += 1;
                 continue;
             }
-            let board = state.board().map(serde_json::to_value).transpose()?;
-            if board.is_some_and(|b| content(&b) == want) {
+            if state.board().is_some_and(|b| content(b) == want) {
                 same += 1;
             } else {
                 other += 1;
@@ -617,31 +592,13 @@ async fn main() -> anyhow::Result<()> {
     let lost_notices = if args.restart_at == 0 {
         0
     } else {
-        let listed: serde_json::Value =
-            feed_server::sources::http::client(Duration::from_secs(10))?
-                .get(format!("{base}/v1/notices"))
-                .bearer_auth(&token)
-                .send()
-                .await?
-                .json()
-                .await?;
-        let ids: Vec<&str> = listed["notices"]
-            .as_array()
-            .or(listed.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|n| n["id"].as_str())
-            .collect();
+        let listed = api.try_notices(&token).await?;
+        let ids: Vec<&str> = listed.iter().map(|n| n.id.as_str()).collect();
         let lost = acknowledged
             .iter()
             .filter(|a| !ids.contains(&a.as_str()))
             .count();
-        let mut back = stats
-            .reconnect_s
-            .lock()
-            .map(|r| r.clone())
-            .unwrap_or_default();
-        back.sort_by(f64::total_cmp);
+        let back = sorted(&stats.reconnect_s);
         println!(
             "restart: {} of {reading} reading clients back; seconds from the kill: p50 {:.2}, p99 {:.2}, max {:.2}",
             back.len(),
@@ -677,12 +634,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let _ = std::fs::remove_dir_all(&dir);
 
-    let mut latencies = stats
-        .latencies_ms
-        .lock()
-        .map(|l| l.clone())
-        .unwrap_or_default();
-    latencies.sort_by(f64::total_cmp);
+    let latencies = sorted(&stats.latencies_ms);
     let deliveries = stats.deliveries.load(Ordering::Relaxed);
     let connected = args.clients as u64 - failed;
     let expected = connected as f64 * published;

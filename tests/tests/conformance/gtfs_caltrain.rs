@@ -34,9 +34,9 @@ async fn san_francisco_on_a_weekday_morning() {
             row("09:36", "L1", diridon),
         ]
     );
-    let first = &board["departures"][0];
-    assert_eq!(first["scheduled"], "2023-11-08T07:04:00-08:00");
-    assert_eq!(first["stop_id"], "caltrain:70012");
-    assert_eq!(first["trip_number"], "704");
-    assert_eq!(board["station"]["timezone"], "America/Los_Angeles");
+    let first = &board.departures[0];
+    assert_eq!(first.scheduled, "2023-11-08T07:04:00-08:00");
+    assert_eq!(first.stop_id, "caltrain:70012");
+    assert_eq!(first.trip_number.as_deref(), Some("704"));
+    assert_eq!(board.station.timezone, "America/Los_Angeles");
 }

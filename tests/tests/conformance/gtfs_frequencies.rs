@@ -6,7 +6,7 @@
 //! first instance starts at 06:00, so its times shift back 30 minutes.
 
 use crate::support::{fixture, row, serve, summary};
-use quai_tests::server;
+use quai_tests::board::BoardExt as _;
 
 const SAMPLE: &str = "gtfs/google-sample-feed/sample-feed.zip";
 
@@ -32,7 +32,7 @@ async fn frequency_trips_are_expanded() {
             vec![row(time, "30", "Shuttle"), row(time, "40", city)]
         );
     }
-    let ids = server::departure_ids(&board);
+    let ids = board.ids();
     assert!(ids.contains(&"dta:STBA@06:00:00:20080602:1"), "{ids:?}");
     assert!(ids.contains(&"dta:STBA@06:30:00:20080602:1"), "{ids:?}");
 
@@ -68,5 +68,5 @@ async fn a_day_removed_in_calendar_dates_has_no_service() {
     )
     .await;
     let board = server.board("stagecoach", "").await;
-    assert_eq!(board["departures"], serde_json::json!([]));
+    assert_eq!(board.departures, []);
 }

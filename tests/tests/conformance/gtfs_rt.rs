@@ -7,9 +7,10 @@
 
 use feed_server::realtime::{Alerts, TripUpdates, Vehicles};
 use prost::Message as _;
-use quai_tests::server::{self, Running, departure};
+use quai_protocol::{Board, DepartureStatus};
+use quai_tests::board::{BoardExt as _, hms};
+use quai_tests::server::{self, Running};
 use quai_tests::upstream::{Reply, Upstream};
-use serde_json::Value;
 
 use crate::support::fixture;
 
@@ -58,25 +59,36 @@ stops = {{ ct = ["sj_diridon"] }}
     (server, tu)
 }
 
-fn row(board: &Value, trip: &str) -> (String, Value, Value, String) {
-    let d = board["departures"]
-        .as_array()
-        .expect("departures")
+/// (scheduled, expected, delay, status) of trip number `trip`, times as local
+/// HH:MM:SS.
+type Row = (String, Option<String>, Option<i64>, DepartureStatus);
+
+fn row(board: &Board, trip: &str) -> Row {
+    let d = board
+        .departures
         .iter()
-        .find(|d| d["trip_number"] == trip)
-        .unwrap_or_else(|| panic!("trip {trip} not on {board}"));
-    let hm = |v: &Value| {
-        v.as_str()
-            .map(|s| s[11..19].to_string())
-            .unwrap_or_default()
-    };
+        .find(|d| d.trip_number.as_deref() == Some(trip))
+        .unwrap_or_else(|| panic!("trip {trip} not on {:?}", board.ids()));
     (
-        hm(&d["scheduled"]),
-        d["expected"]
-            .as_str()
-            .map_or(Value::Null, |s| Value::from(&s[11..19])),
-        d["delay_s"].clone(),
-        d["status"].as_str().unwrap_or_default().to_string(),
+        hms(&d.scheduled),
+        d.expected.as_deref().map(hms),
+        d.delay_s,
+        d.status,
+    )
+}
+
+/// A row as written below, with "HH:MM:SS" times.
+fn want(
+    scheduled: &str,
+    expected: Option<&str>,
+    delay: Option<i64>,
+    status: DepartureStatus,
+) -> Row {
+    (
+        scheduled.into(),
+        expected.map(str::to_string),
+        delay,
+        status,
     )
 }
 
@@ -86,40 +98,48 @@ async fn caltrain_trip_updates_at_their_header_time() {
     for id in ["ct:trip-updates", "ct:vehicle-positions", "ct:alerts"] {
         server.wait_fresh(id).await;
     }
-    let s = |t: &str| Value::from(t);
-
     // San Francisco: the first departures of each trip have updates at their first
     // stop, on time; later trips have no update.
     let sf = server.board("sf", "?limit=50").await;
     assert_eq!(
         row(&sf, "412"),
-        ("17:10:00".into(), s("17:10:00"), 0.into(), "on_time".into())
+        want(
+            "17:10:00",
+            Some("17:10:00"),
+            Some(0),
+            DepartureStatus::OnTime
+        )
     );
     assert_eq!(
         row(&sf, "312"),
-        ("17:27:00".into(), s("17:27:00"), 0.into(), "on_time".into())
+        want(
+            "17:27:00",
+            Some("17:27:00"),
+            Some(0),
+            DepartureStatus::OnTime
+        )
     );
     assert_eq!(
         row(&sf, "128"),
-        ("17:37:00".into(), s("17:37:00"), 0.into(), "on_time".into())
+        want(
+            "17:37:00",
+            Some("17:37:00"),
+            Some(0),
+            DepartureStatus::OnTime
+        )
     );
     assert_eq!(
         row(&sf, "314"),
-        (
-            "18:27:00".into(),
-            Value::Null,
-            Value::Null,
-            "scheduled".into()
-        )
+        want("18:27:00", None, None, DepartureStatus::Scheduled)
     );
     // 710 was due at 17:04 and left at 17:05:19, 15 s before now: departed.
     assert_eq!(
         row(&sf, "710"),
-        (
-            "17:04:00".into(),
-            s("17:05:19"),
-            79.into(),
-            "departed".into()
+        want(
+            "17:04:00",
+            Some("17:05:19"),
+            Some(79),
+            DepartureStatus::Departed
         )
     );
 
@@ -129,51 +149,51 @@ async fn caltrain_trip_updates_at_their_header_time() {
     let st22 = server.board("22nd", "?limit=50").await;
     assert_eq!(
         row(&st22, "412"),
-        (
-            "17:15:00".into(),
-            s("17:15:50"),
-            50.into(),
-            "on_time".into()
+        want(
+            "17:15:00",
+            Some("17:15:50"),
+            Some(50),
+            DepartureStatus::OnTime
         )
     );
     assert_eq!(
         row(&st22, "125"),
-        (
-            "17:24:00".into(),
-            s("17:26:16"),
-            136.into(),
-            "delayed".into()
+        want(
+            "17:24:00",
+            Some("17:26:16"),
+            Some(136),
+            DepartureStatus::Delayed
         )
     );
     assert_eq!(
         row(&st22, "128"),
-        ("17:42:00".into(), s("17:42:00"), 0.into(), "on_time".into())
+        want(
+            "17:42:00",
+            Some("17:42:00"),
+            Some(0),
+            DepartureStatus::OnTime
+        )
     );
     assert_eq!(
         row(&st22, "411"),
-        (
-            "17:52:00".into(),
-            s("17:53:04"),
-            64.into(),
-            "delayed".into()
+        want(
+            "17:52:00",
+            Some("17:53:04"),
+            Some(64),
+            DepartureStatus::Delayed
         )
     );
     assert_eq!(
         row(&st22, "309"),
-        (
-            "17:35:00".into(),
-            Value::Null,
-            Value::Null,
-            "scheduled".into()
-        )
+        want("17:35:00", None, None, DepartureStatus::Scheduled)
     );
     assert_eq!(
         row(&st22, "129"),
-        (
-            "19:25:00".into(),
-            s("19:25:25"),
-            25.into(),
-            "on_time".into()
+        want(
+            "19:25:00",
+            Some("19:25:25"),
+            Some(25),
+            DepartureStatus::OnTime
         )
     );
 
@@ -182,37 +202,45 @@ async fn caltrain_trip_updates_at_their_header_time() {
     let sj = server.board("sj", "?limit=50").await;
     assert_eq!(
         row(&sj, "128"),
-        (
-            "19:17:00".into(),
-            s("19:14:32"),
-            (-148).into(),
-            "early".into()
+        want(
+            "19:17:00",
+            Some("19:14:32"),
+            Some(-148),
+            DepartureStatus::Early
         )
     );
     assert_eq!(
         row(&sj, "410"),
-        (
-            "17:26:00".into(),
-            s("17:27:07"),
-            67.into(),
-            "delayed".into()
+        want(
+            "17:26:00",
+            Some("17:27:07"),
+            Some(67),
+            DepartureStatus::Delayed
         )
     );
     assert_eq!(
         row(&sj, "126"),
-        ("18:19:00".into(), s("18:19:00"), 0.into(), "on_time".into())
+        want(
+            "18:19:00",
+            Some("18:19:00"),
+            Some(0),
+            DepartureStatus::OnTime
+        )
     );
 
     // The vehicle positions carry no stop status: nobody is boarding. The alerts feed
     // is empty: no notices.
     for board in [&sf, &st22, &sj] {
-        let deps = board["departures"].as_array().expect("departures");
-        assert!(deps.iter().all(|d| d.get("boarding").is_none()), "{board}");
-        assert_eq!(board["notices"], serde_json::json!([]));
+        assert!(
+            board.departures.iter().all(|d| !d.boarding),
+            "{:?}",
+            board.departures
+        );
+        assert_eq!(board.notices, []);
     }
     // Uncertainty is passed on (trip 413 carries 300 s).
-    let d413 = departure(&sj, "ct:413:20231107:1").expect("413 at San Jose");
-    assert_eq!(d413["uncertainty_s"], 300);
+    let d413 = sj.departure("ct:413:20231107:1").expect("413 at San Jose");
+    assert_eq!(d413.uncertainty_s, Some(300));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,15 +248,12 @@ async fn caltrain_updates_go_stale_after_90_seconds() {
     // Three minutes after the header time the same message is too old.
     let (server, _up) = caltrain("2023-11-07T17:08:34-08:00").await;
     let health = server.wait_health("ct:trip-updates", true).await;
-    assert_eq!(health["status"], "degraded");
+    assert_eq!(health.status, "degraded");
     let sj = server.board("sj", "?limit=50").await;
     assert!(
-        sj["departures"]
-            .as_array()
-            .expect("departures")
-            .iter()
-            .all(|d| d["realtime"] == false),
-        "{sj}"
+        sj.departures.iter().all(|d| !d.realtime),
+        "{:?}",
+        sj.departures
     );
 }
 
@@ -283,10 +308,9 @@ async fn an_invalid_body_is_rejected_and_the_last_good_state_stays() {
     up.set(Reply::Body(
         std::fs::read(fixture("gtfs-rt/edge-cases/invalid.pb")).expect("fixture"),
     ));
-    let n = up.seen().len();
-    up.wait_requests(n + 2).await;
+    up.polls(2).await;
     let after = server.board("sj", "?limit=50").await;
-    assert_eq!(before["departures"], after["departures"]);
+    assert_eq!(before.departures, after.departures);
 }
 
 #[test]

@@ -5,6 +5,9 @@
 //! Caudry are 000003 000155 000183 000624 001787 002048 002049 002052 002060; the
 //! departures between 07:30 and 10:30 are the 6 asserted below (the next is 10:45).
 
+use quai_protocol::Mode;
+use quai_tests::board::instant;
+
 use crate::support::{fixture, row, serve, summary};
 
 const TER: &str = "gtfs/sncf-ter-2025-01/export-ter-gtfs-last.zip";
@@ -42,20 +45,21 @@ async fn caudry_on_a_weekday_morning() {
             row("10:16", "K40", "Lille Flandres"),
         ]
     );
-    let deps = board["departures"].as_array().expect("departures");
-    let k40 = deps
+    let k40 = board
+        .departures
         .iter()
         .find(|d| {
-            d["route"]["short_name"] == "K40" && d["scheduled"] == "2025-02-03T07:45:00+01:00"
+            d.route.short_name.as_deref() == Some("K40")
+                && d.scheduled == "2025-02-03T07:45:00+01:00"
         })
         .expect("the 07:45 K40");
     // trip_headsign "843800" is a train number, not a destination.
-    assert_eq!(k40["trip_number"], "843800");
-    assert_eq!(k40["mode"], "rail");
-    assert_eq!(k40["platform"], serde_json::Value::Null);
-    assert_eq!(k40["stop_id"], "ter:StopPoint:OCETrain TER-87345561");
+    assert_eq!(k40.trip_number.as_deref(), Some("843800"));
+    assert_eq!(k40.mode, Mode::Rail);
+    assert_eq!(k40.platform, None);
+    assert_eq!(k40.stop_id, "ter:StopPoint:OCETrain TER-87345561");
     assert_eq!(
-        k40["id"],
+        k40.id,
         "ter:OCESN843800F3798765:2025-01-22T00:42:25Z:20250203:5"
     );
 }
@@ -103,8 +107,11 @@ async fn caudry_on_a_saturday_and_in_the_evening() {
     )
     .await;
     let board = server.board("caudry", "").await;
-    assert_eq!(board["departures"], serde_json::json!([]));
-    assert_eq!(board["next_service"], "2025-02-04T05:16:00+01:00");
+    assert_eq!(board.departures, []);
+    assert_eq!(
+        board.next_service.as_deref(),
+        Some("2025-02-04T05:16:00+01:00")
+    );
 }
 
 #[tokio::test]
@@ -120,11 +127,9 @@ async fn the_spring_forward_day_follows_noon_minus_12h() {
     )
     .await;
     let board = server.board("caudry", "").await;
-    assert_eq!(
-        board["departures"][0]["scheduled"],
-        "2025-03-30T07:41:00+02:00"
-    );
-    assert_eq!(board["departures"][0]["headsign"], "Lille Flandres");
+    let first = board.departures.first().expect("a departure");
+    assert_eq!(first.scheduled, "2025-03-30T07:41:00+02:00");
+    assert_eq!(first.headsign, "Lille Flandres");
 
     // At Coppet, trip OCESN23192F3515380 leaves at GTFS 00:04:00 on service day 30
     // March. Its day starts at noon - 12 h = 22:00Z on the 29th, so it leaves at
@@ -138,23 +143,13 @@ async fn the_spring_forward_day_follows_noon_minus_12h() {
     )
     .await;
     let board = server.board("coppet", "").await;
-    let dep = board["departures"]
-        .as_array()
-        .expect("departures")
+    let dep = board
+        .departures
         .iter()
-        .find(|d| {
-            d["id"]
-                .as_str()
-                .is_some_and(|id| id.starts_with("ter:OCESN23192F3515380:"))
-        })
-        .unwrap_or_else(|| panic!("OCESN23192F3515380 not on the board: {board}"));
-    assert_eq!(dep["scheduled"], "2025-03-29T23:04:00+01:00");
-    assert!(
-        dep["id"]
-            .as_str()
-            .is_some_and(|id| id.contains(":20250330:")),
-        "{dep}"
-    );
+        .find(|d| d.id.starts_with("ter:OCESN23192F3515380:"))
+        .unwrap_or_else(|| panic!("OCESN23192F3515380 not on the board: {board:?}"));
+    assert_eq!(dep.scheduled, "2025-03-29T23:04:00+01:00");
+    assert!(dep.id.contains(":20250330:"), "{dep:?}");
 }
 
 #[tokio::test]
@@ -172,26 +167,17 @@ async fn a_station_across_two_feeds_with_configured_platform_labels() {
     );
     let server = crate::support::serve_config(&text, "2025-02-03T07:30:00+01:00").await;
     let board = server.board("caudry", "?limit=20").await;
-    let deps = board["departures"].as_array().expect("departures");
-    let ter: Vec<_> = deps
-        .iter()
-        .filter(|d| d["id"].as_str().is_some_and(|i| i.starts_with("ter:")))
-        .collect();
-    let bus: Vec<_> = deps
-        .iter()
-        .filter(|d| d["id"].as_str().is_some_and(|i| i.starts_with("bus:")))
-        .collect();
-    assert!(!ter.is_empty() && !bus.is_empty(), "{board}");
-    assert!(ter.iter().all(|d| d["platform"] == "Voie 1"), "{board}");
-    // Only bay A of the demo was configured: line 1 to Cambrai.
+    let deps = &board.departures;
+    let ter: Vec<_> = deps.iter().filter(|d| d.id.starts_with("ter:")).collect();
+    let bus: Vec<_> = deps.iter().filter(|d| d.id.starts_with("bus:")).collect();
+    assert!(!ter.is_empty() && !bus.is_empty(), "{board:?}");
     assert!(
-        bus.iter().all(|d| d["stop_id"] == "bus:CAUDRY:A"),
-        "{board}"
+        ter.iter().all(|d| d.platform.as_deref() == Some("Voie 1")),
+        "{board:?}"
     );
-    assert_eq!(board["feeds"].as_array().map(Vec::len), Some(2));
-    let times: Vec<&str> = deps
-        .iter()
-        .filter_map(|d| d["scheduled"].as_str())
-        .collect();
+    // Only bay A of the demo was configured: line 1 to Cambrai.
+    assert!(bus.iter().all(|d| d.stop_id == "bus:CAUDRY:A"), "{board:?}");
+    assert_eq!(board.feeds.len(), 2);
+    let times: Vec<_> = deps.iter().map(|d| instant(&d.scheduled)).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 }

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use serde_json::Value;
+use quai_protocol::Board;
+use quai_tests::board::hm;
 
 /// The fixtures folder from `QUAI_FIXTURES`; a relative path is taken from the
 /// working directory, else from the workspace root.
@@ -61,19 +62,15 @@ pub async fn serve_config(text: &str, now: &str) -> Running {
 }
 
 /// `(local HH:MM, route short name, headsign)` of each departure.
-pub fn summary(board: &Value) -> Vec<(String, String, String)> {
-    board["departures"]
-        .as_array()
-        .expect("departures")
+pub fn summary(board: &Board) -> Vec<(String, String, String)> {
+    board
+        .departures
         .iter()
         .map(|d| {
             (
-                d["scheduled"].as_str().unwrap_or_default()[11..16].to_string(),
-                d["route"]["short_name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                d["headsign"].as_str().unwrap_or_default().to_string(),
+                hm(&d.scheduled),
+                d.route.short_name.clone().unwrap_or_default(),
+                d.headsign.clone(),
             )
         })
         .collect()

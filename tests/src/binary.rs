@@ -1,36 +1,57 @@
-//! Runs the real `feed-server` binary on 127.0.0.1 with a system-chosen port.
-
-#![allow(dead_code)]
+//! The real `feed-server` binary, run on 127.0.0.1 with a system-chosen port
+//! ([`Binary::start`]) or to completion ([`Binary::run`]), and the files its tests
+//! make: copies of the demo feed, zips, one-station configurations, a notice store.
+//!
+//! Only feed-server's own tests know where the binary is
+//! (`env!("CARGO_BIN_EXE_feed-server")`): they pass it to [`Binary::new`].
 
 use std::io::{BufRead as _, BufReader, Read as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_feed-server");
+use crate::http::Api;
 
-/// A running server; killed when dropped.
+/// The feed-server binary at a path.
+#[derive(Debug, Clone)]
+pub struct Binary {
+    path: PathBuf,
+}
+
+/// What a run to completion gave: success, stdout, stderr.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A running server; killed when dropped. Derefs to its [`Api`].
 pub struct Server {
     child: Child,
-    pub base: String,
+    api: Api,
     /// Its own data dir (notice store), unless the arguments name one.
     _data_dir: Option<tempfile::TempDir>,
 }
 
-impl Server {
-    /// Starts `feed-server serve --listen 127.0.0.1:0 ARGS...` and waits for the
-    /// "listening on" line. Panics with the server's stderr if it does not come.
-    pub fn start(args: &[&str]) -> Server {
-        Server::start_limited(args, None)
+impl Binary {
+    pub fn new(path: impl Into<PathBuf>) -> Binary {
+        Binary { path: path.into() }
     }
 
-    /// Like [`Server::start`], with the size of any file it writes limited to
+    /// Starts `feed-server serve --listen 127.0.0.1:0 ARGS...` and waits for the
+    /// "listening on" line. Panics with the server's stderr if it does not come.
+    pub fn start(&self, args: &[&str]) -> Server {
+        self.start_limited(args, None)
+    }
+
+    /// Like [`Binary::start`], with the size of any file it writes limited to
     /// `file_kib` KiB (RLIMIT_FSIZE, SIGXFSZ ignored): a write past it fails as on
     /// a full disk.
-    pub fn start_limited(args: &[&str], file_kib: Option<u64>) -> Server {
+    pub fn start_limited(&self, args: &[&str], file_kib: Option<u64>) -> Server {
         match file_kib {
-            None => Server::start_via(args, &[]),
-            Some(kib) => Server::start_via(
+            None => self.start_via(args, &[]),
+            Some(kib) => self.start_via(
                 args,
                 &[
                     "bash",
@@ -41,16 +62,16 @@ impl Server {
         }
     }
 
-    /// Like [`Server::start`], the binary started through `prefix` (a program
+    /// Like [`Binary::start`], the binary started through `prefix` (a program
     /// and its arguments that end by running `"$0" "$@"`).
-    pub fn start_via(args: &[&str], prefix: &[&str]) -> Server {
+    pub fn start_via(&self, args: &[&str], prefix: &[&str]) -> Server {
         let data_dir =
             (!args.contains(&"--data-dir")).then(|| tempfile::tempdir().expect("data dir"));
         let mut command = match prefix.split_first() {
-            None => Command::new(BIN),
+            None => Command::new(&self.path),
             Some((program, rest)) => {
                 let mut c = Command::new(program);
-                c.args(rest).arg(BIN);
+                c.args(rest).arg(&self.path);
                 c
             }
         };
@@ -81,11 +102,77 @@ impl Server {
         let base = line.trim().trim_start_matches("listening on ").to_string();
         Server {
             child,
-            base,
+            api: Api::new(base),
             _data_dir: data_dir,
         }
     }
 
+    /// Runs the binary to completion in `cwd` (for `check`, `operator` and
+    /// start-up errors).
+    pub fn run(&self, args: &[&str], cwd: &Path) -> Output {
+        let out = Command::new(&self.path)
+            .args(args)
+            .current_dir(cwd)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run feed-server");
+        Output {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// [`Binary::run`] off the async runtime's threads (for a run that waits on a
+    /// server of the same test).
+    pub async fn run_blocking(&self, args: &[&str], cwd: &Path) -> Output {
+        let (binary, cwd) = (self.clone(), cwd.to_path_buf());
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            binary.run(&args, &cwd)
+        })
+        .await
+        .expect("join")
+    }
+
+    /// A demo deployment with a notice store in `dir`: the data dir, a
+    /// configuration without the notice rate limit, and the token of an operator
+    /// of Caudry.
+    pub fn demo_store(&self, dir: &Path) -> Store {
+        let data = dir.join("data").to_str().expect("path").to_string();
+        let config = dir.join("demo.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "{}\n[notices]\nwrites_per_minute = 1000000\n",
+                include_str!("../../feed-server/demo/caudry.toml")
+            ),
+        )
+        .expect("config");
+        let out = self.run(
+            &[
+                "operator",
+                "add",
+                "ops",
+                "--scope",
+                "station:caudry",
+                "--data-dir",
+                &data,
+            ],
+            dir,
+        );
+        assert!(out.ok, "{}", out.stderr);
+        Store {
+            data,
+            config: config.to_str().expect("path").to_string(),
+            token: out.stdout.trim().to_string(),
+        }
+    }
+}
+
+impl Server {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -95,58 +182,36 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
+impl std::ops::Deref for Server {
+    type Target = Api;
 
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        // The server's own client: it installs the TLS crypto provider reqwest needs.
-        feed_server::sources::http::client(Duration::from_secs(10))
-            .expect("client")
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("GET")
-    }
-
-    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let response = self.get(path).await;
-        let status = response.status().as_u16();
-        let body = response.json().await.expect("JSON body");
-        (status, body)
+    fn deref(&self) -> &Api {
+        &self.api
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 
-/// Runs the binary to completion (for `check` and for start-up errors).
-pub fn run(args: &[&str], cwd: &Path) -> (bool, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run feed-server");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// A demo deployment with a notice store ([`Binary::demo_store`]).
+pub struct Store {
+    pub data: String,
+    pub config: String,
+    pub token: String,
 }
 
 /// The demo GTFS folder of the repository.
-pub fn demo_gtfs() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/gtfs")
+pub fn demo_gtfs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../feed-server/demo/gtfs")
 }
 
-/// Copies the demo feed into `dir`, letting `edit` change files on the way.
+/// Copies the demo feed into `dir`, letting `edit` change files on the way
+/// (`None`: the file is left out).
 pub fn demo_copy(dir: &Path, edit: impl Fn(&str, String) -> Option<String>) {
     std::fs::create_dir_all(dir).expect("mkdir");
     for entry in std::fs::read_dir(demo_gtfs()).expect("demo folder") {
@@ -183,7 +248,7 @@ pub fn zip_folder(dir: &Path) -> Vec<u8> {
 }
 
 /// Writes a one-station config for a feed at `gtfs` and returns its path.
-pub fn config_for(dir: &Path, gtfs: &str, stops: &str) -> std::path::PathBuf {
+pub fn config_for(dir: &Path, gtfs: &str, stops: &str) -> PathBuf {
     let path = dir.join("station.toml");
     std::fs::write(
         &path,
@@ -206,43 +271,4 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
     false
-}
-
-/// A demo deployment with a notice store in `dir`: the data dir, a configuration
-/// without the notice rate limit, and the token of an operator of Caudry.
-pub struct Store {
-    pub data: String,
-    pub config: String,
-    pub token: String,
-}
-
-pub fn demo_store(dir: &Path) -> Store {
-    let data = dir.join("data").to_str().expect("path").to_string();
-    let config = dir.join("demo.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "{}\n[notices]\nwrites_per_minute = 1000000\n",
-            include_str!("../../demo/caudry.toml")
-        ),
-    )
-    .expect("config");
-    let (ok, token, err) = run(
-        &[
-            "operator",
-            "add",
-            "ops",
-            "--scope",
-            "station:caudry",
-            "--data-dir",
-            &data,
-        ],
-        dir,
-    );
-    assert!(ok, "{err}");
-    Store {
-        data,
-        config: config.to_str().expect("path").to_string(),
-        token: token.trim().to_string(),
-    }
 }
