@@ -62,7 +62,7 @@ async fn demo_board_on_a_weekday_morning_follows_the_contract() {
     let server = Timetable::new().start(&["--now", MONDAY_MORNING]);
     let answer = server.answer("/v1/stations/caudry/board").await.expect(200);
 
-    // Every field of the DESIGN contract is there: checked on the JSON itself,
+    // Every field of the board contract (docs/protocol.md) is there: checked on the JSON itself,
     // where a typed board would fill in what is missing.
     let raw = answer.value();
     for key in [

@@ -83,6 +83,13 @@ async fn the_captive_portal_api_follows_rfc_8908() {
         .get_text("/portal?continue=javascript:alert(1)")
         .await;
     assert!(page.contains("&quot;continue_url&quot;:null"), "{page}");
+    // Nor is one that is not among the access point's pages (`continue_urls`,
+    // none here): the page is no open redirect.
+    let page = server
+        .get_text("/portal?continue=https://evil.example/phish")
+        .await;
+    assert!(page.contains("&quot;continue_url&quot;:null"), "{page}");
+    assert!(!page.contains("evil.example"), "{page}");
     assert!(!page.contains("javascript:alert"));
 }
 
@@ -92,7 +99,8 @@ async fn the_splash_page_shows_the_live_board_in_chromium() {
     // start): the page must drop it by itself.
     let text = server::demo_config("", "").replace(
         "stops = { demo = [\"CAUDRY\"] }\n",
-        "stops = { demo = [\"CAUDRY\"] }\n[stations.wifi]\nssid = \"Caudry-Pole-WiFi-Gratuit\"\n",
+        "stops = { demo = [\"CAUDRY\"] }\n[stations.wifi]\nssid = \"Caudry-Pole-WiFi-Gratuit\"\n\
+         continue_urls = [\"https://ap.example/\"]\n",
     );
     let clock = Clock::running_from(
         DateTime::parse_from_rfc3339("2026-03-09T07:33:30+01:00").expect("start"),

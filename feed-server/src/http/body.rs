@@ -2,8 +2,10 @@
 //!
 //! A body is read only after the request is authorised (a handler calls
 //! [`read`] once it knows who is asking), and:
-//! - its declared length over the limit is refused before anything is read
-//!   (`413 body_too_large`, JSON like every error);
+//! - its declared length over the limit is refused without being kept
+//!   (`413 body_too_large`, JSON like every error); up to [`DRAIN_MAX`] of it is
+//!   read and thrown away first, within the deadline, so that the client, still
+//!   sending, reads the answer instead of a connection reset;
 //! - the whole body must arrive within `[server] body_read_timeout_s` (10 s): a
 //!   client that sends headers and then nothing, or trickles, holds its
 //!   connection that long at most (`408 body_timeout`);
@@ -21,6 +23,10 @@ use futures_util::StreamExt as _;
 use tokio::time::Instant;
 
 use super::ApiError;
+
+/// The most of a refused body read (and dropped) so that its sender gets the
+/// 413: beyond it the connection is closed under the sender's feet.
+pub const DRAIN_MAX: u64 = 4 * 1024 * 1024;
 
 /// The pieces a body of `len` bytes may arrive in: a real client sends a few
 /// segments of a kilobyte or more; a trickle sends thousands of tiny ones.
@@ -46,13 +52,14 @@ pub async fn read(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
+    let deadline = Instant::now() + timeout;
+    let mut stream = body.into_data_stream();
     if declared.is_some_and(|n| n > max as u64) {
+        drain(&mut stream, 0, deadline).await;
         return Err(too_large());
     }
     let mut buffer = Vec::with_capacity(declared.map_or(4096, |n| n as usize).min(max));
     let mut pieces = 0usize;
-    let deadline = Instant::now() + timeout;
-    let mut stream = body.into_data_stream();
     loop {
         let data = match tokio::time::timeout_at(deadline, stream.next()).await {
             Err(_) => {
@@ -74,6 +81,9 @@ pub async fn read(
         };
         pieces += 1;
         if buffer.len() + data.len() > max {
+            let read = (buffer.len() + data.len()) as u64;
+            drop(buffer);
+            drain(&mut stream, read, deadline).await;
             return Err(too_large());
         }
         buffer.extend_from_slice(&data);
@@ -87,4 +97,15 @@ pub async fn read(
         }
     }
     Ok(buffer)
+}
+
+/// Reads and drops what is left of a refused body, until it ends, the deadline
+/// passes or [`DRAIN_MAX`] bytes have come in all (`read` already).
+async fn drain(stream: &mut axum::body::BodyDataStream, mut read: u64, deadline: Instant) {
+    while read < DRAIN_MAX {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(data))) => read += data.len() as u64,
+            _ => return,
+        }
+    }
 }

@@ -1,0 +1,99 @@
+//! The export's cache: each export encoded once per change of what it is made
+//! from, and the same bytes handed to every request until then.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher as _};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use gtfs_realtime::feed_header::Incrementality;
+use gtfs_realtime::{FeedEntity, FeedHeader, FeedMessage};
+use prost::Message as _;
+
+/// Each export as last rendered, with what it was rendered from: a request
+/// that finds the same inputs gets the same bytes, so the export costs one
+/// encoding per change of its inputs (an accepted message, a board change),
+/// not one per request, whatever the upstream's size.
+#[derive(Debug, Default)]
+pub struct ExportCache {
+    entries: Mutex<BTreeMap<&'static str, Arc<Rendered>>>,
+}
+
+/// One export, encoded.
+#[derive(Debug)]
+pub(super) struct Rendered {
+    /// A hash of the inputs it was made from.
+    key: u64,
+    pub(super) etag: String,
+    /// When its content last changed.
+    pub(super) modified: DateTime<Utc>,
+    pub(super) message: FeedMessage,
+    /// Shared by every answer (cloning it copies no bytes).
+    pub(super) protobuf: axum::body::Bytes,
+}
+
+impl ExportCache {
+    /// Export `name` for inputs `key`: the cached one, or `build`'s, encoded.
+    pub(super) fn render(
+        &self,
+        name: &'static str,
+        key: u64,
+        now: DateTime<Utc>,
+        build: impl FnOnce() -> Vec<FeedEntity>,
+    ) -> Arc<Rendered> {
+        let previous = self
+            .entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned();
+        if let Some(r) = previous.as_ref().filter(|r| r.key == key) {
+            return r.clone();
+        }
+        let entity = build();
+        let content = FeedMessage {
+            header: FeedHeader::default(),
+            entity: entity.clone(),
+        }
+        .encode_to_vec();
+        let etag = format!("\"{:016x}\"", fnv(&content));
+        let modified = previous
+            .filter(|r| r.etag == etag)
+            .map_or(now, |r| r.modified);
+        let message = FeedMessage {
+            header: FeedHeader {
+                gtfs_realtime_version: "2.0".into(),
+                incrementality: Some(Incrementality::FullDataset as i32),
+                timestamp: Some(now.timestamp().max(0) as u64),
+                ..FeedHeader::default()
+            },
+            entity,
+        };
+        let rendered = Arc::new(Rendered {
+            key,
+            etag,
+            modified,
+            protobuf: message.encode_to_vec().into(),
+            message,
+        });
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, rendered.clone());
+        rendered
+    }
+}
+
+/// FNV-1a: a content hash for validators (not a defence against anyone).
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+/// A hash of what an export is made from.
+pub(super) fn inputs(parts: impl Hash) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    parts.hash(&mut h);
+    h.finish()
+}
