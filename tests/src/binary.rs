@@ -8,6 +8,7 @@
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::http::Api;
@@ -16,6 +17,8 @@ use crate::http::Api;
 #[derive(Debug, Clone)]
 pub struct Binary {
     path: PathBuf,
+    /// `RUST_LOG` for the runs (`warn` unless [`Binary::logging`] says).
+    log: String,
 }
 
 /// What a run to completion gave: success, stdout, stderr.
@@ -32,11 +35,23 @@ pub struct Server {
     api: Api,
     /// Its own data dir (notice store), unless the arguments name one.
     _data_dir: Option<tempfile::TempDir>,
+    /// Everything it wrote to stderr so far (read by a thread, so that a
+    /// chatty server never blocks on a full pipe).
+    stderr: Arc<Mutex<String>>,
 }
 
 impl Binary {
     pub fn new(path: impl Into<PathBuf>) -> Binary {
-        Binary { path: path.into() }
+        Binary {
+            path: path.into(),
+            log: "warn".into(),
+        }
+    }
+
+    /// The same binary run with `RUST_LOG=filter`.
+    pub fn logging(mut self, filter: &str) -> Binary {
+        self.log = filter.into();
+        self
     }
 
     /// Starts `feed-server serve --listen 127.0.0.1:0 ARGS...` and waits for the
@@ -82,7 +97,7 @@ impl Binary {
             command.arg("--data-dir").arg(dir.path());
         }
         let mut child = command
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", &self.log)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -100,10 +115,23 @@ impl Binary {
             panic!("feed-server did not start: stdout {line:?}, stderr:\n{err}");
         }
         let base = line.trim().trim_start_matches("listening on ").to_string();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        if let Some(pipe) = child.stderr.take() {
+            let stderr = stderr.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    if let Ok(mut s) = stderr.lock() {
+                        s.push_str(&line);
+                        s.push('\n');
+                    }
+                }
+            });
+        }
         Server {
             child,
             api: Api::new(base),
             _data_dir: data_dir,
+            stderr,
         }
     }
 
@@ -113,7 +141,7 @@ impl Binary {
         let out = Command::new(&self.path)
             .args(args)
             .current_dir(cwd)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", &self.log)
             .stdin(Stdio::null())
             .output()
             .expect("run feed-server");
@@ -177,6 +205,16 @@ impl Server {
         self.child.id()
     }
 
+    /// Its resident memory now, in KiB (`VmRSS`).
+    pub fn rss_kib(&self) -> u64 {
+        rss_kib(self.pid()).expect("the server's VmRSS")
+    }
+
+    /// What it has written to stderr so far (its log).
+    pub fn logs(&self) -> String {
+        self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     /// SIGKILL, as a power cut would: no shutdown, no flush.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -196,6 +234,13 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The resident memory of process `pid` in KiB (`VmRSS` of /proc), if it runs.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// A demo deployment with a notice store ([`Binary::demo_store`]).

@@ -20,6 +20,10 @@ static CRYPTO: Once = Once::new();
 /// A reqwest client with `timeout`. reqwest is built without a TLS crypto provider
 /// (the workspace picks rustls' ring): the first call installs it.
 pub fn client(timeout: Duration) -> reqwest::Client {
+    builder(timeout).build().expect("an HTTP client")
+}
+
+fn builder(timeout: Duration) -> reqwest::ClientBuilder {
     CRYPTO.call_once(|| {
         // Fails only if another provider was installed first, which is as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -29,8 +33,6 @@ pub fn client(timeout: Duration) -> reqwest::Client {
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .user_agent(concat!("quai-tests/", env!("CARGO_PKG_VERSION")))
         .gzip(true)
-        .build()
-        .expect("an HTTP client")
 }
 
 /// One answer, read in full: its status, headers and body.
@@ -155,6 +157,22 @@ impl Api {
         Api {
             base: base.into(),
             client: client(timeout),
+        }
+    }
+
+    /// An API whose requests leave from `local` (another loopback address,
+    /// 127.0.0.2, is another client to the server's per-address caps).
+    pub fn from_address(
+        base: impl Into<String>,
+        local: std::net::IpAddr,
+        timeout: Duration,
+    ) -> Api {
+        Api {
+            base: base.into(),
+            client: builder(timeout)
+                .local_address(local)
+                .build()
+                .expect("an HTTP client"),
         }
     }
 

@@ -29,6 +29,7 @@ use clap::Parser;
 use futures_util::{SinkExt as _, StreamExt as _};
 use quai_protocol::Board;
 use quai_protocol::{BoardState, ServerMessage};
+use quai_tests::binary::rss_kib;
 use quai_tests::board::content;
 use quai_tests::changes::{Rng, random_updates};
 use quai_tests::http::{Api, info_notice};
@@ -99,12 +100,6 @@ fn open_files_limit() -> Option<u64> {
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
     let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
     line.split_whitespace().nth(3)?.parse().ok()
-}
-
-fn rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// A copy of the figures, in increasing order.
@@ -375,7 +370,7 @@ async fn main() -> anyhow::Result<()> {
     let api = Api::with_timeout(&base, Duration::from_secs(10));
     let url = quai_tests::stream::url(&base);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_before = rss_kb(pid).unwrap_or(0);
+    let rss_before = rss_kib(pid).unwrap_or(0);
     let mut screen = match &args.screen {
         Some(bin) => {
             let began = Instant::now();
@@ -420,7 +415,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let connect_s = connecting.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_after = rss_kb(pid).unwrap_or(0);
+    let rss_after = rss_kib(pid).unwrap_or(0);
     let failed = stats.closed.load(Ordering::Relaxed);
 
     // Change the realtime K times.
@@ -526,7 +521,7 @@ async fn main() -> anyhow::Result<()> {
         }
         if args.sample_s > 0 && sampled.elapsed() >= Duration::from_secs(args.sample_s) {
             sampled = Instant::now();
-            let rss = rss_kb(pid).unwrap_or(0);
+            let rss = rss_kib(pid).unwrap_or(0);
             let t = changing.elapsed().as_secs_f64();
             rss_samples.push((t, rss));
             println!(
@@ -615,7 +610,7 @@ async fn main() -> anyhow::Result<()> {
             !was_stale
         );
     }
-    let rss_end = rss_kb(pid).unwrap_or(0);
+    let rss_end = rss_kib(pid).unwrap_or(0);
     if let Some(mut screen) = screen.take() {
         // After a late restart the screen may still be reconnecting: give it time.
         let waited = screen.until(SCREEN_LIVE, Duration::from_secs(30)).await;
