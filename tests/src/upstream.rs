@@ -1,6 +1,6 @@
 //! A fake upstream HTTP server on 127.0.0.1 whose replies the test scripts: good
 //! bodies with an ETag (answered 304 when the client sends it back), error statuses,
-//! `Retry-After`, hangs, truncated bodies. It records every request it sees.
+//! `Retry-After`, redirects, hangs, truncated bodies. It records every request it sees.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,6 +20,8 @@ pub enum Reply {
     Hang,
     /// Announce `declared` bytes, send `body`, close.
     Truncated { body: Vec<u8>, declared: usize },
+    /// `302 Found` to this URL.
+    Redirect(String),
     /// The reply, once this long has passed (a slow upstream).
     Delayed(Duration, Box<Reply>),
 }
@@ -182,6 +184,12 @@ async fn answer(
                 .unwrap_or_default();
             let head = format!(
                 "HTTP/1.1 {code} Whatever\r\n{extra}content-length: 0\r\nconnection: close\r\n\r\n"
+            );
+            socket.write_all(head.as_bytes()).await?;
+        }
+        Reply::Redirect(location) => {
+            let head = format!(
+                "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
             );
             socket.write_all(head.as_bytes()).await?;
         }
