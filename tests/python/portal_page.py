@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The station Wi-Fi splash page in headless Chromium (Debian's chromium and
 chromedriver, driven with Selenium): it loads without external assets, shows the
-live departures, switches language, follows the access point's continue URL, and
+live departures, wraps a very long word, switches language, follows the access point's continue URL, and
 updates by itself when the board changes.
 
 Usage: portal_page.py http://127.0.0.1:PORT [SCREENSHOT.png]
@@ -48,6 +48,11 @@ def main(base, screenshot):
 
         board, first_id = wait("the page's first row to match the board's first departure", agreeing)
         assert driver.find_element(By.ID, "station").text == board["station"]["name"]
+        # A notice's one-word 3,000-character description wraps: the page is no
+        # wider than its window (a phone, 412 px; headless Chromium makes it 500).
+        wait("the notice", lambda: "Détailxxx" in driver.find_element(By.TAG_NAME, "body").text)
+        width = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"the page is {width[0]} px wide in a {width[1]} px window"
         assert "Caudry-Pole-WiFi-Gratuit" in driver.find_element(By.ID, "ssid").text
         accept = driver.find_element(By.ID, "accept")
         assert accept.get_attribute("href") == "https://ap.example/continue", accept.get_attribute("href")

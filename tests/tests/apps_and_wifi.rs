@@ -5,6 +5,7 @@
 
 use chrono::DateTime;
 use feed_server::clock::Clock;
+use quai_tests::http::info_notice;
 use quai_tests::server::{self, Running};
 
 /// The demo with its realtime simulator and Wi-Fi, its clock stopped at 07:33:52:
@@ -106,6 +107,15 @@ async fn the_splash_page_shows_the_live_board_in_chromium() {
         DateTime::parse_from_rfc3339("2026-03-09T07:33:30+01:00").expect("start"),
     );
     let server = server::start(&text, clock).await;
+    // A notice whose description is one 3,000-character word (issue 15, point 11:
+    // it made the page 63,317 px wide on a phone): the page must wrap it.
+    let token = server.operator("gare", &["station:caudry"]);
+    let mut notice = info_notice("Travaux");
+    notice["description"] = serde_json::json!({"fr": format!("Détail{}", "x".repeat(3000))});
+    server
+        .post_json("/v1/notices", &token, &notice)
+        .await
+        .expect(201);
     let shot = std::env::var("QUAI_PORTAL_SCREENSHOT").unwrap_or_default();
     let mut args = vec![server.base.as_str()];
     if !shot.is_empty() {
