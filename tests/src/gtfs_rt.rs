@@ -293,6 +293,19 @@ impl AlertEntity {
         self
     }
 
+    /// One more translation of the description (`language` None: the feed's own).
+    pub fn description(mut self, language: Option<&str>, text: &str) -> Self {
+        self.alert
+            .description_text
+            .get_or_insert_with(TranslatedString::default)
+            .translation
+            .push(Translation {
+                text: text.into(),
+                language: language.map(str::to_string),
+            });
+        self
+    }
+
     /// About stop `stop_id`.
     pub fn on_stop(mut self, stop_id: &str) -> Self {
         self.alert.informed_entity.push(EntitySelector {
