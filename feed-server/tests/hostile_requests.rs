@@ -344,7 +344,10 @@ async fn metrics_are_for_this_host_or_a_token() {
     };
     assert_eq!(get("192.0.2.10:40000", None).await, 403);
     assert_eq!(get("192.0.2.10:40000", Some("m-wrong")).await, 403);
-    assert_eq!(get("192.0.2.10:40000", Some("m-7f3a9c-5e21-b04d")).await, 200);
+    assert_eq!(
+        get("192.0.2.10:40000", Some("m-7f3a9c-5e21-b04d")).await,
+        200
+    );
     assert_eq!(get("127.0.0.1:40000", None).await, 200);
     assert_eq!(get("[::1]:40000", None).await, 200);
 }

@@ -161,24 +161,26 @@ async fn alert_update_cancel_reach_the_board_and_the_stream() {
     }
 }
 
+/// An Atom index whose entries link to `entries` (paths or URLs).
+fn index(entries: &[&str]) -> Vec<u8> {
+    let entries: String = entries
+        .iter()
+        .map(|p| {
+            format!(
+                "<entry><id>{p}</id><title>t</title><updated>2026-07-01T06:00:00+02:00</updated>\
+                 <link rel=\"alternate\" type=\"application/cap+xml\" href=\"{p}\"/></entry>"
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><id>x</id>\
+         <title>Avertissements</title><updated>2026-07-01T06:00:00+02:00</updated>{entries}</feed>"
+    )
+    .into_bytes()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_atom_index_is_followed_and_what_it_drops_is_over() {
-    let index = |entries: &[&str]| {
-        let entries: String = entries
-            .iter()
-            .map(|p| {
-                format!(
-                    "<entry><id>{p}</id><title>t</title><updated>2026-07-01T06:00:00+02:00</updated>\
-                     <link rel=\"alternate\" type=\"application/cap+xml\" href=\"{p}\"/></entry>"
-                )
-            })
-            .collect();
-        format!(
-            "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><id>x</id>\
-             <title>Avertissements</title><updated>2026-07-01T06:00:00+02:00</updated>{entries}</feed>"
-        )
-        .into_bytes()
-    };
     let up = Upstream::start(Reply::Body(index(&["/cap/storm.xml", "/cap/heat.xml"]))).await;
     up.set_path(
         "/cap/storm.xml",
@@ -224,4 +226,41 @@ async fn alerts_expire_at_their_time() {
     wait_advisories(&on_time, &["mf:mf:A1"]).await;
     up.polls(4).await;
     assert!(advisories(&late).await.is_empty());
+}
+
+/// Issue 15, point 5: an index can name any URL, and the server used to fetch
+/// whatever it named. Its links are followed within the index's own origin
+/// only: the other host (another port here) is never asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_cannot_send_the_server_elsewhere() {
+    let elsewhere = Upstream::start(Reply::Body(cap(
+        "X1",
+        "Alert",
+        "",
+        "4; red; Extreme",
+        "Tempête",
+    )))
+    .await;
+    let stolen = format!("{}/internal/cap.xml", elsewhere.url);
+    let up = Upstream::start(Reply::Body(index(&["/cap/heat.xml", &stolen]))).await;
+    up.set_path(
+        "/cap/heat.xml",
+        Reply::Body(cap("H1", "Alert", "", "2; yellow; Moderate", "Canicule")),
+    );
+    let server = server::start(
+        &config(&format!("{}/index.atom", up.url)),
+        server::fixed(NOW),
+    )
+    .await;
+    wait_advisories(&server, &["mf:mf:H1"]).await;
+    up.polls(3).await;
+    assert!(elsewhere.seen().is_empty(), "{:?}", elsewhere.seen());
+    let ids: Vec<String> = server
+        .board("caudry", "")
+        .await
+        .advisories
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(ids, ["mf:mf:H1"]);
 }

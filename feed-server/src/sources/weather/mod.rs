@@ -69,10 +69,18 @@ impl Poll for Poller {
                 let base = reqwest::Url::parse(&self.get.url).ok();
                 let mut alerts = Vec::new();
                 for link in links.iter().take(MAX_LINKED) {
-                    let url = match base.as_ref().and_then(|b| b.join(link).ok()) {
-                        Some(u) => u.to_string(),
-                        None => link.clone(),
+                    // Links are followed within the index's origin only: an index
+                    // must not make the server fetch any URL it names. One that
+                    // leads elsewhere is skipped (the others still count), as a
+                    // link that is no URL at all.
+                    let joined = base.as_ref().and_then(|b| b.join(link).ok());
+                    let Some(url) =
+                        joined.filter(|u| base.as_ref().map(|b| b.origin()) == Some(u.origin()))
+                    else {
+                        tracing::warn!(source = %self.id, link = %link.escape_debug(), "an index links outside its origin; not followed");
+                        continue;
                     };
+                    let url = url.to_string();
                     // The index lists every alert in force: if one of its documents
                     // cannot be read, keep the last good state and try again.
                     let body = self
