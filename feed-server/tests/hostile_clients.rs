@@ -251,7 +251,7 @@ async fn unfinished_websocket_messages_are_capped() {
         closed.push(end.expect("the server kept an unfinished 1 MiB message open"));
         kept.push(ws);
     }
-    assert!(closed.iter().any(|c| *c == Some(1009)), "{closed:?}");
+    assert!(closed.contains(&Some(1009)), "{closed:?}");
     let grown = server.rss_kib().saturating_sub(before);
     assert!(
         grown < 48 * 1024,

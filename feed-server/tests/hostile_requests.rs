@@ -317,7 +317,7 @@ async fn metrics_are_for_this_host_or_a_token() {
     let config = feed_server::config::Config::parse(&text, "test.toml", std::path::Path::new("/"))
         .expect("config");
     let clock = server::fixed(NOW);
-    let at = clock.clone();
+    let at = clock;
     let deployment = feed_server::deployment::Deployment::load(
         config,
         move || at.now(),
