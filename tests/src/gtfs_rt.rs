@@ -282,27 +282,13 @@ pub fn alert(id: &str, cause: Cause, effect: Effect) -> AlertEntity {
 impl AlertEntity {
     /// One more translation of the header (`language` None: the feed's own).
     pub fn header(mut self, language: Option<&str>, text: &str) -> Self {
-        self.alert
-            .header_text
-            .get_or_insert_with(TranslatedString::default)
-            .translation
-            .push(Translation {
-                text: text.into(),
-                language: language.map(str::to_string),
-            });
+        add_translation(&mut self.alert.header_text, language, text);
         self
     }
 
     /// One more translation of the description (`language` None: the feed's own).
     pub fn description(mut self, language: Option<&str>, text: &str) -> Self {
-        self.alert
-            .description_text
-            .get_or_insert_with(TranslatedString::default)
-            .translation
-            .push(Translation {
-                text: text.into(),
-                language: language.map(str::to_string),
-            });
+        add_translation(&mut self.alert.description_text, language, text);
         self
     }
 
@@ -341,4 +327,15 @@ impl From<AlertEntity> for FeedEntity {
             ..entity(a.id)
         }
     }
+}
+
+/// One more translation in `string` (made when there is none yet).
+fn add_translation(string: &mut Option<TranslatedString>, language: Option<&str>, text: &str) {
+    string
+        .get_or_insert_with(TranslatedString::default)
+        .translation
+        .push(Translation {
+            text: text.into(),
+            language: language.map(str::to_string),
+        });
 }

@@ -300,6 +300,39 @@ fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
     }
 }
 
+/// Changes notice `id` for `op` at `version`: `decide` says how, given the
+/// notice as stored, once it is known to be in `op`'s scope and not ended.
+/// Scope, state, merge and version are all checked against the stored notice,
+/// in the transaction that writes it; the boards follow.
+async fn change(
+    desk: &NoticeDesk,
+    op: Operator,
+    id: String,
+    version: u64,
+    ended: &'static str,
+    decide: impl FnOnce(&NoticeDesk, &Operator, &OperatorNotice) -> Result<Change, ApiError>
+    + Send
+    + 'static,
+) -> Result<Response, ApiError> {
+    let d = desk.clone();
+    let notice = write(desk, move |store| {
+        store.notice_change(&id, version, &op.name.clone(), |current| {
+            if !sees(&d, &op, current) {
+                return Err(not_found(&id));
+            }
+            if current.input.status == NoticeStatus::Ended {
+                return Err(ApiError::new(StatusCode::CONFLICT, "notice_ended", ended));
+            }
+            let change = decide(&d, &op, current)?;
+            limit(&d, &op)?;
+            Ok(change)
+        })
+    })
+    .await?;
+    publish_change(desk, &notice);
+    Ok(with_etag(StatusCode::OK, notice))
+}
+
 pub async fn patch(
     State(desk): State<NoticeDesk>,
     peer: Peer,
@@ -310,34 +343,17 @@ pub async fn patch(
     let op = operator(&desk, &headers, ip(&peer)).await?;
     let version = if_match(&headers)?;
     let patch = read_json(&desk, &headers, request).await?;
-    let d = desk.clone();
-    // Scope, state, merge and version are all checked against the notice as
-    // stored, in the transaction that writes it.
-    let notice = write(&desk, move |store| {
-        store.notice_change(&id, version, &op.name.clone(), |current| {
-            if !sees(&d, &op, current) {
-                return Err(not_found(&id));
-            }
-            if current.input.status == NoticeStatus::Ended {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "notice_ended",
-                    "an ended notice cannot change; create a new one",
-                ));
-            }
-            let mut value = serde_json::to_value(&current.input).map_err(|e| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-            })?;
-            merge(&mut value, &patch);
-            let input = to_input(value)?;
-            checked(&d, &input, &op)?;
-            limit(&d, &op)?;
-            Ok(Change::Update(Box::new(input)))
-        })
+    let ended = "an ended notice cannot change; create a new one";
+    change(&desk, op, id, version, ended, move |d, op, current| {
+        let mut value = serde_json::to_value(&current.input).map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })?;
+        merge(&mut value, &patch);
+        let input = to_input(value)?;
+        checked(d, &input, op)?;
+        Ok(Change::Update(Box::new(input)))
     })
-    .await?;
-    publish_change(&desk, &notice);
-    Ok(with_etag(StatusCode::OK, notice))
+    .await
 }
 
 pub async fn end(
@@ -348,24 +364,6 @@ pub async fn end(
 ) -> Result<Response, ApiError> {
     let op = operator(&desk, &headers, ip(&peer)).await?;
     let version = if_match(&headers)?;
-    let d = desk.clone();
-    let notice = write(&desk, move |store| {
-        store.notice_change(&id, version, &op.name.clone(), |current| {
-            if !sees(&d, &op, current) {
-                return Err(not_found(&id));
-            }
-            if current.input.status == NoticeStatus::Ended {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "notice_ended",
-                    "this notice has already ended",
-                ));
-            }
-            limit(&d, &op)?;
-            Ok(Change::End)
-        })
-    })
-    .await?;
-    publish_change(&desk, &notice);
-    Ok(with_etag(StatusCode::OK, notice))
+    let ended = "this notice has already ended";
+    change(&desk, op, id, version, ended, |_, _, _| Ok(Change::End)).await
 }
