@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
 use crate::deployment::Deployment;
-use crate::realtime::{RealtimeStore, is_stale};
+use crate::realtime::{Attachment, Kind, RealtimeStore, is_stale};
 
 /// Freshness of one upstream feed: `{feed}` for a timetable,
 /// `{feed}:{kind}` for a realtime endpoint.
@@ -21,8 +21,13 @@ pub struct FeedStatus {
     /// Seconds since it was made (a timetable: since it was loaded).
     pub age_s: Option<i64>,
     pub stale: bool,
-    /// When stale: why its last poll failed, if it did.
+    /// When stale: why its last poll failed, if it did; when degraded: why.
     pub reason: Option<String>,
+    /// Fresh, but not doing its job: too few of its trip updates attach to a
+    /// running trip (`min_attached_percent`).
+    pub degraded: bool,
+    /// For trip updates: what the last accepted message attached to.
+    pub attachment: Option<Attachment>,
 }
 
 /// Reads the freshness of every feed of a deployment.
@@ -46,6 +51,8 @@ impl Freshness {
                 age_s: Some((now - feed.load.loaded_at).num_seconds().max(0)),
                 stale: false,
                 reason: None,
+                degraded: false,
+                attachment: None,
             });
             let Some(rt) = &feed.config.realtime else {
                 continue;
@@ -54,6 +61,24 @@ impl Freshness {
             for (kind, _) in rt.endpoints() {
                 let ts = state.header_timestamp(kind);
                 let stale = is_stale(ts, now, rt.stale_after(kind));
+                let attachment = state
+                    .trip_updates
+                    .as_ref()
+                    .filter(|_| kind == Kind::TripUpdates)
+                    .map(|t| t.data.attachment.clone());
+                let low = attachment
+                    .as_ref()
+                    .filter(|a| a.percent().is_some_and(|p| p < rt.min_attached_percent));
+                let degraded = !stale && low.is_some();
+                let reason = match low {
+                    Some(a) if !stale => Some(format!(
+                        "only {} % attach (feeds.realtime.min_attached_percent {}): {}",
+                        a.percent().unwrap_or(0),
+                        rt.min_attached_percent,
+                        a.summary()
+                    )),
+                    _ => state.failures.get(&kind).filter(|_| stale).cloned(),
+                };
                 out.push(FeedStatus {
                     id: format!("{}:{}", feed.id, kind.name()),
                     last_success: state.received_at(kind),
@@ -63,7 +88,9 @@ impl Freshness {
                             .max(0)
                     }),
                     stale,
-                    reason: state.failures.get(&kind).filter(|_| stale).cloned(),
+                    reason,
+                    degraded,
+                    attachment,
                 });
             }
         }

@@ -9,14 +9,12 @@ mod common;
 use std::sync::Mutex;
 
 use feed_server::publish::Boards;
+use feed_server::realtime::ingest::Limits;
 use feed_server::realtime::{Kind, RealtimeStore, ingest};
 use libfuzzer_sys::fuzz_target;
 use prost::Message as _;
 
 static BOARDS: Mutex<Option<Boards>> = Mutex::new(None);
-
-/// The default of `feeds.realtime.max_entities`.
-const MAX_ENTITIES: usize = 20_000;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, body)) = data.split_first() else {
@@ -44,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
         &timetable,
         kind,
         body,
-        MAX_ENTITIES,
+        Limits::default(),
         now,
     );
     let _ = boards.publish("caudry");
@@ -57,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
             &timetable,
             kind,
             &message.encode_to_vec(),
-            MAX_ENTITIES,
+            Limits::default(),
             now,
         );
         let published = boards.publish("caudry").expect("the station exists");

@@ -243,9 +243,40 @@ pub struct FeedStatus {
     pub age_s: Option<i64>,
     pub stale: bool,
     /// Why a stale feed is stale, when its last poll failed (a refused message,
-    /// an unreachable upstream...); absent otherwise.
+    /// an unreachable upstream...), or why a fresh trip-updates feed is
+    /// degraded (too few of its updates attach to a running trip); absent
+    /// otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a trip-updates endpoint: what the updates of its last accepted
+    /// message attach to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+/// What one GTFS-Realtime message's trip updates attach to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// Trip update entities in the message.
+    pub received: u64,
+    /// Of them, those that reach a trip: timetabled and running that day,
+    /// added, or a copy.
+    pub attached: u64,
+    /// Entities dropped: a trip id the timetable does not have (not ADDED).
+    pub unknown_trip: u64,
+    /// Entities dropped: the trip does not run on the update's `start_date`.
+    pub not_running: u64,
+    /// Entities dropped: the same trip run again, or a copy that changes nothing.
+    pub duplicate: u64,
+    /// Stop time updates dropped: a stop or sequence the trip does not call at.
+    pub unknown_stop: u64,
+    /// Stop time updates whose `stop_sequence` named another stop than their
+    /// `stop_id`, read by `stop_id`.
+    pub stop_corrected: u64,
+    /// Predicted times dropped: a delay beyond the configured bounds.
+    pub implausible: u64,
+    /// Trips whose own predictions decrease along the trip (kept).
+    pub decreasing: u64,
 }
 
 /// `GET /healthz`.

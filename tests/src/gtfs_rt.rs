@@ -135,6 +135,13 @@ impl TripUpdateEntity {
         self
     }
 
+    /// A trip-level `delay` (seconds), for the calls before the first stop
+    /// time update that has one.
+    pub fn delay(mut self, seconds: i32) -> Self {
+        self.update.delay = Some(seconds);
+        self
+    }
+
     /// One more StopTimeUpdate.
     pub fn stop(mut self, stop: StopUpdate) -> Self {
         self.update.stop_time_update.push(stop.0);
@@ -170,21 +177,22 @@ pub fn stop(stop_sequence: u32) -> StopUpdate {
 }
 
 impl StopUpdate {
-    /// Leaves `seconds` late (negative: early).
+    /// Leaves `seconds` late (negative: early); with [`StopUpdate::departs`],
+    /// an event that gives both, as many producers send.
     pub fn delay(mut self, seconds: i32) -> Self {
-        self.0.departure = Some(StopTimeEvent {
-            delay: Some(seconds),
-            ..StopTimeEvent::default()
-        });
+        self.0
+            .departure
+            .get_or_insert_with(StopTimeEvent::default)
+            .delay = Some(seconds);
         self
     }
 
     /// Leaves at `posix` seconds.
     pub fn departs(mut self, posix: i64) -> Self {
-        self.0.departure = Some(StopTimeEvent {
-            time: Some(posix),
-            ..StopTimeEvent::default()
-        });
+        self.0
+            .departure
+            .get_or_insert_with(StopTimeEvent::default)
+            .time = Some(posix);
         self
     }
 

@@ -320,3 +320,81 @@ async fn frequency_runs_copies_and_repeats_keep_one_row_each() {
     assert_eq!(unique.len(), ids.len(), "an id twice: {ids:?}");
     assert!(ids.contains(&"demo:RENFORT-2:20260309:1"), "{ids:?}");
 }
+
+/// Propagation as the GTFS-Realtime reference says it (issue 16), each rule on a
+/// trip of its own:
+/// - the delay carried forward is the update's own `delay` when it gives one,
+///   not its `time` against the schedule (producers send both, 30–90 s apart);
+/// - a stop's own `time` wins: it is never raised to a value carried from an
+///   earlier, wrong update;
+/// - a trip-level `delay` holds until the first stop time update;
+/// - stop time updates sent out of order are read in `stop_sequence` order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn propagation_follows_the_reference() {
+    let ts = now().timestamp() - 20;
+    let message = gtfs_rt::encode(
+        ts,
+        [
+            // Cambrai (seq 5, 07:32): leaves at 07:34, "30 s late" says the
+            // producer; Caudry (seq 6, 07:45) is 30 s late, not 2 min.
+            trip_update("TER:843800:WD", DAY)
+                .scheduled()
+                .stop(stop(5).departs(at("07:34:00")).delay(30)),
+            // Lycée (seq 3, 07:42) 15 min late, but the bus predicts 07:47:00 at
+            // Caudry E (seq 4, 07:46) itself.
+            trip_update("CA2C:5:WD:0:0730", DAY)
+                .scheduled()
+                .stop(stop(3).delay(900))
+                .stop(stop(4).departs(at("07:47:00"))),
+            // Caudry (seq 1, 08:10) before the first stop update: the trip's 4 min.
+            trip_update("CA2C:3:WD:0:0810", DAY)
+                .scheduled()
+                .delay(240)
+                .stop(stop(3).delay(60)),
+            // Out of order: seq 3 first, then Caudry (seq 1, 07:50) 2 min late.
+            trip_update("CA2C:1:WD:0:0750", DAY)
+                .scheduled()
+                .stop(stop(3).delay(600))
+                .stop(stop(1).delay(120)),
+        ],
+    );
+    let upstream = Upstream::start(Reply::Body(message)).await;
+    let server = server::start(
+        &server::demo_config(
+            "[board]\nmax_limit = 60",
+            &format!("trip_updates_url = \"{}\"\npoll_s = 0.2", upstream.url),
+        ),
+        server::fixed(NOW),
+    )
+    .await;
+    server.wait_fresh("demo:trip-updates").await;
+    let board = server.board("caudry", "?limit=60").await;
+    let expect = |id: &str, expected: &str, delay: i64| {
+        let d = board.expect_departure(id);
+        assert_eq!(
+            (d.expected.as_deref(), d.delay_s),
+            (Some(expected), Some(delay)),
+            "{id}: {d:?}"
+        );
+    };
+    expect(
+        "demo:TER:843800:WD:20260309:6",
+        "2026-03-09T07:45:30+01:00",
+        30,
+    );
+    expect(
+        "demo:CA2C:5:WD:0:0730:20260309:4",
+        "2026-03-09T07:47:00+01:00",
+        60,
+    );
+    expect(
+        "demo:CA2C:3:WD:0:0810:20260309:1",
+        "2026-03-09T08:14:00+01:00",
+        240,
+    );
+    expect(
+        "demo:CA2C:1:WD:0:0750:20260309:1",
+        "2026-03-09T07:52:00+01:00",
+        120,
+    );
+}

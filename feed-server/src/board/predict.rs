@@ -1,8 +1,9 @@
 //! Applying one GTFS-Realtime TripUpdate to one trip's scheduled stop times.
 //!
 //! Pure arithmetic on POSIX seconds, kept apart so that its properties can be tested
-//! on their own: predictions never run backwards along a trip, and a trip without an
-//! update is left exactly as scheduled.
+//! on their own: a stop's own prediction is never changed, carried predictions never
+//! run backwards along a trip, and a trip without an update is left exactly as
+//! scheduled.
 
 use crate::realtime::trip_updates::{Event, StopRelationship, StopUpdate};
 
@@ -30,15 +31,23 @@ pub struct CallPrediction {
     pub assigned_stop_id: Option<String>,
 }
 
-/// Predictions for every call of a trip.
+/// Predictions for every call of a trip, as the GTFS-Realtime reference says.
 ///
 /// Updates are matched to calls by `stop_sequence`, else by `stop_id` (the first
-/// matching call after the previous match, so loops work). At a call with an update
-/// the departure is its `time`, else schedule + `delay`; an update with only an
-/// arrival moves the departure by the arrival's delay. The delay then carries over to
-/// later calls without an update; `NO_DATA` stops it until the next update; calls
-/// before the first update keep no prediction unless the trip has a trip-level
-/// `delay`. Predicted times never decrease along the trip.
+/// matching call after the previous match, so loops work). At a call with an
+/// update, an event's `time` wins over its `delay` ("if both time and delay are
+/// specified, time will take precedence"), and the call's own times are never
+/// changed. The delay carried to later calls is the update's own `delay`, or,
+/// when it gives only a `time`, that time against the schedule (the
+/// departure's, else the arrival's); an update with only an arrival moves its
+/// departure by that delay. `NO_DATA` stops the delay until the next update;
+/// calls before the first update keep no prediction unless the trip has a
+/// trip-level `delay` (carried until the first update that has one).
+///
+/// Only carried values are kept in order: a propagated time is never before the
+/// previous call's departure, nor a departure before its arrival. A producer's
+/// own predictions that decrease along the trip are kept as they are (the
+/// ingest counts and logs them: `realtime::trip_updates`).
 pub fn predict(
     calls: &[Call<'_>],
     updates: &[StopUpdate],
@@ -63,9 +72,11 @@ pub fn predict(
 
     let mut out = Vec::with_capacity(calls.len());
     let mut delay = trip_delay;
+    // The previous call's departure, which carried times may not precede.
     let mut floor: Option<i64> = None;
     for (call, update) in calls.iter().zip(by_call) {
         let mut p = CallPrediction::default();
+        let (mut own_arrival, mut own_departure) = (false, false);
         match update {
             Some(u) if u.relationship == StopRelationship::Skipped => {
                 p.skipped = true;
@@ -77,40 +88,40 @@ pub fn predict(
             Some(u) => {
                 p.own = true;
                 p.assigned_stop_id = u.assigned_stop_id.clone();
-                let arrival = u.arrival.and_then(|e| at(e, call.arrival));
-                let departure = u.departure.and_then(|e| at(e, call.departure)).or_else(|| {
-                    arrival.map(|a| {
-                        call.departure
-                            .saturating_add(a.saturating_sub(call.arrival))
-                    })
-                });
+                p.arrival = u.arrival.and_then(|e| at(e, call.arrival));
+                p.departure = u.departure.and_then(|e| at(e, call.departure));
+                (own_arrival, own_departure) = (p.arrival.is_some(), p.departure.is_some());
                 p.uncertainty = u
                     .departure
                     .and_then(|e| e.uncertainty)
                     .or_else(|| u.arrival.and_then(|e| e.uncertainty));
-                if let Some(d) = departure {
-                    delay = Some(d.saturating_sub(call.departure));
+                let carried = u
+                    .departure
+                    .and_then(|e| carried(e, call.departure))
+                    .or_else(|| u.arrival.and_then(|e| carried(e, call.arrival)));
+                if carried.is_some() {
+                    delay = carried;
                 }
-                p.arrival = arrival.or_else(|| delay.map(|d| call.arrival.saturating_add(d)));
-                p.departure = departure;
             }
             None => {}
         }
         if !p.skipped {
-            if p.departure.is_none() {
-                p.departure = delay.map(|d| call.departure.saturating_add(d));
+            if !own_arrival {
+                p.arrival = delay
+                    .map(|d| call.arrival.saturating_add(d))
+                    .map(|a| floor.map_or(a, |f| a.max(f)));
+                // Nor after the call's own departure.
+                if own_departure {
+                    p.arrival = p.arrival.zip(p.departure).map(|(a, d)| a.min(d));
+                }
             }
-            if p.arrival.is_none() {
-                p.arrival = delay.map(|d| call.arrival.saturating_add(d));
+            if !own_departure {
+                p.departure = delay
+                    .map(|d| call.departure.saturating_add(d))
+                    .map(|d| d.max(floor.unwrap_or(d)).max(p.arrival.unwrap_or(d)));
             }
-            // Never backwards: not before the previous call, not before arriving.
-            if let (Some(a), Some(f)) = (p.arrival, floor) {
-                p.arrival = Some(a.max(f));
-            }
-            if let Some(d) = p.departure {
-                let d = d.max(floor.unwrap_or(d)).max(p.arrival.unwrap_or(d));
-                p.departure = Some(d);
-                floor = Some(d);
+            if p.departure.is_some() {
+                floor = p.departure;
             }
         }
         out.push(p);
@@ -118,9 +129,17 @@ pub fn predict(
     out
 }
 
+/// An event's instant: its `time`, else schedule + `delay`.
 fn at(e: Event, scheduled: i64) -> Option<i64> {
     e.time
         .or_else(|| e.delay.map(|d| scheduled.saturating_add(d)))
+}
+
+/// The delay an event carries to later calls: its `delay`, else its `time`
+/// against the schedule.
+fn carried(e: Event, scheduled: i64) -> Option<i64> {
+    e.delay
+        .or_else(|| e.time.map(|t| t.saturating_sub(scheduled)))
 }
 
 #[cfg(test)]
@@ -207,11 +226,64 @@ mod tests {
         assert_eq!(p[2].departure, Some(1290));
     }
 
+    /// The reference: "the delay from the update (or, if only time is provided
+    /// in the update, a delay computed by comparing the time against the GTFS
+    /// schedule time)" is what carries on.
+    #[test]
+    fn the_update_s_own_delay_is_carried_not_its_time() {
+        let c = calls(&[0, 600, 1200]);
+        let mut u = update(2, Some(30), None);
+        u.departure = Some(Event {
+            time: Some(630 + 120),
+            delay: Some(30),
+            uncertainty: None,
+        });
+        let p = predict(&c, &[u], None);
+        // Time wins at the stop itself; its delay goes on.
+        assert_eq!(p[1].departure, Some(750));
+        assert_eq!(p[2].departure, Some(1230 + 30));
+        // With a time alone, the time against the schedule goes on.
+        let mut u = update(2, None, None);
+        u.departure = Some(Event {
+            time: Some(750),
+            ..Event::default()
+        });
+        let p = predict(&c, &[u], None);
+        assert_eq!(p[2].departure, Some(1230 + 120));
+    }
+
+    /// "If both time and delay are specified, time will take precedence": a
+    /// stop's own prediction is never raised to what an earlier, wrong update
+    /// carried.
+    #[test]
+    fn a_stop_s_own_time_is_never_overridden() {
+        let c = calls(&[0, 600, 1200, 1800]);
+        let mut own = update(3, None, None);
+        own.departure = Some(Event {
+            time: Some(1230 + 60),
+            ..Event::default()
+        });
+        let p = predict(&c, &[update(2, Some(900), None), own], None);
+        assert_eq!(p[1].departure, Some(630 + 900));
+        assert_eq!(p[2].departure, Some(1290), "{p:?}");
+        // After it, its own delay (60 s) carries on.
+        assert_eq!(p[3].departure, Some(1830 + 60));
+    }
+
+    #[test]
+    fn a_trip_delay_holds_until_the_first_stop_update() {
+        let c = calls(&[0, 600, 1200]);
+        let p = predict(&c, &[update(3, Some(60), None)], Some(240));
+        let deps: Vec<_> = p.iter().map(|p| p.departure).collect();
+        assert_eq!(deps, vec![Some(30 + 240), Some(630 + 240), Some(1230 + 60)]);
+    }
+
     proptest! {
-        /// Whatever the updates say, predicted times never go backwards along a trip,
-        /// and a departure is never before its arrival.
+        /// Whatever the updates say: a call's own `time` is the update's, carried
+        /// times never go before the previous call's departure, and a carried
+        /// departure is never before its arrival.
         #[test]
-        fn predictions_never_run_backwards(
+        fn own_times_stand_and_carried_ones_never_run_backwards(
             gaps in proptest::collection::vec(0i64..900, 2..8),
             raw in proptest::collection::vec((1u32..9, proptest::option::of(-900i64..900), proptest::option::of(0i64..8000), 0u8..3), 0..8),
             trip_delay in proptest::option::of(-600i64..600),
@@ -225,14 +297,26 @@ mod tests {
                 u
             }).collect();
             let p = predict(&c, &updates, trip_delay);
-            let mut last = i64::MIN;
-            for call in &p {
-                if let (Some(a), Some(d)) = (call.arrival, call.departure) {
-                    prop_assert!(d >= a);
+            let mut last: Option<i64> = None;
+            for (call, pred) in c.iter().zip(&p) {
+                // The update that speaks of this call (the last one with its sequence).
+                let own = updates.iter().rev().find(|u| u.sequence == Some(call.sequence))
+                    .filter(|u| u.relationship == StopRelationship::Scheduled);
+                let own_arrival = own.and_then(|u| u.arrival).and_then(|e| e.time);
+                if let Some(a) = own_arrival {
+                    prop_assert_eq!(pred.arrival, Some(a));
                 }
-                if let Some(d) = call.departure {
-                    prop_assert!(d >= last);
-                    last = d;
+                let own_departure = own.and_then(|u| u.departure).is_some();
+                if !own_departure {
+                    if let (Some(d), Some(l)) = (pred.departure, last) {
+                        prop_assert!(d >= l, "carried {} before {}", d, l);
+                    }
+                    if let (Some(a), Some(d)) = (pred.arrival, pred.departure) {
+                        prop_assert!(d >= a);
+                    }
+                }
+                if pred.departure.is_some() {
+                    last = pred.departure;
                 }
             }
         }

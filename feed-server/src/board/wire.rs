@@ -105,5 +105,21 @@ pub fn feed_status(f: &FeedStatus, tz: Tz) -> wire::FeedStatus {
         age_s: f.age_s,
         stale: f.stale,
         reason: f.reason.clone(),
+        attachment: f.attachment.as_ref().map(attachment),
+    }
+}
+
+fn attachment(a: &crate::realtime::Attachment) -> wire::Attachment {
+    let n = |v: usize| v as u64;
+    wire::Attachment {
+        received: n(a.received),
+        attached: n(a.attached),
+        unknown_trip: n(a.unknown_trip),
+        not_running: n(a.not_running),
+        duplicate: n(a.duplicate),
+        unknown_stop: n(a.unknown_stop),
+        stop_corrected: n(a.stop_corrected),
+        implausible: n(a.implausible),
+        decreasing: n(a.decreasing),
     }
 }

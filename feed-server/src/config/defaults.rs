@@ -47,6 +47,13 @@ pub const REALTIME_TIMEOUT: Duration = Duration::from_secs(10);
 pub const REALTIME_MAX_MB: u64 = 16;
 /// Entities one GTFS-Realtime message may hold (a large real feed: ~10,000).
 pub const REALTIME_MAX_ENTITIES: usize = 20_000;
+/// Minutes late beyond which a predicted time is a producer's error.
+pub const REALTIME_MAX_LATE_MIN: u32 = 180;
+/// Minutes early beyond which a predicted time is a producer's error.
+pub const REALTIME_MAX_EARLY_MIN: u32 = 60;
+/// Below this share of trip updates attached to a running trip, a feed is
+/// degraded.
+pub const REALTIME_MIN_ATTACHED_PERCENT: u32 = 50;
 pub const REALTIME_STALE_AFTER: Duration = Duration::from_secs(90);
 pub const ALERTS_STALE_AFTER: Duration = Duration::from_secs(600);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);

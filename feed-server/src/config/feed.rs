@@ -45,6 +45,25 @@ impl Kind {
     }
 }
 
+/// The delays beyond which a predicted time is a producer's error
+/// (`max_late_min`, `max_early_min`), in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DelayBounds {
+    /// Seconds late, at most.
+    pub late_s: i64,
+    /// Seconds early, at most.
+    pub early_s: i64,
+}
+
+impl Default for DelayBounds {
+    fn default() -> DelayBounds {
+        DelayBounds {
+            late_s: i64::from(super::defaults::REALTIME_MAX_LATE_MIN) * 60,
+            early_s: i64::from(super::defaults::REALTIME_MAX_EARLY_MIN) * 60,
+        }
+    }
+}
+
 /// The GTFS-Realtime endpoints of a feed and how to poll them.
 #[derive(Debug, Clone)]
 pub struct RealtimeConfig {
@@ -56,6 +75,11 @@ pub struct RealtimeConfig {
     pub max_bytes: u64,
     /// Entities one message may hold; a message with more is refused whole.
     pub max_entities: usize,
+    /// Delays beyond which a predicted time is dropped as a producer's error.
+    pub delay_bounds: DelayBounds,
+    /// Below this share (percent) of trip updates attached to a running trip,
+    /// the feed is degraded in `/healthz`.
+    pub min_attached_percent: u32,
     /// Extra request headers (API keys...).
     pub headers: BTreeMap<String, String>,
     /// Extra query parameters (API keys...).
@@ -127,6 +151,18 @@ impl RealtimeConfig {
             max_bytes: units::megabytes(rt.max_mb).map_err(|r| Invalid::new("max_mb", r))?,
             max_entities: units::count(rt.max_entities, 1, 10_000_000)
                 .map_err(|r| Invalid::new("max_entities", r))?,
+            delay_bounds: DelayBounds {
+                late_s: i64::from(
+                    units::count(rt.max_late_min, 1, 2880)
+                        .map_err(|r| Invalid::new("max_late_min", r))?,
+                ) * 60,
+                early_s: i64::from(
+                    units::count(rt.max_early_min, 1, 2880)
+                        .map_err(|r| Invalid::new("max_early_min", r))?,
+                ) * 60,
+            },
+            min_attached_percent: units::count(rt.min_attached_percent, 0, 100)
+                .map_err(|r| Invalid::new("min_attached_percent", r))?,
             redirects: Redirects::parse(&rt.redirects).map_err(|r| Invalid::new("redirects", r))?,
             headers: rt.headers,
             query: rt.query,

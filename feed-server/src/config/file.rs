@@ -149,6 +149,12 @@ pub struct RealtimeSection {
     pub max_mb: u64,
     #[serde(default = "realtime_max_entities")]
     pub max_entities: usize,
+    #[serde(default = "realtime_max_late_min")]
+    pub max_late_min: u32,
+    #[serde(default = "realtime_max_early_min")]
+    pub max_early_min: u32,
+    #[serde(default = "realtime_min_attached_percent")]
+    pub min_attached_percent: u32,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
@@ -243,6 +249,15 @@ fn realtime_max_mb() -> u64 {
 }
 fn realtime_max_entities() -> usize {
     d::REALTIME_MAX_ENTITIES
+}
+fn realtime_max_late_min() -> u32 {
+    d::REALTIME_MAX_LATE_MIN
+}
+fn realtime_max_early_min() -> u32 {
+    d::REALTIME_MAX_EARLY_MIN
+}
+fn realtime_min_attached_percent() -> u32 {
+    d::REALTIME_MIN_ATTACHED_PERCENT
 }
 fn realtime_stale_after_s() -> u64 {
     d::REALTIME_STALE_AFTER.as_secs()

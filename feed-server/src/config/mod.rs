@@ -23,7 +23,7 @@ pub mod weather;
 use std::path::{Path, PathBuf};
 
 pub use endpoint::{BUILTIN_DEMO_GTFS, EndpointUrl, GtfsSource, HttpUrl, Redirects};
-pub use feed::{FeedConfig, Kind, RealtimeConfig};
+pub use feed::{DelayBounds, FeedConfig, Kind, RealtimeConfig};
 pub use settings::{BoardSettings, ServerSettings, StreamSettings};
 pub use station::{Place, StationConfig, WifiConfig, WifiSecurity};
 pub use weather::WeatherSource;

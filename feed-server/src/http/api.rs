@@ -13,12 +13,12 @@ use crate::freshness::Freshness;
 use crate::publish::Boards;
 
 pub async fn healthz(State(freshness): State<Freshness>) -> Json<Health> {
-    let feeds: Vec<_> = freshness
-        .statuses()
+    let statuses = freshness.statuses();
+    let feeds: Vec<_> = statuses
         .iter()
         .map(|f| feed_status(f, chrono_tz::UTC))
         .collect();
-    let status = if feeds.iter().any(|f| f.stale) {
+    let status = if statuses.iter().any(|f| f.stale || f.degraded) {
         "degraded"
     } else {
         "ok"

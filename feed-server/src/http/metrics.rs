@@ -15,6 +15,7 @@ use crate::clock::Clock;
 use crate::deployment::Deployment;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
+use crate::realtime::RealtimeStore;
 
 /// What `/metrics` reads.
 #[derive(Debug, Clone)]
@@ -22,6 +23,7 @@ pub struct MetricsView {
     pub metrics: Arc<Metrics>,
     pub hub: Arc<Hub>,
     pub deployment: Arc<Deployment>,
+    pub realtime: RealtimeStore,
     pub clock: Clock,
 }
 
@@ -171,5 +173,64 @@ fn render(view: &MetricsView) -> String {
         let age = (now - feed.load.loaded_at).num_seconds();
         let _ = writeln!(out, "quai_feed_age_seconds{{feed=\"{}\"}} {age}", feed.id);
     }
+    attachment(&mut out, view);
     out
+}
+
+/// What the last accepted trip updates of each feed attach to: entities by
+/// outcome, stop time updates and predicted times by what was done to them.
+fn attachment(out: &mut String, view: &MetricsView) {
+    let _ = writeln!(
+        out,
+        "# HELP quai_realtime_trip_updates Trip update entities of the last accepted message, by outcome.\n# TYPE quai_realtime_trip_updates gauge"
+    );
+    let mut rest = Vec::new();
+    for feed in view.deployment.feeds.iter() {
+        let state = view.realtime.get(&feed.id);
+        let Some(tu) = &state.trip_updates else {
+            continue;
+        };
+        let a = &tu.data.attachment;
+        for (outcome, n) in [
+            ("received", a.received),
+            ("attached", a.attached),
+            ("unknown_trip", a.unknown_trip),
+            ("not_running", a.not_running),
+            ("duplicate", a.duplicate),
+        ] {
+            let _ = writeln!(
+                out,
+                "quai_realtime_trip_updates{{feed=\"{}\",outcome=\"{outcome}\"}} {n}",
+                feed.id
+            );
+        }
+        rest.push((feed.id.clone(), a.clone()));
+    }
+    let _ = writeln!(
+        out,
+        "# HELP quai_realtime_stop_updates Stop time updates of the last accepted message dropped or corrected, and predicted times dropped as implausible.\n# TYPE quai_realtime_stop_updates gauge"
+    );
+    for (feed, a) in &rest {
+        for (outcome, n) in [
+            ("unknown_stop", a.unknown_stop),
+            ("stop_corrected", a.stop_corrected),
+            ("implausible", a.implausible),
+        ] {
+            let _ = writeln!(
+                out,
+                "quai_realtime_stop_updates{{feed=\"{feed}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP quai_realtime_decreasing_predictions Trips of the last accepted message whose own predictions decrease along the trip (kept as given).\n# TYPE quai_realtime_decreasing_predictions gauge"
+    );
+    for (feed, a) in &rest {
+        let _ = writeln!(
+            out,
+            "quai_realtime_decreasing_predictions{{feed=\"{feed}\"}} {}",
+            a.decreasing
+        );
+    }
 }

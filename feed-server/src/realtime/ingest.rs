@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::wire::{Split, SplitError};
 use super::{Accepted, Alerts, Kind, RealtimeStore, TripUpdates, Vehicles};
+use crate::config::DelayBounds;
 use crate::id::FeedId;
 use crate::timetable::FeedTimetable;
 
@@ -24,6 +25,25 @@ pub enum IngestError {
     Future { got: u64, ahead_s: i64 },
 }
 
+/// What a message may hold and what its values may say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Entities one message may hold; a message with more is refused whole,
+    /// before any of them is decoded.
+    pub max_entities: usize,
+    /// Delays beyond which a predicted time is dropped.
+    pub delay_bounds: DelayBounds,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_entities: crate::config::defaults::REALTIME_MAX_ENTITIES,
+            delay_bounds: DelayBounds::default(),
+        }
+    }
+}
+
 /// What an accepted body did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Polled {
@@ -34,20 +54,21 @@ pub enum Polled {
 
 /// Decodes a body of `kind` for feed `feed` and, if it is newer than what the
 /// store holds, indexes it against `timetable` and stores it. `now` is the
-/// server's clock. A body of more than `max_entities` entities is refused
-/// before any of them is decoded; the others are decoded one at a time, and
-/// only what boards can use is kept (updates and vehicles of known trips,
-/// added trips, capped alerts).
+/// server's clock. A body of more than `limits.max_entities` entities is
+/// refused before any of them is decoded; the others are decoded one at a time,
+/// and only what boards can use is kept (updates of running trips, checked
+/// against the timetable and counted: [`super::attachment`]; vehicles of known
+/// trips; added trips; capped alerts).
 pub fn ingest(
     store: &RealtimeStore,
     feed: &FeedId,
     timetable: &FeedTimetable,
     kind: Kind,
     body: &[u8],
-    max_entities: usize,
+    limits: Limits,
     now: DateTime<Utc>,
 ) -> Result<Polled, IngestError> {
-    let split = Split::read(body, max_entities)?;
+    let split = Split::read(body, limits.max_entities)?;
     // A message without a timestamp is dated by its arrival.
     let ts = split
         .header
@@ -79,6 +100,11 @@ pub fn ingest(
             if let Some(e) = error {
                 return Err(e.into());
             }
+            let data = data.attach(feed.as_str(), timetable, limits.delay_bounds);
+            let before = held.trip_updates.as_ref().map(|t| &t.data.attachment);
+            if before.and_then(|a| band(a.percent())) != band(data.attachment.percent()) {
+                tracing::info!(%feed, "trip updates: {}", data.attachment.summary());
+            }
             store.put_trip_updates(feed, accepted(data, ts, now));
         }
         Kind::VehiclePositions => {
@@ -103,6 +129,12 @@ pub fn ingest(
     }
     tracing::debug!(%feed, kind = kind.name(), header_timestamp = ts, "accepted");
     Ok(Polled::Accepted)
+}
+
+/// A quarter of the share of trip updates that attach (0: under 25 %... 3:
+/// 75 % or more, 4: all): one log line when a feed moves to another band.
+fn band(percent: Option<u32>) -> Option<u32> {
+    percent.map(|p| if p == 100 { 4 } else { (p / 25).min(3) })
 }
 
 fn accepted<T>(data: T, header_timestamp: u64, now: DateTime<Utc>) -> Accepted<T> {

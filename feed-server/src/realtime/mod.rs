@@ -7,6 +7,7 @@
 //! readers see either the old or the new state and never a mix.
 
 pub mod alerts;
+pub mod attachment;
 pub mod cause;
 pub mod ingest;
 pub mod trip_updates;
@@ -23,6 +24,7 @@ use crate::config::RealtimeConfig;
 use crate::id::FeedId;
 use crate::watched::Watched;
 pub use alerts::Alerts;
+pub use attachment::Attachment;
 pub use cause::{Cause, Effect};
 pub use ingest::{IngestError, Polled, ingest};
 pub use trip_updates::TripUpdates;

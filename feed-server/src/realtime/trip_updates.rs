@@ -7,6 +7,8 @@ use gtfs_realtime::trip_descriptor::ScheduleRelationship as TripRel;
 use gtfs_realtime::trip_update::stop_time_update::ScheduleRelationship as StopRel;
 use gtfs_realtime::{FeedEntity, FeedMessage, TripDescriptor};
 
+use super::attachment::{self, Attachment, DelayBounds};
+use crate::timetable::FeedTimetable;
 pub use crate::timetable::gtfs_time::{parse_date, parse_time};
 
 /// Stop time updates kept from one message, all trips together (a large real
@@ -87,6 +89,8 @@ pub struct TripUpdates {
     /// copies: they make departures of their own.
     pub extra: Vec<TripUpdate>,
     pub entity_count: usize,
+    /// What the message's updates attach to ([`TripUpdates::attach`]).
+    pub attachment: Attachment,
 }
 
 impl TripUpdates {
@@ -113,7 +117,9 @@ impl TripUpdates {
                 continue;
             };
             out.entity_count += 1;
+            out.attachment.received += 1;
             let Some(mut update) = convert(&entity.id, tu) else {
+                out.attachment.unknown_trip += 1;
                 continue;
             };
             let room = MAX_STOP_UPDATES.saturating_sub(stop_updates);
@@ -124,6 +130,7 @@ impl TripUpdates {
                 _ if !known_trip(&update.trip_id) => {
                     // An update of a trip we do not know, not marked ADDED: nothing to
                     // attach it to.
+                    out.attachment.unknown_trip += 1;
                 }
                 _ => out
                     .by_trip
@@ -133,6 +140,29 @@ impl TripUpdates {
             }
         }
         out
+    }
+
+    /// Checks the updates of timetabled trips against `timetable`
+    /// ([`attachment::attach`]): what does not attach is dropped, and counted
+    /// in [`TripUpdates::attachment`] with what does. `feed` names the feed in
+    /// the log.
+    pub fn attach(
+        mut self,
+        feed: &str,
+        timetable: &FeedTimetable,
+        bounds: DelayBounds,
+    ) -> TripUpdates {
+        let mut counts = std::mem::take(&mut self.attachment);
+        let by_trip = std::mem::take(&mut self.by_trip);
+        for (trip, updates) in by_trip {
+            let kept = attachment::attach(feed, updates, timetable, bounds, &mut counts);
+            if !kept.is_empty() {
+                self.by_trip.insert(trip, kept);
+            }
+        }
+        counts.attached += self.extra.len();
+        self.attachment = counts;
+        self
     }
 
     /// The update of `trip_id` on `service_day` (and, for frequency trips, the instance

@@ -25,7 +25,10 @@ pub(super) fn spawn(boards: &Boards, bound: SocketAddr, cancel: &CancellationTok
             let target = gtfs_rt::Target {
                 feed: feed.id.clone(),
                 kind,
-                max_entities: rt.max_entities,
+                limits: crate::realtime::ingest::Limits {
+                    max_entities: rt.max_entities,
+                    delay_bounds: rt.delay_bounds,
+                },
                 timetable: feed.timetable.clone(),
                 store: boards.realtime.clone(),
                 clock: boards.clock,

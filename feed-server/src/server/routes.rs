@@ -87,6 +87,7 @@ impl FromRef<AppState> for MetricsView {
             metrics: s.boards.metrics.clone(),
             hub: s.boards.hub.clone(),
             deployment: s.boards.deployment.clone(),
+            realtime: s.boards.realtime.clone(),
             clock: s.boards.clock,
         }
     }

@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::config::RealtimeConfig;
 use crate::id::FeedId;
 use crate::metrics::Metrics;
+use crate::realtime::ingest::Limits;
 use crate::realtime::{Kind, Polled, RealtimeStore, ingest};
 use crate::timetable::FeedTimetable;
 
@@ -23,8 +24,8 @@ use crate::timetable::FeedTimetable;
 pub struct Target {
     pub feed: FeedId,
     pub kind: Kind,
-    /// Entities one message may hold.
-    pub max_entities: usize,
+    /// What one message may hold and say.
+    pub limits: Limits,
     pub timetable: Arc<FeedTimetable>,
     pub store: RealtimeStore,
     pub clock: Clock,
@@ -88,7 +89,7 @@ impl Poller {
             &t.timetable,
             t.kind,
             &fetched.body,
-            t.max_entities,
+            t.limits,
             t.clock.now(),
         )?;
         self.get.accept(fetched.validators);
