@@ -242,14 +242,19 @@ fn apply(
     departure.delay_s = Some(delay);
     departure.uncertainty_s = p.uncertainty;
     departure.realtime = true;
+    departure.status = status(input, delay);
+}
+
+/// The status a delay gives: on time within `on_time_s`, else delayed or early.
+fn status(input: &BoardInput<'_>, delay: i64) -> DepartureStatus {
     let window = input.settings.on_time.as_secs() as i64;
-    departure.status = if delay > window {
+    if delay > window {
         DepartureStatus::Delayed
     } else if delay < -window {
         DepartureStatus::Early
     } else {
         DepartureStatus::OnTime
-    };
+    }
 }
 
 /// Whether a departure belongs on the board at `now`, marking it departed when it

@@ -164,10 +164,23 @@ pub struct ActivePeriod {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum InformedEntity {
-    Station { station: String },
-    Stop { stop_id: String },
-    Route { route_id: String },
-    Trip { trip_id: String },
+    Station {
+        station: String,
+    },
+    Stop {
+        stop_id: String,
+    },
+    Route {
+        route_id: String,
+    },
+    Trip {
+        trip_id: String,
+    },
+    /// A whole network: a feed's alert about an agency (operators' notices name
+    /// stations, stops, routes or trips).
+    Agency {
+        agency_id: String,
+    },
 }
 
 /// A disruption message (from an operator, a GTFS-RT Alert or SIRI-SX).

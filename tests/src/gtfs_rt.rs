@@ -309,6 +309,15 @@ impl AlertEntity {
         self
     }
 
+    /// About a whole agency (network-wide).
+    pub fn on_agency(mut self, agency_id: &str) -> Self {
+        self.alert.informed_entity.push(EntitySelector {
+            agency_id: Some(agency_id.into()),
+            ..EntitySelector::default()
+        });
+        self
+    }
+
     /// About trip `trip_id`.
     pub fn on_trip(mut self, trip_id_: &str) -> Self {
         self.alert.informed_entity.push(EntitySelector {

@@ -398,3 +398,104 @@ async fn propagation_follows_the_reference() {
         120,
     );
 }
+
+/// What real producers send beyond the reference (issue 16): a DUPLICATED copy
+/// with only the TripDescriptor's `start_date`/`start_time` (no
+/// `trip_properties`), one at the original's own start time (which changes
+/// nothing), an ADDED trip with its route and its delay, and an alert about a
+/// whole agency, which stays network-wide.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_added_trips_and_network_alerts_as_producers_send_them() {
+    let ts = now().timestamp() - 20;
+    let updates = gtfs_rt::encode(
+        ts,
+        [
+            // The 06:23 Lille – Saint-Quentin run again two hours later.
+            trip_update("TER:843800:WD", DAY)
+                .entity("copy")
+                .duplicated()
+                .start_time("08:23:00"),
+            // And "again" at its own time: nothing new.
+            trip_update("TER:843800:WD", DAY)
+                .entity("same")
+                .duplicated()
+                .start_time("06:23:00"),
+            trip_update("RENFORT-K40", DAY)
+                .added("TER:K40")
+                .stop(stop(1).at("CAUDRY:V1").departs(at("07:58:00")).delay(120))
+                .stop(stop(2).at("TER:BUSIGNY").arrives(at("08:06:00"))),
+        ],
+    );
+    let alerts = gtfs_rt::encode(
+        ts,
+        [alert("ter-strike", Cause::Strike, Effect::ReducedService)
+            .header(Some("fr"), "Grève TER")
+            .on_agency("TER")],
+    );
+    let tu = Upstream::start(Reply::Body(updates)).await;
+    let al = Upstream::start(Reply::Body(alerts)).await;
+    let server = server::start(
+        &server::demo_config(
+            "[board]\nmax_limit = 60",
+            &format!(
+                "trip_updates_url = \"{}\"\nalerts_url = \"{}\"\npoll_s = 0.2",
+                tu.url, al.url
+            ),
+        ),
+        server::fixed(NOW),
+    )
+    .await;
+    server.wait_fresh("demo:trip-updates").await;
+    server.wait_fresh("demo:alerts").await;
+    let board = server.board("caudry", "?limit=60").await;
+
+    let copy = board.expect_departure("demo:TER:843800:WD~20260309@08:23:00:20260309:6");
+    assert_eq!(copy.scheduled, "2026-03-09T09:45:00+01:00");
+    let original = board.expect_departure("demo:TER:843800:WD:20260309:6");
+    assert_eq!(original.scheduled, "2026-03-09T07:45:00+01:00");
+    assert!(!original.realtime, "the original changed: {original:?}");
+    assert!(
+        !board.ids().iter().any(|id| id.contains("@06:23:00")),
+        "{:?}",
+        board.ids()
+    );
+
+    let added = board.expect_departure("demo:RENFORT-K40:20260309:1");
+    assert_eq!(added.mode, quai_protocol::Mode::Rail);
+    assert_eq!(added.route.short_name.as_deref(), Some("K40"));
+    assert_eq!(added.route.color, "#1D4E89");
+    assert_eq!(added.scheduled, "2026-03-09T07:56:00+01:00");
+    assert_eq!(added.expected.as_deref(), Some("2026-03-09T07:58:00+01:00"));
+    assert_eq!(
+        (added.delay_s, added.status),
+        (Some(120), DepartureStatus::Delayed)
+    );
+
+    let strike = board.notice("gtfs-rt:demo:ter-strike").expect("the strike");
+    assert_eq!(
+        strike.informed_entities,
+        vec![InformedEntity::Agency {
+            agency_id: "TER".into()
+        }]
+    );
+    assert!(
+        added
+            .notice_ids
+            .iter()
+            .any(|n| n == "gtfs-rt:demo:ter-strike")
+    );
+    assert!(
+        copy.notice_ids
+            .iter()
+            .any(|n| n == "gtfs-rt:demo:ter-strike")
+    );
+
+    let health = server.health().await;
+    let a = health
+        .feeds
+        .iter()
+        .find(|f| f.id == "demo:trip-updates")
+        .and_then(|f| f.attachment.clone())
+        .expect("attachment");
+    assert_eq!((a.received, a.attached, a.duplicate), (3, 2, 1));
+}

@@ -2,9 +2,9 @@
 //! come with the update, and DUPLICATED copies of timetabled trips.
 
 use chrono::{DateTime, Duration, Utc};
-use quai_protocol::{DepartureStatus, Mode, RouteRef};
+use quai_protocol::{Mode, RouteRef};
 
-use super::{BoardInput, Departure, DepartureId, Row, keep, merged_row, route_ref};
+use super::{BoardInput, Departure, DepartureId, Row, keep, merged_row, route_ref, status};
 use crate::feed::{FeedIdx, StopKey};
 use crate::realtime::TripUpdates;
 use crate::realtime::trip_updates::{StopRelationship, TripRelationship, TripUpdate};
@@ -34,21 +34,23 @@ pub(super) fn rows(
 fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
     let feed_id = &input.feeds[fi].id;
     let feed = input.timetable(fi);
-    let calls: Vec<(usize, crate::timetable::StopIdx, u32, i64)> = tu
+    // (stop, sequence, expected time, its delay as the update gives it).
+    let calls: Vec<(crate::timetable::StopIdx, u32, i64, Option<i64>)> = tu
         .stop_updates
         .iter()
         .enumerate()
         .filter(|(_, u)| u.relationship != StopRelationship::Skipped)
         .filter_map(|(j, u)| {
             let stop = feed.stop_index(u.stop_id.as_deref()?)?;
-            let time = u
+            let event = u
                 .departure
-                .and_then(|e| e.time)
-                .or_else(|| u.arrival.and_then(|e| e.time))?;
-            Some((j, stop, u.sequence.unwrap_or(j as u32 + 1), time))
+                .filter(|e| e.time.is_some())
+                .or(u.arrival.filter(|e| e.time.is_some()))?;
+            let time = event.time?;
+            Some((stop, u.sequence.unwrap_or(j as u32 + 1), time, event.delay))
         })
         .collect();
-    let Some(&(_, last_stop, _, _)) = calls.last() else {
+    let Some(&(last_stop, _, _, _)) = calls.last() else {
         return Vec::new();
     };
     let route = tu
@@ -61,11 +63,17 @@ fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
         .clone()
         .unwrap_or_else(|| feed.stop_name(last_stop).to_string());
     let mut rows = Vec::new();
-    for &(_, stop, sequence, time) in &calls[..calls.len() - 1] {
+    for &(stop, sequence, time, delay) in &calls[..calls.len() - 1] {
         if !input.station.has_stop(fi, stop) {
             continue;
         }
-        let Some(at) = DateTime::from_timestamp(time, 0) else {
+        // An added trip has no timetable: its time as planned is the expected
+        // time less the delay the producer gives (none: it is on time).
+        let delay = delay.unwrap_or(0);
+        let (Some(at), Some(planned)) = (
+            DateTime::from_timestamp(time, 0),
+            DateTime::from_timestamp(time.saturating_sub(delay), 0),
+        ) else {
             continue;
         };
         let day = tu
@@ -95,10 +103,10 @@ fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
             },
             platform: feed.platform(stop),
             platform_changed: false,
-            scheduled: at,
+            scheduled: planned,
             expected: Some(at),
-            delay_s: Some(0),
-            status: DepartureStatus::OnTime,
+            delay_s: Some(delay),
+            status: status(input, delay),
             realtime: true,
             uncertainty_s: None,
             boarding: false,
@@ -117,8 +125,9 @@ fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
 }
 
 /// A DUPLICATED trip: the timetabled trip run again on `trip_properties.start_date`
-/// at `start_time`, under the id `trip_properties.trip_id` (else
-/// `{trip_id}~{YYYYMMDD}@{HH:MM:SS}`).
+/// at `start_time` (without `trip_properties`: the descriptor's, see
+/// [`TripUpdate::copy_start`]), under the id `trip_properties.trip_id` (else
+/// `{trip_id}~{YYYYMMDD}@{HH:MM:SS}`). The original trip is not changed.
 fn duplicated(
     input: &BoardInput<'_>,
     fi: FeedIdx,
@@ -132,10 +141,11 @@ fn duplicated(
     };
     let trip = &feed.trips[ti];
     let sts = feed.trip_stop_times(trip);
-    let (Some(first), Some(day)) = (sts.first(), tu.new_start_date) else {
+    let (day, start) = tu.copy_start();
+    let (Some(first), Some(day)) = (sts.first(), day) else {
         return Vec::new();
     };
-    let start = tu.new_start_time.unwrap_or(first.departure);
+    let start = start.unwrap_or(first.departure);
     // Without a new trip id, the run is named by its day and start time: two
     // copies of one trip on one day are two departures, not one id twice.
     let (new_trip, new_start) = match &tu.new_trip_id {

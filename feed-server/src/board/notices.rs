@@ -72,6 +72,7 @@ fn operator_notices(input: &BoardInput<'_>, rows: &mut [Row]) -> Vec<Notice> {
                 .trips
                 .iter()
                 .any(|&(f, t)| feeds[f].timetable.trips[t].id == *trip_id),
+            InformedEntity::Agency { .. } => false,
         };
         // A notice that names stations or stops is about those places: its routes
         // and trips then only say which departures there it concerns.
@@ -99,6 +100,7 @@ fn operator_notices(input: &BoardInput<'_>, rows: &mut [Row]) -> Vec<Notice> {
                 InformedEntity::Trip { trip_id } => row
                     .trip
                     .is_some_and(|t| feeds[row.feed].timetable.trips[t].id == *trip_id),
+                InformedEntity::Agency { .. } => false,
             });
             if tagged {
                 row.departure.notice_ids.push(n.id.clone());
@@ -203,9 +205,11 @@ fn touches_row(feed: &FeedTimetable, row: &Row, s: &Selector) -> bool {
         })
     };
     s.route_id.as_ref().is_none_or(|r| r == route_id)
-        && s.trip_id
-            .as_ref()
-            .is_none_or(|t| trip.is_some_and(|trip| &trip.id == t))
+        && s.trip_id.as_ref().is_none_or(|t| match trip {
+            Some(trip) => &trip.id == t,
+            // An added trip is not in the timetable: its id is the update's.
+            None => &row.departure.id.trip == t,
+        })
         && s.stop_id.as_deref().is_none_or(stop_matches)
         && s.direction_id
             .is_none_or(|d| trip.and_then(|t| t.direction).map(direction_number) == Some(d))
@@ -234,7 +238,12 @@ fn notice(input: &BoardInput<'_>, feed_id: &str, id: String, alert: &Alert) -> N
             specific = true;
         }
         if !specific {
-            entities.insert(Entity::Station(input.station.id.to_string()));
+            // An agency stays an agency: API clients must tell a network-wide
+            // alert from one about this station.
+            entities.insert(match &s.agency_id {
+                Some(agency) => Entity::Agency(agency.clone()),
+                None => Entity::Station(input.station.id.to_string()),
+            });
         }
     }
     Notice {
@@ -266,6 +275,7 @@ enum Entity {
     Stop(String),
     Route(String),
     Trip(String),
+    Agency(String),
 }
 
 impl Entity {
@@ -275,6 +285,7 @@ impl Entity {
             Entity::Stop(stop_id) => InformedEntity::Stop { stop_id },
             Entity::Route(route_id) => InformedEntity::Route { route_id },
             Entity::Trip(trip_id) => InformedEntity::Trip { trip_id },
+            Entity::Agency(agency_id) => InformedEntity::Agency { agency_id },
         }
     }
 }

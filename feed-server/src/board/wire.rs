@@ -29,7 +29,11 @@ impl Board {
             notices: self.notices.iter().map(|n| n.to_wire(tz)).collect(),
             advisories: self.advisories.iter().map(|a| advisory(a, tz)).collect(),
             wifi: self.wifi.clone(),
-            feeds: self.feeds.iter().map(|f| feed_status(f, tz)).collect(),
+            feeds: self
+                .feeds
+                .iter()
+                .map(|f| board_feed_status(f, tz))
+                .collect(),
             next_service: self.next_service.map(|t| rfc3339(tz, t)),
         }
     }
@@ -107,6 +111,18 @@ pub fn feed_status(f: &FeedStatus, tz: Tz) -> wire::FeedStatus {
         reason: f.reason.clone(),
         attachment: f.attachment.as_ref().map(attachment),
     }
+}
+
+/// A feed's freshness as boards carry it: whether it is stale, and why; what
+/// its updates attach to is `/healthz`'s (it changes with every message, and
+/// the stream sends `feeds` only when a feed's staleness changes).
+fn board_feed_status(f: &FeedStatus, tz: Tz) -> wire::FeedStatus {
+    let mut status = feed_status(f, tz);
+    status.attachment = None;
+    if !f.stale {
+        status.reason = None;
+    }
+    status
 }
 
 fn attachment(a: &crate::realtime::Attachment) -> wire::Attachment {

@@ -138,6 +138,10 @@ pub fn validate(input: &NoticeInput, deployment: &Deployment) -> FieldErrors {
                     );
                 }
             }
+            InformedEntity::Agency { .. } => bad(
+                format!("{field}.agency_id"),
+                "a network-wide scope comes from feeds' alerts; name the stations, stops, routes or trips".into(),
+            ),
             InformedEntity::Trip { trip_id } => {
                 let known = deployment
                     .feeds

@@ -126,6 +126,8 @@ pub fn in_scope(scopes: &[Scope], entities: &[InformedEntity], deployment: &Depl
                             .any(|&(f, r)| deployment.feeds[f].timetable.routes[r].id == *route_id)
                     })
         }
+        // Operators' notices cannot name one (validation says so).
+        InformedEntity::Agency { .. } => false,
         InformedEntity::Trip { trip_id } => deployment.feeds.enumerate().any(|(fi, f)| {
             f.timetable.trip_index(trip_id).is_some_and(|t| {
                 let route = &f.timetable.route_of(t).id;

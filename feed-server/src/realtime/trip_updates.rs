@@ -81,6 +81,24 @@ pub struct TripUpdate {
     pub headsign: Option<String>,
 }
 
+impl TripUpdate {
+    /// The service day and start time (seconds) of a DUPLICATED copy: those of
+    /// `trip_properties`, as the reference requires; producers that send a copy
+    /// without `trip_properties` put them in the TripDescriptor's `start_date`
+    /// and `start_time`, which are read then. A copy given a new trip id but
+    /// no day runs on the original's day.
+    pub fn copy_start(&self) -> (Option<NaiveDate>, Option<u32>) {
+        let properties = self.new_trip_id.is_some()
+            || self.new_start_date.is_some()
+            || self.new_start_time.is_some();
+        if properties {
+            (self.new_start_date.or(self.start_date), self.new_start_time)
+        } else {
+            (self.start_date, self.start_time)
+        }
+    }
+}
+
 /// All trip updates of one message.
 #[derive(Debug, Default, Clone)]
 pub struct TripUpdates {
@@ -160,7 +178,27 @@ impl TripUpdates {
                 self.by_trip.insert(trip, kept);
             }
         }
-        counts.attached += self.extra.len();
+        let extra = std::mem::take(&mut self.extra);
+        for update in extra {
+            if update.relationship == TripRelationship::Duplicated {
+                let Some(trip) = timetable.trip_index(&update.trip_id) else {
+                    counts.unknown_trip += 1;
+                    continue;
+                };
+                let first = timetable
+                    .trip_stop_times(&timetable.trips[trip])
+                    .first()
+                    .map(|st| st.departure);
+                let (day, start) = update.copy_start();
+                // A copy at the original's own start time changes nothing.
+                if day.is_none() || start.is_none_or(|s| Some(s) == first) {
+                    counts.duplicate += 1;
+                    continue;
+                }
+            }
+            counts.attached += 1;
+            self.extra.push(update);
+        }
         self.attachment = counts;
         self
     }

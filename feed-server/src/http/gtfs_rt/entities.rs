@@ -170,6 +170,10 @@ pub(super) fn alert_entities(export: &Export) -> Vec<FeedEntity> {
                         route_id: Some(route_id.clone()),
                         ..EntitySelector::default()
                     }),
+                    InformedEntity::Agency { agency_id } => informed.push(EntitySelector {
+                        agency_id: Some(agency_id.clone()),
+                        ..EntitySelector::default()
+                    }),
                     InformedEntity::Trip { trip_id } => informed.push(EntitySelector {
                         trip: Some(TripDescriptor {
                             trip_id: Some(trip_id.clone()),
