@@ -67,6 +67,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let bars = Bars::new();
             let deployment = Deployment::load(config, || clock.now(), &bars).await?;
             print!("{}", check::summary(&deployment, clock.now()));
+            print!(
+                "{}",
+                check::realtime::summary(&deployment, clock.now()).await
+            );
             Ok(())
         }
         Some(Command::Serve) | None => {

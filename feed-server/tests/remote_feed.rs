@@ -67,3 +67,89 @@ async fn a_slow_or_oversized_download_is_refused_with_a_reason() {
         out.stderr
     );
 }
+
+/// Issue 16: `check` fetches each realtime endpoint once and says what its
+/// updates attach to, and warns when today is outside the timetable's service
+/// days (a bare "0 departures" does not say why).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reads_the_realtime_and_the_service_period() {
+    use quai_tests::gtfs_rt::{encode, stop, trip_update};
+    let message = encode(
+        1_773_037_780,
+        [
+            trip_update("TER:843800:WD", "20260309")
+                .scheduled()
+                .stop(stop(6).delay(60)),
+            trip_update("NYC-1", "20260309")
+                .scheduled()
+                .stop(stop(1).delay(60)),
+            trip_update("NYC-2", "20260309")
+                .scheduled()
+                .stop(stop(1).delay(60)),
+            trip_update("NYC-3", "20260309")
+                .scheduled()
+                .stop(stop(1).delay(60)),
+        ],
+    );
+    let up = Upstream::start(Reply::Body(message)).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("quai.toml");
+    std::fs::write(
+        &config,
+        quai_tests::server::demo_config(
+            "",
+            &format!(
+                "trip_updates_url = \"{}/tu\"\nvehicle_positions_url = \"self:/demo/gtfs-rt/vehicle-positions\"\n\
+                 alerts_url = \"http://127.0.0.1:9/alerts\"\ntimeout_s = 2",
+                up.url
+            ),
+        ),
+    )
+    .expect("config");
+    let config = config.to_str().expect("path");
+    let out = feed_server()
+        .run_blocking(
+            &[
+                "check",
+                "--config",
+                config,
+                "--now",
+                "2026-03-09T07:30:00+01:00",
+            ],
+            dir.path(),
+        )
+        .await;
+    assert!(out.ok, "{}", out.stderr);
+    for line in [
+        "realtime demo:trip-updates: 1 of 4 trip updates attach to a running trip (unknown trip 3)",
+        "warning: under 50 % attach",
+        "realtime demo:vehicle-positions: self:/demo/gtfs-rt/vehicle-positions is served by this server",
+        "realtime demo:alerts: FAILED: request failed",
+    ] {
+        assert!(
+            out.stdout.contains(line),
+            "{line:?} not in:\n{}",
+            out.stdout
+        );
+    }
+    assert!(!out.stdout.contains("service days end"), "{}", out.stdout);
+
+    let later = feed_server()
+        .run_blocking(
+            &[
+                "check",
+                "--config",
+                config,
+                "--now",
+                "2100-06-01T12:00:00+02:00",
+            ],
+            dir.path(),
+        )
+        .await;
+    assert!(
+        later.stdout.contains("warning: its service days end on")
+            && later.stdout.contains("before today (2100-06-01)"),
+        "{}",
+        later.stdout
+    );
+}

@@ -11,6 +11,8 @@ use crate::deployment::Deployment;
 use crate::feed::LoadProgress;
 use crate::id::FeedId;
 
+pub mod realtime;
+
 /// Progress bars on stderr (hidden when stderr is not a terminal).
 pub struct Bars {
     multi: MultiProgress,
@@ -93,6 +95,22 @@ pub fn summary(d: &Deployment, now: DateTime<Utc>) -> String {
             range,
             load.duration.as_secs_f64(),
         );
+        let today = now.with_timezone(&feed.timezone).date_naive();
+        match feed.services.range() {
+            Some((_, last)) if last < today => {
+                let _ = writeln!(
+                    out,
+                    "  warning: its service days end on {last}, before today ({today}): it gives no departure until a newer timetable is loaded"
+                );
+            }
+            Some((first, _)) if first > today => {
+                let _ = writeln!(
+                    out,
+                    "  warning: its service days start on {first}, after today ({today}): no departure from it before then"
+                );
+            }
+            _ => {}
+        }
         if feed.warning_count > 0 {
             let _ = writeln!(out, "  {} warnings, first ones:", feed.warning_count);
             for w in &feed.warnings {
