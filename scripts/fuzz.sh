@@ -41,7 +41,10 @@ case "$target" in
     max_len=1048576 ;;
   cap)
     find "$fixtures/cap" -type f \( -name '*.xml' -o -name '*.cap' -o -name '*.atom' -o -name '*.rss' \) |
-      while IFS= read -r f; do seed "$f"; done ;;
+      while IFS= read -r f; do seed "$f"; done
+    # Météo-France's app API warnings: JSON of the same content as the vigilance map.
+    find "$fixtures/meteofrance" -type f -name '*.json' | while IFS= read -r f; do seed "$f"; done
+    printf '%s' '{"product":{"update_time":"2026-07-01T04:00:00Z","periods":[{"echeance":"J","begin_validity_time":"2026-06-30T22:00:00Z","end_validity_time":"2026-07-01T22:00:00Z","timelaps":{"domain_ids":[{"domain_id":"59","phenomenon_items":[{"phenomenon_id":"6","phenomenon_max_color_id":3,"timelaps_items":[{"begin_time":"2026-07-01T10:00:00Z","end_time":"2026-07-01T22:00:00Z","color_id":3}]}]}]}}]}}' >"$seeds/vigilance.json" ;;
   gtfs_zip)
     for f in google-sample-feed/sample-feed.zip transitland-example-edge/example.zip caltrain-2023/ct.zip; do
       seed "$fixtures/gtfs/$f"

@@ -210,9 +210,15 @@ pub enum AdvisoryEvent {
     Storm,
     Wind,
     SnowIce,
+    /// River floods (Météo-France's "crues").
     Flood,
+    /// Heavy rain and the floods it brings ("pluie-inondation").
+    RainFlood,
     Thunderstorm,
     ColdWave,
+    Avalanche,
+    /// High waves and coastal flooding ("vagues-submersion").
+    CoastalFlood,
     Other,
 }
 

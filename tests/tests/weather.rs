@@ -264,3 +264,98 @@ async fn an_index_cannot_send_the_server_elsewhere() {
         .collect();
     assert_eq!(ids, ["mf:mf:H1"]);
 }
+
+/// A vigilance map of Météo-France's DPVigilance API, made to its published
+/// description: Nord (59) orange for heat until tomorrow evening, yellow for
+/// rain and floods; Pas-de-Calais (62) red for wind.
+fn vigilance_map(rain: bool) -> Vec<u8> {
+    let rain = if rain {
+        r#",{"phenomenon_id": "2", "phenomenon_max_color_id": 2, "timelaps_items": [
+            {"begin_time": "2026-07-01T06:00:00Z", "end_time": "2026-07-01T20:00:00Z", "color_id": 2}]}"#
+    } else {
+        ""
+    };
+    format!(
+        r#"{{"product": {{"update_time": "2026-07-01T04:00:00Z", "periods": [
+          {{"echeance": "J", "begin_validity_time": "2026-06-30T22:00:00Z", "end_validity_time": "2026-07-01T22:00:00Z",
+           "timelaps": {{"domain_ids": [
+             {{"domain_id": "59", "max_color_id": 3, "phenomenon_items": [
+               {{"phenomenon_id": "6", "phenomenon_max_color_id": 3, "timelaps_items": [
+                 {{"begin_time": "2026-07-01T06:00:00Z", "end_time": "2026-07-01T22:00:00Z", "color_id": 3}}]}}{rain}]}},
+             {{"domain_id": "62", "max_color_id": 4, "phenomenon_items": [
+               {{"phenomenon_id": "1", "phenomenon_max_color_id": 4, "timelaps_items": [
+                 {{"begin_time": "2026-07-01T06:00:00Z", "end_time": "2026-07-01T22:00:00Z", "color_id": 4}}]}}]}}]}}}},
+          {{"echeance": "J1", "begin_validity_time": "2026-07-01T22:00:00Z", "end_validity_time": "2026-07-02T22:00:00Z",
+           "timelaps": {{"domain_ids": [
+             {{"domain_id": "59", "max_color_id": 3, "phenomenon_items": [
+               {{"phenomenon_id": "6", "phenomenon_max_color_id": 3, "timelaps_items": [
+                 {{"begin_time": "2026-07-01T22:00:00Z", "end_time": "2026-07-02T19:00:00Z", "color_id": 3}}]}}]}}]}}}}]}}}}"#
+    )
+    .into_bytes()
+}
+
+/// Issue 16: Météo-France's own vigilance map as a weather source (`kind =
+/// "meteofrance-vigilance"`, the API key in a header): each phenomenon at
+/// yellow or above in the station's département is an advisory with the advice
+/// table's lines for its level, from its first to its last slice; another
+/// département's warnings stay there; what the map drops is over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meteo_france_s_vigilance_map_gives_advisories_by_departement() {
+    let up = Upstream::start(Reply::Body(vigilance_map(true))).await;
+    let text = server::demo_config(
+        &format!(
+            "[[weather]]\nid = \"mf\"\nkind = \"meteofrance-vigilance\"\nname = \"Météo-France\"\n\
+             url = \"{}/public/DPVigilance/v1/cartevigilance/encours\"\n\
+             headers = {{ apikey = \"mf-key-0042\" }}\npoll_s = 0.1\nmax_backoff_s = 0.2\n",
+            up.url
+        ),
+        "",
+    )
+    .replace(
+        "stops = { demo = [\"CAUDRY\"] }\n",
+        "stops = { demo = [\"CAUDRY\"] }\n[stations.area]\nlat = 50.1116\nlon = 3.4098\ncodes = [\"DEPARTEMENT=59\"]\n",
+    );
+    let server = server::start(&text, server::fixed(NOW)).await;
+    let a = wait_advisories(
+        &server,
+        &[
+            "mf:vigilance.meteofrance.fr:59-6",
+            "mf:vigilance.meteofrance.fr:59-2",
+        ],
+    )
+    .await;
+    assert!(up.seen().iter().all(|s| {
+        s.headers
+            .iter()
+            .any(|(k, v)| k == "apikey" && v == "mf-key-0042")
+    }));
+
+    let heat = &a[0];
+    assert_eq!(
+        (heat.event, heat.level),
+        (AdvisoryEvent::Heatwave, AdvisoryLevel::Orange)
+    );
+    assert_eq!(heat.headline["fr"], "Vigilance orange – Canicule");
+    assert_eq!(heat.source, "Météo-France");
+    assert_eq!(heat.onset.as_deref(), Some("2026-07-01T08:00:00+02:00"));
+    assert_eq!(heat.expires.as_deref(), Some("2026-07-02T21:00:00+02:00"));
+    let rain = &a[1];
+    assert_eq!(
+        (rain.event, rain.level),
+        (AdvisoryEvent::RainFlood, AdvisoryLevel::Yellow)
+    );
+    assert_eq!(
+        rain.headline["en"],
+        "Yellow warning – Heavy rain and floods"
+    );
+    // Yellow: the lines for every level, not those from orange up.
+    assert!(
+        !rain.advice["fr"].iter().any(|l| l.contains("souterrains")),
+        "{:?}",
+        rain.advice
+    );
+
+    // The rain is no longer on the map: over.
+    up.set(Reply::Body(vigilance_map(false)));
+    wait_advisories(&server, &["mf:vigilance.meteofrance.fr:59-6"]).await;
+}

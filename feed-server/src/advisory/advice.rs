@@ -11,6 +11,10 @@ use serde::Deserialize;
 struct EventAdvice {
     headline: BTreeMap<String, String>,
     advice: BTreeMap<String, Vec<String>>,
+    /// Added from orange up.
+    #[serde(default)]
+    orange: BTreeMap<String, Vec<String>>,
+    /// Added at red.
     #[serde(default)]
     red: BTreeMap<String, Vec<String>>,
 }
@@ -42,8 +46,11 @@ pub fn event_key(event: AdvisoryEvent) -> &'static str {
         AdvisoryEvent::Wind => "wind",
         AdvisoryEvent::SnowIce => "snow_ice",
         AdvisoryEvent::Flood => "flood",
+        AdvisoryEvent::RainFlood => "rain_flood",
         AdvisoryEvent::Thunderstorm => "thunderstorm",
         AdvisoryEvent::ColdWave => "cold_wave",
+        AdvisoryEvent::Avalanche => "avalanche",
+        AdvisoryEvent::CoastalFlood => "coastal_flood",
         AdvisoryEvent::Other => "other",
     }
 }
@@ -112,6 +119,9 @@ impl AdviceTable {
             .iter()
             .map(|(lang, lines)| {
                 let mut lines = lines.clone();
+                if level >= AdvisoryLevel::Orange {
+                    lines.extend(entry.orange.get(lang).cloned().unwrap_or_default());
+                }
                 if level == AdvisoryLevel::Red {
                     lines.extend(entry.red.get(lang).cloned().unwrap_or_default());
                 }
@@ -135,19 +145,32 @@ mod tests {
             AdvisoryEvent::Wind,
             AdvisoryEvent::SnowIce,
             AdvisoryEvent::Flood,
+            AdvisoryEvent::RainFlood,
             AdvisoryEvent::Thunderstorm,
             AdvisoryEvent::ColdWave,
+            AdvisoryEvent::Avalanche,
+            AdvisoryEvent::CoastalFlood,
             AdvisoryEvent::Other,
         ] {
             assert!(table.events.contains_key(event_key(event)), "{event:?}");
-            let a = table.advice(event, AdvisoryLevel::Orange);
-            for lang in ["fr", "en"] {
-                let lines = &a.lines[lang];
-                assert!((2..=4).contains(&lines.len()), "{event:?} {lang}");
-                assert!(
-                    lines.iter().all(|l| l.chars().count() <= 80),
-                    "{event:?} {lang}"
-                );
+            for level in [
+                AdvisoryLevel::Yellow,
+                AdvisoryLevel::Orange,
+                AdvisoryLevel::Red,
+            ] {
+                let a = table.advice(event, level);
+                for lang in ["fr", "en"] {
+                    let lines = &a.lines[lang];
+                    let most = if level == AdvisoryLevel::Red { 5 } else { 4 };
+                    assert!(
+                        (2..=most).contains(&lines.len()),
+                        "{event:?} {level:?} {lang}"
+                    );
+                    assert!(
+                        lines.iter().all(|l| l.chars().count() <= 80),
+                        "{event:?} {lang}"
+                    );
+                }
             }
         }
         let heat = table.advice(AdvisoryEvent::Heatwave, AdvisoryLevel::Red);

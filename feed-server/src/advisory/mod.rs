@@ -18,6 +18,7 @@ use quai_protocol::{AdvisoryEvent, AdvisoryLevel, Translated};
 
 use crate::config::Place;
 use crate::id::SourceId;
+use crate::sources::weather::vigilance;
 use crate::watched::Watched;
 pub use advice::AdviceTable;
 use cap::{CapAlert, Info, MsgType, Severity, Status};
@@ -187,17 +188,35 @@ pub fn classify(info: &Info) -> Option<(AdvisoryEvent, AdvisoryLevel)> {
             Severity::Minor => return None,
         },
     };
-    let event = match info.parameter("awareness_type") {
-        Some(t) => match t.split(';').next().map(str::trim) {
-            Some("1") => AdvisoryEvent::Wind,
-            Some("2") => AdvisoryEvent::SnowIce,
-            Some("3") => AdvisoryEvent::Thunderstorm,
-            Some("5") => AdvisoryEvent::Heatwave,
-            Some("6") => AdvisoryEvent::ColdWave,
-            Some("10") | Some("12") | Some("13") => AdvisoryEvent::Flood,
+    let event = if let Some(id) = info.parameter(vigilance::PHENOMENON) {
+        // Météo-France's nine phenomena (sources::weather::vigilance).
+        match id {
+            "1" => AdvisoryEvent::Wind,
+            "2" => AdvisoryEvent::RainFlood,
+            "3" => AdvisoryEvent::Thunderstorm,
+            "4" => AdvisoryEvent::Flood,
+            "5" => AdvisoryEvent::SnowIce,
+            "6" => AdvisoryEvent::Heatwave,
+            "7" => AdvisoryEvent::ColdWave,
+            "8" => AdvisoryEvent::Avalanche,
+            "9" => AdvisoryEvent::CoastalFlood,
             _ => event_from_words(info),
-        },
-        None => event_from_words(info),
+        }
+    } else {
+        match info.parameter("awareness_type") {
+            Some(t) => match t.split(';').next().map(str::trim) {
+                Some("1") => AdvisoryEvent::Wind,
+                Some("2") => AdvisoryEvent::SnowIce,
+                Some("3") => AdvisoryEvent::Thunderstorm,
+                Some("5") => AdvisoryEvent::Heatwave,
+                Some("6") => AdvisoryEvent::ColdWave,
+                Some("7") => AdvisoryEvent::CoastalFlood,
+                Some("9") => AdvisoryEvent::Avalanche,
+                Some("10") | Some("12") | Some("13") => AdvisoryEvent::Flood,
+                _ => event_from_words(info),
+            },
+            None => event_from_words(info),
+        }
     };
     Some((event, level))
 }

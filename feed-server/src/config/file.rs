@@ -210,7 +210,13 @@ pub struct AreaSection {
 pub struct WeatherSection {
     pub id: String,
     pub url: String,
+    #[serde(default = "weather_kind")]
+    pub kind: String,
     pub name: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
     #[serde(default = "weather_poll_s")]
     pub poll_s: f64,
     #[serde(default = "weather_timeout_s")]
@@ -223,6 +229,9 @@ pub struct WeatherSection {
     pub redirects: String,
 }
 
+fn weather_kind() -> String {
+    "cap".into()
+}
 fn redirects_any() -> String {
     "any".into()
 }

@@ -26,7 +26,7 @@ pub use endpoint::{BUILTIN_DEMO_GTFS, EndpointUrl, GtfsSource, HttpUrl, Redirect
 pub use feed::{DelayBounds, FeedConfig, Kind, RealtimeConfig};
 pub use settings::{BoardSettings, ServerSettings, StreamSettings};
 pub use station::{Place, StationConfig, WifiConfig, WifiSecurity};
-pub use weather::WeatherSource;
+pub use weather::{WeatherKind, WeatherSource};
 
 /// The name used in messages for the configuration embedded in the binary.
 pub const EMBEDDED_DEMO: &str = "<embedded Caudry demo>";

@@ -1,15 +1,17 @@
-//! Weather warnings in the Common Alerting Protocol (CAP 1.0–1.2), as national
-//! services and MeteoAlarm publish them: a direct CAP document or an Atom/RSS index
-//! of CAP documents, polled through [`super::poll`] into the [`WeatherStore`].
+//! Weather warnings, polled through [`super::poll`] into the [`WeatherStore`]:
+//! in the Common Alerting Protocol (CAP 1.0–1.2), as national services and
+//! MeteoAlarm publish them (a direct CAP document or an Atom/RSS index of CAP
+//! documents), or as Météo-France's vigilance map ([`vigilance`]).
 
 pub mod cap;
+pub mod vigilance;
 pub mod xml;
 
 use tokio_util::sync::CancellationToken;
 
 use super::poll::{self, ConditionalGet, Failure, Poll, Schedule, Upstream};
 use crate::advisory::WeatherStore;
-use crate::config::WeatherSource;
+use crate::config::{WeatherKind, WeatherSource};
 use crate::id::SourceId;
 use cap::Document;
 
@@ -27,8 +29,8 @@ pub async fn run(
         url,
         timeout: config.timeout,
         max_bytes: config.max_bytes,
-        headers: Default::default(),
-        query: Default::default(),
+        headers: config.headers.clone(),
+        query: config.query.clone(),
         redirects: config.redirects,
     }) {
         Ok(g) => g,
@@ -45,6 +47,7 @@ pub async fn run(
     let mut poller = Poller {
         store,
         id: config.id,
+        kind: config.kind,
         get,
     };
     poll::run(&label, schedule, cancel, &mut poller).await;
@@ -53,6 +56,7 @@ pub async fn run(
 struct Poller {
     store: WeatherStore,
     id: SourceId,
+    kind: WeatherKind,
     get: ConditionalGet,
 }
 
@@ -61,6 +65,14 @@ impl Poll for Poller {
         let Some(fetched) = self.get.fetch().await.map_err(Failure::from_fetch)? else {
             return Ok(());
         };
+        if self.kind == WeatherKind::MeteoFranceVigilance {
+            // The map lists every warning in force.
+            let alerts =
+                vigilance::parse(&fetched.body).map_err(|e| Failure::from(e.to_string()))?;
+            self.store.apply(&self.id, alerts, true);
+            self.get.accept(fetched.validators);
+            return Ok(());
+        }
         match cap::parse_document(&fetched.body)? {
             Document::Alerts(alerts) => self.store.apply(&self.id, alerts, false),
             // An Atom feed with the alerts in its entries lists every alert in force.
