@@ -202,6 +202,7 @@ pub async fn serve(
                 }
             },
         };
+        prepare(&stream);
         let Some(hold) = per_address.admit(remote.ip(), &limits, open_tx.subscribe()) else {
             Metrics::count(&metrics.connections_refused);
             tracing::debug!(%remote, "too many connections: refused");
@@ -249,6 +250,17 @@ pub async fn serve(
     Ok(())
 }
 
+/// Turns Nagle's algorithm off on an accepted socket. The stream writes small
+/// messages that must leave at once: with Nagle, a delta written while the
+/// previous one is unacknowledged waits for that ACK, which the client delays
+/// by up to 40 ms (back-to-back deltas to 1,000 clients: p50/p99 27/86 ms with
+/// it, 9/31 ms without, as measured for issue 17).
+fn prepare(stream: &TcpStream) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!("TCP_NODELAY: {e}");
+    }
+}
+
 fn finished(remote: SocketAddr, result: Result<(), hyper::Error>) {
     if let Err(e) = result {
         tracing::debug!(%remote, "connection ended: {e}");
@@ -272,4 +284,23 @@ async fn refuse(mut stream: TcpStream) {
         Ok::<(), std::io::Error>(())
     };
     let _ = tokio::time::timeout(Duration::from_secs(1), answer).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_sockets_send_at_once() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let _client = TcpStream::connect(addr).await.expect("connect");
+        let (stream, _) = listener.accept().await.expect("accept");
+        assert!(
+            !stream.nodelay().expect("nodelay"),
+            "Nagle is on by default"
+        );
+        prepare(&stream);
+        assert!(stream.nodelay().expect("nodelay"));
+    }
 }

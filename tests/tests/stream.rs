@@ -95,7 +95,17 @@ async fn time_passing_alone_moves_the_board() {
     // The publisher ticks every second: the departure leaves, a delta removes it.
     let delta = client.next_message().await;
     match &delta {
-        ServerMessage::Delta(d) => assert!(d.remove.departures.contains(&first), "{d:?}"),
+        ServerMessage::Delta(d) => {
+            assert!(d.remove.departures.contains(&first), "{d:?}");
+            // Stamped to the microsecond: a loopback delivery takes less than a
+            // millisecond, and load tools measure it from this.
+            let fraction = d
+                .server_time
+                .strip_suffix('Z')
+                .and_then(|t| t.rsplit_once('.'))
+                .map(|(_, f)| f.len());
+            assert_eq!(fraction, Some(6), "{}", d.server_time);
+        }
         other => panic!("expected a delta, got {other:?}"),
     }
     assert!(matches!(state.apply(&delta), Applied::UpToDate(_)));

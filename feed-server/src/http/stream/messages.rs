@@ -5,14 +5,14 @@
 use quai_protocol::{ClientMessage, ServerMessage, Translated};
 
 use super::{Close, MAX_CLIENT_FRAME};
-use crate::hub::now_millis;
+use crate::hub::now_micros;
 
 /// An `error` message.
 pub(super) fn error(code: &str, message: String) -> ServerMessage {
     ServerMessage::Error {
         code: code.to_string(),
         message,
-        server_time: now_millis(),
+        server_time: now_micros(),
     }
 }
 

@@ -28,7 +28,7 @@ use tracing::Instrument as _;
 
 use crate::accept::{Hold, Remote};
 use crate::config::StreamSettings;
-use crate::hub::{Hub, Outgoing, SubscribeError, Subscriber, TooSlow, now_millis};
+use crate::hub::{Hub, Outgoing, SubscribeError, Subscriber, TooSlow, now_micros};
 use crate::metrics::Metrics;
 pub use messages::read_frame;
 use messages::{error, only_languages};
@@ -307,7 +307,7 @@ impl Connection {
                 let beat = ServerMessage::Heartbeat {
                     station: None,
                     seq: None,
-                    server_time: now_millis(),
+                    server_time: now_micros(),
                 };
                 (!self.send(&beat).await).then(|| self.write_failed())
             }
@@ -339,7 +339,7 @@ impl Connection {
             let beat = ServerMessage::Heartbeat {
                 station: Some(station),
                 seq,
-                server_time: now_millis(),
+                server_time: now_micros(),
             };
             if !self.send(&beat).await {
                 return false;
