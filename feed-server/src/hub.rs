@@ -124,6 +124,8 @@ pub struct Published {
 #[derive(Debug, Default)]
 struct Channel {
     board: Option<Published>,
+    /// What the board was built from (see [`Hub::publish_with`]).
+    built_from: Option<u64>,
     log: VecDeque<(Instant, Arc<Outgoing>)>,
     subscribers: Vec<Subscriber>,
 }
@@ -172,12 +174,22 @@ impl Hub {
 
     /// Builds the station's board with `build` and publishes it if it differs from the
     /// last one; returns the board as published (the wire's carries its `seq`).
+    /// `inputs` names what the board is built from (the stores' versions and
+    /// the second): when the last board was built from the same, it is returned
+    /// as it is, without building (a REST request costs a lookup, not a build).
     pub fn publish_with(
         &self,
         station: &str,
+        inputs: u64,
         build: impl FnOnce() -> model::Board,
     ) -> Option<Published> {
         let mut channel = self.channel(station)?;
+        if channel.built_from == Some(inputs)
+            && let Some(last) = &channel.board
+        {
+            return Some(last.clone());
+        }
+        channel.built_from = Some(inputs);
         let board = build();
         let Some(last) = channel.board.clone() else {
             let published = Published {

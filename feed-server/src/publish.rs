@@ -76,8 +76,23 @@ impl Boards {
     pub fn publish(&self, station_id: &str) -> Option<Published> {
         let d = &self.deployment;
         let station = d.station(station_id)?;
-        self.hub.publish_with(station_id, || {
-            let now = self.clock.now();
+        // A board depends on the stores and on the second it is built in (its
+        // instants are whole seconds): the same versions in the same second
+        // make the same board, so it is built once and shared.
+        let now = chrono::SubsecRound::trunc_subsecs(self.clock.now(), 0);
+        let inputs = {
+            use std::hash::{Hash, Hasher as _};
+            let mut h = std::hash::DefaultHasher::new();
+            (
+                self.realtime.version(),
+                self.weather.version(),
+                self.notices.version(),
+                now.timestamp(),
+            )
+                .hash(&mut h);
+            h.finish()
+        };
+        self.hub.publish_with(station_id, inputs, || {
             let realtime: Table<FeedIdx, RealtimeView> = d
                 .feeds
                 .iter()

@@ -61,6 +61,11 @@ impl<K: Eq + Hash + Clone, V: Default> Watched<K, V> {
         }
     }
 
+    /// The current version (it moves on each change).
+    pub fn version(&self) -> u64 {
+        *self.inner.version.borrow()
+    }
+
     /// Moves on each change.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.inner.version.subscribe()

@@ -83,6 +83,11 @@ impl WeatherStore {
     }
 
     /// Moves on each time the alerts in force change.
+    pub fn version(&self) -> u64 {
+        self.sources.version()
+    }
+
+    /// Moves on each time the alerts in force change.
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
         self.sources.subscribe()
     }

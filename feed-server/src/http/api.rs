@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, Uri};
-use quai_protocol::{Board, Health, StationInfo};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse as _, Response};
+use quai_protocol::{Health, StationInfo};
 
 use super::ApiError;
 use crate::board::wire::feed_status;
@@ -48,11 +49,16 @@ pub async fn stations(State(boards): State<Boards>) -> Json<Vec<StationInfo>> {
     )
 }
 
+/// `GET /v1/stations/{id}/board`: the board as published, its first `limit`
+/// departures. Its `ETag` names the published version (`seq`) and the limit:
+/// a client that sends it back in `If-None-Match` gets `304 Not Modified` until
+/// the board changes.
 pub async fn board(
     State(boards): State<Boards>,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Board>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let settings = boards.deployment.board;
     let mut fields = BTreeMap::new();
     let limit = match query.get("limit") {
@@ -91,9 +97,24 @@ pub async fn board(
             format!("no station has the id `{id}`; GET /v1/stations lists them"),
         )
     })?;
-    let mut board = (*published.wire).clone();
-    board.departures.truncate(limit);
-    Ok(Json(board))
+    let etag = format!("\"{}-{limit}\"", published.wire.seq);
+    let cached = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut response = if cached {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut board = (*published.wire).clone();
+        board.departures.truncate(limit);
+        Json(board).into_response()
+    };
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
 }
 
 pub async fn not_found(uri: Uri) -> ApiError {

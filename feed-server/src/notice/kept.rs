@@ -2,6 +2,7 @@
 //! once (instants, cause, effect, weekly slots) so that building a board never
 //! parses text. The boards read this copy; the store is the durable one.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -83,6 +84,8 @@ impl KeptNotice {
 #[derive(Debug, Clone, Default)]
 pub struct Notices {
     list: Arc<RwLock<Vec<Arc<KeptNotice>>>>,
+    /// Moves on every write (boards built from an older version are rebuilt).
+    version: Arc<AtomicU64>,
 }
 
 impl Notices {
@@ -93,7 +96,13 @@ impl Notices {
             .collect();
         Notices {
             list: Arc::new(RwLock::new(list)),
+            version: Arc::default(),
         }
+    }
+
+    /// Moves on every write.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     /// Every notice (cheap: the list holds `Arc`s).
@@ -119,5 +128,6 @@ impl Notices {
             Some(slot) => *slot = kept,
             None => list.push(kept),
         }
+        self.version.fetch_add(1, Ordering::Release);
     }
 }

@@ -156,6 +156,11 @@ impl RealtimeStore {
         });
     }
 
+    /// Moves on each time a message is accepted (or a poll fails).
+    pub fn version(&self) -> u64 {
+        self.feeds.version()
+    }
+
     /// Moves on each time a message is accepted.
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
         self.feeds.subscribe()
