@@ -119,6 +119,37 @@ pub struct ReplayLimits {
 pub struct Published {
     pub model: Arc<model::Board>,
     pub wire: Arc<Board>,
+    /// Its JSON as REST serves it, per `limit`, made by the first request that
+    /// asks: every later request for this board gets the same bytes.
+    pub json: Arc<Mutex<Vec<(usize, axum::body::Bytes)>>>,
+}
+
+impl Published {
+    fn new(model: model::Board, wire: Board) -> Published {
+        Published {
+            model: Arc::new(model),
+            wire: Arc::new(wire),
+            json: Arc::default(),
+        }
+    }
+
+    /// The JSON of its first `limit` departures (serialised once per limit).
+    pub fn json(&self, limit: usize) -> Result<axum::body::Bytes, serde_json::Error> {
+        let mut cache = self.json.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, bytes)) = cache.iter().find(|(l, _)| *l == limit) {
+            return Ok(bytes.clone());
+        }
+        let bytes: axum::body::Bytes = if limit >= self.wire.departures.len() {
+            serde_json::to_vec(&*self.wire)?
+        } else {
+            let mut board = (*self.wire).clone();
+            board.departures.truncate(limit);
+            serde_json::to_vec(&board)?
+        }
+        .into();
+        cache.push((limit, bytes.clone()));
+        Ok(bytes)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -192,10 +223,8 @@ impl Hub {
         channel.built_from = Some(inputs);
         let board = build();
         let Some(last) = channel.board.clone() else {
-            let published = Published {
-                wire: Arc::new(board.to_wire(self.first_seq)),
-                model: Arc::new(board),
-            };
+            let wire = board.to_wire(self.first_seq);
+            let published = Published::new(board, wire);
             channel.board = Some(published.clone());
             return Some(published);
         };
@@ -207,10 +236,7 @@ impl Hub {
         if same_content(&last.wire, &wire) {
             return Some(last);
         }
-        let published = Published {
-            wire: Arc::new(wire),
-            model: Arc::new(board),
-        };
+        let published = Published::new(board, wire);
         let delta = diff(&last.wire, &published.wire, now_micros());
         let out = Arc::new(Outgoing::new(
             &published.model.station,
@@ -258,7 +284,10 @@ impl Hub {
         let mut channel = self
             .channel(station)
             .ok_or_else(|| SubscribeError::UnknownStation(station.to_string()))?;
-        let Some(Published { model, wire: board }) = channel.board.clone() else {
+        let Some(Published {
+            model, wire: board, ..
+        }) = channel.board.clone()
+        else {
             return Err(SubscribeError::UnknownStation(station.to_string()));
         };
         let start = match since {

@@ -105,9 +105,10 @@ pub async fn board(
     let mut response = if cached {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mut board = (*published.wire).clone();
-        board.departures.truncate(limit);
-        Json(board).into_response()
+        let json = published.json(limit).map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })?;
+        ([(header::CONTENT_TYPE, "application/json")], json).into_response()
     };
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&etag) {
