@@ -7,8 +7,10 @@
 //! Boards are published whenever realtime or weather data is accepted, after
 //! every notice write, on every REST board request (so a REST board is never
 //! older than its request), and once a second (time passing moves departures:
-//! one leaves, a new one enters the horizon). Publishing an unchanged board
-//! costs a build and sends nothing.
+//! one leaves, a new one enters the horizon). A board is built once per change
+//! of what it is made of (the stores' versions and the second): publishing
+//! again within the same second with nothing changed costs a lookup; a build
+//! that changes nothing sends nothing.
 
 use std::sync::Arc;
 
