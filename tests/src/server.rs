@@ -93,6 +93,23 @@ pub fn demo_config(head: &str, realtime: &str) -> String {
     )
 }
 
+/// The demo at the fixed instant `now`, boards of up to 60 departures, its trip
+/// updates polled every 0.2 s from a fake upstream that serves `message`;
+/// returned once they are fresh. (The upstream keeps serving after this.)
+pub async fn with_trip_updates(message: Vec<u8>, now: &str) -> Running {
+    let upstream = crate::upstream::Upstream::start(crate::upstream::Reply::Body(message)).await;
+    let server = start(
+        &demo_config(
+            "[board]\nmax_limit = 60",
+            &format!("trip_updates_url = \"{}\"\npoll_s = 0.2", upstream.url),
+        ),
+        fixed(now),
+    )
+    .await;
+    server.wait_fresh("demo:trip-updates").await;
+    server
+}
+
 /// A clock running from an RFC 3339 instant.
 pub fn running(start: &str) -> Clock {
     Clock::running_from(chrono::DateTime::parse_from_rfc3339(start).expect("RFC 3339"))

@@ -61,16 +61,7 @@ async fn broken_updates_are_repaired_or_dropped_and_counted() {
                 .stop(stop(1).delay(60)),
         );
     }
-    let upstream = Upstream::start(Reply::Body(gtfs_rt::encode(ts, entities))).await;
-    let server = server::start(
-        &server::demo_config(
-            "[board]\nmax_limit = 60",
-            &format!("trip_updates_url = \"{}\"\npoll_s = 0.2", upstream.url),
-        ),
-        server::fixed(NOW),
-    )
-    .await;
-    server.wait_fresh("demo:trip-updates").await;
+    let server = server::with_trip_updates(gtfs_rt::encode(ts, entities), NOW).await;
 
     let board = server.board("caudry", "?limit=60").await;
     let ter = board.expect_departure("demo:TER:843800:WD:20260309:6");

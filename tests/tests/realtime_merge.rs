@@ -286,16 +286,7 @@ async fn without_fresh_realtime_the_board_is_the_timetable() {
 /// once, with the right realtime.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frequency_runs_copies_and_repeats_keep_one_row_each() {
-    let upstream = Upstream::start(Reply::Body(repeats(now().timestamp() - 20))).await;
-    let server = server::start(
-        &server::demo_config(
-            "[board]\nmax_limit = 60",
-            &format!("trip_updates_url = \"{}\"\npoll_s = 0.2", upstream.url),
-        ),
-        server::fixed(NOW),
-    )
-    .await;
-    server.wait_fresh("demo:trip-updates").await;
+    let server = server::with_trip_updates(repeats(now().timestamp() - 20), NOW).await;
     let board = server.board("caudry", "?limit=60").await;
 
     let run_0740 = board.expect_departure("demo:CA2C:N:WD:LOOP@07:40:00:20260309:1");
@@ -358,16 +349,7 @@ async fn propagation_follows_the_reference() {
                 .stop(stop(1).delay(120)),
         ],
     );
-    let upstream = Upstream::start(Reply::Body(message)).await;
-    let server = server::start(
-        &server::demo_config(
-            "[board]\nmax_limit = 60",
-            &format!("trip_updates_url = \"{}\"\npoll_s = 0.2", upstream.url),
-        ),
-        server::fixed(NOW),
-    )
-    .await;
-    server.wait_fresh("demo:trip-updates").await;
+    let server = server::with_trip_updates(message, NOW).await;
     let board = server.board("caudry", "?limit=60").await;
     let expect = |id: &str, expected: &str, delay: i64| {
         let d = board.expect_departure(id);
