@@ -173,8 +173,8 @@ fn advisory(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cap::Severity;
     use crate::sources::weather::cap::{Document, parse_document};
+    use cap::Severity;
 
     fn id(s: &str) -> SourceId {
         s.parse().unwrap()
