@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::Utf8Bytes;
+use axum::body::Bytes;
 use chrono::{SecondsFormat, Utc};
 use quai_protocol::{Board, ServerMessage, diff};
 use tokio::sync::mpsc;
@@ -40,7 +40,8 @@ use crate::id::StationId;
 pub struct Outgoing {
     pub station: StationId,
     pub message: ServerMessage,
-    pub json: Utf8Bytes,
+    /// Its JSON (UTF-8), shared by every connection that sends it.
+    pub json: Bytes,
 }
 
 impl Outgoing {

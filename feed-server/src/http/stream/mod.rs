@@ -16,13 +16,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::body::Bytes;
+use axum::extract::{Request, State};
 use axum::response::Response;
 use futures_util::SinkExt as _;
 use futures_util::stream::{SplitSink, StreamExt as _};
 use quai_protocol::{ClientMessage, ServerMessage};
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
@@ -34,6 +37,9 @@ pub use messages::read_frame;
 use messages::{error, only_languages};
 
 mod messages;
+mod socket;
+
+use socket::Socket;
 
 /// Largest client frame accepted; larger ones get an error and a close.
 pub const MAX_CLIENT_FRAME: usize = 64 * 1024;
@@ -51,41 +57,35 @@ pub struct StreamState {
 }
 
 pub async fn upgrade(
-    ws: WebSocketUpgrade,
     State(state): State<StreamState>,
     hold: Option<axum::Extension<Hold>>,
     remote: Option<axum::Extension<Remote>>,
+    request: Request,
 ) -> Response {
     // A message (a frame, or the fragments of one being reassembled) may not
     // grow past the client-frame limit: a client that starts a fragmented message
     // and never ends it holds at most that much, and one past it gets an error
-    // and a close 1009 (see `too_long`).
-    // Client messages are small: a small read buffer (the library's default is 128
-    // KiB) keeps memory per connection low, and frames are written as they come.
-    ws.max_message_size(MAX_CLIENT_FRAME)
-        .max_frame_size(MAX_CLIENT_FRAME)
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
-        .on_upgrade(move |socket| {
-            let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
-            // One span per connection: every line it logs says which client, from
-            // where, and (once subscribed) about which stations.
-            let span = tracing::info_span!(
-                "stream",
-                connection = id,
-                remote = remote.map(|r| r.0.0.to_string()).unwrap_or_default(),
-                stations = tracing::field::Empty,
-            );
-            async move {
-                // The connection stays counted (per address, and at shutdown) while
-                // the stream is open.
-                let _hold = hold;
-                tracing::debug!("opened");
-                connection(socket, state, id).await;
-                tracing::debug!("closed");
-            }
-            .instrument(span)
-        })
+    // and a close 1009 (see `too_long`). See `socket` for the rest.
+    socket::upgrade(request, move |socket| {
+        let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+        // One span per connection: every line it logs says which client, from
+        // where, and (once subscribed) about which stations.
+        let span = tracing::info_span!(
+            "stream",
+            connection = id,
+            remote = remote.map(|r| r.0.0.to_string()).unwrap_or_default(),
+            stations = tracing::field::Empty,
+        );
+        async move {
+            // The connection stays counted (per address, and at shutdown) while
+            // the stream is open.
+            let _hold = hold;
+            tracing::debug!("opened");
+            connection(socket, state, id).await;
+            tracing::debug!("closed");
+        }
+        .instrument(span)
+    })
 }
 
 /// Why a connection ends, when the server ends it.
@@ -112,7 +112,7 @@ impl Close {
     }
 }
 
-type Sink = SplitSink<WebSocket, Message>;
+type Sink = SplitSink<Socket, Message>;
 
 struct Connection {
     id: u64,
@@ -124,7 +124,7 @@ struct Connection {
     subscriptions: HashMap<String, Option<Vec<String>>>,
 }
 
-async fn connection(socket: WebSocket, state: StreamState, id: u64) {
+async fn connection(socket: Socket, state: StreamState, id: u64) {
     let settings = state.settings;
     let (sink, mut incoming) = socket.split();
     let (queue, mut outgoing) = mpsc::channel(settings.queue);
@@ -190,7 +190,7 @@ async fn connection(socket: WebSocket, state: StreamState, id: u64) {
                     Message::Binary(_) => break Some(Close::with_error(1003, "binary frames are not supported",
                         "binary_frame", "send JSON text frames".into())),
                     Message::Close(_) => break None,
-                    Message::Ping(_) | Message::Pong(_) => {}
+                    Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
                 }
             }
             out = outgoing.recv() => {
@@ -214,7 +214,7 @@ async fn connection(socket: WebSocket, state: StreamState, id: u64) {
             let _ = conn.send(&error(code, message)).await;
         }
         let frame = Message::Close(Some(CloseFrame {
-            code: close.code,
+            code: CloseCode::from(close.code),
             reason: close.reason.into(),
         }));
         let _ = tokio::time::timeout(settings.write_timeout, conn.sink.send(frame)).await;
@@ -232,12 +232,8 @@ async fn connection(socket: WebSocket, state: StreamState, id: u64) {
 }
 
 /// Whether a read failed because the client's message grew past the limit.
-fn too_long(e: &axum::Error) -> bool {
-    use tokio_tungstenite::tungstenite::Error;
-    matches!(
-        std::error::Error::source(e).and_then(|s| s.downcast_ref::<Error>()),
-        Some(Error::Capacity(_))
-    )
+fn too_long(e: &tokio_tungstenite::tungstenite::Error) -> bool {
+    matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_))
 }
 
 /// How a connection ends after a failed write: "too slow" (4008) when the write
@@ -363,14 +359,17 @@ impl Connection {
 
     async fn send(&mut self, message: &ServerMessage) -> bool {
         match serde_json::to_string(message) {
-            Ok(json) => self.write_text(json.into()).await,
+            Ok(json) => self.write_text(Bytes::from(json)).await,
             Err(_) => false,
         }
     }
 
-    async fn write_text(&mut self, json: Utf8Bytes) -> bool {
+    async fn write_text(&mut self, json: Bytes) -> bool {
         let len = json.len() as u64;
-        let ok = self.write(Message::Text(json)).await;
+        let mut ok = true;
+        for frame in socket::text_frames(json) {
+            ok = ok && self.write(frame).await;
+        }
         if ok {
             Metrics::count(&self.state.metrics.stream_messages);
             self.state
