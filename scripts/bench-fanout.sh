@@ -3,16 +3,19 @@
 # the demo (clock running), N WebSocket clients of `ws-load` (from
 # ../shared/peers, built in a copy) subscribed to Caudry, then M operator
 # notices posted one after the other as fast as the server answers, each one a
-# delta to every client. ws-load reads each delta's `server_time` and reports
-# latency, deliveries/s and the server's memory per idle connection.
-#   scripts/bench-fanout.sh [CONNECTIONS=1000] [MESSAGES=50] [PEERS=<copy of ../shared/peers>]
+# delta to every client (INTERVAL_MS apart, 0: back to back). ws-load reads each
+# delta's `server_time` and reports latency, deliveries/s and the server's memory
+# per idle connection.
+#   scripts/bench-fanout.sh [CONNECTIONS=1000] [MESSAGES=50] [PEERS=<copy of ../shared/peers>] [INTERVAL_MS=0]
 # The peer itself: PEERS/ws_broadcast_node --connections N --scenarios burst:M:0
+# (or paced:M:INTERVAL_MS)
 # Results are recorded by hand in docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000}"
 m="${2:-50}"
 peers="${3:-}"
+interval_ms="${4:-0}"
 if [ -z "$peers" ]; then
   peers="$(mktemp -d)/peers"
   cp -r ../shared/peers "$peers"
@@ -26,6 +29,9 @@ bin="$target_dir/release/feed-server"
 work="$(mktemp -d)"
 cleanup() { kill "${server:-}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
+# One address may hold at most half the server's connections, which are three
+# quarters of its descriptors: 10,000 clients from 127.0.0.1 need ~27,000.
+ulimit -Hn 65536 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)"
 port=$((20000 + RANDOM % 20000))
 cat >"$work/quai.toml" <<EOF
@@ -42,7 +48,7 @@ for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && br
 
 "$load" --url "ws://127.0.0.1:$port/v1/stream" --connections "$n" --messages "$m" \
   --subscribe '{"op":"subscribe","station":"caudry"}' --field server_time \
-  --duration-s 90 --connect-timeout-s 60 --settle-ms 1000 --server-pid "$server" >"$work/load.json" &
+  --duration-s 120 --connect-timeout-s 60 --settle-ms 1000 --server-pid "$server" >"$work/load.json" &
 client=$!
 # Wait until every client is up (the server counts open stream connections).
 for _ in $(seq 1 600); do
@@ -55,6 +61,7 @@ for i in $(seq 1 "$m"); do
   curl -s -o /dev/null -X POST "http://127.0.0.1:$port/v1/notices" \
     -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     -d "{\"severity\":\"info\",\"cause\":\"maintenance\",\"effect\":\"other_effect\",\"header\":{\"fr\":\"Avis $i\"},\"informed_entities\":[{\"station\":\"caudry\"}]}"
+  if [ "$interval_ms" -gt 0 ]; then sleep "$(awk -v ms="$interval_ms" 'BEGIN { print ms / 1000 }')"; fi
 done
 wait "$client"
 tail -n 1 "$work/load.json"

@@ -8,9 +8,10 @@
 //!   polls, the notice store and logs need ([`Limits::derive`]).
 //! - **Connections in all** (`[server] max_connections`, default three quarters
 //!   of the descriptor limit) and **per address** (`max_connections_per_ip`,
-//!   default 1,024, at most half of the total): a station's Wi-Fi puts many
-//!   phones behind one address, so the cap is generous, but one host cannot take
-//!   every socket. Beyond either the connection gets a `503` with `Retry-After`
+//!   default 1,024 and at most half of the total; a configured number is kept
+//!   up to the total, for a reverse proxy): a station's Wi-Fi puts many phones
+//!   behind one address, so the cap is generous, but by default one host cannot
+//!   take every socket. Beyond either the connection gets a `503` with `Retry-After`
 //!   and is closed (at most [`MAX_REFUSING`] answers at once; past that it is
 //!   closed at once). A WebSocket counts for as long as it is open, not only
 //!   during its handshake: the [`Hold`] of its connection travels with the
@@ -41,6 +42,7 @@ use tokio_util::sync::CancellationToken;
 use tower_service::Service as _;
 
 use crate::config::ServerSettings;
+use crate::config::defaults::MAX_CONNECTIONS_PER_IP;
 use crate::metrics::Metrics;
 
 /// How long connections get to finish once the server stops.
@@ -67,13 +69,7 @@ impl Limits {
     /// the descriptors (less a reserve), one address at most half of that.
     pub fn derive(settings: &ServerSettings) -> Limits {
         let descriptors = raise_open_files();
-        let derived = descriptors
-            .map(|n| (n.saturating_sub(RESERVED_DESCRIPTORS) * 3 / 4).max(16) as usize)
-            .unwrap_or(usize::MAX);
-        let max_connections = settings.max_connections.unwrap_or(derived).min(derived);
-        let max_connections_per_ip = settings
-            .max_connections_per_ip
-            .min((max_connections / 2).max(1));
+        let (max_connections, max_connections_per_ip) = caps(descriptors, settings);
         tracing::info!(
             open_files = descriptors,
             max_connections,
@@ -86,6 +82,22 @@ impl Limits {
             header_read_timeout: settings.header_read_timeout,
         }
     }
+}
+
+/// (connections in all, per address) for a descriptor limit: in all, three
+/// quarters of the descriptors less the reserve (or the configured number if it
+/// is lower); per address, the configured number up to that, else 1,024 and at
+/// most half of it, so that one host cannot take every socket by default.
+fn caps(descriptors: Option<u64>, settings: &ServerSettings) -> (usize, usize) {
+    let derived = descriptors
+        .map(|n| (n.saturating_sub(RESERVED_DESCRIPTORS) * 3 / 4).max(16) as usize)
+        .unwrap_or(usize::MAX);
+    let max_connections = settings.max_connections.unwrap_or(derived).min(derived);
+    let per_ip = match settings.max_connections_per_ip {
+        Some(n) => n.min(max_connections),
+        None => MAX_CONNECTIONS_PER_IP.min((max_connections / 2).max(1)),
+    };
+    (max_connections, per_ip)
 }
 
 /// The soft limit of open files after raising it to the hard limit (None when
@@ -289,6 +301,27 @@ async fn refuse(mut stream: TcpStream) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn caps_follow_the_descriptor_limit_and_the_configuration() {
+        let default = ServerSettings::default();
+        // 1,024 descriptors: 720 connections, 360 from one address.
+        assert_eq!(caps(Some(1024), &default), (720, 360));
+        // 65,536: the per-address default, 1,024.
+        assert_eq!(caps(Some(65_536), &default), (49_104, 1024));
+        // Configured (a reverse proxy): kept, up to the connections in all.
+        let proxy = ServerSettings {
+            max_connections_per_ip: Some(1_000_000),
+            ..ServerSettings::default()
+        };
+        assert_eq!(caps(Some(20_000), &proxy), (14_952, 14_952));
+        let lower = ServerSettings {
+            max_connections: Some(100),
+            max_connections_per_ip: Some(3),
+            ..ServerSettings::default()
+        };
+        assert_eq!(caps(Some(20_000), &lower), (100, 3));
+    }
 
     #[tokio::test]
     async fn accepted_sockets_send_at_once() {

@@ -14,9 +14,11 @@ pub struct ServerSettings {
     /// A small fixed buffer bounds kernel memory per client and makes a client that
     /// stopped reading show up sooner.
     pub send_buffer_kb: Option<u32>,
-    /// Open connections one remote address may hold (503 beyond); lowered at
-    /// start to half of what the descriptor limit allows (`accept::Limits`).
-    pub max_connections_per_ip: usize,
+    /// Open connections one remote address may hold (503 beyond). None: 1,024,
+    /// and at most half of the connections in all; set, it is kept up to the
+    /// connections in all (behind a reverse proxy every client has one address).
+    /// See `accept::Limits`.
+    pub max_connections_per_ip: Option<usize>,
     /// Open connections in all; None: derived from the descriptor limit.
     pub max_connections: Option<usize>,
     /// How long a client has to send its request headers (slowloris).
@@ -32,7 +34,7 @@ impl Default for ServerSettings {
         ServerSettings {
             listen: None,
             send_buffer_kb: None,
-            max_connections_per_ip: d::MAX_CONNECTIONS_PER_IP,
+            max_connections_per_ip: None,
             max_connections: None,
             header_read_timeout: d::HEADER_READ_TIMEOUT,
             body_read_timeout: d::BODY_READ_TIMEOUT,
@@ -53,8 +55,7 @@ impl ServerSettings {
             .max_connections_per_ip
             .map(|n| units::count(n, 1, 1_000_000))
             .transpose()
-            .map_err(|r| Invalid::new(field("max_connections_per_ip"), r))?
-            .unwrap_or(d::MAX_CONNECTIONS_PER_IP);
+            .map_err(|r| Invalid::new(field("max_connections_per_ip"), r))?;
         let max_connections = s
             .max_connections
             .map(|n| units::count(n, 16, 10_000_000))
