@@ -73,6 +73,18 @@ impl Redirects {
             other => Err(format!("`{other}`: write none, same-origin or any")),
         }
     }
+
+    /// Refuses `any` for a source that sends credentials (configured headers
+    /// or query values): a redirect would carry them to another host.
+    pub fn allows_secrets(self, has_secrets: bool) -> Result<Redirects, String> {
+        if self == Redirects::Any && has_secrets {
+            return Err(
+                "\"any\" would send the configured headers and query to another origin: use same-origin or none"
+                    .into(),
+            );
+        }
+        Ok(self)
+    }
 }
 
 /// Where a feed's static GTFS comes from.

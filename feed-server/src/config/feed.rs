@@ -169,14 +169,10 @@ impl RealtimeConfig {
             stale_after: Duration::from_secs(rt.stale_after_s),
             alerts_stale_after: Duration::from_secs(rt.alerts_stale_after_s),
         };
-        if config.redirects == Redirects::Any
-            && !(config.headers.is_empty() && config.query.is_empty())
-        {
-            return Err(Invalid::new(
-                "redirects",
-                "\"any\" would send the configured headers and query to another origin: use same-origin or none",
-            ));
-        }
+        config
+            .redirects
+            .allows_secrets(!(config.headers.is_empty() && config.query.is_empty()))
+            .map_err(|r| Invalid::new("redirects", r))?;
         if config.trip_updates.is_none()
             && config.vehicle_positions.is_none()
             && config.alerts.is_none()

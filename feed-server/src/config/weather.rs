@@ -60,13 +60,9 @@ impl WeatherSource {
         let url = EndpointUrl::parse(&w.url).map_err(|r| Invalid::new("url", r))?;
         let seconds =
             |key: &str, v: f64| units::seconds(v, 0.05, 86_400.0).map_err(|r| Invalid::new(key, r));
-        let redirects = Redirects::parse(&w.redirects).map_err(|r| Invalid::new("redirects", r))?;
-        if redirects == Redirects::Any && !(w.headers.is_empty() && w.query.is_empty()) {
-            return Err(Invalid::new(
-                "redirects",
-                "`any` would send the headers and query (API keys) to other hosts; use `same-origin` or `none`",
-            ));
-        }
+        let redirects = Redirects::parse(&w.redirects)
+            .and_then(|r| r.allows_secrets(!(w.headers.is_empty() && w.query.is_empty())))
+            .map_err(|r| Invalid::new("redirects", r))?;
         Ok(WeatherSource {
             kind: WeatherKind::parse(&w.kind).map_err(|r| Invalid::new("kind", r))?,
             headers: w.headers,
