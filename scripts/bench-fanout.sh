@@ -7,6 +7,7 @@
 # delta's `server_time` and reports latency, deliveries/s and the server's memory
 # per idle connection.
 #   scripts/bench-fanout.sh [CONNECTIONS=1000] [MESSAGES=50] [PEERS=<copy of ../shared/peers>] [INTERVAL_MS=0]
+# FEED_SERVER=path runs that binary instead of building this tree's.
 # The peer itself: PEERS/ws_broadcast_node --connections N --scenarios burst:M:0
 # (or paced:M:INTERVAL_MS)
 # Results are recorded by hand in docs/benchmarks.md.
@@ -22,9 +23,13 @@ if [ -z "$peers" ]; then
 fi
 load="$peers/ws-load/target/release/ws-load"
 [ -x "$load" ] || cargo build --release --manifest-path "$peers/ws-load/Cargo.toml"
-cargo build --release -p feed-server
-target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-bin="$target_dir/release/feed-server"
+if [ -n "${FEED_SERVER:-}" ]; then
+  bin="$FEED_SERVER"
+else
+  cargo build --release -p feed-server
+  target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+  bin="$target_dir/release/feed-server"
+fi
 
 work="$(mktemp -d)"
 cleanup() { kill "${server:-}" 2>/dev/null || true; rm -rf "$work"; }

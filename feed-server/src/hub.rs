@@ -22,7 +22,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -42,6 +42,9 @@ pub struct Outgoing {
     pub message: ServerMessage,
     /// Its JSON (UTF-8), shared by every connection that sends it.
     pub json: Bytes,
+    /// The same as the stream writes it (a WebSocket frame), made by the first
+    /// connection that sends it and shared by the others.
+    pub frame: OnceLock<Bytes>,
 }
 
 impl Outgoing {
@@ -52,6 +55,7 @@ impl Outgoing {
             station: station.clone(),
             message,
             json: json.into(),
+            frame: OnceLock::new(),
         }
     }
 }
@@ -160,7 +164,14 @@ struct Channel {
     built_from: Option<u64>,
     log: VecDeque<(Instant, Arc<Outgoing>)>,
     subscribers: Vec<Subscriber>,
+    /// The last snapshot sent, shared by every connection that subscribes to
+    /// the same board within [`SNAPSHOT_REUSE`] (a reconnect storm after a
+    /// restart makes a few snapshots, not one per client).
+    snapshot: Option<(Instant, Arc<Outgoing>)>,
 }
+
+/// How long a snapshot is shared: its `server_time` is never older than this.
+const SNAPSHOT_REUSE: Duration = Duration::from_secs(1);
 
 /// Counters the stream reports in `/metrics`.
 #[derive(Debug, Default)]
@@ -327,15 +338,29 @@ impl Hub {
                 if since.is_some() {
                     self.counters.replay_misses.fetch_add(1, Ordering::Relaxed);
                 }
-                let snapshot = ServerMessage::Snapshot {
-                    station: station.to_string(),
-                    seq: board.seq,
-                    board: (*board).clone(),
-                    server_time: now_micros(),
+                let now = Instant::now();
+                let snapshot = match &channel.snapshot {
+                    Some((made, out))
+                        if now.duration_since(*made) < SNAPSHOT_REUSE
+                            && matches!(&out.message, ServerMessage::Snapshot { seq, .. } if *seq == board.seq) =>
+                    {
+                        out.clone()
+                    }
+                    _ => {
+                        let message = ServerMessage::Snapshot {
+                            station: station.to_string(),
+                            seq: board.seq,
+                            board: (*board).clone(),
+                            server_time: now_micros(),
+                        };
+                        let out = Arc::new(Outgoing::new(&model.station, message));
+                        channel.snapshot = Some((now, out.clone()));
+                        out
+                    }
                 };
                 subscriber
                     .queue
-                    .try_send(Arc::new(Outgoing::new(&model.station, snapshot)))
+                    .try_send(snapshot)
                     .map_err(|_| SubscribeError::QueueFull)?;
             }
             Start::Replayed(_) | Start::UpToDate => {
