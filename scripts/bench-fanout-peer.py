@@ -3,6 +3,7 @@
 
 usage: scripts/bench-fanout-peer.py PEERS [--connections 1000,10000]
            [--scenarios paced:20:500,burst:50:0] [--bytes 2048] [--runs 3]
+           [--quai-no-wait]
 
 PEERS is a writable copy of ../shared/peers (its ws-load built, its Node
 server's modules installed: `python3 PEERS/ws_broadcast_node --runs 1
@@ -93,11 +94,13 @@ def main():
     ap.add_argument("--bytes", type=int, default=2048)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--max-run-s", type=int, default=300)
+    ap.add_argument("--quai-no-wait", action="store_true",
+                    help="back to back without waiting for the last delta to reach the sockets (quai-fanout --no-wait)")
     a = ap.parse_args()
 
     subprocess.run(["cargo", "build", "--release", "-p", "quai-tests", "--bin", "quai-fanout"],
                    cwd=ROOT, check=True)
-    quai = [os.path.join(target_dir(), "release", "quai-fanout")]
+    quai = [os.path.join(target_dir(), "release", "quai-fanout")] + (["--no-wait"] if a.quai_no_wait else [])
     node_dir = os.path.join(a.peers, "ws-broadcast-node")
     load = os.path.join(a.peers, "ws-load", "target", "release", "ws-load")
     for path in (load, os.path.join(node_dir, "node_modules", "ws")):
