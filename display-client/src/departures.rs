@@ -109,7 +109,7 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
 }
 
 /// The departures of the page shown.
-fn on_page<'a>(
+pub fn on_page<'a>(
     view: &'a View,
     board: &'a Board,
     per_page: usize,

@@ -34,6 +34,7 @@ mod screenshot;
 mod states;
 mod ticker;
 mod view;
+mod wake;
 mod widgets;
 mod wifi;
 mod wording;
@@ -120,6 +121,7 @@ impl Plugin for ScreenPlugin {
                 advisory::plugin,
                 wifi::plugin,
                 instrumentation::plugin,
+                wake::plugin,
             ));
     }
 }

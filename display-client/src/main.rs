@@ -149,8 +149,9 @@ fn main() -> ExitCode {
             }),
             ..default()
         }))
-        // Calm and cheap: a frame when something changes, at least once a second
-        // for the clock (see docs/benchmarks.md for the idle cost).
+        // Calm and cheap: a frame only when something on screen changes (`wake`
+        // sets how long the window sleeps; see docs/benchmarks.md for the idle
+        // cost); a second until the first frame.
         .insert_resource(WinitSettings {
             focused_mode: bevy::winit::UpdateMode::reactive_low_power(Duration::from_secs(1)),
             unfocused_mode: bevy::winit::UpdateMode::reactive_low_power(Duration::from_secs(1)),

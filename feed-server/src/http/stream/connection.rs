@@ -34,11 +34,7 @@ pub(super) struct Connection {
 
 /// The connection's task. Its state is built before the future so that the
 /// future holds it once (an `async fn` would keep its arguments beside it).
-pub(super) fn connection(
-    socket: Socket,
-    state: StreamState,
-    id: u64,
-) -> impl Future<Output = ()> {
+pub(super) fn connection(socket: Socket, state: StreamState, id: u64) -> impl Future<Output = ()> {
     let (queue, mut outgoing) = mpsc::channel(state.settings.queue);
     let mut conn = Connection {
         id,
