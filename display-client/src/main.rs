@@ -150,11 +150,11 @@ fn main() -> ExitCode {
             ..default()
         }))
         // Calm and cheap: a frame only when something on screen changes (`wake`
-        // sets how long the window sleeps; see docs/benchmarks.md for the idle
-        // cost); a second until the first frame.
+        // wakes the window then; see docs/benchmarks.md for the idle cost), at
+        // least once a minute.
         .insert_resource(WinitSettings {
-            focused_mode: bevy::winit::UpdateMode::reactive_low_power(Duration::from_secs(1)),
-            unfocused_mode: bevy::winit::UpdateMode::reactive_low_power(Duration::from_secs(1)),
+            focused_mode: bevy::winit::UpdateMode::reactive_low_power(Duration::from_secs(60)),
+            unfocused_mode: bevy::winit::UpdateMode::reactive_low_power(Duration::from_secs(60)),
         })
         .add_systems(Startup, |mut commands: Commands| {
             commands.spawn(Camera2d);

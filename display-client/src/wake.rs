@@ -6,10 +6,10 @@
 //! the clock wakes the window itself: a stream message (the network thread), an
 //! edited layout file (its watcher), a scrolling ticker (every frame).
 
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use bevy::winit::{UpdateMode, WinitSettings};
 use quai_protocol::Board;
 
 use crate::ScreenSet;
@@ -21,7 +21,8 @@ use crate::network::Live;
 use crate::view::View;
 
 /// Longest sleep: nothing on the screen stays unchanged longer than a
-/// minute, and a wake-up a minute costs nothing.
+/// minute, and a wake-up a minute costs nothing (the window's own wait,
+/// `WinitSettings` in main.rs, is the same minute).
 const LONGEST: Duration = Duration::from_secs(60);
 
 /// While the fonts load (nothing wakes the window when they are in).
@@ -31,7 +32,49 @@ const LOADING: Duration = Duration::from_millis(200);
 const MARGIN: Duration = Duration::from_millis(30);
 
 pub fn plugin(app: &mut App) {
-    app.add_systems(Update, plan.in_set(ScreenSet::Finish));
+    app.add_systems(Startup, start)
+        .add_systems(Update, plan.in_set(ScreenSet::Finish));
+}
+
+/// When the alarm thread wakes the window next.
+#[derive(Resource, Clone)]
+struct Alarm(Arc<(Mutex<Option<Instant>>, Condvar)>);
+
+/// With a window: a thread that wakes it at the instant `plan` sets. Bevy's
+/// own wait (`WinitSettings`) cannot be used for this: every change of it
+/// forces an update at once, and the time left changes at every update.
+fn start(mut commands: Commands, event_loop: Option<Res<bevy::winit::EventLoopProxyWrapper>>) {
+    let Some(proxy) = event_loop else { return };
+    let proxy = (**proxy).clone();
+    let alarm = Alarm(Arc::new((Mutex::new(None), Condvar::new())));
+    let shared = alarm.0.clone();
+    std::thread::Builder::new()
+        .name("quai-wake".into())
+        .spawn(move || {
+            let (lock, changed) = &*shared;
+            let Ok(mut due) = lock.lock() else { return };
+            loop {
+                match *due {
+                    Some(at) if at <= Instant::now() => {
+                        *due = None;
+                        let _ = proxy.send_event(bevy::winit::WinitUserEvent::WakeUp);
+                    }
+                    Some(at) => {
+                        let Ok((next, _)) = changed.wait_timeout(due, at - Instant::now()) else {
+                            return;
+                        };
+                        due = next;
+                    }
+                    None => {
+                        let Ok(next) = changed.wait(due) else { return };
+                        due = next;
+                    }
+                }
+            }
+        })
+        .map_err(|e| error!("cannot start the wake-up thread: {e}"))
+        .ok();
+    commands.insert_resource(alarm);
 }
 
 fn plan(
@@ -40,19 +83,19 @@ fn plan(
     live: Res<Live>,
     fonts: Option<Res<crate::fonts::Fonts>>,
     assets: Res<AssetServer>,
-    settings: Option<ResMut<WinitSettings>>,
+    alarm: Option<Res<Alarm>>,
 ) {
     // Headless (tests, screenshots): the schedule runner loops by itself.
-    let Some(mut settings) = settings else { return };
+    let Some(alarm) = alarm else { return };
     let wait = if fonts_ready(fonts, assets) {
         until_next_change(&view, &layout.layout, live.board.as_ref())
     } else {
         LOADING
     };
-    let mode = UpdateMode::reactive_low_power(wait);
-    if settings.focused_mode != mode {
-        settings.focused_mode = mode;
-        settings.unfocused_mode = mode;
+    let (lock, changed) = &*alarm.0;
+    if let Ok(mut due) = lock.lock() {
+        *due = Some(Instant::now() + wait);
+        changed.notify_one();
     }
 }
 
