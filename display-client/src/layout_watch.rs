@@ -124,8 +124,13 @@ fn watch(
     nudge: Option<Res<Nudge>>,
 ) {
     let Some(mut file) = file else { return };
-    let nudged = nudge.is_some_and(|n| n.0.swap(false, Ordering::Relaxed));
-    if !nudged && file.checked.is_some_and(|t| t.elapsed() < EVERY) {
+    // With a window, the watcher thread has looked already: only its nudge
+    // sends us to the file. Headless, look at most once a second.
+    let due = match nudge {
+        Some(n) => n.0.swap(false, Ordering::Relaxed),
+        None => file.checked.is_none_or(|t| t.elapsed() >= EVERY),
+    };
+    if !due {
         return;
     }
     file.checked = Some(Instant::now());
