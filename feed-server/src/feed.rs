@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::config::FeedConfig;
 use crate::id::FeedId;
 use crate::sources::gtfs_static::{self, FeedError};
-use crate::timetable::{FeedTimetable, Idx, StopIdx, Table, compile};
+use crate::timetable::{FeedTimetable, Idx, StopIdx, Table};
 
 /// A feed's position in its [`Feeds`] registry: the cheap handle boards and
 /// stations keep (a registry never changes once loaded).
@@ -69,7 +69,7 @@ pub struct Feed {
 pub trait LoadProgress: Sync {
     /// A feed starts loading.
     fn feed_started(&self, _feed: &FeedId) {}
-    /// `done` of `total` stop_times compiled.
+    /// `done` of `total` bytes of stop_times read.
     fn compiling(&self, _feed: &FeedId, _done: u64, _total: u64) {}
     fn feed_done(&self, _feed: &FeedId) {}
 }
@@ -91,12 +91,14 @@ impl Feed {
         let location = config.gtfs.location();
         // Parsing and compiling are CPU-bound and run inline: loading happens before
         // the server accepts connections, so there is nothing to starve yet.
-        let tables = gtfs_static::parse(&config.id, &location, archive)?;
         let id = config.id.clone();
-        let timetable = compile(tables, config.platforms.clone(), &|done, total| {
-            progress.compiling(&id, done, total)
-        })
-        .map_err(|e| FeedError::compile(&config.id, &location, e))?;
+        let timetable = gtfs_static::load(
+            &config.id,
+            &location,
+            &archive,
+            config.platforms.clone(),
+            &|done, total| progress.compiling(&id, done, total),
+        )?;
         progress.feed_done(&config.id);
         tracing::info!(
             feed = %config.id,

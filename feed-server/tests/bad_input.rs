@@ -183,29 +183,56 @@ fn an_endless_line_in_a_table_is_refused_with_its_place() {
     );
 }
 
-#[test]
-fn a_table_hidden_in_a_folder_is_checked_like_the_others() {
+/// The demo feed zipped, with `extra` entries appended.
+fn demo_zip_with(dir: &std::path::Path, skip: &str, extra: &[(&str, String)]) -> Vec<u8> {
     use std::io::Write as _;
+    demo_copy(&dir.join("gtfs"), |name, text| {
+        (name != skip).then_some(text)
+    });
+    let mut zip = zip::ZipWriter::new_append(std::io::Cursor::new(zip_folder(&dir.join("gtfs"))))
+        .expect("append");
+    for (name, text) in extra {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default())
+            .expect("entry");
+        zip.write_all(text.as_bytes()).expect("write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
+#[test]
+fn a_table_in_a_folder_is_checked_like_the_others() {
     let dir = tempfile::tempdir().expect("tempdir");
-    demo_copy(&dir.path().join("gtfs"), |_, text| Some(text));
-    // The parser finds tables by file name in any folder: a second stops.txt
-    // under __MACOSX/ must not slip past the line cap.
-    let mut zip =
-        zip::ZipWriter::new_append(std::io::Cursor::new(zip_folder(&dir.path().join("gtfs"))))
-            .expect("append");
-    zip.start_file(
-        "__MACOSX/stops.txt",
-        zip::write::SimpleFileOptions::default(),
-    )
-    .expect("entry");
-    zip.write_all(format!("stop_id,stop_name\nX,{}\n", "x".repeat(100_000)).as_bytes())
-        .expect("write");
-    let bytes = zip.finish().expect("zip").into_inner();
+    // Tables are found by file name in any folder: one there is read, and checked.
+    let long = format!("stop_id,stop_name\nX,{}\n", "x".repeat(100_000));
+    let bytes = demo_zip_with(dir.path(), "stops.txt", &[("network/stops.txt", long)]);
     std::fs::write(dir.path().join("feed.zip"), bytes).expect("write zip");
     let config = config_for(dir.path(), "feed.zip", "\"CAUDRY\"");
     let err = start_error(&["check", "--config", config.to_str().unwrap()], dir.path());
     assert!(
-        err.contains("__MACOSX/stops.txt, line 2: longer than 65536 bytes"),
+        err.contains("network/stops.txt, line 2: longer than 65536 bytes"),
         "{err}"
     );
+}
+
+#[test]
+fn finder_resource_forks_are_never_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // macOS zips carry __MACOSX/ (AppleDouble files, never tables): even one named
+    // like a table, and over every limit, is left alone; the real stops.txt is read.
+    let junk = format!("stop_id,stop_name\nX,{}\n", "x".repeat(100_000));
+    let bytes = demo_zip_with(dir.path(), "", &[("__MACOSX/stops.txt", junk)]);
+    std::fs::write(dir.path().join("feed.zip"), bytes).expect("write zip");
+    let config = config_for(dir.path(), "feed.zip", "\"CAUDRY\"");
+    let out = feed_server().run(
+        &[
+            "check",
+            "--config",
+            config.to_str().unwrap(),
+            "--now",
+            "2026-03-09T07:30:00+01:00",
+        ],
+        dir.path(),
+    );
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stdout.contains("1864 stop_times"), "{}", out.stdout);
 }

@@ -1,5 +1,5 @@
 //! Static GTFS, one table at a time: the demo feed with one of its tables (chosen
-//! by the first byte) replaced by the input, zipped, parsed and compiled.
+//! by the first byte) replaced by the input, zipped, read and compiled.
 
 #![no_main]
 
@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read as _, Write as _};
 
 use feed_server::id::FeedId;
-use feed_server::sources::gtfs_static::{Archive, parse};
-use feed_server::timetable::compile;
+use feed_server::sources::gtfs_static::{Archive, load};
 
 use libfuzzer_sys::fuzz_target;
 
@@ -63,7 +62,5 @@ fuzz_target!(|data: &[u8]| {
         out.write_all(&data).expect("zip write");
     }
     let bytes = out.finish().expect("zip").into_inner();
-    if let Ok(raw) = parse(&feed_id(), "fuzz.zip", Archive::Zip(bytes)) {
-        let _ = compile(raw, BTreeMap::new(), &|_, _| {});
-    }
+    let _ = load(&feed_id(), "fuzz.zip", &Archive::Zip(bytes), BTreeMap::new(), &|_, _| {});
 });

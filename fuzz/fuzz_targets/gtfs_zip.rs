@@ -1,12 +1,11 @@
-//! Static GTFS: arbitrary bytes as a zip archive, parsed and compiled.
+//! Static GTFS: arbitrary bytes as a zip archive, read and compiled.
 
 #![no_main]
 
 use std::collections::BTreeMap;
 
 use feed_server::id::FeedId;
-use feed_server::sources::gtfs_static::{Archive, parse};
-use feed_server::timetable::compile;
+use feed_server::sources::gtfs_static::{Archive, load};
 
 use libfuzzer_sys::fuzz_target;
 
@@ -15,7 +14,6 @@ fn feed_id() -> FeedId {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(raw) = parse(&feed_id(), "fuzz.zip", Archive::Zip(data.to_vec())) {
-        let _ = compile(raw, BTreeMap::new(), &|_, _| {});
-    }
+    let archive = Archive::Zip(data.to_vec());
+    let _ = load(&feed_id(), "fuzz.zip", &archive, BTreeMap::new(), &|_, _| {});
 });

@@ -7,7 +7,6 @@ use feed_server::config::{FeedConfig, GtfsSource, StationConfig};
 use feed_server::feed::{Feed, FeedLoad, Feeds};
 use feed_server::id::FeedId;
 use feed_server::sources::gtfs_static::{self, Archive};
-use feed_server::timetable::compile;
 
 /// The SNCF TER January 2025 zip from `QUAI_FIXTURES` (relative paths are taken
 /// from the workspace root).
@@ -29,8 +28,9 @@ pub fn ter_zip() -> Vec<u8> {
 /// Parses and compiles a TER archive into a one-feed registry (feed id `ter`).
 pub fn load(bytes: &[u8]) -> Feeds {
     let id: FeedId = "ter".parse().expect("feed id");
-    let tables = gtfs_static::parse(&id, "ter.zip", Archive::Zip(bytes.to_vec())).expect("parse");
-    let timetable = compile(tables, Default::default(), &|_, _| {}).expect("compile");
+    let archive = Archive::Zip(bytes.to_vec());
+    let timetable =
+        gtfs_static::load(&id, "ter.zip", &archive, Default::default(), &|_, _| {}).expect("load");
     Feeds::new(vec![Feed {
         config: FeedConfig::new(id.clone(), GtfsSource::Path("ter.zip".into())),
         id,

@@ -5,43 +5,71 @@
 //! rest of the timetable than with none. They are counted, the first ones kept as
 //! warnings with file and line, and shown by `feed-server check`.
 //!
-//! One long function on purpose: it reads each table once, in the order their
-//! references need (agency, routes, stops, calendars, trips, stop_times,
-//! frequencies), and each step is short and says what it reads.
+//! Tables are taken in the order their references need: [`Compiler::new`] reads
+//! agency, routes, stops, calendars and trips (one long function on purpose: each
+//! step is short and says what it reads); the reader of stop_times, the largest
+//! table by far, then resolves each row against it as it is read
+//! ([`Compiler::trip`], [`Compiler::stop`]) and hands over compact
+//! [`StopTimeRow`]s, so that no row of strings is ever kept; [`Compiler::finish`]
+//! orders them into trips and adds frequencies.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use gtfs_structures::{
-    Agency, Calendar, CalendarDate, Exception, PickupDropOffType, RawFrequency, RawStopTime,
-    RawTrip,
-};
+use gtfs_structures::{Agency, Calendar, CalendarDate, Exception, RawFrequency, RawTrip};
 
 use super::route_type::mode_of;
 use super::{
-    FeedTimetable, Frequency, Idx, Route, ServiceCalendar, ServiceDays, Stop, StopIdx, StopTime,
-    StopTimeIdx, Table, Trip, TripIdx,
+    FeedTimetable, Frequency, Idx, Route, RouteIdx, ServiceCalendar, ServiceDays, Stop, StopIdx,
+    StopTime, StopTimeIdx, Table, Trip, TripIdx,
 };
 
 /// Warnings kept in full; the rest are only counted.
 const KEPT_WARNINGS: usize = 20;
 
-/// Called with (rows done, rows in all) while stop_times are compiled.
-pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
-
-/// The tables of a feed as read (rows as written), which [`compile`] turns into a
-/// timetable. `None`: the optional file is absent.
+/// The tables of a feed that stop_times refer to, as read (rows as written), which
+/// [`Compiler::new`] compiles. `None`: the optional file is absent.
 #[derive(Debug, Default)]
 pub struct Tables {
     pub agencies: Vec<Agency>,
     pub routes: Vec<gtfs_structures::Route>,
     pub stops: Vec<gtfs_structures::Stop>,
     pub trips: Vec<RawTrip>,
-    pub stop_times: Vec<RawStopTime>,
     pub calendar: Option<Vec<Calendar>>,
     pub calendar_dates: Option<Vec<CalendarDate>>,
-    pub frequencies: Option<Vec<RawFrequency>>,
+}
+
+/// One row of stop_times.txt, resolved: what [`Compiler::finish`] orders into trips.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopTimeRow {
+    pub trip: TripIdx,
+    pub sequence: u32,
+    pub stop: StopIdx,
+    /// GTFS seconds; `None` between timepoints (interpolated by `finish`).
+    pub arrival: Option<u32>,
+    pub departure: Option<u32>,
+    /// False when `pickup_type` is 1 (no boarding here).
+    pub pickup: bool,
+    pub headsign: Option<Box<str>>,
+}
+
+/// A feed being compiled: everything but its stop times and frequencies.
+#[derive(Debug)]
+pub struct Compiler {
+    timezone: Tz,
+    lang: Option<String>,
+    agencies: usize,
+    routes: Table<RouteIdx, Route>,
+    stops: Table<StopIdx, Stop>,
+    trips: Table<TripIdx, Trip>,
+    services: ServiceCalendar,
+    platform_labels: BTreeMap<String, String>,
+    warnings: Warnings,
+    stop_by_id: HashMap<String, StopIdx>,
+    trip_by_id: HashMap<String, TripIdx>,
+    route_by_id: HashMap<String, RouteIdx>,
+    children: HashMap<StopIdx, Vec<StopIdx>>,
 }
 
 /// Why a feed's tables make no timetable.
@@ -58,316 +86,310 @@ pub enum CompileError {
     },
 }
 
-/// Compiles a feed's tables. `platform_labels` come from the configuration.
-pub fn compile(
-    tables: Tables,
-    platform_labels: BTreeMap<String, String>,
-    progress: Progress<'_>,
-) -> Result<FeedTimetable, CompileError> {
-    let mut warnings = Warnings::default();
+impl Compiler {
+    /// Compiles the tables stop times refer to. `platform_labels` come from the
+    /// configuration.
+    pub fn new(
+        tables: Tables,
+        platform_labels: BTreeMap<String, String>,
+    ) -> Result<Compiler, CompileError> {
+        let mut warnings = Warnings::default();
 
-    // agency.txt: the timezone of every time in the feed.
-    let first = tables
-        .agencies
-        .first()
-        .ok_or_else(|| CompileError::Invalid {
-            file: "agency.txt".into(),
-            line: None,
-            reason: "no agency".into(),
-        })?;
-    let timezone: Tz = first
-        .timezone
-        .trim()
-        .parse()
-        .map_err(|_| CompileError::Invalid {
-            file: "agency.txt".into(),
-            line: Some(2),
-            reason: format!(
-                "agency_timezone `{}` is not an IANA timezone",
-                first.timezone
-            ),
-        })?;
-    let lang = first.lang.clone().filter(|l| !l.trim().is_empty());
-    let agencies = tables.agencies.len();
+        // agency.txt: the timezone of every time in the feed.
+        let first = tables
+            .agencies
+            .first()
+            .ok_or_else(|| CompileError::Invalid {
+                file: "agency.txt".into(),
+                line: None,
+                reason: "no agency".into(),
+            })?;
+        let timezone: Tz = first
+            .timezone
+            .trim()
+            .parse()
+            .map_err(|_| CompileError::Invalid {
+                file: "agency.txt".into(),
+                line: Some(2),
+                reason: format!(
+                    "agency_timezone `{}` is not an IANA timezone",
+                    first.timezone
+                ),
+            })?;
+        let lang = first.lang.clone().filter(|l| !l.trim().is_empty());
+        let agencies = tables.agencies.len();
 
-    // routes.txt
-    let mut route_by_id = HashMap::with_capacity(tables.routes.len());
-    let mut routes = Table::with_capacity(tables.routes.len());
-    for r in tables.routes {
-        let idx = routes.push(Route {
-            mode: mode_of(r.route_type),
-            route_type: r.route_type,
-            agency_id: r.agency_id.filter(|a| !a.is_empty()),
-            color: r
-                .color
-                .map(|c| format!("#{:02X}{:02X}{:02X}", c.r, c.g, c.b))
-                .unwrap_or_else(|| "#FFFFFF".into()),
-            text_color: r
-                .text_color
-                .map(|c| format!("#{:02X}{:02X}{:02X}", c.r, c.g, c.b))
-                .unwrap_or_else(|| "#000000".into()),
-            short_name: r.short_name.filter(|s| !s.trim().is_empty()),
-            long_name: r.long_name.filter(|s| !s.trim().is_empty()),
-            id: r.id.clone(),
-        });
-        route_by_id.insert(r.id, idx);
-    }
+        // routes.txt
+        let mut route_by_id = HashMap::with_capacity(tables.routes.len());
+        let mut routes = Table::with_capacity(tables.routes.len());
+        for r in tables.routes {
+            let idx = routes.push(Route {
+                mode: mode_of(r.route_type),
+                route_type: r.route_type,
+                agency_id: r.agency_id.filter(|a| !a.is_empty()),
+                color: r
+                    .color
+                    .map(|c| format!("#{:02X}{:02X}{:02X}", c.r, c.g, c.b))
+                    .unwrap_or_else(|| "#FFFFFF".into()),
+                text_color: r
+                    .text_color
+                    .map(|c| format!("#{:02X}{:02X}{:02X}", c.r, c.g, c.b))
+                    .unwrap_or_else(|| "#000000".into()),
+                short_name: r.short_name.filter(|s| !s.trim().is_empty()),
+                long_name: r.long_name.filter(|s| !s.trim().is_empty()),
+                id: r.id.clone(),
+            });
+            route_by_id.insert(r.id, idx);
+        }
 
-    // stops.txt
-    let mut stop_by_id = HashMap::with_capacity(tables.stops.len());
-    let mut stops: Table<StopIdx, Stop> = Table::with_capacity(tables.stops.len());
-    let mut parents = Vec::with_capacity(tables.stops.len());
-    for s in tables.stops {
-        parents.push(s.parent_station.filter(|p| !p.is_empty()));
-        let idx = stops.push(Stop {
-            name: s.name.unwrap_or_default(),
-            platform_code: s.platform_code.filter(|p| !p.trim().is_empty()),
-            parent: None,
-            id: s.id.clone(),
-        });
-        stop_by_id.insert(s.id, idx);
-    }
-    let mut children: HashMap<StopIdx, Vec<StopIdx>> = HashMap::new();
-    for (i, parent) in parents.into_iter().enumerate() {
-        let Some(parent) = parent else { continue };
-        let child = StopIdx::new(i);
-        match stop_by_id.get(&parent) {
-            Some(&p) if p != child => {
-                if let Some(stop) = stops.get_mut(child) {
-                    stop.parent = Some(p);
+        // stops.txt
+        let mut stop_by_id = HashMap::with_capacity(tables.stops.len());
+        let mut stops: Table<StopIdx, Stop> = Table::with_capacity(tables.stops.len());
+        let mut parents = Vec::with_capacity(tables.stops.len());
+        for s in tables.stops {
+            parents.push(s.parent_station.filter(|p| !p.is_empty()));
+            let idx = stops.push(Stop {
+                name: s.name.unwrap_or_default(),
+                platform_code: s.platform_code.filter(|p| !p.trim().is_empty()),
+                parent: None,
+                id: s.id.clone(),
+            });
+            stop_by_id.insert(s.id, idx);
+        }
+        let mut children: HashMap<StopIdx, Vec<StopIdx>> = HashMap::new();
+        for (i, parent) in parents.into_iter().enumerate() {
+            let Some(parent) = parent else { continue };
+            let child = StopIdx::new(i);
+            match stop_by_id.get(&parent) {
+                Some(&p) if p != child => {
+                    if let Some(stop) = stops.get_mut(child) {
+                        stop.parent = Some(p);
+                    }
+                    children.entry(p).or_default().push(child);
                 }
-                children.entry(p).or_default().push(child);
+                _ => warnings.push(format!(
+                    "stops.txt, line {}: parent_station `{parent}` is not a stop",
+                    i + 2
+                )),
             }
-            _ => warnings.push(format!(
-                "stops.txt, line {}: parent_station `{parent}` is not a stop",
-                i + 2
-            )),
         }
-    }
 
-    // calendar.txt and calendar_dates.txt
-    let mut services = ServiceCalendar::default();
-    if tables.calendar.is_none() && tables.calendar_dates.is_none() {
-        return Err(CompileError::MissingFile(
-            "calendar.txt or calendar_dates.txt".into(),
-        ));
-    }
-    for c in tables.calendar.unwrap_or_default() {
-        let (Some(start), Some(end)) = (naive(c.start_date), naive(c.end_date)) else {
-            continue;
-        };
-        let days = ServiceDays::weekly(
-            [
-                c.monday,
-                c.tuesday,
-                c.wednesday,
-                c.thursday,
-                c.friday,
-                c.saturday,
-                c.sunday,
-            ],
-            start,
-            end,
-        );
-        services.set(&c.id, days);
-    }
-    for d in tables.calendar_dates.unwrap_or_default() {
-        let Some(day) = naive(d.date) else { continue };
-        let (_, s) = services.entry(&d.service_id);
-        match d.exception_type {
-            Exception::Added => s.add(day),
-            Exception::Deleted => s.remove(day),
-        }
-    }
-
-    // trips.txt
-    let mut trip_by_id = HashMap::with_capacity(tables.trips.len());
-    let mut trips: Table<TripIdx, Trip> = Table::with_capacity(tables.trips.len());
-    for (i, t) in tables.trips.into_iter().enumerate() {
-        let Some(&route) = route_by_id.get(&t.route_id) else {
-            warnings.push(format!(
-                "trips.txt, line {}: route_id `{}` is not in routes.txt; trip skipped",
-                i + 2,
-                t.route_id
+        // calendar.txt and calendar_dates.txt
+        let mut services = ServiceCalendar::default();
+        if tables.calendar.is_none() && tables.calendar_dates.is_none() {
+            return Err(CompileError::MissingFile(
+                "calendar.txt or calendar_dates.txt".into(),
             ));
-            continue;
-        };
-        let service = match services.index(&t.service_id) {
-            Some(s) => s,
-            None => {
+        }
+        for c in tables.calendar.unwrap_or_default() {
+            let (Some(start), Some(end)) = (naive(c.start_date), naive(c.end_date)) else {
+                continue;
+            };
+            let days = ServiceDays::weekly(
+                [
+                    c.monday,
+                    c.tuesday,
+                    c.wednesday,
+                    c.thursday,
+                    c.friday,
+                    c.saturday,
+                    c.sunday,
+                ],
+                start,
+                end,
+            );
+            services.set(&c.id, days);
+        }
+        for d in tables.calendar_dates.unwrap_or_default() {
+            let Some(day) = naive(d.date) else { continue };
+            let (_, s) = services.entry(&d.service_id);
+            match d.exception_type {
+                Exception::Added => s.add(day),
+                Exception::Deleted => s.remove(day),
+            }
+        }
+
+        // trips.txt
+        let mut trip_by_id = HashMap::with_capacity(tables.trips.len());
+        let mut trips: Table<TripIdx, Trip> = Table::with_capacity(tables.trips.len());
+        for (i, t) in tables.trips.into_iter().enumerate() {
+            let Some(&route) = route_by_id.get(&t.route_id) else {
                 warnings.push(format!(
-                    "trips.txt, line {}: service_id `{}` has no calendar; the trip never runs",
+                    "trips.txt, line {}: route_id `{}` is not in routes.txt; trip skipped",
                     i + 2,
-                    t.service_id
-                ));
-                services.entry(&t.service_id).0
-            }
-        };
-        if trip_by_id
-            .insert(t.id.clone(), trips.next_index())
-            .is_some()
-        {
-            warnings.push(format!(
-                "trips.txt, line {}: trip_id `{}` appears twice; the last one is kept",
-                i + 2,
-                t.id
-            ));
-        }
-        let none = StopTimeIdx::new(0);
-        trips.push(Trip {
-            id: t.id,
-            route,
-            service,
-            headsign: t.trip_headsign.filter(|h| !h.trim().is_empty()),
-            short_name: t.trip_short_name.filter(|h| !h.trim().is_empty()),
-            direction: t.direction_id,
-            first_stop_time: none,
-            end_stop_time: none,
-            frequencies: Vec::new(),
-        });
-    }
-
-    // stop_times.txt: group by trip, order by stop_sequence, fill missing times.
-    let raw_stop_times = tables.stop_times;
-    let total = raw_stop_times.len() as u64;
-    let mut keyed: Vec<(TripIdx, u32, u32)> = Vec::with_capacity(raw_stop_times.len());
-    for (i, st) in raw_stop_times.iter().enumerate() {
-        match trip_by_id.get(&st.trip_id) {
-            Some(&trip) => keyed.push((trip, st.stop_sequence, i as u32)),
-            None => warnings.push(format!(
-                "stop_times.txt, line {}: trip_id `{}` is not in trips.txt; row skipped",
-                i + 2,
-                st.trip_id
-            )),
-        }
-    }
-    keyed.sort_unstable();
-    let mut partial: Vec<Partial> = Vec::with_capacity(keyed.len());
-    let mut done = 0u64;
-    let mut k = 0;
-    while k < keyed.len() {
-        let trip = keyed[k].0;
-        let start = partial.len();
-        while k < keyed.len() && keyed[k].0 == trip {
-            let row = keyed[k].2 as usize;
-            let st = &raw_stop_times[row];
-            k += 1;
-            done += 1;
-            if done.is_multiple_of(20_000) {
-                progress(done, total);
-            }
-            let Some(&stop) = stop_by_id.get(&st.stop_id) else {
-                warnings.push(format!(
-                    "stop_times.txt, line {}: stop_id `{}` is not in stops.txt; row skipped",
-                    row + 2,
-                    st.stop_id
+                    t.route_id
                 ));
                 continue;
             };
-            partial.push(Partial {
-                stop,
-                sequence: st.stop_sequence,
-                arrival: st.arrival_time.or(st.departure_time),
-                departure: st.departure_time.or(st.arrival_time),
-                pickup: !matches!(st.pickup_type, PickupDropOffType::NotAvailable),
-                headsign: st
-                    .stop_headsign
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|h| !h.is_empty())
-                    .map(Into::into),
+            let service = match services.index(&t.service_id) {
+                Some(s) => s,
+                None => {
+                    warnings.push(format!(
+                        "trips.txt, line {}: service_id `{}` has no calendar; the trip never runs",
+                        i + 2,
+                        t.service_id
+                    ));
+                    services.entry(&t.service_id).0
+                }
+            };
+            if trip_by_id
+                .insert(t.id.clone(), trips.next_index())
+                .is_some()
+            {
+                warnings.push(format!(
+                    "trips.txt, line {}: trip_id `{}` appears twice; the last one is kept",
+                    i + 2,
+                    t.id
+                ));
+            }
+            let none = StopTimeIdx::new(0);
+            trips.push(Trip {
+                id: t.id,
+                route,
+                service,
+                headsign: t.trip_headsign.filter(|h| !h.trim().is_empty()),
+                short_name: t.trip_short_name.filter(|h| !h.trim().is_empty()),
+                direction: t.direction_id,
+                first_stop_time: none,
+                end_stop_time: none,
+                frequencies: Vec::new(),
             });
         }
-        let end = partial.len();
-        if let Err(reason) = interpolate(&mut partial[start..end]) {
-            warnings.push(format!(
-                "stop_times.txt: trip `{}`: {reason}; trip skipped",
-                trips[trip].id
-            ));
-            partial.truncate(start);
-            continue;
-        }
-        if let Some(t) = trips.get_mut(trip) {
-            t.first_stop_time = StopTimeIdx::new(start);
-            t.end_stop_time = StopTimeIdx::new(end);
-        }
-    }
-    progress(total, total);
-    let stop_times: Table<StopTimeIdx, StopTime> = partial
-        .into_iter()
-        .map(|p| StopTime {
-            stop: p.stop,
-            sequence: p.sequence,
-            arrival: p.arrival.unwrap_or_default(),
-            departure: p.departure.unwrap_or_default(),
-            pickup: p.pickup,
-            headsign: p.headsign,
+
+        Ok(Compiler {
+            timezone,
+            lang,
+            agencies,
+            routes,
+            stops,
+            trips,
+            services,
+            platform_labels,
+            warnings,
+            stop_by_id,
+            trip_by_id,
+            route_by_id,
+            children,
         })
-        .collect();
-
-    // frequencies.txt
-    for (i, f) in tables
-        .frequencies
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-    {
-        let Some(&trip) = trip_by_id.get(&f.trip_id) else {
-            warnings.push(format!(
-                "frequencies.txt, line {}: trip_id `{}` is not in trips.txt",
-                i + 2,
-                f.trip_id
-            ));
-            continue;
-        };
-        if f.headway_secs == 0 || f.end_time <= f.start_time {
-            warnings.push(format!(
-                "frequencies.txt, line {}: empty period or zero headway; ignored",
-                i + 2
-            ));
-            continue;
-        }
-        if let Some(t) = trips.get_mut(trip) {
-            t.frequencies.push(Frequency {
-                start: f.start_time,
-                end: f.end_time,
-                headway: f.headway_secs,
-            });
-        }
     }
 
-    let Warnings { kept, count } = warnings;
-    Ok(FeedTimetable {
-        timezone,
-        lang,
-        agencies,
-        routes,
-        stops,
-        trips,
-        stop_times,
-        services,
-        platform_labels,
-        warnings: kept,
-        warning_count: count,
-        stop_by_id,
-        trip_by_id,
-        route_by_id,
-        children,
-    })
-}
+    /// The trip with `trip_id`.
+    pub fn trip(&self, trip_id: &str) -> Option<TripIdx> {
+        self.trip_by_id.get(trip_id).copied()
+    }
 
-struct Partial {
-    stop: StopIdx,
-    sequence: u32,
-    arrival: Option<u32>,
-    departure: Option<u32>,
-    pickup: bool,
-    headsign: Option<Box<str>>,
+    /// The stop with `stop_id`.
+    pub fn stop(&self, stop_id: &str) -> Option<StopIdx> {
+        self.stop_by_id.get(stop_id).copied()
+    }
+
+    /// Records a problem that does not stop the load.
+    pub fn warn(&mut self, warning: String) {
+        self.warnings.push(warning);
+    }
+
+    /// The timetable: `rows` (in any order) grouped by trip, ordered by stop_sequence
+    /// (rows with the same sequence keep their order), untimed stops interpolated;
+    /// then `frequencies.txt`.
+    pub fn finish(
+        mut self,
+        mut rows: Vec<StopTimeRow>,
+        frequencies: Option<Vec<RawFrequency>>,
+    ) -> FeedTimetable {
+        // Feeds list a trip's rows together and in order, which this stable sort
+        // finds as runs and merely checks.
+        rows.sort_by_key(|r| (r.trip, r.sequence));
+        let mut k = 0;
+        let mut kept = 0;
+        while k < rows.len() {
+            let trip = rows[k].trip;
+            let mut end = k;
+            while end < rows.len() && rows[end].trip == trip {
+                end += 1;
+            }
+            // Moved down over the rows of skipped trips, if any.
+            let start = kept;
+            for i in k..end {
+                rows.swap(kept, i);
+                kept += 1;
+            }
+            k = end;
+            if let Err(reason) = interpolate(&mut rows[start..kept]) {
+                self.warnings.push(format!(
+                    "stop_times.txt: trip `{}`: {reason}; trip skipped",
+                    self.trips[trip].id
+                ));
+                kept = start;
+                continue;
+            }
+            if let Some(t) = self.trips.get_mut(trip) {
+                t.first_stop_time = StopTimeIdx::new(start);
+                t.end_stop_time = StopTimeIdx::new(kept);
+            }
+        }
+        rows.truncate(kept);
+        let stop_times: Table<StopTimeIdx, StopTime> = rows
+            .into_iter()
+            .map(|r| StopTime {
+                stop: r.stop,
+                sequence: r.sequence,
+                arrival: r.arrival.unwrap_or_default(),
+                departure: r.departure.unwrap_or_default(),
+                pickup: r.pickup,
+                headsign: r.headsign,
+            })
+            .collect();
+
+        // frequencies.txt
+        for (i, f) in frequencies.unwrap_or_default().into_iter().enumerate() {
+            let Some(&trip) = self.trip_by_id.get(&f.trip_id) else {
+                self.warnings.push(format!(
+                    "frequencies.txt, line {}: trip_id `{}` is not in trips.txt",
+                    i + 2,
+                    f.trip_id
+                ));
+                continue;
+            };
+            if f.headway_secs == 0 || f.end_time <= f.start_time {
+                self.warnings.push(format!(
+                    "frequencies.txt, line {}: empty period or zero headway; ignored",
+                    i + 2
+                ));
+                continue;
+            }
+            if let Some(t) = self.trips.get_mut(trip) {
+                t.frequencies.push(Frequency {
+                    start: f.start_time,
+                    end: f.end_time,
+                    headway: f.headway_secs,
+                });
+            }
+        }
+
+        let Warnings { kept, count } = self.warnings;
+        FeedTimetable {
+            timezone: self.timezone,
+            lang: self.lang,
+            agencies: self.agencies,
+            routes: self.routes,
+            stops: self.stops,
+            trips: self.trips,
+            stop_times,
+            services: self.services,
+            platform_labels: self.platform_labels,
+            warnings: kept,
+            warning_count: count,
+            stop_by_id: self.stop_by_id,
+            trip_by_id: self.trip_by_id,
+            route_by_id: self.route_by_id,
+            children: self.children,
+        }
+    }
 }
 
 /// GTFS allows times only at timepoints; the others are interpolated linearly by
 /// position between the surrounding timepoints. First and last stop must be timed.
-fn interpolate(sts: &mut [Partial]) -> Result<(), String> {
+fn interpolate(sts: &mut [StopTimeRow]) -> Result<(), String> {
     if sts.len() < 2 {
         return Err("fewer than two stops".into());
     }
@@ -397,7 +419,7 @@ fn interpolate(sts: &mut [Partial]) -> Result<(), String> {
     Ok(())
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Warnings {
     kept: Vec<String>,
     count: usize,
@@ -424,8 +446,9 @@ fn naive(d: jiff::civil::Date) -> Option<NaiveDate> {
 mod tests {
     use super::*;
 
-    fn p(arrival: Option<u32>, departure: Option<u32>) -> Partial {
-        Partial {
+    fn p(arrival: Option<u32>, departure: Option<u32>) -> StopTimeRow {
+        StopTimeRow {
+            trip: TripIdx::new(0),
             stop: StopIdx::new(0),
             sequence: 0,
             arrival,

@@ -19,7 +19,7 @@ use chrono_tz::Tz;
 use gtfs_structures::{DirectionType, RouteType};
 use quai_protocol::Mode;
 
-pub use compile::{CompileError, Tables, compile};
+pub use compile::{CompileError, Compiler, StopTimeRow, Tables};
 pub use index::{Idx, RouteIdx, ServiceIdx, StopIdx, StopTimeIdx, Table, TripIdx};
 pub use service_days::{ServiceCalendar, ServiceDays};
 

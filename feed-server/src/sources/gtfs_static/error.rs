@@ -91,45 +91,9 @@ impl FeedError {
     }
 }
 
-/// Turns a `gtfs-structures` error into one that names file, line and column.
-pub(super) fn convert(feed: &str, location: &str, e: gtfs_structures::Error) -> FeedError {
-    use gtfs_structures::Error as G;
-    let feed = feed.to_string();
-    match e {
-        G::MissingFile(file) => FeedError::MissingFile {
-            feed,
-            location: location.to_string(),
-            file,
-        },
-        G::CSVError {
-            file_name,
-            source,
-            line_in_error,
-        } => {
-            let (headers, values) = line_in_error
-                .map(|l| (l.headers, l.values))
-                .unwrap_or_default();
-            csv_error(feed, file_name, &source, &headers, &values)
-        }
-        G::Zip(z) => FeedError::Archive {
-            feed,
-            location: location.to_string(),
-            reason: z.to_string(),
-        },
-        G::NamedFileIO { file_name, source } => FeedError::Read {
-            feed,
-            location: format!("{location}: {file_name}"),
-            reason: source.to_string(),
-        },
-        other => FeedError::Read {
-            feed,
-            location: location.to_string(),
-            reason: other.to_string(),
-        },
-    }
-}
-
-fn csv_error(
+/// A CSV error of `file` as one that names file, line and column (`headers` and
+/// `values` of the row, when known, find the column of a quoted bad value).
+pub(super) fn csv_error(
     feed: String,
     file: String,
     e: &csv::Error,

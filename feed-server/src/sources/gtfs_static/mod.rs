@@ -1,31 +1,31 @@
 //! Static GTFS: fetch an archive (file, folder, URL or the built-in demo) and parse it.
 //!
-//! Parsing is done by `gtfs-structures` (its raw reader: rows as written, no object
-//! graph), and its errors are turned into messages that name the file, the line and
-//! the column, since a timetable with a bad time somewhere in 300,000 rows must be
-//! findable by a person.
+//! Reading is ours (the `csv` crate, `gtfs-structures`' row types for the small
+//! tables, a reader of its own for stop_times), and every error names the file,
+//! the line and the column, since a timetable with a bad time somewhere in 300,000
+//! rows must be findable by a person.
 
 mod archive;
 mod error;
+mod guard;
+mod stop_times;
+mod table;
 
-use std::io::Cursor;
+use std::collections::BTreeMap;
+use std::io::Read;
 
-use gtfs_structures::RawGtfs;
+use serde::de::DeserializeOwned;
 
 use super::http;
 use crate::config::{FeedConfig, GtfsSource};
 use crate::id::FeedId;
-use crate::timetable::Tables;
-pub use archive::{MAX_INFLATED, MAX_LINE, MAX_RATIO, MAX_ZIP_ENTRIES};
-use archive::{check_zip, has_short_rows, pad_short_rows};
+use crate::timetable::{Compiler, FeedTimetable, Tables};
+pub use archive::Archive;
+use archive::{OpenError, Opened};
 pub use error::FeedError;
-use error::convert;
-
-/// The bytes (or folder) of a feed, before parsing.
-pub enum Archive {
-    Zip(Vec<u8>),
-    Folder(std::path::PathBuf),
-}
+pub use guard::{MAX_INFLATED, MAX_LINE, MAX_RATIO, MAX_ZIP_ENTRIES};
+pub use stop_times::Progress;
+use table::Place;
 
 /// Fetches the archive of `feed` with its timeout and size cap.
 pub async fn fetch(feed: &FeedConfig) -> Result<Archive, FeedError> {
@@ -102,50 +102,105 @@ async fn download(feed: &FeedConfig, url: &str) -> Result<Vec<u8>, FeedError> {
         })
 }
 
-/// Parses an archive into its tables, each error naming file, line and column.
-/// CPU-bound: call it from a blocking thread.
-pub fn parse(feed_id: &FeedId, location: &str, archive: Archive) -> Result<Tables, FeedError> {
-    let feed_id = feed_id.as_str();
-    let mut raw = read(feed_id, location, &archive)?;
-    if has_short_rows(&raw) {
-        // Some feeds (Google's own sample among them) end rows early, leaving out
-        // trailing empty fields. The parser refuses such rows; padding them with
-        // empty fields keeps their meaning, so do that and read again.
-        tracing::warn!(
-            feed = feed_id,
-            "rows shorter than their header; padding them with empty fields"
-        );
-        let padded = pad_short_rows(&archive).map_err(|reason| FeedError::Read {
+/// Reads an archive into a timetable, each error naming file, line and column.
+/// `platform_labels` come from the configuration; `progress` is told how far the
+/// reading of stop_times got. CPU-bound: call it from a blocking thread.
+///
+/// Each table is inflated once, as a stream, in the order their references need
+/// (see [`Compiler`]); stop_times is resolved row by row as it is read.
+pub fn load(
+    feed_id: &FeedId,
+    location: &str,
+    archive: &Archive,
+    platform_labels: BTreeMap<String, String>,
+    progress: Progress<'_>,
+) -> Result<FeedTimetable, FeedError> {
+    let mut reading = Reading {
+        opened: Opened::new(archive).map_err(|e| open_error(feed_id, location, e))?,
+        inflated: 0,
+        feed_id,
+        location,
+        zip: matches!(archive, Archive::Zip(_)),
+    };
+    let tables = Tables {
+        agencies: reading.required("agency.txt")?,
+        routes: reading.required("routes.txt")?,
+        stops: reading.required("stops.txt")?,
+        calendar: reading.optional("calendar.txt")?,
+        calendar_dates: reading.optional("calendar_dates.txt")?,
+        trips: reading.required("trips.txt")?,
+    };
+    let mut compiler = Compiler::new(tables, platform_labels)
+        .map_err(|e| FeedError::compile(feed_id, location, e))?;
+    let stop_times = reading
+        .table("stop_times.txt", |source, size, place| {
+            stop_times::read(source, size, place, &mut compiler, progress)
+        })?
+        .ok_or_else(|| reading.missing("stop_times.txt"))?;
+    let frequencies = reading.optional("frequencies.txt")?;
+    Ok(compiler.finish(stop_times, frequencies))
+}
+
+/// An archive being read, table after table.
+struct Reading<'a> {
+    opened: Opened<'a>,
+    /// Bytes inflated so far, all tables together (see [`MAX_INFLATED`]).
+    inflated: u64,
+    feed_id: &'a FeedId,
+    location: &'a str,
+    zip: bool,
+}
+
+impl Reading<'_> {
+    /// `read` called on table `name`; `None` when the archive lacks it.
+    fn table<T>(
+        &mut self,
+        name: &str,
+        read: impl FnOnce(&mut dyn Read, u64, &Place<'_>) -> Result<T, FeedError>,
+    ) -> Result<Option<T>, FeedError> {
+        let (feed, location, zip) = (self.feed_id.as_str(), self.location, self.zip);
+        self.opened
+            .with_table(name, &mut self.inflated, |source, size, file| {
+                let place = Place {
+                    feed,
+                    location,
+                    file,
+                    zip,
+                };
+                read(source, size, &place)
+            })
+            .map_err(|e| open_error(self.feed_id, location, e))?
+            .transpose()
+    }
+
+    fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<Vec<T>>, FeedError> {
+        self.table(name, |source, _, place| table::rows(source, place))
+    }
+
+    fn required<T: DeserializeOwned>(&mut self, name: &str) -> Result<Vec<T>, FeedError> {
+        self.optional(name)?.ok_or_else(|| self.missing(name))
+    }
+
+    fn missing(&self, name: &str) -> FeedError {
+        FeedError::MissingFile {
+            feed: self.feed_id.to_string(),
+            location: self.location.to_string(),
+            file: name.to_string(),
+        }
+    }
+}
+
+fn open_error(feed_id: &FeedId, location: &str, e: OpenError) -> FeedError {
+    match e {
+        OpenError::Archive(reason) => FeedError::Archive {
             feed: feed_id.to_string(),
             location: location.to_string(),
             reason,
-        })?;
-        raw = read(feed_id, location, &Archive::Zip(padded))?;
+        },
+        OpenError::Read(reason) => FeedError::Read {
+            feed: feed_id.to_string(),
+            location: location.to_string(),
+            reason,
+        },
     }
-    let convert = |e| convert(feed_id, location, e);
-    Ok(Tables {
-        agencies: raw.agencies.map_err(convert)?,
-        routes: raw.routes.map_err(convert)?,
-        stops: raw.stops.map_err(convert)?,
-        calendar: raw.calendar.transpose().map_err(convert)?,
-        calendar_dates: raw.calendar_dates.transpose().map_err(convert)?,
-        trips: raw.trips.map_err(convert)?,
-        stop_times: raw.stop_times.map_err(convert)?,
-        frequencies: raw.frequencies.transpose().map_err(convert)?,
-    })
-}
-
-fn read(feed_id: &str, location: &str, archive: &Archive) -> Result<RawGtfs, FeedError> {
-    let reader = gtfs_structures::GtfsReader::default()
-        .read_shapes(false)
-        .trim_fields(true)
-        .raw();
-    match archive {
-        Archive::Folder(path) => reader.read_from_path(path),
-        Archive::Zip(bytes) => {
-            check_zip(feed_id, location, bytes)?;
-            reader.read_from_reader(Cursor::new(bytes.as_slice()))
-        }
-    }
-    .map_err(|e| convert(feed_id, location, e))
 }
