@@ -302,7 +302,7 @@ fn departure(feeds: &Feeds, d: &ScheduledDeparture) -> Departure {
         .map(|s| feed.stop_name(s.stop))
         .unwrap_or_default();
     let (headsign, trip_number) = headsign_and_number(
-        st.headsign.as_deref(),
+        feed.stop_headsign(st),
         trip.headsign.as_deref(),
         trip.short_name.as_deref(),
         last_stop,

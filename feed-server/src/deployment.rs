@@ -9,6 +9,7 @@ use crate::feed::{Feed, Feeds, LoadProgress};
 use crate::id::SourceId;
 use crate::sources::gtfs_static::FeedError;
 use crate::station::{Station, StationError};
+use crate::timetable::TimetableCache;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -50,9 +51,20 @@ impl Deployment {
         now: impl Fn() -> chrono::DateTime<chrono::Utc>,
         progress: &(dyn LoadProgress + Send),
     ) -> Result<Deployment, LoadError> {
+        Deployment::load_cached(config, now, progress, None).await
+    }
+
+    /// The same, reading unchanged feeds' compiled timetables from `cache` (and
+    /// keeping those it compiles there).
+    pub async fn load_cached(
+        config: Config,
+        now: impl Fn() -> chrono::DateTime<chrono::Utc>,
+        progress: &(dyn LoadProgress + Send),
+        cache: Option<&TimetableCache>,
+    ) -> Result<Deployment, LoadError> {
         let mut feeds = Vec::with_capacity(config.feeds.len());
         for feed in config.feeds {
-            feeds.push(Feed::load(feed, now(), progress).await?);
+            feeds.push(Feed::load_cached(feed, now(), progress, cache).await?);
         }
         let feeds = Feeds::new(feeds);
         let stations = config

@@ -14,6 +14,7 @@ use feed_server::feed::Quiet;
 use feed_server::notice::Scope;
 use feed_server::server::{self, Server};
 use feed_server::store::Store;
+use feed_server::timetable::TimetableCache;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -79,7 +80,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => defaults::LISTEN.parse::<SocketAddr>()?,
             };
             let send_buffer = config.server.send_buffer_kb;
-            let deployment = Deployment::load(config, || clock.now(), &Quiet).await?;
+            let cache = config
+                .cache_timetables
+                .then(|| TimetableCache::new(data_dir.join("timetables")));
+            let deployment =
+                Deployment::load_cached(config, || clock.now(), &Quiet, cache.as_ref()).await?;
             let listener = server::bind(listen, send_buffer)
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let bound = listener.local_addr()?;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use feed_server::config::{FeedConfig, GtfsSource, StationConfig};
-use feed_server::feed::{Feed, FeedLoad, Feeds};
+use feed_server::feed::{Feed, FeedLoad, Feeds, LoadedFrom};
 use feed_server::id::FeedId;
 use feed_server::sources::gtfs_static::{self, Archive};
 
@@ -38,6 +38,7 @@ pub fn load(bytes: &[u8]) -> Feeds {
         load: FeedLoad {
             loaded_at: chrono::Utc::now(),
             duration: std::time::Duration::ZERO,
+            from: LoadedFrom::Archive,
         },
     }])
 }

@@ -31,10 +31,21 @@ pub struct ConfigFile {
     pub store: StoreSection,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct StoreSection {
     pub data_dir: Option<String>,
+    /// Keep each feed's compiled timetable in `<data_dir>/timetables` for restarts.
+    pub cache_timetables: bool,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection {
+            data_dir: None,
+            cache_timetables: true,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

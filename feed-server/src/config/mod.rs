@@ -103,6 +103,9 @@ pub struct Config {
     /// `[store] data_dir`, resolved against the configuration's folder; the
     /// command line's `--data-dir` wins over it.
     pub data_dir: Option<PathBuf>,
+    /// `[store] cache_timetables`: `serve` keeps compiled timetables in
+    /// `<data dir>/timetables` and reads them back on restart.
+    pub cache_timetables: bool,
 }
 
 impl Config {
@@ -202,6 +205,7 @@ impl Config {
             notice_writes_per_minute: file.notices.writes_per_minute.max(1),
             auth_failures_per_minute: file.notices.auth_failures_per_minute.max(1),
             data_dir: file.store.data_dir.map(|d| base.join(d)),
+            cache_timetables: file.store.cache_timetables,
         })
     }
 }

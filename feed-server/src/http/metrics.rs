@@ -173,6 +173,19 @@ fn render(view: &MetricsView) -> String {
         let age = (now - feed.load.loaded_at).num_seconds();
         let _ = writeln!(out, "quai_feed_age_seconds{{feed=\"{}\"}} {age}", feed.id);
     }
+    let _ = writeln!(
+        out,
+        "# HELP quai_feed_load_seconds How long the feed's last load took, and where its timetable came from (archive: read and compiled; cache: the compiled timetable of the same archive, kept from an earlier run).\n# TYPE quai_feed_load_seconds gauge"
+    );
+    for feed in feeds.iter() {
+        let _ = writeln!(
+            out,
+            "quai_feed_load_seconds{{feed=\"{}\",from=\"{}\"}} {:.6}",
+            feed.id,
+            feed.load.from.as_str(),
+            feed.load.duration.as_secs_f64()
+        );
+    }
     attachment(&mut out, view);
     out
 }

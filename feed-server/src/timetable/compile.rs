@@ -21,8 +21,8 @@ use gtfs_structures::{Agency, Calendar, CalendarDate, Exception, RawFrequency, R
 
 use super::route_type::mode_of;
 use super::{
-    FeedTimetable, Frequency, Idx, Route, RouteIdx, ServiceCalendar, ServiceDays, Stop, StopIdx,
-    StopTime, StopTimeIdx, Table, Trip, TripIdx,
+    FeedTimetable, Frequency, HeadsignIdx, IdIndex, Idx, Route, RouteIdx, ServiceCalendar,
+    ServiceDays, Stop, StopIdx, StopTime, StopTimeIdx, Table, Trip, TripIdx,
 };
 
 /// Warnings kept in full; the rest are only counted.
@@ -51,7 +51,7 @@ pub struct StopTimeRow {
     pub departure: Option<u32>,
     /// False when `pickup_type` is 1 (no boarding here).
     pub pickup: bool,
-    pub headsign: Option<Box<str>>,
+    pub headsign: Option<HeadsignIdx>,
 }
 
 /// A feed being compiled: everything but its stop times and frequencies.
@@ -68,7 +68,8 @@ pub struct Compiler {
     warnings: Warnings,
     stop_by_id: HashMap<String, StopIdx>,
     trip_by_id: HashMap<String, TripIdx>,
-    route_by_id: HashMap<String, RouteIdx>,
+    headsigns: Vec<Box<str>>,
+    headsign_by_text: HashMap<Box<str>, HeadsignIdx>,
     children: HashMap<StopIdx, Vec<StopIdx>>,
 }
 
@@ -268,7 +269,8 @@ impl Compiler {
             warnings,
             stop_by_id,
             trip_by_id,
-            route_by_id,
+            headsigns: Vec::new(),
+            headsign_by_text: HashMap::new(),
             children,
         })
     }
@@ -281,6 +283,17 @@ impl Compiler {
     /// The stop with `stop_id`.
     pub fn stop(&self, stop_id: &str) -> Option<StopIdx> {
         self.stop_by_id.get(stop_id).copied()
+    }
+
+    /// The stop headsign `text`, kept once however many calls show it.
+    pub fn headsign(&mut self, text: &str) -> Option<HeadsignIdx> {
+        if let Some(&h) = self.headsign_by_text.get(text) {
+            return Some(h);
+        }
+        let h = HeadsignIdx::nth(self.headsigns.len())?;
+        self.headsigns.push(text.into());
+        self.headsign_by_text.insert(text.into(), h);
+        Some(h)
     }
 
     /// Records a problem that does not stop the load.
@@ -371,17 +384,18 @@ impl Compiler {
             timezone: self.timezone,
             lang: self.lang,
             agencies: self.agencies,
+            stop_by_id: index(self.stops.iter().map(|s| s.id.as_str())),
+            trip_by_id: index(self.trips.iter().map(|t| t.id.as_str())),
+            route_by_id: index(self.routes.iter().map(|r| r.id.as_str())),
             routes: self.routes,
             stops: self.stops,
             trips: self.trips,
             stop_times,
+            stop_headsigns: self.headsigns,
             services: self.services,
             platform_labels: self.platform_labels,
             warnings: kept,
             warning_count: count,
-            stop_by_id: self.stop_by_id,
-            trip_by_id: self.trip_by_id,
-            route_by_id: self.route_by_id,
             children: self.children,
         }
     }
@@ -432,6 +446,11 @@ impl Warnings {
             self.kept.push(w);
         }
     }
+}
+
+/// The id index of a table, from its rows' ids in order.
+fn index<'a, I: Idx>(ids: impl Iterator<Item = &'a str>) -> IdIndex<I> {
+    IdIndex::build(&ids.collect::<Vec<_>>())
 }
 
 fn naive(d: jiff::civil::Date) -> Option<NaiveDate> {

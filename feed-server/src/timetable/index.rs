@@ -15,7 +15,11 @@ pub trait Idx: Copy {
 macro_rules! idx {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize,
+        )]
+        #[serde(transparent)]
         pub struct $name(u32);
 
         impl Idx for $name {
@@ -129,6 +133,30 @@ impl<I, T> FromIterator<T> for Table<I, T> {
             rows: iter.into_iter().collect(),
             _index: PhantomData,
         }
+    }
+}
+
+impl<I, T: PartialEq> PartialEq for Table<I, T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.rows == other.rows
+    }
+}
+
+impl<I, T: Eq> Eq for Table<I, T> {}
+
+/// A table is stored as its rows (the compiled-timetable cache).
+impl<I, T: serde::Serialize> serde::Serialize for Table<I, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.rows.serialize(serializer)
+    }
+}
+
+impl<'de, I, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Table<I, T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Table {
+            rows: Vec::deserialize(deserializer)?,
+            _index: PhantomData,
+        })
     }
 }
 

@@ -7,8 +7,10 @@
 //! service day, not a scan of the feed. A [`FeedTimetable`] knows nothing of the
 //! other feeds nor of stations: those are [`crate::feed`] and [`crate::station`].
 
+pub mod cache;
 pub mod compile;
 pub mod gtfs_time;
+pub mod id_index;
 pub mod index;
 pub mod route_type;
 pub mod service_days;
@@ -18,13 +20,16 @@ use std::collections::{BTreeMap, HashMap};
 use chrono_tz::Tz;
 use gtfs_structures::{DirectionType, RouteType};
 use quai_protocol::Mode;
+use serde::{Deserialize, Serialize};
 
+pub use cache::{CacheKey, CacheMiss, Cached, TimetableCache};
 pub use compile::{CompileError, Compiler, StopTimeRow, Tables};
+pub use id_index::IdIndex;
 pub use index::{Idx, RouteIdx, ServiceIdx, StopIdx, StopTimeIdx, Table, TripIdx};
 pub use service_days::{ServiceCalendar, ServiceDays};
 
 /// A line.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Route {
     pub id: String,
     pub short_name: Option<String>,
@@ -40,7 +45,7 @@ pub struct Route {
 }
 
 /// A stop, platform or station of a feed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Stop {
     pub id: String,
     pub name: String,
@@ -49,7 +54,7 @@ pub struct Stop {
 }
 
 /// One run of a vehicle along a route.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Trip {
     pub id: String,
     pub route: RouteIdx,
@@ -65,7 +70,7 @@ pub struct Trip {
     pub frequencies: Vec<Frequency>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Frequency {
     pub start: u32,
     pub end: u32,
@@ -73,7 +78,10 @@ pub struct Frequency {
 }
 
 /// A call of a trip at a stop. Times are GTFS seconds of the service day.
-#[derive(Debug, Clone)]
+///
+/// 24 bytes: a feed has millions of them (the stop headsign, rare and repeated, is
+/// kept once in [`FeedTimetable::stop_headsign`]'s table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StopTime {
     pub stop: StopIdx,
     pub sequence: u32,
@@ -81,7 +89,28 @@ pub struct StopTime {
     pub departure: u32,
     /// False when `pickup_type` is 1 (no boarding here).
     pub pickup: bool,
-    pub headsign: Option<Box<str>>,
+    pub headsign: Option<HeadsignIdx>,
+}
+
+// What the doc comment of `StopTime` promises.
+const _: () = assert!(std::mem::size_of::<StopTime>() == 24);
+
+/// One of a feed's distinct stop headsigns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HeadsignIdx(std::num::NonZeroU32);
+
+impl HeadsignIdx {
+    /// The `n`-th headsign (from 0).
+    pub fn nth(n: usize) -> Option<HeadsignIdx> {
+        u32::try_from(n + 1)
+            .ok()
+            .and_then(std::num::NonZeroU32::new)
+            .map(HeadsignIdx)
+    }
+
+    pub fn position(self) -> usize {
+        self.0.get() as usize - 1
+    }
 }
 
 /// One feed, compiled.
@@ -96,6 +125,8 @@ pub struct FeedTimetable {
     pub stops: Table<StopIdx, Stop>,
     pub trips: Table<TripIdx, Trip>,
     pub stop_times: Table<StopTimeIdx, StopTime>,
+    /// The distinct stop headsigns, which [`StopTime::headsign`] points into.
+    pub stop_headsigns: Vec<Box<str>>,
     pub services: ServiceCalendar,
     /// Platform labels from the configuration, for stops without `platform_code`.
     pub platform_labels: BTreeMap<String, String>,
@@ -103,23 +134,23 @@ pub struct FeedTimetable {
     pub warnings: Vec<String>,
     /// How many problems there were in all.
     pub warning_count: usize,
-    stop_by_id: HashMap<String, StopIdx>,
-    trip_by_id: HashMap<String, TripIdx>,
-    route_by_id: HashMap<String, RouteIdx>,
+    stop_by_id: IdIndex<StopIdx>,
+    trip_by_id: IdIndex<TripIdx>,
+    route_by_id: IdIndex<RouteIdx>,
     children: HashMap<StopIdx, Vec<StopIdx>>,
 }
 
 impl FeedTimetable {
     pub fn stop_index(&self, stop_id: &str) -> Option<StopIdx> {
-        self.stop_by_id.get(stop_id).copied()
+        self.stop_by_id.find(stop_id, |i| &self.stops[i].id)
     }
 
     pub fn trip_index(&self, trip_id: &str) -> Option<TripIdx> {
-        self.trip_by_id.get(trip_id).copied()
+        self.trip_by_id.find(trip_id, |i| &self.trips[i].id)
     }
 
     pub fn route_index(&self, route_id: &str) -> Option<RouteIdx> {
-        self.route_by_id.get(route_id).copied()
+        self.route_by_id.find(route_id, |i| &self.routes[i].id)
     }
 
     /// The stop and, for a station, its platforms (recursively: station -> platform ->
@@ -136,6 +167,13 @@ impl FeedTimetable {
             i += 1;
         }
         out
+    }
+
+    /// The stop headsign of a call, if it has one.
+    pub fn stop_headsign(&self, st: &StopTime) -> Option<&str> {
+        st.headsign
+            .and_then(|h| self.stop_headsigns.get(h.position()))
+            .map(|h| &**h)
     }
 
     /// The calls of `trip`, in order.

@@ -10,7 +10,8 @@ use chrono::{Datelike, NaiveDate};
 use super::{ServiceIdx, Table};
 
 /// The days of one service.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "StoredDays", try_from = "StoredDays")]
 pub struct ServiceDays {
     /// Monday = bit 0 ... Sunday = bit 6; empty when the service has no calendar row.
     weekdays: u8,
@@ -79,8 +80,48 @@ impl ServiceDays {
     }
 }
 
+/// [`ServiceDays`] as the compiled-timetable cache keeps them: days as numbers
+/// (days since 1 January of year 1), not as ISO text.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredDays {
+    weekdays: u8,
+    start: Option<i32>,
+    end: Option<i32>,
+    added: Vec<i32>,
+    removed: Vec<i32>,
+}
+
+impl From<ServiceDays> for StoredDays {
+    fn from(d: ServiceDays) -> StoredDays {
+        let n = |d: &NaiveDate| d.num_days_from_ce();
+        StoredDays {
+            weekdays: d.weekdays,
+            start: d.start.as_ref().map(n),
+            end: d.end.as_ref().map(n),
+            added: d.added.iter().map(n).collect(),
+            removed: d.removed.iter().map(n).collect(),
+        }
+    }
+}
+
+impl TryFrom<StoredDays> for ServiceDays {
+    type Error = String;
+    fn try_from(d: StoredDays) -> Result<ServiceDays, String> {
+        let day = |n: i32| {
+            NaiveDate::from_num_days_from_ce_opt(n).ok_or_else(|| format!("day {n} out of range"))
+        };
+        Ok(ServiceDays {
+            weekdays: d.weekdays,
+            start: d.start.map(day).transpose()?,
+            end: d.end.map(day).transpose()?,
+            added: d.added.into_iter().map(day).collect::<Result<_, _>>()?,
+            removed: d.removed.into_iter().map(day).collect::<Result<_, _>>()?,
+        })
+    }
+}
+
 /// All services of a feed, by index.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceCalendar {
     services: Table<ServiceIdx, ServiceDays>,
     by_id: HashMap<String, ServiceIdx>,

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use super::http;
 use crate::config::{FeedConfig, GtfsSource};
 use crate::id::FeedId;
-use crate::timetable::{Compiler, FeedTimetable, Tables};
+use crate::timetable::{CacheKey, Compiler, FeedTimetable, Tables};
 pub use archive::Archive;
 use archive::{OpenError, Opened};
 pub use error::FeedError;
@@ -139,6 +139,34 @@ pub fn load(
         .ok_or_else(|| reading.missing("stop_times.txt"))?;
     let frequencies = reading.optional("frequencies.txt")?;
     Ok(compiler.finish(stop_times, frequencies))
+}
+
+/// The key of the timetable compiled from `archive` with `platform_labels` in the
+/// compiled-timetable cache: the zip's bytes, or a folder's files (names and
+/// bytes, in name order). `None` when a folder cannot be read (the load that
+/// follows says why).
+pub fn cache_key(
+    archive: &Archive,
+    platform_labels: &BTreeMap<String, String>,
+) -> Option<CacheKey> {
+    match archive {
+        Archive::Zip(bytes) => Some(CacheKey::new([bytes.as_slice()], platform_labels)),
+        Archive::Folder(path) => {
+            let mut files = Vec::new();
+            for entry in std::fs::read_dir(path).ok()? {
+                let path = entry.ok()?.path();
+                if path.is_file() {
+                    let name = path.file_name()?.to_string_lossy().into_owned();
+                    files.push((name, std::fs::read(&path).ok()?));
+                }
+            }
+            files.sort();
+            let parts = files
+                .iter()
+                .flat_map(|(name, bytes)| [name.as_bytes(), bytes.as_slice()]);
+            Some(CacheKey::new(parts, platform_labels))
+        }
+    }
 }
 
 /// An archive being read, table after table.

@@ -1,0 +1,145 @@
+//! A restart with an unchanged feed reads the compiled timetable kept by the last
+//! run instead of the GTFS archive; a changed feed, a changed configuration or a
+//! damaged file sends it back to the archive, and nothing a passenger sees
+//! differs.
+
+use std::time::Duration;
+
+use quai_tests::binary::{Binary, Server, config_for, demo_copy, wait_until};
+
+fn feed_server() -> Binary {
+    Binary::new(env!("CARGO_BIN_EXE_feed-server"))
+}
+
+const NOW: &str = "2026-03-09T07:30:00+01:00";
+
+/// Where the feed's timetable came from, as `/metrics` says.
+async fn loaded_from(server: &Server) -> String {
+    let metrics = server.try_metrics().await.expect("metrics");
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with("quai_feed_load_seconds{feed=\"net\""))
+        .unwrap_or_else(|| panic!("no load metric in:\n{metrics}"))
+        .to_string();
+    line.split("from=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The board as JSON text, without what changes from one request to the next.
+async fn board(server: &Server) -> String {
+    let mut board = serde_json::to_value(server.board("caudry", "?limit=30").await).expect("json");
+    if let Some(b) = board.as_object_mut() {
+        b.remove("generated_at");
+        b.remove("seq");
+    }
+    board.to_string()
+}
+
+fn start(config: &str, data: &str) -> Server {
+    feed_server().start(&["--config", config, "--data-dir", data, "--now", NOW])
+}
+
+#[tokio::test]
+async fn an_unchanged_feed_is_not_read_again_and_a_changed_one_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    demo_copy(&dir.path().join("gtfs"), |_, text| Some(text));
+    let config = config_for(dir.path(), "gtfs", "\"CAUDRY\"");
+    let config = config.to_str().expect("utf-8 path");
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf-8 path");
+    let file = dir.path().join("data/timetables/net.timetable");
+
+    let cold = start(config, data);
+    assert_eq!(loaded_from(&cold).await, "archive");
+    let expected = board(&cold).await;
+    assert!(expected.contains("departures"), "{expected}");
+    // Written in the background once the feed is served.
+    assert!(
+        wait_until(Duration::from_secs(10), || file.exists()),
+        "no {}",
+        file.display()
+    );
+    drop(cold);
+
+    let warm = start(config, data);
+    assert_eq!(loaded_from(&warm).await, "cache");
+    assert_eq!(board(&warm).await, expected);
+    drop(warm);
+
+    // A damaged file is ignored with a warning, and written anew.
+    let mut bytes = std::fs::read(&file).expect("cache file");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&file, &bytes).expect("damage");
+    let repaired = feed_server().logging("warn").start(&[
+        "--config",
+        config,
+        "--data-dir",
+        data,
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(loaded_from(&repaired).await, "archive");
+    assert_eq!(board(&repaired).await, expected);
+    assert!(
+        repaired.logs().contains("is damaged: checksum mismatch"),
+        "{}",
+        repaired.logs()
+    );
+    assert!(wait_until(Duration::from_secs(10), || {
+        std::fs::read(&file).is_ok_and(|b| b != bytes)
+    }));
+    drop(repaired);
+    let warm = start(config, data);
+    assert_eq!(loaded_from(&warm).await, "cache");
+    drop(warm);
+
+    // A truncated file (a disk that filled up under another program) likewise.
+    let whole = std::fs::read(&file).expect("cache file");
+    std::fs::write(&file, &whole[..whole.len() / 3]).expect("truncate");
+    let server = start(config, data);
+    assert_eq!(loaded_from(&server).await, "archive");
+    // Written anew (the same size: the same timetable, its services perhaps in
+    // another order).
+    assert!(wait_until(Duration::from_secs(10), || {
+        std::fs::metadata(&file).is_ok_and(|m| m.len() == whole.len() as u64)
+    }));
+    drop(server);
+
+    // The feed changes: a destination is renamed. The new name is on the board at once.
+    demo_copy(&dir.path().join("gtfs"), |name, text| {
+        Some(if name == "trips.txt" {
+            text.replace(",Cambrai,", ",Cambrai-Ville,")
+        } else {
+            text
+        })
+    });
+    let changed = start(config, data);
+    assert_eq!(loaded_from(&changed).await, "archive");
+    let board = board(&changed).await;
+    assert!(board.contains("Cambrai-Ville"), "{board}");
+}
+
+#[tokio::test]
+async fn the_cache_can_be_turned_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    demo_copy(&dir.path().join("gtfs"), |_, text| Some(text));
+    let config = config_for(dir.path(), "gtfs", "\"CAUDRY\"");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(
+        &config,
+        format!("[store]\ncache_timetables = false\n{text}"),
+    )
+    .expect("config");
+    let config = config.to_str().expect("utf-8 path");
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf-8 path");
+    for _ in 0..2 {
+        let server = start(config, data);
+        assert_eq!(loaded_from(&server).await, "archive");
+    }
+    assert!(!dir.path().join("data/timetables").exists());
+}
