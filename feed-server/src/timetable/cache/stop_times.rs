@@ -93,7 +93,15 @@ fn put(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
+#[inline]
 fn get(input: &mut &[u8]) -> Option<u64> {
+    // Most fields are under 128: one byte.
+    if let Some((&first, rest)) = input.split_first()
+        && first < 0x80
+    {
+        *input = rest;
+        return Some(u64::from(first));
+    }
     let mut v = 0u64;
     for (i, &b) in input.iter().enumerate().take(10) {
         v |= u64::from(b & 0x7f) << (7 * i);
