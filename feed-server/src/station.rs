@@ -11,7 +11,7 @@ use crate::config::{Place, StationConfig, WifiConfig};
 use crate::feed::{FeedIdx, Feeds, StopRef};
 use crate::id::StationId;
 use crate::timetable::gtfs_time::service_day_origin;
-use crate::timetable::{FeedTimetable, RouteIdx, StopIdx, StopTimeIdx, TripIdx};
+use crate::timetable::{FeedTimetable, Idx, RouteIdx, StopIdx, StopTimeIdx, TripIdx};
 
 /// One possible departure at the station: a stop time of a trip (or of one instance
 /// of a frequency-based trip), by GTFS time of day. Whether it runs on a given day is
@@ -110,7 +110,7 @@ impl Station {
             let mut ordered: Vec<StopIdx> = set.iter().copied().collect();
             ordered.sort_unstable();
             stops.extend(ordered.into_iter().map(|stop| StopRef { feed: fi, stop }));
-            indexes.push(index_feed(fi, timetable, &set));
+            indexes.push(index_feed(fi, timetable, &station_mask(&set, timetable)));
         }
         let trips: HashSet<(FeedIdx, TripIdx)> = indexes
             .iter()
@@ -202,13 +202,27 @@ impl Station {
 
 /// Every stop time at one of `stops` where passengers may board and that is not the
 /// trip's last stop, with frequency-based trips expanded into their instances.
-fn index_feed(fi: FeedIdx, feed: &FeedTimetable, stops: &HashSet<StopIdx>) -> FeedIndex {
+/// Which of the feed's stops are the station's, by position: the scan below asks
+/// once per stop time of the feed (a hash set made that 300,000 hashes for TER,
+/// most of building a station).
+fn station_mask(stops: &HashSet<StopIdx>, feed: &FeedTimetable) -> Vec<bool> {
+    let mut mask = vec![false; feed.stops.len()];
+    for stop in stops {
+        if let Some(m) = mask.get_mut(stop.position()) {
+            *m = true;
+        }
+    }
+    mask
+}
+
+fn index_feed(fi: FeedIdx, feed: &FeedTimetable, stops: &[bool]) -> FeedIndex {
     let mut entries = Vec::new();
     for (ti, trip) in feed.trips.enumerate() {
         let sts = feed.trip_stop_times(trip);
         let Some(first) = sts.first() else { continue };
         for (k, st) in sts.iter().enumerate() {
-            if k + 1 == sts.len() || !st.pickup || !stops.contains(&st.stop) {
+            let at_station = stops.get(st.stop.position()).copied().unwrap_or(false);
+            if k + 1 == sts.len() || !st.pickup || !at_station {
                 continue;
             }
             let stop_time = feed.call(trip, k);

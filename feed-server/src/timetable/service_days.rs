@@ -3,22 +3,46 @@
 //! Either file may be missing (SNCF TER publishes only `calendar_dates.txt`); an
 //! exception in `calendar_dates.txt` always wins over the weekly pattern.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 
 use super::{ServiceIdx, Table};
 
-/// The days of one service.
+/// The days of one service. Days are kept as numbers (days since 1 January of
+/// year 1, chrono's `num_days_from_ce`), sorted: what the compiled-timetable cache
+/// stores and reads back as they are, and what a day is compared against.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(into = "StoredDays", try_from = "StoredDays")]
 pub struct ServiceDays {
     /// Monday = bit 0 ... Sunday = bit 6; empty when the service has no calendar row.
     weekdays: u8,
-    start: Option<NaiveDate>,
-    end: Option<NaiveDate>,
-    added: BTreeSet<NaiveDate>,
-    removed: BTreeSet<NaiveDate>,
+    start: Option<i32>,
+    end: Option<i32>,
+    /// Sorted, without duplicates.
+    added: Vec<i32>,
+    /// Sorted, without duplicates.
+    removed: Vec<i32>,
+}
+
+fn number(day: NaiveDate) -> i32 {
+    day.num_days_from_ce()
+}
+
+fn date(n: i32) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(n)
+}
+
+/// Inserts `day` in the sorted `days`, once.
+fn insert(days: &mut Vec<i32>, day: i32) {
+    if let Err(at) = days.binary_search(&day) {
+        days.insert(at, day);
+    }
+}
+
+fn remove(days: &mut Vec<i32>, day: i32) {
+    if let Ok(at) = days.binary_search(&day) {
+        days.remove(at);
+    }
 }
 
 impl ServiceDays {
@@ -31,31 +55,32 @@ impl ServiceDays {
             .fold(0u8, |m, (i, _)| m | 1 << i);
         ServiceDays {
             weekdays: mask,
-            start: Some(start),
-            end: Some(end),
+            start: Some(number(start)),
+            end: Some(number(end)),
             ..ServiceDays::default()
         }
     }
 
     pub fn add(&mut self, day: NaiveDate) {
-        self.removed.remove(&day);
-        self.added.insert(day);
+        remove(&mut self.removed, number(day));
+        insert(&mut self.added, number(day));
     }
 
     pub fn remove(&mut self, day: NaiveDate) {
-        self.added.remove(&day);
-        self.removed.insert(day);
+        remove(&mut self.added, number(day));
+        insert(&mut self.removed, number(day));
     }
 
     pub fn runs_on(&self, day: NaiveDate) -> bool {
-        if self.removed.contains(&day) {
+        let n = number(day);
+        if self.removed.binary_search(&n).is_ok() {
             return false;
         }
-        if self.added.contains(&day) {
+        if self.added.binary_search(&n).is_ok() {
             return true;
         }
         match (self.start, self.end) {
-            (Some(start), Some(end)) if start <= day && day <= end => {
+            (Some(start), Some(end)) if start <= n && n <= end => {
                 self.weekdays & (1 << day.weekday().num_days_from_monday()) != 0
             }
             _ => false,
@@ -73,50 +98,11 @@ impl ServiceDays {
             .first()
             .zip(self.added.last())
             .map(|(a, b)| (*a, *b));
-        match (weekly, added) {
-            (Some((s, e)), Some((a, b))) => Some((s.min(a), e.max(b))),
-            (w, a) => w.or(a),
-        }
-    }
-}
-
-/// [`ServiceDays`] as the compiled-timetable cache keeps them: days as numbers
-/// (days since 1 January of year 1), not as ISO text.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredDays {
-    weekdays: u8,
-    start: Option<i32>,
-    end: Option<i32>,
-    added: Vec<i32>,
-    removed: Vec<i32>,
-}
-
-impl From<ServiceDays> for StoredDays {
-    fn from(d: ServiceDays) -> StoredDays {
-        let n = |d: &NaiveDate| d.num_days_from_ce();
-        StoredDays {
-            weekdays: d.weekdays,
-            start: d.start.as_ref().map(n),
-            end: d.end.as_ref().map(n),
-            added: d.added.iter().map(n).collect(),
-            removed: d.removed.iter().map(n).collect(),
-        }
-    }
-}
-
-impl TryFrom<StoredDays> for ServiceDays {
-    type Error = String;
-    fn try_from(d: StoredDays) -> Result<ServiceDays, String> {
-        let day = |n: i32| {
-            NaiveDate::from_num_days_from_ce_opt(n).ok_or_else(|| format!("day {n} out of range"))
+        let (first, last) = match (weekly, added) {
+            (Some((s, e)), Some((a, b))) => (s.min(a), e.max(b)),
+            (w, a) => w.or(a)?,
         };
-        Ok(ServiceDays {
-            weekdays: d.weekdays,
-            start: d.start.map(day).transpose()?,
-            end: d.end.map(day).transpose()?,
-            added: d.added.into_iter().map(day).collect::<Result<_, _>>()?,
-            removed: d.removed.into_iter().map(day).collect::<Result<_, _>>()?,
-        })
+        date(first).zip(date(last))
     }
 }
 
@@ -152,8 +138,12 @@ impl ServiceCalendar {
             std::mem::take(&mut slot.removed),
         );
         *slot = days;
-        slot.added.extend(added);
-        slot.removed.extend(removed);
+        for day in added {
+            insert(&mut slot.added, day);
+        }
+        for day in removed {
+            insert(&mut slot.removed, day);
+        }
     }
 
     pub fn index(&self, service_id: &str) -> Option<ServiceIdx> {
