@@ -28,7 +28,7 @@ fn benches(c: &mut Criterion) {
         .write("ter", key, &feed.timetable)
         .expect("write the cache");
     group.bench_function("read_compiled_timetable (cache)", |b| {
-        b.iter(|| cache.read("ter").expect("read the cache"))
+        b.iter(|| cache.read("ter", key).expect("read the cache"))
     });
     let config = station("caudry", "StopArea:OCE87345561");
     group.bench_function("build_station_index (Caudry)", |b| {

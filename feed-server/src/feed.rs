@@ -126,20 +126,14 @@ impl Feed {
         // at once was slower, 40-46 ms against 30-33 for SNCF TER.)
         let key = cache.and_then(|_| gtfs_static::cache_key(&archive, &config.platforms));
         let cached = match (cache, key) {
-            (Some(cache), Some(key)) => {
-                let path = cache.path(config.id.as_str());
-                match cache
-                    .read(config.id.as_str())
-                    .and_then(|cached| cached.take(key, &path))
-                {
-                    Ok(t) => Some(t),
-                    Err(CacheMiss::Absent) => None,
-                    Err(miss) => {
-                        tracing::warn!(feed = %config.id, "compiled timetable not used: {miss}");
-                        None
-                    }
+            (Some(cache), Some(key)) => match cache.read(config.id.as_str(), key) {
+                Ok(t) => Some(t),
+                Err(CacheMiss::Absent) => None,
+                Err(miss) => {
+                    tracing::warn!(feed = %config.id, "compiled timetable not used: {miss}");
+                    None
                 }
-            }
+            },
             _ => None,
         };
         let (timetable, from) = match cached {

@@ -245,7 +245,11 @@ fn index_feed(fi: FeedIdx, feed: &FeedTimetable, stops: &[bool]) -> FeedIndex {
                         stop_time,
                         instance: Some(start),
                     });
-                    start += f.headway;
+                    // The compiler keeps `end` within 9999:99:99; never wrap around.
+                    match start.checked_add(f.headway) {
+                        Some(next) => start = next,
+                        None => break,
+                    }
                 }
             }
         }

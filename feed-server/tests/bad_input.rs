@@ -55,6 +55,26 @@ fn a_missing_required_file_is_named() {
 }
 
 #[test]
+fn an_empty_required_table_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A download cut short can leave a table at 0 bytes: no departures at all is
+    // an error to report, not a timetable to serve.
+    demo_copy(&dir.path().join("gtfs"), |name, text| {
+        Some(if name == "stop_times.txt" {
+            String::new()
+        } else {
+            text
+        })
+    });
+    let config = config_for(dir.path(), "gtfs", "\"CAUDRY\"");
+    let err = start_error(&["check", "--config", config.to_str().unwrap()], dir.path());
+    assert!(
+        err.contains("feed `net`: stop_times.txt: the file is empty"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_truncated_zip_is_reported_as_such() {
     let dir = tempfile::tempdir().expect("tempdir");
     demo_copy(&dir.path().join("gtfs"), |_, text| Some(text));

@@ -21,8 +21,8 @@ use gtfs_structures::{Agency, Calendar, CalendarDate, Exception, RawFrequency, R
 
 use super::route_type::mode_of;
 use super::{
-    FeedTimetable, Frequency, HeadsignIdx, IdIndex, Idx, Route, RouteIdx, ServiceCalendar,
-    ServiceDays, Stop, StopIdx, StopTime, StopTimeIdx, Table, Trip, TripIdx,
+    FeedTimetable, Frequency, HeadsignIdx, IdIndex, Idx, MAX_TIME, Route, RouteIdx,
+    ServiceCalendar, ServiceDays, Stop, StopIdx, StopTime, StopTimeIdx, Table, Trip, TripIdx,
 };
 
 /// Warnings kept in full; the rest are only counted.
@@ -201,10 +201,18 @@ impl Compiler {
             );
             services.set(&c.id, days);
         }
+        // The last row for a service and a day wins; they are applied in day order,
+        // which keeps every insertion into a service's sorted days an append.
+        let mut exceptions: HashMap<(String, NaiveDate), Exception> = HashMap::new();
         for d in tables.calendar_dates.unwrap_or_default() {
             let Some(day) = naive(d.date) else { continue };
-            let (_, s) = services.entry(&d.service_id);
-            match d.exception_type {
+            exceptions.insert((d.service_id, day), d.exception_type);
+        }
+        let mut exceptions: Vec<_> = exceptions.into_iter().collect();
+        exceptions.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for ((service_id, day), exception) in exceptions {
+            let (_, s) = services.entry(&service_id);
+            match exception {
                 Exception::Added => s.add(day),
                 Exception::Deleted => s.remove(day),
             }
@@ -363,9 +371,9 @@ impl Compiler {
                 ));
                 continue;
             };
-            if f.headway_secs == 0 || f.end_time <= f.start_time {
+            if f.headway_secs == 0 || f.end_time <= f.start_time || f.end_time > MAX_TIME {
                 self.warnings.push(format!(
-                    "frequencies.txt, line {}: empty period or zero headway; ignored",
+                    "frequencies.txt, line {}: empty period, zero headway or end past 9999:99:99; ignored",
                     i + 2
                 ));
                 continue;

@@ -22,7 +22,7 @@ use gtfs_structures::{DirectionType, RouteType};
 use quai_protocol::Mode;
 use serde::{Deserialize, Serialize};
 
-pub use cache::{CacheKey, CacheMiss, Cached, TimetableCache};
+pub use cache::{CacheKey, CacheMiss, TimetableCache};
 pub use compile::{CompileError, Compiler, StopTimeRow, Tables};
 pub use id_index::IdIndex;
 pub use index::{Idx, RouteIdx, ServiceIdx, StopIdx, StopTimeIdx, Table, TripIdx};
@@ -69,6 +69,10 @@ pub struct Trip {
     /// From `frequencies.txt`: the trip is a template repeated at these headways.
     pub frequencies: Vec<Frequency>,
 }
+
+/// The latest GTFS time Quai takes, in seconds: `9999:99:99` (the hours of a
+/// stop time have at most four digits; frequencies beyond it are ignored).
+pub const MAX_TIME: u32 = 9999 * 3600 + 99 * 60 + 99;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Frequency {

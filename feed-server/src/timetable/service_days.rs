@@ -32,9 +32,12 @@ fn date(n: i32) -> Option<NaiveDate> {
     NaiveDate::from_num_days_from_ce_opt(n)
 }
 
-/// Inserts `day` in the sorted `days`, once.
+/// Inserts `day` in the sorted `days`, once. Days given in order (what the
+/// compiler does) are appended; others cost a move of the later ones.
 fn insert(days: &mut Vec<i32>, day: i32) {
-    if let Err(at) = days.binary_search(&day) {
+    if days.last().is_none_or(|&last| last < day) {
+        days.push(day);
+    } else if let Err(at) = days.binary_search(&day) {
         days.insert(at, day);
     }
 }
@@ -46,6 +49,18 @@ fn remove(days: &mut Vec<i32>, day: i32) {
 }
 
 impl ServiceDays {
+    /// Whether the days are as this type keeps them (sorted, no duplicates, no day
+    /// both added and removed): what a timetable read back from the cache must be.
+    pub fn is_well_formed(&self) -> bool {
+        let sorted = |d: &[i32]| d.windows(2).all(|w| w[0] < w[1]);
+        sorted(&self.added)
+            && sorted(&self.removed)
+            && self
+                .added
+                .iter()
+                .all(|d| self.removed.binary_search(d).is_err())
+    }
+
     /// A weekly pattern, `weekdays[0]` being Monday, valid from `start` to `end` inclusive.
     pub fn weekly(weekdays: [bool; 7], start: NaiveDate, end: NaiveDate) -> ServiceDays {
         let mask = weekdays
@@ -164,6 +179,13 @@ impl ServiceCalendar {
 
     pub fn len(&self) -> usize {
         self.services.len()
+    }
+
+    /// Whether every service's days are well formed and every id names a service
+    /// (see [`ServiceDays::is_well_formed`]).
+    pub fn is_well_formed(&self) -> bool {
+        self.services.iter().all(ServiceDays::is_well_formed)
+            && self.by_id.values().all(|i| self.services.get(*i).is_some())
     }
 
     pub fn is_empty(&self) -> bool {

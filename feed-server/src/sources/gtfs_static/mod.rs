@@ -141,10 +141,23 @@ pub fn load(
     Ok(compiler.finish(stop_times, frequencies))
 }
 
+/// The tables Quai reads, in the order it reads them.
+const TABLES: [&str; 8] = [
+    "agency.txt",
+    "routes.txt",
+    "stops.txt",
+    "calendar.txt",
+    "calendar_dates.txt",
+    "trips.txt",
+    "stop_times.txt",
+    "frequencies.txt",
+];
+
 /// The key of the timetable compiled from `archive` with `platform_labels` in the
-/// compiled-timetable cache: the zip's bytes, or a folder's files (names and
-/// bytes, in name order). `None` when a folder cannot be read (the load that
-/// follows says why).
+/// compiled-timetable cache: the zip's bytes, or, for a folder, the name and the
+/// SHA-256 of each table Quai reads (read as a stream: a folder's other files,
+/// shapes.txt among them, are not read). `None` when a folder's table cannot be
+/// read (the load that follows says why).
 pub fn cache_key(
     archive: &Archive,
     platform_labels: &BTreeMap<String, String>,
@@ -152,19 +165,26 @@ pub fn cache_key(
     match archive {
         Archive::Zip(bytes) => Some(CacheKey::new([bytes.as_slice()], platform_labels)),
         Archive::Folder(path) => {
-            let mut files = Vec::new();
-            for entry in std::fs::read_dir(path).ok()? {
-                let path = entry.ok()?.path();
-                if path.is_file() {
-                    let name = path.file_name()?.to_string_lossy().into_owned();
-                    files.push((name, std::fs::read(&path).ok()?));
+            let mut parts: Vec<Vec<u8>> = Vec::new();
+            for name in TABLES {
+                let Ok(mut file) = std::fs::File::open(path.join(name)) else {
+                    continue;
+                };
+                let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+                let mut chunk = vec![0u8; 64 * 1024];
+                loop {
+                    match file.read(&mut chunk).ok()? {
+                        0 => break,
+                        n => digest.update(&chunk[..n]),
+                    }
                 }
+                parts.push(name.as_bytes().to_vec());
+                parts.push(digest.finish().as_ref().to_vec());
             }
-            files.sort();
-            let parts = files
-                .iter()
-                .flat_map(|(name, bytes)| [name.as_bytes(), bytes.as_slice()]);
-            Some(CacheKey::new(parts, platform_labels))
+            Some(CacheKey::new(
+                parts.iter().map(Vec::as_slice),
+                platform_labels,
+            ))
         }
     }
 }
@@ -201,12 +221,19 @@ impl Reading<'_> {
             .transpose()
     }
 
+    /// An optional table; an empty file counts as an empty table.
     fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<Vec<T>>, FeedError> {
-        self.table(name, |source, _, place| table::rows(source, place))
+        self.table(name, |source, _, place| {
+            table::rows(source, place).map(Option::unwrap_or_default)
+        })
     }
 
+    /// A required table; an empty file is an error, as a missing one is.
     fn required<T: DeserializeOwned>(&mut self, name: &str) -> Result<Vec<T>, FeedError> {
-        self.optional(name)?.ok_or_else(|| self.missing(name))
+        self.table(name, |source, _, place| {
+            table::rows(source, place)?.ok_or_else(|| place.empty())
+        })?
+        .ok_or_else(|| self.missing(name))
     }
 
     fn missing(&self, name: &str) -> FeedError {

@@ -3,7 +3,7 @@
 //! It is most of a feed (300,000 rows for SNCF TER, millions for a city's buses), so
 //! it is not read into rows of strings first: each field is parsed where it lies in
 //! the CSV buffer, and trip and stop ids are resolved against the trips and stops
-//! already compiled. What is kept per call is 32 bytes (stop headsigns are kept
+//! already compiled. What is kept per call is 36 bytes (stop headsigns are kept
 //! once each by the compiler).
 
 use std::io::Read;
@@ -58,11 +58,12 @@ pub(super) fn read(
 ) -> Result<Vec<StopTimeRow>, FeedError> {
     let mut reader = reader(source);
     let Some(headers) = headers(&mut reader, place)? else {
-        return Ok(Vec::new());
+        return Err(place.empty());
     };
     let columns = Columns::find(&headers, place)?;
     // About 50 bytes a row in the CSV: one allocation for most feeds.
-    let mut rows = Vec::with_capacity(usize::try_from(size / 48).unwrap_or(0).min(1 << 24));
+    // The size is the archive's word, not trusted: at most a million rows reserved.
+    let mut rows = Vec::with_capacity(usize::try_from(size / 48).unwrap_or(0).min(1 << 20));
     let mut record = ByteRecord::new();
     // Rows of a trip come together: look its id up once per trip, not per row.
     let mut last_trip: (Vec<u8>, Option<TripIdx>) = (Vec::new(), None);
@@ -88,8 +89,11 @@ pub(super) fn read(
         };
         // Fields are trimmed here, where they are used (see `table::reader`).
         let bytes = |column: usize| record.get(column).unwrap_or_default().trim_ascii();
+        // Ids and headsigns lose Unicode spaces too (see `table::trim_field`).
         let text = |column: usize| -> Result<&str, FeedError> {
-            std::str::from_utf8(bytes(column)).map_err(|_| fail(column, "not valid UTF-8".into()))
+            std::str::from_utf8(bytes(column))
+                .map(str::trim)
+                .map_err(|_| fail(column, "not valid UTF-8".into()))
         };
         let time = |column: Option<usize>| -> Result<Option<u32>, FeedError> {
             let Some(column) = column else {

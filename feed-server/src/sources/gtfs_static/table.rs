@@ -77,6 +77,16 @@ impl Place<'_> {
         }
     }
 
+    /// A required table without even a header (a truncated download...).
+    pub fn empty(&self) -> FeedError {
+        FeedError::Invalid {
+            feed: self.feed.to_string(),
+            file: self.file.to_string(),
+            line: None,
+            reason: "the file is empty".into(),
+        }
+    }
+
     /// A row (or the header, line 1) that parses but lacks what it must have.
     pub fn invalid(&self, line: u64, reason: String) -> FeedError {
         FeedError::Invalid {
@@ -121,7 +131,7 @@ pub(super) fn headers(
             } else {
                 f
             };
-            f.trim_ascii().to_vec()
+            trim_field(f).to_vec()
         })
         .collect();
     Ok(Some(ByteRecord::from(fields)))
@@ -132,7 +142,7 @@ pub(super) fn headers(
 pub(super) fn trim(record: &ByteRecord, width: usize, out: &mut ByteRecord) {
     out.clear();
     for field in record {
-        out.push_field(field.trim_ascii());
+        out.push_field(trim_field(field));
     }
     // Some feeds (Google's own sample among them) end rows early, leaving out
     // trailing empty fields: they mean empty fields.
@@ -142,14 +152,25 @@ pub(super) fn trim(record: &ByteRecord, width: usize, out: &mut ByteRecord) {
     out.set_position(record.position().cloned());
 }
 
-/// Every row of a table as `T` (a `gtfs-structures` row type).
+/// A field without the spaces around it: Unicode ones too (a no-break space
+/// after an id is a real feed's), ASCII ones only when it is not UTF-8 (the
+/// parser then says so with its place).
+pub(super) fn trim_field(field: &[u8]) -> &[u8] {
+    match std::str::from_utf8(field) {
+        Ok(text) => text.trim().as_bytes(),
+        Err(_) => field.trim_ascii(),
+    }
+}
+
+/// Every row of a table as `T` (a `gtfs-structures` row type); `None` for an
+/// empty file (not even a header).
 pub(super) fn rows<T: DeserializeOwned>(
     source: &mut dyn Read,
     place: &Place<'_>,
-) -> Result<Vec<T>, FeedError> {
+) -> Result<Option<Vec<T>>, FeedError> {
     let mut reader = reader(source);
     let Some(headers) = headers(&mut reader, place)? else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let (mut raw, mut record) = (ByteRecord::new(), ByteRecord::new());
     let mut out = Vec::new();
@@ -165,5 +186,22 @@ pub(super) fn rows<T: DeserializeOwned>(
             Err(e) => return Err(place.error(e, &headers, Some(&record))),
         }
     }
-    Ok(out)
+    Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_field;
+
+    #[test]
+    fn fields_lose_the_spaces_around_them_unicode_ones_too() {
+        assert_eq!(trim_field(b" 87345561\t"), b"87345561");
+        assert_eq!(trim_field("87345561\u{a0}".as_bytes()), b"87345561");
+        assert_eq!(
+            trim_field("Gare d'Arras".as_bytes()),
+            "Gare d'Arras".as_bytes()
+        );
+        // Not UTF-8: ASCII spaces only, the bytes left for the parser to refuse.
+        assert_eq!(trim_field(b" \xff "), b"\xff");
+    }
 }

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::{CacheKey, Cached, FORMAT, stop_times};
+use super::{CacheKey, FORMAT, stop_times};
 use crate::timetable::{
-    FeedTimetable, IdIndex, Idx, Route, RouteIdx, ServiceCalendar, Stop, StopIdx, Table, Trip,
-    TripIdx,
+    FeedTimetable, IdIndex, Idx, MAX_TIME, Route, RouteIdx, ServiceCalendar, Stop, StopIdx, Table,
+    Trip, TripIdx,
 };
 
 const MAGIC: &[u8; 8] = b"QUAI-TT\n";
@@ -86,10 +86,12 @@ pub(super) fn encode(key: CacheKey, t: &FeedTimetable) -> Result<Vec<u8>, postca
 
 pub(super) enum Decode {
     Format(Option<u32>),
+    Stale,
     Damaged(String),
 }
 
-pub(super) fn decode(bytes: &[u8]) -> Result<Cached, Decode> {
+/// The timetable of `bytes`, if compiled with `key` (compared first) and intact.
+pub(super) fn decode(bytes: &[u8], key: CacheKey) -> Result<FeedTimetable, Decode> {
     if bytes.len() < HEADER || &bytes[..8] != MAGIC {
         return Err(Decode::Format(None));
     }
@@ -103,8 +105,9 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Cached, Decode> {
     if format != FORMAT {
         return Err(Decode::Format(Some(format)));
     }
-    let mut key = [0; 32];
-    key.copy_from_slice(&bytes[12..44]);
+    if &bytes[12..44] != key.as_bytes() {
+        return Err(Decode::Stale);
+    }
     let damaged = |why: &str| Decode::Damaged(why.to_string());
     let payload = &bytes[HEADER..];
     if payload.len() as u64 != number(44, 8) {
@@ -179,13 +182,12 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Cached, Decode> {
             t.children.entry(parent).or_default().push(i);
         }
     }
-    Ok(Cached {
-        key: CacheKey::from_bytes(key),
-        timetable: t,
-    })
+    Ok(t)
 }
 
-/// Every position in `t` points into its table (what indexing relies on).
+/// What the compiler guarantees, checked on a timetable read back: every position
+/// points into its table (what indexing relies on), times within [`MAX_TIME`],
+/// frequencies that end, service days sorted.
 pub(super) fn check_positions(t: &FeedTimetable) -> Result<(), String> {
     let within = |what: &str, position: usize, len: usize| {
         if position < len {
@@ -212,9 +214,25 @@ pub(super) fn check_positions(t: &FeedTimetable) -> Result<(), String> {
                 t.stop_times.len()
             ));
         }
+        if let Some(f) = trip
+            .frequencies
+            .iter()
+            .find(|f| f.headway == 0 || f.end <= f.start || f.end > MAX_TIME)
+        {
+            return Err(format!("frequency {f:?}"));
+        }
+    }
+    if !t.services.is_well_formed() {
+        return Err("service days out of order".into());
     }
     for st in t.stop_times.iter() {
         within("stop", st.stop.position(), t.stops.len())?;
+        if st.arrival > MAX_TIME || st.departure > MAX_TIME {
+            return Err(format!(
+                "time {} past 9999:99:99",
+                st.arrival.max(st.departure)
+            ));
+        }
         if let Some(h) = st.headsign {
             within("stop headsign", h.position(), t.stop_headsigns.len())?;
         }
@@ -280,12 +298,13 @@ mod tests {
     fn a_timetable_comes_back_as_it_went() {
         let (t, key) = demo();
         let bytes = encode(key, &t).expect("encodes");
-        let Ok(back) = decode(&bytes) else {
+        let Ok(back) = decode(&bytes, key) else {
             panic!("decodes")
         };
-        assert_eq!(back.key, key);
-        assert_eq!(dump(&back.timetable), dump(&t));
-        assert!(back.timetable.services == t.services);
+        assert_eq!(dump(&back), dump(&t));
+        assert!(back.services == t.services);
+        let other = CacheKey::new([&b"another archive"[..]], &BTreeMap::new());
+        assert!(matches!(decode(&bytes, other), Err(Decode::Stale)));
         assert!(t.stop_times.iter().any(|st| !st.pickup));
     }
 
@@ -294,16 +313,16 @@ mod tests {
         let (t, key) = demo();
         let bytes = encode(key, &t).expect("encodes");
         for cut in [0, 7, HEADER - 1, HEADER, bytes.len() - 1] {
-            assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+            assert!(decode(&bytes[..cut], key).is_err(), "cut at {cut}");
         }
         let mut flipped = bytes.clone();
         flipped[HEADER + 100] ^= 1;
         assert!(
-            matches!(decode(&flipped), Err(Decode::Damaged(why)) if why == "checksum mismatch")
+            matches!(decode(&flipped, key), Err(Decode::Damaged(why)) if why == "checksum mismatch")
         );
         let mut other = bytes.clone();
         other[8] = 99;
-        assert!(matches!(decode(&other), Err(Decode::Format(Some(99)))));
+        assert!(matches!(decode(&other, key), Err(Decode::Format(Some(99)))));
         // Past the checksum (a file written by something else): every single-byte
         // change decodes to an error or to a consistent timetable, never a panic.
         for at in (HEADER..bytes.len()).step_by(7) {
@@ -311,8 +330,8 @@ mod tests {
             b[at] = b[at].wrapping_add(0x41);
             let crc = crc32fast::hash(&b[HEADER..]).to_le_bytes();
             b[52..56].copy_from_slice(&crc);
-            if let Ok(c) = decode(&b) {
-                check_positions(&c.timetable).expect("consistent");
+            if let Ok(t) = decode(&b, key) {
+                check_positions(&t).expect("consistent");
             }
         }
     }

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | 8 | `QUAI-TT\n` |
 //! | 4 | [`FORMAT`], little-endian |
-//! | 32 | the key: SHA-256 of the archive's content, the platform labels, [`FORMAT`] and the server's version |
+//! | 32 | the key: SHA-256 of the archive's content, the platform labels, [`FORMAT`], the server's version and a fingerprint of the compiling code (`build.rs`) |
 //! | 8 | payload length, little-endian |
 //! | 4 | CRC-32 of the payload |
 //! | 8 | length of the stop times' part, little-endian |
@@ -46,10 +46,6 @@ pub const FORMAT: u32 = 1;
 pub struct CacheKey([u8; 32]);
 
 impl CacheKey {
-    fn from_bytes(bytes: [u8; 32]) -> CacheKey {
-        CacheKey(bytes)
-    }
-
     fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
@@ -64,6 +60,9 @@ impl CacheKey {
         ctx.update(b"quai compiled timetable\0");
         ctx.update(&FORMAT.to_le_bytes());
         ctx.update(env!("CARGO_PKG_VERSION").as_bytes());
+        // The compiling code itself (build.rs): a change to it, released or not,
+        // is a change of key.
+        ctx.update(env!("QUAI_COMPILER_FINGERPRINT").as_bytes());
         for part in content {
             ctx.update(&(part.len() as u64).to_le_bytes());
             ctx.update(part);
@@ -95,24 +94,6 @@ pub enum CacheMiss {
     Damaged(PathBuf, String),
 }
 
-/// A timetable read back, and the key it was compiled under.
-#[derive(Debug)]
-pub struct Cached {
-    pub key: CacheKey,
-    pub timetable: FeedTimetable,
-}
-
-impl Cached {
-    /// The timetable, if it was compiled from the archive of `key`.
-    pub fn take(self, key: CacheKey, path: &Path) -> Result<FeedTimetable, CacheMiss> {
-        if self.key == key {
-            Ok(self.timetable)
-        } else {
-            Err(CacheMiss::Stale(path.to_path_buf()))
-        }
-    }
-}
-
 /// The folder holding compiled timetables.
 #[derive(Debug, Clone)]
 pub struct TimetableCache {
@@ -133,18 +114,18 @@ impl TimetableCache {
         self.dir.join(format!("{feed}.timetable"))
     }
 
-    /// The timetable of `feed` the cache holds, if intact, with the key it was
-    /// compiled under (the caller compares it with the archive's: reading the
-    /// cache need not wait for the archive).
-    pub fn read(&self, feed: &str) -> Result<Cached, CacheMiss> {
+    /// The timetable of `feed` compiled with `key`, if the cache holds it intact
+    /// (the key is compared before anything is decoded).
+    pub fn read(&self, feed: &str, key: CacheKey) -> Result<FeedTimetable, CacheMiss> {
         let path = self.path(feed);
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(CacheMiss::Absent),
             Err(e) => return Err(CacheMiss::Io(path, e)),
         };
-        decode(&bytes).map_err(|miss| match miss {
+        decode(&bytes, key).map_err(|miss| match miss {
             Decode::Format(f) => CacheMiss::Format(path, f),
+            Decode::Stale => CacheMiss::Stale(path),
             Decode::Damaged(why) => CacheMiss::Damaged(path, why),
         })
     }
@@ -160,11 +141,18 @@ impl TimetableCache {
         std::fs::create_dir_all(&self.dir)?;
         let bytes = encode(key, timetable).map_err(std::io::Error::other)?;
         let path = self.path(feed);
-        let tmp = self
-            .dir
-            .join(format!(".{feed}.timetable.{}", std::process::id()));
+        // A name of its own, even for two servers sharing the folder (containers
+        // are all pid 1).
+        let mut nonce = [0u8; 8];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce)
+            .map_err(|_| std::io::Error::other("no randomness for a temporary name"))?;
+        let tmp = self.dir.join(format!(
+            ".{feed}.timetable.{}.{:016x}",
+            std::process::id(),
+            u64::from_le_bytes(nonce)
+        ));
         let written = (|| {
-            let mut file = std::fs::File::create(&tmp)?;
+            let mut file = std::fs::File::create_new(&tmp)?;
             file.write_all(&bytes)?;
             file.sync_all()?;
             std::fs::rename(&tmp, &path)

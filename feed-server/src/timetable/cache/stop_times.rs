@@ -57,8 +57,9 @@ pub(super) fn decode(mut bytes: &[u8]) -> Result<Table<StopTimeIdx, StopTime>, S
         else {
             return Err(truncated());
         };
-        let arrival = previous + unzigzag(gap);
-        let departure = arrival + unzigzag(dwell);
+        let overflow = || "time out of range".to_string();
+        let arrival = previous.checked_add(unzigzag(gap)).ok_or_else(overflow)?;
+        let departure = arrival.checked_add(unzigzag(dwell)).ok_or_else(overflow)?;
         let time = |t: i64| u32::try_from(t).map_err(|_| format!("time {t} out of range"));
         let headsign = match headsign {
             0 => None,
