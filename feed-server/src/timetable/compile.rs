@@ -22,7 +22,8 @@ use gtfs_structures::{Agency, Calendar, CalendarDate, Exception, RawFrequency, R
 use super::route_type::mode_of;
 use super::{
     FeedTimetable, Frequency, HeadsignIdx, IdIndex, Idx, MAX_TIME, Route, RouteIdx,
-    ServiceCalendar, ServiceDays, Stop, StopIdx, StopTime, StopTimeIdx, Table, Trip, TripIdx,
+    ServiceCalendar, ServiceDays, ServiceIdx, Stop, StopIdx, StopTime, StopTimeIdx, Table, Trip,
+    TripIdx,
 };
 
 /// Warnings kept in full; the rest are only counted.
@@ -201,20 +202,29 @@ impl Compiler {
             );
             services.set(&c.id, days);
         }
-        // The last row for a service and a day wins; they are applied in day order,
+        // The last row for a service and a day wins; rows are applied in day order,
         // which keeps every insertion into a service's sorted days an append.
-        let mut exceptions: HashMap<(String, NaiveDate), Exception> = HashMap::new();
-        for d in tables.calendar_dates.unwrap_or_default() {
+        let mut exceptions: Vec<(ServiceIdx, NaiveDate, usize, Exception)> = Vec::new();
+        for (row, d) in tables
+            .calendar_dates
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
             let Some(day) = naive(d.date) else { continue };
-            exceptions.insert((d.service_id, day), d.exception_type);
+            let (service, _) = services.entry(&d.service_id);
+            exceptions.push((service, day, row, d.exception_type));
         }
-        let mut exceptions: Vec<_> = exceptions.into_iter().collect();
-        exceptions.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for ((service_id, day), exception) in exceptions {
-            let (_, s) = services.entry(&service_id);
-            match exception {
-                Exception::Added => s.add(day),
-                Exception::Deleted => s.remove(day),
+        exceptions.sort_unstable_by_key(|&(service, day, row, _)| (service, day, row));
+        for same_day in exceptions.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            let Some(&(service, day, _, exception)) = same_day.last() else {
+                continue;
+            };
+            if let Some(s) = services.days_mut(service) {
+                match exception {
+                    Exception::Added => s.add(day),
+                    Exception::Deleted => s.remove(day),
+                }
             }
         }
 

@@ -161,6 +161,11 @@ impl ServiceCalendar {
         }
     }
 
+    /// The days of `service`, to change them.
+    pub fn days_mut(&mut self, service: ServiceIdx) -> Option<&mut ServiceDays> {
+        self.services.get_mut(service)
+    }
+
     pub fn index(&self, service_id: &str) -> Option<ServiceIdx> {
         self.by_id.get(service_id).copied()
     }
