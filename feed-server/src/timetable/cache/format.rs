@@ -145,18 +145,9 @@ pub(super) fn decode(bytes: &[u8], key: CacheKey) -> Result<FeedTimetable, Decod
         .timezone
         .parse()
         .map_err(|_| Decode::Damaged(format!("unknown timezone {}", stored.timezone)))?;
-    let route_by_id =
-        IdIndex::from_positions(stored.route_index, stored.routes.len(), |i: RouteIdx| {
-            &stored.routes[i].id
-        });
-    let stop_by_id =
-        IdIndex::from_positions(stored.stop_index, stored.stops.len(), |i: StopIdx| {
-            &stored.stops[i].id
-        });
-    let trip_by_id =
-        IdIndex::from_positions(stored.trip_index, stored.trips.len(), |i: TripIdx| {
-            &stored.trips[i].id
-        });
+    let route_by_id = IdIndex::from_positions(stored.route_index, stored.routes.len());
+    let stop_by_id = IdIndex::from_positions(stored.stop_index, stored.stops.len());
+    let trip_by_id = IdIndex::from_positions(stored.trip_index, stored.trips.len());
     let mut t = FeedTimetable {
         timezone,
         agencies: stored.agencies,
