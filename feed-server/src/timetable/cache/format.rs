@@ -12,7 +12,7 @@ use crate::timetable::{
 };
 
 const MAGIC: &[u8; 8] = b"QUAI-TT\n";
-pub(super) const HEADER: usize = 8 + 4 + 32 + 8 + 4;
+const HEADER: usize = 8 + 4 + 32 + 8 + 4;
 
 /// The timetable but its stop times, as stored, borrowed for writing.
 #[derive(Serialize)]
@@ -166,7 +166,7 @@ pub(super) fn decode(bytes: &[u8], key: CacheKey) -> Result<FeedTimetable, Decod
         warning_count: stored.warning_count,
         children: HashMap::new(),
     };
-    check_positions(&t).map_err(Decode::Damaged)?;
+    check_consistency(&t).map_err(Decode::Damaged)?;
     // Children in the order of stops.txt, as the compiler lists them.
     for (i, stop) in t.stops.enumerate() {
         if let Some(parent) = stop.parent {
@@ -179,7 +179,7 @@ pub(super) fn decode(bytes: &[u8], key: CacheKey) -> Result<FeedTimetable, Decod
 /// What the compiler guarantees, checked on a timetable read back: every position
 /// points into its table (what indexing relies on), times within [`MAX_TIME`],
 /// frequencies that end, service days sorted.
-pub(super) fn check_positions(t: &FeedTimetable) -> Result<(), String> {
+fn check_consistency(t: &FeedTimetable) -> Result<(), String> {
     let within = |what: &str, position: usize, len: usize| {
         if position < len {
             Ok(())
@@ -322,7 +322,7 @@ mod tests {
             let crc = crc32fast::hash(&b[HEADER..]).to_le_bytes();
             b[52..56].copy_from_slice(&crc);
             if let Ok(t) = decode(&b, key) {
-                check_positions(&t).expect("consistent");
+                check_consistency(&t).expect("consistent");
             }
         }
     }
