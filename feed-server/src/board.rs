@@ -73,7 +73,7 @@ pub fn build(input: &BoardInput<'_>) -> Board {
     let now = input.now;
     let settings = input.settings;
     let until = now + chrono_duration(settings.horizon);
-    let any_trip_updates = input.realtime.iter().any(|v| v.trip_updates.is_some());
+    let any_trip_updates = input.realtime.iter().any(RealtimeView::has_trip_updates);
     // Late departures are still to come: with realtime, look back for them.
     let from = if any_trip_updates {
         now - chrono_duration(settings.realtime_lookback)
@@ -84,16 +84,22 @@ pub fn build(input: &BoardInput<'_>) -> Board {
     let mut rows: Vec<Row> = Vec::new();
     for d in input.station.departures(input.feeds, from, until) {
         let feed = input.timetable(d.feed);
-        let tu = input
-            .realtime(d.feed)
+        let trip_id = &feed.trips[d.trip].id;
+        let view = input.realtime(d.feed);
+        let tu = view
             .and_then(|v| v.trip_updates.as_ref())
-            .and_then(|t| t.find(&feed.trips[d.trip].id, d.service_day, d.instance));
-        if let Some(row) = merged_row(input, &d, tu) {
+            .and_then(|t| t.find(trip_id, d.service_day, d.instance));
+        let siri = view.and_then(|v| {
+            v.siri_journeys
+                .iter()
+                .find_map(|t| t.find(trip_id, d.service_day, d.instance))
+        });
+        if let Some(row) = merged_row(input, &d, tu, siri) {
             rows.push(row);
         }
     }
     for (fi, view) in input.realtime.enumerate() {
-        if let Some(tus) = &view.trip_updates {
+        for tus in view.trip_updates.iter().chain(&view.siri_journeys) {
             rows.extend(added::rows(input, fi, tus, from, until));
         }
     }
@@ -147,38 +153,59 @@ fn chrono_duration(d: std::time::Duration) -> Duration {
 }
 
 /// A timetabled departure with its realtime applied, if it still belongs on the
-/// board at `now`.
+/// board at `now`. `tu` is the GTFS-Realtime update of its trip, `siri` the
+/// SIRI one: GTFS-Realtime's times win when both speak of the trip, and SIRI
+/// still brings what only it carries (platform, destination shown, vehicle at
+/// the stop).
 fn merged_row(
     input: &BoardInput<'_>,
     d: &ScheduledDeparture,
     tu: Option<&TripUpdate>,
+    siri: Option<&TripUpdate>,
 ) -> Option<Row> {
     let feed = input.timetable(d.feed);
     let trip = &feed.trips[d.trip];
     let st = &feed.stop_times[d.stop_time];
     let mut departure = departure(input.feeds, d);
     let mut stop = st.stop;
+    let calls = || trip_calls(feed, trip, d);
+    let k = feed.call_number(trip, d.stop_time);
+    let at_call = |u: &TripUpdate| {
+        predict(&calls(), &u.stop_updates, u.delay)
+            .into_iter()
+            .nth(k)
+            .unwrap_or_default()
+    };
 
-    match tu {
-        Some(tu) if tu.relationship == TripRelationship::Canceled => {
+    let mut extras = None;
+    match tu.or(siri) {
+        Some(u) if u.relationship == TripRelationship::Canceled => {
             departure.status = DepartureStatus::Cancelled;
             departure.realtime = true;
         }
-        Some(tu) => {
-            let calls = trip_calls(feed, trip, d);
-            let k = feed.call_number(trip, d.stop_time);
-            let p = predict(&calls, &tu.stop_updates, tu.delay)
-                .into_iter()
-                .nth(k)
-                .unwrap_or_default();
+        Some(u) => {
+            let p = at_call(u);
             apply(input, feed, &mut departure, &mut stop, d.time, &p);
+            extras = Some(p.extras);
         }
         None => {}
     }
+    if tu.is_some()
+        && let Some(s) = siri
+        && s.relationship != TripRelationship::Canceled
+    {
+        extras = Some(at_call(s).extras);
+    }
+    let at_stop = extras.as_ref().is_some_and(|e| e.vehicle_at_stop);
+    if let Some(extras) = extras {
+        apply_extras(&mut departure, extras);
+    }
 
     let vehicles = input.realtime(d.feed).and_then(|v| v.vehicles.as_ref());
-    departure.boarding = vehicles
-        .is_some_and(|v| v.stopped_at(&trip.id, d.service_day, &feed.stops[stop].id, st.sequence))
+    departure.boarding = (at_stop
+        || vehicles.is_some_and(|v| {
+            v.stopped_at(&trip.id, d.service_day, &feed.stops[stop].id, st.sequence)
+        }))
         && departure.status != DepartureStatus::Cancelled;
 
     keep(input, &mut departure).then_some(Row {
@@ -243,6 +270,20 @@ fn apply(
     departure.uncertainty_s = p.uncertainty;
     departure.realtime = true;
     departure.status = status(input, delay);
+}
+
+/// What SIRI says of the call beyond its times: the platform (changed when the
+/// timetable planned another), the destination shown from there.
+fn apply_extras(departure: &mut Departure, extras: crate::realtime::trip_updates::CallExtras) {
+    if let Some(platform) = extras.platform
+        && departure.platform.as_deref() != Some(platform.as_str())
+    {
+        departure.platform_changed |= departure.platform.is_some();
+        departure.platform = Some(platform);
+    }
+    if let Some(headsign) = extras.headsign.filter(|h| !h.trim().is_empty()) {
+        departure.headsign = headsign;
+    }
 }
 
 /// The status a delay gives: on time within `on_time_s`, else delayed or early.

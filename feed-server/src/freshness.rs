@@ -54,46 +54,89 @@ impl Freshness {
                 degraded: false,
                 attachment: None,
             });
-            let Some(rt) = &feed.config.realtime else {
-                continue;
-            };
             let state = self.realtime.get(&feed.id);
-            for (kind, _) in rt.endpoints() {
-                let ts = state.header_timestamp(kind);
-                let stale = is_stale(ts, now, rt.stale_after(kind));
+            let gtfs_rt = feed.config.realtime.iter().flat_map(|rt| rt.endpoints());
+            for (kind, _) in gtfs_rt {
+                let Some(rt) = &feed.config.realtime else {
+                    break;
+                };
                 let attachment = state
                     .trip_updates
                     .as_ref()
                     .filter(|_| kind == Kind::TripUpdates)
                     .map(|t| t.data.attachment.clone());
-                let low = attachment
-                    .as_ref()
-                    .filter(|a| a.percent().is_some_and(|p| p < rt.min_attached_percent));
-                let degraded = !stale && low.is_some();
-                let reason = match low {
-                    Some(a) if !stale => Some(format!(
-                        "only {} % attach (feeds.realtime.min_attached_percent {}): {}",
-                        a.percent().unwrap_or(0),
-                        rt.min_attached_percent,
-                        a.summary()
-                    )),
-                    _ => state.failures.get(&kind).filter(|_| stale).cloned(),
-                };
-                out.push(FeedStatus {
-                    id: format!("{}:{}", feed.id, kind.name()),
-                    last_success: state.received_at(kind),
-                    age_s: ts.map(|ts| {
-                        now.timestamp()
-                            .saturating_sub(i64::try_from(ts).unwrap_or(i64::MAX))
-                            .max(0)
-                    }),
-                    stale,
-                    reason,
-                    degraded,
+                out.push(status(
+                    &feed.id,
+                    kind,
+                    &state,
+                    now,
+                    rt.stale_after(kind),
                     attachment,
-                });
+                    rt.min_attached_percent,
+                    "feeds.realtime.min_attached_percent",
+                ));
+            }
+            if let Some(siri) = &feed.config.siri {
+                for (service, _) in siri.endpoints() {
+                    let kind = Kind::Siri(service);
+                    let attachment = state
+                        .siri_journeys
+                        .get(&service)
+                        .map(|t| t.data.attachment.clone());
+                    out.push(status(
+                        &feed.id,
+                        kind,
+                        &state,
+                        now,
+                        siri.stale_after(service),
+                        attachment,
+                        siri.min_attached_percent,
+                        "feeds.siri.min_attached_percent",
+                    ));
+                }
             }
         }
         out
+    }
+}
+
+/// The freshness of one realtime endpoint of `feed`.
+#[allow(clippy::too_many_arguments)]
+fn status(
+    feed: &crate::id::FeedId,
+    kind: Kind,
+    state: &crate::realtime::FeedRealtime,
+    now: DateTime<Utc>,
+    stale_after: std::time::Duration,
+    attachment: Option<Attachment>,
+    min_attached_percent: u32,
+    setting: &str,
+) -> FeedStatus {
+    let ts = state.header_timestamp(kind);
+    let stale = is_stale(ts, now, stale_after);
+    let low = attachment
+        .as_ref()
+        .filter(|a| a.percent().is_some_and(|p| p < min_attached_percent));
+    let degraded = !stale && low.is_some();
+    let reason = match low {
+        Some(a) if !stale => Some(format!(
+            "only {} % attach ({setting} {min_attached_percent}): {}",
+            a.percent().unwrap_or(0),
+            a.summary()
+        )),
+        _ => state.failures.get(&kind).filter(|_| stale).cloned(),
+    };
+    FeedStatus {
+        id: format!("{feed}:{}", kind.name()),
+        last_success: state.received_at(kind),
+        age_s: ts.map(|ts| {
+            now.timestamp()
+                .saturating_sub(i64::try_from(ts).unwrap_or(i64::MAX))
+                .max(0)
+        }),
+        stale,
+        reason,
+        degraded,
+        attachment,
     }
 }

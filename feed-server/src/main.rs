@@ -72,6 +72,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "{}",
                 check::realtime::summary(&deployment, clock.now()).await
             );
+            print!("{}", check::siri::summary(&deployment, clock.now()).await);
             Ok(())
         }
         Some(Command::Serve) | None => {

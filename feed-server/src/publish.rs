@@ -101,7 +101,7 @@ impl Boards {
                 .map(|f| {
                     self.realtime
                         .get(&f.id)
-                        .view(f.config.realtime.as_ref(), now)
+                        .view(&f.config, now)
                 })
                 .collect();
             Metrics::count(&self.metrics.boards_built);

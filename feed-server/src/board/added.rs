@@ -34,8 +34,10 @@ pub(super) fn rows(
 fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
     let feed_id = &input.feeds[fi].id;
     let feed = input.timetable(fi);
-    // (stop, sequence, expected time, its delay as the update gives it).
-    let calls: Vec<(crate::timetable::StopIdx, u32, i64, Option<i64>)> = tu
+    // (stop, sequence, expected time, its delay as the update gives it, the
+    // platform SIRI names).
+    type AddedCall = (crate::timetable::StopIdx, u32, i64, Option<i64>, Option<String>);
+    let calls: Vec<AddedCall> = tu
         .stop_updates
         .iter()
         .enumerate()
@@ -47,10 +49,16 @@ fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
                 .filter(|e| e.time.is_some())
                 .or(u.arrival.filter(|e| e.time.is_some()))?;
             let time = event.time?;
-            Some((stop, u.sequence.unwrap_or(j as u32 + 1), time, event.delay))
+            Some((
+                stop,
+                u.sequence.unwrap_or(j as u32 + 1),
+                time,
+                event.delay,
+                u.extras.platform.clone(),
+            ))
         })
         .collect();
-    let Some(&(last_stop, _, _, _)) = calls.last() else {
+    let Some(&(last_stop, ..)) = calls.last() else {
         return Vec::new();
     };
     let route = tu
@@ -63,7 +71,8 @@ fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
         .clone()
         .unwrap_or_else(|| feed.stop_name(last_stop).to_string());
     let mut rows = Vec::new();
-    for &(stop, sequence, time, delay) in &calls[..calls.len() - 1] {
+    for (stop, sequence, time, delay, platform) in &calls[..calls.len() - 1] {
+        let (stop, sequence, time, delay) = (*stop, *sequence, *time, *delay);
         if !input.station.has_stop(fi, stop) {
             continue;
         }
@@ -101,7 +110,7 @@ fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
                 feed: feed_id.clone(),
                 stop_id: feed.stops[stop].id.clone(),
             },
-            platform: feed.platform(stop),
+            platform: platform.clone().or_else(|| feed.platform(stop)),
             platform_changed: false,
             scheduled: planned,
             expected: Some(at),
@@ -173,7 +182,7 @@ fn duplicated(
             instance: Some(start),
             time,
         };
-        if let Some(mut row) = merged_row(input, &d, Some(tu)) {
+        if let Some(mut row) = merged_row(input, &d, Some(tu), None) {
             row.departure.id = DepartureId {
                 feed: input.feeds[fi].id.clone(),
                 trip: new_trip.clone(),

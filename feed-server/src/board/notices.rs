@@ -18,29 +18,53 @@ pub(super) fn attach(input: &BoardInput<'_>, rows: &mut [Row]) -> Vec<Notice> {
     let now = input.now.timestamp();
     let mut notices = Vec::new();
     for (fi, view) in input.realtime.enumerate() {
-        let Some(alerts) = &view.alerts else { continue };
         let feed = input.timetable(fi);
         let feed_id = &input.feeds[fi].id;
-        for alert in alerts.alerts.iter().filter(|a| a.active_at(now)) {
-            if !alert
-                .selectors
-                .iter()
-                .any(|s| touches_station(input, fi, feed, s))
+        let gtfs_rt = view.alerts.iter().flat_map(|a| &a.alerts);
+        let siri = view
+            .siri_situations
+            .iter()
+            .flat_map(|a| &a.alerts)
+            // The same disruption sent by GTFS-RT Alerts too (same id, or same
+            // text and scope) is shown once, as GTFS-RT sent it.
+            .filter(|s| !view.alerts.iter().flat_map(|a| &a.alerts).any(|g| same(g, s)));
+        let sourced = gtfs_rt
+            .map(|a| (NoticeSource::GtfsRt, "gtfs-rt", a))
+            .chain(siri.map(|a| (NoticeSource::Siri, "siri", a)));
+        for (source, prefix, alert) in sourced {
+            if !alert.shown_at(now)
+                || !(alert.network_wide
+                    || alert
+                        .selectors
+                        .iter()
+                        .any(|s| touches_station(input, fi, feed, s)))
             {
                 continue;
             }
-            let id = format!("gtfs-rt:{feed_id}:{}", alert.entity_id);
+            let id = format!("{prefix}:{feed_id}:{}", alert.entity_id);
             for row in rows.iter_mut().filter(|r| r.feed == fi) {
                 if alert.selectors.iter().any(|s| touches_row(feed, row, s)) {
                     row.departure.notice_ids.push(id.clone());
                 }
             }
-            notices.push(notice(input, feed_id.as_str(), id, alert));
+            let mut notice = notice(input, feed_id.as_str(), id, alert);
+            notice.source = source;
+            notices.push(notice);
         }
     }
     notices.extend(operator_notices(input, rows));
     notices.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
     notices
+}
+
+/// Whether two alerts are one disruption: the same id, or the same header in
+/// a language both give and the same selectors.
+fn same(a: &Alert, b: &Alert) -> bool {
+    a.entity_id == b.entity_id
+        || (a.selectors == b.selectors
+            && a.header
+                .iter()
+                .any(|(lang, text)| b.header.get(lang).is_some_and(|t| t.trim() == text.trim())))
 }
 
 /// The operators' published notices in their publication period that concern the
@@ -245,6 +269,10 @@ fn notice(input: &BoardInput<'_>, feed_id: &str, id: String, alert: &Alert) -> N
                 None => Entity::Station(input.station.id.to_string()),
             });
         }
+    }
+    if entities.is_empty() {
+        // About the whole network: at this station, about the station.
+        entities.insert(Entity::Station(input.station.id.to_string()));
     }
     Notice {
         id,

@@ -29,6 +29,8 @@ pub struct CallPrediction {
     pub uncertainty: Option<i64>,
     /// The stop the vehicle will really use, when it is not the planned one.
     pub assigned_stop_id: Option<String>,
+    /// What the update at this very call says beyond times (SIRI).
+    pub extras: crate::realtime::trip_updates::CallExtras,
 }
 
 /// Predictions for every call of a trip, as the GTFS-Realtime reference says.
@@ -81,13 +83,16 @@ pub fn predict(
             Some(u) if u.relationship == StopRelationship::Skipped => {
                 p.skipped = true;
                 p.own = true;
+                p.extras = u.extras.clone();
             }
             Some(u) if u.relationship == StopRelationship::NoData => {
+                p.extras = u.extras.clone();
                 delay = None;
             }
             Some(u) => {
                 p.own = true;
                 p.assigned_stop_id = u.assigned_stop_id.clone();
+                p.extras = u.extras.clone();
                 p.arrival = u.arrival.and_then(|e| at(e, call.arrival));
                 p.departure = u.departure.and_then(|e| at(e, call.departure));
                 (own_arrival, own_departure) = (p.arrival.is_some(), p.departure.is_some());
@@ -179,6 +184,7 @@ mod tests {
             }),
             relationship: StopRelationship::Scheduled,
             assigned_stop_id: None,
+            extras: Default::default(),
         }
     }
 

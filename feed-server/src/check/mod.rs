@@ -12,6 +12,7 @@ use crate::feed::LoadProgress;
 use crate::id::FeedId;
 
 pub mod realtime;
+pub mod siri;
 
 /// Progress bars on stderr (hidden when stderr is not a terminal).
 pub struct Bars {

@@ -95,6 +95,7 @@ pub async fn summary(d: &Deployment, now: DateTime<Utc>) -> String {
                 Kind::Alerts => state
                     .alerts
                     .map(|a| format!("{} alerts", a.data.alerts.len())),
+                Kind::Siri(_) => None,
             };
             let _ = writeln!(out, "{label}: {}", line.unwrap_or_default());
         }

@@ -45,6 +45,9 @@ pub const FEED_MAX_MB: u64 = 512;
 pub const REALTIME_POLL: Duration = Duration::from_secs(30);
 pub const REALTIME_TIMEOUT: Duration = Duration::from_secs(10);
 pub const REALTIME_MAX_MB: u64 = 16;
+/// A SIRI EstimatedTimetable is XML, several times the size of the same
+/// GTFS-Realtime: a region's trains are tens of megabytes.
+pub const SIRI_MAX_MB: u64 = 64;
 /// Entities one GTFS-Realtime message may hold (a large real feed: ~10,000).
 pub const REALTIME_MAX_ENTITIES: usize = 20_000;
 /// Minutes late beyond which a predicted time is a producer's error.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::endpoint::{EndpointUrl, GtfsSource, Redirects};
 use super::file::{FeedSection, RealtimeSection};
+use super::siri::{SiriConfig, SiriService};
 use super::{Invalid, units};
 use crate::id::FeedId;
 
@@ -22,25 +23,28 @@ pub struct FeedConfig {
     /// Which redirects a download of the archive follows.
     pub redirects: Redirects,
     pub realtime: Option<RealtimeConfig>,
+    pub siri: Option<SiriConfig>,
 }
 
-/// The three kinds of GTFS-Realtime message, one endpoint each.
+/// The kinds of realtime message, one endpoint each: the three of
+/// GTFS-Realtime and the SIRI services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     TripUpdates,
     VehiclePositions,
     Alerts,
+    Siri(SiriService),
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::TripUpdates, Kind::VehiclePositions, Kind::Alerts];
-
-    /// As written in feed ids (`{feed}:trip-updates`), URLs and logs.
+    /// As written in feed ids (`{feed}:trip-updates`, `{feed}:siri-et`), URLs
+    /// and logs.
     pub fn name(self) -> &'static str {
         match self {
             Kind::TripUpdates => "trip-updates",
             Kind::VehiclePositions => "vehicle-positions",
             Kind::Alerts => "alerts",
+            Kind::Siri(service) => service.name(),
         }
     }
 }
@@ -106,6 +110,7 @@ impl FeedConfig {
             platforms: BTreeMap::new(),
             redirects: Redirects::Any,
             realtime: None,
+            siri: None,
         }
     }
 
@@ -119,6 +124,10 @@ impl FeedConfig {
             .realtime
             .map(|rt| RealtimeConfig::from_file(rt).map_err(|e| e.under("realtime")))
             .transpose()?;
+        let siri = f
+            .siri
+            .map(|s| SiriConfig::from_file(s).map_err(|e| e.under("siri")))
+            .transpose()?;
         Ok(FeedConfig {
             id,
             gtfs,
@@ -128,6 +137,7 @@ impl FeedConfig {
             platforms: f.platforms,
             redirects: Redirects::parse(&f.redirects).map_err(|r| Invalid::new("redirects", r))?,
             realtime,
+            siri,
         })
     }
 }
@@ -211,6 +221,17 @@ impl RealtimeConfig {
         match kind {
             Kind::Alerts => self.alerts_stale_after,
             _ => self.stale_after,
+        }
+    }
+}
+
+impl FeedConfig {
+    /// How old a message of `kind` may be before it is stale, by the section
+    /// that configures it (None: the feed does not poll it).
+    pub fn stale_after(&self, kind: Kind) -> Option<Duration> {
+        match kind {
+            Kind::Siri(service) => self.siri.as_ref().map(|s| s.stale_after(service)),
+            _ => self.realtime.as_ref().map(|r| r.stale_after(kind)),
         }
     }
 }

@@ -144,6 +144,66 @@ pub struct FeedSection {
     #[serde(default = "redirects_any")]
     pub redirects: String,
     pub realtime: Option<RealtimeSection>,
+    pub siri: Option<SiriSection>,
+}
+
+/// `[feeds.siri]`: SIRI deliveries of the feed's producer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiriSection {
+    #[serde(default = "siri_version")]
+    pub version: String,
+    #[serde(default = "siri_transport")]
+    pub transport: String,
+    pub requestor_ref: Option<String>,
+    pub estimated_timetable_url: Option<String>,
+    pub stop_monitoring_url: Option<String>,
+    pub situation_exchange_url: Option<String>,
+    pub general_message_url: Option<String>,
+    /// `MonitoringRef`s asked of a StopMonitoring server (needed with
+    /// `stop_monitoring_url`).
+    #[serde(default)]
+    pub monitoring_refs: Vec<String>,
+    #[serde(default = "realtime_poll_s")]
+    pub poll_s: f64,
+    #[serde(default = "realtime_timeout_s")]
+    pub timeout_s: f64,
+    #[serde(default = "siri_max_mb")]
+    pub max_mb: u64,
+    #[serde(default = "realtime_max_late_min")]
+    pub max_late_min: u32,
+    #[serde(default = "realtime_max_early_min")]
+    pub max_early_min: u32,
+    #[serde(default = "realtime_min_attached_percent")]
+    pub min_attached_percent: u32,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    #[serde(default = "realtime_stale_after_s")]
+    pub stale_after_s: u64,
+    #[serde(default = "alerts_stale_after_s")]
+    pub situations_stale_after_s: u64,
+    #[serde(default = "max_backoff_s")]
+    pub max_backoff_s: f64,
+    #[serde(default = "redirects_same_origin")]
+    pub redirects: String,
+    #[serde(default, rename = "match")]
+    pub matching: SiriMatchSection,
+}
+
+/// `[feeds.siri.match]`: how SIRI references name the timetable's trips,
+/// stops and routes.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SiriMatchSection {
+    pub journeys: Option<Vec<String>>,
+    pub trip_id_pattern: Option<String>,
+    pub train_number_pattern: Option<String>,
+    pub stop_pattern: Option<String>,
+    pub stop_ids: Option<Vec<String>>,
+    pub line_pattern: Option<String>,
+    pub route_ids: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -284,6 +344,15 @@ fn realtime_stale_after_s() -> u64 {
 }
 fn alerts_stale_after_s() -> u64 {
     d::ALERTS_STALE_AFTER.as_secs()
+}
+fn siri_version() -> String {
+    "2.1".into()
+}
+fn siri_transport() -> String {
+    "lite".into()
+}
+fn siri_max_mb() -> u64 {
+    d::SIRI_MAX_MB
 }
 fn max_backoff_s() -> f64 {
     d::MAX_BACKOFF.as_secs_f64()

@@ -16,6 +16,7 @@ pub mod endpoint;
 pub mod feed;
 mod file;
 pub mod settings;
+pub mod siri;
 pub mod station;
 pub mod units;
 pub mod weather;
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 pub use endpoint::{BUILTIN_DEMO_GTFS, EndpointUrl, GtfsSource, HttpUrl, Redirects};
 pub use feed::{DelayBounds, FeedConfig, Kind, RealtimeConfig};
 pub use settings::{BoardSettings, ServerSettings, StreamSettings};
+pub use siri::{JourneyRule, Matching, SiriConfig, SiriService, Transport};
 pub use station::{Place, StationConfig, WifiConfig, WifiSecurity};
 pub use weather::{WeatherKind, WeatherSource};
 

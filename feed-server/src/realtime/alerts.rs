@@ -22,7 +22,7 @@ pub const MAX_HEADER: usize = 200;
 pub const MAX_DESCRIPTION: usize = 4000;
 
 /// `text` cut to `max` characters, the cut marked with "…".
-fn cut(text: &str, max: usize) -> String {
+pub fn cut(text: &str, max: usize) -> String {
     match text.char_indices().nth(max.saturating_sub(1)) {
         Some((i, _)) if text[i..].chars().count() > 1 => format!("{}…", &text[..i]),
         _ => text.to_string(),
@@ -55,9 +55,24 @@ pub struct Alert {
     pub selectors: Vec<Selector>,
     /// POSIX seconds: the message's header timestamp.
     pub updated: u64,
+    /// When it may be shown (SIRI `PublicationWindow`), POSIX seconds; None:
+    /// while active.
+    pub publication: Option<(Option<u64>, Option<u64>)>,
+    /// About everything the producer runs (a SIRI network or operator without
+    /// a line): shown at every station of the feed.
+    pub network_wide: bool,
 }
 
 impl Alert {
+    /// Whether it belongs on boards at `t`: in its publication window when it
+    /// has one, else while active.
+    pub fn shown_at(&self, t: i64) -> bool {
+        match self.publication {
+            Some((s, e)) => s.is_none_or(|s| s as i64 <= t) && e.is_none_or(|e| t < e as i64),
+            None => self.active_at(t),
+        }
+    }
+
     pub fn active_at(&self, t: i64) -> bool {
         self.periods.is_empty()
             || self
@@ -138,6 +153,8 @@ impl Alerts {
                     })
                     .collect(),
                 updated,
+                publication: None,
+                network_wide: false,
             })
             .collect();
         Alerts { alerts }

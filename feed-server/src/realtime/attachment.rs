@@ -49,6 +49,8 @@ pub struct Attachment {
     pub implausible: usize,
     /// Trips whose own predictions decrease along the trip (kept).
     pub decreasing: usize,
+    /// SIRI: journeys found by each matching rule.
+    pub matched_by: std::collections::BTreeMap<&'static str, usize>,
 }
 
 impl Attachment {
@@ -70,6 +72,14 @@ impl Attachment {
         .collect();
         if dropped.is_empty() {
             dropped.push("none dropped".into());
+        }
+        if !self.matched_by.is_empty() {
+            let rules: Vec<String> = self
+                .matched_by
+                .iter()
+                .map(|(rule, n)| format!("{rule} {n}"))
+                .collect();
+            dropped.push(format!("found by {}", rules.join(", ")));
         }
         format!(
             "{} of {} trip updates attach to a running trip ({})",
@@ -139,6 +149,7 @@ pub fn attach(
                 u.relationship != StopRelationship::Scheduled
                     || u.arrival.is_some()
                     || u.departure.is_some()
+                    || !u.extras.is_empty()
             });
             if decreasing(&update.stop_updates) {
                 counts.decreasing += 1;
@@ -246,6 +257,7 @@ mod tests {
             }),
             relationship: StopRelationship::Scheduled,
             assigned_stop_id: None,
+            extras: Default::default(),
         }
     }
 

@@ -23,6 +23,8 @@ pub enum IngestError {
         "header timestamp {got} is {ahead_s} s in the future (clock skew or milliseconds?); refused"
     )]
     Future { got: u64, ahead_s: i64 },
+    #[error("{0} is not a kind of GTFS-Realtime message")]
+    NotGtfsRt(&'static str),
 }
 
 /// What a message may hold and what its values may say.
@@ -68,6 +70,9 @@ pub fn ingest(
     limits: Limits,
     now: DateTime<Utc>,
 ) -> Result<Polled, IngestError> {
+    if let Kind::Siri(service) = kind {
+        return Err(IngestError::NotGtfsRt(service.name()));
+    }
     let split = Split::read(body, limits.max_entities)?;
     // A message without a timestamp is dated by its arrival.
     let ts = split
@@ -126,6 +131,7 @@ pub fn ingest(
             }
             store.put_alerts(feed, accepted(data, ts, now));
         }
+        Kind::Siri(_) => {}
     }
     tracing::debug!(%feed, kind = kind.name(), header_timestamp = ts, "accepted");
     Ok(Polled::Accepted)

@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod attachment;
 pub mod cause;
 pub mod ingest;
+pub mod siri;
 pub mod trip_updates;
 pub mod vehicles;
 pub mod wire;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 pub use crate::config::Kind;
-use crate::config::RealtimeConfig;
+use crate::config::{FeedConfig, SiriService};
 use crate::id::FeedId;
 use crate::watched::Watched;
 pub use alerts::Alerts;
@@ -56,6 +57,10 @@ pub struct FeedRealtime {
     pub trip_updates: Option<Accepted<TripUpdates>>,
     pub vehicles: Option<Accepted<Vehicles>>,
     pub alerts: Option<Accepted<Alerts>>,
+    /// SIRI EstimatedTimetable and StopMonitoring, matched to trips.
+    pub siri_journeys: BTreeMap<SiriService, Accepted<TripUpdates>>,
+    /// SIRI SituationExchange and GeneralMessage, as alerts.
+    pub siri_situations: BTreeMap<SiriService, Accepted<Alerts>>,
     /// Why the last poll of each kind failed, until one succeeds.
     pub failures: BTreeMap<Kind, String>,
 }
@@ -66,6 +71,11 @@ impl FeedRealtime {
             Kind::TripUpdates => self.trip_updates.as_ref().map(|a| a.header_timestamp),
             Kind::VehiclePositions => self.vehicles.as_ref().map(|a| a.header_timestamp),
             Kind::Alerts => self.alerts.as_ref().map(|a| a.header_timestamp),
+            Kind::Siri(s) => self
+                .siri_journeys
+                .get(&s)
+                .map(|a| a.header_timestamp)
+                .or_else(|| self.siri_situations.get(&s).map(|a| a.header_timestamp)),
         }
     }
 
@@ -74,16 +84,22 @@ impl FeedRealtime {
             Kind::TripUpdates => self.trip_updates.as_ref().map(|a| a.received_at),
             Kind::VehiclePositions => self.vehicles.as_ref().map(|a| a.received_at),
             Kind::Alerts => self.alerts.as_ref().map(|a| a.received_at),
+            Kind::Siri(s) => self
+                .siri_journeys
+                .get(&s)
+                .map(|a| a.received_at)
+                .or_else(|| self.siri_situations.get(&s).map(|a| a.received_at)),
         }
     }
 
     /// The fresh part of this state at `now`: stale kinds are left out, so the
     /// board falls back to the timetable for them.
-    pub fn view(&self, config: Option<&RealtimeConfig>, now: DateTime<Utc>) -> RealtimeView {
-        let Some(rt) = config else {
-            return RealtimeView::default();
+    pub fn view(&self, config: &FeedConfig, now: DateTime<Utc>) -> RealtimeView {
+        let fresh = |kind: Kind| {
+            config
+                .stale_after(kind)
+                .is_some_and(|max| !is_stale(self.header_timestamp(kind), now, max))
         };
-        let fresh = |kind: Kind| !is_stale(self.header_timestamp(kind), now, rt.stale_after(kind));
         RealtimeView {
             trip_updates: self
                 .trip_updates
@@ -100,6 +116,18 @@ impl FeedRealtime {
                 .as_ref()
                 .filter(|_| fresh(Kind::Alerts))
                 .map(|a| a.data.clone()),
+            siri_journeys: self
+                .siri_journeys
+                .iter()
+                .filter(|(s, _)| fresh(Kind::Siri(**s)))
+                .map(|(_, a)| a.data.clone())
+                .collect(),
+            siri_situations: self
+                .siri_situations
+                .iter()
+                .filter(|(s, _)| fresh(Kind::Siri(**s)))
+                .map(|(_, a)| a.data.clone())
+                .collect(),
         }
     }
 }
@@ -110,6 +138,17 @@ pub struct RealtimeView {
     pub trip_updates: Option<Arc<TripUpdates>>,
     pub vehicles: Option<Arc<Vehicles>>,
     pub alerts: Option<Arc<Alerts>>,
+    /// SIRI journeys (EstimatedTimetable first, then StopMonitoring).
+    pub siri_journeys: Vec<Arc<TripUpdates>>,
+    /// SIRI situations (SituationExchange first, then GeneralMessage).
+    pub siri_situations: Vec<Arc<Alerts>>,
+}
+
+impl RealtimeView {
+    /// Whether any source predicts times.
+    pub fn has_trip_updates(&self) -> bool {
+        self.trip_updates.is_some() || !self.siri_journeys.is_empty()
+    }
 }
 
 /// Shared realtime state of all feeds; its version moves on every accepted
@@ -136,6 +175,18 @@ impl RealtimeStore {
 
     pub fn put_alerts(&self, feed: &FeedId, a: Accepted<Alerts>) {
         self.put(feed, Kind::Alerts, |f| f.alerts = Some(a));
+    }
+
+    pub fn put_siri_journeys(&self, feed: &FeedId, s: SiriService, a: Accepted<TripUpdates>) {
+        self.put(feed, Kind::Siri(s), |f| {
+            f.siri_journeys.insert(s, a);
+        });
+    }
+
+    pub fn put_siri_situations(&self, feed: &FeedId, s: SiriService, a: Accepted<Alerts>) {
+        self.put(feed, Kind::Siri(s), |f| {
+            f.siri_situations.insert(s, a);
+        });
     }
 
     /// Records why a poll of `kind` failed (the last good state stays); a

@@ -48,6 +48,24 @@ pub struct Event {
     pub uncertainty: Option<i64>,
 }
 
+/// What SIRI says of a call beyond its times (GTFS-Realtime has no field for
+/// them): the platform, whether the vehicle is at the stop, and the
+/// destination shown from there.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CallExtras {
+    /// The platform name the vehicle uses (`DeparturePlatformName`).
+    pub platform: Option<String>,
+    pub vehicle_at_stop: bool,
+    /// `DestinationDisplay` at this call.
+    pub headsign: Option<String>,
+}
+
+impl CallExtras {
+    pub fn is_empty(&self) -> bool {
+        self.platform.is_none() && !self.vehicle_at_stop && self.headsign.is_none()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StopUpdate {
     pub sequence: Option<u32>,
@@ -58,6 +76,7 @@ pub struct StopUpdate {
     /// `stop_time_properties.assigned_stop_id`: the vehicle calls at another stop
     /// (platform) than planned.
     pub assigned_stop_id: Option<String>,
+    pub extras: CallExtras,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,6 +169,28 @@ impl TripUpdates {
                     // attach it to.
                     out.attachment.unknown_trip += 1;
                 }
+                _ => out
+                    .by_trip
+                    .entry(update.trip_id.clone())
+                    .or_default()
+                    .push(update),
+            }
+        }
+        out
+    }
+
+    /// Updates built by another reader (SIRI): those of timetabled trips
+    /// indexed by trip, the others (ADDED) kept apart; `attachment` holds what
+    /// that reader counted so far.
+    pub fn from_updates(updates: Vec<TripUpdate>, attachment: Attachment) -> TripUpdates {
+        let mut out = TripUpdates {
+            entity_count: attachment.received,
+            attachment,
+            ..TripUpdates::default()
+        };
+        for update in updates {
+            match update.relationship {
+                TripRelationship::Added | TripRelationship::Duplicated => out.extra.push(update),
                 _ => out
                     .by_trip
                     .entry(update.trip_id.clone())
@@ -260,6 +301,7 @@ fn convert(entity_id: &str, tu: &gtfs_realtime::TripUpdate) -> Option<TripUpdate
                 .as_ref()
                 .and_then(|p| p.assigned_stop_id.clone())
                 .filter(|id| !id.is_empty()),
+            extras: CallExtras::default(),
         })
         .collect();
     if stop_updates.iter().all(|s| s.sequence.is_some()) {

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::resolve;
 use crate::publish::Boards;
-use crate::sources::{gtfs_rt, weather};
+use crate::sources::{gtfs_rt, siri, weather};
 
 /// Starts every poller of the deployment behind `boards`; `bound` resolves the
 /// demo's `self:` URLs.
@@ -35,6 +35,29 @@ pub(super) fn spawn(boards: &Boards, bound: SocketAddr, cancel: &CancellationTok
                 metrics: boards.metrics.clone(),
             };
             set.spawn(gtfs_rt::run(target, rt.clone(), url, cancel.child_token()));
+        }
+    }
+    for feed in deployment.feeds.iter() {
+        let Some(siri) = &feed.config.siri else {
+            continue;
+        };
+        for (service, endpoint) in siri.endpoints() {
+            let url = resolve(endpoint, bound);
+            tracing::info!(feed = %feed.id, kind = service.name(), %url, "polling SIRI");
+            let target = siri::poller::Target {
+                feed: feed.id.clone(),
+                service,
+                timetable: feed.timetable.clone(),
+                store: boards.realtime.clone(),
+                clock: boards.clock,
+                metrics: boards.metrics.clone(),
+            };
+            set.spawn(siri::poller::run(
+                target,
+                siri.clone(),
+                url,
+                cancel.child_token(),
+            ));
         }
     }
     for source in &deployment.weather {

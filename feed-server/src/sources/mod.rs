@@ -8,4 +8,6 @@ pub mod gtfs_rt;
 pub mod gtfs_static;
 pub mod http;
 pub mod poll;
+pub mod siri;
 pub mod weather;
+pub mod xml;

@@ -76,9 +76,16 @@ pub struct ConditionalGet {
     query: BTreeMap<String, String>,
     max_bytes: u64,
     validators: Validators,
+    /// A body to POST instead of a GET (a SIRI `ServiceRequest`).
+    post: Option<Vec<u8>>,
 }
 
 impl ConditionalGet {
+    /// POST `body` (XML) on the following fetches instead of a GET; None: GET.
+    pub fn set_post(&mut self, body: Option<Vec<u8>>) {
+        self.post = body;
+    }
+
     pub fn new(upstream: Upstream) -> Result<ConditionalGet, reqwest::Error> {
         Ok(ConditionalGet {
             client: http::upstream_client(upstream.timeout, &upstream.url, upstream.redirects)?,
@@ -87,6 +94,7 @@ impl ConditionalGet {
             query: upstream.query,
             max_bytes: upstream.max_bytes,
             validators: Validators::default(),
+            post: None,
         })
     }
 
@@ -138,7 +146,14 @@ impl ConditionalGet {
     }
 
     async fn fetch_url(&self, url: &str, conditional: bool) -> Result<Option<Fetched>, FetchError> {
-        let mut request = self.client.get(url);
+        let mut request = match &self.post {
+            Some(body) => self
+                .client
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+                .body(body.clone()),
+            None => self.client.get(url),
+        };
         if !self.query.is_empty() {
             request = request.query(&self.query);
         }

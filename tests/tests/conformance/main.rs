@@ -17,3 +17,4 @@ mod gtfs_frequencies;
 mod gtfs_rt;
 mod gtfs_sncf_ter;
 mod gtfs_zip_edges;
+mod siri;

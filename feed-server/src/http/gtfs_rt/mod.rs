@@ -102,7 +102,7 @@ pub async fn vehicle_positions(
         .map(|feed| {
             let state = export.realtime.get(&feed.id);
             let fresh = state
-                .view(feed.config.realtime.as_ref(), now)
+                .view(&feed.config, now)
                 .vehicles
                 .is_some();
             (feed, state.vehicles.filter(|_| fresh))

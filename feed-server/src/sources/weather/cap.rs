@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, FixedOffset};
 
-use super::xml::{self, Element, XmlError};
+use crate::sources::xml::{self, Element, XmlError};
 pub use crate::advisory::cap::{
     AlertScope, Area, CapAlert, Certainty, Info, MsgType, Severity, Status, Urgency,
 };

@@ -5,7 +5,6 @@
 
 pub mod cap;
 pub mod vigilance;
-pub mod xml;
 
 use tokio_util::sync::CancellationToken;
 

@@ -1,10 +1,12 @@
 //! A small, defensive XML reader: the document as a tree of elements by local name
-//! (namespaces dropped), for the CAP and Atom documents weather services publish.
+//! (namespaces dropped), for the CAP and Atom documents weather services publish
+//! and the SIRI deliveries of realtime producers.
 //!
 //! It refuses what a public feed has no business sending and what would let a
 //! hostile one hurt us: any DTD (so no entity can be declared, and external
 //! entities never resolve), entity references other than the five predefined ones
-//! and character references, nesting deeper than 64, more than 100,000 elements, and
+//! and character references, nesting deeper than 64, more than 100,000 elements (a caller may allow more:
+//! a national SIRI EstimatedTimetable holds millions), and
 //! text fields over 64 KiB. Encodings other than UTF-8 (ISO-8859-1...) are decoded
 //! as the XML declaration says.
 
@@ -12,7 +14,8 @@ use quick_xml::XmlVersion;
 use quick_xml::events::Event;
 
 const MAX_DEPTH: usize = 64;
-const MAX_ELEMENTS: usize = 100_000;
+/// Elements a document may hold unless the caller says otherwise.
+pub const MAX_ELEMENTS: usize = 100_000;
 const MAX_TEXT: usize = 64 * 1024;
 /// Elements whose text is a payload we never use (CAP `derefUri`: a whole image or
 /// sound file in base64): their text is dropped instead of counted.
@@ -37,8 +40,8 @@ pub enum XmlError {
     Entity(String),
     #[error("more than {MAX_DEPTH} nested elements")]
     TooDeep,
-    #[error("more than {MAX_ELEMENTS} elements")]
-    TooManyElements,
+    #[error("more than {0} elements")]
+    TooManyElements(usize),
     #[error("a text over {MAX_TEXT} bytes in <{0}>")]
     TextTooLong(String),
     #[error("no root element")]
@@ -116,6 +119,11 @@ fn to_utf8(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, XmlError> {
 
 /// Parses a whole document into its root element.
 pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
+    parse_with(bytes, MAX_ELEMENTS)
+}
+
+/// The same, allowing up to `max_elements` elements.
+pub fn parse_with(bytes: &[u8], max_elements: usize) -> Result<Element, XmlError> {
     let text = to_utf8(bytes)?;
     let mut reader = quick_xml::Reader::from_str(&text);
     reader.config_mut().trim_text(false);
@@ -130,8 +138,8 @@ pub fn parse(bytes: &[u8]) -> Result<Element, XmlError> {
             Event::DocType(_) => return Err(XmlError::Dtd),
             Event::Start(start) | Event::Empty(start) => {
                 count += 1;
-                if count > MAX_ELEMENTS {
-                    return Err(XmlError::TooManyElements);
+                if count > max_elements {
+                    return Err(XmlError::TooManyElements(max_elements));
                 }
                 if stack.len() >= MAX_DEPTH {
                     return Err(XmlError::TooDeep);

@@ -1,0 +1,367 @@
+//! SIRI journeys matched to the timetable's trips, into the same
+//! [`TripUpdate`]s GTFS-Realtime gives, so that one merge serves both.
+//!
+//! A journey's trip is found by the configured rules, in order
+//! ([`JourneyRule`]): its ref is the `trip_id`; its train number is a
+//! `trip_short_name`; or its line, with the aimed time at a stop, is a trip of
+//! that route at that time. The service day is the one on which the trip's
+//! timetabled time at a call is the call's aimed time. Calls are placed on the
+//! trip's calls by stop, in the order of their `Order`, else of their aimed
+//! times (producers send them unordered and without `Order`: IDFM does), so a
+//! loop that visits a stop twice is placed right too.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+
+use super::refs::References;
+use crate::config::JourneyRule;
+use crate::realtime::attachment::Attachment;
+use crate::realtime::trip_updates::{
+    CallExtras, Event, StopRelationship, StopUpdate, TripRelationship, TripUpdate,
+};
+use crate::sources::siri::{Call, CallStatus, Journey};
+use crate::timetable::gtfs_time::instant;
+use crate::timetable::{FeedTimetable, StopIdx, TripIdx};
+
+/// The journeys as trip updates, with what was counted on the way (journeys
+/// received, not found, calls not placed, the rule that found each trip).
+pub fn match_journeys(
+    journeys: &[Journey],
+    timetable: &FeedTimetable,
+    refs: &References,
+) -> (Vec<TripUpdate>, Attachment) {
+    let mut counts = Attachment::default();
+    let mut out = Vec::new();
+    for (n, journey) in journeys.iter().enumerate() {
+        counts.received += 1;
+        let calls = ordered(&journey.calls);
+        if journey.extra_journey {
+            out.push(added(n, journey, &calls, timetable, refs));
+            continue;
+        }
+        let mut not_running = false;
+        let found = refs.matching.journeys.iter().find_map(|rule| {
+            let (found, off_day) = find(*rule, journey, &calls, timetable, refs);
+            not_running |= off_day;
+            found.map(|f| (rule, f))
+        });
+        let Some((rule, (trip, day))) = found else {
+            if not_running {
+                counts.not_running += 1;
+            } else {
+                counts.unknown_trip += 1;
+            }
+            continue;
+        };
+        *counts.matched_by.entry(rule.name()).or_default() += 1;
+        out.push(update(journey, &calls, trip, day, timetable, refs, &mut counts));
+    }
+    (out, counts)
+}
+
+/// The calls in journey order: by `Order` when every call has one, else by
+/// aimed time (calls without one keep their place relative to each other).
+fn ordered(calls: &[Call]) -> Vec<&Call> {
+    let mut out: Vec<&Call> = calls.iter().collect();
+    if out.iter().all(|c| c.order.is_some()) {
+        out.sort_by_key(|c| c.order);
+    } else if out.iter().all(|c| c.aimed().is_some()) {
+        out.sort_by_key(|c| c.aimed());
+    }
+    out
+}
+
+/// The trip (and day) `rule` finds for `journey`, and whether a trip was
+/// found that does not run on the journey's day.
+fn find(
+    rule: JourneyRule,
+    journey: &Journey,
+    calls: &[&Call],
+    timetable: &FeedTimetable,
+    refs: &References,
+) -> (Option<(TripIdx, Option<NaiveDate>)>, bool) {
+    let candidates: Vec<TripIdx> = match rule {
+        JourneyRule::TripId => journey
+            .dated_vehicle_journey_ref
+            .as_deref()
+            .and_then(|r| refs.trip(timetable, r))
+            .into_iter()
+            .collect(),
+        JourneyRule::TrainNumber => {
+            let mut numbers = journey.train_numbers.clone();
+            if numbers.is_empty()
+                && let (Some(pattern), Some(r)) = (
+                    refs.matching.train_number_pattern.as_ref(),
+                    journey.dated_vehicle_journey_ref.as_deref(),
+                )
+                && let Some(n) = crate::config::siri::captured(Some(pattern), r)
+            {
+                numbers.push(n);
+            }
+            numbers
+                .iter()
+                .flat_map(|n| refs.numbered(n).iter().copied())
+                .collect()
+        }
+        JourneyRule::OriginDeparture => journey
+            .line_ref
+            .as_deref()
+            .and_then(|l| refs.route(timetable, l))
+            .map(|r| refs.of_route(r).to_vec())
+            .unwrap_or_default(),
+    };
+    // A trip id names one trip: its day is the nearest that fits. A number or
+    // a line names many: the trip must be at the journey's stop at its time.
+    let exact = rule != JourneyRule::TripId;
+    let mut off_day = false;
+    for trip in candidates {
+        match day_of(trip, journey, calls, timetable, refs, exact) {
+            Day::Runs(day) => return (Some((trip, day)), off_day),
+            Day::NotRunning => off_day = true,
+            Day::NoFit => {}
+        }
+    }
+    (None, off_day)
+}
+
+enum Day {
+    /// The trip runs that day (None: the journey gives no time; any day).
+    Runs(Option<NaiveDate>),
+    NotRunning,
+    NoFit,
+}
+
+/// The service day on which `trip` is at a call's stop at the call's aimed
+/// time. `exact`: within a minute; else the nearest day within six hours.
+fn day_of(
+    trip: TripIdx,
+    journey: &Journey,
+    calls: &[&Call],
+    timetable: &FeedTimetable,
+    refs: &References,
+    exact: bool,
+) -> Day {
+    let t = &timetable.trips[trip];
+    let sts = timetable.trip_stop_times(t);
+    let anchor = calls.iter().find_map(|c| {
+        let aimed = c.aimed()?;
+        let stops = refs.stops(timetable, c.stop_point_ref.as_deref()?);
+        let st = sts.iter().find(|st| stops.contains(&st.stop))?;
+        let seconds = if c.aimed_departure.is_some() {
+            st.departure
+        } else {
+            st.arrival
+        };
+        Some((aimed, seconds))
+    });
+    let Some((aimed, seconds)) = anchor.or_else(|| {
+        // No call with a time at a known stop: the origin's aimed departure.
+        Some((journey.origin_aimed_departure?, sts.first()?.departure))
+    }) else {
+        // No time at all: the frame's day when it is a date, else any day.
+        return match journey.data_frame_ref.as_deref().and_then(|d| d.parse().ok()) {
+            Some(day) if !timetable.services.runs_on(t.service, day) => Day::NotRunning,
+            Some(day) => Day::Runs(Some(day)),
+            None if exact => Day::NoFit,
+            None => Day::Runs(None),
+        };
+    };
+    let local = aimed.with_timezone(&timetable.timezone).date_naive();
+    let tolerance = if exact { 60 } else { 6 * 3600 };
+    let best = (0..=2u64)
+        .filter_map(|k| local.checked_sub_days(Days::new(k)))
+        .map(|day| (day, (instant(timetable.timezone, day, seconds) - aimed).num_seconds().abs()))
+        .filter(|(_, off)| *off <= tolerance)
+        .min_by_key(|(_, off)| *off);
+    match best {
+        None => Day::NoFit,
+        Some((day, _)) if timetable.services.runs_on(t.service, day) => Day::Runs(Some(day)),
+        Some(_) => Day::NotRunning,
+    }
+}
+
+/// The update of timetabled `trip` on `day` from `journey`'s calls.
+fn update(
+    journey: &Journey,
+    calls: &[&Call],
+    trip: TripIdx,
+    day: Option<NaiveDate>,
+    timetable: &FeedTimetable,
+    refs: &References,
+    counts: &mut Attachment,
+) -> TripUpdate {
+    let t = &timetable.trips[trip];
+    let sts = timetable.trip_stop_times(t);
+    let mut placed: Vec<StopUpdate> = Vec::new();
+    let mut cursor = 0usize;
+    for call in calls {
+        let stops = call
+            .stop_point_ref
+            .as_deref()
+            .map(|r| refs.stops(timetable, r))
+            .unwrap_or_default();
+        let at = |from: usize| {
+            sts[from.min(sts.len())..]
+                .iter()
+                .position(|st| stops.contains(&st.stop))
+                .map(|i| i + from)
+        };
+        let Some(i) = at(cursor).or_else(|| at(0)) else {
+            counts.unknown_stop += 1;
+            continue;
+        };
+        cursor = i + 1;
+        let st = &sts[i];
+        if placed.iter().any(|u| u.sequence == Some(st.sequence)) {
+            continue;
+        }
+        let mut u = stop_update(call, timetable, refs);
+        u.sequence = Some(st.sequence);
+        u.stop_id = Some(timetable.stops[st.stop].id.clone());
+        placed.push(u);
+    }
+    placed.sort_by_key(|u| u.sequence);
+    TripUpdate {
+        entity_id: journey
+            .dated_vehicle_journey_ref
+            .clone()
+            .unwrap_or_else(|| t.id.clone()),
+        trip_id: t.id.clone(),
+        route_id: None,
+        start_date: day,
+        start_time: None,
+        relationship: if journey.cancellation {
+            TripRelationship::Canceled
+        } else {
+            TripRelationship::Scheduled
+        },
+        delay: None,
+        stop_updates: placed,
+        new_trip_id: None,
+        new_start_date: None,
+        new_start_time: None,
+        headsign: None,
+    }
+}
+
+/// An `ExtraJourney`: a trip of its own, its calls the stops it names.
+fn added(
+    n: usize,
+    journey: &Journey,
+    calls: &[&Call],
+    timetable: &FeedTimetable,
+    refs: &References,
+) -> TripUpdate {
+    let stop_updates: Vec<StopUpdate> = calls
+        .iter()
+        .filter_map(|call| {
+            let stop = *refs
+                .stops(timetable, call.stop_point_ref.as_deref()?)
+                .first()?;
+            let mut u = stop_update(call, timetable, refs);
+            u.stop_id = Some(timetable.stops[stop].id.clone());
+            // An added call has no timetable: its aimed time stands in.
+            for (event, aimed) in [
+                (&mut u.departure, call.aimed_departure),
+                (&mut u.arrival, call.aimed_arrival),
+            ] {
+                if event.is_none() {
+                    *event = aimed.map(|a| Event {
+                        time: Some(a.timestamp()),
+                        delay: Some(0),
+                        uncertainty: None,
+                    });
+                }
+            }
+            Some(u)
+        })
+        .collect();
+    let day = calls
+        .iter()
+        .find_map(|c| c.aimed())
+        .map(|a| a.with_timezone(&timetable.timezone).date_naive());
+    TripUpdate {
+        entity_id: journey
+            .dated_vehicle_journey_ref
+            .clone()
+            .unwrap_or_else(|| format!("siri-extra-{n}")),
+        trip_id: journey
+            .dated_vehicle_journey_ref
+            .clone()
+            .unwrap_or_else(|| format!("siri-extra-{n}")),
+        route_id: journey
+            .line_ref
+            .as_deref()
+            .and_then(|l| refs.route(timetable, l))
+            .map(|r| timetable.routes[r].id.clone()),
+        start_date: day,
+        start_time: None,
+        relationship: TripRelationship::Added,
+        delay: None,
+        stop_updates,
+        new_trip_id: None,
+        new_start_date: None,
+        new_start_time: None,
+        headsign: journey
+            .destination_name
+            .clone()
+            .or_else(|| calls.iter().find_map(|c| c.destination_display.clone())),
+    }
+}
+
+/// What one call says: its times (actual, else expected; the aimed time when
+/// the producer says it is on time without another), cancelled or not
+/// reported, its platform and quay.
+fn stop_update(call: &Call, timetable: &FeedTimetable, refs: &References) -> StopUpdate {
+    let event = |actual: Option<DateTime<Utc>>,
+                 expected: Option<DateTime<Utc>>,
+                 aimed: Option<DateTime<Utc>>,
+                 status: Option<CallStatus>| {
+        let time = actual.or(expected).or(aimed.filter(|_| status == Some(CallStatus::OnTime)))?;
+        Some(Event {
+            time: Some(time.timestamp()),
+            delay: aimed.map(|a| (time - a).num_seconds()),
+            uncertainty: None,
+        })
+    };
+    let arrival = event(
+        call.actual_arrival,
+        call.expected_arrival,
+        call.aimed_arrival,
+        call.arrival_status,
+    );
+    let departure = event(
+        call.actual_departure,
+        call.expected_departure,
+        call.aimed_departure,
+        call.departure_status,
+    );
+    let no_report = [call.departure_status, call.arrival_status]
+        .contains(&Some(CallStatus::NoReport));
+    let relationship = if call.is_cancelled() {
+        StopRelationship::Skipped
+    } else if no_report && arrival.is_none() && departure.is_none() {
+        StopRelationship::NoData
+    } else {
+        StopRelationship::Scheduled
+    };
+    let assigned_stop_id = match (&call.aimed_quay, &call.expected_quay) {
+        (aimed, Some(expected)) if aimed.as_ref() != Some(expected) => refs
+            .stops(timetable, expected)
+            .first()
+            .map(|s: &StopIdx| timetable.stops[*s].id.clone()),
+        _ => None,
+    };
+    StopUpdate {
+        sequence: None,
+        stop_id: None,
+        arrival,
+        departure,
+        relationship,
+        assigned_stop_id,
+        extras: CallExtras {
+            platform: call.platform.clone(),
+            vehicle_at_stop: call.vehicle_at_stop,
+            headsign: call.destination_display.clone(),
+        },
+    }
+}

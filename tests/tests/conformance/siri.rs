@@ -1,0 +1,220 @@
+//! SIRI on real documents (../shared/fixtures/siri, see SOURCES.md): every
+//! kind read as the server reads it, journeys matched to the timetable of the
+//! same producer where one exists (Entur's ET against the NSB GTFS of the same
+//! days), the broken documents refused with a reason. Counts were taken from
+//! the files with Python (`xml.etree`, `json`), independently of this code.
+
+use std::collections::BTreeMap;
+
+use feed_server::config::{Matching, SiriService};
+use feed_server::id::FeedId;
+use feed_server::realtime::siri::References;
+use feed_server::realtime::siri::journeys::match_journeys;
+use feed_server::sources::gtfs_static::{self, Archive};
+use feed_server::sources::siri::{self, CallStatus, SiriError};
+use feed_server::timetable::FeedTimetable;
+
+use crate::support::fixture;
+
+fn read(path: &str) -> Vec<u8> {
+    std::fs::read(fixture(path)).expect("fixture")
+}
+
+fn timetable(path: &str) -> FeedTimetable {
+    let id: FeedId = "f".parse().expect("id");
+    let archive = Archive::Zip(read(path));
+    gtfs_static::load(&id, path, &archive, Default::default(), &|_, _| {}).expect("load")
+}
+
+#[test]
+fn entur_estimated_timetable_attaches_to_the_nsb_timetable_of_the_same_days() {
+    let nsb = timetable("gtfs/entur-nsb-2018/rb_nsb-aggregated-gtfs.zip");
+    let refs = References::new(&nsb, Matching::default());
+    for (file, journeys, trips) in [
+        ("siri/entur-anshar/siri-et-from-bnr.xml", 144, 88),
+        ("siri/entur-anshar/siri-et-gir-npe.xml", 126, 86),
+    ] {
+        let delivery =
+            siri::parse(&read(file), SiriService::EstimatedTimetable, "no").expect(file);
+        assert_eq!(delivery.journeys.len(), journeys, "{file}");
+        let (updates, counts) = match_journeys(&delivery.journeys, &nsb, &refs);
+        println!("{file}: {}", counts.summary());
+        // SOURCES.md: that many DatedVehicleJourneyRefs are NSB trip ids; each
+        // attaches, on its day, by the trip_id rule.
+        assert_eq!(counts.matched_by.get("trip_id"), Some(&trips), "{file}");
+        assert_eq!(updates.len(), trips, "{file}");
+        // Platforms come with the calls (Bane NOR gives them on most).
+        let with_platform = updates
+            .iter()
+            .flat_map(|u| &u.stop_updates)
+            .filter(|s| s.extras.platform.is_some())
+            .count();
+        assert!(with_platform > 100, "{file}: {with_platform} calls with a platform");
+    }
+}
+
+#[test]
+fn idfm_lite_json_estimated_timetable_reads_wrapped_values_and_unordered_calls() {
+    let delivery = siri::parse(
+        &read("siri/idfm-prim-lite/estimated-timetable.json"),
+        SiriService::EstimatedTimetable,
+        "fr",
+    )
+    .expect("IDFM ET");
+    assert_eq!(delivery.journeys.len(), 8);
+    let calls: Vec<_> = delivery.journeys.iter().flat_map(|j| &j.calls).collect();
+    assert_eq!(calls.len(), 111);
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &calls {
+        *statuses
+            .entry(format!("{:?}", c.departure_status))
+            .or_default() += 1;
+    }
+    // SOURCES.md: ON_TIME 79 / DELAYED 21 / NO_REPORT 8 / EARLY 3.
+    assert_eq!(statuses.get("Some(OnTime)"), Some(&79), "{statuses:?}");
+    assert_eq!(statuses.get("Some(Delayed)"), Some(&21), "{statuses:?}");
+    assert_eq!(statuses.get("Some(NoReport)"), Some(&8), "{statuses:?}");
+    assert_eq!(statuses.get("Some(Early)"), Some(&3), "{statuses:?}");
+    let j = &delivery.journeys[0];
+    assert_eq!(j.line_ref.as_deref(), Some("STIF:Line::C00680:"));
+    assert_eq!(
+        j.dated_vehicle_journey_ref.as_deref(),
+        Some("526RDSACLAY:VehicleJourney::10809895:LOC")
+    );
+    assert!(calls.iter().all(|c| c.order.is_none()));
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.stop_point_ref.as_deref().is_some_and(|s| s.starts_with("STIF:StopPoint:Q:")))
+    );
+}
+
+#[test]
+fn ara_french_stop_monitoring_lite_json_gives_the_platform() {
+    let delivery = siri::parse(
+        &read("siri/ara-fr/stopmonitoring-lite-delivery-idfm.json"),
+        SiriService::StopMonitoring,
+        "fr",
+    )
+    .expect("Ara SM");
+    assert_eq!(delivery.journeys.len(), 1);
+    let j = &delivery.journeys[0];
+    assert_eq!(j.line_ref.as_deref(), Some("STIF:Line::C01740:"));
+    let call = &j.calls[0];
+    assert_eq!(call.stop_point_ref.as_deref(), Some("STIF:StopPoint:Q:41178:"));
+    assert_eq!(call.platform.as_deref(), Some("2"));
+    assert_eq!(call.departure_status, Some(CallStatus::OnTime));
+    assert_eq!(call.order, Some(6));
+    assert_eq!(call.destination_display.as_deref(), Some("Gare Saint-Lazare"));
+}
+
+#[test]
+fn ara_soap_stop_monitoring_and_general_message_read_through_the_envelope() {
+    let sm = siri::parse(
+        &read("siri/ara-fr/stopmonitoring-response-long-soap.xml"),
+        SiriService::StopMonitoring,
+        "fr",
+    )
+    .expect("SOAP SM");
+    assert_eq!(sm.journeys.len(), 263);
+    let gm = siri::parse(
+        &read("siri/ara-fr/general-message-idfm.xml"),
+        SiriService::GeneralMessage,
+        "fr",
+    )
+    .expect("SOAP GM");
+    assert_eq!(gm.situations.len(), 2);
+    let first = &gm.situations[0];
+    assert_eq!(first.id, "NINOXE:GeneralMessage:27_1");
+    assert_eq!(first.summary.get("fr").map(String::as_str), Some("Nouveau pass Navigo"));
+    assert_eq!(first.summary.get("en").map(String::as_str), Some("New pass Navigo"));
+}
+
+#[test]
+fn cts_general_message_without_wrapper_loses_its_html() {
+    let gm = siri::parse(
+        &read("siri/cts-strasbourg-lite/general-message.json"),
+        SiriService::GeneralMessage,
+        "fr",
+    )
+    .expect("CTS GM");
+    assert_eq!(gm.situations.len(), 10);
+    for s in &gm.situations {
+        let text = s.description.get("fr").expect("French details");
+        assert!(!text.contains('<') && !text.contains("&nbsp;"), "{text}");
+        assert!(!s.summary.is_empty(), "{}", s.id);
+        assert!(!s.affects.is_empty(), "{}", s.id);
+    }
+    let bale = &gm.situations[0];
+    assert_eq!(bale.summary.get("fr").map(String::as_str), Some("Ligne 13 : arrêt Bâle déplacé"));
+    assert!(bale.description["fr"].contains("déplacé à partir du lundi 13 septembre 2021"));
+    assert!(bale.description["fr"].contains("\n\nVeuillez rejoindre"));
+}
+
+#[test]
+fn otp_situation_exchange_lite_reads_windows_texts_and_lines() {
+    let sx = siri::parse(
+        &read("siri/otp/siri-sx-lite.xml"),
+        SiriService::SituationExchange,
+        "de",
+    )
+    .expect("OTP SX");
+    assert_eq!(sx.situations.len(), 1);
+    let s = &sx.situations[0];
+    assert_eq!(s.id, "2024-3443167");
+    assert_eq!(s.summary.len(), 3, "{:?}", s.summary);
+    assert_eq!(s.summary["en"], "The busroute: 120 obstacle on the track");
+    assert!(s.publication.is_some());
+    assert_eq!(s.validity.len(), 1);
+    assert!(matches!(
+        &s.affects[0],
+        siri::Affected::Line { line, .. } if line == "it:apb:Line:80120_.24a"
+    ));
+    assert_eq!(s.effect, feed_server::realtime::Effect::NoService);
+}
+
+#[test]
+fn the_cen_examples_of_each_kind_read() {
+    for (file, service, journeys, situations) in [
+        ("siri_exm_ET/ext_estimatedTimetable_response.xml", SiriService::EstimatedTimetable, true, false),
+        ("siri_exm_SM/exs_stopMonitoring_response.xml", SiriService::StopMonitoring, true, false),
+        ("siri_exm_SM/exs_stopMonitoring_response_complex.xml", SiriService::StopMonitoring, true, false),
+        ("siri_exm_SX/exx_situationExchange_response.xml", SiriService::SituationExchange, false, true),
+        ("siri_exm_GM/exm_generalMessage_response.xml", SiriService::GeneralMessage, false, true),
+    ] {
+        let path = format!("siri/cen-examples/{file}");
+        let d = siri::parse(&read(&path), service, "en").unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(!d.journeys.is_empty(), journeys, "{file}");
+        assert_eq!(!d.situations.is_empty(), situations, "{file}");
+    }
+    // The VDV736 lifecycle (first, main, update, end message of one situation).
+    let dir = fixture("siri/cen-examples/siri_exm_SX/VDV736_exm");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 4);
+    for file in files {
+        let d = siri::parse(&std::fs::read(&file).expect("read"), SiriService::SituationExchange, "de")
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert_eq!(d.situations.len(), 1, "{}", file.display());
+    }
+}
+
+#[test]
+fn broken_documents_are_refused_with_a_reason() {
+    let invalid = siri::parse(&read("siri/ara-fr/invalid-xml.xml"), SiriService::StopMonitoring, "fr");
+    assert!(matches!(invalid, Err(SiriError::Document(_))), "{invalid:?}");
+    let error = siri::parse(
+        &read("siri/ara-fr/stopmonitoring-lite-delivery-error.json"),
+        SiriService::StopMonitoring,
+        "fr",
+    );
+    let Err(e) = error else { panic!("accepted an error body") };
+    assert!(e.to_string().contains("no Route matched with those values"), "{e}");
+    // A delivery of another kind is not taken for the one asked.
+    let other = siri::parse(&read("siri/otp/siri-sx-lite.xml"), SiriService::EstimatedTimetable, "fr");
+    assert!(matches!(other, Err(SiriError::NoDelivery(_))), "{other:?}");
+}
