@@ -13,7 +13,9 @@
 #                            and Python `selenium` (the Wi-Fi page and console
 #                            tests); Python `websockets` and `jsonschema` (the
 #                            Python stream client test); Python
-#                            `gtfs-realtime-bindings` (decodes the GTFS-RT export).
+#                            `gtfs-realtime-bindings` (decodes the GTFS-RT export);
+#                            libxml2-utils (xmllint validates the SIRI-SX export
+#                            against the SIRI XSD that scripts/siri-xsd.sh fetches).
 #                            Python runs as python3, or $QUAI_PYTHON.
 set -euo pipefail
 
@@ -54,6 +56,8 @@ command -v Xvfb >/dev/null 2>&1 || apt_install xvfb xauth
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   apt_install chromium chromium-driver
 fi
+
+command -v xmllint >/dev/null 2>&1 || apt_install libxml2-utils
 
 python="${QUAI_PYTHON:-python3}"
 command -v "$python" >/dev/null 2>&1 || apt_install python3 python3-pip

@@ -284,6 +284,15 @@ fn apply_extras(departure: &mut Departure, extras: crate::realtime::trip_updates
     if let Some(headsign) = extras.headsign.filter(|h| !h.trim().is_empty()) {
         departure.headsign = headsign;
     }
+    if let Some(status) = extras.status
+        && departure.expected.is_some()
+        && matches!(
+            departure.status,
+            DepartureStatus::OnTime | DepartureStatus::Early | DepartureStatus::Delayed
+        )
+    {
+        departure.status = status;
+    }
 }
 
 /// The status a delay gives: on time within `on_time_s`, else delayed or early.

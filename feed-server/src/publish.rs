@@ -98,11 +98,7 @@ impl Boards {
             let realtime: Table<FeedIdx, RealtimeView> = d
                 .feeds
                 .iter()
-                .map(|f| {
-                    self.realtime
-                        .get(&f.id)
-                        .view(&f.config, now)
-                })
+                .map(|f| self.realtime.get(&f.id).view(&f.config, now))
                 .collect();
             Metrics::count(&self.metrics.boards_built);
             let advisories = station

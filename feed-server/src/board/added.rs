@@ -36,7 +36,13 @@ fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
     let feed = input.timetable(fi);
     // (stop, sequence, expected time, its delay as the update gives it, the
     // platform SIRI names).
-    type AddedCall = (crate::timetable::StopIdx, u32, i64, Option<i64>, Option<String>);
+    type AddedCall = (
+        crate::timetable::StopIdx,
+        u32,
+        i64,
+        Option<i64>,
+        Option<String>,
+    );
     let calls: Vec<AddedCall> = tu
         .stop_updates
         .iter()

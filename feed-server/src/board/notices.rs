@@ -27,7 +27,13 @@ pub(super) fn attach(input: &BoardInput<'_>, rows: &mut [Row]) -> Vec<Notice> {
             .flat_map(|a| &a.alerts)
             // The same disruption sent by GTFS-RT Alerts too (same id, or same
             // text and scope) is shown once, as GTFS-RT sent it.
-            .filter(|s| !view.alerts.iter().flat_map(|a| &a.alerts).any(|g| same(g, s)));
+            .filter(|s| {
+                !view
+                    .alerts
+                    .iter()
+                    .flat_map(|a| &a.alerts)
+                    .any(|g| same(g, s))
+            });
         let sourced = gtfs_rt
             .map(|a| (NoticeSource::GtfsRt, "gtfs-rt", a))
             .chain(siri.map(|a| (NoticeSource::Siri, "siri", a)));

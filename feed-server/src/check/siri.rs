@@ -39,7 +39,10 @@ pub async fn summary(d: &Deployment, now: DateTime<Utc>) -> String {
                 && siri.transport == Transport::Lite
                 && let Some(m) = first_ref
             {
-                url = format!("{url}{}MonitoringRef={m}", if url.contains('?') { '&' } else { '?' });
+                url = format!(
+                    "{url}{}MonitoringRef={m}",
+                    if url.contains('?') { '&' } else { '?' }
+                );
             }
             let get = ConditionalGet::new(Upstream {
                 url,

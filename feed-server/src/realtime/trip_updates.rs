@@ -58,11 +58,17 @@ pub struct CallExtras {
     pub vehicle_at_stop: bool,
     /// `DestinationDisplay` at this call.
     pub headsign: Option<String>,
+    /// The producer's own word on the departure (`DepartureStatus` on time,
+    /// early, delayed), which wins over the board's reading of the delay.
+    pub status: Option<quai_protocol::DepartureStatus>,
 }
 
 impl CallExtras {
     pub fn is_empty(&self) -> bool {
-        self.platform.is_none() && !self.vehicle_at_stop && self.headsign.is_none()
+        self.platform.is_none()
+            && !self.vehicle_at_stop
+            && self.headsign.is_none()
+            && self.status.is_none()
     }
 }
 

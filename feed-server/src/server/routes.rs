@@ -15,8 +15,9 @@ use crate::http::demo::Demo;
 use crate::http::gtfs_rt::Export;
 use crate::http::metrics::MetricsView;
 use crate::http::notices::NoticeDesk;
+use crate::http::siri_sx::SituationExport;
 use crate::http::stream::StreamState;
-use crate::http::{self, api, console, demo, gtfs_rt, notices, portal, stream};
+use crate::http::{self, api, console, demo, gtfs_rt, notices, portal, siri_sx, stream};
 use crate::publish::Boards;
 
 pub(super) fn router(state: AppState) -> Router {
@@ -49,6 +50,7 @@ pub(super) fn router(state: AppState) -> Router {
                     get(gtfs_rt::vehicle_positions),
                 )
                 .route("/gtfs-rt/alerts", get(gtfs_rt::alerts))
+                .route("/siri/situation-exchange", get(siri_sx::situation_exchange))
                 .layer(tower_http::compression::CompressionLayer::new()),
         )
         .route("/demo/gtfs-rt/trip-updates", get(demo::trip_updates))
@@ -123,6 +125,15 @@ impl FromRef<AppState> for Export {
             realtime: s.boards.realtime.clone(),
             clock: s.boards.clock,
             cache: s.exports.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for SituationExport {
+    fn from_ref(s: &AppState) -> SituationExport {
+        SituationExport {
+            notices: s.boards.notices.clone(),
+            clock: s.boards.clock,
         }
     }
 }

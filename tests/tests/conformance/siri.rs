@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use feed_server::config::{Matching, SiriService};
 use feed_server::id::FeedId;
+use feed_server::realtime::TripUpdates;
 use feed_server::realtime::siri::References;
 use feed_server::realtime::siri::journeys::match_journeys;
 use feed_server::sources::gtfs_static::{self, Archive};
@@ -34,11 +35,16 @@ fn entur_estimated_timetable_attaches_to_the_nsb_timetable_of_the_same_days() {
         ("siri/entur-anshar/siri-et-from-bnr.xml", 144, 88),
         ("siri/entur-anshar/siri-et-gir-npe.xml", 126, 86),
     ] {
-        let delivery =
-            siri::parse(&read(file), SiriService::EstimatedTimetable, "no").expect(file);
+        let delivery = siri::parse(&read(file), SiriService::EstimatedTimetable, "no").expect(file);
         assert_eq!(delivery.journeys.len(), journeys, "{file}");
         let (updates, counts) = match_journeys(&delivery.journeys, &nsb, &refs);
-        println!("{file}: {}", counts.summary());
+        let attached = TripUpdates::from_updates(updates.clone(), counts.clone()).attach(
+            "nsb",
+            &nsb,
+            Default::default(),
+        );
+        println!("{file}: {}", attached.attachment.summary());
+        assert_eq!(attached.attachment.attached, trips, "{file}");
         // SOURCES.md: that many DatedVehicleJourneyRefs are NSB trip ids; each
         // attaches, on its day, by the trip_id rule.
         assert_eq!(counts.matched_by.get("trip_id"), Some(&trips), "{file}");
@@ -49,7 +55,10 @@ fn entur_estimated_timetable_attaches_to_the_nsb_timetable_of_the_same_days() {
             .flat_map(|u| &u.stop_updates)
             .filter(|s| s.extras.platform.is_some())
             .count();
-        assert!(with_platform > 100, "{file}: {with_platform} calls with a platform");
+        assert!(
+            with_platform > 100,
+            "{file}: {with_platform} calls with a platform"
+        );
     }
 }
 
@@ -82,11 +91,11 @@ fn idfm_lite_json_estimated_timetable_reads_wrapped_values_and_unordered_calls()
         Some("526RDSACLAY:VehicleJourney::10809895:LOC")
     );
     assert!(calls.iter().all(|c| c.order.is_none()));
-    assert!(
-        calls
-            .iter()
-            .all(|c| c.stop_point_ref.as_deref().is_some_and(|s| s.starts_with("STIF:StopPoint:Q:")))
-    );
+    assert!(calls.iter().all(|c| {
+        c.stop_point_ref
+            .as_deref()
+            .is_some_and(|s| s.starts_with("STIF:StopPoint:Q:"))
+    }));
 }
 
 #[test]
@@ -101,11 +110,17 @@ fn ara_french_stop_monitoring_lite_json_gives_the_platform() {
     let j = &delivery.journeys[0];
     assert_eq!(j.line_ref.as_deref(), Some("STIF:Line::C01740:"));
     let call = &j.calls[0];
-    assert_eq!(call.stop_point_ref.as_deref(), Some("STIF:StopPoint:Q:41178:"));
+    assert_eq!(
+        call.stop_point_ref.as_deref(),
+        Some("STIF:StopPoint:Q:41178:")
+    );
     assert_eq!(call.platform.as_deref(), Some("2"));
     assert_eq!(call.departure_status, Some(CallStatus::OnTime));
     assert_eq!(call.order, Some(6));
-    assert_eq!(call.destination_display.as_deref(), Some("Gare Saint-Lazare"));
+    assert_eq!(
+        call.destination_display.as_deref(),
+        Some("Gare Saint-Lazare")
+    );
 }
 
 #[test]
@@ -126,8 +141,14 @@ fn ara_soap_stop_monitoring_and_general_message_read_through_the_envelope() {
     assert_eq!(gm.situations.len(), 2);
     let first = &gm.situations[0];
     assert_eq!(first.id, "NINOXE:GeneralMessage:27_1");
-    assert_eq!(first.summary.get("fr").map(String::as_str), Some("Nouveau pass Navigo"));
-    assert_eq!(first.summary.get("en").map(String::as_str), Some("New pass Navigo"));
+    assert_eq!(
+        first.summary.get("fr").map(String::as_str),
+        Some("Nouveau pass Navigo")
+    );
+    assert_eq!(
+        first.summary.get("en").map(String::as_str),
+        Some("New pass Navigo")
+    );
 }
 
 #[test]
@@ -146,7 +167,10 @@ fn cts_general_message_without_wrapper_loses_its_html() {
         assert!(!s.affects.is_empty(), "{}", s.id);
     }
     let bale = &gm.situations[0];
-    assert_eq!(bale.summary.get("fr").map(String::as_str), Some("Ligne 13 : arrêt Bâle déplacé"));
+    assert_eq!(
+        bale.summary.get("fr").map(String::as_str),
+        Some("Ligne 13 : arrêt Bâle déplacé")
+    );
     assert!(bale.description["fr"].contains("déplacé à partir du lundi 13 septembre 2021"));
     assert!(bale.description["fr"].contains("\n\nVeuillez rejoindre"));
 }
@@ -176,11 +200,36 @@ fn otp_situation_exchange_lite_reads_windows_texts_and_lines() {
 #[test]
 fn the_cen_examples_of_each_kind_read() {
     for (file, service, journeys, situations) in [
-        ("siri_exm_ET/ext_estimatedTimetable_response.xml", SiriService::EstimatedTimetable, true, false),
-        ("siri_exm_SM/exs_stopMonitoring_response.xml", SiriService::StopMonitoring, true, false),
-        ("siri_exm_SM/exs_stopMonitoring_response_complex.xml", SiriService::StopMonitoring, true, false),
-        ("siri_exm_SX/exx_situationExchange_response.xml", SiriService::SituationExchange, false, true),
-        ("siri_exm_GM/exm_generalMessage_response.xml", SiriService::GeneralMessage, false, true),
+        (
+            "siri_exm_ET/ext_estimatedTimetable_response.xml",
+            SiriService::EstimatedTimetable,
+            true,
+            false,
+        ),
+        (
+            "siri_exm_SM/exs_stopMonitoring_response.xml",
+            SiriService::StopMonitoring,
+            true,
+            false,
+        ),
+        (
+            "siri_exm_SM/exs_stopMonitoring_response_complex.xml",
+            SiriService::StopMonitoring,
+            true,
+            false,
+        ),
+        (
+            "siri_exm_SX/exx_situationExchange_response.xml",
+            SiriService::SituationExchange,
+            false,
+            true,
+        ),
+        (
+            "siri_exm_GM/exm_generalMessage_response.xml",
+            SiriService::GeneralMessage,
+            false,
+            true,
+        ),
     ] {
         let path = format!("siri/cen-examples/{file}");
         let d = siri::parse(&read(&path), service, "en").unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -197,24 +246,44 @@ fn the_cen_examples_of_each_kind_read() {
     files.sort();
     assert_eq!(files.len(), 4);
     for file in files {
-        let d = siri::parse(&std::fs::read(&file).expect("read"), SiriService::SituationExchange, "de")
-            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let d = siri::parse(
+            &std::fs::read(&file).expect("read"),
+            SiriService::SituationExchange,
+            "de",
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         assert_eq!(d.situations.len(), 1, "{}", file.display());
     }
 }
 
 #[test]
 fn broken_documents_are_refused_with_a_reason() {
-    let invalid = siri::parse(&read("siri/ara-fr/invalid-xml.xml"), SiriService::StopMonitoring, "fr");
-    assert!(matches!(invalid, Err(SiriError::Document(_))), "{invalid:?}");
+    let invalid = siri::parse(
+        &read("siri/ara-fr/invalid-xml.xml"),
+        SiriService::StopMonitoring,
+        "fr",
+    );
+    assert!(
+        matches!(invalid, Err(SiriError::Document(_))),
+        "{invalid:?}"
+    );
     let error = siri::parse(
         &read("siri/ara-fr/stopmonitoring-lite-delivery-error.json"),
         SiriService::StopMonitoring,
         "fr",
     );
-    let Err(e) = error else { panic!("accepted an error body") };
-    assert!(e.to_string().contains("no Route matched with those values"), "{e}");
+    let Err(e) = error else {
+        panic!("accepted an error body")
+    };
+    assert!(
+        e.to_string().contains("no Route matched with those values"),
+        "{e}"
+    );
     // A delivery of another kind is not taken for the one asked.
-    let other = siri::parse(&read("siri/otp/siri-sx-lite.xml"), SiriService::EstimatedTimetable, "fr");
+    let other = siri::parse(
+        &read("siri/otp/siri-sx-lite.xml"),
+        SiriService::EstimatedTimetable,
+        "fr",
+    );
     assert!(matches!(other, Err(SiriError::NoDelivery(_))), "{other:?}");
 }

@@ -101,10 +101,7 @@ pub async fn vehicle_positions(
         .iter()
         .map(|feed| {
             let state = export.realtime.get(&feed.id);
-            let fresh = state
-                .view(&feed.config, now)
-                .vehicles
-                .is_some();
+            let fresh = state.view(&feed.config, now).vehicles.is_some();
             (feed, state.vehicles.filter(|_| fresh))
         })
         .collect();

@@ -11,6 +11,7 @@
 //! loop that visits a stop twice is placed right too.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use quai_protocol::DepartureStatus;
 
 use super::refs::References;
 use crate::config::JourneyRule;
@@ -53,7 +54,15 @@ pub fn match_journeys(
             continue;
         };
         *counts.matched_by.entry(rule.name()).or_default() += 1;
-        out.push(update(journey, &calls, trip, day, timetable, refs, &mut counts));
+        out.push(update(
+            journey,
+            &calls,
+            trip,
+            day,
+            timetable,
+            refs,
+            &mut counts,
+        ));
     }
     (out, counts)
 }
@@ -158,7 +167,11 @@ fn day_of(
         Some((journey.origin_aimed_departure?, sts.first()?.departure))
     }) else {
         // No time at all: the frame's day when it is a date, else any day.
-        return match journey.data_frame_ref.as_deref().and_then(|d| d.parse().ok()) {
+        return match journey
+            .data_frame_ref
+            .as_deref()
+            .and_then(|d| d.parse().ok())
+        {
             Some(day) if !timetable.services.runs_on(t.service, day) => Day::NotRunning,
             Some(day) => Day::Runs(Some(day)),
             None if exact => Day::NoFit,
@@ -169,7 +182,14 @@ fn day_of(
     let tolerance = if exact { 60 } else { 6 * 3600 };
     let best = (0..=2u64)
         .filter_map(|k| local.checked_sub_days(Days::new(k)))
-        .map(|day| (day, (instant(timetable.timezone, day, seconds) - aimed).num_seconds().abs()))
+        .map(|day| {
+            (
+                day,
+                (instant(timetable.timezone, day, seconds) - aimed)
+                    .num_seconds()
+                    .abs(),
+            )
+        })
         .filter(|(_, off)| *off <= tolerance)
         .min_by_key(|(_, off)| *off);
     match best {
@@ -316,7 +336,9 @@ fn stop_update(call: &Call, timetable: &FeedTimetable, refs: &References) -> Sto
                  expected: Option<DateTime<Utc>>,
                  aimed: Option<DateTime<Utc>>,
                  status: Option<CallStatus>| {
-        let time = actual.or(expected).or(aimed.filter(|_| status == Some(CallStatus::OnTime)))?;
+        let time = actual
+            .or(expected)
+            .or(aimed.filter(|_| status == Some(CallStatus::OnTime)))?;
         Some(Event {
             time: Some(time.timestamp()),
             delay: aimed.map(|a| (time - a).num_seconds()),
@@ -335,8 +357,8 @@ fn stop_update(call: &Call, timetable: &FeedTimetable, refs: &References) -> Sto
         call.aimed_departure,
         call.departure_status,
     );
-    let no_report = [call.departure_status, call.arrival_status]
-        .contains(&Some(CallStatus::NoReport));
+    let no_report =
+        [call.departure_status, call.arrival_status].contains(&Some(CallStatus::NoReport));
     let relationship = if call.is_cancelled() {
         StopRelationship::Skipped
     } else if no_report && arrival.is_none() && departure.is_none() {
@@ -362,6 +384,12 @@ fn stop_update(call: &Call, timetable: &FeedTimetable, refs: &References) -> Sto
             platform: call.platform.clone(),
             vehicle_at_stop: call.vehicle_at_stop,
             headsign: call.destination_display.clone(),
+            status: match call.departure_status.or(call.arrival_status) {
+                Some(CallStatus::OnTime) => Some(DepartureStatus::OnTime),
+                Some(CallStatus::Early) => Some(DepartureStatus::Early),
+                Some(CallStatus::Delayed) => Some(DepartureStatus::Delayed),
+                _ => None,
+            },
         },
     }
 }

@@ -98,7 +98,10 @@ pub fn ingest_delivery(
             cx.timetable,
             cx.delay_bounds,
         );
-        let before = held.siri_journeys.get(&service).map(|a| a.data.attachment.percent());
+        let before = held
+            .siri_journeys
+            .get(&service)
+            .map(|a| a.data.attachment.percent());
         if before != Some(data.attachment.percent()) {
             tracing::info!(feed = %cx.feed, kind = service.name(), "{}", data.attachment.summary());
         }

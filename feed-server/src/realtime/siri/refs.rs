@@ -89,6 +89,9 @@ impl References {
     }
 
     pub fn of_route(&self, route: RouteIdx) -> &[TripIdx] {
-        self.by_route.get(&route).map(Vec::as_slice).unwrap_or_default()
+        self.by_route
+            .get(&route)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 }

@@ -63,7 +63,9 @@ fn from_json(body: &[u8]) -> Result<Element, DocumentError> {
             .iter()
             .find_map(|k| root.text_of(k))
     {
-        return Err(DocumentError::ErrorBody(message.chars().take(300).collect()));
+        return Err(DocumentError::ErrorBody(
+            message.chars().take(300).collect(),
+        ));
     }
     Ok(match root.children.iter().position(|c| c.name == "Siri") {
         Some(i) if root.children.len() == 1 => root.children.swap_remove(i),
@@ -187,7 +189,8 @@ impl Read for Element {
     }
 
     fn flag(&self, name: &str) -> bool {
-        self.text(name).is_some_and(|t| t.eq_ignore_ascii_case("true"))
+        self.text(name)
+            .is_some_and(|t| t.eq_ignore_ascii_case("true"))
     }
 }
 
@@ -214,7 +217,10 @@ mod tests {
         let text = root.path(&["ServiceDelivery", "X", "MessageText"]).unwrap();
         assert_eq!(text.text, "Ligne 13");
         assert_eq!(text.attribute("lang"), Some("FR"));
-        assert!(root.path(&["ServiceDelivery", "RequestMessageRef"]).is_none());
+        assert!(
+            root.path(&["ServiceDelivery", "RequestMessageRef"])
+                .is_none()
+        );
     }
 
     #[test]
@@ -224,7 +230,10 @@ mod tests {
             Err(DocumentError::ErrorBody("no Route matched".into()))
         );
         assert!(matches!(read(b"{\"a\": "), Err(DocumentError::Json(_))));
-        assert!(matches!(read(b"<?xml v INVALID"), Err(DocumentError::Xml(_))));
+        assert!(matches!(
+            read(b"<?xml v INVALID"),
+            Err(DocumentError::Xml(_))
+        ));
         let deep = "[".repeat(100) + &"]".repeat(100);
         assert!(read(deep.as_bytes()).is_err());
     }

@@ -82,9 +82,14 @@ pub fn parse(body: &[u8], service: Service, default_lang: &str) -> Result<Delive
             .or_else(|| {
                 let mut info = Vec::new();
                 root.descendants("ServiceDeliveryInfo", &mut info);
-                info.first().and_then(|s| journey::time(s, "ResponseTimestamp"))
+                info.first()
+                    .and_then(|s| journey::time(s, "ResponseTimestamp"))
             })
-            .or_else(|| deliveries.iter().find_map(|d| journey::time(d, "ResponseTimestamp"))),
+            .or_else(|| {
+                deliveries
+                    .iter()
+                    .find_map(|d| journey::time(d, "ResponseTimestamp"))
+            }),
         ..Delivery::default()
     };
     for d in deliveries.into_iter().filter(|d| ok(d)) {

@@ -105,22 +105,27 @@ impl Poller {
                             self.get.url,
                             encode(monitoring_ref)
                         );
-                        self.get.fetch_other(&url).await.map_err(Failure::from_fetch)?
+                        self.get
+                            .fetch_other(&url)
+                            .await
+                            .map_err(Failure::from_fetch)?
                     }
                     Transport::Request => {
-                        self.get.set_post(Some(request(&self.config, t.service, Some(monitoring_ref), now)));
+                        self.get.set_post(Some(request(
+                            &self.config,
+                            t.service,
+                            Some(monitoring_ref),
+                            now,
+                        )));
                         match self.get.fetch().await.map_err(Failure::from_fetch)? {
                             Some(f) => f.body,
                             None => continue,
                         }
                     }
                 };
-                let part = crate::sources::siri::parse(
-                    &body,
-                    t.service,
-                    crate::realtime::siri::lang(&cx),
-                )
-                .map_err(|e| Failure::from(SiriIngestError::from(e)))?;
+                let part =
+                    crate::sources::siri::parse(&body, t.service, crate::realtime::siri::lang(&cx))
+                        .map_err(|e| Failure::from(SiriIngestError::from(e)))?;
                 delivery.timestamp = delivery.timestamp.max(part.timestamp);
                 delivery.journeys.extend(part.journeys);
                 delivery.unreadable += part.unreadable;

@@ -100,7 +100,11 @@ pub fn exchange(e: &Element, default_lang: &str) -> Option<Situation> {
     ]
     .iter()
     .find_map(|r| e.text(r));
-    let mut description = texts(e.children_named("Description"), default_lang, MAX_DESCRIPTION);
+    let mut description = texts(
+        e.children_named("Description"),
+        default_lang,
+        MAX_DESCRIPTION,
+    );
     for more in ["Detail", "Advice"] {
         for (lang, text) in texts(e.children_named(more), default_lang, MAX_DESCRIPTION) {
             let entry = description.entry(lang).or_default();
@@ -149,11 +153,17 @@ pub fn general(e: &Element, default_lang: &str) -> Option<Situation> {
             .or_else(|| m.text("MessageType"))
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let texts = texts(m.children_named("MessageText"), default_lang, MAX_DESCRIPTION);
+        let texts = texts(
+            m.children_named("MessageText"),
+            default_lang,
+            MAX_DESCRIPTION,
+        );
         let short = matches!(zone.as_str(), "title" | "shortmessage");
         for (lang, text) in texts {
             if short {
-                summary.entry(lang).or_insert_with(|| cut(&text, MAX_HEADER));
+                summary
+                    .entry(lang)
+                    .or_insert_with(|| cut(&text, MAX_HEADER));
             } else if zone != "period" {
                 let entry = description.entry(lang).or_default();
                 if !entry.is_empty() {
@@ -187,7 +197,11 @@ pub fn general(e: &Element, default_lang: &str) -> Option<Situation> {
                 });
             }
         }
-        for stop in c.all(&["StopPointRef"]).into_iter().chain(c.all(&["ImpactedStopPointRef"])) {
+        for stop in c
+            .all(&["StopPointRef"])
+            .into_iter()
+            .chain(c.all(&["ImpactedStopPointRef"]))
+        {
             let stop = stop.text.trim();
             if !stop.is_empty() {
                 affects.push(Affected::StopPoint(stop.to_string()));
@@ -330,22 +344,42 @@ pub fn cause(reason: &str) -> Cause {
     } else if has(&["accident", "collision", "derail", "fire"]) {
         Cause::Accident
     } else if has(&[
-        "weather", "snow", "ice", "flood", "storm", "wind", "heat", "fog", "rain", "hail", "frost",
-        "lightning", "drought",
+        "weather",
+        "snow",
+        "ice",
+        "flood",
+        "storm",
+        "wind",
+        "heat",
+        "fog",
+        "rain",
+        "hail",
+        "frost",
+        "lightning",
+        "drought",
     ]) {
         Cause::Weather
     } else if has(&["construction", "roadworks", "works"]) {
         Cause::Construction
     } else if has(&["maintenance", "repair"]) {
         Cause::Maintenance
-    } else if has(&["police", "security", "bomb", "terror", "vandal", "trespass", "suspect"]) {
+    } else if has(&[
+        "police", "security", "bomb", "terror", "vandal", "trespass", "suspect",
+    ]) {
         Cause::PoliceActivity
     } else if has(&["ill", "medical", "injur", "ambulance"]) {
         Cause::MedicalEmergency
     } else if has(&["holiday"]) {
         Cause::Holiday
     } else if has(&[
-        "technical", "failure", "signal", "breakdown", "power", "defective", "points", "overhead",
+        "technical",
+        "failure",
+        "signal",
+        "breakdown",
+        "power",
+        "defective",
+        "points",
+        "overhead",
     ]) {
         Cause::TechnicalProblem
     } else if has(&["unknown", "undefined"]) {
@@ -411,7 +445,10 @@ mod tests {
         assert_eq!(effect("tripCancellation"), Effect::NoService);
         assert_eq!(effect("diverted"), Effect::Detour);
         assert_eq!(effect("delayed"), Effect::SignificantDelays);
-        assert_eq!(severity(Some("verySevere"), Effect::NoEffect), Severity::Severe);
+        assert_eq!(
+            severity(Some("verySevere"), Effect::NoEffect),
+            Severity::Severe
+        );
         assert_eq!(severity(None, Effect::NoService), Severity::Warning);
     }
 }

@@ -19,8 +19,14 @@ pub fn plain(text: &str) -> String {
             match rest.find('>') {
                 Some(end) if looks_like_tag(&rest[1..end]) => {
                     let tag = rest[1..end].trim_start_matches('/').to_ascii_lowercase();
-                    let name: String = tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-                    if matches!(name.as_str(), "br" | "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3") {
+                    let name: String = tag
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric())
+                        .collect();
+                    if matches!(
+                        name.as_str(),
+                        "br" | "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3"
+                    ) {
                         out.push('\n');
                     }
                     rest = &rest[end + 1..];
@@ -108,7 +114,9 @@ mod tests {
     #[test]
     fn markup_becomes_plain_text() {
         assert_eq!(
-            plain("déplacé.<br /><br />Veuillez rejoindre l&rsquo;arrêt <a href=\"https://x\">ici</a>"),
+            plain(
+                "déplacé.<br /><br />Veuillez rejoindre l&rsquo;arrêt <a href=\"https://x\">ici</a>"
+            ),
             "déplacé.\n\nVeuillez rejoindre l’arrêt ici"
         );
         assert_eq!(plain("a < b &amp; c &unknown; d"), "a < b & c &unknown; d");

@@ -7,10 +7,10 @@
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::sources::xml::{self, Element, XmlError};
 pub use crate::advisory::cap::{
     AlertScope, Area, CapAlert, Certainty, Info, MsgType, Severity, Status, Urgency,
 };
+use crate::sources::xml::{self, Element, XmlError};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CapError {

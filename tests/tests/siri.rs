@@ -1,0 +1,365 @@
+//! SIRI end to end on the demo timetable: hand-written SIRI Lite documents for
+//! the Caudry network, served by fake upstreams and polled by a real server,
+//! show on the board as a passenger would read them: each matching rule, each
+//! status, a cancelled train and a cancelled call, an extra train, a platform
+//! change, a destination shown, and a situation's lifecycle (open, update,
+//! close). Fixed clock: Monday 9 March 2026, 07:30 in Caudry.
+
+use quai_protocol::{Departure, DepartureStatus, NoticeSource};
+use quai_tests::server::{self, Running};
+use quai_tests::upstream::{Reply, Upstream};
+
+const NOW: &str = "2026-03-09T07:30:00+01:00";
+
+fn t(hms: &str) -> String {
+    format!("2026-03-09T{hms}+01:00")
+}
+
+/// A SIRI Lite EstimatedTimetable delivery made at 07:29:30 (SNCF style: stop
+/// areas as `StopArea:OCE…`, ids that are not GTFS ids).
+fn estimated_timetable() -> String {
+    let call = |stop: &str, aimed: &str, expected: &str, status: &str, extra: &str| {
+        format!(
+            "<EstimatedCall><StopPointRef>StopArea:OCE{stop}</StopPointRef>\
+             <AimedDepartureTime>{}</AimedDepartureTime>\
+             <ExpectedDepartureTime>{}</ExpectedDepartureTime>\
+             <DepartureStatus>{status}</DepartureStatus>{extra}</EstimatedCall>",
+            t(aimed),
+            t(expected)
+        )
+    };
+    let journeys = [
+        // By trip id; calls unordered and without Order; delayed, and on
+        // platform 2 where the timetable says 1.
+        format!(
+            "<EstimatedVehicleJourney><LineRef>TER:K40</LineRef>\
+             <DatedVehicleJourneyRef>TER:843800:WD</DatedVehicleJourneyRef><EstimatedCalls>{}{}</EstimatedCalls></EstimatedVehicleJourney>",
+            call("TER:BUSIGNY", "07:53:00", "07:56:00", "delayed", ""),
+            call("CAUDRY", "07:45:00", "07:48:00", "delayed", "<DeparturePlatformName>2</DeparturePlatformName>"),
+        ),
+        // By train number (its ref is not a trip id): the whole train cancelled.
+        "<EstimatedVehicleJourney><LineRef>TER:P40</LineRef>\
+         <DatedVehicleJourneyRef>SNCF:VJ:OCESN843840</DatedVehicleJourneyRef>\
+         <VehicleJourneyName>843840</VehicleJourneyName><Cancellation>true</Cancellation>\
+         <EstimatedCalls><EstimatedCall><StopPointRef>StopArea:OCECAUDRY</StopPointRef>\
+         <AimedDepartureTime>2026-03-09T07:45:00+01:00</AimedDepartureTime>\
+         <DepartureStatus>cancelled</DepartureStatus></EstimatedCall></EstimatedCalls></EstimatedVehicleJourney>"
+            .to_string(),
+        // By line and aimed time only: early, its destination shown otherwise,
+        // at the stop.
+        format!(
+            "<EstimatedVehicleJourney><LineRef>TER:K40</LineRef><EstimatedCalls>{}</EstimatedCalls></EstimatedVehicleJourney>",
+            call(
+                "CAUDRY",
+                "08:16:00",
+                "08:15:00",
+                "early",
+                "<VehicleAtStop>true</VehicleAtStop><DestinationDisplay>Lille-Flandres par Douai</DestinationDisplay>"
+            ),
+        ),
+        // By trip id: does not stop at Caudry this time.
+        "<EstimatedVehicleJourney><DatedVehicleJourneyRef>TER:843802:WD</DatedVehicleJourneyRef><EstimatedCalls>\
+         <EstimatedCall><StopPointRef>StopArea:OCECAUDRY</StopPointRef><Cancellation>true</Cancellation>\
+         <AimedDepartureTime>2026-03-09T08:44:00+01:00</AimedDepartureTime></EstimatedCall></EstimatedCalls></EstimatedVehicleJourney>"
+            .to_string(),
+        // An extra train on platform 1.
+        format!(
+            "<EstimatedVehicleJourney><LineRef>TER:K40</LineRef>\
+             <DatedVehicleJourneyRef>SNCF:EXTRA:1</DatedVehicleJourneyRef><ExtraJourney>true</ExtraJourney>\
+             <DestinationName>Cambrai</DestinationName><EstimatedCalls>{}{}</EstimatedCalls></EstimatedVehicleJourney>",
+            call("CAUDRY", "08:30:00", "08:30:00", "onTime", "<DeparturePlatformName>1</DeparturePlatformName>"),
+            call("TER:CAMBRAI", "08:45:00", "08:45:00", "onTime", ""),
+        ),
+        // A journey of another network: counted, not shown.
+        "<EstimatedVehicleJourney><LineRef>X</LineRef><DatedVehicleJourneyRef>elsewhere</DatedVehicleJourneyRef>\
+         <EstimatedCalls/></EstimatedVehicleJourney>"
+            .to_string(),
+    ];
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <Siri xmlns=\"http://www.siri.org.uk/siri\" version=\"2.1\"><ServiceDelivery>\
+         <ResponseTimestamp>{}</ResponseTimestamp><EstimatedTimetableDelivery version=\"2.1\">\
+         <EstimatedJourneyVersionFrame>{}</EstimatedJourneyVersionFrame></EstimatedTimetableDelivery>\
+         </ServiceDelivery></Siri>",
+        t("07:29:30"),
+        journeys.concat()
+    )
+}
+
+/// A SIRI Lite SituationExchange delivery of one situation about line K40.
+fn situation(stamp: &str, version: u32, progress: &str, summary: &str) -> String {
+    format!(
+        "<Siri xmlns=\"http://www.siri.org.uk/siri\" version=\"2.1\"><ServiceDelivery>\
+         <ResponseTimestamp>{stamp}</ResponseTimestamp><SituationExchangeDelivery><Situations>\
+         <PtSituationElement><CreationTime>2026-03-09T06:00:00+01:00</CreationTime>\
+         <ParticipantRef>SNCF</ParticipantRef><SituationNumber>K40-travaux</SituationNumber>\
+         <Version>{version}</Version><Progress>{progress}</Progress>\
+         <ValidityPeriod><StartTime>2026-03-09T06:00:00+01:00</StartTime><EndTime>2026-03-09T20:00:00+01:00</EndTime></ValidityPeriod>\
+         <AlertCause>constructionWork</AlertCause><Severity>normal</Severity>\
+         <Summary xml:lang=\"fr\">{summary}</Summary>\
+         <Description xml:lang=\"fr\">Travaux entre Cambrai et Busigny.&lt;br/&gt;Prévoir 10 minutes de plus.</Description>\
+         <Affects><Networks><AffectedNetwork><AffectedLine><LineRef>TER:K40</LineRef></AffectedLine></AffectedNetwork></Networks></Affects>\
+         </PtSituationElement></Situations></SituationExchangeDelivery></ServiceDelivery></Siri>"
+    )
+}
+
+async fn start(et: &Upstream, sx: &Upstream) -> Running {
+    let config = server::demo_config("[board]\nmax_limit = 60", "")
+        + &format!(
+            "\n[feeds.siri]\nestimated_timetable_url = \"{}\"\nsituation_exchange_url = \"{}\"\npoll_s = 0.2\n\
+         [feeds.siri.match]\nstop_pattern = '^StopArea:OCE(.+)$'\n",
+            et.url, sx.url
+        );
+    // [feeds.siri] must follow its [[feeds]]: move the stations after it.
+    let (feeds, stations) = config.split_once("[[stations]]").expect("stations");
+    let (head, siri) = stations.split_once("\n[feeds.siri]").expect("siri");
+    let text = format!("{feeds}[feeds.siri]{siri}\n[[stations]]{head}");
+    let server = server::start(&text, server::fixed(NOW)).await;
+    server.wait_fresh("demo:siri-et").await;
+    server.wait_fresh("demo:siri-sx").await;
+    server
+}
+
+fn train<'a>(board: &'a quai_protocol::Board, number: &str) -> &'a Departure {
+    board
+        .departures
+        .iter()
+        .find(|d| d.trip_number.as_deref() == Some(number) || d.id.contains(number))
+        .unwrap_or_else(|| {
+            panic!(
+                "train {number} not on the board: {:?}",
+                board.departures.iter().map(|d| &d.id).collect::<Vec<_>>()
+            )
+        })
+}
+
+#[tokio::test]
+async fn siri_times_platforms_and_situations_show_on_the_board() {
+    let et = Upstream::start(Reply::Body(estimated_timetable().into_bytes())).await;
+    let sx = Upstream::start(Reply::Body(
+        situation(&t("07:29:00"), 1, "open", "Ligne K40 : travaux").into_bytes(),
+    ))
+    .await;
+    let server = start(&et, &sx).await;
+    let board = server.board("caudry", "?limit=60").await;
+
+    // Trip id rule: expected 07:48, delayed, platform 2 instead of 1.
+    let k40 = train(&board, "843800");
+    assert_eq!(
+        k40.expected.as_deref().map(quai_tests::board::hms),
+        Some("07:48:00".into())
+    );
+    assert_eq!(k40.status, DepartureStatus::Delayed);
+    assert_eq!(k40.platform.as_deref(), Some("2"));
+    assert!(k40.platform_changed);
+
+    // Train number rule: the whole train cancelled, shown struck, not hidden.
+    assert_eq!(train(&board, "843840").status, DepartureStatus::Cancelled);
+
+    // Line + aimed time rule: early, destination shown, at the platform.
+    let early = train(&board, "843856");
+    assert_eq!(early.status, DepartureStatus::Early);
+    assert_eq!(early.headsign, "Lille-Flandres par Douai");
+    assert!(early.boarding);
+    assert_eq!(early.platform.as_deref(), Some("2"));
+    assert!(!early.platform_changed);
+
+    // A cancelled call: the train does not stop here.
+    assert_eq!(train(&board, "843802").status, DepartureStatus::Skipped);
+
+    // The extra train, with its platform.
+    let extra = train(&board, "SNCF:EXTRA:1");
+    assert_eq!(extra.platform.as_deref(), Some("1"));
+    assert_eq!(extra.headsign, "Cambrai");
+
+    // The situation: a notice from SIRI, on the K40 trains, HTML gone.
+    let notice = board
+        .notices
+        .iter()
+        .find(|n| n.source == NoticeSource::Siri)
+        .expect("the SIRI situation");
+    assert_eq!(notice.id, "siri:demo:K40-travaux");
+    assert_eq!(notice.header["fr"], "Ligne K40 : travaux");
+    assert_eq!(
+        notice.description["fr"],
+        "Travaux entre Cambrai et Busigny.\nPrévoir 10 minutes de plus."
+    );
+    assert!(k40.notice_ids.contains(&notice.id));
+    assert!(!train(&board, "843840").notice_ids.contains(&notice.id));
+
+    // What attached, by rule, in /healthz.
+    let health = server.health().await;
+    let et_status = health
+        .feeds
+        .iter()
+        .find(|f| f.id == "demo:siri-et")
+        .expect("siri-et status");
+    let a = et_status.attachment.as_ref().expect("attachment");
+    assert_eq!((a.received, a.attached, a.unknown_trip), (6, 5, 1), "{a:?}");
+
+    // Updated: the new text replaces the old, under the same id.
+    sx.set(Reply::Body(
+        situation(&t("07:29:40"), 2, "open", "Ligne K40 : travaux prolongés").into_bytes(),
+    ));
+    let updated = wait_notice(&server, |h| h == Some("Ligne K40 : travaux prolongés")).await;
+    assert_eq!(updated, 1);
+    // Closed: gone from the board.
+    sx.set(Reply::Body(
+        situation(&t("07:29:50"), 3, "closed", "Ligne K40 : travaux prolongés").into_bytes(),
+    ));
+    assert_eq!(wait_notice(&server, |h| h.is_none()).await, 0);
+}
+
+/// Waits until the SIRI notice's French header satisfies `want`; returns how
+/// many SIRI notices the board has then.
+async fn wait_notice(server: &Running, want: impl Fn(Option<&str>) -> bool) -> usize {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let board = server.board("caudry", "").await;
+        let siri: Vec<_> = board
+            .notices
+            .iter()
+            .filter(|n| n.source == NoticeSource::Siri)
+            .collect();
+        if want(
+            siri.first()
+                .and_then(|n| n.header.get("fr"))
+                .map(String::as_str),
+        ) {
+            return siri.len();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{siri:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The path of siri.xsd, fetched once by scripts/siri-xsd.sh.
+fn siri_xsd() -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/siri-xsd.sh");
+    let out = std::process::Command::new("bash")
+        .arg(script)
+        .output()
+        .expect("run scripts/siri-xsd.sh");
+    assert!(
+        out.status.success(),
+        "scripts/siri-xsd.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("path")
+        .trim()
+        .to_string()
+}
+
+/// `xmllint`'s verdict on `xml` against the SIRI XSD: Ok, or what it said.
+fn validate(xml: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("sx.xml");
+    std::fs::write(&file, xml).expect("write");
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--nonet", "--schema", &siri_xsd()])
+        .arg(&file)
+        .output()
+        .expect("xmllint (scripts/deps.sh test installs libxml2-utils)");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[tokio::test]
+async fn operator_notices_are_exported_as_siri_sx_that_the_xsd_accepts() {
+    let server = server::start(&server::demo_config("", ""), server::fixed(NOW)).await;
+    // None yet: an empty delivery is still valid SIRI.
+    let empty = server.get_text("/siri/situation-exchange").await;
+    validate(&empty).unwrap_or_else(|e| panic!("{e}\n{empty}"));
+
+    let token = server.operator("exploitation", &["station:caudry"]);
+    let body = serde_json::json!({
+        "severity": "severe",
+        "cause": "construction",
+        "effect": "stop_moved",
+        "header": {"en": "Bay C closed", "fr": "Quai C fermé"},
+        "description": {"fr": "Travaux. Les bus de la ligne 3 partent du quai D & E."},
+        "informed_entities": [
+            {"stop_id": "demo:CAUDRY:C"},
+            {"route_id": "CA2C:3"},
+            {"station": "caudry"},
+            {"trip_id": "TER:843800:WD"}
+        ],
+        "publication": {"start": "2026-03-09T06:00:00+01:00", "end": "2026-03-10T06:00:00+01:00"},
+        "active_periods": [{"start": "2026-03-09T07:00:00+01:00", "end": "2026-03-09T19:00:00+01:00"}]
+    });
+    let id = server
+        .try_post_notice(&token, &body)
+        .await
+        .expect("notice stored");
+
+    let answer = server.answer("/siri/situation-exchange").await;
+    let xml = answer.body.clone();
+    validate(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    // The check can fail: a severity SIRI does not know is refused.
+    let bad = xml.replace(
+        "<Severity>severe</Severity>",
+        "<Severity>terrible</Severity>",
+    );
+    assert!(
+        validate(&bad).is_err(),
+        "xmllint accepted an unknown severity"
+    );
+    assert!(
+        xml.contains(&format!("<SituationNumber>{id}</SituationNumber>")),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<StopPointRef>CAUDRY:C</StopPointRef>"),
+        "{xml}"
+    );
+    assert!(xml.contains("<Severity>severe</Severity>"), "{xml}");
+    // French first.
+    let fr = xml.find("xml:lang=\"fr\"").expect("fr");
+    let en = xml.find("xml:lang=\"en\"").expect("en");
+    assert!(fr < en, "{xml}");
+
+    // Read back by Quai's own SIRI reader, XML and JSON alike.
+    for body in [
+        xml.clone(),
+        server
+            .get_text("/siri/situation-exchange?format=json")
+            .await,
+    ] {
+        let delivery = feed_server::sources::siri::parse(
+            body.as_bytes(),
+            feed_server::config::SiriService::SituationExchange,
+            "fr",
+        )
+        .expect("reads back");
+        assert_eq!(delivery.situations.len(), 1);
+        let s = &delivery.situations[0];
+        assert_eq!(s.id, id);
+        assert_eq!(s.summary["fr"], "Quai C fermé");
+        assert_eq!(
+            s.description["fr"],
+            "Travaux. Les bus de la ligne 3 partent du quai D & E."
+        );
+        assert_eq!(s.affects.len(), 4, "{:?}", s.affects);
+        assert_eq!(s.validity.len(), 1);
+    }
+
+    // Unchanged: 304 for a consumer that sends the ETag back.
+    let etag = answer
+        .headers
+        .get("etag")
+        .expect("etag")
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    let again = quai_tests::http::client(std::time::Duration::from_secs(5))
+        .get(server.url("/siri/situation-exchange"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(again.status(), 304);
+}
