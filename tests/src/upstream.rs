@@ -30,7 +30,10 @@ pub enum Reply {
 #[derive(Debug, Clone)]
 pub struct Seen {
     pub at: tokio::time::Instant,
+    pub method: String,
     pub path: String,
+    /// The request body (a POST's), as far as `content-length` says.
+    pub body: Vec<u8>,
     pub if_none_match: Option<String>,
     pub headers: Vec<(String, String)>,
 }
@@ -130,13 +133,16 @@ async fn answer(
         }
         head.extend_from_slice(&buf[..n]);
     }
+    let end = head
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(head.len(), |i| i + 4);
+    let mut body = head.split_off(end);
     let text = String::from_utf8_lossy(&head).into_owned();
     let mut lines = text.split("\r\n");
-    let path = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .unwrap_or("/")
-        .to_string();
+    let first = lines.next().unwrap_or_default();
+    let method = first.split(' ').next().unwrap_or("GET").to_string();
+    let path = first.split(' ').nth(1).unwrap_or("/").to_string();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
@@ -145,6 +151,19 @@ async fn answer(
         .iter()
         .find(|(k, _)| k == "if-none-match")
         .map(|(_, v)| v.clone());
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
+        .min(1 << 20);
+    while body.len() < length {
+        let n = socket.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
     let routed = routes
         .lock()
         .expect("routes lock")
@@ -153,7 +172,9 @@ async fn answer(
         .map(|(_, r)| r.clone());
     seen.lock().expect("seen lock").push(Seen {
         at: tokio::time::Instant::now(),
+        method,
         path,
+        body,
         if_none_match: if_none_match.clone(),
         headers,
     });

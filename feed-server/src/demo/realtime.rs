@@ -62,7 +62,11 @@ pub fn message(d: &Deployment, now: DateTime<Utc>, which: DemoFeed) -> Option<Fe
 }
 
 /// Departures of the demo feed at every configured station around `now`.
-fn departures(d: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> Vec<ScheduledDeparture> {
+pub(super) fn departures(
+    d: &Deployment,
+    fi: FeedIdx,
+    now: DateTime<Utc>,
+) -> Vec<ScheduledDeparture> {
     let mut all: Vec<ScheduledDeparture> = d
         .stations
         .iter()
@@ -82,7 +86,7 @@ fn departures(d: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> Vec<ScheduledD
 
 /// A delay that depends on the trip (some are always late) and drifts over a
 /// 20-minute cycle; whole half-minutes, never more than 30 s early.
-fn delay(d: &ScheduledDeparture, trip_id: &str, now: DateTime<Utc>) -> i32 {
+pub(super) fn delay(d: &ScheduledDeparture, trip_id: &str, now: DateTime<Utc>) -> i32 {
     let mut h = DefaultHasher::new();
     (trip_id, d.service_day, d.instance).hash(&mut h);
     let h = h.finish();
@@ -100,9 +104,7 @@ fn trip_updates(deployment: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> Vec
     let cancelled = deps
         .iter()
         .find(|d| route_of(d) == CANCELLED_ROUTE && d.time >= now + Duration::minutes(10));
-    let moved = deps
-        .iter()
-        .find(|d| route_of(d) == PLATFORM_ROUTE && d.time >= now + Duration::minutes(5));
+    let moved = moved(feed, &deps, now);
     deps.iter()
         .map(|d| {
             let trip = &feed.trips[d.trip];
@@ -162,6 +164,18 @@ fn trip_updates(deployment: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> Vec
             }
         })
         .collect()
+}
+
+/// The train that GTFS-Realtime moves to the other platform: the next of
+/// [`PLATFORM_ROUTE`] leaving in five minutes or more.
+pub(super) fn moved<'a>(
+    feed: &crate::timetable::FeedTimetable,
+    deps: &'a [ScheduledDeparture],
+    now: DateTime<Utc>,
+) -> Option<&'a ScheduledDeparture> {
+    deps.iter().find(|d| {
+        feed.route_of(d.trip).id == PLATFORM_ROUTE && d.time >= now + Duration::minutes(5)
+    })
 }
 
 fn vehicles(deployment: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> Vec<FeedEntity> {

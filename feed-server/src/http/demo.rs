@@ -48,6 +48,38 @@ pub async fn alerts(State(demo): State<Demo>) -> Response {
     reply(&demo, DemoFeed::Alerts)
 }
 
+/// `/demo/siri/estimated-timetable` and `/demo/siri/situation-exchange`: the
+/// demo's SIRI Lite deliveries (XML).
+pub async fn siri_estimated_timetable(State(demo): State<Demo>) -> Response {
+    siri(crate::demo::siri::estimated_timetable(
+        &demo.deployment,
+        demo.clock.now(),
+    ))
+}
+
+pub async fn siri_situation_exchange(State(demo): State<Demo>) -> Response {
+    siri(crate::demo::siri::situation_exchange(
+        &demo.deployment,
+        demo.clock.now(),
+    ))
+}
+
+fn siri(root: Option<crate::sources::xml::Element>) -> Response {
+    match root {
+        Some(root) => (
+            [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+            crate::http::siri_sx::render::xml(&root),
+        )
+            .into_response(),
+        None => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "the demo SIRI feeds exist only with the built-in demo network",
+        )
+        .into_response(),
+    }
+}
+
 /// `/demo/cap/heatwave`: the demo's CAP weather warning.
 pub async fn heatwave(State(demo): State<Demo>) -> Response {
     (

@@ -59,6 +59,14 @@ pub(super) fn router(state: AppState) -> Router {
             get(demo::vehicle_positions),
         )
         .route("/demo/gtfs-rt/alerts", get(demo::alerts))
+        .route(
+            "/demo/siri/estimated-timetable",
+            get(demo::siri_estimated_timetable),
+        )
+        .route(
+            "/demo/siri/situation-exchange",
+            get(demo::siri_situation_exchange),
+        )
         .route("/demo/cap/heatwave", get(demo::heatwave))
         .fallback(api::not_found)
         .layer(middleware::from_fn_with_state(metrics, http::observe))
