@@ -21,8 +21,13 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 pub fn deployment() -> Deployment {
+    deployment_of(CONFIG)
+}
+
+/// The deployment of another configuration text.
+pub fn deployment_of(text: &str) -> Deployment {
     let config =
-        Config::parse(CONFIG, "fuzz.toml", std::path::Path::new("/")).expect("fuzz configuration");
+        Config::parse(text, "fuzz.toml", std::path::Path::new("/")).expect("fuzz configuration");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

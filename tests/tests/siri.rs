@@ -363,3 +363,88 @@ async fn operator_notices_are_exported_as_siri_sx_that_the_xsd_accepts() {
         .expect("GET");
     assert_eq!(again.status(), 304);
 }
+
+/// The demo timetable as a folder, its Caudry stops given `stop_code`s
+/// (CAU, CAU1, CAU2) as some producers' stop references.
+fn demo_with_stop_codes(dir: &std::path::Path) -> std::path::PathBuf {
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/../feed-server/demo/gtfs");
+    let out = dir.join("gtfs");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    for entry in std::fs::read_dir(source).expect("demo gtfs") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name").to_owned();
+        let mut text = std::fs::read_to_string(&path).expect("read");
+        if name == "stops.txt" {
+            text = text
+                .lines()
+                .enumerate()
+                .map(|(i, line)| {
+                    let id = line.split(',').next().unwrap_or_default();
+                    let code = match (i, id) {
+                        (0, _) => "stop_code",
+                        (_, "CAUDRY") => "CAU",
+                        (_, "CAUDRY:V1") => "CAU1",
+                        (_, "CAUDRY:V2") => "CAU2",
+                        _ => "",
+                    };
+                    format!("{line},{code}\n")
+                })
+                .collect();
+        }
+        std::fs::write(out.join(name), text).expect("write");
+    }
+    out
+}
+
+#[tokio::test]
+async fn stop_monitoring_by_stop_code_and_no_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gtfs = demo_with_stop_codes(dir.path());
+    // SIRI Lite JSON, Ara/IDFM style: one visit delayed 4 minutes, found by
+    // its framed journey ref; one that the producer does not report on.
+    let visits = serde_json::json!({"Siri": {"ServiceDelivery": {
+        "ResponseTimestamp": "2026-03-09T07:29:45+01:00",
+        "StopMonitoringDelivery": [{"Version": "2.0", "Status": "true", "MonitoredStopVisit": [
+            {"MonitoringRef": {"value": "CAU"}, "MonitoredVehicleJourney": {
+                "LineRef": {"value": "TER:K40"},
+                "FramedVehicleJourneyRef": {"DataFrameRef": {"value": "2026-03-09"},
+                    "DatedVehicleJourneyRef": "TER:843856:WD"},
+                "MonitoredCall": {"StopPointRef": {"value": "CAU2"}, "Order": 3,
+                    "AimedDepartureTime": "2026-03-09T08:16:00+01:00",
+                    "ExpectedDepartureTime": "2026-03-09T08:20:00+01:00",
+                    "DepartureStatus": "DELAYED", "DeparturePlatformName": {"value": "2"}}}},
+            {"MonitoringRef": {"value": "CAU"}, "MonitoredVehicleJourney": {
+                "FramedVehicleJourneyRef": {"DataFrameRef": "2026-03-09",
+                    "DatedVehicleJourneyRef": "TER:843802:WD"},
+                "MonitoredCall": {"StopPointRef": "CAU1",
+                    "AimedDepartureTime": "2026-03-09T08:44:00+01:00",
+                    "DepartureStatus": "NO_REPORT"}}}
+        ]}]}}});
+    let sm = Upstream::start(Reply::Body(visits.to_string().into_bytes())).await;
+    let text = format!(
+        "[board]\nmax_limit = 60\n[[feeds]]\nid = \"demo\"\ngtfs = {gtfs:?}\n\
+         [feeds.siri]\nstop_monitoring_url = \"{}/sm\"\nmonitoring_refs = [\"CAU\"]\npoll_s = 0.2\n\
+         [[stations]]\nid = \"caudry\"\nname = \"Caudry\"\nstops = {{ demo = [\"CAUDRY\"] }}\n",
+        sm.url
+    );
+    let server = server::start(&text, server::fixed(NOW)).await;
+    server.wait_fresh("demo:siri-sm").await;
+    let asked = sm.seen();
+    assert_eq!(asked[0].path, "/sm?MonitoringRef=CAU", "{asked:?}");
+
+    let board = server.board("caudry", "?limit=60").await;
+    let late = train(&board, "843856");
+    assert_eq!(late.delay_s, Some(240));
+    assert_eq!(late.status, DepartureStatus::Delayed);
+    let unreported = train(&board, "843802");
+    assert!(!unreported.realtime, "{unreported:?}");
+    assert_eq!(unreported.status, DepartureStatus::Scheduled);
+    let health = server.health().await;
+    let status = health
+        .feeds
+        .iter()
+        .find(|f| f.id == "demo:siri-sm")
+        .expect("siri-sm");
+    let a = status.attachment.as_ref().expect("attachment");
+    assert_eq!((a.received, a.attached), (2, 2), "{a:?}");
+}

@@ -153,6 +153,7 @@ impl Compiler {
             let idx = stops.push(Stop {
                 name: s.name.unwrap_or_default(),
                 platform_code: s.platform_code.filter(|p| !p.trim().is_empty()),
+                code: s.code.filter(|c| !c.trim().is_empty()),
                 parent: None,
                 id: s.id.clone(),
             });

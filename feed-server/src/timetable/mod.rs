@@ -50,6 +50,9 @@ pub struct Stop {
     pub id: String,
     pub name: String,
     pub platform_code: Option<String>,
+    /// `stop_code`: the short code passengers see (and some SIRI producers
+    /// use as their stop reference).
+    pub code: Option<String>,
     pub parent: Option<StopIdx>,
 }
 

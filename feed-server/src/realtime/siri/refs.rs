@@ -16,6 +16,7 @@ pub struct References {
     by_number: HashMap<String, Vec<TripIdx>>,
     by_route: HashMap<RouteIdx, Vec<TripIdx>>,
     route_by_short_name: HashMap<String, RouteIdx>,
+    stop_by_code: HashMap<String, StopIdx>,
 }
 
 impl References {
@@ -38,8 +39,15 @@ impl References {
                 route_by_short_name.entry(name.to_string()).or_insert(i);
             }
         }
+        let mut stop_by_code = HashMap::new();
+        for (i, stop) in timetable.stops.enumerate() {
+            if let Some(code) = stop.code.as_deref() {
+                stop_by_code.entry(code.trim().to_string()).or_insert(i);
+            }
+        }
         References {
             matching,
+            stop_by_code,
             by_number,
             by_route,
             route_by_short_name,
@@ -58,7 +66,10 @@ impl References {
                 return timetable.stop_and_children(stop);
             }
         }
-        Vec::new()
+        match self.stop_by_code.get(key.as_str()) {
+            Some(&stop) => timetable.stop_and_children(stop),
+            None => Vec::new(),
+        }
     }
 
     /// The route a `LineRef` (or a published line name) names.
