@@ -194,7 +194,10 @@ fn merged_row(
         && let Some(s) = siri
         && s.relationship != TripRelationship::Canceled
     {
-        extras = Some(at_call(s).extras);
+        // The times are GTFS-Realtime's: so is the status.
+        let mut from_siri = at_call(s).extras;
+        from_siri.status = None;
+        extras = Some(from_siri);
     }
     let at_stop = extras.as_ref().is_some_and(|e| e.vehicle_at_stop);
     if let Some(extras) = extras {

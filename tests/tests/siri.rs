@@ -233,137 +233,6 @@ async fn wait_notice(server: &Running, want: impl Fn(Option<&str>) -> bool) -> u
     }
 }
 
-/// The path of siri.xsd, fetched once by scripts/siri-xsd.sh.
-fn siri_xsd() -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/siri-xsd.sh");
-    let out = std::process::Command::new("bash")
-        .arg(script)
-        .output()
-        .expect("run scripts/siri-xsd.sh");
-    assert!(
-        out.status.success(),
-        "scripts/siri-xsd.sh: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("path")
-        .trim()
-        .to_string()
-}
-
-/// `xmllint`'s verdict on `xml` against the SIRI XSD: Ok, or what it said.
-fn validate(xml: &str) -> Result<(), String> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("sx.xml");
-    std::fs::write(&file, xml).expect("write");
-    let out = std::process::Command::new("xmllint")
-        .args(["--noout", "--nonet", "--schema", &siri_xsd()])
-        .arg(&file)
-        .output()
-        .expect("xmllint (scripts/deps.sh test installs libxml2-utils)");
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
-
-#[tokio::test]
-async fn operator_notices_are_exported_as_siri_sx_that_the_xsd_accepts() {
-    let server = server::start(&server::demo_config("", ""), server::fixed(NOW)).await;
-    // None yet: an empty delivery is still valid SIRI.
-    let empty = server.get_text("/siri/situation-exchange").await;
-    validate(&empty).unwrap_or_else(|e| panic!("{e}\n{empty}"));
-
-    let token = server.operator("exploitation", &["station:caudry"]);
-    let body = serde_json::json!({
-        "severity": "severe",
-        "cause": "construction",
-        "effect": "stop_moved",
-        "header": {"en": "Bay C closed", "fr": "Quai C fermé"},
-        "description": {"fr": "Travaux. Les bus de la ligne 3 partent du quai D & E."},
-        "informed_entities": [
-            {"stop_id": "demo:CAUDRY:C"},
-            {"route_id": "CA2C:3"},
-            {"station": "caudry"},
-            {"trip_id": "TER:843800:WD"}
-        ],
-        "publication": {"start": "2026-03-09T06:00:00+01:00", "end": "2026-03-10T06:00:00+01:00"},
-        "active_periods": [{"start": "2026-03-09T07:00:00+01:00", "end": "2026-03-09T19:00:00+01:00"}]
-    });
-    let id = server
-        .try_post_notice(&token, &body)
-        .await
-        .expect("notice stored");
-
-    let answer = server.answer("/siri/situation-exchange").await;
-    let xml = answer.body.clone();
-    validate(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
-    // The check can fail: a severity SIRI does not know is refused.
-    let bad = xml.replace(
-        "<Severity>severe</Severity>",
-        "<Severity>terrible</Severity>",
-    );
-    assert!(
-        validate(&bad).is_err(),
-        "xmllint accepted an unknown severity"
-    );
-    assert!(
-        xml.contains(&format!("<SituationNumber>{id}</SituationNumber>")),
-        "{xml}"
-    );
-    assert!(
-        xml.contains("<StopPointRef>CAUDRY:C</StopPointRef>"),
-        "{xml}"
-    );
-    assert!(xml.contains("<Severity>severe</Severity>"), "{xml}");
-    // French first.
-    let fr = xml.find("xml:lang=\"fr\"").expect("fr");
-    let en = xml.find("xml:lang=\"en\"").expect("en");
-    assert!(fr < en, "{xml}");
-
-    // Read back by Quai's own SIRI reader, XML and JSON alike.
-    for body in [
-        xml.clone(),
-        server
-            .get_text("/siri/situation-exchange?format=json")
-            .await,
-    ] {
-        let delivery = feed_server::sources::siri::parse(
-            body.as_bytes(),
-            feed_server::config::SiriService::SituationExchange,
-            "fr",
-        )
-        .expect("reads back");
-        assert_eq!(delivery.situations.len(), 1);
-        let s = &delivery.situations[0];
-        assert_eq!(s.id, id);
-        assert_eq!(s.summary["fr"], "Quai C fermé");
-        assert_eq!(
-            s.description["fr"],
-            "Travaux. Les bus de la ligne 3 partent du quai D & E."
-        );
-        assert_eq!(s.affects.len(), 4, "{:?}", s.affects);
-        assert_eq!(s.validity.len(), 1);
-    }
-
-    // Unchanged: 304 for a consumer that sends the ETag back.
-    let etag = answer
-        .headers
-        .get("etag")
-        .expect("etag")
-        .to_str()
-        .expect("ascii")
-        .to_string();
-    let again = quai_tests::http::client(std::time::Duration::from_secs(5))
-        .get(server.url("/siri/situation-exchange"))
-        .header("If-None-Match", &etag)
-        .send()
-        .await
-        .expect("GET");
-    assert_eq!(again.status(), 304);
-}
-
 /// The demo timetable as a folder, its Caudry stops given `stop_code`s
 /// (CAU, CAU1, CAU2) as some producers' stop references.
 fn demo_with_stop_codes(dir: &std::path::Path) -> std::path::PathBuf {
@@ -403,27 +272,39 @@ async fn stop_monitoring_by_stop_code_and_no_report() {
     // SIRI Lite JSON, Ara/IDFM style: one visit delayed 4 minutes, found by
     // its framed journey ref; one that the producer does not report on.
     let visits = serde_json::json!({"Siri": {"ServiceDelivery": {
-        "ResponseTimestamp": "2026-03-09T07:29:45+01:00",
-        "StopMonitoringDelivery": [{"Version": "2.0", "Status": "true", "MonitoredStopVisit": [
-            {"MonitoringRef": {"value": "CAU"}, "MonitoredVehicleJourney": {
-                "LineRef": {"value": "TER:K40"},
-                "FramedVehicleJourneyRef": {"DataFrameRef": {"value": "2026-03-09"},
-                    "DatedVehicleJourneyRef": "TER:843856:WD"},
-                "MonitoredCall": {"StopPointRef": {"value": "CAU2"}, "Order": 3,
-                    "AimedDepartureTime": "2026-03-09T08:16:00+01:00",
-                    "ExpectedDepartureTime": "2026-03-09T08:20:00+01:00",
-                    "DepartureStatus": "DELAYED", "DeparturePlatformName": {"value": "2"}}}},
-            {"MonitoringRef": {"value": "CAU"}, "MonitoredVehicleJourney": {
-                "FramedVehicleJourneyRef": {"DataFrameRef": "2026-03-09",
-                    "DatedVehicleJourneyRef": "TER:843802:WD"},
-                "MonitoredCall": {"StopPointRef": "CAU1",
-                    "AimedDepartureTime": "2026-03-09T08:44:00+01:00",
-                    "DepartureStatus": "NO_REPORT"}}}
-        ]}]}}});
+    "ResponseTimestamp": "2026-03-09T07:29:45+01:00",
+    "StopMonitoringDelivery": [{"Version": "2.0", "Status": "true", "MonitoredStopVisit": [
+        {"MonitoringRef": {"value": "CAU"}, "MonitoredVehicleJourney": {
+            "LineRef": {"value": "TER:K40"},
+            "FramedVehicleJourneyRef": {"DataFrameRef": {"value": "2026-03-09"},
+                "DatedVehicleJourneyRef": "TER:843856:WD"},
+            "MonitoredCall": {"StopPointRef": {"value": "CAU2"}, "Order": 3,
+                "AimedDepartureTime": "2026-03-09T08:16:00+01:00",
+                "ExpectedDepartureTime": "2026-03-09T08:20:00+01:00",
+                "DepartureStatus": "DELAYED", "DeparturePlatformName": {"value": "2"}}}},
+        // The same train seen at another monitored stop: one update of it.
+        {"MonitoringRef": "BUS", "MonitoredVehicleJourney": {
+            "FramedVehicleJourneyRef": {"DataFrameRef": "2026-03-09",
+                "DatedVehicleJourneyRef": "TER:843856:WD"},
+            "MonitoredCall": {"StopPointRef": "TER:BUSIGNY",
+                "AimedDepartureTime": "2026-03-09T08:07:00+01:00",
+                "ExpectedDepartureTime": "2026-03-09T08:10:00+01:00"}}},
+        {"MonitoringRef": {"value": "CAU"}, "MonitoredVehicleJourney": {
+            "FramedVehicleJourneyRef": {"DataFrameRef": "2026-03-09",
+                "DatedVehicleJourneyRef": "TER:843802:WD"},
+            "MonitoredCall": {"StopPointRef": "CAU1",
+                "AimedDepartureTime": "2026-03-09T08:44:00+01:00",
+                "DepartureStatus": "NO_REPORT"}}}
+    ]}]}}});
     let sm = Upstream::start(Reply::Body(visits.to_string().into_bytes())).await;
+    // A second stop whose requests fail: the first one's visits still show.
+    sm.set_path(
+        "/sm?MonitoringRef=OUT%20OF%20ORDER",
+        Reply::Status(500, None),
+    );
     let text = format!(
         "[board]\nmax_limit = 60\n[[feeds]]\nid = \"demo\"\ngtfs = {gtfs:?}\n\
-         [feeds.siri]\nstop_monitoring_url = \"{}/sm\"\nmonitoring_refs = [\"CAU\"]\npoll_s = 0.2\n\
+         [feeds.siri]\nstop_monitoring_url = \"{}/sm\"\nmonitoring_refs = [\"CAU\", \"OUT OF ORDER\"]\npoll_s = 0.2\n\
          [[stations]]\nid = \"caudry\"\nname = \"Caudry\"\nstops = {{ demo = [\"CAUDRY\"] }}\n",
         sm.url
     );
@@ -431,6 +312,10 @@ async fn stop_monitoring_by_stop_code_and_no_report() {
     server.wait_fresh("demo:siri-sm").await;
     let asked = sm.seen();
     assert_eq!(asked[0].path, "/sm?MonitoringRef=CAU", "{asked:?}");
+    assert_eq!(
+        asked[1].path, "/sm?MonitoringRef=OUT%20OF%20ORDER",
+        "{asked:?}"
+    );
 
     let board = server.board("caudry", "?limit=60").await;
     let late = train(&board, "843856");
@@ -446,5 +331,5 @@ async fn stop_monitoring_by_stop_code_and_no_report() {
         .find(|f| f.id == "demo:siri-sm")
         .expect("siri-sm");
     let a = status.attachment.as_ref().expect("attachment");
-    assert_eq!((a.received, a.attached), (2, 2), "{a:?}");
+    assert_eq!((a.received, a.attached, a.duplicate), (3, 3, 0), "{a:?}");
 }

@@ -72,12 +72,25 @@ async fn the_last_good_siri_state_survives_every_upstream_fault() {
     assert_eq!(k40.delay_s, Some(300));
     assert_eq!(k40.status, DepartureStatus::Delayed);
     let first = &up.seen()[0];
-    assert_eq!((first.method.as_str(), first.path.as_str()), ("GET", "/et.xml"));
-    assert!(first.headers.iter().any(|(k, v)| k == "apikey" && v == "secret"));
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("GET", "/et.xml")
+    );
+    assert!(
+        first
+            .headers
+            .iter()
+            .any(|(k, v)| k == "apikey" && v == "secret")
+    );
 
     // 304 for the same body.
     up.polls(2).await;
-    assert!(up.seen().last().and_then(|s| s.if_none_match.clone()).is_some());
+    assert!(
+        up.seen()
+            .last()
+            .and_then(|s| s.if_none_match.clone())
+            .is_some()
+    );
 
     let deep = format!(
         "<Siri><ServiceDelivery><EstimatedTimetableDelivery>{}{}</EstimatedTimetableDelivery></ServiceDelivery></Siri>",
@@ -113,6 +126,12 @@ async fn the_last_good_siri_state_survives_every_upstream_fault() {
               </EstimatedTimetableDelivery></ServiceDelivery></Siri>"
                 .to_vec(),
         ),
+        // Status false without a word of why: refused all the same.
+        Reply::Body(
+            b"<Siri><ServiceDelivery><EstimatedTimetableDelivery><Status>false</Status>\
+              </EstimatedTimetableDelivery></ServiceDelivery></Siri>"
+                .to_vec(),
+        ),
         Reply::Body(k40_delayed(clock.now() + chrono::Duration::days(1), 15)),
         Reply::Body(k40_delayed(clock.now() - chrono::Duration::seconds(600), 10)),
     ];
@@ -132,7 +151,11 @@ async fn the_last_good_siri_state_survives_every_upstream_fault() {
     let at_429 = up.seen().last().expect("request").at;
     up.polls(1).await;
     let next = up.seen().last().expect("request").at;
-    assert!(next - at_429 >= Duration::from_millis(950), "retried after {:?}", next - at_429);
+    assert!(
+        next - at_429 >= Duration::from_millis(950),
+        "retried after {:?}",
+        next - at_429
+    );
 
     // Nothing good for longer than stale_after_s: stale, with the reason, and
     // the departure falls back to its timetable.
@@ -145,7 +168,9 @@ async fn the_last_good_siri_state_survives_every_upstream_fault() {
         .find(|f| f.id == "demo:siri-et")
         .expect("status");
     assert!(
-        feed.reason.as_deref().is_some_and(|r| r.contains("EstimatedTimetableDelivery")),
+        feed.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("EstimatedTimetableDelivery")),
         "{feed:?}"
     );
     let k40 = server
@@ -184,8 +209,14 @@ async fn the_request_transport_posts_a_service_request() {
     let post = seen.first().expect("a request");
     assert_eq!(post.method, "POST");
     let body = String::from_utf8_lossy(&post.body);
-    assert!(body.contains("<RequestorRef>caudry-hub</RequestorRef>"), "{body}");
-    assert!(body.contains("<EstimatedTimetableRequest version=\"2.1\">"), "{body}");
+    assert!(
+        body.contains("<RequestorRef>caudry-hub</RequestorRef>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<EstimatedTimetableRequest version=\"2.1\">"),
+        "{body}"
+    );
     assert!(
         post.headers
             .iter()

@@ -12,7 +12,7 @@ use crate::deployment::Deployment;
 use crate::realtime::RealtimeStore;
 use crate::realtime::siri::{Context, References, ingest};
 use crate::sources::poll::{ConditionalGet, Upstream};
-use crate::sources::siri::poller::request;
+use crate::sources::siri::poller::{encode, request};
 
 /// A line per SIRI endpoint of every feed (StopMonitoring: the first stop).
 pub async fn summary(d: &Deployment, now: DateTime<Utc>) -> String {
@@ -39,10 +39,8 @@ pub async fn summary(d: &Deployment, now: DateTime<Utc>) -> String {
                 && siri.transport == Transport::Lite
                 && let Some(m) = first_ref
             {
-                url = format!(
-                    "{url}{}MonitoringRef={m}",
-                    if url.contains('?') { '&' } else { '?' }
-                );
+                let sep = if url.contains('?') { '&' } else { '?' };
+                url = format!("{url}{sep}MonitoringRef={}", encode(m));
             }
             let get = ConditionalGet::new(Upstream {
                 url,

@@ -34,10 +34,7 @@ fn delivery(now: DateTime<Utc>, name: &str, body: Element) -> Element {
             vec![
                 text("ResponseTimestamp", stamp(now)),
                 text("ProducerRef", "QUAI-DEMO"),
-                node(
-                    name,
-                    vec![text("ResponseTimestamp", stamp(now)), body],
-                ),
+                node(name, vec![text("ResponseTimestamp", stamp(now)), body]),
             ],
         )],
     );
@@ -67,7 +64,10 @@ pub fn estimated_timetable(d: &Deployment, now: DateTime<Utc>) -> Option<Element
             && dep.time >= now + Duration::minutes(5)
     });
     let mut journeys = Vec::new();
-    for dep in deps.iter().filter(|dep| feed.route_of(dep.trip).id.starts_with("TER:")) {
+    for dep in deps
+        .iter()
+        .filter(|dep| feed.route_of(dep.trip).id.starts_with("TER:"))
+    {
         let trip = &feed.trips[dep.trip];
         let Some(number) = trip.short_name.clone() else {
             continue;
@@ -78,14 +78,19 @@ pub fn estimated_timetable(d: &Deployment, now: DateTime<Utc>) -> Option<Element
         for st in feed.trip_stop_times(trip) {
             let stop = &feed.stops[st.stop];
             // Stop areas, as SNCF names them: the station, not the platform.
-            let area = stop.parent.map_or(stop.id.as_str(), |p| feed.stops[p].id.as_str());
+            let area = stop
+                .parent
+                .map_or(stop.id.as_str(), |p| feed.stops[p].id.as_str());
             let aimed = instant(feed.timezone, dep.service_day, st.departure);
             let expected = aimed + Duration::seconds(late);
             let mut call = vec![
                 text("StopPointRef", format!("StopArea:OCE{area}")),
                 text("AimedDepartureTime", stamp(aimed)),
                 text("ExpectedDepartureTime", stamp(expected)),
-                text("DepartureStatus", if late > 60 { "delayed" } else { "onTime" }),
+                text(
+                    "DepartureStatus",
+                    if late > 60 { "delayed" } else { "onTime" },
+                ),
             ];
             if st.sequence == here.sequence
                 && let Some(planned) = stop.platform_code.as_deref()

@@ -268,6 +268,11 @@ impl TripUpdates {
         })
     }
 
+    /// Whether some update is about `trip_id` (any day).
+    pub fn has_trip(&self, trip_id: &str) -> bool {
+        self.by_trip.contains_key(trip_id)
+    }
+
     pub fn len(&self) -> usize {
         self.by_trip.values().map(Vec::len).sum::<usize>() + self.extra.len()
     }

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use feed_server::config::{Matching, SiriService};
 use feed_server::id::FeedId;
-use feed_server::realtime::TripUpdates;
 use feed_server::realtime::siri::References;
 use feed_server::realtime::siri::journeys::match_journeys;
 use feed_server::sources::gtfs_static::{self, Archive};
@@ -16,6 +15,14 @@ use feed_server::sources::siri::{self, CallStatus, SiriError};
 use feed_server::timetable::FeedTimetable;
 
 use crate::support::fixture;
+
+/// Texts without a language in `lang`; times without an offset in Paris.
+fn defaults(lang: &str) -> siri::Defaults<'_> {
+    siri::Defaults {
+        lang,
+        timezone: chrono_tz::Europe::Paris,
+    }
+}
 
 fn read(path: &str) -> Vec<u8> {
     std::fs::read(fixture(path)).expect("fixture")
@@ -35,14 +42,12 @@ fn entur_estimated_timetable_attaches_to_the_nsb_timetable_of_the_same_days() {
         ("siri/entur-anshar/siri-et-from-bnr.xml", 144, 88),
         ("siri/entur-anshar/siri-et-gir-npe.xml", 126, 86),
     ] {
-        let delivery = siri::parse(&read(file), SiriService::EstimatedTimetable, "no").expect(file);
+        let delivery =
+            siri::parse(&read(file), SiriService::EstimatedTimetable, defaults("no")).expect(file);
         assert_eq!(delivery.journeys.len(), journeys, "{file}");
-        let (updates, counts) = match_journeys(&delivery.journeys, &nsb, &refs);
-        let attached = TripUpdates::from_updates(updates.clone(), counts.clone()).attach(
-            "nsb",
-            &nsb,
-            Default::default(),
-        );
+        let matched = match_journeys(&delivery.journeys, &nsb, &refs);
+        let (updates, counts) = (matched.updates.clone(), matched.counts.clone());
+        let attached = matched.attach("nsb", &nsb, Default::default());
         println!("{file}: {}", attached.attachment.summary());
         assert_eq!(attached.attachment.attached, trips, "{file}");
         // SOURCES.md: that many DatedVehicleJourneyRefs are NSB trip ids; each
@@ -67,7 +72,7 @@ fn idfm_lite_json_estimated_timetable_reads_wrapped_values_and_unordered_calls()
     let delivery = siri::parse(
         &read("siri/idfm-prim-lite/estimated-timetable.json"),
         SiriService::EstimatedTimetable,
-        "fr",
+        defaults("fr"),
     )
     .expect("IDFM ET");
     assert_eq!(delivery.journeys.len(), 8);
@@ -103,7 +108,7 @@ fn ara_french_stop_monitoring_lite_json_gives_the_platform() {
     let delivery = siri::parse(
         &read("siri/ara-fr/stopmonitoring-lite-delivery-idfm.json"),
         SiriService::StopMonitoring,
-        "fr",
+        defaults("fr"),
     )
     .expect("Ara SM");
     assert_eq!(delivery.journeys.len(), 1);
@@ -128,14 +133,14 @@ fn ara_soap_stop_monitoring_and_general_message_read_through_the_envelope() {
     let sm = siri::parse(
         &read("siri/ara-fr/stopmonitoring-response-long-soap.xml"),
         SiriService::StopMonitoring,
-        "fr",
+        defaults("fr"),
     )
     .expect("SOAP SM");
     assert_eq!(sm.journeys.len(), 263);
     let gm = siri::parse(
         &read("siri/ara-fr/general-message-idfm.xml"),
         SiriService::GeneralMessage,
-        "fr",
+        defaults("fr"),
     )
     .expect("SOAP GM");
     assert_eq!(gm.situations.len(), 2);
@@ -156,7 +161,7 @@ fn cts_general_message_without_wrapper_loses_its_html() {
     let gm = siri::parse(
         &read("siri/cts-strasbourg-lite/general-message.json"),
         SiriService::GeneralMessage,
-        "fr",
+        defaults("fr"),
     )
     .expect("CTS GM");
     assert_eq!(gm.situations.len(), 10);
@@ -180,7 +185,7 @@ fn otp_situation_exchange_lite_reads_windows_texts_and_lines() {
     let sx = siri::parse(
         &read("siri/otp/siri-sx-lite.xml"),
         SiriService::SituationExchange,
-        "de",
+        defaults("de"),
     )
     .expect("OTP SX");
     assert_eq!(sx.situations.len(), 1);
@@ -232,7 +237,8 @@ fn the_cen_examples_of_each_kind_read() {
         ),
     ] {
         let path = format!("siri/cen-examples/{file}");
-        let d = siri::parse(&read(&path), service, "en").unwrap_or_else(|e| panic!("{file}: {e}"));
+        let d = siri::parse(&read(&path), service, defaults("en"))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(!d.journeys.is_empty(), journeys, "{file}");
         assert_eq!(!d.situations.is_empty(), situations, "{file}");
     }
@@ -249,7 +255,7 @@ fn the_cen_examples_of_each_kind_read() {
         let d = siri::parse(
             &std::fs::read(&file).expect("read"),
             SiriService::SituationExchange,
-            "de",
+            defaults("de"),
         )
         .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         assert_eq!(d.situations.len(), 1, "{}", file.display());
@@ -261,7 +267,7 @@ fn broken_documents_are_refused_with_a_reason() {
     let invalid = siri::parse(
         &read("siri/ara-fr/invalid-xml.xml"),
         SiriService::StopMonitoring,
-        "fr",
+        defaults("fr"),
     );
     assert!(
         matches!(invalid, Err(SiriError::Document(_))),
@@ -270,7 +276,7 @@ fn broken_documents_are_refused_with_a_reason() {
     let error = siri::parse(
         &read("siri/ara-fr/stopmonitoring-lite-delivery-error.json"),
         SiriService::StopMonitoring,
-        "fr",
+        defaults("fr"),
     );
     let Err(e) = error else {
         panic!("accepted an error body")
@@ -283,7 +289,62 @@ fn broken_documents_are_refused_with_a_reason() {
     let other = siri::parse(
         &read("siri/otp/siri-sx-lite.xml"),
         SiriService::EstimatedTimetable,
-        "fr",
+        defaults("fr"),
     );
     assert!(matches!(other, Err(SiriError::NoDelivery(_))), "{other:?}");
+}
+
+#[test]
+fn norwegian_situation_exchanges_read_with_their_local_times() {
+    // SIRI 1.4 and 2.0 SX from Oslo and Trondheim (2016): times written
+    // without an offset are local. Counts from SOURCES.md.
+    for (file, situations) in [
+        ("siri/entur-anshar/ServiceDelivery_ruter.xml", 45),
+        ("siri/entur-anshar/SituationExchangeAnswer_raw.xml", 41),
+        (
+            "siri/entur-anshar/GetSituationExchangeResponse_1_4.xml",
+            200,
+        ),
+    ] {
+        let oslo = siri::Defaults {
+            lang: "no",
+            timezone: chrono_tz::Europe::Oslo,
+        };
+        let d = siri::parse(&read(file), SiriService::SituationExchange, oslo)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        // At most 200 kept per delivery (the 1.4 file has 286).
+        assert_eq!(d.situations.len(), situations, "{file}");
+        // Every window read has a real start: none was opened by a time that
+        // did not parse.
+        for s in &d.situations {
+            for (start, end) in &s.validity {
+                assert!(
+                    start.is_some() || end.is_some(),
+                    "{file}: {} {:?}",
+                    s.id,
+                    s.validity
+                );
+            }
+        }
+        let with_times = d
+            .situations
+            .iter()
+            .filter(|s| s.validity.iter().any(|(a, _)| a.is_some()))
+            .count();
+        println!(
+            "{file}: {} situations, {with_times} with a validity start",
+            d.situations.len()
+        );
+        if file.ends_with("ruter.xml") {
+            // 31212: "2015-06-01T09:00:00" to "9999-12-31T23:59:59.9999999", Oslo
+            // time: from 07:00 UTC (summer), no end.
+            let first = &d.situations[0];
+            assert_eq!(first.id, "31212");
+            let start = chrono::DateTime::parse_from_rfc3339("2015-06-01T07:00:00Z")
+                .expect("time")
+                .to_utc();
+            assert_eq!(first.validity, vec![(Some(start), None)]);
+        }
+        assert!(with_times * 2 > d.situations.len(), "{file}: {with_times}");
+    }
 }

@@ -69,6 +69,8 @@ fn value(e: &Element) -> Value {
     if e.children.is_empty() {
         return match lang {
             Some(l) => serde_json::json!({ "value": e.text, "lang": l }),
+            // A container with nothing in it (no situations): an empty object.
+            None if e.text.is_empty() => Value::Object(Map::new()),
             None => Value::String(e.text.clone()),
         };
     }

@@ -10,11 +10,14 @@
 //! times (producers send them unordered and without `Order`: IDFM does), so a
 //! loop that visits a stop twice is placed right too.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use quai_protocol::DepartureStatus;
 
 use super::refs::References;
-use crate::config::JourneyRule;
+use crate::config::{DelayBounds, JourneyRule};
+use crate::realtime::TripUpdates;
 use crate::realtime::attachment::Attachment;
 use crate::realtime::trip_updates::{
     CallExtras, Event, StopRelationship, StopUpdate, TripRelationship, TripUpdate,
@@ -23,20 +26,64 @@ use crate::sources::siri::{Call, CallStatus, Journey};
 use crate::timetable::gtfs_time::instant;
 use crate::timetable::{FeedTimetable, StopIdx, TripIdx};
 
-/// The journeys as trip updates, with what was counted on the way (journeys
-/// received, not found, calls not placed, the rule that found each trip).
+/// The journeys of one delivery as trip updates, before [`Matched::attach`].
+pub struct Matched {
+    pub updates: Vec<TripUpdate>,
+    /// Journeys received, not found, calls not placed, the rule that found
+    /// each trip.
+    pub counts: Attachment,
+    /// Journeys merged into an earlier one of the same trip and day (the
+    /// StopMonitoring visits of one train at several stops): each counts as
+    /// attached if that trip's update does.
+    merged: Vec<(String, Option<NaiveDate>)>,
+}
+
+impl Matched {
+    /// The updates checked against the timetable as GTFS-Realtime's are
+    /// ([`TripUpdates::attach`]), with the counts.
+    pub fn attach(self, feed: &str, timetable: &FeedTimetable, bounds: DelayBounds) -> TripUpdates {
+        let mut data =
+            TripUpdates::from_updates(self.updates, self.counts).attach(feed, timetable, bounds);
+        let kept = self
+            .merged
+            .iter()
+            .filter(|(trip, day)| {
+                day.map_or_else(
+                    || data.has_trip(trip),
+                    |day| data.find(trip, day, None).is_some(),
+                )
+            })
+            .count();
+        data.attachment.attached += kept;
+        data
+    }
+}
+
+/// The journeys as trip updates, with what was counted on the way.
 pub fn match_journeys(
     journeys: &[Journey],
     timetable: &FeedTimetable,
     refs: &References,
-) -> (Vec<TripUpdate>, Attachment) {
+) -> Matched {
     let mut counts = Attachment::default();
-    let mut out = Vec::new();
-    for (n, journey) in journeys.iter().enumerate() {
+    let mut out: Vec<TripUpdate> = Vec::new();
+    let mut merged = Vec::new();
+    let mut by_run: HashMap<(String, Option<NaiveDate>), usize> = HashMap::new();
+    for journey in journeys {
         counts.received += 1;
-        let calls = ordered(&journey.calls);
+        let calls: Vec<Placed<'_>> = ordered(&journey.calls)
+            .into_iter()
+            .map(|call| Placed {
+                call,
+                stops: call
+                    .stop_point_ref
+                    .as_deref()
+                    .map(|r| refs.stops(timetable, r))
+                    .unwrap_or_default(),
+            })
+            .collect();
         if journey.extra_journey {
-            out.push(added(n, journey, &calls, timetable, refs));
+            out.push(added(journey, &calls, timetable, refs));
             continue;
         }
         let mut not_running = false;
@@ -54,17 +101,40 @@ pub fn match_journeys(
             continue;
         };
         *counts.matched_by.entry(rule.name()).or_default() += 1;
-        out.push(update(
-            journey,
-            &calls,
-            trip,
-            day,
-            timetable,
-            refs,
-            &mut counts,
-        ));
+        let update = update(journey, &calls, trip, day, timetable, refs, &mut counts);
+        let run = (update.trip_id.clone(), update.start_date);
+        match by_run.get(&run) {
+            Some(&i) if out[i].relationship == update.relationship => {
+                let earlier = &mut out[i];
+                for u in update.stop_updates {
+                    if !earlier
+                        .stop_updates
+                        .iter()
+                        .any(|e| e.sequence == u.sequence)
+                    {
+                        earlier.stop_updates.push(u);
+                    }
+                }
+                earlier.stop_updates.sort_by_key(|u| u.sequence);
+                merged.push(run);
+            }
+            _ => {
+                by_run.insert(run, out.len());
+                out.push(update);
+            }
+        }
     }
-    (out, counts)
+    Matched {
+        updates: out,
+        counts,
+        merged,
+    }
+}
+
+/// A call with the timetable's stops its reference may name.
+struct Placed<'a> {
+    call: &'a Call,
+    stops: Vec<StopIdx>,
 }
 
 /// The calls in journey order: by `Order` when every call has one, else by
@@ -84,7 +154,7 @@ fn ordered(calls: &[Call]) -> Vec<&Call> {
 fn find(
     rule: JourneyRule,
     journey: &Journey,
-    calls: &[&Call],
+    calls: &[Placed<'_>],
     timetable: &FeedTimetable,
     refs: &References,
 ) -> (Option<(TripIdx, Option<NaiveDate>)>, bool) {
@@ -123,7 +193,7 @@ fn find(
     let exact = rule != JourneyRule::TripId;
     let mut off_day = false;
     for trip in candidates {
-        match day_of(trip, journey, calls, timetable, refs, exact) {
+        match day_of(trip, journey, calls, timetable, exact) {
             Day::Runs(day) => return (Some((trip, day)), off_day),
             Day::NotRunning => off_day = true,
             Day::NoFit => {}
@@ -144,17 +214,16 @@ enum Day {
 fn day_of(
     trip: TripIdx,
     journey: &Journey,
-    calls: &[&Call],
+    calls: &[Placed<'_>],
     timetable: &FeedTimetable,
-    refs: &References,
     exact: bool,
 ) -> Day {
     let t = &timetable.trips[trip];
     let sts = timetable.trip_stop_times(t);
-    let anchor = calls.iter().find_map(|c| {
+    let anchor = calls.iter().find_map(|p| {
+        let c = p.call;
         let aimed = c.aimed()?;
-        let stops = refs.stops(timetable, c.stop_point_ref.as_deref()?);
-        let st = sts.iter().find(|st| stops.contains(&st.stop))?;
+        let st = sts.iter().find(|st| p.stops.contains(&st.stop))?;
         let seconds = if c.aimed_departure.is_some() {
             st.departure
         } else {
@@ -202,7 +271,7 @@ fn day_of(
 /// The update of timetabled `trip` on `day` from `journey`'s calls.
 fn update(
     journey: &Journey,
-    calls: &[&Call],
+    calls: &[Placed<'_>],
     trip: TripIdx,
     day: Option<NaiveDate>,
     timetable: &FeedTimetable,
@@ -213,12 +282,7 @@ fn update(
     let sts = timetable.trip_stop_times(t);
     let mut placed: Vec<StopUpdate> = Vec::new();
     let mut cursor = 0usize;
-    for call in calls {
-        let stops = call
-            .stop_point_ref
-            .as_deref()
-            .map(|r| refs.stops(timetable, r))
-            .unwrap_or_default();
+    for Placed { call, stops } in calls {
         let at = |from: usize| {
             sts[from.min(sts.len())..]
                 .iter()
@@ -265,18 +329,15 @@ fn update(
 
 /// An `ExtraJourney`: a trip of its own, its calls the stops it names.
 fn added(
-    n: usize,
     journey: &Journey,
-    calls: &[&Call],
+    calls: &[Placed<'_>],
     timetable: &FeedTimetable,
     refs: &References,
 ) -> TripUpdate {
     let stop_updates: Vec<StopUpdate> = calls
         .iter()
-        .filter_map(|call| {
-            let stop = *refs
-                .stops(timetable, call.stop_point_ref.as_deref()?)
-                .first()?;
+        .filter_map(|&Placed { call, ref stops }| {
+            let stop = *stops.first()?;
             let mut u = stop_update(call, timetable, refs);
             u.stop_id = Some(timetable.stops[stop].id.clone());
             // An added call has no timetable: its aimed time stands in.
@@ -295,19 +356,23 @@ fn added(
             Some(u)
         })
         .collect();
-    let day = calls
-        .iter()
-        .find_map(|c| c.aimed())
-        .map(|a| a.with_timezone(&timetable.timezone).date_naive());
+    let first = calls.iter().find_map(|p| p.call.aimed());
+    let day = first.map(|a| a.with_timezone(&timetable.timezone).date_naive());
+    // Without a ref, an id from what stays when the producer reorders its
+    // journeys: the line and the first aimed time.
+    let id = journey
+        .dated_vehicle_journey_ref
+        .clone()
+        .unwrap_or_else(|| {
+            format!(
+                "siri-extra:{}:{}",
+                journey.line_ref.as_deref().unwrap_or_default(),
+                first.map(|t| t.timestamp()).unwrap_or_default()
+            )
+        });
     TripUpdate {
-        entity_id: journey
-            .dated_vehicle_journey_ref
-            .clone()
-            .unwrap_or_else(|| format!("siri-extra-{n}")),
-        trip_id: journey
-            .dated_vehicle_journey_ref
-            .clone()
-            .unwrap_or_else(|| format!("siri-extra-{n}")),
+        entity_id: id.clone(),
+        trip_id: id,
         route_id: journey
             .line_ref
             .as_deref()
@@ -321,10 +386,11 @@ fn added(
         new_trip_id: None,
         new_start_date: None,
         new_start_time: None,
-        headsign: journey
-            .destination_name
-            .clone()
-            .or_else(|| calls.iter().find_map(|c| c.destination_display.clone())),
+        headsign: journey.destination_name.clone().or_else(|| {
+            calls
+                .iter()
+                .find_map(|p| p.call.destination_display.clone())
+        }),
     }
 }
 

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 pub use refs::References;
 
-use super::{Accepted, Polled, RealtimeStore, TripUpdates};
+use super::{Accepted, Polled, RealtimeStore};
 use crate::config::{DelayBounds, SiriService};
 use crate::id::FeedId;
 use crate::sources::siri::{self, SiriError};
@@ -48,14 +48,18 @@ pub fn ingest(
     body: &[u8],
     now: DateTime<Utc>,
 ) -> Result<Polled, SiriIngestError> {
-    let delivery = siri::parse(body, service, lang(cx))?;
+    let delivery = siri::parse(body, service, defaults(cx))?;
     ingest_delivery(store, cx, service, delivery, now)
 }
 
-/// Texts without a language are in the feed's (`agency_lang`), else French:
-/// SIRI Lite producers that omit it are French ones.
-pub fn lang<'a>(cx: &'a Context<'_>) -> &'a str {
-    cx.timetable.lang.as_deref().unwrap_or("fr")
+/// What the feed says that a body may not: texts without a language are in
+/// the feed's (`agency_lang`), else French (SIRI Lite producers that omit it
+/// are French ones); times without an offset are in the feed's zone.
+pub fn defaults<'a>(cx: &'a Context<'_>) -> siri::Defaults<'a> {
+    siri::Defaults {
+        lang: cx.timetable.lang.as_deref().unwrap_or("fr"),
+        timezone: cx.timetable.timezone,
+    }
 }
 
 /// The same for a delivery already read (several bodies merged: one
@@ -89,15 +93,10 @@ pub fn ingest_delivery(
         }
     }
     if service.has_journeys() {
-        let (updates, mut counts) =
-            journeys::match_journeys(&delivery.journeys, cx.timetable, cx.refs);
-        counts.received += delivery.unreadable;
-        counts.unknown_trip += delivery.unreadable;
-        let data = TripUpdates::from_updates(updates, counts).attach(
-            cx.feed.as_str(),
-            cx.timetable,
-            cx.delay_bounds,
-        );
+        let mut matched = journeys::match_journeys(&delivery.journeys, cx.timetable, cx.refs);
+        matched.counts.received += delivery.unreadable;
+        matched.counts.unknown_trip += delivery.unreadable;
+        let data = matched.attach(cx.feed.as_str(), cx.timetable, cx.delay_bounds);
         let before = held
             .siri_journeys
             .get(&service)

@@ -49,15 +49,31 @@ pub fn read(body: &[u8]) -> Result<Element, DocumentError> {
 
 fn from_json(body: &[u8]) -> Result<Element, DocumentError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    // serde_json refuses nesting past 128 on its own; ours is checked below.
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| DocumentError::Json(e.to_string()))?;
-    let mut count = 0usize;
-    let mut root = Element {
+    let count = std::cell::Cell::new(0usize);
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let members = serde::de::DeserializeSeed::deserialize(
+        Member {
+            name: "document",
+            count: &count,
+            depth: 0,
+        },
+        &mut de,
+    )
+    .and_then(|m| de.end().map(|()| m))
+    .map_err(|e| {
+        let text = e.to_string();
+        if text.starts_with(TOO_MANY) {
+            DocumentError::TooManyElements
+        } else if text.starts_with(TOO_DEEP) {
+            DocumentError::TooDeep
+        } else {
+            DocumentError::Json(text)
+        }
+    })?;
+    let mut root = members.into_iter().next().unwrap_or_else(|| Element {
         name: "document".into(),
         ..Element::default()
-    };
-    fill(&mut root, &value, 0, &mut count)?;
+    });
     // An error body (`{"message": "no Route matched"}`, `{"error": …}`): say what
     // the producer said.
     if root.children.len() <= 2
@@ -78,81 +94,137 @@ fn from_json(body: &[u8]) -> Result<Element, DocumentError> {
     })
 }
 
-/// Writes `value` into `element`: object members become children (arrays,
-/// repeated children), `value`/`Value` its text, `lang`/`Lang` its `lang`
-/// attribute; scalars its text; `null` nothing.
-fn fill(
-    element: &mut Element,
-    value: &serde_json::Value,
+const TOO_MANY: &str = "too many elements";
+const TOO_DEEP: &str = "nested too deep";
+
+/// A JSON value read straight into elements named `name`, counted as they are
+/// made (no intermediate `serde_json::Value`, so the caps bound what is held):
+/// an object is one element of its members (`value`/`Value` its text,
+/// `lang`/`Lang` its `lang` attribute), an array one element per item, a
+/// scalar one element with that text, `null` none.
+struct Member<'a> {
+    name: &'a str,
+    count: &'a std::cell::Cell<usize>,
     depth: usize,
-    count: &mut usize,
-) -> Result<(), DocumentError> {
-    use serde_json::Value;
-    if depth > MAX_DEPTH {
-        return Err(DocumentError::TooDeep);
-    }
-    match value {
-        Value::Null => {}
-        Value::Bool(b) => element.text = b.to_string(),
-        Value::Number(n) => element.text = n.to_string(),
-        Value::String(s) => element.text = s.clone(),
-        Value::Array(items) => {
-            // An array directly inside an array (rare): its items are the
-            // element's text joined, or nested elements of the same name.
-            for item in items {
-                let mut child = Element {
-                    name: element.name.clone(),
-                    ..Element::default()
-                };
-                fill(&mut child, item, depth + 1, count)?;
-                element.children.push(child);
-            }
-        }
-        Value::Object(members) => {
-            for (key, member) in members {
-                match (key.as_str(), member) {
-                    ("value" | "Value", Value::String(_) | Value::Number(_) | Value::Bool(_)) => {
-                        let mut text = Element::default();
-                        fill(&mut text, member, depth + 1, count)?;
-                        element.text = text.text;
-                    }
-                    ("lang" | "Lang" | "xml:lang", Value::String(lang)) => {
-                        element.attributes.push(("lang".into(), lang.clone()));
-                    }
-                    (_, Value::Array(items)) => {
-                        for item in items {
-                            push(element, key, item, depth, count)?;
-                        }
-                    }
-                    _ => push(element, key, member, depth, count)?,
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
-fn push(
-    parent: &mut Element,
-    name: &str,
-    value: &serde_json::Value,
-    depth: usize,
-    count: &mut usize,
-) -> Result<(), DocumentError> {
-    if value.is_null() {
-        return Ok(());
+impl Member<'_> {
+    fn element(&self, text: String) -> Result<Element, String> {
+        self.count.set(self.count.get() + 1);
+        if self.count.get() > MAX_ELEMENTS {
+            return Err(format!("{TOO_MANY} (more than {MAX_ELEMENTS})"));
+        }
+        if self.depth > MAX_DEPTH {
+            return Err(format!("{TOO_DEEP} (more than {MAX_DEPTH} levels)"));
+        }
+        Ok(Element {
+            name: self.name.to_string(),
+            text,
+            ..Element::default()
+        })
     }
-    *count += 1;
-    if *count > MAX_ELEMENTS {
-        return Err(DocumentError::TooManyElements);
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Member<'_> {
+    type Value = Vec<Element>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<Element>, D::Error> {
+        d.deserialize_any(self)
     }
-    let mut child = Element {
-        name: name.to_string(),
-        ..Element::default()
-    };
-    fill(&mut child, value, depth + 1, count)?;
-    parent.children.push(child);
-    Ok(())
+}
+
+impl<'de> serde::de::Visitor<'de> for Member<'_> {
+    type Value = Vec<Element>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a SIRI JSON value")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Vec<Element>, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Vec<Element>, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Vec<Element>, E> {
+        self.element(v.to_string())
+            .map(|e| vec![e])
+            .map_err(E::custom)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Vec<Element>, E> {
+        self.element(v.to_string())
+            .map(|e| vec![e])
+            .map_err(E::custom)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Vec<Element>, E> {
+        self.element(v.to_string())
+            .map(|e| vec![e])
+            .map_err(E::custom)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Vec<Element>, E> {
+        self.element(v.to_string())
+            .map(|e| vec![e])
+            .map_err(E::custom)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Vec<Element>, E> {
+        if v.len() > crate::sources::siri::text::MAX_TEXT {
+            return Err(E::custom(format!(
+                "a text over {} bytes in \"{}\"",
+                crate::sources::siri::text::MAX_TEXT,
+                self.name
+            )));
+        }
+        self.element(v.to_string())
+            .map(|e| vec![e])
+            .map_err(E::custom)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Element>, A::Error> {
+        if self.depth > MAX_DEPTH {
+            return Err(serde::de::Error::custom(format!(
+                "{TOO_DEEP} (more than {MAX_DEPTH} levels)"
+            )));
+        }
+        let mut out = Vec::new();
+        while let Some(items) = seq.next_element_seed(Member {
+            name: self.name,
+            count: self.count,
+            depth: self.depth + 1,
+        })? {
+            out.extend(items);
+        }
+        Ok(out)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Vec<Element>, A::Error> {
+        use serde::de::Error as _;
+        let mut element = self.element(String::new()).map_err(A::Error::custom)?;
+        while let Some(key) = map.next_key::<String>()? {
+            let children = map.next_value_seed(Member {
+                name: &key,
+                count: self.count,
+                depth: self.depth + 1,
+            })?;
+            let leaf = |c: &Element| c.children.is_empty() && c.attributes.is_empty();
+            match key.as_str() {
+                "value" | "Value" if children.len() == 1 && leaf(&children[0]) => {
+                    element.text = children.into_iter().map(|c| c.text).collect();
+                }
+                "lang" | "Lang" | "xml:lang" if children.len() == 1 && leaf(&children[0]) => {
+                    let lang = children.into_iter().map(|c| c.text).collect();
+                    element.attributes.push(("lang".into(), lang));
+                }
+                _ => element.children.extend(children),
+            }
+        }
+        Ok(vec![element])
+    }
 }
 
 /// What readers of the tree use: the trimmed text of a child, and of a child's
@@ -237,6 +309,10 @@ mod tests {
             Err(DocumentError::Xml(_))
         ));
         let deep = "[".repeat(100) + &"]".repeat(100);
-        assert!(read(deep.as_bytes()).is_err());
+        assert_eq!(read(deep.as_bytes()), Err(DocumentError::TooDeep));
+        let deep = "{\"a\":".repeat(100) + "1" + &"}".repeat(100);
+        assert_eq!(read(deep.as_bytes()), Err(DocumentError::TooDeep));
+        let long = format!("{{\"a\": \"{}\"}}", "x".repeat(70_000));
+        assert!(matches!(read(long.as_bytes()), Err(DocumentError::Json(_))));
     }
 }

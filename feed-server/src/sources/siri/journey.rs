@@ -2,7 +2,8 @@
 //! into one shape: a journey and its calls, every value as the producer wrote
 //! it (matching them to the timetable is `realtime::siri`'s job).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone as _, Utc};
+use chrono_tz::Tz;
 
 use super::document::Read;
 use crate::sources::xml::Element;
@@ -108,14 +109,14 @@ pub struct Journey {
 pub const MAX_CALLS: usize = 500;
 
 /// An `EstimatedVehicleJourney`: its recorded calls, then its estimated ones.
-pub fn estimated(e: &Element) -> Journey {
-    let mut journey = header(e);
+pub fn estimated(e: &Element, tz: Tz) -> Journey {
+    let mut journey = header(e, tz);
     for (path, recorded) in [
         (["RecordedCalls", "RecordedCall"], true),
         (["EstimatedCalls", "EstimatedCall"], false),
     ] {
         for c in e.all(&path).into_iter().take(MAX_CALLS) {
-            let mut call = call(c);
+            let mut call = call(c, tz);
             call.recorded = recorded;
             journey.calls.push(call);
         }
@@ -126,10 +127,10 @@ pub fn estimated(e: &Element) -> Journey {
 
 /// A `MonitoredStopVisit`: its journey with the one monitored call (at the
 /// visit's `MonitoringRef` when the call does not name its stop).
-pub fn monitored(visit: &Element) -> Option<Journey> {
+pub fn monitored(visit: &Element, tz: Tz) -> Option<Journey> {
     let vj = visit.child("MonitoredVehicleJourney")?;
-    let mut journey = header(vj);
-    let mut c = call(vj.child("MonitoredCall")?);
+    let mut journey = header(vj, tz);
+    let mut c = call(vj.child("MonitoredCall")?, tz);
     if c.stop_point_ref.is_none() {
         c.stop_point_ref = visit.text("MonitoringRef");
     }
@@ -137,7 +138,7 @@ pub fn monitored(visit: &Element) -> Option<Journey> {
     Some(journey)
 }
 
-fn header(e: &Element) -> Journey {
+fn header(e: &Element, tz: Tz) -> Journey {
     let framed = e.child("FramedVehicleJourneyRef");
     let mut train_numbers: Vec<String> = e
         .all(&["TrainNumbers", "TrainNumberRef"])
@@ -155,7 +156,7 @@ fn header(e: &Element) -> Journey {
         data_frame_ref: framed.and_then(|f| f.text("DataFrameRef")),
         train_numbers,
         published_line_name: e.text("PublishedLineName"),
-        origin_aimed_departure: time(e, "OriginAimedDepartureTime"),
+        origin_aimed_departure: time(e, "OriginAimedDepartureTime", tz),
         destination_name: e.text("DestinationName"),
         cancellation: e.flag("Cancellation"),
         extra_journey: e.flag("ExtraJourney"),
@@ -163,7 +164,7 @@ fn header(e: &Element) -> Journey {
     }
 }
 
-fn call(c: &Element) -> Call {
+fn call(c: &Element, tz: Tz) -> Call {
     let quay = |which: &str, field: &str| {
         c.path(&[which, field])
             .map(|q| q.text.trim().to_string())
@@ -172,12 +173,12 @@ fn call(c: &Element) -> Call {
     Call {
         stop_point_ref: c.text("StopPointRef"),
         order: c.text("Order").and_then(|o| o.parse().ok()),
-        aimed_arrival: time(c, "AimedArrivalTime"),
-        expected_arrival: time(c, "ExpectedArrivalTime"),
-        actual_arrival: time(c, "ActualArrivalTime"),
-        aimed_departure: time(c, "AimedDepartureTime"),
-        expected_departure: time(c, "ExpectedDepartureTime"),
-        actual_departure: time(c, "ActualDepartureTime"),
+        aimed_arrival: time(c, "AimedArrivalTime", tz),
+        expected_arrival: time(c, "ExpectedArrivalTime", tz),
+        actual_arrival: time(c, "ActualArrivalTime", tz),
+        aimed_departure: time(c, "AimedDepartureTime", tz),
+        expected_departure: time(c, "ExpectedDepartureTime", tz),
+        actual_departure: time(c, "ActualDepartureTime", tz),
         arrival_status: c.text("ArrivalStatus").and_then(|s| CallStatus::parse(&s)),
         departure_status: c
             .text("DepartureStatus")
@@ -198,16 +199,32 @@ fn call(c: &Element) -> Call {
 }
 
 /// An `xsd:dateTime` child, between 2000 and 2100 (other years are producers'
-/// errors that no arithmetic should meet).
-pub fn time(e: &Element, name: &str) -> Option<DateTime<Utc>> {
-    parse_time(&e.text(name)?)
+/// errors that no arithmetic should meet). A time without an offset (SIRI 1.x
+/// producers write local times) is in `tz`, the feed's zone.
+pub fn time(e: &Element, name: &str, tz: Tz) -> Option<DateTime<Utc>> {
+    parse_time(&e.text(name)?, tz)
 }
 
-pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    let t = DateTime::parse_from_rfc3339(text.trim()).ok()?.to_utc();
-    (946_684_800..4_102_444_800)
-        .contains(&t.timestamp())
-        .then_some(t)
+pub fn parse_time(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
+    let t = parse_any_time(text, tz)?;
+    (YEAR_2000..YEAR_2100).contains(&t.timestamp()).then_some(t)
+}
+
+/// 2000-01-01 and 2100-01-01, POSIX seconds.
+pub const YEAR_2000: i64 = 946_684_800;
+pub const YEAR_2100: i64 = 4_102_444_800;
+
+/// An `xsd:dateTime` of any year (`9999-12-31T23:59:59.9999999`, .NET's
+/// largest date, is how some producers say "no end").
+pub fn parse_any_time(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    match DateTime::parse_from_rfc3339(text) {
+        Ok(t) => Some(t.to_utc()),
+        Err(_) => {
+            let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
+            Some(tz.from_local_datetime(&local).earliest()?.to_utc())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -225,9 +242,15 @@ mod tests {
 
     #[test]
     fn times_outside_the_century_are_dropped() {
-        assert!(parse_time("2025-02-17T18:45:10.000Z").is_some());
-        assert!(parse_time("2018-08-28T08:35:00+02:00").is_some());
-        assert!(parse_time("1970-01-01T00:00:00Z").is_none());
-        assert!(parse_time("2013-13-19T10:00:00Z").is_none());
+        let paris = chrono_tz::Europe::Paris;
+        assert!(parse_time("2025-02-17T18:45:10.000Z", paris).is_some());
+        assert!(parse_time("2018-08-28T08:35:00+02:00", paris).is_some());
+        assert!(parse_time("1970-01-01T00:00:00Z", paris).is_none());
+        assert!(parse_time("2013-13-19T10:00:00Z", paris).is_none());
+        // SIRI 1.x: local time, no offset.
+        assert_eq!(
+            parse_time("2013-01-28T00:00:00", paris),
+            parse_time("2013-01-28T00:00:00+01:00", paris)
+        );
     }
 }

@@ -12,6 +12,7 @@
 pub mod document;
 pub mod journey;
 pub mod poller;
+pub mod reason;
 pub mod situation;
 pub mod text;
 
@@ -24,6 +25,15 @@ pub use situation::{Affected, Situation};
 
 pub use crate::config::SiriService as Service;
 use crate::sources::xml::Element;
+
+/// What a body does not say and the feed does: the language of texts without
+/// one, and the zone of times without an offset (SIRI 1.x producers write
+/// local times).
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults<'a> {
+    pub lang: &'a str,
+    pub timezone: chrono_tz::Tz,
+}
 
 /// Why a body is refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -47,12 +57,12 @@ pub struct Delivery {
     pub unreadable: usize,
 }
 
-/// Reads a body expected to hold `service` deliveries. Texts that do not say
-/// their language are in `default_lang`. A body holding none (another
+/// Reads a body expected to hold `service` deliveries, with the feed's
+/// [`Defaults`]. A body holding none (another
 /// service's, a SOAP fault, an error body) is refused; a delivery whose
 /// `Status` is false with an `ErrorCondition` is refused with the producer's
 /// words.
-pub fn parse(body: &[u8], service: Service, default_lang: &str) -> Result<Delivery, SiriError> {
+pub fn parse(body: &[u8], service: Service, defaults: Defaults<'_>) -> Result<Delivery, SiriError> {
     let root = document::read(body)?;
     let mut deliveries = Vec::new();
     root.descendants(service.delivery(), &mut deliveries);
@@ -68,9 +78,13 @@ pub fn parse(body: &[u8], service: Service, default_lang: &str) -> Result<Delive
         }
         return Err(SiriError::NoDelivery(service.delivery()));
     }
-    if deliveries.iter().all(|d| !ok(d))
-        && let Some(error) = deliveries.iter().find_map(|d| error_text(d))
-    {
+    // Every delivery failed: refused (with the producer's words when it gives
+    // them), so that the last good state stays instead of an empty one.
+    if deliveries.iter().all(|d| !ok(d)) {
+        let error = deliveries
+            .iter()
+            .find_map(|d| error_text(d))
+            .unwrap_or_else(|| "Status false, no ErrorCondition".into());
         return Err(SiriError::Producer(error));
     }
     let mut service_delivery = Vec::new();
@@ -78,17 +92,17 @@ pub fn parse(body: &[u8], service: Service, default_lang: &str) -> Result<Delive
     let mut out = Delivery {
         timestamp: service_delivery
             .first()
-            .and_then(|s| journey::time(s, "ResponseTimestamp"))
+            .and_then(|s| journey::time(s, "ResponseTimestamp", defaults.timezone))
             .or_else(|| {
                 let mut info = Vec::new();
                 root.descendants("ServiceDeliveryInfo", &mut info);
                 info.first()
-                    .and_then(|s| journey::time(s, "ResponseTimestamp"))
+                    .and_then(|s| journey::time(s, "ResponseTimestamp", defaults.timezone))
             })
             .or_else(|| {
                 deliveries
                     .iter()
-                    .find_map(|d| journey::time(d, "ResponseTimestamp"))
+                    .find_map(|dl| journey::time(dl, "ResponseTimestamp", defaults.timezone))
             }),
         ..Delivery::default()
     };
@@ -96,12 +110,12 @@ pub fn parse(body: &[u8], service: Service, default_lang: &str) -> Result<Delive
         match service {
             Service::EstimatedTimetable => {
                 for j in d.all(&["EstimatedJourneyVersionFrame", "EstimatedVehicleJourney"]) {
-                    out.journeys.push(journey::estimated(j));
+                    out.journeys.push(journey::estimated(j, defaults.timezone));
                 }
             }
             Service::StopMonitoring => {
                 for visit in d.all(&["MonitoredStopVisit"]) {
-                    match journey::monitored(visit) {
+                    match journey::monitored(visit, defaults.timezone) {
                         Some(j) => out.journeys.push(j),
                         None => out.unreadable += 1,
                     }
@@ -116,7 +130,7 @@ pub fn parse(body: &[u8], service: Service, default_lang: &str) -> Result<Delive
                     if out.situations.len() >= situation::MAX_SITUATIONS {
                         break;
                     }
-                    match situation::exchange(s, default_lang) {
+                    match situation::exchange(s, defaults) {
                         Some(s) => out.situations.push(s),
                         None => out.unreadable += 1,
                     }
@@ -131,7 +145,7 @@ pub fn parse(body: &[u8], service: Service, default_lang: &str) -> Result<Delive
                     if out.situations.len() >= situation::MAX_SITUATIONS {
                         break;
                     }
-                    match situation::general(m, default_lang) {
+                    match situation::general(m, defaults) {
                         Some(s) => out.situations.push(s),
                         None => out.unreadable += 1,
                     }

@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::config::{SiriConfig, SiriService, Transport};
 use crate::id::FeedId;
 use crate::metrics::Metrics;
-use crate::realtime::siri::{Context, References, SiriIngestError, ingest, ingest_delivery};
+use crate::realtime::siri::{Context, References, ingest, ingest_delivery};
 use crate::realtime::{Kind, Polled, RealtimeStore};
 use crate::sources::poll::{self, ConditionalGet, Failure, Poll, Schedule, Upstream};
 use crate::timetable::FeedTimetable;
@@ -95,7 +95,11 @@ impl Poller {
         let now = t.clock.now();
         let polled = if t.service == SiriService::StopMonitoring {
             // One request per stop: the visits of all of them make the delivery.
+            // A stop whose request fails leaves the others shown (and is
+            // logged); the poll fails only when none answers.
             let mut delivery = crate::sources::siri::Delivery::default();
+            let mut failed: Vec<String> = Vec::new();
+            let mut answered = 0usize;
             for monitoring_ref in &self.config.monitoring_refs {
                 let body = match self.config.transport {
                     Transport::Lite => {
@@ -105,10 +109,7 @@ impl Poller {
                             self.get.url,
                             encode(monitoring_ref)
                         );
-                        self.get
-                            .fetch_other(&url)
-                            .await
-                            .map_err(Failure::from_fetch)?
+                        self.get.fetch_other(&url).await.map_err(|e| e.to_string())
                     }
                     Transport::Request => {
                         self.get.set_post(Some(request(
@@ -117,18 +118,39 @@ impl Poller {
                             Some(monitoring_ref),
                             now,
                         )));
-                        match self.get.fetch().await.map_err(Failure::from_fetch)? {
-                            Some(f) => f.body,
-                            None => continue,
-                        }
+                        self.get
+                            .fetch()
+                            .await
+                            .map(|f| f.map(|f| f.body).unwrap_or_default())
+                            .map_err(|e| e.to_string())
                     }
                 };
-                let part =
-                    crate::sources::siri::parse(&body, t.service, crate::realtime::siri::lang(&cx))
-                        .map_err(|e| Failure::from(SiriIngestError::from(e)))?;
-                delivery.timestamp = delivery.timestamp.max(part.timestamp);
-                delivery.journeys.extend(part.journeys);
-                delivery.unreadable += part.unreadable;
+                let part = body.and_then(|body| {
+                    crate::sources::siri::parse(
+                        &body,
+                        t.service,
+                        crate::realtime::siri::defaults(&cx),
+                    )
+                    .map_err(|e| e.to_string())
+                });
+                match part {
+                    Ok(part) => {
+                        answered += 1;
+                        delivery.timestamp = delivery.timestamp.max(part.timestamp);
+                        delivery.journeys.extend(part.journeys);
+                        delivery.unreadable += part.unreadable;
+                    }
+                    Err(e) => failed.push(format!("MonitoringRef {monitoring_ref}: {e}")),
+                }
+            }
+            if answered == 0 {
+                return Err(Failure {
+                    reason: failed.join("; "),
+                    retry_after: None,
+                });
+            }
+            if !failed.is_empty() {
+                tracing::warn!(feed = %t.feed, kind = t.service.name(), "{}", failed.join("; "));
             }
             ingest_delivery(&t.store, &cx, t.service, delivery, now)?
         } else {
@@ -151,7 +173,7 @@ impl Poller {
 }
 
 /// A query value, percent-encoded.
-fn encode(value: &str) -> String {
+pub fn encode(value: &str) -> String {
     let mut out = String::new();
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

@@ -6,8 +6,10 @@
 use chrono::{DateTime, Utc};
 use quai_protocol::{Severity, Translated};
 
+use super::Defaults;
 use super::document::Read;
-use super::journey::time;
+use super::journey::{YEAR_2000, YEAR_2100, parse_any_time, time};
+use super::reason::{cause, effect, severity};
 use super::text::plain;
 use crate::realtime::alerts::{MAX_DESCRIPTION, MAX_HEADER, MAX_SELECTORS, MAX_TRANSLATIONS, cut};
 use crate::realtime::{Cause, Effect};
@@ -60,15 +62,48 @@ pub struct Situation {
 pub const MAX_SITUATIONS: usize = crate::realtime::alerts::MAX_ALERTS;
 
 /// A `PtSituationElement` (or `RoadSituationElement`, read alike).
-pub fn exchange(e: &Element, default_lang: &str) -> Option<Situation> {
+pub fn exchange(e: &Element, d: Defaults<'_>) -> Option<Situation> {
+    let default_lang = d.lang;
     let id = e.text("SituationNumber")?;
-    let windows = |path: &[&str]| -> Vec<Window> {
-        e.all(path)
-            .into_iter()
+    // A window whose given start or end does not read is dropped, not opened:
+    // an unreadable end must not make a situation last for ever.
+    let windows = |path: &[&str]| -> (Vec<Window>, usize) {
+        let given = e.all(path);
+        let read: Vec<Window> = given
+            .iter()
             .take(MAX_SELECTORS)
-            .map(|p| (time(p, "StartTime"), time(p, "EndTime")))
-            .collect()
+            .filter_map(|p| {
+                // A start before 2000 or an end after 2100 ("9999-12-31…")
+                // is an open end; the reverse, or no date at all, is an error.
+                let end = |name: &str, open: fn(i64) -> bool| match p.text(name) {
+                    None => Some(None),
+                    Some(t) => {
+                        let t = parse_any_time(&t, d.timezone)?;
+                        if open(t.timestamp()) {
+                            Some(None)
+                        } else {
+                            (YEAR_2000..YEAR_2100)
+                                .contains(&t.timestamp())
+                                .then_some(Some(t))
+                        }
+                    }
+                };
+                Some((
+                    end("StartTime", |t| t < YEAR_2000)?,
+                    end("EndTime", |t| t >= YEAR_2100)?,
+                ))
+            })
+            .collect();
+        (read, given.len())
     };
+    let (validity, given) = windows(&["ValidityPeriod"]);
+    if given > 0 && validity.is_empty() {
+        return None;
+    }
+    let (publication, given) = windows(&["PublicationWindow"]);
+    if given > 0 && publication.is_empty() {
+        return None;
+    }
     let mut affects = affected(e.child("Affects"));
     for consequence in e.all(&["Consequences", "Consequence"]) {
         affects.extend(affected(consequence.child("Affects")));
@@ -120,30 +155,31 @@ pub fn exchange(e: &Element, default_lang: &str) -> Option<Situation> {
         id,
         version: e.text("Version"),
         closed: progress == "closed" || progress == "closing",
-        validity: windows(&["ValidityPeriod"]),
-        publication: windows(&["PublicationWindow"]).first().copied(),
+        validity,
+        publication: publication.first().copied(),
         severity: severity(severity_text.as_deref(), effect),
         cause: reason.as_deref().map_or(Cause::UnknownCause, cause),
         effect,
         summary: texts(e.children_named("Summary"), default_lang, MAX_HEADER),
         description,
         affects,
-        updated: time(e, "VersionedAtTime")
-            .or_else(|| time(e, "CreationTime"))
-            .or_else(|| time(e, "RecordedAtTime")),
+        updated: time(e, "VersionedAtTime", d.timezone)
+            .or_else(|| time(e, "CreationTime", d.timezone))
+            .or_else(|| time(e, "RecordedAtTime", d.timezone)),
     })
 }
 
 /// A GeneralMessage `InfoMessage` (SIRI 2) or `GeneralMessage` (French profile).
-pub fn general(e: &Element, default_lang: &str) -> Option<Situation> {
+pub fn general(e: &Element, d: Defaults<'_>) -> Option<Situation> {
+    let default_lang = d.lang;
     let id = e.text("InfoMessageIdentifier")?;
     let content = e.child("Content");
     let start = content
-        .and_then(|c| time(c, "ImpactStartDateTime"))
-        .or_else(|| time(e, "RecordedAtTime"));
+        .and_then(|c| time(c, "ImpactStartDateTime", d.timezone))
+        .or_else(|| time(e, "RecordedAtTime", d.timezone));
     let end = content
-        .and_then(|c| time(c, "ImpactEndDateTime"))
-        .or_else(|| time(e, "ValidUntilTime"));
+        .and_then(|c| time(c, "ImpactEndDateTime", d.timezone))
+        .or_else(|| time(e, "ValidUntilTime", d.timezone));
     let mut summary = Translated::new();
     let mut description = Translated::new();
     let messages = content.map(|c| c.all(&["Message"])).unwrap_or_default();
@@ -217,7 +253,7 @@ pub fn general(e: &Element, default_lang: &str) -> Option<Situation> {
         .to_ascii_lowercase();
     let cause = match channel.to_ascii_lowercase().as_str() {
         "works" => Cause::Construction,
-        "perturbation" | "plannedDisruption" => Cause::OtherCause,
+        "perturbation" | "planneddisruption" => Cause::OtherCause,
         _ => Cause::UnknownCause,
     };
     Some(Situation {
@@ -242,7 +278,7 @@ pub fn general(e: &Element, default_lang: &str) -> Option<Situation> {
         summary,
         description,
         affects,
-        updated: time(e, "RecordedAtTime"),
+        updated: time(e, "RecordedAtTime", d.timezone),
     })
 }
 
@@ -327,128 +363,4 @@ fn texts<'a>(
         out.entry(cut(&lang, 35)).or_insert_with(|| cut(&text, max));
     }
     out
-}
-
-fn words(text: &str) -> String {
-    text.to_ascii_lowercase()
-}
-
-/// A SIRI reason (`AlertCause` and the other reason enumerations) as a cause.
-pub fn cause(reason: &str) -> Cause {
-    let r = words(reason);
-    let has = |keys: &[&str]| keys.iter().any(|k| r.contains(k));
-    if has(&["strike", "industrial", "staffabsence"]) {
-        Cause::Strike
-    } else if has(&["demonstration", "march", "procession", "rally"]) {
-        Cause::Demonstration
-    } else if has(&["accident", "collision", "derail", "fire"]) {
-        Cause::Accident
-    } else if has(&[
-        "weather",
-        "snow",
-        "ice",
-        "flood",
-        "storm",
-        "wind",
-        "heat",
-        "fog",
-        "rain",
-        "hail",
-        "frost",
-        "lightning",
-        "drought",
-    ]) {
-        Cause::Weather
-    } else if has(&["construction", "roadworks", "works"]) {
-        Cause::Construction
-    } else if has(&["maintenance", "repair"]) {
-        Cause::Maintenance
-    } else if has(&[
-        "police", "security", "bomb", "terror", "vandal", "trespass", "suspect",
-    ]) {
-        Cause::PoliceActivity
-    } else if has(&["ill", "medical", "injur", "ambulance"]) {
-        Cause::MedicalEmergency
-    } else if has(&["holiday"]) {
-        Cause::Holiday
-    } else if has(&[
-        "technical",
-        "failure",
-        "signal",
-        "breakdown",
-        "power",
-        "defective",
-        "points",
-        "overhead",
-    ]) {
-        Cause::TechnicalProblem
-    } else if has(&["unknown", "undefined"]) {
-        Cause::UnknownCause
-    } else {
-        Cause::OtherCause
-    }
-}
-
-/// A SIRI `Condition` (service condition) as an effect.
-pub fn effect(condition: &str) -> Effect {
-    let c = words(condition);
-    let has = |keys: &[&str]| keys.iter().any(|k| c.contains(k));
-    if has(&["cancel", "noservice", "suspend", "closed"]) {
-        Effect::NoService
-    } else if has(&["delay", "late"]) {
-        Effect::SignificantDelays
-    } else if has(&["divert", "detour"]) {
-        Effect::Detour
-    } else if has(&["additional", "extended", "special", "extra"]) {
-        Effect::AdditionalService
-    } else if has(&["reduced", "intermittent", "shortformed"]) {
-        Effect::ReducedService
-    } else if has(&["altered", "disrupted", "replacement", "shuttle", "split"]) {
-        Effect::ModifiedService
-    } else if has(&["stopmoved", "moved"]) {
-        Effect::StopMoved
-    } else if has(&["normal", "ontime", "fulllength"]) {
-        Effect::NoEffect
-    } else {
-        Effect::UnknownEffect
-    }
-}
-
-/// SIRI's `Severity` as the board's; ungraded situations that stop or cut
-/// service still warn.
-fn severity(text: Option<&str>, effect: Effect) -> Severity {
-    match text.map(words).as_deref() {
-        Some("severe" | "verysevere") => Severity::Severe,
-        Some("normal") => Severity::Warning,
-        Some("slight" | "veryslight" | "noimpact") => Severity::Info,
-        _ => match effect {
-            Effect::NoService
-            | Effect::ReducedService
-            | Effect::SignificantDelays
-            | Effect::Detour
-            | Effect::StopMoved => Severity::Warning,
-            _ => Severity::Info,
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reasons_and_conditions_map_to_the_closed_sets() {
-        assert_eq!(cause("routeBlockage"), Cause::OtherCause);
-        assert_eq!(cause("staffStrike"), Cause::Strike);
-        assert_eq!(cause("heavySnowFall"), Cause::Weather);
-        assert_eq!(cause("signalProblem"), Cause::TechnicalProblem);
-        assert_eq!(effect("tripCancellation"), Effect::NoService);
-        assert_eq!(effect("diverted"), Effect::Detour);
-        assert_eq!(effect("delayed"), Effect::SignificantDelays);
-        assert_eq!(
-            severity(Some("verySevere"), Effect::NoEffect),
-            Severity::Severe
-        );
-        assert_eq!(severity(None, Effect::NoService), Severity::Warning);
-    }
 }

@@ -4,45 +4,71 @@
 //! new lines), entities decoded, runs of blanks collapsed. Nothing is ever
 //! rendered as HTML afterwards: the output is plain text.
 
-/// `text` without its markup.
+/// Longest text read, in bytes (as for one XML text node): a producer's text
+/// beyond it is cut before it is cleaned.
+pub const MAX_TEXT: usize = 64 * 1024;
+
+/// `text` without its markup. Linear in the text's length, whatever it holds.
 pub fn plain(text: &str) -> String {
+    let text = match text.char_indices().nth(MAX_TEXT) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    };
     if !text.contains(['<', '&']) {
         return collapse(text);
     }
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(['<', '&']) {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        if rest.starts_with('<') {
-            // A tag runs to the next `>`; a lone `<` (as in "a < b") is text.
-            match rest.find('>') {
-                Some(end) if looks_like_tag(&rest[1..end]) => {
-                    let tag = rest[1..end].trim_start_matches('/').to_ascii_lowercase();
-                    let name: String = tag
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric())
-                        .collect();
-                    if matches!(
-                        name.as_str(),
-                        "br" | "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3"
-                    ) {
-                        out.push('\n');
+    // Where the next `>` is, found once per position (so that a text of many
+    // `<` without `>` is not scanned again for each of them).
+    let mut next_close: Option<Option<usize>> = None;
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        let Some(c) = rest.chars().next() else { break };
+        match c {
+            '<' => {
+                let close = match next_close {
+                    Some(Some(at)) if at > i => Some(at),
+                    Some(None) => None,
+                    _ => {
+                        let found = text[i..].find('>').map(|j| i + j);
+                        next_close = Some(found);
+                        found
                     }
-                    rest = &rest[end + 1..];
-                }
-                _ => {
-                    out.push('<');
-                    rest = &rest[1..];
+                };
+                match close {
+                    Some(end) if looks_like_tag(&text[i + 1..end]) => {
+                        let tag = text[i + 1..end].trim_start_matches('/');
+                        let name: String = tag
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric())
+                            .map(|c| c.to_ascii_lowercase())
+                            .collect();
+                        if matches!(
+                            name.as_str(),
+                            "br" | "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3"
+                        ) {
+                            out.push('\n');
+                        }
+                        i = end + 1;
+                    }
+                    _ => {
+                        out.push('<');
+                        i += 1;
+                    }
                 }
             }
-        } else {
-            let (decoded, used) = entity(rest);
-            out.push_str(&decoded);
-            rest = &rest[used..];
+            '&' => {
+                let (decoded, used) = entity(rest);
+                out.push_str(&decoded);
+                i += used;
+            }
+            c => {
+                out.push(c);
+                i += c.len_utf8();
+            }
         }
     }
-    out.push_str(rest);
     collapse(&out)
 }
 
@@ -54,7 +80,7 @@ fn looks_like_tag(inner: &str) -> bool {
 /// The entity at the start of `s` (which starts with `&`), decoded, and how many
 /// bytes it used; an unknown one is kept as written.
 fn entity(s: &str) -> (String, usize) {
-    let Some(end) = s[..s.len().min(12)].find(';') else {
+    let Some(end) = s.bytes().take(12).position(|b| b == b';') else {
         return ("&".into(), 1);
     };
     let name = &s[1..end];
@@ -123,5 +149,11 @@ mod tests {
         assert_eq!(plain("  Ligne   13 \n\n\n\n arrêt  "), "Ligne 13\n\narrêt");
         assert_eq!(plain("<script>x</script>ok"), "xok");
         assert_eq!(plain("&#233;t&#xE9;"), "été");
+        // An entity cut inside a multi-byte character, and one unterminated.
+        assert_eq!(plain("&nbsp;déviée"), "déviée");
+        assert_eq!(plain("a &déviée;"), "a &déviée;");
+        // Many `<` without `>`: read once, kept as text.
+        let many = "<".repeat(50_000);
+        assert_eq!(plain(&many).len(), 50_000);
     }
 }
