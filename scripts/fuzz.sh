@@ -6,7 +6,8 @@
 #   scripts/fuzz.sh TARGET [SECONDS]     e.g. scripts/fuzz.sh cap 600
 #   scripts/fuzz.sh list
 #
-# Targets: gtfs_rt cap gtfs_zip gtfs_tables notice_json http_body stream_frame layout_ron siri.
+# Targets: gtfs_rt cap gtfs_zip gtfs_tables notice_json http_body stream_frame layout_ron
+# siri_et siri_sm siri_sx siri_gm.
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 # Crashes land in fuzz/artifacts/TARGET/; each one found is fixed and kept as a
 # regression test in the normal suite (docs/reliability.md lists them). The last
@@ -78,23 +79,27 @@ case "$target" in
     find docs/schemas -name '*.json' | while IFS= read -r f; do seed "$f"; done ;;
   layout_ron)
     for f in layouts/*.ron; do seed "$f"; done ;;
-  siri)
-    # First byte: the service (0 ET, 1 SM, 2 SX, 3 GM); each document is seeded
-    # under the service it is.
+  siri_et)
     for f in "$fixtures"/siri/entur-anshar/siri-et-*.xml "$fixtures"/siri/idfm-prim-lite/*.json \
-      "$fixtures"/siri/cen-examples/siri_exm_ET/*response*.xml; do seed_with 0 "$f"; done
+      "$fixtures"/siri/cen-examples/siri_exm_ET/*response*.xml; do seed "$f"; done
+    max_len=2200000 ;;
+  siri_sm)
     for f in "$fixtures"/siri/ara-fr/stopmonitoring-* "$fixtures"/siri/cen-examples/siri_exm_SM/*response*.xml; do
-      seed_with 1 "$f"
+      seed "$f"
     done
+    max_len=1048576 ;;
+  siri_sx)
     for f in "$fixtures"/siri/otp/siri-sx-lite.xml "$fixtures"/siri/entur-anshar/S*Exchange*.xml \
+      "$fixtures"/siri/entur-anshar/ServiceDelivery_ruter.xml \
       "$fixtures"/siri/cen-examples/siri_exm_SX/*.xml "$fixtures"/siri/cen-examples/siri_exm_SX/VDV736_exm/*.xml; do
-      seed_with 2 "$f"
+      seed "$f"
     done
+    max_len=1048576 ;;
+  siri_gm)
     for f in "$fixtures"/siri/cts-strasbourg-lite/*.json "$fixtures"/siri/ara-fr/general-message-idfm.xml \
       "$fixtures"/siri/cen-examples/siri_exm_GM/*response*.xml "$fixtures"/siri/ara-fr/invalid-xml.xml; do
-      seed_with 3 "$f"
-    done
-    max_len=2200000 ;;
+      seed "$f"
+    done ;;
   *)
     echo "unknown target $target; scripts/fuzz.sh list" >&2
     exit 2 ;;

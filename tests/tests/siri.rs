@@ -36,6 +36,13 @@ fn estimated_timetable() -> String {
              <DatedVehicleJourneyRef>TER:843800:WD</DatedVehicleJourneyRef><EstimatedCalls>{}{}</EstimatedCalls></EstimatedVehicleJourney>",
             call("TER:BUSIGNY", "07:53:00", "07:56:00", "delayed", ""),
             call("CAUDRY", "07:45:00", "07:48:00", "delayed", "<DeparturePlatformName>2</DeparturePlatformName>"),
+        ) + &format!(
+            // An extra stop at Bertry, which this train does not serve in the
+            // timetable (the journey again, with that call).
+            "<EstimatedVehicleJourney><LineRef>TER:K40</LineRef>\
+             <DatedVehicleJourneyRef>TER:843800:WD</DatedVehicleJourneyRef><EstimatedCalls>{}{}</EstimatedCalls></EstimatedVehicleJourney>",
+            call("TER:BERTRY", "07:49:00", "07:50:00", "delayed", "<ExtraCall>true</ExtraCall>"),
+            call("TER:BUSIGNY", "07:53:00", "07:56:00", "delayed", ""),
         ),
         // By train number (its ref is not a trip id): the whole train cancelled.
         "<EstimatedVehicleJourney><LineRef>TER:P40</LineRef>\
@@ -113,7 +120,10 @@ async fn start(et: &Upstream, sx: &Upstream) -> Running {
     // [feeds.siri] must follow its [[feeds]]: move the stations after it.
     let (feeds, stations) = config.split_once("[[stations]]").expect("stations");
     let (head, siri) = stations.split_once("\n[feeds.siri]").expect("siri");
-    let text = format!("{feeds}[feeds.siri]{siri}\n[[stations]]{head}");
+    let text = format!(
+        "{feeds}[feeds.siri]{siri}\n[[stations]]{head}\n\
+         [[stations]]\nid = \"bertry\"\nname = \"Bertry\"\nstops = {{ demo = [\"TER:BERTRY\"] }}\n"
+    );
     let server = server::start(&text, server::fixed(NOW)).await;
     server.wait_fresh("demo:siri-et").await;
     server.wait_fresh("demo:siri-sx").await;
@@ -195,7 +205,31 @@ async fn siri_times_platforms_and_situations_show_on_the_board() {
         .find(|f| f.id == "demo:siri-et")
         .expect("siri-et status");
     let a = et_status.attachment.as_ref().expect("attachment");
-    assert_eq!((a.received, a.attached, a.unknown_trip), (6, 5, 1), "{a:?}");
+    // Seven journeys (the K40 twice: merged), one of another network.
+    assert_eq!((a.received, a.attached, a.unknown_trip), (7, 6, 1), "{a:?}");
+
+    // The extra stop at Bertry: a departure of the K40 from there.
+    let bertry = server.board("bertry", "").await;
+    let extra = bertry
+        .departures
+        .iter()
+        .find(|d| d.id.contains("TER:843800:WD~TER:BERTRY"))
+        .unwrap_or_else(|| {
+            panic!(
+                "{:?}",
+                bertry.departures.iter().map(|d| &d.id).collect::<Vec<_>>()
+            )
+        });
+    assert_eq!(
+        extra.expected.as_deref().map(quai_tests::board::hms),
+        Some("07:50:00".into())
+    );
+    assert_eq!(extra.route.short_name.as_deref(), Some("K40"));
+    assert_eq!(extra.headsign, "Saint-Quentin");
+
+    // SIRI's situation is in the GTFS-RT alerts export too.
+    let alerts = server.get_text("/gtfs-rt/alerts?format=json").await;
+    assert!(alerts.contains("siri:demo:K40-travaux"), "{alerts}");
 
     // Updated: the new text replaces the old, under the same id.
     sx.set(Reply::Body(

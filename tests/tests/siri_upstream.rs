@@ -224,3 +224,50 @@ async fn the_request_transport_posts_a_service_request() {
         "{post:?}"
     );
 }
+
+#[tokio::test]
+async fn the_soap_transport_asks_each_stop_in_an_envelope() {
+    let now = "2026-03-09T07:30:00+01:00";
+    // A French-profile SOAP answer (the shape of Ara's and Chouette's).
+    let answer = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+        <S:Envelope xmlns:S=\"http://schemas.xmlsoap.org/soap/envelope/\"><S:Body>\
+        <ns8:GetStopMonitoringResponse xmlns:ns3=\"http://www.siri.org.uk/siri\" xmlns:ns8=\"http://wsdl.siri.org.uk\">\
+        <ServiceDeliveryInfo><ns3:ResponseTimestamp>2026-03-09T07:29:55+01:00</ns3:ResponseTimestamp></ServiceDeliveryInfo>\
+        <Answer><ns3:StopMonitoringDelivery version=\"2.0:FR-IDF-2.4\"><ns3:Status>true</ns3:Status>\
+        <ns3:MonitoredStopVisit><ns3:MonitoringRef>CAUDRY:V1</ns3:MonitoringRef><ns3:MonitoredVehicleJourney>\
+        <ns3:FramedVehicleJourneyRef><ns3:DataFrameRef>2026-03-09</ns3:DataFrameRef>\
+        <ns3:DatedVehicleJourneyRef>TER:843800:WD</ns3:DatedVehicleJourneyRef></ns3:FramedVehicleJourneyRef>\
+        <ns3:MonitoredCall><ns3:StopPointRef>CAUDRY:V1</ns3:StopPointRef>\
+        <ns3:AimedDepartureTime>2026-03-09T07:45:00.000+01:00</ns3:AimedDepartureTime>\
+        <ns3:ExpectedDepartureTime>2026-03-09T07:52:00.000+01:00</ns3:ExpectedDepartureTime>\
+        </ns3:MonitoredCall></ns3:MonitoredVehicleJourney></ns3:MonitoredStopVisit>\
+        </ns3:StopMonitoringDelivery></Answer><AnswerExtension/></ns8:GetStopMonitoringResponse></S:Body></S:Envelope>";
+    let up = Upstream::start(Reply::Body(answer.as_bytes().to_vec())).await;
+    let server = server::start(
+        &config(&format!(
+            "transport = \"soap\"\nrequestor_ref = \"caudry-hub\"\n\
+             stop_monitoring_url = \"{}/siri\"\nmonitoring_refs = [\"CAUDRY:V1\"]\npoll_s = 0.2",
+            up.url
+        )),
+        server::fixed(now),
+    )
+    .await;
+    server.wait_fresh("demo:siri-sm").await;
+    assert_eq!(delay_of_k40(&server).await, Some(420));
+    let seen = up.seen();
+    let post = seen.first().expect("a request");
+    assert_eq!(post.method, "POST");
+    let body = String::from_utf8_lossy(&post.body);
+    // Well-formed, and what a WSDL server expects.
+    let envelope = feed_server::sources::xml::parse(&post.body).expect("well-formed XML");
+    assert_eq!(envelope.name, "Envelope");
+    assert!(body.contains("<sw:GetStopMonitoring>"), "{body}");
+    assert!(
+        body.contains("<siri:RequestorRef>caudry-hub</siri:RequestorRef>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<siri:MonitoringRef>CAUDRY:V1</siri:MonitoringRef>"),
+        "{body}"
+    );
+}

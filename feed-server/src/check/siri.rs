@@ -12,7 +12,8 @@ use crate::deployment::Deployment;
 use crate::realtime::RealtimeStore;
 use crate::realtime::siri::{Context, References, ingest};
 use crate::sources::poll::{ConditionalGet, Upstream};
-use crate::sources::siri::poller::{encode, request};
+use crate::sources::siri::poller::encode;
+use crate::sources::siri::request;
 
 /// A line per SIRI endpoint of every feed (StopMonitoring: the first stop).
 pub async fn summary(d: &Deployment, now: DateTime<Utc>) -> String {
@@ -57,9 +58,7 @@ pub async fn summary(d: &Deployment, now: DateTime<Utc>) -> String {
                     continue;
                 }
             };
-            if siri.transport == Transport::Request {
-                get.set_post(Some(request(siri, service, first_ref, now)));
-            }
+            get.set_post(request::body(siri, service, first_ref, now));
             let body = match get.fetch().await {
                 Ok(Some(f)) => f.body,
                 Ok(None) => {

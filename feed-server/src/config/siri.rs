@@ -66,6 +66,9 @@ pub enum Transport {
     /// A SIRI `ServiceRequest` POSTed as XML (the request/response servers of
     /// the French profile).
     Request,
+    /// The same request in the SOAP envelope of the SIRI WSDL
+    /// (`GetStopMonitoring`…).
+    Soap,
 }
 
 /// One way of finding a SIRI journey's trip, tried in the configured order.
@@ -198,10 +201,14 @@ impl SiriConfig {
         let transport = match s.transport.as_str() {
             "lite" => Transport::Lite,
             "request" => Transport::Request,
+            "soap" => Transport::Soap,
             other => {
                 return Err(Invalid::new(
                     "transport",
-                    format!("`{other}`: lite (one GET) or request (a ServiceRequest POST)"),
+                    format!(
+                        "`{other}`: lite (one GET), request (a ServiceRequest POST) or soap \
+                         (the same in a SOAP envelope)"
+                    ),
                 ));
             }
         };

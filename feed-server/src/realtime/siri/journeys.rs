@@ -12,18 +12,17 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
-use quai_protocol::DepartureStatus;
+use chrono::{Days, NaiveDate};
 
+use super::added;
 use super::refs::References;
 use crate::config::{DelayBounds, JourneyRule};
 use crate::realtime::TripUpdates;
 use crate::realtime::attachment::Attachment;
-use crate::realtime::trip_updates::{
-    CallExtras, Event, StopRelationship, StopUpdate, TripRelationship, TripUpdate,
-};
-use crate::sources::siri::{Call, CallStatus, Journey};
+use crate::realtime::trip_updates::{StopUpdate, TripRelationship, TripUpdate};
+use crate::sources::siri::{Call, Journey};
 use crate::timetable::gtfs_time::instant;
+use crate::timetable::route_type::direction_number;
 use crate::timetable::{FeedTimetable, StopIdx, TripIdx};
 
 /// The journeys of one delivery as trip updates, before [`Matched::attach`].
@@ -36,6 +35,9 @@ pub struct Matched {
     /// StopMonitoring visits of one train at several stops): each counts as
     /// attached if that trip's update does.
     merged: Vec<(String, Option<NaiveDate>)>,
+    /// Updates made for `ExtraCall`s: attached with their journey, not as
+    /// journeys of their own.
+    extra_call_updates: usize,
 }
 
 impl Matched {
@@ -54,7 +56,9 @@ impl Matched {
                 )
             })
             .count();
-        data.attachment.attached += kept;
+        data.attachment.attached = (data.attachment.attached + kept)
+            .saturating_sub(self.extra_call_updates)
+            .min(data.attachment.received);
         data
     }
 }
@@ -69,6 +73,7 @@ pub fn match_journeys(
     let mut out: Vec<TripUpdate> = Vec::new();
     let mut merged = Vec::new();
     let mut by_run: HashMap<(String, Option<NaiveDate>), usize> = HashMap::new();
+    let mut extra_call_updates = 0usize;
     for journey in journeys {
         counts.received += 1;
         let calls: Vec<Placed<'_>> = ordered(&journey.calls)
@@ -83,7 +88,7 @@ pub fn match_journeys(
             })
             .collect();
         if journey.extra_journey {
-            out.push(added(journey, &calls, timetable, refs));
+            out.push(added::journey(journey, &calls, timetable, refs));
             continue;
         }
         let mut not_running = false;
@@ -101,7 +106,10 @@ pub fn match_journeys(
             continue;
         };
         *counts.matched_by.entry(rule.name()).or_default() += 1;
-        let update = update(journey, &calls, trip, day, timetable, refs, &mut counts);
+        let (update, extra_calls) =
+            update(journey, &calls, trip, day, timetable, refs, &mut counts);
+        extra_call_updates += extra_calls.len();
+        out.extend(extra_calls);
         let run = (update.trip_id.clone(), update.start_date);
         match by_run.get(&run) {
             Some(&i) if out[i].relationship == update.relationship => {
@@ -128,13 +136,14 @@ pub fn match_journeys(
         updates: out,
         counts,
         merged,
+        extra_call_updates,
     }
 }
 
 /// A call with the timetable's stops its reference may name.
-struct Placed<'a> {
-    call: &'a Call,
-    stops: Vec<StopIdx>,
+pub(super) struct Placed<'a> {
+    pub call: &'a Call,
+    pub stops: Vec<StopIdx>,
 }
 
 /// The calls in journey order: by `Order` when every call has one, else by
@@ -181,12 +190,29 @@ fn find(
                 .flat_map(|n| refs.numbered(n).iter().copied())
                 .collect()
         }
-        JourneyRule::OriginDeparture => journey
-            .line_ref
-            .as_deref()
-            .and_then(|l| refs.route(timetable, l))
-            .map(|r| refs.of_route(r).to_vec())
-            .unwrap_or_default(),
+        JourneyRule::OriginDeparture => {
+            // A DirectionRef of 0 or 1 is GTFS's direction_id; other values
+            // ("Aller", "inbound"…) are the producer's own and not read.
+            let direction: Option<u32> = journey
+                .direction_ref
+                .as_deref()
+                .and_then(|d| d.parse().ok());
+            journey
+                .line_ref
+                .as_deref()
+                .and_then(|l| refs.route(timetable, l))
+                .map(|r| refs.of_route(r).to_vec())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|&t| {
+                    direction.is_none_or(|d| {
+                        timetable.trips[t]
+                            .direction
+                            .is_none_or(|td| direction_number(td) == d)
+                    })
+                })
+                .collect()
+        }
     };
     // A trip id names one trip: its day is the nearest that fits. A number or
     // a line names many: the trip must be at the journey's stop at its time.
@@ -277,12 +303,13 @@ fn update(
     timetable: &FeedTimetable,
     refs: &References,
     counts: &mut Attachment,
-) -> TripUpdate {
+) -> (TripUpdate, Vec<TripUpdate>) {
     let t = &timetable.trips[trip];
     let sts = timetable.trip_stop_times(t);
     let mut placed: Vec<StopUpdate> = Vec::new();
+    let mut extra_calls = Vec::new();
     let mut cursor = 0usize;
-    for Placed { call, stops } in calls {
+    for (j, Placed { call, stops }) in calls.iter().enumerate() {
         let at = |from: usize| {
             sts[from.min(sts.len())..]
                 .iter()
@@ -290,7 +317,11 @@ fn update(
                 .map(|i| i + from)
         };
         let Some(i) = at(cursor).or_else(|| at(0)) else {
-            counts.unknown_stop += 1;
+            if call.extra_call && !stops.is_empty() {
+                extra_calls.push(j);
+            } else {
+                counts.unknown_stop += 1;
+            }
             continue;
         };
         cursor = i + 1;
@@ -298,13 +329,17 @@ fn update(
         if placed.iter().any(|u| u.sequence == Some(st.sequence)) {
             continue;
         }
-        let mut u = stop_update(call, timetable, refs);
+        let mut u = added::stop_update(call, timetable, refs);
         u.sequence = Some(st.sequence);
         u.stop_id = Some(timetable.stops[st.stop].id.clone());
         placed.push(u);
     }
     placed.sort_by_key(|u| u.sequence);
-    TripUpdate {
+    let extras = extra_calls
+        .into_iter()
+        .filter_map(|j| added::extra_call(j, calls, trip, day, timetable, refs))
+        .collect();
+    let update = TripUpdate {
         entity_id: journey
             .dated_vehicle_journey_ref
             .clone()
@@ -324,138 +359,6 @@ fn update(
         new_start_date: None,
         new_start_time: None,
         headsign: None,
-    }
-}
-
-/// An `ExtraJourney`: a trip of its own, its calls the stops it names.
-fn added(
-    journey: &Journey,
-    calls: &[Placed<'_>],
-    timetable: &FeedTimetable,
-    refs: &References,
-) -> TripUpdate {
-    let stop_updates: Vec<StopUpdate> = calls
-        .iter()
-        .filter_map(|&Placed { call, ref stops }| {
-            let stop = *stops.first()?;
-            let mut u = stop_update(call, timetable, refs);
-            u.stop_id = Some(timetable.stops[stop].id.clone());
-            // An added call has no timetable: its aimed time stands in.
-            for (event, aimed) in [
-                (&mut u.departure, call.aimed_departure),
-                (&mut u.arrival, call.aimed_arrival),
-            ] {
-                if event.is_none() {
-                    *event = aimed.map(|a| Event {
-                        time: Some(a.timestamp()),
-                        delay: Some(0),
-                        uncertainty: None,
-                    });
-                }
-            }
-            Some(u)
-        })
-        .collect();
-    let first = calls.iter().find_map(|p| p.call.aimed());
-    let day = first.map(|a| a.with_timezone(&timetable.timezone).date_naive());
-    // Without a ref, an id from what stays when the producer reorders its
-    // journeys: the line and the first aimed time.
-    let id = journey
-        .dated_vehicle_journey_ref
-        .clone()
-        .unwrap_or_else(|| {
-            format!(
-                "siri-extra:{}:{}",
-                journey.line_ref.as_deref().unwrap_or_default(),
-                first.map(|t| t.timestamp()).unwrap_or_default()
-            )
-        });
-    TripUpdate {
-        entity_id: id.clone(),
-        trip_id: id,
-        route_id: journey
-            .line_ref
-            .as_deref()
-            .and_then(|l| refs.route(timetable, l))
-            .map(|r| timetable.routes[r].id.clone()),
-        start_date: day,
-        start_time: None,
-        relationship: TripRelationship::Added,
-        delay: None,
-        stop_updates,
-        new_trip_id: None,
-        new_start_date: None,
-        new_start_time: None,
-        headsign: journey.destination_name.clone().or_else(|| {
-            calls
-                .iter()
-                .find_map(|p| p.call.destination_display.clone())
-        }),
-    }
-}
-
-/// What one call says: its times (actual, else expected; the aimed time when
-/// the producer says it is on time without another), cancelled or not
-/// reported, its platform and quay.
-fn stop_update(call: &Call, timetable: &FeedTimetable, refs: &References) -> StopUpdate {
-    let event = |actual: Option<DateTime<Utc>>,
-                 expected: Option<DateTime<Utc>>,
-                 aimed: Option<DateTime<Utc>>,
-                 status: Option<CallStatus>| {
-        let time = actual
-            .or(expected)
-            .or(aimed.filter(|_| status == Some(CallStatus::OnTime)))?;
-        Some(Event {
-            time: Some(time.timestamp()),
-            delay: aimed.map(|a| (time - a).num_seconds()),
-            uncertainty: None,
-        })
     };
-    let arrival = event(
-        call.actual_arrival,
-        call.expected_arrival,
-        call.aimed_arrival,
-        call.arrival_status,
-    );
-    let departure = event(
-        call.actual_departure,
-        call.expected_departure,
-        call.aimed_departure,
-        call.departure_status,
-    );
-    let no_report =
-        [call.departure_status, call.arrival_status].contains(&Some(CallStatus::NoReport));
-    let relationship = if call.is_cancelled() {
-        StopRelationship::Skipped
-    } else if no_report && arrival.is_none() && departure.is_none() {
-        StopRelationship::NoData
-    } else {
-        StopRelationship::Scheduled
-    };
-    let assigned_stop_id = match (&call.aimed_quay, &call.expected_quay) {
-        (aimed, Some(expected)) if aimed.as_ref() != Some(expected) => refs
-            .stops(timetable, expected)
-            .first()
-            .map(|s: &StopIdx| timetable.stops[*s].id.clone()),
-        _ => None,
-    };
-    StopUpdate {
-        sequence: None,
-        stop_id: None,
-        arrival,
-        departure,
-        relationship,
-        assigned_stop_id,
-        extras: CallExtras {
-            platform: call.platform.clone(),
-            vehicle_at_stop: call.vehicle_at_stop,
-            headsign: call.destination_display.clone(),
-            status: match call.departure_status.or(call.arrival_status) {
-                Some(CallStatus::OnTime) => Some(DepartureStatus::OnTime),
-                Some(CallStatus::Early) => Some(DepartureStatus::Early),
-                Some(CallStatus::Delayed) => Some(DepartureStatus::Delayed),
-                _ => None,
-            },
-        },
-    }
+    (update, extras)
 }

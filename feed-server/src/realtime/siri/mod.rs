@@ -4,6 +4,7 @@
 //! to the timetable's routes and stops ([`situations`]), and store the result
 //! whole, beside the feed's GTFS-Realtime.
 
+mod added;
 pub mod journeys;
 pub mod refs;
 pub mod situations;

@@ -13,6 +13,7 @@ pub mod document;
 pub mod journey;
 pub mod poller;
 pub mod reason;
+pub mod request;
 pub mod situation;
 pub mod text;
 

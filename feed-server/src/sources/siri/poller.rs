@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use super::request;
 use crate::clock::Clock;
 use crate::config::{SiriConfig, SiriService, Transport};
 use crate::id::FeedId;
@@ -111,13 +112,13 @@ impl Poller {
                         );
                         self.get.fetch_other(&url).await.map_err(|e| e.to_string())
                     }
-                    Transport::Request => {
-                        self.get.set_post(Some(request(
+                    Transport::Request | Transport::Soap => {
+                        self.get.set_post(request::body(
                             &self.config,
                             t.service,
                             Some(monitoring_ref),
                             now,
-                        )));
+                        ));
                         self.get
                             .fetch()
                             .await
@@ -154,10 +155,8 @@ impl Poller {
             }
             ingest_delivery(&t.store, &cx, t.service, delivery, now)?
         } else {
-            if self.config.transport == Transport::Request {
-                self.get
-                    .set_post(Some(request(&self.config, t.service, None, now)));
-            }
+            self.get
+                .set_post(request::body(&self.config, t.service, None, now));
             let Some(fetched) = self.get.fetch().await.map_err(Failure::from_fetch)? else {
                 return Ok(());
             };
@@ -183,32 +182,4 @@ pub fn encode(value: &str) -> String {
         }
     }
     out
-}
-
-/// A SIRI `ServiceRequest` for `service` (plain XML, as the request/response
-/// servers of the French profile take it).
-pub fn request(
-    config: &SiriConfig,
-    service: SiriService,
-    monitoring_ref: Option<&str>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<u8> {
-    let ts = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let version = &config.version;
-    let esc = |s: &str| quick_xml::escape::escape(s).into_owned();
-    let element = match service {
-        SiriService::EstimatedTimetable => "EstimatedTimetableRequest",
-        SiriService::StopMonitoring => "StopMonitoringRequest",
-        SiriService::SituationExchange => "SituationExchangeRequest",
-        SiriService::GeneralMessage => "GeneralMessageRequest",
-    };
-    let monitoring = monitoring_ref
-        .map(|m| format!("<MonitoringRef>{}</MonitoringRef>", esc(m)))
-        .unwrap_or_default();
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Siri xmlns=\"http://www.siri.org.uk/siri\" version=\"{v}\"><ServiceRequest><RequestTimestamp>{ts}</RequestTimestamp><RequestorRef>{r}</RequestorRef><{element} version=\"{v}\"><RequestTimestamp>{ts}</RequestTimestamp>{monitoring}</{element}></ServiceRequest></Siri>\n",
-        v = esc(version),
-        r = esc(&config.requestor_ref),
-    )
-    .into_bytes()
 }

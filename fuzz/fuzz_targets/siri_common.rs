@@ -1,11 +1,9 @@
-//! SIRI: arbitrary bytes as a delivery of each service (EstimatedTimetable,
-//! StopMonitoring, SituationExchange, GeneralMessage), XML or SIRI Lite JSON,
-//! ingested against the demo timetable with SNCF-style matching and merged
-//! into the station's board, which must stay a board.
+//! What the four SIRI targets share: arbitrary bytes as a delivery of one
+//! service, XML or SIRI Lite JSON, ingested against the demo timetable with
+//! SNCF-style matching and merged into the station's board, which must stay a
+//! board.
 
-#![no_main]
-
-mod common;
+use crate::common;
 
 use std::sync::Mutex;
 
@@ -13,7 +11,6 @@ use feed_server::config::SiriService;
 use feed_server::publish::Boards;
 use feed_server::realtime::RealtimeStore;
 use feed_server::realtime::siri::{Context, References, ingest};
-use libfuzzer_sys::fuzz_target;
 
 const CONFIG: &str = "[[feeds]]\nid = \"demo\"\ngtfs = \"builtin:caudry-demo\"\n\
     [feeds.siri]\nestimated_timetable_url = \"self:/et\"\nstop_monitoring_url = \"self:/sm\"\n\
@@ -24,11 +21,8 @@ const CONFIG: &str = "[[feeds]]\nid = \"demo\"\ngtfs = \"builtin:caudry-demo\"\n
 
 static STATE: Mutex<Option<(Boards, References)>> = Mutex::new(None);
 
-fuzz_target!(|data: &[u8]| {
-    let Some((&selector, body)) = data.split_first() else {
-        return;
-    };
-    let service = SiriService::ALL[usize::from(selector) % 4];
+/// Feeds `body` to the server as a `service` delivery.
+pub fn run(service: SiriService, body: &[u8]) {
     let mut guard = STATE.lock().unwrap_or_else(|e| e.into_inner());
     let (boards, refs) = guard.get_or_insert_with(|| {
         let boards = Boards::new(
@@ -58,4 +52,4 @@ fuzz_target!(|data: &[u8]| {
     let _ = ingest(&boards.realtime, &cx, service, body, common::now());
     let published = boards.publish("caudry").expect("the station exists");
     let _ = serde_json::to_string(&*published.wire).expect("a board serialises");
-});
+}
