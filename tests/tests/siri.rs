@@ -227,6 +227,16 @@ async fn siri_times_platforms_and_situations_show_on_the_board() {
     assert_eq!(extra.route.short_name.as_deref(), Some("K40"));
     assert_eq!(extra.headsign, "Saint-Quentin");
 
+    // And in /metrics, by rule.
+    let metrics = server.get_text("/metrics").await;
+    for line in [
+        "quai_siri_journeys{feed=\"demo\",kind=\"siri-et\",outcome=\"received\"} 7",
+        "quai_siri_journeys{feed=\"demo\",kind=\"siri-et\",outcome=\"found_by_train_number\"} 1",
+        "quai_siri_journeys{feed=\"demo\",kind=\"siri-et\",outcome=\"found_by_origin_departure\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} not in {metrics}");
+    }
+
     // SIRI's situation is in the GTFS-RT alerts export too.
     let alerts = server.get_text("/gtfs-rt/alerts?format=json").await;
     assert!(alerts.contains("siri:demo:K40-travaux"), "{alerts}");

@@ -187,7 +187,46 @@ fn render(view: &MetricsView) -> String {
         );
     }
     attachment(&mut out, view);
+    siri(&mut out, view);
     out
+}
+
+/// What the last accepted SIRI journeys of each feed and service attach to,
+/// by outcome and, for those found, by the rule that found them.
+fn siri(out: &mut String, view: &MetricsView) {
+    let _ = writeln!(
+        out,
+        "# HELP quai_siri_journeys SIRI journeys (EstimatedTimetable, StopMonitoring visits) of the last accepted delivery, by outcome; found ones by matching rule.\n# TYPE quai_siri_journeys gauge"
+    );
+    for feed in view.deployment.feeds.iter() {
+        let state = view.realtime.get(&feed.id);
+        for (service, accepted) in &state.siri_journeys {
+            let a = &accepted.data.attachment;
+            let kind = service.name();
+            for (outcome, n) in [
+                ("received", a.received),
+                ("attached", a.attached),
+                ("unknown_trip", a.unknown_trip),
+                ("not_running", a.not_running),
+                ("duplicate", a.duplicate),
+                ("unknown_stop", a.unknown_stop),
+                ("implausible", a.implausible),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "quai_siri_journeys{{feed=\"{}\",kind=\"{kind}\",outcome=\"{outcome}\"}} {n}",
+                    feed.id
+                );
+            }
+            for (rule, n) in &a.matched_by {
+                let _ = writeln!(
+                    out,
+                    "quai_siri_journeys{{feed=\"{}\",kind=\"{kind}\",outcome=\"found_by_{rule}\"}} {n}",
+                    feed.id
+                );
+            }
+        }
+    }
 }
 
 /// What the last accepted trip updates of each feed attach to: entities by

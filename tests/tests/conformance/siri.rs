@@ -348,3 +348,93 @@ fn norwegian_situation_exchanges_read_with_their_local_times() {
         assert!(with_times * 2 > d.situations.len(), "{file}: {with_times}");
     }
 }
+
+/// The worked example of docs/configuration.md on the real SNCF TER timetable
+/// of January 2025: SNCF-style SIRI Lite (written here: no SNCF capture is in
+/// the fixtures) for Caudry on Wednesday 22 January 2025. From the CSV files
+/// (Python): Caudry is `StopArea:OCE87345561`; train 843800 (trip
+/// `OCESN843800F3798765:2025-01-22T00:42:25Z`, headsign "843800", no
+/// `trip_short_name`) leaves it at 07:45, and at 18:16 two trains leave,
+/// 843866 and 843872.
+#[tokio::test]
+async fn sncf_style_siri_lite_on_the_ter_timetable_shows_times_platforms_and_disruptions() {
+    use quai_tests::upstream::{Reply, Upstream};
+    let call = |aimed: &str, expected: &str, platform: &str| {
+        format!(
+            "<EstimatedCall><StopPointRef>StopPoint:OCE87345561</StopPointRef>\
+             <AimedDepartureTime>2025-01-22T{aimed}+01:00</AimedDepartureTime>\
+             <ExpectedDepartureTime>2025-01-22T{expected}+01:00</ExpectedDepartureTime>\
+             <DeparturePlatformName>{platform}</DeparturePlatformName></EstimatedCall>"
+        )
+    };
+    let et = format!(
+        "<Siri xmlns=\"http://www.siri.org.uk/siri\" version=\"2.0\"><ServiceDelivery>\
+         <ResponseTimestamp>2025-01-22T07:29:00+01:00</ResponseTimestamp><EstimatedTimetableDelivery>\
+         <EstimatedJourneyVersionFrame>\
+         <EstimatedVehicleJourney><DatedVehicleJourneyRef>SNCF:VehicleJourney::OCESN843800F:LOC</DatedVehicleJourneyRef>\
+         <EstimatedCalls>{}</EstimatedCalls></EstimatedVehicleJourney>\
+         <EstimatedVehicleJourney><VehicleJourneyName>843872</VehicleJourneyName>\
+         <EstimatedCalls>{}</EstimatedCalls></EstimatedVehicleJourney>\
+         </EstimatedJourneyVersionFrame></EstimatedTimetableDelivery></ServiceDelivery></Siri>",
+        call("07:45:00", "07:50:00", "B"),
+        call("18:16:00", "18:16:00", "A"),
+    );
+    let sx = "<Siri xmlns=\"http://www.siri.org.uk/siri\" version=\"2.0\"><ServiceDelivery>\
+        <ResponseTimestamp>2025-01-22T07:28:00+01:00</ResponseTimestamp><SituationExchangeDelivery><Situations>\
+        <PtSituationElement><CreationTime>2025-01-22T06:00:00+01:00</CreationTime>\
+        <SituationNumber>caudry-ascenseur</SituationNumber><Progress>open</Progress>\
+        <ValidityPeriod><StartTime>2025-01-22T06:00:00+01:00</StartTime></ValidityPeriod>\
+        <Severity>slight</Severity><Summary xml:lang=\"fr\">Caudry : ascenseur du quai B hors service</Summary>\
+        <Affects><StopPlaces><AffectedStopPlace><StopPlaceRef>StopArea:OCE87345561</StopPlaceRef></AffectedStopPlace></StopPlaces></Affects>\
+        </PtSituationElement></Situations></SituationExchangeDelivery></ServiceDelivery></Siri>";
+    let et_up = Upstream::start(Reply::Body(et.into_bytes())).await;
+    let sx_up = Upstream::start(Reply::Body(sx.as_bytes().to_vec())).await;
+    let text = format!(
+        "[board]\nmax_limit = 50\nhorizon_min = 720\n[[feeds]]\nid = \"ter\"\ngtfs = {gtfs:?}\n\
+         [feeds.siri]\nestimated_timetable_url = \"{et}\"\nsituation_exchange_url = \"{sx}\"\npoll_s = 0.2\n\
+         [feeds.siri.match]\njourneys = [\"train_number\", \"origin_departure\"]\n\
+         train_number_pattern = 'OCESN(\\d+)'\nstop_pattern = 'OCE(\\d{{8}})'\n\
+         stop_ids = [\"StopArea:OCE{{}}\", \"StopPoint:OCETrain TER-{{}}\"]\n\
+         [[stations]]\nid = \"caudry\"\nname = \"Caudry\"\nstops = {{ ter = [\"StopArea:OCE87345561\"] }}\n",
+        gtfs = fixture("gtfs/sncf-ter-2025-01/export-ter-gtfs-last.zip"),
+        et = et_up.url,
+        sx = sx_up.url,
+    );
+    let server = crate::support::serve_config(&text, "2025-01-22T07:30:00+01:00").await;
+    server.wait_fresh("ter:siri-et").await;
+    server.wait_fresh("ter:siri-sx").await;
+    let board = server.board("caudry", "?limit=50").await;
+    let by_number = |n: &str| {
+        board
+            .departures
+            .iter()
+            .find(|d| d.trip_number.as_deref() == Some(n))
+            .unwrap_or_else(|| panic!("{n} not on the board"))
+    };
+    let k = by_number("843800");
+    assert_eq!(k.expected.as_deref(), Some("2025-01-22T07:50:00+01:00"));
+    assert_eq!(k.delay_s, Some(300));
+    assert_eq!(k.platform.as_deref(), Some("B"));
+    // The timetable has no platforms: a platform given is not a change.
+    assert!(!k.platform_changed);
+    // Two trains at 18:16: the number picks the right one.
+    assert_eq!(by_number("843872").platform.as_deref(), Some("A"));
+    assert_eq!(by_number("843866").platform, None);
+    let notice = board
+        .notices
+        .iter()
+        .find(|n| n.id == "siri:ter:caudry-ascenseur")
+        .expect("the situation at Caudry");
+    assert_eq!(
+        notice.header["fr"],
+        "Caudry : ascenseur du quai B hors service"
+    );
+    let health = server.health().await;
+    let a = health
+        .feeds
+        .iter()
+        .find(|f| f.id == "ter:siri-et")
+        .and_then(|f| f.attachment.clone())
+        .expect("attachment");
+    assert_eq!((a.received, a.attached), (2, 2), "{a:?}");
+}

@@ -24,9 +24,16 @@ impl References {
         let mut by_number: HashMap<String, Vec<TripIdx>> = HashMap::new();
         let mut by_route: HashMap<RouteIdx, Vec<TripIdx>> = HashMap::new();
         for (i, trip) in timetable.trips.enumerate() {
-            if let Some(number) = trip.short_name.as_deref().map(str::trim)
-                && !number.is_empty()
-            {
+            // The number is `trip_short_name`, else a headsign that is a
+            // number: SNCF's TER GTFS writes the train number there.
+            let numeric = |s: &&str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+            let number = trip
+                .short_name
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .or_else(|| trip.headsign.as_deref().map(str::trim).filter(numeric));
+            if let Some(number) = number {
                 by_number.entry(number.to_string()).or_default().push(i);
             }
             by_route.entry(trip.route).or_default().push(i);
