@@ -59,6 +59,21 @@ pub struct DelayBounds {
     pub early_s: i64,
 }
 
+impl DelayBounds {
+    /// From `max_late_min` and `max_early_min`, each 1 to 2880 (two days).
+    pub fn from_minutes(late_min: u32, early_min: u32) -> Result<DelayBounds, Invalid> {
+        let minutes = |key: &'static str, n: u32| {
+            units::count(n, 1, 2880)
+                .map(|m| i64::from(m) * 60)
+                .map_err(|r| Invalid::new(key, r))
+        };
+        Ok(DelayBounds {
+            late_s: minutes("max_late_min", late_min)?,
+            early_s: minutes("max_early_min", early_min)?,
+        })
+    }
+}
+
 impl Default for DelayBounds {
     fn default() -> DelayBounds {
         DelayBounds {
@@ -161,16 +176,7 @@ impl RealtimeConfig {
             max_bytes: units::megabytes(rt.max_mb).map_err(|r| Invalid::new("max_mb", r))?,
             max_entities: units::count(rt.max_entities, 1, 10_000_000)
                 .map_err(|r| Invalid::new("max_entities", r))?,
-            delay_bounds: DelayBounds {
-                late_s: i64::from(
-                    units::count(rt.max_late_min, 1, 2880)
-                        .map_err(|r| Invalid::new("max_late_min", r))?,
-                ) * 60,
-                early_s: i64::from(
-                    units::count(rt.max_early_min, 1, 2880)
-                        .map_err(|r| Invalid::new("max_early_min", r))?,
-                ) * 60,
-            },
+            delay_bounds: DelayBounds::from_minutes(rt.max_late_min, rt.max_early_min)?,
             min_attached_percent: units::count(rt.min_attached_percent, 0, 100)
                 .map_err(|r| Invalid::new("min_attached_percent", r))?,
             redirects: Redirects::parse(&rt.redirects).map_err(|r| Invalid::new("redirects", r))?,

@@ -225,16 +225,7 @@ impl SiriConfig {
             timeout: seconds("timeout_s", s.timeout_s)?,
             max_backoff: seconds("max_backoff_s", s.max_backoff_s)?,
             max_bytes: units::megabytes(s.max_mb).map_err(|r| Invalid::new("max_mb", r))?,
-            delay_bounds: DelayBounds {
-                late_s: i64::from(
-                    units::count(s.max_late_min, 1, 2880)
-                        .map_err(|r| Invalid::new("max_late_min", r))?,
-                ) * 60,
-                early_s: i64::from(
-                    units::count(s.max_early_min, 1, 2880)
-                        .map_err(|r| Invalid::new("max_early_min", r))?,
-                ) * 60,
-            },
+            delay_bounds: DelayBounds::from_minutes(s.max_late_min, s.max_early_min)?,
             min_attached_percent: units::count(s.min_attached_percent, 0, 100)
                 .map_err(|r| Invalid::new("min_attached_percent", r))?,
             redirects: Redirects::parse(&s.redirects).map_err(|r| Invalid::new("redirects", r))?,

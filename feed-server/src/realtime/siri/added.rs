@@ -64,20 +64,13 @@ pub(super) fn extra_call(
         t.short_name.as_deref(),
         last_stop,
     );
-    Some(TripUpdate {
-        entity_id: id.clone(),
-        trip_id: id,
-        route_id: Some(timetable.routes[t.route].id.clone()),
-        start_date: day,
-        start_time: None,
-        relationship: TripRelationship::Added,
-        delay: None,
+    Some(added_trip(
+        id,
+        Some(timetable.routes[t.route].id.clone()),
+        day,
         stop_updates,
-        new_trip_id: None,
-        new_start_date: None,
-        new_start_time: None,
-        headsign: Some(headsign),
-    })
+        Some(headsign),
+    ))
 }
 
 /// An `ExtraJourney`: a trip of its own, its calls the stops it names.
@@ -123,15 +116,32 @@ pub(super) fn journey(
                 first.map(|t| t.timestamp()).unwrap_or_default()
             )
         });
+    let route_id = journey
+        .line_ref
+        .as_deref()
+        .and_then(|l| refs.route(timetable, l))
+        .map(|r| timetable.routes[r].id.clone());
+    let headsign = journey.destination_name.clone().or_else(|| {
+        calls
+            .iter()
+            .find_map(|p| p.call.destination_display.clone())
+    });
+    added_trip(id, route_id, day, stop_updates, headsign)
+}
+
+/// An ADDED trip of the GTFS-Realtime model, as the board merges them.
+fn added_trip(
+    id: String,
+    route_id: Option<String>,
+    start_date: Option<NaiveDate>,
+    stop_updates: Vec<StopUpdate>,
+    headsign: Option<String>,
+) -> TripUpdate {
     TripUpdate {
         entity_id: id.clone(),
         trip_id: id,
-        route_id: journey
-            .line_ref
-            .as_deref()
-            .and_then(|l| refs.route(timetable, l))
-            .map(|r| timetable.routes[r].id.clone()),
-        start_date: day,
+        route_id,
+        start_date,
         start_time: None,
         relationship: TripRelationship::Added,
         delay: None,
@@ -139,11 +149,7 @@ pub(super) fn journey(
         new_trip_id: None,
         new_start_date: None,
         new_start_time: None,
-        headsign: journey.destination_name.clone().or_else(|| {
-            calls
-                .iter()
-                .find_map(|p| p.call.destination_display.clone())
-        }),
+        headsign,
     }
 }
 
