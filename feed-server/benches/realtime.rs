@@ -132,6 +132,7 @@ fn benches(c: &mut Criterion) {
                     feed_statuses: Vec::new(),
                     advisories: Vec::new(),
                     operator_notices: &[],
+                    emergency: None,
                 })
                 .departures
                 .len()

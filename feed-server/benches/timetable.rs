@@ -51,6 +51,7 @@ fn benches(c: &mut Criterion) {
                 feed_statuses: Vec::new(),
                 advisories: Vec::new(),
                 operator_notices: &[],
+                emergency: None,
             })
         })
     });

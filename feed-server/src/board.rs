@@ -20,6 +20,7 @@ use quai_protocol::{DepartureStatus, RouteRef};
 
 use crate::advisory::Advisory;
 use crate::config::BoardSettings;
+use crate::emergency::KeptEmergency;
 use crate::feed::{FeedIdx, Feeds, StopKey};
 use crate::freshness::FeedStatus;
 use crate::notice::KeptNotice;
@@ -47,6 +48,8 @@ pub struct BoardInput<'a> {
     /// Every operator notice (the board keeps the published ones that concern the
     /// station now).
     pub operator_notices: &'a [Arc<KeptNotice>],
+    /// The emergency takeover running at the station, if any.
+    pub emergency: Option<&'a KeptEmergency>,
 }
 
 impl BoardInput<'_> {
@@ -144,6 +147,14 @@ pub fn build(input: &BoardInput<'_>) -> Board {
         wifi: wifi_advert(input.station.wifi.as_ref()),
         feeds: input.feed_statuses.clone(),
         next_service,
+        emergency: input.emergency.map(|e| model::Emergency {
+            id: e.stored.id.clone(),
+            screen_text: e.stored.input.screen_text.clone(),
+            tts_text: e.speech(),
+            started_at: e.started_at,
+            ends_at: e.ends_at,
+            repeat_s: e.stored.input.repeat_s,
+        }),
     }
 }
 

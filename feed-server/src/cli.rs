@@ -77,9 +77,14 @@ pub enum OperatorCommand {
     /// Add an operator and print its token (shown once; only its hash is kept).
     Add {
         name: String,
-        /// What the operator may touch: station:ID, route:ID or * (repeatable).
-        #[arg(long = "scope", required = true)]
+        /// What the operator's notices may touch: station:ID, route:ID or *
+        /// (repeatable; none with --emergency alone: takeovers only).
+        #[arg(long = "scope", required_unless_present = "emergency")]
         scopes: Vec<String>,
+        /// May also start and end emergency takeovers of any station's
+        /// screens (`POST /v1/emergencies`), whatever its scopes.
+        #[arg(long)]
+        emergency: bool,
     },
     /// List the operators, their scopes and whether they are revoked.
     List,

@@ -264,16 +264,7 @@ impl Hub {
         {
             channel.log.pop_front();
         }
-        channel
-            .subscribers
-            .retain(|s| match s.queue.try_send(out.clone()) {
-                Ok(()) => true,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    s.too_slow.raise();
-                    false
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => false,
-            });
+        fan_out(&mut channel.subscribers, &out);
         channel.board = Some(published.clone());
         self.counters.published.fetch_add(1, Ordering::Relaxed);
         Some(published)
@@ -380,6 +371,17 @@ impl Hub {
         }
     }
 
+    /// Sends `message` (an `announce`) to the station's subscribers now, under
+    /// the same slow-consumer rule as deltas; it is not kept for replay (it is
+    /// for now, not for later). Returns how many connections it was queued on,
+    /// or None for an unknown station.
+    pub fn send_now(&self, station: &StationId, message: ServerMessage) -> Option<usize> {
+        let mut channel = self.channel(station.as_str())?;
+        let out = Arc::new(Outgoing::new(station, message));
+        fan_out(&mut channel.subscribers, &out);
+        Some(channel.subscribers.len())
+    }
+
     /// Subscribers per station, for `/metrics`.
     pub fn subscriber_counts(&self) -> Vec<(StationId, usize)> {
         let mut out: Vec<(StationId, usize)> = self
@@ -402,6 +404,19 @@ impl Hub {
     }
 }
 
+/// Queues `out` on every subscriber's connection; drops (and flags "too
+/// slow") those whose queue is full, and those whose connection is gone.
+fn fan_out(subscribers: &mut Vec<Subscriber>, out: &Arc<Outgoing>) {
+    subscribers.retain(|s| match s.queue.try_send(out.clone()) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            s.too_slow.raise();
+            false
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
+    });
+}
+
 /// RFC 3339 UTC with microseconds: the `server_time` of stream messages
 /// (milliseconds were too coarse to measure a delivery on this machine's
 /// loopback, which takes well under one).
@@ -416,6 +431,7 @@ fn same_content(a: &Board, b: &Board) -> bool {
         && a.advisories == b.advisories
         && a.wifi == b.wifi
         && a.next_service == b.next_service
+        && a.emergency == b.emergency
         && a.feeds
             .iter()
             .map(|f| (&f.id, f.stale))

@@ -30,6 +30,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod deployment;
+pub mod emergency;
 pub mod feed;
 pub mod freshness;
 pub mod http;

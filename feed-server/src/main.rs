@@ -157,8 +157,10 @@ fn operator(
 ) -> anyhow::Result<()> {
     let store = Store::open(data_dir)?;
     match command {
-        OperatorCommand::Add { name, .. } => {
-            let token = store.operator_add(&name, &scopes)?;
+        OperatorCommand::Add {
+            name, emergency, ..
+        } => {
+            let token = store.operator_add(&name, &scopes, emergency)?;
             eprintln!("operator {name} added; its token (shown once, keep it safe):");
             println!("{token}");
         }
@@ -168,7 +170,10 @@ fn operator(
                     Some(at) => format!("revoked {at}"),
                     None => "active".to_string(),
                 };
-                let scopes: Vec<String> = op.scopes.iter().map(ToString::to_string).collect();
+                let mut scopes: Vec<String> = op.scopes.iter().map(ToString::to_string).collect();
+                if op.emergency {
+                    scopes.push("emergency".into());
+                }
                 // Names are checked when added; a store written before that
                 // check may hold any text, so nothing is printed raw.
                 println!(

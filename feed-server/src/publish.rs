@@ -1,6 +1,6 @@
 //! Publication: the stage between the domain stores and the hub. It gathers what
 //! a station's board is made of (the timetable, the fresh realtime, the notices,
-//! the advisories, the feeds' freshness), has [`crate::board::build`] make it,
+//! the emergency takeover, the advisories, the feeds' freshness), has [`crate::board::build`] make it,
 //! and hands it to the [`Hub`], which numbers it and sends the change to
 //! subscribers.
 //!
@@ -20,6 +20,7 @@ use crate::advisory::WeatherStore;
 use crate::board::{self, BoardInput};
 use crate::clock::Clock;
 use crate::deployment::Deployment;
+use crate::emergency::Emergencies;
 use crate::feed::FeedIdx;
 use crate::freshness::Freshness;
 use crate::hub::{Hub, Published, ReplayLimits};
@@ -35,6 +36,7 @@ pub struct Boards {
     pub realtime: RealtimeStore,
     pub weather: WeatherStore,
     pub notices: Notices,
+    pub emergencies: Emergencies,
     pub clock: Clock,
     pub hub: Arc<Hub>,
     pub metrics: Arc<Metrics>,
@@ -57,6 +59,7 @@ impl Boards {
             realtime: RealtimeStore::default(),
             weather: WeatherStore::default(),
             notices: Notices::default(),
+            emergencies: Emergencies::default(),
             clock,
             hub: Arc::new(hub),
             metrics: Arc::new(Metrics::default()),
@@ -89,6 +92,7 @@ impl Boards {
                 self.realtime.version(),
                 self.weather.version(),
                 self.notices.version(),
+                self.emergencies.version(),
                 now.timestamp(),
             )
                 .hash(&mut h);
@@ -111,6 +115,7 @@ impl Boards {
                 })
                 .unwrap_or_default();
             let operator_notices = self.notices.all();
+            let emergency = self.emergencies.at(station_id, now);
             board::build(&BoardInput {
                 feeds: &d.feeds,
                 station,
@@ -121,6 +126,7 @@ impl Boards {
                 feed_statuses: self.freshness().statuses(),
                 advisories,
                 operator_notices: &operator_notices,
+                emergency: emergency.as_deref(),
             })
         })
     }

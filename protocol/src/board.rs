@@ -45,6 +45,9 @@ pub struct Board {
     /// screen can say "no service until HH:MM" (RFC 3339, station timezone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_service: Option<String>,
+    /// An emergency takeover of the station's screens, while one runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency: Option<crate::Emergency>,
 }
 
 /// Kind of vehicle, from the GTFS `route_type` (basic and extended types).
@@ -198,6 +201,9 @@ pub struct Notice {
     /// Short text for the screens' ticker, per language (operator notices).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub screen_text: Translated,
+    /// What screens say aloud, per language (operator notices that give it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tts_text: Translated,
     pub active_periods: Vec<ActivePeriod>,
     pub informed_entities: Vec<InformedEntity>,
     pub updated_at: String,

@@ -9,11 +9,13 @@
 //! date library.
 
 mod board;
+mod emergency;
 mod error;
 mod notice;
 mod stream;
 
 pub use board::*;
+pub use emergency::*;
 pub use error::*;
 pub use notice::*;
 pub use stream::*;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Advisory, Board, Departure, FeedStatus, Notice};
+use crate::{Advisory, Board, Departure, Emergency, FeedStatus, Notice};
 
 /// What a client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +51,12 @@ pub enum ServerMessage {
         message: String,
         server_time: String,
     },
+    /// An operator asked the station's screens to read their board aloud now
+    /// (`POST /v1/stations/{id}/announce`). Not replayed: it is for now.
+    Announce {
+        station: String,
+        server_time: String,
+    },
 }
 
 /// Changes to a board. Applying it to the board at `prev_seq` gives the board at
@@ -74,6 +80,9 @@ pub struct Delta {
     /// The board's `next_service` after this change.
     #[serde(default)]
     pub next_service: Option<String>,
+    /// The board's `emergency` after this change.
+    #[serde(default)]
+    pub emergency: Option<Emergency>,
     /// The board's `feeds`, when a feed's staleness changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feeds: Option<Vec<FeedStatus>>,
@@ -169,6 +178,7 @@ pub fn diff(old: &Board, new: &Board, server_time: String) -> Delta {
         notice_order,
         advisory_order,
         next_service: new.next_service.clone(),
+        emergency: new.emergency.clone(),
         feeds,
         generated_at: new.generated_at.clone(),
         server_time,
@@ -267,6 +277,7 @@ impl BoardState {
             board.feeds = feeds.clone();
         }
         board.next_service = delta.next_service.clone();
+        board.emergency = delta.emergency.clone();
         board.generated_at = delta.generated_at.clone();
         board.seq = delta.seq;
         Applied::UpToDate(delta.seq)

@@ -127,9 +127,18 @@ pub fn fixed(now: &str) -> Clock {
 impl Running {
     /// Adds an operator with `scopes` and returns its token.
     pub fn operator(&self, name: &str, scopes: &[&str]) -> String {
+        self.operator_with(name, scopes, false)
+    }
+
+    /// An operator who may also start emergency takeovers.
+    pub fn emergency_operator(&self, name: &str, scopes: &[&str]) -> String {
+        self.operator_with(name, scopes, true)
+    }
+
+    fn operator_with(&self, name: &str, scopes: &[&str], emergency: bool) -> String {
         let scopes: Vec<Scope> = scopes.iter().map(|s| s.parse().expect("scope")).collect();
         self.store
-            .operator_add(name, &scopes)
+            .operator_add(name, &scopes, emergency)
             .expect("operator add")
     }
 }

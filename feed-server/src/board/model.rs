@@ -35,6 +35,20 @@ pub struct Board {
     pub feeds: Vec<FeedStatus>,
     /// When `departures` is empty: the first departure after the horizon.
     pub next_service: Option<DateTime<Utc>>,
+    /// The emergency takeover of the station's screens, while one runs.
+    pub emergency: Option<Emergency>,
+}
+
+/// An emergency takeover as a board carries it (see [`crate::emergency`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Emergency {
+    pub id: String,
+    pub screen_text: Translated,
+    /// Per language, every language of `screen_text` included.
+    pub tts_text: Translated,
+    pub started_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub repeat_s: u32,
 }
 
 impl Board {
@@ -46,6 +60,7 @@ impl Board {
             && self.advisories == other.advisories
             && self.wifi == other.wifi
             && self.next_service == other.next_service
+            && self.emergency == other.emergency
             && self
                 .feeds
                 .iter()
@@ -97,6 +112,8 @@ pub struct Notice {
     pub header: Translated,
     pub description: Translated,
     pub screen_text: Translated,
+    /// What screens say aloud (operator notices that give it).
+    pub tts_text: Translated,
     pub active_periods: Vec<Period>,
     pub informed_entities: Vec<InformedEntity>,
     pub updated_at: DateTime<Utc>,

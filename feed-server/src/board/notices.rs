@@ -158,6 +158,7 @@ fn operator_notices(input: &BoardInput<'_>, rows: &mut [Row]) -> Vec<Notice> {
             header: i.header.clone(),
             description: i.description.clone(),
             screen_text: i.screen_text.clone(),
+            tts_text: i.tts_text.clone(),
             active_periods: kept.active_periods.iter().copied().chain(weekly).collect(),
             informed_entities: i.informed_entities.clone(),
             updated_at: kept.updated_at.unwrap_or_default(),
@@ -289,6 +290,7 @@ fn notice(input: &BoardInput<'_>, feed_id: &str, id: String, alert: &Alert) -> N
         header: alert.header.clone(),
         description: alert.description.clone(),
         screen_text: Default::default(),
+        tts_text: Default::default(),
         active_periods: alert
             .periods
             .iter()

@@ -35,6 +35,14 @@ impl Board {
                 .map(|f| board_feed_status(f, tz))
                 .collect(),
             next_service: self.next_service.map(|t| rfc3339(tz, t)),
+            emergency: self.emergency.as_ref().map(|e| wire::Emergency {
+                id: e.id.clone(),
+                screen_text: e.screen_text.clone(),
+                tts_text: e.tts_text.clone(),
+                started_at: rfc3339(tz, e.started_at),
+                ends_at: rfc3339(tz, e.ends_at),
+                repeat_s: e.repeat_s,
+            }),
         }
     }
 }
@@ -73,6 +81,7 @@ impl Notice {
             header: self.header.clone(),
             description: self.description.clone(),
             screen_text: self.screen_text.clone(),
+            tts_text: self.tts_text.clone(),
             active_periods: self.active_periods.iter().map(|p| period(p, tz)).collect(),
             informed_entities: self.informed_entities.clone(),
             updated_at: rfc3339(tz, self.updated_at),

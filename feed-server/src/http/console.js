@@ -127,6 +127,54 @@ $("form").addEventListener("submit", async (ev) => {
   } catch (e) { $("form-error").textContent = describe(e); }
 });
 
+// Emergency takeovers: a separate form, reviewed before it is sent.
+function emergencyBody() {
+  const t = (fr, en) => { const o = {}; if (fr.trim()) o.fr = fr; if (en.trim()) o.en = en; return o; };
+  const stations = $("em-all").checked ? "*" : Array.from($("em-stations").selectedOptions).map(o => o.value);
+  return {
+    stations,
+    screen_text: t($("em-fr").value, $("em-en").value),
+    tts_text: t($("em-tts-fr").value, $("em-tts-en").value),
+    ends_at: rfc3339($("em-until").value),
+    repeat_s: Number($("em-repeat").value) || 60,
+  };
+}
+async function refreshEmergencies() {
+  let running = [];
+  try { running = await api("GET", "/v1/emergencies"); } catch (e) { $("em-error").textContent = describe(e); }
+  $("emergency-list").replaceChildren(...running.map(em => {
+    const tr = document.createElement("tr");
+    tr.dataset.id = em.id;
+    const td = (text) => { const c = document.createElement("td"); c.textContent = text; return c; };
+    const stations = em.input.stations === "*" ? "*" : em.input.stations.join(", ");
+    const end = document.createElement("button"); end.type = "button"; end.textContent = "Terminer / end"; end.className = "danger";
+    end.onclick = async () => {
+      if (!window.confirm("Terminer la prise de contrôle " + em.id + " ? / End this takeover?")) return;
+      try { await api("DELETE", "/v1/emergencies/" + encodeURIComponent(em.id)); await refreshEmergencies(); } catch (e) { $("em-error").textContent = describe(e); }
+    };
+    const actions = document.createElement("td"); actions.appendChild(end);
+    tr.append(td(em.input.screen_text.fr || em.id), td(stations), td(new Date(em.input.ends_at).toLocaleString()), actions);
+    return tr;
+  }));
+}
+$("emergency-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  $("em-error").textContent = "";
+  const b = emergencyBody();
+  const where = b.stations === "*" ? "TOUTES les gares / ALL stations" : b.stations.join(", ");
+  $("em-summary").textContent = "Les écrans de : " + where + "\nafficheront et liront : « " + (b.screen_text.fr || "") + " »\njusqu'à / until " + $("em-until").value.replace("T", " ");
+  $("em-confirm").hidden = false;
+  $("em-review").hidden = true;
+});
+$("em-back").onclick = () => { $("em-confirm").hidden = true; $("em-review").hidden = false; };
+$("em-go").onclick = async () => {
+  try {
+    await api("POST", "/v1/emergencies", emergencyBody());
+    $("emergency-form").reset(); $("em-back").onclick();
+    await refreshEmergencies();
+  } catch (e) { $("em-error").textContent = describe(e); }
+};
+
 async function signin() {
   token = $("token").value.trim() || token;
   try {
@@ -134,6 +182,8 @@ async function signin() {
     sessionStorage.setItem("quai-token", token);
     const stations = await (await fetch("/v1/stations")).json();
     $("station").replaceChildren(...stations.map(s => { const o = document.createElement("option"); o.value = s.id; o.textContent = s.name; return o; }));
+    $("em-stations").replaceChildren(...stations.map(s => { const o = document.createElement("option"); o.value = s.id; o.textContent = s.name; return o; }));
+    await refreshEmergencies();
     $("signin").hidden = true; $("app").hidden = false;
   } catch (e) { $("signin-error").textContent = e.status === 401 ? "Jeton refusé / token refused" : describe(e); }
 }

@@ -6,13 +6,13 @@ const words = {
         terms: "Ce service d'accès à Internet est gratuit. En vous connectant, vous acceptez un usage conforme à la loi. Aucune donnée personnelle n'est demandée ; l'adresse de votre appareil est conservée le temps de la session.",
         on_time: "à l'heure", delayed: "retardé", early: "en avance", cancelled: "supprimé", skipped: "arrêt non desservi",
         departed: "parti", scheduled: "horaire prévu", live: "en direct", offline: "hors ligne – horaires théoriques",
-        platform: "quai", none: "Pas de départ prévu avant", min: "min" },
+        platform: "quai", track: "voie", changed: "changement", none: "Pas de départ prévu avant", min: "min" },
   en: { wifi: "Free Wi-Fi:", departures: "Next departures", notices: "Travel information",
         "terms-title": "Terms of use", accept: "Accept and connect",
         terms: "This Internet access is free. By connecting you agree to lawful use. No personal data is asked for; your device's address is kept for the session.",
         on_time: "on time", delayed: "delayed", early: "early", cancelled: "cancelled", skipped: "stop not served",
         departed: "departed", scheduled: "scheduled", live: "live", offline: "offline – scheduled times",
-        platform: "platform", none: "No departure before", min: "min" }
+        platform: "platform", track: "platform", changed: "changed", none: "No departure before", min: "min" }
 };
 let lang = (navigator.language || "fr").startsWith("fr") ? "fr" : "en";
 let board = null;
@@ -51,10 +51,15 @@ function render() {
     const status = el("div", "status " + (d.status === "delayed" ? "late" : d.status === "cancelled" ? "cancelled" : ""),
       words[lang][d.status] + (d.delay_s && d.status === "delayed" ? " +" + Math.round(d.delay_s / 60) + " " + words[lang].min : ""));
     dest.appendChild(status);
-    const plat = el("td", "", d.platform ? words[lang].platform + " " + d.platform : "");
+    // A changed platform is said in words, not by colour alone.
+    const plat = el("td", d.platform_changed ? "changed" : "",
+      d.platform ? words[lang][d.mode === "rail" ? "track" : "platform"] + " " + d.platform + (d.platform_changed ? " · " + words[lang].changed : "") : "");
     tr.append(time, line, dest, plat);
     tbody.appendChild(tr);
   }
+  const emergency = document.getElementById("emergency");
+  emergency.hidden = !(board && board.emergency);
+  emergency.textContent = board && board.emergency ? pick(board.emergency.screen_text) : "";
   const empty = document.getElementById("empty");
   empty.hidden = deps.length > 0 || !board;
   empty.textContent = board && board.next_service ? words[lang].none + " " + hhmm(board.next_service) : "";
@@ -92,7 +97,7 @@ function apply(m) {
   if (m.order) board.departures.sort((a, b) => m.order.indexOf(a.id) - m.order.indexOf(b.id));
   if (m.notice_order) board.notices.sort((a, b) => m.notice_order.indexOf(a.id) - m.notice_order.indexOf(b.id));
   if (m.advisory_order) board.advisories.sort((a, b) => m.advisory_order.indexOf(a.id) - m.advisory_order.indexOf(b.id));
-  board.next_service = m.next_service; board.seq = m.seq;
+  board.next_service = m.next_service; board.emergency = m.emergency; board.seq = m.seq;
   offset = Date.parse(m.generated_at) - Date.now();
   return true;
 }
@@ -108,7 +113,7 @@ function connect() {
   };
   ws.onmessage = (e) => {
     const m = JSON.parse(e.data);
-    if (m.type === "heartbeat" || m.type === "error") return;
+    if (m.type === "heartbeat" || m.type === "error" || m.type === "announce") return;
     const r = apply(m);
     if (r === "resync") { ws.send(JSON.stringify({ op: "subscribe", station: config.station, since: board.seq })); return; }
     live = true; render();

@@ -26,7 +26,7 @@ const MAX_ENTITIES: usize = 50;
 /// isolates (U+202A–U+202E, U+2066–U+2069), which turn "Quai C fermé" into
 /// "émref C iauQ" on a screen. Right-to-left text itself is fine: the screen
 /// orders it by its letters, without these.
-fn forbidden_char(c: char, lines: bool) -> bool {
+pub(crate) fn forbidden_char(c: char, lines: bool) -> bool {
     (c.is_control() && !(lines && c == '\n'))
         || ('\u{202A}'..='\u{202E}').contains(&c)
         || ('\u{2066}'..='\u{2069}').contains(&c)

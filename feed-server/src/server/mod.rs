@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::Clock;
 use crate::config::EndpointUrl;
 use crate::deployment::Deployment;
+use crate::emergency::Emergencies;
 use crate::http::gtfs_rt::ExportCache;
 use crate::http::notices::{AuthFailures, WriteLimiter};
 use crate::notice::Notices;
@@ -64,12 +65,19 @@ impl Server {
         }
     }
 
-    /// Opens the store of `data_dir` and loads its notices.
+    /// Opens the store of `data_dir` and loads its notices and takeovers.
     pub fn with_store(mut self, data_dir: &Path) -> Result<Server, StoreError> {
         let store = Store::open(data_dir)?;
         let notices = store.notices()?;
-        tracing::info!(data_dir = %data_dir.display(), notices = notices.len(), "store opened");
+        let emergencies = store.emergencies()?;
+        tracing::info!(
+            data_dir = %data_dir.display(),
+            notices = notices.len(),
+            emergencies = emergencies.len(),
+            "store opened"
+        );
         self.state.boards.notices = Notices::new(notices);
+        self.state.boards.emergencies = Emergencies::new(emergencies);
         self.state.store = Some(Arc::new(store));
         Ok(self)
     }

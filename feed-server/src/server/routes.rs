@@ -35,6 +35,18 @@ pub(super) fn router(state: AppState) -> Router {
                 .patch(notices::patch)
                 .delete(notices::end),
         )
+        .route(
+            "/v1/emergencies",
+            get(notices::emergency::list).post(notices::emergency::start),
+        )
+        .route(
+            "/v1/emergencies/{id}",
+            axum::routing::delete(notices::emergency::end),
+        )
+        .route(
+            "/v1/stations/{id}/announce",
+            axum::routing::post(notices::emergency::announce),
+        )
         .route("/captive-portal/api", get(portal::api))
         .route("/portal", get(portal::page))
         .route("/portal.js", get(portal::script))

@@ -19,6 +19,8 @@ pub enum AuditAction {
     Create,
     Update,
     End,
+    EmergencyStart,
+    EmergencyEnd,
 }
 
 impl AuditAction {
@@ -30,6 +32,8 @@ impl AuditAction {
             AuditAction::Create => "create",
             AuditAction::Update => "update",
             AuditAction::End => "end",
+            AuditAction::EmergencyStart => "emergency_start",
+            AuditAction::EmergencyEnd => "emergency_end",
         }
     }
 }

@@ -1,5 +1,6 @@
-//! SQLite persistence: operators (with hashed tokens and scopes), notices (every
-//! version) and the audit log.
+//! SQLite persistence: operators (with hashed tokens, scopes and whether they
+//! may start emergency takeovers), notices (every version), takeovers and the
+//! audit log.
 //!
 //! The database uses a rollback journal (`journal_mode=DELETE`) with
 //! `synchronous=FULL`: a write returns only once it is on disk, so an
@@ -15,6 +16,7 @@
 //! The database file is made private to its owner (0600) at each open.
 
 mod audit;
+mod emergencies;
 mod notices;
 mod operators;
 
@@ -61,6 +63,16 @@ const MIGRATIONS: &[&str] = &[
     );",
     // Each audit entry's hash chains it to the one before (audit::chain).
     "ALTER TABLE audit ADD COLUMN hash TEXT;",
+    // Emergency takeovers, and who may start them (store::emergencies).
+    "ALTER TABLE operators ADD COLUMN emergency INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE emergencies (
+        id TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        started_by TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        ended_by TEXT
+    );",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,9 @@ use crate::notice::Scope;
 pub struct Operator {
     pub name: String,
     pub scopes: Vec<Scope>,
+    /// May start and end emergency takeovers (`operator add --emergency`),
+    /// whatever its scopes.
+    pub emergency: bool,
     pub created_at: String,
     pub revoked_at: Option<String>,
 }
@@ -46,8 +49,13 @@ pub fn check_name(name: &str) -> Result<(), StoreError> {
 
 impl Store {
     /// Adds an operator and returns its token, which is not stored and cannot be
-    /// shown again.
-    pub fn operator_add(&self, name: &str, scopes: &[Scope]) -> Result<String, StoreError> {
+    /// shown again. `emergency`: it may also start emergency takeovers.
+    pub fn operator_add(
+        &self,
+        name: &str,
+        scopes: &[Scope],
+        emergency: bool,
+    ) -> Result<String, StoreError> {
         check_name(name)?;
         let token = format!("quai_{}", random_hex(32)?);
         let conn = self.conn();
@@ -68,9 +76,9 @@ impl Store {
         let at = now();
         let tx = conn.unchecked_transaction()?;
         tx.execute(
-            "INSERT INTO operators (name, token_hash, scopes, created_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(name) DO UPDATE SET token_hash = ?2, scopes = ?3, created_at = ?4, revoked_at = NULL",
-            params![name, token_hash(&token), scopes_json, at],
+            "INSERT INTO operators (name, token_hash, scopes, created_at, emergency) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(name) DO UPDATE SET token_hash = ?2, scopes = ?3, created_at = ?4, emergency = ?5, revoked_at = NULL",
+            params![name, token_hash(&token), scopes_json, at, emergency],
         )?;
         audit(
             &tx,
@@ -79,7 +87,7 @@ impl Store {
             AuditAction::OperatorAdd,
             None,
             None,
-            Some(&serde_json::json!({"name": name, "scopes": scopes})),
+            Some(&serde_json::json!({"name": name, "scopes": scopes, "emergency": emergency})),
         )?;
         tx.commit()?;
         Ok(token)
@@ -111,21 +119,24 @@ impl Store {
 
     pub fn operators(&self) -> Result<Vec<Operator>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT name, scopes, created_at, revoked_at FROM operators ORDER BY name")?;
+        let mut stmt = conn.prepare(
+            "SELECT name, scopes, created_at, revoked_at, emergency FROM operators ORDER BY name",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, Option<String>>(3)?,
+                r.get::<_, bool>(4)?,
             ))
         })?;
         rows.map(|row| {
-            let (name, scopes, created_at, revoked_at) = row?;
+            let (name, scopes, created_at, revoked_at, emergency) = row?;
             Ok(Operator {
                 name,
                 scopes: parse_scopes(&scopes)?,
+                emergency,
                 created_at,
                 revoked_at,
             })
@@ -138,15 +149,23 @@ impl Store {
         let conn = self.conn();
         let row = conn
             .query_row(
-                "SELECT name, scopes, created_at FROM operators WHERE token_hash = ?1 AND revoked_at IS NULL",
+                "SELECT name, scopes, created_at, emergency FROM operators WHERE token_hash = ?1 AND revoked_at IS NULL",
                 [token_hash(token)],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, bool>(3)?,
+                    ))
+                },
             )
             .optional()?;
-        row.map(|(name, scopes, created_at)| {
+        row.map(|(name, scopes, created_at, emergency)| {
             Ok(Operator {
                 name,
                 scopes: parse_scopes(&scopes)?,
+                emergency,
                 created_at,
                 revoked_at: None,
             })

@@ -219,6 +219,7 @@ fn board(station: &StationId, i: u32, padding: &str, with_notice: Option<u32>) -
                 header: text(format!("Avis {n}")),
                 description: text(format!("Avis {i} {padding}")),
                 screen_text: BTreeMap::new(),
+                tts_text: BTreeMap::new(),
                 active_periods: Vec::new(),
                 informed_entities: vec![InformedEntity::Station {
                     station: station.to_string(),
@@ -231,5 +232,6 @@ fn board(station: &StationId, i: u32, padding: &str, with_notice: Option<u32>) -
         wifi: None,
         feeds: Vec::new(),
         next_service: None,
+        emergency: None,
     }
 }

@@ -13,10 +13,13 @@ use gtfs_realtime::trip_update::{StopTimeEvent, StopTimeUpdate};
 use gtfs_realtime::{
     Alert, EntitySelector, FeedEntity, TimeRange, TranslatedString, TripDescriptor, TripUpdate,
 };
-use quai_protocol::{DepartureStatus, InformedEntity, Severity, Translated};
+use quai_protocol::{DepartureStatus, InformedEntity, NoticeSource, Severity, Translated};
 
 use super::Export;
+use crate::board::model::Emergency;
 use crate::board::{Departure, Notice};
+use crate::notice::Period;
+use crate::realtime::{Cause, Effect};
 use crate::timetable::gtfs_time::format_gtfs_time;
 
 /// One TripUpdate per trip run, with the calls the boards know of.
@@ -129,7 +132,8 @@ fn translated(t: &Translated) -> Option<TranslatedString> {
     })
 }
 
-/// One Alert per notice on any board.
+/// One Alert per notice on any board, and one per emergency takeover (id
+/// `emergency:{id}`, severe, about every station whose screens it holds).
 pub(super) fn alert_entities(export: &Export) -> Vec<FeedEntity> {
     let mut notices: BTreeMap<String, Notice> = BTreeMap::new();
     for station in &export.deployment.stations {
@@ -138,6 +142,15 @@ pub(super) fn alert_entities(export: &Export) -> Vec<FeedEntity> {
         };
         for n in &published.model.notices {
             notices.entry(n.id.clone()).or_insert_with(|| n.clone());
+        }
+        if let Some(e) = &published.model.emergency {
+            notices
+                .entry(format!("emergency:{}", e.id))
+                .or_insert_with(|| emergency_notice(e))
+                .informed_entities
+                .push(InformedEntity::Station {
+                    station: station.id.to_string(),
+                });
         }
     }
     // A notice about a whole station informs the stops its configuration names.
@@ -199,6 +212,7 @@ pub(super) fn alert_entities(export: &Export) -> Vec<FeedEntity> {
                     effect: Some(n.effect.to_gtfs_rt() as i32),
                     header_text: translated(&n.header),
                     description_text: translated(&n.description),
+                    tts_header_text: translated(&n.tts_text),
                     severity_level: Some(match n.severity {
                         Severity::Info => SeverityLevel::Info,
                         Severity::Warning => SeverityLevel::Warning,
@@ -210,4 +224,26 @@ pub(super) fn alert_entities(export: &Export) -> Vec<FeedEntity> {
             }
         })
         .collect()
+}
+
+/// A takeover as the alerts export writes it: a severe notice, for as long
+/// as it runs (its stations are added as the boards carrying it are read).
+fn emergency_notice(e: &Emergency) -> Notice {
+    Notice {
+        id: format!("emergency:{}", e.id),
+        source: NoticeSource::Operator,
+        severity: Severity::Severe,
+        cause: Cause::OtherCause,
+        effect: Effect::OtherEffect,
+        header: e.screen_text.clone(),
+        description: Translated::new(),
+        screen_text: e.screen_text.clone(),
+        tts_text: e.tts_text.clone(),
+        active_periods: vec![Period {
+            start: Some(e.started_at),
+            end: Some(e.ends_at),
+        }],
+        informed_entities: Vec::new(),
+        updated_at: e.started_at,
+    }
 }

@@ -4,8 +4,10 @@
 //! A write is acknowledged (201/200) only once it is committed to SQLite with
 //! `synchronous=FULL`; the boards are republished right after, so stream
 //! subscribers see the change at once. PATCH and DELETE need `If-Match: <version>`.
+//! The same desk takes emergency takeovers and announcements ([`emergency`]).
 
 mod access;
+pub mod emergency;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -63,15 +63,28 @@ pub(super) fn only_languages(message: &ServerMessage, langs: &[String]) -> Serve
         if kept.is_empty() { t.clone() } else { kept }
     };
     let mut m = message.clone();
-    let (notices, advisories) = match &mut m {
-        ServerMessage::Snapshot { board, .. } => (&mut board.notices, &mut board.advisories),
-        ServerMessage::Delta(d) => (&mut d.upsert.notices, &mut d.upsert.advisories),
+    let (notices, advisories, emergency) = match &mut m {
+        ServerMessage::Snapshot { board, .. } => (
+            &mut board.notices,
+            &mut board.advisories,
+            &mut board.emergency,
+        ),
+        ServerMessage::Delta(d) => (
+            &mut d.upsert.notices,
+            &mut d.upsert.advisories,
+            &mut d.emergency,
+        ),
         _ => return m,
     };
     for n in notices.iter_mut() {
         n.header = keep(&n.header);
         n.description = keep(&n.description);
         n.screen_text = keep(&n.screen_text);
+        n.tts_text = keep(&n.tts_text);
+    }
+    if let Some(e) = emergency {
+        e.screen_text = keep(&e.screen_text);
+        e.tts_text = keep(&e.tts_text);
     }
     for a in advisories.iter_mut() {
         a.headline = keep(&a.headline);
@@ -112,6 +125,7 @@ mod tests {
             header: text(&fr_en),
             description: text(&fr_en),
             screen_text: text(&fr_en),
+            tts_text: text(&fr_en),
             active_periods: Vec::new(),
             informed_entities: Vec::new(),
             updated_at: "2026-07-01T07:30:00+02:00".into(),
@@ -129,6 +143,7 @@ mod tests {
             notice_order: None,
             advisory_order: None,
             next_service: None,
+            emergency: None,
             feeds: None,
             generated_at: String::new(),
             server_time: String::new(),
