@@ -210,14 +210,32 @@ fn row(
                     (None, Some(one_line(text, fonts.style(bold, size), ink)))
                 }
             };
+            // A changed platform is said in words under it, not by colour alone.
+            let changed =
+                (column == Column::Platform && d.platform_changed && !struck(d)).then(|| {
+                    one_line(
+                        texts.note("platform", phrase(&view.lang, "platform_changed")),
+                        fonts.style(true, theme.sizes.small),
+                        colour(&theme.accent),
+                    )
+                });
             (
                 Node {
                     width: Val::Px(width_of(column, region.width)),
                     flex_shrink: 0.0,
+                    flex_direction: if column == Column::Platform {
+                        FlexDirection::Column
+                    } else {
+                        FlexDirection::Row
+                    },
                     overflow: Overflow::clip(),
                     ..default()
                 },
-                Children::spawn((SpawnIter(badge.into_iter()), SpawnIter(text.into_iter()))),
+                Children::spawn((
+                    SpawnIter(badge.into_iter()),
+                    SpawnIter(text.into_iter()),
+                    SpawnIter(changed.into_iter()),
+                )),
             )
         })
         .collect();

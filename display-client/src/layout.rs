@@ -114,6 +114,41 @@ pub struct Layout {
     /// Languages shown in turn, e.g. `["fr", "en"]`.
     pub languages: Vec<String>,
     pub language_rotation_s: f32,
+    /// When and how loud the screen speaks (see [`Speech`]'s defaults).
+    #[serde(default)]
+    pub speech: Speech,
+}
+
+/// When and how loud the screen speaks (docs/accessibility.md).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Speech {
+    /// Minutes between two scheduled readings of the board; 0: none.
+    pub interval_min: u32,
+    /// No scheduled reading between these times of day (station time,
+    /// "HH:MM"); asked-for ones and what matters now are still said.
+    pub quiet: Option<(String, String)>,
+    /// Volume, 0 to 1, by day and in the `night` hours.
+    pub day_volume: f32,
+    pub night_volume: f32,
+    pub night: (String, String),
+    /// The pronunciation lexicon, relative to the layout's folder.
+    pub lexicon: Option<String>,
+    pub engine: crate::speech::voice::Engine,
+}
+
+impl Default for Speech {
+    fn default() -> Speech {
+        Speech {
+            interval_min: 5,
+            quiet: Some(("22:30".into(), "06:00".into())),
+            day_volume: 1.0,
+            night_volume: 0.5,
+            night: ("21:00".into(), "07:00".into()),
+            lexicon: Some("lexicon.ron".into()),
+            engine: crate::speech::voice::Engine::EspeakNg,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -165,6 +200,20 @@ impl Layout {
         }
         if layout.languages.is_empty() {
             return Err(invalid("languages: name at least one language".into()));
+        }
+        let speech = &layout.speech;
+        let hours = [Some(&speech.night), speech.quiet.as_ref()];
+        for (from, until) in hours.into_iter().flatten() {
+            crate::speech::queue::Hours::parse(from, until)
+                .map_err(|e| invalid(format!("speech: {e}")))?;
+        }
+        for (name, v) in [
+            ("day_volume", speech.day_volume),
+            ("night_volume", speech.night_volume),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(invalid(format!("speech.{name}: 0 to 1")));
+            }
         }
         let theme = &layout.theme;
         for (name, colour) in [

@@ -11,7 +11,8 @@
 //!   this frame) and [`panel`] (the redraw-when-changed rule every panel follows),
 //!   with [`widgets`] (the pieces panels are made of);
 //! - the panels: [`clock`] (the header), [`departures`], [`ticker`],
-//!   [`advisory`] and [`wifi`];
+//!   [`advisory`] and [`wifi`], and [`takeover`] (an emergency, alone on screen);
+//! - the voice: [`speech`] (what is shown, read aloud);
 //! - around them: [`instrumentation`] (latency in the log) and [`screenshot`].
 //!
 //! The order of a frame is the order of [`ScreenSet`], defined and configured
@@ -31,7 +32,9 @@ mod network;
 mod panel;
 mod qr;
 mod screenshot;
+pub mod speech;
 mod states;
+mod takeover;
 mod ticker;
 mod view;
 mod wake;
@@ -83,6 +86,8 @@ pub struct ScreenPlugin {
     pub endpoint: Endpoint,
     /// `--screenshot`: what to capture, when, and whether to exit after it.
     pub shot: Option<Shot>,
+    /// `--speak-to`, `--dump-speech`, `--speech-input`, `--mute`.
+    pub speech: speech::SpeechOptions,
 }
 
 impl Plugin for ScreenPlugin {
@@ -97,6 +102,7 @@ impl Plugin for ScreenPlugin {
                 self.languages.clone(),
             ))
             .insert_resource(self.endpoint.clone())
+            .insert_resource(self.speech.clone())
             .configure_sets(
                 Update,
                 (
@@ -120,9 +126,11 @@ impl Plugin for ScreenPlugin {
                 ticker::plugin,
                 advisory::plugin,
                 wifi::plugin,
+                takeover::plugin,
                 instrumentation::plugin,
                 wake::plugin,
-            ));
+            ))
+            .add_plugins(speech::plugin);
     }
 }
 
@@ -172,6 +180,10 @@ mod tests {
                 kept_dir: dir.path().join("state"),
             },
             shot: None,
+            speech: speech::SpeechOptions {
+                mute: true,
+                ..Default::default()
+            },
         });
         let frame = |app: &mut App| {
             app.update();

@@ -40,8 +40,9 @@ struct Args {
     /// unreachable (default: $XDG_STATE_HOME/quai or ~/.local/state/quai).
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
-    /// Render offscreen (no window, no display server), write --screenshot and exit.
-    #[arg(long, requires = "screenshot")]
+    /// Render offscreen (no window, no display server), write --screenshot
+    /// (or the first announcement, --dump-speech / --speak-to) and exit.
+    #[arg(long)]
     headless: bool,
     /// Write the screen to this PNG once --wait-for is met, then exit (the window
     /// itself is captured unless --headless).
@@ -63,6 +64,21 @@ struct Args {
     /// each time the screen changes.
     #[arg(long, requires = "screenshot")]
     keep_running: bool,
+    /// Write what is said to this WAV file instead of the speakers (each
+    /// utterance replaces the last).
+    #[arg(long, value_name = "OUT.wav")]
+    speak_to: Option<PathBuf>,
+    /// Write each announcement's text, language and SSML as JSON (the first
+    /// is made as soon as the board is on screen).
+    #[arg(long, value_name = "OUT.json")]
+    dump_speech: Option<PathBuf>,
+    /// The remote receiver's device (NF S 32-002): a serial port or a FIFO;
+    /// each byte read asks the screen to speak (docs/accessibility.md).
+    #[arg(long, value_name = "PATH")]
+    speech_input: Option<PathBuf>,
+    /// Say nothing (a screen without speakers).
+    #[arg(long)]
+    mute: bool,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -97,6 +113,14 @@ fn assets_dir() -> PathBuf {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.headless
+        && args.screenshot.is_none()
+        && args.dump_speech.is_none()
+        && args.speak_to.is_none()
+    {
+        eprintln!("error: --headless needs --screenshot, --dump-speech or --speak-to");
+        return ExitCode::from(2);
+    }
     let mut layout = match Layout::load(&args.layout) {
         Ok(l) => l,
         Err(e) => {
@@ -170,6 +194,14 @@ fn main() -> ExitCode {
             kept_dir: args.state_dir.clone().unwrap_or_else(default_state_dir),
         },
         shot,
+        speech: display_client::speech::SpeechOptions {
+            speak_to: args.speak_to.clone(),
+            dump: args.dump_speech.clone(),
+            input: args.speech_input.clone(),
+            mute: args.mute,
+            exit_after_first: args.headless && args.screenshot.is_none(),
+            layout_dir: args.layout.parent().map(PathBuf::from).unwrap_or_default(),
+        },
     });
     match app.run() {
         AppExit::Success => ExitCode::SUCCESS,

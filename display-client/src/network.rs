@@ -22,6 +22,8 @@ pub enum StreamReport {
     Board(Box<Board>, std::time::Instant),
     /// The connection is up (true) or lost (false).
     Connected(bool),
+    /// An operator asked the station's screens to speak now.
+    Announce,
 }
 
 /// Where to connect.
@@ -47,6 +49,8 @@ pub struct Live {
     /// When the message that made the current board arrived, until a frame
     /// showing it has been drawn (for the delta-to-frame latency in the log).
     pub arrived: Option<std::time::Instant>,
+    /// How many `announce` messages arrived (the speech plugin answers each).
+    pub announcements: u64,
 }
 
 /// Wakes the window's event loop, which otherwise sleeps up to a second between
@@ -111,6 +115,7 @@ fn receive(inbox: Option<Res<Inbox>>, mut live: ResMut<Live>) {
                 live.received = Some(std::time::Instant::now());
             }
             StreamReport::Connected(up) => live.connected = up,
+            StreamReport::Announce => live.announcements += 1,
         }
     }
 }
@@ -178,6 +183,13 @@ async fn session(
         let Ok(message) = serde_json::from_str::<ServerMessage>(text.as_str()) else {
             continue;
         };
+        if let ServerMessage::Announce { station, .. } = &message {
+            if *station == endpoint.station {
+                let _ = tx.send(StreamReport::Announce);
+                waker();
+            }
+            continue;
+        }
         match state.apply(&message) {
             Applied::UpToDate(_) => {
                 got_board = true;

@@ -31,6 +31,8 @@ pub enum Panel {
     Ticker,
     Advisory,
     Wifi,
+    /// An emergency takeover: while it runs, it is the only panel on screen.
+    Takeover,
 }
 
 /// The root node of one panel.
@@ -106,6 +108,7 @@ pub struct Redraw<'w, 's> {
     drawn: ResMut<'w, Drawn>,
     roots: Query<'w, 's, (Entity, &'static PanelRoot)>,
     view: Res<'w, View>,
+    live: Res<'w, Live>,
 }
 
 impl Redraw<'_, '_> {
@@ -113,14 +116,25 @@ impl Redraw<'_, '_> {
     /// it was last drawn, or the canvas was built again. `build` gives the
     /// panel's root node with its children, noting its texts in `Texts`; `None`
     /// takes the panel off the screen. The one place where a panel is replaced,
-    /// so every panel follows the same rule.
+    /// so every panel follows the same rule. While an emergency takeover runs,
+    /// every other panel is off the screen.
     pub fn panel<B: Bundle>(
         &mut self,
         panel: Panel,
         key: impl Hash,
         build: impl FnOnce(&mut Texts) -> Option<B>,
     ) {
-        let key = digest(&(self.view.generation, key));
+        let taken_over = panel != Panel::Takeover
+            && self
+                .live
+                .board
+                .as_ref()
+                .is_some_and(|b| b.emergency.is_some());
+        let key = if taken_over {
+            digest(&(self.view.generation, "taken over"))
+        } else {
+            digest(&(self.view.generation, key))
+        };
         if self.drawn.keys.get(&panel) == Some(&key) {
             return;
         }
@@ -130,7 +144,7 @@ impl Redraw<'_, '_> {
             }
         }
         let mut texts = Texts::default();
-        if let Some(node) = build(&mut texts) {
+        if let Some(node) = (!taken_over).then(|| build(&mut texts)).flatten() {
             let mut root = self.commands.spawn((node, PanelRoot(panel)));
             if let Some(canvas) = self.view.canvas {
                 root.insert(ChildOf(canvas));

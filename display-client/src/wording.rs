@@ -63,6 +63,13 @@ pub fn phrase(lang: &str, key: &str) -> &'static str {
             }
         }
         "destination" => "Destination",
+        "platform_changed" => {
+            if fr {
+                "changement"
+            } else {
+                "changed"
+            }
+        }
         "not_live" => {
             if fr {
                 "Horaires théoriques – information en direct indisponible"

@@ -1,0 +1,262 @@
+//! What the screen says, in French and in English: the departures it shows
+//! (line, destination, time, platform, delay, cancellation, a changed
+//! platform), the notices (`tts_text`, else `screen_text`, else the header)
+//! and the weather advisory (headline and first advice). Written for the ear:
+//! "19 h 45" in French, "19:45" in English, whole sentences, no symbols.
+
+use quai_protocol::{Advisory, Board, Departure, DepartureStatus, Mode, Notice, Translated};
+
+use crate::wording::clock_time;
+
+/// Text in `lang`, else French, else any.
+fn pick<'a>(t: &'a Translated, lang: &str) -> Option<&'a str> {
+    t.get(lang)
+        .or_else(|| t.get("fr"))
+        .or_else(|| t.values().next())
+        .map(String::as_str)
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// A time of day as said: "19 h 45", "7 h" in French; "19:45" in English.
+pub fn time(lang: &str, rfc3339: &str) -> String {
+    let hhmm = clock_time(rfc3339);
+    let (h, m) = hhmm.split_once(':').unwrap_or((&hhmm, "00"));
+    let hour = h.trim_start_matches('0');
+    let hour = if hour.is_empty() { "0" } else { hour };
+    match lang {
+        "fr" if m == "00" => format!("{hour} h"),
+        "fr" => format!("{hour} h {m}"),
+        _ => format!("{hour}:{m}"),
+    }
+}
+
+/// "4 minutes", "1 minute".
+fn minutes(lang: &str, n: i64) -> String {
+    let n = n.abs();
+    match (lang, n) {
+        (_, 1) => "1 minute".into(),
+        _ => format!("{n} minutes"),
+    }
+}
+
+/// Where a train leaves from is a "voie", a bus a "quai"; "platform" in English.
+fn platform_word(lang: &str, mode: Mode) -> &'static str {
+    match (lang, mode) {
+        ("fr", Mode::Rail | Mode::Metro | Mode::Tram | Mode::Monorail) => "voie",
+        ("fr", _) => "quai",
+        _ => "platform",
+    }
+}
+
+/// The line as said: its short name, else its long name.
+fn line(d: &Departure) -> &str {
+    d.route
+        .short_name
+        .as_deref()
+        .or(d.route.long_name.as_deref())
+        .unwrap_or("")
+}
+
+/// One departure, as one sentence.
+pub fn departure(lang: &str, d: &Departure) -> String {
+    let fr = lang == "fr";
+    let at = time(lang, &d.scheduled);
+    let delay_min = d
+        .delay_s
+        .map(|s| (s as f64 / 60.0).round() as i64)
+        .unwrap_or(0);
+    let mut s = if fr {
+        format!("Ligne {}, direction {}", line(d), d.headsign)
+    } else {
+        format!("Line {} to {}", line(d), d.headsign)
+    };
+    match d.status {
+        DepartureStatus::Cancelled => {
+            s += &if fr {
+                format!(", départ de {at} : supprimé.")
+            } else {
+                format!(", departing at {at}, is cancelled.")
+            };
+            return s;
+        }
+        DepartureStatus::Skipped => {
+            s += &if fr {
+                format!(", départ de {at} : ne s'arrête pas ici.")
+            } else {
+                format!(", departing at {at}, does not stop here.")
+            };
+            return s;
+        }
+        _ => {}
+    }
+    s += &if fr {
+        format!(", départ prévu à {at}")
+    } else {
+        format!(", departing at {at}")
+    };
+    if let Some(p) = d.platform.as_deref().filter(|p| !p.trim().is_empty()) {
+        let word = platform_word(lang, d.mode);
+        s += &match (fr, d.platform_changed) {
+            (true, true) => format!(", changement de {word} : {word} {p}"),
+            (false, true) => format!(", platform changed to {p}"),
+            (_, false) => format!(", {word} {p}"),
+        };
+    }
+    s += &match d.status {
+        DepartureStatus::Delayed if delay_min > 0 => {
+            if fr {
+                format!(", retard de {}", minutes(lang, delay_min))
+            } else {
+                format!(", {} late", minutes(lang, delay_min))
+            }
+        }
+        DepartureStatus::Early if delay_min < 0 => {
+            if fr {
+                format!(", en avance de {}", minutes(lang, delay_min))
+            } else {
+                format!(", {} early", minutes(lang, delay_min))
+            }
+        }
+        DepartureStatus::OnTime => if fr { ", à l'heure" } else { ", on time" }.into(),
+        DepartureStatus::Departed => if fr { ", parti" } else { ", departed" }.into(),
+        _ => String::new(),
+    };
+    s.push('.');
+    s
+}
+
+/// A notice: its spoken text, else its ticker line, else its header.
+pub fn notice(lang: &str, n: &Notice) -> Option<String> {
+    let text = pick(&n.tts_text, lang)
+        .or_else(|| pick(&n.screen_text, lang))
+        .or_else(|| pick(&n.header, lang))?;
+    let lead = if lang == "fr" {
+        "Information : "
+    } else {
+        "Information: "
+    };
+    Some(end_sentence(format!("{lead}{text}")))
+}
+
+/// A weather advisory: its headline and its first advice.
+pub fn advisory(lang: &str, a: &Advisory) -> Option<String> {
+    let headline = pick(&a.headline, lang)?;
+    let advice = a
+        .advice
+        .get(lang)
+        .or_else(|| a.advice.get("fr"))
+        .and_then(|lines| lines.first());
+    Some(match advice {
+        Some(first) => format!(
+            "{} {}",
+            end_sentence(headline.into()),
+            end_sentence(first.clone())
+        ),
+        None => end_sentence(headline.into()),
+    })
+}
+
+fn end_sentence(mut s: String) -> String {
+    let trimmed = s.trim_end();
+    if !trimmed.ends_with(['.', '!', '?', ':']) {
+        s.truncate(trimmed.len());
+        s.push('.');
+    }
+    s
+}
+
+/// Everything read for the board, in `lang`: the station, the departures
+/// given (those on screen, in their order), the notices, the advisory.
+pub fn board(lang: &str, board: &Board, departures: &[&Departure]) -> Vec<String> {
+    let fr = lang == "fr";
+    let mut out = vec![if fr {
+        format!("{}, prochains départs.", board.station.name)
+    } else {
+        format!("{}, next departures.", board.station.name)
+    }];
+    if departures.is_empty() {
+        out.push(match (&board.next_service, fr) {
+            (Some(next), true) => format!("Pas de départ avant {}.", time(lang, next)),
+            (Some(next), false) => format!("No departure before {}.", time(lang, next)),
+            (None, true) => "Pas de départ prévu.".into(),
+            (None, false) => "No departure scheduled.".into(),
+        });
+    }
+    out.extend(departures.iter().map(|d| departure(lang, d)));
+    out.extend(board.notices.iter().filter_map(|n| notice(lang, n)));
+    out.extend(board.advisories.first().and_then(|a| advisory(lang, a)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dep(json: serde_json::Value) -> Departure {
+        let mut base = serde_json::json!({
+            "id": "d1", "mode": "bus",
+            "route": {"id": "K40", "short_name": "K40", "long_name": null, "color": "#FFFFFF", "text_color": "#000000"},
+            "headsign": "Saint-Quentin", "stop_id": "s", "platform": "1",
+            "scheduled": "2026-12-03T19:45:00+01:00", "expected": "2026-12-03T19:49:00+01:00",
+            "delay_s": 240, "status": "delayed", "realtime": true, "notice_ids": []
+        });
+        if let (Some(b), Some(extra)) = (base.as_object_mut(), json.as_object()) {
+            for (k, v) in extra {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        serde_json::from_value(base).expect("departure")
+    }
+
+    #[test]
+    fn a_delayed_bus_in_both_languages() {
+        let d = dep(serde_json::json!({}));
+        assert_eq!(
+            departure("fr", &d),
+            "Ligne K40, direction Saint-Quentin, départ prévu à 19 h 45, quai 1, retard de 4 minutes."
+        );
+        assert_eq!(
+            departure("en", &d),
+            "Line K40 to Saint-Quentin, departing at 19:45, platform 1, 4 minutes late."
+        );
+    }
+
+    #[test]
+    fn a_train_on_time_leaves_from_a_voie_and_a_changed_one_is_said() {
+        let d = dep(
+            serde_json::json!({"mode": "rail", "status": "on_time", "delay_s": 0,
+            "scheduled": "2026-12-03T07:00:00+01:00", "platform": "B", "platform_changed": true}),
+        );
+        assert_eq!(
+            departure("fr", &d),
+            "Ligne K40, direction Saint-Quentin, départ prévu à 7 h, changement de voie : voie B, à l'heure."
+        );
+        assert_eq!(
+            departure("en", &d),
+            "Line K40 to Saint-Quentin, departing at 7:00, platform changed to B, on time."
+        );
+    }
+
+    #[test]
+    fn cancelled_and_skipped_are_said_plainly() {
+        let d = dep(serde_json::json!({"status": "cancelled"}));
+        assert_eq!(
+            departure("fr", &d),
+            "Ligne K40, direction Saint-Quentin, départ de 19 h 45 : supprimé."
+        );
+        assert_eq!(
+            departure("en", &d),
+            "Line K40 to Saint-Quentin, departing at 19:45, is cancelled."
+        );
+        let d = dep(serde_json::json!({"status": "early", "delay_s": -60}));
+        assert!(departure("fr", &d).ends_with("en avance de 1 minute."));
+        assert!(departure("en", &d).ends_with("1 minute early."));
+    }
+
+    #[test]
+    fn times_read_naturally() {
+        assert_eq!(time("fr", "2026-12-03T09:05:00+01:00"), "9 h 05");
+        assert_eq!(time("fr", "2026-12-03T00:30:00+01:00"), "0 h 30");
+        assert_eq!(time("en", "2026-12-03T09:05:00+01:00"), "9:05");
+    }
+}
