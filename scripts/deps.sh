@@ -5,7 +5,8 @@
 #
 #   scripts/deps.sh demo     what scripts/demo.sh needs to show a screen:
 #                            mesa-vulkan-drivers, libvulkan1 (software Vulkan,
-#                            lavapipe; a GPU driver does better where there is one).
+#                            lavapipe; a GPU driver does better where there is one);
+#                            espeak-ng (the screen's voice, French and English).
 #   scripts/deps.sh screen   the same, plus xvfb (a virtual X server) for the
 #                            screen's window test and bench.
 #   scripts/deps.sh test     everything the test suite runs besides cargo:
@@ -48,6 +49,8 @@ apt_install() {
 if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || ! ldconfig -p | grep -q libvulkan.so.1; then
   apt_install mesa-vulkan-drivers libvulkan1
 fi
+# Every role speaks: the screen's voice.
+command -v espeak-ng >/dev/null 2>&1 || apt_install espeak-ng
 [ "$role" = demo ] && exit 0
 
 command -v Xvfb >/dev/null 2>&1 || apt_install xvfb xauth
