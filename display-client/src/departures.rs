@@ -14,7 +14,7 @@ use crate::layout::{Column, Layout};
 use crate::panel::{Panel, PanelInputs, Redraw, Texts};
 use crate::view::View;
 use crate::widgets::{colour, label, one_line, place};
-use crate::wording::{clock_time, countdown, phrase, status};
+use crate::wording::{clock_time, countdown, phrase, platform_changed, status};
 
 pub fn plugin(app: &mut App) {
     app.add_systems(Update, draw.in_set(ScreenSet::Draw));
@@ -214,7 +214,7 @@ fn row(
             let changed =
                 (column == Column::Platform && d.platform_changed && !struck(d)).then(|| {
                     one_line(
-                        texts.note("platform", phrase(&view.lang, "platform_changed")),
+                        texts.note("platform", platform_changed(&view.lang, d.mode)),
                         fonts.style(true, theme.sizes.small),
                         colour(&theme.accent),
                     )

@@ -44,6 +44,17 @@ pub fn status(lang: &str, d: &Departure) -> String {
     }
 }
 
+/// Under a changed platform: the change in words, short enough for the
+/// platform column ("voie" is feminine, "quai" masculine).
+pub fn platform_changed(lang: &str, mode: quai_protocol::Mode) -> &'static str {
+    use quai_protocol::Mode;
+    match (lang, mode) {
+        ("fr", Mode::Rail | Mode::Metro | Mode::Tram | Mode::Monorail) => "changée",
+        ("fr", _) => "changé",
+        _ => "changed",
+    }
+}
+
 /// The screen's fixed phrases, by key.
 pub fn phrase(lang: &str, key: &str) -> &'static str {
     let fr = lang == "fr";
@@ -63,13 +74,6 @@ pub fn phrase(lang: &str, key: &str) -> &'static str {
             }
         }
         "destination" => "Destination",
-        "platform_changed" => {
-            if fr {
-                "changement"
-            } else {
-                "changed"
-            }
-        }
         "not_live" => {
             if fr {
                 "Horaires théoriques – information en direct indisponible"

@@ -14,10 +14,11 @@ fn feed_server() -> Binary {
 }
 
 async fn live_board(server: &Server) -> Board {
-    // The first polls happen right after start-up; wait for all three to land.
+    // The first polls happen right after start-up; wait for all six feeds
+    // (trip updates, vehicle positions, alerts, weather, SIRI ET and SX).
     for _ in 0..200 {
         let feeds = server.health().await.feeds;
-        if feeds.len() == 4 && feeds.iter().all(|f| !f.stale) {
+        if feeds.len() == 6 && feeds.iter().all(|f| !f.stale) {
             return server.board("caudry", "?limit=30").await;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -48,14 +49,30 @@ async fn the_demo_board_is_live() {
     assert_eq!(line(cancelled[0]), "4");
     assert_eq!(cancelled[0].expected, None);
 
-    // One K40 train leaves from the other platform.
-    let moved: Vec<_> = deps.iter().filter(|d| d.platform_changed).collect();
-    assert_eq!(moved.len(), 1, "{board:?}");
-    assert_eq!(line(moved[0]), "K40");
+    // Two trains leave from the other platform: a K40 by GTFS-Realtime
+    // (assigned_stop_id), a P40 by SIRI (DeparturePlatformName).
+    let mut moved: Vec<_> = deps
+        .iter()
+        .filter(|d| d.platform_changed)
+        .map(line)
+        .collect();
+    moved.sort();
+    assert_eq!(moved, ["K40", "P40"], "{board:?}");
 
-    // One alert, in French and English, on line 4's departures.
-    assert_eq!(board.notices.len(), 1, "{board:?}");
-    let notice = &board.notices[0];
+    // Two notices: the GTFS-RT alert, in French and English, on line 4's
+    // departures, and the SIRI situation on the K40.
+    assert_eq!(board.notices.len(), 2, "{board:?}");
+    assert!(
+        board
+            .notices
+            .iter()
+            .any(|n| n.id == "siri:demo:travaux-cambrai")
+    );
+    let notice = board
+        .notices
+        .iter()
+        .find(|n| n.id == "gtfs-rt:demo:travaux-solesmes")
+        .expect("the GTFS-RT alert");
     assert_eq!(notice.id, "gtfs-rt:demo:travaux-solesmes");
     assert_eq!(notice.source, NoticeSource::GtfsRt);
     assert_eq!(notice.severity, Severity::Warning);

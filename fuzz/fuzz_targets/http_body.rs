@@ -38,7 +38,7 @@ fn target() -> Target {
         .expect("store");
     let store = server.store().expect("store");
     let token = store
-        .operator_add("fuzz", &["*".parse().expect("scope")])
+        .operator_add("fuzz", &["*".parse().expect("scope")], false)
         .expect("operator");
     let app = server.router();
     let mut target = Target {

@@ -14,23 +14,24 @@
 //! ([`output`]). `--dump-speech` writes the text, language and SSML of each
 //! announcement.
 
+mod announcement;
 pub mod lexicon;
 pub mod output;
 pub mod queue;
 pub mod sentences;
 pub mod trigger;
 pub mod voice;
+mod worker;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use quai_protocol::{Board, Departure, DepartureStatus, Severity};
-use serde::Serialize;
+use quai_protocol::{Departure, Severity};
 
 use crate::ScreenSet;
 use crate::canvas::CurrentLayout;
@@ -38,10 +39,12 @@ use crate::departures::on_page;
 use crate::network::Live;
 use crate::panel::Drawn;
 use crate::view::View;
+pub use announcement::{Announcement, SpokenDeparture, Utterance};
+use announcement::{Asked, Content, compose, languages, urgent};
 use lexicon::Lexicon;
 use output::Sink;
 use queue::{Hours, Pushed, Queue, Reason, Request, volume};
-use voice::{Audio, Voice};
+use worker::{Job, Worker, spawn_worker};
 
 /// What the command line says about speech.
 #[derive(Resource, Debug, Clone, Default)]
@@ -59,75 +62,6 @@ pub struct SpeechOptions {
     pub exit_after_first: bool,
     /// The layout's folder (the lexicon is named relative to it).
     pub layout_dir: PathBuf,
-}
-
-/// A departure as the dump lists it, to compare with `--dump-text`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct SpokenDeparture {
-    pub line: String,
-    pub headsign: String,
-    pub time: String,
-    pub platform: Option<String>,
-}
-
-/// One language's part of an announcement.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Utterance {
-    pub lang: String,
-    /// As composed.
-    pub text: String,
-    /// As given to the engine (through the lexicon).
-    pub spoken: String,
-    pub ssml: String,
-}
-
-/// What `--dump-speech` writes.
-#[derive(Debug, Clone, Serialize)]
-pub struct Announcement {
-    /// How many announcements this screen made, this one included.
-    pub n: u64,
-    pub reason: Reason,
-    /// What asked for it: start, key, touch, announce, input, schedule,
-    /// platform_change, cancellation, severe_notice, emergency.
-    pub trigger: String,
-    pub chime: bool,
-    pub utterances: Vec<Utterance>,
-    pub departures: Vec<SpokenDeparture>,
-}
-
-/// What a request will say, composed when it is said.
-#[derive(Debug, Clone, PartialEq)]
-enum Content {
-    /// The board as shown.
-    Board,
-    /// These departures (ids) and severe notices (ids) only.
-    Items {
-        departures: Vec<String>,
-        notices: Vec<String>,
-    },
-    /// The takeover's message.
-    Emergency,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct Asked {
-    content: Content,
-    trigger: String,
-}
-
-/// The speech engine's thread, and what it tells back.
-struct Worker {
-    jobs: Sender<Job>,
-    busy: Arc<AtomicBool>,
-    /// Raised to cut the utterance being played (an emergency).
-    cut: Arc<AtomicBool>,
-    done: Arc<AtomicU64>,
-}
-
-struct Job {
-    parts: Vec<(String, String)>,
-    chime: bool,
-    volume: f32,
 }
 
 /// The speech state of the screen.
@@ -205,93 +139,6 @@ fn start(
         started: false,
         made: 0,
     });
-}
-
-/// The engine's thread: synthesises the parts, with a pause between
-/// languages and the chime first if asked, and plays them; a cut stops the
-/// sound. Errors are logged once per kind and the screen goes on.
-fn spawn_worker(voice: Box<dyn Voice>, sink: Sink, wake: impl Fn() + Send + 'static) -> Worker {
-    let (jobs, rx) = channel::<Job>();
-    let busy = Arc::new(AtomicBool::new(false));
-    let cut = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicU64::new(0));
-    let (b, c, d) = (busy.clone(), cut.clone(), done.clone());
-    let spawned = std::thread::Builder::new()
-        .name("quai-speech".into())
-        .spawn(move || {
-            let mut last_error = String::new();
-            while let Ok(job) = rx.recv() {
-                c.store(false, Ordering::Release);
-                let mut audio = Audio::default();
-                let mut failed = None;
-                for (lang, text) in &job.parts {
-                    match voice.say(lang, text) {
-                        Ok(said) => {
-                            if audio.sample_rate == 0 {
-                                audio = if job.chime {
-                                    Audio::chime(said.sample_rate)
-                                        .then(&Audio::pause(said.sample_rate))
-                                } else {
-                                    Audio {
-                                        sample_rate: said.sample_rate,
-                                        samples: Vec::new(),
-                                    }
-                                };
-                            } else {
-                                let rate = audio.sample_rate;
-                                audio = audio.then(&Audio::pause(rate));
-                            }
-                            audio = audio.then(&said);
-                        }
-                        Err(e) => failed = Some(e.to_string()),
-                    }
-                }
-                if let Some(e) = failed
-                    && e != last_error
-                {
-                    error!("speech: {e}");
-                    last_error = e;
-                }
-                if !audio.samples.is_empty() {
-                    match output::play(&sink, &audio.scaled(job.volume)) {
-                        Ok(mut playing) => {
-                            while !playing.finished() {
-                                if c.load(Ordering::Acquire) {
-                                    playing.stop();
-                                    break;
-                                }
-                                std::thread::sleep(Duration::from_millis(20));
-                            }
-                        }
-                        Err(e) if e != last_error => {
-                            error!("speech: {e}");
-                            last_error = e;
-                        }
-                        Err(_) => {}
-                    }
-                }
-                d.fetch_add(1, Ordering::AcqRel);
-                b.store(false, Ordering::Release);
-                wake();
-            }
-        });
-    if let Err(e) = spawned {
-        error!("cannot start the speech thread: {e}");
-    }
-    Worker {
-        jobs,
-        busy,
-        cut,
-        done,
-    }
-}
-
-/// Minutes from the board's time to a departure (expected, else scheduled).
-fn minutes_until(board: &Board, d: &Departure) -> Option<i64> {
-    let now = chrono::DateTime::parse_from_rfc3339(&board.generated_at).ok()?;
-    let at =
-        chrono::DateTime::parse_from_rfc3339(d.expected.as_deref().unwrap_or(&d.scheduled)).ok()?;
-    Some((at - now).num_minutes())
 }
 
 /// Turns every trigger into a request in the queue.
@@ -438,51 +285,6 @@ fn ask(
     }
 }
 
-/// Departures in the next 15 minutes whose platform changed or that were
-/// cancelled, by id, and what the first of them is.
-fn urgent(board: &Board) -> (Vec<(String, &'static str)>, &'static str) {
-    let soon: Vec<(String, &'static str)> = board
-        .departures
-        .iter()
-        .filter(|d| minutes_until(board, d).is_some_and(|m| (-1..=15).contains(&m)))
-        .filter_map(|d| {
-            if d.status == DepartureStatus::Cancelled {
-                Some((format!("{}:cancelled", d.id), "cancellation"))
-            } else if d.platform_changed {
-                Some((
-                    format!("{}:platform:{}", d.id, d.platform.as_deref().unwrap_or("")),
-                    "platform_change",
-                ))
-            } else {
-                None
-            }
-        })
-        .collect();
-    let trigger = soon.first().map_or("platform_change", |(_, t)| *t);
-    (soon, trigger)
-}
-
-/// The languages of an announcement: French first, then the others the
-/// layout turns through.
-fn languages(layout_languages: &[String]) -> Vec<String> {
-    let mut langs: Vec<String> = vec!["fr".into()];
-    langs.extend(layout_languages.iter().filter(|l| *l != "fr").cloned());
-    langs
-}
-
-fn ssml(lang: &str, sentences: &[String]) -> String {
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
-    let body: String = sentences
-        .iter()
-        .map(|s| format!("<s>{}</s>", escape(s)))
-        .collect();
-    format!("<speak version=\"1.1\" xml:lang=\"{lang}\">{body}</speak>")
-}
-
 /// Says the next request when the engine is free.
 #[allow(clippy::too_many_arguments)]
 fn speak(
@@ -515,104 +317,24 @@ fn speak(
     let Some(request) = speaker.queue.pop() else {
         return;
     };
-    let l = &layout.layout;
-    let langs = languages(&l.languages);
-    let shown: Vec<&Departure> = on_page(&view, board, l.departures.rows_per_page).collect();
-    let (per_lang, departures): (Vec<(String, Vec<String>)>, Vec<&Departure>) =
-        match &request.content.content {
-            Content::Board => (
-                langs
-                    .iter()
-                    .map(|lang| (lang.clone(), sentences::board(lang, board, &shown)))
-                    .collect(),
-                shown.clone(),
-            ),
-            Content::Items {
-                departures,
-                notices,
-            } => {
-                let ds: Vec<&Departure> = board
-                    .departures
-                    .iter()
-                    .filter(|d| {
-                        departures
-                            .iter()
-                            .any(|id| id.starts_with(&format!("{}:", d.id)))
-                    })
-                    .collect();
-                let per_lang = langs
-                    .iter()
-                    .map(|lang| {
-                        let mut s: Vec<String> =
-                            ds.iter().map(|d| sentences::departure(lang, d)).collect();
-                        s.extend(
-                            board
-                                .notices
-                                .iter()
-                                .filter(|n| notices.contains(&n.id))
-                                .filter_map(|n| sentences::notice(lang, n)),
-                        );
-                        (lang.clone(), s)
-                    })
-                    .collect();
-                (per_lang, ds)
-            }
-            Content::Emergency => (
-                board
-                    .emergency
-                    .iter()
-                    .flat_map(|e| {
-                        langs.iter().filter_map(move |lang| {
-                            e.tts_text
-                                .get(lang)
-                                .map(|t| (lang.clone(), vec![t.clone()]))
-                        })
-                    })
-                    .collect(),
-                Vec::new(),
-            ),
-        };
-    let utterances: Vec<Utterance> = per_lang
-        .into_iter()
-        .filter(|(_, s)| !s.is_empty())
-        .map(|(lang, sentences)| {
-            let text = sentences.join(" ");
-            let spoken = speaker.lexicon.apply(&lang, &text);
-            let ssml = ssml(&lang, &sentences);
-            Utterance {
-                lang,
-                text,
-                spoken,
-                ssml,
-            }
-        })
-        .collect();
-    if utterances.is_empty() {
+    // During a takeover, its message is all that is said.
+    if board.emergency.is_some() && request.reason != Reason::Emergency {
         return;
     }
-    speaker.made += 1;
-    let chime = matches!(request.reason, Reason::Urgent | Reason::Emergency);
-    let announcement = Announcement {
-        n: speaker.made,
-        reason: request.reason,
-        trigger: request.content.trigger.clone(),
-        chime,
-        departures: departures
-            .iter()
-            .map(|d| SpokenDeparture {
-                line: d
-                    .route
-                    .short_name
-                    .clone()
-                    .or_else(|| d.route.long_name.clone())
-                    .unwrap_or_default(),
-                headsign: d.headsign.clone(),
-                time: crate::wording::clock_time(&d.scheduled),
-                platform: d.platform.clone(),
-            })
-            .collect(),
-        utterances,
+    let l = &layout.layout;
+    let shown: Vec<&Departure> = on_page(&view, board, l.departures.rows_per_page).collect();
+    let Some(announcement) = compose(
+        &request,
+        board,
+        &shown,
+        &languages(&l.languages),
+        &speaker.lexicon,
+        speaker.made + 1,
+    ) else {
+        return;
     };
+    speaker.made = announcement.n;
+    let chime = announcement.chime;
     info!(
         trigger = %announcement.trigger,
         n = announcement.n,

@@ -1,0 +1,111 @@
+//! The speech engine's own thread: it synthesises each language's text,
+//! with the chime first when asked and a pause between languages, and plays
+//! the whole; an emergency cuts it short. The screen never waits for it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Sender, channel};
+use std::time::Duration;
+
+use bevy::log::error;
+
+use super::output::{self, Sink};
+use super::voice::{Audio, Voice};
+
+/// The speech engine's thread, and what it tells back.
+pub(super) struct Worker {
+    pub(super) jobs: Sender<Job>,
+    pub(super) busy: Arc<AtomicBool>,
+    /// Raised to cut the utterance being played (an emergency).
+    pub(super) cut: Arc<AtomicBool>,
+    pub(super) done: Arc<AtomicU64>,
+}
+
+pub(super) struct Job {
+    pub(super) parts: Vec<(String, String)>,
+    pub(super) chime: bool,
+    pub(super) volume: f32,
+}
+
+/// The engine's thread: synthesises the parts, with a pause between
+/// languages and the chime first if asked, and plays them; a cut stops the
+/// sound. Errors are logged once per kind and the screen goes on.
+pub(super) fn spawn_worker(
+    voice: Box<dyn Voice>,
+    sink: Sink,
+    wake: impl Fn() + Send + 'static,
+) -> Worker {
+    let (jobs, rx) = channel::<Job>();
+    let busy = Arc::new(AtomicBool::new(false));
+    let cut = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let (b, c, d) = (busy.clone(), cut.clone(), done.clone());
+    let spawned = std::thread::Builder::new()
+        .name("quai-speech".into())
+        .spawn(move || {
+            let mut last_error = String::new();
+            while let Ok(job) = rx.recv() {
+                c.store(false, Ordering::Release);
+                let mut audio = Audio::default();
+                let mut failed = None;
+                for (lang, text) in &job.parts {
+                    match voice.say(lang, text) {
+                        Ok(said) => {
+                            if audio.sample_rate == 0 {
+                                audio = if job.chime {
+                                    Audio::chime(said.sample_rate)
+                                        .then(&Audio::pause(said.sample_rate))
+                                } else {
+                                    Audio {
+                                        sample_rate: said.sample_rate,
+                                        samples: Vec::new(),
+                                    }
+                                };
+                            } else {
+                                let rate = audio.sample_rate;
+                                audio = audio.then(&Audio::pause(rate));
+                            }
+                            audio = audio.then(&said);
+                        }
+                        Err(e) => failed = Some(e.to_string()),
+                    }
+                }
+                if let Some(e) = failed
+                    && e != last_error
+                {
+                    error!("speech: {e}");
+                    last_error = e;
+                }
+                if !audio.samples.is_empty() {
+                    match output::play(&sink, &audio.scaled(job.volume)) {
+                        Ok(mut playing) => {
+                            while !playing.finished() {
+                                if c.load(Ordering::Acquire) {
+                                    playing.stop();
+                                    break;
+                                }
+                                std::thread::sleep(Duration::from_millis(20));
+                            }
+                        }
+                        Err(e) if e != last_error => {
+                            error!("speech: {e}");
+                            last_error = e;
+                        }
+                        Err(_) => {}
+                    }
+                }
+                d.fetch_add(1, Ordering::AcqRel);
+                b.store(false, Ordering::Release);
+                wake();
+            }
+        });
+    if let Err(e) = spawned {
+        error!("cannot start the speech thread: {e}");
+    }
+    Worker {
+        jobs,
+        busy,
+        cut,
+        done,
+    }
+}
