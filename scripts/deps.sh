@@ -6,7 +6,8 @@
 #   scripts/deps.sh demo     what scripts/demo.sh needs to show a screen:
 #                            mesa-vulkan-drivers, libvulkan1 (software Vulkan,
 #                            lavapipe; a GPU driver does better where there is one);
-#                            espeak-ng (the screen's voice, French and English).
+#                            espeak-ng (the screen's voice, French and English) and,
+#                            without PipeWire or PulseAudio, alsa-utils (aplay).
 #   scripts/deps.sh screen   the same, plus xvfb (a virtual X server) for the
 #                            screen's window test and bench.
 #   scripts/deps.sh test     everything the test suite runs besides cargo:
@@ -49,8 +50,12 @@ apt_install() {
 if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 || ! ldconfig -p | grep -q libvulkan.so.1; then
   apt_install mesa-vulkan-drivers libvulkan1
 fi
-# Every role speaks: the screen's voice.
+# Every role speaks: the screen's voice, and a player for it (PipeWire's or
+# PulseAudio's where the desktop has one, else ALSA's aplay).
 command -v espeak-ng >/dev/null 2>&1 || apt_install espeak-ng
+if ! command -v pw-play >/dev/null 2>&1 && ! command -v paplay >/dev/null 2>&1 && ! command -v aplay >/dev/null 2>&1; then
+  apt_install alsa-utils
+fi
 [ "$role" = demo ] && exit 0
 
 command -v Xvfb >/dev/null 2>&1 || apt_install xvfb xauth

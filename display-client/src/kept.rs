@@ -18,6 +18,8 @@ pub const MIN_INTERVAL: Duration = Duration::from_secs(15);
 pub struct KeptBoard {
     path: PathBuf,
     last_write: Option<Instant>,
+    /// The takeover of the board last written.
+    emergency: Option<String>,
 }
 
 impl KeptBoard {
@@ -36,6 +38,7 @@ impl KeptBoard {
         Self {
             path: dir.join(format!("board-{name}.json")),
             last_write: None,
+            emergency: None,
         }
     }
 
@@ -52,13 +55,20 @@ impl KeptBoard {
         }
     }
 
-    /// Keeps `board` unless one was written less than [`MIN_INTERVAL`] ago.
+    /// Keeps `board` unless one was written less than [`MIN_INTERVAL`] ago;
+    /// a takeover starting or ending is always written (a screen restarted
+    /// offline must not come back into an ended one).
     pub fn offer(&mut self, board: &Board) {
-        if self.last_write.is_some_and(|t| t.elapsed() < MIN_INTERVAL) {
+        let emergency = board.emergency.as_ref().map(|e| e.id.clone());
+        let recent = self.last_write.is_some_and(|t| t.elapsed() < MIN_INTERVAL);
+        if recent && emergency == self.emergency {
             return;
         }
         match self.write(board) {
-            Ok(()) => self.last_write = Some(Instant::now()),
+            Ok(()) => {
+                self.last_write = Some(Instant::now());
+                self.emergency = emergency;
+            }
             Err(e) => bevy::log::warn!(path = %self.path.display(), "cannot keep the board: {e}"),
         }
     }

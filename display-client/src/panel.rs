@@ -125,11 +125,7 @@ impl Redraw<'_, '_> {
         build: impl FnOnce(&mut Texts) -> Option<B>,
     ) {
         let taken_over = panel != Panel::Takeover
-            && self
-                .live
-                .board
-                .as_ref()
-                .is_some_and(|b| b.emergency.is_some());
+            && crate::takeover::active(self.live.board.as_ref(), self.view.now).is_some();
         let key = if taken_over {
             digest(&(self.view.generation, "taken over"))
         } else {

@@ -20,6 +20,21 @@ pub fn plugin(app: &mut App) {
     app.add_systems(Update, draw.in_set(ScreenSet::Draw));
 }
 
+/// The takeover the screen shows now: the board's, unless past its end by
+/// the station's clock (a screen cut off from its server, or started on a
+/// kept board, must not stay taken over).
+pub fn active(
+    board: Option<&quai_protocol::Board>,
+    now: Option<chrono::DateTime<chrono::FixedOffset>>,
+) -> Option<&quai_protocol::Emergency> {
+    let e = board?.emergency.as_ref()?;
+    let ends = chrono::DateTime::parse_from_rfc3339(&e.ends_at).ok();
+    match (now, ends) {
+        (Some(now), Some(ends)) if now >= ends => None,
+        _ => Some(e),
+    }
+}
+
 /// The text in `lang`, else French, else any.
 pub fn pick<'a>(t: &'a Translated, lang: &str) -> Option<&'a str> {
     t.get(lang)
@@ -39,7 +54,7 @@ fn heading(lang: &str) -> &'static str {
 
 fn draw(p: PanelInputs, mut redraw: Redraw) {
     let (l, view) = (&p.layout.layout, &*p.view);
-    let emergency = p.live.board.as_ref().and_then(|b| b.emergency.as_ref());
+    let emergency = active(p.live.board.as_ref(), view.now);
     let message = emergency.and_then(|e| pick(&e.screen_text, &view.lang));
     let key = message.map(|m| (m.to_string(), view.lang.clone()));
     redraw.panel(Panel::Takeover, key, |texts| {
@@ -79,4 +94,27 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
             ],
         ))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_takeover_past_its_end_is_not_shown() {
+        let board: quai_protocol::Board = serde_json::from_value(serde_json::json!({
+            "station": {"id": "caudry", "name": "Caudry", "timezone": "Europe/Paris"},
+            "generated_at": "2026-07-01T07:30:00+02:00", "seq": 1,
+            "departures": [], "notices": [], "advisories": [], "wifi": null, "feeds": [],
+            "emergency": {"id": "e-1", "screen_text": {"fr": "Évacuation"}, "tts_text": {"fr": "Évacuation"},
+                          "started_at": "2026-07-01T07:00:00+02:00", "ends_at": "2026-07-01T08:00:00+02:00", "repeat_s": 60}
+        }))
+        .expect("board");
+        let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+        assert!(active(Some(&board), at("2026-07-01T07:59:59+02:00")).is_some());
+        assert!(active(Some(&board), at("2026-07-01T06:00:00Z")).is_none());
+        // Without a clock, the board is believed.
+        assert!(active(Some(&board), None).is_some());
+        assert!(active(None, None).is_none());
+    }
 }

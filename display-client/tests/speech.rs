@@ -356,3 +356,48 @@ fn pixel(png: &Path, x: u32, y: u32) -> Option<[u8; 3]> {
     let i = (y * info.width + x) as usize * channels;
     Some([buf[i], buf[i + 1], buf[i + 2]])
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_that_connects_during_a_takeover_shows_it_at_once() {
+    let server = demo().await;
+    let token = server.emergency_operator("pc", &[]);
+    server
+        .post_json(
+            "/v1/emergencies",
+            &token,
+            &json!({"stations": "*", "screen_text": {"fr": "Gare fermée."}, "ends_at": "2026-07-01T09:00:00+02:00"}),
+        )
+        .await
+        .expect(201);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(screen(
+        &server.base,
+        dir.path(),
+        &[
+            "--mute",
+            "--dump-speech",
+            &path(dir.path(), "speech.json"),
+            "--screenshot",
+            &path(dir.path(), "screen.png"),
+            "--dump-text",
+            &path(dir.path(), "texts.json"),
+        ],
+    ))
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let texts = read_texts(&dir.path().join("texts.json")).expect("texts");
+    assert_eq!(
+        texts,
+        [
+            ("takeover".to_string(), "⚠ URGENCE".to_string()),
+            ("takeover".to_string(), "Gare fermée.".to_string())
+        ]
+    );
+    let said = read_json(&dir.path().join("speech.json")).expect("speech");
+    assert_eq!(said["trigger"], "emergency");
+    assert_eq!(said["utterances"][0]["text"], "Gare fermée.");
+}

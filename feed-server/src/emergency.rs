@@ -108,9 +108,16 @@ impl KeptEmergency {
     /// None for a stored takeover whose instants do not parse (they were
     /// checked when it started).
     pub fn new(stored: StoredEmergency) -> Option<KeptEmergency> {
+        let (Some(started_at), Some(ends_at)) = (
+            instant(Some(&stored.started_at)),
+            instant(Some(&stored.input.ends_at)),
+        ) else {
+            tracing::warn!(id = %stored.id, "stored takeover with unreadable instants, not shown");
+            return None;
+        };
         Some(KeptEmergency {
-            started_at: instant(Some(&stored.started_at))?,
-            ends_at: instant(Some(&stored.input.ends_at))?,
+            started_at,
+            ends_at,
             stored,
         })
     }
@@ -140,10 +147,12 @@ pub struct Emergencies {
 }
 
 impl Emergencies {
-    pub fn new(stored: Vec<StoredEmergency>) -> Emergencies {
+    /// The takeovers of the store still running at `now`.
+    pub fn new(stored: Vec<StoredEmergency>, now: DateTime<Utc>) -> Emergencies {
         let list = stored
             .into_iter()
             .filter_map(KeptEmergency::new)
+            .filter(|e| e.running_at(now))
             .map(Arc::new)
             .collect();
         Emergencies {
@@ -156,7 +165,8 @@ impl Emergencies {
         self.version.load(Ordering::Acquire)
     }
 
-    /// Every takeover held (ended ones are dropped as they end).
+    /// Every takeover held (those past their end are dropped at the next
+    /// change; filter with [`KeptEmergency::running_at`]).
     pub fn all(&self) -> Vec<Arc<KeptEmergency>> {
         self.list.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -173,10 +183,11 @@ impl Emergencies {
             .cloned()
     }
 
-    /// A takeover started (or ended: then it leaves the list).
-    pub fn replace(&self, stored: StoredEmergency) {
+    /// A takeover started (or ended: then it leaves the list, with those
+    /// past their end at `now`).
+    pub fn replace(&self, stored: StoredEmergency, now: DateTime<Utc>) {
         let mut list = self.list.write().unwrap_or_else(|p| p.into_inner());
-        list.retain(|e| e.stored.id != stored.id);
+        list.retain(|e| e.stored.id != stored.id && e.running_at(now));
         if stored.ended_at.is_none()
             && let Some(kept) = KeptEmergency::new(stored)
         {
@@ -212,15 +223,26 @@ mod tests {
         let at = |t: &str| instant(Some(t)).expect("instant");
         let all = EmergencyStations::All(quai_protocol::AllStations::All);
         let caudry = EmergencyStations::Some(vec!["caudry".into()]);
-        let list = Emergencies::new(vec![
-            stored("e-1", all, "2026-12-03T10:00:00Z", "2026-12-03T12:00:00Z"),
-            stored(
-                "e-2",
-                caudry,
-                "2026-12-03T10:30:00Z",
-                "2026-12-03T11:00:00Z",
-            ),
-        ]);
+        let over = stored(
+            "e-0",
+            all.clone(),
+            "2026-12-02T10:00:00Z",
+            "2026-12-02T11:00:00Z",
+        );
+        let list = Emergencies::new(
+            vec![
+                over,
+                stored("e-1", all, "2026-12-03T10:00:00Z", "2026-12-03T12:00:00Z"),
+                stored(
+                    "e-2",
+                    caudry,
+                    "2026-12-03T10:30:00Z",
+                    "2026-12-03T11:00:00Z",
+                ),
+            ],
+            at("2026-12-03T10:00:00Z"),
+        );
+        assert_eq!(list.all().len(), 2, "one long over is not loaded");
         let shown = |station: &str, t: &str| list.at(station, at(t)).map(|e| e.stored.id.clone());
         assert_eq!(
             shown("caudry", "2026-12-03T10:10:00Z").as_deref(),
@@ -251,7 +273,8 @@ mod tests {
             "2026-12-03T12:00:00Z",
         );
         ended.ended_at = Some("2026-12-03T11:05:00Z".into());
-        list.replace(ended);
+        list.replace(ended, at("2026-12-03T11:05:00Z"));
+        assert!(list.all().is_empty(), "e-1 ended, e-2 past its end");
         assert!(list.version() > v);
         assert_eq!(shown("caudry", "2026-12-03T11:10:00Z"), None);
     }

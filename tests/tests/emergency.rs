@@ -370,3 +370,50 @@ async fn announce_reaches_the_stations_screens_for_operators_of_the_station() {
         .await
         .expect(401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_starts_a_takeover_after_review_and_ends_it() {
+    let server = two_stations().await;
+    let token = server.emergency_operator("pc-securite", &[]);
+    let python = std::env::var("QUAI_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/console_emergency.py");
+    let out = tokio::process::Command::new(&python)
+        .arg(script)
+        .arg(&server.base)
+        .arg(&token)
+        // 09:00 UTC: 10:00 at the server's (fixed) 07:30 in Paris.
+        .arg("2026-03-09T09:00")
+        .env("TZ", "UTC")
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e} (scripts/deps.sh installs it)"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "console_emergency.py failed\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = stdout.trim().to_string();
+    // Started and ended by the operator, as the audit log says; gone now.
+    let audit = server.store.audit(100).expect("audit");
+    for action in ["emergency_start", "emergency_end"] {
+        assert!(
+            audit.iter().any(|e| e.action == action
+                && e.operator == "pc-securite"
+                && e.notice_id.as_deref() == Some(id.as_str())),
+            "{action} of {id}: {audit:?}"
+        );
+    }
+    let start = audit
+        .iter()
+        .find(|e| e.action == "emergency_start")
+        .and_then(|e| e.after.clone())
+        .expect("what was started");
+    assert_eq!(start["input"]["stations"], json!(["caudry"]));
+    assert_eq!(start["input"]["ends_at"], "2026-03-09T09:00:00+00:00");
+    assert_eq!(
+        start["input"]["screen_text"]["en"],
+        "Evacuation: follow the staff."
+    );
+    assert_eq!(server.board("caudry", "").await.emergency, None);
+}

@@ -200,9 +200,9 @@ fn minutes_until(board: &Board, d: &Departure) -> Option<i64> {
 }
 
 /// Departures in the next 15 minutes whose platform changed or that were
-/// cancelled, by id, and what the first of them is.
-pub(super) fn urgent(board: &Board) -> (Vec<(String, &'static str)>, &'static str) {
-    let soon: Vec<(String, &'static str)> = board
+/// cancelled: an id for each change, and what it is.
+pub(super) fn urgent(board: &Board) -> Vec<(String, &'static str)> {
+    board
         .departures
         .iter()
         .filter(|d| minutes_until(board, d).is_some_and(|m| (-1..=15).contains(&m)))
@@ -218,7 +218,5 @@ pub(super) fn urgent(board: &Board) -> (Vec<(String, &'static str)>, &'static st
                 None
             }
         })
-        .collect();
-    let trigger = soon.first().map_or("platform_change", |(_, t)| *t);
-    (soon, trigger)
+        .collect()
 }

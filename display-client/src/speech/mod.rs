@@ -25,9 +25,9 @@ mod worker;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
@@ -43,7 +43,7 @@ pub use announcement::{Announcement, SpokenDeparture, Utterance};
 use announcement::{Asked, Content, compose, languages, urgent};
 use lexicon::Lexicon;
 use output::Sink;
-use queue::{Hours, Pushed, Queue, Reason, Request, volume};
+use queue::{Hours, Queue, Reason, Request, volume};
 use worker::{Job, Worker, spawn_worker};
 
 /// What the command line says about speech.
@@ -79,6 +79,29 @@ struct Speaker {
     emergency: Option<(String, Instant)>,
     started: bool,
     made: u64,
+    /// The board (`Live::updates`) `said` was last pruned for.
+    pruned_at: usize,
+    /// Wakes the window (which sleeps between changes).
+    waker: Arc<Mutex<Box<dyn Fn() + Send>>>,
+}
+
+impl Speaker {
+    /// Wakes the window after `delay` (a takeover's next reading), from a
+    /// thread that only sleeps.
+    fn wake_in(&self, delay: Duration) {
+        let waker = self.waker.clone();
+        let spawned = std::thread::Builder::new()
+            .name("quai-speech-timer".into())
+            .spawn(move || {
+                std::thread::sleep(delay);
+                if let Ok(wake) = waker.lock() {
+                    wake();
+                }
+            });
+        if let Err(e) = spawned {
+            warn!("cannot start a speech timer: {e}");
+        }
+    }
 }
 
 pub fn plugin(app: &mut App) {
@@ -138,6 +161,8 @@ fn start(
         emergency: None,
         started: false,
         made: 0,
+        pruned_at: 0,
+        waker: Arc::new(Mutex::new(Box::new(wake(&event_loop)))),
     });
 }
 
@@ -155,6 +180,15 @@ fn ask(
     touches: Option<Res<Touches>>,
 ) {
     let speaker = &mut *speaker;
+    // Asked for now, or not at all: an announce or a press before the board
+    // is on screen is not kept for later.
+    let announced = live.announcements > speaker.announcements_seen;
+    speaker.announcements_seen = live.announcements;
+    let pressed_remote = speaker
+        .presses
+        .as_ref()
+        .and_then(|p| p.lock().ok().map(|rx| rx.try_iter().count()))
+        .unwrap_or(0);
     let Some(board) = live.board.as_ref() else {
         return;
     };
@@ -164,7 +198,7 @@ fn ask(
     }
     let now = view.now.map(|t| t.time()).unwrap_or_default();
     let push = |speaker: &mut Speaker, reason: Reason, content: Content, trigger: &str| {
-        let pushed = speaker.queue.push(
+        speaker.queue.push(
             Request {
                 reason,
                 content: Asked {
@@ -173,12 +207,7 @@ fn ask(
                 },
             },
             now,
-        );
-        if pushed == Pushed::Interrupt
-            && let Some(w) = &speaker.worker
-        {
-            w.cut.store(true, Ordering::Release);
-        }
+        )
     };
     if !speaker.started {
         speaker.started = true;
@@ -190,7 +219,7 @@ fn ask(
         // What is urgent at start is not news: only what changes is.
         speaker
             .said
-            .extend(urgent(board).0.into_iter().map(|(id, _)| id));
+            .extend(urgent(board).into_iter().map(|(id, _)| id));
         speaker.said.extend(
             board
                 .notices
@@ -215,15 +244,9 @@ fn ask(
     if touched {
         push(speaker, Reason::OnDemand, Content::Board, "touch");
     }
-    if live.announcements > speaker.announcements_seen {
-        speaker.announcements_seen = live.announcements;
+    if announced {
         push(speaker, Reason::OnDemand, Content::Board, "announce");
     }
-    let pressed_remote = speaker
-        .presses
-        .as_ref()
-        .and_then(|p| p.lock().ok().map(|rx| rx.try_iter().count()))
-        .unwrap_or(0);
     if pressed_remote > 0 {
         push(speaker, Reason::OnDemand, Content::Board, "input");
     }
@@ -236,52 +259,87 @@ fn ask(
         speaker.last_periodic = Some(Instant::now());
         push(speaker, Reason::Periodic, Content::Board, "schedule");
     }
-    // What matters now, once each.
-    let (soon, trigger) = urgent(board);
-    let new: Vec<String> = soon
-        .into_iter()
-        .map(|(id, _)| id)
-        .filter(|id| !speaker.said.contains(id))
-        .collect();
-    let severe: Vec<String> = board
-        .notices
-        .iter()
-        .filter(|n| n.severity == Severity::Severe && !speaker.said.contains(&n.id))
-        .map(|n| n.id.clone())
-        .collect();
-    if !new.is_empty() || !severe.is_empty() {
-        speaker.said.extend(new.iter().cloned());
-        speaker.said.extend(severe.iter().cloned());
-        let trigger = if new.is_empty() {
-            "severe_notice"
-        } else {
-            trigger
-        };
-        push(
-            speaker,
-            Reason::Urgent,
-            Content::Items {
-                departures: new,
-                notices: severe,
-            },
-            trigger,
-        );
+    // What matters now, once each. What left the board is forgotten (a screen
+    // runs for months: the set stays the size of one board).
+    if speaker.pruned_at != live.updates {
+        speaker.pruned_at = live.updates;
+        speaker.said.retain(|id| {
+            board.notices.iter().any(|n| n.id == *id)
+                || board.departures.iter().any(|d| {
+                    id.strip_prefix(d.id.as_str())
+                        .is_some_and(|r| r.starts_with(':'))
+                })
+        });
     }
-    // A takeover: at once, then every repeat_s.
-    match &board.emergency {
+    let takeover = crate::takeover::active(Some(board), view.now);
+    let busy = speaker
+        .worker
+        .as_ref()
+        .is_some_and(|w| w.busy.load(Ordering::Acquire));
+    // During a takeover nothing else is said: what is urgent waits (unsaid)
+    // for its end.
+    if takeover.is_none() {
+        let soon = urgent(board);
+        let new: Vec<(String, &'static str)> = soon
+            .into_iter()
+            .filter(|(id, _)| !speaker.said.contains(id))
+            .collect();
+        let severe: Vec<String> = board
+            .notices
+            .iter()
+            .filter(|n| n.severity == Severity::Severe && !speaker.said.contains(&n.id))
+            .map(|n| n.id.clone())
+            .collect();
+        if !new.is_empty() || !severe.is_empty() {
+            let trigger = new.first().map_or("severe_notice", |(_, t)| *t);
+            let departures: Vec<String> = new.into_iter().map(|(id, _)| id).collect();
+            speaker.said.extend(departures.iter().cloned());
+            speaker.said.extend(severe.iter().cloned());
+            push(
+                speaker,
+                Reason::Urgent,
+                Content::Items {
+                    departures,
+                    notices: severe,
+                },
+                trigger,
+            );
+        }
+    }
+    // A takeover: at once (cutting whatever is said), then `repeat_s` after
+    // each reading ends.
+    match takeover {
         Some(e) => {
-            let due = match &speaker.emergency {
-                Some((id, at)) if *id == e.id => {
-                    at.elapsed() >= Duration::from_secs(u64::from(e.repeat_s.max(5)))
+            let due = match &mut speaker.emergency {
+                Some((id, ended)) if *id == e.id => {
+                    if busy {
+                        *ended = Instant::now();
+                        false
+                    } else {
+                        ended.elapsed() >= Duration::from_secs(u64::from(e.repeat_s.max(5)))
+                    }
                 }
-                _ => true,
+                _ => {
+                    if let Some(w) = &speaker.worker {
+                        w.cut.store(true, Ordering::Release);
+                    }
+                    true
+                }
             };
             if due {
                 speaker.emergency = Some((e.id.clone(), Instant::now()));
                 push(speaker, Reason::Emergency, Content::Emergency, "emergency");
+                speaker.wake_in(Duration::from_secs(u64::from(e.repeat_s.max(5))));
             }
         }
-        None => speaker.emergency = None,
+        None => {
+            // Ended: its message stops too.
+            if speaker.emergency.take().is_some()
+                && let Some(w) = &speaker.worker
+            {
+                w.cut.store(true, Ordering::Release);
+            }
+        }
     }
 }
 
@@ -294,7 +352,6 @@ fn speak(
     live: Res<Live>,
     view: Res<View>,
     mut exit: MessageWriter<AppExit>,
-    mut redraw: MessageWriter<bevy::window::RequestRedraw>,
 ) {
     let speaker = &mut *speaker;
     if let Some(w) = &speaker.worker {
@@ -302,14 +359,10 @@ fn speak(
             exit.write(AppExit::Success);
             return;
         }
+        // The worker wakes the screen when it is done.
         if w.busy.load(Ordering::Acquire) {
-            redraw.write(bevy::window::RequestRedraw);
             return;
         }
-    }
-    if live.board.as_ref().is_some_and(|b| b.emergency.is_some()) {
-        // Keep the frames coming for the takeover's repeats.
-        redraw.write(bevy::window::RequestRedraw);
     }
     let Some(board) = live.board.as_ref() else {
         return;
@@ -318,7 +371,8 @@ fn speak(
         return;
     };
     // During a takeover, its message is all that is said.
-    if board.emergency.is_some() && request.reason != Reason::Emergency {
+    let takeover = crate::takeover::active(Some(board), view.now).is_some();
+    if takeover != (request.reason == Reason::Emergency) {
         return;
     }
     let l = &layout.layout;

@@ -21,8 +21,7 @@ pub fn watch(path: PathBuf, presses: Sender<()>, wake: impl Fn() + Send + 'stati
             let mut last: Option<Instant> = None;
             let mut complained = false;
             loop {
-                // Opening a FIFO blocks until a writer comes: that is the wait.
-                let mut device = match std::fs::File::open(&path) {
+                let mut device = match open(&path) {
                     Ok(f) => {
                         complained = false;
                         f
@@ -40,8 +39,9 @@ pub fn watch(path: PathBuf, presses: Sender<()>, wake: impl Fn() + Send + 'stati
                 loop {
                     match device.read(&mut buf) {
                         Ok(0) => {
-                            // A FIFO's writer closed: open it again.
-                            std::thread::sleep(Duration::from_millis(50));
+                            // A serial line hung up (the adapter unplugged):
+                            // open it again, after a pause.
+                            std::thread::sleep(Duration::from_secs(1));
                             break;
                         }
                         Ok(_) => {
@@ -56,7 +56,10 @@ pub fn watch(path: PathBuf, presses: Sender<()>, wake: impl Fn() + Send + 'stati
                             }
                         }
                         Err(e) => {
-                            bevy::log::warn!("speech input {}: {e}", path.display());
+                            if !complained {
+                                bevy::log::warn!("speech input {}: {e}", path.display());
+                                complained = true;
+                            }
                             std::thread::sleep(Duration::from_secs(1));
                             break;
                         }
@@ -67,4 +70,27 @@ pub fn watch(path: PathBuf, presses: Sender<()>, wake: impl Fn() + Send + 'stati
     if let Err(e) = spawned {
         bevy::log::error!("cannot start the speech input thread: {e}");
     }
+}
+
+/// `O_NOCTTY` (Linux): a serial port opened by a screen running as a
+/// service must not become its controlling terminal (unplugging it would
+/// then hang the screen up).
+const O_NOCTTY: i32 = 0o400;
+
+/// Opens the input: a character device (a serial port) or a FIFO, read and
+/// write for a FIFO (so that it never reads an end: writers come and go). A
+/// regular file is refused: it would read as a press forever.
+fn open(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+    let kind = std::fs::metadata(path)?.file_type();
+    if !(kind.is_char_device() || kind.is_fifo()) {
+        return Err(std::io::Error::other(
+            "not a serial port or a FIFO (mkfifo makes one for tests)",
+        ));
+    }
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(kind.is_fifo())
+        .custom_flags(O_NOCTTY)
+        .open(path)
 }

@@ -82,8 +82,17 @@ impl Voice for Piper {
     }
 }
 
+/// How long an engine may take for one text before it is killed (a hung
+/// engine must not silence the screen for good).
+const ENGINE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Runs an engine with `text` on stdin; its stdout is the WAV.
 fn run(engine: &str, command: &mut Command, text: &str) -> Result<Audio, VoiceError> {
+    use std::io::Read as _;
+    let failed = |reason: String| VoiceError::Failed {
+        engine: engine.into(),
+        reason,
+    };
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -93,25 +102,54 @@ fn run(engine: &str, command: &mut Command, text: &str) -> Result<Audio, VoiceEr
             engine: engine.into(),
             reason: e.to_string(),
         })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A write error shows as the engine's failure below.
-        let _ = stdin.write_all(text.as_bytes());
+    // Fed and read on threads of their own, so that the deadline holds
+    // whatever the engine does with its pipes.
+    let input = child.stdin.take().map(|mut stdin| {
+        let text = text.to_string();
+        std::thread::spawn(move || {
+            // A write error shows as the engine's failure below.
+            let _ = stdin.write_all(text.as_bytes());
+        })
+    });
+    let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
+    let began = std::time::Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if began.elapsed() > ENGINE_DEADLINE => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(failed(format!(
+                    "no answer in {} s, killed",
+                    ENGINE_DEADLINE.as_secs()
+                )));
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Err(e) => return Err(failed(e.to_string())),
+        }
+    };
+    if let Some(input) = input {
+        let _ = input.join();
     }
-    let out = child.wait_with_output().map_err(|e| VoiceError::Failed {
-        engine: engine.into(),
-        reason: e.to_string(),
-    })?;
-    if !out.status.success() {
-        return Err(VoiceError::Failed {
-            engine: engine.into(),
-            reason: format!(
-                "{}: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-        });
+    let out = stdout.join().unwrap_or_default();
+    let err = stderr.join().unwrap_or_default();
+    if !status.success() {
+        return Err(failed(format!(
+            "{status}: {}",
+            String::from_utf8_lossy(&err).trim()
+        )));
     }
-    Audio::from_wav(&out.stdout).map_err(|reason| VoiceError::Wav {
+    Audio::from_wav(&out).map_err(|reason| VoiceError::Wav {
         engine: engine.into(),
         reason,
     })

@@ -77,11 +77,20 @@ pub(super) fn spawn_worker(
                     last_error = e;
                 }
                 if !audio.samples.is_empty() {
+                    // A player that hangs is stopped a little after the sound's end.
+                    let deadline =
+                        Duration::from_secs_f64(audio.duration_s()) + Duration::from_secs(5);
                     match output::play(&sink, &audio.scaled(job.volume)) {
                         Ok(mut playing) => {
+                            let began = std::time::Instant::now();
                             while !playing.finished() {
                                 if c.load(Ordering::Acquire) {
                                     playing.stop();
+                                    break;
+                                }
+                                if began.elapsed() > deadline {
+                                    playing.stop();
+                                    error!("speech: the audio player did not finish; stopped");
                                     break;
                                 }
                                 std::thread::sleep(Duration::from_millis(20));

@@ -157,20 +157,28 @@ async function refreshEmergencies() {
     return tr;
   }));
 }
+// What was reviewed is what is sent: the form is locked until back or sent.
+let reviewed = null;
+function lockEmergencyForm(locked) {
+  for (const id of ["em-stations", "em-all", "em-until", "em-repeat", "em-fr", "em-en", "em-tts-fr", "em-tts-en"]) $(id).disabled = locked;
+}
 $("emergency-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
   $("em-error").textContent = "";
   const b = emergencyBody();
+  reviewed = b;
+  lockEmergencyForm(true);
   const where = b.stations === "*" ? "TOUTES les gares / ALL stations" : b.stations.join(", ");
   $("em-summary").textContent = "Les écrans de : " + where + "\nafficheront et liront : « " + (b.screen_text.fr || "") + " »\njusqu'à / until " + $("em-until").value.replace("T", " ");
   $("em-confirm").hidden = false;
   $("em-review").hidden = true;
 });
-$("em-back").onclick = () => { $("em-confirm").hidden = true; $("em-review").hidden = false; };
+$("em-back").onclick = () => { reviewed = null; lockEmergencyForm(false); $("em-confirm").hidden = true; $("em-review").hidden = false; };
 $("em-go").onclick = async () => {
+  if (!reviewed) return;
   try {
-    await api("POST", "/v1/emergencies", emergencyBody());
-    $("emergency-form").reset(); $("em-back").onclick();
+    await api("POST", "/v1/emergencies", reviewed);
+    $("em-back").onclick(); $("emergency-form").reset();
     await refreshEmergencies();
   } catch (e) { $("em-error").textContent = describe(e); }
 };

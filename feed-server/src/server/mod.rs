@@ -77,7 +77,8 @@ impl Server {
             "store opened"
         );
         self.state.boards.notices = Notices::new(notices);
-        self.state.boards.emergencies = Emergencies::new(emergencies);
+        self.state.boards.emergencies =
+            Emergencies::new(emergencies, self.state.boards.clock.now());
         self.state.store = Some(Arc::new(store));
         Ok(self)
     }
