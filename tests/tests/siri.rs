@@ -77,6 +77,13 @@ fn estimated_timetable() -> String {
             call("CAUDRY", "08:30:00", "08:30:00", "onTime", "<DeparturePlatformName>1</DeparturePlatformName>"),
             call("TER:CAMBRAI", "08:45:00", "08:45:00", "onTime", ""),
         ),
+        // By trip id, a bus that has left: its RecordedCall's actual time.
+        "<EstimatedVehicleJourney><DatedVehicleJourneyRef>CA2C:1:WD:0:0720</DatedVehicleJourneyRef>\
+         <RecordedCalls><RecordedCall><StopPointRef>StopArea:OCECAUDRY:A</StopPointRef>\
+         <AimedDepartureTime>2026-03-09T07:20:00+01:00</AimedDepartureTime>\
+         <ActualDepartureTime>2026-03-09T07:29:20+01:00</ActualDepartureTime></RecordedCall></RecordedCalls>\
+         <EstimatedCalls/></EstimatedVehicleJourney>"
+            .to_string(),
         // A journey of another network: counted, not shown.
         "<EstimatedVehicleJourney><LineRef>X</LineRef><DatedVehicleJourneyRef>elsewhere</DatedVehicleJourneyRef>\
          <EstimatedCalls/></EstimatedVehicleJourney>"
@@ -174,6 +181,14 @@ async fn siri_times_platforms_and_situations_show_on_the_board() {
     assert_eq!(early.platform.as_deref(), Some("2"));
     assert!(!early.platform_changed);
 
+    // A recorded call: the bus left at 07:29:20, shown as departed for a minute.
+    let left = train(&board, "CA2C:1:WD:0:0720");
+    assert_eq!(left.status, DepartureStatus::Departed);
+    assert_eq!(
+        left.expected.as_deref().map(quai_tests::board::hms),
+        Some("07:29:20".into())
+    );
+
     // A cancelled call: the train does not stop here.
     assert_eq!(train(&board, "843802").status, DepartureStatus::Skipped);
 
@@ -205,8 +220,8 @@ async fn siri_times_platforms_and_situations_show_on_the_board() {
         .find(|f| f.id == "demo:siri-et")
         .expect("siri-et status");
     let a = et_status.attachment.as_ref().expect("attachment");
-    // Seven journeys (the K40 twice: merged), one of another network.
-    assert_eq!((a.received, a.attached, a.unknown_trip), (7, 6, 1), "{a:?}");
+    // Eight journeys (the K40 twice: merged), one of another network.
+    assert_eq!((a.received, a.attached, a.unknown_trip), (8, 7, 1), "{a:?}");
 
     // The extra stop at Bertry: a departure of the K40 from there.
     let bertry = server.board("bertry", "").await;
@@ -230,7 +245,7 @@ async fn siri_times_platforms_and_situations_show_on_the_board() {
     // And in /metrics, by rule.
     let metrics = server.get_text("/metrics").await;
     for line in [
-        "quai_siri_journeys{feed=\"demo\",kind=\"siri-et\",outcome=\"received\"} 7",
+        "quai_siri_journeys{feed=\"demo\",kind=\"siri-et\",outcome=\"received\"} 8",
         "quai_siri_journeys{feed=\"demo\",kind=\"siri-et\",outcome=\"found_by_train_number\"} 1",
         "quai_siri_journeys{feed=\"demo\",kind=\"siri-et\",outcome=\"found_by_origin_departure\"} 1",
     ] {
