@@ -24,7 +24,7 @@ async fn demo() -> Running {
 }
 
 /// The screen of `caudry` on the hall layout, headless, with `extra` options.
-fn screen(base: &str, dir: &Path, extra: &[&str]) -> Command {
+fn screen(base: &str, dir: &Path, extra: &[impl AsRef<std::ffi::OsStr>]) -> Command {
     let mut command = Command::new(BIN);
     command
         .args([
@@ -51,6 +51,20 @@ async fn run(mut command: Command) -> std::process::Output {
     tokio::task::spawn_blocking(move || command.output().expect("run display-client"))
         .await
         .expect("join")
+}
+
+/// Silent, its first announcement to `speech.json`, its picture and texts
+/// to `screen.png` and `texts.json` in `dir`.
+fn shot_args(dir: &Path) -> Vec<String> {
+    vec![
+        "--mute".into(),
+        "--dump-speech".into(),
+        path(dir, "speech.json"),
+        "--screenshot".into(),
+        path(dir, "screen.png"),
+        "--dump-text".into(),
+        path(dir, "texts.json"),
+    ]
 }
 
 fn read_json(path: &Path) -> Option<Value> {
@@ -84,20 +98,7 @@ async fn what_is_said_is_what_is_shown() {
         dir.path().join("speech.json"),
         dir.path().join("texts.json"),
     );
-    let out = run(screen(
-        &server.base,
-        dir.path(),
-        &[
-            "--mute",
-            "--dump-speech",
-            &path(dir.path(), "speech.json"),
-            "--screenshot",
-            &path(dir.path(), "screen.png"),
-            "--dump-text",
-            &path(dir.path(), "texts.json"),
-        ],
-    ))
-    .await;
+    let out = run(screen(&server.base, dir.path(), &shot_args(dir.path()))).await;
     assert!(
         out.status.success(),
         "{}",
@@ -142,7 +143,12 @@ async fn spoken_wav(base: &str, lang: &str) -> (f64, f64) {
     let out = run(screen(
         base,
         dir.path(),
-        &["--lang", lang, "--speak-to", &path(dir.path(), "said.wav")],
+        &[
+            "--lang",
+            lang,
+            "--speak-to",
+            path(dir.path(), "said.wav").as_str(),
+        ],
     ))
     .await;
     assert!(
@@ -233,17 +239,14 @@ async fn announce_the_remote_and_a_takeover_make_the_screen_speak() {
         &server.base,
         dir.path(),
         &[
-            "--mute",
-            "--speech-input",
-            &fifo.to_string_lossy(),
-            "--dump-speech",
-            &path(dir.path(), "speech.json"),
-            "--screenshot",
-            &path(dir.path(), "screen.png"),
-            "--dump-text",
-            &path(dir.path(), "texts.json"),
-            "--keep-running",
-        ],
+            shot_args(dir.path()),
+            vec![
+                "--speech-input".into(),
+                fifo.to_string_lossy().into_owned(),
+                "--keep-running".into(),
+            ],
+        ]
+        .concat(),
     )
     .stdout(Stdio::null())
     .stderr(Stdio::null())
@@ -370,20 +373,7 @@ async fn a_screen_that_connects_during_a_takeover_shows_it_at_once() {
         .await
         .expect(201);
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(screen(
-        &server.base,
-        dir.path(),
-        &[
-            "--mute",
-            "--dump-speech",
-            &path(dir.path(), "speech.json"),
-            "--screenshot",
-            &path(dir.path(), "screen.png"),
-            "--dump-text",
-            &path(dir.path(), "texts.json"),
-        ],
-    ))
-    .await;
+    let out = run(screen(&server.base, dir.path(), &shot_args(dir.path()))).await;
     assert!(
         out.status.success(),
         "{}",

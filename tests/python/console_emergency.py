@@ -13,12 +13,10 @@ import sys
 import urllib.request
 import json
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from page_policy import check_no_violation, enable_logs, wait
+from page_policy import check_no_violation, chromium, wait
 
 
 def running(base, token):
@@ -28,14 +26,7 @@ def running(base, token):
 
 
 def main(base, token, ends_at, screenshot):
-    options = webdriver.ChromeOptions()
-    enable_logs(options)
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--window-size=1100,1800"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = chromium("1100,1800")
     try:
         driver.get(f"{base}/console")
         driver.find_element(By.ID, "token").send_keys(token)

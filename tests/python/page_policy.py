@@ -35,6 +35,22 @@ def enable_logs(options):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
 
 
+def chromium(window_size):
+    """Headless Chromium through chromedriver (Debian's), with the browser's
+    log kept for check_no_violation."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    enable_logs(options)
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", f"--window-size={window_size}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
 def check_no_violation(driver):
     logs = driver.get_log("browser")
     violations = [e["message"] for e in logs if "Content Security Policy" in e["message"] or "Refused to" in e["message"]]
