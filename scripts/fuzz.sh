@@ -7,7 +7,7 @@
 #   scripts/fuzz.sh list
 #
 # Targets: gtfs_rt cap gtfs_zip gtfs_tables notice_json http_body stream_frame layout_ron
-# siri_et siri_sm siri_sx siri_gm.
+# siri_et siri_sm siri_sx siri_gm lorawan_uplink.
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 # Crashes land in fuzz/artifacts/TARGET/; each one found is fixed and kept as a
 # regression test in the normal suite (docs/reliability.md lists them). The last
@@ -100,6 +100,11 @@ case "$target" in
       "$fixtures"/siri/cen-examples/siri_exm_GM/*response*.xml "$fixtures"/siri/ara-fr/invalid-xml.xml; do
       seed "$f"
     done ;;
+  lorawan_uplink)
+    for f in "$fixtures"/lorawan/*/*/payload*.json; do seed "$f" "-$(printf %s "$f" | cksum | cut -d" " -f1)"; done
+    # Raw payloads: the port, then the bytes.
+    printf '\x01\x95' >"$seeds/nwave-status.bin"
+    printf '\x03\x00\x00\x00\x00\x99\x02\x00\xd1\x00\x05\x00\x00\x00\x1d\x02\x02\x00' >"$seeds/bosch-startup.bin" ;;
   *)
     echo "unknown target $target; scripts/fuzz.sh list" >&2
     exit 2 ;;

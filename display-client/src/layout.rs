@@ -134,7 +134,17 @@ pub struct Speech {
     pub night: (String, String),
     /// The pronunciation lexicon, relative to the layout's folder.
     pub lexicon: Option<String>,
-    pub engine: crate::speech::voice::Engine,
+    pub engine: Engine,
+}
+
+/// The speech engine, as a layout names it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub enum Engine {
+    /// `espeak-ng`, from `PATH`.
+    #[default]
+    EspeakNg,
+    /// `piper --model FILE`, one model per language (`{"fr": "/…/fr.onnx"}`).
+    Piper(std::collections::BTreeMap<String, std::path::PathBuf>),
 }
 
 impl Default for Speech {
@@ -146,7 +156,7 @@ impl Default for Speech {
             night_volume: 0.5,
             night: ("21:00".into(), "07:00".into()),
             lexicon: Some("lexicon.ron".into()),
-            engine: crate::speech::voice::Engine::EspeakNg,
+            engine: Engine::EspeakNg,
         }
     }
 }
@@ -204,8 +214,11 @@ impl Layout {
         let speech = &layout.speech;
         let hours = [Some(&speech.night), speech.quiet.as_ref()];
         for (from, until) in hours.into_iter().flatten() {
-            crate::speech::queue::Hours::parse(from, until)
-                .map_err(|e| invalid(format!("speech: {e}")))?;
+            for t in [from, until] {
+                if chrono::NaiveTime::parse_from_str(t, "%H:%M").is_err() {
+                    return Err(invalid(format!("speech: `{t}`: write HH:MM")));
+                }
+            }
         }
         for (name, v) in [
             ("day_volume", speech.day_volume),

@@ -148,8 +148,8 @@ fn start(
         Some(path) => Sink::File(path.clone()),
         None => Sink::Device,
     };
-    let worker =
-        (!options.mute).then(|| spawn_worker(settings.engine.voice(), sink, wake(&event_loop)));
+    let worker = (!options.mute)
+        .then(|| spawn_worker(voice::voice(&settings.engine), sink, wake(&event_loop)));
     commands.insert_resource(Speaker {
         queue: Queue::new(quiet),
         worker,

@@ -9,6 +9,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use crate::layout::Engine;
+
 #[derive(Debug, thiserror::Error)]
 pub enum VoiceError {
     #[error("cannot run {engine}: {reason} (scripts/deps.sh demo installs espeak-ng)")]
@@ -25,22 +27,11 @@ pub trait Voice: Send + Sync + std::fmt::Debug {
     fn say(&self, lang: &str, text: &str) -> Result<Audio, VoiceError>;
 }
 
-/// Which engine, as the layout names it.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
-pub enum Engine {
-    /// `espeak-ng`, from `PATH`.
-    #[default]
-    EspeakNg,
-    /// `piper --model FILE`, one model per language (`{"fr": "/…/fr.onnx"}`).
-    Piper(std::collections::BTreeMap<String, PathBuf>),
-}
-
-impl Engine {
-    pub fn voice(&self) -> Box<dyn Voice> {
-        match self {
-            Engine::EspeakNg => Box::new(EspeakNg),
-            Engine::Piper(models) => Box::new(Piper(models.clone())),
-        }
+/// The voice of the engine a layout names.
+pub fn voice(engine: &Engine) -> Box<dyn Voice> {
+    match engine {
+        Engine::EspeakNg => Box::new(EspeakNg),
+        Engine::Piper(models) => Box::new(Piper(models.clone())),
     }
 }
 

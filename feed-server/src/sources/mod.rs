@@ -7,6 +7,7 @@ pub mod builtin;
 pub mod gtfs_rt;
 pub mod gtfs_static;
 pub mod http;
+pub mod lorawan;
 pub mod poll;
 pub mod siri;
 pub mod weather;

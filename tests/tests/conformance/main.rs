@@ -17,4 +17,5 @@ mod gtfs_frequencies;
 mod gtfs_rt;
 mod gtfs_sncf_ter;
 mod gtfs_zip_edges;
+mod lorawan;
 mod siri;
