@@ -133,6 +133,7 @@ fn benches(c: &mut Criterion) {
                     advisories: Vec::new(),
                     operator_notices: &[],
                     emergency: None,
+                    facilities: Vec::new(),
                 })
                 .departures
                 .len()

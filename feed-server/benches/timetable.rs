@@ -52,6 +52,7 @@ fn benches(c: &mut Criterion) {
                 advisories: Vec::new(),
                 operator_notices: &[],
                 emergency: None,
+                facilities: Vec::new(),
             })
         })
     });

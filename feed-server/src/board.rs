@@ -50,6 +50,8 @@ pub struct BoardInput<'a> {
     pub operator_notices: &'a [Arc<KeptNotice>],
     /// The emergency takeover running at the station, if any.
     pub emergency: Option<&'a KeptEmergency>,
+    /// The lines of the facilities shown at the station.
+    pub facilities: Vec<crate::facility::FacilityLine>,
 }
 
 impl BoardInput<'_> {
@@ -155,6 +157,7 @@ pub fn build(input: &BoardInput<'_>) -> Board {
             ends_at: e.ends_at,
             repeat_s: e.stored.input.repeat_s,
         }),
+        facilities: input.facilities.clone(),
     }
 }
 

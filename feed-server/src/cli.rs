@@ -60,6 +60,9 @@ pub enum Command {
     /// Manage the operators who may publish notices.
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Make a token for a [[sensor_integrations]]: prints the token (give it to
+    /// the network server) and its SHA-256 (write it as `token_sha256`).
+    Token,
     /// Print the audit log (who changed what, when), newest last, as JSON lines.
     Audit {
         /// How many entries, counting back from the newest.

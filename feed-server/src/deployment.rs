@@ -41,6 +41,9 @@ pub struct Deployment {
     pub notice_writes_per_minute: usize,
     /// Wrong operator tokens one address may send per minute.
     pub auth_failures_per_minute: usize,
+    /// Carpool areas, car parks and bike share, and who pushes their sensors.
+    pub facilities: Vec<crate::config::FacilityConfig>,
+    pub sensor_integrations: Vec<crate::config::SensorIntegration>,
 }
 
 impl Deployment {
@@ -92,6 +95,8 @@ impl Deployment {
             stream: config.stream,
             notice_writes_per_minute: config.notice_writes_per_minute,
             auth_failures_per_minute: config.auth_failures_per_minute,
+            facilities: config.facilities,
+            sensor_integrations: config.sensor_integrations,
         })
     }
 

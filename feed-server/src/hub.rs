@@ -432,6 +432,7 @@ fn same_content(a: &Board, b: &Board) -> bool {
         && a.wifi == b.wifi
         && a.next_service == b.next_service
         && a.emergency == b.emergency
+        && a.facilities == b.facilities
         && a.feeds
             .iter()
             .map(|f| (&f.id, f.stale))

@@ -89,6 +89,15 @@ id_type!(
     SourceId
 );
 
+id_type!(
+    /// A facility (carpool area, car park, bike-share station).
+    FacilityId
+);
+id_type!(
+    /// A network server's integration that pushes sensor uplinks.
+    IntegrationId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

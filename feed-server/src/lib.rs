@@ -31,6 +31,7 @@ pub mod config;
 pub mod demo;
 pub mod deployment;
 pub mod emergency;
+pub mod facility;
 pub mod feed;
 pub mod freshness;
 pub mod http;

@@ -52,6 +52,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             operator(command, scopes, &data_dir)
         }
+        Some(Command::Token) => {
+            let token = feed_server::store::new_token()?;
+            eprintln!(
+                "a token for a [[sensor_integrations]]; give the first line to the network server (Authorization: Bearer …), write the second as token_sha256:"
+            );
+            println!("{token}");
+            println!("{}", feed_server::store::token_hash(&token));
+            Ok(())
+        }
         Some(Command::Audit { limit, verify }) => {
             let store = Store::open(&data_dir)?;
             if verify {

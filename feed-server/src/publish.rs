@@ -21,6 +21,7 @@ use crate::board::{self, BoardInput};
 use crate::clock::Clock;
 use crate::deployment::Deployment;
 use crate::emergency::Emergencies;
+use crate::facility::Facilities;
 use crate::feed::FeedIdx;
 use crate::freshness::Freshness;
 use crate::hub::{Hub, Published, ReplayLimits};
@@ -37,6 +38,7 @@ pub struct Boards {
     pub weather: WeatherStore,
     pub notices: Notices,
     pub emergencies: Emergencies,
+    pub facilities: Facilities,
     pub clock: Clock,
     pub hub: Arc<Hub>,
     pub metrics: Arc<Metrics>,
@@ -60,6 +62,7 @@ impl Boards {
             weather: WeatherStore::default(),
             notices: Notices::default(),
             emergencies: Emergencies::default(),
+            facilities: Facilities::default(),
             clock,
             hub: Arc::new(hub),
             metrics: Arc::new(Metrics::default()),
@@ -93,6 +96,7 @@ impl Boards {
                 self.weather.version(),
                 self.notices.version(),
                 self.emergencies.version(),
+                self.facilities.version(),
                 now.timestamp(),
             )
                 .hash(&mut h);
@@ -116,6 +120,12 @@ impl Boards {
                 .unwrap_or_default();
             let operator_notices = self.notices.all();
             let emergency = self.emergencies.at(station_id, now);
+            let facilities = d
+                .facilities
+                .iter()
+                .filter(|f| f.stations.iter().any(|s| s == station_id))
+                .map(|f| self.facilities.line(f, now))
+                .collect();
             board::build(&BoardInput {
                 feeds: &d.feeds,
                 station,
@@ -127,6 +137,7 @@ impl Boards {
                 advisories,
                 operator_notices: &operator_notices,
                 emergency: emergency.as_deref(),
+                facilities,
             })
         })
     }

@@ -48,6 +48,9 @@ pub struct Board {
     /// An emergency takeover of the station's screens, while one runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emergency: Option<crate::Emergency>,
+    /// Carpool areas, car parks and bike share beside the station.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facilities: Vec<crate::Facility>,
 }
 
 /// Kind of vehicle, from the GTFS `route_type` (basic and extended types).

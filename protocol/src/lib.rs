@@ -11,11 +11,13 @@
 mod board;
 mod emergency;
 mod error;
+mod facility;
 mod notice;
 mod stream;
 
 pub use board::*;
 pub use emergency::*;
 pub use error::*;
+pub use facility::*;
 pub use notice::*;
 pub use stream::*;

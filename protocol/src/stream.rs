@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Advisory, Board, Departure, Emergency, FeedStatus, Notice};
+use crate::{Advisory, Board, Departure, Emergency, Facility, FeedStatus, Notice};
 
 /// What a client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +83,9 @@ pub struct Delta {
     /// The board's `emergency` after this change.
     #[serde(default)]
     pub emergency: Option<Emergency>,
+    /// The board's `facilities`, whole, when one of them changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facilities: Option<Vec<Facility>>,
     /// The board's `feeds`, when a feed's staleness changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feeds: Option<Vec<FeedStatus>>,
@@ -118,6 +121,7 @@ impl Delta {
             && self.notice_order.is_none()
             && self.advisory_order.is_none()
             && self.feeds.is_none()
+            && self.facilities.is_none()
     }
 }
 
@@ -160,6 +164,7 @@ pub fn diff(old: &Board, new: &Board, server_time: String) -> Delta {
             .collect::<Vec<_>>()
     };
     let feeds = (stale(old) != stale(new)).then(|| new.feeds.clone());
+    let facilities = (old.facilities != new.facilities).then(|| new.facilities.clone());
     Delta {
         station: new.station.id.clone(),
         seq: new.seq,
@@ -179,6 +184,7 @@ pub fn diff(old: &Board, new: &Board, server_time: String) -> Delta {
         advisory_order,
         next_service: new.next_service.clone(),
         emergency: new.emergency.clone(),
+        facilities,
         feeds,
         generated_at: new.generated_at.clone(),
         server_time,
@@ -278,6 +284,9 @@ impl BoardState {
         }
         board.next_service = delta.next_service.clone();
         board.emergency = delta.emergency.clone();
+        if let Some(facilities) = &delta.facilities {
+            board.facilities = facilities.clone();
+        }
         board.generated_at = delta.generated_at.clone();
         board.seq = delta.seq;
         Applied::UpToDate(delta.seq)

@@ -37,6 +37,8 @@ pub struct Board {
     pub next_service: Option<DateTime<Utc>>,
     /// The emergency takeover of the station's screens, while one runs.
     pub emergency: Option<Emergency>,
+    /// Carpool areas, car parks and bike share beside the station.
+    pub facilities: Vec<crate::facility::FacilityLine>,
 }
 
 /// An emergency takeover as a board carries it (see [`crate::emergency`]).
@@ -61,6 +63,7 @@ impl Board {
             && self.wifi == other.wifi
             && self.next_service == other.next_service
             && self.emergency == other.emergency
+            && self.facilities == other.facilities
             && self
                 .feeds
                 .iter()

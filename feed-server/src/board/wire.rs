@@ -43,6 +43,7 @@ impl Board {
                 ends_at: rfc3339(tz, e.ends_at),
                 repeat_s: e.repeat_s,
             }),
+            facilities: self.facilities.iter().map(|f| facility(f, tz)).collect(),
         }
     }
 }
@@ -86,6 +87,22 @@ impl Notice {
             informed_entities: self.informed_entities.clone(),
             updated_at: rfc3339(tz, self.updated_at),
         }
+    }
+}
+
+/// A facility's line, its instant in `tz`.
+pub fn facility(f: &crate::facility::FacilityLine, tz: Tz) -> wire::Facility {
+    wire::Facility {
+        id: f.id.to_string(),
+        name: f.name.clone(),
+        kind: f.kind,
+        capacity: f.capacity,
+        capacity_pmr: f.capacity_pmr,
+        free: f.free,
+        occupied: f.occupied,
+        unknown: f.unknown,
+        status: f.status,
+        updated_at: f.updated_at.map(|t| rfc3339(tz, t)),
     }
 }
 

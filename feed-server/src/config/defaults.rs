@@ -68,3 +68,7 @@ pub const WEATHER_MAX_MB: u64 = 4;
 /// Where operators, notices and the audit log are kept without `--data-dir` or
 /// `[store] data_dir` (relative to the working directory).
 pub const DATA_DIR: &str = "quai-data";
+
+/// A parking sensor silent this long (seconds) is `unknown`: the two sensor
+/// families Quai decodes send a heartbeat at least once a day.
+pub const FACILITY_STALE_AFTER_S: u64 = 25 * 3600;

@@ -29,6 +29,46 @@ pub struct ConfigFile {
     pub notices: NoticesSection,
     #[serde(default)]
     pub store: StoreSection,
+    #[serde(default)]
+    pub facilities: Vec<FacilitySection>,
+    #[serde(default)]
+    pub sensor_integrations: Vec<SensorIntegrationSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FacilitySection {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    #[serde(default)]
+    pub stations: Vec<String>,
+    pub capacity: u32,
+    pub capacity_pmr: Option<u32>,
+    #[serde(default = "facility_stale_after_s")]
+    pub stale_after_s: u64,
+    pub sensors: Option<SensorsSection>,
+}
+
+fn facility_stale_after_s() -> u64 {
+    d::FACILITY_STALE_AFTER_S
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensorsSection {
+    pub integration: String,
+    pub model: String,
+    /// Device EUI → the space's label.
+    pub spaces: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensorIntegrationSection {
+    pub id: String,
+    pub server: String,
+    pub token_sha256: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,6 +13,7 @@
 
 pub mod defaults;
 pub mod endpoint;
+pub mod facility;
 pub mod feed;
 mod file;
 pub mod settings;
@@ -24,6 +25,7 @@ pub mod weather;
 use std::path::{Path, PathBuf};
 
 pub use endpoint::{BUILTIN_DEMO_GTFS, EndpointUrl, GtfsSource, HttpUrl, Redirects};
+pub use facility::{FacilityConfig, SensorIntegration, Sensors};
 pub use feed::{DelayBounds, FeedConfig, Kind, RealtimeConfig};
 pub use settings::{BoardSettings, ServerSettings, StreamSettings};
 pub use siri::{JourneyRule, Matching, SiriConfig, SiriService, Transport};
@@ -108,6 +110,8 @@ pub struct Config {
     /// `[store] cache_timetables`: `serve` keeps compiled timetables in
     /// `<data dir>/timetables` and reads them back on restart.
     pub cache_timetables: bool,
+    pub facilities: Vec<FacilityConfig>,
+    pub sensor_integrations: Vec<SensorIntegration>,
 }
 
 impl Config {
@@ -195,6 +199,49 @@ impl Config {
             weather.push(source);
         }
 
+        let mut sensor_integrations: Vec<SensorIntegration> = Vec::new();
+        for (i, s) in file.sensor_integrations.into_iter().enumerate() {
+            let section = format!("sensor_integrations[{i}]");
+            let integration = SensorIntegration::from_file(s).map_err(|e| e.under(&section))?;
+            if sensor_integrations.iter().any(|o| o.id == integration.id) {
+                return Err(Invalid::new(
+                    format!("{section}.id"),
+                    format!("integration id `{}` is used twice", integration.id),
+                ));
+            }
+            sensor_integrations.push(integration);
+        }
+        let station_ids: Vec<_> = stations.iter().map(|s| s.id.clone()).collect();
+        let mut facilities: Vec<FacilityConfig> = Vec::new();
+        for (i, f) in file.facilities.into_iter().enumerate() {
+            let section = format!("facilities[{i}]");
+            let facility = FacilityConfig::from_file(f, &station_ids, &sensor_integrations)
+                .map_err(|e| e.under(&section))?;
+            if facilities.iter().any(|o| o.id == facility.id) {
+                return Err(Invalid::new(
+                    format!("{section}.id"),
+                    format!("facility id `{}` is used twice", facility.id),
+                ));
+            }
+            let eui_twice = facility
+                .sensors
+                .iter()
+                .flat_map(|s| s.spaces.keys())
+                .find(|eui| {
+                    facilities
+                        .iter()
+                        .flat_map(|o| o.sensors.iter().flat_map(|s| s.spaces.keys()))
+                        .any(|other| other == *eui)
+                });
+            if let Some(eui) = eui_twice {
+                return Err(Invalid::new(
+                    format!("{section}.sensors.spaces.{eui}"),
+                    "this device is already a space of another facility",
+                ));
+            }
+            facilities.push(facility);
+        }
+
         Ok(Config {
             origin: origin.to_string(),
             server,
@@ -208,6 +255,8 @@ impl Config {
             auth_failures_per_minute: file.notices.auth_failures_per_minute.max(1),
             data_dir: file.store.data_dir.map(|d| base.join(d)),
             cache_timetables: file.store.cache_timetables,
+            facilities,
+            sensor_integrations,
         })
     }
 }

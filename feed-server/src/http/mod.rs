@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod notices;
 pub mod page;
 pub mod portal;
+pub mod sensors;
 pub mod siri_sx;
 pub mod stream;
 

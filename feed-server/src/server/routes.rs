@@ -47,6 +47,12 @@ pub(super) fn router(state: AppState) -> Router {
             "/v1/stations/{id}/announce",
             axum::routing::post(notices::emergency::announce),
         )
+        .route(
+            "/v1/sensors/{integration}",
+            axum::routing::post(http::sensors::uplink_event),
+        )
+        .route("/v1/facilities", get(http::sensors::list))
+        .route("/v1/facilities/{id}", get(http::sensors::one))
         .route("/captive-portal/api", get(portal::api))
         .route("/portal", get(portal::page))
         .route("/portal.js", get(portal::script))

@@ -135,6 +135,11 @@ fn random_hex(n: usize) -> Result<String, StoreError> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// A new bearer token (256 random bits, `quai_…`).
+pub fn new_token() -> Result<String, StoreError> {
+    Ok(format!("quai_{}", random_hex(32)?))
+}
+
 /// SHA-256 of a token, hex: what the database keeps instead of the token.
 pub fn token_hash(token: &str) -> String {
     sha256_hex(token.as_bytes())

@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::audit::{AuditAction, audit};
-use super::{Store, StoreError, now, random_hex, token_hash};
+use super::{Store, StoreError, now, token_hash};
 use crate::notice::Scope;
 
 /// An operator allowed to write notices.
@@ -57,7 +57,7 @@ impl Store {
         emergency: bool,
     ) -> Result<String, StoreError> {
         check_name(name)?;
-        let token = format!("quai_{}", random_hex(32)?);
+        let token = super::new_token()?;
         let conn = self.conn();
         // A revoked operator can be added again (a lost token): new token, new scopes.
         let existing: Option<Option<String>> = conn

@@ -233,5 +233,6 @@ fn board(station: &StationId, i: u32, padding: &str, with_notice: Option<u32>) -
         feeds: Vec::new(),
         next_service: None,
         emergency: None,
+        facilities: Vec::new(),
     }
 }

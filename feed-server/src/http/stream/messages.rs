@@ -144,6 +144,7 @@ mod tests {
             advisory_order: None,
             next_service: None,
             emergency: None,
+            facilities: None,
             feeds: None,
             generated_at: String::new(),
             server_time: String::new(),

@@ -1,0 +1,236 @@
+//! The facilities' live state: each sensor-equipped space's last report, and
+//! what a facility's board line says from them at an instant (free,
+//! occupied, unknown, status).
+//!
+//! A report is kept only if it is news: a frame counter not above the last
+//! one is a duplicate (network servers deliver twice) or late (out of order),
+//! unless the device restarted (a start-up frame, or a counter far below the
+//! last: a rejoin resets it). A space whose sensor has been silent for the
+//! facility's `stale_after_s` is unknown, never free.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use quai_protocol::{FacilityKind, FacilityStatus};
+
+use crate::config::FacilityConfig;
+use crate::id::FacilityId;
+
+/// A counter this far below the last one means the device rejoined.
+const REJOIN_GAP: u32 = 1_000;
+
+/// One space's last report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpaceState {
+    pub occupied: bool,
+    pub at: DateTime<Utc>,
+    pub f_cnt: u32,
+}
+
+/// What [`Facilities::report`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reported {
+    Kept {
+        facility: FacilityId,
+        space: String,
+    },
+    /// The same or an older frame: nothing changed.
+    NotNews,
+}
+
+/// A facility's line on a board, at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FacilityLine {
+    pub id: FacilityId,
+    pub name: String,
+    pub kind: FacilityKind,
+    pub capacity: u32,
+    pub capacity_pmr: Option<u32>,
+    pub free: Option<u32>,
+    pub occupied: Option<u32>,
+    pub unknown: u32,
+    pub status: FacilityStatus,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// The live state of every facility: a cheap handle, clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct Facilities {
+    /// Facility → space label → its last report.
+    spaces: Arc<Mutex<HashMap<FacilityId, BTreeMap<String, SpaceState>>>>,
+    /// Moves on every kept report.
+    version: Arc<AtomicU64>,
+}
+
+impl Facilities {
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// Keeps the report of `space` of `facility` if it is news.
+    pub fn report(
+        &self,
+        facility: &FacilityId,
+        space: &str,
+        f_cnt: u32,
+        restarted: bool,
+        occupied: bool,
+        at: DateTime<Utc>,
+    ) -> Reported {
+        let mut all = self.spaces.lock().unwrap_or_else(|p| p.into_inner());
+        let spaces = all.entry(facility.clone()).or_default();
+        if let Some(last) = spaces.get(space) {
+            let rejoined = f_cnt.saturating_add(REJOIN_GAP) < last.f_cnt;
+            if f_cnt <= last.f_cnt && !restarted && !rejoined {
+                return Reported::NotNews;
+            }
+        }
+        spaces.insert(
+            space.to_string(),
+            SpaceState {
+                occupied,
+                at,
+                f_cnt,
+            },
+        );
+        self.version.fetch_add(1, Ordering::Release);
+        Reported::Kept {
+            facility: facility.clone(),
+            space: space.to_string(),
+        }
+    }
+
+    /// Each configured space of `f` and its state at `now` (None: unknown).
+    pub fn spaces(
+        &self,
+        f: &FacilityConfig,
+        now: DateTime<Utc>,
+    ) -> Vec<(String, Option<SpaceState>)> {
+        let all = self.spaces.lock().unwrap_or_else(|p| p.into_inner());
+        let known = all.get(&f.id);
+        let stale = chrono::Duration::from_std(f.stale_after).unwrap_or(chrono::Duration::MAX);
+        f.sensors
+            .iter()
+            .flat_map(|s| s.spaces.values())
+            .map(|label| {
+                let state = known
+                    .and_then(|k| k.get(label))
+                    .filter(|s| now - s.at < stale)
+                    .copied();
+                (label.clone(), state)
+            })
+            .collect()
+    }
+
+    /// The facility's line at `now`. Places without a sensor are counted as
+    /// unknown: only what is reported is said.
+    pub fn line(&self, f: &FacilityConfig, now: DateTime<Utc>) -> FacilityLine {
+        let spaces = self.spaces(f, now);
+        let occupied = spaces
+            .iter()
+            .filter(|(_, s)| s.is_some_and(|s| s.occupied))
+            .count() as u32;
+        let free = spaces
+            .iter()
+            .filter(|(_, s)| s.is_some_and(|s| !s.occupied))
+            .count() as u32;
+        let unknown = f.capacity.saturating_sub(occupied + free);
+        let updated_at = spaces.iter().filter_map(|(_, s)| s.map(|s| s.at)).max();
+        let known = occupied + free > 0;
+        let status = if !known {
+            FacilityStatus::Unknown
+        } else if free == 0 && unknown == 0 {
+            FacilityStatus::Full
+        } else {
+            FacilityStatus::Open
+        };
+        FacilityLine {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            kind: f.kind,
+            capacity: f.capacity,
+            capacity_pmr: f.capacity_pmr,
+            free: known.then_some(free),
+            occupied: known.then_some(occupied),
+            unknown,
+            status,
+            updated_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Sensors;
+    use crate::sources::lorawan::SensorModel;
+
+    fn area() -> FacilityConfig {
+        FacilityConfig {
+            id: "aire".parse().expect("id"),
+            name: "Aire".into(),
+            kind: FacilityKind::Carpool,
+            stations: Vec::new(),
+            capacity: 2,
+            capacity_pmr: None,
+            stale_after: std::time::Duration::from_secs(3600),
+            sensors: Some(Sensors {
+                integration: "cs".parse().expect("id"),
+                model: SensorModel::NwaveG4,
+                spaces: [("a".repeat(16), "P1".into()), ("b".repeat(16), "P2".into())].into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn duplicates_late_frames_restarts_and_silence() {
+        let f = area();
+        let all = Facilities::default();
+        let t = |m: i64| DateTime::<Utc>::from_timestamp(1_800_000_000 + m * 60, 0).expect("t");
+        assert_eq!(all.line(&f, t(0)).status, FacilityStatus::Unknown);
+        assert!(matches!(
+            all.report(&f.id, "P1", 10, false, true, t(0)),
+            Reported::Kept { .. }
+        ));
+        assert_eq!(
+            all.report(&f.id, "P1", 10, false, false, t(1)),
+            Reported::NotNews,
+            "duplicate"
+        );
+        assert_eq!(
+            all.report(&f.id, "P1", 9, false, false, t(1)),
+            Reported::NotNews,
+            "late"
+        );
+        let line = all.line(&f, t(1));
+        assert_eq!(
+            (line.free, line.occupied, line.unknown),
+            (Some(0), Some(1), 1)
+        );
+        assert_eq!(
+            line.status,
+            FacilityStatus::Open,
+            "one place unknown: not full"
+        );
+        assert!(matches!(
+            all.report(&f.id, "P2", 3, false, true, t(2)),
+            Reported::Kept { .. }
+        ));
+        assert_eq!(all.line(&f, t(2)).status, FacilityStatus::Full);
+        // A restart resets the counter.
+        assert!(matches!(
+            all.report(&f.id, "P1", 0, true, false, t(3)),
+            Reported::Kept { .. }
+        ));
+        assert_eq!(all.line(&f, t(3)).free, Some(1));
+        // P2 silent for an hour: unknown, not free.
+        let line = all.line(&f, t(62));
+        assert_eq!(
+            (line.free, line.occupied, line.unknown),
+            (Some(1), Some(0), 1)
+        );
+        assert_eq!(all.line(&f, t(120)).status, FacilityStatus::Unknown);
+    }
+}

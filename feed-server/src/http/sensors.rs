@@ -1,0 +1,224 @@
+//! Sensors and facilities over HTTP:
+//! - `POST /v1/sensors/{integration}`: a network server's webhook (ChirpStack
+//!   v4 uplink event, The Things Stack v3 uplink message), with the
+//!   integration's bearer token. The uplink's device is a space of a
+//!   facility; its state is kept if it is news, and the boards follow at once.
+//! - `GET /v1/facilities`, `GET /v1/facilities/{id}`: the facilities' lines
+//!   (instants in UTC), and one facility's spaces.
+//!
+//! Refusals say why and write nothing: 401 without a token or with one no
+//! integration holds, 403 with another integration's token, 404 for an
+//! unknown integration or a device that is not a space of this one's
+//! facilities, 400 for a body that is not an uplink of the integration's
+//! network server, 422 for a payload the sensor model cannot decode.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use quai_protocol::{FacilityDetail, Space};
+use serde_json::{Value, json};
+
+use super::ApiError;
+use crate::config::{FacilityConfig, SensorIntegration};
+use crate::facility::Reported;
+use crate::publish::Boards;
+use crate::sources::lorawan::{ReadingKind, UplinkError, uplink};
+use crate::store::token_hash;
+
+/// Largest webhook body: a LoRaWAN uplink event with its radio metadata is a
+/// few KiB; a hundred gateways would still fit.
+pub const MAX_BODY: usize = 64 * 1024;
+
+fn refuse(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(status, code, message)
+}
+
+/// The integration named in the path, if the request's token is its own.
+fn integration<'a>(
+    boards: &'a Boards,
+    name: &str,
+    headers: &HeaderMap,
+) -> Result<&'a SensorIntegration, ApiError> {
+    let integrations = &boards.deployment.sensor_integrations;
+    let found = integrations
+        .iter()
+        .find(|i| i.id.as_str() == name)
+        .ok_or_else(|| {
+            refuse(
+                StatusCode::NOT_FOUND,
+                "unknown_integration",
+                format!("no [[sensor_integrations]] has the id `{name}`"),
+            )
+        })?;
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            refuse(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send Authorization: Bearer <the integration's token>",
+            )
+        })?;
+    let hash = token_hash(token);
+    if hash == found.token_sha256 {
+        return Ok(found);
+    }
+    if integrations.iter().any(|i| i.token_sha256 == hash) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "wrong_integration",
+            format!("this token is another integration's, not `{name}`'s"),
+        ));
+    }
+    Err(refuse(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "unknown token",
+    ))
+}
+
+pub async fn uplink_event(
+    State(boards): State<Boards>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    request: Body,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let integration = integration(&boards, &name, &headers)?.clone();
+    let timeout = boards.deployment.server.body_read_timeout;
+    let bytes = super::body::read(request, &headers, MAX_BODY, timeout).await?;
+    let up = match uplink::parse(integration.server, &bytes) {
+        Ok(up) => up,
+        // Joins, acks, status events sent to the same URL: not an error.
+        Err(UplinkError::NotAnUplink(what)) => {
+            return Ok((
+                StatusCode::OK,
+                Json(json!({"ignored": format!("not an uplink (no `{what}`)")})),
+            ));
+        }
+        Err(e) => {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "invalid_uplink",
+                e.to_string(),
+            ));
+        }
+    };
+    let placed = boards.deployment.facilities.iter().find_map(|f| {
+        let sensors = f.sensors.as_ref()?;
+        let label = sensors.spaces.get(&up.dev_eui)?;
+        (sensors.integration == integration.id).then_some((f, sensors.model, label))
+    });
+    let Some((facility, model, space)) = placed else {
+        return Err(refuse(
+            StatusCode::NOT_FOUND,
+            "unknown_device",
+            format!(
+                "device {} is not a space of a facility of `{name}`",
+                up.dev_eui
+            ),
+        ));
+    };
+    // The network server's own decoding when it gives `occupied`, else ours.
+    let decoded = up
+        .decoded
+        .as_ref()
+        .and_then(|d| d.get("occupied"))
+        .and_then(Value::as_bool);
+    let (occupied, restarted) = match decoded {
+        Some(o) => (Some(o), false),
+        None => {
+            let reading = model.decode(up.f_port, &up.bytes).map_err(|e| {
+                refuse(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "undecodable",
+                    e.to_string(),
+                )
+            })?;
+            (reading.occupied, reading.kind == Some(ReadingKind::Startup))
+        }
+    };
+    let Some(occupied) = occupied else {
+        return Ok((
+            StatusCode::OK,
+            Json(json!({"ignored": "this frame says nothing of the space"})),
+        ));
+    };
+    let now = boards.clock.now();
+    match boards
+        .facilities
+        .report(&facility.id, space, up.f_cnt, restarted, occupied, now)
+    {
+        Reported::NotNews => Ok((
+            StatusCode::OK,
+            Json(json!({"ignored": "duplicate or late (frame counter not above the last)"})),
+        )),
+        Reported::Kept { facility, space } => {
+            boards.publish_all();
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(
+                    json!({"facility": facility.to_string(), "space": space, "occupied": occupied}),
+                ),
+            ))
+        }
+    }
+}
+
+fn utc(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn detail(boards: &Boards, f: &FacilityConfig) -> FacilityDetail {
+    let now = boards.clock.now();
+    FacilityDetail {
+        facility: crate::board::wire::facility(&boards.facilities.line(f, now), chrono_tz::UTC),
+        stations: f.stations.iter().map(ToString::to_string).collect(),
+        spaces: boards
+            .facilities
+            .spaces(f, now)
+            .into_iter()
+            .map(|(label, state)| Space {
+                label,
+                occupied: state.map(|s| s.occupied),
+                updated_at: state.map(|s| utc(s.at)),
+            })
+            .collect(),
+    }
+}
+
+pub async fn list(State(boards): State<Boards>) -> Json<Vec<quai_protocol::Facility>> {
+    let now = boards.clock.now();
+    Json(
+        boards
+            .deployment
+            .facilities
+            .iter()
+            .map(|f| crate::board::wire::facility(&boards.facilities.line(f, now), chrono_tz::UTC))
+            .collect(),
+    )
+}
+
+pub async fn one(
+    State(boards): State<Boards>,
+    Path(id): Path<String>,
+) -> Result<Json<FacilityDetail>, ApiError> {
+    boards
+        .deployment
+        .facilities
+        .iter()
+        .find(|f| f.id.as_str() == id)
+        .map(|f| Json(detail(&boards, f)))
+        .ok_or_else(|| {
+            refuse(
+                StatusCode::NOT_FOUND,
+                "facility_not_found",
+                format!("no facility `{id}`"),
+            )
+        })
+}
