@@ -215,7 +215,8 @@ fn row(
                 (column == Column::Platform && d.platform_changed && !struck(d)).then(|| {
                     one_line(
                         texts.note("platform", platform_changed(&view.lang, d.mode)),
-                        fonts.style(true, theme.sizes.small),
+                        // Small enough for the narrowest platform column (portrait).
+                        fonts.style(true, theme.sizes.small * 0.8),
                         colour(&theme.accent),
                     )
                 });

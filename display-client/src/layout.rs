@@ -111,6 +111,9 @@ pub struct Layout {
     pub advisory: Option<Region>,
     #[serde(default)]
     pub wifi: Option<Region>,
+    /// Carpool areas, car parks, bike share: free places.
+    #[serde(default)]
+    pub facilities: Option<Region>,
     /// Languages shown in turn, e.g. `["fr", "en"]`.
     pub languages: Vec<String>,
     pub language_rotation_s: f32,
@@ -248,6 +251,7 @@ impl Layout {
         regions.extend(layout.ticker.as_ref().map(|t| ("ticker", t.region)));
         regions.extend(layout.advisory.map(|r| ("advisory", r)));
         regions.extend(layout.wifi.map(|r| ("wifi", r)));
+        regions.extend(layout.facilities.map(|r| ("facilities", r)));
         for (name, r) in regions {
             let fits = r.x >= 0.0
                 && r.y >= 0.0

@@ -11,7 +11,7 @@
 //!   this frame) and [`panel`] (the redraw-when-changed rule every panel follows),
 //!   with [`widgets`] (the pieces panels are made of);
 //! - the panels: [`clock`] (the header), [`departures`], [`ticker`],
-//!   [`advisory`] and [`wifi`], and [`takeover`] (an emergency, alone on screen);
+//!   [`advisory`], [`facilities`] and [`wifi`], and [`takeover`] (an emergency, alone on screen);
 //! - the voice: [`speech`] (what is shown, read aloud);
 //! - around them: [`instrumentation`] (latency in the log) and [`screenshot`].
 //!
@@ -23,6 +23,7 @@ mod canvas;
 mod clock;
 mod contrast;
 mod departures;
+mod facilities;
 mod fonts;
 mod instrumentation;
 mod kept;
@@ -130,7 +131,7 @@ impl Plugin for ScreenPlugin {
                 instrumentation::plugin,
                 wake::plugin,
             ))
-            .add_plugins(speech::plugin);
+            .add_plugins((facilities::plugin, speech::plugin));
     }
 }
 

@@ -30,6 +30,7 @@ pub enum Panel {
     Departures,
     Ticker,
     Advisory,
+    Facilities,
     Wifi,
     /// An emergency takeover: while it runs, it is the only panel on screen.
     Takeover,

@@ -140,3 +140,31 @@ async fn the_demo_board_advises_on_the_heatwave_in_french_and_english() {
     assert_eq!(a.expires.as_deref(), Some("2026-07-02T21:00:00+02:00"));
     assert_eq!(a.source, "Météo (démo)");
 }
+
+/// The demo's carpool area: its simulated sensors post through the real
+/// endpoint at start, and the area is nearly empty at night and nearly full
+/// on a weekday morning.
+#[tokio::test]
+async fn the_demo_carpool_area_fills_with_the_day() {
+    let free_at = |now: &'static str| async move {
+        let server = feed_server().start(&["--now", now]);
+        for _ in 0..200 {
+            let board = server.board("caudry", "").await;
+            if let Some(f) = board
+                .facilities
+                .iter()
+                .find(|f| f.id == "covoiturage-caudry")
+                && f.unknown == 0
+            {
+                assert_eq!(f.capacity, 40);
+                return f.free.expect("known");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the demo's sensors never reported");
+    };
+    let night = free_at("2026-03-09T03:00:00+01:00").await;
+    let morning = free_at("2026-03-09T10:00:00+01:00").await;
+    assert!(night >= 30, "{night} free at night");
+    assert!(morning <= 10, "{morning} free on a weekday morning");
+}

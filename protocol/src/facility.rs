@@ -26,7 +26,7 @@ pub enum FacilityStatus {
 }
 
 /// A facility as boards and `GET /v1/facilities` show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Facility {
     pub id: String,
     pub name: String,

@@ -20,6 +20,9 @@ pub struct SensorIntegration {
     /// SHA-256 of its bearer token, 64 lower-case hex digits
     /// (`feed-server token` makes a token and its hash).
     pub token_sha256: String,
+    /// The demo's: the server plays this integration's network server for
+    /// its facilities, posting with this token (`demo::sensors`).
+    pub simulate_with_token: Option<String>,
 }
 
 impl SensorIntegration {
@@ -31,7 +34,16 @@ impl SensorIntegration {
                 "64 hex digits: the SHA-256 of the token (feed-server token prints both)",
             ));
         }
+        if let Some(token) = &s.simulate_with_token
+            && crate::store::token_hash(token) != hash
+        {
+            return Err(Invalid::new(
+                "simulate_with_token",
+                "its SHA-256 is not token_sha256",
+            ));
+        }
         Ok(SensorIntegration {
+            simulate_with_token: s.simulate_with_token,
             id: s
                 .id
                 .parse()

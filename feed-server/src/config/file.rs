@@ -69,6 +69,8 @@ pub struct SensorIntegrationSection {
     pub id: String,
     pub server: String,
     pub token_sha256: String,
+    /// The demo's: play this integration's network server with this token.
+    pub simulate_with_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

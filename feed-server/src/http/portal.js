@@ -6,13 +6,15 @@ const words = {
         terms: "Ce service d'accès à Internet est gratuit. En vous connectant, vous acceptez un usage conforme à la loi. Aucune donnée personnelle n'est demandée ; l'adresse de votre appareil est conservée le temps de la session.",
         on_time: "à l'heure", delayed: "retardé", early: "en avance", cancelled: "supprimé", skipped: "arrêt non desservi",
         departed: "parti", scheduled: "horaire prévu", live: "en direct", offline: "hors ligne – horaires théoriques",
-        platform: "quai", track: "voie", changed: "changement", none: "Pas de départ prévu avant", min: "min" },
+        platform: "quai", track: "voie", changed: "changement", none: "Pas de départ prévu avant", min: "min",
+        facilities: "Stationnement et covoiturage", full: "complet", closed: "fermé", unavailable: "information indisponible" },
   en: { wifi: "Free Wi-Fi:", departures: "Next departures", notices: "Travel information",
         "terms-title": "Terms of use", accept: "Accept and connect",
         terms: "This Internet access is free. By connecting you agree to lawful use. No personal data is asked for; your device's address is kept for the session.",
         on_time: "on time", delayed: "delayed", early: "early", cancelled: "cancelled", skipped: "stop not served",
         departed: "departed", scheduled: "scheduled", live: "live", offline: "offline – scheduled times",
-        platform: "platform", track: "platform", changed: "changed", none: "No departure before", min: "min" }
+        platform: "platform", track: "platform", changed: "changed", none: "No departure before", min: "min",
+        facilities: "Parking and carpool", full: "full", closed: "closed", unavailable: "information unavailable" }
 };
 let lang = (navigator.language || "fr").startsWith("fr") ? "fr" : "en";
 let board = null;
@@ -57,6 +59,19 @@ function render() {
     tr.append(time, line, dest, plat);
     tbody.appendChild(tr);
   }
+  const facilities = board && board.facilities ? board.facilities : [];
+  document.getElementById("facilities").hidden = facilities.length === 0;
+  document.getElementById("facility-list").replaceChildren(...facilities.map(f => {
+    const div = el("div", "facility");
+    div.appendChild(el("strong", "", f.name));
+    let state;
+    if (f.status === "full") state = words[lang].full;
+    else if (f.status === "closed") state = words[lang].closed;
+    else if (f.free === null || f.free === undefined) state = words[lang].unavailable;
+    else state = lang === "fr" ? f.free + " place(s) libre(s) sur " + f.capacity : f.free + " free of " + f.capacity;
+    div.appendChild(el("div", f.status === "full" ? "status late" : "status", state));
+    return div;
+  }));
   const emergency = document.getElementById("emergency");
   emergency.hidden = !(board && board.emergency);
   emergency.textContent = board && board.emergency ? pick(board.emergency.screen_text) : "";
@@ -98,6 +113,7 @@ function apply(m) {
   if (m.notice_order) board.notices.sort((a, b) => m.notice_order.indexOf(a.id) - m.notice_order.indexOf(b.id));
   if (m.advisory_order) board.advisories.sort((a, b) => m.advisory_order.indexOf(a.id) - m.advisory_order.indexOf(b.id));
   board.next_service = m.next_service; board.emergency = m.emergency; board.seq = m.seq;
+  if (m.facilities) board.facilities = m.facilities;
   offset = Date.parse(m.generated_at) - Date.now();
   return true;
 }

@@ -60,6 +60,38 @@ pub(super) fn spawn(boards: &Boards, bound: SocketAddr, cancel: &CancellationTok
             ));
         }
     }
+    for integration in &deployment.sensor_integrations {
+        let Some(token) = &integration.simulate_with_token else {
+            continue;
+        };
+        let devices: Vec<String> = deployment
+            .facilities
+            .iter()
+            .filter_map(|f| f.sensors.as_ref())
+            .filter(|s| s.integration == integration.id)
+            .flat_map(|s| s.spaces.keys().cloned())
+            .collect();
+        let timezone = deployment
+            .stations
+            .first()
+            .map_or(chrono_tz::Europe::Paris, |s| s.timezone);
+        let url = resolve(
+            &crate::config::EndpointUrl::SelfPath(format!("/v1/sensors/{}", integration.id)),
+            bound,
+        );
+        tracing::info!(integration = %integration.id, devices = devices.len(), %url, "simulating sensors");
+        set.spawn(crate::demo::sensors::run(
+            crate::demo::sensors::Simulator {
+                url,
+                token: token.clone(),
+                devices,
+                timezone,
+                clock: boards.clock,
+                every: std::time::Duration::from_secs(5),
+            },
+            cancel.child_token(),
+        ));
+    }
     for source in &deployment.weather {
         let url = resolve(&source.url, bound);
         tracing::info!(source = %source.id, %url, "polling weather alerts");

@@ -1,0 +1,163 @@
+//! The facilities panel: each carpool area, car park or bike-share station of
+//! the board, with its free places in words ("12 places libres sur 40"),
+//! "complet" / "full" in the alert colour, its PMR places, and "information
+//! indisponible" / "information unavailable" when its sensors are silent.
+
+use bevy::prelude::*;
+use quai_protocol::{Facility, FacilityKind, FacilityStatus};
+
+use crate::ScreenSet;
+use crate::panel::{Panel, PanelInputs, Redraw};
+use crate::widgets::{colour, one_line, place};
+
+pub fn plugin(app: &mut App) {
+    app.add_systems(Update, draw.in_set(ScreenSet::Draw));
+}
+
+/// How a facility's state is written, in `lang`.
+pub fn state(lang: &str, f: &Facility) -> String {
+    let fr = lang == "fr";
+    let what = match (fr, f.kind) {
+        (true, FacilityKind::BikeShare) => "vélos",
+        (false, FacilityKind::BikeShare) => "bikes",
+        (true, _) => "places",
+        (false, _) => "places",
+    };
+    match (f.status, f.free) {
+        (FacilityStatus::Full, _) => if fr { "complet" } else { "full" }.into(),
+        (FacilityStatus::Closed, _) => if fr { "fermé" } else { "closed" }.into(),
+        (_, Some(free)) if f.unknown == 0 => {
+            if fr {
+                let libres = if free == 1 { "libre" } else { "libres" };
+                let what = if free == 1 { "place" } else { what };
+                format!("{free} {what} {libres} sur {}", f.capacity)
+            } else {
+                format!("{free} free of {}", f.capacity)
+            }
+        }
+        // Some places unknown: what is known, said as such.
+        (_, Some(free)) => {
+            if fr {
+                format!("au moins {free} libre(s) sur {}", f.capacity)
+            } else {
+                format!("at least {free} free of {}", f.capacity)
+            }
+        }
+        _ => if fr {
+            "information indisponible"
+        } else {
+            "information unavailable"
+        }
+        .into(),
+    }
+}
+
+fn pmr(lang: &str, f: &Facility) -> Option<String> {
+    let n = f.capacity_pmr.filter(|&n| n > 0)?;
+    Some(if lang == "fr" {
+        format!("dont {n} place(s) PMR")
+    } else {
+        format!("{n} accessible place(s)")
+    })
+}
+
+fn draw(p: PanelInputs, mut redraw: Redraw) {
+    let (l, lang) = (&p.layout.layout, &p.view.lang);
+    let facilities = p.live.board.as_ref().map_or(&[][..], |b| &b.facilities[..]);
+    let region = l.facilities.filter(|_| !facilities.is_empty());
+    let key = region.map(|_| (facilities.to_vec(), lang.clone()));
+    redraw.panel(Panel::Facilities, key, |texts| {
+        let region = region?;
+        let theme = &l.theme;
+        let rows: Vec<_> = facilities
+            .iter()
+            .map(|f| {
+                let full = f.status == FacilityStatus::Full;
+                let ink = match f.status {
+                    FacilityStatus::Full | FacilityStatus::Closed => colour(&theme.alert),
+                    FacilityStatus::Unknown => colour(&theme.muted),
+                    FacilityStatus::Open => colour(&theme.accent),
+                };
+                let name = one_line(
+                    texts.note("facilities", f.name.clone()),
+                    p.fonts.style(true, theme.sizes.small * 0.75),
+                    colour(&theme.text),
+                );
+                let size = theme.sizes.small * if full { 1.15 } else { 1.05 };
+                let state = one_line(
+                    texts.note("facilities", state(lang, f)),
+                    p.fonts.style(true, size),
+                    ink,
+                );
+                let pmr = pmr(lang, f).map(|t| {
+                    one_line(
+                        texts.note("facilities", t),
+                        p.fonts.style(false, theme.sizes.small * 0.65),
+                        colour(&theme.muted),
+                    )
+                });
+                (
+                    Node {
+                        flex_direction: FlexDirection::Column,
+                        ..default()
+                    },
+                    Children::spawn((Spawn(name), Spawn(state), SpawnIter(pmr.into_iter()))),
+                )
+            })
+            .collect();
+        Some((
+            Node {
+                padding: UiRect::axes(Val::Px(16.0), Val::Px(10.0)),
+                row_gap: Val::Px(8.0),
+                ..place(region)
+            },
+            BackgroundColor(colour(&theme.background).lighter(0.06)),
+            Children::spawn(SpawnIter(rows.into_iter())),
+        ))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn area(free: Option<u32>, unknown: u32, status: FacilityStatus) -> Facility {
+        Facility {
+            id: "a".into(),
+            name: "Aire de covoiturage de Caudry".into(),
+            kind: FacilityKind::Carpool,
+            capacity: 40,
+            capacity_pmr: Some(2),
+            free,
+            occupied: free.map(|f| 40 - f - unknown),
+            unknown,
+            status,
+            updated_at: None,
+        }
+    }
+
+    #[test]
+    fn free_places_full_and_unknown_in_words() {
+        let open = area(Some(12), 0, FacilityStatus::Open);
+        assert_eq!(state("fr", &open), "12 places libres sur 40");
+        assert_eq!(state("en", &open), "12 free of 40");
+        assert_eq!(
+            state("fr", &area(Some(1), 0, FacilityStatus::Open)),
+            "1 place libre sur 40"
+        );
+        assert_eq!(
+            state("fr", &area(Some(0), 0, FacilityStatus::Full)),
+            "complet"
+        );
+        assert_eq!(state("en", &area(Some(0), 0, FacilityStatus::Full)), "full");
+        assert_eq!(
+            state("fr", &area(Some(3), 5, FacilityStatus::Open)),
+            "au moins 3 libre(s) sur 40"
+        );
+        assert_eq!(
+            state("fr", &area(None, 40, FacilityStatus::Unknown)),
+            "information indisponible"
+        );
+        assert_eq!(pmr("fr", &open).as_deref(), Some("dont 2 place(s) PMR"));
+    }
+}
