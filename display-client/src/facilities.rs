@@ -35,6 +35,13 @@ pub fn state(lang: &str, f: &Facility) -> String {
                 format!("{free} free of {}", f.capacity)
             }
         }
+        // Some places unknown and none known free: not "full".
+        (_, Some(0)) => if fr {
+            "aucune place libre signalée"
+        } else {
+            "no free place reported"
+        }
+        .into(),
         // Some places unknown: what is known, said as such.
         (_, Some(free)) => {
             if fr {
@@ -65,7 +72,10 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
     let (l, lang) = (&p.layout.layout, &p.view.lang);
     let facilities = p.live.board.as_ref().map_or(&[][..], |b| &b.facilities[..]);
     let region = l.facilities.filter(|_| !facilities.is_empty());
-    let key = region.map(|_| (facilities.to_vec(), lang.clone()));
+    // Not live (the server unreachable, or a board kept from an earlier run):
+    // counts of then are not said as counts of now.
+    let live = p.view.live;
+    let key = region.map(|_| (facilities.to_vec(), lang.clone(), live));
     redraw.panel(Panel::Facilities, key, |texts| {
         let region = region?;
         let theme = &l.theme;
@@ -84,8 +94,21 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
                     colour(&theme.text),
                 );
                 let size = theme.sizes.small * if full { 1.15 } else { 1.05 };
+                let said = if live {
+                    state(lang, f)
+                } else {
+                    state(
+                        lang,
+                        &Facility {
+                            status: FacilityStatus::Unknown,
+                            free: None,
+                            ..f.clone()
+                        },
+                    )
+                };
+                let ink = if live { ink } else { colour(&theme.muted) };
                 let state = one_line(
-                    texts.note("facilities", state(lang, f)),
+                    texts.note("facilities", said),
                     p.fonts.style(true, size),
                     ink,
                 );
@@ -153,6 +176,10 @@ mod tests {
         assert_eq!(
             state("fr", &area(Some(3), 5, FacilityStatus::Open)),
             "au moins 3 libre(s) sur 40"
+        );
+        assert_eq!(
+            state("fr", &area(Some(0), 5, FacilityStatus::Open)),
+            "aucune place libre signalée"
         );
         assert_eq!(
             state("fr", &area(None, 40, FacilityStatus::Unknown)),

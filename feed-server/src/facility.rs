@@ -4,8 +4,10 @@
 //!
 //! A report is kept only if it is news: a frame counter not above the last
 //! one is a duplicate (network servers deliver twice) or late (out of order),
-//! unless the device restarted (a start-up frame, or a counter far below the
-//! last: a rejoin resets it). A space whose sensor has been silent for the
+//! unless the device restarted (a start-up frame, a counter far below the
+//! last, or a lower counter an hour after the last frame: a rejoin resets
+//! it). The state is in memory: after a restart of the server, a space is
+//! unknown until its sensor's next frame. A space whose sensor has been silent for the
 //! facility's `stale_after_s` is unknown, never free.
 
 use std::collections::{BTreeMap, HashMap};
@@ -82,8 +84,15 @@ impl Facilities {
         let mut all = self.spaces.lock().unwrap_or_else(|p| p.into_inner());
         let spaces = all.entry(facility.clone()).or_default();
         if let Some(last) = spaces.get(space) {
+            // A restart, a rejoin (a counter far below the last) or a lower
+            // counter an hour after the last frame (parking sensors send a
+            // few frames a day: a duplicate or a late one comes within
+            // minutes) starts the counter again; never with an older frame.
+            let later = at >= last.at;
             let rejoined = f_cnt.saturating_add(REJOIN_GAP) < last.f_cnt;
-            if f_cnt <= last.f_cnt && !restarted && !rejoined {
+            let after_a_while = at - last.at >= chrono::Duration::hours(1);
+            let news = f_cnt > last.f_cnt || (later && (restarted || rejoined || after_a_while));
+            if !news {
                 return Reported::NotNews;
             }
         }
@@ -189,19 +198,15 @@ mod tests {
         let f = area();
         let all = Facilities::default();
         let t = |m: i64| DateTime::<Utc>::from_timestamp(1_800_000_000 + m * 60, 0).expect("t");
+        let kept = |r: Reported| matches!(r, Reported::Kept { .. });
         assert_eq!(all.line(&f, t(0)).status, FacilityStatus::Unknown);
-        assert!(matches!(
-            all.report(&f.id, "P1", 10, false, true, t(0)),
-            Reported::Kept { .. }
-        ));
-        assert_eq!(
-            all.report(&f.id, "P1", 10, false, false, t(1)),
-            Reported::NotNews,
+        assert!(kept(all.report(&f.id, "P1", 10, false, true, t(0))));
+        assert!(
+            !kept(all.report(&f.id, "P1", 10, false, false, t(1))),
             "duplicate"
         );
-        assert_eq!(
-            all.report(&f.id, "P1", 9, false, false, t(1)),
-            Reported::NotNews,
+        assert!(
+            !kept(all.report(&f.id, "P1", 9, false, false, t(1))),
             "late"
         );
         let line = all.line(&f, t(1));
@@ -214,16 +219,11 @@ mod tests {
             FacilityStatus::Open,
             "one place unknown: not full"
         );
-        assert!(matches!(
-            all.report(&f.id, "P2", 3, false, true, t(2)),
-            Reported::Kept { .. }
-        ));
+        assert!(kept(all.report(&f.id, "P2", 3, false, true, t(2))));
         assert_eq!(all.line(&f, t(2)).status, FacilityStatus::Full);
-        // A restart resets the counter.
-        assert!(matches!(
-            all.report(&f.id, "P1", 0, true, false, t(3)),
-            Reported::Kept { .. }
-        ));
+        // A restart resets the counter; a late copy of an older frame does not.
+        assert!(kept(all.report(&f.id, "P1", 0, true, false, t(3))));
+        assert!(!kept(all.report(&f.id, "P1", 0, true, true, t(2))));
         assert_eq!(all.line(&f, t(3)).free, Some(1));
         // P2 silent for an hour: unknown, not free.
         let line = all.line(&f, t(62));
@@ -232,5 +232,8 @@ mod tests {
             (Some(1), Some(0), 1)
         );
         assert_eq!(all.line(&f, t(120)).status, FacilityStatus::Unknown);
+        // A lower counter an hour after its last frame: P2 rejoined.
+        assert!(kept(all.report(&f.id, "P2", 1, false, false, t(70))));
+        assert_eq!(all.line(&f, t(70)).free, Some(1));
     }
 }

@@ -151,7 +151,18 @@ impl FacilityConfig {
                             "an empty label",
                         ));
                     }
-                    spaces.insert(eui.to_ascii_lowercase(), label);
+                    if spaces.values().any(|l| *l == label) {
+                        return Err(Invalid::new(
+                            format!("sensors.spaces.{eui}"),
+                            format!("the label `{label}` is another sensor's"),
+                        ));
+                    }
+                    if spaces.insert(eui.to_ascii_lowercase(), label).is_some() {
+                        return Err(Invalid::new(
+                            format!("sensors.spaces.{eui}"),
+                            "this device is written twice (EUIs are read without case)",
+                        ));
+                    }
                 }
                 if spaces.len() as u64 > u64::from(f.capacity) {
                     return Err(Invalid::new(

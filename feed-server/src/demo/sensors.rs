@@ -47,8 +47,10 @@ pub fn demand(local: chrono::DateTime<Tz>) -> f64 {
 /// threshold, and a slow wobble moves a few of them every few minutes.
 pub fn occupied(i: usize, n: usize, now: DateTime<Utc>, tz: Tz) -> bool {
     let local = now.with_timezone(&tz);
-    // A fixed shuffle of the places (a multiplicative hash of the index).
-    let rank = ((i as u64 * 2_654_435_761) % n.max(1) as u64) as f64 / n.max(1) as f64;
+    // A fixed shuffle of the places: 23 has no common factor with the demo's
+    // 40, so each place gets its own rank.
+    let n = n.max(1);
+    let rank = ((i * 23 + 7) % n) as f64 / n as f64;
     let slot = now.timestamp() / 300;
     let wobble = (((i as i64 * 7919 + slot) % 11) as f64 - 5.0) / 100.0;
     rank < demand(local) + wobble
@@ -69,7 +71,13 @@ pub fn uplink(dev_eui: &str, f_cnt: u32, taken: bool, at: DateTime<Utc>) -> serd
     })
 }
 
-/// Posts the places' changes until `cancel`.
+/// How often each place's sensor says it is still there (a heartbeat),
+/// well within the facility's `stale_after_s`.
+const HEARTBEAT: chrono::Duration = chrono::Duration::hours(6);
+
+/// Posts the places' changes, and each place's heartbeat, until `cancel`.
+/// A refusal that says the configuration is wrong (401, 403, 404) stops it,
+/// said once in the log; anything else is tried again at the next tick.
 pub async fn run(sim: Simulator, cancel: CancellationToken) {
     let client = match crate::sources::http::client(Duration::from_secs(5)) {
         Ok(c) => c,
@@ -78,7 +86,8 @@ pub async fn run(sim: Simulator, cancel: CancellationToken) {
             return;
         }
     };
-    let mut sent: HashMap<String, (bool, u32)> = HashMap::new();
+    // Per device: the state last posted, its frame counter, when.
+    let mut sent: HashMap<String, (bool, u32, DateTime<Utc>)> = HashMap::new();
     let mut tick = tokio::time::interval(sim.every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -89,26 +98,32 @@ pub async fn run(sim: Simulator, cancel: CancellationToken) {
         let now = sim.clock.now();
         let n = sim.devices.len();
         for (i, dev) in sim.devices.iter().enumerate() {
+            if cancel.is_cancelled() {
+                return;
+            }
             let taken = occupied(i, n, now, sim.timezone);
-            let (last, f_cnt) = sent.get(dev).copied().unwrap_or((!taken, 0));
-            if last == taken {
+            let last = sent.get(dev).copied();
+            let due = last.is_none_or(|(state, _, at)| state != taken || now - at >= HEARTBEAT);
+            if !due {
                 continue;
             }
-            let body = uplink(dev, f_cnt + 1, taken, now);
+            let f_cnt = last.map_or(1, |(_, c, _)| c + 1);
             let answer = client
                 .post(&sim.url)
                 .bearer_auth(&sim.token)
-                .json(&body)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(uplink(dev, f_cnt, taken, now).to_string())
                 .send()
                 .await;
             match answer {
                 Ok(r) if r.status().is_success() => {
-                    sent.insert(dev.clone(), (taken, f_cnt + 1));
+                    sent.insert(dev.clone(), (taken, f_cnt, now));
                 }
-                Ok(r) => {
-                    tracing::warn!(status = %r.status(), "demo sensors: uplink refused");
+                Ok(r) if matches!(r.status().as_u16(), 401 | 403 | 404) => {
+                    tracing::error!(status = %r.status(), "demo sensors: refused, simulation stopped");
                     return;
                 }
+                Ok(r) => tracing::debug!(status = %r.status(), "demo sensors: try again"),
                 Err(e) => tracing::debug!("demo sensors: {e}"),
             }
         }

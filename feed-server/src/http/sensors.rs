@@ -8,9 +8,10 @@
 //!
 //! Refusals say why and write nothing: 401 without a token or with one no
 //! integration holds, 403 with another integration's token, 404 for an
-//! unknown integration or a device that is not a space of this one's
-//! facilities, 400 for a body that is not an uplink of the integration's
-//! network server, 422 for a payload the sensor model cannot decode.
+//! unknown integration, 400 for a body that is not an uplink of the
+//! integration's network server. A device that is no facility's space, or a
+//! frame the model cannot read, is answered 200 with the reason (and logged):
+//! network servers switch a webhook off after a run of refusals.
 
 use axum::Json;
 use axum::body::Body;
@@ -23,7 +24,7 @@ use super::ApiError;
 use crate::config::{FacilityConfig, SensorIntegration};
 use crate::facility::Reported;
 use crate::publish::Boards;
-use crate::sources::lorawan::{ReadingKind, UplinkError, uplink};
+use crate::sources::lorawan::{ReadingKind, SensorModel, UplinkError, uplink};
 use crate::store::token_hash;
 
 /// Largest webhook body: a LoRaWAN uplink event with its radio metadata is a
@@ -34,23 +35,15 @@ fn refuse(status: StatusCode, code: &'static str, message: impl Into<String>) ->
     ApiError::new(status, code, message)
 }
 
-/// The integration named in the path, if the request's token is its own.
+/// The integration named in the path, if the request's token is its own. The
+/// token is checked first: without a valid one, nothing says which
+/// integrations exist.
 fn integration<'a>(
     boards: &'a Boards,
     name: &str,
     headers: &HeaderMap,
 ) -> Result<&'a SensorIntegration, ApiError> {
     let integrations = &boards.deployment.sensor_integrations;
-    let found = integrations
-        .iter()
-        .find(|i| i.id.as_str() == name)
-        .ok_or_else(|| {
-            refuse(
-                StatusCode::NOT_FOUND,
-                "unknown_integration",
-                format!("no [[sensor_integrations]] has the id `{name}`"),
-            )
-        })?;
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -66,10 +59,14 @@ fn integration<'a>(
             )
         })?;
     let hash = token_hash(token);
-    if hash == found.token_sha256 {
-        return Ok(found);
+    let holder = integrations
+        .iter()
+        .find(|i| i.token_sha256 == hash)
+        .ok_or_else(|| refuse(StatusCode::UNAUTHORIZED, "unauthorized", "unknown token"))?;
+    if holder.id.as_str() == name {
+        return Ok(holder);
     }
-    if integrations.iter().any(|i| i.token_sha256 == hash) {
+    if integrations.iter().any(|i| i.id.as_str() == name) {
         return Err(refuse(
             StatusCode::FORBIDDEN,
             "wrong_integration",
@@ -77,10 +74,18 @@ fn integration<'a>(
         ));
     }
     Err(refuse(
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        "unknown token",
+        StatusCode::NOT_FOUND,
+        "unknown_integration",
+        format!("no [[sensor_integrations]] has the id `{name}`"),
     ))
+}
+
+/// A 200 that says why nothing was kept. Network servers switch a webhook off
+/// after a run of refusals (The Things Stack does), so what is not an error
+/// of the request itself (a device Quai was not told of, a frame it cannot
+/// read) is answered so, and logged.
+fn ignored(reason: String) -> (StatusCode, Json<Value>) {
+    (StatusCode::OK, Json(json!({ "ignored": reason })))
 }
 
 pub async fn uplink_event(
@@ -115,63 +120,61 @@ pub async fn uplink_event(
         (sensors.integration == integration.id).then_some((f, sensors.model, label))
     });
     let Some((facility, model, space)) = placed else {
-        return Err(refuse(
-            StatusCode::NOT_FOUND,
-            "unknown_device",
-            format!(
-                "device {} is not a space of a facility of `{name}`",
-                up.dev_eui
-            ),
-        ));
+        tracing::info!(integration = %name, device = %up.dev_eui, "uplink of a device that is no facility's space");
+        return Ok(ignored(format!(
+            "device {} is not a space of a facility of `{name}` (add it to [facilities.sensors] spaces)",
+            up.dev_eui
+        )));
     };
-    // The network server's own decoding when it gives `occupied`, else ours.
+    // The network server's own decoding when it gives `occupied`, else ours
+    // (unless the model is the network server's codec).
     let decoded = up
         .decoded
         .as_ref()
         .and_then(|d| d.get("occupied"))
         .and_then(Value::as_bool);
-    let (occupied, restarted) = match decoded {
-        Some(o) => (Some(o), false),
-        None => {
-            let reading = model.decode(up.f_port, &up.bytes).map_err(|e| {
-                refuse(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "undecodable",
-                    e.to_string(),
-                )
-            })?;
-            (reading.occupied, reading.kind == Some(ReadingKind::Startup))
-        }
+    let (occupied, restarted) = match (decoded, model) {
+        (Some(o), _) => (Some(o), false),
+        (None, SensorModel::NetworkServerCodec) => (None, false),
+        (None, model) => match model.decode(up.f_port, &up.bytes) {
+            Ok(reading) => (reading.occupied, reading.kind == Some(ReadingKind::Startup)),
+            Err(e) => {
+                tracing::warn!(integration = %name, device = %up.dev_eui, "undecodable uplink: {e}");
+                return Ok(ignored(format!("undecodable: {e}")));
+            }
+        },
     };
     let Some(occupied) = occupied else {
-        return Ok((
-            StatusCode::OK,
-            Json(json!({"ignored": "this frame says nothing of the space"})),
-        ));
+        return Ok(ignored("this frame says nothing of the space".into()));
     };
+    // When the network server received it (a retried delivery is not news of
+    // now), never later than now.
     let now = boards.clock.now();
+    let at = up.received_at.map_or(now, |t| t.min(now));
     match boards
         .facilities
-        .report(&facility.id, space, up.f_cnt, restarted, occupied, now)
+        .report(&facility.id, space, up.f_cnt, restarted, occupied, at)
     {
-        Reported::NotNews => Ok((
-            StatusCode::OK,
-            Json(json!({"ignored": "duplicate or late (frame counter not above the last)"})),
+        Reported::NotNews => Ok(ignored(
+            "duplicate or late (frame counter not above the last)".into(),
         )),
-        Reported::Kept { facility, space } => {
-            boards.publish_all();
+        Reported::Kept {
+            facility: id,
+            space,
+        } => {
+            for station in &facility.stations {
+                boards.publish(station.as_str());
+            }
             Ok((
                 StatusCode::ACCEPTED,
-                Json(
-                    json!({"facility": facility.to_string(), "space": space, "occupied": occupied}),
-                ),
+                Json(json!({"facility": id.to_string(), "space": space, "occupied": occupied})),
             ))
         }
     }
 }
 
 fn utc(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    crate::timetable::gtfs_time::rfc3339(chrono_tz::UTC, t)
 }
 
 fn detail(boards: &Boards, f: &FacilityConfig) -> FacilityDetail {

@@ -79,7 +79,12 @@ pub(super) fn spawn(boards: &Boards, bound: SocketAddr, cancel: &CancellationTok
             &crate::config::EndpointUrl::SelfPath(format!("/v1/sensors/{}", integration.id)),
             bound,
         );
-        tracing::info!(integration = %integration.id, devices = devices.len(), %url, "simulating sensors");
+        tracing::warn!(
+            integration = %integration.id,
+            devices = devices.len(),
+            %url,
+            "simulating sensors (simulate_with_token): the demo's fake parking counts; never in a real deployment"
+        );
         set.spawn(crate::demo::sensors::run(
             crate::demo::sensors::Simulator {
                 url,

@@ -15,7 +15,7 @@ use crate::support::fixtures;
 fn as_published(model: SensorModel, r: &Reading) -> Value {
     let kind = |bosch: &str, nwave: &str| match model {
         SensorModel::BoschParkingLot => bosch.to_string(),
-        SensorModel::NwaveG4 => nwave.to_string(),
+        SensorModel::NwaveG4 | SensorModel::NetworkServerCodec => nwave.to_string(),
     };
     let mut v = serde_json::Map::new();
     v.insert(
@@ -40,6 +40,7 @@ fn as_published(model: SensorModel, r: &Reading) -> Value {
             put("firmwareVersion", json!(r.firmware));
             put("debugInfo", json!(r.debug));
         }
+        SensorModel::NetworkServerCodec => {}
         SensorModel::NwaveG4 => {
             put("temperature", json!(r.temperature_c.map(|t| t as i64)));
             put("battery_voltage", json!(r.battery_v));

@@ -22,6 +22,10 @@ pub enum SensorModel {
     BoschParkingLot,
     /// `nwave-g4`
     NwaveG4,
+    /// `codec`: the network server decodes (a ChirpStack device-profile
+    /// codec, a The Things Stack payload formatter) and gives `occupied`;
+    /// Quai never decodes the bytes.
+    NetworkServerCodec,
 }
 
 impl std::str::FromStr for SensorModel {
@@ -30,8 +34,9 @@ impl std::str::FromStr for SensorModel {
         match s {
             "bosch-pls" => Ok(SensorModel::BoschParkingLot),
             "nwave-g4" => Ok(SensorModel::NwaveG4),
+            "codec" => Ok(SensorModel::NetworkServerCodec),
             other => Err(format!(
-                "`{other}`: Quai decodes bosch-pls and nwave-g4 (or give the network server a codec: its decoded `occupied` is used)"
+                "`{other}`: Quai decodes bosch-pls and nwave-g4; write codec when the network server decodes and gives `occupied`"
             )),
         }
     }
@@ -91,6 +96,11 @@ impl SensorModel {
         match self {
             SensorModel::BoschParkingLot => bosch(port, bytes, &at),
             SensorModel::NwaveG4 => nwave(port, bytes, &at),
+            SensorModel::NetworkServerCodec => Err(Some(DecodeError {
+                model: self,
+                port,
+                reason: "decoded by the network server, whose decoding gave no `occupied`".into(),
+            })),
         }
         .map_err(|e| {
             e.unwrap_or_else(|| DecodeError {
@@ -205,7 +215,7 @@ fn nwave(port: u8, bytes: &[u8], at: At<'_>) -> Result<Reading, Option<DecodeErr
         6 | 10 => {
             r.kind = Some(ReadingKind::Other);
             // A registration with bit 0 set is made in an occupied space.
-            if port == 10 && at(0, 5)? & 1 == 1 {
+            if port == 10 && at(0, 1)? & 1 == 1 {
                 r.occupied = Some(true);
                 previous(&mut r, (bytes[0] >> 1) & 0x7f);
             }
