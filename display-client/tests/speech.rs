@@ -391,3 +391,47 @@ async fn a_screen_that_connects_during_a_takeover_shows_it_at_once() {
     assert_eq!(said["trigger"], "emergency");
     assert_eq!(said["utterances"][0]["text"], "Gare fermée.");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_closing_makes_the_screen_speak() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A GPIO's value file: the contact open.
+    let contact = dir.path().join("value");
+    std::fs::write(&contact, "0\n").expect("write");
+    let child = screen(
+        &server.base,
+        dir.path(),
+        &[
+            shot_args(dir.path()),
+            vec![
+                "--speech-input".into(),
+                contact.to_string_lossy().into_owned(),
+                "--keep-running".into(),
+            ],
+        ]
+        .concat(),
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("start display-client");
+    let screen = Watched {
+        child,
+        speech: dir.path().join("speech.json"),
+        texts: dir.path().join("texts.json"),
+    };
+    screen.said("start", 0).await;
+    // Closed: a press.
+    let n = screen.n();
+    std::fs::write(&contact, "1\n").expect("write");
+    screen.said("input", n).await;
+    // Held closed: no second press; opened and closed again (after the
+    // second of debounce): another.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(screen.n(), n + 1, "a held contact is one press");
+    std::fs::write(&contact, "0\n").expect("write");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    std::fs::write(&contact, "1\n").expect("write");
+    screen.said("input", n + 1).await;
+}
