@@ -187,6 +187,26 @@ impl Drop for Watched {
 }
 
 impl Watched {
+    /// A screen left running, silent, its speech input on `input`, its
+    /// announcements, picture and texts in `dir`.
+    fn start(base: &str, dir: &Path, input: &Path) -> Watched {
+        let extra = vec![
+            "--speech-input".into(),
+            input.to_string_lossy().into_owned(),
+            "--keep-running".into(),
+        ];
+        let child = screen(base, dir, &[shot_args(dir), extra].concat())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start display-client");
+        Watched {
+            child,
+            speech: dir.join("speech.json"),
+            texts: dir.join("texts.json"),
+        }
+    }
+
     /// Waits for an announcement with `trigger`; it and how long it took.
     async fn said(&self, trigger: &str, after: u64) -> (Value, Duration) {
         let began = Instant::now();
@@ -235,28 +255,7 @@ async fn announce_the_remote_and_a_takeover_make_the_screen_speak() {
     let fifo = dir.path().join("remote");
     let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
     assert!(made.success());
-    let child = screen(
-        &server.base,
-        dir.path(),
-        &[
-            shot_args(dir.path()),
-            vec![
-                "--speech-input".into(),
-                fifo.to_string_lossy().into_owned(),
-                "--keep-running".into(),
-            ],
-        ]
-        .concat(),
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("start display-client");
-    let screen = Watched {
-        child,
-        speech: dir.path().join("speech.json"),
-        texts: dir.path().join("texts.json"),
-    };
+    let screen = Watched::start(&server.base, dir.path(), &fifo);
     screen.said("start", 0).await;
 
     // The remote's receiver: one byte on the input line.
@@ -399,28 +398,7 @@ async fn a_contact_closing_makes_the_screen_speak() {
     // A GPIO's value file: the contact open.
     let contact = dir.path().join("value");
     std::fs::write(&contact, "0\n").expect("write");
-    let child = screen(
-        &server.base,
-        dir.path(),
-        &[
-            shot_args(dir.path()),
-            vec![
-                "--speech-input".into(),
-                contact.to_string_lossy().into_owned(),
-                "--keep-running".into(),
-            ],
-        ]
-        .concat(),
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("start display-client");
-    let screen = Watched {
-        child,
-        speech: dir.path().join("speech.json"),
-        texts: dir.path().join("texts.json"),
-    };
+    let screen = Watched::start(&server.base, dir.path(), &contact);
     screen.said("start", 0).await;
     // Closed: a press.
     let n = screen.n();

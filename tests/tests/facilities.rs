@@ -50,6 +50,19 @@ async fn area(clock: feed_server::clock::Clock, stale_after_s: u64) -> Area {
     }
 }
 
+impl Area {
+    /// A ChirpStack uplink of the area's sensor `dev`, with the integration's token.
+    async fn sense(&self, dev: &str, f_cnt: u32, occupied: bool) -> quai_tests::http::Answer {
+        post(
+            &self.server,
+            "cs",
+            Some(&self.chirpstack),
+            &nwave(dev, f_cnt, occupied),
+        )
+        .await
+    }
+}
+
 /// A ChirpStack v4 uplink event of an Nwave status frame.
 fn nwave(dev: &str, f_cnt: u32, occupied: bool) -> Value {
     let byte = (10u8 << 1) | u8::from(occupied);
@@ -102,15 +115,11 @@ async fn sensors_fill_the_area_and_the_board_and_stream_follow() {
     client.subscribe("caudry", None).await;
     let _snapshot = client.next_message().await;
     let sent = Instant::now();
-    let answer = post(
-        s,
-        "cs",
-        Some(&a.chirpstack),
-        &nwave("0000000000000001", 1, true),
-    )
-    .await
-    .expect(202)
-    .value();
+    let answer = a
+        .sense("0000000000000001", 1, true)
+        .await
+        .expect(202)
+        .value();
     assert_eq!(
         answer,
         json!({"facility": "covoiturage", "space": "P1", "occupied": true})
@@ -131,22 +140,8 @@ async fn sensors_fill_the_area_and_the_board_and_stream_follow() {
         sent.elapsed()
     );
 
-    post(
-        s,
-        "cs",
-        Some(&a.chirpstack),
-        &nwave("0000000000000002", 7, false),
-    )
-    .await
-    .expect(202);
-    post(
-        s,
-        "cs",
-        Some(&a.chirpstack),
-        &nwave("0000000000000003", 3, true),
-    )
-    .await
-    .expect(202);
+    a.sense("0000000000000002", 7, false).await.expect(202);
+    a.sense("0000000000000003", 3, true).await.expect(202);
     let l = line(s, "covoiturage").await;
     assert_eq!(
         (l.free, l.occupied, l.unknown, l.status),
@@ -157,15 +152,11 @@ async fn sensors_fill_the_area_and_the_board_and_stream_follow() {
 
     // A duplicate and a late frame: nothing changes.
     for f_cnt in [7, 6] {
-        let answer = post(
-            s,
-            "cs",
-            Some(&a.chirpstack),
-            &nwave("0000000000000002", f_cnt, true),
-        )
-        .await
-        .expect(200)
-        .value();
+        let answer = a
+            .sense("0000000000000002", f_cnt, true)
+            .await
+            .expect(200)
+            .value();
         assert!(
             answer["ignored"]
                 .as_str()
@@ -175,14 +166,7 @@ async fn sensors_fill_the_area_and_the_board_and_stream_follow() {
     }
     assert_eq!(line(s, "covoiturage").await.free, Some(1));
     // The last place taken: full.
-    post(
-        s,
-        "cs",
-        Some(&a.chirpstack),
-        &nwave("0000000000000002", 8, true),
-    )
-    .await
-    .expect(202);
+    a.sense("0000000000000002", 8, true).await.expect(202);
     let l = line(s, "covoiturage").await;
     assert_eq!((l.free, l.status), (Some(0), FacilityStatus::Full));
 
@@ -277,14 +261,7 @@ async fn sensor_refusals_say_why_and_write_nothing() {
 async fn a_silent_sensor_leaves_its_space_unknown_not_free() {
     let a = area(server::running(NOW), 1).await;
     let s = &a.server;
-    post(
-        s,
-        "cs",
-        Some(&a.chirpstack),
-        &nwave("0000000000000001", 1, false),
-    )
-    .await
-    .expect(202);
+    a.sense("0000000000000001", 1, false).await.expect(202);
     assert_eq!(line(s, "covoiturage").await.free, Some(1));
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let l = line(s, "covoiturage").await;

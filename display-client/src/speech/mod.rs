@@ -81,6 +81,9 @@ struct Speaker {
     made: u64,
     /// The board (`Live::updates`) `said` was last pruned for.
     pruned_at: usize,
+    /// The board, and whether a takeover ran, urgent changes were last
+    /// looked for (they depend on nothing else: not looked for every frame).
+    urgent_checked: Option<(usize, bool)>,
     /// Wakes the window (which sleeps between changes).
     waker: Arc<Mutex<Box<dyn Fn() + Send>>>,
 }
@@ -162,6 +165,7 @@ fn start(
         started: false,
         made: 0,
         pruned_at: 0,
+        urgent_checked: None,
         waker: Arc::new(Mutex::new(Box::new(wake(&event_loop)))),
     });
 }
@@ -278,7 +282,8 @@ fn ask(
         .is_some_and(|w| w.busy.load(Ordering::Acquire));
     // During a takeover nothing else is said: what is urgent waits (unsaid)
     // for its end.
-    if takeover.is_none() {
+    let urgent_key = (live.updates, takeover.is_some());
+    if takeover.is_none() && speaker.urgent_checked != Some(urgent_key) {
         let soon = urgent(board);
         let new: Vec<(String, &'static str)> = soon
             .into_iter()
@@ -306,6 +311,7 @@ fn ask(
             );
         }
     }
+    speaker.urgent_checked = Some(urgent_key);
     // A takeover: at once (cutting whatever is said), then `repeat_s` after
     // each reading ends.
     match takeover {
