@@ -44,6 +44,7 @@ pub struct Deployment {
     /// Carpool areas, car parks and bike share, and who pushes their sensors.
     pub facilities: Vec<crate::config::FacilityConfig>,
     pub sensor_integrations: Vec<crate::config::SensorIntegration>,
+    pub facility_sources: Vec<crate::config::FacilitySource>,
 }
 
 impl Deployment {
@@ -97,6 +98,7 @@ impl Deployment {
             auth_failures_per_minute: config.auth_failures_per_minute,
             facilities: config.facilities,
             sensor_integrations: config.sensor_integrations,
+            facility_sources: config.facility_sources,
         })
     }
 

@@ -10,6 +10,9 @@
 //! unknown until its sensor's next frame. A space whose sensor has been silent for the
 //! facility's `stale_after_s` is unknown, never free.
 
+pub mod shown;
+pub mod sourced;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,6 +22,7 @@ use quai_protocol::{FacilityKind, FacilityStatus};
 
 use crate::config::FacilityConfig;
 use crate::id::FacilityId;
+pub use sourced::{FacilityKey, SourcedFacilities};
 
 /// A counter this far below the last one means the device rejoined.
 const REJOIN_GAP: u32 = 1_000;
@@ -45,16 +49,19 @@ pub enum Reported {
 /// A facility's line on a board, at one instant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FacilityLine {
-    pub id: FacilityId,
+    pub id: FacilityKey,
     pub name: String,
     pub kind: FacilityKind,
     pub capacity: u32,
     pub capacity_pmr: Option<u32>,
+    pub capacity_ev: Option<u32>,
     pub free: Option<u32>,
     pub occupied: Option<u32>,
     pub unknown: u32,
     pub status: FacilityStatus,
     pub updated_at: Option<DateTime<Utc>>,
+    /// Bike share: vehicles to rent per vehicle type.
+    pub vehicle_types: Vec<(String, u32)>,
 }
 
 /// The live state of every facility: a cheap handle, clones share it.
@@ -62,13 +69,29 @@ pub struct FacilityLine {
 pub struct Facilities {
     /// Facility → space label → its last report.
     spaces: Arc<Mutex<HashMap<FacilityId, BTreeMap<String, SpaceState>>>>,
-    /// Moves on every kept report.
+    /// Moves on every kept report and every changed document.
     version: Arc<AtomicU64>,
+    /// What the facility sources' documents say.
+    pub sourced: SourcedFacilities,
 }
 
 impl Facilities {
     pub fn version(&self) -> u64 {
         self.version.load(Ordering::Acquire)
+    }
+
+    /// Keeps what `source`'s document says; true if it changed anything.
+    pub fn apply_document(
+        &self,
+        source: &crate::id::SourceId,
+        reports: Vec<crate::sources::facilities::Report>,
+        at: DateTime<Utc>,
+    ) -> bool {
+        let changed = self.sourced.apply(source, reports, at);
+        if changed {
+            self.version.fetch_add(1, Ordering::Release);
+        }
+        changed
     }
 
     /// Keeps the report of `space` of `facility` if it is news.
@@ -156,16 +179,18 @@ impl Facilities {
             FacilityStatus::Open
         };
         FacilityLine {
-            id: f.id.clone(),
+            id: FacilityKey::Configured(f.id.clone()),
             name: f.name.clone(),
             kind: f.kind,
             capacity: f.capacity,
             capacity_pmr: f.capacity_pmr,
+            capacity_ev: None,
             free: known.then_some(free),
             occupied: known.then_some(occupied),
             unknown,
             status,
             updated_at,
+            vehicle_types: Vec::new(),
         }
     }
 }

@@ -120,12 +120,7 @@ impl Boards {
                 .unwrap_or_default();
             let operator_notices = self.notices.all();
             let emergency = self.emergencies.at(station_id, now);
-            let facilities = d
-                .facilities
-                .iter()
-                .filter(|f| f.stations.iter().any(|s| s == station_id))
-                .map(|f| self.facilities.line(f, now))
-                .collect();
+            let facilities = crate::facility::shown::at_station(d, &self.facilities, station, now);
             board::build(&BoardInput {
                 feeds: &d.feeds,
                 station,

@@ -36,7 +36,11 @@ pub struct Facility {
     /// Of which for people with reduced mobility.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_pmr: Option<u32>,
-    /// Free places known now; null when nothing fresh is known.
+    /// Of which with an electric-vehicle charger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_ev: Option<u32>,
+    /// Free places known now (bike share: vehicles to rent); null when
+    /// nothing fresh is known.
     pub free: Option<u32>,
     /// Occupied places known now.
     pub occupied: Option<u32>,
@@ -45,6 +49,23 @@ pub struct Facility {
     pub status: FacilityStatus,
     /// The last fresh report (RFC 3339, station timezone on boards).
     pub updated_at: Option<String>,
+    /// Bike share: vehicles to rent per vehicle type (GBFS ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vehicle_types: Vec<VehicleTypeCount>,
+}
+
+/// Vehicles of one type at a bike-share station.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct VehicleTypeCount {
+    pub vehicle_type_id: String,
+    pub count: u32,
+}
+
+/// WGS 84 coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
 }
 
 /// One space of a sensor-equipped facility (`GET /v1/facilities/{id}`).
@@ -57,11 +78,19 @@ pub struct Space {
 }
 
 /// `GET /v1/facilities/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FacilityDetail {
     #[serde(flatten)]
     pub facility: Facility,
     /// The stations whose boards show it.
     pub stations: Vec<String>,
+    /// Per-space states, for sensor-equipped facilities (else empty).
     pub spaces: Vec<Space>,
+    /// Where it is, when its source says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// The facility source (`[[facility_sources]]` id) it comes from; absent
+    /// for a facility of the configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }

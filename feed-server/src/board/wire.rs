@@ -98,11 +98,20 @@ pub fn facility(f: &crate::facility::FacilityLine, tz: Tz) -> wire::Facility {
         kind: f.kind,
         capacity: f.capacity,
         capacity_pmr: f.capacity_pmr,
+        capacity_ev: f.capacity_ev,
         free: f.free,
         occupied: f.occupied,
         unknown: f.unknown,
         status: f.status,
         updated_at: f.updated_at.map(|t| rfc3339(tz, t)),
+        vehicle_types: f
+            .vehicle_types
+            .iter()
+            .map(|(id, count)| wire::VehicleTypeCount {
+                vehicle_type_id: id.clone(),
+                count: *count,
+            })
+            .collect(),
     }
 }
 

@@ -72,3 +72,6 @@ pub const DATA_DIR: &str = "quai-data";
 /// A parking sensor silent this long (seconds) is `unknown`: the two sensor
 /// families Quai decodes send a heartbeat at least once a day.
 pub const FACILITY_STALE_AFTER_S: u64 = 25 * 3600;
+/// A polled facility count is shown for this long after it was measured.
+pub const FACILITY_SOURCE_STALE_AFTER: Duration = Duration::from_secs(30 * 60);
+pub const FACILITY_SOURCE_POLL: Duration = Duration::from_secs(60);

@@ -63,6 +63,19 @@ pub struct Sensors {
     pub spaces: BTreeMap<String, String>,
 }
 
+/// A facility kind as written in the configuration.
+pub(super) fn kind(word: &str) -> Result<FacilityKind, String> {
+    match word {
+        "carpool" => Ok(FacilityKind::Carpool),
+        "park_and_ride" => Ok(FacilityKind::ParkAndRide),
+        "car_park" => Ok(FacilityKind::CarPark),
+        "bike_share" => Ok(FacilityKind::BikeShare),
+        other => Err(format!(
+            "`{other}`: one of carpool, park_and_ride, car_park, bike_share"
+        )),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct FacilityConfig {
     pub id: FacilityId,
@@ -83,18 +96,7 @@ impl FacilityConfig {
         stations: &[StationId],
         integrations: &[SensorIntegration],
     ) -> Result<FacilityConfig, Invalid> {
-        let kind = match f.kind.as_str() {
-            "carpool" => FacilityKind::Carpool,
-            "park_and_ride" => FacilityKind::ParkAndRide,
-            "car_park" => FacilityKind::CarPark,
-            "bike_share" => FacilityKind::BikeShare,
-            other => {
-                return Err(Invalid::new(
-                    "kind",
-                    format!("`{other}`: one of carpool, park_and_ride, car_park, bike_share"),
-                ));
-            }
-        };
+        let kind = kind(&f.kind).map_err(|r| Invalid::new("kind", r))?;
         let mut ids = Vec::new();
         for (i, s) in f.stations.iter().enumerate() {
             let id: StationId = s

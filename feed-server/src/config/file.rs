@@ -33,6 +33,47 @@ pub struct ConfigFile {
     pub facilities: Vec<FacilitySection>,
     #[serde(default)]
     pub sensor_integrations: Vec<SensorIntegrationSection>,
+    #[serde(default)]
+    pub facility_sources: Vec<FacilitySourceSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FacilitySourceSection {
+    pub id: String,
+    pub format: String,
+    pub url: Option<String>,
+    pub path: Option<String>,
+    pub status_url: Option<String>,
+    #[serde(default)]
+    pub stations: Vec<String>,
+    pub radius_m: Option<f64>,
+    #[serde(default)]
+    pub only: Vec<String>,
+    pub kind: Option<String>,
+    #[serde(default = "facility_source_stale_after_s")]
+    pub stale_after_s: f64,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    #[serde(default = "facility_source_poll_s")]
+    pub poll_s: f64,
+    #[serde(default = "weather_timeout_s")]
+    pub timeout_s: f64,
+    #[serde(default = "weather_max_mb")]
+    pub max_mb: u64,
+    #[serde(default = "max_backoff_s")]
+    pub max_backoff_s: f64,
+    #[serde(default = "redirects_same_origin")]
+    pub redirects: String,
+}
+
+fn facility_source_stale_after_s() -> f64 {
+    d::FACILITY_SOURCE_STALE_AFTER.as_secs_f64()
+}
+fn facility_source_poll_s() -> f64 {
+    d::FACILITY_SOURCE_POLL.as_secs_f64()
 }
 
 #[derive(Debug, Deserialize)]

@@ -14,6 +14,7 @@
 pub mod defaults;
 pub mod endpoint;
 pub mod facility;
+pub mod facility_source;
 pub mod feed;
 mod file;
 pub mod settings;
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 pub use endpoint::{BUILTIN_DEMO_GTFS, EndpointUrl, GtfsSource, HttpUrl, Redirects};
 pub use facility::{FacilityConfig, SensorIntegration, Sensors};
+pub use facility_source::{FacilityFormat, FacilitySource};
 pub use feed::{DelayBounds, FeedConfig, Kind, RealtimeConfig};
 pub use settings::{BoardSettings, ServerSettings, StreamSettings};
 pub use siri::{JourneyRule, Matching, SiriConfig, SiriService, Transport};
@@ -112,6 +114,8 @@ pub struct Config {
     pub cache_timetables: bool,
     pub facilities: Vec<FacilityConfig>,
     pub sensor_integrations: Vec<SensorIntegration>,
+    /// Documents that describe and count facilities.
+    pub facility_sources: Vec<FacilitySource>,
 }
 
 impl Config {
@@ -242,6 +246,26 @@ impl Config {
             facilities.push(facility);
         }
 
+        let mut facility_sources: Vec<FacilitySource> = Vec::new();
+        for (i, f) in file.facility_sources.into_iter().enumerate() {
+            let section = format!("facility_sources[{i}]");
+            let source =
+                FacilitySource::from_file(f, &station_ids, base).map_err(|e| e.under(&section))?;
+            if facility_sources.iter().any(|o| o.id == source.id) {
+                return Err(Invalid::new(
+                    format!("{section}.id"),
+                    format!("facility source id `{}` is used twice", source.id),
+                ));
+            }
+            if source.radius_m.is_some() && stations.iter().all(|s| s.area.is_none()) {
+                return Err(Invalid::new(
+                    format!("{section}.radius_m"),
+                    "no station has an `area` point to measure from",
+                ));
+            }
+            facility_sources.push(source);
+        }
+
         Ok(Config {
             origin: origin.to_string(),
             server,
@@ -257,6 +281,7 @@ impl Config {
             cache_timetables: file.store.cache_timetables,
             facilities,
             sensor_integrations,
+            facility_sources,
         })
     }
 }

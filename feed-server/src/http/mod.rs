@@ -6,6 +6,7 @@ pub mod body;
 pub mod console;
 pub mod demo;
 pub mod error;
+pub mod facility_exports;
 pub mod gtfs_rt;
 pub mod metrics;
 pub mod notices;

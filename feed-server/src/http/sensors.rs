@@ -21,8 +21,8 @@ use quai_protocol::{FacilityDetail, Space};
 use serde_json::{Value, json};
 
 use super::ApiError;
-use crate::config::{FacilityConfig, SensorIntegration};
-use crate::facility::Reported;
+use crate::config::SensorIntegration;
+use crate::facility::{Reported, shown};
 use crate::publish::Boards;
 use crate::sources::lorawan::{ReadingKind, SensorModel, UplinkError, uplink};
 use crate::store::token_hash;
@@ -177,51 +177,61 @@ fn utc(t: chrono::DateTime<chrono::Utc>) -> String {
     crate::timetable::gtfs_time::rfc3339(chrono_tz::UTC, t)
 }
 
-fn detail(boards: &Boards, f: &FacilityConfig) -> FacilityDetail {
-    let now = boards.clock.now();
-    FacilityDetail {
-        facility: crate::board::wire::facility(&boards.facilities.line(f, now), chrono_tz::UTC),
-        stations: f.stations.iter().map(ToString::to_string).collect(),
-        spaces: boards
-            .facilities
-            .spaces(f, now)
-            .into_iter()
-            .map(|(label, state)| Space {
-                label,
-                occupied: state.map(|s| s.occupied),
-                updated_at: state.map(|s| utc(s.at)),
-            })
-            .collect(),
-    }
-}
-
+/// `GET /v1/facilities`: every facility, of the configuration and of the
+/// facility sources, instants in UTC.
 pub async fn list(State(boards): State<Boards>) -> Json<Vec<quai_protocol::Facility>> {
     let now = boards.clock.now();
     Json(
-        boards
-            .deployment
-            .facilities
+        shown::every(&boards.deployment, &boards.facilities, now)
             .iter()
-            .map(|f| crate::board::wire::facility(&boards.facilities.line(f, now), chrono_tz::UTC))
+            .map(|s| crate::board::wire::facility(&s.line, chrono_tz::UTC))
             .collect(),
     )
 }
 
+/// `GET /v1/facilities/{id}`: one facility with its stations, its spaces
+/// (sensor-equipped ones) and its place.
 pub async fn one(
     State(boards): State<Boards>,
     Path(id): Path<String>,
 ) -> Result<Json<FacilityDetail>, ApiError> {
-    boards
-        .deployment
-        .facilities
-        .iter()
-        .find(|f| f.id.as_str() == id)
-        .map(|f| Json(detail(&boards, f)))
+    let now = boards.clock.now();
+    let shown = shown::every(&boards.deployment, &boards.facilities, now)
+        .into_iter()
+        .find(|s| s.line.id.to_string() == id)
         .ok_or_else(|| {
             refuse(
                 StatusCode::NOT_FOUND,
                 "facility_not_found",
                 format!("no facility `{id}`"),
             )
+        })?;
+    let configured = boards
+        .deployment
+        .facilities
+        .iter()
+        .find(|f| f.id.as_str() == id);
+    let spaces = configured
+        .map(|f| {
+            boards
+                .facilities
+                .spaces(f, now)
+                .into_iter()
+                .map(|(label, state)| Space {
+                    label,
+                    occupied: state.map(|s| s.occupied),
+                    updated_at: state.map(|s| utc(s.at)),
+                })
+                .collect()
         })
+        .unwrap_or_default();
+    Ok(Json(FacilityDetail {
+        facility: crate::board::wire::facility(&shown.line, chrono_tz::UTC),
+        stations: shown.stations.iter().map(ToString::to_string).collect(),
+        spaces,
+        location: shown
+            .position
+            .map(|(lat, lon)| quai_protocol::Location { lat, lon }),
+        source: shown.source.map(|s| s.to_string()),
+    }))
 }

@@ -1,5 +1,5 @@
 //! The upstream pollers: one task per realtime endpoint of every feed, and one
-//! per weather source, each given only what it writes to and reads.
+//! per weather source and facility source, each given only what it writes to and reads.
 
 use std::net::SocketAddr;
 
@@ -94,6 +94,22 @@ pub(super) fn spawn(boards: &Boards, bound: SocketAddr, cancel: &CancellationTok
                 clock: boards.clock,
                 every: std::time::Duration::from_secs(5),
             },
+            cancel.child_token(),
+        ));
+    }
+    for source in &deployment.facility_sources {
+        let url = match &source.location {
+            crate::config::facility_source::Location::Url(u) => Some(resolve(u, bound)),
+            crate::config::facility_source::Location::File(_) => None,
+        };
+        let status_url = source.status_url.as_ref().map(|u| resolve(u, bound));
+        tracing::info!(source = %source.id, format = source.format.name(), url = url.as_deref().unwrap_or("(file)"), "polling facilities");
+        set.spawn(crate::sources::facilities::poller::run(
+            source.clone(),
+            url,
+            status_url,
+            boards.facilities.clone(),
+            boards.clock,
             cancel.child_token(),
         ));
     }

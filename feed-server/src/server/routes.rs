@@ -12,6 +12,7 @@ use super::AppState;
 use crate::deployment::Deployment;
 use crate::freshness::Freshness;
 use crate::http::demo::Demo;
+use crate::http::facility_exports::{self, FacilityExport};
 use crate::http::gtfs_rt::Export;
 use crate::http::metrics::MetricsView;
 use crate::http::notices::NoticeDesk;
@@ -69,6 +70,14 @@ pub(super) fn router(state: AppState) -> Router {
                 )
                 .route("/gtfs-rt/alerts", get(gtfs_rt::alerts))
                 .route("/siri/situation-exchange", get(siri_sx::situation_exchange))
+                .route(
+                    "/siri/facility-monitoring",
+                    get(facility_exports::facility_monitoring),
+                )
+                .route(
+                    "/datex2/parking-status",
+                    get(facility_exports::parking_status),
+                )
                 .layer(tower_http::compression::CompressionLayer::new()),
         )
         .route("/demo/gtfs-rt/trip-updates", get(demo::trip_updates))
@@ -159,6 +168,16 @@ impl FromRef<AppState> for SituationExport {
     fn from_ref(s: &AppState) -> SituationExport {
         SituationExport {
             notices: s.boards.notices.clone(),
+            clock: s.boards.clock,
+        }
+    }
+}
+
+impl FromRef<AppState> for FacilityExport {
+    fn from_ref(s: &AppState) -> FacilityExport {
+        FacilityExport {
+            deployment: s.boards.deployment.clone(),
+            facilities: s.boards.facilities.clone(),
             clock: s.boards.clock,
         }
     }

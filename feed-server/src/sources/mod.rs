@@ -4,6 +4,7 @@
 //! it never touches a board. A source that fails keeps nothing half-read.
 
 pub mod builtin;
+pub mod facilities;
 pub mod gtfs_rt;
 pub mod gtfs_static;
 pub mod http;

@@ -1,0 +1,88 @@
+//! SIRI Facility Monitoring (`FacilityMonitoringDelivery`): each
+//! `FacilityCondition` says whether a facility is available and counts what
+//! is in it.
+//!
+//! Counts in `bays` (or `vehicles` for bike share): `availabilityCount` is
+//! the free places and `inUseCount` the occupied ones. `presentCount` is read
+//! as free places too, as the producers of parking availability do (South
+//! Tyrol's open data hub, whose document is in the conformance suite, and
+//! OpenTripPlanner that reads it). A facility `notAvailable` is closed, and
+//! its count (the capacity, in that document) is not a number of free places.
+
+use super::{DocumentError, MAX_FACILITIES, Opening, Report, count, instant};
+use crate::sources::xml::{self, Element};
+
+/// Parses a SIRI document (or a bare delivery) with facility conditions.
+pub fn parse(bytes: &[u8]) -> Result<Vec<Report>, DocumentError> {
+    let root = xml::parse_with(bytes, 1_000_000)?;
+    let mut deliveries = Vec::new();
+    root.descendants("FacilityMonitoringDelivery", &mut deliveries);
+    if deliveries.is_empty() {
+        return Err(DocumentError::shape(format!(
+            "<{}> holds no FacilityMonitoringDelivery",
+            root.name
+        )));
+    }
+    let mut conditions = Vec::new();
+    for d in &deliveries {
+        conditions.extend(d.children_named("FacilityCondition"));
+    }
+    if conditions.len() > MAX_FACILITIES {
+        return Err(DocumentError::shape(format!(
+            "more than {MAX_FACILITIES} facility conditions"
+        )));
+    }
+    let delivered = deliveries
+        .iter()
+        .find_map(|d| d.text_of("ResponseTimestamp"))
+        .and_then(|t| instant(&t));
+    Ok(conditions
+        .into_iter()
+        .filter_map(|c| condition(c, delivered))
+        .collect())
+}
+
+fn condition(c: &Element, delivered: Option<chrono::DateTime<chrono::Utc>>) -> Option<Report> {
+    let facility = c.child("Facility");
+    let id = c
+        .text_of("FacilityRef")
+        .or_else(|| facility.and_then(|f| f.text_of("FacilityCode")))?;
+    let name = facility.and_then(|f| f.text_of("Description").or_else(|| f.text_of("Name")));
+    let status = c
+        .child("FacilityStatus")
+        .and_then(|s| s.text_of("Status"))
+        .unwrap_or_default();
+    let opening = match status.as_str() {
+        "available" | "partiallyAvailable" | "added" => Opening::Open,
+        "notAvailable" | "removed" => Opening::Closed,
+        _ => Opening::Unknown,
+    };
+    let mut free = None;
+    let mut occupied = None;
+    for m in c.children_named("MonitoredCounting") {
+        let unit = m.text_of("CountedFeatureUnit").unwrap_or_default();
+        if !matches!(unit.as_str(), "bays" | "vehicles" | "otherSpaces" | "") {
+            continue;
+        }
+        let Some(n) = m.text_of("Count").and_then(|t| count(&t)) else {
+            continue;
+        };
+        match m.text_of("CountingType").as_deref() {
+            Some("availabilityCount" | "presentCount") => free = Some(n),
+            Some("inUseCount") => occupied = Some(n),
+            _ => {}
+        }
+    }
+    let closed = opening == Opening::Closed;
+    // The delivery's time: a condition carries none of its own.
+    let at = delivered;
+    Some(Report {
+        id,
+        name,
+        free: free.filter(|_| !closed),
+        occupied: occupied.filter(|_| !closed),
+        opening,
+        at,
+        ..Report::default()
+    })
+}
