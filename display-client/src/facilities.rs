@@ -17,19 +17,21 @@ pub fn plugin(app: &mut App) {
 /// How a facility's state is written, in `lang`.
 pub fn state(lang: &str, f: &Facility) -> String {
     let fr = lang == "fr";
-    let what = match (fr, f.kind) {
-        (true, FacilityKind::BikeShare) => "vélos",
-        (false, FacilityKind::BikeShare) => "bikes",
-        (true, _) => "places",
-        (false, _) => "places",
-    };
     match (f.status, f.free) {
         (FacilityStatus::Full, _) => if fr { "complet" } else { "full" }.into(),
         (FacilityStatus::Closed, _) => if fr { "fermé" } else { "closed" }.into(),
+        // A bike-share station counts its bikes, not free places.
+        (_, Some(free)) if f.kind == FacilityKind::BikeShare => match (fr, free) {
+            (true, 0) => "aucun vélo disponible".into(),
+            (true, 1) => "1 vélo disponible".into(),
+            (true, n) => format!("{n} vélos disponibles"),
+            (false, 1) => "1 bike available".into(),
+            (false, n) => format!("{n} bikes available"),
+        },
         (_, Some(free)) if f.unknown == 0 => {
             if fr {
                 let libres = if free == 1 { "libre" } else { "libres" };
-                let what = if free == 1 { "place" } else { what };
+                let what = if free == 1 { "place" } else { "places" };
                 format!("{free} {what} {libres} sur {}", f.capacity)
             } else {
                 format!("{free} free of {}", f.capacity)

@@ -11,7 +11,8 @@
 //! - [`changes`]: seeded random realtime changes of the demo timetable;
 //! - [`upstream`]: a scriptable fake upstream;
 //! - [`stream`]: a client of the live stream;
-//! - [`screen`]: the display client, run headless.
+//! - [`screen`]: the display client, run headless;
+//! - [`xsd`]: `xmllint` against the SIRI schema.
 
 pub mod binary;
 pub mod board;
@@ -22,3 +23,4 @@ pub mod screen;
 pub mod server;
 pub mod stream;
 pub mod upstream;
+pub mod xsd;

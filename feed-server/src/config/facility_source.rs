@@ -159,7 +159,7 @@ impl FacilitySource {
             .map(|k| super::facility::kind(&k).map_err(|r| Invalid::new("kind", r)))
             .transpose()?;
         let seconds =
-            |key: &str, v: f64| units::seconds(v, 1.0, 86_400.0).map_err(|r| Invalid::new(key, r));
+            |key: &str, v: f64| units::seconds(v, 0.05, 86_400.0).map_err(|r| Invalid::new(key, r));
         let redirects = Redirects::parse(&s.redirects)
             .and_then(|r| r.allows_secrets(!(s.headers.is_empty() && s.query.is_empty())))
             .map_err(|r| Invalid::new("redirects", r))?;

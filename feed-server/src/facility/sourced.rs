@@ -100,7 +100,8 @@ pub fn line(
         (Opening::Closed, _) => FacilityStatus::Closed,
         (_, None) => FacilityStatus::Unknown,
         _ if r.full && fresh => FacilityStatus::Full,
-        (_, Some(0)) if unknown == 0 => FacilityStatus::Full,
+        // No bike at a station is not a full station.
+        (_, Some(0)) if unknown == 0 && kind != FacilityKind::BikeShare => FacilityStatus::Full,
         _ => FacilityStatus::Open,
     };
     FacilityLine {

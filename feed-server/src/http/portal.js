@@ -69,6 +69,7 @@ function render() {
     else if (f.status === "closed") state = words[lang].closed;
     else if (f.free === null || f.free === undefined) state = words[lang].unavailable;
     else if (!live) state = words[lang].unavailable;
+    else if (f.kind === "bike_share") state = lang === "fr" ? f.free + " vélo(s) disponible(s)" : f.free + " bike(s) available";
     else if (f.unknown > 0 && f.free === 0) state = lang === "fr" ? "aucune place libre signalée" : "no free place reported";
     else if (f.unknown > 0) state = lang === "fr" ? "au moins " + f.free + " libre(s) sur " + f.capacity : "at least " + f.free + " free of " + f.capacity;
     else state = lang === "fr" ? f.free + " place(s) libre(s) sur " + f.capacity : f.free + " free of " + f.capacity;

@@ -18,4 +18,5 @@ mod gtfs_rt;
 mod gtfs_sncf_ter;
 mod gtfs_zip_edges;
 mod lorawan;
+mod parking;
 mod siri;

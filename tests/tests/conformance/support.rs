@@ -79,3 +79,30 @@ pub fn summary(board: &Board) -> Vec<(String, String, String)> {
 pub fn row(t: &str, route: &str, headsign: &str) -> (String, String, String) {
     (t.to_string(), route.to_string(), headsign.to_string())
 }
+
+/// The board lines of `reports` as a facility source of `format` shows them,
+/// each read when it was measured (or now, when it says not).
+pub fn sourced_lines(
+    format: feed_server::config::FacilityFormat,
+    reports: &[feed_server::sources::facilities::Report],
+) -> Vec<feed_server::facility::FacilityLine> {
+    let text = format!(
+        "[[feeds]]\nid = \"f\"\ngtfs = \"f.zip\"\n[[stations]]\nid = \"s\"\nname = \"S\"\nstops = {{ f = [\"x\"] }}\n\
+         [[facility_sources]]\nid = \"src\"\nformat = \"{}\"\nurl = \"http://127.0.0.1:1/\"\n{}stations = [\"s\"]\n",
+        format.name(),
+        if format == feed_server::config::FacilityFormat::Gbfs {
+            "status_url = \"http://127.0.0.1:1/s\"\n"
+        } else {
+            ""
+        }
+    );
+    let config = feed_server::config::Config::parse(&text, "test", std::path::Path::new("."))
+        .expect("config");
+    reports
+        .iter()
+        .map(|r| {
+            let now = r.at.unwrap_or_else(chrono::Utc::now);
+            feed_server::facility::sourced::line(&config.facility_sources[0], r, now, now)
+        })
+        .collect()
+}

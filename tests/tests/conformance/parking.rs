@@ -1,0 +1,296 @@
+//! Facility documents (`parking/`, `gbfs/`, `siri/otp/siri-fm.xml`): each
+//! read by Quai's parsers and compared with what was counted by hand in
+//! Python (`xml.etree`, `json`; SOURCES.md gives the totals), then the
+//! Aachen DATEX II pair served to a running server at the realtime file's
+//! time, whose board and `GET /v1/facilities` are checked facility by
+//! facility, and whose SIRI-FM export the SIRI XSD accepts.
+
+use feed_server::config::FacilityFormat;
+use feed_server::sources::facilities::poller::{parse_main, parse_status};
+use feed_server::sources::facilities::{Opening, datex2, gbfs, merge, parkapi, siri_fm};
+use quai_protocol::{FacilityKind, FacilityStatus};
+use quai_tests::server;
+use quai_tests::upstream::{Reply, Upstream};
+
+use crate::support::fixtures;
+
+fn read(rel: &str) -> Vec<u8> {
+    std::fs::read(fixtures().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+const AACHEN_STATIC: &str = "parking/parkapi-aachen-datex2/aachen-static.xml";
+const AACHEN_REALTIME: &str = "parking/parkapi-aachen-datex2/aachen-realtime.xml";
+
+#[test]
+fn datex2_aachen_every_status_is_attached_to_its_site() {
+    let table = datex2::parse(&read(AACHEN_STATIC)).expect("static");
+    assert_eq!(table.sites.len(), 17);
+    assert!(table.statuses.is_empty());
+    let with_capacity: Vec<u32> = table.sites.iter().filter_map(|s| s.capacity).collect();
+    assert_eq!(with_capacity.len(), 15, "P13 and P17 have no capacity");
+    assert_eq!(with_capacity.iter().sum::<u32>(), 6_641);
+    let p1 = &table.sites[0];
+    assert_eq!(
+        (p1.id.as_str(), p1.name.as_deref()),
+        ("P1", Some("P01-Eurogress"))
+    );
+    assert!(
+        p1.position
+            .is_some_and(|(lat, _)| (lat - 50.780552).abs() < 1e-6)
+    );
+    let status = datex2::parse(&read(AACHEN_REALTIME)).expect("realtime");
+    assert_eq!(status.statuses.len(), 17);
+    let (all, unattached) = merge(table.sites, status.statuses);
+    assert_eq!(
+        (all.len(), unattached),
+        (17, 0),
+        "every status has its site"
+    );
+    // The two sites whose status is `unknown` (P5, P13) give no count.
+    let counted: Vec<_> = all.iter().filter(|r| r.free.is_some()).collect();
+    assert_eq!(counted.len(), 15);
+    assert_eq!(counted.iter().filter_map(|r| r.free).sum::<u32>(), 4_309);
+    assert_eq!(
+        counted.iter().filter_map(|r| r.occupied).sum::<u32>(),
+        2_287
+    );
+    let closed = all.iter().filter(|r| r.opening == Opening::Closed).count();
+    assert_eq!(closed, 4, "P5, P13, P14, P18");
+    let p10 = all.iter().find(|r| r.id == "P10").expect("P10");
+    assert_eq!(
+        p10.capacity,
+        Some(319),
+        "the status's override (319) over the table's 345"
+    );
+    let p17 = all.iter().find(|r| r.id == "P17").expect("P17");
+    assert_eq!(
+        p17.capacity,
+        Some(480),
+        "no capacity in the table: the status's"
+    );
+}
+
+#[tokio::test]
+async fn datex2_aachen_on_a_running_server_board_and_exports() {
+    let upstream = Upstream::start(Reply::Status(404, None)).await;
+    upstream.set_path("/static.xml", Reply::Body(read(AACHEN_STATIC)));
+    upstream.set_path("/realtime.xml", Reply::Body(read(AACHEN_REALTIME)));
+    let config = format!(
+        "{}\n[[facility_sources]]\nid = \"aachen\"\nformat = \"datex2\"\n\
+         url = \"{u}/static.xml\"\nstatus_url = \"{u}/realtime.xml\"\n\
+         stations = [\"caudry\"]\nstale_after_s = 3600\npoll_s = 1\n",
+        server::demo_config("", ""),
+        u = upstream.url
+    );
+    // Eight minutes after the realtime file was published.
+    let s = server::start(&config, server::fixed("2025-02-07T19:15:00Z")).await;
+    let mut lines = Vec::new();
+    for _ in 0..50 {
+        lines = s.board("caudry", "").await.facilities;
+        if lines.len() == 17 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(lines.len(), 17, "{lines:#?}");
+    let by = |id: &str| {
+        lines
+            .iter()
+            .find(|f| f.id == format!("aachen:{id}"))
+            .unwrap_or_else(|| panic!("{id}"))
+    };
+    let p1 = by("P1");
+    assert_eq!(
+        (p1.name.as_str(), p1.free, p1.capacity, p1.status),
+        ("P01-Eurogress", Some(412), 560, FacilityStatus::Open)
+    );
+    assert_eq!(p1.kind, FacilityKind::CarPark);
+    // Open, counted within the hour: 12 sites, 3,531 free places.
+    let open: Vec<_> = lines
+        .iter()
+        .filter(|f| f.status == FacilityStatus::Open)
+        .collect();
+    assert_eq!(open.len(), 12);
+    assert_eq!(open.iter().filter_map(|f| f.free).sum::<u32>(), 3_531);
+    // Closed by their publisher: P5, P13, P14 (days old), P18 (fresh).
+    for id in ["P5", "P13", "P14", "P18"] {
+        assert_eq!(by(id).status, FacilityStatus::Closed, "{id}");
+    }
+    // P16's count is from 02:15: stale, so unknown, not its 80 free places.
+    assert_eq!(
+        (by("P16").status, by("P16").free),
+        (FacilityStatus::Unknown, None)
+    );
+    let detail: quai_protocol::FacilityDetail = s.get("/v1/facilities/aachen:P1", 200).await;
+    assert_eq!(detail.source.as_deref(), Some("aachen"));
+    assert_eq!(detail.stations, ["caudry"]);
+    assert!(detail.location.is_some());
+    // The SIRI-FM export of the same, accepted by the SIRI XSD.
+    let fm = s.get_text("/siri/facility-monitoring").await;
+    quai_tests::xsd::validate_siri(&fm).unwrap_or_else(|e| panic!("{e}\n{fm}"));
+    let back = siri_fm::parse(fm.as_bytes()).expect("our SIRI-FM read back");
+    let p1_back = back.iter().find(|r| r.id == "aachen:P1").expect("P1");
+    assert_eq!((p1_back.free, p1_back.occupied), (Some(412), Some(148)));
+    // The DATEX II v3 export, read back by the DATEX II reader.
+    let d2 = s.get_text("/datex2/parking-status").await;
+    let back = datex2::parse(d2.as_bytes()).expect("our DATEX II read back");
+    assert_eq!(back.statuses.len(), 17);
+    let p1_back = back
+        .statuses
+        .iter()
+        .find(|r| r.id == "aachen:P1")
+        .expect("P1");
+    assert_eq!((p1_back.free, p1_back.capacity), (Some(412), Some(560)));
+}
+
+#[test]
+fn parkapi_p_and_m_lots_of_baden_wurttemberg() {
+    let lots = parkapi::parse(&read("parking/parkapi-p-m-bw/p_m_bw.json")).expect("P+M");
+    assert_eq!(lots.len(), 2);
+    let e = &lots[0];
+    assert_eq!(e.name.as_deref(), Some("A81 Ergenzingen"));
+    assert_eq!(e.kind, Some(FacilityKind::Carpool), "category P&M");
+    assert_eq!(
+        (e.free, e.capacity, e.capacity_pmr),
+        (Some(31), Some(111), Some(4))
+    );
+    assert_eq!(e.opening, Opening::Open);
+    assert_eq!(
+        e.at.map(|t| t.to_rfc3339()),
+        Some("2024-06-18T07:59:51+00:00".into())
+    );
+    assert!(e.position.is_some_and(|(lat, lon)| lat > 48.5 && lon > 8.8));
+    assert_eq!((lots[1].free, lots[1].capacity), (Some(5), Some(134)));
+}
+
+#[test]
+fn sensade_lots_whose_counts_do_not_add_up_keep_the_rest_unknown() {
+    let dir = fixtures().join("parking/parkapi-p-m-sensade");
+    let mut statuses = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with("parking-lot-status-") {
+            statuses.extend(parkapi::parse(&std::fs::read(&path).expect("read")).expect(name));
+        }
+    }
+    assert_eq!(statuses.len(), 7);
+    assert_eq!(statuses.iter().filter_map(|r| r.capacity).sum::<u32>(), 580);
+    assert_eq!(statuses.iter().filter_map(|r| r.free).sum::<u32>(), 351);
+    let adding_up = statuses
+        .iter()
+        .filter(|r| r.free.zip(r.occupied).map(|(a, o)| a + o) == r.capacity)
+        .count();
+    assert_eq!(adding_up, 3, "3 of 7 lots add up");
+    // On a board: A8 Aichelberg, 72 available and 22 occupied of 100, shows
+    // 72 free and 6 unknown ("at least 72 free of 100" on the screen).
+    let a8 = statuses
+        .iter()
+        .find(|r| r.name.as_deref() == Some("A8 Aichelberg"))
+        .expect("A8");
+    assert_eq!(
+        (a8.free, a8.occupied, a8.capacity),
+        (Some(72), Some(22), Some(100))
+    );
+    let lines = crate::support::sourced_lines(FacilityFormat::ParkApi, std::slice::from_ref(a8));
+    assert_eq!(
+        (lines[0].free, lines[0].unknown, lines[0].status),
+        (Some(72), 6, FacilityStatus::Open)
+    );
+}
+
+#[test]
+fn gbfs_2_3_call_a_bike_and_3_0_stations() {
+    let info = parse_main(
+        FacilityFormat::Gbfs,
+        &read("gbfs/motis-callabike-2.3/station_information.json"),
+    )
+    .expect("2.3 information");
+    let status = parse_status(
+        FacilityFormat::Gbfs,
+        &read("gbfs/motis-callabike-2.3/station_status.json"),
+    )
+    .expect("2.3 status");
+    let (all, unattached) = merge(info, status);
+    assert_eq!((all.len(), unattached), (1, 0));
+    let d = &all[0];
+    assert_eq!(d.name.as_deref(), Some("Darmstadt Hbf"));
+    assert_eq!((d.free, d.kind), (Some(48), Some(FacilityKind::BikeShare)));
+    assert_eq!(d.vehicle_types.len(), 1);
+    assert_eq!(d.vehicle_types[0].1, 48);
+    assert_eq!(d.at.map(|t| t.timestamp()), Some(1_729_500_733));
+    assert!(matches!(
+        gbfs::parse(&read("gbfs/motis-callabike-2.3/station_status.json")),
+        Ok(gbfs::Gbfs::Status(_))
+    ));
+    // Information where status is expected: refused with a reason.
+    let wrong = parse_status(
+        FacilityFormat::Gbfs,
+        &read("gbfs/motis-callabike-2.3/station_information.json"),
+    );
+    assert!(wrong.is_err());
+
+    let info = parse_main(
+        FacilityFormat::Gbfs,
+        &read("gbfs/gbfs-json-schema-3.0/station_information.json"),
+    )
+    .expect("3.0 information");
+    assert_eq!(info.len(), 23);
+    assert_eq!(info[0].name.as_deref(), Some("2 ROUES"), "a localized name");
+    let status = parse_status(
+        FacilityFormat::Gbfs,
+        &read("gbfs/gbfs-json-schema-3.0/station_status.json"),
+    )
+    .expect("3.0 status");
+    let (all, unattached) = merge(info, status);
+    assert_eq!((all.len(), unattached), (23, 0));
+    let counted: Vec<_> = all.iter().filter(|r| r.free.is_some()).collect();
+    assert_eq!(counted.len(), 1);
+    assert_eq!(counted[0].free, Some(0));
+    assert_eq!(counted[0].vehicle_types.len(), 2);
+    assert_eq!(
+        counted[0].at.map(|t| t.to_rfc3339()),
+        Some("2019-07-04T13:33:03.969+00:00".into()),
+        "RFC 3339 times in 3.0"
+    );
+    // A station with no bike is open, not full.
+    let lines = crate::support::sourced_lines(FacilityFormat::Gbfs, &[counted[0].clone()]);
+    assert_eq!(lines[0].status, FacilityStatus::Open);
+}
+
+#[test]
+fn siri_fm_parking_of_south_tyrol_and_the_cen_example() {
+    let all = siri_fm::parse(&read("siri/otp/siri-fm.xml")).expect("siri-fm");
+    assert_eq!(all.len(), 4);
+    assert_eq!(all[0].id, "IT:ITH10:Parking:105");
+    assert_eq!(
+        (all[0].free, all[0].opening),
+        (Some(33), Opening::Open),
+        "presentCount in bays"
+    );
+    for r in &all[1..] {
+        assert_eq!(
+            (r.opening, r.free),
+            (Opening::Closed, None),
+            "{}: notAvailable",
+            r.id
+        );
+    }
+    assert_eq!(
+        all[0].at.map(|t| t.to_rfc3339()),
+        Some("2024-07-17T11:07:40+00:00".into())
+    );
+    let cen = siri_fm::parse(&read(
+        "siri/cen-examples/siri_exm_FM/exf_facilityMonitoring_response.xml",
+    ))
+    .expect("CEN example");
+    assert!(!cen.is_empty());
+    assert_eq!(cen[0].id, "134567-L4", "a FacilityCode when no FacilityRef");
+    assert_eq!(cen[0].opening, Opening::Closed);
+    // Not a facility delivery: refused with a reason.
+    let sx = siri_fm::parse(&read("siri/otp/siri-sx-lite.xml"));
+    assert!(sx.is_err());
+}
