@@ -7,7 +7,8 @@
 #   scripts/fuzz.sh list
 #
 # Targets: gtfs_rt cap gtfs_zip gtfs_tables notice_json http_body stream_frame layout_ron
-# siri_et siri_sm siri_sx siri_gm lorawan_uplink.
+# siri_et siri_sm siri_sx siri_gm lorawan_uplink sensor_endpoint facility_datex2
+# facility_parkapi facility_siri_fm facility_gbfs facility_bnlc.
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 # Crashes land in fuzz/artifacts/TARGET/; each one found is fixed and kept as a
 # regression test in the normal suite (docs/reliability.md lists them). The last
@@ -105,6 +106,27 @@ case "$target" in
     # Raw payloads: the port, then the bytes.
     printf '\x01\x95' >"$seeds/nwave-status.bin"
     printf '\x03\x00\x00\x00\x00\x99\x02\x00\xd1\x00\x05\x00\x00\x00\x1d\x02\x02\x00' >"$seeds/bosch-startup.bin" ;;
+  sensor_endpoint)
+    # First byte: even = ChirpStack integration, odd = The Things Stack.
+    for f in "$fixtures"/lorawan/*/ChirpStack/payload*.json; do seed_with 0 "$f"; done
+    for f in "$fixtures"/lorawan/*/ThingsStackIndustries/payload*.json; do seed_with 1 "$f"; done ;;
+  facility_datex2)
+    for f in "$fixtures"/parking/parkapi-aachen-datex2/*.xml; do seed "$f"; done ;;
+  facility_parkapi)
+    for f in "$fixtures"/parking/parkapi-p-m-bw/*.json "$fixtures"/parking/parkapi-p-m-sensade/parking-lot-status-*.json; do
+      seed "$f"
+    done
+    printf '%s' '{"items":[{"uid":"p1","name":"P+R","park_and_ride_type":["TRAIN"],"lat":50.1,"lon":3.4,"capacity":120,"realtime_free_capacity":37,"realtime_opening_status":"OPEN","realtime_data_updated_at":"2026-03-09T06:28:00Z"}]}' >"$seeds/v3.json"
+    printf '%s' '{"last_updated":"2026-03-09T06:28:00","lots":[{"id":"p1","name":"P1","total":100,"free":12,"state":"open","coords":{"lat":50.1,"lng":3.4},"lot_type":"Parkhaus"}]}' >"$seeds/v1.json" ;;
+  facility_siri_fm)
+    for f in "$fixtures"/siri/otp/siri-fm.xml "$fixtures"/siri/cen-examples/siri_exm_FM/*response*.xml; do seed "$f"; done ;;
+  facility_gbfs)
+    for f in "$fixtures"/gbfs/motis-callabike-2.3/station_*.json "$fixtures"/gbfs/gbfs-json-schema-3.0/station_*.json; do
+      seed "$f" "-$(printf %s "$f" | cksum | cut -d" " -f1)"
+    done ;;
+  facility_bnlc)
+    printf '%s\n%s\n' 'id_lieu,id_local,nom_lieu,ad_lieu,com_lieu,insee,type,date_maj,ouvert,source,Xlong,Ylat,nbre_pl,nbre_pmr,duree,horaires,proprio,lumiere,comm' \
+      '59139-C-001,CAUDRY-01,Aire de covoiturage de Caudry,Rue de la Gare,Caudry,59139,Aire de covoiturage,2026-01-05,true,CA2C,3.4106,50.1256,40,2,,24/7,CA2C,true,' >"$seeds/bnlc.csv" ;;
   *)
     echo "unknown target $target; scripts/fuzz.sh list" >&2
     exit 2 ;;

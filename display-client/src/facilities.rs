@@ -2,6 +2,9 @@
 //! the board, with its free places in words ("12 places libres sur 40"),
 //! "complet" / "full" in the alert colour, its PMR places, and "information
 //! indisponible" / "information unavailable" when its sensors are silent.
+//! When more facilities than fit in the region are on the board (a source
+//! may bring a whole town's car parks), they are shown a page at a time,
+//! turning every [`PAGE_S`] seconds.
 
 use bevy::prelude::*;
 use quai_protocol::{Facility, FacilityKind, FacilityStatus};
@@ -70,10 +73,36 @@ fn pmr(lang: &str, f: &Facility) -> Option<String> {
     })
 }
 
+/// How long each page of facilities stays.
+pub const PAGE_S: f64 = 8.0;
+
+/// How many facilities fit in a region `height` px high, with text of
+/// `small` px: a name, a state and a PMR line each, and the gaps.
+pub fn per_page(height: f32, small: f32) -> usize {
+    let row = small * (0.75 + 1.15 + 0.65) * 1.25 + 8.0;
+    (((height - 20.0) / row).floor() as usize).max(1)
+}
+
+/// The facilities on the page shown `elapsed_s` seconds after start.
+pub fn on_page(facilities: &[Facility], per_page: usize, elapsed_s: f64) -> &[Facility] {
+    let pages = facilities.len().div_ceil(per_page.max(1)).max(1);
+    let page = (elapsed_s / PAGE_S).floor() as usize % pages;
+    let start = page * per_page;
+    &facilities[start.min(facilities.len())..(start + per_page).min(facilities.len())]
+}
+
 fn draw(p: PanelInputs, mut redraw: Redraw) {
     let (l, lang) = (&p.layout.layout, &p.view.lang);
-    let facilities = p.live.board.as_ref().map_or(&[][..], |b| &b.facilities[..]);
-    let region = l.facilities.filter(|_| !facilities.is_empty());
+    let all = p.live.board.as_ref().map_or(&[][..], |b| &b.facilities[..]);
+    let region = l.facilities.filter(|_| !all.is_empty());
+    let facilities = match region {
+        Some(r) => on_page(
+            all,
+            per_page(r.height, l.theme.sizes.small),
+            p.view.elapsed_s,
+        ),
+        None => all,
+    };
     // Not live (the server unreachable, or a board kept from an earlier run):
     // counts of then are not said as counts of now.
     let live = p.view.live;
@@ -146,6 +175,43 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn many_facilities_turn_a_page_at_a_time() {
+        let f = |n: u32| Facility {
+            id: format!("f{n}"),
+            ..area(Some(n), 0, FacilityStatus::Open)
+        };
+        let all: Vec<Facility> = (0..5).map(f).collect();
+        // The shipped layouts' regions (110 and 140 px, small text 28 px): one.
+        assert_eq!(per_page(110.0, 28.0), 1);
+        assert_eq!(per_page(140.0, 28.0), 1);
+        assert_eq!(per_page(400.0, 28.0), 3);
+        assert_eq!(on_page(&all, 1, 0.0)[0].id, "f0");
+        assert_eq!(on_page(&all, 1, 8.5)[0].id, "f1");
+        assert_eq!(on_page(&all, 1, 5.0 * 8.0)[0].id, "f0", "round again");
+        let last = on_page(&all, 3, 9.0);
+        assert_eq!(
+            last.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+            ["f3", "f4"]
+        );
+        assert!(on_page(&[], 3, 9.0).is_empty());
+    }
+
+    #[test]
+    fn bike_share_counts_bikes_and_is_never_full() {
+        let bikes = |n| Facility {
+            kind: FacilityKind::BikeShare,
+            capacity: 10,
+            capacity_pmr: None,
+            occupied: None,
+            ..area(Some(n), 0, FacilityStatus::Open)
+        };
+        assert_eq!(state("fr", &bikes(4)), "4 vélos disponibles");
+        assert_eq!(state("fr", &bikes(1)), "1 vélo disponible");
+        assert_eq!(state("fr", &bikes(0)), "aucun vélo disponible");
+        assert_eq!(state("en", &bikes(4)), "4 bikes available");
+    }
+
     fn area(free: Option<u32>, unknown: u32, status: FacilityStatus) -> Facility {
         Facility {
             id: "a".into(),
@@ -153,11 +219,13 @@ mod tests {
             kind: FacilityKind::Carpool,
             capacity: 40,
             capacity_pmr: Some(2),
+            capacity_ev: None,
             free,
-            occupied: free.map(|f| 40 - f - unknown),
+            occupied: free.map(|f| 40u32.saturating_sub(f + unknown)),
             unknown,
             status,
             updated_at: None,
+            vehicle_types: Vec::new(),
         }
     }
 

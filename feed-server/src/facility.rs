@@ -6,8 +6,8 @@
 //! one is a duplicate (network servers deliver twice) or late (out of order),
 //! unless the device restarted (a start-up frame, a counter far below the
 //! last, or a lower counter an hour after the last frame: a rejoin resets
-//! it). The state is in memory: after a restart of the server, a space is
-//! unknown until its sensor's next frame. A space whose sensor has been silent for the
+//! it). With a store, each kept report is also written to it and read back
+//! at start (`store::spaces`). A space whose sensor has been silent for the
 //! facility's `stale_after_s` is unknown, never free.
 
 pub mod shown;
@@ -132,6 +132,21 @@ impl Facilities {
             facility: facility.clone(),
             space: space.to_string(),
         }
+    }
+
+    /// Puts back a report kept before a restart (not news: the version moves
+    /// once, when the first board is built anyway).
+    pub fn restore(&self, facility: &FacilityId, space: &str, state: SpaceState) {
+        let mut all = self.spaces.lock().unwrap_or_else(|p| p.into_inner());
+        all.entry(facility.clone())
+            .or_default()
+            .insert(space.to_string(), state);
+    }
+
+    /// The last report of `space` of `facility`, if any.
+    pub fn space(&self, facility: &FacilityId, space: &str) -> Option<SpaceState> {
+        let all = self.spaces.lock().unwrap_or_else(|p| p.into_inner());
+        all.get(facility).and_then(|s| s.get(space)).copied()
     }
 
     /// Each configured space of `f` and its state at `now` (None: unknown).

@@ -43,6 +43,26 @@ pub async fn start(text: &str, clock: Clock) -> Running {
 /// stopped server is retried for a few seconds (its listener closes once the
 /// connections in flight have ended).
 pub async fn start_on(text: &str, clock: Clock, port: u16) -> Running {
+    start_in(text, clock, port, tempfile::tempdir().expect("data dir")).await
+}
+
+impl Running {
+    /// Stops this server and starts another for `text` on the same data dir
+    /// (its store), as a restart of the process would.
+    pub async fn restarted(mut self, text: &str, clock: Clock) -> Running {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let data_dir = std::mem::replace(
+            &mut self.data_dir,
+            tempfile::tempdir().expect("a spare data dir"),
+        );
+        drop(self);
+        start_in(text, clock, 0, data_dir).await
+    }
+}
+
+async fn start_in(text: &str, clock: Clock, port: u16, data_dir: tempfile::TempDir) -> Running {
     let config = Config::parse(text, "test.toml", std::path::Path::new("/"))
         .unwrap_or_else(|e| panic!("test configuration: {e}"));
     let send_buffer = config.server.send_buffer_kb;
@@ -62,7 +82,6 @@ pub async fn start_on(text: &str, clock: Clock, port: u16) -> Running {
     };
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let data_dir = tempfile::tempdir().expect("data dir");
     let server = Server::new(deployment, clock)
         .with_store(data_dir.path())
         .expect("store");

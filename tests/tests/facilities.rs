@@ -19,6 +19,7 @@ struct Area {
     server: Running,
     chirpstack: String,
     things_stack: String,
+    config: String,
 }
 
 fn token() -> (String, String) {
@@ -47,6 +48,7 @@ async fn area(clock: feed_server::clock::Clock, stale_after_s: u64) -> Area {
         server: server::start(&config, clock).await,
         chirpstack: cs,
         things_stack: tts,
+        config,
     }
 }
 
@@ -269,4 +271,44 @@ async fn a_silent_sensor_leaves_its_space_unknown_not_free() {
         (l.free, l.unknown, l.status),
         (None, 3, FacilityStatus::Unknown)
     );
+}
+
+#[tokio::test]
+async fn the_spaces_states_survive_a_restart() {
+    let a = area(server::fixed(NOW), 3600).await;
+    a.sense("0000000000000001", 4, true).await.expect(202);
+    a.sense("0000000000000002", 9, false).await.expect(202);
+    let before = line(&a.server, "covoiturage").await;
+    assert_eq!(
+        (before.free, before.occupied, before.unknown),
+        (Some(1), Some(1), 1)
+    );
+    let Area {
+        server,
+        chirpstack,
+        things_stack,
+        config,
+    } = a;
+    let server = server.restarted(&config, server::fixed(NOW)).await;
+    let a = Area {
+        server,
+        chirpstack,
+        things_stack,
+        config,
+    };
+    assert_eq!(line(&a.server, "covoiturage").await, before);
+    // The frame counters too: a copy of the last frame, delivered again
+    // after the restart, is still a duplicate.
+    let again = a
+        .sense("0000000000000002", 9, true)
+        .await
+        .expect(200)
+        .value();
+    assert!(
+        again["ignored"]
+            .as_str()
+            .is_some_and(|r| r.contains("duplicate")),
+        "{again}"
+    );
+    assert_eq!(line(&a.server, "covoiturage").await.free, Some(1));
 }

@@ -83,11 +83,10 @@ pub fn line(
     } else {
         (None, None)
     };
-    // Without a capacity, what is counted is all that is known of it.
-    let capacity = r
-        .capacity
-        .filter(|c| *c > 0)
-        .unwrap_or_else(|| free.unwrap_or(0).saturating_add(occupied.unwrap_or(0)));
+    // Without a capacity, what is counted is all that is known of it; a
+    // publisher that counts more than its capacity is taken at its count.
+    let counted = free.unwrap_or(0).saturating_add(occupied.unwrap_or(0));
+    let capacity = r.capacity.unwrap_or(0).max(counted);
     // A bike-share station's free count is its vehicles: its docks are not
     // "unknown" places. Where only free places are counted, the others are
     // occupied; where both are and they do not add up (Sensade lots), the

@@ -88,12 +88,21 @@ fn ignored(reason: String) -> (StatusCode, Json<Value>) {
     (StatusCode::OK, Json(json!({ "ignored": reason })))
 }
 
+/// What the sensor endpoint writes to: the boards, and the store that keeps
+/// each space's last report across restarts (when the server has one).
+#[derive(Clone)]
+pub struct SensorDesk {
+    pub boards: Boards,
+    pub store: Option<std::sync::Arc<crate::store::Store>>,
+}
+
 pub async fn uplink_event(
-    State(boards): State<Boards>,
+    State(desk): State<SensorDesk>,
     Path(name): Path<String>,
     headers: HeaderMap,
     request: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let boards = desk.boards;
     let integration = integration(&boards, &name, &headers)?.clone();
     let timeout = boards.deployment.server.body_read_timeout;
     let bytes = super::body::read(request, &headers, MAX_BODY, timeout).await?;
@@ -162,6 +171,20 @@ pub async fn uplink_event(
             facility: id,
             space,
         } => {
+            // Kept for a restart too; a store that fails is logged (the state
+            // in memory is right, and the next frame will try again).
+            if let (Some(store), Some(state)) = (desk.store, boards.facilities.space(&id, &space)) {
+                let (f, s) = (id.to_string(), space.clone());
+                let written =
+                    tokio::task::spawn_blocking(move || store.space_put(&f, &s, state)).await;
+                match written {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        tracing::error!(facility = %id, %space, "space not stored: {e}")
+                    }
+                    Err(e) => tracing::error!(facility = %id, %space, "space not stored: {e}"),
+                }
+            }
             for station in &facility.stations {
                 boards.publish(station.as_str());
             }

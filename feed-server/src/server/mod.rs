@@ -70,12 +70,32 @@ impl Server {
         let store = Store::open(data_dir)?;
         let notices = store.notices()?;
         let emergencies = store.emergencies()?;
+        let spaces = store.spaces()?;
         tracing::info!(
             data_dir = %data_dir.display(),
             notices = notices.len(),
             emergencies = emergencies.len(),
+            sensor_spaces = spaces.len(),
             "store opened"
         );
+        // The spaces' last reports, for the facilities still configured.
+        for (facility, space, state) in spaces {
+            let known = self
+                .state
+                .boards
+                .deployment
+                .facilities
+                .iter()
+                .find(|f| f.id.as_str() == facility)
+                .filter(|f| {
+                    f.sensors
+                        .as_ref()
+                        .is_some_and(|s| s.spaces.values().any(|l| *l == space))
+                });
+            if let Some(f) = known {
+                self.state.boards.facilities.restore(&f.id, &space, state);
+            }
+        }
         self.state.boards.notices = Notices::new(notices);
         self.state.boards.emergencies =
             Emergencies::new(emergencies, self.state.boards.clock.now());

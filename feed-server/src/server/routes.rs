@@ -173,6 +173,15 @@ impl FromRef<AppState> for SituationExport {
     }
 }
 
+impl FromRef<AppState> for http::sensors::SensorDesk {
+    fn from_ref(s: &AppState) -> http::sensors::SensorDesk {
+        http::sensors::SensorDesk {
+            boards: s.boards.clone(),
+            store: s.store.clone(),
+        }
+    }
+}
+
 impl FromRef<AppState> for FacilityExport {
     fn from_ref(s: &AppState) -> FacilityExport {
         FacilityExport {

@@ -1,6 +1,6 @@
 //! SQLite persistence: operators (with hashed tokens, scopes and whether they
-//! may start emergency takeovers), notices (every version), takeovers and the
-//! audit log.
+//! may start emergency takeovers), notices (every version), takeovers, the
+//! audit log, and the last report of each sensor-equipped parking space.
 //!
 //! The database uses a rollback journal (`journal_mode=DELETE`) with
 //! `synchronous=FULL`: a write returns only once it is on disk, so an
@@ -19,6 +19,7 @@ mod audit;
 mod emergencies;
 mod notices;
 mod operators;
+mod spaces;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -72,6 +73,16 @@ const MIGRATIONS: &[&str] = &[
         started_at TEXT NOT NULL,
         ended_at TEXT,
         ended_by TEXT
+    );",
+    // Each sensor-equipped space's last report (store::spaces), so that a
+    // restart does not forget the car parks' state.
+    "CREATE TABLE sensor_spaces (
+        facility TEXT NOT NULL,
+        space TEXT NOT NULL,
+        occupied INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        f_cnt INTEGER NOT NULL,
+        PRIMARY KEY (facility, space)
     );",
 ];
 
