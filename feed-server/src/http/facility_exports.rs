@@ -36,12 +36,14 @@ fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// What to answer: the facilities at the minute with their ETag, or 304.
+enum Current {
+    Fresh(Vec<Shown>, DateTime<Utc>, String),
+    NotModified(String),
+}
+
 /// The facilities at the minute, or a 304 when `headers` already have it.
-fn current(
-    export: &FacilityExport,
-    headers: &HeaderMap,
-    tag: &str,
-) -> Result<(Vec<Shown>, DateTime<Utc>, String), Response> {
+fn current(export: &FacilityExport, headers: &HeaderMap, tag: &str) -> Current {
     let now = chrono::SubsecRound::trunc_subsecs(export.clock.now(), 0);
     let minute = now - chrono::Duration::seconds(now.timestamp().rem_euclid(60));
     let etag = format!(
@@ -54,13 +56,17 @@ fn current(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
     {
-        return Err((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+        return Current::NotModified(etag);
     }
-    Ok((
+    Current::Fresh(
         shown::every(&export.deployment, &export.facilities, minute),
         minute,
         etag,
-    ))
+    )
+}
+
+fn not_modified(etag: String) -> Response {
+    (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response()
 }
 
 fn xml_response(root: &Element, etag: String) -> Response {
@@ -83,8 +89,8 @@ pub async fn facility_monitoring(
     headers: HeaderMap,
 ) -> Response {
     match current(&export, &headers, "fm") {
-        Ok((all, at, etag)) => xml_response(&siri_fm(&all, at), etag),
-        Err(not_modified) => not_modified,
+        Current::Fresh(all, at, etag) => xml_response(&siri_fm(&all, at), etag),
+        Current::NotModified(etag) => not_modified(etag),
     }
 }
 
@@ -92,13 +98,15 @@ pub async fn parking_status(State(export): State<FacilityExport>, headers: Heade
     match current(&export, &headers, "d2") {
         // The publication needs at least one status: without a car park
         // there is nothing to publish.
-        Ok((all, _, _)) if all.iter().all(|s| s.line.kind == FacilityKind::BikeShare) => (
-            StatusCode::NOT_FOUND,
-            "no car park, park-and-ride or carpool area is configured or polled\n",
-        )
-            .into_response(),
-        Ok((all, at, etag)) => xml_response(&datex2_status(&all, at), etag),
-        Err(not_modified) => not_modified,
+        Current::Fresh(all, _, _) if all.iter().all(|s| s.line.kind == FacilityKind::BikeShare) => {
+            (
+                StatusCode::NOT_FOUND,
+                "no car park, park-and-ride or carpool area is configured or polled\n",
+            )
+                .into_response()
+        }
+        Current::Fresh(all, at, etag) => xml_response(&datex2_status(&all, at), etag),
+        Current::NotModified(etag) => not_modified(etag),
     }
 }
 
