@@ -32,12 +32,17 @@ pub fn state(lang: &str, f: &Facility) -> String {
             (false, n) => format!("{n} bikes available"),
         },
         (_, Some(free)) if f.unknown == 0 => {
+            let of = |word: &str| {
+                f.capacity
+                    .map(|c| format!(" {word} {c}"))
+                    .unwrap_or_default()
+            };
             if fr {
                 let libres = if free == 1 { "libre" } else { "libres" };
                 let what = if free == 1 { "place" } else { "places" };
-                format!("{free} {what} {libres} sur {}", f.capacity)
+                format!("{free} {what} {libres}{}", of("sur"))
             } else {
-                format!("{free} free of {}", f.capacity)
+                format!("{free} free{}", of("of"))
             }
         }
         // Some places unknown and none known free: not "full".
@@ -49,10 +54,15 @@ pub fn state(lang: &str, f: &Facility) -> String {
         .into(),
         // Some places unknown: what is known, said as such.
         (_, Some(free)) => {
+            let of = |word: &str| {
+                f.capacity
+                    .map(|c| format!(" {word} {c}"))
+                    .unwrap_or_default()
+            };
             if fr {
-                format!("au moins {free} libre(s) sur {}", f.capacity)
+                format!("au moins {free} libre(s){}", of("sur"))
             } else {
-                format!("at least {free} free of {}", f.capacity)
+                format!("at least {free} free{}", of("of"))
             }
         }
         _ => if fr {
@@ -201,7 +211,7 @@ mod tests {
     fn bike_share_counts_bikes_and_is_never_full() {
         let bikes = |n| Facility {
             kind: FacilityKind::BikeShare,
-            capacity: 10,
+            capacity: Some(10),
             capacity_pmr: None,
             occupied: None,
             ..area(Some(n), 0, FacilityStatus::Open)
@@ -217,7 +227,7 @@ mod tests {
             id: "a".into(),
             name: "Aire de covoiturage de Caudry".into(),
             kind: FacilityKind::Carpool,
-            capacity: 40,
+            capacity: Some(40),
             capacity_pmr: Some(2),
             capacity_ev: None,
             free,

@@ -52,7 +52,8 @@ pub struct FacilityLine {
     pub id: FacilityKey,
     pub name: String,
     pub kind: FacilityKind,
-    pub capacity: u32,
+    /// None: its source does not say.
+    pub capacity: Option<u32>,
     pub capacity_pmr: Option<u32>,
     pub capacity_ev: Option<u32>,
     pub free: Option<u32>,
@@ -80,14 +81,16 @@ impl Facilities {
         self.version.load(Ordering::Acquire)
     }
 
-    /// Keeps what `source`'s document says; true if it changed anything.
+    /// Keeps what `source`'s documents say, confirmed at `at`; true if it
+    /// changed the facilities.
     pub fn apply_document(
         &self,
-        source: &crate::id::SourceId,
+        source: &crate::config::FacilitySource,
+        places: &sourced::StationPlaces,
         reports: Vec<crate::sources::facilities::Report>,
         at: DateTime<Utc>,
     ) -> bool {
-        let changed = self.sourced.apply(source, reports, at);
+        let changed = self.sourced.apply(source, places, reports, at);
         if changed {
             self.version.fetch_add(1, Ordering::Release);
         }
@@ -197,7 +200,7 @@ impl Facilities {
             id: FacilityKey::Configured(f.id.clone()),
             name: f.name.clone(),
             kind: f.kind,
-            capacity: f.capacity,
+            capacity: Some(f.capacity),
             capacity_pmr: f.capacity_pmr,
             capacity_ev: None,
             free: known.then_some(free),

@@ -31,8 +31,8 @@ pub struct Facility {
     pub id: String,
     pub name: String,
     pub kind: FacilityKind,
-    /// Places in all.
-    pub capacity: u32,
+    /// Places in all (bike share: docks); null when its source does not say.
+    pub capacity: Option<u32>,
     /// Of which for people with reduced mobility.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity_pmr: Option<u32>,

@@ -112,7 +112,7 @@ async fn polled_facilities_reach_the_board_stream_api_and_exports() {
             "Parking relais de la gare",
             FacilityKind::ParkAndRide,
             Some(37),
-            120,
+            Some(120),
             Some(4),
             FacilityStatus::Open
         )
@@ -139,7 +139,7 @@ async fn polled_facilities_reach_the_board_stream_api_and_exports() {
         (
             FacilityKind::BikeShare,
             Some(4),
-            10,
+            Some(10),
             0,
             FacilityStatus::Open
         )
@@ -155,16 +155,20 @@ async fn polled_facilities_reach_the_board_stream_api_and_exports() {
         "/parkapi.json",
         Reply::Body(parkapi(0, "2026-03-09T06:29:30Z")),
     );
-    loop {
-        if let ServerMessage::Delta(d) = client.next_message().await
-            && let Some(fs) = d.facilities
-            && let Some(f) = fs.iter().find(|f| f.id == "pr:caudry-pr")
-            && f.free == Some(0)
-        {
-            assert_eq!(f.status, FacilityStatus::Full);
-            break;
+    let full = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let ServerMessage::Delta(d) = client.next_message().await
+                && let Some(fs) = d.facilities
+                && let Some(f) = fs.iter().find(|f| f.id == "pr:caudry-pr")
+                && f.free == Some(0)
+            {
+                return f.clone();
+            }
         }
-    }
+    })
+    .await
+    .expect("the change on the stream within 10 s");
+    assert_eq!(full.status, FacilityStatus::Full);
     // One poll (0.2 s) and one board (at most a second).
     assert!(
         changed.elapsed() < Duration::from_secs(3),

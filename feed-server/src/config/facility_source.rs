@@ -19,7 +19,9 @@ pub enum FacilityFormat {
     /// DATEX II v2.3 or v3: `url` the ParkingTablePublication, `status_url`
     /// the ParkingStatusPublication.
     Datex2,
-    /// ParkAPI (v1 or v3), P+M or Sensade JSON: one document.
+    /// ParkAPI (v1 or v3), P+M or Sensade JSON: one document, or
+    /// definitions at `url` and statuses at `status_url` (one per facility
+    /// when it holds `{id}`: Sensade's lot statuses).
     ParkApi,
     /// SIRI Facility Monitoring: one document.
     SiriFm,
@@ -117,11 +119,15 @@ impl FacilitySource {
             .status_url
             .map(|u| EndpointUrl::parse(&u).map_err(|r| Invalid::new("status_url", r)))
             .transpose()?;
-        if status_url.is_some() && !matches!(format, FacilityFormat::Datex2 | FacilityFormat::Gbfs)
+        if status_url.is_some()
+            && !matches!(
+                format,
+                FacilityFormat::Datex2 | FacilityFormat::Gbfs | FacilityFormat::ParkApi
+            )
         {
             return Err(Invalid::new(
                 "status_url",
-                "only datex2 (the status publication) and gbfs (station_status) have a second document",
+                "only datex2 (the status publication), gbfs (station_status) and parkapi (statuses; `{id}` for one per facility) have a second document",
             ));
         }
         if format == FacilityFormat::Gbfs && status_url.is_none() {

@@ -1,15 +1,19 @@
 //! Which facilities each board shows: those of the configuration listed
 //! with the station, and those of a facility source that names the station
-//! or lies within the source's `radius_m` of the station's `area` point.
+//! or lies within the source's `radius_m` of the station's `area` point
+//! (worked out once per document, [`super::sourced::Fetched`]).
 
 use chrono::{DateTime, Utc};
 
 use super::{Facilities, FacilityLine};
-use crate::config::FacilitySource;
 use crate::deployment::Deployment;
 use crate::id::{SourceId, StationId};
-use crate::sources::facilities::Report;
 use crate::station::Station;
+
+/// Most facilities of the sources on one board: a screen turns through them
+/// a page at a time, and a town's whole table would take minutes. Narrow a
+/// source with `only` or a smaller `radius_m`.
+pub const MAX_SOURCED_PER_BOARD: usize = 12;
 
 /// A facility, its line now and where it is shown.
 pub struct Shown {
@@ -20,21 +24,9 @@ pub struct Shown {
     pub source: Option<SourceId>,
 }
 
-/// Whether `station`'s board shows report `r` of `source`.
-fn shows(source: &FacilitySource, r: &Report, station: &Station) -> bool {
-    if source.stations.contains(&station.id) {
-        return true;
-    }
-    match (source.radius_m, &station.area, r.position) {
-        (Some(radius), Some(place), Some((lat, lon))) => {
-            crate::advisory::area::distance_km(place.lat, place.lon, lat, lon) * 1000.0 <= radius
-        }
-        _ => false,
-    }
-}
-
 /// The facility lines of `station`'s board at `now`: the configuration's
-/// first, then each source's in its document's order.
+/// first, then the sources' in their documents' order (at most
+/// [`MAX_SOURCED_PER_BOARD`] of those).
 pub fn at_station(
     d: &Deployment,
     facilities: &Facilities,
@@ -47,18 +39,16 @@ pub fn at_station(
         .filter(|f| f.stations.contains(&station.id))
         .map(|f| facilities.line(f, now))
         .collect();
-    for source in &d.facility_sources {
-        let Some(fetched) = facilities.sourced.get(&source.id) else {
-            continue;
-        };
-        lines.extend(
+    let sourced = d.facility_sources.iter().flat_map(|source| {
+        let kept = facilities.sourced.get(&source.id);
+        kept.into_iter().flat_map(move |(fetched, at)| {
             fetched
-                .reports
-                .iter()
-                .filter(|r| source.keeps(&r.id) && shows(source, r, station))
-                .map(|r| super::sourced::line(source, r, fetched.at, now)),
-        );
-    }
+                .at_station(&station.id)
+                .map(|r| super::sourced::line(source, r, at, now))
+                .collect::<Vec<_>>()
+        })
+    });
+    lines.extend(sourced.take(MAX_SOURCED_PER_BOARD));
     lines
 }
 
@@ -75,22 +65,42 @@ pub fn every(d: &Deployment, facilities: &Facilities, now: DateTime<Utc>) -> Vec
         })
         .collect();
     for source in &d.facility_sources {
-        let Some(fetched) = facilities.sourced.get(&source.id) else {
+        let Some((fetched, at)) = facilities.sourced.get(&source.id) else {
             continue;
         };
-        for r in fetched.reports.iter().filter(|r| source.keeps(&r.id)) {
+        for (r, stations) in fetched.reports.iter().zip(&fetched.stations) {
             all.push(Shown {
-                line: super::sourced::line(source, r, fetched.at, now),
-                stations: d
-                    .stations
-                    .iter()
-                    .filter(|s| shows(source, r, s))
-                    .map(|s| s.id.clone())
-                    .collect(),
+                line: super::sourced::line(source, r, at, now),
+                stations: stations.clone(),
                 position: r.position,
                 source: Some(source.id.clone()),
             });
         }
     }
     all
+}
+
+/// The facility of wire id `id` (`covoiturage`, `aachen:P1`) at `now`.
+pub fn one(d: &Deployment, facilities: &Facilities, id: &str, now: DateTime<Utc>) -> Option<Shown> {
+    if let Some(f) = d.facilities.iter().find(|f| f.id.as_str() == id) {
+        return Some(Shown {
+            line: facilities.line(f, now),
+            stations: f.stations.clone(),
+            position: None,
+            source: None,
+        });
+    }
+    let (source_id, publisher_id) = id.split_once(':')?;
+    let source = d
+        .facility_sources
+        .iter()
+        .find(|s| s.id.as_str() == source_id)?;
+    let (fetched, at) = facilities.sourced.get(&source.id)?;
+    let (r, stations) = fetched.find(publisher_id)?;
+    Some(Shown {
+        line: super::sourced::line(source, r, at, now),
+        stations: stations.to_vec(),
+        position: r.position,
+        source: Some(source.id.clone()),
+    })
 }

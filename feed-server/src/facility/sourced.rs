@@ -2,9 +2,11 @@
 //! accepted document, and what a facility's line says from it at an instant.
 //!
 //! A count is shown while it is younger than the source's `stale_after`
-//! (measured from the publisher's time, or from the fetch when the document
-//! has none); older, the facility is unknown, never free. A facility the
-//! publisher says is closed is closed whatever its counts.
+//! (measured from the publisher's time, or, when the document has none, from
+//! the last fetch that confirmed it, a 200 or a 304); older, the facility is
+//! unknown, never free, and never "closed" either: what a publisher said
+//! long ago is not said now. A facility the publisher says is closed is
+//! closed whatever its counts.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,7 +17,7 @@ use quai_protocol::{FacilityKind, FacilityStatus};
 
 use super::FacilityLine;
 use crate::config::FacilitySource;
-use crate::id::{FacilityId, SourceId};
+use crate::id::{FacilityId, SourceId, StationId};
 use crate::sources::facilities::{Opening, Report};
 
 /// A facility's identity: one of the configuration, or one of a source
@@ -35,46 +37,148 @@ impl fmt::Display for FacilityKey {
     }
 }
 
-/// A source's last accepted document.
+/// Where the stations are, for a source's `radius_m`: each station's id and
+/// `area` point.
+pub type StationPlaces = Vec<(StationId, Option<(f64, f64)>)>;
+
+/// A source's last accepted document, with what is worked out from it once
+/// (not at every board): which stations show each facility, and its index.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fetched {
+    /// The facilities the source keeps (`only`), in the document's order.
     pub reports: Vec<Report>,
-    /// When it was fetched: the time of counts that carry none.
-    pub at: DateTime<Utc>,
+    /// The stations that show each report (same order).
+    pub stations: Vec<Vec<StationId>>,
+    by_station: HashMap<StationId, Vec<usize>>,
+    by_id: HashMap<String, usize>,
 }
 
-/// Every source's last document: a cheap handle, clones share it.
+impl Fetched {
+    fn new(source: &FacilitySource, places: &StationPlaces, reports: Vec<Report>) -> Fetched {
+        let reports: Vec<Report> = reports
+            .into_iter()
+            .filter(|r| source.keeps(&r.id))
+            .collect();
+        let stations: Vec<Vec<StationId>> = reports
+            .iter()
+            .map(|r| {
+                places
+                    .iter()
+                    .filter(|(id, place)| shows(source, r, id, *place))
+                    .map(|(id, _)| id.clone())
+                    .collect()
+            })
+            .collect();
+        let mut by_station: HashMap<StationId, Vec<usize>> = HashMap::new();
+        for (i, ids) in stations.iter().enumerate() {
+            for id in ids {
+                by_station.entry(id.clone()).or_default().push(i);
+            }
+        }
+        let by_id = reports
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        Fetched {
+            reports,
+            stations,
+            by_station,
+            by_id,
+        }
+    }
+
+    /// The reports `station`'s board shows, in the document's order.
+    pub fn at_station<'a>(&'a self, station: &StationId) -> impl Iterator<Item = &'a Report> + 'a {
+        self.by_station
+            .get(station)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.reports.get(i))
+    }
+
+    /// The report of the publisher's id `id`, and the stations showing it.
+    pub fn find(&self, id: &str) -> Option<(&Report, &[StationId])> {
+        let &i = self.by_id.get(id)?;
+        Some((self.reports.get(i)?, self.stations.get(i)?.as_slice()))
+    }
+}
+
+/// Whether the board of station `id` (its `area` point `place`) shows report
+/// `r` of `source`: named by the source, or within its radius.
+fn shows(source: &FacilitySource, r: &Report, id: &StationId, place: Option<(f64, f64)>) -> bool {
+    if source.stations.contains(id) {
+        return true;
+    }
+    match (source.radius_m, place, r.position) {
+        (Some(radius), Some((slat, slon)), Some((lat, lon))) => {
+            crate::advisory::area::distance_km(slat, slon, lat, lon) * 1000.0 <= radius
+        }
+        _ => false,
+    }
+}
+
+/// Every source's last document and when its live document was last
+/// confirmed (a 200 or a 304): a cheap handle, clones share it.
 #[derive(Debug, Clone, Default)]
 pub struct SourcedFacilities {
-    by_source: Arc<std::sync::Mutex<HashMap<SourceId, Arc<Fetched>>>>,
+    by_source: Arc<std::sync::Mutex<HashMap<SourceId, (Arc<Fetched>, DateTime<Utc>)>>>,
 }
 
 impl SourcedFacilities {
-    /// Keeps `reports` as what `source` says now; false when nothing changed
-    /// (the fetch time of an identical document is not news).
-    pub fn apply(&self, source: &SourceId, reports: Vec<Report>, at: DateTime<Utc>) -> bool {
+    /// Keeps `reports` as what `source` says now, confirmed at `at` (the
+    /// time of counts that carry none); true when the facilities changed
+    /// (a new confirmation time alone is not a change).
+    pub fn apply(
+        &self,
+        source: &FacilitySource,
+        places: &StationPlaces,
+        reports: Vec<Report>,
+        at: DateTime<Utc>,
+    ) -> bool {
+        let fetched = Fetched::new(source, places, reports);
         let mut all = self.by_source.lock().unwrap_or_else(|p| p.into_inner());
-        if all.get(source).is_some_and(|f| f.reports == reports) {
-            return false;
+        match all.get_mut(&source.id) {
+            Some((kept, confirmed)) if kept.reports == fetched.reports => {
+                *confirmed = at;
+                false
+            }
+            _ => {
+                all.insert(source.id.clone(), (Arc::new(fetched), at));
+                true
+            }
         }
-        all.insert(source.clone(), Arc::new(Fetched { reports, at }));
-        true
     }
 
-    pub fn get(&self, source: &SourceId) -> Option<Arc<Fetched>> {
+    /// Says that `source`'s documents were fetched again unchanged at `at`.
+    pub fn confirm(&self, source: &SourceId, at: DateTime<Utc>) {
+        let mut all = self.by_source.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, confirmed)) = all.get_mut(source) {
+            *confirmed = at;
+        }
+    }
+
+    /// The source's facilities and when they were last confirmed.
+    pub fn get(&self, source: &SourceId) -> Option<(Arc<Fetched>, DateTime<Utc>)> {
         let all = self.by_source.lock().unwrap_or_else(|p| p.into_inner());
         all.get(source).cloned()
     }
 }
 
-/// The line of report `r` of `source`, fetched at `fetched`, at `now`.
+/// The line of report `r` of `source`, last confirmed at `fetched`, at `now`.
 pub fn line(
     source: &FacilitySource,
     r: &Report,
     fetched: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> FacilityLine {
-    let at = r.at.unwrap_or(fetched).min(now);
+    // The publisher's time, unless it is ahead of ours by more than a
+    // clock's drift (a time in milliseconds read as seconds, a wrong zone):
+    // then the fetch's, so that a frozen feed still goes stale.
+    let at =
+        r.at.filter(|t| *t <= now + chrono::Duration::minutes(5))
+            .unwrap_or(fetched)
+            .min(now);
     let stale = chrono::Duration::from_std(source.stale_after).unwrap_or(chrono::Duration::MAX);
     let fresh = now - at < stale;
     let kind = source.kind.or(r.kind).unwrap_or(FacilityKind::CarPark);
@@ -83,19 +187,23 @@ pub fn line(
     } else {
         (None, None)
     };
-    // Without a capacity, what is counted is all that is known of it; a
-    // publisher that counts more than its capacity is taken at its count.
+    // A publisher that counts more than its capacity is taken at its count;
+    // without a capacity, none is made up.
     let counted = free.unwrap_or(0).saturating_add(occupied.unwrap_or(0));
-    let capacity = r.capacity.unwrap_or(0).max(counted);
+    let capacity = r.capacity.filter(|c| *c > 0).map(|c| c.max(counted));
     // A bike-share station's free count is its vehicles: its docks are not
     // "unknown" places. Where only free places are counted, the others are
     // occupied; where both are and they do not add up (Sensade lots), the
     // rest is unknown.
-    let unknown = match (kind, free, occupied) {
-        (FacilityKind::BikeShare, ..) | (_, None, _) | (_, Some(_), None) => 0,
-        (_, Some(f), Some(o)) => capacity.saturating_sub(f.saturating_add(o)),
+    let unknown = match (kind, capacity, free, occupied) {
+        (FacilityKind::BikeShare, ..) | (_, None, ..) | (_, _, None, _) | (_, _, Some(_), None) => {
+            0
+        }
+        (_, Some(c), Some(f), Some(o)) => c.saturating_sub(f.saturating_add(o)),
     };
+    // What a publisher said long ago, closed included, is not said now.
     let status = match (r.opening, free) {
+        _ if !fresh => FacilityStatus::Unknown,
         (Opening::Closed, _) => FacilityStatus::Closed,
         (_, None) => FacilityStatus::Unknown,
         _ if r.full && fresh => FacilityStatus::Full,
@@ -116,7 +224,8 @@ pub fn line(
         free,
         occupied: occupied.or_else(|| {
             free.filter(|_| kind != FacilityKind::BikeShare)
-                .map(|f| capacity.saturating_sub(f))
+                .zip(capacity)
+                .map(|(f, c)| c.saturating_sub(f))
         }),
         unknown,
         status,

@@ -139,7 +139,7 @@ pub fn siri_fm(all: &[Shown], at: DateTime<Utc>) -> Element {
                 )
             };
             let mut children = vec![
-                text("FacilityRef", l.id.to_string()),
+                text("FacilityRef", name_token(&l.id.to_string())),
                 node("FacilityStatus", vec![text("Status", status)]),
             ];
             children.extend(l.free.map(|n| counting("availabilityCount", n)));
@@ -168,6 +168,20 @@ pub fn siri_fm(all: &[Shown], at: DateTime<Utc>) -> Element {
         ("version".into(), "2.1".into()),
     ];
     root
+}
+
+/// `id` as an XML name token, which SIRI's `FacilityRef` must be: letters,
+/// digits, `.`, `-`, `_`, `:`; anything else (a space, a `/`) written `_`.
+pub fn name_token(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// A DATEX II v3 `ParkingStatusPublication` with one
@@ -202,7 +216,11 @@ pub fn datex2_status(all: &[Shown], at: DateTime<Utc>) -> Element {
         let mut info = vec![reference];
         info.extend(l.updated_at.map(|t| text("fac:lastUpdated", stamp(t))));
         info.push(text("fac:openingStatus", opening));
-        let mut occupancy = vec![text("prk:numberOfSpacesOverride", l.capacity.to_string())];
+        let mut occupancy: Vec<Element> = l
+            .capacity
+            .map(|c| text("prk:numberOfSpacesOverride", c.to_string()))
+            .into_iter()
+            .collect();
         occupancy.extend(
             l.free
                 .map(|n| text("prk:numberOfVacantSpaces", n.to_string())),
@@ -243,4 +261,17 @@ pub fn datex2_status(all: &[Shown], at: DateTime<Utc>) -> Element {
         ("modelBaseVersion".into(), "3".into()),
     ];
     root
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn facility_refs_are_name_tokens() {
+        assert_eq!(super::name_token("bnlc:59139 C/001"), "bnlc:59139_C_001");
+        assert_eq!(super::name_token("aachen:P1"), "aachen:P1");
+        assert_eq!(
+            super::name_token("velo:CAB:Station:4a58-é"),
+            "velo:CAB:Station:4a58-é"
+        );
+    }
 }

@@ -71,8 +71,11 @@ function render() {
     else if (!live) state = words[lang].unavailable;
     else if (f.kind === "bike_share") state = lang === "fr" ? f.free + " vélo(s) disponible(s)" : f.free + " bike(s) available";
     else if (f.unknown > 0 && f.free === 0) state = lang === "fr" ? "aucune place libre signalée" : "no free place reported";
-    else if (f.unknown > 0) state = lang === "fr" ? "au moins " + f.free + " libre(s) sur " + f.capacity : "at least " + f.free + " free of " + f.capacity;
-    else state = lang === "fr" ? f.free + " place(s) libre(s) sur " + f.capacity : f.free + " free of " + f.capacity;
+    else {
+      const of = f.capacity === null || f.capacity === undefined ? "" : (lang === "fr" ? " sur " : " of ") + f.capacity;
+      if (f.unknown > 0) state = (lang === "fr" ? "au moins " + f.free + " libre(s)" : "at least " + f.free + " free") + of;
+      else state = (lang === "fr" ? f.free + " place(s) libre(s)" : f.free + " free") + of;
+    }
     div.appendChild(el("div", f.status === "full" ? "status late" : "status", state));
     return div;
   }));

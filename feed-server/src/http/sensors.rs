@@ -219,16 +219,13 @@ pub async fn one(
     Path(id): Path<String>,
 ) -> Result<Json<FacilityDetail>, ApiError> {
     let now = boards.clock.now();
-    let shown = shown::every(&boards.deployment, &boards.facilities, now)
-        .into_iter()
-        .find(|s| s.line.id.to_string() == id)
-        .ok_or_else(|| {
-            refuse(
-                StatusCode::NOT_FOUND,
-                "facility_not_found",
-                format!("no facility `{id}`"),
-            )
-        })?;
+    let shown = shown::one(&boards.deployment, &boards.facilities, &id, now).ok_or_else(|| {
+        refuse(
+            StatusCode::NOT_FOUND,
+            "facility_not_found",
+            format!("no facility `{id}`"),
+        )
+    })?;
     let configured = boards
         .deployment
         .facilities

@@ -97,6 +97,11 @@ pub(super) fn spawn(boards: &Boards, bound: SocketAddr, cancel: &CancellationTok
             cancel.child_token(),
         ));
     }
+    let places: crate::facility::sourced::StationPlaces = deployment
+        .stations
+        .iter()
+        .map(|s| (s.id.clone(), s.area.as_ref().map(|a| (a.lat, a.lon))))
+        .collect();
     for source in &deployment.facility_sources {
         let url = match &source.location {
             crate::config::facility_source::Location::Url(u) => Some(resolve(u, bound)),
@@ -108,6 +113,7 @@ pub(super) fn spawn(boards: &Boards, bound: SocketAddr, cancel: &CancellationTok
             source.clone(),
             url,
             status_url,
+            places.clone(),
             boards.facilities.clone(),
             boards.clock,
             cancel.child_token(),

@@ -10,7 +10,10 @@ use super::{Store, StoreError};
 use crate::facility::SpaceState;
 
 impl Store {
-    /// Keeps `state` as the last report of `space` of `facility`.
+    /// Keeps `state` as the last report of `space` of `facility`, unless a
+    /// later one is already stored (two frames handled at once may reach
+    /// here in either order). Times are written at fixed width (UTC,
+    /// nanoseconds) so that they compare as text.
     pub fn space_put(
         &self,
         facility: &str,
@@ -19,12 +22,16 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.conn().execute(
             "INSERT INTO sensor_spaces (facility, space, occupied, at, f_cnt) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (facility, space) DO UPDATE SET occupied = ?3, at = ?4, f_cnt = ?5",
+             ON CONFLICT (facility, space) DO UPDATE SET occupied = ?3, at = ?4, f_cnt = ?5
+             WHERE excluded.at > sensor_spaces.at
+                OR (excluded.at = sensor_spaces.at AND excluded.f_cnt > sensor_spaces.f_cnt)",
             params![
                 facility,
                 space,
                 state.occupied,
-                state.at.to_rfc3339(),
+                state
+                    .at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
                 i64::from(state.f_cnt)
             ],
         )?;

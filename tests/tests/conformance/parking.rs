@@ -84,15 +84,27 @@ async fn datex2_aachen_on_a_running_server_board_and_exports() {
     );
     // Eight minutes after the realtime file was published.
     let s = server::start(&config, server::fixed("2025-02-07T19:15:00Z")).await;
-    let mut lines = Vec::new();
+    let mut lines: Vec<quai_protocol::Facility> = Vec::new();
     for _ in 0..50 {
-        lines = s.board("caudry", "").await.facilities;
+        lines = s.get("/v1/facilities", 200).await;
         if lines.len() == 17 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(lines.len(), 17, "{lines:#?}");
+    // The board shows the first 12 of them (a town's whole table is for
+    // `only` or a radius to narrow).
+    let board = s.board("caudry", "").await.facilities;
+    assert_eq!(
+        board.len(),
+        feed_server::facility::shown::MAX_SOURCED_PER_BOARD
+    );
+    assert_eq!(board[0], {
+        let mut p1 = lines[0].clone();
+        p1.updated_at = board[0].updated_at.clone();
+        p1
+    });
     let by = |id: &str| {
         lines
             .iter()
@@ -102,7 +114,7 @@ async fn datex2_aachen_on_a_running_server_board_and_exports() {
     let p1 = by("P1");
     assert_eq!(
         (p1.name.as_str(), p1.free, p1.capacity, p1.status),
-        ("P01-Eurogress", Some(412), 560, FacilityStatus::Open)
+        ("P01-Eurogress", Some(412), Some(560), FacilityStatus::Open)
     );
     assert_eq!(p1.kind, FacilityKind::CarPark);
     // Open, counted within the hour: 12 sites, 3,531 free places.
@@ -112,15 +124,17 @@ async fn datex2_aachen_on_a_running_server_board_and_exports() {
         .collect();
     assert_eq!(open.len(), 12);
     assert_eq!(open.iter().filter_map(|f| f.free).sum::<u32>(), 3_531);
-    // Closed by their publisher: P5, P13, P14 (days old), P18 (fresh).
-    for id in ["P5", "P13", "P14", "P18"] {
-        assert_eq!(by(id).status, FacilityStatus::Closed, "{id}");
+    // Closed by its publisher within the hour: P18.
+    assert_eq!(by("P18").status, FacilityStatus::Closed);
+    // Statuses days or hours old (P5, P13, P14 "closed" on 3-4 February,
+    // P16's count from 02:15): unknown, neither closed nor free.
+    for id in ["P5", "P13", "P14", "P16"] {
+        assert_eq!(
+            (by(id).status, by(id).free),
+            (FacilityStatus::Unknown, None),
+            "{id}"
+        );
     }
-    // P16's count is from 02:15: stale, so unknown, not its 80 free places.
-    assert_eq!(
-        (by("P16").status, by("P16").free),
-        (FacilityStatus::Unknown, None)
-    );
     let detail: quai_protocol::FacilityDetail = s.get("/v1/facilities/aachen:P1", 200).await;
     assert_eq!(detail.source.as_deref(), Some("aachen"));
     assert_eq!(detail.stations, ["caudry"]);
@@ -293,4 +307,84 @@ fn siri_fm_parking_of_south_tyrol_and_the_cen_example() {
     // Not a facility delivery: refused with a reason.
     let sx = siri_fm::parse(&read("siri/otp/siri-sx-lite.xml"));
     assert!(sx.is_err());
+}
+
+#[tokio::test]
+async fn sensade_lots_polled_one_status_per_lot_on_a_running_server() {
+    let dir = "parking/parkapi-p-m-sensade";
+    let upstream = Upstream::start(Reply::Status(404, None)).await;
+    upstream.set_path(
+        "/parking-lots.json",
+        Reply::Body(read(&format!("{dir}/parking-lots.json"))),
+    );
+    for entry in std::fs::read_dir(fixtures().join(dir)).expect("dir") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if name.starts_with("parking-lot-status-") {
+            upstream.set_path(
+                &format!("/{name}"),
+                Reply::Body(read(&format!("{dir}/{name}"))),
+            );
+        }
+    }
+    let config = format!(
+        "{}\n[[facility_sources]]\nid = \"pm\"\nformat = \"parkapi\"\n\
+         url = \"{u}/parking-lots.json\"\nstatus_url = \"{u}/parking-lot-status-{{id}}.json\"\n\
+         stations = [\"caudry\"]\npoll_s = 1\n",
+        server::demo_config("", ""),
+        u = upstream.url
+    );
+    let s = server::start(&config, server::fixed("2026-03-09T07:30:00+01:00")).await;
+    let mut lines = Vec::new();
+    for _ in 0..100 {
+        lines = s.board("caudry", "").await.facilities;
+        if lines.iter().filter(|f| f.free.is_some()).count() == 7 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(lines.len(), 7, "{lines:#?}");
+    assert_eq!(lines.iter().filter_map(|f| f.capacity).sum::<u32>(), 580);
+    assert_eq!(lines.iter().filter_map(|f| f.free).sum::<u32>(), 351);
+    let a8 = lines
+        .iter()
+        .find(|f| f.id == "pm:2118f891-abb9-439b-9f43-54e976b6ab71")
+        .expect("A8 Aichelberg");
+    assert_eq!(
+        (
+            a8.name.as_str(),
+            a8.kind,
+            a8.free,
+            a8.occupied,
+            a8.unknown,
+            a8.capacity
+        ),
+        (
+            "A8 Aichelberg",
+            FacilityKind::Carpool,
+            Some(72),
+            Some(22),
+            6,
+            Some(100)
+        )
+    );
+    // The lot list gives the place.
+    let detail: quai_protocol::FacilityDetail = s
+        .get(
+            "/v1/facilities/pm:2118f891-abb9-439b-9f43-54e976b6ab71",
+            200,
+        )
+        .await;
+    assert!(detail.location.is_some_and(|l| (l.lat - 48.6).abs() < 0.2));
+    // One status per lot was asked for, by its id.
+    let asked: Vec<String> = upstream.seen().into_iter().map(|r| r.path).collect();
+    assert!(
+        asked
+            .iter()
+            .any(|p| p == "/parking-lot-status-2118f891-abb9-439b-9f43-54e976b6ab71.json"),
+        "{asked:?}"
+    );
 }

@@ -5,7 +5,7 @@
 //! It counts nothing live: an area from it shows its places and says the
 //! free ones are not known, unless sensors or another source count them.
 
-use super::{DocumentError, MAX_FACILITIES, Report, count, position};
+use super::{DocumentError, MAX_FACILITIES, Report, clean_id, count, position};
 use quai_protocol::FacilityKind;
 
 /// Parses the CSV (comma or semicolon separated, UTF-8 with or without BOM).
@@ -23,8 +23,12 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Report>, DocumentError> {
         .delimiter(delimiter)
         .flexible(true)
         .from_reader(bytes);
-    let headers = reader.headers()?.clone();
-    let column = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let headers = reader.byte_headers()?.clone();
+    let headers: Vec<String> = headers
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
+    let column = |name: &str| headers.iter().position(|h| h == name);
     let id_col = column("id_lieu").or_else(|| column("id_local"));
     let (Some(id_col), Some(name_col)) = (id_col, column("nom_lieu")) else {
         return Err(DocumentError::shape(
@@ -39,8 +43,14 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Report>, DocumentError> {
         column("Ylat"),
     );
     let mut out = Vec::new();
-    for record in reader.records() {
+    // A line that is not UTF-8 is read with its bad bytes replaced: one
+    // broken name does not lose the whole base.
+    for record in reader.byte_records() {
         let record = record?;
+        let record: Vec<String> = record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect();
         if out.len() >= MAX_FACILITIES {
             return Err(DocumentError::shape(format!(
                 "more than {MAX_FACILITIES} areas"
@@ -48,10 +58,10 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Report>, DocumentError> {
         }
         let field = |c: Option<usize>| {
             c.and_then(|c| record.get(c))
-                .map(str::trim)
+                .map(|s| s.trim())
                 .filter(|s| !s.is_empty())
         };
-        let Some(id) = field(Some(id_col)) else {
+        let Some(id) = field(Some(id_col)).and_then(clean_id) else {
             continue;
         };
         let float = |c| field(c).and_then(|t| t.replace(',', ".").parse::<f64>().ok());
@@ -60,7 +70,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Report>, DocumentError> {
             _ => FacilityKind::Carpool,
         };
         out.push(Report {
-            id: id.to_string(),
+            id,
             name: field(Some(name_col)).map(str::to_string),
             kind: Some(kind),
             position: position(float(lat), float(lon)),

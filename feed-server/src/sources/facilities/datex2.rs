@@ -10,7 +10,7 @@
 //! with `fac:reference`, `fac:openingStatus` and `prk:occupancy`). Elements
 //! are looked up by local name wherever they are nested.
 
-use super::{DocumentError, MAX_FACILITIES, Opening, Report, count, instant, position};
+use super::{DocumentError, MAX_FACILITIES, Opening, Report, clean_id, count, instant, position};
 use crate::sources::xml::{self, Element};
 use quai_protocol::FacilityKind;
 
@@ -28,7 +28,15 @@ pub fn parse(bytes: &[u8]) -> Result<Parking, DocumentError> {
     let root = xml::parse_with(bytes, 2_000_000)?;
     let mut records = Vec::new();
     root.descendants("parkingRecord", &mut records);
-    root.descendants("hierarchyElementGeneral", &mut records);
+    // v3.5+: only the places (a campus holds places, a place its spaces:
+    // counting those too would count twice).
+    let mut elements = Vec::new();
+    root.descendants("hierarchyElementGeneral", &mut elements);
+    records.extend(
+        elements
+            .into_iter()
+            .filter(|e| e.text_of("type").as_deref() == Some("place")),
+    );
     let mut statuses = Vec::new();
     root.descendants("parkingRecordStatus", &mut statuses);
     root.descendants("parkingStatusInformation", &mut statuses);
@@ -85,10 +93,7 @@ fn text_value(e: &Element) -> Option<String> {
 }
 
 fn site(e: &Element) -> Option<Report> {
-    let id = attribute(e, "id")?.trim().to_string();
-    if id.is_empty() {
-        return None;
-    }
+    let id = clean_id(attribute(e, "id")?)?;
     let name = e
         .child("parkingName")
         .or_else(|| e.child("name"))
@@ -114,15 +119,11 @@ fn site(e: &Element) -> Option<Report> {
 }
 
 fn status(e: &Element) -> Option<Report> {
-    let id = e
-        .child("parkingRecordReference")
-        .or_else(|| e.child("reference"))
-        .and_then(|r| attribute(r, "id"))?
-        .trim()
-        .to_string();
-    if id.is_empty() {
-        return None;
-    }
+    let id = clean_id(
+        e.child("parkingRecordReference")
+            .or_else(|| e.child("reference"))
+            .and_then(|r| attribute(r, "id"))?,
+    )?;
     let occupancy = e.child("parkingOccupancy").or_else(|| e.child("occupancy"));
     // v2.3 writes `parkingNumberOfVacantSpaces`, v3 `numberOfVacantSpaces`.
     let number = |n: &str| {
@@ -133,10 +134,17 @@ fn status(e: &Element) -> Option<Report> {
             })
             .and_then(|t| count(&t))
     };
-    let site_status = e
+    // v2.3 `parkingSiteStatus`; v3 `status` (a PlaceStatus may give several).
+    let site_statuses: Vec<String> = e
         .text_of("parkingSiteStatus")
-        .or_else(|| e.text_of("parkingStatus"))
-        .unwrap_or_default();
+        .into_iter()
+        .chain(
+            e.children_named("status")
+                .map(|s| s.text.trim().to_string()),
+        )
+        .collect();
+    let says = |words: &[&str]| site_statuses.iter().any(|s| words.contains(&s.as_str()));
+    let site_closed = says(&["closed"]);
     let opening = match e
         .text_of("parkingSiteOpeningStatus")
         .or_else(|| e.text_of("openingStatus"))
@@ -146,28 +154,70 @@ fn status(e: &Element) -> Option<Report> {
         Some("closed" | "closedOnHoliday" | "closedOnMaintenance" | "temporarilyClosed") => {
             Opening::Closed
         }
-        _ if site_status == "closed" => Opening::Closed,
+        _ if site_closed => Opening::Closed,
         _ => Opening::Unknown,
     };
     // A site whose own status is unknown has no count to trust.
-    let known = !matches!(
-        site_status.as_str(),
-        "unknown" | "noParkingInformationAvailable" | "statusUnknown"
-    );
+    let known = !says(&["unknown", "noParkingInformationAvailable", "statusUnknown"]);
     Some(Report {
         id,
         capacity: number("numberOfSpacesOverride"),
         free: number("numberOfVacantSpaces").filter(|_| known),
         occupied: number("numberOfOccupiedSpaces").filter(|_| known),
         opening,
-        full: matches!(
-            site_status.as_str(),
-            "full" | "fullAtEntrance" | "overcrowded"
-        ),
+        full: says(&[
+            "full",
+            "fullAtEntrance",
+            "overcrowded",
+            "overcrowding",
+            "overcrowdingLevel1",
+            "overcrowdingLevel2",
+        ]),
         at: e
             .text_of("parkingStatusOriginTime")
             .or_else(|| e.text_of("lastUpdated"))
             .and_then(|t| instant(&t)),
         ..Report::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v3_places_and_place_statuses() {
+        let table = br#"<d2:payload xmlns:d2="http://datex2.eu/schema/3/d2Payload" xmlns:prk="http://datex2.eu/schema/3/parking"
+            xmlns:fac="http://datex2.eu/schema/3/facilities" xmlns:com="http://datex2.eu/schema/3/common"
+            xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="prk:ParkingTablePublication">
+          <prk:parkingTable id="T" version="1">
+            <prk:hierarchyElementGeneral xsi:type="prk:Place" id="P1" version="1">
+              <fac:name><com:values><com:value lang="fr">Parking de la gare</com:value></com:values></fac:name>
+              <prk:layer>0</prk:layer><prk:type>place</prk:type></prk:hierarchyElementGeneral>
+            <prk:hierarchyElementGeneral xsi:type="prk:Space" id="P1-7" version="1">
+              <prk:layer>1</prk:layer><prk:type>space</prk:type></prk:hierarchyElementGeneral>
+          </prk:parkingTable></d2:payload>"#;
+        let t = parse(table).expect("table");
+        assert_eq!(t.sites.len(), 1, "a space is no facility");
+        assert_eq!(t.sites[0].name.as_deref(), Some("Parking de la gare"));
+        let status = br#"<d2:payload xmlns:d2="http://datex2.eu/schema/3/d2Payload" xmlns:prk="http://datex2.eu/schema/3/parking"
+            xmlns:fac="http://datex2.eu/schema/3/facilities" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+            xsi:type="prk:ParkingStatusPublication">
+          <prk:parkingStatusInformation xsi:type="prk:PlaceStatus">
+            <fac:reference targetClass="fac:FacilityObject" id="P1" version="1"/>
+            <fac:lastUpdated>2026-03-09T06:29:00Z</fac:lastUpdated>
+            <fac:openingStatus>open</fac:openingStatus>
+            <prk:occupancy><prk:numberOfVacantSpaces>0</prk:numberOfVacantSpaces></prk:occupancy>
+            <prk:status>fullAtEntrance</prk:status>
+          </prk:parkingStatusInformation>
+          <prk:parkingStatusInformation xsi:type="prk:PlaceStatus">
+            <fac:reference targetClass="fac:FacilityObject" id="P2" version="1"/>
+            <prk:occupancy><prk:numberOfVacantSpaces>9</prk:numberOfVacantSpaces></prk:occupancy>
+            <prk:status>unknown</prk:status>
+          </prk:parkingStatusInformation></d2:payload>"#;
+        let s = parse(status).expect("status");
+        assert!(s.statuses[0].full);
+        assert_eq!(s.statuses[0].opening, Opening::Open);
+        assert_eq!(s.statuses[1].free, None, "an unknown status gives no count");
+    }
 }

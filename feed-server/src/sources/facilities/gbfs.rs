@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{DocumentError, MAX_FACILITIES, Opening, Report, instant, position};
+use super::{DocumentError, MAX_FACILITIES, Opening, Report, clean_id, instant, position};
 use quai_protocol::FacilityKind;
 
 /// Which of the two documents it was.
@@ -59,9 +59,7 @@ fn time(v: &Value) -> Option<DateTime<Utc>> {
 fn id(v: &Value) -> Option<String> {
     v.get("station_id")
         .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+        .and_then(clean_id)
 }
 
 fn whole(v: &Value, key: &str) -> Option<u32> {

@@ -77,12 +77,15 @@ pub const MAX_FACILITIES: usize = 20_000;
 /// A status whose id no definition has is kept as it is (some publishers
 /// send one document); the second value counts them.
 pub fn merge(definitions: Vec<Report>, statuses: Vec<Report>) -> (Vec<Report>, usize) {
-    let mut out = definitions;
-    let mut index: std::collections::HashMap<String, usize> = out
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.clone(), i))
-        .collect();
+    // A definition written twice is kept once (the first).
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut out: Vec<Report> = Vec::with_capacity(definitions.len());
+    for d in definitions {
+        if !index.contains_key(&d.id) {
+            index.insert(d.id.clone(), out.len());
+            out.push(d);
+        }
+    }
     let mut unattached = 0;
     for s in statuses {
         match index.get(&s.id) {
@@ -113,6 +116,14 @@ impl Report {
         self.at = s.at;
         self.vehicle_types = s.vehicle_types;
     }
+}
+
+/// A publisher's id as Quai keeps it: trimmed, 1 to 200 characters, no
+/// control character (it goes into XML exports and URLs).
+fn clean_id(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty() && t.chars().count() <= 200 && !t.chars().any(char::is_control))
+        .then(|| t.to_string())
 }
 
 /// A count as publishers write it: a whole number, sometimes as a decimal

@@ -5,7 +5,10 @@
 //! - the P+M (park-and-carpool) lots of Baden-Württemberg that ParkAPI
 //!   converts (an array of `{id, name, status, category, capacity: {car,
 //!   car_handicap, car_charging...}, free_capacity: {...}, time, location}`);
-//! - Sensade lot statuses (`{parkingLotId, parkingLotName, totalSpaceCount,
+//! - Sensade's lot list (`[{organizationName, parkingLots: [{id, name,
+//!   latitude, longitude}]}]`), a lot's detail (`[{id, name, latitude,
+//!   longitude, parkingSpaces: [...]}]`: its places counted) and lot
+//!   statuses (`{parkingLotId, parkingLotName, totalSpaceCount,
 //!   availableSpaceCount, occupiedSpaceCount}`, one object or an array), the
 //!   per-space LoRaWAN sensors behind many P+M lots. Their counts do not
 //!   always add up (72 available and 22 occupied of 100): the places in
@@ -16,7 +19,7 @@
 
 use serde_json::Value;
 
-use super::{DocumentError, MAX_FACILITIES, Opening, Report, count, instant, position};
+use super::{DocumentError, MAX_FACILITIES, Opening, Report, clean_id, count, instant, position};
 use quai_protocol::FacilityKind;
 
 /// Parses a ParkAPI, P+M or Sensade document.
@@ -33,10 +36,36 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Report>, DocumentError> {
         Value::Array(a) if a.iter().any(|v| v.get("parkingLotId").is_some()) => {
             (a.iter().collect(), Shape::Sensade)
         }
-        Value::Array(a) => (a.iter().collect(), Shape::ParkAndCarpool),
+        // Sensade's lot list: organisations and their lots.
+        Value::Array(a)
+            if !a.is_empty()
+                && a.iter()
+                    .all(|v| v.get("parkingLots").is_some_and(Value::is_array)) =>
+        {
+            (
+                a.iter().flat_map(|o| array(&o["parkingLots"])).collect(),
+                Shape::SensadeLot,
+            )
+        }
+        // A Sensade lot's detail.
+        Value::Array(a)
+            if !a.is_empty()
+                && a.iter()
+                    .all(|v| v.get("parkingSpaces").is_some_and(Value::is_array)) =>
+        {
+            (a.iter().collect(), Shape::SensadeLot)
+        }
+        // P+M lots: objects with their capacities per vehicle.
+        Value::Array(a)
+            if a.iter().all(|v| {
+                v.get("id").is_some() && v.get("capacity").is_some_and(Value::is_object)
+            }) =>
+        {
+            (a.iter().collect(), Shape::ParkAndCarpool)
+        }
         _ => {
             return Err(DocumentError::shape(
-                "neither ParkAPI (`items` or `lots`), a P+M array nor a Sensade lot status",
+                "neither ParkAPI (`items` or `lots`), a P+M array (`id`, `capacity` per vehicle) nor a Sensade lot status",
             ));
         }
     };
@@ -55,6 +84,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Report>, DocumentError> {
             Shape::V3 => v3(v),
             Shape::V1 => v1(v, updated),
             Shape::Sensade => sensade(v),
+            Shape::SensadeLot => sensade_lot(v),
             Shape::ParkAndCarpool => park_and_carpool(v),
         })
         .collect())
@@ -65,6 +95,7 @@ enum Shape {
     V3,
     V1,
     Sensade,
+    SensadeLot,
     ParkAndCarpool,
 }
 
@@ -78,6 +109,10 @@ fn text(v: &Value, key: &str) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+fn id(v: &Value, key: &str) -> Option<String> {
+    text(v, key).and_then(|t| clean_id(&t))
 }
 
 fn number(v: &Value, key: &str) -> Option<u32> {
@@ -108,13 +143,13 @@ fn loose_instant(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 fn opening(word: Option<String>) -> Opening {
     match word.map(|w| w.to_ascii_lowercase()).as_deref() {
         Some("open" | "active") => Opening::Open,
-        Some("closed" | "inactive" | "nodata" | "no_data") => Opening::Closed,
+        Some("closed" | "inactive") => Opening::Closed,
         _ => Opening::Unknown,
     }
 }
 
 fn v3(v: &Value) -> Option<Report> {
-    let id = text(v, "uid").or_else(|| text(v, "id"))?;
+    let id = id(v, "uid").or_else(|| id(v, "id"))?;
     let kind = match v.get("park_and_ride_type") {
         Some(Value::Array(a)) if a.iter().any(|t| t.as_str() == Some("CARPOOL")) => {
             FacilityKind::Carpool
@@ -142,7 +177,12 @@ fn v3(v: &Value) -> Option<Report> {
 }
 
 fn v1(v: &Value, updated: Option<chrono::DateTime<chrono::Utc>>) -> Option<Report> {
-    let id = text(v, "id")?;
+    let id = id(v, "id")?;
+    // `nodata`: the lot's counts are not known now (not closed).
+    let state = text(v, "state");
+    let no_data = state
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("nodata") || s.eq_ignore_ascii_case("no_data"));
     let coords = v.get("coords");
     let kind = match text(v, "lot_type").map(|t| t.to_lowercase()) {
         Some(t) if t.contains("park+ride") || t.contains("p+r") => FacilityKind::ParkAndRide,
@@ -155,15 +195,15 @@ fn v1(v: &Value, updated: Option<chrono::DateTime<chrono::Utc>>) -> Option<Repor
         kind: Some(kind),
         position: coords.and_then(|c| position(float(c, "lat"), float(c, "lng"))),
         capacity: number(v, "total"),
-        free: number(v, "free"),
-        opening: opening(text(v, "state")),
+        free: number(v, "free").filter(|_| !no_data),
+        opening: opening(state),
         at: updated,
         ..Report::default()
     })
 }
 
 fn park_and_carpool(v: &Value) -> Option<Report> {
-    let id = text(v, "id")?;
+    let id = id(v, "id")?;
     let capacity = v.get("capacity");
     let free = v.get("free_capacity");
     let car = |o: Option<&Value>, key: &str| o.and_then(|o| number(o, key));
@@ -190,9 +230,23 @@ fn park_and_carpool(v: &Value) -> Option<Report> {
     })
 }
 
+fn sensade_lot(v: &Value) -> Option<Report> {
+    Some(Report {
+        id: id(v, "id")?,
+        name: text(v, "name"),
+        kind: Some(FacilityKind::Carpool),
+        position: position(float(v, "latitude"), float(v, "longitude")),
+        capacity: v
+            .get("parkingSpaces")
+            .and_then(Value::as_array)
+            .and_then(|s| u32::try_from(s.len()).ok()),
+        ..Report::default()
+    })
+}
+
 fn sensade(v: &Value) -> Option<Report> {
     Some(Report {
-        id: text(v, "parkingLotId")?,
+        id: id(v, "parkingLotId")?,
         name: text(v, "parkingLotName"),
         kind: Some(FacilityKind::Carpool),
         capacity: number(v, "totalSpaceCount"),
@@ -202,4 +256,38 @@ fn sensade(v: &Value) -> Option<Report> {
         opening: Opening::Open,
         ..Report::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parkapi_v1_v3_and_what_is_not_parkapi() {
+        let v1 = br#"{"last_updated":"2026-03-09T06:28:00","lots":[
+            {"id":"a","name":"A","total":100,"free":12,"state":"open","coords":{"lat":50.1,"lng":3.4}},
+            {"id":"b","name":"B","total":50,"free":3,"state":"nodata"}]}"#;
+        let lots = parse(v1).expect("v1");
+        assert_eq!((lots[0].free, lots[0].opening), (Some(12), Opening::Open));
+        assert_eq!(
+            lots[0].at.map(|t| t.to_rfc3339()),
+            Some("2026-03-09T06:28:00+00:00".into())
+        );
+        // `nodata`: not closed, and its count not taken.
+        assert_eq!((lots[1].free, lots[1].opening), (None, Opening::Unknown));
+        let v3 = br#"{"items":[{"uid":"p","name":"P+R","park_and_ride_type":["CARPOOL"],
+            "capacity":40,"realtime_free_capacity":5,"realtime_opening_status":"CLOSED"}]}"#;
+        let items = parse(v3).expect("v3");
+        assert_eq!(items[0].kind, Some(FacilityKind::Carpool));
+        assert_eq!(
+            (items[0].free, items[0].opening),
+            (Some(5), Opening::Closed)
+        );
+        // An array of something else is refused, not read as no lot.
+        assert!(parse(br#"[{"name":"x"}]"#).is_err());
+        assert!(parse(br#"[{"id":"x","capacity":12}]"#).is_err());
+        // An id with a control character is no id.
+        let bad = parse(br#"{"items":[{"uid":"a\u0001b","capacity":1}]}"#).expect("parsed");
+        assert!(bad.is_empty());
+    }
 }

@@ -3,13 +3,14 @@
 //! is in it.
 //!
 //! Counts in `bays` (or `vehicles` for bike share): `availabilityCount` is
-//! the free places and `inUseCount` the occupied ones. `presentCount` is read
-//! as free places too, as the producers of parking availability do (South
+//! the free places and `inUseCount` the occupied ones. Without an
+//! `availabilityCount`, `presentCount` is read as free places, as the
+//! producers of parking availability do (South
 //! Tyrol's open data hub, whose document is in the conformance suite, and
 //! OpenTripPlanner that reads it). A facility `notAvailable` is closed, and
 //! its count (the capacity, in that document) is not a number of free places.
 
-use super::{DocumentError, MAX_FACILITIES, Opening, Report, count, instant};
+use super::{DocumentError, MAX_FACILITIES, Opening, Report, clean_id, count, instant};
 use crate::sources::xml::{self, Element};
 
 /// Parses a SIRI document (or a bare delivery) with facility conditions.
@@ -46,7 +47,8 @@ fn condition(c: &Element, delivered: Option<chrono::DateTime<chrono::Utc>>) -> O
     let facility = c.child("Facility");
     let id = c
         .text_of("FacilityRef")
-        .or_else(|| facility.and_then(|f| f.text_of("FacilityCode")))?;
+        .or_else(|| facility.and_then(|f| f.text_of("FacilityCode")))
+        .and_then(|t| clean_id(&t))?;
     let name = facility.and_then(|f| f.text_of("Description").or_else(|| f.text_of("Name")));
     let status = c
         .child("FacilityStatus")
@@ -57,7 +59,8 @@ fn condition(c: &Element, delivered: Option<chrono::DateTime<chrono::Utc>>) -> O
         "notAvailable" | "removed" => Opening::Closed,
         _ => Opening::Unknown,
     };
-    let mut free = None;
+    let mut available = None;
+    let mut present = None;
     let mut occupied = None;
     for m in c.children_named("MonitoredCounting") {
         let unit = m.text_of("CountedFeatureUnit").unwrap_or_default();
@@ -68,11 +71,15 @@ fn condition(c: &Element, delivered: Option<chrono::DateTime<chrono::Utc>>) -> O
             continue;
         };
         match m.text_of("CountingType").as_deref() {
-            Some("availabilityCount" | "presentCount") => free = Some(n),
+            Some("availabilityCount") => available = Some(n),
+            Some("presentCount") => present = Some(n),
             Some("inUseCount") => occupied = Some(n),
             _ => {}
         }
     }
+    // `availabilityCount` is SIRI's word for free places; `presentCount` is
+    // read so only without it.
+    let free = available.or(present);
     let closed = opening == Opening::Closed;
     // The delivery's time: a condition carries none of its own.
     let at = delivered;
@@ -85,4 +92,23 @@ fn condition(c: &Element, delivered: Option<chrono::DateTime<chrono::Utc>>) -> O
         at,
         ..Report::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn availability_count_wins_over_present_count() {
+        let doc = br#"<Siri xmlns="http://www.siri.org.uk/siri"><ServiceDelivery>
+            <FacilityMonitoringDelivery><ResponseTimestamp>2026-03-09T06:30:00Z</ResponseTimestamp>
+            <FacilityCondition><FacilityRef>P1</FacilityRef>
+              <FacilityStatus><Status>available</Status></FacilityStatus>
+              <MonitoredCounting><CountingType>presentCount</CountingType><CountedFeatureUnit>bays</CountedFeatureUnit><Count>288</Count></MonitoredCounting>
+              <MonitoredCounting><CountingType>availabilityCount</CountingType><CountedFeatureUnit>bays</CountedFeatureUnit><Count>12</Count></MonitoredCounting>
+              <MonitoredCounting><CountingType>inUseCount</CountingType><CountedFeatureUnit>bays</CountedFeatureUnit><Count>288</Count></MonitoredCounting>
+            </FacilityCondition></FacilityMonitoringDelivery></ServiceDelivery></Siri>"#;
+        let all = parse(doc).expect("fm");
+        assert_eq!((all[0].free, all[0].occupied), (Some(12), Some(288)));
+    }
 }
