@@ -118,11 +118,14 @@ fn shows(source: &FacilitySource, r: &Report, id: &StationId, place: Option<(f64
     }
 }
 
+/// A source's facilities and when its live document was last confirmed.
+type Confirmed = (Arc<Fetched>, DateTime<Utc>);
+
 /// Every source's last document and when its live document was last
 /// confirmed (a 200 or a 304): a cheap handle, clones share it.
 #[derive(Debug, Clone, Default)]
 pub struct SourcedFacilities {
-    by_source: Arc<std::sync::Mutex<HashMap<SourceId, (Arc<Fetched>, DateTime<Utc>)>>>,
+    by_source: Arc<std::sync::Mutex<HashMap<SourceId, Confirmed>>>,
 }
 
 impl SourcedFacilities {
@@ -159,7 +162,7 @@ impl SourcedFacilities {
     }
 
     /// The source's facilities and when they were last confirmed.
-    pub fn get(&self, source: &SourceId) -> Option<(Arc<Fetched>, DateTime<Utc>)> {
+    pub fn get(&self, source: &SourceId) -> Option<Confirmed> {
         let all = self.by_source.lock().unwrap_or_else(|p| p.into_inner());
         all.get(source).cloned()
     }
