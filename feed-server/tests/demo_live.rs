@@ -156,7 +156,7 @@ async fn the_demo_carpool_area_fills_with_the_day() {
                 .find(|f| f.id == "covoiturage-caudry")
                 && f.unknown == 0
             {
-                assert_eq!(f.capacity, 40);
+                assert_eq!(f.capacity, Some(40));
                 return f.free.expect("known");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
