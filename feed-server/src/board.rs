@@ -55,12 +55,47 @@ pub struct BoardInput<'a> {
 }
 
 impl BoardInput<'_> {
-    fn realtime(&self, feed: FeedIdx) -> Option<&RealtimeView> {
-        self.realtime.get(feed)
-    }
-
     fn timetable(&self, feed: FeedIdx) -> &FeedTimetable {
         &self.feeds[feed].timetable
+    }
+
+    fn calls(&self) -> CallInputs<'_> {
+        CallInputs {
+            feeds: self.feeds,
+            realtime: self.realtime,
+            settings: self.settings,
+        }
+    }
+}
+
+/// What one call's departure is made of: the timetables, their realtime and
+/// the board settings (the on-time window). Boards and trip views share it.
+#[derive(Clone, Copy)]
+pub struct CallInputs<'a> {
+    pub feeds: &'a Feeds,
+    pub realtime: &'a Table<FeedIdx, RealtimeView>,
+    pub settings: BoardSettings,
+}
+
+impl<'a> CallInputs<'a> {
+    /// The GTFS-Realtime and the SIRI update of the run `d`, if any.
+    pub fn updates(
+        &self,
+        d: &ScheduledDeparture,
+    ) -> (Option<&'a TripUpdate>, Option<&'a TripUpdate>) {
+        let feed = &self.feeds[d.feed].timetable;
+        let realtime: &'a Table<FeedIdx, RealtimeView> = self.realtime;
+        let trip_id = &feed.trips[d.trip].id;
+        let view = realtime.get(d.feed);
+        let tu = view
+            .and_then(|v| v.trip_updates.as_ref())
+            .and_then(|t| t.find(trip_id, d.service_day, d.instance));
+        let siri = view.and_then(|v| {
+            v.siri_journeys
+                .iter()
+                .find_map(|t| t.find(trip_id, d.service_day, d.instance))
+        });
+        (tu, siri)
     }
 }
 
@@ -88,17 +123,7 @@ pub fn build(input: &BoardInput<'_>) -> Board {
 
     let mut rows: Vec<Row> = Vec::new();
     for d in input.station.departures(input.feeds, from, until) {
-        let feed = input.timetable(d.feed);
-        let trip_id = &feed.trips[d.trip].id;
-        let view = input.realtime(d.feed);
-        let tu = view
-            .and_then(|v| v.trip_updates.as_ref())
-            .and_then(|t| t.find(trip_id, d.service_day, d.instance));
-        let siri = view.and_then(|v| {
-            v.siri_journeys
-                .iter()
-                .find_map(|t| t.find(trip_id, d.service_day, d.instance))
-        });
+        let (tu, siri) = input.calls().updates(&d);
         if let Some(row) = merged_row(input, &d, tu, siri) {
             rows.push(row);
         }
@@ -161,23 +186,65 @@ pub fn build(input: &BoardInput<'_>) -> Board {
     }
 }
 
+/// The notices that concern `station` at `now` (feed alerts and operators'
+/// notices), most severe first, as its board would carry them: for a
+/// stand-in station of a line or a trip ([`Station::about`]).
+pub fn notices_of(
+    calls: &CallInputs<'_>,
+    station: &Station,
+    operator_notices: &[Arc<KeptNotice>],
+    now: DateTime<Utc>,
+) -> Vec<Notice> {
+    let input = BoardInput {
+        feeds: calls.feeds,
+        station,
+        now,
+        limit: 0,
+        settings: calls.settings,
+        realtime: calls.realtime,
+        feed_statuses: Vec::new(),
+        advisories: Vec::new(),
+        operator_notices,
+        emergency: None,
+        facilities: Vec::new(),
+    };
+    notices::attach(&input, &mut [])
+}
+
 /// A configured duration as chrono's, for instant arithmetic.
 fn chrono_duration(d: std::time::Duration) -> Duration {
     Duration::from_std(d).unwrap_or(Duration::MAX)
 }
 
 /// A timetabled departure with its realtime applied, if it still belongs on the
-/// board at `now`. `tu` is the GTFS-Realtime update of its trip, `siri` the
-/// SIRI one: GTFS-Realtime's times win when both speak of the trip, and SIRI
-/// still brings what only it carries (platform, destination shown, vehicle at
-/// the stop).
+/// board at `now`.
 fn merged_row(
     input: &BoardInput<'_>,
     d: &ScheduledDeparture,
     tu: Option<&TripUpdate>,
     siri: Option<&TripUpdate>,
 ) -> Option<Row> {
-    let feed = input.timetable(d.feed);
+    let (mut departure, stop) = call_departure(&input.calls(), d, tu, siri);
+    keep(input, &mut departure).then_some(Row {
+        departure,
+        feed: d.feed,
+        trip: Some(d.trip),
+        stop: Some(stop),
+    })
+}
+
+/// The departure of the call `d` with its realtime applied, and the stop it
+/// leaves from (the realtime one when the platform changed). `tu` is the
+/// GTFS-Realtime update of its trip, `siri` the SIRI one: GTFS-Realtime's
+/// times win when both speak of the trip, and SIRI still brings what only it
+/// carries (platform, destination shown, vehicle at the stop).
+pub fn call_departure(
+    input: &CallInputs<'_>,
+    d: &ScheduledDeparture,
+    tu: Option<&TripUpdate>,
+    siri: Option<&TripUpdate>,
+) -> (Departure, StopIdx) {
+    let feed = &input.feeds[d.feed].timetable;
     let trip = &feed.trips[d.trip];
     let st = &feed.stop_times[d.stop_time];
     let mut departure = departure(input.feeds, d);
@@ -218,19 +285,13 @@ fn merged_row(
         apply_extras(&mut departure, extras);
     }
 
-    let vehicles = input.realtime(d.feed).and_then(|v| v.vehicles.as_ref());
+    let vehicles = input.realtime.get(d.feed).and_then(|v| v.vehicles.as_ref());
     departure.boarding = (at_stop
         || vehicles.is_some_and(|v| {
             v.stopped_at(&trip.id, d.service_day, &feed.stops[stop].id, st.sequence)
         }))
         && departure.status != DepartureStatus::Cancelled;
-
-    keep(input, &mut departure).then_some(Row {
-        departure,
-        feed: d.feed,
-        trip: Some(d.trip),
-        stop: Some(stop),
-    })
+    (departure, stop)
 }
 
 /// The trip's calls as POSIX seconds on the departure's service day (and instance).
@@ -257,7 +318,7 @@ pub fn trip_calls<'a>(
 
 /// Writes a prediction into a departure: expected time, delay, status, platform.
 fn apply(
-    input: &BoardInput<'_>,
+    input: &CallInputs<'_>,
     feed: &FeedTimetable,
     departure: &mut Departure,
     stop: &mut StopIdx,
@@ -313,7 +374,7 @@ fn apply_extras(departure: &mut Departure, extras: crate::realtime::trip_updates
 }
 
 /// The status a delay gives: on time within `on_time_s`, else delayed or early.
-fn status(input: &BoardInput<'_>, delay: i64) -> DepartureStatus {
+fn status(input: &CallInputs<'_>, delay: i64) -> DepartureStatus {
     let window = input.settings.on_time.as_secs() as i64;
     if delay > window {
         DepartureStatus::Delayed
@@ -346,7 +407,7 @@ fn keep(input: &BoardInput<'_>, departure: &mut Departure) -> bool {
     }
 }
 
-fn route_ref(route: &Route) -> RouteRef {
+pub(crate) fn route_ref(route: &Route) -> RouteRef {
     RouteRef {
         id: route.id.clone(),
         short_name: route.short_name.clone(),

@@ -103,11 +103,7 @@ impl Boards {
             h.finish()
         };
         self.hub.publish_with(station_id, inputs, || {
-            let realtime: Table<FeedIdx, RealtimeView> = d
-                .feeds
-                .iter()
-                .map(|f| self.realtime.get(&f.id).view(&f.config, now))
-                .collect();
+            let realtime = self.realtime_views(now);
             Metrics::count(&self.metrics.boards_built);
             let advisories = station
                 .area
@@ -135,6 +131,18 @@ impl Boards {
                 facilities,
             })
         })
+    }
+
+    /// Each feed's fresh realtime at `now` (an empty view without realtime).
+    pub fn realtime_views(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Table<FeedIdx, RealtimeView> {
+        self.deployment
+            .feeds
+            .iter()
+            .map(|f| self.realtime.get(&f.id).view(&f.config, now))
+            .collect()
     }
 
     /// Publishes every station (see [`Boards::publish`]).

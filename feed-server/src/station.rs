@@ -134,6 +134,31 @@ impl Station {
         })
     }
 
+    /// A stand-in station made of a line's or a trip's stops, routes and
+    /// trips, with no departures of its own: what the board's notice rules
+    /// are run against to find the notices on that line or trip.
+    pub fn about(
+        id: StationId,
+        name: String,
+        timezone: Tz,
+        stops: Vec<StopRef>,
+        routes: HashSet<(FeedIdx, RouteIdx)>,
+        trips: HashSet<(FeedIdx, TripIdx)>,
+    ) -> Station {
+        Station {
+            id,
+            name,
+            timezone,
+            stops,
+            routes,
+            trips,
+            wifi: None,
+            area: None,
+            configured_stops: Vec::new(),
+            indexes: Vec::new(),
+        }
+    }
+
     /// Departures from `from` to `to` (both inclusive), in time order.
     pub fn departures(
         &self,

@@ -14,6 +14,7 @@ mod error;
 mod facility;
 mod notice;
 mod stream;
+mod trip;
 
 pub use board::*;
 pub use emergency::*;
@@ -21,3 +22,4 @@ pub use error::*;
 pub use facility::*;
 pub use notice::*;
 pub use stream::*;
+pub use trip::*;

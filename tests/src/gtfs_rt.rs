@@ -259,6 +259,27 @@ impl VehicleEntity {
     }
 }
 
+impl VehicleEntity {
+    /// On its way to `stop_id`, call `stop_sequence` (IN_TRANSIT_TO).
+    pub fn heading_to(mut self, stop_id: &str, stop_sequence: u32) -> Self {
+        self.vehicle.stop_id = Some(stop_id.into());
+        self.vehicle.current_stop_sequence = Some(stop_sequence);
+        self.vehicle.current_status = Some(VehicleStopStatus::InTransitTo as i32);
+        self
+    }
+
+    /// At `lat`, `lon`, measured at `timestamp` (POSIX seconds).
+    pub fn at(mut self, lat: f32, lon: f32, timestamp: u64) -> Self {
+        self.vehicle.position = Some(gtfs_realtime::Position {
+            latitude: lat,
+            longitude: lon,
+            ..Default::default()
+        });
+        self.vehicle.timestamp = Some(timestamp);
+        self
+    }
+}
+
 impl From<VehicleEntity> for FeedEntity {
     fn from(v: VehicleEntity) -> FeedEntity {
         FeedEntity {

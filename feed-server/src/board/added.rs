@@ -121,7 +121,7 @@ fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
             scheduled: planned,
             expected: Some(at),
             delay_s: Some(delay),
-            status: status(input, delay),
+            status: status(&input.calls(), delay),
             realtime: true,
             uncertainty_s: None,
             boarding: false,

@@ -49,7 +49,7 @@ impl Board {
 }
 
 impl Departure {
-    fn to_wire(&self, tz: Tz) -> wire::Departure {
+    pub fn to_wire(&self, tz: Tz) -> wire::Departure {
         wire::Departure {
             id: self.id.to_string(),
             mode: self.mode,
@@ -72,7 +72,7 @@ impl Departure {
 }
 
 impl Notice {
-    fn to_wire(&self, tz: Tz) -> wire::Notice {
+    pub fn to_wire(&self, tz: Tz) -> wire::Notice {
         wire::Notice {
             id: self.id.clone(),
             source: self.source,

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod facility_exports;
 pub mod gtfs_rt;
+pub mod lines;
 pub mod metrics;
 pub mod notices;
 pub mod page;

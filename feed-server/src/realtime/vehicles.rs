@@ -10,14 +10,18 @@ use super::trip_updates::parse_date;
 /// `VehicleStopStatus.STOPPED_AT`.
 const STOPPED_AT: i32 = 1;
 
-/// Where a trip's vehicle is, as far as a board cares.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a trip's vehicle is, as far as boards and trip views care.
+#[derive(Debug, Clone, PartialEq)]
 pub struct VehicleState {
     pub start_date: Option<NaiveDate>,
     pub stop_id: Option<String>,
     pub stop_sequence: Option<u32>,
     /// The vehicle is standing at `stop_id` (doors open): passengers can board.
     pub stopped: bool,
+    /// WGS 84 latitude and longitude, when given.
+    pub position: Option<(f64, f64)>,
+    /// When the vehicle measured it (POSIX seconds).
+    pub timestamp: Option<u64>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -57,10 +61,30 @@ impl Vehicles {
                 stop_sequence: v.current_stop_sequence,
                 // An absent status is unknown, not the protobuf default.
                 stopped: v.current_status == Some(STOPPED_AT),
+                position: v
+                    .position
+                    .as_ref()
+                    .map(|p| (f64::from(p.latitude), f64::from(p.longitude)))
+                    .filter(|(lat, lon)| {
+                        lat.is_finite()
+                            && lon.is_finite()
+                            && (-90.0..=90.0).contains(lat)
+                            && (-180.0..=180.0).contains(lon)
+                            && (*lat, *lon) != (0.0, 0.0)
+                    }),
+                timestamp: v.timestamp,
             });
             out.entities.push(entity);
         }
         out
+    }
+
+    /// The vehicle of `trip_id` on `service_day`, if one reported.
+    pub fn of_trip(&self, trip_id: &str, service_day: NaiveDate) -> Option<&VehicleState> {
+        self.by_trip
+            .get(trip_id)?
+            .iter()
+            .find(|v| v.start_date.is_none_or(|d| d == service_day))
     }
 
     /// Whether the vehicle of `trip_id` on `service_day` stands at the stop with

@@ -52,6 +52,12 @@ pub(super) fn router(state: AppState) -> Router {
             "/v1/sensors/{integration}",
             axum::routing::post(http::sensors::uplink_event),
         )
+        .route("/v1/routes/{id}", get(http::lines::route))
+        .route(
+            "/v1/routes/{id}/departures",
+            get(http::lines::route_departures),
+        )
+        .route("/v1/trips/{id}", get(http::lines::trip))
         .route("/v1/facilities", get(http::sensors::list))
         .route("/v1/facilities/{id}", get(http::sensors::one))
         .route("/captive-portal/api", get(portal::api))

@@ -1,0 +1,126 @@
+//! Lines and trips over REST, for the kiosk and the passenger app:
+//! - `GET /v1/routes/{id}`: a line (`{feed}:{route_id}`), its stops per
+//!   direction and its notices ([`crate::line`]);
+//! - `GET /v1/routes/{id}/departures?station=…`: its next departures from a
+//!   station, as the station's board has them;
+//! - `GET /v1/trips/{id}`: one run of a trip by any departure id of a board,
+//!   its calls with scheduled and expected times ([`crate::trip`]).
+//!
+//! Refusals say why: 400 for an id that is not one, 404 for a line, trip or
+//! station that does not exist, or a trip that does not run that day.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use quai_protocol as wire;
+
+use super::ApiError;
+use crate::board::{CallInputs, DepartureId};
+use crate::line::{self, LineError};
+use crate::publish::Boards;
+use crate::trip::{self, TripError};
+
+fn line_error(e: LineError) -> ApiError {
+    match e {
+        LineError::NotALineId(_) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_route_id", e.to_string())
+        }
+        LineError::UnknownFeed(_) | LineError::UnknownRoute { .. } => {
+            ApiError::new(StatusCode::NOT_FOUND, "route_not_found", e.to_string())
+        }
+    }
+}
+
+/// `GET /v1/routes/{id}`.
+pub async fn route(
+    State(boards): State<Boards>,
+    Path(id): Path<String>,
+) -> Result<Json<wire::RouteDetail>, ApiError> {
+    let d = &boards.deployment;
+    let now = chrono::SubsecRound::trunc_subsecs(boards.clock.now(), 0);
+    let realtime = boards.realtime_views(now);
+    let calls = CallInputs {
+        feeds: &d.feeds,
+        realtime: &realtime,
+        settings: d.board,
+    };
+    line::detail(&calls, &boards.notices.all(), &id, now)
+        .map(Json)
+        .map_err(line_error)
+}
+
+/// `GET /v1/routes/{id}/departures?station=…`.
+pub async fn route_departures(
+    State(boards): State<Boards>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<wire::RouteDepartures>, ApiError> {
+    let d = &boards.deployment;
+    let Some(station) = query.get("station").filter(|s| !s.is_empty()) else {
+        return Err(ApiError::invalid_query(BTreeMap::from([(
+            "station".to_string(),
+            "required: the station the departures leave from (GET /v1/stations lists them)"
+                .to_string(),
+        )])));
+    };
+    let now = boards.clock.now();
+    let realtime = boards.realtime_views(now);
+    let calls = CallInputs {
+        feeds: &d.feeds,
+        realtime: &realtime,
+        settings: d.board,
+    };
+    let (fi, feed, ri) = line::find(&calls, &id).map_err(line_error)?;
+    let route_id = feed.routes[ri].id.clone();
+    let feed_prefix = format!("{}:", d.feeds[fi].id);
+    let published = boards.publish(station).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "station_not_found",
+            format!("no station has the id `{station}`; GET /v1/stations lists them"),
+        )
+    })?;
+    let board = &published.wire;
+    Ok(Json(wire::RouteDepartures {
+        route: id,
+        station: board.station.clone(),
+        seq: board.seq,
+        generated_at: board.generated_at.clone(),
+        departures: board
+            .departures
+            .iter()
+            .filter(|dep| dep.route.id == route_id && dep.id.starts_with(&feed_prefix))
+            .cloned()
+            .collect(),
+    }))
+}
+
+/// `GET /v1/trips/{id}`.
+pub async fn trip(
+    State(boards): State<Boards>,
+    Path(id): Path<String>,
+) -> Result<Json<wire::Trip>, ApiError> {
+    let departure: DepartureId =
+        id.parse()
+            .map_err(|e: crate::board::departure_id::NotADepartureId| {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_trip_id", e.to_string())
+            })?;
+    let d = &boards.deployment;
+    let now = chrono::SubsecRound::trunc_subsecs(boards.clock.now(), 0);
+    let realtime = boards.realtime_views(now);
+    let calls = CallInputs {
+        feeds: &d.feeds,
+        realtime: &realtime,
+        settings: d.board,
+    };
+    trip::view(&calls, &boards.notices.all(), &departure, now)
+        .map(Json)
+        .map_err(|e| match e {
+            TripError::NotRunning { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "trip_not_running", e.to_string())
+            }
+            _ => ApiError::new(StatusCode::NOT_FOUND, "trip_not_found", e.to_string()),
+        })
+}

@@ -1,0 +1,120 @@
+//! A line and a trip, as the kiosk and the passenger app show them:
+//! `GET /v1/routes/{id}` and `GET /v1/trips/{id}`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DepartureStatus, Mode, Notice, RouteRef};
+
+/// `GET /v1/routes/{id}`: a line, its stops in order per direction, the
+/// notices on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteDetail {
+    /// `{feed}:{route_id}`, as asked.
+    pub id: String,
+    pub mode: Mode,
+    pub route: RouteRef,
+    /// The stops of each direction, in order (the longest stopping pattern
+    /// of that direction).
+    pub directions: Vec<RouteDirection>,
+    /// Disruptions on the line, its trips or its stops, most severe first.
+    pub notices: Vec<Notice>,
+}
+
+/// One direction of a line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteDirection {
+    /// GTFS `direction_id` (0 or 1); null when the feed gives none.
+    pub direction_id: Option<u8>,
+    /// Where it goes (the most common destination of its trips).
+    pub headsign: String,
+    pub stops: Vec<RouteStop>,
+}
+
+/// A stop a line serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteStop {
+    /// `{feed}:{stop_id}`.
+    pub stop_id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+}
+
+/// `GET /v1/routes/{id}/departures?station=…`: the line's next departures
+/// from a station, as its board has them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteDepartures {
+    /// The line id, as asked.
+    pub route: String,
+    pub station: crate::StationRef,
+    /// The station board's `seq` and time these come from.
+    pub seq: u64,
+    pub generated_at: String,
+    pub departures: Vec<crate::Departure>,
+}
+
+/// `GET /v1/trips/{id}`: one run of a trip, every call with its times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trip {
+    /// The departure id asked for (`{feed}:{trip}:{YYYYMMDD}:{sequence}`).
+    pub id: String,
+    pub mode: Mode,
+    pub route: RouteRef,
+    pub headsign: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trip_number: Option<String>,
+    /// The service day, `YYYY-MM-DD`.
+    pub service_day: String,
+    /// The whole trip is cancelled.
+    pub cancelled: bool,
+    /// Some realtime information speaks of this trip.
+    pub realtime: bool,
+    pub calls: Vec<TripCall>,
+    /// Where the vehicle is, when the feed says.
+    pub vehicle: Option<VehicleProgress>,
+    /// Disruptions on the trip, its line or its stops, most severe first.
+    pub notices: Vec<Notice>,
+    /// RFC 3339, the timezone of the trip's feed.
+    pub generated_at: String,
+}
+
+/// One call of a trip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TripCall {
+    /// This call as a departure (the id boards give it).
+    pub departure_id: String,
+    pub stop_sequence: u32,
+    /// `{feed}:{stop_id}`; the realtime one when the platform changed.
+    pub stop_id: String,
+    pub stop_name: String,
+    pub platform: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub platform_changed: bool,
+    /// RFC 3339; null at the first call.
+    pub scheduled_arrival: Option<String>,
+    /// RFC 3339; null at the last call.
+    pub scheduled_departure: Option<String>,
+    /// RFC 3339 when realtime gives one.
+    pub expected_arrival: Option<String>,
+    pub expected_departure: Option<String>,
+    pub delay_s: Option<i64>,
+    pub status: DepartureStatus,
+}
+
+/// Where a trip's vehicle is along its calls (GTFS-Realtime
+/// VehiclePositions): standing at a call, or on its way to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VehicleProgress {
+    /// The call it stands at or is on its way to.
+    pub stop_sequence: u32,
+    /// Standing at that call (doors open), else between the call before and
+    /// that one.
+    pub stopped: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+    /// When the vehicle reported it (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+}

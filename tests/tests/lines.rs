@@ -1,0 +1,272 @@
+//! Lines and trips over REST (`/v1/routes/{id}`, `/v1/routes/{id}/departures`,
+//! `/v1/trips/{id}`) on the demo network with realtime from a fake upstream:
+//! a delayed trip with a platform change and a vehicle on its way, a
+//! cancelled trip, a trip on a day it does not run, notices on a line; each
+//! compared with the timetable (feed-server/demo/gtfs) and with the board.
+
+use quai_protocol::{DepartureStatus, Mode, RouteDepartures, RouteDetail, Trip};
+use quai_tests::gtfs_rt::{self, stop, trip_update, vehicle};
+use quai_tests::server::{self, Running};
+use quai_tests::upstream::{Reply, Upstream};
+use serde_json::json;
+
+/// Monday 9 March 2026, 07:10 in Caudry.
+const NOW: &str = "2026-03-09T07:10:00+01:00";
+const TRIP: &str = "demo:CA2C:1:WD:0:0720:20260309:1";
+
+/// Panics unless `body` is a `definition` of docs/schemas/quai.schema.json
+/// (checked by Python's `jsonschema`, tests/python/validate.py).
+fn conforms(definition: &str, body: &str) {
+    use std::io::Write as _;
+    let python = std::env::var("QUAI_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/validate.py");
+    let mut child = std::process::Command::new(python)
+        .arg(script)
+        .arg(definition)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 (scripts/deps.sh test installs it with jsonschema)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(body.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("validate.py");
+    assert!(
+        out.status.success(),
+        "{}\n{body}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn demo() -> (Running, Upstream) {
+    let ts = chrono::DateTime::parse_from_rfc3339(NOW)
+        .expect("now")
+        .timestamp();
+    let updates = gtfs_rt::encode(
+        ts,
+        [
+            // 07:20 to Cambrai: from bay B instead of A, 3 min late from
+            // Beauvois on.
+            trip_update("CA2C:1:WD:0:0720", "20260309")
+                .stop(stop(1).delay(0).assigned("CAUDRY:B"))
+                .stop(stop(3).delay(180)),
+            trip_update("CA2C:1:WD:0:0750", "20260309").cancelled(),
+        ],
+    );
+    let vehicles = gtfs_rt::encode(
+        ts,
+        [vehicle("bus-12", "CA2C:1:WD:0:0720")
+            .heading_to("BEAUVOIS_MAIRIE", 3)
+            .at(50.1372, 3.3751, ts as u64 - 20)],
+    );
+    let upstream = Upstream::start(Reply::Status(404, None)).await;
+    upstream.set_path("/tu", Reply::Body(updates));
+    upstream.set_path("/vp", Reply::Body(vehicles));
+    let s = server::start(
+        &server::demo_config(
+            "[board]\nmax_limit = 60",
+            &format!(
+                "trip_updates_url = \"{u}/tu\"\nvehicle_positions_url = \"{u}/vp\"\npoll_s = 0.2",
+                u = upstream.url
+            ),
+        ),
+        server::fixed(NOW),
+    )
+    .await;
+    s.wait_fresh("demo:trip-updates").await;
+    s.wait_fresh("demo:vehicle-positions").await;
+    (s, upstream)
+}
+
+#[tokio::test]
+async fn a_line_its_stops_per_direction_and_its_departures_from_the_hub() {
+    let (s, _up) = demo().await;
+    let line: RouteDetail = s.get("/v1/routes/demo:CA2C:1", 200).await;
+    conforms("RouteDetail", &s.get_text("/v1/routes/demo:CA2C:1").await);
+    conforms(
+        "RouteDepartures",
+        &s.get_text("/v1/routes/demo:CA2C:1/departures?station=caudry")
+            .await,
+    );
+    assert_eq!(line.mode, Mode::Bus);
+    assert_eq!(
+        (line.route.short_name.as_deref(), line.route.color.as_str()),
+        (Some("1"), "#C62828")
+    );
+    assert_eq!(line.directions.len(), 2);
+    let out = &line.directions[0];
+    assert_eq!(
+        (out.direction_id, out.headsign.as_str()),
+        (Some(0), "Cambrai")
+    );
+    let stops: Vec<&str> = out.stops.iter().map(|s| s.stop_id.as_str()).collect();
+    assert_eq!(
+        stops,
+        [
+            "demo:CAUDRY:A",
+            "demo:CAUDRY_HDV",
+            "demo:BEAUVOIS_MAIRIE",
+            "demo:CATTENIERES_EGLISE",
+            "demo:AWOINGT_CENTRE",
+            "demo:CAMBRAI_GARE_ROUTIERE"
+        ]
+    );
+    assert_eq!(out.stops[0].platform.as_deref(), Some("A"));
+    // Back: the longest of its patterns (4 and 6 stops), from Cambrai.
+    let back = &line.directions[1];
+    assert_eq!(back.direction_id, Some(1));
+    assert_eq!(back.stops.len(), 6);
+    assert_eq!(back.stops[0].stop_id, "demo:CAMBRAI_GARE_ROUTIERE");
+
+    // Its departures from the hub: the board's, of this line only.
+    let board = s.board("caudry", "?limit=60").await;
+    let from_board: Vec<String> = board
+        .departures
+        .iter()
+        .filter(|d| d.route.id == "CA2C:1")
+        .map(|d| d.id.clone())
+        .collect();
+    let ours: RouteDepartures = s
+        .get("/v1/routes/demo:CA2C:1/departures?station=caudry", 200)
+        .await;
+    let ids: Vec<String> = ours.departures.iter().map(|d| d.id.clone()).collect();
+    assert!(!ids.is_empty());
+    assert_eq!(ids, from_board);
+    assert!(ours.departures.iter().all(|d| d.route.id == "CA2C:1"));
+    assert!(ids.contains(&TRIP.to_string()));
+
+    // Refusals, with their reasons.
+    s.answer("/v1/routes/demo:CA2C:99").await.expect(404);
+    s.answer("/v1/routes/nofeed:CA2C:1").await.expect(404);
+    s.answer("/v1/routes/nocolon").await.expect(400);
+    s.answer("/v1/routes/demo:CA2C:1/departures")
+        .await
+        .expect(400);
+    s.answer("/v1/routes/demo:CA2C:1/departures?station=nowhere")
+        .await
+        .expect(404);
+}
+
+#[tokio::test]
+async fn a_trip_its_calls_with_realtime_its_vehicle_and_refusals() {
+    let (s, _up) = demo().await;
+    let trip: Trip = s.get(&format!("/v1/trips/{TRIP}"), 200).await;
+    conforms("Trip", &s.get_text(&format!("/v1/trips/{TRIP}")).await);
+    assert_eq!(
+        (trip.headsign.as_str(), trip.service_day.as_str()),
+        ("Cambrai", "2026-03-09")
+    );
+    assert!(trip.realtime && !trip.cancelled);
+    assert_eq!(trip.calls.len(), 6);
+    let first = &trip.calls[0];
+    // From bay B, not A: said as a change.
+    assert_eq!(
+        (
+            first.stop_id.as_str(),
+            first.platform.as_deref(),
+            first.platform_changed
+        ),
+        ("demo:CAUDRY:B", Some("B"), true)
+    );
+    assert_eq!(
+        first.scheduled_arrival, None,
+        "no arrival at the first call"
+    );
+    assert_eq!(
+        first.scheduled_departure.as_deref(),
+        Some("2026-03-09T07:20:00+01:00")
+    );
+    assert_eq!(first.departure_id, TRIP);
+    // Beauvois, 07:30 planned, 3 minutes late.
+    let beauvois = &trip.calls[2];
+    assert_eq!(beauvois.stop_name, "Beauvois-en-Cambrésis – Mairie");
+    assert_eq!(
+        beauvois.expected_departure.as_deref(),
+        Some("2026-03-09T07:33:00+01:00")
+    );
+    assert_eq!(
+        beauvois.expected_arrival.as_deref(),
+        Some("2026-03-09T07:33:00+01:00")
+    );
+    assert_eq!(beauvois.delay_s, Some(180));
+    assert_eq!(beauvois.status, DepartureStatus::Delayed);
+    let last = trip.calls.last().expect("a last call");
+    assert_eq!(
+        last.scheduled_departure, None,
+        "no departure from the last call"
+    );
+    assert_eq!(
+        last.scheduled_arrival.as_deref(),
+        Some("2026-03-09T07:50:00+01:00")
+    );
+    // The vehicle: on its way to Beauvois (call 3), where it was 20 s ago.
+    let v = trip.vehicle.expect("its vehicle");
+    assert_eq!((v.stop_sequence, v.stopped), (3, false));
+    assert!(v.lat.is_some_and(|l| (l - 50.1372).abs() < 1e-4));
+    assert_eq!(v.at.as_deref(), Some("2026-03-09T07:09:40+01:00"));
+    // Any call's departure id names the same run.
+    let again: Trip = s
+        .get("/v1/trips/demo:CA2C:1:WD:0:0720:20260309:3", 200)
+        .await;
+    assert_eq!(again.calls, trip.calls);
+
+    // The 07:50 is cancelled: every call says so.
+    let cancelled: Trip = s
+        .get("/v1/trips/demo:CA2C:1:WD:0:0750:20260309:1", 200)
+        .await;
+    assert!(cancelled.cancelled);
+    assert!(
+        cancelled
+            .calls
+            .iter()
+            .all(|c| c.status == DepartureStatus::Cancelled)
+    );
+
+    // Sunday 8 March: weekday trips do not run.
+    let sunday = s
+        .answer("/v1/trips/demo:CA2C:1:WD:0:0720:20260308:1")
+        .await
+        .expect(404);
+    let why = sunday.error();
+    assert_eq!(why.code, "trip_not_running");
+    assert!(why.message.contains("2026-03-08"), "{}", why.message);
+    s.answer("/v1/trips/demo:NOPE:20260309:1").await.expect(404);
+    s.answer("/v1/trips/demo:CA2C:1:WD:0:0720:20260309:9")
+        .await
+        .expect(404);
+    s.answer("/v1/trips/not-a-departure").await.expect(400);
+}
+
+#[tokio::test]
+async fn notices_on_a_line_reach_its_view_and_its_trips_not_other_lines() {
+    let (s, _up) = demo().await;
+    let token = s.operator("regulation", &["*"]);
+    let answer = s
+        .post_json(
+            "/v1/notices",
+            &token,
+            &json!({"severity": "warning", "cause": "construction", "effect": "detour",
+                    "header": {"fr": "Ligne 1 déviée à Beauvois"},
+                    "informed_entities": [{"route_id": "CA2C:1"}]}),
+        )
+        .await
+        .expect(201);
+    let id = answer.value()["id"].as_str().expect("id").to_string();
+    let line: RouteDetail = s.get("/v1/routes/demo:CA2C:1", 200).await;
+    assert!(
+        line.notices.iter().any(|n| n.id == id),
+        "{:?}",
+        line.notices
+    );
+    let trip: Trip = s.get(&format!("/v1/trips/{TRIP}"), 200).await;
+    assert!(trip.notices.iter().any(|n| n.id == id));
+    let other: RouteDetail = s.get("/v1/routes/demo:CA2C:2", 200).await;
+    assert!(
+        other.notices.iter().all(|n| n.id != id),
+        "{:?}",
+        other.notices
+    );
+}
