@@ -14,12 +14,11 @@ use chrono::{DateTime, Utc};
 use quai_protocol as wire;
 
 use crate::board::{self, CallInputs};
-use crate::feed::{FeedIdx, StopRef};
+use crate::feed::FeedIdx;
 use crate::notice::KeptNotice;
-use crate::station::Station;
 use crate::timetable::route_type::direction_number;
 use crate::timetable::{FeedTimetable, RouteIdx};
-use crate::trip::STAND_IN;
+use crate::trip::{StandIn, network_wide, stand_in_notices};
 
 /// Why there is no such line.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -34,15 +33,14 @@ pub enum LineError {
 
 /// The feed and route of a line id.
 pub fn find<'a>(
-    calls: &CallInputs<'a>,
+    feeds: &'a crate::feed::Feeds,
     id: &str,
 ) -> Result<(FeedIdx, &'a FeedTimetable, RouteIdx), LineError> {
     let (feed_id, route_id) = id
         .split_once(':')
         .filter(|(f, r)| !f.is_empty() && !r.is_empty())
         .ok_or_else(|| LineError::NotALineId(id.to_string()))?;
-    let (fi, feed) = calls
-        .feeds
+    let (fi, feed) = feeds
         .find(feed_id)
         .ok_or_else(|| LineError::UnknownFeed(feed_id.to_string()))?;
     let timetable = &*feed.timetable;
@@ -62,7 +60,7 @@ pub fn detail(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<wire::RouteDetail, LineError> {
-    let (fi, feed, ri) = find(calls, id)?;
+    let (fi, feed, ri) = find(calls.feeds, id)?;
     let route = &feed.routes[ri];
     let feed_id = &calls.feeds[fi].id;
     let trips: Vec<_> = feed
@@ -70,49 +68,50 @@ pub fn detail(
         .enumerate()
         .filter(|(_, t)| t.route == ri)
         .collect();
-    // Per direction: the longest pattern, and how often each destination is
-    // written on its trips.
+    // Per direction: the longest pattern; then, of the trips that end where
+    // it ends, the destination they give most often (SNCF's numeric
+    // headsigns are train numbers, not destinations: `headsign_and_number`).
     let mut longest: BTreeMap<Option<u8>, (usize, usize)> = BTreeMap::new();
-    let mut headsigns: HashMap<Option<u8>, HashMap<String, usize>> = HashMap::new();
+    let direction_of = |trip: &crate::timetable::Trip| {
+        trip.direction
+            .and_then(|d| u8::try_from(direction_number(d)).ok())
+    };
     for (i, (_, trip)) in trips.iter().enumerate() {
-        let direction = trip
-            .direction
-            .and_then(|d| u8::try_from(direction_number(d)).ok());
         let calls_n = feed.trip_stop_times(trip).len();
-        let best = longest.entry(direction).or_insert((i, calls_n));
+        let best = longest.entry(direction_of(trip)).or_insert((i, calls_n));
         if calls_n > best.1 {
             *best = (i, calls_n);
         }
-        let last = feed
-            .trip_stop_times(trip)
-            .last()
-            .map(|s| feed.stop_name(s.stop).to_string())
-            .unwrap_or_default();
-        let headsign = trip
-            .headsign
-            .clone()
-            .filter(|h| !h.trim().is_empty())
-            .unwrap_or(last);
-        *headsigns
-            .entry(direction)
-            .or_default()
-            .entry(headsign)
-            .or_default() += 1;
     }
     let directions = longest
         .iter()
         .map(|(direction, &(i, _))| {
-            let (_, trip) = trips[i];
-            let headsign = headsigns
-                .get(direction)
-                .and_then(|h| h.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))))
-                .map(|(h, _)| h.clone())
+            let (_, pattern) = trips[i];
+            let end = feed.trip_stop_times(pattern).last().map(|s| s.stop);
+            let mut counts: HashMap<String, usize> = HashMap::new();
+            for (_, trip) in trips.iter().filter(|(_, t)| {
+                direction_of(t) == *direction
+                    && feed.trip_stop_times(t).last().map(|s| s.stop) == end
+            }) {
+                let last = end.map(|s| feed.stop_name(s)).unwrap_or_default();
+                let (headsign, _) = crate::timetable::headsign_and_number(
+                    None,
+                    trip.headsign.as_deref(),
+                    trip.short_name.as_deref(),
+                    last,
+                );
+                *counts.entry(headsign).or_default() += 1;
+            }
+            let headsign = counts
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                .map(|(h, _)| h)
                 .unwrap_or_default();
             wire::RouteDirection {
                 direction_id: *direction,
                 headsign,
                 stops: feed
-                    .trip_stop_times(trip)
+                    .trip_stop_times(pattern)
                     .iter()
                     .map(|s| wire::RouteStop {
                         stop_id: format!("{feed_id}:{}", feed.stops[s.stop].id),
@@ -123,43 +122,29 @@ pub fn detail(
             }
         })
         .collect();
-    let stops: std::collections::BTreeSet<StopRef> = trips
+    let stops: std::collections::BTreeSet<crate::timetable::StopIdx> = trips
         .iter()
         .flat_map(|(_, t)| feed.trip_stop_times(t))
-        .map(|s| StopRef {
+        .map(|s| s.stop)
+        .collect();
+    let trip_ids: HashSet<&str> = trips.iter().map(|(_, t)| t.id.as_str()).collect();
+    let notices = stand_in_notices(
+        calls,
+        StandIn {
             feed: fi,
-            stop: s.stop,
-        })
-        .collect();
-    let about = Station::about(
-        STAND_IN
-            .parse()
-            .unwrap_or_else(|_| unreachable!("a valid station id")),
-        route
-            .long_name
-            .clone()
-            .or_else(|| route.short_name.clone())
-            .unwrap_or_default(),
-        feed.timezone,
-        stops.into_iter().collect(),
-        HashSet::from([(fi, ri)]),
-        trips.iter().map(|&(t, _)| (fi, t)).collect(),
+            stops: stops.into_iter().collect(),
+            routes: HashSet::from([(fi, ri)]),
+            trips: trips.iter().map(|&(t, _)| (fi, t)).collect(),
+            about: network_wide(route),
+        },
+        |e| match e {
+            wire::InformedEntity::Route { route_id } => *route_id == route.id,
+            wire::InformedEntity::Trip { trip_id } => trip_ids.contains(trip_id.as_str()),
+            _ => false,
+        },
+        operator_notices,
+        now,
     );
-    let tz = feed.timezone;
-    let notices = board::notices_of(calls, &about, operator_notices, now)
-        .iter()
-        .map(|n| {
-            let mut n = n.to_wire(tz);
-            for e in &mut n.informed_entities {
-                if matches!(e, wire::InformedEntity::Station { station } if station == STAND_IN) {
-                    *e = wire::InformedEntity::Route {
-                        route_id: route.id.clone(),
-                    };
-                }
-            }
-            n
-        })
-        .collect();
     Ok(wire::RouteDetail {
         id: id.to_string(),
         mode: route.mode,

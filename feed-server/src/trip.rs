@@ -101,7 +101,20 @@ pub fn view(
             }
         })
         .collect();
+    // Realtime that gives no date (some producers) is taken to be of the
+    // run near now only: not of tomorrow's, nor of last week's.
+    let near = match (runs.first(), runs.last()) {
+        (Some(a), Some(b)) => {
+            let lookback =
+                Duration::from_std(calls.settings.realtime_lookback).unwrap_or(Duration::MAX);
+            let horizon = Duration::from_std(calls.settings.horizon).unwrap_or(Duration::MAX);
+            b.time >= now - lookback && a.time <= now + horizon
+        }
+        _ => false,
+    };
     let (tu, siri) = runs.first().map_or((None, None), |d| calls.updates(d));
+    let dated = |u: &&crate::realtime::trip_updates::TripUpdate| u.start_date.is_some() || near;
+    let (tu, siri) = (tu.filter(dated), siri.filter(dated));
     let update = tu.or(siri);
     let cancelled = update.is_some_and(|u| u.relationship == TripRelationship::Canceled);
     // Arrival times: the prediction of each call (departures come from the
@@ -121,7 +134,16 @@ pub fn view(
     let mut realtime = false;
     let mut out_calls = Vec::with_capacity(runs.len());
     for (k, d) in runs.iter().enumerate() {
-        let (departure, stop) = board::call_departure(calls, d, tu, siri);
+        let (mut departure, stop) = board::call_departure(calls, d, tu, siri);
+        // As on the boards: a call whose expected time has passed has left.
+        if departure.expected.is_some_and(|e| e < now)
+            && !matches!(
+                departure.status,
+                wire::DepartureStatus::Cancelled | wire::DepartureStatus::Skipped
+            )
+        {
+            departure.status = wire::DepartureStatus::Departed;
+        }
         realtime |= departure.realtime;
         let st = &feed.stop_times[d.stop_time];
         let scheduled_arrival = origin + Duration::seconds(i64::from(st.arrival) + shift);
@@ -153,17 +175,29 @@ pub fn view(
         .realtime
         .get(fi)
         .and_then(|v| v.vehicles.as_ref())
-        .and_then(|v| v.of_trip(&trip.id, day))
-        .and_then(|v| {
-            // The call it is at or heading to: by sequence, else by stop.
-            let sequence = v.stop_sequence.or_else(|| {
-                let stop = v.stop_id.as_deref()?;
-                stop_times
-                    .iter()
-                    .find(|s| feed.stops[s.stop].id == stop)
-                    .map(|s| s.sequence)
-            })?;
-            Some(wire::VehicleProgress {
+        .and_then(|v| v.of_trip(&trip.id, day, id.start_time, near))
+        .map(|v| {
+            // The call it is at or heading to: by sequence (one of the
+            // trip's), else by stop (the planned one, its parent, or the
+            // one realtime moved the call to).
+            let sequence = v
+                .stop_sequence
+                .filter(|s| stop_times.iter().any(|st| st.sequence == *s))
+                .or_else(|| {
+                    let stop = v.stop_id.as_deref()?;
+                    let moved = format!("{}:{stop}", id.feed);
+                    stop_times
+                        .iter()
+                        .zip(&out_calls)
+                        .find(|(st, call)| {
+                            let planned = &feed.stops[st.stop];
+                            planned.id == stop
+                                || planned.parent.is_some_and(|p| feed.stops[p].id == stop)
+                                || call.stop_id == moved
+                        })
+                        .map(|(st, _)| st.sequence)
+                });
+            wire::VehicleProgress {
                 stop_sequence: sequence,
                 stopped: v.stopped,
                 lat: v.position.map(|p| p.0),
@@ -173,48 +207,45 @@ pub fn view(
                     .and_then(|t| i64::try_from(t).ok())
                     .and_then(|t| DateTime::from_timestamp(t, 0))
                     .map(at),
-            })
+            }
         });
     realtime |= vehicle.is_some();
 
-    // The notices: the board's rules on a stand-in station of the trip's
-    // stops, its line and itself.
-    let about = Station::about(
-        STAND_IN
-            .parse()
-            .unwrap_or_else(|_| unreachable!("a valid station id")),
-        asked.headsign.clone(),
-        tz,
-        stop_times
-            .iter()
-            .map(|s| StopRef {
-                feed: fi,
-                stop: s.stop,
-            })
-            .collect(),
-        HashSet::from([(fi, trip.route)]),
-        HashSet::from([(fi, ti)]),
+    // The destination and number of the trip, not of one of its calls.
+    let last_stop = stop_times
+        .last()
+        .map(|s| feed.stop_name(s.stop))
+        .unwrap_or_default();
+    let (headsign, trip_number) = crate::timetable::headsign_and_number(
+        None,
+        trip.headsign.as_deref(),
+        trip.short_name.as_deref(),
+        last_stop,
     );
-    let notices = board::notices_of(calls, &about, operator_notices, now)
-        .iter()
-        .map(|n| {
-            let mut n = n.to_wire(tz);
-            for e in &mut n.informed_entities {
-                if matches!(e, wire::InformedEntity::Station { station } if station == STAND_IN) {
-                    *e = wire::InformedEntity::Trip {
-                        trip_id: trip.id.clone(),
-                    };
-                }
-            }
-            n
-        })
-        .collect();
+    let route_id = &feed.routes[trip.route].id;
+    let notices = stand_in_notices(
+        calls,
+        StandIn {
+            feed: fi,
+            stops: stop_times.iter().map(|s| s.stop).collect(),
+            routes: HashSet::from([(fi, trip.route)]),
+            trips: HashSet::from([(fi, ti)]),
+            about: network_wide(&feed.routes[trip.route]),
+        },
+        |e| match e {
+            wire::InformedEntity::Route { route_id: r } => r == route_id,
+            wire::InformedEntity::Trip { trip_id } => *trip_id == trip.id,
+            _ => false,
+        },
+        operator_notices,
+        now,
+    );
     Ok(wire::Trip {
         id: id.to_string(),
         mode: asked.mode,
         route: asked.route.clone(),
-        headsign: asked.headsign.clone(),
-        trip_number: asked.trip_number.clone(),
+        headsign,
+        trip_number,
         service_day: day.format("%Y-%m-%d").to_string(),
         cancelled,
         realtime: realtime || update.is_some(),
@@ -227,4 +258,95 @@ pub fn view(
 
 /// The id of the stand-in stations whose notices are looked for; a notice
 /// about "the station" (a network-wide alert) is about the trip or line.
-pub const STAND_IN: &str = "quai-stand-in";
+const STAND_IN: &str = "quai-stand-in";
+
+/// What a notice about the whole network is said to be about on a line's or
+/// a trip's view: the line's agency (as GTFS-Realtime names it), else the
+/// line; never the trip, so that clients tell it from one about the trip.
+pub(crate) fn network_wide(route: &crate::timetable::Route) -> wire::InformedEntity {
+    match &route.agency_id {
+        Some(agency_id) => wire::InformedEntity::Agency {
+            agency_id: agency_id.clone(),
+        },
+        None => wire::InformedEntity::Route {
+            route_id: route.id.clone(),
+        },
+    }
+}
+
+/// A line or a trip as a stand-in station for the board's notice rules.
+pub(crate) struct StandIn {
+    pub feed: crate::feed::FeedIdx,
+    /// Its stops (their parent stations are added).
+    pub stops: Vec<crate::timetable::StopIdx>,
+    pub routes: HashSet<(crate::feed::FeedIdx, crate::timetable::RouteIdx)>,
+    pub trips: HashSet<(crate::feed::FeedIdx, crate::timetable::TripIdx)>,
+    /// What a notice about the whole network is said to be about.
+    pub about: wire::InformedEntity,
+}
+
+/// The notices on a line or a trip, most severe first: the board's rules on
+/// a stand-in station of its stops (and their parents), routes and trips;
+/// then a notice that names lines or trips must name this one (`ours`: a
+/// closure of a stop for line 2 is not line 1's), and another feed's
+/// network-wide alert is not about this feed's lines.
+pub(crate) fn stand_in_notices(
+    calls: &CallInputs<'_>,
+    stand_in: StandIn,
+    ours: impl Fn(&wire::InformedEntity) -> bool,
+    operator_notices: &[Arc<KeptNotice>],
+    now: DateTime<Utc>,
+) -> Vec<wire::Notice> {
+    let fi = stand_in.feed;
+    let feed = &*calls.feeds[fi].timetable;
+    let tz = feed.timezone;
+    let mut stops: Vec<StopRef> = stand_in
+        .stops
+        .iter()
+        .flat_map(|&s| std::iter::once(s).chain(feed.stops[s].parent))
+        .map(|stop| StopRef { feed: fi, stop })
+        .collect();
+    stops.sort_unstable();
+    stops.dedup();
+    let station = Station::about(
+        STAND_IN
+            .parse()
+            .unwrap_or_else(|_| unreachable!("a valid station id")),
+        String::new(),
+        tz,
+        stops,
+        stand_in.routes,
+        stand_in.trips,
+    );
+    let feed_id = calls.feeds[fi].id.as_str();
+    let other_feed = |id: &str| {
+        ["gtfs-rt:", "siri:"].iter().any(|prefix| {
+            id.strip_prefix(prefix)
+                .and_then(|rest| rest.split_once(':'))
+                .is_some_and(|(f, _)| f != feed_id)
+        })
+    };
+    board::notices_of(calls, &station, operator_notices, now)
+        .iter()
+        .filter(|n| !other_feed(&n.id))
+        .map(|n| {
+            let mut n = n.to_wire(tz);
+            for e in &mut n.informed_entities {
+                if matches!(e, wire::InformedEntity::Station { station } if station == STAND_IN) {
+                    *e = stand_in.about.clone();
+                }
+            }
+            n.informed_entities.dedup();
+            n
+        })
+        .filter(|n| {
+            let names_lines = n.informed_entities.iter().any(|e| {
+                matches!(
+                    e,
+                    wire::InformedEntity::Route { .. } | wire::InformedEntity::Trip { .. }
+                )
+            });
+            !names_lines || n.informed_entities.iter().any(&ours)
+        })
+        .collect()
+}

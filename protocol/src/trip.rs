@@ -105,8 +105,9 @@ pub struct TripCall {
 /// VehiclePositions): standing at a call, or on its way to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VehicleProgress {
-    /// The call it stands at or is on its way to.
-    pub stop_sequence: u32,
+    /// The call it stands at or is on its way to; null when the vehicle
+    /// gives only its position.
+    pub stop_sequence: Option<u32>,
     /// Standing at that call (doors open), else between the call before and
     /// that one.
     pub stopped: bool,

@@ -58,9 +58,13 @@ async fn demo() -> (Running, Upstream) {
     );
     let vehicles = gtfs_rt::encode(
         ts,
-        [vehicle("bus-12", "CA2C:1:WD:0:0720")
-            .heading_to("BEAUVOIS_MAIRIE", 3)
-            .at(50.1372, 3.3751, ts as u64 - 20)],
+        [
+            vehicle("bus-12", "CA2C:1:WD:0:0720")
+                .heading_to("BEAUVOIS_MAIRIE", 3)
+                .at(50.1372, 3.3751, ts as u64 - 20),
+            // Only where it is: no stop, no sequence.
+            vehicle("bus-7", "CA2C:1:WD:0:0650").at(50.1402, 3.3601, ts as u64 - 5),
+        ],
     );
     let upstream = Upstream::start(Reply::Status(404, None)).await;
     upstream.set_path("/tu", Reply::Body(updates));
@@ -203,20 +207,47 @@ async fn a_trip_its_calls_with_realtime_its_vehicle_and_refusals() {
         Some("2026-03-09T07:50:00+01:00")
     );
     // The vehicle: on its way to Beauvois (call 3), where it was 20 s ago.
-    let v = trip.vehicle.expect("its vehicle");
-    assert_eq!((v.stop_sequence, v.stopped), (3, false));
-    assert!(v.lat.is_some_and(|l| (l - 50.1372).abs() < 1e-4));
+    let v = trip.vehicle.clone().expect("its vehicle");
+    assert_eq!((v.stop_sequence, v.stopped), (Some(3), false));
+    assert_eq!(
+        (v.lat, v.lon),
+        (Some(50.1372), Some(3.3751)),
+        "degrees to 6 decimals"
+    );
     assert_eq!(v.at.as_deref(), Some("2026-03-09T07:09:40+01:00"));
     // Any call's departure id names the same run.
     let again: Trip = s
         .get("/v1/trips/demo:CA2C:1:WD:0:0720:20260309:3", 200)
         .await;
-    assert_eq!(again.calls, trip.calls);
+    assert_eq!(
+        Trip {
+            id: TRIP.into(),
+            ..again
+        },
+        trip
+    );
+    // A vehicle that gives only its position is still shown, at no call.
+    let running: Trip = s
+        .get("/v1/trips/demo:CA2C:1:WD:0:0650:20260309:1", 200)
+        .await;
+    let v = running.vehicle.expect("its vehicle");
+    assert_eq!((v.stop_sequence, v.lat), (None, Some(50.1402)));
+    conforms(
+        "Trip",
+        &s.get_text("/v1/trips/demo:CA2C:1:WD:0:0650:20260309:1")
+            .await,
+    );
 
     // The 07:50 is cancelled: every call says so.
     let cancelled: Trip = s
         .get("/v1/trips/demo:CA2C:1:WD:0:0750:20260309:1", 200)
         .await;
+    conforms(
+        "Trip",
+        &s.get_text("/v1/trips/demo:CA2C:1:WD:0:0750:20260309:1")
+            .await,
+    );
+    assert!(cancelled.vehicle.is_none());
     assert!(cancelled.cancelled);
     assert!(
         cancelled
@@ -268,5 +299,40 @@ async fn notices_on_a_line_reach_its_view_and_its_trips_not_other_lines() {
         other.notices.iter().all(|n| n.id != id),
         "{:?}",
         other.notices
+    );
+
+    // A stop of line 1 moved for line 2 only: not line 1's.
+    let for_line_2 = s
+        .post_json(
+            "/v1/notices",
+            &token,
+            &json!({"severity": "info", "cause": "construction", "effect": "stop_moved",
+                    "header": {"fr": "Arrêt Hôtel de Ville déplacé pour la ligne 2"},
+                    "informed_entities": [{"stop_id": "demo:CAUDRY_HDV"}, {"route_id": "CA2C:2"}]}),
+        )
+        .await
+        .expect(201);
+    let for_line_2 = for_line_2.value()["id"].as_str().expect("id").to_string();
+    // The hub as a whole (the parent station of line 1's bay A): line 1's.
+    let hub = s
+        .post_json(
+            "/v1/notices",
+            &token,
+            &json!({"severity": "warning", "cause": "other_cause", "effect": "other_effect",
+                    "header": {"fr": "Ascenseur du pôle en panne"},
+                    "informed_entities": [{"stop_id": "demo:CAUDRY"}]}),
+        )
+        .await
+        .expect(201);
+    let hub = hub.value()["id"].as_str().expect("id").to_string();
+    let line: RouteDetail = s.get("/v1/routes/demo:CA2C:1", 200).await;
+    let ids: Vec<&str> = line.notices.iter().map(|n| n.id.as_str()).collect();
+    assert!(ids.contains(&hub.as_str()), "{ids:?}");
+    assert!(!ids.contains(&for_line_2.as_str()), "{ids:?}");
+    let trip: Trip = s.get(&format!("/v1/trips/{TRIP}"), 200).await;
+    let ids: Vec<&str> = trip.notices.iter().map(|n| n.id.as_str()).collect();
+    assert!(
+        ids.contains(&hub.as_str()) && !ids.contains(&for_line_2.as_str()),
+        "{ids:?}"
     );
 }

@@ -33,22 +33,34 @@ fn line_error(e: LineError) -> ApiError {
     }
 }
 
+/// `f` of the per-call inputs at `now`: the timetables, each feed's fresh
+/// realtime, the board settings.
+fn with_calls<T>(
+    boards: &Boards,
+    now: chrono::DateTime<chrono::Utc>,
+    f: impl FnOnce(&CallInputs<'_>) -> T,
+) -> T {
+    let d = &boards.deployment;
+    let realtime = boards.realtime_views(now);
+    f(&CallInputs {
+        feeds: &d.feeds,
+        realtime: &realtime,
+        settings: d.board,
+    })
+}
+
 /// `GET /v1/routes/{id}`.
 pub async fn route(
     State(boards): State<Boards>,
     Path(id): Path<String>,
 ) -> Result<Json<wire::RouteDetail>, ApiError> {
-    let d = &boards.deployment;
     let now = chrono::SubsecRound::trunc_subsecs(boards.clock.now(), 0);
-    let realtime = boards.realtime_views(now);
-    let calls = CallInputs {
-        feeds: &d.feeds,
-        realtime: &realtime,
-        settings: d.board,
-    };
-    line::detail(&calls, &boards.notices.all(), &id, now)
-        .map(Json)
-        .map_err(line_error)
+    let notices = boards.notices.all();
+    with_calls(&boards, now, |calls| {
+        line::detail(calls, &notices, &id, now)
+    })
+    .map(Json)
+    .map_err(line_error)
 }
 
 /// `GET /v1/routes/{id}/departures?station=…`.
@@ -65,14 +77,7 @@ pub async fn route_departures(
                 .to_string(),
         )])));
     };
-    let now = boards.clock.now();
-    let realtime = boards.realtime_views(now);
-    let calls = CallInputs {
-        feeds: &d.feeds,
-        realtime: &realtime,
-        settings: d.board,
-    };
-    let (fi, feed, ri) = line::find(&calls, &id).map_err(line_error)?;
+    let (fi, feed, ri) = line::find(&d.feeds, &id).map_err(line_error)?;
     let route_id = feed.routes[ri].id.clone();
     let feed_prefix = format!("{}:", d.feeds[fi].id);
     let published = boards.publish(station).ok_or_else(|| {
@@ -107,20 +112,16 @@ pub async fn trip(
             .map_err(|e: crate::board::departure_id::NotADepartureId| {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_trip_id", e.to_string())
             })?;
-    let d = &boards.deployment;
     let now = chrono::SubsecRound::trunc_subsecs(boards.clock.now(), 0);
-    let realtime = boards.realtime_views(now);
-    let calls = CallInputs {
-        feeds: &d.feeds,
-        realtime: &realtime,
-        settings: d.board,
-    };
-    trip::view(&calls, &boards.notices.all(), &departure, now)
-        .map(Json)
-        .map_err(|e| match e {
-            TripError::NotRunning { .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "trip_not_running", e.to_string())
-            }
-            _ => ApiError::new(StatusCode::NOT_FOUND, "trip_not_found", e.to_string()),
-        })
+    let notices = boards.notices.all();
+    with_calls(&boards, now, |calls| {
+        trip::view(calls, &notices, &departure, now)
+    })
+    .map(Json)
+    .map_err(|e| match e {
+        TripError::NotRunning { .. } => {
+            ApiError::new(StatusCode::NOT_FOUND, "trip_not_running", e.to_string())
+        }
+        _ => ApiError::new(StatusCode::NOT_FOUND, "trip_not_found", e.to_string()),
+    })
 }

@@ -14,6 +14,9 @@ const STOPPED_AT: i32 = 1;
 #[derive(Debug, Clone, PartialEq)]
 pub struct VehicleState {
     pub start_date: Option<NaiveDate>,
+    /// The run's `start_time` (seconds of the service day), which tells the
+    /// instances of a frequency-based trip apart.
+    pub start_time: Option<u32>,
     pub stop_id: Option<String>,
     pub stop_sequence: Option<u32>,
     /// The vehicle is standing at `stop_id` (doors open): passengers can board.
@@ -57,6 +60,10 @@ impl Vehicles {
             };
             out.by_trip.entry(trip_id).or_default().push(VehicleState {
                 start_date: trip.start_date.as_deref().and_then(parse_date),
+                start_time: trip
+                    .start_time
+                    .as_deref()
+                    .and_then(crate::timetable::gtfs_time::parse_time),
                 stop_id: v.stop_id.clone().filter(|s| !s.is_empty()),
                 stop_sequence: v.current_stop_sequence,
                 // An absent status is unknown, not the protobuf default.
@@ -64,7 +71,9 @@ impl Vehicles {
                 position: v
                     .position
                     .as_ref()
-                    .map(|p| (f64::from(p.latitude), f64::from(p.longitude)))
+                    // f32 on the wire: kept as written, not with the
+                    // float's binary tail.
+                    .map(|p| (as_written(p.latitude), as_written(p.longitude)))
                     .filter(|(lat, lon)| {
                         lat.is_finite()
                             && lon.is_finite()
@@ -79,12 +88,21 @@ impl Vehicles {
         out
     }
 
-    /// The vehicle of `trip_id` on `service_day`, if one reported.
-    pub fn of_trip(&self, trip_id: &str, service_day: NaiveDate) -> Option<&VehicleState> {
-        self.by_trip
-            .get(trip_id)?
-            .iter()
-            .find(|v| v.start_date.is_none_or(|d| d == service_day))
+    /// The vehicle of the run of `trip_id` on `service_day` (the instance
+    /// starting at `start_time`, for a frequency-based trip), if one
+    /// reported. `undated` says whether a report without a date may be of
+    /// this run (a run near now).
+    pub fn of_trip(
+        &self,
+        trip_id: &str,
+        service_day: NaiveDate,
+        start_time: Option<u32>,
+        undated: bool,
+    ) -> Option<&VehicleState> {
+        self.by_trip.get(trip_id)?.iter().find(|v| {
+            v.start_date.map_or(undated, |d| d == service_day)
+                && (start_time.is_none() || v.start_time.is_none_or(|s| Some(s) == start_time))
+        })
     }
 
     /// Whether the vehicle of `trip_id` on `service_day` stands at the stop with
@@ -105,4 +123,13 @@ impl Vehicles {
             })
         })
     }
+}
+
+/// A WGS 84 degree from an f32 as the producer wrote it: the shortest
+/// decimal that reads back as that f32 (50.1372, not 50.13719940185547).
+fn as_written(degrees: f32) -> f64 {
+    degrees
+        .to_string()
+        .parse()
+        .unwrap_or_else(|_| f64::from(degrees))
 }
