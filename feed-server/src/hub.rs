@@ -38,7 +38,8 @@ use crate::id::StationId;
 /// copies no bytes.
 #[derive(Debug)]
 pub struct Outgoing {
-    pub station: StationId,
+    /// What it is about: a station's id, or `trip:{run}` for a followed trip.
+    pub topic: String,
     pub message: ServerMessage,
     /// Its JSON (UTF-8), shared by every connection that sends it.
     pub json: Bytes,
@@ -48,11 +49,11 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    pub fn new(station: &StationId, message: ServerMessage) -> Outgoing {
+    pub fn new(topic: &str, message: ServerMessage) -> Outgoing {
         // Serialising plain data into a String cannot fail.
         let json = serde_json::to_string(&message).unwrap_or_default();
         Outgoing {
-            station: station.clone(),
+            topic: topic.to_string(),
             message,
             json: json.into(),
             frame: OnceLock::new(),
@@ -251,7 +252,7 @@ impl Hub {
         let published = Published::new(board, wire);
         let delta = diff(&last.wire, &published.wire, now_micros());
         let out = Arc::new(Outgoing::new(
-            &published.model.station,
+            published.model.station.as_str(),
             ServerMessage::Delta(delta),
         ));
         let now = Instant::now();
@@ -344,7 +345,7 @@ impl Hub {
                             board: (*board).clone(),
                             server_time: now_micros(),
                         };
-                        let out = Arc::new(Outgoing::new(&model.station, message));
+                        let out = Arc::new(Outgoing::new(model.station.as_str(), message));
                         channel.snapshot = Some((now, out.clone()));
                         out
                     }
@@ -377,7 +378,7 @@ impl Hub {
     /// or None for an unknown station.
     pub fn send_now(&self, station: &StationId, message: ServerMessage) -> Option<usize> {
         let mut channel = self.channel(station.as_str())?;
-        let out = Arc::new(Outgoing::new(station, message));
+        let out = Arc::new(Outgoing::new(station.as_str(), message));
         fan_out(&mut channel.subscribers, &out);
         Some(channel.subscribers.len())
     }

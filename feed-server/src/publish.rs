@@ -41,6 +41,8 @@ pub struct Boards {
     pub facilities: Facilities,
     pub clock: Clock,
     pub hub: Arc<Hub>,
+    /// Trips followed on the stream.
+    pub followed: Arc<crate::followed::Followed>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -49,13 +51,11 @@ impl Boards {
     /// limits from `[stream]`).
     pub fn new(deployment: Arc<Deployment>, clock: Clock) -> Boards {
         let stream = deployment.stream;
-        let hub = Hub::new(
-            deployment.stations.iter().map(|s| s.id.clone()),
-            ReplayLimits {
-                deltas: stream.replay_deltas,
-                age: stream.replay_age,
-            },
-        );
+        let limits = ReplayLimits {
+            deltas: stream.replay_deltas,
+            age: stream.replay_age,
+        };
+        let hub = Hub::new(deployment.stations.iter().map(|s| s.id.clone()), limits);
         Boards {
             deployment,
             realtime: RealtimeStore::default(),
@@ -65,7 +65,19 @@ impl Boards {
             facilities: Facilities::default(),
             clock,
             hub: Arc::new(hub),
+            followed: Arc::new(crate::followed::Followed::new(limits)),
             metrics: Arc::new(Metrics::default()),
+        }
+    }
+
+    /// What works followed trips out, over the current stores.
+    pub fn trip_views(&self) -> crate::followed::TripViews {
+        crate::followed::TripViews {
+            deployment: self.deployment.clone(),
+            realtime: self.realtime.clone(),
+            notices: self.notices.clone(),
+            clock: self.clock,
+            followed: self.followed.clone(),
         }
     }
 
@@ -167,6 +179,7 @@ impl Boards {
                 _ = tick.tick() => {}
             }
             self.publish_all();
+            self.trip_views().refresh();
         }
     }
 }

@@ -8,18 +8,25 @@ use crate::{Advisory, Board, Departure, Emergency, Facility, FeedStatus, Notice}
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
-    /// Start receiving a station's board. With `since`, the server replays the deltas
-    /// after that `seq` if it still holds them, else sends a snapshot. With `lang`,
-    /// texts are limited to those languages.
+    /// Start receiving a station's board (`station`), or a trip's state
+    /// (`trip`: any departure id of the run). With `since`, the server replays
+    /// the deltas after that `seq` if it still holds them, else sends a
+    /// snapshot. With `lang`, texts are limited to those languages.
     Subscribe {
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         station: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trip: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         since: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         lang: Option<Vec<String>>,
     },
     Unsubscribe {
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         station: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trip: Option<String>,
     },
     Ping,
 }
@@ -38,11 +45,24 @@ pub enum ServerMessage {
     },
     /// What changed from `prev_seq` to `seq`.
     Delta(Delta),
+    /// A followed trip's whole state at `seq` (`trip` as subscribed: the
+    /// run's first call's departure id).
+    TripSnapshot {
+        trip: String,
+        seq: u64,
+        state: crate::Trip,
+        server_time: String,
+    },
+    /// What changed in a followed trip from `prev_seq` to `seq`.
+    TripDelta(crate::TripDelta),
     /// Sent at least every 15 s per subscribed station, and in answer to `ping`
     /// (then without station).
     Heartbeat {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         station: Option<String>,
+        /// A followed trip's, instead of a station's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        trip: Option<String>,
         seq: Option<u64>,
         server_time: String,
     },

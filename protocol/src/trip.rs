@@ -119,3 +119,78 @@ pub struct VehicleProgress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
 }
+
+/// What changed in a followed trip: applying it to the trip at `prev_seq`
+/// gives the trip at `seq`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TripDelta {
+    pub trip: String,
+    pub seq: u64,
+    pub prev_seq: u64,
+    /// The calls that changed, whole (a run's calls are fixed: each replaces
+    /// the call of the same `stop_sequence`).
+    pub calls: Vec<TripCall>,
+    /// The trip's `cancelled`, `realtime` and `vehicle` after this change.
+    pub cancelled: bool,
+    pub realtime: bool,
+    pub vehicle: Option<VehicleProgress>,
+    /// The trip's notices, whole, when they changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notices: Option<Vec<Notice>>,
+    pub generated_at: String,
+    pub server_time: String,
+}
+
+impl TripDelta {
+    /// The delta from `old` to `new` (one run); `seq`s and times are the
+    /// caller's.
+    pub fn between(
+        old: &Trip,
+        new: &Trip,
+        seq: u64,
+        prev_seq: u64,
+        server_time: String,
+    ) -> TripDelta {
+        TripDelta {
+            trip: new
+                .calls
+                .first()
+                .map_or_else(|| new.id.clone(), |c| c.departure_id.clone()),
+            seq,
+            prev_seq,
+            calls: new
+                .calls
+                .iter()
+                .filter(|c| !old.calls.contains(c))
+                .cloned()
+                .collect(),
+            cancelled: new.cancelled,
+            realtime: new.realtime,
+            vehicle: new.vehicle.clone(),
+            notices: (old.notices != new.notices).then(|| new.notices.clone()),
+            generated_at: new.generated_at.clone(),
+            server_time,
+        }
+    }
+
+    /// Applies it to `trip` (the state at `prev_seq`).
+    pub fn apply(&self, trip: &mut Trip) {
+        for call in &self.calls {
+            match trip
+                .calls
+                .iter_mut()
+                .find(|c| c.stop_sequence == call.stop_sequence)
+            {
+                Some(c) => *c = call.clone(),
+                None => trip.calls.push(call.clone()),
+            }
+        }
+        trip.cancelled = self.cancelled;
+        trip.realtime = self.realtime;
+        trip.vehicle = self.vehicle.clone();
+        if let Some(notices) = &self.notices {
+            trip.notices = notices.clone();
+        }
+        trip.generated_at = self.generated_at.clone();
+    }
+}

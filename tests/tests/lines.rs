@@ -336,3 +336,123 @@ async fn notices_on_a_line_reach_its_view_and_its_trips_not_other_lines() {
         "{ids:?}"
     );
 }
+
+#[tokio::test]
+async fn a_followed_trip_comes_as_a_snapshot_then_deltas_and_resumes() {
+    use quai_protocol::ServerMessage;
+    use quai_tests::stream::Client;
+
+    let (s, up) = demo().await;
+    let mut client = Client::connect(&s.base).await;
+    // Followed by its third call's id: the run is named by its first call's.
+    client
+        .send(r#"{"op":"subscribe","trip":"demo:CA2C:1:WD:0:0720:20260309:3"}"#)
+        .await;
+    conforms(
+        "ClientMessage",
+        r#"{"op":"subscribe","trip":"demo:CA2C:1:WD:0:0720:20260309:3"}"#,
+    );
+    let (seq, mut state) = loop {
+        match client.next_message().await {
+            ServerMessage::TripSnapshot {
+                trip, seq, state, ..
+            } => {
+                assert_eq!(trip, TRIP);
+                conforms(
+                    "ServerMessage",
+                    &serde_json::to_string(&ServerMessage::TripSnapshot {
+                        trip: trip.clone(),
+                        seq,
+                        state: state.clone(),
+                        server_time: "2026-03-09T06:10:00.000001Z".into(),
+                    })
+                    .expect("json"),
+                );
+                break (seq, state);
+            }
+            ServerMessage::Heartbeat { .. } => {}
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(state.calls[2].delay_s, Some(180));
+
+    // Five minutes late now: a delta with the calls that changed.
+    let ts = chrono::DateTime::parse_from_rfc3339(NOW)
+        .expect("now")
+        .timestamp();
+    up.set_path(
+        "/tu",
+        Reply::Body(gtfs_rt::encode(
+            ts + 1,
+            [trip_update("CA2C:1:WD:0:0720", "20260309")
+                .stop(stop(1).delay(0).assigned("CAUDRY:B"))
+                .stop(stop(3).delay(300))],
+        )),
+    );
+    let delta = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            if let ServerMessage::TripDelta(d) = client.next_message().await {
+                return d;
+            }
+        }
+    })
+    .await
+    .expect("a trip delta within 10 s");
+    assert_eq!(
+        (delta.trip.as_str(), delta.prev_seq, delta.seq),
+        (TRIP, seq, seq + 1)
+    );
+    conforms(
+        "ServerMessage",
+        &serde_json::to_string(&ServerMessage::TripDelta(delta.clone())).expect("json"),
+    );
+    let changed: Vec<u32> = delta.calls.iter().map(|c| c.stop_sequence).collect();
+    assert_eq!(changed, [3, 4, 5, 6], "only the calls that changed");
+    delta.apply(&mut state);
+    let now: Trip = s.get(&format!("/v1/trips/{TRIP}"), 200).await;
+    assert_eq!(
+        state.calls, now.calls,
+        "the delta applied gives REST's trip"
+    );
+    assert_eq!(
+        state.calls[2].expected_departure.as_deref(),
+        Some("2026-03-09T07:35:00+01:00")
+    );
+
+    // Another client resumes from the snapshot's seq: the delta is replayed.
+    let mut late = Client::connect(&s.base).await;
+    late.send(&format!(
+        r#"{{"op":"subscribe","trip":"{TRIP}","since":{seq}}}"#
+    ))
+    .await;
+    loop {
+        match late.next_message().await {
+            ServerMessage::TripDelta(d) => {
+                assert_eq!((d.prev_seq, d.seq), (seq, seq + 1));
+                break;
+            }
+            ServerMessage::Heartbeat { .. } => {}
+            other => panic!("expected the replay, got {other:?}"),
+        }
+    }
+
+    // A run that does not exist, or not that day: an error that says why.
+    for (id, code) in [
+        ("demo:CA2C:1:WD:0:0720:20260308:1", "trip_not_running"),
+        ("demo:NOPE:20260309:1", "unknown_trip"),
+        ("nonsense", "invalid_trip_id"),
+    ] {
+        late.send(&format!(r#"{{"op":"subscribe","trip":"{id}"}}"#))
+            .await;
+        loop {
+            match late.next_message().await {
+                ServerMessage::Error { code: c, .. } => {
+                    assert_eq!(c, code, "{id}");
+                    break;
+                }
+                ServerMessage::Heartbeat { .. } | ServerMessage::TripDelta(_) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}

@@ -140,6 +140,7 @@ impl FromRef<AppState> for StreamState {
     fn from_ref(s: &AppState) -> StreamState {
         StreamState {
             hub: s.boards.hub.clone(),
+            trips: Some(Arc::new(s.boards.trip_views())),
             settings: s.boards.deployment.stream,
             metrics: s.boards.metrics.clone(),
             shutdown: s.shutdown.clone(),

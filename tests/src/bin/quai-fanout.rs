@@ -106,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
         .route("/v1/stream", get(stream::upgrade))
         .with_state(StreamState {
             hub: hub.clone(),
+            trips: None,
             settings: StreamSettings::default(),
             metrics: metrics.clone(),
             shutdown: stop.clone(),

@@ -247,11 +247,49 @@ impl Connection {
             Ok(m) => m,
             Err(close) => return Some(close),
         };
+        let (station, trip) = match &message {
+            ClientMessage::Subscribe { station, trip, .. }
+            | ClientMessage::Unsubscribe { station, trip } => (Some(station), Some(trip)),
+            ClientMessage::Ping => (None, None),
+        };
+        if let (Some(station), Some(trip)) = (station, trip)
+            && station.is_empty() == trip.is_none()
+        {
+            return Some(Close::with_error(
+                1008,
+                "invalid message",
+                "invalid_message",
+                "name a `station` or a `trip` (one of them)".into(),
+            ));
+        }
         match message {
+            ClientMessage::Subscribe {
+                trip: Some(trip),
+                since,
+                lang,
+                ..
+            } => self.follow(&trip, since, lang),
+            ClientMessage::Unsubscribe {
+                trip: Some(trip), ..
+            } => {
+                // By any call's id, as it was followed.
+                if let Some(trips) = self.state.trips.clone()
+                    && let Ok(Ok(t)) = trip
+                        .parse::<crate::board::DepartureId>()
+                        .map(|id| trips.view(&id))
+                    && let Some(key) = t.calls.first().map(|c| c.departure_id.clone())
+                {
+                    trips.followed.unsubscribe(&key, self.id);
+                    self.subscriptions.remove(&crate::followed::topic(&key));
+                }
+                self.record_stations();
+                None
+            }
             ClientMessage::Subscribe {
                 station,
                 since,
                 lang,
+                ..
             } => {
                 let subscriber = Subscriber {
                     connection: self.id,
@@ -288,7 +326,7 @@ impl Connection {
                     }
                 }
             }
-            ClientMessage::Unsubscribe { station } => {
+            ClientMessage::Unsubscribe { station, .. } => {
                 self.state.hub.unsubscribe(&station, self.id);
                 self.subscriptions.remove(&station);
                 self.record_stations();
@@ -297,11 +335,82 @@ impl Connection {
             ClientMessage::Ping => {
                 let beat = ServerMessage::Heartbeat {
                     station: None,
+                    trip: None,
                     seq: None,
                     server_time: now_micros(),
                 };
                 self.send(&beat);
                 None
+            }
+        }
+    }
+
+    /// Follows the run of departure id `trip`: its snapshot (or the replay
+    /// after `since`), then its deltas. An id that names no run that day is
+    /// answered with an error, as an unknown station is.
+    fn follow(
+        &mut self,
+        trip: &str,
+        since: Option<u64>,
+        lang: Option<Vec<String>>,
+    ) -> Option<Close> {
+        let Some(trips) = self.state.trips.clone() else {
+            self.send(&error("no_trips", "this stream serves boards only".into()));
+            return None;
+        };
+        let view = trip
+            .parse::<crate::board::DepartureId>()
+            .map_err(|e| ("invalid_trip_id", e.to_string()))
+            .and_then(|id| {
+                trips.view(&id).map_err(|e| match e {
+                    crate::trip::TripError::NotRunning { .. } => {
+                        ("trip_not_running", e.to_string())
+                    }
+                    _ => ("unknown_trip", e.to_string()),
+                })
+            });
+        let current = match view {
+            Ok(t) => t,
+            Err((code, message)) => {
+                self.send(&error(code, message));
+                return None;
+            }
+        };
+        let Some(key) = current.calls.first().map(|c| c.departure_id.clone()) else {
+            self.send(&error("unknown_trip", format!("`{trip}` has no calls")));
+            return None;
+        };
+        let subscriber = Subscriber {
+            connection: self.id,
+            queue: self.queue.clone(),
+            too_slow: self.too_slow.clone(),
+        };
+        let topic = crate::followed::topic(&key);
+        self.subscriptions.insert(topic.clone(), lang);
+        match trips.followed.subscribe(&key, since, current, subscriber) {
+            Ok(start) => {
+                self.record_stations();
+                tracing::debug!(trip = %key, ?since, ?start, "following");
+                None
+            }
+            Err(crate::followed::FollowError::TooMany) => {
+                self.subscriptions.remove(&topic);
+                self.send(&error(
+                    "too_many_followed",
+                    format!(
+                        "{} trips are followed already; try again later",
+                        crate::followed::MAX_FOLLOWED
+                    ),
+                ));
+                None
+            }
+            Err(crate::followed::FollowError::QueueFull) => {
+                self.too_slow.raise();
+                Some(Close {
+                    code: 4008,
+                    reason: "too slow: subscribe again with since",
+                    error: None,
+                })
             }
         }
     }
@@ -315,13 +424,21 @@ impl Connection {
 
     /// A heartbeat per subscribed station, and a WebSocket ping.
     fn heartbeats(&mut self) {
-        let stations: Vec<String> = self.subscriptions.keys().cloned().collect();
-        for station in stations {
-            let seq = self.state.hub.current(&station).map(|b| b.wire.seq);
-            let beat = ServerMessage::Heartbeat {
-                station: Some(station),
-                seq,
-                server_time: now_micros(),
+        let topics: Vec<String> = self.subscriptions.keys().cloned().collect();
+        for topic in topics {
+            let beat = match topic.strip_prefix("trip:") {
+                Some(key) => ServerMessage::Heartbeat {
+                    station: None,
+                    seq: self.state.trips.as_ref().and_then(|t| t.followed.seq(key)),
+                    trip: Some(key.to_string()),
+                    server_time: now_micros(),
+                },
+                None => ServerMessage::Heartbeat {
+                    seq: self.state.hub.current(&topic).map(|b| b.wire.seq),
+                    station: Some(topic),
+                    trip: None,
+                    server_time: now_micros(),
+                },
             };
             self.send(&beat);
         }
@@ -332,7 +449,7 @@ impl Connection {
     /// Queues a hub message, in the subscriber's languages: with all of them,
     /// the frame made once for every connection.
     fn send_outgoing(&mut self, out: &Outgoing) {
-        match self.subscriptions.get(out.station.as_str()) {
+        match self.subscriptions.get(out.topic.as_str()) {
             // Unsubscribed since it was queued.
             None => {}
             Some(None) => {
@@ -386,6 +503,7 @@ mod tests {
                     age: Duration::from_secs(1),
                 },
             )),
+            trips: None,
             settings: StreamSettings::default(),
             metrics: Arc::new(Metrics::default()),
             shutdown: CancellationToken::new(),

@@ -42,6 +42,9 @@ static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 #[derive(Debug, Clone)]
 pub struct StreamState {
     pub hub: Arc<Hub>,
+    /// Followed trips, and how to work a run out (None: a stream of boards
+    /// only, as the fan-out benchmark serves).
+    pub trips: Option<Arc<crate::followed::TripViews>>,
     pub settings: StreamSettings,
     pub metrics: Arc<Metrics>,
     /// Fires when the server stops: connections close with 1001.
