@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use quai_protocol::{ServerMessage, Trip, TripDelta};
 
-use crate::hub::{HubCounters, Outgoing, ReplayLimits, Start, Subscriber, now_micros};
+use crate::hub::{HubCounters, Outgoing, ReplayLimits, Start, Subscriber, fan_out, now_micros};
 
 /// Most runs followed at once.
 pub const MAX_FOLLOWED: usize = 10_000;
@@ -110,26 +110,8 @@ impl Followed {
         let next = seq + 1;
         let delta = TripDelta::between(last, &trip, next, *seq, now_micros());
         let out = Arc::new(Outgoing::new(&topic(key), ServerMessage::TripDelta(delta)));
-        let now = Instant::now();
-        channel.log.push_back((now, out.clone()));
-        while channel.log.len() > self.limits.deltas
-            || channel
-                .log
-                .front()
-                .is_some_and(|(t, _)| now.duration_since(*t) > self.limits.age)
-        {
-            channel.log.pop_front();
-        }
-        channel
-            .subscribers
-            .retain(|s| match s.queue.try_send(out.clone()) {
-                Ok(()) => true,
-                Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
-                    s.too_slow.raise();
-                    false
-                }
-                Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => false,
-            });
+        self.limits.keep(&mut channel.log, &out);
+        fan_out(&mut channel.subscribers, &out);
         channel.state = Some((next, Arc::new(trip)));
         self.counters.published.fetch_add(1, Ordering::Relaxed);
     }

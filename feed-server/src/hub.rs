@@ -120,6 +120,21 @@ pub struct ReplayLimits {
     pub age: Duration,
 }
 
+impl ReplayLimits {
+    /// Logs `out` for replays, and forgets what is past the limits.
+    pub fn keep(&self, log: &mut VecDeque<(Instant, Arc<Outgoing>)>, out: &Arc<Outgoing>) {
+        let now = Instant::now();
+        log.push_back((now, out.clone()));
+        while log.len() > self.deltas
+            || log
+                .front()
+                .is_some_and(|(t, _)| now.duration_since(*t) > self.age)
+        {
+            log.pop_front();
+        }
+    }
+}
+
 /// A published board: as the server made it, and as clients read it.
 #[derive(Debug, Clone)]
 pub struct Published {
@@ -255,16 +270,7 @@ impl Hub {
             published.model.station.as_str(),
             ServerMessage::Delta(delta),
         ));
-        let now = Instant::now();
-        channel.log.push_back((now, out.clone()));
-        while channel.log.len() > self.limits.deltas
-            || channel
-                .log
-                .front()
-                .is_some_and(|(t, _)| now.duration_since(*t) > self.limits.age)
-        {
-            channel.log.pop_front();
-        }
+        self.limits.keep(&mut channel.log, &out);
         fan_out(&mut channel.subscribers, &out);
         channel.board = Some(published.clone());
         self.counters.published.fetch_add(1, Ordering::Relaxed);
@@ -407,7 +413,7 @@ impl Hub {
 
 /// Queues `out` on every subscriber's connection; drops (and flags "too
 /// slow") those whose queue is full, and those whose connection is gone.
-fn fan_out(subscribers: &mut Vec<Subscriber>, out: &Arc<Outgoing>) {
+pub fn fan_out(subscribers: &mut Vec<Subscriber>, out: &Arc<Outgoing>) {
     subscribers.retain(|s| match s.queue.try_send(out.clone()) {
         Ok(()) => true,
         Err(mpsc::error::TrySendError::Full(_)) => {

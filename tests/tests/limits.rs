@@ -94,10 +94,14 @@ async fn one_address_cannot_hold_more_than_its_share_of_connections() {
     drop(held);
     let mut refused = None;
     for _ in 0..50 {
-        let metrics = server.get_text("/metrics").await;
-        refused = metric(&metrics, "quai_connections_refused_total");
-        if refused.is_some() {
-            break;
+        // Until the server has seen the two held connections close, a new one
+        // may still be refused (503 and closed before the request is read):
+        // asked again, not taken as a failure.
+        if let Ok(metrics) = server.try_metrics().await {
+            refused = metric(&metrics, "quai_connections_refused_total");
+            if refused.is_some() {
+                break;
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
