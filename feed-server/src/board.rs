@@ -52,6 +52,9 @@ pub struct BoardInput<'a> {
     pub emergency: Option<&'a KeptEmergency>,
     /// The lines of the facilities shown at the station.
     pub facilities: Vec<crate::facility::FacilityLine>,
+    /// Only this line's departures (its feed and GTFS route id): a line's
+    /// departures from the station (`/v1/routes/{id}/departures`).
+    pub route: Option<(FeedIdx, &'a str)>,
 }
 
 impl BoardInput<'_> {
@@ -134,6 +137,9 @@ pub fn build(input: &BoardInput<'_>) -> Board {
         }
     }
 
+    if let Some((feed, route_id)) = input.route {
+        rows.retain(|r| r.feed == feed && r.departure.route.id == route_id);
+    }
     let notices = notices::attach(input, &mut rows);
 
     // Simultaneous departures of one line are ordered by their ids' text, which
@@ -207,6 +213,7 @@ pub fn notices_of(
         operator_notices,
         emergency: None,
         facilities: Vec::new(),
+        route: None,
     };
     notices::attach(&input, &mut [])
 }

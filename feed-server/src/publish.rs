@@ -141,6 +141,7 @@ impl Boards {
                 operator_notices: &operator_notices,
                 emergency: emergency.as_deref(),
                 facilities,
+                route: None,
             })
         })
     }

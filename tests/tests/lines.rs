@@ -134,11 +134,21 @@ async fn a_line_its_stops_per_direction_and_its_departures_from_the_hub() {
         .map(|d| d.id.clone())
         .collect();
     let ours: RouteDepartures = s
-        .get("/v1/routes/demo:CA2C:1/departures?station=caudry", 200)
+        .get(
+            "/v1/routes/demo:CA2C:1/departures?station=caudry&limit=60",
+            200,
+        )
         .await;
     let ids: Vec<String> = ours.departures.iter().map(|d| d.id.clone()).collect();
     assert!(!ids.is_empty());
-    assert_eq!(ids, from_board);
+    // The same departures as the board's, in its order (the board, cut at
+    // 60 rows of every line, may hold fewer of them).
+    assert_eq!(ids[..from_board.len()], from_board[..]);
+    assert_eq!(ours.seq, board.seq);
+    let ten: RouteDepartures = s
+        .get("/v1/routes/demo:CA2C:1/departures?station=caudry", 200)
+        .await;
+    assert_eq!(ten.departures.len(), 10.min(ids.len()), "10 by default");
     assert!(ours.departures.iter().all(|d| d.route.id == "CA2C:1"));
     assert!(ids.contains(&TRIP.to_string()));
 
@@ -152,6 +162,36 @@ async fn a_line_its_stops_per_direction_and_its_departures_from_the_hub() {
     s.answer("/v1/routes/demo:CA2C:1/departures?station=nowhere")
         .await
         .expect(404);
+    s.answer("/v1/routes/demo:CA2C:1/departures?station=caudry&limit=0")
+        .await
+        .expect(400);
+
+    // A hub whose board holds 3 rows of every line still gives all of
+    // line 1's departures within the horizon, as the roomy board did.
+    let small = server::start(
+        &server::demo_config("[board]\nmax_limit = 3\nlimit = 3", ""),
+        server::fixed(NOW),
+    )
+    .await;
+    let board = small.board("caudry", "").await;
+    assert_eq!(board.departures.len(), 3);
+    let on_board = board
+        .departures
+        .iter()
+        .filter(|d| d.route.id == "CA2C:1")
+        .count();
+    let line_1: RouteDepartures = small
+        .get(
+            "/v1/routes/demo:CA2C:1/departures?station=caudry&limit=60",
+            200,
+        )
+        .await;
+    let small_ids: Vec<String> = line_1.departures.iter().map(|d| d.id.clone()).collect();
+    assert_eq!(small_ids, ids);
+    assert!(
+        small_ids.len() > on_board,
+        "{small_ids:?} vs {on_board} on the board"
+    );
 }
 
 #[tokio::test]

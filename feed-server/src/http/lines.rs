@@ -63,42 +63,77 @@ pub async fn route(
     .map_err(line_error)
 }
 
-/// `GET /v1/routes/{id}/departures?station=…`.
+/// Most departures of one line from a station in one answer.
+const MAX_LINE_DEPARTURES: usize = 60;
+
+/// `GET /v1/routes/{id}/departures?station=…&limit=…`: the line's next
+/// departures from the station within the board's horizon, by the boards'
+/// rules (not cut by the board's own `max_limit`: a minor line at a busy hub
+/// is still there).
 pub async fn route_departures(
     State(boards): State<Boards>,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<wire::RouteDepartures>, ApiError> {
     let d = &boards.deployment;
-    let Some(station) = query.get("station").filter(|s| !s.is_empty()) else {
-        return Err(ApiError::invalid_query(BTreeMap::from([(
+    let mut fields = BTreeMap::new();
+    let station_id = query.get("station").filter(|s| !s.is_empty());
+    if station_id.is_none() {
+        fields.insert(
             "station".to_string(),
             "required: the station the departures leave from (GET /v1/stations lists them)"
                 .to_string(),
-        )])));
+        );
+    }
+    let limit = match query.get("limit").map(|l| l.parse::<usize>()) {
+        None => 10,
+        Some(Ok(n)) if (1..=MAX_LINE_DEPARTURES).contains(&n) => n,
+        Some(_) => {
+            fields.insert(
+                "limit".to_string(),
+                format!("must be a whole number from 1 to {MAX_LINE_DEPARTURES}"),
+            );
+            0
+        }
+    };
+    let Some(station_id) = station_id.filter(|_| fields.is_empty()) else {
+        return Err(ApiError::invalid_query(fields));
     };
     let (fi, feed, ri) = line::find(&d.feeds, &id).map_err(line_error)?;
     let route_id = feed.routes[ri].id.clone();
-    let feed_prefix = format!("{}:", d.feeds[fi].id);
-    let published = boards.publish(station).ok_or_else(|| {
+    let station = d.station(station_id).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "station_not_found",
-            format!("no station has the id `{station}`; GET /v1/stations lists them"),
+            format!("no station has the id `{station_id}`; GET /v1/stations lists them"),
         )
     })?;
-    let board = &published.wire;
+    // The station's published board: its seq is the version these come from.
+    let seq = boards.publish(station_id).map_or(0, |p| p.wire.seq);
+    let now = chrono::SubsecRound::trunc_subsecs(boards.clock.now(), 0);
+    let realtime = boards.realtime_views(now);
+    let operator_notices = boards.notices.all();
+    let board = crate::board::build(&crate::board::BoardInput {
+        feeds: &d.feeds,
+        station,
+        now,
+        limit,
+        settings: d.board,
+        realtime: &realtime,
+        feed_statuses: boards.freshness().statuses(),
+        advisories: Vec::new(),
+        operator_notices: &operator_notices,
+        emergency: None,
+        facilities: Vec::new(),
+        route: Some((fi, route_id.as_str())),
+    });
+    let wire = board.to_wire(seq);
     Ok(Json(wire::RouteDepartures {
         route: id,
-        station: board.station.clone(),
-        seq: board.seq,
-        generated_at: board.generated_at.clone(),
-        departures: board
-            .departures
-            .iter()
-            .filter(|dep| dep.route.id == route_id && dep.id.starts_with(&feed_prefix))
-            .cloned()
-            .collect(),
+        station: wire.station,
+        seq,
+        generated_at: wire.generated_at,
+        departures: wire.departures,
     }))
 }
 
