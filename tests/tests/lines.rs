@@ -375,6 +375,43 @@ async fn notices_on_a_line_reach_its_view_and_its_trips_not_other_lines() {
         ids.contains(&hub.as_str()) && !ids.contains(&for_line_2.as_str()),
         "{ids:?}"
     );
+
+    // Followed with `lang`: the notices' texts in those languages only.
+    let both = s
+        .post_json(
+            "/v1/notices",
+            &token,
+            &json!({"severity": "warning", "cause": "strike", "effect": "reduced_service",
+                    "header": {"fr": "Grève sur la ligne 1", "en": "Strike on line 1"},
+                    "informed_entities": [{"route_id": "CA2C:1"}]}),
+        )
+        .await
+        .expect(201);
+    let both = both.value()["id"].as_str().expect("id").to_string();
+    let mut client = quai_tests::stream::Client::connect(&s.base).await;
+    client
+        .send(&format!(
+            r#"{{"op":"subscribe","trip":"{TRIP}","lang":["en"]}}"#
+        ))
+        .await;
+    loop {
+        if let quai_protocol::ServerMessage::TripSnapshot { state, .. } =
+            client.next_message().await
+        {
+            let n = state
+                .notices
+                .iter()
+                .find(|n| n.id == both)
+                .expect("the strike notice");
+            assert_eq!(
+                n.header.keys().collect::<Vec<_>>(),
+                ["en"],
+                "{:?}",
+                n.header
+            );
+            break;
+        }
+    }
 }
 
 #[tokio::test]

@@ -172,8 +172,13 @@ pub async fn uplink_event(
             space,
         } => {
             // Kept for a restart too; a store that fails is logged (the state
-            // in memory is right, and the next frame will try again).
-            if let (Some(store), Some(state)) = (desk.store, boards.facilities.space(&id, &space)) {
+            // in memory is right, and the next frame will try again). The
+            // demo's simulated sensors are not stored: their frames are
+            // made up, and made again at each start.
+            let simulated = integration.simulate_with_token.is_some();
+            if let (Some(store), Some(state), false) =
+                (desk.store, boards.facilities.space(&id, &space), simulated)
+            {
                 let (f, s) = (id.to_string(), space.clone());
                 let written =
                     tokio::task::spawn_blocking(move || store.space_put(&f, &s, state)).await;

@@ -63,6 +63,21 @@ pub(super) fn only_languages(message: &ServerMessage, langs: &[String]) -> Serve
         if kept.is_empty() { t.clone() } else { kept }
     };
     let mut m = message.clone();
+    // A followed trip's notices.
+    let trip_notices = match &mut m {
+        ServerMessage::TripSnapshot { state, .. } => Some(&mut state.notices),
+        ServerMessage::TripDelta(d) => d.notices.as_mut(),
+        _ => None,
+    };
+    if let Some(notices) = trip_notices {
+        for n in notices.iter_mut() {
+            n.header = keep(&n.header);
+            n.description = keep(&n.description);
+            n.screen_text = keep(&n.screen_text);
+            n.tts_text = keep(&n.tts_text);
+        }
+        return m;
+    }
     let (notices, advisories, emergency) = match &mut m {
         ServerMessage::Snapshot { board, .. } => (
             &mut board.notices,
