@@ -21,6 +21,13 @@ use crate::hub::{HubCounters, Outgoing, ReplayLimits, Start, Subscriber, fan_out
 /// Most runs followed at once.
 pub const MAX_FOLLOWED: usize = 10_000;
 
+/// Most runs one connection follows.
+pub const MAX_PER_CONNECTION: usize = 50;
+
+/// Most deltas kept per run for replays (a run's delta may hold all its
+/// calls: far fewer than a station's).
+const MAX_REPLAY: usize = 32;
+
 /// The stream topic of a run (station ids hold no `:`, so no clash).
 pub fn topic(key: &str) -> String {
     format!("trip:{key}")
@@ -47,7 +54,9 @@ pub enum FollowError {
 #[derive(Debug)]
 pub struct Followed {
     channels: Mutex<HashMap<String, Channel>>,
-    first_seq: u64,
+    /// The next `seq`, shared by every run: a run forgotten and followed
+    /// again never reuses a number a client may still hold.
+    next_seq: std::sync::atomic::AtomicU64,
     limits: ReplayLimits,
     pub counters: HubCounters,
 }
@@ -56,11 +65,16 @@ impl Followed {
     pub fn new(limits: ReplayLimits) -> Followed {
         Followed {
             channels: Mutex::default(),
-            first_seq: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(1),
-            limits,
+            next_seq: std::sync::atomic::AtomicU64::new(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or(1),
+            ),
+            limits: ReplayLimits {
+                deltas: limits.deltas.min(MAX_REPLAY),
+                age: limits.age,
+            },
             counters: HubCounters::default(),
         }
     }
@@ -95,7 +109,8 @@ impl Followed {
     fn publish_in(&self, key: &str, channel: &mut Channel, mut trip: Trip) {
         trip.id = key.to_string();
         let Some((seq, last)) = &channel.state else {
-            channel.state = Some((self.first_seq, Arc::new(trip)));
+            let first = self.next_seq.fetch_add(1, Ordering::Relaxed);
+            channel.state = Some((first, Arc::new(trip)));
             return;
         };
         // Only what passengers see: not the time it was worked out.
@@ -107,7 +122,7 @@ impl Followed {
         if same {
             return;
         }
-        let next = seq + 1;
+        let next = self.next_seq.fetch_add(1, Ordering::Relaxed).max(seq + 1);
         let delta = TripDelta::between(last, &trip, next, *seq, now_micros());
         let out = Arc::new(Outgoing::new(&topic(key), ServerMessage::TripDelta(delta)));
         self.limits.keep(&mut channel.log, &out);
@@ -131,7 +146,16 @@ impl Followed {
             return Err(FollowError::TooMany);
         }
         let channel = all.entry(key.to_string()).or_default();
-        self.publish_in(key, channel, current);
+        // An earlier registration of this connection goes first: it must not
+        // get a change and then its replay again.
+        channel
+            .subscribers
+            .retain(|s| s.connection != subscriber.connection);
+        // The state the refresh keeps is the run's; `current` starts a new
+        // run only (published here, it could be older than the refresh's).
+        if channel.state.is_none() {
+            self.publish_in(key, channel, current);
+        }
         let Some((seq, trip)) = channel.state.clone() else {
             return Err(FollowError::QueueFull);
         };
@@ -240,13 +264,33 @@ impl TripViews {
 
     /// Works out every followed run again and publishes what changed; drops
     /// the runs nobody follows any more. A run that can no longer be worked
-    /// out (a new timetable without it) keeps its last state.
+    /// out (a new timetable without it) keeps its last state. The realtime
+    /// and the notices are read once for all runs.
     pub fn refresh(&self) {
-        for key in self.followed.keys() {
-            if let Ok(id) = key.parse::<crate::board::DepartureId>()
-                && let Ok(trip) = self.view(&id)
-            {
-                self.followed.publish(&key, trip);
+        let keys = self.followed.keys();
+        if !keys.is_empty() {
+            let d = &self.deployment;
+            let now = chrono::SubsecRound::trunc_subsecs(self.clock.now(), 0);
+            let realtime: crate::timetable::Table<
+                crate::feed::FeedIdx,
+                crate::realtime::RealtimeView,
+            > = d
+                .feeds
+                .iter()
+                .map(|f| self.realtime.get(&f.id).view(&f.config, now))
+                .collect();
+            let calls = crate::board::CallInputs {
+                feeds: &d.feeds,
+                realtime: &realtime,
+                settings: d.board,
+            };
+            let notices = self.notices.all();
+            for key in keys {
+                if let Ok(id) = key.parse::<crate::board::DepartureId>()
+                    && let Ok(trip) = crate::trip::view(&calls, &notices, &id, now)
+                {
+                    self.followed.publish(&key, trip);
+                }
             }
         }
         self.followed.sweep();

@@ -158,6 +158,26 @@ impl Boards {
             .collect()
     }
 
+    /// Works the followed trips out again once a second, off the async
+    /// workers (thousands of runs take a while), until `cancel` fires.
+    pub async fn run_trips(self, cancel: CancellationToken) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            let views = self.trip_views();
+            if tokio::task::spawn_blocking(move || views.refresh())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    }
+
     /// Publishes every station (see [`Boards::publish`]).
     pub fn publish_all(&self) {
         for station in &self.deployment.stations {
@@ -180,7 +200,6 @@ impl Boards {
                 _ = tick.tick() => {}
             }
             self.publish_all();
-            self.trip_views().refresh();
         }
     }
 }

@@ -13,8 +13,8 @@ pub enum ClientMessage {
     /// the deltas after that `seq` if it still holds them, else sends a
     /// snapshot. With `lang`, texts are limited to those languages.
     Subscribe {
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        station: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        station: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         trip: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -23,8 +23,8 @@ pub enum ClientMessage {
         lang: Option<Vec<String>>,
     },
     Unsubscribe {
-        #[serde(default, skip_serializing_if = "String::is_empty")]
-        station: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        station: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         trip: Option<String>,
     },

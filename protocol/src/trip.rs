@@ -173,8 +173,12 @@ impl TripDelta {
         }
     }
 
-    /// Applies it to `trip` (the state at `prev_seq`).
+    /// Applies it to `trip` (the state at `prev_seq`); a delta of another
+    /// run changes nothing.
     pub fn apply(&self, trip: &mut Trip) {
+        if trip.id != self.trip {
+            return;
+        }
         for call in &self.calls {
             match trip
                 .calls
@@ -185,6 +189,7 @@ impl TripDelta {
                 None => trip.calls.push(call.clone()),
             }
         }
+        trip.calls.sort_by_key(|c| c.stop_sequence);
         trip.cancelled = self.cancelled;
         trip.realtime = self.realtime;
         trip.vehicle = self.vehicle.clone();

@@ -128,6 +128,7 @@ impl Server {
         state.boards.publish_all();
         let mut tasks = pollers::spawn(&state.boards, bound, &cancel);
         tasks.spawn(state.boards.clone().run(cancel.child_token()));
+        tasks.spawn(state.boards.clone().run_trips(cancel.child_token()));
         let stop = cancel.clone();
         tokio::spawn(async move {
             shutdown.await;

@@ -144,7 +144,14 @@ impl Connection {
     /// the answer to the client's close.
     async fn finish(&mut self, close: Option<Close>) {
         for station in self.subscriptions.keys() {
-            self.state.hub.unsubscribe(station, self.id);
+            match station.strip_prefix("trip:") {
+                Some(key) => {
+                    if let Some(trips) = &self.state.trips {
+                        trips.followed.unsubscribe(key, self.id);
+                    }
+                }
+                None => self.state.hub.unsubscribe(station, self.id),
+            }
         }
         if self.too_slow.is_raised() {
             self.state.hub.count_slow();
@@ -247,14 +254,14 @@ impl Connection {
             Ok(m) => m,
             Err(close) => return Some(close),
         };
-        let (station, trip) = match &message {
+        // A station or a trip, not both; neither is refused as a message
+        // without its station always was.
+        let named = match &message {
             ClientMessage::Subscribe { station, trip, .. }
-            | ClientMessage::Unsubscribe { station, trip } => (Some(station), Some(trip)),
-            ClientMessage::Ping => (None, None),
+            | ClientMessage::Unsubscribe { station, trip } => station.is_some() != trip.is_some(),
+            ClientMessage::Ping => true,
         };
-        if let (Some(station), Some(trip)) = (station, trip)
-            && station.is_empty() == trip.is_none()
-        {
+        if !named {
             return Some(Close::with_error(
                 1008,
                 "invalid message",
@@ -272,21 +279,28 @@ impl Connection {
             ClientMessage::Unsubscribe {
                 trip: Some(trip), ..
             } => {
-                // By any call's id, as it was followed.
-                if let Some(trips) = self.state.trips.clone()
-                    && let Ok(Ok(t)) = trip
-                        .parse::<crate::board::DepartureId>()
-                        .map(|id| trips.view(&id))
-                    && let Some(key) = t.calls.first().map(|c| c.departure_id.clone())
-                {
-                    trips.followed.unsubscribe(&key, self.id);
+                // By any call's id, as it was followed: the run is the id
+                // without its call's sequence.
+                let run = |id: &str| id.rsplit_once(':').map_or(id, |(r, _)| r).to_string();
+                let asked = run(&trip);
+                let followed: Vec<String> = self
+                    .subscriptions
+                    .keys()
+                    .filter_map(|t| t.strip_prefix("trip:"))
+                    .filter(|key| run(key) == asked)
+                    .map(str::to_string)
+                    .collect();
+                for key in followed {
+                    if let Some(trips) = &self.state.trips {
+                        trips.followed.unsubscribe(&key, self.id);
+                    }
                     self.subscriptions.remove(&crate::followed::topic(&key));
                 }
                 self.record_stations();
                 None
             }
             ClientMessage::Subscribe {
-                station,
+                station: Some(station),
                 since,
                 lang,
                 ..
@@ -326,12 +340,17 @@ impl Connection {
                     }
                 }
             }
-            ClientMessage::Unsubscribe { station, .. } => {
+            ClientMessage::Unsubscribe {
+                station: Some(station),
+                ..
+            } => {
                 self.state.hub.unsubscribe(&station, self.id);
                 self.subscriptions.remove(&station);
                 self.record_stations();
                 None
             }
+            // Refused above.
+            ClientMessage::Subscribe { .. } | ClientMessage::Unsubscribe { .. } => None,
             ClientMessage::Ping => {
                 let beat = ServerMessage::Heartbeat {
                     station: None,
@@ -358,6 +377,21 @@ impl Connection {
             self.send(&error("no_trips", "this stream serves boards only".into()));
             return None;
         };
+        let following = self
+            .subscriptions
+            .keys()
+            .filter(|t| t.starts_with("trip:"))
+            .count();
+        if following >= crate::followed::MAX_PER_CONNECTION {
+            self.send(&error(
+                "too_many_followed",
+                format!(
+                    "a connection follows at most {} trips; unsubscribe from one first",
+                    crate::followed::MAX_PER_CONNECTION
+                ),
+            ));
+            return None;
+        }
         let view = trip
             .parse::<crate::board::DepartureId>()
             .map_err(|e| ("invalid_trip_id", e.to_string()))
