@@ -246,7 +246,16 @@ pub struct TripViews {
 }
 
 impl TripViews {
-    pub fn view(&self, id: &crate::board::DepartureId) -> Result<Trip, crate::trip::TripError> {
+    /// `f` of the per-call inputs and the notices now (read once for as
+    /// many runs as `f` works out).
+    fn with_inputs<T>(
+        &self,
+        f: impl FnOnce(
+            &crate::board::CallInputs<'_>,
+            &[Arc<crate::notice::KeptNotice>],
+            chrono::DateTime<chrono::Utc>,
+        ) -> T,
+    ) -> T {
         let d = &self.deployment;
         let now = chrono::SubsecRound::trunc_subsecs(self.clock.now(), 0);
         let realtime: crate::timetable::Table<crate::feed::FeedIdx, crate::realtime::RealtimeView> =
@@ -259,7 +268,12 @@ impl TripViews {
             realtime: &realtime,
             settings: d.board,
         };
-        crate::trip::view(&calls, &self.notices.all(), id, now)
+        f(&calls, &self.notices.all(), now)
+    }
+
+    /// The run of departure id `id` now.
+    pub fn view(&self, id: &crate::board::DepartureId) -> Result<Trip, crate::trip::TripError> {
+        self.with_inputs(|calls, notices, now| crate::trip::view(calls, notices, id, now))
     }
 
     /// Works out every followed run again and publishes what changed; drops
@@ -269,29 +283,15 @@ impl TripViews {
     pub fn refresh(&self) {
         let keys = self.followed.keys();
         if !keys.is_empty() {
-            let d = &self.deployment;
-            let now = chrono::SubsecRound::trunc_subsecs(self.clock.now(), 0);
-            let realtime: crate::timetable::Table<
-                crate::feed::FeedIdx,
-                crate::realtime::RealtimeView,
-            > = d
-                .feeds
-                .iter()
-                .map(|f| self.realtime.get(&f.id).view(&f.config, now))
-                .collect();
-            let calls = crate::board::CallInputs {
-                feeds: &d.feeds,
-                realtime: &realtime,
-                settings: d.board,
-            };
-            let notices = self.notices.all();
-            for key in keys {
-                if let Ok(id) = key.parse::<crate::board::DepartureId>()
-                    && let Ok(trip) = crate::trip::view(&calls, &notices, &id, now)
-                {
-                    self.followed.publish(&key, trip);
+            self.with_inputs(|calls, notices, now| {
+                for key in keys {
+                    if let Ok(id) = key.parse::<crate::board::DepartureId>()
+                        && let Ok(trip) = crate::trip::view(calls, notices, &id, now)
+                    {
+                        self.followed.publish(&key, trip);
+                    }
                 }
-            }
+            });
         }
         self.followed.sweep();
     }
