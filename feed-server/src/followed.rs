@@ -247,8 +247,8 @@ pub struct TripViews {
 
 impl TripViews {
     /// `f` of the per-call inputs and the notices now (read once for as
-    /// many runs as `f` works out).
-    fn with_inputs<T>(
+    /// many runs or lines as `f` works out).
+    pub fn with_inputs<T>(
         &self,
         f: impl FnOnce(
             &crate::board::CallInputs<'_>,

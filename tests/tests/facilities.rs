@@ -53,6 +53,17 @@ async fn area(clock: feed_server::clock::Clock, stale_after_s: u64) -> Area {
 }
 
 impl Area {
+    /// Posts a frame of `dev` that must be answered as a duplicate.
+    async fn sense_duplicate(&self, dev: &str, f_cnt: u32, occupied: bool) {
+        let answer = self.sense(dev, f_cnt, occupied).await.expect(200).value();
+        assert!(
+            answer["ignored"]
+                .as_str()
+                .is_some_and(|r| r.contains("duplicate")),
+            "{answer}"
+        );
+    }
+
     /// A ChirpStack uplink of the area's sensor `dev`, with the integration's token.
     async fn sense(&self, dev: &str, f_cnt: u32, occupied: bool) -> quai_tests::http::Answer {
         post(
@@ -154,17 +165,7 @@ async fn sensors_fill_the_area_and_the_board_and_stream_follow() {
 
     // A duplicate and a late frame: nothing changes.
     for f_cnt in [7, 6] {
-        let answer = a
-            .sense("0000000000000002", f_cnt, true)
-            .await
-            .expect(200)
-            .value();
-        assert!(
-            answer["ignored"]
-                .as_str()
-                .is_some_and(|r| r.contains("duplicate")),
-            "{answer}"
-        );
+        a.sense_duplicate("0000000000000002", f_cnt, true).await;
     }
     assert_eq!(line(s, "covoiturage").await.free, Some(1));
     // The last place taken: full.
@@ -299,16 +300,6 @@ async fn the_spaces_states_survive_a_restart() {
     assert_eq!(line(&a.server, "covoiturage").await, before);
     // The frame counters too: a copy of the last frame, delivered again
     // after the restart, is still a duplicate.
-    let again = a
-        .sense("0000000000000002", 9, true)
-        .await
-        .expect(200)
-        .value();
-    assert!(
-        again["ignored"]
-            .as_str()
-            .is_some_and(|r| r.contains("duplicate")),
-        "{again}"
-    );
+    a.sense_duplicate("0000000000000002", 9, true).await;
     assert_eq!(line(&a.server, "covoiturage").await.free, Some(1));
 }

@@ -41,6 +41,17 @@ fn conforms(definition: &str, body: &str) {
     );
 }
 
+/// Publishes an operator's notice; its id.
+async fn publish(s: &Running, token: &str, notice: &serde_json::Value) -> String {
+    s.post_json("/v1/notices", token, notice)
+        .await
+        .expect(201)
+        .value()["id"]
+        .as_str()
+        .expect("id")
+        .to_string()
+}
+
 async fn demo() -> (Running, Upstream) {
     let ts = chrono::DateTime::parse_from_rfc3339(NOW)
         .expect("now")
@@ -315,17 +326,14 @@ async fn a_trip_its_calls_with_realtime_its_vehicle_and_refusals() {
 async fn notices_on_a_line_reach_its_view_and_its_trips_not_other_lines() {
     let (s, _up) = demo().await;
     let token = s.operator("regulation", &["*"]);
-    let answer = s
-        .post_json(
-            "/v1/notices",
-            &token,
-            &json!({"severity": "warning", "cause": "construction", "effect": "detour",
+    let id = publish(
+        &s,
+        &token,
+        &json!({"severity": "warning", "cause": "construction", "effect": "detour",
                     "header": {"fr": "Ligne 1 déviée à Beauvois"},
                     "informed_entities": [{"route_id": "CA2C:1"}]}),
-        )
-        .await
-        .expect(201);
-    let id = answer.value()["id"].as_str().expect("id").to_string();
+    )
+    .await;
     let line: RouteDetail = s.get("/v1/routes/demo:CA2C:1", 200).await;
     assert!(
         line.notices.iter().any(|n| n.id == id),
@@ -342,29 +350,23 @@ async fn notices_on_a_line_reach_its_view_and_its_trips_not_other_lines() {
     );
 
     // A stop of line 1 moved for line 2 only: not line 1's.
-    let for_line_2 = s
-        .post_json(
-            "/v1/notices",
-            &token,
-            &json!({"severity": "info", "cause": "construction", "effect": "stop_moved",
+    let for_line_2 = publish(
+        &s,
+        &token,
+        &json!({"severity": "info", "cause": "construction", "effect": "stop_moved",
                     "header": {"fr": "Arrêt Hôtel de Ville déplacé pour la ligne 2"},
                     "informed_entities": [{"stop_id": "demo:CAUDRY_HDV"}, {"route_id": "CA2C:2"}]}),
-        )
-        .await
-        .expect(201);
-    let for_line_2 = for_line_2.value()["id"].as_str().expect("id").to_string();
+    )
+    .await;
     // The hub as a whole (the parent station of line 1's bay A): line 1's.
-    let hub = s
-        .post_json(
-            "/v1/notices",
-            &token,
-            &json!({"severity": "warning", "cause": "other_cause", "effect": "other_effect",
+    let hub = publish(
+        &s,
+        &token,
+        &json!({"severity": "warning", "cause": "other_cause", "effect": "other_effect",
                     "header": {"fr": "Ascenseur du pôle en panne"},
                     "informed_entities": [{"stop_id": "demo:CAUDRY"}]}),
-        )
-        .await
-        .expect(201);
-    let hub = hub.value()["id"].as_str().expect("id").to_string();
+    )
+    .await;
     let line: RouteDetail = s.get("/v1/routes/demo:CA2C:1", 200).await;
     let ids: Vec<&str> = line.notices.iter().map(|n| n.id.as_str()).collect();
     assert!(ids.contains(&hub.as_str()), "{ids:?}");
@@ -377,17 +379,14 @@ async fn notices_on_a_line_reach_its_view_and_its_trips_not_other_lines() {
     );
 
     // Followed with `lang`: the notices' texts in those languages only.
-    let both = s
-        .post_json(
-            "/v1/notices",
-            &token,
-            &json!({"severity": "warning", "cause": "strike", "effect": "reduced_service",
+    let both = publish(
+        &s,
+        &token,
+        &json!({"severity": "warning", "cause": "strike", "effect": "reduced_service",
                     "header": {"fr": "Grève sur la ligne 1", "en": "Strike on line 1"},
                     "informed_entities": [{"route_id": "CA2C:1"}]}),
-        )
-        .await
-        .expect(201);
-    let both = both.value()["id"].as_str().expect("id").to_string();
+    )
+    .await;
     let mut client = quai_tests::stream::Client::connect(&s.base).await;
     client
         .send(&format!(

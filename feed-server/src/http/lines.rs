@@ -17,10 +17,10 @@ use axum::http::StatusCode;
 use quai_protocol as wire;
 
 use super::ApiError;
-use crate::board::{CallInputs, DepartureId};
+use crate::board::DepartureId;
 use crate::line::{self, LineError};
 use crate::publish::Boards;
-use crate::trip::{self, TripError};
+use crate::trip::TripError;
 
 fn line_error(e: LineError) -> ApiError {
     match e {
@@ -33,34 +33,16 @@ fn line_error(e: LineError) -> ApiError {
     }
 }
 
-/// `f` of the per-call inputs at `now`: the timetables, each feed's fresh
-/// realtime, the board settings.
-fn with_calls<T>(
-    boards: &Boards,
-    now: chrono::DateTime<chrono::Utc>,
-    f: impl FnOnce(&CallInputs<'_>) -> T,
-) -> T {
-    let d = &boards.deployment;
-    let realtime = boards.realtime_views(now);
-    f(&CallInputs {
-        feeds: &d.feeds,
-        realtime: &realtime,
-        settings: d.board,
-    })
-}
-
 /// `GET /v1/routes/{id}`.
 pub async fn route(
     State(boards): State<Boards>,
     Path(id): Path<String>,
 ) -> Result<Json<wire::RouteDetail>, ApiError> {
-    let now = chrono::SubsecRound::trunc_subsecs(boards.clock.now(), 0);
-    let notices = boards.notices.all();
-    with_calls(&boards, now, |calls| {
-        line::detail(calls, &notices, &id, now)
-    })
-    .map(Json)
-    .map_err(line_error)
+    boards
+        .trip_views()
+        .with_inputs(|calls, notices, now| line::detail(calls, notices, &id, now))
+        .map(Json)
+        .map_err(line_error)
 }
 
 /// Most departures of one line from a station in one answer.
@@ -147,16 +129,14 @@ pub async fn trip(
             .map_err(|e: crate::board::departure_id::NotADepartureId| {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_trip_id", e.to_string())
             })?;
-    let now = chrono::SubsecRound::trunc_subsecs(boards.clock.now(), 0);
-    let notices = boards.notices.all();
-    with_calls(&boards, now, |calls| {
-        trip::view(calls, &notices, &departure, now)
-    })
-    .map(Json)
-    .map_err(|e| match e {
-        TripError::NotRunning { .. } => {
-            ApiError::new(StatusCode::NOT_FOUND, "trip_not_running", e.to_string())
-        }
-        _ => ApiError::new(StatusCode::NOT_FOUND, "trip_not_found", e.to_string()),
-    })
+    boards
+        .trip_views()
+        .view(&departure)
+        .map(Json)
+        .map_err(|e| match e {
+            TripError::NotRunning { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "trip_not_running", e.to_string())
+            }
+            _ => ApiError::new(StatusCode::NOT_FOUND, "trip_not_found", e.to_string()),
+        })
 }
