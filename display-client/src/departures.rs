@@ -17,7 +17,11 @@ use crate::widgets::{colour, label, one_line, place};
 use crate::wording::{clock_time, countdown, phrase, platform_changed, status};
 
 pub fn plugin(app: &mut App) {
-    app.add_systems(Update, draw.in_set(ScreenSet::Draw));
+    // A kiosk lists the departures in its own home view, each one a control.
+    app.add_systems(
+        Update,
+        draw.run_if(not(crate::is_kiosk)).in_set(ScreenSet::Draw),
+    );
 }
 
 /// The share of the table's width each column takes.

@@ -120,6 +120,45 @@ pub struct Layout {
     /// When and how loud the screen speaks (see [`Speech`]'s defaults).
     #[serde(default)]
     pub speech: Speech,
+    /// The touch kiosk's parts (`display-client --mode kiosk`): absent on a
+    /// screen nobody touches.
+    #[serde(default)]
+    pub kiosk: Option<Kiosk>,
+}
+
+/// Where a kiosk puts its views and its controls (docs/kiosk.md).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kiosk {
+    /// The view's title and summary, read standing or seated: nothing to
+    /// touch there.
+    pub title: Region,
+    /// The "continue on your phone" QR code.
+    pub qr: Region,
+    /// The view's rows (departures, lines, calls, notices): the rows one can
+    /// tap are here, so it lies inside `reach`.
+    pub content: Region,
+    /// The buttons (home, back, views, listen, language, text size, pages).
+    pub nav: Region,
+    /// The band a seated person (a wheelchair user) reaches: every control
+    /// must lie inside it (checked when the layout is loaded).
+    pub reach: Region,
+    /// Seconds without a touch or a key before the kiosk goes back to its
+    /// home view in French, forgetting everything.
+    #[serde(default = "default_idle_reset_s")]
+    pub idle_reset_s: f32,
+    /// The height of a button and of a row one can tap, at least 48 px (WCAG
+    /// 2.2 target size; the default is twice that).
+    #[serde(default = "default_target_px")]
+    pub target_px: f32,
+}
+
+fn default_idle_reset_s() -> f32 {
+    90.0
+}
+
+fn default_target_px() -> f32 {
+    96.0
 }
 
 /// When and how loud the screen speaks (docs/accessibility.md).
@@ -163,6 +202,11 @@ impl Default for Speech {
         }
     }
 }
+
+/// The smallest target a finger can be asked to hit, in px on a 1080-wide
+/// screen (WCAG 2.2, 2.5.8 asks 24 CSS px at least; 2.5.5 asks 44: twice
+/// the first, and more than the second, for a public kiosk).
+pub const MIN_TARGET_PX: f32 = 48.0;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum LayoutError {
@@ -252,6 +296,34 @@ impl Layout {
         regions.extend(layout.advisory.map(|r| ("advisory", r)));
         regions.extend(layout.wifi.map(|r| ("wifi", r)));
         regions.extend(layout.facilities.map(|r| ("facilities", r)));
+        if let Some(k) = &layout.kiosk {
+            regions.extend([
+                ("kiosk.title", k.title),
+                ("kiosk.qr", k.qr),
+                ("kiosk.content", k.content),
+                ("kiosk.nav", k.nav),
+                ("kiosk.reach", k.reach),
+            ]);
+            if k.target_px < MIN_TARGET_PX {
+                return Err(invalid(format!(
+                    "kiosk.target_px: at least {MIN_TARGET_PX} (WCAG 2.2 target size)"
+                )));
+            }
+            if k.idle_reset_s < 10.0 {
+                return Err(invalid("kiosk.idle_reset_s: at least 10".into()));
+            }
+            for (name, r) in [("kiosk.content", k.content), ("kiosk.nav", k.nav)] {
+                let inside = r.y >= k.reach.y
+                    && r.y + r.height <= k.reach.y + k.reach.height
+                    && r.x >= k.reach.x
+                    && r.x + r.width <= k.reach.x + k.reach.width;
+                if !inside {
+                    return Err(invalid(format!(
+                        "{name}: its controls must lie inside kiosk.reach"
+                    )));
+                }
+            }
+        }
         for (name, r) in regions {
             let fits = r.x >= 0.0
                 && r.y >= 0.0
@@ -292,6 +364,26 @@ mod tests {
         );
         let sign = shipped("platform-sign.ron");
         assert!(sign.departures.rows_per_page <= 4);
+        let kiosk = shipped("kiosk-portrait-1080x1920.ron");
+        let k = kiosk.kiosk.expect("the kiosk's regions");
+        assert!(k.target_px >= MIN_TARGET_PX);
+        assert!(k.reach.y >= 600.0, "the lower part of the screen");
+    }
+
+    #[test]
+    fn a_kiosk_control_out_of_reach_is_refused() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/kiosk-portrait-1080x1920.ron"),
+        )
+        .unwrap();
+        let high = text.replacen("reach: (x: 0, y: 760", "reach: (x: 0, y: 1500", 1);
+        assert_ne!(high, text);
+        let e = Layout::parse(&high, "kiosk.ron").unwrap_err().to_string();
+        assert!(e.contains("inside kiosk.reach"), "{e}");
+        let small = text.replacen("target_px: 96", "target_px: 30", 1);
+        assert_ne!(small, text);
+        let e = Layout::parse(&small, "kiosk.ron").unwrap_err().to_string();
+        assert!(e.contains("WCAG"), "{e}");
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod facilities;
 mod fonts;
 mod instrumentation;
 mod kept;
+pub mod kiosk;
 mod layout;
 mod layout_watch;
 mod network;
@@ -71,6 +72,22 @@ pub enum ScreenSet {
     Finish,
 }
 
+/// What the client is: a screen one looks at, or a kiosk one touches.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Screen,
+    /// `--mode kiosk`: the views of [`kiosk`], driven by touch, keys or
+    /// `--input-script`; the layout must have a `kiosk` section.
+    Kiosk,
+}
+
+/// Whether the client runs as a kiosk (the board's own panels then give way
+/// to the kiosk's views).
+pub fn is_kiosk(mode: Res<Mode>) -> bool {
+    *mode == Mode::Kiosk
+}
+
 /// The screen: everything but Bevy's own plugins (window or offscreen
 /// rendering, assets), which the caller adds first.
 #[derive(Debug, Clone)]
@@ -89,6 +106,10 @@ pub struct ScreenPlugin {
     pub shot: Option<Shot>,
     /// `--speak-to`, `--dump-speech`, `--speech-input`, `--mute`.
     pub speech: speech::SpeechOptions,
+    /// `--mode`.
+    pub mode: Mode,
+    /// `--input-script` (kiosk mode).
+    pub script: Option<kiosk::Script>,
 }
 
 impl Plugin for ScreenPlugin {
@@ -104,6 +125,7 @@ impl Plugin for ScreenPlugin {
             ))
             .insert_resource(self.endpoint.clone())
             .insert_resource(self.speech.clone())
+            .insert_resource(self.mode)
             .configure_sets(
                 Update,
                 (
@@ -132,6 +154,12 @@ impl Plugin for ScreenPlugin {
                 wake::plugin,
             ))
             .add_plugins((facilities::plugin, speech::plugin));
+        if self.mode == Mode::Kiosk {
+            app.add_plugins(kiosk::plugin);
+            if let Some(script) = &self.script {
+                app.insert_resource(script.clone());
+            }
+        }
     }
 }
 
@@ -185,6 +213,8 @@ mod tests {
                 mute: true,
                 ..Default::default()
             },
+            mode: Mode::Screen,
+            script: None,
         });
         let frame = |app: &mut App| {
             app.update();

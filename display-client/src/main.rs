@@ -18,7 +18,8 @@ use bevy::prelude::*;
 use bevy::window::{ExitCondition, WindowMode, WindowResolution};
 use bevy::winit::{WinitPlugin, WinitSettings};
 use clap::Parser;
-use display_client::{Endpoint, Layout, ScreenPlugin, Shot, WaitFor, default_state_dir};
+use display_client::kiosk::Script;
+use display_client::{Endpoint, Layout, Mode, ScreenPlugin, Shot, WaitFor, default_state_dir};
 
 #[derive(Debug, Parser)]
 #[command(name = "display-client", version, about = "Quai station screen")]
@@ -28,9 +29,17 @@ struct Args {
     server: String,
     #[arg(long, default_value = "caudry")]
     station: String,
-    /// Screen layout (RON).
-    #[arg(long, default_value = "layouts/hall-1080p.ron")]
-    layout: PathBuf,
+    /// Screen layout (RON); default layouts/hall-1080p.ron, or
+    /// layouts/kiosk-portrait-1080x1920.ron with `--mode kiosk`.
+    #[arg(long)]
+    layout: Option<PathBuf>,
+    /// `screen` (looked at) or `kiosk` (touched: docs/kiosk.md).
+    #[arg(long, default_value = "screen", value_parser = parse_mode)]
+    mode: Mode,
+    /// Kiosk mode: drive it with the steps of this RON file, writing
+    /// --screenshot and --dump-text after each (numbered), then exit.
+    #[arg(long, value_name = "FILE.ron", requires = "screenshot")]
+    input_script: Option<PathBuf>,
     /// Languages shown in turn (overrides the layout's).
     #[arg(long, value_delimiter = ',')]
     lang: Option<Vec<String>>,
@@ -90,6 +99,14 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    match s {
+        "screen" => Ok(Mode::Screen),
+        "kiosk" => Ok(Mode::Kiosk),
+        other => Err(format!("`{other}`: write screen or kiosk")),
+    }
+}
+
 fn parse_wait(s: &str) -> Result<WaitFor, String> {
     match s {
         "snapshot" => Ok(WaitFor::Snapshot),
@@ -121,7 +138,20 @@ fn main() -> ExitCode {
         eprintln!("error: --headless needs --screenshot, --dump-speech or --speak-to");
         return ExitCode::from(2);
     }
-    let mut layout = match Layout::load(&args.layout) {
+    // The shipped layouts, found from anywhere (as the assets are).
+    let layout_file = args.layout.clone().unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../layouts")
+            .join(match args.mode {
+                Mode::Screen => "hall-1080p.ron",
+                Mode::Kiosk => "kiosk-portrait-1080x1920.ron",
+            })
+    });
+    if args.input_script.is_some() && args.mode != Mode::Kiosk {
+        eprintln!("error: --input-script drives a kiosk: add --mode kiosk");
+        return ExitCode::from(2);
+    }
+    let mut layout = match Layout::load(&layout_file) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
@@ -131,6 +161,28 @@ fn main() -> ExitCode {
     if let Some(langs) = &args.lang {
         layout.languages = langs.clone();
     }
+    if args.mode == Mode::Kiosk && layout.kiosk.is_none() {
+        eprintln!(
+            "error: {}: a kiosk needs a layout with a `kiosk` section (e.g. layouts/kiosk-portrait-1080x1920.ron)",
+            layout_file.display()
+        );
+        return ExitCode::from(2);
+    }
+    let script = match &args.input_script {
+        Some(path) => match Script::load(path) {
+            Ok(steps) => Some(Script {
+                steps,
+                png: args.screenshot.clone().unwrap_or_default(),
+                dump_text: args.dump_text.clone(),
+                timeout: Duration::from_secs_f64(args.timeout_s),
+            }),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let (width, height) = args
         .size
         .unwrap_or((layout.canvas.width, layout.canvas.height));
@@ -146,6 +198,7 @@ fn main() -> ExitCode {
         timeout: Duration::from_secs_f64(args.timeout_s),
         offscreen: args.headless.then_some((width, height)),
         keep_running: args.keep_running,
+        scripted: script.is_some(),
     });
     if args.headless {
         app.add_plugins(
@@ -176,9 +229,13 @@ fn main() -> ExitCode {
         // Calm and cheap: a frame only when something on screen changes (`wake`
         // wakes the window then; see docs/benchmarks.md for the idle cost), at
         // least once a minute.
-        .insert_resource(WinitSettings {
-            focused_mode: bevy::winit::UpdateMode::reactive_low_power(Duration::from_secs(60)),
-            unfocused_mode: bevy::winit::UpdateMode::reactive_low_power(Duration::from_secs(60)),
+        // A kiosk looks at its idle timer every second.
+        .insert_resource({
+            let wake = Duration::from_secs(if args.mode == Mode::Kiosk { 1 } else { 60 });
+            WinitSettings {
+                focused_mode: bevy::winit::UpdateMode::reactive_low_power(wake),
+                unfocused_mode: bevy::winit::UpdateMode::reactive_low_power(wake),
+            }
         })
         .add_systems(Startup, |mut commands: Commands| {
             commands.spawn(Camera2d);
@@ -186,7 +243,7 @@ fn main() -> ExitCode {
     }
     app.add_plugins(ScreenPlugin {
         layout,
-        layout_file: args.layout.clone(),
+        layout_file: layout_file.clone(),
         languages: args.lang.clone(),
         endpoint: Endpoint {
             url: args.server.clone(),
@@ -200,8 +257,11 @@ fn main() -> ExitCode {
             input: args.speech_input.clone(),
             mute: args.mute,
             exit_after_first: args.headless && args.screenshot.is_none(),
-            layout_dir: args.layout.parent().map(PathBuf::from).unwrap_or_default(),
+            layout_dir: layout_file.parent().map(PathBuf::from).unwrap_or_default(),
+            kiosk: args.mode == Mode::Kiosk,
         },
+        mode: args.mode,
+        script,
     });
     match app.run() {
         AppExit::Success => ExitCode::SUCCESS,

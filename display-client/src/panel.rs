@@ -32,6 +32,12 @@ pub enum Panel {
     Advisory,
     Facilities,
     Wifi,
+    /// The kiosk's view: its title and summary, the QR code to the same view
+    /// on a phone, its rows, its buttons.
+    KioskTitle,
+    KioskQr,
+    KioskContent,
+    KioskNav,
     /// An emergency takeover: while it runs, it is the only panel on screen.
     Takeover,
 }

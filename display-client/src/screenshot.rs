@@ -39,6 +39,8 @@ pub struct Shot {
     /// Offscreen, at this size; `None`: the window.
     pub offscreen: Option<(u32, u32)>,
     pub keep_running: bool,
+    /// An `--input-script` takes the pictures (one per step), not this module.
+    pub scripted: bool,
 }
 
 #[derive(Resource, Default)]
@@ -50,8 +52,9 @@ struct Progress {
     in_flight: bool,
 }
 
+/// The offscreen image the camera renders into (`--headless`).
 #[derive(Resource)]
-struct Target(Handle<Image>);
+pub(crate) struct Target(pub(crate) Handle<Image>);
 
 pub fn plugin(app: &mut App) {
     app.init_resource::<Progress>()
@@ -107,6 +110,9 @@ fn take(
     mut exit: MessageWriter<AppExit>,
     mut redraw: MessageWriter<bevy::window::RequestRedraw>,
 ) {
+    if shot.scripted {
+        return;
+    }
     let started = *progress.started.get_or_insert_with(Instant::now);
     if progress.in_flight || progress.taken == Some(drawn.builds) {
         return;
@@ -159,7 +165,7 @@ fn done(
     mut exit: MessageWriter<AppExit>,
 ) {
     progress.in_flight = false;
-    if !shot.keep_running {
+    if !shot.keep_running && !shot.scripted {
         exit.write(AppExit::Success);
     }
 }

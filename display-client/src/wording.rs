@@ -21,12 +21,16 @@ pub fn countdown(lang: &str, minutes: i64) -> String {
 
 /// The status column.
 pub fn status(lang: &str, d: &Departure) -> String {
+    status_words(lang, d.status, d.delay_s)
+}
+
+/// A status in words, with the delay in minutes (a trip's call, a departure).
+pub fn status_words(lang: &str, s: DepartureStatus, delay_s: Option<i64>) -> String {
     let fr = lang == "fr";
-    let minutes = d
-        .delay_s
+    let minutes = delay_s
         .map(|s| (s as f64 / 60.0).round() as i64)
         .unwrap_or(0);
-    match d.status {
+    match s {
         DepartureStatus::Scheduled => if fr { "horaire prévu" } else { "scheduled" }.into(),
         DepartureStatus::OnTime => if fr { "à l'heure" } else { "on time" }.into(),
         DepartureStatus::Delayed if fr => format!("retardé +{minutes} min"),

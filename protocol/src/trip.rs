@@ -40,6 +40,23 @@ pub struct RouteStop {
     pub platform: Option<String>,
 }
 
+/// `GET /v1/stations/{id}/routes`: the lines that leave from a station, by
+/// the timetable (not only those on its board now).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StationRoutes {
+    pub station: crate::StationRef,
+    pub routes: Vec<StationRoute>,
+}
+
+/// One line leaving from a station.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StationRoute {
+    /// `{feed}:{route_id}`, for `GET /v1/routes/{id}`.
+    pub id: String,
+    pub mode: Mode,
+    pub route: RouteRef,
+}
+
 /// `GET /v1/routes/{id}/departures?station=…`: the line's next departures
 /// from a station, as its board has them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

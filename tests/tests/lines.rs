@@ -101,6 +101,22 @@ async fn a_line_its_stops_per_direction_and_its_departures_from_the_hub() {
     let (s, _up) = demo().await;
     let line: RouteDetail = s.get("/v1/routes/demo:CA2C:1", 200).await;
     conforms("RouteDetail", &s.get_text("/v1/routes/demo:CA2C:1").await);
+    let served: quai_protocol::StationRoutes = s.get("/v1/stations/caudry/routes", 200).await;
+    conforms(
+        "StationRoutes",
+        &s.get_text("/v1/stations/caudry/routes").await,
+    );
+    let ids: Vec<&str> = served.routes.iter().map(|r| r.id.as_str()).collect();
+    assert!(ids.contains(&"demo:CA2C:1"), "{ids:?}");
+    // Numbers by value: line 2 before line 10 and the lettered ones after.
+    let names: Vec<String> = served
+        .routes
+        .iter()
+        .map(|r| r.route.short_name.clone().unwrap_or_default())
+        .collect();
+    let numbers: Vec<u64> = names.iter().map_while(|n| n.parse().ok()).collect();
+    assert!(numbers.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+    s.answer("/v1/stations/nowhere/routes").await.expect(404);
     conforms(
         "RouteDepartures",
         &s.get_text("/v1/routes/demo:CA2C:1/departures?station=caudry")

@@ -56,6 +56,11 @@ pub(super) enum Content {
     },
     /// The takeover's message.
     Emergency,
+    /// These sentences, in this language (a kiosk's view).
+    Text {
+        lang: String,
+        sentences: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -95,60 +100,63 @@ pub(super) fn compose(
     lexicon: &Lexicon,
     n: u64,
 ) -> Option<Announcement> {
-    let (per_lang, departures): (Vec<(String, Vec<String>)>, Vec<&Departure>) =
-        match &request.content.content {
-            Content::Board => (
-                langs
-                    .iter()
-                    .map(|lang| (lang.clone(), sentences::board(lang, board, shown)))
-                    .collect(),
-                shown.to_vec(),
-            ),
-            Content::Items {
-                departures,
-                notices,
-            } => {
-                let ds: Vec<&Departure> = board
-                    .departures
-                    .iter()
-                    .filter(|d| {
-                        departures
+    let (per_lang, departures): (Vec<(String, Vec<String>)>, Vec<&Departure>) = match &request
+        .content
+        .content
+    {
+        Content::Board => (
+            langs
+                .iter()
+                .map(|lang| (lang.clone(), sentences::board(lang, board, shown)))
+                .collect(),
+            shown.to_vec(),
+        ),
+        Content::Items {
+            departures,
+            notices,
+        } => {
+            let ds: Vec<&Departure> = board
+                .departures
+                .iter()
+                .filter(|d| {
+                    departures
+                        .iter()
+                        .any(|id| id.starts_with(&format!("{}:", d.id)))
+                })
+                .collect();
+            let per_lang = langs
+                .iter()
+                .map(|lang| {
+                    let mut s: Vec<String> =
+                        ds.iter().map(|d| sentences::departure(lang, d)).collect();
+                    s.extend(
+                        board
+                            .notices
                             .iter()
-                            .any(|id| id.starts_with(&format!("{}:", d.id)))
+                            .filter(|n| notices.contains(&n.id))
+                            .filter_map(|n| sentences::notice(lang, n)),
+                    );
+                    (lang.clone(), s)
+                })
+                .collect();
+            (per_lang, ds)
+        }
+        Content::Text { lang, sentences } => (vec![(lang.clone(), sentences.clone())], Vec::new()),
+        Content::Emergency => (
+            board
+                .emergency
+                .iter()
+                .flat_map(|e| {
+                    langs.iter().filter_map(move |lang| {
+                        e.tts_text
+                            .get(lang)
+                            .map(|t| (lang.clone(), vec![t.clone()]))
                     })
-                    .collect();
-                let per_lang = langs
-                    .iter()
-                    .map(|lang| {
-                        let mut s: Vec<String> =
-                            ds.iter().map(|d| sentences::departure(lang, d)).collect();
-                        s.extend(
-                            board
-                                .notices
-                                .iter()
-                                .filter(|n| notices.contains(&n.id))
-                                .filter_map(|n| sentences::notice(lang, n)),
-                        );
-                        (lang.clone(), s)
-                    })
-                    .collect();
-                (per_lang, ds)
-            }
-            Content::Emergency => (
-                board
-                    .emergency
-                    .iter()
-                    .flat_map(|e| {
-                        langs.iter().filter_map(move |lang| {
-                            e.tts_text
-                                .get(lang)
-                                .map(|t| (lang.clone(), vec![t.clone()]))
-                        })
-                    })
-                    .collect(),
-                Vec::new(),
-            ),
-        };
+                })
+                .collect(),
+            Vec::new(),
+        ),
+    };
     let utterances: Vec<Utterance> = per_lang
         .into_iter()
         .filter(|(_, s)| !s.is_empty())

@@ -62,6 +62,19 @@ pub struct SpeechOptions {
     pub exit_after_first: bool,
     /// The layout's folder (the lexicon is named relative to it).
     pub layout_dir: PathBuf,
+    /// A kiosk: a touch or a key is for its controls, not "speak the
+    /// board"; its Listen button sends a [`Say`] instead.
+    pub kiosk: bool,
+}
+
+/// Says these sentences (a kiosk's view, read aloud when asked), in one
+/// language, through the lexicon, like any announcement.
+#[derive(Message, Debug, Clone)]
+pub struct Say {
+    /// What asked (`listen`), as `--dump-speech` reports it.
+    pub trigger: String,
+    pub lang: String,
+    pub sentences: Vec<String>,
 }
 
 /// The speech state of the screen.
@@ -108,7 +121,8 @@ impl Speaker {
 }
 
 pub fn plugin(app: &mut App) {
-    app.add_systems(Startup, start)
+    app.add_message::<Say>()
+        .add_systems(Startup, start)
         .add_systems(Update, (ask, speak).chain().in_set(ScreenSet::Finish));
 }
 
@@ -182,7 +196,9 @@ fn ask(
     keys: Option<Res<ButtonInput<KeyCode>>>,
     mouse: Option<Res<ButtonInput<MouseButton>>>,
     touches: Option<Res<Touches>>,
+    mut says: MessageReader<Say>,
 ) {
+    let said: Vec<Say> = says.read().cloned().collect();
     let speaker = &mut *speaker;
     // Asked for now, or not at all: an announce or a press before the board
     // is on screen is not kept for later.
@@ -232,19 +248,32 @@ fn ask(
                 .map(|n| n.id.clone()),
         );
     }
-    let pressed = keys.is_some_and(|k| {
-        k.any_just_pressed([
-            KeyCode::Space,
-            KeyCode::Enter,
-            KeyCode::NumpadEnter,
-            KeyCode::KeyS,
-        ])
-    });
+    for say in said {
+        push(
+            speaker,
+            Reason::OnDemand,
+            Content::Text {
+                lang: say.lang,
+                sentences: say.sentences,
+            },
+            &say.trigger,
+        );
+    }
+    let pressed = !options.kiosk
+        && keys.is_some_and(|k| {
+            k.any_just_pressed([
+                KeyCode::Space,
+                KeyCode::Enter,
+                KeyCode::NumpadEnter,
+                KeyCode::KeyS,
+            ])
+        });
     if pressed {
         push(speaker, Reason::OnDemand, Content::Board, "key");
     }
-    let touched = mouse.is_some_and(|m| m.just_pressed(MouseButton::Left))
-        || touches.is_some_and(|t| t.any_just_pressed());
+    let touched = !options.kiosk
+        && (mouse.is_some_and(|m| m.just_pressed(MouseButton::Left))
+            || touches.is_some_and(|t| t.any_just_pressed()));
     if touched {
         push(speaker, Reason::OnDemand, Content::Board, "touch");
     }

@@ -1,4 +1,5 @@
 //! Lines and trips over REST, for the kiosk and the passenger app:
+//! - `GET /v1/stations/{id}/routes`: the lines leaving from a station;
 //! - `GET /v1/routes/{id}`: a line (`{feed}:{route_id}`), its stops per
 //!   direction and its notices ([`crate::line`]);
 //! - `GET /v1/routes/{id}/departures?station=…`: its next departures from a
@@ -116,6 +117,52 @@ pub async fn route_departures(
         seq,
         generated_at: wire.generated_at,
         departures: wire.departures,
+    }))
+}
+
+/// `GET /v1/stations/{id}/routes`: the lines leaving from the station, by
+/// the timetable, in the order of their short names (numbers by value).
+pub async fn station_routes(
+    State(boards): State<Boards>,
+    Path(id): Path<String>,
+) -> Result<Json<wire::StationRoutes>, ApiError> {
+    let d = &boards.deployment;
+    let station = d.station(&id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "station_not_found",
+            format!("no station has the id `{id}`; GET /v1/stations lists them"),
+        )
+    })?;
+    let mut routes: Vec<wire::StationRoute> = station
+        .routes
+        .iter()
+        .map(|&(fi, ri)| {
+            let feed = &d.feeds[fi];
+            let route = &feed.timetable.routes[ri];
+            wire::StationRoute {
+                id: format!("{}:{}", feed.id, route.id),
+                mode: route.mode,
+                route: crate::board::route_ref(route),
+            }
+        })
+        .collect();
+    routes.sort_by_cached_key(|r| {
+        let name = r.route.short_name.clone().unwrap_or_default();
+        let number: String = name.chars().take_while(char::is_ascii_digit).collect();
+        (
+            number.parse::<u64>().unwrap_or(u64::MAX),
+            name,
+            r.id.clone(),
+        )
+    });
+    Ok(Json(wire::StationRoutes {
+        station: wire::StationRef {
+            id: station.id.to_string(),
+            name: station.name.clone(),
+            timezone: station.timezone.name().to_string(),
+        },
+        routes,
     }))
 }
 

@@ -7,14 +7,20 @@ const words = {
         on_time: "à l'heure", delayed: "retardé", early: "en avance", cancelled: "supprimé", skipped: "arrêt non desservi",
         departed: "parti", scheduled: "horaire prévu", live: "en direct", offline: "hors ligne – horaires théoriques",
         platform: "quai", track: "voie", changed: "changement", none: "Pas de départ prévu avant", min: "min",
-        facilities: "Stationnement et covoiturage", full: "complet", closed: "fermé", unavailable: "information indisponible" },
+        facilities: "Stationnement et covoiturage", full: "complet", closed: "fermé", unavailable: "information indisponible",
+        lines: "Lignes", next_here: "Prochains départs d'ici", stops: "Arrêts", towards: "Vers", loading: "Chargement…",
+        here: "vous êtes ici", vehicle_here: "le véhicule est ici", vehicle_coming: "le véhicule arrive", planned: "prévu",
+        trip_cancelled: "Ce trajet est supprimé.", to_board: "← Tous les départs" },
   en: { wifi: "Free Wi-Fi:", departures: "Next departures", notices: "Travel information",
         "terms-title": "Terms of use", accept: "Accept and connect",
         terms: "This Internet access is free. By connecting you agree to lawful use. No personal data is asked for; your device's address is kept for the session.",
         on_time: "on time", delayed: "delayed", early: "early", cancelled: "cancelled", skipped: "stop not served",
         departed: "departed", scheduled: "scheduled", live: "live", offline: "offline – scheduled times",
         platform: "platform", track: "platform", changed: "changed", none: "No departure before", min: "min",
-        facilities: "Parking and carpool", full: "full", closed: "closed", unavailable: "information unavailable" }
+        facilities: "Parking and carpool", full: "full", closed: "closed", unavailable: "information unavailable",
+        lines: "Lines", next_here: "Next departures from here", stops: "Stops", towards: "To", loading: "Loading…",
+        here: "you are here", vehicle_here: "the vehicle is here", vehicle_coming: "the vehicle is coming", planned: "planned",
+        trip_cancelled: "This trip is cancelled.", to_board: "← All departures" }
 };
 let lang = (navigator.language || "fr").startsWith("fr") ? "fr" : "en";
 let board = null;
@@ -105,6 +111,7 @@ function render() {
     div.appendChild(ul);
     return div;
   }));
+  renderView();
 }
 
 function apply(m) {
@@ -146,6 +153,139 @@ function connect() {
     setTimeout(connect, retry + Math.random() * retry);
     retry = Math.min(retry * 2, 30000);
   };
+}
+
+// A deep link from a kiosk's QR code ("continue on your phone"):
+// ?view=lines | line&route=ID | trip&trip=ID | disruptions | parking opens the
+// same view here, above the board. Lines and trips are asked of the REST API
+// (and again every 30 s); disruptions and parking are the board's sections,
+// scrolled to.
+const params = new URLSearchParams(location.search);
+const view = params.get("view");
+let viewData = null;
+let scrolled = false;
+
+async function getJSON(path) {
+  const r = await fetch(path);
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.error ? body.error.message : "HTTP " + r.status);
+  return body;
+}
+
+function viewLink(extra) {
+  return "/portal?station=" + encodeURIComponent(config.station) + "&" + extra;
+}
+
+async function loadView() {
+  const station = encodeURIComponent(config.station);
+  try {
+    if (view === "lines") {
+      viewData = { kind: "lines", routes: await getJSON("/v1/stations/" + station + "/routes") };
+    } else if (view === "line" && params.get("route")) {
+      const id = encodeURIComponent(params.get("route"));
+      const [route, next] = await Promise.all([
+        getJSON("/v1/routes/" + id), getJSON("/v1/routes/" + id + "/departures?station=" + station + "&limit=8")]);
+      viewData = { kind: "line", route, next };
+    } else if (view === "trip" && params.get("trip")) {
+      viewData = { kind: "trip", trip: await getJSON("/v1/trips/" + encodeURIComponent(params.get("trip"))) };
+    } else {
+      return;
+    }
+  } catch (e) {
+    viewData = { kind: view, error: String(e.message || e) };
+  }
+  renderView();
+}
+
+function badgeOf(route) {
+  const b = el("span", "badge", route.short_name || route.long_name || "");
+  b.style.background = route.color; b.style.color = route.text_color;
+  return b;
+}
+
+function renderView() {
+  const sec = document.getElementById("view");
+  document.body.dataset.view = view || "home";
+  if (!view || view === "disruptions" || view === "parking" || view === "home") {
+    sec.hidden = true;
+    if (!scrolled && board && (view === "disruptions" || view === "parking")) {
+      const target = document.getElementById(view === "parking" ? "facilities" : "notices");
+      const advisories = document.getElementById("advisories");
+      (view === "disruptions" && target.hidden ? advisories : target).scrollIntoView();
+      scrolled = true;
+    }
+    return;
+  }
+  sec.hidden = false;
+  const w = words[lang];
+  const back = el("a", "", w.to_board); back.href = viewLink("view=home");
+  const parts = [back];
+  if (!viewData) parts.push(el("p", "", w.loading));
+  else if (viewData.error) parts.push(el("p", "status late", w.unavailable + " (" + viewData.error + ")"));
+  else if (viewData.kind === "lines") {
+    parts.push(el("h2", "", w.lines));
+    const ul = el("ul");
+    for (const r of viewData.routes.routes) {
+      const a = el("a"); a.href = viewLink("view=line&route=" + encodeURIComponent(r.id));
+      a.append(badgeOf(r.route), " " + (r.route.long_name || ""));
+      const li = el("li"); li.appendChild(a); ul.appendChild(li);
+    }
+    parts.push(ul);
+  } else if (viewData.kind === "line") {
+    const { route, next } = viewData;
+    const h = el("h2"); h.append(badgeOf(route.route), " " + (route.route.long_name || "")); parts.push(h);
+    for (const n of route.notices) {
+      const div = el("div", "notice"); div.appendChild(el("strong", "", pick(n.header)));
+      if (pick(n.description)) div.appendChild(el("div", "", pick(n.description)));
+      parts.push(div);
+    }
+    parts.push(el("h3", "", w.next_here));
+    const ol = el("ol");
+    for (const d of next.departures) {
+      const a = el("a", d.status === "cancelled" ? "struck" : "", hhmm(d.expected || d.scheduled) + " → " + d.headsign +
+        (d.platform ? " · " + w[d.mode === "rail" ? "track" : "platform"] + " " + d.platform : "") + " · " + w[d.status]);
+      a.href = viewLink("view=trip&trip=" + encodeURIComponent(d.id));
+      const li = el("li"); li.appendChild(a); ol.appendChild(li);
+    }
+    parts.push(ol);
+    for (const dir of route.directions) {
+      parts.push(el("h3", "", w.towards + " " + dir.headsign));
+      parts.push(el("p", "", dir.stops.map(s => s.name).join(" · ")));
+    }
+  } else if (viewData.kind === "trip") {
+    const t = viewData.trip;
+    const h = el("h2"); h.append(badgeOf(t.route), " → " + t.headsign + (t.trip_number ? " (" + t.trip_number + ")" : "")); parts.push(h);
+    if (t.cancelled) parts.push(el("p", "status cancelled", w.trip_cancelled));
+    for (const n of t.notices) {
+      const div = el("div", "notice"); div.appendChild(el("strong", "", pick(n.header)));
+      if (pick(n.description)) div.appendChild(el("div", "", pick(n.description)));
+      parts.push(div);
+    }
+    parts.push(el("h3", "", w.stops));
+    const ol = el("ol");
+    for (const c of t.calls) {
+      const planned = c.scheduled_departure || c.scheduled_arrival;
+      const expected = c.expected_departure || c.expected_arrival;
+      let text = hhmm(expected || planned) + " " + c.stop_name;
+      if (expected && planned && hhmm(expected) !== hhmm(planned)) text += " (" + w.planned + " " + hhmm(planned) + ")";
+      if (c.platform) text += " · " + w[t.mode === "rail" ? "track" : "platform"] + " " + c.platform;
+      if (c.status !== "on_time" && c.status !== "scheduled") text += " · " + w[c.status];
+      const notes = [];
+      if (t.vehicle && t.vehicle.stop_sequence === c.stop_sequence) notes.push(t.vehicle.stopped ? "● " + w.vehicle_here : "▼ " + w.vehicle_coming);
+      if (c.departure_id === params.get("trip")) notes.push("◆ " + w.here);
+      const li = el("li", c.status === "departed" ? "gone" : c.status === "cancelled" || c.status === "skipped" ? "struck" : "", text);
+      if (notes.length) { li.appendChild(el("div", "status here", notes.join(" · "))); }
+      if (c.departure_id === params.get("trip")) li.setAttribute("aria-current", "location");
+      ol.appendChild(li);
+    }
+    parts.push(ol);
+  }
+  sec.replaceChildren(...parts);
+}
+
+if (view === "line" || view === "trip" || view === "lines") {
+  loadView();
+  setInterval(loadView, 30000);
 }
 
 document.getElementById("lang").onclick = () => { lang = lang === "fr" ? "en" : "fr"; render(); };

@@ -52,6 +52,7 @@ pub(super) fn router(state: AppState) -> Router {
             "/v1/sensors/{integration}",
             axum::routing::post(http::sensors::uplink_event),
         )
+        .route("/v1/stations/{id}/routes", get(http::lines::station_routes))
         .route("/v1/routes/{id}", get(http::lines::route))
         .route(
             "/v1/routes/{id}/departures",
