@@ -4,8 +4,9 @@
 # showing its live board in a window. Ctrl-C (or closing the window) stops both.
 #
 # Arguments go to the server, e.g. `scripts/demo.sh --listen 127.0.0.1:9000`.
-# QUAI_DEMO_SCREEN=none runs the server alone; QUAI_DEMO_LAYOUT picks another
-# layout (layouts/portrait-1080x1920.ron, layouts/platform-sign.ron).
+# QUAI_DEMO_SCREEN=none runs the server alone; QUAI_DEMO_SCREEN=kiosk starts
+# the touch kiosk instead of the screen (docs/kiosk.md); QUAI_DEMO_LAYOUT picks
+# another layout (layouts/portrait-1080x1920.ron, layouts/platform-sign.ron).
 # Without a display (no DISPLAY or WAYLAND_DISPLAY) the screen is rendered once,
 # offscreen, to quai-demo-screen.png, and the server keeps running.
 set -euo pipefail
@@ -24,7 +25,13 @@ for a in "$@"; do case "$a" in --listen | --listen=*) has_listen=true ;; esac; d
 $has_listen || args+=(--listen "$listen")
 
 screen="${QUAI_DEMO_SCREEN:-window}"
-layout="${QUAI_DEMO_LAYOUT:-layouts/hall-1080p.ron}"
+mode=screen
+default_layout=layouts/hall-1080p.ron
+if [ "$screen" = kiosk ]; then
+  mode=kiosk
+  default_layout=layouts/kiosk-portrait-1080x1920.ron
+fi
+layout="${QUAI_DEMO_LAYOUT:-$default_layout}"
 # The server needs nothing but what cargo builds; the screen needs a Vulkan driver.
 [ "$screen" = none ] || bash scripts/deps.sh demo
 
@@ -54,10 +61,10 @@ case "$screen" in
   none) wait "$server" ;;
   *)
     if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
-      "$target_dir/debug/display-client" --server "$stream" --layout "$layout" || true
+      "$target_dir/debug/display-client" --server "$stream" --layout "$layout" --mode "$mode" || true
     else
       echo "no display here: rendering the screen once to quai-demo-screen.png" >&2
-      "$target_dir/debug/display-client" --server "$stream" --layout "$layout" \
+      "$target_dir/debug/display-client" --server "$stream" --layout "$layout" --mode "$mode" \
         --headless --screenshot quai-demo-screen.png &&
         echo "wrote $(pwd)/quai-demo-screen.png; the server keeps running (Ctrl-C stops it)" >&2
       wait "$server"

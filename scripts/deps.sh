@@ -9,7 +9,8 @@
 #                            espeak-ng (the screen's voice, French and English) and,
 #                            without PipeWire or PulseAudio, alsa-utils (aplay).
 #   scripts/deps.sh screen   the same, plus xvfb (a virtual X server) for the
-#                            screen's window test and bench.
+#                            screen's window test and bench, and xdotool (clicks
+#                            and keys in the kiosk's window test).
 #   scripts/deps.sh test     everything the test suite runs besides cargo:
 #                            the screen's packages above; chromium, chromium-driver
 #                            and Python `selenium` (the Wi-Fi page and console
@@ -59,6 +60,8 @@ fi
 [ "$role" = demo ] && exit 0
 
 command -v Xvfb >/dev/null 2>&1 || apt_install xvfb xauth
+# The kiosk's window test clicks and types in it.
+command -v xdotool >/dev/null 2>&1 || apt_install xdotool
 [ "$role" = screen ] && exit 0
 
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then

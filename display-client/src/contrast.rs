@@ -29,6 +29,15 @@ pub fn ratio(a: [u8; 3], b: [u8; 3]) -> f64 {
     (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }
 
+/// `background` moved `share` of the way to white: the kiosk's surface for
+/// what one can touch, a shade lighter than the page and still dark enough
+/// for every text colour of the theme (checked by a test on the shipped
+/// kiosk layout).
+pub fn lighten([r, g, b]: [u8; 3], share: f64) -> [u8; 3] {
+    let up = |c: u8| (f64::from(c) + (255.0 - f64::from(c)) * share).round() as u8;
+    [up(r), up(g), up(b)]
+}
+
 /// The text colour to draw on `background`: the feed's if it contrasts enough
 /// (4.5:1, WCAG AA), else black or white, whichever contrasts more.
 pub fn readable_text(background: [u8; 3], text: [u8; 3]) -> [u8; 3] {

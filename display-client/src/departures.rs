@@ -8,12 +8,11 @@ use bevy::prelude::*;
 use quai_protocol::{Board, Departure, DepartureStatus};
 
 use crate::ScreenSet;
-use crate::contrast::{parse_hex, readable_text};
 use crate::fonts::Fonts;
 use crate::layout::{Column, Layout};
 use crate::panel::{Panel, PanelInputs, Redraw, Texts};
 use crate::view::View;
-use crate::widgets::{colour, label, one_line, place};
+use crate::widgets::{colour, label, line_badge, one_line, place};
 use crate::wording::{clock_time, countdown, phrase, platform_changed, status};
 
 pub fn plugin(app: &mut App) {
@@ -287,24 +286,13 @@ fn strike_line(l: &Layout, row_height: f32) -> impl Bundle + use<> {
     )
 }
 
-/// The line's badge: its short name in the route's colours, the text colour
-/// corrected when the feed's pair is not readable.
+/// The line's badge: its short name in the route's colours.
 fn badge(size: f32, fonts: &Fonts, d: &Departure, texts: &mut Texts) -> impl Bundle + use<> {
-    let bg = parse_hex(&d.route.color).unwrap_or([255, 255, 255]);
-    let fg = readable_text(bg, parse_hex(&d.route.text_color).unwrap_or([0, 0, 0]));
     let name = d.route.short_name.clone().unwrap_or_default();
-    (
-        Node {
-            padding: UiRect::axes(Val::Px(10.0), Val::Px(2.0)),
-            min_width: Val::Px(size * 1.6),
-            justify_content: JustifyContent::Center,
-            ..default()
-        },
-        BackgroundColor(Color::srgb_u8(bg[0], bg[1], bg[2])),
-        children![label(
-            texts.note("line", name),
-            fonts.style(true, size),
-            Color::srgb_u8(fg[0], fg[1], fg[2]),
-        )],
+    line_badge(
+        &d.route,
+        texts.note("line", name),
+        fonts.style(true, size),
+        false,
     )
 }

@@ -304,13 +304,18 @@ impl Layout {
                 ("kiosk.nav", k.nav),
                 ("kiosk.reach", k.reach),
             ]);
+            if !(k.target_px.is_finite() && k.idle_reset_s.is_finite()) {
+                return Err(invalid(
+                    "kiosk: target_px and idle_reset_s must be numbers".into(),
+                ));
+            }
             if k.target_px < MIN_TARGET_PX {
                 return Err(invalid(format!(
                     "kiosk.target_px: at least {MIN_TARGET_PX} (WCAG 2.2 target size)"
                 )));
             }
-            if k.idle_reset_s < 10.0 {
-                return Err(invalid("kiosk.idle_reset_s: at least 10".into()));
+            if !(10.0..=86_400.0).contains(&k.idle_reset_s) {
+                return Err(invalid("kiosk.idle_reset_s: 10 to 86400".into()));
             }
             for (name, r) in [("kiosk.content", k.content), ("kiosk.nav", k.nav)] {
                 let inside = r.y >= k.reach.y
@@ -325,7 +330,8 @@ impl Layout {
             }
         }
         for (name, r) in regions {
-            let fits = r.x >= 0.0
+            let fits = [r.x, r.y, r.width, r.height].iter().all(|v| v.is_finite())
+                && r.x >= 0.0
                 && r.y >= 0.0
                 && r.width > 0.0
                 && r.height > 0.0

@@ -4,7 +4,6 @@
 //! screen ([`crate::panel::Redraw::panel`]). When it ends, the board returns.
 
 use bevy::prelude::*;
-use quai_protocol::Translated;
 
 use crate::ScreenSet;
 use crate::layout::Region;
@@ -35,14 +34,6 @@ pub fn active(
     }
 }
 
-/// The text in `lang`, else French, else any.
-pub fn pick<'a>(t: &'a Translated, lang: &str) -> Option<&'a str> {
-    t.get(lang)
-        .or_else(|| t.get("fr"))
-        .or_else(|| t.values().next())
-        .map(String::as_str)
-}
-
 /// The heading above the message.
 fn heading(lang: &str) -> &'static str {
     if lang == "fr" {
@@ -55,7 +46,7 @@ fn heading(lang: &str) -> &'static str {
 fn draw(p: PanelInputs, mut redraw: Redraw) {
     let (l, view) = (&p.layout.layout, &*p.view);
     let emergency = active(p.live.board.as_ref(), view.now);
-    let message = emergency.and_then(|e| pick(&e.screen_text, &view.lang));
+    let message = emergency.and_then(|e| crate::wording::pick(&e.screen_text, &view.lang));
     let key = message.map(|m| (m.to_string(), view.lang.clone()));
     redraw.panel(Panel::Takeover, key, |texts| {
         let message = message?;

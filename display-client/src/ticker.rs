@@ -10,7 +10,7 @@
 //! others wait until it ends.
 
 use bevy::prelude::*;
-use quai_protocol::{Notice, Severity, Translated};
+use quai_protocol::{Notice, Severity};
 
 use crate::ScreenSet;
 use crate::layout::TickerMode;
@@ -29,17 +29,11 @@ struct Scrolling {
     speed: f32,
 }
 
-fn pick(t: &Translated, lang: &str) -> Option<String> {
-    t.get(lang)
-        .or_else(|| t.get("fr"))
-        .or_else(|| t.values().next())
-        .cloned()
-}
-
 fn text_of(n: &Notice, lang: &str) -> String {
-    pick(&n.screen_text, lang)
-        .or_else(|| pick(&n.header, lang))
+    crate::wording::pick(&n.screen_text, lang)
+        .or_else(|| crate::wording::pick(&n.header, lang))
         .unwrap_or_default()
+        .to_string()
 }
 
 fn draw(p: PanelInputs, mut redraw: Redraw) {

@@ -3,7 +3,9 @@
 
 use bevy::prelude::*;
 
-use crate::contrast::parse_hex;
+use quai_protocol::RouteRef;
+
+use crate::contrast::{parse_hex, readable_text};
 use crate::layout::Region;
 
 /// A theme colour (`#RRGGBB`); white if the layout's is unreadable (a layout
@@ -37,4 +39,35 @@ pub fn label(text: String, font: TextFont, ink: Color) -> impl Bundle {
 /// the ticker's bar) rather than pushed onto a second line.
 pub fn one_line(text: String, font: TextFont, ink: Color) -> impl Bundle {
     (label(text, font, ink), TextLayout::no_wrap())
+}
+
+/// A line's badge: `name` in the route's colours, the text colour corrected
+/// when the feed's pair is not readable. `framed` draws a white edge round it
+/// (a kiosk's badges sit on controls, where one as dark as the page must
+/// still show).
+pub fn line_badge(
+    route: &RouteRef,
+    name: String,
+    font: TextFont,
+    framed: bool,
+) -> impl Bundle + use<> {
+    let size = match font.font_size {
+        bevy::text::FontSize::Px(px) => px,
+        _ => 40.0,
+    };
+    let bg = parse_hex(&route.color).unwrap_or([255, 255, 255]);
+    let fg = readable_text(bg, parse_hex(&route.text_color).unwrap_or([0, 0, 0]));
+    (
+        Node {
+            padding: UiRect::axes(Val::Px(10.0), Val::Px(2.0)),
+            min_width: Val::Px(size * 1.6),
+            justify_content: JustifyContent::Center,
+            flex_shrink: 0.0,
+            border: UiRect::all(Val::Px(if framed { 2.0 } else { 0.0 })),
+            ..default()
+        },
+        BorderColor::all(Color::WHITE),
+        BackgroundColor(Color::srgb_u8(bg[0], bg[1], bg[2])),
+        children![one_line(name, font, Color::srgb_u8(fg[0], fg[1], fg[2]))],
+    )
 }

@@ -59,6 +59,24 @@ pub fn platform_changed(lang: &str, mode: quai_protocol::Mode) -> &'static str {
     }
 }
 
+/// Where a train leaves from is a "voie", a bus a "quai"; "platform" in English.
+pub fn platform_word(lang: &str, mode: quai_protocol::Mode) -> &'static str {
+    use quai_protocol::Mode;
+    match (lang, mode) {
+        ("fr", Mode::Rail | Mode::Metro | Mode::Tram | Mode::Monorail) => "voie",
+        ("fr", _) => "quai",
+        _ => "platform",
+    }
+}
+
+/// A translated text in `lang`, else in French, else in any language.
+pub fn pick<'a>(t: &'a quai_protocol::Translated, lang: &str) -> Option<&'a str> {
+    t.get(lang)
+        .or_else(|| t.get("fr"))
+        .or_else(|| t.values().next())
+        .map(String::as_str)
+}
+
 /// The screen's fixed phrases, by key.
 pub fn phrase(lang: &str, key: &str) -> &'static str {
     let fr = lang == "fr";

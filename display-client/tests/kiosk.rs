@@ -36,7 +36,10 @@ struct Step {
     focus: Option<String>,
     resets: u64,
     qr: Option<String>,
+    list_page: usize,
+    pages: usize,
     controls: Vec<Control>,
+    control_names: Vec<String>,
     texts: Vec<Text>,
     spoken: Vec<String>,
 }
@@ -140,12 +143,20 @@ fn kiosk_layout() -> PathBuf {
     quai_tests::screen::layout("kiosk-portrait-1080x1920.ron")
 }
 
-/// Every control is at least 48 px wide and high (WCAG 2.2 target size, on a
-/// 1080-wide screen) and lies in the reach band (y ≥ 760 in the layout), and
-/// no two overlap.
+/// Every control is on screen, at least 48 px wide and high (WCAG 2.2 target
+/// size, on a 1080-wide screen), inside the reach band of the shipped layout
+/// (x 0-1080, y 760-1920), and at least 8 px from any other.
 fn reachable(step: &Step) {
     assert!(!step.controls.is_empty());
+    let drawn: Vec<&str> = step.controls.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(drawn, step.control_names, "a control not laid out");
     for c in &step.controls {
+        assert!(
+            c.x >= 0.0 && c.x + c.width <= 1080.0,
+            "{} at x {}",
+            c.name,
+            c.x
+        );
         assert!(
             c.width >= 48.0 && c.height >= 48.0,
             "{} is {}x{}",
@@ -162,11 +173,12 @@ fn reachable(step: &Step) {
     }
     for (i, a) in step.controls.iter().enumerate() {
         for b in &step.controls[i + 1..] {
-            let apart = a.x + a.width <= b.x
-                || b.x + b.width <= a.x
-                || a.y + a.height <= b.y
-                || b.y + b.height <= a.y;
-            assert!(apart, "{} and {} overlap", a.name, b.name);
+            let gap = 8.0;
+            let apart = a.x + a.width + gap <= b.x
+                || b.x + b.width + gap <= a.x
+                || a.y + a.height + gap <= b.y
+                || b.y + b.height + gap <= a.y;
+            assert!(apart, "{} and {} are closer than {gap} px", a.name, b.name);
         }
     }
 }
@@ -234,6 +246,10 @@ async fn the_kiosk_walks_from_home_to_a_line_a_trip_and_back() {
         .filter_map(|c| c.name.strip_prefix("line:"))
         .collect();
     let expected: Vec<&str> = routes.routes.iter().map(|r| r.id.as_str()).collect();
+    assert!(
+        !shown.is_empty() && shown.len() <= expected.len(),
+        "{shown:?}"
+    );
     assert_eq!(shown, expected[..shown.len()]);
 
     // A line: its name, its next departures from here as the API gives them.
@@ -265,6 +281,7 @@ async fn the_kiosk_walks_from_home_to_a_line_a_trip_and_back() {
     assert_eq!(view.view, "trip");
     let stops: Vec<&str> = trip.calls.iter().map(|c| c.stop_name.as_str()).collect();
     let rows = view.texts("kiosk_row");
+    assert!(rows.len() >= 2, "{rows:?}");
     assert_eq!(
         rows[..stops.len().min(rows.len())],
         stops[..stops.len().min(rows.len())]
@@ -364,6 +381,8 @@ async fn keys_move_the_focus_and_an_idle_kiosk_forgets_everything() {
     std::fs::write(&layout, quick).expect("layout");
     let speech = dir.path().join("speech.json");
     let script = r#"[
+        Tap("next_page"),
+        Tap("previous_page"),
         Tap("parking"),
         Key("Tab"),
         Key("Tab"),
@@ -384,22 +403,41 @@ async fn keys_move_the_focus_and_an_idle_kiosk_forgets_everything() {
         dir.path(),
     )
     .await;
-    assert_eq!(steps.len(), 12);
+    assert_eq!(steps.len(), 14);
+    // The home view's departures, a page at a time.
+    let home = &steps[0];
+    assert!(home.pages > 1, "the demo's board is longer than a page");
+    let first_page = home.texts("kiosk_row");
+    assert_eq!((steps[1].list_page, steps[1].pages), (1, home.pages));
+    assert_ne!(steps[1].texts("kiosk_row"), first_page);
+    assert!(
+        steps[1]
+            .control_names
+            .contains(&"previous_page".to_string())
+    );
+    assert_eq!(steps[2].list_page, 0);
+    assert_eq!(steps[2].texts("kiosk_row"), first_page);
     // On the parking view the controls are the buttons: Back, Home, …
-    assert_eq!(steps[1].view, "parking");
-    assert_eq!(steps[1].focus, None, "no focus ring before a key");
-    assert_eq!(steps[2].focus.as_deref(), Some("back"));
-    assert_eq!(steps[3].focus.as_deref(), Some("home"));
+    assert_eq!(steps[3].view, "parking");
+    assert_eq!(steps[3].focus, None, "no focus ring before a key");
     assert_eq!(steps[4].focus.as_deref(), Some("back"));
     assert_eq!(steps[5].focus.as_deref(), Some("home"));
+    assert_eq!(steps[6].focus.as_deref(), Some("back"));
+    assert_eq!(steps[7].focus.as_deref(), Some("home"));
     // Enter on Home.
-    assert_eq!(steps[6].view, "home");
-    assert_eq!(steps[6].focus, None);
-    assert_eq!(steps[7].lang, "en");
-    assert!(steps[8].large);
-    // Larger text: the same controls, still reachable and big enough.
-    reachable(&steps[8]);
-    assert_eq!(steps[9].view, "disruptions");
+    assert_eq!(steps[8].view, "home");
+    assert_eq!(steps[8].focus, None);
+    assert_eq!(steps[9].lang, "en");
+    assert!(steps[10].large);
+    // Larger text: fewer rows a page, the controls still reachable and big enough.
+    assert!(
+        steps[10].pages > home.pages,
+        "{} pages, {} before",
+        steps[10].pages,
+        home.pages
+    );
+    reachable(&steps[10]);
+    assert_eq!(steps[11].view, "disruptions");
     // Listen says the view, in the kiosk's language, as shown.
     let said: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&speech).expect("--dump-speech"))
@@ -408,9 +446,9 @@ async fn keys_move_the_focus_and_an_idle_kiosk_forgets_everything() {
     assert_eq!(said["utterances"][0]["lang"], "en");
     let text = said["utterances"][0]["text"].as_str().expect("text");
     assert!(text.starts_with("Disruptions"), "{text}");
-    assert_eq!(steps[10].spoken[0], "Disruptions");
+    assert_eq!(steps[12].spoken[0], "Disruptions");
     // 11 s without a touch: home, French, normal text, nothing kept.
-    let idle = &steps[11];
+    let idle = &steps[13];
     assert_eq!(
         (
             idle.view.as_str(),

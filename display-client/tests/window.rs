@@ -25,13 +25,17 @@ impl Drop for Xvfb {
 }
 
 fn xvfb() -> Xvfb {
+    xvfb_of("1920x1080x24")
+}
+
+fn xvfb_of(screen: &str) -> Xvfb {
     let mut child = Command::new("Xvfb")
         .args([
             "-displayfd",
             "1",
             "-screen",
             "0",
-            "1920x1080x24",
+            screen,
             "-nolisten",
             "tcp",
         ])
@@ -131,4 +135,109 @@ async fn the_window_shows_the_live_board() {
         got.iter().zip(want).all(|(a, b)| a.abs_diff(b) <= 12),
         "background {got:?}, layout says {want:?}"
     );
+}
+
+/// `xdotool` on `display`, with `args`; its standard output.
+fn xdotool(display: &str, args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run xdotool ({e}): run scripts/deps.sh first"));
+    assert!(
+        out.status.success(),
+        "xdotool {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The kiosk in a window, touched the way X delivers it: a real pointer
+/// click on the Lines button (Bevy UI's `Interaction`), then a real Escape
+/// key, each seen in the texts it writes at each change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kiosk_window_answers_a_click_and_a_key() {
+    let demo = include_str!("../../feed-server/demo/caudry.toml");
+    let server = server::start(demo, server::fixed("2026-07-01T07:30:00+02:00")).await;
+    server.wait_fresh("demo:trip-updates").await;
+    let x = xvfb_of("1080x1920x24");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("kiosk.json");
+    let mut command = quai_tests::screen::command(
+        Path::new(BIN),
+        &stream::url(&server.base),
+        &layout("kiosk-portrait-1080x1920.ron"),
+        &dir.path().join("kiosk.png"),
+        &json,
+        &dir.path().join("state"),
+    );
+    command
+        .args([
+            "--mode",
+            "kiosk",
+            "--mute",
+            "--keep-running",
+            "--timeout-s",
+            "60",
+        ])
+        .env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = command.spawn().expect("run display-client");
+    let title = |want: &str| {
+        let json = json.clone();
+        let want = want.to_string();
+        async move {
+            for _ in 0..600 {
+                let texts = read_texts(&json).unwrap_or_default();
+                if texts.iter().any(|(r, t)| r == "kiosk_title" && *t == want) {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("the kiosk never showed `{want}`: {:?}", read_texts(&json));
+        }
+    };
+    title("Prochains départs").await;
+    let window = xdotool(&x.display, &["search", "--sync", "--name", "Quai"]);
+    let window = window
+        .lines()
+        .next()
+        .expect("the kiosk's window")
+        .to_string();
+    // The Lines button: the first of the lower band (x 16-355, y 1616-1747).
+    xdotool(
+        &x.display,
+        &["mousemove", "--window", &window, "180", "1680"],
+    );
+    xdotool(&x.display, &["click", "1"]);
+    title("Lignes").await;
+    xdotool(&x.display, &["windowfocus", "--sync", &window]);
+    xdotool(&x.display, &["key", "Escape"]);
+    title("Prochains départs").await;
+    // A finger slid off before lifting cancels (WCAG 2.2, 2.5.2): down on
+    // Lines, up over the title. Then a click on Disruptions, and Escape:
+    // had Lines opened, Back would lead there, not home.
+    xdotool(
+        &x.display,
+        &["mousemove", "--window", &window, "180", "1680"],
+    );
+    xdotool(&x.display, &["mousedown", "1"]);
+    xdotool(
+        &x.display,
+        &["mousemove", "--window", &window, "300", "300"],
+    );
+    xdotool(&x.display, &["mouseup", "1"]);
+    xdotool(
+        &x.display,
+        &["mousemove", "--window", &window, "540", "1680"],
+    );
+    xdotool(&x.display, &["click", "1"]);
+    title("Perturbations").await;
+    xdotool(&x.display, &["key", "Escape"]);
+    title("Prochains départs").await;
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(x);
 }

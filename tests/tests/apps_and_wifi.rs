@@ -124,3 +124,20 @@ async fn the_splash_page_shows_the_live_board_in_chromium() {
     let out = python("portal_page.py", &args).await;
     assert!(out.contains("live update"), "{out}");
 }
+
+/// The kiosk's "continue on your phone" links (docs/kiosk.md) open the same
+/// view on the splash page: a line, a trip, the lines, parking, and a trip
+/// that does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_splash_page_opens_the_kiosk_views_it_is_linked_to() {
+    let demo = include_str!("../../feed-server/demo/caudry.toml");
+    let server = server::start(demo, server::fixed("2026-07-01T07:30:00+02:00")).await;
+    server.wait_fresh("demo:trip-updates").await;
+    let shot = std::env::var("QUAI_PORTAL_VIEW_SCREENSHOT").unwrap_or_default();
+    let mut args = vec![server.base.as_str(), "demo:CA2C:1"];
+    if !shot.is_empty() {
+        args.push(&shot);
+    }
+    let out = python("portal_deep_links.py", &args).await;
+    assert!(out.contains("refusal shown"), "{out}");
+}

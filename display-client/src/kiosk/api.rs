@@ -1,17 +1,24 @@
-//! What the kiosk asks the feed server's REST API for: a line, a line's
-//! departures from the station, a trip. Asked on a thread of its own (the
-//! screen never waits for the network), each answer kept with when it came;
-//! what is on screen is asked again every [`REFRESH`], and shown meanwhile.
+//! What the kiosk asks the feed server's REST API for: the station's lines,
+//! a line, a line's departures from the station, a trip. Asked on a thread
+//! of its own (the screen never waits for the network), at most
+//! [`AT_ONCE`] at a time, each answer kept with when it came; what is on
+//! screen is asked again every [`REFRESH`], and shown meanwhile. A refresh
+//! that fails keeps the last good answer (a network blip does not blank a
+//! view); a first ask that fails shows the server's reason.
 //!
 //! Requests go through a bounded channel of [`QUEUE`]: a kiosk asks for the
 //! two or three things of one view at a time, so a full queue means the
 //! server is not answering; the newest wish is then dropped and asked again
-//! on a later frame (nothing is lost but time).
+//! on a later frame (nothing is lost but time). An idle reset starts a new
+//! generation: what the last passenger asked and is still on its way is
+//! dropped when it comes.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, channel, sync_channel};
+use std::sync::mpsc::{Receiver, channel};
+
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::error::TrySendError;
 
 use bevy::prelude::*;
 use quai_protocol::{ErrorBody, RouteDepartures, RouteDetail, StationRoutes, Trip};
@@ -23,6 +30,8 @@ use crate::network::Endpoint;
 pub const REFRESH: Duration = Duration::from_secs(15);
 /// Requests waiting for the thread at most.
 const QUEUE: usize = 8;
+/// Requests under way at once.
+const AT_ONCE: usize = 4;
 /// No answer after this: the request fails (the view says so).
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -51,6 +60,8 @@ pub enum Got {
 pub struct Answers {
     got: HashMap<Want, (Instant, Result<Got, String>)>,
     pending: HashSet<Want>,
+    /// Moved on by [`Answers::clear`]: answers to older requests are dropped.
+    generation: u64,
     /// Answers received: the views are drawn again when it moves.
     pub received: u64,
 }
@@ -101,18 +112,46 @@ impl Answers {
             .all(|w| self.got.contains_key(w) && !self.pending.contains(w))
     }
 
-    /// Forgets everything (an idle reset keeps nothing of the last person).
+    /// Forgets everything (an idle reset keeps nothing of the last person),
+    /// also what is still on its way.
     pub fn clear(&mut self) {
         self.got.clear();
+        self.pending.clear();
+        self.generation += 1;
+        self.received += 1;
+    }
+
+    /// Whether anything is kept.
+    pub fn is_empty(&self) -> bool {
+        self.got.is_empty() && self.pending.is_empty()
+    }
+
+    /// Takes an answer in: a failure does not replace a good answer (it is
+    /// asked again after [`REFRESH`]); an answer to a request from before a
+    /// reset is dropped.
+    fn take(&mut self, generation: u64, want: Want, answer: Result<Got, String>, now: Instant) {
+        if generation != self.generation {
+            return;
+        }
+        self.pending.remove(&want);
+        match (self.got.get_mut(&want), answer) {
+            (Some((at, Ok(_))), Err(_)) => *at = now,
+            (_, answer) => {
+                self.got.insert(want, (now, answer));
+            }
+        }
         self.received += 1;
     }
 }
 
+/// An answer, with the generation of its request.
+type Answered = (u64, Want, Result<Got, String>);
+
 /// The thread's ends.
 #[derive(Resource)]
 pub struct Api {
-    requests: SyncSender<Want>,
-    answers: Mutex<Receiver<(Want, Result<Got, String>)>>,
+    requests: tokio::sync::mpsc::Sender<(u64, Want)>,
+    answers: Mutex<Receiver<Answered>>,
 }
 
 /// `ws://host:port/v1/stream` → `http://host:port`.
@@ -136,7 +175,7 @@ pub fn start(
     endpoint: Res<Endpoint>,
     event_loop: Option<Res<bevy::winit::EventLoopProxyWrapper>>,
 ) {
-    let (requests, inbox) = sync_channel::<Want>(QUEUE);
+    let (requests, mut inbox) = tokio::sync::mpsc::channel::<(u64, Want)>(QUEUE);
     let (outbox, answers) = channel();
     let base = base_url(&endpoint.url);
     let station = endpoint.station.clone();
@@ -159,15 +198,25 @@ pub fn start(
                     return;
                 }
             };
-            while let Ok(want) = inbox.recv() {
-                let answer = runtime.block_on(ask(&client, &base, &station, &want));
-                if outbox.send((want, answer)).is_err() {
-                    return;
+            let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(AT_ONCE));
+            runtime.block_on(async move {
+                while let Some((generation, want)) = inbox.recv().await {
+                    let Ok(permit) = limit.clone().acquire_owned().await else {
+                        return;
+                    };
+                    let (client, base, station) = (client.clone(), base.clone(), station.clone());
+                    let (outbox, proxy) = (outbox.clone(), proxy.clone());
+                    tokio::spawn(async move {
+                        let answer = ask(&client, &base, &station, &want).await;
+                        drop(permit);
+                        if outbox.send((generation, want, answer)).is_ok()
+                            && let Some(p) = &proxy
+                        {
+                            let _ = p.send_event(bevy::winit::WinitUserEvent::WakeUp);
+                        }
+                    });
                 }
-                if let Some(p) = &proxy {
-                    let _ = p.send_event(bevy::winit::WinitUserEvent::WakeUp);
-                }
-            }
+            });
         });
     if let Err(e) = spawned {
         error!("kiosk: cannot start the API thread: {e}");
@@ -179,7 +228,7 @@ pub fn start(
 }
 
 /// Percent-encodes an id for a path segment or a query value.
-fn encode(id: &str) -> String {
+pub(super) fn encode(id: &str) -> String {
     id.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => {
@@ -235,13 +284,11 @@ async fn ask(
 pub fn receive(api: Option<Res<Api>>, mut answers: ResMut<Answers>) {
     let Some(api) = api else { return };
     let Ok(rx) = api.answers.lock() else { return };
-    for (want, answer) in rx.try_iter() {
+    for (generation, want, answer) in rx.try_iter() {
         if let Err(e) = &answer {
             warn!("kiosk: {e}");
         }
-        answers.pending.remove(&want);
-        answers.got.insert(want, (Instant::now(), answer));
-        answers.received += 1;
+        answers.take(generation, want, answer, Instant::now());
     }
 }
 
@@ -258,12 +305,12 @@ pub fn request(api: &Api, answers: &mut Answers, wants: &[Want]) {
         if fresh {
             continue;
         }
-        match api.requests.try_send(want.clone()) {
+        match api.requests.try_send((answers.generation, want.clone())) {
             Ok(()) => {
                 answers.pending.insert(want.clone());
             }
             Err(TrySendError::Full(_)) => {}
-            Err(TrySendError::Disconnected(_)) => {
+            Err(TrySendError::Closed(_)) => {
                 answers.got.insert(
                     want.clone(),
                     (Instant::now(), Err("the kiosk's API thread stopped".into())),
@@ -288,5 +335,44 @@ mod tests {
             "https://quai.example"
         );
         assert_eq!(encode("demo:T 1/2"), "demo:T%201%2F2");
+    }
+
+    fn trip(id: &str) -> Got {
+        let t: Trip = serde_json::from_value(serde_json::json!({
+            "id": id, "mode": "bus",
+            "route": {"id": "1", "short_name": "1", "long_name": null, "color": "#FFFFFF", "text_color": "#000000"},
+            "headsign": "Cambrai", "service_day": "2026-07-01", "cancelled": false, "realtime": false,
+            "calls": [], "vehicle": null, "notices": [], "generated_at": "2026-07-01T07:30:00+02:00"
+        }))
+        .expect("a trip");
+        Got::Trip(Box::new(t))
+    }
+
+    #[test]
+    fn a_failed_refresh_keeps_the_answer_and_a_reset_drops_late_ones() {
+        let mut a = Answers::default();
+        let want = Want::Trip(DepartureId("demo:T:20260701:1".into()));
+        let t0 = Instant::now();
+        a.pending.insert(want.clone());
+        a.take(0, want.clone(), Ok(trip("x")), t0);
+        assert!(a.settled(std::slice::from_ref(&want)));
+        // The refresh fails: the trip stays.
+        a.take(0, want.clone(), Err("timed out".into()), t0);
+        assert!(matches!(
+            a.trip(&DepartureId("demo:T:20260701:1".into())),
+            Some(Ok(_))
+        ));
+        // Reset with a request on its way: its answer, late, is dropped.
+        a.pending.insert(want.clone());
+        a.clear();
+        assert!(a.is_empty());
+        a.take(0, want.clone(), Ok(trip("x")), t0);
+        assert!(a.is_empty(), "an answer for the last passenger");
+        // A first ask that fails says why.
+        a.take(1, want.clone(), Err("trip_not_running".into()), t0);
+        assert!(matches!(
+            a.trip(&DepartureId("demo:T:20260701:1".into())),
+            Some(Err("trip_not_running"))
+        ));
     }
 }

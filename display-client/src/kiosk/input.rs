@@ -3,11 +3,15 @@
 //! for people who cannot use touch: Tab and Shift+Tab or the arrows move the
 //! focus along the view's controls, Enter or Space activates the focused one,
 //! Escape goes back. A switch interface sends the same keys. Nothing happens
-//! on hover: a kiosk has no pointer resting on it.
+//! on hover: a kiosk has no pointer resting on it; a control acts when the
+//! finger lifts over it, so a finger slid off cancels.
 
 use bevy::prelude::*;
+use bevy::ui::{ComputedNode, UiGlobalTransform};
+use bevy::window::PrimaryWindow;
 
-use super::draw::{Control, Shown};
+use super::draw::Control;
+use super::shown::Shown;
 use super::{Act, Action, Kiosk};
 
 /// A key, from the keyboard or from a script.
@@ -26,23 +30,64 @@ pub fn keyboard(keys: Option<Res<ButtonInput<KeyCode>>>, mut presses: MessageWri
     }
 }
 
-/// A control pressed (touch or mouse); any touch counts as someone there.
+/// Controls whose interaction changed this frame.
+type ChangedControl = (Changed<Interaction>, With<Control>);
+
+/// The control a finger (or the mouse button) went down on, until it lifts.
+#[derive(Default)]
+pub struct Down(Option<Entity>);
+
+/// A control activated when the finger lifts over the control it went down
+/// on (WCAG 2.2, 2.5.2 pointer cancellation: sliding off before lifting
+/// cancels); any touch counts as someone there.
+#[allow(clippy::too_many_arguments)]
 pub fn touched(
-    controls: Query<(&Interaction, &Control), Changed<Interaction>>,
+    changed: Query<(Entity, &Interaction), ChangedControl>,
+    controls: Query<(&Control, &ComputedNode, &UiGlobalTransform)>,
+    windows: Query<&Window, With<PrimaryWindow>>,
     mouse: Option<Res<ButtonInput<MouseButton>>>,
     touches: Option<Res<Touches>>,
+    mut down: Local<Down>,
     mut kiosk: ResMut<Kiosk>,
     mut acts: MessageWriter<Act>,
 ) {
-    if mouse.is_some_and(|m| m.get_just_pressed().next().is_some())
-        || touches.is_some_and(|t| t.any_just_pressed())
-    {
+    let pressed_now = mouse
+        .as_ref()
+        .is_some_and(|m| m.get_just_pressed().next().is_some())
+        || touches.as_ref().is_some_and(|t| t.any_just_pressed());
+    if pressed_now {
         kiosk.last_input = std::time::Instant::now();
     }
-    for (interaction, control) in &controls {
+    for (entity, interaction) in &changed {
         if *interaction == Interaction::Pressed {
-            acts.write(Act(control.action.clone()));
+            down.0 = Some(entity);
         }
+    }
+    // Where the pointer was lifted, in the UI's (physical) pixels.
+    let window = windows.iter().next();
+    let scale = window.map_or(1.0, Window::scale_factor);
+    let lifted = touches
+        .as_ref()
+        .and_then(|t| t.iter_just_released().next().map(|t| t.position() * scale))
+        .or_else(|| {
+            mouse
+                .as_ref()
+                .is_some_and(|m| m.just_released(MouseButton::Left))
+                .then(|| window.and_then(Window::physical_cursor_position))
+                .flatten()
+        });
+    let released = lifted.is_some()
+        || mouse.is_some_and(|m| m.just_released(MouseButton::Left))
+        || touches.is_some_and(|t| t.any_just_released());
+    if !released {
+        return;
+    }
+    let Some(entity) = down.0.take() else { return };
+    let Some(point) = lifted else { return };
+    if let Ok((control, node, at)) = controls.get(entity)
+        && node.contains_point(*at, point)
+    {
+        acts.write(Act(control.action.clone()));
     }
 }
 

@@ -15,7 +15,10 @@
 pub mod api;
 mod draw;
 mod input;
+mod journey;
+mod rows;
 pub mod script;
+mod shown;
 mod views;
 
 use std::time::{Duration, Instant};
@@ -89,8 +92,9 @@ pub struct Act(pub Action);
 #[derive(Resource, Debug)]
 pub struct Kiosk {
     pub page: Page,
-    /// The views before this one (Back returns to the last).
-    pub history: Vec<Page>,
+    /// The views before this one, each with its page of rows and the control
+    /// that had the focus (Back returns to the last, the focus where it was).
+    pub history: Vec<(Page, usize, Option<String>)>,
     pub lang: String,
     pub large: bool,
     /// The page of the view's rows shown.
@@ -133,16 +137,15 @@ impl Kiosk {
         match action {
             Action::Open(page) if *page != self.page => {
                 let from = std::mem::replace(&mut self.page, page.clone());
-                self.history.push(from);
+                self.history.push((from, self.list_page, self.focus.take()));
                 self.list_page = 0;
-                self.focus = None;
             }
             Action::Open(_) | Action::Listen => {}
             Action::Back => {
-                if let Some(page) = self.history.pop() {
+                if let Some((page, list_page, focus)) = self.history.pop() {
                     self.page = page;
-                    self.list_page = 0;
-                    self.focus = None;
+                    self.list_page = list_page;
+                    self.focus = focus;
                 }
             }
             Action::Home => {
@@ -189,18 +192,25 @@ pub fn plugin(app: &mut App) {
                     .in_set(ScreenSet::Compose),
             ),
         )
-        .add_plugins((draw::plugin, script::plugin));
+        .add_plugins((shown::plugin, draw::plugin, script::plugin));
 }
 
-/// Applies the inputs of this frame.
+/// Applies the inputs of this frame; none while an emergency takeover hides
+/// the controls.
 fn act(
     mut acts: MessageReader<Act>,
     mut kiosk: ResMut<Kiosk>,
     mut say: MessageWriter<Say>,
-    shown: Res<draw::Shown>,
+    shown: Res<shown::Shown>,
+    live: Res<crate::network::Live>,
+    view: Res<View>,
 ) {
+    let taken_over = crate::takeover::active(live.board.as_ref(), view.now).is_some();
     for Act(action) in acts.read() {
         kiosk.last_input = Instant::now();
+        if taken_over {
+            continue;
+        }
         info!(page = kiosk.page.name(), "kiosk: {action:?}");
         if *action == Action::Listen {
             say.write(Say {
@@ -224,10 +234,11 @@ fn idle_reset(
         .kiosk
         .as_ref()
         .map_or(90.0, |k| k.idle_reset_s);
-    if kiosk.last_input.elapsed() < Duration::from_secs_f32(idle.max(1.0)) || kiosk.is_fresh() {
+    let idle = Duration::try_from_secs_f32(idle).unwrap_or(Duration::from_secs(90));
+    if kiosk.last_input.elapsed() < idle || (kiosk.is_fresh() && answers.is_empty()) {
         return;
     }
-    info!("kiosk: {idle} s without a touch: back home");
+    info!("kiosk: {idle:?} without a touch: back home");
     let resets = kiosk.resets + 1;
     *kiosk = Kiosk {
         resets,
@@ -272,6 +283,14 @@ mod tests {
         assert_eq!(k.history.len(), 3);
         k.apply(&Action::Back);
         assert_eq!(k.page, Page::Line(RouteId("demo:1".into())));
+        // Back where one was: the page of rows and the focused control.
+        k.list_page = 2;
+        k.focus = Some("departure:x".into());
+        k.apply(&Action::Open(Page::Disruptions));
+        assert_eq!((k.list_page, k.focus.as_deref()), (0, None));
+        k.apply(&Action::Back);
+        assert_eq!((k.list_page, k.focus.as_deref()), (2, Some("departure:x")));
+        k.list_page = 0;
         k.apply(&Action::Turn(1));
         k.apply(&Action::Language);
         assert_eq!((k.list_page, k.lang.as_str()), (1, "en"));

@@ -26,8 +26,9 @@ use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_dis
 use bevy::ui::{ComputedNode, UiGlobalTransform};
 use serde::Deserialize;
 
-use super::draw::{Control, Shown};
+use super::draw::Control;
 use super::input::Press;
+use super::shown::Shown;
 use super::{Act, Kiosk};
 use crate::ScreenSet;
 use crate::network::Live;
@@ -67,6 +68,14 @@ impl Script {
             )
         })?;
         for step in &steps {
+            if let Step::Wait(s) = step
+                && !(0.0..=3600.0).contains(s)
+            {
+                return Err(format!(
+                    "{}: Wait({s}): seconds, from 0 to 3600",
+                    path.display()
+                ));
+            }
             if let Step::Key(k) = step
                 && key(k).is_none()
             {
@@ -235,7 +244,7 @@ fn step(
         Step::Wait(s) => {
             run.0 = Phase::Waiting {
                 n: n + 1,
-                until: Instant::now() + Duration::from_secs_f32(s.max(0.0)),
+                until: Instant::now() + Duration::try_from_secs_f32(*s).unwrap_or(Duration::ZERO),
             };
             return;
         }
@@ -307,6 +316,7 @@ fn shoot(
             "qr": shown.qr,
             "spoken": shown.spoken,
             "controls": rects,
+            "control_names": shown.controls.iter().map(|(n, _)| n).collect::<Vec<_>>(),
             "texts": drawn.texts(),
         });
         let path = numbered(path, n);
@@ -345,6 +355,8 @@ mod tests {
         let steps = Script::load(&path).expect("valid");
         assert_eq!(steps.len(), 4);
         assert_eq!(steps[1], Step::TapAt(540.0, 1700.0));
+        std::fs::write(&path, "[Wait(1e30)]").unwrap();
+        assert!(Script::load(&path).unwrap_err().contains("0 to 3600"));
         std::fs::write(&path, "[Key(\"F13\")]").unwrap();
         assert!(Script::load(&path).unwrap_err().contains("Shift+Tab"));
         std::fs::write(&path, "[\n  Tap(lines)]").unwrap();

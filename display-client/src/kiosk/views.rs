@@ -3,14 +3,13 @@
 //! board and the REST answers; drawn by [`super::draw`], read aloud as is by
 //! Listen, so that what is heard is what is shown.
 
-use quai_protocol::{
-    Advisory, Board, Departure, DepartureStatus, Notice, RouteRef, Severity, Trip, TripCall,
-};
+use quai_protocol::{Advisory, Board, Departure, DepartureStatus, Notice, RouteRef, Severity};
 
-use super::api::{Answers, Want};
+use super::api::{Answers, Want, encode};
 use super::{Action, DepartureId, Page, RouteId};
 use crate::facilities;
-use crate::wording::{clock_time, status, status_words};
+use crate::view::View;
+use crate::wording::{clock_time, platform_changed, platform_word, status};
 
 /// How a row's text is inked; always said in words too (no meaning by colour
 /// alone).
@@ -48,6 +47,9 @@ pub struct Row {
     pub ink: Ink,
     /// Struck through (cancelled, not stopping).
     pub struck: bool,
+    /// What Listen says of it, when the screen's words are not for the ear
+    /// ("07:40" is said « 7 h 40 »); empty: its texts.
+    pub said: String,
 }
 
 /// A view, ready to draw and to read aloud.
@@ -62,11 +64,18 @@ pub struct Screenful {
 }
 
 impl Screenful {
-    /// What Listen says: the title, the summary, then each row.
-    pub fn spoken(&self) -> Vec<String> {
-        let mut said = vec![self.title.clone()];
-        said.extend(self.summary.iter().cloned());
+    /// What Listen says, in `lang`: the title, the summary, then each row,
+    /// with the screen's signs in words (an arrow is not read aloud well).
+    pub fn spoken(&self, lang: &str) -> Vec<String> {
+        let towards = format!("{} ", tr(lang, "direction", "to"));
+        let words = |s: &str| s.replace("→ ", &towards).replace(" · ", ", ");
+        let mut said = vec![words(&self.title)];
+        said.extend(self.summary.iter().map(|s| words(s)));
         for r in &self.rows {
+            if !r.said.is_empty() {
+                said.push(r.said.clone());
+                continue;
+            }
             let line = r
                 .badge
                 .as_ref()
@@ -88,7 +97,7 @@ impl Screenful {
                 .collect::<Vec<_>>()
                 .join(", ");
             if !sentence.is_empty() {
-                said.push(sentence);
+                said.push(words(&sentence));
             }
         }
         said
@@ -102,11 +111,29 @@ pub fn tr<'a>(lang: &str, fr: &'a str, en: &'a str) -> &'a str {
 
 /// A translated text in `lang`, else French, else any.
 fn pick(t: &quai_protocol::Translated, lang: &str) -> String {
-    t.get(lang)
-        .or_else(|| t.get("fr"))
-        .or_else(|| t.values().next())
-        .cloned()
+    crate::wording::pick(t, lang)
         .unwrap_or_default()
+        .to_string()
+}
+
+/// "quai 2", "voie B (changée)", "platform 2 (changed)".
+pub(super) fn platform_words(
+    lang: &str,
+    mode: quai_protocol::Mode,
+    platform: &str,
+    changed: bool,
+) -> String {
+    let word = platform_word(lang, mode);
+    if changed {
+        format!("{word} {platform} ({})", platform_changed(lang, mode))
+    } else {
+        format!("{word} {platform}")
+    }
+}
+
+/// "prévu 07:40" / "planned 07:40", under an expected time.
+pub(super) fn planned_note(lang: &str, planned: &str) -> String {
+    format!("{} {planned}", tr(lang, "prévu", "planned"))
 }
 
 /// What a view needs from the REST API.
@@ -128,34 +155,44 @@ pub fn wants(page: &Page, answers: &Answers) -> Vec<Want> {
     }
 }
 
-fn gone(d: &Departure) -> bool {
+pub(super) fn gone(d: &Departure) -> bool {
     matches!(
         d.status,
         DepartureStatus::Cancelled | DepartureStatus::Skipped | DepartureStatus::Departed
     )
 }
 
-/// The view `page` in `lang`.
-pub fn screenful(page: &Page, lang: &str, board: Option<&Board>, answers: &Answers) -> Screenful {
+/// The view `page` in `lang`, from the board as `view` shows it (when not
+/// live, without what has left, and no counts of then as counts of now).
+pub fn screenful(
+    page: &Page,
+    lang: &str,
+    board: Option<&Board>,
+    view: &View,
+    answers: &Answers,
+) -> Screenful {
     let station = board.map(|b| b.station.name.as_str()).unwrap_or_default();
     let mut s = match page {
-        Page::Home => home(lang, board),
+        Page::Home => home(lang, board, view),
         Page::Lines => lines(lang, board, answers),
-        Page::Line(id) => line(lang, station, id, answers),
-        Page::Trip(id) => trip(lang, station, id, answers),
+        Page::Line(id) => super::journey::line(lang, station, id, answers),
+        Page::Trip(id) => super::journey::trip(lang, station, id, answers),
         Page::Disruptions => disruptions(lang, board),
-        Page::Parking => parking(lang, board),
+        Page::Parking => parking(lang, board, view.live),
     };
     s.link = match page {
-        Page::Line(id) => format!("view=line&route={}", id.0),
-        Page::Trip(id) => format!("view=trip&trip={}", id.0),
+        Page::Line(id) => format!("view=line&route={}", encode(&id.0)),
+        Page::Trip(id) => format!("view=trip&trip={}", encode(&id.0)),
         other => format!("view={}", other.name()),
     };
+    if lang != "fr" {
+        s.link.push_str(&format!("&lang={}", encode(lang)));
+    }
     s
 }
 
 /// A departure as a row one can tap (to its trip).
-fn departure_row(lang: &str, d: &Departure) -> Row {
+pub(super) fn departure_row(lang: &str, d: &Departure) -> Row {
     let struck = matches!(
         d.status,
         DepartureStatus::Cancelled | DepartureStatus::Skipped
@@ -167,13 +204,7 @@ fn departure_row(lang: &str, d: &Departure) -> Row {
     };
     let mut detail = Vec::new();
     if let Some(p) = &d.platform {
-        let word = tr(lang, "quai", "platform");
-        let changed = if d.platform_changed {
-            tr(lang, " (changé)", " (changed)")
-        } else {
-            ""
-        };
-        detail.push(format!("{word} {p}{changed}"));
+        detail.push(platform_words(lang, d.mode, p, d.platform_changed));
     }
     detail.push(status(lang, d));
     Row {
@@ -191,11 +222,12 @@ fn departure_row(lang: &str, d: &Departure) -> Row {
             _ => Ink::Text,
         },
         struck,
+        said: crate::speech::sentences::departure(lang, d),
         ..Row::default()
     }
 }
 
-fn heading(text: &str) -> Row {
+pub(super) fn heading(text: &str) -> Row {
     Row {
         heading: true,
         text: text.to_string(),
@@ -204,7 +236,7 @@ fn heading(text: &str) -> Row {
     }
 }
 
-fn notice_row(lang: &str, n: &Notice) -> Row {
+pub(super) fn notice_row(lang: &str, n: &Notice) -> Row {
     let (marker, ink) = match n.severity {
         Severity::Severe => (tr(lang, "Grave", "Severe"), Ink::Alert),
         Severity::Warning => (tr(lang, "Attention", "Warning"), Ink::Warning),
@@ -243,14 +275,10 @@ fn advisory_row(lang: &str, a: &Advisory) -> Row {
     }
 }
 
-fn home(lang: &str, board: Option<&Board>) -> Screenful {
+fn home(lang: &str, board: Option<&Board>, view: &View) -> Screenful {
+    // Not live, what has left by the screen's clock is not offered.
     let departures: Vec<Row> = board
-        .map(|b| {
-            b.departures
-                .iter()
-                .map(|d| departure_row(lang, d))
-                .collect()
-        })
+        .map(|b| view.departures(b).map(|d| departure_row(lang, d)).collect())
         .unwrap_or_default();
     let mut summary = vec![
         tr(
@@ -269,14 +297,16 @@ fn home(lang: &str, board: Option<&Board>) -> Screenful {
             });
         }
         if departures.is_empty() {
-            summary.push(
-                tr(
+            summary.push(match (&b.next_service, lang) {
+                (Some(at), "fr") => format!("Prochain départ à {}.", clock_time(at)),
+                (Some(at), _) => format!("Next departure at {}.", clock_time(at)),
+                (None, _) => tr(
                     lang,
                     "Aucun départ dans les prochaines heures.",
                     "No departure in the next hours.",
                 )
                 .to_string(),
-            );
+            });
         }
     }
     Screenful {
@@ -351,288 +381,15 @@ fn lines(lang: &str, board: Option<&Board>, answers: &Answers) -> Screenful {
     s
 }
 
-fn loading(lang: &str) -> String {
+pub(super) fn loading(lang: &str) -> String {
     tr(lang, "Chargement…", "Loading…").into()
 }
 
-fn unavailable(lang: &str, why: &str) -> String {
+pub(super) fn unavailable(lang: &str, why: &str) -> String {
     format!(
         "{} ({why})",
         tr(lang, "Information indisponible", "Information unavailable")
     )
-}
-
-fn line(lang: &str, station: &str, id: &RouteId, answers: &Answers) -> Screenful {
-    let mut s = Screenful::default();
-    match answers.route(id) {
-        None => {
-            s.title = tr(lang, "Ligne", "Line").into();
-            s.summary.push(loading(lang));
-        }
-        Some(Err(e)) => {
-            s.title = tr(lang, "Ligne", "Line").into();
-            s.summary.push(unavailable(lang, e));
-        }
-        Some(Ok(route)) => {
-            s.title = route
-                .route
-                .long_name
-                .clone()
-                .or_else(|| route.route.short_name.clone())
-                .unwrap_or_default();
-            s.badge = Some(route.route.clone());
-            for d in &route.directions {
-                s.summary.push(format!(
-                    "{} {} ({} {})",
-                    tr(lang, "Vers", "To"),
-                    d.headsign,
-                    d.stops.len(),
-                    tr(lang, "arrêts", "stops")
-                ));
-            }
-            if !route.notices.is_empty() {
-                s.rows
-                    .push(heading(tr(lang, "Perturbations", "Disruptions")));
-                s.rows
-                    .extend(route.notices.iter().map(|n| notice_row(lang, n)));
-            }
-        }
-    }
-    let next = answers.route_departures(id);
-    let heading_text = match lang {
-        "fr" => format!("Prochains départs de {station}"),
-        _ => format!("Next departures from {station}"),
-    };
-    s.rows.push(heading(&heading_text));
-    match next {
-        None => s.rows.push(Row {
-            text: loading(lang),
-            ink: Ink::Muted,
-            ..Row::default()
-        }),
-        Some(Err(e)) => s.rows.push(Row {
-            text: unavailable(lang, e),
-            ink: Ink::Muted,
-            ..Row::default()
-        }),
-        Some(Ok(next)) if next.departures.is_empty() => s.rows.push(Row {
-            text: tr(
-                lang,
-                "Pas de départ dans les prochaines heures.",
-                "No departure in the next hours.",
-            )
-            .into(),
-            ink: Ink::Muted,
-            ..Row::default()
-        }),
-        Some(Ok(next)) => {
-            s.rows
-                .extend(next.departures.iter().map(|d| departure_row(lang, d)));
-            // The stops it serves from here, with the next bus's times.
-            let first = next.departures.iter().find(|d| !gone(d));
-            if let Some(d) = first
-                && let Some(Ok(trip)) = answers.trip(&DepartureId(d.id.clone()))
-            {
-                let text = match lang {
-                    "fr" => format!("Arrêts desservis, vers {}", trip.headsign),
-                    _ => format!("Stops served, to {}", trip.headsign),
-                };
-                s.rows.push(heading(&text));
-                let from = trip
-                    .calls
-                    .iter()
-                    .position(|c| c.departure_id == d.id)
-                    .unwrap_or(0);
-                s.rows.extend(
-                    trip.calls[from..]
-                        .iter()
-                        .map(|c| call_row(lang, c, &d.id, None)),
-                );
-            } else if let Some(Ok(route)) = answers.route(id) {
-                for dir in &route.directions {
-                    let text = match lang {
-                        "fr" => format!("Arrêts desservis, vers {}", dir.headsign),
-                        _ => format!("Stops served, to {}", dir.headsign),
-                    };
-                    s.rows.push(heading(&text));
-                    s.rows.extend(dir.stops.iter().map(|stop| Row {
-                        text: stop.name.clone(),
-                        ..Row::default()
-                    }));
-                }
-            }
-        }
-    }
-    s
-}
-
-/// "prévu 07:40" / "planned 07:40", under an expected time.
-fn planned_note(lang: &str, planned: &str) -> String {
-    format!("{} {planned}", tr(lang, "prévu", "planned"))
-}
-
-/// When a call is expected (departure, else arrival) and when it was planned.
-fn call_times(c: &TripCall) -> (Option<String>, Option<String>) {
-    let planned = c
-        .scheduled_departure
-        .as_deref()
-        .or(c.scheduled_arrival.as_deref())
-        .map(clock_time);
-    let expected = c
-        .expected_departure
-        .as_deref()
-        .or(c.expected_arrival.as_deref())
-        .map(clock_time);
-    (planned, expected)
-}
-
-/// Where the vehicle is, relative to `c`: `Some("●")` standing there,
-/// `Some("▼")` on its way to it.
-fn vehicle_mark(trip: Option<&Trip>, c: &TripCall) -> Option<&'static str> {
-    let v = trip?.vehicle.as_ref()?;
-    (v.stop_sequence? == c.stop_sequence).then_some(if v.stopped { "●" } else { "▼" })
-}
-
-fn call_row(lang: &str, c: &TripCall, here: &str, trip: Option<&Trip>) -> Row {
-    let (planned, expected) = call_times(c);
-    let struck = matches!(
-        c.status,
-        DepartureStatus::Cancelled | DepartureStatus::Skipped
-    );
-    let (time, time_note) = match (&planned, &expected) {
-        (Some(p), Some(e)) if p != e && !struck => (e.clone(), planned_note(lang, p)),
-        (_, Some(e)) => (e.clone(), String::new()),
-        (Some(p), None) => (p.clone(), String::new()),
-        (None, None) => (String::new(), String::new()),
-    };
-    let passed = c.status == DepartureStatus::Departed;
-    let mut detail = Vec::new();
-    let mut marker = if passed { "✓" } else { "" };
-    if let Some(mark) = vehicle_mark(trip, c) {
-        marker = mark;
-        detail.push(
-            if mark == "●" {
-                tr(lang, "le véhicule est ici", "the vehicle is here")
-            } else {
-                tr(lang, "le véhicule arrive", "the vehicle is coming")
-            }
-            .to_string(),
-        );
-    }
-    if c.departure_id == here {
-        if marker.is_empty() {
-            marker = "◆";
-        }
-        detail.push(tr(lang, "vous êtes ici", "you are here").into());
-    }
-    if let Some(p) = &c.platform {
-        let changed = if c.platform_changed {
-            tr(lang, " (changé)", " (changed)")
-        } else {
-            ""
-        };
-        detail.push(format!("{} {p}{changed}", tr(lang, "quai", "platform")));
-    }
-    if struck || passed || c.status == DepartureStatus::Delayed {
-        detail.push(status_words(lang, c.status, c.delay_s));
-    }
-    Row {
-        marker: marker.into(),
-        time,
-        time_note,
-        text: c.stop_name.clone(),
-        detail: detail.join(" · "),
-        ink: if struck {
-            Ink::Alert
-        } else if passed {
-            Ink::Muted
-        } else if c.departure_id == here {
-            Ink::Accent
-        } else {
-            Ink::Text
-        },
-        struck,
-        ..Row::default()
-    }
-}
-
-fn trip(lang: &str, station: &str, id: &DepartureId, answers: &Answers) -> Screenful {
-    let mut s = Screenful {
-        title: tr(lang, "Trajet", "Trip").into(),
-        ..Screenful::default()
-    };
-    let trip = match answers.trip(id) {
-        None => {
-            s.summary.push(loading(lang));
-            return s;
-        }
-        Some(Err(e)) => {
-            s.summary.push(unavailable(lang, e));
-            return s;
-        }
-        Some(Ok(t)) => t,
-    };
-    s.badge = Some(trip.route.clone());
-    s.title = match &trip.trip_number {
-        Some(n) => format!("→ {} ({} {n})", trip.headsign, tr(lang, "n°", "no.")),
-        None => format!("→ {}", trip.headsign),
-    };
-    if trip.cancelled {
-        s.summary
-            .push(tr(lang, "Ce trajet est supprimé.", "This trip is cancelled.").into());
-    }
-    if let Some(here) = trip.calls.iter().find(|c| c.departure_id == id.0) {
-        let (planned, expected) = call_times(here);
-        let at = expected.or(planned).unwrap_or_default();
-        let platform = here
-            .platform
-            .as_ref()
-            .map(|p| format!(", {} {p}", tr(lang, "quai", "platform")))
-            .unwrap_or_default();
-        s.summary.push(match lang {
-            "fr" => format!("Départ de {station} à {at}{platform}."),
-            _ => format!("Leaves {station} at {at}{platform}."),
-        });
-    }
-    if let Some(v) = &trip.vehicle {
-        let at = v
-            .stop_sequence
-            .and_then(|seq| trip.calls.iter().find(|c| c.stop_sequence == seq));
-        let text = match (at, v.stopped) {
-            (Some(c), true) => match lang {
-                "fr" => format!("Le véhicule est à l'arrêt {}.", c.stop_name),
-                _ => format!("The vehicle is at {}.", c.stop_name),
-            },
-            (Some(c), false) => match lang {
-                "fr" => format!("Le véhicule roule vers {}.", c.stop_name),
-                _ => format!("The vehicle is on its way to {}.", c.stop_name),
-            },
-            (None, _) => tr(lang, "Le véhicule est localisé.", "The vehicle is located.").into(),
-        };
-        s.summary.push(text);
-    } else if !trip.realtime {
-        s.summary.push(
-            tr(
-                lang,
-                "Horaires théoriques : pas d'information en direct pour ce trajet.",
-                "Scheduled times: no live information for this trip.",
-            )
-            .into(),
-        );
-    }
-    if !trip.notices.is_empty() {
-        s.rows
-            .push(heading(tr(lang, "Perturbations", "Disruptions")));
-        s.rows
-            .extend(trip.notices.iter().map(|n| notice_row(lang, n)));
-    }
-    s.rows.push(heading(tr(lang, "Arrêts", "Stops")));
-    s.rows.extend(
-        trip.calls
-            .iter()
-            .map(|c| call_row(lang, c, &id.0, Some(trip))),
-    );
-    s
 }
 
 fn disruptions(lang: &str, board: Option<&Board>) -> Screenful {
@@ -657,7 +414,7 @@ fn disruptions(lang: &str, board: Option<&Board>) -> Screenful {
     }
 }
 
-fn parking(lang: &str, board: Option<&Board>) -> Screenful {
+fn parking(lang: &str, board: Option<&Board>, live: bool) -> Screenful {
     let rows: Vec<Row> = board
         .map(|b| &b.facilities[..])
         .unwrap_or_default()
@@ -686,11 +443,18 @@ fn parking(lang: &str, board: Option<&Board>) -> Screenful {
             if let Some(at) = &f.updated_at {
                 detail.push(format!("{} {}", tr(lang, "à", "at"), clock_time(at)));
             }
-            detail.insert(0, facilities::state(lang, f));
+            // Not live: counts of then are not said as counts of now.
+            let state = if live {
+                facilities::state(lang, f)
+            } else {
+                tr(lang, "information indisponible", "information unavailable").to_string()
+            };
+            detail.insert(0, state);
             Row {
                 text: f.name.clone(),
                 detail: detail.join(" · "),
                 ink: match f.status {
+                    _ if !live => Ink::Muted,
                     FacilityStatus::Full | FacilityStatus::Closed => Ink::Alert,
                     FacilityStatus::Unknown => Ink::Muted,
                     FacilityStatus::Open => Ink::Text,
@@ -704,6 +468,12 @@ fn parking(lang: &str, board: Option<&Board>) -> Screenful {
             lang,
             "Aucun stationnement renseigné ici.",
             "No parking information here.",
+        )
+    } else if !live {
+        tr(
+            lang,
+            "Les places libres ne sont pas connues en ce moment (pas de liaison avec le serveur).",
+            "Free places are not known now (no link with the server).",
         )
     } else {
         tr(

@@ -4,17 +4,13 @@
 //! and the weather advisory (headline and first advice). Written for the ear:
 //! "19 h 45" in French, "19:45" in English, whole sentences, no symbols.
 
-use quai_protocol::{Advisory, Board, Departure, DepartureStatus, Mode, Notice, Translated};
+use quai_protocol::{Advisory, Board, Departure, DepartureStatus, Notice, Translated};
 
-use crate::wording::clock_time;
+use crate::wording::{clock_time, platform_word};
 
 /// Text in `lang`, else French, else any.
 fn pick<'a>(t: &'a Translated, lang: &str) -> Option<&'a str> {
-    t.get(lang)
-        .or_else(|| t.get("fr"))
-        .or_else(|| t.values().next())
-        .map(String::as_str)
-        .filter(|s| !s.trim().is_empty())
+    crate::wording::pick(t, lang).filter(|s| !s.trim().is_empty())
 }
 
 /// A time of day as said: "19 h 45", "7 h" in French; "19:45" in English.
@@ -36,15 +32,6 @@ fn minutes(lang: &str, n: i64) -> String {
     match (lang, n) {
         (_, 1) => "1 minute".into(),
         _ => format!("{n} minutes"),
-    }
-}
-
-/// Where a train leaves from is a "voie", a bus a "quai"; "platform" in English.
-fn platform_word(lang: &str, mode: Mode) -> &'static str {
-    match (lang, mode) {
-        ("fr", Mode::Rail | Mode::Metro | Mode::Tram | Mode::Monorail) => "voie",
-        ("fr", _) => "quai",
-        _ => "platform",
     }
 }
 

@@ -186,8 +186,22 @@ fn vehicles(deployment: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> Vec<Fee
             let trip = &feed.trips[d.trip];
             let st = &feed.stop_times[d.stop_time];
             let expected = d.time + Duration::seconds(i64::from(delay(d, &trip.id, now)));
-            // At the bay from two minutes before it leaves.
-            (expected - Duration::minutes(2) <= now && now < expected).then(|| FeedEntity {
+            // At the bay from two minutes before it leaves; on its way to it
+            // for the four minutes before that, when it comes from a stop
+            // before the hub (the kiosk and the trip API show where it is).
+            let at_bay = expected - Duration::minutes(2) <= now && now < expected;
+            let coming = feed
+                .trip_stop_times(trip)
+                .first()
+                .is_some_and(|first| st.sequence > first.sequence)
+                && expected - Duration::minutes(6) <= now
+                && now < expected - Duration::minutes(2);
+            let status = if at_bay {
+                VehicleStopStatus::StoppedAt
+            } else {
+                VehicleStopStatus::InTransitTo
+            };
+            (at_bay || coming).then(|| FeedEntity {
                 id: format!("vp:{}:{}", trip.id, d.service_day.format("%Y%m%d")),
                 vehicle: Some(VehiclePosition {
                     trip: Some(TripDescriptor {
@@ -198,7 +212,7 @@ fn vehicles(deployment: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> Vec<Fee
                     }),
                     stop_id: Some(feed.stops[st.stop].id.clone()),
                     current_stop_sequence: Some(st.sequence),
-                    current_status: Some(VehicleStopStatus::StoppedAt as i32),
+                    current_status: Some(status as i32),
                     timestamp: Some(now.timestamp().max(0) as u64),
                     ..VehiclePosition::default()
                 }),

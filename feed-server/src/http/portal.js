@@ -22,7 +22,8 @@ const words = {
         here: "you are here", vehicle_here: "the vehicle is here", vehicle_coming: "the vehicle is coming", planned: "planned",
         trip_cancelled: "This trip is cancelled.", to_board: "← All departures" }
 };
-let lang = (navigator.language || "fr").startsWith("fr") ? "fr" : "en";
+// A kiosk's link says its language (?lang=en); else the phone's.
+let lang = (new URLSearchParams(location.search).get("lang") || navigator.language || "fr").startsWith("fr") ? "fr" : "en";
 let board = null;
 let live = false;
 // The server's clock may be set (demo, replays): show its time, not the phone's.
@@ -164,6 +165,11 @@ const params = new URLSearchParams(location.search);
 const view = params.get("view");
 let viewData = null;
 let scrolled = false;
+let loading = false;
+// What the view section shows (data version and language): rebuilt only
+// when it changes, not at each board message (a reader's focus stays put).
+let viewVersion = 0;
+let rendered = null;
 
 async function getJSON(path) {
   const r = await fetch(path);
@@ -173,11 +179,17 @@ async function getJSON(path) {
 }
 
 function viewLink(extra) {
-  return "/portal?station=" + encodeURIComponent(config.station) + "&" + extra;
+  // The access point's continue URL goes along: Accept still works after a link.
+  const cont = params.get("continue");
+  return "/portal?station=" + encodeURIComponent(config.station) + "&" + extra +
+    (cont ? "&continue=" + encodeURIComponent(cont) : "");
 }
 
 async function loadView() {
+  if (loading) return;
+  loading = true;
   const station = encodeURIComponent(config.station);
+  const before = viewData;
   try {
     if (view === "lines") {
       viewData = { kind: "lines", routes: await getJSON("/v1/stations/" + station + "/routes") };
@@ -189,11 +201,15 @@ async function loadView() {
     } else if (view === "trip" && params.get("trip")) {
       viewData = { kind: "trip", trip: await getJSON("/v1/trips/" + encodeURIComponent(params.get("trip"))) };
     } else {
-      return;
+      viewData = { kind: view, error: view === "line" || view === "trip" ? "no " + (view === "line" ? "route" : "trip") + " named" : "no such view" };
     }
   } catch (e) {
-    viewData = { kind: view, error: String(e.message || e) };
+    // A refresh that fails keeps what was shown; a first one says why.
+    if (!before || before.error) viewData = { kind: view, error: String(e.message || e) };
+  } finally {
+    loading = false;
   }
+  viewVersion += 1;
   renderView();
 }
 
@@ -217,6 +233,9 @@ function renderView() {
     return;
   }
   sec.hidden = false;
+  const key = viewVersion + ":" + lang;
+  if (rendered === key) return;
+  rendered = key;
   const w = words[lang];
   const back = el("a", "", w.to_board); back.href = viewLink("view=home");
   const parts = [back];
@@ -283,9 +302,9 @@ function renderView() {
   sec.replaceChildren(...parts);
 }
 
-if (view === "line" || view === "trip" || view === "lines") {
+if (view && !["home", "disruptions", "parking"].includes(view)) {
   loadView();
-  setInterval(loadView, 30000);
+  if (["line", "trip", "lines"].includes(view)) setInterval(loadView, 30000);
 }
 
 document.getElementById("lang").onclick = () => { lang = lang === "fr" ? "en" : "fr"; render(); };
