@@ -7,7 +7,7 @@ use quai_protocol::{DepartureStatus, Trip, TripCall};
 
 use super::api::Answers;
 use super::views::{
-    Ink, Row, Screenful, departure_row, gone, heading, loading, notice_row, planned_note,
+    Ink, Row, Screenful, answered, departure_row, gone, heading, loading, notice_row, planned_note,
     platform_words, tr, unavailable,
 };
 use super::{DepartureId, RouteId};
@@ -15,39 +15,32 @@ use crate::speech::sentences;
 use crate::wording::{clock_time, status_words};
 
 pub(super) fn line(lang: &str, station: &str, id: &RouteId, answers: &Answers) -> Screenful {
-    let mut s = Screenful::default();
-    match answers.route(id) {
-        None => {
-            s.title = tr(lang, "Ligne", "Line").into();
-            s.summary.push(loading(lang));
+    let mut s = Screenful {
+        title: tr(lang, "Ligne", "Line").into(),
+        ..Screenful::default()
+    };
+    if let Some(route) = answered(lang, answers.route(id), &mut s) {
+        s.title = route
+            .route
+            .long_name
+            .clone()
+            .or_else(|| route.route.short_name.clone())
+            .unwrap_or_default();
+        s.badge = Some(route.route.clone());
+        for d in &route.directions {
+            s.summary.push(format!(
+                "{} {} ({} {})",
+                tr(lang, "Vers", "To"),
+                d.headsign,
+                d.stops.len(),
+                tr(lang, "arrêts", "stops")
+            ));
         }
-        Some(Err(e)) => {
-            s.title = tr(lang, "Ligne", "Line").into();
-            s.summary.push(unavailable(lang, e));
-        }
-        Some(Ok(route)) => {
-            s.title = route
-                .route
-                .long_name
-                .clone()
-                .or_else(|| route.route.short_name.clone())
-                .unwrap_or_default();
-            s.badge = Some(route.route.clone());
-            for d in &route.directions {
-                s.summary.push(format!(
-                    "{} {} ({} {})",
-                    tr(lang, "Vers", "To"),
-                    d.headsign,
-                    d.stops.len(),
-                    tr(lang, "arrêts", "stops")
-                ));
-            }
-            if !route.notices.is_empty() {
-                s.rows
-                    .push(heading(tr(lang, "Perturbations", "Disruptions")));
-                s.rows
-                    .extend(route.notices.iter().map(|n| notice_row(lang, n)));
-            }
+        if !route.notices.is_empty() {
+            s.rows
+                .push(heading(tr(lang, "Perturbations", "Disruptions")));
+            s.rows
+                .extend(route.notices.iter().map(|n| notice_row(lang, n)));
         }
     }
     let next = answers.route_departures(id);
@@ -225,16 +218,8 @@ pub(super) fn trip(lang: &str, station: &str, id: &DepartureId, answers: &Answer
         title: tr(lang, "Trajet", "Trip").into(),
         ..Screenful::default()
     };
-    let trip = match answers.trip(id) {
-        None => {
-            s.summary.push(loading(lang));
-            return s;
-        }
-        Some(Err(e)) => {
-            s.summary.push(unavailable(lang, e));
-            return s;
-        }
-        Some(Ok(t)) => t,
+    let Some(trip) = answered(lang, answers.trip(id), &mut s) else {
+        return s;
     };
     s.badge = Some(trip.route.clone());
     s.title = match &trip.trip_number {

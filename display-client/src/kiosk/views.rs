@@ -324,16 +324,8 @@ fn lines(lang: &str, board: Option<&Board>, answers: &Answers) -> Screenful {
         title: tr(lang, "Lignes", "Lines").into(),
         ..Screenful::default()
     };
-    let routes = match answers.station_routes() {
-        None => {
-            s.summary.push(loading(lang));
-            return s;
-        }
-        Some(Err(e)) => {
-            s.summary.push(unavailable(lang, e));
-            return s;
-        }
-        Some(Ok(r)) => r,
+    let Some(routes) = answered(lang, answers.station_routes(), &mut s) else {
+        return s;
     };
     s.summary.push(
         tr(
@@ -379,6 +371,25 @@ fn lines(lang: &str, board: Option<&Board>, answers: &Answers) -> Screenful {
         })
         .collect();
     s
+}
+
+/// An answer of the API, or why there is none yet (said in the summary).
+pub(super) fn answered<'a, T>(
+    lang: &str,
+    answer: Option<Result<&'a T, &str>>,
+    s: &mut Screenful,
+) -> Option<&'a T> {
+    match answer {
+        None => {
+            s.summary.push(loading(lang));
+            None
+        }
+        Some(Err(e)) => {
+            s.summary.push(unavailable(lang, e));
+            None
+        }
+        Some(Ok(t)) => Some(t),
+    }
 }
 
 pub(super) fn loading(lang: &str) -> String {

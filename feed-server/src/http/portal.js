@@ -95,12 +95,7 @@ function render() {
   const notices = board ? board.notices : [];
   document.getElementById("notices").hidden = notices.length === 0;
   const list = document.getElementById("notice-list");
-  list.replaceChildren(...notices.map(n => {
-    const div = el("div", "notice");
-    div.appendChild(el("strong", "", pick(n.header)));
-    if (pick(n.description)) div.appendChild(el("div", "", pick(n.description)));
-    return div;
-  }));
+  list.replaceChildren(...notices.map(noticeDiv));
   const adv = document.getElementById("advisories");
   const advisories = board ? board.advisories : [];
   adv.hidden = advisories.length === 0;
@@ -213,6 +208,12 @@ async function loadView() {
   renderView();
 }
 
+function noticeDiv(n) {
+  const div = el("div", "notice"); div.appendChild(el("strong", "", pick(n.header)));
+  if (pick(n.description)) div.appendChild(el("div", "", pick(n.description)));
+  return div;
+}
+
 function badgeOf(route) {
   const b = el("span", "badge", route.short_name || route.long_name || "");
   b.style.background = route.color; b.style.color = route.text_color;
@@ -254,9 +255,7 @@ function renderView() {
     const { route, next } = viewData;
     const h = el("h2"); h.append(badgeOf(route.route), " " + (route.route.long_name || "")); parts.push(h);
     for (const n of route.notices) {
-      const div = el("div", "notice"); div.appendChild(el("strong", "", pick(n.header)));
-      if (pick(n.description)) div.appendChild(el("div", "", pick(n.description)));
-      parts.push(div);
+      parts.push(noticeDiv(n));
     }
     parts.push(el("h3", "", w.next_here));
     const ol = el("ol");
@@ -276,9 +275,7 @@ function renderView() {
     const h = el("h2"); h.append(badgeOf(t.route), " → " + t.headsign + (t.trip_number ? " (" + t.trip_number + ")" : "")); parts.push(h);
     if (t.cancelled) parts.push(el("p", "status cancelled", w.trip_cancelled));
     for (const n of t.notices) {
-      const div = el("div", "notice"); div.appendChild(el("strong", "", pick(n.header)));
-      if (pick(n.description)) div.appendChild(el("div", "", pick(n.description)));
-      parts.push(div);
+      parts.push(noticeDiv(n));
     }
     parts.push(el("h3", "", w.stops));
     const ol = el("ol");
