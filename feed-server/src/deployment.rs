@@ -45,6 +45,8 @@ pub struct Deployment {
     pub facilities: Vec<crate::config::FacilityConfig>,
     pub sensor_integrations: Vec<crate::config::SensorIntegration>,
     pub facility_sources: Vec<crate::config::FacilitySource>,
+    /// Stations, stops and lines by name (`GET /v1/search`).
+    pub search: crate::search::SearchIndex,
 }
 
 impl Deployment {
@@ -85,8 +87,10 @@ impl Deployment {
             Some(path) => AdviceTable::load(path)?,
             None => AdviceTable::builtin()?,
         };
+        let search = crate::search::SearchIndex::build(&feeds, &stations);
         Ok(Deployment {
             origin: config.origin,
+            search,
             feeds,
             stations,
             weather: config.weather,

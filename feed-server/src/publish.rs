@@ -43,6 +43,8 @@ pub struct Boards {
     pub hub: Arc<Hub>,
     /// Trips followed on the stream.
     pub followed: Arc<crate::followed::Followed>,
+    /// Stops made stations for `/v1/stops/{id}/board`.
+    pub stop_stations: Arc<crate::stop_station::StopStations>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -66,6 +68,7 @@ impl Boards {
             clock,
             hub: Arc::new(hub),
             followed: Arc::new(crate::followed::Followed::new(limits)),
+            stop_stations: Arc::default(),
             metrics: Arc::new(Metrics::default()),
         }
     }

@@ -57,6 +57,42 @@ pub struct StationRoute {
     pub route: RouteRef,
 }
 
+/// `GET /v1/search?q=…`: places whose names match, best first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResults {
+    pub query: String,
+    pub results: Vec<Place>,
+}
+
+/// A place one can look for: a station of the configuration, a stop or a
+/// line of a feed, with where its live departures are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Place {
+    Station {
+        id: String,
+        name: String,
+        /// `/v1/stations/{id}/board`.
+        board: String,
+    },
+    Stop {
+        /// `{feed}:{stop_id}`.
+        id: String,
+        name: String,
+        /// The configured station it belongs to, if any.
+        station: Option<String>,
+        /// The station's board, else `/v1/stops/{id}/board`.
+        board: String,
+    },
+    Line {
+        /// `{feed}:{route_id}`, for `GET /v1/routes/{id}`.
+        id: String,
+        name: String,
+        mode: Mode,
+        route: RouteRef,
+    },
+}
+
 /// `GET /v1/routes/{id}/departures?station=…`: the line's next departures
 /// from a station, as its board has them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

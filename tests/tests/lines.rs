@@ -14,32 +14,7 @@ use serde_json::json;
 const NOW: &str = "2026-03-09T07:10:00+01:00";
 const TRIP: &str = "demo:CA2C:1:WD:0:0720:20260309:1";
 
-/// Panics unless `body` is a `definition` of docs/schemas/quai.schema.json
-/// (checked by Python's `jsonschema`, tests/python/validate.py).
-fn conforms(definition: &str, body: &str) {
-    use std::io::Write as _;
-    let python = std::env::var("QUAI_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/validate.py");
-    let mut child = std::process::Command::new(python)
-        .arg(script)
-        .arg(definition)
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 (scripts/deps.sh test installs it with jsonschema)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(body.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("validate.py");
-    assert!(
-        out.status.success(),
-        "{}\n{body}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use quai_tests::schema::conforms;
 
 /// Publishes an operator's notice; its id.
 async fn publish(s: &Running, token: &str, notice: &serde_json::Value) -> String {

@@ -12,6 +12,7 @@ pub mod lines;
 pub mod metrics;
 pub mod notices;
 pub mod page;
+pub mod places;
 pub mod portal;
 pub mod sensors;
 pub mod siri_sx;

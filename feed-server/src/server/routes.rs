@@ -53,6 +53,8 @@ pub(super) fn router(state: AppState) -> Router {
             axum::routing::post(http::sensors::uplink_event),
         )
         .route("/v1/stations/{id}/routes", get(http::lines::station_routes))
+        .route("/v1/search", get(http::places::search))
+        .route("/v1/stops/{id}/board", get(http::places::stop_board))
         .route("/v1/routes/{id}", get(http::lines::route))
         .route(
             "/v1/routes/{id}/departures",

@@ -181,3 +181,63 @@ async fn a_station_across_two_feeds_with_configured_platform_labels() {
     let times: Vec<_> = deps.iter().map(|d| instant(&d.scheduled)).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 }
+
+/// Finding places in the whole TER feed (9,196 stops): a town by the start
+/// of its words, without accents, its platforms folded into its stop area;
+/// and the board of a stop no station of the configuration names.
+#[tokio::test]
+async fn search_the_whole_ter_feed_and_any_stops_board() {
+    let server = serve(
+        "ter",
+        &fixture(TER),
+        "caudry",
+        &[CAUDRY],
+        "2025-02-03T07:30:00+01:00",
+    )
+    .await;
+    let found: quai_protocol::SearchResults = server.get("/v1/search?q=saint%20quentin", 200).await;
+    let names: Vec<String> = found
+        .results
+        .iter()
+        .map(|p| match p {
+            quai_protocol::Place::Station { name, .. }
+            | quai_protocol::Place::Stop { name, .. }
+            | quai_protocol::Place::Line { name, .. } => name.clone(),
+        })
+        .collect();
+    // The whole name first, once (its three platforms share it); then the
+    // others that begin with it.
+    assert_eq!(names[0], "Saint-Quentin", "{names:?}");
+    assert_eq!(names.iter().filter(|n| *n == "Saint-Quentin").count(), 1);
+    assert!(
+        names.contains(&"Saint-Quentin-Fallavier".to_string()),
+        "{names:?}"
+    );
+    let quentin = match &found.results[0] {
+        quai_protocol::Place::Stop { id, board, .. } => {
+            assert_eq!(id, "ter:StopArea:OCE87296004");
+            board.clone()
+        }
+        other => panic!("{other:?}"),
+    };
+    // Cambrai's stop area is not configured: its own board, K40 trains from
+    // its train platform.
+    let cambrai: quai_protocol::SearchResults =
+        server.get("/v1/search?q=CAMBRAI&limit=1", 200).await;
+    let board = match &cambrai.results[..] {
+        [quai_protocol::Place::Stop { board, .. }] => board.clone(),
+        other => panic!("{other:?}"),
+    };
+    let cambrai_board: quai_protocol::Board = server.get(&format!("{board}?limit=5"), 200).await;
+    assert!(!cambrai_board.departures.is_empty());
+    assert!(
+        cambrai_board
+            .departures
+            .iter()
+            .any(|d| d.route.short_name.as_deref() == Some("K40")),
+        "{:?}",
+        cambrai_board.departures
+    );
+    let st_quentin: quai_protocol::Board = server.get(&quentin, 200).await;
+    assert_eq!(st_quentin.station.name, "Saint-Quentin");
+}

@@ -1,0 +1,268 @@
+//! Finding a place by its name: the stations of the configuration, the stops
+//! and the lines of every loaded feed (`GET /v1/search?q=`).
+//!
+//! Built once when the deployment loads. Names are folded for matching
+//! (lower case, accents and ligatures away, every run of other characters a
+//! word break: « Le Cateau-Cambrésis » is `le cateau cambresis`), and a name
+//! matches when each word of the query begins one of its words, in any
+//! order (« cambresis cat » finds it). Ranked: the whole name first, then a
+//! name that begins with the query, then the rest; stations before stops
+//! before lines at equal rank, shorter names first. A platform is not listed
+//! when its station (its GTFS parent, or the configured station it belongs
+//! to) has the same name: the station is.
+//! A linear pass over folded names: about 9,000 stops for the SNCF TER feed.
+
+use quai_protocol as wire;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::feed::Feeds;
+use crate::station::Station;
+
+/// What a result is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Station,
+    Stop,
+    Line,
+}
+
+/// One name that can be found.
+#[derive(Debug)]
+struct Entry {
+    kind: Kind,
+    /// The station id, `{feed}:{stop_id}` or `{feed}:{route_id}`.
+    id: String,
+    name: String,
+    /// The folded name.
+    folded: String,
+    words: Vec<String>,
+    /// A line's colours and mode.
+    route: Option<(wire::RouteRef, wire::Mode)>,
+    /// For a stop: the configured station it belongs to.
+    station: Option<String>,
+}
+
+/// Every place of the deployment, by name.
+#[derive(Debug, Default)]
+pub struct SearchIndex {
+    entries: Vec<Entry>,
+}
+
+/// `text` folded for matching: lower case, no accents, ligatures spelt out.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            'ø' | 'Ø' => out.push('o'),
+            'æ' | 'Æ' => out.push_str("ae"),
+            'œ' | 'Œ' => out.push_str("oe"),
+            'ß' => out.push_str("ss"),
+            'ł' | 'Ł' => out.push('l'),
+            'đ' | 'Đ' => out.push('d'),
+            c if c.is_alphanumeric() => out.extend(c.to_lowercase()),
+            _ => out.push(' '),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn entry(
+    kind: Kind,
+    id: String,
+    name: String,
+    route: Option<(wire::RouteRef, wire::Mode)>,
+    station: Option<String>,
+) -> Entry {
+    let folded = fold(&name);
+    let words = folded.split(' ').map(str::to_string).collect();
+    Entry {
+        kind,
+        id,
+        name,
+        folded,
+        words,
+        route,
+        station,
+    }
+}
+
+impl SearchIndex {
+    pub fn build(feeds: &Feeds, stations: &[Station]) -> SearchIndex {
+        let mut entries: Vec<Entry> = stations
+            .iter()
+            .map(|s| entry(Kind::Station, s.id.to_string(), s.name.clone(), None, None))
+            .collect();
+        for (fi, feed) in feeds.enumerate() {
+            let t = &feed.timetable;
+            for (si, stop) in t.stops.enumerate() {
+                let name = t.stop_name(si);
+                let same_as_parent = stop.parent.is_some_and(|p| t.stops[p].name == name);
+                if name.is_empty() || same_as_parent {
+                    continue;
+                }
+                let station = stations.iter().find(|s| s.has_stop(fi, si));
+                // The station's own stop: the station is listed.
+                if station.is_some_and(|s| s.name == name) {
+                    continue;
+                }
+                let station = station.map(|s| s.id.to_string());
+                entries.push(entry(
+                    Kind::Stop,
+                    format!("{}:{}", feed.id, stop.id),
+                    name.to_string(),
+                    None,
+                    station,
+                ));
+            }
+            for route in t.routes.iter() {
+                let name = match (&route.short_name, &route.long_name) {
+                    (Some(s), Some(l)) if !l.is_empty() => format!("{s} {l}"),
+                    (Some(s), _) => s.clone(),
+                    (None, Some(l)) => l.clone(),
+                    (None, None) => continue,
+                };
+                entries.push(entry(
+                    Kind::Line,
+                    format!("{}:{}", feed.id, route.id),
+                    name,
+                    Some((crate::board::route_ref(route), route.mode)),
+                    None,
+                ));
+            }
+        }
+        SearchIndex { entries }
+    }
+
+    /// The places whose names match `query`, best first, at most `limit`.
+    pub fn find(&self, query: &str, limit: usize) -> Vec<wire::Place> {
+        let folded = fold(query);
+        let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+        if words.is_empty() {
+            return Vec::new();
+        }
+        let mut found: Vec<(u8, Kind, usize, &Entry)> = self
+            .entries
+            .iter()
+            .filter(|e| {
+                words
+                    .iter()
+                    .all(|w| e.words.iter().any(|ew| ew.starts_with(w)))
+            })
+            .map(|e| {
+                let rank = if e.folded == folded {
+                    0
+                } else if e.folded.starts_with(&folded) {
+                    1
+                } else {
+                    2
+                };
+                (rank, e.kind, e.name.chars().count(), e)
+            })
+            .collect();
+        found.sort_by(|a, b| (a.0, a.1, a.2, &a.3.name).cmp(&(b.0, b.1, b.2, &b.3.name)));
+        found
+            .into_iter()
+            .take(limit)
+            .map(|(_, _, _, e)| place(e))
+            .collect()
+    }
+}
+
+fn place(e: &Entry) -> wire::Place {
+    match e.kind {
+        Kind::Station => wire::Place::Station {
+            id: e.id.clone(),
+            name: e.name.clone(),
+            board: format!("/v1/stations/{}/board", e.id),
+        },
+        Kind::Stop => wire::Place::Stop {
+            id: e.id.clone(),
+            name: e.name.clone(),
+            station: e.station.clone(),
+            board: match &e.station {
+                Some(s) => format!("/v1/stations/{s}/board"),
+                None => format!("/v1/stops/{}/board", e.id),
+            },
+        },
+        Kind::Line => {
+            let (route, mode) = e.route.clone().unzip();
+            wire::Place::Line {
+                id: e.id.clone(),
+                name: e.name.clone(),
+                mode: mode.unwrap_or(wire::Mode::Bus),
+                route: route.unwrap_or_else(|| wire::RouteRef {
+                    id: String::new(),
+                    short_name: None,
+                    long_name: None,
+                    color: "#FFFFFF".into(),
+                    text_color: "#000000".into(),
+                }),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_fold_to_plain_words() {
+        assert_eq!(fold("Le Cateau-Cambrésis"), "le cateau cambresis");
+        assert_eq!(
+            fold("  Caudry – Pôle d'échanges "),
+            "caudry pole d echanges"
+        );
+        assert_eq!(fold("Bærum Øst"), "baerum ost");
+        assert_eq!(fold("CŒUR"), "coeur");
+        assert_eq!(fold("Straße"), "strasse");
+    }
+
+    fn index() -> SearchIndex {
+        let stop = |name: &str, id: &str| entry(Kind::Stop, id.into(), name.into(), None, None);
+        SearchIndex {
+            entries: vec![
+                stop("Le Cateau-Cambrésis – Gare", "demo:LC"),
+                stop("Cambrai – Gare routière", "demo:CG"),
+                stop("Cambrai", "demo:C"),
+                entry(
+                    Kind::Station,
+                    "caudry".into(),
+                    "Caudry – Pôle d'échanges".into(),
+                    None,
+                    None,
+                ),
+                stop("Caudry – Hôtel de Ville", "demo:CH"),
+            ],
+        }
+    }
+
+    fn ids(places: Vec<wire::Place>) -> Vec<String> {
+        places
+            .into_iter()
+            .map(|p| match p {
+                wire::Place::Station { id, .. }
+                | wire::Place::Stop { id, .. }
+                | wire::Place::Line { id, .. } => id,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn prefixes_of_words_without_accents_in_any_order_best_first() {
+        let i = index();
+        assert_eq!(ids(i.find("cambresis", 10)), ["demo:LC"]);
+        assert_eq!(ids(i.find("CAMBRÉSIS cat", 10)), ["demo:LC"]);
+        // The whole name first, then names that begin with it, shorter first.
+        assert_eq!(ids(i.find("cambrai", 10)), ["demo:C", "demo:CG"]);
+        // A station before a stop of the same rank.
+        assert_eq!(ids(i.find("caud", 10)), ["caudry", "demo:CH"]);
+        assert_eq!(ids(i.find("caud", 1)), ["caudry"]);
+        assert!(i.find(" – ", 10).is_empty());
+        assert!(i.find("zzz", 10).is_empty());
+    }
+}
