@@ -2,6 +2,7 @@
 //! sub-state it reads (the routes and their wiring are in `server::routes`).
 
 pub mod api;
+pub mod app;
 pub mod body;
 pub mod console;
 pub mod demo;

@@ -12,10 +12,20 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
     connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
     frame-ancestors 'none'";
 
+/// The passenger app's policy: the same, plus its manifest, its service
+/// worker, and its search form sent to itself (without JavaScript).
+pub const APP_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    connect-src 'self'; img-src 'self' data:; manifest-src 'self'; worker-src 'self'; \
+    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 fn harden(h: &mut HeaderMap) {
+    harden_with(h, CSP);
+}
+
+fn harden_with(h: &mut HeaderMap, csp: &'static str) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
+        HeaderValue::from_static(csp),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -36,6 +46,18 @@ pub fn html(body: String) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     harden(h);
+    response
+}
+
+/// An HTML page with the passenger app's policy.
+pub fn app_html(body: String) -> Response {
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    harden_with(h, APP_CSP);
     response
 }
 
@@ -66,6 +88,11 @@ pub fn attribute(text: &str) -> String {
         }
     }
     out
+}
+
+/// `text` escaped for HTML text (between tags).
+pub fn text(text: &str) -> String {
+    attribute(text)
 }
 
 pub const JS: &str = "text/javascript; charset=utf-8";

@@ -61,8 +61,7 @@ pub async fn stop_board(
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<wire::Board>, ApiError> {
-    let d = &boards.deployment;
-    let settings = d.board;
+    let settings = boards.deployment.board;
     let limit = match query.get("limit").map(|l| l.parse::<usize>()) {
         None => settings.limit,
         Some(Ok(n)) if (1..=settings.max_limit).contains(&n) => n,
@@ -73,6 +72,12 @@ pub async fn stop_board(
             )])));
         }
     };
+    stop_board_now(&boards, id, limit).map(Json)
+}
+
+/// The board of stop `id` now, its first `limit` departures.
+pub fn stop_board_now(boards: &Boards, id: String, limit: usize) -> Result<wire::Board, ApiError> {
+    let d = &boards.deployment;
     let station = boards
         .stop_stations
         .get(&d.feeds, &id)
@@ -95,7 +100,7 @@ pub async fn stop_board(
         station: &station,
         now,
         limit,
-        settings,
+        settings: d.board,
         realtime: &realtime,
         feed_statuses: boards.freshness().statuses(),
         advisories: Vec::new(),
@@ -109,5 +114,5 @@ pub async fn stop_board(
     let seq = u64::try_from(now.timestamp_millis()).unwrap_or(1).max(1);
     let mut wire = board.to_wire(seq);
     wire.station.id = id;
-    Ok(Json(wire))
+    Ok(wire)
 }

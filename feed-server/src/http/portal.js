@@ -10,7 +10,8 @@ const words = {
         facilities: "Stationnement et covoiturage", full: "complet", closed: "fermé", unavailable: "information indisponible",
         lines: "Lignes", next_here: "Prochains départs d'ici", stops: "Arrêts", towards: "Vers", loading: "Chargement…",
         here: "vous êtes ici", vehicle_here: "le véhicule est ici", vehicle_coming: "le véhicule arrive", planned: "prévu",
-        trip_cancelled: "Ce trajet est supprimé.", to_board: "← Tous les départs" },
+        trip_cancelled: "Ce trajet est supprimé.", to_board: "← Tous les départs",
+        app: "Ouvrir l'app Quai : recherche, favoris, trajets suivis →" },
   en: { wifi: "Free Wi-Fi:", departures: "Next departures", notices: "Travel information",
         "terms-title": "Terms of use", accept: "Accept and connect",
         terms: "This Internet access is free. By connecting you agree to lawful use. No personal data is asked for; your device's address is kept for the session.",
@@ -20,7 +21,8 @@ const words = {
         facilities: "Parking and carpool", full: "full", closed: "closed", unavailable: "information unavailable",
         lines: "Lines", next_here: "Next departures from here", stops: "Stops", towards: "To", loading: "Loading…",
         here: "you are here", vehicle_here: "the vehicle is here", vehicle_coming: "the vehicle is coming", planned: "planned",
-        trip_cancelled: "This trip is cancelled.", to_board: "← All departures" }
+        trip_cancelled: "This trip is cancelled.", to_board: "← All departures",
+        app: "Open the Quai app: search, favourites, followed trips →" }
 };
 // A kiosk's link says its language (?lang=en); else the phone's.
 let lang = (new URLSearchParams(location.search).get("lang") || navigator.language || "fr").startsWith("fr") ? "fr" : "en";

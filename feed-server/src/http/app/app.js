@@ -1,0 +1,368 @@
+"use strict";
+// Quai, the passenger app (docs/app.md). Views by the page's address:
+//   /app                 favourites and stations
+//   /app?q=…             search (also typed, results as one types)
+//   /app?station=ID      a station's live board (the stream)
+//   /app?stop=ID         any stop's board (asked again every 30 s)
+//   /app?line=ID         a line: its directions, stops and notices
+//   /app?trip=ID         a trip, followed live (the stream); shareable
+// Every text is set with textContent. The service worker (sw.js) keeps the
+// app and the last answers; data it served says so, with its time.
+const config = JSON.parse(document.body.dataset.config);
+const params = new URLSearchParams(location.search);
+let lang = (params.get("lang") || navigator.language || "fr").startsWith("fr") ? "fr" : "en";
+const DATA_CACHE = "quai-data-v1";
+const FAVOURITES = "quai.favourites";
+
+const W = {
+  fr: { search: "Rechercher", search_label: "Rechercher un arrêt, une gare ou une ligne", search_hint: "Arrêt, gare, ligne…",
+        favourites: "Favoris", stations: "Gares", add: "☆ Ajouter aux favoris", remove: "★ Retirer des favoris",
+        live: "● en direct", offline: "Hors ligne : données de", nothing: "Aucun résultat.", loading: "Chargement…",
+        none: "Aucun départ dans les prochaines heures.", stops: "Arrêts", towards: "Vers", share: "Partager ce trajet",
+        copied: "Lien copié", here: "le véhicule est ici", coming: "le véhicule arrive", planned: "prévu",
+        cancelled_trip: "Ce trajet est supprimé.", unavailable: "Information indisponible", platform: "quai", track: "voie",
+        station: "gare", stop: "arrêt", line: "ligne", follow: "Suivre", min: "min",
+        on_time: "à l'heure", delayed: "retardé", early: "en avance", cancelled: "supprimé", skipped: "arrêt non desservi",
+        departed: "parti", scheduled: "horaire prévu" },
+  en: { search: "Search", search_label: "Search for a stop, a station or a line", search_hint: "Stop, station, line…",
+        favourites: "Favourites", stations: "Stations", add: "☆ Add to favourites", remove: "★ Remove from favourites",
+        live: "● live", offline: "Offline: data of", nothing: "No result.", loading: "Loading…",
+        none: "No departure in the next hours.", stops: "Stops", towards: "To", share: "Share this trip",
+        copied: "Link copied", here: "the vehicle is here", coming: "the vehicle is coming", planned: "planned",
+        cancelled_trip: "This trip is cancelled.", unavailable: "Information unavailable", platform: "platform", track: "platform",
+        station: "station", stop: "stop", line: "line", follow: "Follow", min: "min",
+        on_time: "on time", delayed: "delayed", early: "early", cancelled: "cancelled", skipped: "not stopping",
+        departed: "departed", scheduled: "scheduled" }
+};
+const t = k => W[lang][k];
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+function hhmm(iso) { return iso ? iso.slice(11, 16) : ""; }
+function pick(tr) { return tr ? (tr[lang] || tr.fr || tr.en || Object.values(tr)[0] || "") : ""; }
+function link(query, text, cls) {
+  const a = el("a", cls, text);
+  a.href = "/app?" + query + (lang === "en" ? "&lang=en" : "");
+  return a;
+}
+function badge(route) {
+  const b = el("span", "badge", route.short_name || route.long_name || "");
+  b.style.background = route.color; b.style.color = route.text_color;
+  return b;
+}
+function status(d) {
+  const late = d.status === "delayed" && d.delay_s ? " +" + Math.round(d.delay_s / 60) + " " + t("min") : "";
+  return (t(d.status) || d.status) + late;
+}
+
+// --- the service worker and what it kept ---
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/app/sw.js", { scope: "/app" }).catch(() => {});
+}
+async function getJSON(path) {
+  const r = await fetch(path);
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.error ? body.error.message : "HTTP " + r.status);
+  return { body, offline: r.headers.get("X-Quai-Offline") === "1" };
+}
+// What the stream brought, kept as the API's answer: offline, the last one.
+async function keep(path, body) {
+  if (!("caches" in window)) return;
+  try {
+    const cache = await caches.open(DATA_CACHE);
+    await cache.put(path, new Response(JSON.stringify(body), { headers: { "Content-Type": "application/json" } }));
+  } catch (e) { /* private browsing: nothing kept */ }
+}
+function showState(live, offlineSince) {
+  const s = document.getElementById("state");
+  s.hidden = false;
+  s.className = "state" + (offlineSince ? " offline" : "");
+  s.textContent = offlineSince ? t("offline") + " " + hhmm(offlineSince) : (live ? t("live") : "");
+}
+
+// --- favourites, on this phone only ---
+function favourites() {
+  try { return JSON.parse(localStorage.getItem(FAVOURITES) || "[]"); } catch (e) { return []; }
+}
+function isFavourite(query) { return favourites().some(f => f.query === query); }
+function toggleFavourite(query, name) {
+  const list = favourites().filter(f => f.query !== query);
+  if (list.length === favourites().length) list.push({ query, name });
+  try { localStorage.setItem(FAVOURITES, JSON.stringify(list)); } catch (e) { /* full or disabled */ }
+}
+function starButton(query, name) {
+  const b = el("button", "star", isFavourite(query) ? t("remove") : t("add"));
+  b.type = "button";
+  b.setAttribute("aria-pressed", String(isFavourite(query)));
+  b.onclick = () => {
+    toggleFavourite(query, name);
+    b.textContent = isFavourite(query) ? t("remove") : t("add");
+    b.setAttribute("aria-pressed", String(isFavourite(query)));
+  };
+  return b;
+}
+
+// --- search, as one types ---
+let searchSeq = 0;
+async function search(q) {
+  const mine = ++searchSeq;
+  const sec = document.getElementById("results");
+  if (!q.trim()) { sec.hidden = true; return; }
+  let found;
+  try { found = (await getJSON("/v1/search?q=" + encodeURIComponent(q) + "&limit=12")).body; } catch (e) { return; }
+  if (mine !== searchSeq) return;
+  sec.hidden = false;
+  const ul = el("ul", "results");
+  for (const p of found.results) {
+    const li = el("li");
+    if (p.kind === "line") {
+      const a = link("line=" + encodeURIComponent(p.id), "");
+      a.append(badge(p.route), " " + p.name);
+      li.appendChild(a);
+    } else {
+      const query = p.kind === "station" ? "station=" + encodeURIComponent(p.id)
+        : p.station ? "station=" + encodeURIComponent(p.station) : "stop=" + encodeURIComponent(p.id);
+      li.appendChild(link(query, p.name));
+      li.appendChild(el("span", "kind", " · " + t(p.kind)));
+    }
+    ul.appendChild(li);
+  }
+  sec.replaceChildren(found.results.length ? ul : el("p", "", t("nothing")));
+}
+
+// --- a board ---
+function renderBoard(board, query, offlineSince) {
+  const v = document.getElementById("view");
+  const parts = [el("h2", "", board.station.name), starButton(query, board.station.name)];
+  const ol = el("ol", "board");
+  for (const d of board.departures) {
+    const li = el("li", d.status === "cancelled" ? "cancelled" : "");
+    const a = link("trip=" + encodeURIComponent(d.id), "");
+    a.append(el("span", "time", hhmm(d.expected || d.scheduled)), " ", badge(d.route), " " + d.headsign);
+    li.appendChild(a);
+    const detail = [];
+    if (d.platform) detail.push(t(d.mode === "rail" ? "track" : "platform") + " " + d.platform);
+    detail.push(status(d));
+    li.appendChild(el("div", "status" + (d.status === "delayed" ? " late" : ""), detail.join(" · ")));
+    ol.appendChild(li);
+  }
+  parts.push(board.departures.length ? ol : el("p", "", t("none")));
+  for (const n of board.notices) {
+    const div = el("div", "notice");
+    div.append(el("strong", "", pick(n.header)), " " + pick(n.description));
+    parts.push(div);
+  }
+  v.replaceChildren(...parts);
+  v.hidden = false;
+  document.getElementById("static").hidden = true;
+  showState(!offlineSince, offlineSince);
+}
+
+// A station: its board now (REST, kept offline), then the stream.
+async function station(id) {
+  const path = "/v1/stations/" + encodeURIComponent(id) + "/board";
+  const query = "station=" + encodeURIComponent(id);
+  let board = null;
+  try {
+    const got = await getJSON(path);
+    board = got.body;
+    renderBoard(board, query, got.offline ? board.generated_at : null);
+    if (got.offline) return;
+  } catch (e) { showState(false, null); }
+  follow({ op: "subscribe", station: id }, m => {
+    if (m.type === "snapshot") board = m.board;
+    else if (m.type === "delta" && board) board = applyDelta(board, m);
+    else return false;
+    renderBoard(board, query, null);
+    keep(path, board);
+    return board.seq;
+  });
+}
+
+// The board's delta applied (docs/protocol.md); null when out of step.
+function applyDelta(board, m) {
+  if (m.prev_seq !== board.seq) return null;
+  const b = Object.assign({}, board);
+  const up = (items, news) => { const out = items.slice(); for (const n of news) { const i = out.findIndex(x => x.id === n.id); if (i >= 0) out[i] = n; else out.push(n); } return out; };
+  b.departures = up(b.departures, m.upsert.departures).filter(d => !m.remove.departures.includes(d.id));
+  b.notices = up(b.notices, m.upsert.notices).filter(n => !m.remove.notices.includes(n.id));
+  b.advisories = up(b.advisories, m.upsert.advisories).filter(a => !m.remove.advisories.includes(a.id));
+  if (m.order) b.departures.sort((x, y) => m.order.indexOf(x.id) - m.order.indexOf(y.id));
+  if (m.notice_order) b.notices.sort((x, y) => m.notice_order.indexOf(x.id) - m.notice_order.indexOf(y.id));
+  b.seq = m.seq; b.generated_at = m.generated_at; b.next_service = m.next_service;
+  if (m.facilities) b.facilities = m.facilities;
+  return b;
+}
+
+// The stream: `onMessage` answers a message with the seq it is at (to
+// resume from), false to ignore it, null to subscribe again from scratch.
+function follow(subscribe, onMessage) {
+  let seq = null;
+  let retry = 1000;
+  const open = () => {
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/v1/stream");
+    ws.onopen = () => { retry = 1000; ws.send(JSON.stringify(Object.assign({}, subscribe, seq ? { since: seq } : {}))); };
+    ws.onmessage = e => {
+      const m = JSON.parse(e.data);
+      if (m.type === "heartbeat" || m.type === "announce") return;
+      if (m.type === "error") { showState(false, null); return; }
+      const r = onMessage(m);
+      if (r === null) { seq = null; ws.send(JSON.stringify(subscribe)); } else if (r) seq = r;
+    };
+    ws.onclose = () => { showState(false, null); setTimeout(open, retry + Math.random() * retry); retry = Math.min(retry * 2, 30000); };
+  };
+  open();
+}
+
+// Any stop: its board, asked again every 30 s.
+async function stop(id) {
+  const path = "/v1/stops/" + encodeURIComponent(id) + "/board";
+  const load = async () => {
+    try {
+      const got = await getJSON(path);
+      renderBoard(got.body, "stop=" + encodeURIComponent(id), got.offline ? got.body.generated_at : null);
+    } catch (e) { showError(e); }
+  };
+  await load();
+  setInterval(load, 30000);
+}
+
+function showError(e) {
+  const v = document.getElementById("view");
+  v.replaceChildren(el("p", "late", t("unavailable") + " (" + (e.message || e) + ")"));
+  v.hidden = false;
+}
+
+// --- a line ---
+async function line(id) {
+  const v = document.getElementById("view");
+  try {
+    const got = await getJSON("/v1/routes/" + encodeURIComponent(id));
+    const r = got.body;
+    const h = el("h2"); h.append(badge(r.route), " " + (r.route.long_name || r.route.short_name || ""));
+    const parts = [h, starButton("line=" + encodeURIComponent(id), (r.route.short_name || "") + " " + (r.route.long_name || ""))];
+    for (const n of r.notices) { const div = el("div", "notice"); div.append(el("strong", "", pick(n.header)), " " + pick(n.description)); parts.push(div); }
+    for (const d of r.directions) {
+      parts.push(el("h3", "", t("towards") + " " + d.headsign));
+      const ol = el("ol", "stops");
+      for (const s of d.stops) ol.appendChild(el("li", "", s.name));
+      parts.push(ol);
+    }
+    v.replaceChildren(...parts);
+    v.hidden = false;
+    showState(false, got.offline ? null : null);
+  } catch (e) { showError(e); }
+}
+
+// --- a trip, followed live ---
+function renderTrip(trip, asked, offlineSince) {
+  const v = document.getElementById("view");
+  const h = el("h2"); h.append(badge(trip.route), " → " + trip.headsign + (trip.trip_number ? " (" + trip.trip_number + ")" : ""));
+  const parts = [h];
+  if (trip.cancelled) parts.push(el("p", "late", t("cancelled_trip")));
+  for (const n of trip.notices) { const div = el("div", "notice"); div.append(el("strong", "", pick(n.header)), " " + pick(n.description)); parts.push(div); }
+  const ol = el("ol", "calls");
+  for (const c of trip.calls) {
+    const planned = c.scheduled_departure || c.scheduled_arrival;
+    const expected = c.expected_departure || c.expected_arrival;
+    const li = el("li", c.status === "departed" ? "gone" : c.status === "cancelled" || c.status === "skipped" ? "cancelled" : "");
+    li.append(el("span", "time", hhmm(expected || planned)), " " + c.stop_name);
+    const notes = [];
+    if (expected && planned && hhmm(expected) !== hhmm(planned)) notes.push(t("planned") + " " + hhmm(planned));
+    if (c.platform) notes.push(t(trip.mode === "rail" ? "track" : "platform") + " " + c.platform);
+    if (c.status !== "on_time" && c.status !== "scheduled") notes.push(status(c));
+    if (trip.vehicle && trip.vehicle.stop_sequence === c.stop_sequence) notes.push(trip.vehicle.stopped ? "● " + t("here") : "▼ " + t("coming"));
+    if (c.departure_id === asked) li.setAttribute("aria-current", "location");
+    if (notes.length) li.appendChild(el("div", "status", notes.join(" · ")));
+    ol.appendChild(li);
+  }
+  parts.push(el("h3", "", t("stops")), ol);
+  const share = el("button", "share", t("share"));
+  share.type = "button";
+  share.onclick = async () => {
+    const url = location.origin + "/app?trip=" + encodeURIComponent(asked);
+    if (navigator.share) { try { await navigator.share({ title: trip.headsign, url }); } catch (e) { /* closed */ } }
+    else if (navigator.clipboard) { await navigator.clipboard.writeText(url); share.textContent = t("copied"); }
+  };
+  parts.push(share);
+  v.replaceChildren(...parts);
+  v.hidden = false;
+  showState(!offlineSince, offlineSince);
+}
+
+async function trip(id) {
+  const path = "/v1/trips/" + encodeURIComponent(id);
+  let state = null;
+  try {
+    const got = await getJSON(path);
+    state = got.body;
+    renderTrip(state, id, got.offline ? state.generated_at : null);
+    if (got.offline) return;
+  } catch (e) { showError(e); return; }
+  follow({ op: "subscribe", trip: id }, m => {
+    if (m.type === "trip_snapshot") state = Object.assign({}, m.state, { id: state.id });
+    else if (m.type === "trip_delta" && state) {
+      for (const c of m.calls) { const i = state.calls.findIndex(x => x.stop_sequence === c.stop_sequence); if (i >= 0) state.calls[i] = c; else state.calls.push(c); }
+      state.calls.sort((a, b) => a.stop_sequence - b.stop_sequence);
+      state.cancelled = m.cancelled; state.realtime = m.realtime; state.vehicle = m.vehicle;
+      if (m.notices) state.notices = m.notices;
+      state.generated_at = m.generated_at;
+    } else return false;
+    renderTrip(state, id, null);
+    keep(path, state);
+    return m.seq;
+  });
+}
+
+// --- home: favourites and stations ---
+function home() {
+  const favs = favourites();
+  const sec = document.getElementById("favourites");
+  sec.hidden = favs.length === 0;
+  document.getElementById("favourite-list").replaceChildren(...favs.map(f => { const li = el("li"); li.appendChild(link(f.query, f.name)); return li; }));
+  if (!params.get("q") && !params.get("station") && !params.get("stop")) {
+    const v = document.getElementById("view");
+    const ul = el("ul", "results");
+    for (const s of config.stations) { const li = el("li"); li.appendChild(link("station=" + encodeURIComponent(s.id), s.name)); ul.appendChild(li); }
+    v.replaceChildren(el("h2", "", t("stations")), ul);
+    v.hidden = false;
+  }
+}
+
+function words() {
+  document.documentElement.lang = lang;
+  for (const n of document.querySelectorAll("[data-t]")) n.textContent = t(n.dataset.t);
+  const q = document.getElementById("q");
+  q.placeholder = t("search_hint");
+  const button = document.getElementById("lang");
+  button.hidden = false;
+  button.textContent = lang === "fr" ? "EN" : "FR";
+  button.onclick = () => {
+    const p = new URLSearchParams(location.search);
+    p.set("lang", lang === "fr" ? "en" : "fr");
+    location.search = p.toString();
+  };
+}
+
+function start() {
+  words();
+  const q = document.getElementById("q");
+  let timer = null;
+  q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => search(q.value), 150); });
+  if (params.get("q")) { q.value = params.get("q"); search(params.get("q")); }
+  const stationId = params.get("station");
+  if (params.get("trip")) trip(params.get("trip"));
+  else if (params.get("line")) line(params.get("line"));
+  else if (params.get("stop")) stop(params.get("stop"));
+  else if (stationId) station(stationId);
+  home();
+  if (params.get("trip") || params.get("line") || params.get("stop") || stationId || params.get("q")) {
+    document.getElementById("favourites").hidden = true;
+  }
+  if (!params.get("q") && !stationId && !params.get("stop")) document.getElementById("static").hidden = true;
+}
+start();

@@ -1,0 +1,46 @@
+"use strict";
+// The passenger app's service worker (docs/app.md): the app's files are kept
+// at install; the API's answers are asked of the network first and kept, and
+// served from what was kept when the network fails, marked X-Quai-Offline so
+// that the page says how old they are. The page itself (/app) likewise.
+const SHELL = "quai-shell-v1";
+const DATA = "quai-data-v1";
+const FILES = ["/app", "/app/app.js", "/app/app.css", "/app/manifest.webmanifest", "/app/icon-192.png", "/app/icon-512.png"];
+
+self.addEventListener("install", e => {
+  e.waitUntil(caches.open(SHELL).then(c => c.addAll(FILES)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", e => {
+  e.waitUntil(caches.keys()
+    .then(keys => Promise.all(keys.filter(k => k !== SHELL && k !== DATA).map(k => caches.delete(k))))
+    .then(() => self.clients.claim()));
+});
+
+async function kept(cacheName, key) {
+  const hit = await (await caches.open(cacheName)).match(key);
+  if (!hit) return Response.error();
+  const headers = new Headers(hit.headers);
+  headers.set("X-Quai-Offline", "1");
+  return new Response(await hit.blob(), { status: hit.status, headers });
+}
+
+function networkFirst(request, cacheName, key) {
+  return fetch(request).then(r => {
+    if (r.ok) { const copy = r.clone(); caches.open(cacheName).then(c => c.put(key, copy)); }
+    return r;
+  }).catch(() => kept(cacheName, key));
+}
+
+self.addEventListener("fetch", e => {
+  const url = new URL(e.request.url);
+  if (e.request.method !== "GET" || url.origin !== location.origin) return;
+  if (url.pathname.startsWith("/v1/") && url.pathname !== "/v1/stream") {
+    e.respondWith(networkFirst(e.request, DATA, e.request));
+  } else if (e.request.mode === "navigate" && url.pathname === "/app") {
+    // Any view of the app: the page is the same, its script reads the address.
+    e.respondWith(networkFirst(e.request, SHELL, "/app"));
+  } else if (FILES.includes(url.pathname)) {
+    e.respondWith(caches.match(url.pathname).then(hit => hit || fetch(e.request)));
+  }
+});

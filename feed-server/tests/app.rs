@@ -1,0 +1,33 @@
+//! The passenger app (`/app`) in headless Chromium, against the feed-server
+//! binary on the demo at a fixed instant: the Python script
+//! (tests/python/app_page.py) stops the server itself to see the app offline.
+
+use quai_tests::binary::Binary;
+
+#[test]
+fn the_app_installs_searches_follows_and_shows_the_last_board_offline() {
+    let server = Binary::new(env!("CARGO_BIN_EXE_feed-server"))
+        .start(&["--now", "2026-07-01T07:30:00+02:00"]);
+    let python = std::env::var("QUAI_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/python/app_page.py");
+    let shots = std::env::var("QUAI_APP_SCREENSHOTS").unwrap_or_default();
+    let mut command = std::process::Command::new(&python);
+    command
+        .arg(script)
+        .arg(&server.base)
+        .arg(server.pid().to_string());
+    if !shots.is_empty() {
+        command.arg(&shots);
+    }
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e} (scripts/deps.sh installs it)"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "app_page.py failed\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("offline board"), "{stdout}");
+    print!("{stdout}");
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""The passenger app (/app) in headless Chromium: its service worker installs
+and controls the page; search finds a stop by a prefix without accents; a
+station's live board as the API has it; a favourite kept across a reload; a
+departure opens its trip with every call; without JavaScript the board and the
+search still work (the page as served); the first load stays under 100 KB;
+then the server is stopped and the app, reloaded, shows the last board marked
+with its time. No policy violation.
+
+Usage: app_page.py http://127.0.0.1:PORT SERVER_PID [SCREENSHOT_DIR]
+"""
+
+import json
+import urllib.parse
+import os
+import signal
+import sys
+import urllib.request
+
+from selenium.webdriver.common.by import By
+
+from page_policy import check_no_violation, check_served, chromium, wait
+
+
+def get(base, path):
+    with urllib.request.urlopen(f"{base}{path}") as r:
+        return json.load(r)
+
+
+def page(base, path):
+    with urllib.request.urlopen(f"{base}{path}") as r:
+        return r.read().decode("utf-8")
+
+
+def text(driver, css):
+    return driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e && !e.closest('[hidden]') ? e.innerText : '';", css)
+
+
+def main(base, pid, shots):
+    # Without JavaScript: the board and the search results are in the page.
+    board = get(base, "/v1/stations/caudry/board")
+    html = page(base, "/app?station=caudry")
+    assert board["departures"][0]["headsign"].replace("'", "&#39;") in html, html[:2000]
+    assert "Le Cateau" in page(base, "/app?q=cambresis")
+    check_served(base, "/app")
+
+    driver = chromium("412,915")
+    try:
+        # The first visit: what it transfers, all included.
+        driver.get(f"{base}/app")
+        wait("the stations", lambda: "Caudry" in text(driver, "#view"))
+        size = driver.execute_script(
+            "const n = performance.getEntriesByType('navigation')[0];"
+            " return n.transferSize + performance.getEntriesByType('resource')"
+            ".reduce((s, r) => s + r.transferSize, 0);")
+        print(f"first load: {size} bytes transferred")
+        assert 0 < size < 100_000, size
+        wait("the service worker", lambda: driver.execute_script(
+            "return navigator.serviceWorker.controller !== null || (location.reload(), false);"), timeout=30)
+
+        # Search as one types, accents ignored.
+        q = driver.find_element(By.ID, "q")
+        q.send_keys("cambresis")
+        wait("a result", lambda: "Le Cateau-Cambrésis" in text(driver, "#results"))
+
+        # A station's live board.
+        driver.get(f"{base}/app?station=caudry")
+        wait("the board", lambda: driver.find_elements(By.CSS_SELECTOR, "#view ol.board li"))
+        wait("live", lambda: "direct" in text(driver, "#state") or "live" in text(driver, "#state"))
+        first = text(driver, "#view ol.board li")
+        assert board["departures"][0]["headsign"] in first, (first, board["departures"][0])
+        # A favourite, kept on the phone.
+        driver.find_element(By.CSS_SELECTOR, "#view .star").click()
+        driver.get(f"{base}/app")
+        wait("the favourite", lambda: "Caudry" in text(driver, "#favourite-list"))
+        if shots:
+            driver.save_screenshot(os.path.join(shots, "app-home.png"))
+
+        # A departure's trip: every call, and where one boards.
+        driver.get(f"{base}/app?station=caudry")
+        wait("the board", lambda: driver.find_elements(By.CSS_SELECTOR, "#view ol.board li a"))
+        href = driver.find_element(By.CSS_SELECTOR, "#view ol.board li a").get_attribute("href")
+        dep = urllib.parse.unquote(href.split("trip=")[1].split("&")[0])
+        trip = get(base, "/v1/trips/" + urllib.parse.quote(dep, safe=""))
+        driver.find_element(By.CSS_SELECTOR, "#view ol.board li a").click()
+        wait("the trip", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#view ol.calls li")) == len(trip["calls"]))
+        calls = text(driver, "#view ol.calls")
+        for c in trip["calls"]:
+            assert c["stop_name"] in calls, (c["stop_name"], calls)
+        assert driver.find_elements(By.CSS_SELECTOR, "#view li[aria-current=location]")
+        if shots:
+            driver.save_screenshot(os.path.join(shots, "app-trip.png"))
+
+        # The board once more (kept by the app), then no server at all.
+        driver.get(f"{base}/app?station=caudry")
+        wait("live", lambda: "direct" in text(driver, "#state") or "live" in text(driver, "#state"))
+        check_no_violation(driver)
+        os.kill(pid, signal.SIGKILL)
+        driver.get(f"{base}/app?station=caudry")
+        wait("the last board, offline", lambda: "Hors ligne" in text(driver, "#state") or "Offline" in text(driver, "#state"), timeout=30)
+        state = text(driver, "#state")
+        assert board["generated_at"][11:16] in state, state
+        assert driver.find_elements(By.CSS_SELECTOR, "#view ol.board li")
+        if shots:
+            driver.save_screenshot(os.path.join(shots, "app-offline.png"))
+    finally:
+        driver.quit()
+    print("app: service worker, search, live board, favourite, trip, no-JS board and search, offline board")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None)
