@@ -18,7 +18,9 @@
 #                            Python stream client test); Python
 #                            `gtfs-realtime-bindings` (decodes the GTFS-RT export);
 #                            libxml2-utils (xmllint validates the SIRI-SX export
-#                            against the SIRI XSD that scripts/siri-xsd.sh fetches).
+#                            against the SIRI XSD that scripts/siri-xsd.sh fetches);
+#                            Python `pyyaml` and `openapi-spec-validator` (the
+#                            OpenAPI document checked against the running server).
 #                            Python runs as python3, or $QUAI_PYTHON.
 set -euo pipefail
 
@@ -72,14 +74,14 @@ command -v xmllint >/dev/null 2>&1 || apt_install libxml2-utils
 
 python="${QUAI_PYTHON:-python3}"
 command -v "$python" >/dev/null 2>&1 || apt_install python3 python3-pip
-modules='import websockets, jsonschema, selenium; from google.transit import gtfs_realtime_pb2'
-packages=('websockets>=13' 'jsonschema>=4.18' 'selenium>=4.10' 'gtfs-realtime-bindings>=1.0')
+modules='import websockets, jsonschema, selenium, yaml, openapi_spec_validator; from google.transit import gtfs_realtime_pb2'
+packages=('websockets>=13' 'jsonschema>=4.18' 'selenium>=4.10' 'gtfs-realtime-bindings>=1.0' 'pyyaml>=6' 'openapi-spec-validator>=0.7')
 if ! "$python" -c "$modules" 2>/dev/null; then
   "$python" -m pip --version >/dev/null 2>&1 || apt_install python3-pip
   echo "installing Python packages: ${packages[*]}" >&2
   "$python" -m pip install --quiet --disable-pip-version-check "${packages[@]}" 2>/dev/null ||
     "$python" -m pip install --quiet --disable-pip-version-check --break-system-packages "${packages[@]}" 2>/dev/null ||
-    apt_install python3-websockets python3-jsonschema python3-selenium python3-protobuf
+    apt_install python3-websockets python3-jsonschema python3-selenium python3-protobuf python3-yaml python3-openapi-spec-validator
   "$python" -c "$modules" || {
     echo "error: could not install the Python packages ${packages[*]} for $python" >&2
     exit 1

@@ -118,6 +118,35 @@ pub async fn board(
     Ok(response)
 }
 
+/// `GET /v1/openapi.json`: the REST API's OpenAPI 3.1 document
+/// (docs/openapi.yaml, as JSON: `scripts/openapi-json.py` writes it).
+pub async fn openapi() -> Response {
+    document(
+        include_str!("../../../docs/openapi.json"),
+        "application/json",
+    )
+}
+
+/// `GET /v1/schemas/quai.schema.json`: the JSON Schemas the OpenAPI and
+/// AsyncAPI documents refer to (`./schemas/quai.schema.json` beside them).
+pub async fn schemas() -> Response {
+    document(
+        include_str!("../../../docs/schemas/quai.schema.json"),
+        "application/schema+json",
+    )
+}
+
+fn document(body: &'static str, content_type: &'static str) -> Response {
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}
+
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,

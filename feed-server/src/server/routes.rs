@@ -27,6 +27,8 @@ pub(super) fn router(state: AppState) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(http::metrics::metrics))
         .route("/v1/stations", get(api::stations))
+        .route("/v1/openapi.json", get(api::openapi))
+        .route("/v1/schemas/quai.schema.json", get(api::schemas))
         .route("/v1/stations/{id}/board", get(api::board))
         .route("/v1/stream", get(stream::upgrade))
         .route("/v1/notices", get(notices::list).post(notices::create))
