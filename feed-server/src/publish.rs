@@ -149,6 +149,35 @@ impl Boards {
         })
     }
 
+    /// The board of `station` now, made on demand by the boards' rules (no
+    /// weather advice, facilities or takeover: those are a published
+    /// board's), its first `limit` departures, of line `route` only if given.
+    pub fn board_now(
+        &self,
+        station: &crate::station::Station,
+        limit: usize,
+        route: Option<(FeedIdx, &str)>,
+    ) -> crate::board::Board {
+        let d = &self.deployment;
+        let now = chrono::SubsecRound::trunc_subsecs(self.clock.now(), 0);
+        let realtime = self.realtime_views(now);
+        let operator_notices = self.notices.all();
+        crate::board::build(&crate::board::BoardInput {
+            feeds: &d.feeds,
+            station,
+            now,
+            limit,
+            settings: d.board,
+            realtime: &realtime,
+            feed_statuses: self.freshness().statuses(),
+            advisories: Vec::new(),
+            operator_notices: &operator_notices,
+            emergency: None,
+            facilities: Vec::new(),
+            route,
+        })
+    }
+
     /// Each feed's fresh realtime at `now` (an empty view without realtime).
     pub fn realtime_views(
         &self,

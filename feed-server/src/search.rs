@@ -14,6 +14,9 @@
 
 use quai_protocol as wire;
 use unicode_normalization::UnicodeNormalization;
+
+/// Words of a query looked at, at most (a longer query is not a name).
+const MAX_WORDS: usize = 8;
 use unicode_normalization::char::is_combining_mark;
 
 use crate::feed::Feeds;
@@ -52,7 +55,7 @@ pub struct SearchIndex {
 /// `text` folded for matching: lower case, no accents, ligatures spelt out.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.nfd() {
+    for c in text.nfkd() {
         if is_combining_mark(c) {
             continue;
         }
@@ -140,7 +143,10 @@ impl SearchIndex {
     /// The places whose names match `query`, best first, at most `limit`.
     pub fn find(&self, query: &str, limit: usize) -> Vec<wire::Place> {
         let folded = fold(query);
-        let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+        let mut words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+        words.sort_unstable();
+        words.dedup();
+        words.truncate(MAX_WORDS);
         if words.is_empty() {
             return Vec::new();
         }
@@ -172,6 +178,18 @@ impl SearchIndex {
     }
 }
 
+/// `id` percent-encoded for a path segment (SNCF stop ids hold spaces).
+fn path_segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn place(e: &Entry) -> wire::Place {
     match e.kind {
         Kind::Station => wire::Place::Station {
@@ -185,7 +203,7 @@ fn place(e: &Entry) -> wire::Place {
             station: e.station.clone(),
             board: match &e.station {
                 Some(s) => format!("/v1/stations/{s}/board"),
-                None => format!("/v1/stops/{}/board", e.id),
+                None => format!("/v1/stops/{}/board", path_segment(&e.id)),
             },
         },
         Kind::Line => {
@@ -220,6 +238,12 @@ mod tests {
         assert_eq!(fold("Bærum Øst"), "baerum ost");
         assert_eq!(fold("CŒUR"), "coeur");
         assert_eq!(fold("Straße"), "strasse");
+        // Compatibility forms: a ligature, full-width letters.
+        assert_eq!(fold("ﬁlature ＡＢ"), "filature ab");
+        assert_eq!(
+            path_segment("ter:StopPoint:OCETrain TER-1/2"),
+            "ter:StopPoint:OCETrain%20TER-1%2F2"
+        );
     }
 
     fn index() -> SearchIndex {

@@ -6,15 +6,19 @@
 //! of its departures, built from the feed's stop times).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::config::StationConfig;
 use crate::feed::Feeds;
 use crate::id::StationId;
 use crate::station::{Station, StationError};
 
-/// Stations made of one stop kept at once.
+/// Stations made of one stop kept at once (the least recently asked go).
 pub const KEPT: usize = 256;
+
+/// The station id of a stop's stand-in station (put back to the stop's id on
+/// the board): an id no configuration would give a station.
+const STAND_IN: &str = "x-quai-stop-board";
 
 /// Why there is no board for a stop id.
 #[derive(Debug, thiserror::Error)]
@@ -38,10 +42,16 @@ pub struct StopStations {
 impl StopStations {
     /// The station made of stop `id` (`{feed}:{stop_id}`).
     pub fn get(&self, feeds: &Feeds, id: &str) -> Result<Arc<Station>, StopError> {
-        if let Ok(kept) = self.kept.lock()
-            && let Some((_, s)) = kept.iter().find(|(k, _)| k == id)
         {
-            return Ok(s.clone());
+            let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(i) = kept.iter().position(|(k, _)| k == id) {
+                // Asked again: the last to be forgotten.
+                if let Some(hit) = kept.remove(i) {
+                    let station = hit.1.clone();
+                    kept.push_back(hit);
+                    return Ok(station);
+                }
+            }
         }
         let (feed_id, stop_id) = id
             .split_once(':')
@@ -60,7 +70,7 @@ impl StopStations {
         let name = feed.timetable.stop_name(stop).to_string();
         // A station id is only a-z, 0-9, '-' and '_': the board's station
         // id is put back to the stop's by the caller.
-        let station_id: StationId = "stop"
+        let station_id: StationId = STAND_IN
             .parse()
             .map_err(|_| StopError::NotAStopId(id.into()))?;
         let config = StationConfig {
@@ -72,7 +82,9 @@ impl StopStations {
             area: None,
         };
         let station = Arc::new(Station::build(&config, feeds)?);
-        if let Ok(mut kept) = self.kept.lock() {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        // Built twice at once: kept once.
+        if !kept.iter().any(|(k, _)| k == id) {
             if kept.len() >= KEPT {
                 kept.pop_front();
             }

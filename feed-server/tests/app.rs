@@ -6,8 +6,32 @@ use quai_tests::binary::Binary;
 
 #[test]
 fn the_app_installs_searches_follows_and_shows_the_last_board_offline() {
-    let server = Binary::new(env!("CARGO_BIN_EXE_feed-server"))
-        .start(&["--now", "2026-07-01T07:30:00+02:00"]);
+    let binary = Binary::new(env!("CARGO_BIN_EXE_feed-server"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf-8");
+    // An operator, to publish a notice while the app shows the board.
+    let added = binary.run(
+        &[
+            "operator",
+            "add",
+            "app-test",
+            "--scope",
+            "station:caudry",
+            "--data-dir",
+            data,
+        ],
+        dir.path(),
+    );
+    assert!(added.ok, "{}", added.stderr);
+    let token = added
+        .stdout
+        .lines()
+        .last()
+        .expect("a token")
+        .trim()
+        .to_string();
+    let server = binary.start(&["--now", "2026-07-01T07:30:00+02:00", "--data-dir", data]);
     let python = std::env::var("QUAI_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/python/app_page.py");
     let shots = std::env::var("QUAI_APP_SCREENSHOTS").unwrap_or_default();
@@ -15,7 +39,8 @@ fn the_app_installs_searches_follows_and_shows_the_last_board_offline() {
     command
         .arg(script)
         .arg(&server.base)
-        .arg(server.pid().to_string());
+        .arg(server.pid().to_string())
+        .arg(&token);
     if !shots.is_empty() {
         command.arg(&shots);
     }

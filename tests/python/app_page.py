@@ -7,7 +7,7 @@ search still work (the page as served); the first load stays under 100 KB;
 then the server is stopped and the app, reloaded, shows the last board marked
 with its time. No policy violation.
 
-Usage: app_page.py http://127.0.0.1:PORT SERVER_PID [SCREENSHOT_DIR]
+Usage: app_page.py http://127.0.0.1:PORT SERVER_PID OPERATOR_TOKEN [SCREENSHOT_DIR]
 """
 
 import json
@@ -37,7 +37,15 @@ def text(driver, css):
         "const e = document.querySelector(arguments[0]); return e && !e.closest('[hidden]') ? e.innerText : '';", css)
 
 
-def main(base, pid, shots):
+def publish(base, token, notice):
+    request = urllib.request.Request(f"{base}/v1/notices", data=json.dumps(notice).encode(), method="POST")
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request) as r:
+        assert r.status == 201, r.status
+
+
+def main(base, pid, token, shots):
     # Without JavaScript: the board and the search results are in the page.
     board = get(base, "/v1/stations/caudry/board")
     html = page(base, "/app?station=caudry")
@@ -70,6 +78,15 @@ def main(base, pid, shots):
         wait("live", lambda: "direct" in text(driver, "#state") or "live" in text(driver, "#state"))
         first = text(driver, "#view ol.board li")
         assert board["departures"][0]["headsign"] in first, (first, board["departures"][0])
+        # A notice published now reaches the page over the stream (a delta),
+        # without a reload.
+        driver.execute_script("document.body.dataset.loaded = 'yes';")
+        publish(base, token, {"severity": "warning", "cause": "construction", "effect": "stop_moved",
+                              "header": {"fr": "Quai C fermé", "en": "Bay C closed"},
+                              "informed_entities": [{"station": "caudry"}], "status": "published"})
+        wait("the notice, live", lambda: "Quai C fermé" in text(driver, "#view") or "Bay C closed" in text(driver, "#view"))
+        assert driver.execute_script("return document.body.dataset.loaded") == "yes", "the page was reloaded"
+        assert not driver.find_element(By.ID, "static").is_displayed(), "the server's board shown as well"
         # A favourite, kept on the phone.
         driver.find_element(By.CSS_SELECTOR, "#view .star").click()
         driver.get(f"{base}/app")
@@ -104,10 +121,14 @@ def main(base, pid, shots):
         assert driver.find_elements(By.CSS_SELECTOR, "#view ol.board li")
         if shots:
             driver.save_screenshot(os.path.join(shots, "app-offline.png"))
+        # A stop never seen: said so, and no other place's board instead.
+        driver.get(f"{base}/app?stop=demo:CAUDRY_HDV")
+        wait("unavailable", lambda: "indisponible" in text(driver, "#view") or "unavailable" in text(driver, "#view"), timeout=30)
+        assert not driver.find_element(By.ID, "static").is_displayed()
     finally:
         driver.quit()
     print("app: service worker, search, live board, favourite, trip, no-JS board and search, offline board")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None)
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)

@@ -142,6 +142,29 @@ fn url_value(v: &str) -> String {
         .collect()
 }
 
+/// `template` with each placeholder replaced, in one pass: what a value
+/// holds (a station's name, a notice) is never taken for a placeholder.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        match values.iter().find(|(key, _)| tail.starts_with(key)) {
+            Some((key, value)) => {
+                out.push_str(value);
+                rest = &tail[key.len()..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = &tail[2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `GET /app?station=…|stop=…|q=…|line=…|trip=…&lang=…`.
 pub async fn page(
     State(boards): State<Boards>,
@@ -152,32 +175,56 @@ pub async fn page(
         Some("en") => "en",
         _ => "fr",
     };
-    let static_html = if let Some(q) = query.get("q").filter(|q| !q.trim().is_empty()) {
-        results_html(&d.search.find(q.trim(), 20))
+    let q = query.get("q").map(|q| q.trim()).filter(|q| !q.is_empty());
+    let static_html = if let Some(q) = q {
+        let q: String = q.chars().take(super::places::MAX_QUERY).collect();
+        results_html(&d.search.find(&q, 20))
     } else if let Some(stop) = query.get("stop") {
-        match super::places::stop_board_now(&boards, stop.clone(), STATIC_ROWS) {
-            Ok(b) => board_html(&b, lang),
-            Err(e) => format!("<p>{}</p>", text(&e.message)),
+        let (b, stop) = (boards.clone(), stop.clone());
+        let built = tokio::task::spawn_blocking(move || {
+            super::places::stop_board_now(&b, stop, STATIC_ROWS)
+        })
+        .await;
+        match built {
+            Ok(Ok(b)) => board_html(&b, lang),
+            Ok(Err(e)) => format!("<p>{}</p>", text(&e.message)),
+            Err(_) => String::new(),
         }
     } else if query.contains_key("trip") || query.contains_key("line") {
-        String::new()
+        let fr = lang == "fr";
+        format!(
+            "<noscript><p>{}</p></noscript>",
+            if fr {
+                "Suivre un trajet ou une ligne demande JavaScript."
+            } else {
+                "Following a trip or a line needs JavaScript."
+            }
+        )
     } else {
-        let station = query
-            .get("station")
-            .and_then(|id| d.station(id))
-            .or(d.stations.first());
-        station
-            .and_then(|s| boards.publish(s.id.as_str()))
-            .map(|p| board_html(&p.wire, lang))
-            .unwrap_or_default()
+        match query.get("station") {
+            Some(id) => match d.station(id).and_then(|s| boards.publish(s.id.as_str())) {
+                Some(p) => board_html(&p.wire, lang),
+                None => format!("<p>{}</p>", text(&format!("no station has the id `{id}`"))),
+            },
+            None => d
+                .stations
+                .first()
+                .and_then(|s| boards.publish(s.id.as_str()))
+                .map(|p| board_html(&p.wire, lang))
+                .unwrap_or_default(),
+        }
     };
     let config = serde_json::json!({
         "stations": d.stations.iter().map(|s| serde_json::json!({"id": s.id.as_str(), "name": s.name})).collect::<Vec<_>>(),
     });
-    let html = PAGE
-        .replace("{{CONFIG}}", &page::attribute(&config.to_string()))
-        .replace("{{LANG}}", lang)
-        .replace("{{STATIC}}", &static_html);
+    let html = fill(
+        PAGE,
+        &[
+            ("{{CONFIG}}", &page::attribute(&config.to_string())),
+            ("{{LANG}}", lang),
+            ("{{STATIC}}", &static_html),
+        ],
+    );
     let mut response = page::app_html(html);
     response
         .headers_mut()
@@ -195,10 +242,33 @@ pub async fn style() -> Response {
     page::file(include_str!("app/app.css"), page::CSS)
 }
 
+/// The version of the app's files (a hash of them), for the worker's cache.
+fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        // FNV-1a: a change of any file changes it.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for file in [
+            PAGE,
+            include_str!("app/app.js"),
+            include_str!("app/app.css"),
+            include_str!("app/sw.js"),
+            include_str!("app/manifest.webmanifest"),
+        ] {
+            for b in file.bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        format!("{h:016x}")
+    })
+}
+
 /// `GET /app/sw.js`: the service worker, allowed the scope `/app` (the page
-/// itself, not only what is under `/app/`).
+/// itself, not only what is under `/app/`), with the files' version in it.
 pub async fn worker() -> Response {
-    let mut response = page::file(include_str!("app/sw.js"), page::JS);
+    static WORKER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = WORKER.get_or_init(|| include_str!("app/sw.js").replace("{{VERSION}}", version()));
+    let mut response = page::file(body.as_str(), page::JS);
     let h = response.headers_mut();
     h.insert("service-worker-allowed", HeaderValue::from_static("/app"));
     // A new worker is looked for at each visit.
@@ -233,4 +303,18 @@ pub async fn icon_192() -> Response {
 
 pub async fn icon_512() -> Response {
     png(include_bytes!("app/icon-512.png"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_never_taken_for_placeholders() {
+        let html = fill(
+            "<b a=\"{{A}}\">{{B}}</b>{{C",
+            &[("{{A}}", "x {{B}} y"), ("{{B}}", "{{A}}")],
+        );
+        assert_eq!(html, "<b a=\"x {{B}} y\">{{A}}</b>{{C");
+    }
 }

@@ -93,23 +93,7 @@ pub async fn route_departures(
     })?;
     // The station's published board: its seq is the version these come from.
     let seq = boards.publish(station_id).map_or(0, |p| p.wire.seq);
-    let now = chrono::SubsecRound::trunc_subsecs(boards.clock.now(), 0);
-    let realtime = boards.realtime_views(now);
-    let operator_notices = boards.notices.all();
-    let board = crate::board::build(&crate::board::BoardInput {
-        feeds: &d.feeds,
-        station,
-        now,
-        limit,
-        settings: d.board,
-        realtime: &realtime,
-        feed_statuses: boards.freshness().statuses(),
-        advisories: Vec::new(),
-        operator_notices: &operator_notices,
-        emergency: None,
-        facilities: Vec::new(),
-        route: Some((fi, route_id.as_str())),
-    });
+    let board = boards.board_now(station, limit, Some((fi, route_id.as_str())));
     let wire = board.to_wire(seq);
     Ok(Json(wire::RouteDepartures {
         route: id,

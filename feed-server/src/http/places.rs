@@ -18,7 +18,7 @@ use crate::stop_station::StopError;
 /// Most results in one answer.
 const MAX_RESULTS: usize = 50;
 /// The longest query taken.
-const MAX_QUERY: usize = 200;
+pub const MAX_QUERY: usize = 200;
 
 /// `GET /v1/search?q=…&limit=…` (limit 1-50, default 10).
 pub async fn search(
@@ -72,7 +72,12 @@ pub async fn stop_board(
             )])));
         }
     };
-    stop_board_now(&boards, id, limit).map(Json)
+    // Building a stop's station reads its feed's stop times: off the async
+    // workers.
+    tokio::task::spawn_blocking(move || stop_board_now(&boards, id, limit))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        .map(Json)
 }
 
 /// The board of stop `id` now, its first `limit` departures.
@@ -92,23 +97,8 @@ pub fn stop_board_now(boards: &Boards, id: String, limit: usize) -> Result<wire:
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
             }
         })?;
-    let now = chrono::SubsecRound::trunc_subsecs(boards.clock.now(), 0);
-    let realtime = boards.realtime_views(now);
-    let operator_notices = boards.notices.all();
-    let board = crate::board::build(&crate::board::BoardInput {
-        feeds: &d.feeds,
-        station: &station,
-        now,
-        limit,
-        settings: d.board,
-        realtime: &realtime,
-        feed_statuses: boards.freshness().statuses(),
-        advisories: Vec::new(),
-        operator_notices: &operator_notices,
-        emergency: None,
-        facilities: Vec::new(),
-        route: None,
-    });
+    let board = boards.board_now(&station, limit, None);
+    let now = boards.clock.now();
     // Made on demand: its version is when it was made (ms), as station boards'
     // seqs start from the clock.
     let seq = u64::try_from(now.timestamp_millis()).unwrap_or(1).max(1);

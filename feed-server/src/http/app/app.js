@@ -17,7 +17,7 @@ const FAVOURITES = "quai.favourites";
 const W = {
   fr: { search: "Rechercher", search_label: "Rechercher un arrêt, une gare ou une ligne", search_hint: "Arrêt, gare, ligne…",
         favourites: "Favoris", stations: "Gares", add: "☆ Ajouter aux favoris", remove: "★ Retirer des favoris",
-        live: "● en direct", offline: "Hors ligne : données de", nothing: "Aucun résultat.", loading: "Chargement…",
+        live: "● en direct", offline: "Hors ligne : données de", offline_now: "Hors ligne", nothing: "Aucun résultat.", loading: "Chargement…",
         none: "Aucun départ dans les prochaines heures.", stops: "Arrêts", towards: "Vers", share: "Partager ce trajet",
         copied: "Lien copié", here: "le véhicule est ici", coming: "le véhicule arrive", planned: "prévu",
         cancelled_trip: "Ce trajet est supprimé.", unavailable: "Information indisponible", platform: "quai", track: "voie",
@@ -26,7 +26,7 @@ const W = {
         departed: "parti", scheduled: "horaire prévu" },
   en: { search: "Search", search_label: "Search for a stop, a station or a line", search_hint: "Stop, station, line…",
         favourites: "Favourites", stations: "Stations", add: "☆ Add to favourites", remove: "★ Remove from favourites",
-        live: "● live", offline: "Offline: data of", nothing: "No result.", loading: "Loading…",
+        live: "● live", offline: "Offline: data of", offline_now: "Offline", nothing: "No result.", loading: "Loading…",
         none: "No departure in the next hours.", stops: "Stops", towards: "To", share: "Share this trip",
         copied: "Link copied", here: "the vehicle is here", coming: "the vehicle is coming", planned: "planned",
         cancelled_trip: "This trip is cancelled.", unavailable: "Information unavailable", platform: "platform", track: "platform",
@@ -43,6 +43,11 @@ function el(tag, cls, text) {
   return e;
 }
 function hhmm(iso) { return iso ? iso.slice(11, 16) : ""; }
+// "07:30", or "30/06 07:30" when it is not today's.
+function when(iso) {
+  const today = new Date().toISOString().slice(0, 10);
+  return iso.slice(0, 10) === today ? hhmm(iso) : iso.slice(8, 10) + "/" + iso.slice(5, 7) + " " + hhmm(iso);
+}
 function pick(tr) { return tr ? (tr[lang] || tr.fr || tr.en || Object.values(tr)[0] || "") : ""; }
 function link(query, text, cls) {
   const a = el("a", cls, text);
@@ -81,7 +86,7 @@ function showState(live, offlineSince) {
   const s = document.getElementById("state");
   s.hidden = false;
   s.className = "state" + (offlineSince ? " offline" : "");
-  s.textContent = offlineSince ? t("offline") + " " + hhmm(offlineSince) : (live ? t("live") : "");
+  s.textContent = offlineSince ? t("offline") + " " + when(offlineSince) : (live ? t("live") : "");
 }
 
 // --- favourites, on this phone only ---
@@ -171,16 +176,21 @@ async function station(id) {
     const got = await getJSON(path);
     board = got.body;
     renderBoard(board, query, got.offline ? board.generated_at : null);
-    if (got.offline) return;
-  } catch (e) { showState(false, null); }
-  follow({ op: "subscribe", station: id }, m => {
-    if (m.type === "snapshot") board = m.board;
-    else if (m.type === "delta" && board) board = applyDelta(board, m);
-    else return false;
+  } catch (e) { showError(e); }
+  // Live from here on (also after an offline start: the stream's snapshot
+  // replaces what was kept).
+  follow({ op: "subscribe", station: id }, board && board.seq, m => {
+    if (m.type === "snapshot") board = Object.assign({}, m.board, { seq: m.seq });
+    else if (m.type === "delta" && board) {
+      if (m.seq <= board.seq) return false;
+      const next = applyDelta(board, m);
+      if (!next) return null;
+      board = next;
+    } else return false;
     renderBoard(board, query, null);
     keep(path, board);
     return board.seq;
-  });
+  }, () => { if (board) showState(false, board.generated_at); });
 }
 
 // The board's delta applied (docs/protocol.md); null when out of step.
@@ -198,22 +208,29 @@ function applyDelta(board, m) {
   return b;
 }
 
-// The stream: `onMessage` answers a message with the seq it is at (to
-// resume from), false to ignore it, null to subscribe again from scratch.
-function follow(subscribe, onMessage) {
-  let seq = null;
+// The stream, from `since` (the seq the page holds): `onMessage` answers a
+// message with the seq it is at, false to ignore it, null when it is out of
+// step (a delta was missed): the page asks again from the seq it holds, and
+// the server replays what it missed (or sends a snapshot).
+function follow(subscribe, since, onMessage, onLost) {
+  let seq = since || null;
   let retry = 1000;
+  const ask = ws => ws.send(JSON.stringify(Object.assign({}, subscribe, seq ? { since: seq } : {})));
   const open = () => {
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/v1/stream");
-    ws.onopen = () => { retry = 1000; ws.send(JSON.stringify(Object.assign({}, subscribe, seq ? { since: seq } : {}))); };
+    ws.onopen = () => ask(ws);
     ws.onmessage = e => {
       const m = JSON.parse(e.data);
       if (m.type === "heartbeat" || m.type === "announce") return;
-      if (m.type === "error") { showState(false, null); return; }
+      if (m.type === "error") { onLost(); return; }
       const r = onMessage(m);
-      if (r === null) { seq = null; ws.send(JSON.stringify(subscribe)); } else if (r) seq = r;
+      // Backing off again only once data came: a server that accepts and
+      // closes at once is not asked every second.
+      if (r !== false) retry = 1000;
+      if (r === null) ask(ws); else if (r) seq = r;
     };
-    ws.onclose = () => { showState(false, null); setTimeout(open, retry + Math.random() * retry); retry = Math.min(retry * 2, 30000); };
+    // Cut off: what is shown is marked with its time until the stream is back.
+    ws.onclose = () => { onLost(); setTimeout(open, retry + Math.random() * retry); retry = Math.min(retry * 2, 30000); };
   };
   open();
 }
@@ -254,7 +271,10 @@ async function line(id) {
     }
     v.replaceChildren(...parts);
     v.hidden = false;
-    showState(false, got.offline ? null : null);
+    if (got.offline) {
+      const st = document.getElementById("state");
+      st.hidden = false; st.className = "state offline"; st.textContent = t("offline_now");
+    } else showState(false, null);
   } catch (e) { showError(e); }
 }
 
@@ -297,15 +317,19 @@ function renderTrip(trip, asked, offlineSince) {
 async function trip(id) {
   const path = "/v1/trips/" + encodeURIComponent(id);
   let state = null;
+  let seq = null;
   try {
     const got = await getJSON(path);
     state = got.body;
     renderTrip(state, id, got.offline ? state.generated_at : null);
-    if (got.offline) return;
-  } catch (e) { showError(e); return; }
-  follow({ op: "subscribe", trip: id }, m => {
-    if (m.type === "trip_snapshot") state = Object.assign({}, m.state, { id: state.id });
+  } catch (e) { showError(e); }
+  follow({ op: "subscribe", trip: id }, null, m => {
+    if (m.type === "trip_snapshot") { state = m.state; seq = m.seq; }
     else if (m.type === "trip_delta" && state) {
+      if (seq !== null && m.seq <= seq) return false;
+      // A delta missed: ask again (the server replays or sends a snapshot).
+      if (seq !== null && m.prev_seq !== seq) return null;
+      seq = m.seq;
       for (const c of m.calls) { const i = state.calls.findIndex(x => x.stop_sequence === c.stop_sequence); if (i >= 0) state.calls[i] = c; else state.calls.push(c); }
       state.calls.sort((a, b) => a.stop_sequence - b.stop_sequence);
       state.cancelled = m.cancelled; state.realtime = m.realtime; state.vehicle = m.vehicle;
@@ -314,8 +338,8 @@ async function trip(id) {
     } else return false;
     renderTrip(state, id, null);
     keep(path, state);
-    return m.seq;
-  });
+    return seq;
+  }, () => { if (state) showState(false, state.generated_at); });
 }
 
 // --- home: favourites and stations ---
@@ -323,8 +347,9 @@ function home() {
   const favs = favourites();
   const sec = document.getElementById("favourites");
   sec.hidden = favs.length === 0;
+  document.getElementById("favourite-list").className = "results";
   document.getElementById("favourite-list").replaceChildren(...favs.map(f => { const li = el("li"); li.appendChild(link(f.query, f.name)); return li; }));
-  if (!params.get("q") && !params.get("station") && !params.get("stop")) {
+  if (!params.get("q") && !params.get("station") && !params.get("stop") && !params.get("trip") && !params.get("line")) {
     const v = document.getElementById("view");
     const ul = el("ul", "results");
     for (const s of config.stations) { const li = el("li"); li.appendChild(link("station=" + encodeURIComponent(s.id), s.name)); ul.appendChild(li); }
@@ -341,6 +366,7 @@ function words() {
   const button = document.getElementById("lang");
   button.hidden = false;
   button.textContent = lang === "fr" ? "EN" : "FR";
+  button.setAttribute("aria-label", lang === "fr" ? "English" : "Français");
   button.onclick = () => {
     const p = new URLSearchParams(location.search);
     p.set("lang", lang === "fr" ? "en" : "fr");
@@ -363,6 +389,8 @@ function start() {
   if (params.get("trip") || params.get("line") || params.get("stop") || stationId || params.get("q")) {
     document.getElementById("favourites").hidden = true;
   }
-  if (!params.get("q") && !stationId && !params.get("stop")) document.getElementById("static").hidden = true;
+  // What the server wrote for browsers without JavaScript: the script shows
+  // its own (live) views instead.
+  document.getElementById("static").hidden = true;
 }
 start();

@@ -3,8 +3,13 @@
 // at install; the API's answers are asked of the network first and kept, and
 // served from what was kept when the network fails, marked X-Quai-Offline so
 // that the page says how old they are. The page itself (/app) likewise.
-const SHELL = "quai-shell-v1";
+// The version of the app's files, written here by the server: new files make
+// a new worker, which keeps them afresh and drops the old ones.
+const VERSION = "{{VERSION}}";
+const SHELL = "quai-shell-" + VERSION;
 const DATA = "quai-data-v1";
+// Answers kept at most (the oldest go first).
+const KEPT = 100;
 const FILES = ["/app", "/app/app.js", "/app/app.css", "/app/manifest.webmanifest", "/app/icon-192.png", "/app/icon-512.png"];
 
 self.addEventListener("install", e => {
@@ -25,9 +30,16 @@ async function kept(cacheName, key) {
   return new Response(await hit.blob(), { status: hit.status, headers });
 }
 
+async function store(cacheName, key, response) {
+  const cache = await caches.open(cacheName);
+  await cache.put(key, response);
+  const keys = await cache.keys();
+  for (const old of keys.slice(0, Math.max(0, keys.length - KEPT))) await cache.delete(old);
+}
+
 function networkFirst(request, cacheName, key) {
   return fetch(request).then(r => {
-    if (r.ok) { const copy = r.clone(); caches.open(cacheName).then(c => c.put(key, copy)); }
+    if (r.ok) store(cacheName, key, r.clone());
     return r;
   }).catch(() => kept(cacheName, key));
 }
@@ -35,7 +47,8 @@ function networkFirst(request, cacheName, key) {
 self.addEventListener("fetch", e => {
   const url = new URL(e.request.url);
   if (e.request.method !== "GET" || url.origin !== location.origin) return;
-  if (url.pathname.startsWith("/v1/") && url.pathname !== "/v1/stream") {
+  // Search answers are not kept (one a keystroke); the stream is not HTTP.
+  if (url.pathname.startsWith("/v1/") && url.pathname !== "/v1/stream" && url.pathname !== "/v1/search") {
     e.respondWith(networkFirst(e.request, DATA, e.request));
   } else if (e.request.mode === "navigate" && url.pathname === "/app") {
     // Any view of the app: the page is the same, its script reads the address.
