@@ -32,10 +32,25 @@ fn the_app_installs_searches_follows_and_shows_the_last_board_offline() {
         .trim()
         .to_string();
     let server = binary.start(&["--now", "2026-07-01T07:30:00+02:00", "--data-dir", data]);
+    // axe-core, for the accessibility check (fetched once, checksum verified).
+    let axe = std::process::Command::new("bash")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/axe-core.sh"
+        ))
+        .output()
+        .expect("run scripts/axe-core.sh");
+    assert!(
+        axe.status.success(),
+        "{}",
+        String::from_utf8_lossy(&axe.stderr)
+    );
+    let axe = String::from_utf8_lossy(&axe.stdout).trim().to_string();
     let python = std::env::var("QUAI_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/python/app_page.py");
     let shots = std::env::var("QUAI_APP_SCREENSHOTS").unwrap_or_default();
     let mut command = std::process::Command::new(&python);
+    command.env("QUAI_AXE", &axe);
     command
         .arg(script)
         .arg(&server.base)

@@ -366,7 +366,8 @@ function words() {
   const button = document.getElementById("lang");
   button.hidden = false;
   button.textContent = lang === "fr" ? "EN" : "FR";
-  button.setAttribute("aria-label", lang === "fr" ? "English" : "Français");
+  // The name holds the visible text (WCAG 2.5.3), and says what it is.
+  button.setAttribute("aria-label", lang === "fr" ? "EN – English" : "FR – Français");
   button.onclick = () => {
     const p = new URLSearchParams(location.search);
     p.set("lang", lang === "fr" ? "en" : "fr");
