@@ -76,8 +76,13 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
     redraw.panel(Panel::Departures, key, |texts| {
         let muted = colour(&l.theme.muted);
         // With nothing in the horizon: when service resumes.
+        let filtered = !(l.departures.platforms.is_empty() && l.departures.stops.is_empty());
         let no_service = board.filter(|_| view.shown.is_empty()).map(|b| {
             let text = match &b.next_service {
+                // A one-bay sign while the station has departures elsewhere.
+                _ if filtered && !b.departures.is_empty() => {
+                    phrase(&view.lang, "none_here").to_string()
+                }
                 Some(next) => format!("{} {}", phrase(&view.lang, "no_service"), clock_time(next)),
                 None => phrase(&view.lang, "no_service").to_string(),
             };

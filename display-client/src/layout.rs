@@ -71,6 +71,13 @@ pub struct Departures {
     /// Seconds before the next page when there are more rows than fit.
     pub paging_s: f32,
     pub columns: Vec<Column>,
+    /// A one-platform or one-bay sign: only the departures from these
+    /// platforms (as boards write them: "A", "2")…
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    /// …or from these stops (`feed:stop_id`). Empty: every departure.
+    #[serde(default)]
+    pub stops: Vec<String>,
 }
 
 /// How the notices ticker moves.

@@ -104,10 +104,16 @@ pub fn compose(
     // Not live, the board ages: drop what has left by the screen's clock (a minute
     // of grace), so a kept board never lists buses long gone.
     let (is_live, now) = (view.live, view.now);
+    let (platforms, stops) = (&l.departures.platforms, &l.departures.stops);
     view.shown = board.map_or_else(Vec::new, |b| {
         b.departures
             .iter()
             .enumerate()
+            // A one-bay sign: its bay's departures only.
+            .filter(|(_, d)| {
+                (platforms.is_empty() || d.platform.as_ref().is_some_and(|p| platforms.contains(p)))
+                    && (stops.is_empty() || stops.contains(&d.stop_id))
+            })
             .filter(|(_, d)| {
                 is_live
                     || now.is_none_or(|n| {

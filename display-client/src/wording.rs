@@ -110,6 +110,13 @@ pub fn phrase(lang: &str, key: &str) -> &'static str {
                 "Good night – service resumes at"
             }
         }
+        "none_here" => {
+            if fr {
+                "Pas de départ d'ici pour le moment"
+            } else {
+                "No departure from here for now"
+            }
+        }
         "starting" => {
             if fr {
                 "Démarrage…"

@@ -585,3 +585,44 @@ fn a_broken_layout_is_refused_with_file_line_and_column() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("broken.ron:19:"), "{stderr}");
 }
+
+/// A sign at bay A of the hub (`departures.platforms: ["A"]` in its layout):
+/// only bay A's departures, as the REST board filtered by platform gives them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_bay_sign_shows_its_bay_only() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(layout("platform-sign.ron")).expect("layout");
+    let bay = text.replacen(
+        "columns: [Countdown, Line, Destination, Status],",
+        "columns: [Countdown, Line, Destination, Status],\n        platforms: [\"A\"],",
+        1,
+    );
+    assert_ne!(bay, text);
+    let path = dir.path().join("bay-a.ron");
+    std::fs::write(&path, bay).expect("write");
+    let shot = shoot_with(
+        &server.base,
+        path.to_str().expect("utf-8"),
+        "snapshot",
+        dir.path(),
+        &[],
+    )
+    .await;
+    assert!(shot.ok, "{}", shot.stderr);
+    let shown: Vec<&str> = shot
+        .texts
+        .iter()
+        .filter(|(region, _)| region == "destination")
+        .map(|(_, t)| t.as_str())
+        .collect();
+    let board = server.board("caudry", "?platforms=A").await;
+    let want: Vec<&str> = board
+        .departures
+        .iter()
+        .take(3)
+        .map(|d| d.headsign.as_str())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(shown, want);
+}

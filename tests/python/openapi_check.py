@@ -103,6 +103,7 @@ def main(base, token):
     # The public API.
     check("GET", "/v1/stations", "/v1/stations", 200)
     check("GET", "/v1/stations/{id}/board", "/v1/stations/caudry/board?limit=5", 200)
+    check("GET", "/v1/stations/{id}/board", "/v1/stations/caudry/board?platforms=A&limit=3", 200)
     _, h = check("GET", "/v1/stations/{id}/board", "/v1/stations/caudry/board", 200)
     check("GET", "/v1/stations/{id}/board", "/v1/stations/caudry/board", 304, headers={"If-None-Match": h["ETag"]})
     check("GET", "/v1/stations/{id}/board", "/v1/stations/nowhere/board", 404)

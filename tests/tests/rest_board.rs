@@ -72,3 +72,57 @@ async fn a_board_is_built_once_per_change_and_revalidated_with_its_etag() {
     assert_eq!(changed.status().as_u16(), 200);
     assert!(built().await > before);
 }
+
+/// A one-bay or one-platform sign asks for its bay's departures only
+/// (`?platforms=` or `?stops=`), with an ETag of its own.
+#[tokio::test]
+async fn a_board_for_one_bay_or_platform() {
+    let demo = include_str!("../../feed-server/demo/caudry.toml");
+    let s = server::start(demo, server::fixed("2026-07-01T07:30:00+02:00")).await;
+    s.wait_fresh("demo:trip-updates").await;
+    let all = s.board("caudry", "?limit=30").await;
+    let bay_a: Vec<&str> = all
+        .departures
+        .iter()
+        .filter(|d| d.platform.as_deref() == Some("A"))
+        .map(|d| d.id.as_str())
+        .collect();
+    assert!(!bay_a.is_empty() && bay_a.len() < all.departures.len());
+    let by_platform = s.board("caudry", "?limit=30&platforms=A").await;
+    let ids: Vec<&str> = by_platform
+        .departures
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect();
+    assert_eq!(ids, bay_a);
+    let by_stop = s.board("caudry", "?limit=30&stops=demo:CAUDRY:A").await;
+    assert_eq!(by_stop.departures, by_platform.departures);
+    // Two platforms, and the limit after the filter.
+    let two = s.board("caudry", "?limit=3&platforms=A,%20E").await;
+    assert_eq!(two.departures.len(), 3);
+    assert!(
+        two.departures
+            .iter()
+            .all(|d| matches!(d.platform.as_deref(), Some("A" | "E")))
+    );
+    // Its own version.
+    let tag = |query: &str| {
+        let s = &s;
+        let query = query.to_string();
+        async move {
+            s.answer(&format!("/v1/stations/caudry/board{query}"))
+                .await
+                .headers
+                .get("etag")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+                .expect("an ETag")
+        }
+    };
+    assert_ne!(tag("?platforms=A").await, tag("").await);
+    assert_ne!(tag("?platforms=A").await, tag("?platforms=B").await);
+    let many = vec!["X"; 33].join(",");
+    s.answer(&format!("/v1/stations/caudry/board?platforms={many}"))
+        .await
+        .expect(400);
+}

@@ -50,7 +50,7 @@ pub async fn stations(State(boards): State<Boards>) -> Json<Vec<StationInfo>> {
 }
 
 /// `GET /v1/stations/{id}/board`: the board as published, its first `limit`
-/// departures. Its `ETag` names the published version (`seq`) and the limit:
+/// departures (of the `platforms` or `stops` asked, for a one-bay sign). Its `ETag` names the published version (`seq`) and the limit:
 /// a client that sends it back in `If-None-Match` gets `304 Not Modified` until
 /// the board changes.
 pub async fn board(
@@ -87,6 +87,29 @@ pub async fn board(
             );
         }
     }
+    // A one-bay or one-platform sign: only these platforms' or stops'
+    // departures (comma-separated; either or both).
+    let list = |name: &str| -> Vec<String> {
+        query
+            .get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (platforms, stops) = (list("platforms"), list("stops"));
+    for (name, values) in [("platforms", &platforms), ("stops", &stops)] {
+        if values.len() > 32 || values.iter().any(|v| v.len() > 200) {
+            fields.insert(
+                name.to_string(),
+                "at most 32 comma-separated values of 200 characters".to_string(),
+            );
+        }
+    }
     if !fields.is_empty() {
         return Err(ApiError::invalid_query(fields));
     }
@@ -97,7 +120,19 @@ pub async fn board(
             format!("no station has the id `{id}`; GET /v1/stations lists them"),
         )
     })?;
-    let etag = format!("\"{}-{limit}\"", published.wire.seq);
+    let filtered = !(platforms.is_empty() && stops.is_empty());
+    let etag = if filtered {
+        // The filter is part of the version: another sign's board is another.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&(&platforms, &stops), &mut h);
+        format!(
+            "\"{}-{limit}-{:x}\"",
+            published.wire.seq,
+            std::hash::Hasher::finish(&h)
+        )
+    } else {
+        format!("\"{}-{limit}\"", published.wire.seq)
+    };
     let cached = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -105,9 +140,18 @@ pub async fn board(
     let mut response = if cached {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let json = published.json(limit).map_err(|e| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-        })?;
+        let json = if filtered {
+            let mut board = (*published.wire).clone();
+            board.departures.retain(|d| {
+                (platforms.is_empty() || d.platform.as_ref().is_some_and(|p| platforms.contains(p)))
+                    && (stops.is_empty() || stops.contains(&d.stop_id))
+            });
+            board.departures.truncate(limit);
+            serde_json::to_vec(&board).map(axum::body::Bytes::from)
+        } else {
+            published.json(limit)
+        }
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
         ([(header::CONTENT_TYPE, "application/json")], json).into_response()
     };
     let h = response.headers_mut();
