@@ -170,7 +170,12 @@ fn cell_text(
                 DepartureStatus::Delayed => colour(&theme.warning),
                 _ => muted,
             };
-            (status(&view.lang, d), ink, false)
+            // How full it is, after the status (words and a gauge).
+            let text = match crate::wording::occupancy(&view.lang, d.occupancy) {
+                Some(o) if !gone => format!("{} · {o}", status(&view.lang, d)),
+                _ => status(&view.lang, d),
+            };
+            (text, ink, false)
         }
     })
 }

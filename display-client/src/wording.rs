@@ -48,6 +48,21 @@ pub fn status_words(lang: &str, s: DepartureStatus, delay_s: Option<i64>) -> Str
     }
 }
 
+/// How full the vehicle is, in words with a gauge (▮▯▯ to ▮▮▮): never
+/// by colour alone. None when the feed does not say.
+pub fn occupancy(lang: &str, o: Option<quai_protocol::Occupancy>) -> Option<String> {
+    use quai_protocol::Occupancy as O;
+    let fr = lang == "fr";
+    let (gauge, fr_words, en_words) = match o? {
+        O::Empty | O::ManySeatsAvailable => ("▮▯▯", "peu de monde", "plenty of room"),
+        O::FewSeatsAvailable => ("▮▮▯", "peu de places assises", "few seats left"),
+        O::StandingRoomOnly => ("▮▮▯", "places debout", "standing room only"),
+        O::CrushedStandingRoomOnly | O::Full => ("▮▮▮", "bondé", "very full"),
+        O::NotAcceptingPassengers => ("▮▮▮", "complet", "full, not boarding"),
+    };
+    Some(format!("{gauge} {}", if fr { fr_words } else { en_words }))
+}
+
 /// Under a changed platform: the change in words, short enough for the
 /// platform column ("voie" is feminine, "quai" masculine).
 pub fn platform_changed(lang: &str, mode: quai_protocol::Mode) -> &'static str {
@@ -177,6 +192,24 @@ mod tests {
             status("fr", &departure(DepartureStatus::Early, Some(-120))),
             "en avance 2 min"
         );
+    }
+
+    #[test]
+    fn how_full_in_words_and_a_gauge() {
+        use quai_protocol::Occupancy as O;
+        assert_eq!(
+            occupancy("fr", Some(O::StandingRoomOnly)).as_deref(),
+            Some("▮▮▯ places debout")
+        );
+        assert_eq!(
+            occupancy("en", Some(O::Full)).as_deref(),
+            Some("▮▮▮ very full")
+        );
+        assert_eq!(
+            occupancy("fr", Some(O::Empty)).as_deref(),
+            Some("▮▯▯ peu de monde")
+        );
+        assert_eq!(occupancy("fr", None), None);
     }
 
     #[test]

@@ -626,3 +626,24 @@ async fn a_one_bay_sign_shows_its_bay_only() {
     assert!(!want.is_empty());
     assert_eq!(shown, want);
 }
+
+/// How full the bus is, in the status column, in words with a gauge
+/// (never by colour alone): the demo's line 5 bus, standing room only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_says_how_full_a_bus_is() {
+    let server = demo().await;
+    server.wait_fresh("demo:vehicle-positions").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shot = shoot(&server.base, "hall-1080p.ron", "snapshot", dir.path()).await;
+    assert!(shot.ok, "{}", shot.stderr);
+    let statuses: Vec<&str> = shot
+        .texts
+        .iter()
+        .filter(|(region, _)| region == "status_column")
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert!(
+        statuses.iter().any(|s| s.ends_with("▮▮▯ places debout")),
+        "{statuses:?}"
+    );
+}

@@ -298,6 +298,12 @@ pub fn call_departure(
             v.stopped_at(&trip.id, d.service_day, &feed.stops[stop].id, st.sequence)
         }))
         && departure.status != DepartureStatus::Cancelled;
+    // How full it is: the run's vehicle, when it says (a board's runs are
+    // all near now: an undated report may be of it).
+    departure.occupancy = vehicles
+        .and_then(|v| v.of_trip(&trip.id, d.service_day, d.instance, true))
+        .and_then(|v| v.occupancy)
+        .filter(|_| departure.status != DepartureStatus::Cancelled);
     (departure, stop)
 }
 
@@ -467,6 +473,7 @@ fn departure(feeds: &Feeds, d: &ScheduledDeparture) -> Departure {
         realtime: false,
         uncertainty_s: None,
         boarding: false,
+        occupancy: None,
         notice_ids: Vec::new(),
     }
 }

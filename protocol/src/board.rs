@@ -133,7 +133,24 @@ pub struct Departure {
     /// The vehicle stands at the stop now: passengers can board.
     #[serde(default, skip_serializing_if = "is_false")]
     pub boarding: bool,
+    /// How full the vehicle is, when its VehiclePositions say
+    /// (GTFS-Realtime `occupancy_status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occupancy: Option<Occupancy>,
     pub notice_ids: Vec<String>,
+}
+
+/// How full a vehicle is: GTFS-Realtime `OccupancyStatus`, lower snake case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Occupancy {
+    Empty,
+    ManySeatsAvailable,
+    FewSeatsAvailable,
+    StandingRoomOnly,
+    CrushedStandingRoomOnly,
+    Full,
+    NotAcceptingPassengers,
 }
 
 fn is_false(b: &bool) -> bool {

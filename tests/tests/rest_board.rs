@@ -126,3 +126,29 @@ async fn a_board_for_one_bay_or_platform() {
         .await
         .expect(400);
 }
+
+/// How full a bus is comes from its VehiclePositions' `occupancy_status`:
+/// the demo's line 5 bus on its way to the hub is standing room only; a
+/// departure without a vehicle report says nothing.
+#[tokio::test]
+async fn a_departure_says_how_full_its_vehicle_is() {
+    let demo = include_str!("../../feed-server/demo/caudry.toml");
+    let s = server::start(demo, server::fixed("2026-07-01T07:30:00+02:00")).await;
+    s.wait_fresh("demo:vehicle-positions").await;
+    let board = s.board("caudry", "?limit=30").await;
+    let line_5 = board
+        .departures
+        .iter()
+        .find(|d| d.id == "demo:CA2C:5:WD:1:0720:20260701:3")
+        .expect("the 07:34 line 5 bus");
+    assert_eq!(
+        line_5.occupancy,
+        Some(quai_protocol::Occupancy::StandingRoomOnly)
+    );
+    let later = board
+        .departures
+        .iter()
+        .find(|d| d.scheduled.starts_with("2026-07-01T09"))
+        .expect("a departure at 9");
+    assert_eq!(later.occupancy, None, "no vehicle report yet");
+}

@@ -207,6 +207,9 @@ pub(super) fn departure_row(lang: &str, d: &Departure) -> Row {
         detail.push(platform_words(lang, d.mode, p, d.platform_changed));
     }
     detail.push(status(lang, d));
+    if !struck {
+        detail.extend(crate::wording::occupancy(lang, d.occupancy));
+    }
     Row {
         control: Some(format!("departure:{}", d.id)),
         action: Some(Action::Open(Page::Trip(DepartureId(d.id.clone())))),

@@ -125,6 +125,7 @@ fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
             realtime: true,
             uncertainty_s: None,
             boarding: false,
+            occupancy: None,
             notice_ids: Vec::new(),
         };
         if keep(input, &mut departure) {

@@ -94,6 +94,8 @@ pub struct Departure {
     pub realtime: bool,
     pub uncertainty_s: Option<i64>,
     pub boarding: bool,
+    /// How full the vehicle is (VehiclePositions), when said.
+    pub occupancy: Option<quai_protocol::Occupancy>,
     pub notice_ids: Vec<String>,
 }
 

@@ -66,6 +66,7 @@ impl Departure {
             realtime: self.realtime,
             uncertainty_s: self.uncertainty_s,
             boarding: self.boarding,
+            occupancy: self.occupancy,
             notice_ids: self.notice_ids.clone(),
         }
     }

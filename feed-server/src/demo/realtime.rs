@@ -14,7 +14,7 @@ use gtfs_realtime::translated_string::Translation;
 use gtfs_realtime::trip_descriptor::ScheduleRelationship as TripRel;
 use gtfs_realtime::trip_update::stop_time_update::StopTimeProperties;
 use gtfs_realtime::trip_update::{StopTimeEvent, StopTimeUpdate};
-use gtfs_realtime::vehicle_position::VehicleStopStatus;
+use gtfs_realtime::vehicle_position::{OccupancyStatus, VehicleStopStatus};
 use gtfs_realtime::{
     Alert, EntitySelector, FeedEntity, FeedHeader, FeedMessage, TimeRange, TranslatedString,
     TripDescriptor, TripUpdate, VehiclePosition,
@@ -213,6 +213,13 @@ fn vehicles(deployment: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> Vec<Fee
                     stop_id: Some(feed.stops[st.stop].id.clone()),
                     current_stop_sequence: Some(st.sequence),
                     current_status: Some(status as i32),
+                    // Line 5 serves the lycée: standing room only at school
+                    // times; the others have room (the screens say so).
+                    occupancy_status: Some(if feed.route_of(d.trip).id.ends_with(":5") {
+                        OccupancyStatus::StandingRoomOnly
+                    } else {
+                        OccupancyStatus::ManySeatsAvailable
+                    } as i32),
                     timestamp: Some(now.timestamp().max(0) as u64),
                     ..VehiclePosition::default()
                 }),

@@ -25,6 +25,24 @@ pub struct VehicleState {
     pub position: Option<(f64, f64)>,
     /// When the vehicle measured it (POSIX seconds).
     pub timestamp: Option<u64>,
+    /// How full it is (`occupancy_status`), when said.
+    pub occupancy: Option<quai_protocol::Occupancy>,
+}
+
+/// `OccupancyStatus` as the wire says it; no data (7) and not boardable (8)
+/// say nothing of how full it is.
+pub fn occupancy(status: Option<i32>) -> Option<quai_protocol::Occupancy> {
+    use quai_protocol::Occupancy as O;
+    match status? {
+        0 => Some(O::Empty),
+        1 => Some(O::ManySeatsAvailable),
+        2 => Some(O::FewSeatsAvailable),
+        3 => Some(O::StandingRoomOnly),
+        4 => Some(O::CrushedStandingRoomOnly),
+        5 => Some(O::Full),
+        6 => Some(O::NotAcceptingPassengers),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -82,6 +100,7 @@ impl Vehicles {
                             && (*lat, *lon) != (0.0, 0.0)
                     }),
                 timestamp: v.timestamp,
+                occupancy: occupancy(v.occupancy_status),
             });
             out.entities.push(entity);
         }

@@ -346,3 +346,36 @@ fn french_alerts_from_brest() {
         .collect();
     assert!(texts.iter().any(|t| t.contains("Kermaria")), "{texts:?}");
 }
+
+/// USF Bull Runner's vehicles (2017) say how full they are: the reading of
+/// `occupancy_status` that boards use gives each entity's value.
+#[test]
+fn bull_runner_vehicles_say_how_full_they_are() {
+    let bytes = std::fs::read(fixture(
+        "gtfs-rt/usf-bullrunner/bullrunner-vehicle-positions.pb",
+    ))
+    .expect("fixture");
+    let message = gtfs_realtime::FeedMessage::decode(&bytes[..]).expect("a FeedMessage");
+    let read: Vec<Option<quai_protocol::Occupancy>> = message
+        .entity
+        .iter()
+        .filter_map(|e| e.vehicle.as_ref())
+        .map(|v| feed_server::realtime::vehicles::occupancy(v.occupancy_status))
+        .collect();
+    assert_eq!(read.len(), 10);
+    use quai_protocol::Occupancy::{Empty, ManySeatsAvailable};
+    assert!(
+        read.iter()
+            .all(|o| matches!(o, Some(Empty | ManySeatsAvailable))),
+        "{read:?}"
+    );
+    assert_eq!(
+        read[..4],
+        [
+            Some(Empty),
+            Some(Empty),
+            Some(ManySeatsAvailable),
+            Some(ManySeatsAvailable)
+        ]
+    );
+}
