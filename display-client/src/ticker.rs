@@ -36,7 +36,35 @@ fn text_of(n: &Notice, lang: &str) -> String {
         .to_string()
 }
 
-fn draw(p: PanelInputs, mut redraw: Redraw) {
+/// The Wi-Fi page's address of notice `n` in full, when the bar cannot hold
+/// all of it (it has a description, or its line is longer than the bar):
+/// a QR code beside the item (`/portal/notices/{id}`).
+fn full_text_link(
+    n: &Notice,
+    shown: &str,
+    lang: &str,
+    portal: Option<&str>,
+    bar_width: f32,
+    size: f32,
+) -> Option<String> {
+    let portal = portal?;
+    let more = crate::wording::pick(&n.description, lang).is_some_and(|d| !d.trim().is_empty())
+        || shown.chars().count() as f32 * size * 0.55 > bar_width - 48.0;
+    more.then(|| {
+        let id: String =
+            n.id.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+        format!("{}/notices/{id}", portal.trim_end_matches('/'))
+    })
+}
+
+fn draw(p: PanelInputs, mut images: ResMut<Assets<Image>>, mut redraw: Redraw) {
     let (l, view) = (&p.layout.layout, &*p.view);
     let notices = p.live.board.as_ref().map_or(&[][..], |b| &b.notices[..]);
     let severe: Vec<&Notice> = notices
@@ -60,14 +88,30 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
                     let i = ((view.elapsed_s / f64::from(ticker.seconds_per_item.max(1.0)))
                         as usize)
                         % items.len();
-                    (ticker, texts_now[i].clone(), i)
+                    let portal = p
+                        .live
+                        .board
+                        .as_ref()
+                        .and_then(|b| b.wifi.as_ref())
+                        .and_then(|w| w.portal_url.as_deref());
+                    let link = full_text_link(
+                        items[i],
+                        &texts_now[i],
+                        &view.lang,
+                        portal,
+                        ticker.region.width - ticker.region.height,
+                        l.theme.sizes.ticker,
+                    );
+                    (ticker, texts_now[i].clone(), i, link)
                 }
-                TickerMode::Scroll => (ticker, texts_now.join("   •   "), 0),
+                TickerMode::Scroll => (ticker, texts_now.join("   •   "), 0, None),
             }
         });
-    let key = shown.as_ref().map(|(_, text, index)| (text, index, banner));
+    let key = shown
+        .as_ref()
+        .map(|(_, text, index, link)| (text, index, banner, link));
     redraw.panel(Panel::Ticker, key, |texts| {
-        let (ticker, shown, _) = shown.as_ref()?;
+        let (ticker, shown, _, link) = shown.as_ref()?;
         let theme = &l.theme;
         let (region_name, text, background, foreground) = if banner {
             (
@@ -100,16 +144,39 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
                 )),
             ),
         };
+        // The rest of it on a phone: a QR code at the bar's right end.
+        let side = (ticker.region.height - 8.0).max(8.0);
+        let qr = link.as_ref().and_then(|link| {
+            let image = crate::qr::image(link)?;
+            texts.note("ticker_qr", link.clone());
+            Some((
+                ImageNode::new(images.add(image)),
+                Node {
+                    position_type: PositionType::Absolute,
+                    right: Val::Px(4.0),
+                    top: Val::Px(4.0),
+                    width: Val::Px(side),
+                    height: Val::Px(side),
+                    ..default()
+                },
+            ))
+        });
+        let padding_right = if qr.is_some() { side + 16.0 } else { 24.0 };
         Some((
             Node {
                 justify_content: JustifyContent::Center,
-                padding: UiRect::horizontal(Val::Px(24.0)),
+                padding: UiRect {
+                    left: Val::Px(24.0),
+                    right: Val::Px(padding_right),
+                    ..default()
+                },
                 ..place(ticker.region)
             },
             BackgroundColor(background),
             Children::spawn((
                 SpawnIter(paged.into_iter()),
                 SpawnIter(scrolling.into_iter()),
+                SpawnIter(qr.into_iter()),
             )),
         ))
     });

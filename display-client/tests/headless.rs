@@ -160,11 +160,15 @@ async fn the_hall_screen_shows_the_live_board() {
     let statuses = texts_of(&shot, "status_column");
     assert_eq!(statuses.len(), 10);
     assert!(
-        statuses.iter().all(|s| *s == "à l'heure"
-            || s.starts_with("retardé +")
-            || *s == "supprimé"
-            || s.starts_with("en avance")
-            || *s == "horaire prévu"),
+        statuses
+            .iter()
+            // After the status, how full the bus is, when known.
+            .map(|s| s.split(" · ").next().unwrap_or(s))
+            .all(|s| s == "à l'heure"
+                || s.starts_with("retardé +")
+                || s == "supprimé"
+                || s.starts_with("en avance")
+                || s == "horaire prévu"),
         "{statuses:?}"
     );
     // The ticker shows the alert, the panel the heatwave advice, the Wi-Fi panel its
@@ -224,8 +228,13 @@ async fn a_severe_notice_takes_the_banner_in_the_alert_colour() {
     );
     // The ordinary notice waits: the banner has the bar to itself.
     assert!(texts_of(&shot, "ticker").is_empty(), "{:?}", shot.texts);
+    // It has more than its line (a description): its QR code at the bar's
+    // right end, the bar's colour before it.
+    let links = texts_of(&shot, "ticker_qr");
+    assert_eq!(links.len(), 1, "{:?}", shot.texts);
+    assert!(links[0].contains("/portal/notices/"), "{links:?}");
     let png = shot.png.as_ref().expect("a PNG");
-    let bar = pixel(png, 1900, 1050);
+    let bar = pixel(png, 1600, 1050);
     assert!(close(bar, [0xFF, 0x5C, 0x5C]), "{bar:?}");
 }
 
@@ -295,11 +304,15 @@ async fn in_english_labels_statuses_and_advice_are_english() {
     let statuses = texts_of(&shot, "status_column");
     assert!(!statuses.is_empty());
     assert!(
-        statuses.iter().all(|s| *s == "on time"
-            || s.starts_with("delayed +")
-            || *s == "cancelled"
-            || s.starts_with("early")
-            || *s == "scheduled"),
+        statuses
+            .iter()
+            // After the status, how full the bus is, when known.
+            .map(|s| s.split(" · ").next().unwrap_or(s))
+            .all(|s| s == "on time"
+                || s.starts_with("delayed +")
+                || s == "cancelled"
+                || s.starts_with("early")
+                || s == "scheduled"),
         "{statuses:?}"
     );
     let advisory = texts_of(&shot, "advisory");
@@ -646,4 +659,29 @@ async fn the_board_says_how_full_a_bus_is() {
         statuses.iter().any(|s| s.ends_with("▮▮▯ places debout")),
         "{statuses:?}"
     );
+}
+
+/// A ticker item with more than its line (a description) carries a QR code to
+/// the notice in full on the Wi-Fi page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticker_item_cut_short_carries_a_qr_code_to_the_whole_notice() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shot = shoot(&server.base, "hall-1080p.ron", "snapshot", dir.path()).await;
+    assert!(shot.ok, "{}", shot.stderr);
+    let board = server.board("caudry", "").await;
+    let first = board.notices.first().expect("the demo's notices");
+    assert!(!first.description.is_empty());
+    let links: Vec<&str> = shot
+        .texts
+        .iter()
+        .filter(|(region, _)| region == "ticker_qr")
+        .map(|(_, t)| t.as_str())
+        .collect();
+    let portal = board
+        .wifi
+        .as_ref()
+        .and_then(|w| w.portal_url.clone())
+        .expect("the demo's portal");
+    assert_eq!(links, [format!("{portal}/notices/{}", first.id)]);
 }

@@ -141,3 +141,63 @@ async fn the_splash_page_opens_the_kiosk_views_it_is_linked_to() {
     let out = python("portal_deep_links.py", &args).await;
     assert!(out.contains("refusal shown"), "{out}");
 }
+
+/// A notice in full on the Wi-Fi page (`/portal/notices/{id}`), for the QR
+/// code a screen puts beside a ticker item cut short: an operator's, with
+/// its texts as text (never markup), and a feed's alert (an id with `:`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_in_full_on_the_wifi_page() {
+    let server = demo().await;
+    let token = server.operator("gare", &["station:caudry"]);
+    let mut notice = info_notice("Quai C fermé");
+    notice["description"] = serde_json::json!({
+        "fr": "Travaux <b>rue</b> de la République.\nLa ligne 3 part du quai D.",
+        "en": "Roadworks. Line 3 leaves from bay D."
+    });
+    let id = server
+        .post_json("/v1/notices", &token, &notice)
+        .await
+        .expect(201)
+        .value()["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let page = server
+        .answer(&format!("/portal/notices/{id}"))
+        .await
+        .expect(200);
+    let csp = page
+        .headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(page.body.contains("Quai C fermé"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("Travaux &lt;b&gt;rue&lt;/b&gt; de la République.")
+    );
+    assert!(!page.body.contains("<b>"));
+    assert!(page.body.contains("<p>La ligne 3 part du quai D.</p>"));
+    assert!(page.body.contains("Roadworks. Line 3 leaves from bay D."));
+    assert!(page.body.contains("/portal?station=caudry"));
+    // A feed's alert, by its id as boards give it.
+    let board = server.board("caudry", "").await;
+    let alert = board
+        .notices
+        .iter()
+        .find(|n| n.id.contains(':'))
+        .expect("a feed alert on the demo board");
+    let page = server
+        .answer(&format!("/portal/notices/{}", alert.id))
+        .await
+        .expect(200);
+    assert!(
+        page.body
+            .contains(&alert.header["fr"].replace('\'', "&#39;")),
+        "{}",
+        page.body
+    );
+    server.answer("/portal/notices/n-nope").await.expect(404);
+}

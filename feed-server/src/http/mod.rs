@@ -15,6 +15,7 @@ pub mod notices;
 pub mod page;
 pub mod places;
 pub mod portal;
+pub mod portal_notice;
 pub mod sensors;
 pub mod siri_sx;
 pub mod stream;

@@ -74,6 +74,7 @@ pub(super) fn router(state: AppState) -> Router {
         .route("/app/icon-512.png", get(http::app::icon_512))
         .route("/captive-portal/api", get(portal::api))
         .route("/portal", get(portal::page))
+        .route("/portal/notices/{id}", get(http::portal_notice::page))
         .route("/portal.js", get(portal::script))
         .route("/portal.css", get(portal::style))
         .route("/console", get(console::page))
