@@ -51,15 +51,7 @@ fn full_text_link(
     let more = crate::wording::pick(&n.description, lang).is_some_and(|d| !d.trim().is_empty())
         || shown.chars().count() as f32 * size * 0.55 > bar_width - 48.0;
     more.then(|| {
-        let id: String =
-            n.id.bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
+        let id = quai_protocol::encode_id(&n.id);
         format!("{}/notices/{id}", portal.trim_end_matches('/'))
     })
 }

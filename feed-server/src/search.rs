@@ -178,18 +178,6 @@ impl SearchIndex {
     }
 }
 
-/// `id` percent-encoded for a path segment (SNCF stop ids hold spaces).
-fn path_segment(id: &str) -> String {
-    id.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 fn place(e: &Entry) -> wire::Place {
     match e.kind {
         Kind::Station => wire::Place::Station {
@@ -203,7 +191,7 @@ fn place(e: &Entry) -> wire::Place {
             station: e.station.clone(),
             board: match &e.station {
                 Some(s) => format!("/v1/stations/{s}/board"),
-                None => format!("/v1/stops/{}/board", path_segment(&e.id)),
+                None => format!("/v1/stops/{}/board", wire::encode_id(&e.id)),
             },
         },
         Kind::Line => {
@@ -241,7 +229,7 @@ mod tests {
         // Compatibility forms: a ligature, full-width letters.
         assert_eq!(fold("ﬁlature ＡＢ"), "filature ab");
         assert_eq!(
-            path_segment("ter:StopPoint:OCETrain TER-1/2"),
+            wire::encode_id("ter:StopPoint:OCETrain TER-1/2"),
             "ter:StopPoint:OCETrain%20TER-1%2F2"
         );
     }

@@ -15,6 +15,7 @@ mod facility;
 mod notice;
 mod stream;
 mod trip;
+mod url;
 
 pub use board::*;
 pub use emergency::*;
@@ -23,3 +24,4 @@ pub use facility::*;
 pub use notice::*;
 pub use stream::*;
 pub use trip::*;
+pub use url::encode_id;

@@ -229,14 +229,7 @@ pub fn start(
 
 /// Percent-encodes an id for a path segment or a query value.
 pub(super) fn encode(id: &str) -> String {
-    id.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    quai_protocol::encode_id(id)
 }
 
 async fn ask(

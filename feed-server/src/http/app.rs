@@ -114,11 +114,13 @@ fn results_html(results: &[wire::Place]) -> String {
             } => (
                 match station {
                     Some(s) => format!("/app?station={s}"),
-                    None => format!("/app?stop={}", url_value(id)),
+                    None => format!("/app?stop={}", wire::encode_id(id)),
                 },
                 name,
             ),
-            wire::Place::Line { id, name, .. } => (format!("/app?line={}", url_value(id)), name),
+            wire::Place::Line { id, name, .. } => {
+                (format!("/app?line={}", wire::encode_id(id)), name)
+            }
         };
         out.push_str(&format!(
             "<li><a href=\"{}\">{}</a></li>",
@@ -128,18 +130,6 @@ fn results_html(results: &[wire::Place]) -> String {
     }
     out.push_str("</ul>");
     out
-}
-
-/// A query value, percent-encoded.
-fn url_value(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `template` with each placeholder replaced, in one pass: what a value
