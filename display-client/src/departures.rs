@@ -170,12 +170,7 @@ fn cell_text(
                 DepartureStatus::Delayed => colour(&theme.warning),
                 _ => muted,
             };
-            // How full it is, after the status (words and a gauge).
-            let text = match crate::wording::occupancy(&view.lang, d.occupancy) {
-                Some(o) if !gone => format!("{} · {o}", status(&view.lang, d)),
-                _ => status(&view.lang, d),
-            };
-            (text, ink, false)
+            (status(&view.lang, d), ink, false)
         }
     })
 }
@@ -223,21 +218,27 @@ fn row(
                     (None, Some(one_line(text, fonts.style(bold, size), ink)))
                 }
             };
-            // A changed platform is said in words under it, not by colour alone.
-            let changed =
-                (column == Column::Platform && d.platform_changed && !struck(d)).then(|| {
-                    one_line(
-                        texts.note("platform", platform_changed(&view.lang, d.mode)),
-                        // Small enough for the narrowest platform column (portrait).
-                        fonts.style(true, theme.sizes.small * 0.8),
-                        colour(&theme.accent),
-                    )
-                });
+            // A changed platform is said in words under it, not by colour
+            // alone; how full the bus is, under its status (words and a gauge).
+            let under = match column {
+                Column::Platform if d.platform_changed && !struck(d) => Some((
+                    texts.note("platform", platform_changed(&view.lang, d.mode)),
+                    true,
+                    colour(&theme.accent),
+                )),
+                Column::Status if !struck(d) => crate::wording::occupancy(&view.lang, d.occupancy)
+                    .map(|o| (texts.note("occupancy", o), false, colour(&theme.text))),
+                _ => None,
+            };
+            let changed = under.map(|(text, bold, ink)| {
+                // Small enough for the narrowest column (portrait).
+                one_line(text, fonts.style(bold, theme.sizes.small * 0.8), ink)
+            });
             (
                 Node {
                     width: Val::Px(width_of(column, region.width)),
                     flex_shrink: 0.0,
-                    flex_direction: if column == Column::Platform {
+                    flex_direction: if matches!(column, Column::Platform | Column::Status) {
                         FlexDirection::Column
                     } else {
                         FlexDirection::Row
