@@ -99,6 +99,9 @@ def main(base, pid, token, shots):
         wait("live", lambda: "direct" in text(driver, "#state") or "live" in text(driver, "#state"))
         first = text(driver, "#view ol.board li")
         assert board["departures"][0]["headsign"] in first, (first, board["departures"][0])
+        # The first bus (the demo's line 5) says how full it is.
+        assert board["departures"][0].get("occupancy") == "standing_room_only", board["departures"][0]
+        assert "standing room only" in first or "places debout" in first, first
         # A notice published now reaches the page over the stream (a delta),
         # without a reload.
         driver.execute_script("document.body.dataset.loaded = 'yes';")

@@ -108,6 +108,12 @@ pub fn departure(lang: &str, d: &Departure) -> String {
         DepartureStatus::Departed => if fr { ", parti" } else { ", departed" }.into(),
         _ => String::new(),
     };
+    // How full it is, in the screen's words without the gauge.
+    if let Some(o) = crate::wording::occupancy(lang, d.occupancy)
+        && let Some((_, words)) = o.split_once(' ')
+    {
+        s += &format!(", {words}");
+    }
     s.push('.');
     s
 }
@@ -245,5 +251,25 @@ mod tests {
         assert_eq!(time("fr", "2026-12-03T09:05:00+01:00"), "9 h 05");
         assert_eq!(time("fr", "2026-12-03T00:30:00+01:00"), "0 h 30");
         assert_eq!(time("en", "2026-12-03T09:05:00+01:00"), "9:05");
+    }
+
+    #[test]
+    fn how_full_the_bus_is_is_said_too() {
+        let mut d = dep(serde_json::json!({
+            "id": "x", "mode": "bus",
+            "route": {"id": "r", "short_name": "5", "long_name": null, "color": "#FFFFFF", "text_color": "#000000"},
+            "headsign": "Viesly", "stop_id": "s", "platform": "E",
+            "scheduled": "2026-07-01T07:34:00+02:00", "expected": null,
+            "delay_s": 0, "status": "on_time", "realtime": true, "notice_ids": []
+        }));
+        d.occupancy = Some(quai_protocol::Occupancy::StandingRoomOnly);
+        assert_eq!(
+            departure("fr", &d),
+            "Ligne 5, direction Viesly, départ prévu à 7 h 34, quai E, à l'heure, places debout."
+        );
+        assert_eq!(
+            departure("en", &d),
+            "Line 5 to Viesly, departing at 7:34, platform E, on time, standing room only."
+        );
     }
 }

@@ -23,7 +23,10 @@ const W = {
         cancelled_trip: "Ce trajet est supprimé.", unavailable: "Information indisponible", platform: "quai", track: "voie",
         station: "gare", stop: "arrêt", line: "ligne", follow: "Suivre", min: "min",
         on_time: "à l'heure", delayed: "retardé", early: "en avance", cancelled: "supprimé", skipped: "arrêt non desservi",
-        departed: "parti", scheduled: "horaire prévu" },
+        departed: "parti", scheduled: "horaire prévu",
+        occ_empty: "▮▯▯ peu de monde", occ_many_seats_available: "▮▯▯ peu de monde",
+        occ_few_seats_available: "▮▮▯ peu de places assises", occ_standing_room_only: "▮▮▯ places debout",
+        occ_crushed_standing_room_only: "▮▮▮ bondé", occ_full: "▮▮▮ bondé", occ_not_accepting_passengers: "▮▮▮ complet" },
   en: { search: "Search", search_label: "Search for a stop, a station or a line", search_hint: "Stop, station, line…",
         favourites: "Favourites", stations: "Stations", add: "☆ Add to favourites", remove: "★ Remove from favourites",
         live: "● live", offline: "Offline: data of", offline_now: "Offline", nothing: "No result.", loading: "Loading…",
@@ -32,7 +35,10 @@ const W = {
         cancelled_trip: "This trip is cancelled.", unavailable: "Information unavailable", platform: "platform", track: "platform",
         station: "station", stop: "stop", line: "line", follow: "Follow", min: "min",
         on_time: "on time", delayed: "delayed", early: "early", cancelled: "cancelled", skipped: "not stopping",
-        departed: "departed", scheduled: "scheduled" }
+        departed: "departed", scheduled: "scheduled",
+        occ_empty: "▮▯▯ plenty of room", occ_many_seats_available: "▮▯▯ plenty of room",
+        occ_few_seats_available: "▮▮▯ few seats left", occ_standing_room_only: "▮▮▯ standing room only",
+        occ_crushed_standing_room_only: "▮▮▮ very full", occ_full: "▮▮▮ very full", occ_not_accepting_passengers: "▮▮▮ full, not boarding" }
 };
 const t = k => W[lang][k];
 
@@ -61,7 +67,9 @@ function badge(route) {
 }
 function status(d) {
   const late = d.status === "delayed" && d.delay_s ? " +" + Math.round(d.delay_s / 60) + " " + t("min") : "";
-  return (t(d.status) || d.status) + late;
+  // How full the bus is (its VehiclePositions), in words with a gauge.
+  const full = d.occupancy && d.status !== "cancelled" ? " · " + t("occ_" + d.occupancy) : "";
+  return (t(d.status) || d.status) + late + full;
 }
 
 // --- the service worker and what it kept ---
