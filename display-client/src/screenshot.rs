@@ -90,9 +90,17 @@ fn camera(mut commands: Commands, mut images: ResMut<Assets<Image>>, shot: Res<S
     commands.insert_resource(Target(handle));
 }
 
+/// A picture of the offscreen image (`--headless`), else of the window.
+pub(crate) fn picture(target: Option<&Target>) -> Screenshot {
+    match target {
+        Some(target) => Screenshot::image(target.0.clone()),
+        None => Screenshot::primary_window(),
+    }
+}
+
 /// Writes `contents` to `path` through a temporary file and a rename, so a reader
 /// never sees half of it.
-fn write_whole(path: &Path, contents: &str) -> std::io::Result<()> {
+pub(crate) fn write_whole(path: &Path, contents: &str) -> std::io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     std::fs::write(&tmp, contents)?;
@@ -147,12 +155,8 @@ fn take(
             error!("cannot write {}: {e}", path.display());
         }
     }
-    let screenshot = match &target {
-        Some(target) => Screenshot::image(target.0.clone()),
-        None => Screenshot::primary_window(),
-    };
     commands
-        .spawn(screenshot)
+        .spawn(picture(target.as_deref()))
         .observe(save_to_disk(shot.png.clone()));
     progress.taken = Some(drawn.builds);
     progress.in_flight = true;

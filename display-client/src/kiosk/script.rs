@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy::render::view::screenshot::{ScreenshotCaptured, save_to_disk};
 use bevy::ui::{ComputedNode, UiGlobalTransform};
 use serde::Deserialize;
 
@@ -320,16 +320,12 @@ fn shoot(
             "texts": drawn.texts(),
         });
         let path = numbered(path, n);
-        if let Err(e) = std::fs::write(&path, json.to_string()) {
+        if let Err(e) = crate::screenshot::write_whole(&path, &json.to_string()) {
             error!("cannot write {}: {e}", path.display());
         }
     }
-    let screenshot = match &target {
-        Some(target) => Screenshot::image(target.0.clone()),
-        None => Screenshot::primary_window(),
-    };
     commands
-        .spawn(screenshot)
+        .spawn(crate::screenshot::picture(target.as_deref()))
         .observe(save_to_disk(numbered(&script.png, n)))
         .observe(
             move |_: On<ScreenshotCaptured>, mut captured: ResMut<Captured>| {

@@ -165,7 +165,7 @@ pub async fn board(
 /// `GET /v1/openapi.json`: the REST API's OpenAPI 3.1 document
 /// (docs/openapi.yaml, as JSON: `scripts/openapi-json.py` writes it).
 pub async fn openapi() -> Response {
-    document(
+    super::page::file(
         include_str!("../../../docs/openapi.json"),
         "application/json",
     )
@@ -174,21 +174,10 @@ pub async fn openapi() -> Response {
 /// `GET /v1/schemas/quai.schema.json`: the JSON Schemas the OpenAPI and
 /// AsyncAPI documents refer to (`./schemas/quai.schema.json` beside them).
 pub async fn schemas() -> Response {
-    document(
+    super::page::file(
         include_str!("../../../docs/schemas/quai.schema.json"),
         "application/schema+json",
     )
-}
-
-fn document(body: &'static str, content_type: &'static str) -> Response {
-    let mut response = body.into_response();
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    response
 }
 
 pub async fn not_found(uri: Uri) -> ApiError {
