@@ -74,14 +74,15 @@ command -v xmllint >/dev/null 2>&1 || apt_install libxml2-utils
 
 python="${QUAI_PYTHON:-python3}"
 command -v "$python" >/dev/null 2>&1 || apt_install python3 python3-pip
-modules='import websockets, jsonschema, selenium, yaml, openapi_spec_validator; from google.transit import gtfs_realtime_pb2'
-packages=('websockets>=13' 'jsonschema>=4.18' 'selenium>=4.10' 'gtfs-realtime-bindings>=1.0' 'pyyaml>=6' 'openapi-spec-validator>=0.7')
+# http_ece (with cryptography): the browser's side of Web Push in tests/python/push_check.py.
+modules='import websockets, jsonschema, selenium, yaml, openapi_spec_validator, http_ece, cryptography; from google.transit import gtfs_realtime_pb2'
+packages=('websockets>=13' 'jsonschema>=4.18' 'selenium>=4.10' 'gtfs-realtime-bindings>=1.0' 'pyyaml>=6' 'openapi-spec-validator>=0.7' 'http-ece>=1.1')
 if ! "$python" -c "$modules" 2>/dev/null; then
   "$python" -m pip --version >/dev/null 2>&1 || apt_install python3-pip
   echo "installing Python packages: ${packages[*]}" >&2
   "$python" -m pip install --quiet --disable-pip-version-check "${packages[@]}" 2>/dev/null ||
     "$python" -m pip install --quiet --disable-pip-version-check --break-system-packages "${packages[@]}" 2>/dev/null ||
-    apt_install python3-websockets python3-jsonschema python3-selenium python3-protobuf python3-yaml python3-openapi-spec-validator
+    apt_install python3-websockets python3-jsonschema python3-selenium python3-protobuf python3-yaml python3-openapi-spec-validator python3-http-ece python3-cryptography
   "$python" -c "$modules" || {
     echo "error: could not install the Python packages ${packages[*]} for $python" >&2
     exit 1

@@ -47,6 +47,8 @@ pub struct Deployment {
     pub facility_sources: Vec<crate::config::FacilitySource>,
     /// Stations, stops and lines by name (`GET /v1/search`).
     pub search: crate::search::SearchIndex,
+    /// `[push]`: Web Push alerts, when a contact is configured.
+    pub push: Option<crate::config::PushSettings>,
 }
 
 impl Deployment {
@@ -103,6 +105,7 @@ impl Deployment {
             facilities: config.facilities,
             sensor_integrations: config.sensor_integrations,
             facility_sources: config.facility_sources,
+            push: config.push,
         })
     }
 

@@ -42,6 +42,7 @@ pub mod line;
 pub mod metrics;
 pub mod notice;
 pub mod publish;
+pub mod push;
 pub mod realtime;
 pub mod search;
 pub mod server;

@@ -122,13 +122,37 @@ pub fn detail(
             }
         })
         .collect();
+    Ok(wire::RouteDetail {
+        id: id.to_string(),
+        mode: route.mode,
+        route: board::route_ref(route),
+        directions,
+        notices: notices(calls, operator_notices, id, now)?,
+    })
+}
+
+/// The notices on line `id` at `now`, most severe first (what its detail
+/// shows, and what a push subscription to it is told of).
+pub fn notices(
+    calls: &CallInputs<'_>,
+    operator_notices: &[Arc<KeptNotice>],
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<wire::Notice>, LineError> {
+    let (fi, feed, ri) = find(calls.feeds, id)?;
+    let route = &feed.routes[ri];
+    let trips: Vec<_> = feed
+        .trips
+        .enumerate()
+        .filter(|(_, t)| t.route == ri)
+        .collect();
     let stops: std::collections::BTreeSet<crate::timetable::StopIdx> = trips
         .iter()
         .flat_map(|(_, t)| feed.trip_stop_times(t))
         .map(|s| s.stop)
         .collect();
     let trip_ids: HashSet<&str> = trips.iter().map(|(_, t)| t.id.as_str()).collect();
-    let notices = stand_in_notices(
+    Ok(stand_in_notices(
         calls,
         StandIn {
             feed: fi,
@@ -144,12 +168,5 @@ pub fn detail(
         },
         operator_notices,
         now,
-    );
-    Ok(wire::RouteDetail {
-        id: id.to_string(),
-        mode: route.mode,
-        route: board::route_ref(route),
-        directions,
-        notices,
-    })
+    ))
 }

@@ -35,6 +35,8 @@ pub struct ConfigFile {
     pub sensor_integrations: Vec<SensorIntegrationSection>,
     #[serde(default)]
     pub facility_sources: Vec<FacilitySourceSection>,
+    #[serde(default)]
+    pub push: super::push::PushSection,
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,6 +17,7 @@ pub mod facility;
 pub mod facility_source;
 pub mod feed;
 mod file;
+pub mod push;
 pub mod settings;
 pub mod siri;
 pub mod station;
@@ -29,6 +30,7 @@ pub use endpoint::{BUILTIN_DEMO_GTFS, EndpointUrl, GtfsSource, HttpUrl, Redirect
 pub use facility::{FacilityConfig, SensorIntegration, Sensors};
 pub use facility_source::{FacilityFormat, FacilitySource};
 pub use feed::{DelayBounds, FeedConfig, Kind, RealtimeConfig};
+pub use push::{PushSettings, QuietHours};
 pub use settings::{BoardSettings, ServerSettings, StreamSettings};
 pub use siri::{JourneyRule, Matching, SiriConfig, SiriService, Transport};
 pub use station::{Place, StationConfig, WifiConfig, WifiSecurity};
@@ -116,6 +118,8 @@ pub struct Config {
     pub sensor_integrations: Vec<SensorIntegration>,
     /// Documents that describe and count facilities.
     pub facility_sources: Vec<FacilitySource>,
+    /// `[push]`: None (push alerts off) without a contact.
+    pub push: Option<PushSettings>,
 }
 
 impl Config {
@@ -266,6 +270,8 @@ impl Config {
             facility_sources.push(source);
         }
 
+        let push = PushSettings::from_file(file.push).map_err(|e| e.under("push"))?;
+
         Ok(Config {
             origin: origin.to_string(),
             server,
@@ -282,6 +288,7 @@ impl Config {
             facilities,
             sensor_integrations,
             facility_sources,
+            push,
         })
     }
 }

@@ -16,6 +16,7 @@ pub mod page;
 pub mod places;
 pub mod portal;
 pub mod portal_notice;
+pub mod push;
 pub mod sensors;
 pub mod siri_sx;
 pub mod stream;

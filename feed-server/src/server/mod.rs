@@ -40,6 +40,8 @@ struct AppState {
     limiter: Arc<WriteLimiter>,
     /// Recent wrong tokens per address.
     auth_failures: Arc<AuthFailures>,
+    /// Web Push alerts, when configured (and a store is open).
+    push: Option<crate::push::Push>,
     /// Validators of the GTFS-RT export.
     exports: Arc<ExportCache>,
     /// Fires when the server stops: pollers, the publisher and stream connections end.
@@ -59,6 +61,7 @@ impl Server {
                 store: None,
                 limiter: Default::default(),
                 auth_failures: Default::default(),
+                push: None,
                 exports: Default::default(),
                 shutdown: CancellationToken::new(),
             },
@@ -99,7 +102,12 @@ impl Server {
         self.state.boards.notices = Notices::new(notices);
         self.state.boards.emergencies =
             Emergencies::new(emergencies, self.state.boards.clock.now());
-        self.state.store = Some(Arc::new(store));
+        let store = Arc::new(store);
+        self.state.push = crate::push::Push::new(&self.state.boards, &store)?;
+        if let Some(push) = &self.state.push {
+            tracing::info!(public_key = push.vapid.public_key(), "push alerts on");
+        }
+        self.state.store = Some(store);
         Ok(self)
     }
 
@@ -129,6 +137,9 @@ impl Server {
         let mut tasks = pollers::spawn(&state.boards, bound, &cancel);
         tasks.spawn(state.boards.clone().run(cancel.child_token()));
         tasks.spawn(state.boards.clone().run_trips(cancel.child_token()));
+        if let Some(push) = &state.push {
+            push.spawn(&state.boards, &mut tasks, &cancel);
+        }
         let stop = cancel.clone();
         tokio::spawn(async move {
             shutdown.await;

@@ -63,6 +63,15 @@ pub(super) fn router(state: AppState) -> Router {
             get(http::lines::route_departures),
         )
         .route("/v1/trips/{id}", get(http::lines::trip))
+        .route("/v1/push/key", get(http::push::key))
+        .route(
+            "/v1/push/subscriptions",
+            axum::routing::post(http::push::subscribe),
+        )
+        .route(
+            "/v1/push/subscriptions/{id}",
+            get(http::push::one).delete(http::push::delete),
+        )
         .route("/v1/facilities", get(http::sensors::list))
         .route("/v1/facilities/{id}", get(http::sensors::one))
         .route("/app", get(http::app::page))
@@ -208,6 +217,15 @@ impl FromRef<AppState> for FacilityExport {
             deployment: s.boards.deployment.clone(),
             facilities: s.boards.facilities.clone(),
             clock: s.boards.clock,
+        }
+    }
+}
+
+impl FromRef<AppState> for http::push::PushDesk {
+    fn from_ref(s: &AppState) -> http::push::PushDesk {
+        http::push::PushDesk {
+            push: s.push.clone(),
+            boards: s.boards.clone(),
         }
     }
 }

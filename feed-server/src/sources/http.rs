@@ -49,6 +49,12 @@ pub fn upstream_client(
         .build()
 }
 
+/// A client for push services: no redirects (a push service answers, it
+/// does not send elsewhere).
+pub fn push_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    builder(timeout).redirect(Policy::none()).build()
+}
+
 fn builder(timeout: Duration) -> reqwest::ClientBuilder {
     CRYPTO.call_once(|| {
         // Fails only if another provider was installed first, which is as good.

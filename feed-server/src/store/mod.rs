@@ -19,6 +19,7 @@ mod audit;
 mod emergencies;
 mod notices;
 mod operators;
+pub mod push;
 mod spaces;
 
 use std::path::{Path, PathBuf};
@@ -84,6 +85,40 @@ const MIGRATIONS: &[&str] = &[
         f_cnt INTEGER NOT NULL,
         PRIMARY KEY (facility, space)
     );",
+    // Web Push (store::push): the server's VAPID key, the browsers'
+    // subscriptions, what each follows and was last told, the pushes to send.
+    "CREATE TABLE push_keys (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pkcs8 BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE push_subscriptions (
+        id TEXT PRIMARY KEY,
+        endpoint TEXT NOT NULL UNIQUE,
+        p256dh TEXT NOT NULL,
+        auth TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+    );
+    CREATE TABLE push_follows (
+        subscription TEXT NOT NULL REFERENCES push_subscriptions (id) ON DELETE CASCADE,
+        follow TEXT NOT NULL,
+        seen TEXT,
+        PRIMARY KEY (subscription, follow)
+    );
+    CREATE TABLE push_outbox (
+        subscription TEXT NOT NULL REFERENCES push_subscriptions (id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        urgency TEXT NOT NULL,
+        ttl_s INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (subscription, tag)
+    );
+    CREATE INDEX push_outbox_next ON push_outbox (next_at);",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +143,8 @@ pub enum StoreError {
         current: u64,
         expected: u64,
     },
+    #[error("too many push subscriptions are kept already; try again later")]
+    PushFull,
     #[error("no random numbers from the system")]
     Random,
     #[error(
