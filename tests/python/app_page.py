@@ -131,7 +131,41 @@ def main(base, pid, token, shots):
         for c in trip["calls"]:
             assert c["stop_name"] in calls, (c["stop_name"], calls)
         assert driver.find_elements(By.CSS_SELECTOR, "#view li[aria-current=location]")
+        # The bus falls 10 minutes late (the test's upstream serves it once
+        # told): the followed trip says so, live, without a reload.
+        print(f"DELAY {dep}", flush=True)
+        assert sys.stdin.readline().strip() == "served"
+        wait("the delay, live", lambda: "+10 min" in text(driver, "#view li[aria-current=location]"), timeout=40)
+        assert driver.execute_script("return performance.getEntriesByType('navigation').length") == 1
         accessible(driver, "a trip")
+        # Push alerts: the button asks for notifications and subscribes;
+        # headless Chromium has no push service to subscribe with, and the
+        # page says so rather than failing silently.
+        driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": base, "permissions": ["notifications"]})
+        alert = driver.find_element(By.CSS_SELECTOR, "#view .alerts button")
+        assert "alert" in alert.text.lower(), alert.text
+        alert.click()
+        wait("the alert's answer", lambda: text(driver, "#view .alerts .status") not in ("", "Un instant…", "One moment…"), timeout=40)
+        said = text(driver, "#view .alerts .status")
+        assert "ne répond pas" in said or "does not answer" in said, said
+        # A push as the server sends it (decrypted: Chromium decrypts before
+        # the worker sees it), delivered to the app's worker: shown as a
+        # notification with its text, subject tag and page.
+        push = {"title": "Ligne 4", "body": "Perturbation : Ligne 4 déviée", "url": "/app?line=demo:CA2C:4",
+                "tag": "notice:n-test", "lang": "fr", "silent": False}
+        driver.execute_cdp_cmd("ServiceWorker.enable", {})
+        for registration in ("0", "1", "2"):
+            try:
+                driver.execute_cdp_cmd("ServiceWorker.deliverPushMessage",
+                                       {"origin": base, "registrationId": registration, "data": json.dumps(push)})
+            except Exception:  # not this registration
+                pass
+        shown = lambda: driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "navigator.serviceWorker.ready.then(r => r.getNotifications())"
+            ".then(n => done(n.map(x => [x.title, x.body, x.tag, x.data && x.data.url]))).catch(e => done([String(e)]));")
+        wait("the notification", lambda: shown())
+        assert shown() == [["Ligne 4", "Perturbation : Ligne 4 déviée", "notice:n-test", "/app?line=demo:CA2C:4"]], shown()
         if shots:
             driver.save_screenshot(os.path.join(shots, "app-trip.png"))
 

@@ -6,6 +6,8 @@
 //   /app?stop=ID         any stop's board (asked again every 30 s)
 //   /app?line=ID         a line: its directions, stops and notices
 //   /app?trip=ID         a trip, followed live (the stream); shareable
+// A line, a stop or a trip can be followed with push alerts (Web Push,
+// /v1/push/…): the set followed is kept on the phone and sent whole.
 // Every text is set with textContent. The service worker (sw.js) keeps the
 // app and the last answers; data it served says so, with its time.
 const config = JSON.parse(document.body.dataset.config);
@@ -13,6 +15,7 @@ const params = new URLSearchParams(location.search);
 let lang = (params.get("lang") || navigator.language || "fr").startsWith("fr") ? "fr" : "en";
 const DATA_CACHE = "quai-data-v1";
 const FAVOURITES = "quai.favourites";
+const ALERTS = "quai.alerts";
 
 const W = {
   fr: { search: "Rechercher", search_label: "Rechercher un arrêt, une gare ou une ligne", search_hint: "Arrêt, gare, ligne…",
@@ -22,6 +25,11 @@ const W = {
         copied: "Lien copié", here: "le véhicule est ici", coming: "le véhicule arrive", planned: "prévu",
         cancelled_trip: "Ce trajet est supprimé.", unavailable: "Information indisponible", platform: "quai", track: "voie",
         station: "gare", stop: "arrêt", line: "ligne", follow: "Suivre", min: "min",
+        alert_on: "🔔 Recevoir les alertes", alert_off: "🔕 Arrêter les alertes", alert_wait: "Un instant…",
+        alert_done: "Alertes activées : une notification arrivera en cas de perturbation.", alert_stopped: "Alertes arrêtées.",
+        alert_none: "Ce navigateur ne reçoit pas d'alertes (essayez de l'installer sur l'écran d'accueil).",
+        alert_denied: "Les notifications sont refusées pour ce site : autorisez-les dans les réglages du navigateur.",
+        alert_failed: "Alertes indisponibles pour le moment", alert_service: "le service de notification du navigateur ne répond pas",
         on_time: "à l'heure", delayed: "retardé", early: "en avance", cancelled: "supprimé", skipped: "arrêt non desservi",
         departed: "parti", scheduled: "horaire prévu",
         occ_empty: "▮▯▯ peu de monde", occ_many_seats_available: "▮▯▯ peu de monde",
@@ -34,6 +42,11 @@ const W = {
         copied: "Link copied", here: "the vehicle is here", coming: "the vehicle is coming", planned: "planned",
         cancelled_trip: "This trip is cancelled.", unavailable: "Information unavailable", platform: "platform", track: "platform",
         station: "station", stop: "stop", line: "line", follow: "Follow", min: "min",
+        alert_on: "🔔 Get alerts", alert_off: "🔕 Stop alerts", alert_wait: "One moment…",
+        alert_done: "Alerts on: a notification will come if something goes wrong.", alert_stopped: "Alerts stopped.",
+        alert_none: "This browser cannot receive alerts (try adding the app to the home screen).",
+        alert_denied: "Notifications are blocked for this site: allow them in the browser's settings.",
+        alert_failed: "Alerts unavailable for now", alert_service: "the browser's notification service does not answer",
         on_time: "on time", delayed: "delayed", early: "early", cancelled: "cancelled", skipped: "not stopping",
         departed: "departed", scheduled: "scheduled",
         occ_empty: "▮▯▯ plenty of room", occ_many_seats_available: "▮▯▯ plenty of room",
@@ -119,6 +132,83 @@ function starButton(query, name) {
   return b;
 }
 
+// --- push alerts (docs/app.md): what is followed is kept on the phone ---
+function alerts() {
+  try { return JSON.parse(localStorage.getItem(ALERTS) || "{}"); } catch (e) { return {}; }
+}
+function saveAlerts(a) { try { localStorage.setItem(ALERTS, JSON.stringify(a)); } catch (e) { /* full */ } }
+const followKey = f => JSON.stringify(f);
+function isFollowed(f) { return (alerts().follows || []).some(x => followKey(x) === followKey(f)); }
+function b64urlBytes(s) {
+  const b = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4));
+  return Uint8Array.from(b, c => c.charCodeAt(0));
+}
+// The browser's subscription, made with the server's key when there is none.
+async function pushSubscription() {
+  const reg = await navigator.serviceWorker.ready;
+  const had = await reg.pushManager.getSubscription();
+  if (had) return had;
+  const key = (await getJSON("/v1/push/key")).body.public_key;
+  // A browser without a reachable push service never answers: say so.
+  const late = new Promise((_, no) => setTimeout(() => no(new Error(t("alert_service"))), 15000));
+  return Promise.race([reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64urlBytes(key) }), late]);
+}
+// Sends the whole set followed (an empty set: the subscription is deleted).
+async function sendAlerts(follows) {
+  const kept = alerts();
+  if (!follows.length) {
+    if (kept.id) await fetch("/v1/push/subscriptions/" + encodeURIComponent(kept.id), { method: "DELETE" }).catch(() => {});
+    const reg = await navigator.serviceWorker.ready;
+    const sub = await reg.pushManager.getSubscription();
+    if (sub) await sub.unsubscribe().catch(() => {});
+    saveAlerts({});
+    return;
+  }
+  const sub = await pushSubscription();
+  const r = await fetch("/v1/push/subscriptions", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ subscription: sub.toJSON(), follows, lang })
+  });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.error ? body.error.message : "HTTP " + r.status);
+  saveAlerts({ id: body.id, follows: body.follows, renewed: new Date().toISOString().slice(0, 10) });
+}
+function alertButton(follow) {
+  const wrap = el("div", "alerts");
+  const b = el("button", "star", isFollowed(follow) ? t("alert_off") : t("alert_on"));
+  b.type = "button";
+  b.setAttribute("aria-pressed", String(isFollowed(follow)));
+  const said = el("p", "status");
+  said.setAttribute("role", "status");
+  b.onclick = async () => {
+    if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) { said.textContent = t("alert_none"); return; }
+    const on = !isFollowed(follow);
+    b.disabled = true; said.textContent = t("alert_wait");
+    try {
+      if (on && await Notification.requestPermission() !== "granted") { said.textContent = t("alert_denied"); return; }
+      const others = (alerts().follows || []).filter(x => followKey(x) !== followKey(follow));
+      await sendAlerts(on ? others.concat([follow]) : others);
+      said.textContent = on ? t("alert_done") : t("alert_stopped");
+    } catch (e) {
+      said.textContent = t("alert_failed") + " (" + (e.message || e) + ")";
+    } finally {
+      b.disabled = false;
+      b.textContent = isFollowed(follow) ? t("alert_off") : t("alert_on");
+      b.setAttribute("aria-pressed", String(isFollowed(follow)));
+    }
+  };
+  wrap.append(b, said);
+  return wrap;
+}
+// Once a day the set is sent again: the server keeps a subscription only
+// while the app renews it (docs/privacy.md).
+async function renewAlerts() {
+  const a = alerts();
+  if (!a.follows || !a.follows.length || a.renewed === new Date().toISOString().slice(0, 10)) return;
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  try { await sendAlerts(a.follows); } catch (e) { /* next time */ }
+}
+
 // --- search, as one types ---
 let searchSeq = 0;
 async function search(q) {
@@ -148,9 +238,10 @@ async function search(q) {
 }
 
 // --- a board ---
-function renderBoard(board, query, offlineSince) {
+function renderBoard(board, query, offlineSince, follow) {
   const v = document.getElementById("view");
   const parts = [el("h2", "", board.station.name), starButton(query, board.station.name)];
+  if (follow) parts.push(follow);
   const ol = el("ol", "board");
   for (const d of board.departures) {
     const li = el("li", d.status === "cancelled" ? "cancelled" : "");
@@ -246,10 +337,11 @@ function follow(subscribe, since, onMessage, onLost) {
 // Any stop: its board, asked again every 30 s.
 async function stop(id) {
   const path = "/v1/stops/" + encodeURIComponent(id) + "/board";
+  const follow = alertButton({ stop_id: id });
   const load = async () => {
     try {
       const got = await getJSON(path);
-      renderBoard(got.body, "stop=" + encodeURIComponent(id), got.offline ? got.body.generated_at : null);
+      renderBoard(got.body, "stop=" + encodeURIComponent(id), got.offline ? got.body.generated_at : null, follow);
     } catch (e) { showError(e); }
   };
   await load();
@@ -269,7 +361,7 @@ async function line(id) {
     const got = await getJSON("/v1/routes/" + encodeURIComponent(id));
     const r = got.body;
     const h = el("h2"); h.append(badge(r.route), " " + (r.route.long_name || r.route.short_name || ""));
-    const parts = [h, starButton("line=" + encodeURIComponent(id), (r.route.short_name || "") + " " + (r.route.long_name || ""))];
+    const parts = [h, starButton("line=" + encodeURIComponent(id), (r.route.short_name || "") + " " + (r.route.long_name || "")), alertButton({ route_id: id })];
     for (const n of r.notices) { const div = el("div", "notice"); div.append(el("strong", "", pick(n.header)), " " + pick(n.description)); parts.push(div); }
     for (const d of r.directions) {
       parts.push(el("h3", "", t("towards") + " " + d.headsign));
@@ -287,10 +379,13 @@ async function line(id) {
 }
 
 // --- a trip, followed live ---
+let tripAlert = null;
 function renderTrip(trip, asked, offlineSince) {
   const v = document.getElementById("view");
   const h = el("h2"); h.append(badge(trip.route), " → " + trip.headsign + (trip.trip_number ? " (" + trip.trip_number + ")" : ""));
-  const parts = [h];
+  // One button for the view (its message stays across live updates).
+  tripAlert = tripAlert || alertButton({ departure_id: asked });
+  const parts = [h, tripAlert];
   if (trip.cancelled) parts.push(el("p", "late", t("cancelled_trip")));
   for (const n of trip.notices) { const div = el("div", "notice"); div.append(el("strong", "", pick(n.header)), " " + pick(n.description)); parts.push(div); }
   const ol = el("ol", "calls");
@@ -385,6 +480,7 @@ function words() {
 
 function start() {
   words();
+  renewAlerts();
   const q = document.getElementById("q");
   let timer = null;
   q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => search(q.value), 150); });

@@ -44,6 +44,28 @@ function networkFirst(request, cacheName, key) {
   }).catch(() => kept(cacheName, key));
 }
 
+// A push (docs/app.md): shown as a notification; a newer one of the same
+// subject (tag) replaces it; within the quiet hours it comes silently.
+self.addEventListener("push", e => {
+  let m = {};
+  try { m = e.data ? e.data.json() : {}; } catch (err) { m = { title: "Quai", body: e.data ? e.data.text() : "" }; }
+  e.waitUntil(self.registration.showNotification(m.title || "Quai", {
+    body: m.body || "", tag: m.tag, lang: m.lang, silent: !!m.silent, renotify: !m.silent && !!m.tag,
+    icon: "/app/icon-192.png", badge: "/app/icon-192.png", data: { url: m.url || "/app" }
+  }));
+});
+
+// Touching it opens the app on its subject (or brings an open app there).
+self.addEventListener("notificationclick", e => {
+  e.notification.close();
+  const url = new URL((e.notification.data && e.notification.data.url) || "/app", location.origin);
+  if (url.origin !== location.origin) return;
+  e.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(list => {
+    for (const c of list) if (c.url.startsWith(location.origin + "/app") && "navigate" in c) return c.navigate(url.href).then(w => w && w.focus());
+    return self.clients.openWindow(url.href);
+  }));
+});
+
 self.addEventListener("fetch", e => {
   const url = new URL(e.request.url);
   if (e.request.method !== "GET" || url.origin !== location.origin) return;
