@@ -14,6 +14,7 @@ Usage: app_page.py http://127.0.0.1:PORT SERVER_PID OPERATOR_TOKEN [SCREENSHOT_D
 """
 
 import json
+import time
 import urllib.parse
 import os
 import signal
@@ -138,6 +139,8 @@ def main(base, pid, token, shots):
         wait("the delay, live", lambda: "+10 min" in text(driver, "#view li[aria-current=location]"), timeout=40)
         assert driver.execute_script("return performance.getEntriesByType('navigation').length") == 1
         accessible(driver, "a trip")
+        if shots:
+            driver.save_screenshot(os.path.join(shots, "app-trip.png"))
         # Push alerts: the button asks for notifications and subscribes;
         # headless Chromium has no push service to subscribe with, and the
         # page says so rather than failing silently.
@@ -153,21 +156,29 @@ def main(base, pid, token, shots):
         # notification with its text, subject tag and page.
         push = {"title": "Ligne 4", "body": "Perturbation : Ligne 4 déviée", "url": "/app?line=demo:CA2C:4",
                 "tag": "notice:n-test", "lang": "fr", "silent": False}
+        # (DevTools names the registration by a number it does not tell
+        # Selenium: each of the first few is tried, again until it shows.)
         driver.execute_cdp_cmd("ServiceWorker.enable", {})
-        for registration in ("0", "1", "2"):
-            try:
-                driver.execute_cdp_cmd("ServiceWorker.deliverPushMessage",
-                                       {"origin": base, "registrationId": registration, "data": json.dumps(push)})
-            except Exception:  # not this registration
-                pass
-        shown = lambda: driver.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "navigator.serviceWorker.ready.then(r => r.getNotifications())"
-            ".then(n => done(n.map(x => [x.title, x.body, x.tag, x.data && x.data.url]))).catch(e => done([String(e)]));")
-        wait("the notification", lambda: shown())
+
+        def shown():
+            return driver.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "navigator.serviceWorker.ready.then(r => r.getNotifications())"
+                ".then(n => done(n.map(x => [x.title, x.body, x.tag, x.data && x.data.url]))).catch(e => done([String(e)]));")
+
+        def delivered():
+            if shown():
+                return True
+            for registration in range(10):
+                try:
+                    driver.execute_cdp_cmd("ServiceWorker.deliverPushMessage",
+                                           {"origin": base, "registrationId": str(registration), "data": json.dumps(push)})
+                except Exception:  # no such registration
+                    pass
+            time.sleep(0.5)
+            return bool(shown())
+        wait("the notification", delivered, timeout=40)
         assert shown() == [["Ligne 4", "Perturbation : Ligne 4 déviée", "notice:n-test", "/app?line=demo:CA2C:4"]], shown()
-        if shots:
-            driver.save_screenshot(os.path.join(shots, "app-trip.png"))
 
         # The board once more (kept by the app), then no server at all.
         driver.get(f"{base}/app?station=caudry")

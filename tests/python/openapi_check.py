@@ -140,6 +140,26 @@ def main(base, token):
         check("GET", export, export, 200)
     check("POST", "/v1/sensors/{integration}", "/v1/sensors/chirpstack", 401, body={})
 
+    # Push alerts: a browser's subscription (keys made here), read back, deleted.
+    check("GET", "/v1/push/key", "/v1/push/key", 200)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    import base64, os
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    public = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    subscription = {"subscription": {"endpoint": "https://fcm.googleapis.com/fcm/send/openapi-check",
+                                     "expirationTime": None, "keys": {"p256dh": b64(public), "auth": b64(os.urandom(16))}},
+                    "follows": [{"route_id": "demo:CA2C:4"}, {"stop_id": "demo:CAUDRY_HDV"}], "lang": "en"}
+    raw, _ = check("POST", "/v1/push/subscriptions", "/v1/push/subscriptions", 201, body=subscription)
+    kept = json.loads(raw)
+    check("GET", "/v1/push/subscriptions/{id}", f"/v1/push/subscriptions/{kept['id']}", 200)
+    check("DELETE", "/v1/push/subscriptions/{id}", f"/v1/push/subscriptions/{kept['id']}", 204)
+    check("GET", "/v1/push/subscriptions/{id}", f"/v1/push/subscriptions/{kept['id']}", 404)
+    check("DELETE", "/v1/push/subscriptions/{id}", f"/v1/push/subscriptions/{kept['id']}", 404)
+    check("POST", "/v1/push/subscriptions", "/v1/push/subscriptions", 422,
+          body={**subscription, "subscription": {**subscription["subscription"], "endpoint": "http://10.0.0.1/x"}})
+
     # Operators.
     check("GET", "/v1/notices", "/v1/notices", 401)
     notice = {"severity": "warning", "cause": "construction", "effect": "stop_moved",

@@ -166,7 +166,8 @@ pub async fn subscribe(
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
     .map_err(store_error)?;
-    tracing::info!(subscription = %kept.id, follows = kept.follows.len(), "push subscription kept");
+    // Debug only: the request span carries the asker's address (docs/privacy.md).
+    tracing::debug!(subscription = %kept.id, follows = kept.follows.len(), "push subscription kept");
     Ok((StatusCode::CREATED, Json(kept)).into_response())
 }
 
@@ -224,7 +225,7 @@ pub async fn delete(
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
         .map_err(store_error)?;
     if deleted {
-        tracing::info!(subscription = %id, "push subscription deleted");
+        tracing::debug!(subscription = %id, "push subscription deleted");
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(not_found(&id))
