@@ -258,6 +258,22 @@ async fn a_notice_and_a_delay_on_what_a_browser_follows_arrive_as_web_pushes() {
     assert_eq!(message.body, "Retard : 10 min.");
     assert_eq!(header(&seen[1], "urgency"), "high");
 
+    // A notice on the train's line reaches the train's follower.
+    let rail_desk = server.operator("rail", &["route:TER:K40"]);
+    let on_k40 = json!({
+        "severity": "severe", "cause": "technical_problem", "effect": "reduced_service",
+        "header": {"fr": "K40 : trafic perturbé"},
+        "informed_entities": [{"route_id": train.route.id}],
+    });
+    server
+        .post_json("/v1/notices", &rail_desk, &on_k40)
+        .await
+        .expect(201);
+    let seen = pushes(&service, 3).await;
+    let message = open(&seen[2], &browser, &service.url);
+    assert!(message.title.starts_with("Train"), "{message:?}");
+    assert_eq!(message.body, "Perturbation : K40 : trafic perturbé");
+
     // The browser unsubscribed: the push service answers 410 to the next
     // push (the notice's end), and the server forgets the subscription.
     service.set(Reply::Status(410, None));
@@ -271,9 +287,9 @@ async fn a_notice_and_a_delay_on_what_a_browser_follows_arrive_as_web_pushes() {
         })
         .await
         .expect(200);
-    let seen = pushes(&service, 3).await;
+    let seen = pushes(&service, 4).await;
     assert_eq!(
-        open(&seen[2], &browser, &service.url).body,
+        open(&seen[3], &browser, &service.url).body,
         "Une perturbation est terminée."
     );
     for _ in 0..100 {

@@ -142,22 +142,29 @@ async fn send(client: reqwest::Client, vapid: Arc<Vapid>, w: Waiting) -> (Waitin
     (w, outcome)
 }
 
-impl Sender {
-    /// Whether `subscription` may get one more push now; else when.
-    fn turn(&mut self, subscription: &str) -> Result<(), Duration> {
-        let hour = Duration::from_secs(3600);
-        let recent = self.recent.entry(subscription.to_string()).or_default();
-        while recent.front().is_some_and(|t| t.elapsed() >= hour) {
-            recent.pop_front();
-        }
-        if recent.len() >= self.settings.max_per_hour as usize {
-            let oldest = recent.front().map_or(Duration::ZERO, |t| t.elapsed());
-            return Err(hour.saturating_sub(oldest) + Duration::from_secs(1));
-        }
-        recent.push_back(Instant::now());
-        Ok(())
+/// Whether `subscription` may get one more push now (at most `max` an
+/// hour, by the times in `recent`); else how long until it may.
+fn turn(
+    recent: &mut HashMap<String, VecDeque<Instant>>,
+    max: u32,
+    subscription: &str,
+) -> Result<(), Duration> {
+    let hour = Duration::from_secs(3600);
+    // Subscriptions not pushed to this past hour are forgotten.
+    recent.retain(|_, times| times.back().is_some_and(|t| t.elapsed() < hour));
+    let times = recent.entry(subscription.to_string()).or_default();
+    while times.front().is_some_and(|t| t.elapsed() >= hour) {
+        times.pop_front();
     }
+    if times.len() >= max as usize {
+        let oldest = times.front().map_or(Duration::ZERO, |t| t.elapsed());
+        return Err(hour.saturating_sub(oldest) + Duration::from_secs(1));
+    }
+    times.push_back(Instant::now());
+    Ok(())
+}
 
+impl Sender {
     /// Sends what is due, once (blocking store calls on the blocking pool).
     pub async fn drain(&mut self) {
         let store = self.store.clone();
@@ -175,7 +182,7 @@ impl Sender {
         let mut go = Vec::new();
         let mut later = Vec::new();
         for w in due {
-            match self.turn(&w.to.id) {
+            match turn(&mut self.recent, self.settings.max_per_hour, &w.to.id) {
                 Ok(()) => go.push(w),
                 Err(wait) => later.push((w, Outcome::Later(Some(wait), "hourly limit".into()))),
             }
@@ -265,6 +272,24 @@ fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_subscription_gets_at_most_its_hourly_pushes() {
+        let mut recent = HashMap::new();
+        for _ in 0..3 {
+            assert_eq!(turn(&mut recent, 3, "s-1"), Ok(()));
+        }
+        let wait = turn(&mut recent, 3, "s-1").unwrap_err();
+        assert!(
+            wait > Duration::from_secs(3500) && wait <= Duration::from_secs(3601),
+            "{wait:?}"
+        );
+        assert_eq!(
+            turn(&mut recent, 3, "s-2"),
+            Ok(()),
+            "another subscription has its own"
+        );
+    }
 
     #[test]
     fn the_push_service_answer_decides() {
