@@ -200,6 +200,29 @@ async fn a_notice_and_a_delay_on_what_a_browser_follows_arrive_as_web_pushes() {
         .expect(201)
         .json();
     assert_eq!(kept.follows.len(), 2);
+
+    // A trip of a day gone by is left out of what is kept (an app renewing
+    // its set is not refused for it), and the answer says so.
+    let old_train = train.id.replace(":20260701:", ":20260624:");
+    assert_ne!(old_train, train.id);
+    let renewed: PushSubscription = server
+        .send(Request {
+            method: "POST",
+            path: "/v1/push/subscriptions",
+            body: Some(subscribe(
+                endpoint.clone(),
+                json!([{"route_id": "demo:CA2C:4"}, {"departure_id": train.id}, {"departure_id": old_train}]),
+            )),
+            ..Request::default()
+        })
+        .await
+        .expect(201)
+        .json();
+    assert_eq!(
+        renewed.id, kept.id,
+        "the same browser, the same subscription"
+    );
+    assert_eq!(renewed.follows, kept.follows);
     let read: PushSubscription = server
         .get(&format!("/v1/push/subscriptions/{}", kept.id), 200)
         .await;

@@ -25,6 +25,8 @@ pub struct MetricsView {
     pub deployment: Arc<Deployment>,
     pub realtime: RealtimeStore,
     pub clock: Clock,
+    /// Push alerts' counts, when push is on.
+    pub push: Option<Arc<crate::push::send::PushCounters>>,
 }
 
 /// `GET /metrics`, for a loopback peer (a Prometheus agent on the same host)
@@ -140,6 +142,28 @@ fn render(view: &MetricsView) -> String {
         "Subscriptions with since answered with a snapshot.",
         &c.replay_misses,
     );
+    if let Some(p) = &view.push {
+        counter(
+            "quai_push_sent_total",
+            "Push alerts the push services took.",
+            &p.sent,
+        );
+        counter(
+            "quai_push_gone_total",
+            "Push subscriptions deleted because their push service said 404 or 410.",
+            &p.gone,
+        );
+        counter(
+            "quai_push_dropped_total",
+            "Push alerts never delivered (refused, or their lifetime passed).",
+            &p.dropped,
+        );
+        counter(
+            "quai_push_retried_total",
+            "Push alerts put off (push service down or busy, hourly limit).",
+            &p.retried,
+        );
+    }
     let _ = writeln!(
         out,
         "# HELP quai_stream_connections Open stream connections.\n# TYPE quai_stream_connections gauge\nquai_stream_connections {}",

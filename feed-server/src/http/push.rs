@@ -26,6 +26,9 @@ use crate::push::Push;
 
 /// Most things one subscription follows.
 pub const MAX_FOLLOWS: usize = 20;
+/// Subscription writes (POST, DELETE) one address may make per minute: a
+/// phone makes one a day; a station's Wi-Fi shows each phone's own address.
+pub const WRITES_PER_MINUTE: usize = 30;
 const MAX_BODY: usize = 8 * 1024;
 const MAX_ENDPOINT: usize = 2048;
 
@@ -34,6 +37,25 @@ const MAX_ENDPOINT: usize = 2048;
 pub struct PushDesk {
     pub push: Option<Push>,
     pub boards: Boards,
+    pub writes: std::sync::Arc<super::notices::PushWrites>,
+}
+
+type Peer = Option<axum::Extension<crate::accept::Remote>>;
+
+/// One more write from `peer`, or 429.
+fn counted(desk: &PushDesk, peer: &Peer) -> Result<(), ApiError> {
+    let Some(ip) = peer.as_ref().map(|p| p.0.0.ip()) else {
+        return Ok(());
+    };
+    desk.writes.check(&ip, WRITES_PER_MINUTE).map_err(|wait| {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_writes",
+            format!("at most {WRITES_PER_MINUTE} subscription changes a minute from one address"),
+        );
+        e.retry_after = Some(wait.as_secs().max(1));
+        e
+    })
 }
 
 fn off() -> ApiError {
@@ -55,9 +77,16 @@ pub async fn key(State(desk): State<PushDesk>) -> Result<Json<PushKey>, ApiError
     }))
 }
 
-/// Every reason `input` cannot be kept, by field.
-fn check(desk: &PushDesk, push: &Push, input: &PushSubscriptionInput) -> BTreeMap<String, String> {
+/// Every reason `input` cannot be kept, by field; and the trips to leave
+/// out (gone by, or no longer in the timetable: an app renewing yesterday's
+/// trip is not refused for it, it is told what is kept).
+fn check(
+    desk: &PushDesk,
+    push: &Push,
+    input: &PushSubscriptionInput,
+) -> (BTreeMap<String, String>, Vec<usize>) {
     let mut bad = BTreeMap::new();
+    let mut gone = Vec::new();
     let s = &input.subscription;
     match reqwest::Url::parse(&s.endpoint) {
         Ok(url) if s.endpoint.len() <= MAX_ENDPOINT => {
@@ -116,31 +145,37 @@ fn check(desk: &PushDesk, push: &Push, input: &PushSubscriptionInput) -> BTreeMa
             }
             Follow::Trip { departure_id } => match departure_id.parse::<DepartureId>() {
                 Err(e) => Some(e.to_string()),
-                Ok(id) => desk
-                    .boards
-                    .trip_views()
-                    .view(&id)
-                    .err()
-                    .map(|e| e.to_string()),
+                Ok(_) => {
+                    let stops = &desk.boards.stop_stations;
+                    let now = desk.boards.trip_views().with_inputs(|calls, notices, now| {
+                        crate::push::follow::subject(calls, notices, stops, f, now)
+                    });
+                    if !now.is_ok_and(|s| s.trip.is_some_and(|t| !t.over)) {
+                        gone.push(i);
+                    }
+                    None
+                }
             },
         };
         if let Some(p) = problem {
             bad.insert(format!("follows[{i}]"), p);
         }
     }
-    bad
+    (bad, gone)
 }
 
 /// `POST /v1/push/subscriptions`.
 pub async fn subscribe(
     State(desk): State<PushDesk>,
+    peer: Peer,
     headers: HeaderMap,
     request: Body,
 ) -> Result<Response, ApiError> {
     let push = push(&desk)?.clone();
+    counted(&desk, &peer)?;
     let timeout = desk.boards.deployment.server.body_read_timeout;
     let bytes = super::body::read(request, &headers, MAX_BODY, timeout).await?;
-    let input: PushSubscriptionInput = serde_json::from_slice(&bytes).map_err(|e| {
+    let mut input: PushSubscriptionInput = serde_json::from_slice(&bytes).map_err(|e| {
         let mut err = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_subscription",
@@ -149,7 +184,7 @@ pub async fn subscribe(
         err.fields.insert("body".into(), e.to_string());
         err
     })?;
-    let fields = check(&desk, &push, &input);
+    let (fields, gone) = check(&desk, &push, &input);
     if !fields.is_empty() {
         let mut err = ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -159,6 +194,13 @@ pub async fn subscribe(
         err.fields = fields;
         return Err(err);
     }
+    input.follows = input
+        .follows
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !gone.contains(i))
+        .map(|(_, f)| f)
+        .collect();
     let keep = push.settings.keep;
     let kept = tokio::task::spawn_blocking(move || {
         push.store.push_subscribe(&input, chrono::Utc::now(), keep)
@@ -216,9 +258,11 @@ pub async fn one(
 /// `DELETE /v1/push/subscriptions/{id}`.
 pub async fn delete(
     State(desk): State<PushDesk>,
+    peer: Peer,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let push = push(&desk)?.clone();
+    counted(&desk, &peer)?;
     let asked = id.clone();
     let deleted = tokio::task::spawn_blocking(move || push.store.push_unsubscribe(&asked))
         .await

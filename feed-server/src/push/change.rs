@@ -86,7 +86,7 @@ pub fn changes(
             .collect(),
         cancelled: now.trip.as_ref().is_some_and(|t| t.cancelled),
         platform: now.trip.as_ref().and_then(|t| t.platform.clone()),
-        delay_s: now.trip.as_ref().map_or(0, |t| t.delay_s),
+        delay_s: now.trip.as_ref().and_then(|t| t.delay_s).unwrap_or(0),
     };
     let Some(seen) = seen else {
         return (fresh, Vec::new());
@@ -153,7 +153,7 @@ pub fn changes(
         });
     }
     let mut knows = fresh.clone();
-    if let Some(trip) = now.trip.as_ref().filter(|t| !t.over) {
+    if let Some(trip) = now.trip.as_ref().filter(|t| !t.over && t.realtime) {
         let mut lines = Vec::new();
         if trip.cancelled != seen.cancelled {
             lines.push(match (trip.cancelled, en) {
@@ -173,11 +173,12 @@ pub fn changes(
             (Some(_), None) => {}
             _ => knows.platform = seen.platform.clone(),
         }
-        let moved = (trip.delay_s - seen.delay_s).abs() >= threshold_s;
-        if !trip.cancelled && moved && (trip.delay_s >= threshold_s || seen.delay_s >= threshold_s)
-        {
-            let minutes = (trip.delay_s + 30) / 60;
-            lines.push(match (trip.delay_s >= threshold_s, en) {
+        // Without a time for the call, the delay told stays the reference.
+        let delay = trip.delay_s.unwrap_or(seen.delay_s);
+        let moved = (delay - seen.delay_s).abs() >= threshold_s;
+        if !trip.cancelled && moved && (delay >= threshold_s || seen.delay_s >= threshold_s) {
+            let minutes = (delay + 30) / 60;
+            lines.push(match (delay >= threshold_s, en) {
                 (true, false) => format!("Retard : {minutes} min."),
                 (true, true) => format!("Delayed: {minutes} min."),
                 (false, false) => "De nouveau à l'heure (ou presque).".to_string(),
@@ -223,9 +224,10 @@ mod tests {
             url: "/app?trip=x".into(),
             notices: BTreeMap::new(),
             trip: Some(TripNow {
+                realtime: true,
                 cancelled,
                 platform: Some(platform.into()),
-                delay_s,
+                delay_s: Some(delay_s),
                 over: false,
             }),
         }
@@ -280,5 +282,33 @@ mod tests {
         assert_eq!(tells[0].message.body, "Cancelled.");
         let (_, tells) = changes(Some(&seen), &trip(true, "2", 600), "en", 300);
         assert!(tells.is_empty());
+    }
+
+    #[test]
+    fn a_realtime_gap_is_not_news() {
+        let (seen, _) = changes(None, &trip(false, "1", 0), "fr", 300);
+        let (seen, tells) = changes(Some(&seen), &trip(false, "1", 420), "fr", 300);
+        assert_eq!(tells[0].message.body, "Retard : 7 min.");
+        let (seen, _) = changes(Some(&seen), &trip(true, "1", 420), "fr", 300);
+        assert!(seen.cancelled);
+        // The feed goes stale: no realtime, no time. Nothing said, nothing forgotten.
+        let mut gap = trip(false, "1", 0);
+        if let Some(t) = gap.trip.as_mut() {
+            t.realtime = false;
+            t.delay_s = None;
+        }
+        let (during, tells) = changes(Some(&seen), &gap, "fr", 300);
+        assert!(tells.is_empty(), "{tells:?}");
+        assert_eq!(during, seen);
+        // Back, as it was: still nothing.
+        let (_, tells) = changes(Some(&during), &trip(true, "1", 420), "fr", 300);
+        assert!(tells.is_empty(), "{tells:?}");
+        // Realtime, but no time for the call: the delay told stays.
+        let mut untimed = trip(false, "1", 0);
+        if let Some(t) = untimed.trip.as_mut() {
+            t.delay_s = None;
+        }
+        let (_, tells) = changes(Some(&seen), &untimed, "fr", 300);
+        assert_eq!(tells[0].message.body, "Rétabli : il circule.");
     }
 }

@@ -15,9 +15,13 @@ use crate::stop_station::StopStations;
 /// What a trip follower is told of.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TripNow {
+    /// Realtime speaks of the trip now: without it (a feed gone stale), its
+    /// cancellation and delay are unknown, not undone, and nothing is told.
+    pub realtime: bool,
     pub cancelled: bool,
     pub platform: Option<String>,
-    pub delay_s: i64,
+    /// None when realtime gives no time for the call.
+    pub delay_s: Option<i64>,
     /// The followed call is behind the vehicle: nothing more to tell.
     pub over: bool,
 }
@@ -125,9 +129,14 @@ pub fn subject(
                 .scheduled_departure
                 .clone()
                 .or_else(|| call.scheduled_arrival.clone());
+            let expected = call
+                .expected_departure
+                .clone()
+                .or_else(|| call.expected_arrival.clone())
+                .or_else(|| planned.clone());
             // The call is over once the vehicle left it, or an hour after
-            // its time without word of it.
-            let late_by_an_hour = planned
+            // its expected time without word of it.
+            let late_by_an_hour = expected
                 .as_deref()
                 .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
                 .is_some_and(|t| t.with_timezone(&Utc) + chrono::Duration::hours(1) < now);
@@ -157,13 +166,14 @@ pub fn subject(
                 ),
                 url: app("trip", departure_id),
                 trip: Some(TripNow {
+                    realtime: trip.realtime,
                     cancelled: trip.cancelled
                         || matches!(
                             call.status,
                             DepartureStatus::Cancelled | DepartureStatus::Skipped
                         ),
                     platform: call.platform.clone(),
-                    delay_s: call.delay_s.unwrap_or(0),
+                    delay_s: call.delay_s,
                     over: call.status == DepartureStatus::Departed || late_by_an_hour,
                 }),
                 notices: by_id(trip.notices),

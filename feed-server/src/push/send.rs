@@ -8,9 +8,13 @@
 //!   10 s doubling to an hour), until its TTL has passed;
 //! - any other status (400, 413…): the push will never go; dropped, logged.
 //!
-//! At most `[push] max_per_hour` pushes reach one subscription per hour; a
-//! push beyond waits its turn (a newer push of the same subject replaces it
-//! meanwhile, see the store's outbox).
+//! At most `[push] max_per_hour` notice pushes reach one subscription per
+//! hour; a push beyond waits its turn (a newer push of the same subject
+//! replaces it meanwhile, see the store's outbox). A followed trip's pushes
+//! (cancelled, platform, delay) are not held back: they are time-critical
+//! and come at most once per change of one trip. A push whose lifetime
+//! (TTL) has passed is dropped unsent; one sent late carries the time it
+//! has left.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -67,11 +71,23 @@ pub struct Sender {
     pub recent: HashMap<String, VecDeque<Instant>>,
 }
 
-/// A Web Push request for `w`: its body encrypted for the browser's keys.
+/// Seconds `w` has left to live at `now` (0: too late to send).
+fn ttl_left(w: &Waiting, now: chrono::DateTime<chrono::Utc>) -> u32 {
+    chrono::DateTime::parse_from_rfc3339(&w.created_at)
+        .map(|c| {
+            let end = c.with_timezone(&chrono::Utc) + chrono::Duration::seconds(i64::from(w.ttl_s));
+            (end - now).num_seconds().clamp(0, i64::from(w.ttl_s)) as u32
+        })
+        .unwrap_or(w.ttl_s)
+}
+
+/// A Web Push request for `w` with `ttl_s` left: its body encrypted for
+/// the browser's keys.
 pub fn request(
     client: &reqwest::Client,
     vapid: &Vapid,
     w: &Waiting,
+    ttl_s: u32,
 ) -> Result<reqwest::RequestBuilder, String> {
     let endpoint = reqwest::Url::parse(&w.to.endpoint).map_err(|e| format!("endpoint: {e}"))?;
     let origin = endpoint.origin().ascii_serialization();
@@ -101,7 +117,7 @@ pub fn request(
         .collect();
     Ok(client
         .post(endpoint)
-        .header("TTL", w.ttl_s.to_string())
+        .header("TTL", ttl_s.to_string())
         .header("Urgency", w.urgency.as_str())
         .header("Topic", topic)
         .header("Content-Encoding", "aes128gcm")
@@ -126,7 +142,14 @@ pub fn outcome(status: u16, retry_after: Option<&str>) -> Outcome {
 }
 
 async fn send(client: reqwest::Client, vapid: Arc<Vapid>, w: Waiting) -> (Waiting, Outcome) {
-    let req = match request(&client, &vapid, &w) {
+    let ttl = ttl_left(&w, chrono::Utc::now());
+    if ttl == 0 {
+        return (
+            w,
+            Outcome::Dropped("its TTL passed before it could go".into()),
+        );
+    }
+    let req = match request(&client, &vapid, &w, ttl) {
         Ok(r) => r,
         Err(e) => return (w, Outcome::Dropped(e)),
     };
@@ -182,6 +205,10 @@ impl Sender {
         let mut go = Vec::new();
         let mut later = Vec::new();
         for w in due {
+            if w.tag.starts_with("trip:") {
+                go.push(w);
+                continue;
+            }
             match turn(&mut self.recent, self.settings.max_per_hour, &w.to.id) {
                 Ok(()) => go.push(w),
                 Err(wait) => later.push((w, Outcome::Later(Some(wait), "hourly limit".into()))),
@@ -194,15 +221,18 @@ impl Sender {
             .await;
         let store = self.store.clone();
         let counters = self.counters.clone();
+        // Each outcome on its own: one that cannot be written must not leave
+        // pushes already delivered in the outbox, to go again.
         let applied = tokio::task::spawn_blocking(move || {
             for (w, outcome) in sent.into_iter().chain(later) {
-                apply(&store, &counters, &w, outcome)?;
+                if let Err(e) = apply(&store, &counters, &w, outcome) {
+                    tracing::warn!(subscription = %w.to.id, "push outbox: {e}");
+                }
             }
-            Ok::<_, crate::store::StoreError>(())
         })
         .await;
-        if let Ok(Err(e)) = applied {
-            tracing::warn!("push outbox: {e}");
+        if let Err(e) = applied {
+            tracing::error!("push outbox: {e}");
         }
     }
 
@@ -232,7 +262,7 @@ fn apply(
     match outcome {
         Outcome::Sent => {
             counters.sent.fetch_add(1, Relaxed);
-            tracing::info!("push sent");
+            tracing::debug!("push sent");
             store.push_sent(w.row)
         }
         Outcome::Gone => {
@@ -289,6 +319,30 @@ mod tests {
             Ok(()),
             "another subscription has its own"
         );
+    }
+
+    #[test]
+    fn a_late_push_carries_the_time_it_has_left() {
+        let w = Waiting {
+            row: 1,
+            to: crate::store::push::Recipient {
+                id: "s-1".into(),
+                endpoint: "https://fcm.googleapis.com/x".into(),
+                p256dh: String::new(),
+                auth: String::new(),
+                lang: "fr".into(),
+            },
+            tag: "trip:x".into(),
+            payload: "{}".into(),
+            urgency: "high".into(),
+            ttl_s: 1800,
+            attempts: 0,
+            created_at: "2026-07-01T05:00:00.000Z".into(),
+        };
+        let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().to_utc();
+        assert_eq!(ttl_left(&w, at("2026-07-01T05:00:00Z")), 1800);
+        assert_eq!(ttl_left(&w, at("2026-07-01T05:20:00Z")), 600);
+        assert_eq!(ttl_left(&w, at("2026-07-01T06:00:00Z")), 0);
     }
 
     #[test]

@@ -101,9 +101,12 @@ impl Watcher {
                         Some(Queued {
                             tag: tell.tag,
                             payload: serde_json::to_string(&tell.message).ok()?,
-                            urgency: match (quiet, tell.urgent) {
-                                (true, _) => "low",
-                                (false, true) => "high",
+                            // A trip's change is for now, quiet hours or not
+                            // (a low urgency may wait for the phone's next
+                            // charge); a notice can wait in the night.
+                            urgency: match (tell.urgent, quiet) {
+                                (true, _) => "high",
+                                (false, true) => "low",
                                 (false, false) => "normal",
                             },
                             ttl_s: if tell.urgent {

@@ -42,6 +42,8 @@ struct AppState {
     auth_failures: Arc<AuthFailures>,
     /// Web Push alerts, when configured (and a store is open).
     push: Option<crate::push::Push>,
+    /// Recent push subscription writes per address.
+    push_writes: Arc<crate::http::notices::PushWrites>,
     /// Validators of the GTFS-RT export.
     exports: Arc<ExportCache>,
     /// Fires when the server stops: pollers, the publisher and stream connections end.
@@ -62,6 +64,7 @@ impl Server {
                 limiter: Default::default(),
                 auth_failures: Default::default(),
                 push: None,
+                push_writes: Default::default(),
                 exports: Default::default(),
                 shutdown: CancellationToken::new(),
             },

@@ -154,6 +154,7 @@ impl FromRef<AppState> for MetricsView {
             deployment: s.boards.deployment.clone(),
             realtime: s.boards.realtime.clone(),
             clock: s.boards.clock,
+            push: s.push.as_ref().map(|p| p.counters.clone()),
         }
     }
 }
@@ -226,6 +227,7 @@ impl FromRef<AppState> for http::push::PushDesk {
         http::push::PushDesk {
             push: s.push.clone(),
             boards: s.boards.clone(),
+            writes: s.push_writes.clone(),
         }
     }
 }

@@ -108,6 +108,7 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (subscription, follow)
     );
     CREATE TABLE push_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         subscription TEXT NOT NULL REFERENCES push_subscriptions (id) ON DELETE CASCADE,
         tag TEXT NOT NULL,
         payload TEXT NOT NULL,
@@ -116,7 +117,7 @@ const MIGRATIONS: &[&str] = &[
         attempts INTEGER NOT NULL,
         next_at TEXT NOT NULL,
         created_at TEXT NOT NULL,
-        PRIMARY KEY (subscription, tag)
+        UNIQUE (subscription, tag)
     );
     CREATE INDEX push_outbox_next ON push_outbox (next_at);",
 ];

@@ -109,13 +109,23 @@ impl Store {
         let conn = self.conn();
         let tx = conn.unchecked_transaction()?;
         let s = &input.subscription;
-        let known: Option<String> = tx
+        let known: Option<(String, String)> = tx
             .query_row(
-                "SELECT id FROM push_subscriptions WHERE endpoint = ?1",
+                "SELECT id, auth FROM push_subscriptions WHERE endpoint = ?1",
                 [&s.endpoint],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
+        // Keys that are not the subscription's: a new subscription (a new
+        // id), not a way into the old one's id and follows.
+        let known = match known {
+            Some((id, auth)) if auth == s.keys.auth => Some(id),
+            Some((id, _)) => {
+                tx.execute("DELETE FROM push_subscriptions WHERE id = ?1", [&id])?;
+                None
+            }
+            None => None,
+        };
         let id = match known {
             Some(id) => {
                 tx.execute(
@@ -287,7 +297,7 @@ impl Store {
     ) -> Result<Vec<Waiting>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT o.rowid, s.id, s.endpoint, s.p256dh, s.auth, s.lang, o.tag, o.payload, o.urgency, o.ttl_s, o.attempts, o.created_at
+            "SELECT o.id, s.id, s.endpoint, s.p256dh, s.auth, s.lang, o.tag, o.payload, o.urgency, o.ttl_s, o.attempts, o.created_at
              FROM push_outbox o JOIN push_subscriptions s ON s.id = o.subscription
              WHERE o.next_at <= ?1 ORDER BY o.next_at LIMIT ?2",
         )?;
@@ -313,10 +323,11 @@ impl Store {
     }
 
     /// A push is sent (or will never be): out of the outbox, unless a newer
-    /// one of the same tag replaced it meanwhile (another row).
+    /// one of the same tag replaced it meanwhile (another row: ids are never
+    /// reused).
     pub fn push_sent(&self, row: i64) -> Result<(), StoreError> {
         self.conn()
-            .execute("DELETE FROM push_outbox WHERE rowid = ?1", [row])?;
+            .execute("DELETE FROM push_outbox WHERE id = ?1", [row])?;
         Ok(())
     }
 
@@ -328,7 +339,7 @@ impl Store {
         next: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError> {
         self.conn().execute(
-            "UPDATE push_outbox SET attempts = ?2, next_at = ?3 WHERE rowid = ?1",
+            "UPDATE push_outbox SET attempts = ?2, next_at = ?3 WHERE id = ?1",
             params![row, attempts, at(next)],
         )?;
         Ok(())

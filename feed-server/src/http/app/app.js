@@ -29,7 +29,7 @@ const W = {
         alert_done: "Alertes activées : une notification arrivera en cas de perturbation.", alert_stopped: "Alertes arrêtées.",
         alert_none: "Ce navigateur ne reçoit pas d'alertes (essayez de l'installer sur l'écran d'accueil).",
         alert_denied: "Les notifications sont refusées pour ce site : autorisez-les dans les réglages du navigateur.",
-        alert_failed: "Alertes indisponibles pour le moment", alert_service: "le service de notification du navigateur ne répond pas",
+        alert_gone: "Ce trajet est passé : pas d'alerte.", alert_failed: "Alertes indisponibles pour le moment", alert_service: "le service de notification du navigateur ne répond pas",
         on_time: "à l'heure", delayed: "retardé", early: "en avance", cancelled: "supprimé", skipped: "arrêt non desservi",
         departed: "parti", scheduled: "horaire prévu",
         occ_empty: "▮▯▯ peu de monde", occ_many_seats_available: "▮▯▯ peu de monde",
@@ -46,7 +46,7 @@ const W = {
         alert_done: "Alerts on: a notification will come if something goes wrong.", alert_stopped: "Alerts stopped.",
         alert_none: "This browser cannot receive alerts (try adding the app to the home screen).",
         alert_denied: "Notifications are blocked for this site: allow them in the browser's settings.",
-        alert_failed: "Alerts unavailable for now", alert_service: "the browser's notification service does not answer",
+        alert_gone: "This trip has gone: no alerts.", alert_failed: "Alerts unavailable for now", alert_service: "the browser's notification service does not answer",
         on_time: "on time", delayed: "delayed", early: "early", cancelled: "cancelled", skipped: "not stopping",
         departed: "departed", scheduled: "scheduled",
         occ_empty: "▮▯▯ plenty of room", occ_many_seats_available: "▮▯▯ plenty of room",
@@ -143,12 +143,18 @@ function b64urlBytes(s) {
   const b = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4));
   return Uint8Array.from(b, c => c.charCodeAt(0));
 }
-// The browser's subscription, made with the server's key when there is none.
+// The browser's subscription, made with the server's key when there is none
+// (or when it was made with another key: a server restored without its key).
 async function pushSubscription() {
   const reg = await navigator.serviceWorker.ready;
-  const had = await reg.pushManager.getSubscription();
-  if (had) return had;
   const key = (await getJSON("/v1/push/key")).body.public_key;
+  const had = await reg.pushManager.getSubscription();
+  if (had) {
+    const k = had.options && had.options.applicationServerKey;
+    const same = k && b64urlBytes(key).every((b, i) => new Uint8Array(k)[i] === b);
+    if (same) return had;
+    await had.unsubscribe().catch(() => {});
+  }
   // A browser without a reachable push service never answers: say so.
   const late = new Promise((_, no) => setTimeout(() => no(new Error(t("alert_service"))), 15000));
   return Promise.race([reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64urlBytes(key) }), late]);
@@ -165,13 +171,23 @@ async function sendAlerts(follows) {
     return;
   }
   const sub = await pushSubscription();
-  const r = await fetch("/v1/push/subscriptions", {
+  const post = list => fetch("/v1/push/subscriptions", {
     method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ subscription: sub.toJSON(), follows, lang })
+    body: JSON.stringify({ subscription: sub.toJSON(), follows: list, lang })
   });
-  const body = await r.json().catch(() => ({}));
+  let r = await post(follows);
+  let body = await r.json().catch(() => ({}));
+  // A line or stop gone from the timetable: followed no more, the rest kept.
+  const refused = r.status === 422 && body.error && body.error.fields
+    ? Object.keys(body.error.fields).map(f => /^follows\[(\d+)\]$/.exec(f)).filter(Boolean).map(m => Number(m[1])) : [];
+  if (refused.length && refused.length < follows.length) {
+    r = await post(follows.filter((_, i) => !refused.includes(i)));
+    body = await r.json().catch(() => ({}));
+  }
   if (!r.ok) throw new Error(body.error ? body.error.message : "HTTP " + r.status);
+  // What the server kept: trips gone by are left out.
   saveAlerts({ id: body.id, follows: body.follows, renewed: new Date().toISOString().slice(0, 10) });
+  if (!body.follows.length) await sendAlerts([]);
 }
 function alertButton(follow) {
   const wrap = el("div", "alerts");
@@ -188,7 +204,7 @@ function alertButton(follow) {
       if (on && await Notification.requestPermission() !== "granted") { said.textContent = t("alert_denied"); return; }
       const others = (alerts().follows || []).filter(x => followKey(x) !== followKey(follow));
       await sendAlerts(on ? others.concat([follow]) : others);
-      said.textContent = on ? t("alert_done") : t("alert_stopped");
+      said.textContent = on ? (isFollowed(follow) ? t("alert_done") : t("alert_gone")) : t("alert_stopped");
     } catch (e) {
       said.textContent = t("alert_failed") + " (" + (e.message || e) + ")";
     } finally {

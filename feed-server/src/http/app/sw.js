@@ -60,8 +60,11 @@ self.addEventListener("notificationclick", e => {
   e.notification.close();
   const url = new URL((e.notification.data && e.notification.data.url) || "/app", location.origin);
   if (url.origin !== location.origin) return;
-  e.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(list => {
-    for (const c of list) if (c.url.startsWith(location.origin + "/app") && "navigate" in c) return c.navigate(url.href).then(w => w && w.focus());
+  e.waitUntil(self.clients.matchAll({ type: "window" }).then(async list => {
+    for (const c of list) {
+      if (!c.url.startsWith(location.origin + "/app")) continue;
+      try { await c.focus(); const w = await c.navigate(url.href); if (w) return; } catch (err) { /* not ours to move: a new window */ }
+    }
     return self.clients.openWindow(url.href);
   }));
 });

@@ -67,7 +67,7 @@ impl<K: std::hash::Hash + Eq + Clone> PerMinute<K> {
     }
 
     /// Records an event of `key`, or says how long to wait.
-    fn check(&self, key: &K, max: usize) -> Result<(), Duration> {
+    pub(crate) fn check(&self, key: &K, max: usize) -> Result<(), Duration> {
         if let Some(wait) = self.wait(key, max) {
             return Err(wait);
         }
@@ -80,6 +80,8 @@ impl<K: std::hash::Hash + Eq + Clone> PerMinute<K> {
 pub type WriteLimiter = PerMinute<String>;
 /// Failed token checks per address.
 pub type AuthFailures = PerMinute<IpAddr>;
+/// Push subscription writes per address.
+pub type PushWrites = PerMinute<IpAddr>;
 
 fn too_many(code: &'static str, message: String, wait: Duration) -> ApiError {
     let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, message);

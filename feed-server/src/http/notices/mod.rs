@@ -26,7 +26,7 @@ use crate::notice::scope::in_scope;
 use crate::notice::{KeptNotice, Scope, validate};
 use crate::publish::Boards;
 use crate::store::{Change, Operator, Store, StoreError};
-pub use access::{AuthFailures, WriteLimiter};
+pub use access::{AuthFailures, PushWrites, WriteLimiter};
 use access::{limit, operator};
 
 /// What the notice API reads and writes: the durable store, the notices held in
