@@ -13,7 +13,7 @@ use crate::layout::{Column, Layout};
 use crate::panel::{Panel, PanelInputs, Redraw, Texts};
 use crate::view::View;
 use crate::widgets::{colour, label, line_badge, one_line, place};
-use crate::wording::{clock_time, countdown, phrase, platform_changed, status};
+use crate::wording::{clock_time, countdown, leave_in, phrase, platform_changed, status};
 
 pub fn plugin(app: &mut App) {
     // A kiosk lists the departures in its own home view, each one a control.
@@ -37,12 +37,14 @@ fn width_of(column: Column, table_width: f32) -> f32 {
 }
 
 /// Whole minutes from the station's clock to the departure (expected, else
-/// timetabled).
-fn minutes_to(view: &View, d: &Departure) -> i64 {
+/// timetabled), less the walk to its stop when the layout gives one: the
+/// minutes left before one must leave.
+fn minutes_to(l: &Layout, view: &View, d: &Departure) -> i64 {
     let when = d.expected.as_deref().unwrap_or(&d.scheduled);
+    let walk = chrono::Duration::seconds(l.departures.walk_s(&d.stop_id));
     view.now
         .zip(chrono::DateTime::parse_from_rfc3339(when).ok())
-        .map(|(n, w)| (w - n).num_minutes())
+        .map(|(n, w)| (w - walk - n).num_minutes())
         .unwrap_or(0)
 }
 
@@ -61,7 +63,7 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
     // The countdowns on the page: each turns at its own second.
     let countdowns: Vec<i64> = board.map_or_else(Vec::new, |b| {
         on_page(view, b, per_page)
-            .map(|d| minutes_to(view, d))
+            .map(|d| minutes_to(l, view, d))
             .collect()
     });
     let key = (
@@ -148,8 +150,10 @@ fn cell_text(
         Column::Countdown => {
             let text = if gone || d.status == DepartureStatus::Departed {
                 String::new()
+            } else if !l.departures.walk_min.is_empty() {
+                leave_in(&view.lang, minutes_to(l, view, d))
             } else {
-                countdown(&view.lang, minutes_to(view, d))
+                countdown(&view.lang, minutes_to(l, view, d))
             };
             (text, ink, true)
         }

@@ -78,6 +78,24 @@ pub struct Departures {
     /// …or from these stops (`feed:stop_id`). Empty: every departure.
     #[serde(default)]
     pub stops: Vec<String>,
+    /// Minutes to walk from this screen to each stop (`feed:stop_id`), `"*"`
+    /// for the stops not named. A departure one can no longer reach on foot
+    /// is left out, and countdowns count to the moment one must leave.
+    #[serde(default)]
+    pub walk_min: std::collections::BTreeMap<String, f32>,
+}
+
+impl Departures {
+    /// Seconds to walk to `stop_id` (0 when the layout says nothing).
+    pub fn walk_s(&self, stop_id: &str) -> i64 {
+        let minutes = self
+            .walk_min
+            .get(stop_id)
+            .or_else(|| self.walk_min.get("*"))
+            .copied()
+            .unwrap_or(0.0);
+        (f64::from(minutes) * 60.0).round() as i64
+    }
 }
 
 /// How the notices ticker moves.
@@ -262,6 +280,16 @@ impl Layout {
                 "departures.columns: name at least one column".into(),
             ));
         }
+        if let Some((stop, m)) = layout
+            .departures
+            .walk_min
+            .iter()
+            .find(|(_, m)| !(0.0..=60.0).contains(*m))
+        {
+            return Err(invalid(format!(
+                "departures.walk_min.{stop}: `{m}`: 0 to 60 minutes"
+            )));
+        }
         if layout.languages.is_empty() {
             return Err(invalid("languages: name at least one language".into()));
         }
@@ -397,6 +425,30 @@ mod tests {
         assert_ne!(small, text);
         let e = Layout::parse(&small, "kiosk.ron").unwrap_err().to_string();
         assert!(e.contains("WCAG"), "{e}");
+    }
+
+    #[test]
+    fn walking_times_are_per_stop_with_a_default() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../layouts/platform-sign.ron"),
+        )
+        .unwrap();
+        let walking = text.replacen(
+            "columns: [Countdown, Line, Destination, Status],",
+            "columns: [Countdown, Line, Destination, Status],\n walk_min: {\"*\": 2, \"demo:CAUDRY:V1\": 4.5},",
+            1,
+        );
+        assert_ne!(walking, text);
+        let l = Layout::parse(&walking, "sign.ron").unwrap();
+        assert_eq!(l.departures.walk_s("demo:CAUDRY:V1"), 270);
+        assert_eq!(l.departures.walk_s("demo:CAUDRY:A"), 120);
+        assert_eq!(
+            shipped("hall-1080p.ron").departures.walk_s("demo:CAUDRY:A"),
+            0
+        );
+        let far = walking.replacen("4.5", "90", 1);
+        let e = Layout::parse(&far, "sign.ron").unwrap_err().to_string();
+        assert!(e.contains("walk_min.demo:CAUDRY:V1"), "{e}");
     }
 
     #[test]

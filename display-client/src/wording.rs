@@ -19,6 +19,17 @@ pub fn countdown(lang: &str, minutes: i64) -> String {
     }
 }
 
+/// The countdown of a screen that counts walking time: the minutes before
+/// one must leave for the stop ("partez" when it is time: the column is too
+/// narrow for "partez dans 4 min").
+pub fn leave_in(lang: &str, minutes: i64) -> String {
+    match (lang, minutes) {
+        ("fr", m) if m <= 0 => "partez".into(),
+        (_, m) if m <= 0 => "go now".into(),
+        (_, m) => format!("{m} min"),
+    }
+}
+
 /// The status column.
 pub fn status(lang: &str, d: &Departure) -> String {
     status_words(lang, d.status, d.delay_s)

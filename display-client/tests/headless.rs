@@ -640,6 +640,77 @@ async fn a_one_bay_sign_shows_its_bay_only() {
     assert_eq!(shown, want);
 }
 
+/// A sign 6 minutes' walk from its stops (`departures.walk_min` in its
+/// layout): what leaves sooner is left out, and the countdowns count to the
+/// moment one must leave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_far_from_its_stops_counts_the_walk() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(layout("platform-sign.ron")).expect("layout");
+    let far = text.replacen(
+        "columns: [Countdown, Line, Destination, Status],",
+        "columns: [Countdown, Line, Destination, Status],\n        walk_min: {\"*\": 6},",
+        1,
+    );
+    assert_ne!(far, text);
+    let path = dir.path().join("far.ron");
+    std::fs::write(&path, far).expect("write");
+    let shot = shoot_with(
+        &server.base,
+        path.to_str().expect("utf-8"),
+        "snapshot",
+        dir.path(),
+        &[],
+    )
+    .await;
+    assert!(shot.ok, "{}", shot.stderr);
+    let board = server.board("caudry", "?limit=30").await;
+    let now = chrono::DateTime::parse_from_rfc3339(&board.generated_at).expect("generated_at");
+    let walk = chrono::Duration::minutes(6);
+    let reachable: Vec<_> = board
+        .departures
+        .iter()
+        .map(|d| {
+            let at =
+                chrono::DateTime::parse_from_rfc3339(d.expected.as_deref().unwrap_or(&d.scheduled))
+                    .expect("time");
+            (d, at)
+        })
+        .filter(|(_, at)| *at >= now + walk)
+        .take(3)
+        .collect();
+    // Some departures of the next 6 minutes are left out.
+    assert!(
+        board.departures.first().map(|d| &d.id) != reachable.first().map(|(d, _)| &d.id),
+        "the demo has a departure within 6 minutes at 07:30"
+    );
+    let texts = |region: &str| -> Vec<&str> {
+        shot.texts
+            .iter()
+            .filter(|(r, _)| r == region)
+            .map(|(_, t)| t.as_str())
+            .collect()
+    };
+    let want: Vec<&str> = reachable.iter().map(|(d, _)| d.headsign.as_str()).collect();
+    assert_eq!(texts("destination"), want);
+    // "12 min" for a bus 18 minutes away (a second may have passed: 11).
+    for ((_, at), shown) in reachable.iter().zip(texts("time")) {
+        let m = (*at - walk - now).num_minutes();
+        let ok = [m, m - 1].iter().any(|m| {
+            if *m <= 0 {
+                shown == "partez"
+            } else {
+                shown == format!("{m} min")
+            }
+        });
+        assert!(
+            ok,
+            "{shown} for a departure {m} minutes after one must leave"
+        );
+    }
+}
+
 /// How full the bus is, under its status, in words with a gauge (never by
 /// colour alone): the demo's line 5 bus, standing room only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
