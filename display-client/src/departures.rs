@@ -24,7 +24,7 @@ pub fn plugin(app: &mut App) {
 }
 
 /// The share of the table's width each column takes.
-fn width_of(column: Column, table_width: f32) -> f32 {
+pub(crate) fn width_of(column: Column, table_width: f32) -> f32 {
     table_width
         * match column {
             Column::Time => 0.14,
@@ -56,7 +56,15 @@ pub fn struck(d: &Departure) -> bool {
     )
 }
 
-fn draw(p: PanelInputs, mut redraw: Redraw) {
+/// What the destination column fits names with: the regular face's bytes
+/// and the network's abbreviations.
+#[derive(bevy::ecs::system::SystemParam)]
+pub struct NameFit<'w> {
+    fonts: Res<'w, Assets<Font>>,
+    abbreviations: Res<'w, crate::names::Abbreviations>,
+}
+
+fn draw(p: PanelInputs, names: NameFit, mut redraw: Redraw) {
     let (l, view) = (&p.layout.layout, &*p.view);
     let board = p.live.board.as_ref();
     let per_page = l.departures.rows_per_page;
@@ -94,9 +102,14 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
                 muted,
             )
         });
+        let font = names
+            .fonts
+            .get(&p.fonts.regular)
+            .and_then(|f| crate::names::Measure::new(f.data.data()));
+        let fit = font.as_ref().map(|m| (m, &*names.abbreviations));
         let rows: Vec<_> = board.map_or_else(Vec::new, |b| {
             on_page(view, b, per_page)
-                .map(|d| row(l, &p.fonts, view, d, texts))
+                .map(|d| row(l, &p.fonts, view, d, fit, texts))
                 .collect()
         });
         let page = (board.is_some() && view.pages > 1).then(|| {
@@ -197,6 +210,7 @@ fn row(
     fonts: &Fonts,
     view: &View,
     d: &Departure,
+    fit: Option<(&crate::names::Measure<'_>, &crate::names::Abbreviations)>,
     texts: &mut Texts,
 ) -> impl Bundle + use<> {
     let theme = &l.theme;
@@ -215,6 +229,15 @@ fn row(
                         theme.sizes.small
                     } else {
                         theme.sizes.row
+                    };
+                    // A destination too wide: abbreviated, or on two lines
+                    // (crate::names), never cut inside a word.
+                    let (text, size) = match (column, fit) {
+                        (Column::Destination, Some((measure, abbreviations))) => {
+                            let f = crate::names::destination(l, &text, measure, abbreviations);
+                            (f.text, f.size)
+                        }
+                        _ => (text, size),
                     };
                     // One line per cell: a long destination is clipped by its cell
                     // rather than pushing the row onto two lines.

@@ -30,6 +30,7 @@ mod kept;
 pub mod kiosk;
 mod layout;
 mod layout_watch;
+pub mod names;
 mod network;
 mod panel;
 mod qr;
@@ -153,7 +154,7 @@ impl Plugin for ScreenPlugin {
                 instrumentation::plugin,
                 wake::plugin,
             ))
-            .add_plugins((facilities::plugin, speech::plugin));
+            .add_plugins((facilities::plugin, speech::plugin, names::plugin));
         if self.mode == Mode::Kiosk {
             app.add_plugins(kiosk::plugin);
             if let Some(script) = &self.script {

@@ -711,6 +711,72 @@ async fn a_sign_far_from_its_stops_counts_the_walk() {
     }
 }
 
+/// A destination too long for the platform sign's column is set to fit,
+/// measured with the sign's font: abbreviated by `layouts/abbreviations.ron`
+/// or on two lines, in whole words (the demo's « Walincourt-Selvigny » at
+/// bay E at 07:30).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_destination_too_long_for_its_column_is_shortened_in_whole_words() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(layout("platform-sign.ron")).expect("layout");
+    let bay = text.replacen(
+        "columns: [Countdown, Line, Destination, Status],",
+        "columns: [Countdown, Line, Destination, Status],\n        platforms: [\"E\"],",
+        1,
+    );
+    let path = dir.path().join("bay-e.ron");
+    std::fs::write(&path, bay).expect("write");
+    // The sign's own folder has no abbreviations.ron: copy the network's.
+    std::fs::copy(
+        layout("abbreviations.ron"),
+        dir.path().join("abbreviations.ron"),
+    )
+    .expect("copy");
+    let shot = shoot_with(
+        &server.base,
+        path.to_str().expect("utf-8"),
+        "snapshot",
+        dir.path(),
+        &[],
+    )
+    .await;
+    assert!(shot.ok, "{}", shot.stderr);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let layout =
+        display_client::Layout::load(&root.join("layouts/platform-sign.ron")).expect("layout");
+    let font = std::fs::read(root.join("assets/fonts/DejaVuSans.ttf")).expect("font");
+    let measure = display_client::names::Measure::new(&font).expect("font");
+    let abbreviations =
+        display_client::names::Abbreviations::load(&root.join("layouts/abbreviations.ron"))
+            .expect("abbreviations");
+    let board = server.board("caudry", "?platforms=E&limit=30").await;
+    let shown: Vec<&str> = shot
+        .texts
+        .iter()
+        .filter(|(region, _)| region == "destination")
+        .map(|(_, t)| t.as_str())
+        .collect();
+    let want: Vec<String> = board
+        .departures
+        .iter()
+        .take(shown.len())
+        .map(|d| {
+            display_client::names::destination(&layout, &d.headsign, &measure, &abbreviations).text
+        })
+        .collect();
+    assert_eq!(shown, want);
+    assert!(
+        board
+            .departures
+            .iter()
+            .take(shown.len())
+            .zip(&shown)
+            .any(|(d, s)| d.headsign != *s),
+        "no long destination on the sign's first page: {shown:?}"
+    );
+}
+
 /// How full the bus is, under its status, in words with a gauge (never by
 /// colour alone): the demo's line 5 bus, standing room only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
