@@ -63,18 +63,30 @@ fn draw(p: PanelInputs, mut images: ResMut<Assets<Image>>, mut redraw: Redraw) {
         .iter()
         .filter(|n| n.severity == Severity::Severe)
         .collect();
-    let (items, banner) = if severe.is_empty() {
+    let (mut items, banner) = if severe.is_empty() {
         (notices.iter().collect::<Vec<_>>(), false)
     } else {
         (severe, true)
     };
+    // A lift or an escalator out of service first, marked ♿.
+    items.sort_by_key(|n| !n.accessibility);
     // No bar without a ticker in the layout or a notice to show.
     let shown = l
         .ticker
         .as_ref()
         .filter(|_| !items.is_empty())
         .map(|ticker| {
-            let texts_now: Vec<String> = items.iter().map(|n| text_of(n, &view.lang)).collect();
+            let texts_now: Vec<String> = items
+                .iter()
+                .map(|n| {
+                    let text = text_of(n, &view.lang);
+                    if n.accessibility {
+                        format!("♿ {text}")
+                    } else {
+                        text
+                    }
+                })
+                .collect();
             match ticker.mode {
                 TickerMode::Paged => {
                     let i = ((view.elapsed_s / f64::from(ticker.seconds_per_item.max(1.0)))

@@ -171,11 +171,12 @@ async fn the_hall_screen_shows_the_live_board() {
                 || s == "horaire prévu"),
         "{statuses:?}"
     );
-    // The ticker shows the alert, the panel the heatwave advice, the Wi-Fi panel its
-    // network.
+    // The ticker shows the lift out of service first (marked ♿: it comes
+    // before the roadworks), the panel the heatwave advice, the Wi-Fi panel
+    // its network.
     assert_eq!(
         texts_of(&shot, "ticker"),
-        vec!["Ligne 4 : arrêt Solesmes – Centre déplacé"]
+        vec!["♿ Ascenseur du quai 2 hors service"]
     );
     let advisory = texts_of(&shot, "advisory");
     assert_eq!(advisory.first(), Some(&"Vigilance orange – Canicule"));
@@ -805,8 +806,18 @@ async fn a_ticker_item_cut_short_carries_a_qr_code_to_the_whole_notice() {
     let shot = shoot(&server.base, "hall-1080p.ron", "snapshot", dir.path()).await;
     assert!(shot.ok, "{}", shot.stderr);
     let board = server.board("caudry", "").await;
-    let first = board.notices.first().expect("the demo's notices");
+    // The first item: the lift out of service, whose way round is in its
+    // full text.
+    let first = board
+        .notices
+        .iter()
+        .find(|n| n.accessibility)
+        .expect("the demo's lift notice");
     assert!(!first.description.is_empty());
+    assert_eq!(
+        texts_of(&shot, "ticker"),
+        vec!["♿ Ascenseur du quai 2 hors service"]
+    );
     let links: Vec<&str> = shot
         .texts
         .iter()

@@ -132,8 +132,12 @@ async fn what_is_said_is_what_is_shown() {
             .expect("ssml")
             .starts_with("<speak version=\"1.1\" xml:lang=\"fr\">")
     );
-    // The ticker's notice is read too.
+    // The ticker's notices are read too, the lift out of service as such.
     assert!(fr.contains("Information : "), "{fr}");
+    assert!(
+        fr.contains("Accessibilité : Ascenseur du quai 2 hors service."),
+        "{fr}"
+    );
 }
 
 /// The first announcement written to a WAV with `--speak-to`: its samples.

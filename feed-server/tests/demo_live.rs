@@ -59,9 +59,24 @@ async fn the_demo_board_is_live() {
     moved.sort();
     assert_eq!(moved, ["K40", "P40"], "{board:?}");
 
-    // Two notices: the GTFS-RT alert, in French and English, on line 4's
-    // departures, and the SIRI situation on the K40.
-    assert_eq!(board.notices.len(), 2, "{board:?}");
+    // Three notices: the GTFS-RT alert, in French and English, on line 4's
+    // departures, the platform 2 lift out of service (ACCESSIBILITY_ISSUE),
+    // and the SIRI situation on the K40.
+    assert_eq!(board.notices.len(), 3, "{board:?}");
+    let lift = board
+        .notices
+        .iter()
+        .find(|n| n.id == "gtfs-rt:demo:ascenseur-quai-2")
+        .expect("the lift out of service");
+    assert!(lift.accessibility, "{lift:?}");
+    assert_eq!(lift.effect, "accessibility_issue");
+    assert!(
+        board
+            .notices
+            .iter()
+            .filter(|n| n.id != lift.id)
+            .all(|n| !n.accessibility)
+    );
     assert!(
         board
             .notices
@@ -87,7 +102,9 @@ async fn the_demo_board_is_live() {
     assert!(notice.header.contains_key("en"));
     for d in deps {
         let on_line_4 = line(d) == "4";
-        let tagged = d.notice_ids == ["gtfs-rt:demo:travaux-solesmes"];
+        let tagged = d
+            .notice_ids
+            .contains(&"gtfs-rt:demo:travaux-solesmes".to_string());
         assert_eq!(on_line_4, tagged, "{d:?}");
     }
 

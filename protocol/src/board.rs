@@ -227,6 +227,12 @@ pub struct Notice {
     pub active_periods: Vec<ActivePeriod>,
     pub informed_entities: Vec<InformedEntity>,
     pub updated_at: String,
+    /// It is about step-free access: a lift or an escalator out of service
+    /// (effect `accessibility_issue`, or a producer that says so in words
+    /// only, as MBTA's « elevator unavailable » with `other_effect`).
+    /// Screens mark it ♿ and say it aloud; apps mark it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub accessibility: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

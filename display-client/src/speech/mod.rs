@@ -244,7 +244,7 @@ fn ask(
             board
                 .notices
                 .iter()
-                .filter(|n| n.severity == Severity::Severe)
+                .filter(|n| n.severity == Severity::Severe || n.accessibility)
                 .map(|n| n.id.clone()),
         );
     }
@@ -321,7 +321,9 @@ fn ask(
         let severe: Vec<String> = board
             .notices
             .iter()
-            .filter(|n| n.severity == Severity::Severe && !speaker.said.contains(&n.id))
+            .filter(|n| {
+                (n.severity == Severity::Severe || n.accessibility) && !speaker.said.contains(&n.id)
+            })
             .map(|n| n.id.clone())
             .collect();
         if !new.is_empty() || !severe.is_empty() {

@@ -123,10 +123,13 @@ pub fn notice(lang: &str, n: &Notice) -> Option<String> {
     let text = pick(&n.tts_text, lang)
         .or_else(|| pick(&n.screen_text, lang))
         .or_else(|| pick(&n.header, lang))?;
-    let lead = if lang == "fr" {
-        "Information : "
-    } else {
-        "Information: "
+    // A lift or an escalator out of service: said as such (who needs
+    // step-free access listens for it).
+    let lead = match (lang == "fr", n.accessibility) {
+        (true, false) => "Information : ",
+        (false, false) => "Information: ",
+        (true, true) => "Accessibilité : ",
+        (false, true) => "Step-free access: ",
     };
     Some(end_sentence(format!("{lead}{text}")))
 }

@@ -87,8 +87,50 @@ impl Notice {
             active_periods: self.active_periods.iter().map(|p| period(p, tz)).collect(),
             informed_entities: self.informed_entities.clone(),
             updated_at: rfc3339(tz, self.updated_at),
+            accessibility: step_free_access(self.effect, &self.header, &self.description),
         }
     }
+}
+
+/// Words that say a notice is about a lift or an escalator: producers that
+/// predate GTFS-Realtime's `ACCESSIBILITY_ISSUE` (or SIRI's equipment
+/// reasons) say it in words (MBTA 2017: `OTHER_EFFECT`, « elevator
+/// unavailable »).
+const STEP_FREE_WORDS: &[&str] = &[
+    "elevator",
+    "escalator",
+    "lift",
+    "ascenseur",
+    "ascenseurs",
+    "escalier mécanique",
+    "escaliers mécaniques",
+    "aufzug",
+    "rolltreppe",
+];
+
+/// Whether a notice is about step-free access (see `wire::Notice::accessibility`).
+pub fn step_free_access(
+    effect: crate::realtime::Effect,
+    header: &quai_protocol::Translated,
+    description: &quai_protocol::Translated,
+) -> bool {
+    if effect == crate::realtime::Effect::AccessibilityIssue {
+        return true;
+    }
+    // The header says what the notice is about (a description may mention a
+    // lift as the way round something else).
+    let _ = description;
+    header.values().any(|text| {
+        let text = text.to_lowercase();
+        STEP_FREE_WORDS.iter().any(|w| {
+            text.match_indices(w).any(|(at, _)| {
+                let before = text[..at].chars().next_back();
+                let after = text[at + w.len()..].chars().next();
+                !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(|c| c.is_alphanumeric() && c != 's')
+            })
+        })
+    })
 }
 
 /// A facility's line, its instant in `tz`.
@@ -173,5 +215,61 @@ fn attachment(a: &crate::realtime::Attachment) -> wire::Attachment {
         stop_corrected: n(a.stop_corrected),
         implausible: n(a.implausible),
         decreasing: n(a.decreasing),
+    }
+}
+
+#[cfg(test)]
+mod step_free_tests {
+    use super::step_free_access;
+    use crate::realtime::Effect;
+
+    fn says(text: &str) -> quai_protocol::Translated {
+        [("fr".to_string(), text.to_string())].into()
+    }
+
+    #[test]
+    fn a_lift_or_an_escalator_out_of_service_is_about_step_free_access() {
+        let none = quai_protocol::Translated::new();
+        assert!(step_free_access(
+            Effect::AccessibilityIssue,
+            &says("Quai 2"),
+            &none
+        ));
+        assert!(step_free_access(
+            Effect::OtherEffect,
+            &says("Elevator unavailable"),
+            &none
+        ));
+        assert!(step_free_access(
+            Effect::OtherEffect,
+            &says("Ascenseur du quai 2 hors service"),
+            &none
+        ));
+        assert!(step_free_access(
+            Effect::OtherEffect,
+            &says("Escaliers mécaniques arrêtés"),
+            &none
+        ));
+        assert!(step_free_access(
+            Effect::OtherEffect,
+            &says("Lifts closed at Park St"),
+            &none
+        ));
+        assert!(!step_free_access(
+            Effect::StopMoved,
+            &says("Quai C fermé"),
+            &none
+        ));
+        assert!(!step_free_access(
+            Effect::Detour,
+            &says("Liftgate buses only"),
+            &none
+        ));
+        // A description that mentions a lift as the way round is not enough.
+        assert!(!step_free_access(
+            Effect::StopMoved,
+            &says("Quai C fermé"),
+            &says("Prenez l'ascenseur jusqu'au quai D.")
+        ));
     }
 }

@@ -49,7 +49,7 @@ pub fn message(d: &Deployment, now: DateTime<Utc>, which: DemoFeed) -> Option<Fe
     let entity = match which {
         DemoFeed::TripUpdates => trip_updates(d, fi, now),
         DemoFeed::VehiclePositions => vehicles(d, fi, now),
-        DemoFeed::Alerts => vec![alert(d, fi, now)],
+        DemoFeed::Alerts => vec![alert(d, fi, now), lift(d, fi, now)],
     };
     Some(FeedMessage {
         header: FeedHeader {
@@ -241,6 +241,39 @@ fn text(fr: &str, en: &str) -> TranslatedString {
                 language: Some("en".into()),
             },
         ],
+    }
+}
+
+/// The lift to platform 2 out of service all day (GTFS-Realtime's
+/// ACCESSIBILITY_ISSUE), with the way round it for who needs step-free access.
+fn lift(deployment: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> FeedEntity {
+    let tz = deployment.feeds[fi].timetable.timezone;
+    let start = service_day_origin(tz, now.with_timezone(&tz).date_naive());
+    FeedEntity {
+        id: "ascenseur-quai-2".into(),
+        alert: Some(Alert {
+            active_period: vec![TimeRange {
+                start: Some(start.timestamp().max(0) as u64),
+                end: Some((start + Duration::days(1)).timestamp().max(0) as u64),
+            }],
+            informed_entity: vec![EntitySelector {
+                stop_id: Some("CAUDRY:V2".into()),
+                ..EntitySelector::default()
+            }],
+            cause: Some(Cause::TechnicalProblem as i32),
+            effect: Some(Effect::AccessibilityIssue as i32),
+            severity_level: Some(SeverityLevel::Warning as i32),
+            header_text: Some(text(
+                "Ascenseur du quai 2 hors service",
+                "Platform 2 lift out of service",
+            )),
+            description_text: Some(text(
+                "Pour rejoindre le quai 2 sans marches : rampe par le parvis nord (200 m, 4 min), ou accompagnement par l'accueil de la gare (6 h – 21 h).",
+                "Step-free way to platform 2: the ramp from the north forecourt (200 m, 4 min), or ask the station desk to accompany you (6 am – 9 pm).",
+            )),
+            ..Alert::default()
+        }),
+        ..FeedEntity::default()
     }
 }
 

@@ -211,7 +211,7 @@ async function loadView() {
 }
 
 function noticeDiv(n) {
-  const div = el("div", "notice"); div.appendChild(el("strong", "", pick(n.header)));
+  const div = el("div", "notice"); div.appendChild(el("strong", "", (n.accessibility ? "♿ " : "") + pick(n.header)));
   if (pick(n.description)) div.appendChild(el("div", "", pick(n.description)));
   return div;
 }

@@ -332,6 +332,28 @@ fn mbta_alerts_keep_translations_and_informed_entities() {
     assert_eq!(distinct(&|s| s.trip_id.clone()), 19);
     assert!(alerts.alerts.iter().all(|a| !a.header.is_empty()));
     assert!(alerts.alerts.iter().any(|a| !a.periods.is_empty()));
+    // Three lifts out of service, said with OTHER_EFFECT and « elevator
+    // unavailable » (GTFS-Realtime had no ACCESSIBILITY_ISSUE in 2017): boards
+    // mark them as about step-free access, and nothing else.
+    let lifts: Vec<String> = alerts
+        .alerts
+        .iter()
+        .filter(|a| feed_server::board::wire::step_free_access(a.effect, &a.header, &a.description))
+        .map(|a| a.header.values().next().cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(lifts.len(), 3, "{lifts:?}");
+    assert!(
+        lifts
+            .iter()
+            .all(|h| h.to_lowercase().contains("elevator unavailable")),
+        "{lifts:?}"
+    );
+    assert!(
+        alerts
+            .alerts
+            .iter()
+            .all(|a| a.effect != feed_server::realtime::Effect::AccessibilityIssue)
+    );
 }
 
 #[test]

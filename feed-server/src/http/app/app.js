@@ -273,7 +273,7 @@ function renderBoard(board, query, offlineSince, follow) {
   parts.push(board.departures.length ? ol : el("p", "", t("none")));
   for (const n of board.notices) {
     const div = el("div", "notice");
-    div.append(el("strong", "", pick(n.header)), " " + pick(n.description));
+    div.append(el("strong", "", (n.accessibility ? "♿ " : "") + pick(n.header)), " " + pick(n.description));
     parts.push(div);
   }
   v.replaceChildren(...parts);
@@ -378,7 +378,7 @@ async function line(id) {
     const r = got.body;
     const h = el("h2"); h.append(badge(r.route), " " + (r.route.long_name || r.route.short_name || ""));
     const parts = [h, starButton("line=" + encodeURIComponent(id), (r.route.short_name || "") + " " + (r.route.long_name || "")), alertButton({ route_id: id })];
-    for (const n of r.notices) { const div = el("div", "notice"); div.append(el("strong", "", pick(n.header)), " " + pick(n.description)); parts.push(div); }
+    for (const n of r.notices) { const div = el("div", "notice"); div.append(el("strong", "", (n.accessibility ? "♿ " : "") + pick(n.header)), " " + pick(n.description)); parts.push(div); }
     for (const d of r.directions) {
       parts.push(el("h3", "", t("towards") + " " + d.headsign));
       const ol = el("ol", "stops");
@@ -403,7 +403,7 @@ function renderTrip(trip, asked, offlineSince) {
   tripAlert = tripAlert || alertButton({ departure_id: asked });
   const parts = [h, tripAlert];
   if (trip.cancelled) parts.push(el("p", "late", t("cancelled_trip")));
-  for (const n of trip.notices) { const div = el("div", "notice"); div.append(el("strong", "", pick(n.header)), " " + pick(n.description)); parts.push(div); }
+  for (const n of trip.notices) { const div = el("div", "notice"); div.append(el("strong", "", (n.accessibility ? "♿ " : "") + pick(n.header)), " " + pick(n.description)); parts.push(div); }
   const ol = el("ol", "calls");
   for (const c of trip.calls) {
     const planned = c.scheduled_departure || c.scheduled_arrival;

@@ -144,6 +144,7 @@ mod tests {
             active_periods: Vec::new(),
             informed_entities: Vec::new(),
             updated_at: "2026-07-01T07:30:00+02:00".into(),
+            accessibility: false,
         };
         let delta = ServerMessage::Delta(Delta {
             station: "caudry".into(),
