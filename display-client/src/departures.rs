@@ -163,7 +163,7 @@ fn cell_text(
         Column::Countdown => {
             let text = if gone || d.status == DepartureStatus::Departed {
                 String::new()
-            } else if !l.departures.walk_min.is_empty() {
+            } else if l.departures.walk_s(&d.stop_id) > 0 {
                 leave_in(&view.lang, minutes_to(l, view, d))
             } else {
                 countdown(&view.lang, minutes_to(l, view, d))

@@ -56,20 +56,31 @@ fn full_text_link(
     })
 }
 
+fn has_severe(notices: &[Notice]) -> bool {
+    notices.iter().any(|n| n.severity == Severity::Severe)
+}
+
 fn draw(p: PanelInputs, mut images: ResMut<Assets<Image>>, mut redraw: Redraw) {
     let (l, view) = (&p.layout.layout, &*p.view);
     let notices = p.live.board.as_ref().map_or(&[][..], |b| &b.notices[..]);
+    // A lift out of service stays on the bar beside severe notices: who
+    // needs step-free access needs it then too.
     let severe: Vec<&Notice> = notices
         .iter()
-        .filter(|n| n.severity == Severity::Severe)
+        .filter(|n| n.severity == Severity::Severe || (n.accessibility && has_severe(notices)))
         .collect();
     let (mut items, banner) = if severe.is_empty() {
         (notices.iter().collect::<Vec<_>>(), false)
     } else {
         (severe, true)
     };
-    // A lift or an escalator out of service first, marked ♿.
-    items.sort_by_key(|n| !n.accessibility);
+    // A lift or an escalator out of service first, marked ♿ (after the
+    // severe notices when they hold the bar).
+    if banner {
+        items.sort_by_key(|n| n.severity != Severity::Severe);
+    } else {
+        items.sort_by_key(|n| !n.accessibility);
+    }
     // No bar without a ticker in the layout or a notice to show.
     let shown = l
         .ticker
@@ -120,7 +131,12 @@ fn draw(p: PanelInputs, mut images: ResMut<Assets<Image>>, mut redraw: Redraw) {
         let (region_name, text, background, foreground) = if banner {
             (
                 "banner",
-                format!("⚠ {shown}"),
+                // (A lift's item is marked ♿ already.)
+                if shown.starts_with('♿') {
+                    shown.clone()
+                } else {
+                    format!("⚠ {shown}")
+                },
                 colour(&theme.alert),
                 Color::BLACK,
             )

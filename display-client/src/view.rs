@@ -105,7 +105,7 @@ pub fn compose(
     // of grace), so a kept board never lists buses long gone.
     let (is_live, now) = (view.live, view.now);
     let (platforms, stops) = (&l.departures.platforms, &l.departures.stops);
-    let walking = !l.departures.walk_min.is_empty();
+
     view.shown = board.map_or_else(Vec::new, |b| {
         b.departures
             .iter()
@@ -115,14 +115,16 @@ pub fn compose(
                 (platforms.is_empty() || d.platform.as_ref().is_some_and(|p| platforms.contains(p)))
                     && (stops.is_empty() || stops.contains(&d.stop_id))
             })
-            // Walking times: what one can no longer reach on foot is gone.
+            // Walking times: what one can no longer reach on foot is gone (a
+            // cancelled one stays, struck, until its time: that is news too).
             .filter(|(_, d)| {
-                !walking
+                let walk = l.departures.walk_s(&d.stop_id);
+                walk == 0
+                    || crate::departures::struck(d)
                     || now.is_none_or(|n| {
                         let when = d.expected.as_deref().unwrap_or(&d.scheduled);
-                        chrono::DateTime::parse_from_rfc3339(when).map_or(true, |w| {
-                            w >= n + chrono::Duration::seconds(l.departures.walk_s(&d.stop_id))
-                        })
+                        chrono::DateTime::parse_from_rfc3339(when)
+                            .map_or(true, |w| w >= n + chrono::Duration::seconds(walk))
                     })
             })
             .filter(|(_, d)| {

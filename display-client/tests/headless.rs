@@ -767,6 +767,12 @@ async fn a_destination_too_long_for_its_column_is_shortened_in_whole_words() {
         })
         .collect();
     assert_eq!(shown, want);
+    for d in board.departures.iter().take(shown.len()) {
+        let fitted =
+            display_client::names::destination(&layout, &d.headsign, &measure, &abbreviations);
+        display_client::names::check_in(&layout, &d.headsign, &fitted, &measure, &abbreviations)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
     assert!(
         board
             .departures

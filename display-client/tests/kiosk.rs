@@ -195,6 +195,7 @@ async fn the_kiosk_walks_from_home_to_a_line_a_trip_and_back() {
         Tap("back"),
         Tap("home"),
         Tap("disruptions"),
+        Tap("next_page"),
         Tap("home"),
         Tap("parking"),
         Tap("language"),
@@ -203,7 +204,7 @@ async fn the_kiosk_walks_from_home_to_a_line_a_trip_and_back() {
     let steps = walk(&s, &kiosk_layout(), script, &[], dir.path()).await;
     assert_eq!(
         steps.len(),
-        12,
+        13,
         "a picture before the first step and after each"
     );
     for step in &steps {
@@ -319,9 +320,15 @@ async fn the_kiosk_walks_from_home_to_a_line_a_trip_and_back() {
     assert_eq!(steps[6].view, "home");
 
     // Every notice and advisory in full (the ticker would cut them).
+    // (Two pages of them: the demo's two alerts, the SIRI situation and the
+    // heatwave advice.)
     let disruptions = &steps[7];
     assert_eq!(disruptions.view, "disruptions");
-    let all = disruptions.all_text();
+    assert_eq!(
+        (steps[8].view.as_str(), steps[8].list_page),
+        ("disruptions", 1)
+    );
+    let all = disruptions.all_text() + &steps[8].all_text();
     for n in &board.notices {
         for text in [&n.header["fr"], &n.description["fr"]] {
             assert!(all.contains(text.as_str()), "{text} in {all}");
@@ -335,7 +342,7 @@ async fn the_kiosk_walks_from_home_to_a_line_a_trip_and_back() {
     assert!(all.contains("Attention") || all.contains("Grave") || all.contains("Info"));
 
     // Parking: the board's facilities with their free places in words.
-    let parking = &steps[9];
+    let parking = &steps[10];
     assert_eq!(parking.view, "parking");
     let f = &board.facilities[0];
     assert!(parking.all_text().contains(&f.name));
@@ -346,7 +353,7 @@ async fn the_kiosk_walks_from_home_to_a_line_a_trip_and_back() {
     );
 
     // English, until someone switches back (or nobody touches it for long).
-    let english = &steps[10];
+    let english = &steps[11];
     assert_eq!(
         (english.view.as_str(), english.lang.as_str()),
         ("parking", "en")
@@ -361,7 +368,7 @@ async fn the_kiosk_walks_from_home_to_a_line_a_trip_and_back() {
     let size = english.control("text_size");
     assert!((size.x..size.x + size.width).contains(&900.0));
     assert!((size.y..size.y + size.height).contains(&1830.0));
-    assert!(steps[11].large, "{:?}", steps[11].controls);
+    assert!(steps[12].large, "{:?}", steps[12].controls);
 
     // The pictures differ from view to view.
     let picture =

@@ -92,20 +92,35 @@ impl Notice {
     }
 }
 
-/// Words that say a notice is about a lift or an escalator: producers that
-/// predate GTFS-Realtime's `ACCESSIBILITY_ISSUE` (or SIRI's equipment
+/// Words that say a notice is about a lift or an escalator, whole: producers
+/// that predate GTFS-Realtime's `ACCESSIBILITY_ISSUE` (or SIRI's equipment
 /// reasons) say it in words (MBTA 2017: `OTHER_EFFECT`, « elevator
 /// unavailable »).
-const STEP_FREE_WORDS: &[&str] = &[
+const EQUIPMENT: &[&str] = &[
     "elevator",
+    "elevators",
     "escalator",
-    "lift",
+    "escalators",
     "ascenseur",
     "ascenseurs",
-    "escalier mécanique",
-    "escaliers mécaniques",
     "aufzug",
+    "aufzüge",
+    "fahrstuhl",
+    "fahrstühle",
     "rolltreppe",
+    "rolltreppen",
+];
+
+/// "Lift" is also a verb and a ski lift: only with a word of an outage.
+const OUTAGE: &[&str] = &[
+    "unavailable",
+    "closed",
+    "broken",
+    "out",
+    "failure",
+    "faulty",
+    "repair",
+    "repairs",
 ];
 
 /// Whether a notice is about step-free access (see `wire::Notice::accessibility`).
@@ -114,6 +129,7 @@ pub fn step_free_access(
     header: &quai_protocol::Translated,
     description: &quai_protocol::Translated,
 ) -> bool {
+    use unicode_normalization::UnicodeNormalization as _;
     if effect == crate::realtime::Effect::AccessibilityIssue {
         return true;
     }
@@ -121,15 +137,16 @@ pub fn step_free_access(
     // lift as the way round something else).
     let _ = description;
     header.values().any(|text| {
-        let text = text.to_lowercase();
-        STEP_FREE_WORDS.iter().any(|w| {
-            text.match_indices(w).any(|(at, _)| {
-                let before = text[..at].chars().next_back();
-                let after = text[at + w.len()..].chars().next();
-                !before.is_some_and(char::is_alphanumeric)
-                    && !after.is_some_and(|c| c.is_alphanumeric() && c != 's')
-            })
-        })
+        let text = text.nfc().collect::<String>().to_lowercase();
+        let words: Vec<&str> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let has = |set: &[&str]| words.iter().any(|w| set.contains(w));
+        let escalier_mecanique = words.windows(2).any(|w| {
+            matches!(w[0], "escalier" | "escaliers") && matches!(w[1], "mécanique" | "mécaniques")
+        });
+        has(EQUIPMENT) || escalier_mecanique || (has(&["lift", "lifts"]) && has(OUTAGE))
     })
 }
 
