@@ -119,6 +119,22 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The platform sign with `keys` added to its `departures` (after its
+/// columns), shot against `base` in `dir` (with the network's abbreviations
+/// beside it, as a deployment has them).
+async fn sign_with(base: &str, keys: &str, dir: &Path) -> Shot {
+    let text = std::fs::read_to_string(layout("platform-sign.ron")).expect("layout");
+    let columns = "columns: [Countdown, Line, Destination, Status],";
+    let sign = text.replacen(columns, &format!("{columns}\n        {keys}"), 1);
+    assert_ne!(sign, text);
+    let path = dir.join("sign.ron");
+    std::fs::write(&path, sign).expect("write");
+    std::fs::copy(layout("abbreviations.ron"), dir.join("abbreviations.ron")).expect("copy");
+    let shot = shoot_with(base, path.to_str().expect("utf-8"), "snapshot", dir, &[]).await;
+    assert!(shot.ok, "{}", shot.stderr);
+    shot
+}
+
 fn texts_of<'a>(shot: &'a Shot, region: &str) -> Vec<&'a str> {
     shot.texts
         .iter()
@@ -606,30 +622,8 @@ fn a_broken_layout_is_refused_with_file_line_and_column() {
 async fn a_one_bay_sign_shows_its_bay_only() {
     let server = demo().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let text = std::fs::read_to_string(layout("platform-sign.ron")).expect("layout");
-    let bay = text.replacen(
-        "columns: [Countdown, Line, Destination, Status],",
-        "columns: [Countdown, Line, Destination, Status],\n        platforms: [\"A\"],",
-        1,
-    );
-    assert_ne!(bay, text);
-    let path = dir.path().join("bay-a.ron");
-    std::fs::write(&path, bay).expect("write");
-    let shot = shoot_with(
-        &server.base,
-        path.to_str().expect("utf-8"),
-        "snapshot",
-        dir.path(),
-        &[],
-    )
-    .await;
-    assert!(shot.ok, "{}", shot.stderr);
-    let shown: Vec<&str> = shot
-        .texts
-        .iter()
-        .filter(|(region, _)| region == "destination")
-        .map(|(_, t)| t.as_str())
-        .collect();
+    let shot = sign_with(&server.base, "platforms: [\"A\"],", dir.path()).await;
+    let shown = texts_of(&shot, "destination");
     let board = server.board("caudry", "?platforms=A").await;
     let want: Vec<&str> = board
         .departures
@@ -648,24 +642,7 @@ async fn a_one_bay_sign_shows_its_bay_only() {
 async fn a_sign_far_from_its_stops_counts_the_walk() {
     let server = demo().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let text = std::fs::read_to_string(layout("platform-sign.ron")).expect("layout");
-    let far = text.replacen(
-        "columns: [Countdown, Line, Destination, Status],",
-        "columns: [Countdown, Line, Destination, Status],\n        walk_min: {\"*\": 6},",
-        1,
-    );
-    assert_ne!(far, text);
-    let path = dir.path().join("far.ron");
-    std::fs::write(&path, far).expect("write");
-    let shot = shoot_with(
-        &server.base,
-        path.to_str().expect("utf-8"),
-        "snapshot",
-        dir.path(),
-        &[],
-    )
-    .await;
-    assert!(shot.ok, "{}", shot.stderr);
+    let shot = sign_with(&server.base, "walk_min: {\"*\": 6},", dir.path()).await;
     let board = server.board("caudry", "?limit=30").await;
     let now = chrono::DateTime::parse_from_rfc3339(&board.generated_at).expect("generated_at");
     let walk = chrono::Duration::minutes(6);
@@ -686,17 +663,10 @@ async fn a_sign_far_from_its_stops_counts_the_walk() {
         board.departures.first().map(|d| &d.id) != reachable.first().map(|(d, _)| &d.id),
         "the demo has a departure within 6 minutes at 07:30"
     );
-    let texts = |region: &str| -> Vec<&str> {
-        shot.texts
-            .iter()
-            .filter(|(r, _)| r == region)
-            .map(|(_, t)| t.as_str())
-            .collect()
-    };
     let want: Vec<&str> = reachable.iter().map(|(d, _)| d.headsign.as_str()).collect();
-    assert_eq!(texts("destination"), want);
+    assert_eq!(texts_of(&shot, "destination"), want);
     // "12 min" for a bus 18 minutes away (a second may have passed: 11).
-    for ((_, at), shown) in reachable.iter().zip(texts("time")) {
+    for ((_, at), shown) in reachable.iter().zip(texts_of(&shot, "time")) {
         let m = (*at - walk - now).num_minutes();
         let ok = [m, m - 1].iter().any(|m| {
             if *m <= 0 {
@@ -720,29 +690,7 @@ async fn a_sign_far_from_its_stops_counts_the_walk() {
 async fn a_destination_too_long_for_its_column_is_shortened_in_whole_words() {
     let server = demo().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let text = std::fs::read_to_string(layout("platform-sign.ron")).expect("layout");
-    let bay = text.replacen(
-        "columns: [Countdown, Line, Destination, Status],",
-        "columns: [Countdown, Line, Destination, Status],\n        platforms: [\"E\"],",
-        1,
-    );
-    let path = dir.path().join("bay-e.ron");
-    std::fs::write(&path, bay).expect("write");
-    // The sign's own folder has no abbreviations.ron: copy the network's.
-    std::fs::copy(
-        layout("abbreviations.ron"),
-        dir.path().join("abbreviations.ron"),
-    )
-    .expect("copy");
-    let shot = shoot_with(
-        &server.base,
-        path.to_str().expect("utf-8"),
-        "snapshot",
-        dir.path(),
-        &[],
-    )
-    .await;
-    assert!(shot.ok, "{}", shot.stderr);
+    let shot = sign_with(&server.base, "platforms: [\"E\"],", dir.path()).await;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let layout =
         display_client::Layout::load(&root.join("layouts/platform-sign.ron")).expect("layout");
@@ -752,12 +700,7 @@ async fn a_destination_too_long_for_its_column_is_shortened_in_whole_words() {
         display_client::names::Abbreviations::load(&root.join("layouts/abbreviations.ron"))
             .expect("abbreviations");
     let board = server.board("caudry", "?platforms=E&limit=30").await;
-    let shown: Vec<&str> = shot
-        .texts
-        .iter()
-        .filter(|(region, _)| region == "destination")
-        .map(|(_, t)| t.as_str())
-        .collect();
+    let shown = texts_of(&shot, "destination");
     let want: Vec<String> = board
         .departures
         .iter()
