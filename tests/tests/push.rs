@@ -4,8 +4,9 @@
 //! packages: an implementation independent of the server's). A notice an
 //! operator publishes on a followed line, and a delay on a followed train,
 //! arrive as pushes whose VAPID JWT verifies and whose text is right; the
-//! same notice written again sends nothing; a push service answering 410
-//! makes the server forget the subscription.
+//! same notice written again sends nothing; within the quiet hours pushes
+//! are silent (a train's still urgent); a push service answering 410 makes
+//! the server forget the subscription.
 
 use std::time::Duration;
 
@@ -126,7 +127,7 @@ async fn a_notice_and_a_delay_on_what_a_browser_follows_arrive_as_web_pushes() {
     )))
     .await;
     let head = format!(
-        "[push]\ncontact = \"{CONTACT}\"\nendpoints = [\"127.0.0.1\"]\ncheck_s = 0.2\ndelay_threshold_min = 5"
+        "[push]\ncontact = \"{CONTACT}\"\nendpoints = [\"127.0.0.1\"]\ncheck_s = 0.2\ndelay_threshold_min = 5\nquiet_hours = \"07:00-08:00\""
     );
     let server = server::start(
         &server::demo_config(
@@ -247,7 +248,9 @@ async fn a_notice_and_a_delay_on_what_a_browser_follows_arrive_as_web_pushes() {
     );
     assert_eq!(message.url, "/app?line=demo:CA2C:4");
     assert_eq!(message.tag, format!("notice:{}", posted.id));
-    assert_eq!(header(&seen[0], "urgency"), "normal");
+    // 07:30 is within the quiet hours: silent, and a notice can wait.
+    assert!(message.silent);
+    assert_eq!(header(&seen[0], "urgency"), "low");
 
     // The same notice written again (a new version, the same words): nothing.
     server
@@ -279,6 +282,8 @@ async fn a_notice_and_a_delay_on_what_a_browser_follows_arrive_as_web_pushes() {
     let message = open(&seen[1], &browser, &service.url);
     assert!(message.title.starts_with("Train"), "{message:?}");
     assert_eq!(message.body, "Retard : 10 min.");
+    // Silent too, but a train's change goes at once.
+    assert!(message.silent);
     assert_eq!(header(&seen[1], "urgency"), "high");
 
     // A notice on the train's line reaches the train's follower.

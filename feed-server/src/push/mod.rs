@@ -80,6 +80,8 @@ impl Push {
             Ok(client) => {
                 let sender = send::Sender {
                     settings: self.settings.clone(),
+                    timezone,
+                    clock: boards.clock,
                     store: self.store.clone(),
                     vapid: self.vapid.clone(),
                     client,

@@ -62,6 +62,11 @@ pub struct PushCounters {
 
 pub struct Sender {
     pub settings: PushSettings,
+    /// The time zone of the quiet hours, and the server's clock: whether a
+    /// push is silent is decided when it goes (one held back by the hourly
+    /// limit may go out after the quiet hours began, or ended).
+    pub timezone: chrono_tz::Tz,
+    pub clock: crate::clock::Clock,
     pub store: Arc<Store>,
     pub vapid: Arc<Vapid>,
     pub client: reqwest::Client,
@@ -124,6 +129,18 @@ pub fn request(
         .header("Content-Type", "application/octet-stream")
         .header("Authorization", authorization)
         .body(body))
+}
+
+/// `payload` (a PushMessage) with `silent` as the quiet hours say now;
+/// unchanged when it is not one.
+pub fn with_silence(payload: &str, silent: bool) -> String {
+    match serde_json::from_str::<quai_protocol::PushMessage>(payload) {
+        Ok(mut m) if m.silent != silent => {
+            m.silent = silent;
+            serde_json::to_string(&m).unwrap_or_else(|_| payload.to_string())
+        }
+        _ => payload.to_string(),
+    }
 }
 
 /// What the push service's answer means.
@@ -204,7 +221,15 @@ impl Sender {
         };
         let mut go = Vec::new();
         let mut later = Vec::new();
-        for w in due {
+        let local = self.clock.now().with_timezone(&self.timezone);
+        let quiet = {
+            use chrono::Timelike as _;
+            self.settings
+                .quiet_hours
+                .is_some_and(|q| q.contains(local.hour() * 60 + local.minute()))
+        };
+        for mut w in due {
+            w.payload = with_silence(&w.payload, quiet);
             if w.tag.starts_with("trip:") {
                 go.push(w);
                 continue;
@@ -319,6 +344,25 @@ mod tests {
             Ok(()),
             "another subscription has its own"
         );
+    }
+
+    #[test]
+    fn silence_is_decided_when_a_push_goes() {
+        let m = quai_protocol::PushMessage {
+            title: "Ligne 4".into(),
+            body: "Perturbation : …".into(),
+            url: "/app?line=demo:CA2C:4".into(),
+            tag: "notice:n-1".into(),
+            lang: "fr".into(),
+            silent: false,
+        };
+        let payload = serde_json::to_string(&m).unwrap();
+        let quiet: quai_protocol::PushMessage =
+            serde_json::from_str(&with_silence(&payload, true)).unwrap();
+        assert!(quiet.silent);
+        assert_eq!(quiet.body, m.body);
+        assert_eq!(with_silence(&payload, false), payload);
+        assert_eq!(with_silence("not json", true), "not json");
     }
 
     #[test]
