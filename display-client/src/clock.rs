@@ -31,6 +31,12 @@ pub fn clock(board: Option<&Board>, received: Option<std::time::Instant>) -> Str
 fn draw(p: PanelInputs, state: Res<ScreenState>, mut redraw: Redraw) {
     let board = p.live.board.as_ref();
     let station = board.map(|b| b.station.name.clone()).unwrap_or_default();
+    // An arrivals board says so first, in the language of the moment.
+    let station = if crate::arrivals::shown(&p.layout.layout) {
+        format!("{} · {station}", phrase(&p.view.lang, "arrivals"))
+    } else {
+        station
+    };
     let status = match *state {
         ScreenState::Starting => phrase(&p.view.lang, "starting").to_string(),
         ScreenState::Live | ScreenState::NoService => "●".to_string(),

@@ -89,6 +89,8 @@ fn draw(p: PanelInputs, names: NameFit, mut redraw: Redraw) {
         let filtered = !(l.departures.platforms.is_empty() && l.departures.stops.is_empty());
         let no_service = board.filter(|_| view.shown.is_empty()).map(|b| {
             let text = match &b.next_service {
+                // `next_service` is the next departure's.
+                _ if crate::arrivals::shown(l) => phrase(&view.lang, "no_arrivals").to_string(),
                 // A one-bay sign while the station has departures elsewhere.
                 _ if filtered && !b.departures.is_empty() => {
                     phrase(&view.lang, "none_here").to_string()

@@ -83,6 +83,19 @@ pub struct Departures {
     /// is left out, and countdowns count to the moment one must leave.
     #[serde(default)]
     pub walk_min: std::collections::BTreeMap<String, f32>,
+    /// What the table lists: `Departures` (the default) or `Arrivals` (the
+    /// station's arrivals, « en provenance de »; the station needs
+    /// `arrivals = true` in the server's configuration).
+    #[serde(default)]
+    pub show: Shown,
+}
+
+/// What a departures table lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum Shown {
+    #[default]
+    Departures,
+    Arrivals,
 }
 
 impl Departures {
@@ -403,6 +416,9 @@ mod tests {
             (portrait.canvas.width, portrait.canvas.height),
             (1080, 1920)
         );
+        assert_eq!(hall.departures.show, Shown::Departures);
+        let arrivals = shipped("hall-arrivals-1080p.ron");
+        assert_eq!(arrivals.departures.show, Shown::Arrivals);
         let sign = shipped("platform-sign.ron");
         assert!(sign.departures.rows_per_page <= 4);
         let kiosk = shipped("kiosk-portrait-1080x1920.ron");

@@ -4,7 +4,8 @@
 //! same [`App`] without a window.
 //!
 //! One plugin per concern, one per file, as in `bevy_new_2d`:
-//! - the inputs: [`network`] (the live stream), [`states`] (starting, live, not
+//! - the inputs: [`network`] (the live stream; [`arrivals`] turns its rows
+//!   into arrivals for an arrivals board), [`states`] (starting, live, not
 //!   live, no service), [`layout_watch`] (the layout file re-applied when edited);
 //! - the frame: [`fonts`] (loaded before anything is drawn), [`canvas`] (the
 //!   layout in force and its background), [`view`] (what every panel draws from
@@ -19,6 +20,7 @@
 //! here, so that no module has to reach into another for it.
 
 mod advisory;
+mod arrivals;
 mod canvas;
 mod clock;
 mod contrast;
@@ -154,7 +156,12 @@ impl Plugin for ScreenPlugin {
                 instrumentation::plugin,
                 wake::plugin,
             ))
-            .add_plugins((facilities::plugin, speech::plugin, names::plugin));
+            .add_plugins((
+                facilities::plugin,
+                speech::plugin,
+                names::plugin,
+                arrivals::plugin,
+            ));
         if self.mode == Mode::Kiosk {
             app.add_plugins(kiosk::plugin);
             if let Some(script) = &self.script {

@@ -58,7 +58,7 @@ pub struct Live {
 type Waker = Box<dyn Fn() + Send>;
 
 #[derive(Resource)]
-struct Inbox(Mutex<Receiver<StreamReport>>);
+pub(crate) struct Inbox(Mutex<Receiver<StreamReport>>);
 
 pub fn plugin(app: &mut App) {
     app.init_resource::<Live>()
@@ -102,7 +102,7 @@ fn start(
     commands.insert_resource(Inbox(Mutex::new(rx)));
 }
 
-fn receive(inbox: Option<Res<Inbox>>, mut live: ResMut<Live>) {
+pub(crate) fn receive(inbox: Option<Res<Inbox>>, mut live: ResMut<Live>) {
     let Some(inbox) = inbox else { return };
     let Ok(rx) = inbox.0.lock() else { return };
     while let Ok(report) = rx.try_recv() {

@@ -114,6 +114,20 @@ pub fn phrase(lang: &str, key: &str) -> &'static str {
                 "Next departures"
             }
         }
+        "arrivals" => {
+            if fr {
+                "Arrivées"
+            } else {
+                "Arrivals"
+            }
+        }
+        "no_arrivals" => {
+            if fr {
+                "Pas d'arrivée prévue pour le moment"
+            } else {
+                "No arrival due for now"
+            }
+        }
         "platform" => {
             if fr {
                 "Quai"

@@ -225,6 +225,58 @@ async fn the_hall_screen_shows_the_live_board() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_arrivals_screen_lists_where_each_comes_from() {
+    let server = demo().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shot = shoot(
+        &server.base,
+        "hall-arrivals-1080p.ron",
+        "snapshot",
+        dir.path(),
+    )
+    .await;
+    assert!(shot.ok, "display-client failed:\n{}", shot.stderr);
+    let board = server.board("caudry", "?limit=30").await;
+    // The first page: the REST board's first ten arrivals, in order, each by
+    // where it comes from, at its timetabled arrival time.
+    let arrivals = &board.arrivals;
+    assert!(arrivals.len() > 10, "{arrivals:?}");
+    // Long names set as the screen sets them (abbreviated, on two lines).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let font = std::fs::read(root.join("assets/fonts/DejaVuSans.ttf")).expect("the font");
+    let measure = display_client::names::Measure::new(&font).expect("a font");
+    let abbreviations =
+        display_client::names::Abbreviations::load(&root.join("layouts/abbreviations.ron"))
+            .expect("the table");
+    let l = display_client::Layout::load(&layout("hall-arrivals-1080p.ron")).expect("layout");
+    let origins: Vec<String> = arrivals
+        .iter()
+        .take(10)
+        .map(|a| display_client::names::destination(&l, &a.origin, &measure, &abbreviations).text)
+        .collect();
+    assert_eq!(texts_of(&shot, "destination"), origins);
+    assert!(
+        origins.iter().any(|o| o == "Lille-Flandres"),
+        "the demo's trains from Lille: {origins:?}"
+    );
+    let times: Vec<String> = arrivals.iter().take(10).map(|a| hm(&a.scheduled)).collect();
+    assert_eq!(texts_of(&shot, "time"), times);
+    // Not the departures', and said to be arrivals.
+    let departures: Vec<String> = board
+        .departures
+        .iter()
+        .take(10)
+        .map(|d| hm(&d.scheduled))
+        .collect();
+    assert_ne!(times, departures);
+    assert_eq!(
+        texts_of(&shot, "header"),
+        vec!["Arrivées · Caudry – Pôle d'échanges"]
+    );
+    assert_eq!(texts_of(&shot, "status_column").len(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_severe_notice_takes_the_banner_in_the_alert_colour() {
     let server = demo_with_notice(serde_json::json!({
         "severity": "severe",

@@ -55,11 +55,13 @@ fn every_shipped_layout_sets_every_ter_stop_name_in_whole_words() {
     let names = longest_ter_names(usize::MAX);
     assert!(names[0].chars().count() > 40, "{names:?}");
     let mut two_lines = 0;
-    for layout in [
+    let layouts = [
         "hall-1080p.ron",
+        "hall-arrivals-1080p.ron",
         "portrait-1080x1920.ron",
         "platform-sign.ron",
-    ] {
+    ];
+    for layout in layouts {
         let l = Layout::load(&root.join("layouts").join(layout)).expect("layout");
         for name in &names {
             let fitted = destination(&l, name, &measure, &abbreviations);
@@ -69,7 +71,8 @@ fn every_shipped_layout_sets_every_ter_stop_name_in_whole_words() {
         }
     }
     println!(
-        "{} names × 3 layouts, {two_lines} set on two lines",
-        names.len()
+        "{} names × {} layouts, {two_lines} set on two lines",
+        names.len(),
+        layouts.len()
     );
 }

@@ -26,10 +26,11 @@ use crate::freshness::FeedStatus;
 use crate::notice::KeptNotice;
 use crate::realtime::RealtimeView;
 use crate::realtime::trip_updates::{TripRelationship, TripUpdate};
+pub use crate::station::Event;
 use crate::station::{ScheduledDeparture, Station, wifi_advert};
 use crate::timetable::{FeedTimetable, Route, StopIdx, Table, TripIdx, headsign_and_number};
 pub use departure_id::DepartureId;
-pub use model::{Board, Departure, Notice};
+pub use model::{Arrival, Board, Departure, Notice};
 use predict::{Call, CallPrediction, predict};
 
 /// Everything a board is made of.
@@ -102,13 +103,15 @@ impl<'a> CallInputs<'a> {
     }
 }
 
-/// A departure with what alerts are matched on.
+/// A departure (or an arrival) with what alerts are matched on.
 struct Row {
     departure: Departure,
     feed: FeedIdx,
     /// The timetabled trip, if the departure has one.
     trip: Option<TripIdx>,
     stop: Option<StopIdx>,
+    /// For an arrival: where the run comes from, and whether it ends here.
+    arrival: Option<(String, bool)>,
 }
 
 /// Builds the board.
@@ -124,40 +127,31 @@ pub fn build(input: &BoardInput<'_>) -> Board {
         now
     };
 
-    let mut rows: Vec<Row> = Vec::new();
-    for d in input.station.departures(input.feeds, from, until) {
-        let (tu, siri) = input.calls().updates(&d);
-        if let Some(row) = merged_row(input, &d, tu, siri) {
-            rows.push(row);
-        }
+    let mut rows = event_rows(input, Event::Departure, from, until);
+    if input.station.shows_arrivals() {
+        rows.extend(event_rows(input, Event::Arrival, from, until));
     }
-    for (fi, view) in input.realtime.enumerate() {
-        for tus in view.trip_updates.iter().chain(&view.siri_journeys) {
-            rows.extend(added::rows(input, fi, tus, from, until));
-        }
-    }
-
     if let Some((feed, route_id)) = input.route {
         rows.retain(|r| r.feed == feed && r.departure.route.id == route_id);
     }
     let notices = notices::attach(input, &mut rows);
-
-    // Simultaneous departures of one line are ordered by their ids' text, which
-    // is what clients see.
-    rows.sort_by_cached_key(|r| {
-        (
-            r.departure.at(),
-            r.departure.route.short_name.clone(),
-            r.departure.id.to_string(),
-        )
-    });
-    // Ids are what clients key rows by: a producer sending one trip twice (two
-    // entities, or two copies with one new id) must not give two rows one id.
-    // The first in board order stays.
-    let mut seen = std::collections::HashSet::new();
-    rows.retain(|r| seen.insert(r.departure.id.clone()));
-    rows.truncate(input.limit);
-    let departures: Vec<Departure> = rows.into_iter().map(|r| r.departure).collect();
+    let (arrival_rows, rows): (Vec<Row>, Vec<Row>) =
+        rows.into_iter().partition(|r| r.arrival.is_some());
+    let departures: Vec<Departure> = in_board_order(rows, input.limit)
+        .into_iter()
+        .map(|r| r.departure)
+        .collect();
+    let arrivals = in_board_order(arrival_rows, input.limit)
+        .into_iter()
+        .filter_map(|r| {
+            let (origin, terminates) = r.arrival?;
+            Some(Arrival {
+                call: r.departure,
+                origin,
+                terminates,
+            })
+        })
+        .collect();
 
     let next_service = if departures.is_empty() {
         // Nothing within the horizon: tell when service resumes (night gap, Sunday).
@@ -175,6 +169,7 @@ pub fn build(input: &BoardInput<'_>) -> Board {
         timezone: input.station.timezone,
         generated_at: now,
         departures,
+        arrivals,
         notices,
         advisories: input.advisories.clone(),
         wifi: wifi_advert(input.station.wifi.as_ref()),
@@ -218,6 +213,54 @@ pub fn notices_of(
     notices::attach(&input, &mut [])
 }
 
+/// The timetabled and the realtime-only rows of one kind (departures or
+/// arrivals) from `from` to `until`, in no order.
+fn event_rows(
+    input: &BoardInput<'_>,
+    event: Event,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<Row> {
+    let station = input.station;
+    let scheduled = match event {
+        Event::Departure => station.departures(input.feeds, from, until),
+        Event::Arrival => station.arrivals(input.feeds, from, until),
+    };
+    let mut rows = Vec::new();
+    for d in scheduled {
+        let (tu, siri) = input.calls().updates(&d);
+        if let Some(row) = merged_row(input, &d, tu, siri, event) {
+            rows.push(row);
+        }
+    }
+    for (fi, view) in input.realtime.enumerate() {
+        for tus in view.trip_updates.iter().chain(&view.siri_journeys) {
+            rows.extend(added::rows(input, fi, tus, from, until, event));
+        }
+    }
+    rows
+}
+
+/// Rows in the order clients see, each id once, at most `limit`.
+fn in_board_order(mut rows: Vec<Row>, limit: usize) -> Vec<Row> {
+    // Simultaneous departures of one line are ordered by their ids' text, which
+    // is what clients see.
+    rows.sort_by_cached_key(|r| {
+        (
+            r.departure.at(),
+            r.departure.route.short_name.clone(),
+            r.departure.id.to_string(),
+        )
+    });
+    // Ids are what clients key rows by: a producer sending one trip twice (two
+    // entities, or two copies with one new id) must not give two rows one id.
+    // The first in board order stays.
+    let mut seen = std::collections::HashSet::new();
+    rows.retain(|r| seen.insert(r.departure.id.clone()));
+    rows.truncate(limit);
+    rows
+}
+
 /// A configured duration as chrono's, for instant arithmetic.
 fn chrono_duration(d: std::time::Duration) -> Duration {
     Duration::from_std(d).unwrap_or(Duration::MAX)
@@ -230,13 +273,25 @@ fn merged_row(
     d: &ScheduledDeparture,
     tu: Option<&TripUpdate>,
     siri: Option<&TripUpdate>,
+    event: Event,
 ) -> Option<Row> {
-    let (mut departure, stop) = call_departure(&input.calls(), d, tu, siri);
-    keep(input, &mut departure).then_some(Row {
+    let (mut departure, stop) = call_event(&input.calls(), d, tu, siri, event);
+    let arrival = (event == Event::Arrival).then(|| {
+        let feed = input.timetable(d.feed);
+        let sts = feed.trip_stop_times(&feed.trips[d.trip]);
+        let origin = sts
+            .first()
+            .map(|s| feed.stop_name(s.stop).to_string())
+            .unwrap_or_default();
+        let last = sts.last().map(|s| s.sequence);
+        (origin, last == Some(feed.stop_times[d.stop_time].sequence))
+    });
+    keep(input, &mut departure, event).then_some(Row {
         departure,
         feed: d.feed,
         trip: Some(d.trip),
         stop: Some(stop),
+        arrival,
     })
 }
 
@@ -251,10 +306,26 @@ pub fn call_departure(
     tu: Option<&TripUpdate>,
     siri: Option<&TripUpdate>,
 ) -> (Departure, StopIdx) {
+    call_event(input, d, tu, siri, Event::Departure)
+}
+
+/// [`call_departure`], or with `Event::Arrival` the call's arrival: its
+/// times are the arrival's, timetabled and expected.
+fn call_event(
+    input: &CallInputs<'_>,
+    d: &ScheduledDeparture,
+    tu: Option<&TripUpdate>,
+    siri: Option<&TripUpdate>,
+    event: Event,
+) -> (Departure, StopIdx) {
     let feed = &input.feeds[d.feed].timetable;
     let trip = &feed.trips[d.trip];
     let st = &feed.stop_times[d.stop_time];
     let mut departure = departure(input.feeds, d);
+    if event == Event::Arrival {
+        let dwell = i64::from(st.departure.saturating_sub(st.arrival));
+        departure.scheduled = d.time - Duration::seconds(dwell);
+    }
     let mut stop = st.stop;
     let calls = || trip_calls(feed, trip, d);
     let k = feed.call_number(trip, d.stop_time);
@@ -273,7 +344,8 @@ pub fn call_departure(
         }
         Some(u) => {
             let p = at_call(u);
-            apply(input, feed, &mut departure, &mut stop, d.time, &p);
+            let scheduled = departure.scheduled;
+            apply(input, feed, &mut departure, &mut stop, scheduled, &p, event);
             extras = Some(p.extras);
         }
         None => {}
@@ -337,6 +409,7 @@ fn apply(
     stop: &mut StopIdx,
     scheduled: DateTime<Utc>,
     p: &CallPrediction,
+    event: Event,
 ) {
     if let Some(assigned) = p.assigned_stop_id.as_deref()
         && let Some(new_stop) = feed.stop_index(assigned)
@@ -352,7 +425,11 @@ fn apply(
         departure.realtime = true;
         return;
     }
-    let Some(expected) = p.departure.and_then(|t| DateTime::from_timestamp(t, 0)) else {
+    let predicted = match event {
+        Event::Departure => p.departure,
+        Event::Arrival => p.arrival,
+    };
+    let Some(expected) = predicted.and_then(|t| DateTime::from_timestamp(t, 0)) else {
         return;
     };
     let delay = (expected - scheduled).num_seconds();
@@ -398,9 +475,10 @@ fn status(input: &CallInputs<'_>, delay: i64) -> DepartureStatus {
     }
 }
 
-/// Whether a departure belongs on the board at `now`, marking it departed when it
-/// has just left.
-fn keep(input: &BoardInput<'_>, departure: &mut Departure) -> bool {
+/// Whether a row still belongs on the board at `now`, with its status then.
+/// A departure is kept a while (`departed_keep`) once gone, marked departed;
+/// an arrival while its vehicle stands at the stop.
+fn keep(input: &BoardInput<'_>, departure: &mut Departure, event: Event) -> bool {
     let now = input.now;
     let at = departure.at();
     let until = now + chrono_duration(input.settings.horizon);
@@ -410,6 +488,7 @@ fn keep(input: &BoardInput<'_>, departure: &mut Departure) -> bool {
     match departure.status {
         // Kept while their time has not come: passengers must learn of them.
         DepartureStatus::Cancelled | DepartureStatus::Skipped => departure.scheduled >= now,
+        _ if event == Event::Arrival => at >= now || departure.boarding,
         _ if departure.expected.is_some() && at < now => {
             let keep = chrono_duration(input.settings.departed_keep);
             departure.status = DepartureStatus::Departed;

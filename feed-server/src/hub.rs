@@ -160,11 +160,13 @@ impl Published {
         if let Some((_, bytes)) = cache.iter().find(|(l, _)| *l == limit) {
             return Ok(bytes.clone());
         }
-        let bytes: axum::body::Bytes = if limit >= self.wire.departures.len() {
+        let whole = limit >= self.wire.departures.len() && limit >= self.wire.arrivals.len();
+        let bytes: axum::body::Bytes = if whole {
             serde_json::to_vec(&*self.wire)?
         } else {
             let mut board = (*self.wire).clone();
             board.departures.truncate(limit);
+            board.arrivals.truncate(limit);
             serde_json::to_vec(&board)?
         }
         .into();

@@ -29,6 +29,7 @@ struct Entry {
 #[derive(Debug)]
 struct FeedIndex {
     feed: FeedIdx,
+    event: Event,
     entries: Vec<Entry>,
     /// How many days back a service day can still have departures (times past 24:00).
     lookback_days: i64,
@@ -53,6 +54,9 @@ pub struct Station {
     /// The stop ids its configuration names (parent stations unexpanded), by feed id.
     pub configured_stops: Vec<String>,
     indexes: Vec<FeedIndex>,
+    /// The arrivals, by arrival time (`Entry::time`), when the station shows
+    /// them; empty otherwise.
+    arrival_indexes: Vec<FeedIndex>,
 }
 
 /// A departure that runs: which stop time of which trip, on which service day.
@@ -64,6 +68,14 @@ pub struct ScheduledDeparture {
     pub service_day: NaiveDate,
     pub instance: Option<u32>,
     pub time: DateTime<Utc>,
+}
+
+/// A run's call and the instant it is timetabled to arrive (the call's
+/// `time` is its departure, for departures and arrivals alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ScheduledArrival {
+    call: ScheduledDeparture,
+    time: DateTime<Utc>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +96,7 @@ impl Station {
     pub fn build(config: &StationConfig, feeds: &Feeds) -> Result<Station, StationError> {
         let mut stops = Vec::new();
         let mut indexes = Vec::new();
+        let mut arrival_indexes = Vec::new();
         let mut timezone = config.timezone;
         for (feed_id, stop_ids) in &config.stops {
             let (fi, feed) =
@@ -110,10 +123,17 @@ impl Station {
             let mut ordered: Vec<StopIdx> = set.iter().copied().collect();
             ordered.sort_unstable();
             stops.extend(ordered.into_iter().map(|stop| StopRef { feed: fi, stop }));
-            indexes.push(index_feed(fi, timetable, &station_mask(&set, timetable)));
+            let mask = station_mask(&set, timetable);
+            indexes.push(index_feed(fi, timetable, &mask, Event::Departure));
+            if config.arrivals {
+                arrival_indexes.push(index_feed(fi, timetable, &mask, Event::Arrival));
+            }
         }
+        // A line that only ends at the station serves it too when its
+        // arrivals are shown (its notices then concern the station).
         let trips: HashSet<(FeedIdx, TripIdx)> = indexes
             .iter()
+            .chain(&arrival_indexes)
             .flat_map(|ix| ix.entries.iter().map(|e| (ix.feed, e.trip)))
             .collect();
         let routes = trips
@@ -131,6 +151,7 @@ impl Station {
             area: config.area.clone(),
             configured_stops: config.stops.values().flatten().cloned().collect(),
             indexes,
+            arrival_indexes,
         })
     }
 
@@ -156,6 +177,7 @@ impl Station {
             area: None,
             configured_stops: Vec::new(),
             indexes: Vec::new(),
+            arrival_indexes: Vec::new(),
         }
     }
 
@@ -166,42 +188,30 @@ impl Station {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Vec<ScheduledDeparture> {
-        let mut out = Vec::new();
-        for index in &self.indexes {
-            let feed = &*feeds[index.feed].timetable;
-            let first_day = from.with_timezone(&feed.timezone).date_naive()
-                - Duration::days(index.lookback_days);
-            let last_day = to.with_timezone(&feed.timezone).date_naive();
-            for day in first_day.iter_days().take_while(|d| *d <= last_day) {
-                let origin = service_day_origin(feed.timezone, day);
-                // A departure at 07:34:00 has left at 07:34:00.5: round `from` up.
-                let since = from - origin;
-                let lo =
-                    since.num_seconds() + i64::from(since > Duration::seconds(since.num_seconds()));
-                let hi = (to - origin).num_seconds();
-                if hi < 0 {
-                    continue;
-                }
-                let lo = lo.clamp(0, i64::from(u32::MAX)) as u32;
-                let hi = hi.min(i64::from(u32::MAX)) as u32;
-                let start = index.entries.partition_point(|e| e.time < lo);
-                for e in index.entries[start..].iter().take_while(|e| e.time <= hi) {
-                    let trip = &feed.trips[e.trip];
-                    if feed.services.runs_on(trip.service, day) {
-                        out.push(ScheduledDeparture {
-                            feed: index.feed,
-                            trip: e.trip,
-                            stop_time: e.stop_time,
-                            service_day: day,
-                            instance: e.instance,
-                            time: origin + Duration::seconds(i64::from(e.time)),
-                        });
-                    }
-                }
-            }
-        }
-        out.sort_by_key(|d| (d.time, d.feed, d.trip, d.stop_time));
-        out
+        scheduled(&self.indexes, feeds, from, to)
+            .into_iter()
+            .map(|a| a.call)
+            .collect()
+    }
+
+    /// Whether the station shows arrivals (`arrivals = true`).
+    pub fn shows_arrivals(&self) -> bool {
+        !self.arrival_indexes.is_empty()
+    }
+
+    /// Arrivals from `from` to `to` (both inclusive, by arrival time), in
+    /// the order of their arrival; none unless the station shows arrivals.
+    /// Each is its call, whose `time` is the call's departure.
+    pub fn arrivals(
+        &self,
+        feeds: &Feeds,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Vec<ScheduledDeparture> {
+        scheduled(&self.arrival_indexes, feeds, from, to)
+            .into_iter()
+            .map(|a| a.call)
+            .collect()
     }
 
     /// Whether stop `stop` of feed `feed` belongs to the station.
@@ -225,8 +235,67 @@ impl Station {
     }
 }
 
-/// Every stop time at one of `stops` where passengers may board and that is not the
-/// trip's last stop, with frequency-based trips expanded into their instances.
+/// What runs of `indexes` from `from` to `to` (both inclusive, by the time
+/// each index is ordered by), in that order.
+fn scheduled(
+    indexes: &[FeedIndex],
+    feeds: &Feeds,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<ScheduledArrival> {
+    let mut out = Vec::new();
+    for index in indexes {
+        let feed = &*feeds[index.feed].timetable;
+        let first_day =
+            from.with_timezone(&feed.timezone).date_naive() - Duration::days(index.lookback_days);
+        let last_day = to.with_timezone(&feed.timezone).date_naive();
+        for day in first_day.iter_days().take_while(|d| *d <= last_day) {
+            let origin = service_day_origin(feed.timezone, day);
+            // A departure at 07:34:00 has left at 07:34:00.5: round `from` up.
+            let since = from - origin;
+            let lo =
+                since.num_seconds() + i64::from(since > Duration::seconds(since.num_seconds()));
+            let hi = (to - origin).num_seconds();
+            if hi < 0 {
+                continue;
+            }
+            let lo = lo.clamp(0, i64::from(u32::MAX)) as u32;
+            let hi = hi.min(i64::from(u32::MAX)) as u32;
+            let start = index.entries.partition_point(|e| e.time < lo);
+            for e in index.entries[start..].iter().take_while(|e| e.time <= hi) {
+                let trip = &feed.trips[e.trip];
+                if !feed.services.runs_on(trip.service, day) {
+                    continue;
+                }
+                let st = &feed.stop_times[e.stop_time];
+                let dwell = Duration::seconds(i64::from(st.departure.saturating_sub(st.arrival)));
+                let at = origin + Duration::seconds(i64::from(e.time));
+                let (departs, arrives) = match index.event {
+                    Event::Departure => (at, at - dwell),
+                    Event::Arrival => (at + dwell, at),
+                };
+                out.push(ScheduledArrival {
+                    call: ScheduledDeparture {
+                        feed: index.feed,
+                        trip: e.trip,
+                        stop_time: e.stop_time,
+                        service_day: day,
+                        instance: e.instance,
+                        time: departs,
+                    },
+                    time: arrives,
+                });
+            }
+        }
+    }
+    let event = |a: &ScheduledArrival| match indexes.first().map(|i| i.event) {
+        Some(Event::Arrival) => a.time,
+        _ => a.call.time,
+    };
+    out.sort_by_key(|a| (event(a), a.call.feed, a.call.trip, a.call.stop_time));
+    out
+}
+
 /// Which of the feed's stops are the station's, by position: the scan below asks
 /// once per stop time of the feed (a hash set made that 300,000 hashes for TER,
 /// most of building a station).
@@ -240,27 +309,46 @@ fn station_mask(stops: &HashSet<StopIdx>, feed: &FeedTimetable) -> Vec<bool> {
     mask
 }
 
-fn index_feed(fi: FeedIdx, feed: &FeedTimetable, stops: &[bool]) -> FeedIndex {
+/// Which time of a call a station's index orders by, and a board row shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Departure,
+    Arrival,
+}
+
+/// For departures, every stop time at one of `stops` where passengers may
+/// board and that is not the trip's last stop; for arrivals, every one where
+/// they may alight and that is not its first. Frequency-based trips are
+/// expanded into their instances.
+fn index_feed(fi: FeedIdx, feed: &FeedTimetable, stops: &[bool], event: Event) -> FeedIndex {
     let mut entries = Vec::new();
     for (ti, trip) in feed.trips.enumerate() {
         let sts = feed.trip_stop_times(trip);
         let Some(first) = sts.first() else { continue };
         for (k, st) in sts.iter().enumerate() {
             let at_station = stops.get(st.stop.position()).copied().unwrap_or(false);
-            if k + 1 == sts.len() || !st.pickup || !at_station {
+            let served = match event {
+                Event::Departure => k + 1 < sts.len() && st.pickup,
+                Event::Arrival => k > 0 && st.drop_off,
+            };
+            if !served || !at_station {
                 continue;
             }
             let stop_time = feed.call(trip, k);
+            let time = match event {
+                Event::Departure => st.departure,
+                Event::Arrival => st.arrival,
+            };
             if trip.frequencies.is_empty() {
                 entries.push(Entry {
-                    time: st.departure,
+                    time,
                     trip: ti,
                     stop_time,
                     instance: None,
                 });
                 continue;
             }
-            let offset = st.departure.saturating_sub(first.departure);
+            let offset = time.saturating_sub(first.departure);
             for f in &trip.frequencies {
                 let mut start = f.start;
                 while start < f.end {
@@ -283,6 +371,7 @@ fn index_feed(fi: FeedIdx, feed: &FeedTimetable, stops: &[bool]) -> FeedIndex {
     let max_time = entries.iter().map(|e| e.time).max().unwrap_or(0);
     FeedIndex {
         feed: fi,
+        event,
         entries,
         lookback_days: i64::from(max_time / 86_400) + 1,
     }

@@ -80,6 +80,7 @@ impl StopStations {
             stops: BTreeMap::from([(feed.id.clone(), vec![stop_id.to_string()])]),
             wifi: None,
             area: None,
+            arrivals: false,
         };
         let station = Arc::new(Station::build(&config, feeds)?);
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);

@@ -36,6 +36,10 @@ pub struct Board {
     /// Version of this station's published board; strictly increasing.
     pub seq: u64,
     pub departures: Vec<Departure>,
+    /// Arrivals, when the station shows them (its `arrivals = true`), in the
+    /// order of their arrival; absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arrivals: Vec<Arrival>,
     pub notices: Vec<Notice>,
     pub advisories: Vec<Advisory>,
     /// The station's public Wi-Fi, when one is configured.
@@ -135,6 +139,50 @@ pub struct Departure {
     pub boarding: bool,
     /// How full the vehicle is, when its VehiclePositions say
     /// (GTFS-Realtime `occupancy_status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occupancy: Option<Occupancy>,
+    pub notice_ids: Vec<String>,
+}
+
+/// One vehicle arriving at the station: the calls where a run ends or passes
+/// and passengers may alight (`drop_off_type` other than 1), not its first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Arrival {
+    /// The call's id, as a departure's (`{feed}:{trip_id}:{YYYYMMDD}:{stop_sequence}`):
+    /// a run that goes on has the same id in `departures`.
+    pub id: String,
+    pub mode: Mode,
+    pub route: RouteRef,
+    /// The name of the run's first stop: « en provenance de ».
+    pub origin: String,
+    /// Where the run goes on to (its destination; the station itself when it
+    /// ends here).
+    pub headsign: String,
+    /// The run ends here.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub terminates: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trip_number: Option<String>,
+    /// `{feed}:{stop_id}` of the stop it arrives at (the realtime one when the
+    /// platform changed).
+    pub stop_id: String,
+    pub platform: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub platform_changed: bool,
+    /// Arrival, RFC 3339, station timezone.
+    pub scheduled: String,
+    /// Expected arrival; null without a realtime estimate.
+    pub expected: Option<String>,
+    /// Seconds, positive when late; null without realtime.
+    pub delay_s: Option<i64>,
+    /// As a departure's; `departed` is never used.
+    pub status: DepartureStatus,
+    pub realtime: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty_s: Option<i64>,
+    /// The vehicle stands at the stop now: it has arrived.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub at_stop: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub occupancy: Option<Occupancy>,
     pub notice_ids: Vec<String>,

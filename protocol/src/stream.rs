@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Advisory, Board, Departure, Emergency, Facility, FeedStatus, Notice};
+use crate::{Advisory, Arrival, Board, Departure, Emergency, Facility, FeedStatus, Notice};
 
 /// What a client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +91,9 @@ pub struct Delta {
     /// The ids of all departures in board order, when the set or the order changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<Vec<String>>,
+    /// The ids of all arrivals in board order, when the set or the order changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival_order: Option<Vec<String>>,
     /// The ids of all notices in board order (most severe first), when it changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice_order: Option<Vec<String>>,
@@ -117,6 +120,9 @@ pub struct Delta {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Upserts {
     pub departures: Vec<Departure>,
+    /// Present when the station shows arrivals and one changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arrivals: Vec<Arrival>,
     pub notices: Vec<Notice>,
     pub advisories: Vec<Advisory>,
 }
@@ -124,6 +130,8 @@ pub struct Upserts {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Removals {
     pub departures: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arrivals: Vec<String>,
     pub notices: Vec<String>,
     pub advisories: Vec<String>,
 }
@@ -132,12 +140,15 @@ impl Delta {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.upsert.departures.is_empty()
+            && self.upsert.arrivals.is_empty()
             && self.upsert.notices.is_empty()
             && self.upsert.advisories.is_empty()
             && self.remove.departures.is_empty()
+            && self.remove.arrivals.is_empty()
             && self.remove.notices.is_empty()
             && self.remove.advisories.is_empty()
             && self.order.is_none()
+            && self.arrival_order.is_none()
             && self.notice_order.is_none()
             && self.advisory_order.is_none()
             && self.feeds.is_none()
@@ -166,6 +177,7 @@ pub fn diff(old: &Board, new: &Board, server_time: String) -> Delta {
         (upsert, remove)
     }
     let (departures, removed_departures) = changes(&old.departures, &new.departures, |d| &d.id);
+    let (arrivals, removed_arrivals) = changes(&old.arrivals, &new.arrivals, |a| &a.id);
     let (notices, removed_notices) = changes(&old.notices, &new.notices, |n| &n.id);
     let (advisories, removed_advisories) = changes(&old.advisories, &new.advisories, |a| &a.id);
     fn order<T>(old: &[T], new: &[T], id: impl Fn(&T) -> &String) -> Option<Vec<String>> {
@@ -176,6 +188,7 @@ pub fn diff(old: &Board, new: &Board, server_time: String) -> Delta {
     }
     let notice_order = order(&old.notices, &new.notices, |n| &n.id);
     let advisory_order = order(&old.advisories, &new.advisories, |a| &a.id);
+    let arrival_order = order(&old.arrivals, &new.arrivals, |a| &a.id);
     let order = order(&old.departures, &new.departures, |d| &d.id);
     let stale = |b: &Board| {
         b.feeds
@@ -191,15 +204,18 @@ pub fn diff(old: &Board, new: &Board, server_time: String) -> Delta {
         prev_seq: old.seq,
         upsert: Upserts {
             departures,
+            arrivals,
             notices,
             advisories,
         },
         remove: Removals {
             departures: removed_departures,
+            arrivals: removed_arrivals,
             notices: removed_notices,
             advisories: removed_advisories,
         },
         order,
+        arrival_order,
         notice_order,
         advisory_order,
         next_service: new.next_service.clone(),
@@ -279,11 +295,15 @@ impl BoardState {
             };
         }
         upsert(&mut board.departures, &delta.upsert.departures, |d| &d.id);
+        upsert(&mut board.arrivals, &delta.upsert.arrivals, |a| &a.id);
         upsert(&mut board.notices, &delta.upsert.notices, |n| &n.id);
         upsert(&mut board.advisories, &delta.upsert.advisories, |a| &a.id);
         board
             .departures
             .retain(|d| !delta.remove.departures.contains(&d.id));
+        board
+            .arrivals
+            .retain(|a| !delta.remove.arrivals.contains(&a.id));
         board
             .notices
             .retain(|n| !delta.remove.notices.contains(&n.id));
@@ -292,6 +312,9 @@ impl BoardState {
             .retain(|a| !delta.remove.advisories.contains(&a.id));
         if let Some(order) = &delta.order {
             sort_by(&mut board.departures, order, |d| &d.id);
+        }
+        if let Some(order) = &delta.arrival_order {
+            sort_by(&mut board.arrivals, order, |a| &a.id);
         }
         if let Some(order) = &delta.notice_order {
             sort_by(&mut board.notices, order, |n| &n.id);

@@ -96,6 +96,7 @@ pub(super) fn compose(
     request: &Request<Asked>,
     board: &Board,
     shown: &[&Departure],
+    arrivals: bool,
     langs: &[String],
     lexicon: &Lexicon,
     n: u64,
@@ -107,7 +108,7 @@ pub(super) fn compose(
         Content::Board => (
             langs
                 .iter()
-                .map(|lang| (lang.clone(), sentences::board(lang, board, shown)))
+                .map(|lang| (lang.clone(), sentences::board(lang, board, shown, arrivals)))
                 .collect(),
             shown.to_vec(),
         ),
@@ -127,8 +128,13 @@ pub(super) fn compose(
             let per_lang = langs
                 .iter()
                 .map(|lang| {
-                    let mut s: Vec<String> =
-                        ds.iter().map(|d| sentences::departure(lang, d)).collect();
+                    let mut s: Vec<String> = ds
+                        .iter()
+                        .map(|d| match arrivals {
+                            true => sentences::arrival(lang, d),
+                            false => sentences::departure(lang, d),
+                        })
+                        .collect();
                     s.extend(
                         board
                             .notices

@@ -418,6 +418,7 @@ fn speak(
         &request,
         board,
         &shown,
+        crate::arrivals::shown(l),
         &languages(&l.languages),
         &speaker.lexicon,
         speaker.made + 1,

@@ -46,40 +46,61 @@ fn line(d: &Departure) -> &str {
 
 /// One departure, as one sentence.
 pub fn departure(lang: &str, d: &Departure) -> String {
+    call(lang, d, false)
+}
+
+/// One arrival (a row of an arrivals board: `headsign` is where it comes
+/// from), as one sentence.
+pub fn arrival(lang: &str, d: &Departure) -> String {
+    call(lang, d, true)
+}
+
+fn call(lang: &str, d: &Departure, arrival: bool) -> String {
     let fr = lang == "fr";
     let at = time(lang, &d.scheduled);
     let delay_min = d
         .delay_s
         .map(|s| (s as f64 / 60.0).round() as i64)
         .unwrap_or(0);
-    let mut s = if fr {
-        format!("Ligne {}, direction {}", line(d), d.headsign)
+    let mut s = match (fr, arrival) {
+        (true, false) => format!("Ligne {}, direction {}", line(d), d.headsign),
+        (false, false) => format!("Line {} to {}", line(d), d.headsign),
+        (true, true) => format!("Ligne {}, en provenance de {}", line(d), d.headsign),
+        (false, true) => format!("Line {} from {}", line(d), d.headsign),
+    };
+    let (event_fr, event_en) = if arrival {
+        ("arrivée", "arriving")
     } else {
-        format!("Line {} to {}", line(d), d.headsign)
+        ("départ", "departing")
     };
     match d.status {
         DepartureStatus::Cancelled => {
             s += &if fr {
-                format!(", départ de {at} : supprimé.")
+                // « une arrivée supprimée », « un départ supprimé ».
+                let e = if arrival { "e" } else { "" };
+                format!(", {event_fr} de {at} : supprimé{e}.")
             } else {
-                format!(", departing at {at}, is cancelled.")
+                format!(", {event_en} at {at}, is cancelled.")
             };
             return s;
         }
         DepartureStatus::Skipped => {
             s += &if fr {
-                format!(", départ de {at} : ne s'arrête pas ici.")
+                format!(", {event_fr} de {at} : ne s'arrête pas ici.")
             } else {
-                format!(", departing at {at}, does not stop here.")
+                format!(", {event_en} at {at}, does not stop here.")
             };
             return s;
         }
         _ => {}
     }
     s += &if fr {
-        format!(", départ prévu à {at}")
+        format!(
+            ", {event_fr} prévu{} à {at}",
+            if arrival { "e" } else { "" }
+        )
     } else {
-        format!(", departing at {at}")
+        format!(", {event_en} at {at}")
     };
     if let Some(p) = d.platform.as_deref().filter(|p| !p.trim().is_empty()) {
         let word = platform_word(lang, d.mode);
@@ -162,15 +183,30 @@ fn end_sentence(mut s: String) -> String {
 }
 
 /// Everything read for the board, in `lang`: the station, the departures
-/// given (those on screen, in their order), the notices, the advisory.
-pub fn board(lang: &str, board: &Board, departures: &[&Departure]) -> Vec<String> {
+/// given (those on screen, in their order; on an arrivals board, its
+/// arrivals), the notices, the advisory.
+pub fn board(lang: &str, board: &Board, departures: &[&Departure], arrivals: bool) -> Vec<String> {
     let fr = lang == "fr";
-    let mut out = vec![if fr {
-        format!("{}, prochains départs.", board.station.name)
-    } else {
-        format!("{}, next departures.", board.station.name)
+    let name = &board.station.name;
+    let mut out = vec![match (fr, arrivals) {
+        (true, false) => format!("{name}, prochains départs."),
+        (false, false) => format!("{name}, next departures."),
+        (true, true) => format!("{name}, prochaines arrivées."),
+        (false, true) => format!("{name}, next arrivals."),
     }];
-    if departures.is_empty() {
+    if arrivals {
+        if departures.is_empty() {
+            out.push(
+                if fr {
+                    "Pas d'arrivée prévue."
+                } else {
+                    "No arrival due."
+                }
+                .into(),
+            );
+        }
+        out.extend(departures.iter().map(|d| arrival(lang, d)));
+    } else if departures.is_empty() {
         out.push(match (&board.next_service, fr) {
             (Some(next), true) => format!("Pas de départ avant {}.", time(lang, next)),
             (Some(next), false) => format!("No departure before {}.", time(lang, next)),
@@ -178,7 +214,9 @@ pub fn board(lang: &str, board: &Board, departures: &[&Departure]) -> Vec<String
             (None, false) => "No departure scheduled.".into(),
         });
     }
-    out.extend(departures.iter().map(|d| departure(lang, d)));
+    if !arrivals {
+        out.extend(departures.iter().map(|d| departure(lang, d)));
+    }
     out.extend(board.notices.iter().filter_map(|n| notice(lang, n)));
     out.extend(board.advisories.first().and_then(|a| advisory(lang, a)));
     out
@@ -215,6 +253,39 @@ mod tests {
             departure("en", &d),
             "Line K40 to Saint-Quentin, departing at 19:45, platform 1, 4 minutes late."
         );
+    }
+
+    #[test]
+    fn an_arrival_says_where_it_comes_from() {
+        // A row of an arrivals board: `headsign` is its origin.
+        let d = dep(serde_json::json!({"headsign": "Cambrai"}));
+        assert_eq!(
+            arrival("fr", &d),
+            "Ligne K40, en provenance de Cambrai, arrivée prévue à 19 h 45, quai 1, retard de 4 minutes."
+        );
+        assert_eq!(
+            arrival("en", &d),
+            "Line K40 from Cambrai, arriving at 19:45, platform 1, 4 minutes late."
+        );
+        let gone = dep(serde_json::json!({"headsign": "Cambrai", "status": "cancelled"}));
+        assert_eq!(
+            arrival("fr", &gone),
+            "Ligne K40, en provenance de Cambrai, arrivée de 19 h 45 : supprimée."
+        );
+        let board: Board = serde_json::from_value(serde_json::json!({
+            "station": {"id": "caudry", "name": "Caudry", "timezone": "Europe/Paris"},
+            "generated_at": "2026-12-03T19:40:00+01:00", "seq": 1, "departures": [],
+            "notices": [], "advisories": [], "wifi": null, "feeds": [], "next_service": null
+        }))
+        .expect("board");
+        assert_eq!(
+            super::board("fr", &board, &[&d], true)[..2],
+            [
+                "Caudry, prochaines arrivées.".to_string(),
+                arrival("fr", &d)
+            ]
+        );
+        assert_eq!(super::board("en", &board, &[], true)[1], "No arrival due.");
     }
 
     #[test]

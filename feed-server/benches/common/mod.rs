@@ -54,5 +54,6 @@ pub fn station(id: &str, stop_id: &str) -> StationConfig {
             .collect(),
         wifi: None,
         area: None,
+        arrivals: false,
     }
 }

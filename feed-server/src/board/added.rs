@@ -1,10 +1,11 @@
-//! Departures that are not in the timetable: ADDED (or NEW) trips, whose stop times
-//! come with the update, and DUPLICATED copies of timetabled trips.
+//! Departures (and arrivals) that are not in the timetable: ADDED (or NEW)
+//! trips, whose stop times come with the update, and DUPLICATED copies of
+//! timetabled trips.
 
 use chrono::{DateTime, Duration, Utc};
 use quai_protocol::{Mode, RouteRef};
 
-use super::{BoardInput, Departure, DepartureId, Row, keep, merged_row, route_ref, status};
+use super::{BoardInput, Departure, DepartureId, Event, Row, keep, merged_row, route_ref, status};
 use crate::feed::{FeedIdx, StopKey};
 use crate::realtime::TripUpdates;
 use crate::realtime::trip_updates::{StopRelationship, TripRelationship, TripUpdate};
@@ -17,12 +18,15 @@ pub(super) fn rows(
     tus: &TripUpdates,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
+    event: Event,
 ) -> Vec<Row> {
     let mut out = Vec::new();
     for tu in &tus.extra {
         match tu.relationship {
-            TripRelationship::Added => out.extend(added(input, feed, tu)),
-            TripRelationship::Duplicated => out.extend(duplicated(input, feed, tu, from, until)),
+            TripRelationship::Added => out.extend(added(input, feed, tu, event)),
+            TripRelationship::Duplicated => {
+                out.extend(duplicated(input, feed, tu, from, until, event));
+            }
             _ => {}
         }
     }
@@ -30,8 +34,8 @@ pub(super) fn rows(
 }
 
 /// An ADDED trip: every update with a stop and a time is a call; the station's calls
-/// (but the last) are departures.
-fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
+/// (but the last) are departures, and (but the first) arrivals.
+fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate, event: Event) -> Vec<Row> {
     let feed_id = &input.feeds[fi].id;
     let feed = input.timetable(fi);
     // (stop, sequence, expected time, its delay as the update gives it, the
@@ -50,21 +54,23 @@ fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
         .filter(|(_, u)| u.relationship != StopRelationship::Skipped)
         .filter_map(|(j, u)| {
             let stop = feed.stop_index(u.stop_id.as_deref()?)?;
-            let event = u
-                .departure
-                .filter(|e| e.time.is_some())
-                .or(u.arrival.filter(|e| e.time.is_some()))?;
-            let time = event.time?;
+            let timed =
+                |e: &Option<crate::realtime::trip_updates::Event>| e.filter(|e| e.time.is_some());
+            let shown = match event {
+                Event::Departure => timed(&u.departure).or(timed(&u.arrival)),
+                Event::Arrival => timed(&u.arrival).or(timed(&u.departure)),
+            }?;
+            let time = shown.time?;
             Some((
                 stop,
                 u.sequence.unwrap_or(j as u32 + 1),
                 time,
-                event.delay,
+                shown.delay,
                 u.extras.platform.clone(),
             ))
         })
         .collect();
-    let Some(&(last_stop, ..)) = calls.last() else {
+    let (Some(&(first_stop, ..)), Some(&(last_stop, ..))) = (calls.first(), calls.last()) else {
         return Vec::new();
     };
     let route = tu
@@ -77,7 +83,11 @@ fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
         .clone()
         .unwrap_or_else(|| feed.stop_name(last_stop).to_string());
     let mut rows = Vec::new();
-    for (stop, sequence, time, delay, platform) in &calls[..calls.len() - 1] {
+    let shown = match event {
+        Event::Departure => &calls[..calls.len() - 1],
+        Event::Arrival => &calls[1..],
+    };
+    for (k, (stop, sequence, time, delay, platform)) in shown.iter().enumerate() {
         let (stop, sequence, time, delay) = (*stop, *sequence, *time, *delay);
         if !input.station.has_stop(fi, stop) {
             continue;
@@ -128,12 +138,14 @@ fn added(input: &BoardInput<'_>, fi: FeedIdx, tu: &TripUpdate) -> Vec<Row> {
             occupancy: None,
             notice_ids: Vec::new(),
         };
-        if keep(input, &mut departure) {
+        if keep(input, &mut departure, event) {
             rows.push(Row {
                 departure,
                 feed: fi,
                 trip: None,
                 stop: Some(stop),
+                arrival: (event == Event::Arrival)
+                    .then(|| (feed.stop_name(first_stop).to_string(), k + 1 == shown.len())),
             });
         }
     }
@@ -150,6 +162,7 @@ fn duplicated(
     tu: &TripUpdate,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
+    event: Event,
 ) -> Vec<Row> {
     let feed = input.timetable(fi);
     let Some(ti) = feed.trip_index(&tu.trip_id) else {
@@ -173,12 +186,20 @@ fn duplicated(
     };
     let mut rows = Vec::new();
     for (k, st) in sts.iter().enumerate() {
-        if k + 1 == sts.len() || !st.pickup || !input.station.has_stop(fi, st.stop) {
+        let served = match event {
+            Event::Departure => k + 1 < sts.len() && st.pickup,
+            Event::Arrival => k > 0 && st.drop_off,
+        };
+        if !served || !input.station.has_stop(fi, st.stop) {
             continue;
         }
-        let time = instant(feed.timezone, day, st.departure)
-            + Duration::seconds(i64::from(start) - i64::from(first.departure));
-        if time < from || time > until {
+        let shift = Duration::seconds(i64::from(start) - i64::from(first.departure));
+        let time = instant(feed.timezone, day, st.departure) + shift;
+        let shown = match event {
+            Event::Departure => time,
+            Event::Arrival => instant(feed.timezone, day, st.arrival) + shift,
+        };
+        if shown < from || shown > until {
             continue;
         }
         let d = ScheduledDeparture {
@@ -189,7 +210,7 @@ fn duplicated(
             instance: Some(start),
             time,
         };
-        if let Some(mut row) = merged_row(input, &d, Some(tu), None) {
+        if let Some(mut row) = merged_row(input, &d, Some(tu), None, event) {
             row.departure.id = DepartureId {
                 feed: input.feeds[fi].id.clone(),
                 trip: new_trip.clone(),

@@ -27,6 +27,9 @@ pub struct Board {
     pub timezone: Tz,
     pub generated_at: DateTime<Utc>,
     pub departures: Vec<Departure>,
+    /// Arrivals, when the station shows them (`arrivals = true`), in the
+    /// order of their arrival.
+    pub arrivals: Vec<Arrival>,
     /// Most severe first.
     pub notices: Vec<Notice>,
     /// Most severe first.
@@ -58,6 +61,7 @@ impl Board {
     /// were made and the feeds' ages aside).
     pub fn same_content(&self, other: &Board) -> bool {
         self.departures == other.departures
+            && self.arrivals == other.arrivals
             && self.notices == other.notices
             && self.advisories == other.advisories
             && self.wifi == other.wifi
@@ -97,6 +101,18 @@ pub struct Departure {
     /// How full the vehicle is (VehiclePositions), when said.
     pub occupancy: Option<quai_protocol::Occupancy>,
     pub notice_ids: Vec<String>,
+}
+
+/// One vehicle arriving at the station: its call, whose times (`scheduled`,
+/// `expected`, `delay_s`) are the arrival's and whose `headsign` is where the
+/// vehicle goes on to, and where it comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arrival {
+    pub call: Departure,
+    /// The name of the run's first stop.
+    pub origin: String,
+    /// The run ends at the station.
+    pub terminates: bool,
 }
 
 impl Departure {

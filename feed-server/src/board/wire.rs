@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use quai_protocol as wire;
 
-use super::model::{Board, Departure, Notice};
+use super::model::{Arrival, Board, Departure, Notice};
 use crate::advisory::Advisory;
 use crate::freshness::FeedStatus;
 use crate::notice::Period;
@@ -26,6 +26,7 @@ impl Board {
             generated_at: rfc3339(tz, self.generated_at),
             seq,
             departures: self.departures.iter().map(|d| d.to_wire(tz)).collect(),
+            arrivals: self.arrivals.iter().map(|a| a.to_wire(tz)).collect(),
             notices: self.notices.iter().map(|n| n.to_wire(tz)).collect(),
             advisories: self.advisories.iter().map(|a| advisory(a, tz)).collect(),
             wifi: self.wifi.clone(),
@@ -68,6 +69,33 @@ impl Departure {
             boarding: self.boarding,
             occupancy: self.occupancy,
             notice_ids: self.notice_ids.clone(),
+        }
+    }
+}
+
+impl Arrival {
+    pub fn to_wire(&self, tz: Tz) -> wire::Arrival {
+        let d = self.call.to_wire(tz);
+        wire::Arrival {
+            id: d.id,
+            mode: d.mode,
+            route: d.route,
+            origin: self.origin.clone(),
+            headsign: d.headsign,
+            terminates: self.terminates,
+            trip_number: d.trip_number,
+            stop_id: d.stop_id,
+            platform: d.platform,
+            platform_changed: d.platform_changed,
+            scheduled: d.scheduled,
+            expected: d.expected,
+            delay_s: d.delay_s,
+            status: d.status,
+            realtime: d.realtime,
+            uncertainty_s: d.uncertainty_s,
+            at_stop: d.boarding,
+            occupancy: d.occupancy,
+            notice_ids: d.notice_ids,
         }
     }
 }

@@ -334,6 +334,8 @@ pub struct StationSection {
     pub stops: BTreeMap<String, Vec<String>>,
     pub wifi: Option<WifiSection>,
     pub area: Option<AreaSection>,
+    #[serde(default)]
+    pub arrivals: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -21,6 +21,8 @@ pub struct StationConfig {
     pub wifi: Option<WifiConfig>,
     /// Where the station is, for weather warnings; None: no advisories.
     pub area: Option<Place>,
+    /// Whether its board also lists arrivals (`Board.arrivals`).
+    pub arrivals: bool,
 }
 
 /// A station's place and the area codes it belongs to.
@@ -133,6 +135,7 @@ impl StationConfig {
             stops,
             wifi,
             area,
+            arrivals: s.arrivals,
         })
     }
 }

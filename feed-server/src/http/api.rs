@@ -50,7 +50,8 @@ pub async fn stations(State(boards): State<Boards>) -> Json<Vec<StationInfo>> {
 }
 
 /// `GET /v1/stations/{id}/board`: the board as published, its first `limit`
-/// departures (of the `platforms` or `stops` asked, for a one-bay sign). Its `ETag` names the published version (`seq`) and the limit:
+/// departures and arrivals (of the `platforms` or `stops` asked, for a
+/// one-bay sign). Its `ETag` names the published version (`seq`) and the limit:
 /// a client that sends it back in `If-None-Match` gets `304 Not Modified` until
 /// the board changes.
 pub async fn board(
@@ -142,11 +143,14 @@ pub async fn board(
     } else {
         let json = if filtered {
             let mut board = (*published.wire).clone();
-            board.departures.retain(|d| {
-                (platforms.is_empty() || d.platform.as_ref().is_some_and(|p| platforms.contains(p)))
-                    && (stops.is_empty() || stops.contains(&d.stop_id))
-            });
+            let asked = |platform: &Option<String>, stop_id: &String| {
+                (platforms.is_empty() || platform.as_ref().is_some_and(|p| platforms.contains(p)))
+                    && (stops.is_empty() || stops.contains(stop_id))
+            };
+            board.departures.retain(|d| asked(&d.platform, &d.stop_id));
             board.departures.truncate(limit);
+            board.arrivals.retain(|a| asked(&a.platform, &a.stop_id));
+            board.arrivals.truncate(limit);
             serde_json::to_vec(&board).map(axum::body::Bytes::from)
         } else {
             published.json(limit)

@@ -52,6 +52,8 @@ pub struct StopTimeRow {
     pub departure: Option<u32>,
     /// False when `pickup_type` is 1 (no boarding here).
     pub pickup: bool,
+    /// False when `drop_off_type` is 1 (no alighting here).
+    pub drop_off: bool,
     pub headsign: Option<HeadsignIdx>,
 }
 
@@ -368,6 +370,7 @@ impl Compiler {
                 arrival: r.arrival.unwrap_or_default(),
                 departure: r.departure.unwrap_or_default(),
                 pickup: r.pickup,
+                drop_off: r.drop_off,
                 headsign: r.headsign,
             })
             .collect();
@@ -492,6 +495,7 @@ mod tests {
             arrival,
             departure,
             pickup: true,
+            drop_off: true,
             headsign: None,
         }
     }

@@ -96,6 +96,8 @@ pub struct StopTime {
     pub departure: u32,
     /// False when `pickup_type` is 1 (no boarding here).
     pub pickup: bool,
+    /// False when `drop_off_type` is 1 (no alighting here): not an arrival.
+    pub drop_off: bool,
     pub headsign: Option<HeadsignIdx>,
 }
 

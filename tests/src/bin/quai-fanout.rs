@@ -210,6 +210,7 @@ fn board(station: &StationId, i: u32, padding: &str, with_notice: Option<u32>) -
         timezone: chrono_tz::Europe::Paris,
         generated_at: now,
         departures: Vec::new(),
+        arrivals: Vec::new(),
         notices: with_notice
             .map(|n| Notice {
                 id: "bench".into(),

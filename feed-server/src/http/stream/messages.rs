@@ -156,6 +156,7 @@ mod tests {
             },
             remove: Removals::default(),
             order: None,
+            arrival_order: None,
             notice_order: None,
             advisory_order: None,
             next_service: None,

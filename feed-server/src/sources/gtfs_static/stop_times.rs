@@ -26,6 +26,7 @@ struct Columns {
     stop_sequence: usize,
     stop_headsign: Option<usize>,
     pickup_type: Option<usize>,
+    drop_off_type: Option<usize>,
 }
 
 impl Columns {
@@ -42,6 +43,7 @@ impl Columns {
             stop_sequence: required("stop_sequence")?,
             stop_headsign: at("stop_headsign"),
             pickup_type: at("pickup_type"),
+            drop_off_type: at("drop_off_type"),
         })
     }
 }
@@ -119,19 +121,23 @@ pub(super) fn read(
                 format!("'{sequence_field}' is not a valid stop_sequence"),
             )
         })?;
-        let pickup = match columns.pickup_type.map(text).transpose()? {
-            None | Some("" | "0" | "2" | "3") => true,
-            Some("1") => false,
+        // 1 is "none here"; 0, 2 and 3 (regular, phone, ask the driver) all
+        // let passengers on or off; unknown integers are read as regular.
+        let allowed = |column: Option<usize>| match column.map(text).transpose()? {
+            None | Some("" | "0" | "2" | "3") => Ok(true),
+            Some("1") => Ok(false),
             Some(other) => {
                 if other.parse::<i16>().is_err() {
                     return Err(fail(
-                        columns.pickup_type.unwrap_or_default(),
+                        column.unwrap_or_default(),
                         format!("invalid value for PickupDropOffType, must be an integer: {other}"),
                     ));
                 }
-                true
+                Ok(true)
             }
         };
+        let pickup = allowed(columns.pickup_type)?;
+        let drop_off = allowed(columns.drop_off_type)?;
         let headsign = match columns.stop_headsign.map(text).transpose()? {
             Some(h) if !h.is_empty() => compiler.headsign(h),
             _ => None,
@@ -162,6 +168,7 @@ pub(super) fn read(
             arrival: arrival.or(departure),
             departure: departure.or(arrival),
             pickup,
+            drop_off,
             headsign,
         });
     }

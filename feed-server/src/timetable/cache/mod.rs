@@ -38,7 +38,7 @@ use format::{Decode, decode, encode};
 
 /// The layout of the payload. Bump it whenever a stored type or the rules of
 /// [`super::Compiler`] change: the key includes it, so older files are ignored.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// What identifies one compiled timetable: the archive and everything else that
 /// went into compiling it.
