@@ -49,6 +49,18 @@ pub fn departure(lang: &str, d: &Departure) -> String {
     call(lang, d, false)
 }
 
+/// « de » and a place's name, contracted as French says it: « du Cateau »,
+/// « des Lilas », « de Lille ».
+fn de(place: &str) -> String {
+    if let Some(rest) = place.strip_prefix("Le ") {
+        format!("du {rest}")
+    } else if let Some(rest) = place.strip_prefix("Les ") {
+        format!("des {rest}")
+    } else {
+        format!("de {place}")
+    }
+}
+
 /// One arrival (a row of an arrivals board: `headsign` is where it comes
 /// from), as one sentence.
 pub fn arrival(lang: &str, d: &Departure) -> String {
@@ -65,7 +77,7 @@ fn call(lang: &str, d: &Departure, arrival: bool) -> String {
     let mut s = match (fr, arrival) {
         (true, false) => format!("Ligne {}, direction {}", line(d), d.headsign),
         (false, false) => format!("Line {} to {}", line(d), d.headsign),
-        (true, true) => format!("Ligne {}, en provenance de {}", line(d), d.headsign),
+        (true, true) => format!("Ligne {}, en provenance {}", line(d), de(&d.headsign)),
         (false, true) => format!("Line {} from {}", line(d), d.headsign),
     };
     let (event_fr, event_en) = if arrival {
@@ -266,6 +278,12 @@ mod tests {
         assert_eq!(
             arrival("en", &d),
             "Line K40 from Cambrai, arriving at 19:45, platform 1, 4 minutes late."
+        );
+        let cateau = dep(serde_json::json!({"headsign": "Le Cateau-Cambrésis"}));
+        assert!(
+            arrival("fr", &cateau).starts_with("Ligne K40, en provenance du Cateau-Cambrésis,"),
+            "{}",
+            arrival("fr", &cateau)
         );
         let gone = dep(serde_json::json!({"headsign": "Cambrai", "status": "cancelled"}));
         assert_eq!(
