@@ -134,6 +134,7 @@ fn benches(c: &mut Criterion) {
                     operator_notices: &[],
                     emergency: None,
                     facilities: Vec::new(),
+                    equipment: Vec::new(),
                     route: None,
                 })
                 .departures

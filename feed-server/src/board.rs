@@ -53,6 +53,9 @@ pub struct BoardInput<'a> {
     pub emergency: Option<&'a KeptEmergency>,
     /// The lines of the facilities shown at the station.
     pub facilities: Vec<crate::facility::FacilityLine>,
+    /// Its lifts and escalators out of service, as notices
+    /// ([`crate::facility::equipment`]).
+    pub equipment: Vec<Notice>,
     /// Only this line's departures (its feed and GTFS route id): a line's
     /// departures from the station (`/v1/routes/{id}/departures`).
     pub route: Option<(FeedIdx, &'a str)>,
@@ -208,6 +211,7 @@ pub fn notices_of(
         operator_notices,
         emergency: None,
         facilities: Vec::new(),
+        equipment: Vec::new(),
         route: None,
     };
     notices::attach(&input, &mut [])

@@ -10,6 +10,7 @@
 //! at start (`store::spaces`). A space whose sensor has been silent for the
 //! facility's `stale_after_s` is unknown, never free.
 
+pub mod equipment;
 pub mod shown;
 pub mod sourced;
 

@@ -132,6 +132,8 @@ impl Boards {
             let operator_notices = self.notices.all();
             let emergency = self.emergencies.at(station_id, now);
             let facilities = crate::facility::shown::at_station(d, &self.facilities, station, now);
+            let equipment =
+                crate::facility::equipment::notices_at(d, &self.facilities, station, now);
             board::build(&BoardInput {
                 feeds: &d.feeds,
                 station,
@@ -144,6 +146,7 @@ impl Boards {
                 operator_notices: &operator_notices,
                 emergency: emergency.as_deref(),
                 facilities,
+                equipment,
                 route: None,
             })
         })
@@ -174,6 +177,7 @@ impl Boards {
             operator_notices: &operator_notices,
             emergency: None,
             facilities: Vec::new(),
+            equipment: Vec::new(),
             route,
         })
     }

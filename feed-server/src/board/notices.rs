@@ -59,6 +59,7 @@ pub(super) fn attach(input: &BoardInput<'_>, rows: &mut [Row]) -> Vec<Notice> {
         }
     }
     notices.extend(operator_notices(input, rows));
+    notices.extend(input.equipment.iter().cloned());
     notices.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
     notices
 }

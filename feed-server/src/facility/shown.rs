@@ -68,7 +68,8 @@ pub fn every(d: &Deployment, facilities: &Facilities, now: DateTime<Utc>) -> Vec
         let Some((fetched, at)) = facilities.sourced.get(&source.id) else {
             continue;
         };
-        for (r, stations) in fetched.reports.iter().zip(&fetched.stations) {
+        let places = fetched.reports.iter().zip(&fetched.stations);
+        for (r, stations) in places.filter(|(r, _)| r.equipment.is_none()) {
             all.push(Shown {
                 line: super::sourced::line(source, r, at, now),
                 stations: stations.clone(),

@@ -88,8 +88,21 @@ impl Fetched {
         }
     }
 
-    /// The reports `station`'s board shows, in the document's order.
+    /// The places (not lifts: [`Self::equipment_at_station`]) `station`'s
+    /// board shows, in the document's order.
     pub fn at_station<'a>(&'a self, station: &StationId) -> impl Iterator<Item = &'a Report> + 'a {
+        self.reports_at(station).filter(|r| r.equipment.is_none())
+    }
+
+    /// The lifts and escalators at `station`, in the document's order.
+    pub fn equipment_at_station<'a>(
+        &'a self,
+        station: &StationId,
+    ) -> impl Iterator<Item = &'a Report> + 'a {
+        self.reports_at(station).filter(|r| r.equipment.is_some())
+    }
+
+    fn reports_at<'a>(&'a self, station: &StationId) -> impl Iterator<Item = &'a Report> + 'a {
         self.by_station
             .get(station)
             .into_iter()
@@ -97,10 +110,12 @@ impl Fetched {
             .filter_map(|&i| self.reports.get(i))
     }
 
-    /// The report of the publisher's id `id`, and the stations showing it.
+    /// The place (not a lift) of the publisher's id `id`, and the stations
+    /// showing it.
     pub fn find(&self, id: &str) -> Option<(&Report, &[StationId])> {
         let &i = self.by_id.get(id)?;
-        Some((self.reports.get(i)?, self.stations.get(i)?.as_slice()))
+        let r = self.reports.get(i).filter(|r| r.equipment.is_none())?;
+        Some((r, self.stations.get(i)?.as_slice()))
     }
 }
 
@@ -169,12 +184,14 @@ impl SourcedFacilities {
 }
 
 /// The line of report `r` of `source`, last confirmed at `fetched`, at `now`.
-pub fn line(
+/// When `r` was measured, and whether that is recent enough to be said at
+/// `now` (younger than the source's `stale_after`).
+pub fn measured(
     source: &FacilitySource,
     r: &Report,
     fetched: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> FacilityLine {
+) -> (DateTime<Utc>, bool) {
     // The publisher's time, unless it is ahead of ours by more than a
     // clock's drift (a time in milliseconds read as seconds, a wrong zone):
     // then the fetch's, so that a frozen feed still goes stale.
@@ -183,7 +200,16 @@ pub fn line(
             .unwrap_or(fetched)
             .min(now);
     let stale = chrono::Duration::from_std(source.stale_after).unwrap_or(chrono::Duration::MAX);
-    let fresh = now - at < stale;
+    (at, now - at < stale)
+}
+
+pub fn line(
+    source: &FacilitySource,
+    r: &Report,
+    fetched: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> FacilityLine {
+    let (at, fresh) = measured(source, r, fetched, now);
     let kind = source.kind.or(r.kind).unwrap_or(FacilityKind::CarPark);
     let (free, occupied) = if fresh {
         (r.free, r.occupied)

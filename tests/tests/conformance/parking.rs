@@ -304,9 +304,80 @@ fn siri_fm_parking_of_south_tyrol_and_the_cen_example() {
     assert!(!cen.is_empty());
     assert_eq!(cen[0].id, "134567-L4", "a FacilityCode when no FacilityRef");
     assert_eq!(cen[0].opening, Opening::Closed);
+    // A lift (`<AccessFacility> lift</AccessFacility>`, spaces and all): not
+    // a place to park; South Tyrol's car parks are not equipment.
+    assert_eq!(
+        cen[0].equipment,
+        Some(feed_server::sources::facilities::AccessEquipment::Lift)
+    );
+    assert!(all.iter().all(|r| r.equipment.is_none()));
     // Not a facility delivery: refused with a reason.
     let sx = siri_fm::parse(&read("siri/otp/siri-sx-lite.xml"));
     assert!(sx.is_err());
+}
+
+/// The CEN example's lift « Les Halles sattion Lift 4 », `notAvailable`,
+/// served by a facility source of the demo station: a notice about step-free
+/// access on its board (not a facility line), gone when the lift is back.
+#[tokio::test]
+async fn a_siri_fm_lift_out_of_service_is_a_notice_on_the_board() {
+    let document = read("siri/cen-examples/siri_exm_FM/exf_facilityMonitoring_response.xml");
+    let upstream = Upstream::start(Reply::Body(document.clone())).await;
+    let config = format!(
+        "{}\n[[facility_sources]]\nid = \"ratp\"\nformat = \"siri-fm\"\n\
+         url = \"{}\"\nstations = [\"caudry\"]\npoll_s = 0.2\nstale_after_s = 3600\n",
+        server::demo_config("", ""),
+        upstream.url
+    );
+    // The document's own day: its delivery is ten minutes old.
+    let s = server::start(&config, server::fixed("2004-12-17T09:40:00-05:00")).await;
+    let lift = |board: &quai_protocol::Board| {
+        board
+            .notices
+            .iter()
+            .find(|n| n.id == "siri-fm:ratp:134567-L4")
+            .cloned()
+    };
+    let mut notice = None;
+    for _ in 0..100 {
+        notice = lift(&s.board("caudry", "").await);
+        if notice.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let notice = notice.expect("the lift's notice on the board");
+    assert!(notice.accessibility, "{notice:?}");
+    assert_eq!(notice.effect, "accessibility_issue");
+    assert_eq!(
+        notice.header.get("fr").map(String::as_str),
+        Some("Ascenseur hors service : Les Halles sattion Lift 4")
+    );
+    assert_eq!(
+        notice.header.get("en").map(String::as_str),
+        Some("Lift out of service: Les Halles sattion Lift 4")
+    );
+    let board = s.board("caudry", "").await;
+    assert!(board.facilities.is_empty(), "{:?}", board.facilities);
+    let listed: serde_json::Value = s.get("/v1/facilities", 200).await;
+    assert!(!listed.to_string().contains("134567-L4"), "{listed}");
+
+    // Back in service: the notice goes.
+    let text = String::from_utf8(document).expect("UTF-8");
+    let repaired = text.replacen(
+        "<Status>notAvailable</Status>",
+        "<Status>available</Status>",
+        1,
+    );
+    assert_ne!(repaired, text);
+    upstream.set(Reply::Body(repaired.into_bytes()));
+    for _ in 0..100 {
+        if lift(&s.board("caudry", "").await).is_none() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the notice stayed after the lift came back");
 }
 
 #[tokio::test]

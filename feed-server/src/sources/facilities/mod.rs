@@ -40,6 +40,42 @@ pub struct Report {
     pub at: Option<DateTime<Utc>>,
     /// Bike share: vehicles to rent per vehicle type id.
     pub vehicle_types: Vec<(String, u32)>,
+    /// A lift, an escalator (SIRI Facility Monitoring's `AccessFacility`):
+    /// not a place to park but a way through the station; boards show it
+    /// as a notice while it is out of service (`crate::facility::equipment`).
+    pub equipment: Option<AccessEquipment>,
+    /// What the publisher says of its state, in its language
+    /// (`FacilityStatus/Description` with its `xml:lang`).
+    pub condition: Option<(String, String)>,
+}
+
+/// Equipment for step-free access, as IFOPT's `AccessFacility` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessEquipment {
+    /// `lift`, `wheelchairLift`, `stairLift`.
+    Lift,
+    Escalator,
+    /// A moving walkway.
+    Travelator,
+    /// `ramp`, `automaticRamp`.
+    Ramp,
+    /// Another access feature (`slidingStep`, `validator`…).
+    Other,
+}
+
+impl AccessEquipment {
+    /// IFOPT's `AccessFacilityEnumeration` value (trimmed: the CEN example
+    /// writes `<AccessFacility> lift</AccessFacility>`); None for `unknown`.
+    pub fn from_ifopt(value: &str) -> Option<AccessEquipment> {
+        Some(match value.trim() {
+            "" | "unknown" => return None,
+            "lift" | "wheelchairLift" | "stairLift" => AccessEquipment::Lift,
+            "escalator" => AccessEquipment::Escalator,
+            "travelator" => AccessEquipment::Travelator,
+            "ramp" | "automaticRamp" => AccessEquipment::Ramp,
+            _ => AccessEquipment::Other,
+        })
+    }
 }
 
 /// Whether the publisher says the facility is open.

@@ -173,6 +173,7 @@ fn v3(v: &Value) -> Option<Report> {
         full: false,
         at: text(v, "realtime_data_updated_at").and_then(|t| loose_instant(&t)),
         vehicle_types: Vec::new(),
+        ..Report::default()
     })
 }
 
@@ -227,6 +228,7 @@ fn park_and_carpool(v: &Value) -> Option<Report> {
         full: false,
         at: text(v, "time").and_then(|t| loose_instant(&t)),
         vehicle_types: Vec::new(),
+        ..Report::default()
     })
 }
 

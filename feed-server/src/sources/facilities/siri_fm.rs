@@ -9,8 +9,14 @@
 //! Tyrol's open data hub, whose document is in the conformance suite, and
 //! OpenTripPlanner that reads it). A facility `notAvailable` is closed, and
 //! its count (the capacity, in that document) is not a number of free places.
+//!
+//! A facility whose features name an `AccessFacility` (a lift, an escalator:
+//! the CEN example's « Les Halles Lift 4 ») is equipment, not a place: its
+//! report says which, and what its status says in words.
 
-use super::{DocumentError, MAX_FACILITIES, Opening, Report, clean_id, count, instant};
+use super::{
+    AccessEquipment, DocumentError, MAX_FACILITIES, Opening, Report, clean_id, count, instant,
+};
 use crate::sources::xml::{self, Element};
 
 /// Parses a SIRI document (or a bare delivery) with facility conditions.
@@ -50,11 +56,27 @@ fn condition(c: &Element, delivered: Option<chrono::DateTime<chrono::Utc>>) -> O
         .or_else(|| facility.and_then(|f| f.text_of("FacilityCode")))
         .and_then(|t| clean_id(&t))?;
     let name = facility.and_then(|f| f.text_of("Description").or_else(|| f.text_of("Name")));
-    let status = c
-        .child("FacilityStatus")
+    let status_element = c.child("FacilityStatus");
+    let status = status_element
         .and_then(|s| s.text_of("Status"))
         .unwrap_or_default();
-    let opening = match status.as_str() {
+    let status = status.trim();
+    let mut features = Vec::new();
+    if let Some(f) = facility {
+        f.descendants("AccessFacility", &mut features);
+    }
+    let equipment = features
+        .iter()
+        .find_map(|e| AccessEquipment::from_ifopt(&e.text));
+    // Said in a language only when the publisher says which.
+    let condition = status_element
+        .and_then(|s| s.child("Description"))
+        .and_then(|d| {
+            let lang = d.attribute("lang")?.to_ascii_lowercase();
+            let text = d.text.trim().to_string();
+            (!text.is_empty()).then_some((lang, text))
+        });
+    let opening = match status {
         "available" | "partiallyAvailable" | "added" => Opening::Open,
         "notAvailable" | "removed" => Opening::Closed,
         _ => Opening::Unknown,
@@ -90,6 +112,8 @@ fn condition(c: &Element, delivered: Option<chrono::DateTime<chrono::Utc>>) -> O
         occupied: occupied.filter(|_| !closed),
         opening,
         at,
+        equipment,
+        condition,
         ..Report::default()
     })
 }
