@@ -357,6 +357,16 @@ async fn a_siri_fm_lift_out_of_service_is_a_notice_on_the_board() {
         notice.header.get("en").map(String::as_str),
         Some("Lift out of service: Les Halles sattion Lift 4")
     );
+    // Its full text on the Wi-Fi page, where the screen's QR code leads.
+    let page = s
+        .answer("/portal/notices/siri-fm:ratp:134567-L4")
+        .await
+        .expect(200);
+    assert!(
+        page.body.contains("Ascenseur hors service"),
+        "{}",
+        page.body
+    );
     let board = s.board("caudry", "").await;
     assert!(board.facilities.is_empty(), "{:?}", board.facilities);
     let listed: serde_json::Value = s.get("/v1/facilities", 200).await;
