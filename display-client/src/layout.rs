@@ -99,8 +99,12 @@ pub enum Shown {
 }
 
 impl Departures {
-    /// Seconds to walk to `stop_id` (0 when the layout says nothing).
+    /// Seconds to walk to `stop_id` (0 when the layout says nothing, and on
+    /// an arrivals board: one meets an arrival, nobody has to catch it).
     pub fn walk_s(&self, stop_id: &str) -> i64 {
+        if self.show == Shown::Arrivals {
+            return 0;
+        }
         let minutes = self
             .walk_min
             .get(stop_id)

@@ -132,7 +132,10 @@ pub fn build(input: &BoardInput<'_>) -> Board {
 
     let mut rows = event_rows(input, Event::Departure, from, until);
     if input.station.shows_arrivals() {
-        rows.extend(event_rows(input, Event::Arrival, from, until));
+        // An arrival past its time stays while its vehicle stands at the
+        // stop, which vehicle positions alone may say: always look back.
+        let back = now - chrono_duration(settings.realtime_lookback);
+        rows.extend(event_rows(input, Event::Arrival, back, until));
     }
     if let Some((feed, route_id)) = input.route {
         rows.retain(|r| r.feed == feed && r.departure.route.id == route_id);
@@ -361,10 +364,15 @@ fn call_event(
         // The times are GTFS-Realtime's: so is the status.
         let mut from_siri = at_call(s).extras;
         from_siri.status = None;
+        from_siri.arrival_status = None;
         extras = Some(from_siri);
     }
     let at_stop = extras.as_ref().is_some_and(|e| e.vehicle_at_stop);
-    if let Some(extras) = extras {
+    if let Some(mut extras) = extras {
+        // An arrival takes the producer's word on the arrival only.
+        if event == Event::Arrival {
+            extras.status = extras.arrival_status;
+        }
         apply_extras(&mut departure, extras);
     }
 

@@ -436,6 +436,7 @@ pub fn now_micros() -> String {
 /// Whether two boards, as clients read them, show passengers the same thing.
 fn same_content(a: &Board, b: &Board) -> bool {
     a.departures == b.departures
+        && a.arrivals == b.arrivals
         && a.notices == b.notices
         && a.advisories == b.advisories
         && a.wifi == b.wifi

@@ -43,9 +43,13 @@ pub struct Station {
     pub timezone: Tz,
     /// Every stop that belongs to the station (by feed id, then position).
     pub stops: Vec<StopRef>,
-    /// Every route that leaves from the station.
+    /// Every route that serves the station: those that leave from it, and,
+    /// when it shows arrivals, those that only end there (their notices
+    /// concern it).
     pub routes: HashSet<(FeedIdx, RouteIdx)>,
-    /// Every trip that leaves from the station.
+    /// The routes that leave from the station (`/v1/stations/{id}/routes`).
+    pub leaving_routes: HashSet<(FeedIdx, RouteIdx)>,
+    /// Every trip that serves the station, as `routes`.
     pub trips: HashSet<(FeedIdx, TripIdx)>,
     /// The station's public Wi-Fi, when configured.
     pub wifi: Option<WifiConfig>,
@@ -136,9 +140,11 @@ impl Station {
             .chain(&arrival_indexes)
             .flat_map(|ix| ix.entries.iter().map(|e| (ix.feed, e.trip)))
             .collect();
-        let routes = trips
+        let route_of = |(f, t): (FeedIdx, TripIdx)| (f, feeds[f].timetable.trips[t].route);
+        let routes = trips.iter().copied().map(route_of).collect();
+        let leaving_routes = indexes
             .iter()
-            .map(|&(f, t)| (f, feeds[f].timetable.trips[t].route))
+            .flat_map(|ix| ix.entries.iter().map(|e| route_of((ix.feed, e.trip))))
             .collect();
         Ok(Station {
             id: config.id.clone(),
@@ -146,6 +152,7 @@ impl Station {
             timezone: timezone.unwrap_or(chrono_tz::UTC),
             stops,
             routes,
+            leaving_routes,
             trips,
             wifi: config.wifi.clone(),
             area: config.area.clone(),
@@ -171,6 +178,7 @@ impl Station {
             name,
             timezone,
             stops,
+            leaving_routes: routes.clone(),
             routes,
             trips,
             wifi: None,

@@ -350,3 +350,83 @@ fn upsert<T: Clone>(items: &mut Vec<T>, new: &[T], id: impl Fn(&T) -> &str) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn board(seq: u64, departures: &[&str], arrivals: &[(&str, &str)]) -> Board {
+        let call = |id: &str, at: &str| {
+            serde_json::json!({
+                "id": id, "mode": "bus",
+                "route": {"id": "1", "short_name": "1", "long_name": null, "color": "#FFFFFF", "text_color": "#000000"},
+                "headsign": "Cambrai", "stop_id": "demo:CAUDRY:A", "platform": "A",
+                "scheduled": at, "expected": null, "delay_s": null,
+                "status": "scheduled", "realtime": false, "notice_ids": []
+            })
+        };
+        let arrivals: Vec<serde_json::Value> = arrivals
+            .iter()
+            .map(|(id, at)| {
+                let mut a = call(id, at);
+                a["origin"] = "Cambrai".into();
+                a
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "station": {"id": "caudry", "name": "Caudry", "timezone": "Europe/Paris"},
+            "generated_at": "2026-03-09T07:30:00+01:00", "seq": seq,
+            "departures": departures.iter().map(|id| call(id, "2026-03-09T07:40:00+01:00")).collect::<Vec<_>>(),
+            "arrivals": arrivals,
+            "notices": [], "advisories": [], "wifi": null, "feeds": []
+        }))
+        .expect("a board")
+    }
+
+    /// Applying `diff(old, new)` to `old` gives `new`, arrivals included:
+    /// added, removed, changed, reordered, and a change to arrivals alone.
+    #[test]
+    fn a_delta_rebuilds_the_new_board_arrivals_and_all() {
+        let old = board(
+            1,
+            &["d1"],
+            &[("a1", "07:31"), ("a2", "07:35"), ("a3", "07:50")],
+        );
+        let steps = [
+            board(
+                2,
+                &["d1"],
+                &[("a2", "07:35"), ("a1", "07:38"), ("a4", "07:52")],
+            ),
+            board(
+                3,
+                &["d1"],
+                &[("a2", "07:36"), ("a1", "07:38"), ("a4", "07:52")],
+            ),
+            board(4, &["d1", "d2"], &[]),
+        ];
+        let mut state = BoardState::new("caudry");
+        let snapshot = ServerMessage::Snapshot {
+            station: "caudry".into(),
+            seq: 1,
+            board: old.clone(),
+            server_time: String::new(),
+        };
+        assert_eq!(state.apply(&snapshot), Applied::UpToDate(1));
+        let mut before = old;
+        for new in steps {
+            let delta = diff(&before, &new, String::new());
+            assert!(!delta.is_empty());
+            let arrivals_only = before.departures == new.departures;
+            if arrivals_only {
+                assert!(delta.upsert.departures.is_empty() && delta.order.is_none());
+            }
+            // What the wire carries is what is applied.
+            let text = serde_json::to_string(&ServerMessage::Delta(delta)).expect("JSON");
+            let message: ServerMessage = serde_json::from_str(&text).expect("read back");
+            assert_eq!(state.apply(&message), Applied::UpToDate(new.seq));
+            assert_eq!(state.board(), Some(&new));
+            before = new;
+        }
+    }
+}

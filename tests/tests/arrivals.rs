@@ -179,16 +179,10 @@ async fn realtime_moves_an_arrival_and_cancels_one() {
     let (ending_trip, _, _, ending_seq) = call_of(&ending);
     let (passing_trip, ..) = call_of(&passing);
     let now = instant(NOW).timestamp();
-    // The run ending here arrives 6 minutes late (its own arrival given);
-    // the passing one is cancelled.
-    let message = encode(
-        now,
-        [
-            trip_update(&ending_trip, "20260309").stop(stop(ending_seq).delay(360)),
-            trip_update(&passing_trip, "20260309").cancelled(),
-        ],
-    );
-    let upstream = Upstream::start(Reply::Body(message)).await;
+    // First nothing; then the run ending here arrives 6 minutes late (its own
+    // arrival given) and the passing one is cancelled.
+    let nothing: Vec<quai_tests::gtfs_rt::TripUpdateEntity> = Vec::new();
+    let upstream = Upstream::start(Reply::Body(encode(now, nothing))).await;
     let server = server::start(
         &config(&format!(
             "trip_updates_url = \"{}\"\npoll_s = 0.2",
@@ -198,7 +192,46 @@ async fn realtime_moves_an_arrival_and_cancels_one() {
     )
     .await;
     server.wait_fresh("demo:trip-updates").await;
-    let board = server.board("caudry", "?limit=40").await;
+    let before = server.board("caudry", "?limit=40").await;
+    // A change to a run that only arrives here changes no departure: the
+    // board is published again all the same (a new seq).
+    // (Each message newer than the last: an older header is not news.)
+    upstream.set(Reply::Body(encode(
+        now + 1,
+        [trip_update(&ending_trip, "20260309").stop(stop(ending_seq).delay(360))],
+    )));
+    let mut board = before.clone();
+    for _ in 0..100 {
+        board = server.board("caudry", "?limit=40").await;
+        if board.seq != before.seq {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let shown = board.arrivals.iter().find(|a| a.id == ending.id);
+    assert_ne!(
+        board.seq, before.seq,
+        "the late arrival was not published: {shown:?}"
+    );
+    assert_eq!(board.departures, before.departures);
+    upstream.set(Reply::Body(encode(
+        now + 2,
+        [
+            trip_update(&ending_trip, "20260309").stop(stop(ending_seq).delay(360)),
+            trip_update(&passing_trip, "20260309").cancelled(),
+        ],
+    )));
+    for _ in 0..100 {
+        board = server.board("caudry", "?limit=40").await;
+        if board
+            .arrivals
+            .iter()
+            .any(|a| a.id == passing.id && a.status == DepartureStatus::Cancelled)
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let late = board
         .arrivals
         .iter()
@@ -218,9 +251,12 @@ async fn realtime_moves_an_arrival_and_cancels_one() {
         .expect("kept, struck");
     assert_eq!(gone.status, DepartureStatus::Cancelled);
     // The same run's departure is cancelled too.
-    if let Some(d) = board.departures.iter().find(|d| d.id == passing.id) {
-        assert_eq!(d.status, DepartureStatus::Cancelled);
-    }
+    let d = board
+        .departures
+        .iter()
+        .find(|d| d.id == passing.id)
+        .expect("a passing run leaves too");
+    assert_eq!(d.status, DepartureStatus::Cancelled);
 }
 
 /// Reads the stream until the client's board is the REST board's (same seq,

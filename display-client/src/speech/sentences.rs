@@ -50,12 +50,19 @@ pub fn departure(lang: &str, d: &Departure) -> String {
 }
 
 /// « de » and a place's name, contracted as French says it: « du Cateau »,
-/// « des Lilas », « de Lille ».
+/// « des Lilas », « d'Inchy », « de Lille » (an h is taken as aspirated:
+/// « de Honnechy »).
 fn de(place: &str) -> String {
     if let Some(rest) = place.strip_prefix("Le ") {
         format!("du {rest}")
     } else if let Some(rest) = place.strip_prefix("Les ") {
         format!("des {rest}")
+    } else if place
+        .chars()
+        .next()
+        .is_some_and(|c| "AEIOUYÂÀÉÈÊËÎÏÔÛÙÜaeiouyâàéèêëîïôûùü".contains(c))
+    {
+        format!("d'{place}")
     } else {
         format!("de {place}")
     }
@@ -285,6 +292,8 @@ mod tests {
             "{}",
             arrival("fr", &cateau)
         );
+        let inchy = dep(serde_json::json!({"headsign": "Inchy – Église"}));
+        assert!(arrival("fr", &inchy).starts_with("Ligne K40, en provenance d'Inchy – Église,"));
         let gone = dep(serde_json::json!({"headsign": "Cambrai", "status": "cancelled"}));
         assert_eq!(
             arrival("fr", &gone),

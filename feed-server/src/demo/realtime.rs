@@ -105,7 +105,26 @@ fn trip_updates(deployment: &Deployment, fi: FeedIdx, now: DateTime<Utc>) -> Vec
         .iter()
         .find(|d| route_of(d) == CANCELLED_ROUTE && d.time >= now + Duration::minutes(10));
     let moved = moved(feed, &deps, now);
+    // Runs that only end at a station (an arrivals board lists them) are
+    // late or on time too.
+    let run = |d: &ScheduledDeparture| (d.trip, d.service_day, d.instance);
+    let leaving: std::collections::HashSet<_> = deps.iter().map(run).collect();
+    let mut ending: Vec<ScheduledDeparture> = deployment
+        .stations
+        .iter()
+        .flat_map(|s| {
+            s.arrivals(
+                &deployment.feeds,
+                now - Duration::minutes(30),
+                now + Duration::hours(3),
+            )
+        })
+        .filter(|a| a.feed == fi && !leaving.contains(&run(a)))
+        .collect();
+    ending.sort_by_key(|d| (d.time, d.trip, d.stop_time));
+    ending.dedup_by_key(|d| run(d));
     deps.iter()
+        .chain(&ending)
         .map(|d| {
             let trip = &feed.trips[d.trip];
             let st = &feed.stop_times[d.stop_time];

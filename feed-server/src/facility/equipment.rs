@@ -28,23 +28,34 @@ pub fn notices_at(
     station: &Station,
     now: DateTime<Utc>,
 ) -> Vec<Notice> {
-    let mut out = Vec::new();
+    let mut out: Vec<Notice> = Vec::new();
     for source in &d.facility_sources {
         let Some((fetched, confirmed)) = facilities.sourced.get(&source.id) else {
             continue;
         };
         for r in fetched.equipment_at_station(&station.id) {
             let (at, fresh) = super::sourced::measured(source, r, confirmed, now);
-            if fresh && r.opening == Opening::Closed {
-                out.push(notice(source.id.as_str(), station, r, at));
+            let id = notice_id(source.id.as_str(), &r.id);
+            // One notice per facility (a document may name it twice).
+            if fresh && r.opening == Opening::Closed && !out.iter().any(|n| n.id == id) {
+                out.push(notice(id, station, r, at));
             }
         }
     }
+    out.truncate(MAX_PER_BOARD);
     out
 }
 
+/// Most equipment notices on one board: a whole network's lifts named for
+/// one station by a wide `radius_m` would fill its ticker.
+pub const MAX_PER_BOARD: usize = 12;
+
+fn notice_id(source: &str, facility: &str) -> String {
+    format!("siri-fm:{source}:{facility}")
+}
+
 /// What the board says of equipment `r` out of service since `at`.
-fn notice(source: &str, station: &Station, r: &Report, at: DateTime<Utc>) -> Notice {
+fn notice(id: String, station: &Station, r: &Report, at: DateTime<Utc>) -> Notice {
     let (fr, en) = match r.equipment.unwrap_or(AccessEquipment::Other) {
         AccessEquipment::Lift => ("Ascenseur hors service", "Lift out of service"),
         AccessEquipment::Escalator => (
@@ -84,7 +95,7 @@ fn notice(source: &str, station: &Station, r: &Report, at: DateTime<Utc>) -> Not
         *text = format!("{said}. {text}");
     }
     Notice {
-        id: format!("siri-fm:{source}:{}", r.id),
+        id,
         source: NoticeSource::Siri,
         severity: Severity::Warning,
         cause: Cause::TechnicalProblem,

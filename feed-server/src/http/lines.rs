@@ -119,7 +119,7 @@ pub async fn station_routes(
         )
     })?;
     let mut routes: Vec<wire::StationRoute> = station
-        .routes
+        .leaving_routes
         .iter()
         .map(|&(fi, ri)| {
             let feed = &d.feeds[fi];

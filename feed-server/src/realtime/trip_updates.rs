@@ -59,8 +59,11 @@ pub struct CallExtras {
     /// `DestinationDisplay` at this call.
     pub headsign: Option<String>,
     /// The producer's own word on the departure (`DepartureStatus` on time,
-    /// early, delayed), which wins over the board's reading of the delay.
+    /// early, delayed; its `ArrivalStatus` when it says nothing of the
+    /// departure), which wins over the board's reading of the delay.
     pub status: Option<quai_protocol::DepartureStatus>,
+    /// Its word on the arrival (`ArrivalStatus`), for arrival boards.
+    pub arrival_status: Option<quai_protocol::DepartureStatus>,
 }
 
 impl CallExtras {
@@ -69,6 +72,7 @@ impl CallExtras {
             && !self.vehicle_at_stop
             && self.headsign.is_none()
             && self.status.is_none()
+            && self.arrival_status.is_none()
     }
 }
 

@@ -153,6 +153,16 @@ fn added_trip(
     }
 }
 
+/// A call's status as a board's word, when it is one.
+fn said(status: Option<CallStatus>) -> Option<DepartureStatus> {
+    match status {
+        Some(CallStatus::OnTime) => Some(DepartureStatus::OnTime),
+        Some(CallStatus::Early) => Some(DepartureStatus::Early),
+        Some(CallStatus::Delayed) => Some(DepartureStatus::Delayed),
+        _ => None,
+    }
+}
+
 /// What one call says: its times (actual, else expected; the aimed time when
 /// the producer says it is on time without another), cancelled or not
 /// reported, its platform and quay.
@@ -209,12 +219,8 @@ pub(super) fn stop_update(call: &Call, timetable: &FeedTimetable, refs: &Referen
             platform: call.platform.clone(),
             vehicle_at_stop: call.vehicle_at_stop,
             headsign: call.destination_display.clone(),
-            status: match call.departure_status.or(call.arrival_status) {
-                Some(CallStatus::OnTime) => Some(DepartureStatus::OnTime),
-                Some(CallStatus::Early) => Some(DepartureStatus::Early),
-                Some(CallStatus::Delayed) => Some(DepartureStatus::Delayed),
-                _ => None,
-            },
+            status: said(call.departure_status.or(call.arrival_status)),
+            arrival_status: said(call.arrival_status),
         },
     }
 }

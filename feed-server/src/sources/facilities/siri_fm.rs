@@ -61,13 +61,20 @@ fn condition(c: &Element, delivered: Option<chrono::DateTime<chrono::Utc>>) -> O
         .and_then(|s| s.text_of("Status"))
         .unwrap_or_default();
     let status = status.trim();
+    // Equipment is fixed equipment whose features name an access facility;
+    // a car park whose features list its lift stays a car park.
     let mut features = Vec::new();
+    let mut parking = Vec::new();
     if let Some(f) = facility {
         f.descendants("AccessFacility", &mut features);
+        f.descendants("ParkingFacility", &mut parking);
     }
+    let class = facility.and_then(|f| f.text_of("FacilityClass"));
+    let fixed = class.as_deref().is_none_or(|c| c == "fixedEquipment");
     let equipment = features
         .iter()
-        .find_map(|e| AccessEquipment::from_ifopt(&e.text));
+        .find_map(|e| AccessEquipment::from_ifopt(&e.text))
+        .filter(|_| fixed && parking.is_empty());
     // Said in a language only when the publisher says which.
     let condition = status_element
         .and_then(|s| s.child("Description"))
