@@ -14,7 +14,8 @@
 //! - the panels: [`clock`] (the header), [`departures`], [`ticker`],
 //!   [`advisory`], [`facilities`] and [`wifi`], and [`takeover`] (an emergency, alone on screen);
 //! - the voice: [`speech`] (what is shown, read aloud);
-//! - around them: [`instrumentation`] (latency in the log) and [`screenshot`].
+//! - around them: [`instrumentation`] (latency in the log), [`screenshot`]
+//!   and [`report`] (what the screen shows, told to the fleet).
 //!
 //! The order of a frame is the order of [`ScreenSet`], defined and configured
 //! here, so that no module has to reach into another for it.
@@ -36,6 +37,7 @@ pub mod names;
 mod network;
 mod panel;
 mod qr;
+pub mod report;
 mod screenshot;
 pub mod speech;
 mod states;
@@ -113,6 +115,8 @@ pub struct ScreenPlugin {
     pub mode: Mode,
     /// `--input-script` (kiosk mode).
     pub script: Option<kiosk::Script>,
+    /// `--screen-id` and its token: the screen reports to the fleet.
+    pub identity: Option<report::Identity>,
 }
 
 impl Plugin for ScreenPlugin {
@@ -162,6 +166,10 @@ impl Plugin for ScreenPlugin {
                 names::plugin,
                 arrivals::plugin,
             ));
+        if let Some(identity) = &self.identity {
+            app.insert_resource(identity.clone())
+                .add_plugins(report::plugin);
+        }
         if self.mode == Mode::Kiosk {
             app.add_plugins(kiosk::plugin);
             if let Some(script) = &self.script {
@@ -223,6 +231,7 @@ mod tests {
             },
             mode: Mode::Screen,
             script: None,
+            identity: None,
         });
         let frame = |app: &mut App| {
             app.update();

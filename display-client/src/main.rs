@@ -88,6 +88,14 @@ struct Args {
     /// Say nothing (a screen without speakers).
     #[arg(long)]
     mute: bool,
+    /// This screen's id in the fleet: it reports what it shows to
+    /// /v1/screens/ID/reports (docs/operators.md, « Screens »).
+    #[arg(long, value_name = "ID")]
+    screen_id: Option<String>,
+    /// The file holding the screen's token (an operator token with the
+    /// scope screen:ID); else $QUAI_SCREEN_TOKEN.
+    #[arg(long, value_name = "FILE", requires = "screen_id")]
+    screen_token_file: Option<PathBuf>,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
@@ -183,6 +191,35 @@ fn main() -> ExitCode {
         },
         None => None,
     };
+    let identity = match &args.screen_id {
+        None => None,
+        Some(id) => {
+            let token = match &args.screen_token_file {
+                Some(path) => std::fs::read_to_string(path)
+                    .map(|t| t.trim().to_string())
+                    .map_err(|e| format!("{}: {e}", path.display())),
+                None => std::env::var("QUAI_SCREEN_TOKEN").map_err(|_| {
+                    "--screen-id needs a token: --screen-token-file FILE or $QUAI_SCREEN_TOKEN"
+                        .to_string()
+                }),
+            };
+            match token {
+                Ok(token) if !token.is_empty() => Some(display_client::report::Identity {
+                    id: id.clone(),
+                    token,
+                    speaks: !args.mute,
+                }),
+                Ok(_) => {
+                    eprintln!("error: the screen's token is empty");
+                    return ExitCode::from(2);
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
     let (width, height) = args
         .size
         .unwrap_or((layout.canvas.width, layout.canvas.height));
@@ -262,6 +299,7 @@ fn main() -> ExitCode {
         },
         mode: args.mode,
         script,
+        identity,
     });
     match app.run() {
         AppExit::Success => ExitCode::SUCCESS,

@@ -49,6 +49,8 @@ pub struct Deployment {
     pub search: crate::search::SearchIndex,
     /// `[push]`: Web Push alerts, when a contact is configured.
     pub push: Option<crate::config::PushSettings>,
+    /// `[screens]`: how the fleet's screens are judged.
+    pub screens: crate::config::ScreenSettings,
 }
 
 impl Deployment {
@@ -106,6 +108,7 @@ impl Deployment {
             sensor_integrations: config.sensor_integrations,
             facility_sources: config.facility_sources,
             push: config.push,
+            screens: config.screens,
         })
     }
 

@@ -97,6 +97,11 @@ id_type!(
     /// A network server's integration that pushes sensor uplinks.
     IntegrationId
 );
+id_type!(
+    /// A screen of the fleet (`display-client --screen-id`), as in
+    /// `/v1/screens/{id}`.
+    ScreenId
+);
 
 #[cfg(test)]
 mod tests {

@@ -33,6 +33,7 @@ pub mod deployment;
 pub mod emergency;
 pub mod facility;
 pub mod feed;
+pub mod fleet;
 pub mod followed;
 pub mod freshness;
 pub mod http;

@@ -37,6 +37,8 @@ pub struct ConfigFile {
     pub facility_sources: Vec<FacilitySourceSection>,
     #[serde(default)]
     pub push: super::push::PushSection,
+    #[serde(default)]
+    pub screens: super::screens::ScreensSection,
 }
 
 #[derive(Debug, Deserialize)]

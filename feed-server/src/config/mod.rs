@@ -18,6 +18,7 @@ pub mod facility_source;
 pub mod feed;
 mod file;
 pub mod push;
+pub mod screens;
 pub mod settings;
 pub mod siri;
 pub mod station;
@@ -31,6 +32,7 @@ pub use facility::{FacilityConfig, SensorIntegration, Sensors};
 pub use facility_source::{FacilityFormat, FacilitySource};
 pub use feed::{DelayBounds, FeedConfig, Kind, RealtimeConfig};
 pub use push::{PushSettings, QuietHours};
+pub use screens::ScreenSettings;
 pub use settings::{BoardSettings, ServerSettings, StreamSettings};
 pub use siri::{JourneyRule, Matching, SiriConfig, SiriService, Transport};
 pub use station::{Place, StationConfig, WifiConfig, WifiSecurity};
@@ -120,6 +122,8 @@ pub struct Config {
     pub facility_sources: Vec<FacilitySource>,
     /// `[push]`: None (push alerts off) without a contact.
     pub push: Option<PushSettings>,
+    /// `[screens]`: how screens are judged.
+    pub screens: ScreenSettings,
 }
 
 impl Config {
@@ -271,6 +275,7 @@ impl Config {
         }
 
         let push = PushSettings::from_file(file.push).map_err(|e| e.under("push"))?;
+        let screens = ScreenSettings::from_file(file.screens).map_err(|e| e.under("screens"))?;
 
         Ok(Config {
             origin: origin.to_string(),
@@ -289,6 +294,7 @@ impl Config {
             sensor_integrations,
             facility_sources,
             push,
+            screens,
         })
     }
 }

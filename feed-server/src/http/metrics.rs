@@ -27,6 +27,8 @@ pub struct MetricsView {
     pub clock: Clock,
     /// Push alerts' counts, when push is on.
     pub push: Option<Arc<crate::push::send::PushCounters>>,
+    /// The screens that report.
+    pub fleet: crate::fleet::Fleet,
 }
 
 /// `GET /metrics`, for a loopback peer (a Prometheus agent on the same host)
@@ -212,7 +214,42 @@ fn render(view: &MetricsView) -> String {
     }
     attachment(&mut out, view);
     siri(&mut out, view);
+    screens(&mut out, view, now);
     out
+}
+
+/// How many screens are in each health, per station: an alert on
+/// `quai_screens{health="silent"} > 0` finds a screen gone dark.
+fn screens(out: &mut String, view: &MetricsView, now: chrono::DateTime<chrono::Utc>) {
+    use quai_protocol::ScreenHealth;
+    let _ = writeln!(
+        out,
+        "# HELP quai_screens Screens of the fleet by station and health (ok, silent: no report for [screens] silent_after_s, not_live, behind).
+# TYPE quai_screens gauge"
+    );
+    let settings = view.deployment.screens;
+    let mut counts: std::collections::BTreeMap<(String, &str), usize> = Default::default();
+    for (_, kept) in view.fleet.all() {
+        let station = kept.report.station.clone();
+        let current = view
+            .hub
+            .current(&station)
+            .map(|p| (p.wire.seq, p.model.generated_at));
+        let (health, ..) = crate::fleet::health(&kept, now, current, &settings);
+        let word = match health {
+            ScreenHealth::Ok => "ok",
+            ScreenHealth::Silent => "silent",
+            ScreenHealth::NotLive => "not_live",
+            ScreenHealth::Behind => "behind",
+        };
+        *counts.entry((station, word)).or_default() += 1;
+    }
+    for ((station, health), n) in counts {
+        let _ = writeln!(
+            out,
+            "quai_screens{{station=\"{station}\",health=\"{health}\"}} {n}"
+        );
+    }
 }
 
 /// What the last accepted SIRI journeys of each feed and service attach to,

@@ -19,18 +19,23 @@ pub enum Scope {
     Station(StationId),
     /// `route:ID`: the route and its trips, wherever they go.
     Route(String),
+    /// `screen:ID`: a screen's own token: it may report what it shows
+    /// (`POST /v1/screens/{id}/reports`), and nothing else.
+    Screen(crate::id::ScreenId),
 }
 
 impl FromStr for Scope {
     type Err = String;
     fn from_str(s: &str) -> Result<Scope, String> {
-        let wrong = || format!("`{s}`: write station:ID, route:ID or *");
+        let wrong = || format!("`{s}`: write station:ID, route:ID, screen:ID or *");
         if s == "*" {
             Ok(Scope::All)
         } else if let Some(station) = s.strip_prefix("station:") {
             station.parse().map(Scope::Station).map_err(|_| wrong())
         } else if let Some(route) = s.strip_prefix("route:").filter(|r| !r.is_empty()) {
             Ok(Scope::Route(route.to_string()))
+        } else if let Some(screen) = s.strip_prefix("screen:") {
+            screen.parse().map(Scope::Screen).map_err(|_| wrong())
         } else {
             Err(wrong())
         }
@@ -43,6 +48,7 @@ impl fmt::Display for Scope {
             Scope::All => f.write_str("*"),
             Scope::Station(s) => write!(f, "station:{s}"),
             Scope::Route(r) => write!(f, "route:{r}"),
+            Scope::Screen(s) => write!(f, "screen:{s}"),
         }
     }
 }
@@ -51,7 +57,8 @@ impl Scope {
     /// Whether the scope names something `deployment` has.
     pub fn check(&self, deployment: &Deployment) -> Result<(), String> {
         match self {
-            Scope::All => Ok(()),
+            // Screens become known when they first report.
+            Scope::All | Scope::Screen(_) => Ok(()),
             Scope::Station(station) => deployment
                 .station(station.as_str())
                 .map(|_| ())

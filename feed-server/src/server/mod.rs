@@ -46,6 +46,8 @@ struct AppState {
     push_writes: Arc<crate::http::notices::PushWrites>,
     /// Validators of the GTFS-RT export.
     exports: Arc<ExportCache>,
+    /// The screens that report, and what they last said.
+    fleet: crate::fleet::Fleet,
     /// Fires when the server stops: pollers, the publisher and stream connections end.
     shutdown: CancellationToken,
 }
@@ -66,6 +68,7 @@ impl Server {
                 push: None,
                 push_writes: Default::default(),
                 exports: Default::default(),
+                fleet: Default::default(),
                 shutdown: CancellationToken::new(),
             },
         }
@@ -77,7 +80,9 @@ impl Server {
         let notices = store.notices()?;
         let emergencies = store.emergencies()?;
         let spaces = store.spaces()?;
+        let screens = store.screens()?;
         tracing::info!(
+            screens = screens.len(),
             data_dir = %data_dir.display(),
             notices = notices.len(),
             emergencies = emergencies.len(),
@@ -102,6 +107,7 @@ impl Server {
                 self.state.boards.facilities.restore(&f.id, &space, state);
             }
         }
+        self.state.fleet = crate::fleet::Fleet::restore(screens);
         self.state.boards.notices = Notices::new(notices);
         self.state.boards.emergencies =
             Emergencies::new(emergencies, self.state.boards.clock.now());
@@ -142,6 +148,14 @@ impl Server {
         tasks.spawn(state.boards.clone().run_trips(cancel.child_token()));
         if let Some(push) = &state.push {
             push.spawn(&state.boards, &mut tasks, &cancel);
+        }
+        if let Some(store) = &state.store {
+            tasks.spawn(crate::fleet::prune(
+                store.clone(),
+                state.boards.deployment.screens.keep_days,
+                state.boards.clock,
+                cancel.child_token(),
+            ));
         }
         let stop = cancel.clone();
         tokio::spawn(async move {

@@ -46,6 +46,12 @@ pub(super) fn router(state: AppState) -> Router {
             "/v1/emergencies/{id}",
             axum::routing::delete(notices::emergency::end),
         )
+        .route("/v1/screens", get(notices::screens::list))
+        .route(
+            "/v1/screens/{id}/reports",
+            axum::routing::post(notices::screens::report),
+        )
+        .route("/v1/screens/{id}/history", get(notices::screens::history))
         .route(
             "/v1/stations/{id}/announce",
             axum::routing::post(notices::emergency::announce),
@@ -155,6 +161,7 @@ impl FromRef<AppState> for MetricsView {
             realtime: s.boards.realtime.clone(),
             clock: s.boards.clock,
             push: s.push.as_ref().map(|p| p.counters.clone()),
+            fleet: s.fleet.clone(),
         }
     }
 }
@@ -178,6 +185,15 @@ impl FromRef<AppState> for NoticeDesk {
             boards: s.boards.clone(),
             limiter: s.limiter.clone(),
             auth_failures: s.auth_failures.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for notices::screens::ScreenDesk {
+    fn from_ref(s: &AppState) -> notices::screens::ScreenDesk {
+        notices::screens::ScreenDesk {
+            desk: NoticeDesk::from_ref(s),
+            fleet: s.fleet.clone(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! SQLite persistence: operators (with hashed tokens, scopes and whether they
 //! may start emergency takeovers), notices (every version), takeovers, the
-//! audit log, and the last report of each sensor-equipped parking space.
+//! audit log, the last report of each sensor-equipped parking space, push
+//! subscriptions, and the screen fleet's reports and draws.
 //!
 //! The database uses a rollback journal (`journal_mode=DELETE`) with
 //! `synchronous=FULL`: a write returns only once it is on disk, so an
@@ -20,6 +21,7 @@ mod emergencies;
 mod notices;
 mod operators;
 pub mod push;
+mod screens;
 mod spaces;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +34,7 @@ use rusqlite::Connection;
 pub use audit::AuditAction;
 pub use notices::Change;
 pub use operators::{ADMIN, Operator, check_name};
+pub use screens::StoredScreen;
 
 /// The database file inside the data dir.
 pub const DB_FILE: &str = "quai.db";
@@ -120,6 +123,24 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (subscription, tag)
     );
     CREATE INDEX push_outbox_next ON push_outbox (next_at);",
+    // The screen fleet (store::screens): each screen's last report, and the
+    // boards each drew (by seq and time).
+    "CREATE TABLE screens (
+        id TEXT PRIMARY KEY,
+        station TEXT NOT NULL,
+        report TEXT NOT NULL,
+        reported_at TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        shows_since TEXT NOT NULL
+    );
+    CREATE TABLE screen_draws (
+        screen TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        station TEXT NOT NULL,
+        PRIMARY KEY (screen, seq)
+    );
+    CREATE INDEX screen_draws_at ON screen_draws (screen, at);",
 ];
 
 #[derive(Debug, thiserror::Error)]

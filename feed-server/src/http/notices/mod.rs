@@ -8,6 +8,7 @@
 
 mod access;
 pub mod emergency;
+pub mod screens;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

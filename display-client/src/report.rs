@@ -1,0 +1,179 @@
+//! A screen of the fleet (`--screen-id`) says what it shows: the board
+//! `seq` on screen, live or not, its layout, page and language, its version
+//! and uptime, its voice, the last error (`quai_protocol::ScreenReport`),
+//! posted to `/v1/screens/{id}/reports` with its own token at once when
+//! what it draws changes (another board, another state, another layout) and
+//! at least every [`EVERY`] otherwise. The server keeps the boards each
+//! screen drew, which answers « what did this screen show at 07:42 », and
+//! flags a screen that stops reporting (docs/operators.md, « Screens »).
+//!
+//! Posts go through a thread of their own (the screen never waits for the
+//! network) and a queue of one: a report that finds one still waiting is
+//! made again at a later frame (only the newest matters); one that fails is
+//! logged and the next report carries the news.
+
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use quai_protocol::{AudioStatus, ScreenReport, ScreenShows};
+
+use crate::ScreenSet;
+use crate::canvas::CurrentLayout;
+use crate::network::{Endpoint, Live};
+use crate::panel::Drawn;
+use crate::states::ScreenState;
+use crate::view::View;
+
+/// A screen that has said nothing new reports anyway this often.
+pub const EVERY: Duration = Duration::from_secs(60);
+/// No answer after this: the post fails.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `--screen-id` and its token.
+#[derive(Resource, Debug, Clone)]
+pub struct Identity {
+    pub id: String,
+    pub token: String,
+    /// Whether the screen can speak (`--mute` says no).
+    pub speaks: bool,
+}
+
+/// What a report is sent at once for when it changes: the board on screen,
+/// what the screen shows, its layout.
+type Drawing = (Option<u64>, ScreenShows, String);
+
+/// What was last reported, and when.
+#[derive(Resource)]
+struct Reporter {
+    queue: SyncSender<ScreenReport>,
+    started: Instant,
+    last: Option<(Instant, Drawing)>,
+}
+
+pub fn plugin(app: &mut App) {
+    app.add_systems(Startup, start)
+        .add_systems(Update, report.in_set(ScreenSet::Finish));
+}
+
+fn start(mut commands: Commands, identity: Res<Identity>, endpoint: Res<Endpoint>) {
+    let (queue, inbox) = sync_channel::<ScreenReport>(1);
+    let url = format!(
+        "{}/v1/screens/{}/reports",
+        crate::kiosk::api::base_url(&endpoint.url),
+        quai_protocol::encode_id(&identity.id)
+    );
+    let token = identity.token.clone();
+    let spawned = std::thread::Builder::new()
+        .name("quai-report".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            // The client's timers belong to this thread's runtime.
+            let _inside = runtime.enter();
+            let Ok(client) = reqwest::Client::builder().timeout(TIMEOUT).build() else {
+                error!("screen reports: no HTTP client");
+                return;
+            };
+            while let Ok(report) = inbox.recv() {
+                let Ok(body) = serde_json::to_vec(&report) else {
+                    continue;
+                };
+                let sent = runtime.block_on(
+                    client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send(),
+                );
+                match sent {
+                    Ok(r) if r.status().is_success() => {}
+                    Ok(r) => warn!("screen report refused: {}", r.status()),
+                    Err(e) => warn!("screen report not sent: {e}"),
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        error!("cannot start the screen reports' thread: {e}");
+    }
+    commands.insert_resource(Reporter {
+        queue,
+        started: Instant::now(),
+        last: None,
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    identity: Res<Identity>,
+    endpoint: Res<Endpoint>,
+    layout: Res<CurrentLayout>,
+    live: Res<Live>,
+    state: Res<ScreenState>,
+    view: Res<View>,
+    drawn: Res<Drawn>,
+    time: Res<Time<Real>>,
+    mut reporter: ResMut<Reporter>,
+) {
+    // The board on screen: the one in hand once a panel has been drawn.
+    let seq = live
+        .board
+        .as_ref()
+        .filter(|_| drawn.builds > 0)
+        .map(|b| b.seq);
+    let shows = if crate::takeover::active(live.board.as_ref(), view.now).is_some() {
+        ScreenShows::Takeover
+    } else {
+        match *state {
+            ScreenState::Starting => ScreenShows::Starting,
+            ScreenState::Live => ScreenShows::Live,
+            ScreenState::NotLive => ScreenShows::NotLive,
+            ScreenState::NoService => ScreenShows::NoService,
+        }
+    };
+    let name = layout.layout.name.clone();
+    let key: Drawing = (seq, shows, name.clone());
+    let due = reporter
+        .last
+        .as_ref()
+        .is_none_or(|(at, last)| *last != key || at.elapsed() >= EVERY);
+    if !due {
+        return;
+    }
+    let report = ScreenReport {
+        station: endpoint.station.clone(),
+        seq,
+        shows,
+        layout: name,
+        page: u32::try_from(view.page + 1).unwrap_or(u32::MAX),
+        pages: u32::try_from(view.pages).unwrap_or(u32::MAX),
+        lang: view.lang.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        uptime_s: reporter.started.elapsed().as_secs(),
+        frame_ms: Some(time.delta_secs_f64() * 1000.0),
+        audio: if identity.speaks {
+            AudioStatus::Ready
+        } else {
+            AudioStatus::Off
+        },
+        last_error: (!live.connected && !live.kept && live.board.is_some())
+            .then(|| "no connection to the server".to_string())
+            .or_else(|| {
+                live.kept
+                    .then(|| "showing the board kept on disk".to_string())
+            }),
+    };
+    match reporter.queue.try_send(report) {
+        // A report still waiting: this one comes next time (at once, as its
+        // key has not been sent).
+        Ok(()) => reporter.last = Some((Instant::now(), key)),
+        Err(TrySendError::Full(_)) => {}
+        Err(TrySendError::Disconnected(_)) => reporter.last = Some((Instant::now(), key)),
+    }
+}

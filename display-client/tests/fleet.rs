@@ -1,0 +1,199 @@
+//! The screen fleet (issue 24), end to end: a real headless screen with
+//! `--screen-id` reports to a real server what it draws; operators see it
+//! with its health; killed, it turns silent after `silent_after_s`; started
+//! again, it is ok; its history says which board it drew and when; who may
+//! read and write what.
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use quai_protocol::{Screen, ScreenHealth, ScreenHistory, ScreenShows};
+use quai_tests::http::{Request, metric};
+use quai_tests::screen::layout;
+use quai_tests::server::{self, Running};
+use quai_tests::stream;
+
+const BIN: &str = env!("CARGO_BIN_EXE_display-client");
+
+/// A headless hall screen `hall-1` that keeps running, its token in a file.
+fn screen(server: &Running, token: &str, dir: &Path) -> Child {
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, format!("{token}\n")).expect("token file");
+    quai_tests::screen::command(
+        Path::new(BIN),
+        &stream::url(&server.base),
+        &layout("hall-1080p.ron"),
+        &dir.join("screen.png"),
+        &dir.join("screen.json"),
+        &dir.join("state"),
+    )
+    .args([
+        "--headless",
+        "--keep-running",
+        "--wait-for",
+        "nothing",
+        "--mute",
+    ])
+    .args(["--screen-id", "hall-1", "--screen-token-file"])
+    .arg(&token_file)
+    .stdout(Stdio::null())
+    .stderr(Stdio::from(
+        std::fs::File::create(dir.join("screen.log")).expect("log"),
+    ))
+    .spawn()
+    .expect("display-client")
+}
+
+fn post<'a>(path: &'a str, token: &'a str, body: &serde_json::Value) -> Request<'a> {
+    Request {
+        method: "POST",
+        path,
+        token: Some(token),
+        body: Some(body.to_string()),
+        ..Request::default()
+    }
+}
+
+async fn screens(server: &Running, token: &str) -> Vec<Screen> {
+    let answer = server
+        .send(Request {
+            method: "GET",
+            path: "/v1/screens",
+            token: Some(token),
+            ..Request::default()
+        })
+        .await
+        .expect(200);
+    answer.json()
+}
+
+/// Polls `/v1/screens` until `hall-1` is as `want` says (up to 30 s).
+async fn until(server: &Running, token: &str, want: impl Fn(&Screen) -> bool) -> Screen {
+    let mut last = None;
+    for _ in 0..300 {
+        let all = screens(server, token).await;
+        if let Some(s) = all.into_iter().find(|s| s.id == "hall-1") {
+            if want(&s) {
+                return s;
+            }
+            last = Some(s);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("hall-1 never became as awaited; last: {last:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_reports_goes_silent_when_killed_and_comes_back() {
+    let config = server::demo_config("[screens]\nsilent_after_s = 3\nnot_live_after_s = 3", "");
+    let server = server::start(&config, server::running("2026-03-09T07:30:00+01:00")).await;
+    let screen_token = server.operator("ecran-hall-1", &["screen:hall-1"]);
+    let regulation = server.operator("regulation", &["station:caudry"]);
+    let elsewhere = server.operator("ligne-3", &["route:CA2C:3"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    let mut child = screen(&server, &screen_token, dir.path());
+    // It says it shows the station's live board, as REST has it.
+    let board = server.board("caudry", "").await;
+    let seen = until(&server, &regulation, |s| {
+        s.report.shows == ScreenShows::Live && s.report.seq.is_some()
+    })
+    .await;
+    assert_eq!(seen.report.station, "caudry");
+    assert_eq!(seen.report.layout, "Hall 1080p");
+    assert!(seen.report.seq.is_some_and(|s| s >= board.seq));
+    assert_eq!(seen.health, ScreenHealth::Ok, "{seen:#?}");
+    assert_eq!(seen.report.pages, 3);
+    let first_seen = seen.first_seen.clone();
+
+    // Its history: the board it drew, and when.
+    let history: ScreenHistory = server
+        .send(Request {
+            method: "GET",
+            path: "/v1/screens/hall-1/history",
+            token: Some(&regulation),
+            ..Request::default()
+        })
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(history.station, "caudry");
+    assert!(
+        history.draws.iter().any(|d| Some(d.seq) == seen.report.seq),
+        "{history:#?}"
+    );
+
+    // Killed: silent after 3 s without a report, and counted so.
+    child.kill().expect("kill");
+    let _ = child.wait();
+    let silent = until(&server, &regulation, |s| s.health == ScreenHealth::Silent).await;
+    assert_eq!(silent.health_since, silent.reported_at);
+    let metrics = server.try_metrics().await.expect("metrics");
+    assert_eq!(
+        metric(
+            &metrics,
+            "quai_screens{station=\"caudry\",health=\"silent\"}"
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+
+    // Back: ok again, the same screen.
+    let mut child = screen(&server, &screen_token, dir.path());
+    let back = until(&server, &regulation, |s| s.health == ScreenHealth::Ok).await;
+    assert_eq!(back.first_seen, first_seen);
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // Who may see and do what.
+    assert!(screens(&server, &elsewhere).await.is_empty());
+    assert!(screens(&server, &screen_token).await.is_empty());
+    server
+        .send(Request {
+            method: "GET",
+            path: "/v1/screens/hall-1/history",
+            token: Some(&elsewhere),
+            ..Request::default()
+        })
+        .await
+        .expect(404);
+    server
+        .send(Request {
+            method: "GET",
+            path: "/v1/screens",
+            ..Request::default()
+        })
+        .await
+        .expect(401);
+    // A screen's token reports as that screen only, and writes no notice.
+    let report = serde_json::json!({
+        "station": "caudry", "seq": 1, "shows": "live", "layout": "x", "page": 1,
+        "pages": 1, "lang": "fr", "version": "0", "uptime_s": 1, "audio": "off"
+    });
+    server
+        .send(post("/v1/screens/hall-2/reports", &screen_token, &report))
+        .await
+        .expect(403);
+    server
+        .send(post(
+            "/v1/notices",
+            &screen_token,
+            &quai_tests::http::info_notice("Essai"),
+        ))
+        .await
+        .expect(403);
+    // A report for a station that does not exist, or with unknown fields.
+    let mut wrong = report.clone();
+    wrong["station"] = "nowhere".into();
+    server
+        .send(post("/v1/screens/hall-1/reports", &screen_token, &wrong))
+        .await
+        .expect(422);
+    let mut extra = report.clone();
+    extra["mood"] = "happy".into();
+    server
+        .send(post("/v1/screens/hall-1/reports", &screen_token, &extra))
+        .await
+        .expect(422);
+}

@@ -1,0 +1,237 @@
+//! The screen fleet's routes: a screen reports what it shows
+//! (`POST /v1/screens/{id}/reports`, with its own token: scope `screen:ID`),
+//! operators list every screen of their stations with its health
+//! (`GET /v1/screens`) and read which boards one drew and when
+//! (`GET /v1/screens/{id}/history?from=&to=`). See [`crate::fleet`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, Duration, Utc};
+use quai_protocol::{Screen, ScreenDraw, ScreenHistory, ScreenReport};
+
+use super::{NoticeDesk, Peer, blocking, ip, read_json, store_error};
+use crate::fleet::{self, Fleet};
+use crate::http::ApiError;
+use crate::id::ScreenId;
+use crate::notice::Scope;
+use crate::store::Operator;
+
+/// What the fleet's routes read.
+#[derive(Clone)]
+pub struct ScreenDesk {
+    pub desk: NoticeDesk,
+    pub fleet: Fleet,
+}
+
+/// Longest period one history answer covers.
+const MAX_HISTORY: Duration = Duration::days(7);
+
+fn screen_id(id: &str) -> Result<ScreenId, ApiError> {
+    id.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "screen_not_found",
+            format!("`{id}` is not a screen id (a-z, 0-9, - and _)"),
+        )
+    })
+}
+
+/// Whether `op` may read screens of `station`.
+fn sees(op: &Operator, station: &str) -> bool {
+    op.scopes.iter().any(|s| match s {
+        Scope::All => true,
+        Scope::Station(id) => id.as_str() == station,
+        Scope::Route(_) | Scope::Screen(_) => false,
+    })
+}
+
+/// `POST /v1/screens/{id}/reports`: the screen's report (a
+/// `ScreenReport`), kept once it is on disk.
+pub async fn report(
+    State(s): State<ScreenDesk>,
+    peer: Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    request: Body,
+) -> Result<StatusCode, ApiError> {
+    let desk = &s.desk;
+    let op = super::operator(desk, &headers, ip(&peer)).await?;
+    let id = screen_id(&id)?;
+    let own = op
+        .scopes
+        .iter()
+        .any(|s| *s == Scope::All || *s == Scope::Screen(id.clone()));
+    if !own {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "out_of_scope",
+            format!("this token may not report as screen `{id}` (its scopes need screen:{id})"),
+        ));
+    }
+    let report: ScreenReport = serde_json::from_value(read_json(desk, &headers, request).await?)
+        .map_err(|e| {
+            let mut err = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_report",
+                "the report does not have the expected fields",
+            );
+            err.fields.insert("body".into(), e.to_string());
+            err
+        })?;
+    let mut fields = BTreeMap::new();
+    if desk.boards.deployment.station(&report.station).is_none() {
+        fields.insert(
+            "station".to_string(),
+            format!("no station has the id `{}`", report.station),
+        );
+    }
+    let long = |s: &str| s.chars().count() > 200;
+    for (name, value) in [
+        ("layout", Some(&report.layout)),
+        ("lang", Some(&report.lang)),
+        ("version", Some(&report.version)),
+        ("last_error", report.last_error.as_ref()),
+    ] {
+        if value.is_some_and(|v| long(v) || v.chars().any(char::is_control)) {
+            fields.insert(
+                name.to_string(),
+                "at most 200 characters, no control characters".to_string(),
+            );
+        }
+    }
+    if !fields.is_empty() {
+        let mut err = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_report",
+            "some fields are not valid",
+        );
+        err.fields = fields;
+        return Err(err);
+    }
+    let now = desk.boards.clock.now();
+    let (kept, drew) = s
+        .fleet
+        .prepare(&id, report, now)
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "fleet_full", e.to_string()))?;
+    let stored = kept.stored(&id);
+    let store = desk.store.clone();
+    blocking(move || match &store {
+        Some(store) => store.screen_put(&stored, drew).map_err(store_error),
+        None => Err(no_store()),
+    })
+    .await?;
+    s.fleet.put(id, kept);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn no_store() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no_store",
+        "this server runs without a data dir: the fleet is off",
+    )
+}
+
+/// The station's current board: its seq, and when it was published.
+fn current(desk: &NoticeDesk, station: &str) -> Option<(u64, DateTime<Utc>)> {
+    desk.boards
+        .hub
+        .current(station)
+        .map(|p| (p.wire.seq, p.model.generated_at))
+}
+
+/// `GET /v1/screens[?station=ID]`: every screen of the operator's stations,
+/// with its last report and health.
+pub async fn list(
+    State(s): State<ScreenDesk>,
+    peer: Peer,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Vec<Screen>>, ApiError> {
+    let desk = &s.desk;
+    let op = super::operator(desk, &headers, ip(&peer)).await?;
+    let now = desk.boards.clock.now();
+    let settings = desk.boards.deployment.screens;
+    let station = query.get("station");
+    Ok(Json(
+        s.fleet
+            .all()
+            .iter()
+            .filter(|(_, k)| sees(&op, &k.report.station))
+            .filter(|(_, k)| station.is_none_or(|st| *st == k.report.station))
+            .map(|(id, k)| fleet::wire(id, k, now, current(desk, &k.report.station), &settings))
+            .collect(),
+    ))
+}
+
+/// `GET /v1/screens/{id}/history?from=&to=` (RFC 3339; default the last
+/// hour; at most 7 days): the boards the screen drew, led by the one on
+/// screen at `from`.
+pub async fn history(
+    State(s): State<ScreenDesk>,
+    peer: Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<ScreenHistory>, ApiError> {
+    let desk = &s.desk;
+    let op = super::operator(desk, &headers, ip(&peer)).await?;
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "screen_not_found",
+            format!("no screen `{id}` has reported (GET /v1/screens lists them)"),
+        )
+    };
+    let kept = s.fleet.get(&id).ok_or_else(not_found)?;
+    if !sees(&op, &kept.report.station) {
+        return Err(not_found());
+    }
+    let now = desk.boards.clock.now();
+    let mut fields = BTreeMap::new();
+    let mut instant = |name: &str, default: DateTime<Utc>| match query.get(name) {
+        None => default,
+        Some(v) => DateTime::parse_from_rfc3339(v)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|_| {
+                fields.insert(
+                    name.to_string(),
+                    "an RFC 3339 instant, e.g. 2026-03-09T07:42:00+01:00".to_string(),
+                );
+                default
+            }),
+    };
+    let to = instant("to", now);
+    let from = instant("from", to - Duration::hours(1));
+    if fields.is_empty() && (from > to || to - from > MAX_HISTORY) {
+        fields.insert(
+            "from".to_string(),
+            "must be before `to`, at most 7 days before".to_string(),
+        );
+    }
+    if !fields.is_empty() {
+        return Err(ApiError::invalid_query(fields));
+    }
+    let store = desk.store.clone();
+    let screen = id.clone();
+    let draws = blocking(move || match &store {
+        Some(store) => store.screen_draws(&screen, from, to).map_err(store_error),
+        None => Err(no_store()),
+    })
+    .await?;
+    let utc = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    Ok(Json(ScreenHistory {
+        screen: id,
+        station: kept.report.station,
+        from: utc(from),
+        to: utc(to),
+        draws: draws
+            .into_iter()
+            .map(|(seq, at)| ScreenDraw { seq, at: utc(at) })
+            .collect(),
+    }))
+}
