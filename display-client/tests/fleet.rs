@@ -106,6 +106,18 @@ async fn a_screen_reports_goes_silent_when_killed_and_comes_back() {
     assert_eq!(seen.health, ScreenHealth::Ok, "{seen:#?}");
     assert_eq!(seen.report.pages, 3);
     let first_seen = seen.first_seen.clone();
+    // As the JSON Schema says (read back raw).
+    let raw: serde_json::Value = server
+        .send(Request {
+            method: "GET",
+            path: "/v1/screens",
+            token: Some(&regulation),
+            ..Request::default()
+        })
+        .await
+        .expect(200)
+        .json();
+    quai_tests::schema::conforms("Screen", &raw[0].to_string());
 
     // Its history: the board it drew, and when.
     let history: ScreenHistory = server
@@ -119,6 +131,10 @@ async fn a_screen_reports_goes_silent_when_killed_and_comes_back() {
         .expect(200)
         .json();
     assert_eq!(history.station, "caudry");
+    quai_tests::schema::conforms(
+        "ScreenHistory",
+        &serde_json::to_string(&history).expect("JSON"),
+    );
     assert!(
         history.draws.iter().any(|d| Some(d.seq) == seen.report.seq),
         "{history:#?}"

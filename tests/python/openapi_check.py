@@ -187,6 +187,16 @@ def main(base, token):
     check("GET", "/v1/emergencies", "/v1/emergencies", 200, token)
     check("DELETE", "/v1/emergencies/{id}", f"/v1/emergencies/{json.loads(raw)['id']}", 200, token)
 
+    # Screens: the check's operator sees none (no screen reported), may not
+    # report as one (its scopes have no screen:ID).
+    check("GET", "/v1/screens", "/v1/screens", 401)
+    check("GET", "/v1/screens", "/v1/screens?station=caudry", 200, token)
+    report = {"station": "caudry", "seq": 1, "shows": "live", "layout": "Hall 1080p", "page": 1,
+              "pages": 1, "lang": "fr", "version": "0.1.0", "uptime_s": 5, "audio": "off"}
+    check("POST", "/v1/screens/{id}/reports", "/v1/screens/hall-1/reports", 401, body=report)
+    check("POST", "/v1/screens/{id}/reports", "/v1/screens/hall-1/reports", 403, token, report)
+    check("GET", "/v1/screens/{id}/history", "/v1/screens/hall-1/history", 404, token)
+
     # Every documented operation was asked.
     documented = {(m.upper(), p) for p, item in document["paths"].items() for m in item if m in ("get", "post", "patch", "delete", "put")}
     unasked = sorted(documented - asked)
