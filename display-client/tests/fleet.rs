@@ -141,9 +141,78 @@ async fn a_screen_reports_goes_silent_when_killed_and_comes_back() {
     );
 
     // Killed: silent after 3 s without a report, and counted so.
+    let drawn = until(&server, &regulation, |_| true)
+        .await
+        .report
+        .seq
+        .expect("a seq");
+    // What is on its picture, read just before it dies (written a moment
+    // after the frame).
+    let mut last_texts = Vec::new();
+    for _ in 0..100 {
+        last_texts =
+            quai_tests::screen::read_texts(&dir.path().join("screen.json")).unwrap_or_default();
+        if last_texts.iter().any(|(r, _)| r == "destination") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     child.kill().expect("kill");
     let _ = child.wait();
     let silent = until(&server, &regulation, |s| s.health == ScreenHealth::Silent).await;
+    // The board changes meanwhile (a notice). What it showed then: the
+    // board of that seq, from the archive, is the one whose rows are on
+    // its last picture.
+    server
+        .post_json(
+            "/v1/notices",
+            &regulation,
+            &quai_tests::http::info_notice("Essai"),
+        )
+        .await
+        .expect(201);
+    for _ in 0..100 {
+        if server.board("caudry", "").await.seq != drawn {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_ne!(server.board("caudry", "").await.seq, drawn);
+    let mut then = None;
+    for _ in 0..100 {
+        let answer = server
+            .answer(&format!("/v1/stations/caudry/board?limit=30&seq={drawn}"))
+            .await;
+        if answer.status == 200 {
+            then = Some(answer.json::<quai_protocol::Board>());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let then = then.expect("the drawn board, kept");
+    let of = |region: &str| -> Vec<String> {
+        last_texts
+            .iter()
+            .filter(|(r, _)| r == region)
+            .map(|(_, t)| t.clone())
+            .collect()
+    };
+    let on_screen = of("destination");
+    // The page it was on when killed (« 2/3 »): ten rows a page.
+    let page: usize = of("page")
+        .first()
+        .and_then(|p| p.split('/').next()?.parse().ok())
+        .unwrap_or(1);
+    let rows: Vec<String> = then
+        .departures
+        .iter()
+        .skip((page - 1) * 10)
+        .take(on_screen.len())
+        .map(|d| d.headsign.clone())
+        .collect();
+    assert!(on_screen.len() >= 5, "{on_screen:?}");
+    assert_eq!(on_screen, rows);
+
     assert_eq!(silent.health_since, silent.reported_at);
     let metrics = server.try_metrics().await.expect("metrics");
     assert_eq!(

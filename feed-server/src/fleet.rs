@@ -153,8 +153,8 @@ impl Kept {
     }
 }
 
-/// Forgets the boards screens drew more than `keep_days` ago, at start and
-/// then every hour, until `cancel` fires.
+/// Forgets the boards screens drew, and the archived boards, of more than
+/// `keep_days` ago, at start and then every hour, until `cancel` fires.
 pub async fn prune(
     store: Arc<crate::store::Store>,
     keep_days: u32,
@@ -169,11 +169,22 @@ pub async fn prune(
         }
         let before = clock.now() - Duration::days(i64::from(keep_days));
         let store = store.clone();
-        match tokio::task::spawn_blocking(move || store.screen_draws_prune(before)).await {
-            Ok(Ok(n)) if n > 0 => {
-                tracing::info!(draws = n, "screen draws past keep_days forgotten")
+        let pruned = tokio::task::spawn_blocking(move || {
+            Ok::<_, crate::store::StoreError>((
+                store.screen_draws_prune(before)?,
+                store.boards_prune(before)?,
+            ))
+        })
+        .await;
+        match pruned {
+            Ok(Ok((draws, boards))) if draws + boards > 0 => {
+                tracing::info!(
+                    draws,
+                    boards,
+                    "screen draws and archived boards past keep_days forgotten"
+                );
             }
-            Ok(Err(e)) => tracing::warn!(error = %e, "screen draws not pruned"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "screen draws and archived boards not pruned"),
             _ => {}
         }
     }

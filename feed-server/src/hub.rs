@@ -87,6 +87,10 @@ impl TooSlow {
     }
 }
 
+/// Connection numbers from here on are the server's own subscribers (the
+/// board archive), not clients: left out of counts.
+pub const INTERNAL: u64 = u64::MAX - 15;
+
 /// The sending side of a connection's queue, as the hub holds it.
 #[derive(Debug, Clone)]
 pub struct Subscriber {
@@ -388,7 +392,13 @@ impl Hub {
         let mut channel = self.channel(station.as_str())?;
         let out = Arc::new(Outgoing::new(station.as_str(), message));
         fan_out(&mut channel.subscribers, &out);
-        Some(channel.subscribers.len())
+        Some(
+            channel
+                .subscribers
+                .iter()
+                .filter(|s| s.connection < INTERNAL)
+                .count(),
+        )
     }
 
     /// Subscribers per station, for `/metrics`.
@@ -399,7 +409,12 @@ impl Hub {
             .map(|s| {
                 (
                     s.clone(),
-                    self.channel(s.as_str()).map_or(0, |c| c.subscribers.len()),
+                    self.channel(s.as_str()).map_or(0, |c| {
+                        c.subscribers
+                            .iter()
+                            .filter(|s| s.connection < INTERNAL)
+                            .count()
+                    }),
                 )
             })
             .collect();

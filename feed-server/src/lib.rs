@@ -23,6 +23,7 @@
 
 pub mod accept;
 pub mod advisory;
+pub mod archive;
 pub mod board;
 pub mod check;
 pub mod cli;

@@ -152,3 +152,67 @@ async fn a_departure_says_how_full_its_vehicle_is() {
         .expect("a departure at 9");
     assert_eq!(later.occupancy, None, "no vehicle report yet");
 }
+
+/// `?seq=N`: a board published earlier, rebuilt from the archive (its
+/// deltas and whole boards, kept in the store), equal to what REST served
+/// at that seq (feed ages aside); the current one as ever; one never
+/// published, or not a number, refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_board_comes_from_the_archive() {
+    let server = server::start(&server::demo_config("", ""), server::fixed(NOW)).await;
+    let token = server.operator("gare", &["station:caudry"]);
+    let mut seen = vec![server.board("caudry", "?limit=30").await];
+    for header in ["Ascenseur en panne", "Quai C fermé"] {
+        server
+            .post_json("/v1/notices", &token, &info_notice(header))
+            .await
+            .expect(201);
+        let before = seen.last().map(|b| b.seq);
+        for _ in 0..100 {
+            let b = server.board("caudry", "?limit=30").await;
+            if Some(b.seq) != before {
+                seen.push(b);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    assert_eq!(seen.len(), 3, "two notices, two more boards");
+    let without_ages = |mut b: quai_protocol::Board| {
+        for f in &mut b.feeds {
+            f.age_s = None;
+            f.last_success = None;
+        }
+        b
+    };
+    for board in &seen {
+        let path = format!("/v1/stations/caudry/board?limit=30&seq={}", board.seq);
+        // The archive is written within a second.
+        let mut answer = server.answer(&path).await;
+        for _ in 0..100 {
+            if answer.status == 200 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            answer = server.answer(&path).await;
+        }
+        let archived: quai_protocol::Board = answer.expect(200).json();
+        assert_eq!(without_ages(archived), without_ages(board.clone()));
+    }
+    // The first board's notices: none of the two; `limit` applies.
+    let first: quai_protocol::Board = server
+        .get(
+            &format!("/v1/stations/caudry/board?limit=5&seq={}", seen[0].seq),
+            200,
+        )
+        .await;
+    assert_eq!(first.departures.len(), 5);
+    assert!(seen[2].notices.len() >= first.notices.len() + 2);
+    let never = format!("/v1/stations/caudry/board?seq={}", seen[2].seq + 1000);
+    let refused = server.answer(&never).await.expect(404);
+    assert!(refused.body.contains("board_not_kept"), "{}", refused.body);
+    server
+        .answer("/v1/stations/caudry/board?seq=latest")
+        .await
+        .expect(400);
+}

@@ -49,19 +49,40 @@ pub async fn stations(State(boards): State<Boards>) -> Json<Vec<StationInfo>> {
     )
 }
 
+/// What the board route reads: the published boards, and the store whose
+/// archive holds the earlier ones (`?seq=`).
+#[derive(Clone)]
+pub struct BoardDesk {
+    pub boards: Boards,
+    pub store: Option<std::sync::Arc<crate::store::Store>>,
+}
+
 /// `GET /v1/stations/{id}/board`: the board as published, its first `limit`
 /// departures and arrivals (of the `platforms` or `stops` asked, for a
 /// one-bay sign). Its `ETag` names the published version (`seq`) and the limit:
 /// a client that sends it back in `If-None-Match` gets `304 Not Modified` until
-/// the board changes.
+/// the board changes. With `seq=N`, the board published at that seq, from
+/// the archive ([`crate::archive`]) when it is an earlier one.
 pub async fn board(
-    State(boards): State<Boards>,
+    State(desk): State<BoardDesk>,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let boards = &desk.boards;
     let settings = boards.deployment.board;
     let mut fields = BTreeMap::new();
+    let seq = match query.get("seq").map(|v| v.parse::<u64>()) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => {
+            fields.insert(
+                "seq".to_string(),
+                "a board's seq, a whole number".to_string(),
+            );
+            None
+        }
+    };
     let limit = match query.get("limit") {
         None => settings.limit,
         Some(v) => match v.parse::<usize>() {
@@ -121,6 +142,47 @@ pub async fn board(
             format!("no station has the id `{id}`; GET /v1/stations lists them"),
         )
     })?;
+    // An earlier board: from the archive.
+    let archived = match seq {
+        Some(n) if n != published.wire.seq => {
+            let store = desk.store.clone().ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "board_not_kept",
+                    "this server keeps no earlier boards (it has no data dir)",
+                )
+            })?;
+            let station = id.clone();
+            let found =
+                tokio::task::spawn_blocking(move || crate::archive::board_at(&store, &station, n))
+                    .await
+                    .map_err(|_| {
+                        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "task failed")
+                    })?;
+            match found {
+                Ok((board, _)) => Some(board),
+                Err(crate::archive::NotKept::Missing(_)) => {
+                    return Err(ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "board_not_kept",
+                        format!(
+                            "the board of seq {n} is not kept: older than [screens] keep_days, or never published (the current one is {})",
+                            published.wire.seq
+                        ),
+                    ));
+                }
+                Err(crate::archive::NotKept::Store(e)) => {
+                    return Err(ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "store_unavailable",
+                        e.to_string(),
+                    ));
+                }
+            }
+        }
+        _ => None,
+    };
+    let wire = archived.as_ref().unwrap_or(&published.wire);
     let filtered = !(platforms.is_empty() && stops.is_empty());
     let etag = if filtered {
         // The filter is part of the version: another sign's board is another.
@@ -128,11 +190,11 @@ pub async fn board(
         std::hash::Hash::hash(&(&platforms, &stops), &mut h);
         format!(
             "\"{}-{limit}-{:x}\"",
-            published.wire.seq,
+            wire.seq,
             std::hash::Hasher::finish(&h)
         )
     } else {
-        format!("\"{}-{limit}\"", published.wire.seq)
+        format!("\"{}-{limit}\"", wire.seq)
     };
     let cached = headers
         .get(header::IF_NONE_MATCH)
@@ -141,8 +203,8 @@ pub async fn board(
     let mut response = if cached {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let json = if filtered {
-            let mut board = (*published.wire).clone();
+        let json = if filtered || archived.is_some() {
+            let mut board = wire.clone();
             let asked = |platform: &Option<String>, stop_id: &String| {
                 (platforms.is_empty() || platform.as_ref().is_some_and(|p| platforms.contains(p)))
                     && (stops.is_empty() || stops.contains(stop_id))

@@ -150,6 +150,18 @@ impl Server {
             push.spawn(&state.boards, &mut tasks, &cancel);
         }
         if let Some(store) = &state.store {
+            tasks.spawn(crate::archive::run(
+                state.boards.hub.clone(),
+                state
+                    .boards
+                    .deployment
+                    .stations
+                    .iter()
+                    .map(|s| s.id.clone())
+                    .collect(),
+                store.clone(),
+                cancel.child_token(),
+            ));
             tasks.spawn(crate::fleet::prune(
                 store.clone(),
                 state.boards.deployment.screens.keep_days,

@@ -140,6 +140,15 @@ impl FromRef<AppState> for Boards {
     }
 }
 
+impl FromRef<AppState> for api::BoardDesk {
+    fn from_ref(s: &AppState) -> api::BoardDesk {
+        api::BoardDesk {
+            boards: s.boards.clone(),
+            store: s.store.clone(),
+        }
+    }
+}
+
 impl FromRef<AppState> for Freshness {
     fn from_ref(s: &AppState) -> Freshness {
         s.boards.freshness()

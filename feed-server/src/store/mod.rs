@@ -17,6 +17,7 @@
 //! The database file is made private to its owner (0600) at each open.
 
 mod audit;
+mod boards;
 mod emergencies;
 mod notices;
 mod operators;
@@ -32,6 +33,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use rusqlite::Connection;
 
 pub use audit::AuditAction;
+pub use boards::ArchivedBoard;
 pub use notices::Change;
 pub use operators::{ADMIN, Operator, check_name};
 pub use screens::StoredScreen;
@@ -124,7 +126,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX push_outbox_next ON push_outbox (next_at);",
     // The screen fleet (store::screens): each screen's last report, and the
-    // boards each drew (by seq and time).
+    // boards each drew (by seq and time); every board published, as deltas
+    // and now and then whole (store::boards, crate::archive).
     "CREATE TABLE screens (
         id TEXT PRIMARY KEY,
         station TEXT NOT NULL,
@@ -140,7 +143,16 @@ const MIGRATIONS: &[&str] = &[
         station TEXT NOT NULL,
         PRIMARY KEY (screen, seq)
     );
-    CREATE INDEX screen_draws_at ON screen_draws (screen, at);",
+    CREATE INDEX screen_draws_at ON screen_draws (screen, at);
+    CREATE TABLE board_log (
+        station TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        whole INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (station, seq, whole)
+    );
+    CREATE INDEX board_log_at ON board_log (at);",
 ];
 
 #[derive(Debug, thiserror::Error)]
