@@ -163,7 +163,7 @@ async fn a_screen_reports_goes_silent_when_killed_and_comes_back() {
     // The board changes meanwhile (a notice). What it showed then: the
     // board of that seq, from the archive, is the one whose rows are on
     // its last picture.
-    server
+    let created = server
         .post_json(
             "/v1/notices",
             &regulation,
@@ -171,6 +171,21 @@ async fn a_screen_reports_goes_silent_when_killed_and_comes_back() {
         )
         .await
         .expect(201);
+    let notice: serde_json::Value = created.json();
+    let notice_path = format!("/v1/notices/{}", notice["id"].as_str().expect("an id"));
+    let shown_on = || async {
+        let n: serde_json::Value = server
+            .send(Request {
+                method: "GET",
+                path: &notice_path,
+                token: Some(&regulation),
+                ..Request::default()
+            })
+            .await
+            .expect(200)
+            .json();
+        n["shown_on"].clone()
+    };
     for _ in 0..100 {
         if server.board("caudry", "").await.seq != drawn {
             break;
@@ -214,6 +229,11 @@ async fn a_screen_reports_goes_silent_when_killed_and_comes_back() {
     assert_eq!(on_screen, rows);
 
     assert_eq!(silent.health_since, silent.reported_at);
+    assert_eq!(
+        shown_on().await,
+        serde_json::json!([]),
+        "a dark screen shows nothing new"
+    );
     let metrics = server.try_metrics().await.expect("metrics");
     assert_eq!(
         metric(
@@ -228,6 +248,17 @@ async fn a_screen_reports_goes_silent_when_killed_and_comes_back() {
     let mut child = screen(&server, &screen_token, dir.path());
     let back = until(&server, &regulation, |s| s.health == ScreenHealth::Ok).await;
     assert_eq!(back.first_seen, first_seen);
+    // Where the notice is shown: nowhere while the screen was dark (its last
+    // board predates it); on hall-1 once it drew the board that carries it.
+    let mut shown = serde_json::Value::Null;
+    for _ in 0..100 {
+        shown = shown_on().await;
+        if shown == serde_json::json!(["hall-1"]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(shown, serde_json::json!(["hall-1"]));
     let _ = child.kill();
     let _ = child.wait();
 

@@ -194,14 +194,6 @@ impl FromRef<AppState> for NoticeDesk {
             boards: s.boards.clone(),
             limiter: s.limiter.clone(),
             auth_failures: s.auth_failures.clone(),
-        }
-    }
-}
-
-impl FromRef<AppState> for notices::screens::ScreenDesk {
-    fn from_ref(s: &AppState) -> notices::screens::ScreenDesk {
-        notices::screens::ScreenDesk {
-            desk: NoticeDesk::from_ref(s),
             fleet: s.fleet.clone(),
         }
     }

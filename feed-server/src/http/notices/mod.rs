@@ -40,6 +40,8 @@ pub struct NoticeDesk {
     pub boards: Boards,
     pub limiter: Arc<WriteLimiter>,
     pub auth_failures: Arc<AuthFailures>,
+    /// The screens that report (which of them show a notice).
+    pub fleet: crate::fleet::Fleet,
 }
 
 /// The peer's address, for the failed-token budget.
@@ -250,7 +252,16 @@ pub async fn get_one(
         .map(|n| n.stored.clone())
         .filter(|n| sees(&desk, &op, n))
         .ok_or_else(|| not_found(&id))?;
-    Ok(with_etag(StatusCode::OK, notice))
+    // Where it is shown: the screens whose board on screen carries it.
+    let shown_on = screens::showing(&desk, &notice.id).await;
+    let version = notice.version;
+    let mut body = serde_json::to_value(&notice).unwrap_or_default();
+    body["shown_on"] = serde_json::json!(shown_on);
+    let mut response = (StatusCode::OK, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(response)
 }
 
 pub async fn list(

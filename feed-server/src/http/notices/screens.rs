@@ -14,18 +14,11 @@ use chrono::{DateTime, Duration, Utc};
 use quai_protocol::{Screen, ScreenDraw, ScreenHistory, ScreenReport};
 
 use super::{NoticeDesk, Peer, blocking, ip, read_json, store_error};
-use crate::fleet::{self, Fleet};
+use crate::fleet;
 use crate::http::ApiError;
 use crate::id::ScreenId;
 use crate::notice::Scope;
 use crate::store::Operator;
-
-/// What the fleet's routes read.
-#[derive(Clone)]
-pub struct ScreenDesk {
-    pub desk: NoticeDesk,
-    pub fleet: Fleet,
-}
 
 /// Longest period one history answer covers.
 const MAX_HISTORY: Duration = Duration::days(7);
@@ -52,13 +45,13 @@ fn sees(op: &Operator, station: &str) -> bool {
 /// `POST /v1/screens/{id}/reports`: the screen's report (a
 /// `ScreenReport`), kept once it is on disk.
 pub async fn report(
-    State(s): State<ScreenDesk>,
+    State(desk): State<NoticeDesk>,
     peer: Peer,
     headers: HeaderMap,
     Path(id): Path<String>,
     request: Body,
 ) -> Result<StatusCode, ApiError> {
-    let desk = &s.desk;
+    let desk = &desk;
     let op = super::operator(desk, &headers, ip(&peer)).await?;
     let id = screen_id(&id)?;
     let own = op
@@ -113,7 +106,7 @@ pub async fn report(
         return Err(err);
     }
     let now = desk.boards.clock.now();
-    let (kept, drew) = s
+    let (kept, drew) = desk
         .fleet
         .prepare(&id, report, now)
         .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "fleet_full", e.to_string()))?;
@@ -124,7 +117,7 @@ pub async fn report(
         None => Err(no_store()),
     })
     .await?;
-    s.fleet.put(id, kept);
+    desk.fleet.put(id, kept);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -134,6 +127,45 @@ fn no_store() -> ApiError {
         "no_store",
         "this server runs without a data dir: the fleet is off",
     )
+}
+
+/// The screens whose board on screen carries notice `id`, by id: the board
+/// of the seq each last said it drew (the current one, or from the archive).
+pub(super) async fn showing(desk: &NoticeDesk, id: &str) -> Vec<String> {
+    let mut boards: HashMap<(String, u64), bool> = HashMap::new();
+    let mut out = Vec::new();
+    for (screen, kept) in desk.fleet.all() {
+        let (station, Some(seq)) = (kept.report.station.clone(), kept.report.seq) else {
+            continue;
+        };
+        let key = (station.clone(), seq);
+        let carries = match boards.get(&key) {
+            Some(c) => *c,
+            None => {
+                let current = desk.boards.hub.current(&station);
+                let c = match current {
+                    Some(p) if p.wire.seq == seq => p.wire.notices.iter().any(|n| n.id == id),
+                    _ => {
+                        let (store, id) = (desk.store.clone(), id.to_string());
+                        tokio::task::spawn_blocking(move || {
+                            store.is_some_and(|s| {
+                                crate::archive::board_at(&s, &station, seq)
+                                    .is_ok_and(|(b, _)| b.notices.iter().any(|n| n.id == id))
+                            })
+                        })
+                        .await
+                        .unwrap_or(false)
+                    }
+                };
+                boards.insert(key, c);
+                c
+            }
+        };
+        if carries {
+            out.push(screen.to_string());
+        }
+    }
+    out
 }
 
 /// The station's current board: its seq, and when it was published.
@@ -147,18 +179,18 @@ fn current(desk: &NoticeDesk, station: &str) -> Option<(u64, DateTime<Utc>)> {
 /// `GET /v1/screens[?station=ID]`: every screen of the operator's stations,
 /// with its last report and health.
 pub async fn list(
-    State(s): State<ScreenDesk>,
+    State(desk): State<NoticeDesk>,
     peer: Peer,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Vec<Screen>>, ApiError> {
-    let desk = &s.desk;
+    let desk = &desk;
     let op = super::operator(desk, &headers, ip(&peer)).await?;
     let now = desk.boards.clock.now();
     let settings = desk.boards.deployment.screens;
     let station = query.get("station");
     Ok(Json(
-        s.fleet
+        desk.fleet
             .all()
             .iter()
             .filter(|(_, k)| sees(&op, &k.report.station))
@@ -172,13 +204,13 @@ pub async fn list(
 /// hour; at most 7 days): the boards the screen drew, led by the one on
 /// screen at `from`.
 pub async fn history(
-    State(s): State<ScreenDesk>,
+    State(desk): State<NoticeDesk>,
     peer: Peer,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<ScreenHistory>, ApiError> {
-    let desk = &s.desk;
+    let desk = &desk;
     let op = super::operator(desk, &headers, ip(&peer)).await?;
     let not_found = || {
         ApiError::new(
@@ -187,7 +219,7 @@ pub async fn history(
             format!("no screen `{id}` has reported (GET /v1/screens lists them)"),
         )
     };
-    let kept = s.fleet.get(&id).ok_or_else(not_found)?;
+    let kept = desk.fleet.get(&id).ok_or_else(not_found)?;
     if !sees(&op, &kept.report.station) {
         return Err(not_found());
     }
