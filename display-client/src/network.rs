@@ -24,6 +24,8 @@ pub enum StreamReport {
     Connected(bool),
     /// An operator asked the station's screens to speak now.
     Announce,
+    /// An operator asked this station's screen with this id for a picture.
+    ScreenshotRequest(String),
 }
 
 /// Where to connect.
@@ -51,6 +53,9 @@ pub struct Live {
     pub arrived: Option<std::time::Instant>,
     /// How many `announce` messages arrived (the speech plugin answers each).
     pub announcements: u64,
+    /// The screen ids operators asked for a picture, not yet answered
+    /// (`crate::report` answers those of this screen).
+    pub screenshots_asked: Vec<String>,
 }
 
 /// Wakes the window's event loop, which otherwise sleeps up to a second between
@@ -116,6 +121,7 @@ pub(crate) fn receive(inbox: Option<Res<Inbox>>, mut live: ResMut<Live>) {
             }
             StreamReport::Connected(up) => live.connected = up,
             StreamReport::Announce => live.announcements += 1,
+            StreamReport::ScreenshotRequest(screen) => live.screenshots_asked.push(screen),
         }
     }
 }
@@ -186,6 +192,16 @@ async fn session(
         if let ServerMessage::Announce { station, .. } = &message {
             if *station == endpoint.station {
                 let _ = tx.send(StreamReport::Announce);
+                waker();
+            }
+            continue;
+        }
+        if let ServerMessage::ScreenshotRequest {
+            station, screen, ..
+        } = &message
+        {
+            if *station == endpoint.station {
+                let _ = tx.send(StreamReport::ScreenshotRequest(screen.clone()));
                 waker();
             }
             continue;

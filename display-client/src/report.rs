@@ -43,23 +43,32 @@ pub struct Identity {
 /// what the screen shows, its layout.
 type Drawing = (Option<u64>, ScreenShows, String);
 
+/// What the thread sends.
+enum Post {
+    Report(Box<ScreenReport>),
+    /// A picture an operator asked for (PNG).
+    Screenshot(Vec<u8>),
+}
+
 /// What was last reported, and when.
 #[derive(Resource)]
 struct Reporter {
-    queue: SyncSender<ScreenReport>,
+    queue: SyncSender<Post>,
     started: Instant,
     last: Option<(Instant, Drawing)>,
 }
 
 pub fn plugin(app: &mut App) {
-    app.add_systems(Startup, start)
-        .add_systems(Update, report.in_set(ScreenSet::Finish));
+    app.add_systems(Startup, start).add_systems(
+        Update,
+        (report, answer_screenshot).in_set(ScreenSet::Finish),
+    );
 }
 
 fn start(mut commands: Commands, identity: Res<Identity>, endpoint: Res<Endpoint>) {
-    let (queue, inbox) = sync_channel::<ScreenReport>(1);
-    let url = format!(
-        "{}/v1/screens/{}/reports",
+    let (queue, inbox) = sync_channel::<Post>(2);
+    let screen = format!(
+        "{}/v1/screens/{}",
         crate::kiosk::api::base_url(&endpoint.url),
         quai_protocol::encode_id(&identity.id)
     );
@@ -80,18 +89,23 @@ fn start(mut commands: Commands, identity: Res<Identity>, endpoint: Res<Endpoint
                 error!("screen reports: no HTTP client");
                 return;
             };
-            while let Ok(report) = inbox.recv() {
-                let Ok(body) = serde_json::to_vec(&report) else {
-                    continue;
+            while let Ok(post) = inbox.recv() {
+                let request = match post {
+                    Post::Report(report) => {
+                        let Ok(body) = serde_json::to_vec(&report) else {
+                            continue;
+                        };
+                        client
+                            .post(format!("{screen}/reports"))
+                            .header("content-type", "application/json")
+                            .body(body)
+                    }
+                    Post::Screenshot(png) => client
+                        .put(format!("{screen}/screenshot"))
+                        .header("content-type", "image/png")
+                        .body(png),
                 };
-                let sent = runtime.block_on(
-                    client
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send(),
-                );
+                let sent = runtime.block_on(request.bearer_auth(&token).send());
                 match sent {
                     Ok(r) if r.status().is_success() => {}
                     Ok(r) => warn!("screen report refused: {}", r.status()),
@@ -169,11 +183,63 @@ fn report(
                     .then(|| "showing the board kept on disk".to_string())
             }),
     };
-    match reporter.queue.try_send(report) {
+    match reporter.queue.try_send(Post::Report(Box::new(report))) {
         // A report still waiting: this one comes next time (at once, as its
         // key has not been sent).
         Ok(()) => reporter.last = Some((Instant::now(), key)),
         Err(TrySendError::Full(_)) => {}
         Err(TrySendError::Disconnected(_)) => reporter.last = Some((Instant::now(), key)),
     }
+}
+
+/// An operator asked this screen for a picture: take one of what is on
+/// screen (the window, or the offscreen image) and send it as PNG.
+fn answer_screenshot(
+    mut commands: Commands,
+    identity: Res<Identity>,
+    mut live: ResMut<Live>,
+    reporter: Res<Reporter>,
+    target: Option<Res<crate::screenshot::Target>>,
+) {
+    if live.screenshots_asked.is_empty() {
+        return;
+    }
+    let asked = std::mem::take(&mut live.screenshots_asked);
+    if !asked.iter().any(|s| *s == identity.id) {
+        return;
+    }
+    let queue = reporter.queue.clone();
+    commands
+        .spawn(crate::screenshot::picture(target.as_deref()))
+        .observe(
+            move |captured: On<bevy::render::view::screenshot::ScreenshotCaptured>| match png_of(
+                &captured.image,
+            ) {
+                Ok(png) => {
+                    if queue.try_send(Post::Screenshot(png)).is_err() {
+                        warn!("a screenshot was asked while another was on its way; dropped");
+                    }
+                }
+                Err(e) => warn!("screenshot not encoded: {e}"),
+            },
+        );
+}
+
+/// `image` as PNG (RGB: the alpha channel of a screen says nothing).
+fn png_of(image: &Image) -> Result<Vec<u8>, String> {
+    let rgb = image
+        .clone()
+        .try_into_dynamic()
+        .map_err(|e| e.to_string())?
+        .to_rgb8();
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, rgb.width(), rgb.height());
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+    writer
+        .write_image_data(rgb.as_raw())
+        .map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    Ok(out)
 }

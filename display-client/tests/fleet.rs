@@ -140,6 +140,54 @@ async fn a_screen_reports_goes_silent_when_killed_and_comes_back() {
         "{history:#?}"
     );
 
+    // A look at it: asked, it sends a picture of what it shows.
+    let shot_path = "/v1/screens/hall-1/screenshot";
+    let ask = |method| Request {
+        method,
+        path: shot_path,
+        token: Some(&regulation),
+        ..Request::default()
+    };
+    server.send(ask("GET")).await.expect(404);
+    server.send(ask("POST")).await.expect(202);
+    let mut png = None;
+    for _ in 0..200 {
+        let answer = server.url(shot_path);
+        let got = reqwest::Client::new()
+            .get(&answer)
+            .bearer_auth(&regulation)
+            .send()
+            .await
+            .expect("answer");
+        if got.status().as_u16() == 200 {
+            assert_eq!(
+                got.headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok()),
+                Some("image/png")
+            );
+            png = Some(got.bytes().await.expect("body").to_vec());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let png = png.expect("a picture within 20 s");
+    let decoder = png::Decoder::new(std::io::Cursor::new(&png));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("a frame");
+    assert_eq!((info.width, info.height), (1920, 1080));
+    // The hall's background, below the table.
+    let at = ((900 * info.width + 1200) * 3) as usize;
+    let background = [buf[at], buf[at + 1], buf[at + 2]];
+    assert!(
+        background
+            .iter()
+            .zip([0x0B, 0x23, 0x41])
+            .all(|(a, b)| a.abs_diff(b) <= 12),
+        "{background:?}"
+    );
+
     // Killed: silent after 3 s without a report, and counted so.
     let drawn = until(&server, &regulation, |_| true)
         .await

@@ -47,6 +47,16 @@ pub struct Kept {
 #[derive(Debug, Clone, Default)]
 pub struct Fleet {
     screens: Arc<Mutex<BTreeMap<ScreenId, Kept>>>,
+    /// The last picture each screen sent when asked (in memory: a look
+    /// now, not a record).
+    shots: Arc<Mutex<BTreeMap<ScreenId, Shot>>>,
+}
+
+/// A picture a screen sent of what it shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shot {
+    pub png: axum::body::Bytes,
+    pub taken_at: DateTime<Utc>,
 }
 
 /// Why a report is not taken.
@@ -81,7 +91,26 @@ impl Fleet {
         }
         Fleet {
             screens: Arc::new(Mutex::new(screens)),
+            shots: Arc::default(),
         }
+    }
+
+    /// Keeps `png` as screen `id`'s latest picture.
+    pub fn keep_shot(&self, id: ScreenId, shot: Shot) {
+        self.shots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, shot);
+    }
+
+    /// Screen `id`'s latest picture.
+    pub fn shot(&self, id: &str) -> Option<Shot> {
+        self.shots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|(k, _)| k.as_str() == id)
+            .map(|(_, s)| s.clone())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<ScreenId, Kept>> {

@@ -77,6 +77,15 @@ pub enum ServerMessage {
         station: String,
         server_time: String,
     },
+    /// An operator asked screen `screen` of the station for a picture of
+    /// what it shows (`POST /v1/screens/{id}/screenshot`): that screen
+    /// sends one (`PUT /v1/screens/{id}/screenshot`); other clients ignore
+    /// it. Not replayed.
+    ScreenshotRequest {
+        station: String,
+        screen: String,
+        server_time: String,
+    },
 }
 
 /// Changes to a board. Applying it to the board at `prev_seq` gives the board at

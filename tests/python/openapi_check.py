@@ -196,6 +196,9 @@ def main(base, token):
     check("POST", "/v1/screens/{id}/reports", "/v1/screens/hall-1/reports", 401, body=report)
     check("POST", "/v1/screens/{id}/reports", "/v1/screens/hall-1/reports", 403, token, report)
     check("GET", "/v1/screens/{id}/history", "/v1/screens/hall-1/history", 404, token)
+    check("POST", "/v1/screens/{id}/screenshot", "/v1/screens/hall-1/screenshot", 404, token)
+    check("GET", "/v1/screens/{id}/screenshot", "/v1/screens/hall-1/screenshot", 404, token)
+    check("PUT", "/v1/screens/{id}/screenshot", "/v1/screens/hall-1/screenshot", 401)
 
     # Every documented operation was asked.
     documented = {(m.upper(), p) for p, item in document["paths"].items() for m in item if m in ("get", "post", "patch", "delete", "put")}

@@ -53,6 +53,12 @@ pub(super) fn router(state: AppState) -> Router {
         )
         .route("/v1/screens/{id}/history", get(notices::screens::history))
         .route(
+            "/v1/screens/{id}/screenshot",
+            get(notices::screens::get_screenshot)
+                .post(notices::screens::ask_screenshot)
+                .put(notices::screens::put_screenshot),
+        )
+        .route(
             "/v1/stations/{id}/announce",
             axum::routing::post(notices::emergency::announce),
         )

@@ -20,6 +20,9 @@ use crate::id::ScreenId;
 use crate::notice::Scope;
 use crate::store::Operator;
 
+/// Largest picture a screen may send.
+const MAX_PNG: usize = 8 << 20;
+
 /// Longest period one history answer covers.
 const MAX_HISTORY: Duration = Duration::days(7);
 
@@ -266,4 +269,134 @@ pub async fn history(
             .map(|(seq, at)| ScreenDraw { seq, at: utc(at) })
             .collect(),
     }))
+}
+
+/// The screen `id` as its operators see it, or 404.
+fn visible(desk: &NoticeDesk, op: &Operator, id: &str) -> Result<fleet::Kept, ApiError> {
+    desk.fleet
+        .get(id)
+        .filter(|k| sees(op, &k.report.station))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "screen_not_found",
+                format!("no screen `{id}` has reported (GET /v1/screens lists them)"),
+            )
+        })
+}
+
+/// `POST /v1/screens/{id}/screenshot`: asks the screen for a picture of what
+/// it shows, through its station's stream; it sends it within seconds
+/// (`GET` it then). 202, with how many of the station's stream clients were
+/// told (the screen among them when it is connected).
+pub async fn ask_screenshot(
+    State(desk): State<NoticeDesk>,
+    peer: Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let op = super::operator(&desk, &headers, ip(&peer)).await?;
+    let kept = visible(&desk, &op, &id)?;
+    let station: crate::id::StationId = kept.report.station.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "screen_not_found",
+            "its station is gone",
+        )
+    })?;
+    let asked_at = desk.boards.clock.now();
+    let told = desk
+        .boards
+        .hub
+        .send_now(
+            &station,
+            quai_protocol::ServerMessage::ScreenshotRequest {
+                station: station.to_string(),
+                screen: id.clone(),
+                server_time: crate::hub::now_micros(),
+            },
+        )
+        .unwrap_or(0);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({
+            "asked_at": asked_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "stream_clients_told": told,
+        })),
+    ))
+}
+
+/// `PUT /v1/screens/{id}/screenshot`: the screen's picture (`image/png`),
+/// with its own token.
+pub async fn put_screenshot(
+    State(desk): State<NoticeDesk>,
+    peer: Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    request: Body,
+) -> Result<StatusCode, ApiError> {
+    let op = super::operator(&desk, &headers, ip(&peer)).await?;
+    let id = screen_id(&id)?;
+    if !op
+        .scopes
+        .iter()
+        .any(|s| *s == Scope::All || *s == Scope::Screen(id.clone()))
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "out_of_scope",
+            format!("this token may not send pictures as screen `{id}`"),
+        ));
+    }
+    let timeout = desk.boards.deployment.server.body_read_timeout;
+    let png = crate::http::body::read(request, &headers, MAX_PNG, timeout).await?;
+    if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not_png",
+            "send the picture as PNG",
+        ));
+    }
+    desk.fleet.keep_shot(
+        id,
+        fleet::Shot {
+            png: png.into(),
+            taken_at: desk.boards.clock.now(),
+        },
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1/screens/{id}/screenshot`: the screen's latest picture, PNG,
+/// `Last-Modified` when it came; 404 before the first.
+pub async fn get_screenshot(
+    State(desk): State<NoticeDesk>,
+    peer: Peer,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse as _;
+    let op = super::operator(&desk, &headers, ip(&peer)).await?;
+    visible(&desk, &op, &id)?;
+    let shot = desk.fleet.shot(&id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_screenshot",
+            "no picture yet: POST to ask the screen for one",
+        )
+    })?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/png".to_string()),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
+            (
+                axum::http::header::LAST_MODIFIED,
+                shot.taken_at
+                    .format("%a, %d %b %Y %H:%M:%S GMT")
+                    .to_string(),
+            ),
+        ],
+        shot.png,
+    )
+        .into_response())
 }
