@@ -36,6 +36,19 @@ def main(base, token, screenshot):
         driver.find_element(By.ID, "signin-button").click()
         wait("the console", lambda: driver.find_element(By.ID, "app").is_displayed())
 
+        # The screens: hall-1 listed, its health in words; asked for a look,
+        # its picture shown.
+        row = wait("hall-1 in the screens", lambda: driver.find_elements(By.CSS_SELECTOR, "#screen-list tr[data-id='hall-1']"))[0]
+        cells = row.find_elements(By.TAG_NAME, "td")
+        assert cells[2].text == "en service / ok", cells[2].text
+        assert "direct" in cells[3].text and "Hall 1080p" in cells[3].text, cells[3].text
+        row.find_element(By.CSS_SELECTOR, "button.look").click()
+        wait("the screen's picture", lambda: driver.find_element(By.ID, "shot-figure").is_displayed()
+             and driver.execute_script("return document.getElementById('shot').naturalWidth") == 1)
+        assert driver.find_element(By.ID, "shot").get_attribute("src").startswith("data:image/png")
+        error = driver.find_element(By.ID, "screens-error").text
+        assert not error, error
+
         header = "<b>Quai C fermé</b>"
         driver.find_element(By.ID, "header-fr").send_keys(header)
         driver.find_element(By.ID, "header-en").send_keys("Bay C closed")

@@ -114,6 +114,9 @@ struct Stored {
     updated_at: String,
     #[serde(default)]
     ended_at: Option<String>,
+    /// The screens showing it (`GET` answers only; checked where it matters).
+    #[serde(default, rename = "shown_on")]
+    _shown_on: Vec<String>,
 }
 
 impl From<Stored> for OperatorNotice {

@@ -514,6 +514,53 @@ async fn the_console_in_chromium_publishes_to_the_board_and_the_stream() {
     client.subscribe("caudry", None).await;
     client.next_message().await;
 
+    // A screen the console lists: hall-1 reports; asked for a picture (its
+    // station's stream says so), it sends one (a 1×1 PNG: the real screen's
+    // own pictures are checked in display-client/tests/fleet.rs).
+    let screen = server.operator("ecran-hall-1", &["screen:hall-1"]);
+    let seq = server.board("caudry", "").await.seq;
+    let report = json!({
+        "station": "caudry", "seq": seq, "shows": "live", "layout": "Hall 1080p", "page": 1,
+        "pages": 3, "lang": "fr", "version": "0.1.0", "uptime_s": 60, "audio": "ready"
+    });
+    server
+        .send(Request {
+            method: "POST",
+            path: "/v1/screens/hall-1/reports",
+            token: Some(&screen),
+            body: Some(report.to_string()),
+            ..Request::default()
+        })
+        .await
+        .expect(204);
+    let mut watcher = Client::connect(&server.base).await;
+    watcher.subscribe("caudry", None).await;
+    let url = server.url("/v1/screens/hall-1/screenshot");
+    let answering = tokio::spawn(async move {
+        loop {
+            if let ServerMessage::ScreenshotRequest { screen: asked, .. } =
+                watcher.next_message().await
+                && asked == "hall-1"
+            {
+                break;
+            }
+        }
+        const PIXEL: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC";
+        use base64::Engine as _;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(PIXEL)
+            .expect("a PNG");
+        let put = quai_tests::http::client(Duration::from_secs(10))
+            .put(&url)
+            .bearer_auth(&screen)
+            .header("content-type", "image/png")
+            .body(png)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(put.status().as_u16(), 204);
+    });
+
     let python = std::env::var("QUAI_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/console_page.py");
     let shot = std::env::var("QUAI_CONSOLE_SCREENSHOT").unwrap_or_default();
@@ -534,6 +581,7 @@ async fn the_console_in_chromium_publishes_to_the_board_and_the_stream() {
     );
     let id = stdout.trim().to_string();
     assert!(id.starts_with("n-"), "{stdout}");
+    answering.await.expect("the screen answered");
 
     // On the live stream and on the board, as typed.
     let (delta, _) = delta_about(&mut client, &id, Instant::now()).await;

@@ -69,7 +69,8 @@ async function refresh() {
     const tr = document.createElement("tr");
     tr.dataset.id = n.id;
     const td = (text) => { const c = document.createElement("td"); c.textContent = text; return c; };
-    tr.append(td(n.header.fr || Object.values(n.header)[0] || n.id), td(n.status), td(String(n.version)));
+    const on = (n.shown_on || []).length ? n.shown_on.join(", ") : "—";
+    tr.append(td(n.header.fr || Object.values(n.header)[0] || n.id), td(n.status), td(String(n.version)), td(on));
     const actions = document.createElement("td");
     if (n.status !== "ended") {
       const edit = document.createElement("button"); edit.type = "button"; edit.textContent = "Modifier"; edit.className = "edit";
@@ -183,6 +184,61 @@ $("em-go").onclick = async () => {
   } catch (e) { $("em-error").textContent = describe(e); }
 };
 
+// The screens: health in words (never colour alone), refreshed every 15 s;
+// « voir » asks one for a picture and shows it.
+const HEALTH = {
+  ok: "en service / ok",
+  silent: "muet / silent",
+  not_live: "pas en direct / not live",
+  behind: "en retard / behind",
+};
+const SHOWS = { starting: "démarrage", live: "direct", not_live: "horaires théoriques", no_service: "pas de service", takeover: "urgence" };
+function since(iso) { return new Date(iso).toLocaleString(); }
+async function refreshScreens() {
+  let screens = [];
+  try { screens = await api("GET", "/v1/screens"); $("screens-error").textContent = ""; }
+  catch (e) { $("screens-error").textContent = describe(e); return; }
+  $("screens-empty").hidden = screens.length > 0;
+  $("screen-list").replaceChildren(...screens.map(s => {
+    const tr = document.createElement("tr");
+    tr.dataset.id = s.id;
+    tr.className = "health-" + s.health;
+    const td = (text) => { const c = document.createElement("td"); c.textContent = text; return c; };
+    let health = HEALTH[s.health] || s.health;
+    if (s.health !== "ok") health += " depuis / since " + since(s.health_since);
+    if (s.behind_by) health += " (" + s.behind_by + " seq)";
+    const shows = (SHOWS[s.report.shows] || s.report.shows) + " · seq " + (s.report.seq ?? "—") +
+      " · " + s.report.layout + " · p. " + s.report.page + "/" + s.report.pages + " · " + s.report.lang;
+    const look = document.createElement("button"); look.type = "button"; look.textContent = "Voir / look"; look.className = "look";
+    look.onclick = () => screenshot(s.id);
+    const actions = document.createElement("td"); actions.appendChild(look);
+    tr.append(td(s.id), td(s.report.station), td(health), td(shows), td(since(s.reported_at) + " (" + s.age_s + " s)"), actions);
+    return tr;
+  }));
+}
+async function screenshot(id) {
+  const path = "/v1/screens/" + encodeURIComponent(id) + "/screenshot";
+  $("screens-error").textContent = "";
+  try { await api("POST", path); } catch (e) { $("screens-error").textContent = describe(e); return; }
+  const asked = Date.now();
+  for (let i = 0; i < 40; i++) {
+    await new Promise(r => setTimeout(r, 500));
+    const r = await fetch(path, { headers: { "Authorization": "Bearer " + token } });
+    const when = r.ok ? Date.parse(r.headers.get("Last-Modified") || "") : NaN;
+    // A picture taken after the ask (Last-Modified has whole seconds).
+    if (r.ok && !(when < asked - 1000)) {
+      const blob = await r.blob();
+      const url = await new Promise(done => { const f = new FileReader(); f.onload = () => done(f.result); f.readAsDataURL(blob); });
+      $("shot").src = url;
+      $("shot").alt = "Écran " + id;
+      $("shot-caption").textContent = id + " · " + new Date().toLocaleString();
+      $("shot-figure").hidden = false;
+      return;
+    }
+  }
+  $("screens-error").textContent = "L'écran " + id + " n'a pas répondu (éteint ou déconnecté ?) / no answer from " + id;
+}
+
 async function signin() {
   token = $("token").value.trim() || token;
   try {
@@ -192,6 +248,8 @@ async function signin() {
     $("station").replaceChildren(...stations.map(s => { const o = document.createElement("option"); o.value = s.id; o.textContent = s.name; return o; }));
     $("em-stations").replaceChildren(...stations.map(s => { const o = document.createElement("option"); o.value = s.id; o.textContent = s.name; return o; }));
     await refreshEmergencies();
+    await refreshScreens();
+    setInterval(refreshScreens, 15000);
     $("signin").hidden = true; $("app").hidden = false;
   } catch (e) { $("signin-error").textContent = e.status === 401 ? "Jeton refusé / token refused" : describe(e); }
 }

@@ -253,7 +253,10 @@ pub async fn get_one(
         .filter(|n| sees(&desk, &op, n))
         .ok_or_else(|| not_found(&id))?;
     // Where it is shown: the screens whose board on screen carries it.
-    let shown_on = screens::showing(&desk, &notice.id).await;
+    let shown_on = screens::showing(&desk)
+        .await
+        .remove(&notice.id)
+        .unwrap_or_default();
     let version = notice.version;
     let mut body = serde_json::to_value(&notice).unwrap_or_default();
     body["shown_on"] = serde_json::json!(shown_on);
@@ -269,8 +272,9 @@ pub async fn list(
     peer: Peer,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Vec<OperatorNotice>>, ApiError> {
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     let op = operator(&desk, &headers, ip(&peer)).await?;
+    let mut shown = screens::showing(&desk).await;
     let active = query.get("active").is_some_and(|v| v == "true");
     // A station that does not exist (or is not an id) lists nothing.
     let station: Option<Option<Scope>> = query
@@ -293,7 +297,13 @@ pub async fn list(
                 Some(None) => false,
                 Some(Some(scope)) => concerns(n, std::slice::from_ref(scope)),
             })
-            .map(|n| n.stored.clone())
+            .map(|n| {
+                // Each with the screens that show it.
+                let mut body = serde_json::to_value(&n.stored).unwrap_or_default();
+                body["shown_on"] =
+                    serde_json::json!(shown.remove(&n.stored.id).unwrap_or_default());
+                body
+            })
             .collect(),
     ))
 }

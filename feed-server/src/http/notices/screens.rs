@@ -132,40 +132,38 @@ fn no_store() -> ApiError {
     )
 }
 
-/// The screens whose board on screen carries notice `id`, by id: the board
-/// of the seq each last said it drew (the current one, or from the archive).
-pub(super) async fn showing(desk: &NoticeDesk, id: &str) -> Vec<String> {
-    let mut boards: HashMap<(String, u64), bool> = HashMap::new();
-    let mut out = Vec::new();
+/// Which screens show each notice: the notice ids of the board each screen
+/// last said it drew (the current board, or from the archive), turned
+/// round: notice id -> screen ids.
+pub(super) async fn showing(desk: &NoticeDesk) -> HashMap<String, Vec<String>> {
+    let mut boards: HashMap<(String, u64), Vec<String>> = HashMap::new();
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
     for (screen, kept) in desk.fleet.all() {
         let (station, Some(seq)) = (kept.report.station.clone(), kept.report.seq) else {
             continue;
         };
         let key = (station.clone(), seq);
-        let carries = match boards.get(&key) {
-            Some(c) => *c,
-            None => {
-                let current = desk.boards.hub.current(&station);
-                let c = match current {
-                    Some(p) if p.wire.seq == seq => p.wire.notices.iter().any(|n| n.id == id),
-                    _ => {
-                        let (store, id) = (desk.store.clone(), id.to_string());
-                        tokio::task::spawn_blocking(move || {
-                            store.is_some_and(|s| {
-                                crate::archive::board_at(&s, &station, seq)
-                                    .is_ok_and(|(b, _)| b.notices.iter().any(|n| n.id == id))
-                            })
-                        })
-                        .await
-                        .unwrap_or(false)
-                    }
-                };
-                boards.insert(key, c);
-                c
-            }
-        };
-        if carries {
-            out.push(screen.to_string());
+        if !boards.contains_key(&key) {
+            let ids = match desk.boards.hub.current(&station) {
+                Some(p) if p.wire.seq == seq => {
+                    p.wire.notices.iter().map(|n| n.id.clone()).collect()
+                }
+                _ => {
+                    let store = desk.store.clone();
+                    tokio::task::spawn_blocking(move || {
+                        store
+                            .and_then(|s| crate::archive::board_at(&s, &station, seq).ok())
+                            .map(|(b, _)| b.notices.into_iter().map(|n| n.id).collect())
+                            .unwrap_or_default()
+                    })
+                    .await
+                    .unwrap_or_default()
+                }
+            };
+            boards.insert(key.clone(), ids);
+        }
+        for id in boards.get(&key).into_iter().flatten() {
+            out.entry(id.clone()).or_default().push(screen.to_string());
         }
     }
     out
@@ -361,7 +359,8 @@ pub async fn put_screenshot(
         id,
         fleet::Shot {
             png: png.into(),
-            taken_at: desk.boards.clock.now(),
+            // The wall clock: a picture is of now, whatever `--now` says.
+            taken_at: chrono::Utc::now(),
         },
     );
     Ok(StatusCode::NO_CONTENT)
