@@ -249,13 +249,15 @@ pub fn health(
     (ScreenHealth::Ok, kept.shows_since, None)
 }
 
-/// A screen as `GET /v1/screens` lists it.
+/// A screen as `GET /v1/screens` lists it (`shot`: when its latest picture
+/// came).
 pub fn wire(
     id: &ScreenId,
     kept: &Kept,
     now: DateTime<Utc>,
     current: Option<(u64, DateTime<Utc>)>,
     settings: &ScreenSettings,
+    shot: Option<DateTime<Utc>>,
 ) -> Screen {
     let (health, since, behind_by) = health(kept, now, current, settings);
     let utc = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -268,6 +270,7 @@ pub fn wire(
         health_since: utc(since),
         behind_by,
         first_seen: utc(kept.first_seen),
+        screenshot_at: shot.map(utc),
     }
 }
 

@@ -97,6 +97,10 @@ pub struct Screen {
     pub behind_by: Option<u64>,
     /// When the server first heard of it.
     pub first_seen: String,
+    /// When its latest picture came (`GET /v1/screens/{id}/screenshot`),
+    /// if it sent one since the server started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot_at: Option<String>,
 }
 
 /// One board a screen drew, and when it said so.

@@ -46,6 +46,9 @@ def main(base, token, screenshot):
         wait("the screen's picture", lambda: driver.find_element(By.ID, "shot-figure").is_displayed()
              and driver.execute_script("return document.getElementById('shot').naturalWidth") == 1)
         assert driver.find_element(By.ID, "shot").get_attribute("src").startswith("data:image/png")
+        # Its row now has the picture as a thumbnail.
+        wait("the thumbnail", lambda: driver.execute_script(
+            "const i = document.querySelector(\"#screen-list tr[data-id='hall-1'] img.thumb\"); return i && i.naturalWidth === 1"))
         error = driver.find_element(By.ID, "screens-error").text
         assert not error, error
 

@@ -212,9 +212,28 @@ async function refreshScreens() {
     const look = document.createElement("button"); look.type = "button"; look.textContent = "Voir / look"; look.className = "look";
     look.onclick = () => screenshot(s.id);
     const actions = document.createElement("td"); actions.appendChild(look);
-    tr.append(td(s.id), td(s.report.station), td(health), td(shows), td(since(s.reported_at) + " (" + s.age_s + " s)"), actions);
+    // A thumbnail of its latest picture, when it sent one.
+    const thumb = document.createElement("td");
+    if (s.screenshot_at) {
+      const img = document.createElement("img"); img.className = "thumb"; img.alt = "Écran " + s.id + ", " + since(s.screenshot_at);
+      thumb.appendChild(img);
+      picture(s.id).then(url => { if (url) img.src = url; });
+    }
+    tr.append(td(s.id), td(s.report.station), td(health), td(shows), td(since(s.reported_at) + " (" + s.age_s + " s)"), thumb, actions);
     return tr;
   }));
+}
+// A screen's latest picture as a data: URL (the page's policy allows no blob:), or null.
+const pictures = {};
+async function picture(id) {
+  const r = await fetch("/v1/screens/" + encodeURIComponent(id) + "/screenshot", { headers: { "Authorization": "Bearer " + token } });
+  if (!r.ok) return null;
+  const when = r.headers.get("Last-Modified") || "";
+  if (pictures[id] && pictures[id].when === when) return pictures[id].url;
+  const blob = await r.blob();
+  const url = await new Promise(done => { const f = new FileReader(); f.onload = () => done(f.result); f.readAsDataURL(blob); });
+  pictures[id] = { when, url };
+  return url;
 }
 async function screenshot(id) {
   const path = "/v1/screens/" + encodeURIComponent(id) + "/screenshot";
@@ -227,12 +246,13 @@ async function screenshot(id) {
     const when = r.ok ? Date.parse(r.headers.get("Last-Modified") || "") : NaN;
     // A picture taken after the ask (Last-Modified has whole seconds).
     if (r.ok && !(when < asked - 1000)) {
-      const blob = await r.blob();
-      const url = await new Promise(done => { const f = new FileReader(); f.onload = () => done(f.result); f.readAsDataURL(blob); });
+      const url = await picture(id);
+      if (!url) continue;
       $("shot").src = url;
       $("shot").alt = "Écran " + id;
       $("shot-caption").textContent = id + " · " + new Date().toLocaleString();
       $("shot-figure").hidden = false;
+      await refreshScreens();
       return;
     }
   }

@@ -151,14 +151,15 @@ mod tests {
 
     #[test]
     fn scopes_read_and_write_as_the_command_line_does() {
-        for text in ["*", "station:caudry", "route:CA2C:4"] {
+        for text in ["*", "station:caudry", "route:CA2C:4", "screen:hall-1"] {
             assert_eq!(text.parse::<Scope>().unwrap().to_string(), text);
         }
         assert!("route:".parse::<Scope>().is_err());
         assert!("station:Caudry Gare".parse::<Scope>().is_err());
         assert_eq!(
             "stop:x".parse::<Scope>().unwrap_err(),
-            "`stop:x`: write station:ID, route:ID or *"
+            "`stop:x`: write station:ID, route:ID, screen:ID or *"
         );
+        assert!("screen:Hall 1".parse::<Scope>().is_err());
     }
 }

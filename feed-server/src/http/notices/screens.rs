@@ -196,7 +196,17 @@ pub async fn list(
             .iter()
             .filter(|(_, k)| sees(&op, &k.report.station))
             .filter(|(_, k)| station.is_none_or(|st| *st == k.report.station))
-            .map(|(id, k)| fleet::wire(id, k, now, current(desk, &k.report.station), &settings))
+            .map(|(id, k)| {
+                let shot = desk.fleet.shot(id.as_str()).map(|s| s.taken_at);
+                fleet::wire(
+                    id,
+                    k,
+                    now,
+                    current(desk, &k.report.station),
+                    &settings,
+                    shot,
+                )
+            })
             .collect(),
     ))
 }
