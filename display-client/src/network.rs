@@ -121,7 +121,12 @@ pub(crate) fn receive(inbox: Option<Res<Inbox>>, mut live: ResMut<Live>) {
             }
             StreamReport::Connected(up) => live.connected = up,
             StreamReport::Announce => live.announcements += 1,
-            StreamReport::ScreenshotRequest(screen) => live.screenshots_asked.push(screen),
+            // Answered by `report` on a screen with an id; a few at most
+            // wait (a screen without one never drains them).
+            StreamReport::ScreenshotRequest(screen) if live.screenshots_asked.len() < 8 => {
+                live.screenshots_asked.push(screen);
+            }
+            StreamReport::ScreenshotRequest(_) => {}
         }
     }
 }

@@ -8,9 +8,10 @@
 //! flags a screen that stops reporting (docs/operators.md, « Screens »).
 //!
 //! Posts go through a thread of their own (the screen never waits for the
-//! network) and a queue of one: a report that finds one still waiting is
-//! made again at a later frame (only the newest matters); one that fails is
-//! logged and the next report carries the news.
+//! network) and a queue of two: a report that finds it full is made again
+//! at a later frame (only the newest matters); one that fails is logged and
+//! the next report carries the news. A picture an operator asks for is read
+//! in the frame and encoded as PNG on that thread.
 
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::time::{Duration, Instant};
@@ -46,8 +47,9 @@ type Drawing = (Option<u64>, ScreenShows, String);
 /// What the thread sends.
 enum Post {
     Report(Box<ScreenReport>),
-    /// A picture an operator asked for (PNG).
-    Screenshot(Vec<u8>),
+    /// A picture an operator asked for: width, height, RGB (encoded as PNG
+    /// on the thread, not in a frame).
+    Screenshot(u32, u32, Vec<u8>),
 }
 
 /// What was last reported, and when.
@@ -100,10 +102,16 @@ fn start(mut commands: Commands, identity: Res<Identity>, endpoint: Res<Endpoint
                             .header("content-type", "application/json")
                             .body(body)
                     }
-                    Post::Screenshot(png) => client
-                        .put(format!("{screen}/screenshot"))
-                        .header("content-type", "image/png")
-                        .body(png),
+                    Post::Screenshot(width, height, rgb) => match png_of(width, height, &rgb) {
+                        Ok(png) => client
+                            .put(format!("{screen}/screenshot"))
+                            .header("content-type", "image/png")
+                            .body(png),
+                        Err(e) => {
+                            warn!("screenshot not encoded: {e}");
+                            continue;
+                        }
+                    },
                 };
                 let sent = runtime.block_on(request.bearer_auth(&token).send());
                 match sent {
@@ -212,34 +220,32 @@ fn answer_screenshot(
     commands
         .spawn(crate::screenshot::picture(target.as_deref()))
         .observe(
-            move |captured: On<bevy::render::view::screenshot::ScreenshotCaptured>| match png_of(
-                &captured.image,
-            ) {
-                Ok(png) => {
-                    if queue.try_send(Post::Screenshot(png)).is_err() {
+            move |captured: On<bevy::render::view::screenshot::ScreenshotCaptured>| match captured
+                .image
+                .clone()
+                .try_into_dynamic()
+            {
+                Ok(picture) => {
+                    let rgb = picture.to_rgb8();
+                    let (width, height) = (rgb.width(), rgb.height());
+                    let post = Post::Screenshot(width, height, rgb.into_raw());
+                    if queue.try_send(post).is_err() {
                         warn!("a screenshot was asked while another was on its way; dropped");
                     }
                 }
-                Err(e) => warn!("screenshot not encoded: {e}"),
+                Err(e) => warn!("screenshot not read: {e}"),
             },
         );
 }
 
-/// `image` as PNG (RGB: the alpha channel of a screen says nothing).
-fn png_of(image: &Image) -> Result<Vec<u8>, String> {
-    let rgb = image
-        .clone()
-        .try_into_dynamic()
-        .map_err(|e| e.to_string())?
-        .to_rgb8();
+/// An RGB picture as PNG (the alpha channel of a screen says nothing).
+fn png_of(width: u32, height: u32, rgb: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, rgb.width(), rgb.height());
+    let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-    writer
-        .write_image_data(rgb.as_raw())
-        .map_err(|e| e.to_string())?;
+    writer.write_image_data(rgb).map_err(|e| e.to_string())?;
     writer.finish().map_err(|e| e.to_string())?;
     Ok(out)
 }

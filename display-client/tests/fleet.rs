@@ -86,7 +86,8 @@ async fn until(server: &Running, token: &str, want: impl Fn(&Screen) -> bool) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_screen_reports_goes_silent_when_killed_and_comes_back() {
-    let config = server::demo_config("[screens]\nsilent_after_s = 3\nnot_live_after_s = 3", "");
+    let config = server::demo_config("[screens]\nsilent_after_s = 3\nnot_live_after_s = 3", "")
+        + "\n[[stations]]\nid = \"hdv\"\nname = \"Caudry – Hôtel de Ville\"\nstops = { demo = [\"CAUDRY_HDV\"] }\n";
     let server = server::start(&config, server::running("2026-03-09T07:30:00+01:00")).await;
     let screen_token = server.operator("ecran-hall-1", &["screen:hall-1"]);
     let regulation = server.operator("regulation", &["station:caudry"]);
@@ -347,6 +348,18 @@ async fn a_screen_reports_goes_silent_when_killed_and_comes_back() {
         ))
         .await
         .expect(403);
+    // A screen stays with its station: its token cannot move it elsewhere.
+    let mut moved = report.clone();
+    moved["station"] = "hdv".into();
+    let refused = server
+        .send(post("/v1/screens/hall-1/reports", &screen_token, &moved))
+        .await
+        .expect(409);
+    assert!(
+        refused.body.contains("screen_of_another_station"),
+        "{}",
+        refused.body
+    );
     // A report for a station that does not exist, or with unknown fields.
     let mut wrong = report.clone();
     wrong["station"] = "nowhere".into();

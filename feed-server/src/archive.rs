@@ -50,6 +50,7 @@ pub async fn run(
     hub: Arc<Hub>,
     stations: Vec<StationId>,
     store: Arc<Store>,
+    clock: crate::clock::Clock,
     cancel: CancellationToken,
 ) {
     let mut kept: HashMap<String, Kept> = HashMap::new();
@@ -74,21 +75,21 @@ pub async fn run(
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => {
-                    write(&store, std::mem::take(&mut batch)).await;
+                    write(&store, std::mem::take(&mut batch), &mut kept).await;
                     break 'subscribe;
                 }
                 () = too_slow.raised() => {
                     tracing::warn!("board archive: fell behind; subscribing again from the last kept seq");
-                    write(&store, std::mem::take(&mut batch)).await;
+                    write(&store, std::mem::take(&mut batch), &mut kept).await;
                     for station in &stations {
                         hub.unsubscribe(station.as_str(), CONNECTION);
                     }
                     continue 'subscribe;
                 }
-                _ = flush.tick() => write(&store, std::mem::take(&mut batch)).await,
+                _ = flush.tick() => write(&store, std::mem::take(&mut batch), &mut kept).await,
                 out = inbox.recv() => {
                     let Some(out) = out else { break 'subscribe };
-                    batch.extend(archived(&mut kept, &out));
+                    batch.extend(archived(&mut kept, &out, clock.now()));
                 }
             }
         }
@@ -99,7 +100,11 @@ pub async fn run(
 }
 
 /// What to keep of `out`: the delta, and a whole board when one is due.
-fn archived(kept: &mut HashMap<String, Kept>, out: &Outgoing) -> Vec<ArchivedBoard> {
+fn archived(
+    kept: &mut HashMap<String, Kept>,
+    out: &Outgoing,
+    at: DateTime<Utc>,
+) -> Vec<ArchivedBoard> {
     let (station, delta) = match &out.message {
         ServerMessage::Snapshot { station, .. } => (station, false),
         ServerMessage::Delta(d) => (&d.station, true),
@@ -114,7 +119,6 @@ fn archived(kept: &mut HashMap<String, Kept>, out: &Outgoing) -> Vec<ArchivedBoa
         // Old news, or a gap (which the hub never makes: a snapshot follows).
         return Vec::new();
     };
-    let at = Utc::now();
     let mut rows = Vec::new();
     if delta {
         rows.push(ArchivedBoard {
@@ -142,15 +146,28 @@ fn archived(kept: &mut HashMap<String, Kept>, out: &Outgoing) -> Vec<ArchivedBoa
     rows
 }
 
-async fn write(store: &Arc<Store>, batch: Vec<ArchivedBoard>) {
+/// Writes `batch`; when it fails, the next message of every station keeps
+/// a whole board (the deltas lost would leave a hole otherwise).
+async fn write(store: &Arc<Store>, batch: Vec<ArchivedBoard>, kept: &mut HashMap<String, Kept>) {
     if batch.is_empty() {
         return;
     }
     let store = store.clone();
-    match tokio::task::spawn_blocking(move || store.boards_put(&batch)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::warn!(error = %e, "board archive: not written"),
-        Err(e) => tracing::warn!(error = %e, "board archive: writer failed"),
+    let failed = match tokio::task::spawn_blocking(move || store.boards_put(&batch)).await {
+        Ok(Ok(())) => false,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "board archive: not written");
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "board archive: writer failed");
+            true
+        }
+    };
+    if failed {
+        for k in kept.values_mut() {
+            k.since_snapshot = SNAPSHOT_EVERY;
+        }
     }
 }
 
@@ -180,8 +197,36 @@ pub enum NotKept {
     Store(#[from] StoreError),
 }
 
+/// Boards rebuilt lately, kept for the next ask (`?seq=` is public, and a
+/// rebuild reads and inflates up to [`SNAPSHOT_EVERY`] deltas).
+static REBUILT: std::sync::Mutex<std::collections::VecDeque<RebuiltBoard>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+/// The store's file and station, the seq, the board and when it was kept.
+type RebuiltBoard = (String, u64, Arc<(Board, DateTime<Utc>)>);
+const REBUILT_KEPT: usize = 64;
+
 /// The board `station` published at `seq`, and when it was kept.
 pub fn board_at(store: &Store, station: &str, seq: u64) -> Result<(Board, DateTime<Utc>), NotKept> {
+    let lock = || REBUILT.lock().unwrap_or_else(|p| p.into_inner());
+    // One process may hold several stores (tests): the key names the file.
+    let key = format!("{}\0{station}", store.path().display());
+    if let Some(found) = lock()
+        .iter()
+        .find(|(s, n, _)| *s == key && *n == seq)
+        .map(|(_, _, b)| b.clone())
+    {
+        return Ok((*found).clone());
+    }
+    let rebuilt = rebuild(store, station, seq)?;
+    let mut kept = lock();
+    if kept.len() >= REBUILT_KEPT {
+        kept.pop_front();
+    }
+    kept.push_back((key, seq, Arc::new(rebuilt.clone())));
+    Ok(rebuilt)
+}
+
+fn rebuild(store: &Store, station: &str, seq: u64) -> Result<(Board, DateTime<Utc>), NotKept> {
     let (whole, deltas) = store.boards_for(station, seq)?;
     let Some(whole) = whole else {
         return Err(NotKept::Missing(seq));

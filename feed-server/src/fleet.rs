@@ -26,7 +26,7 @@ use crate::store::StoredScreen;
 
 /// A screen drawing an older board than the station's for longer than this
 /// is behind (a screen takes well under a second to draw a delta).
-pub const BEHIND_GRACE: Duration = Duration::seconds(30);
+pub const BEHIND_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Screens kept at most: past that, a report from a new screen is refused
 /// (a network with more screens raises it; a flood of made-up ids does not
@@ -41,7 +41,14 @@ pub struct Kept {
     pub first_seen: DateTime<Utc>,
     /// Since when it says what it shows now (`report.shows`).
     pub shows_since: DateTime<Utc>,
+    /// When its report last reached the store.
+    pub stored_at: DateTime<Utc>,
 }
+
+/// A report that changes nothing but the screen's uptime, page or language
+/// reaches the store this often (each is a synchronous write); one that
+/// changes what it shows, at once.
+pub const STORE_EVERY: Duration = Duration::minutes(10);
 
 /// Every known screen: a cheap handle, clones share it.
 #[derive(Debug, Clone, Default)]
@@ -50,7 +57,16 @@ pub struct Fleet {
     /// The last picture each screen sent when asked (in memory: a look
     /// now, not a record).
     shots: Arc<Mutex<BTreeMap<ScreenId, Shot>>>,
+    /// The notice ids of boards screens drew, by station and seq (a board
+    /// of a seq never changes): which screens show a notice is asked often.
+    carried: Arc<Mutex<Carried>>,
 }
+
+/// Notice ids by station and board seq.
+type Carried = std::collections::HashMap<(String, u64), Arc<Vec<String>>>;
+
+/// Boards whose notice ids are remembered at most.
+const CARRIED: usize = 4096;
 
 /// A picture a screen sent of what it shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,13 +102,33 @@ impl Fleet {
                     reported_at: s.reported_at,
                     first_seen: s.first_seen,
                     shows_since: s.shows_since,
+                    stored_at: s.reported_at,
                 },
             );
         }
         Fleet {
             screens: Arc::new(Mutex::new(screens)),
             shots: Arc::default(),
+            carried: Arc::default(),
         }
+    }
+
+    /// The notice ids of `station`'s board of `seq`, when remembered.
+    pub fn carried(&self, station: &str, seq: u64) -> Option<Arc<Vec<String>>> {
+        self.carried
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(station.to_string(), seq))
+            .cloned()
+    }
+
+    /// Remembers the notice ids of `station`'s board of `seq`.
+    pub fn remember(&self, station: &str, seq: u64, ids: Arc<Vec<String>>) {
+        let mut carried = self.carried.lock().unwrap_or_else(|p| p.into_inner());
+        if carried.len() >= CARRIED {
+            carried.clear();
+        }
+        carried.insert((station.to_string(), seq), ids);
     }
 
     /// Keeps `png` as screen `id`'s latest picture.
@@ -108,9 +144,8 @@ impl Fleet {
         self.shots
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .find(|(k, _)| k.as_str() == id)
-            .map(|(_, s)| s.clone())
+            .get(id)
+            .cloned()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<ScreenId, Kept>> {
@@ -118,14 +153,15 @@ impl Fleet {
     }
 
     /// What keeping `report` of screen `id` at `now` makes: the screen as
-    /// kept, and the board it drew when it is one it had not said (both to
-    /// be written to the store before [`Fleet::put`]).
+    /// kept, the board it drew when it is one it had not said, and whether
+    /// the store must hear of it now (all written to the store before
+    /// [`Fleet::put`]).
     pub fn prepare(
         &self,
         id: &ScreenId,
         report: ScreenReport,
         now: DateTime<Utc>,
-    ) -> Result<(Kept, Option<u64>), Refused> {
+    ) -> Result<(Kept, Option<u64>, bool), Refused> {
         let screens = self.lock();
         let before = screens.get(id);
         if before.is_none() && screens.len() >= MAX_SCREENS {
@@ -138,13 +174,38 @@ impl Fleet {
             Some(b) if b.report.shows == report.shows => b.shows_since,
             _ => now,
         };
+        let same = |a: &ScreenReport, b: &ScreenReport| {
+            (
+                &a.station,
+                a.seq,
+                a.shows,
+                &a.layout,
+                &a.version,
+                a.audio,
+                &a.last_error,
+            ) == (
+                &b.station,
+                b.seq,
+                b.shows,
+                &b.layout,
+                &b.version,
+                b.audio,
+                &b.last_error,
+            )
+        };
+        let store =
+            before.is_none_or(|b| !same(&b.report, &report) || now - b.stored_at >= STORE_EVERY);
         let kept = Kept {
             report,
             reported_at: now,
             first_seen: before.map_or(now, |b| b.first_seen),
             shows_since,
+            stored_at: match before {
+                Some(b) if !store => b.stored_at,
+                _ => now,
+            },
         };
-        Ok((kept, drew))
+        Ok((kept, drew, store))
     }
 
     /// Keeps `kept` as screen `id`'s last report.
@@ -161,10 +222,7 @@ impl Fleet {
     }
 
     pub fn get(&self, id: &str) -> Option<Kept> {
-        self.lock()
-            .iter()
-            .find(|(k, _)| k.as_str() == id)
-            .map(|(_, v)| v.clone())
+        self.lock().get(id).cloned()
     }
 }
 
@@ -219,13 +277,14 @@ pub async fn prune(
     }
 }
 
-/// How a screen is doing at `now`, given the station's current board (its
-/// `seq` and when it was published): the health, since when, and by how
-/// many seqs it is behind.
+/// How a screen is doing at `now`, given the station's boards (the current
+/// `seq`, and the newest published [`BEHIND_GRACE`] ago or more:
+/// `Hub::settled`): the health, since when, and by how many seqs it is
+/// behind the current board.
 pub fn health(
     kept: &Kept,
     now: DateTime<Utc>,
-    current: Option<(u64, DateTime<Utc>)>,
+    boards: Option<(u64, u64)>,
     settings: &ScreenSettings,
 ) -> (ScreenHealth, DateTime<Utc>, Option<u64>) {
     let after = |d: std::time::Duration| Duration::from_std(d).unwrap_or(Duration::MAX);
@@ -239,12 +298,15 @@ pub fn health(
     if not_live && now - kept.shows_since > after(settings.not_live_after) {
         return (ScreenHealth::NotLive, kept.shows_since, None);
     }
-    if let (Some(drawn), Some((seq, published))) = (kept.report.seq, current)
-        && drawn < seq
-        && now - published > BEHIND_GRACE
+    if let (Some(drawn), Some((current, settled))) = (kept.report.seq, boards)
+        && drawn < settled
         && kept.report.shows != ScreenShows::Takeover
     {
-        return (ScreenHealth::Behind, published, Some(seq - drawn));
+        return (
+            ScreenHealth::Behind,
+            kept.reported_at,
+            Some(current.saturating_sub(drawn)),
+        );
     }
     (ScreenHealth::Ok, kept.shows_since, None)
 }
@@ -255,11 +317,11 @@ pub fn wire(
     id: &ScreenId,
     kept: &Kept,
     now: DateTime<Utc>,
-    current: Option<(u64, DateTime<Utc>)>,
+    boards: Option<(u64, u64)>,
     settings: &ScreenSettings,
     shot: Option<DateTime<Utc>>,
 ) -> Screen {
-    let (health, since, behind_by) = health(kept, now, current, settings);
+    let (health, since, behind_by) = health(kept, now, boards, settings);
     let utc = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     Screen {
         id: id.to_string(),
@@ -304,47 +366,49 @@ mod tests {
             .expect("time")
             .with_timezone(&Utc);
         let settings = ScreenSettings::default();
-        let (kept, drew) = fleet
+        let (kept, drew, stored) = fleet
             .prepare(&id, report(Some(5), ScreenShows::Live), t0)
             .expect("taken");
-        assert_eq!(drew, Some(5));
+        assert_eq!((drew, stored), (Some(5), true));
         fleet.put(id.clone(), kept);
         // The same board again: no new draw.
-        let (kept, drew) = fleet
+        let (kept, drew, stored) = fleet
             .prepare(&id, report(Some(5), ScreenShows::Live), t0)
             .expect("taken");
-        assert_eq!(drew, None);
+        assert_eq!((drew, stored), (None, false), "nothing new: not written");
         let at = |s: i64| t0 + Duration::seconds(s);
         assert_eq!(
-            health(&kept, at(10), Some((5, t0)), &settings).0,
+            health(&kept, at(10), Some((5, 5)), &settings).0,
             ScreenHealth::Ok
         );
-        // The station moved on 40 s ago; the screen still shows seq 5.
-        let (h, since, by) = health(&kept, at(100), Some((7, at(60))), &settings);
-        assert_eq!((h, since, by), (ScreenHealth::Behind, at(60), Some(2)));
-        // Moved on 10 s ago: not yet.
+        // The station is at seq 9, and was at 7 thirty seconds ago; the
+        // screen still shows seq 5: behind by 4 (a busy station publishing
+        // every few seconds still finds a frozen screen).
+        let (h, since, by) = health(&kept, at(100), Some((9, 7)), &settings);
+        assert_eq!((h, since, by), (ScreenHealth::Behind, t0, Some(4)));
+        // Boards newer than 5 only in the last 30 s: not yet.
         assert_eq!(
-            health(&kept, at(70), Some((7, at(60))), &settings).0,
+            health(&kept, at(70), Some((7, 5)), &settings).0,
             ScreenHealth::Ok
         );
         // Three minutes without a report: silent since the last.
-        let (h, since, _) = health(&kept, at(181), Some((5, t0)), &settings);
+        let (h, since, _) = health(&kept, at(181), Some((5, 5)), &settings);
         assert_eq!((h, since), (ScreenHealth::Silent, t0));
         // Not live for two minutes.
         fleet.put(id.clone(), kept);
-        let (kept, _) = fleet
+        let (kept, _, _) = fleet
             .prepare(&id, report(Some(5), ScreenShows::NotLive), at(30))
             .expect("taken");
         fleet.put(id.clone(), kept.clone());
-        let (later, _) = fleet
+        let (later, _, _) = fleet
             .prepare(&id, report(Some(5), ScreenShows::NotLive), at(140))
             .expect("taken");
         assert_eq!(later.shows_since, at(30));
         assert_eq!(
-            health(&later, at(140), Some((5, t0)), &settings).0,
+            health(&later, at(140), Some((5, 5)), &settings).0,
             ScreenHealth::Ok
         );
-        let (h, since, _) = health(&later, at(151), Some((5, t0)), &settings);
+        let (h, since, _) = health(&later, at(151), Some((5, 5)), &settings);
         assert_eq!((h, since), (ScreenHealth::NotLive, at(30)));
     }
 }

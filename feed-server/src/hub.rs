@@ -288,6 +288,28 @@ impl Hub {
         self.channel(station)?.board.clone()
     }
 
+    /// The station's board now, and the newest one published at least
+    /// `grace` ago (by `seq`): a screen drawing an older one than that is
+    /// behind. Read from the replay log; with nothing that old in it, the
+    /// board before its oldest change.
+    pub fn settled(&self, station: &str, grace: Duration) -> Option<(u64, u64)> {
+        let channel = self.channel(station)?;
+        let now = channel.board.as_ref()?.wire.seq;
+        let deltas = || {
+            channel.log.iter().filter_map(|(at, o)| match &o.message {
+                ServerMessage::Delta(d) => Some((*at, d)),
+                _ => None,
+            })
+        };
+        let settled = deltas()
+            .filter(|(at, _)| at.elapsed() >= grace)
+            .map(|(_, d)| d.seq)
+            .max()
+            .or_else(|| deltas().next().map(|(_, d)| d.prev_seq))
+            .unwrap_or(now);
+        Some((now, settled))
+    }
+
     /// Registers `subscriber` for `station` and queues, under the same lock as
     /// publishing (so nothing is missed or doubled), the replay after `since` when the
     /// log still holds it, else a snapshot.

@@ -54,7 +54,8 @@ pub struct ScreenReport {
     pub version: String,
     /// Seconds since it started.
     pub uptime_s: u64,
-    /// The time a frame takes to draw, in milliseconds (the last one drawn).
+    /// The time between its last two frames, in milliseconds (a screen
+    /// draws only when something changes: up to a minute when idle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frame_ms: Option<f64>,
     pub audio: AudioStatus,

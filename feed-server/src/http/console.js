@@ -217,36 +217,39 @@ async function refreshScreens() {
     if (s.screenshot_at) {
       const img = document.createElement("img"); img.className = "thumb"; img.alt = "Écran " + s.id + ", " + since(s.screenshot_at);
       thumb.appendChild(img);
-      picture(s.id).then(url => { if (url) img.src = url; });
+      picture(s.id, s.screenshot_at).then(url => { if (url) img.src = url; });
     }
     tr.append(td(s.id), td(s.report.station), td(health), td(shows), td(since(s.reported_at) + " (" + s.age_s + " s)"), thumb, actions);
     return tr;
   }));
 }
-// A screen's latest picture as a data: URL (the page's policy allows no blob:), or null.
+// A screen's latest picture as a data: URL (the page's policy allows no
+// blob:), or null; fetched again only when the server says it changed.
 const pictures = {};
-async function picture(id) {
+async function picture(id, at) {
+  if (at && pictures[id] && pictures[id].at === at) return pictures[id].url;
   const r = await fetch("/v1/screens/" + encodeURIComponent(id) + "/screenshot", { headers: { "Authorization": "Bearer " + token } });
   if (!r.ok) return null;
-  const when = r.headers.get("Last-Modified") || "";
-  if (pictures[id] && pictures[id].when === when) return pictures[id].url;
   const blob = await r.blob();
   const url = await new Promise(done => { const f = new FileReader(); f.onload = () => done(f.result); f.readAsDataURL(blob); });
-  pictures[id] = { when, url };
+  pictures[id] = { at: at || r.headers.get("Last-Modified"), url, modified: r.headers.get("Last-Modified") };
   return url;
 }
 async function screenshot(id) {
   const path = "/v1/screens/" + encodeURIComponent(id) + "/screenshot";
   $("screens-error").textContent = "";
+  // The picture there was before asking (none: null): a new one differs.
+  const before = await fetch(path, { method: "HEAD", headers: { "Authorization": "Bearer " + token } })
+    .then(r => r.ok ? r.headers.get("Last-Modified") : null).catch(() => null);
   try { await api("POST", path); } catch (e) { $("screens-error").textContent = describe(e); return; }
-  const asked = Date.now();
   for (let i = 0; i < 40; i++) {
     await new Promise(r => setTimeout(r, 500));
-    const r = await fetch(path, { headers: { "Authorization": "Bearer " + token } });
-    const when = r.ok ? Date.parse(r.headers.get("Last-Modified") || "") : NaN;
-    // A picture taken after the ask (Last-Modified has whole seconds).
-    if (r.ok && !(when < asked - 1000)) {
-      const url = await picture(id);
+    const r = await fetch(path, { method: "HEAD", headers: { "Authorization": "Bearer " + token } });
+    const when = r.ok ? r.headers.get("Last-Modified") : null;
+    // Last-Modified has whole seconds: a picture within the same second as
+    // the one before is taken as new after two tries.
+    if (when && (when !== before || i >= 2)) {
+      const url = await picture(id, when + "#" + i);
       if (!url) continue;
       $("shot").src = url;
       $("shot").alt = "Écran " + id;
@@ -269,7 +272,7 @@ async function signin() {
     $("em-stations").replaceChildren(...stations.map(s => { const o = document.createElement("option"); o.value = s.id; o.textContent = s.name; return o; }));
     await refreshEmergencies();
     await refreshScreens();
-    setInterval(refreshScreens, 15000);
+    if (!window.screensTimer) window.screensTimer = setInterval(refreshScreens, 15000);
     $("signin").hidden = true; $("app").hidden = false;
   } catch (e) { $("signin-error").textContent = e.status === 401 ? "Jeton refusé / token refused" : describe(e); }
 }

@@ -231,11 +231,8 @@ fn screens(out: &mut String, view: &MetricsView, now: chrono::DateTime<chrono::U
     let mut counts: std::collections::BTreeMap<(String, &str), usize> = Default::default();
     for (_, kept) in view.fleet.all() {
         let station = kept.report.station.clone();
-        let current = view
-            .hub
-            .current(&station)
-            .map(|p| (p.wire.seq, p.model.generated_at));
-        let (health, ..) = crate::fleet::health(&kept, now, current, &settings);
+        let boards = view.hub.settled(&station, crate::fleet::BEHIND_GRACE);
+        let (health, ..) = crate::fleet::health(&kept, now, boards, &settings);
         let word = match health {
             ScreenHealth::Ok => "ok",
             ScreenHealth::Silent => "silent",

@@ -160,6 +160,7 @@ impl Server {
                     .map(|s| s.id.clone())
                     .collect(),
                 store.clone(),
+                state.boards.clock,
                 cancel.child_token(),
             ));
             tasks.spawn(crate::fleet::prune(

@@ -273,6 +273,11 @@ impl Store {
         })
     }
 
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // SQLite rolls back an unfinished transaction; the connection stays usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())

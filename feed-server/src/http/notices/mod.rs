@@ -253,7 +253,7 @@ pub async fn get_one(
         .filter(|n| sees(&desk, &op, n))
         .ok_or_else(|| not_found(&id))?;
     // Where it is shown: the screens whose board on screen carries it.
-    let shown_on = screens::showing(&desk)
+    let shown_on = screens::showing(&desk, &op)
         .await
         .remove(&notice.id)
         .unwrap_or_default();
@@ -274,7 +274,7 @@ pub async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     let op = operator(&desk, &headers, ip(&peer)).await?;
-    let mut shown = screens::showing(&desk).await;
+    let mut shown = screens::showing(&desk, &op).await;
     let active = query.get("active").is_some_and(|v| v == "true");
     // A station that does not exist (or is not an id) lists nothing.
     let station: Option<Option<Scope>> = query

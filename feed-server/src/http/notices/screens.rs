@@ -108,18 +108,36 @@ pub async fn report(
         err.fields = fields;
         return Err(err);
     }
+    // A screen belongs to the station it first reported for: its token
+    // cannot move it to another's list (and stream).
+    if let Some(before) = desk.fleet.get(id.as_str())
+        && before.report.station != report.station
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "screen_of_another_station",
+            format!(
+                "screen `{id}` reports for station `{}`; a screen moved to another station takes a new id",
+                before.report.station
+            ),
+        ));
+    }
     let now = desk.boards.clock.now();
-    let (kept, drew) = desk
+    let (kept, drew, store_now) = desk
         .fleet
         .prepare(&id, report, now)
         .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "fleet_full", e.to_string()))?;
-    let stored = kept.stored(&id);
-    let store = desk.store.clone();
-    blocking(move || match &store {
-        Some(store) => store.screen_put(&stored, drew).map_err(store_error),
-        None => Err(no_store()),
-    })
-    .await?;
+    if store_now || drew.is_some() {
+        let stored = kept.stored(&id);
+        let store = desk.store.clone();
+        blocking(move || match &store {
+            Some(store) => store.screen_put(&stored, drew).map_err(store_error),
+            None => Err(no_store()),
+        })
+        .await?;
+    } else if desk.store.is_none() {
+        return Err(no_store());
+    }
     desk.fleet.put(id, kept);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -132,49 +150,57 @@ fn no_store() -> ApiError {
     )
 }
 
-/// Which screens show each notice: the notice ids of the board each screen
-/// last said it drew (the current board, or from the archive), turned
-/// round: notice id -> screen ids.
-pub(super) async fn showing(desk: &NoticeDesk) -> HashMap<String, Vec<String>> {
-    let mut boards: HashMap<(String, u64), Vec<String>> = HashMap::new();
+/// Which screens of `op`'s stations show each notice: the notice ids of the
+/// board each screen last said it drew (the current board, or from the
+/// archive; remembered, as a board of a seq never changes), turned round:
+/// notice id -> screen ids. A silent screen shows nothing anyone can vouch
+/// for: left out.
+pub(super) async fn showing(desk: &NoticeDesk, op: &Operator) -> HashMap<String, Vec<String>> {
+    let now = desk.boards.clock.now();
+    let settings = desk.boards.deployment.screens;
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
     for (screen, kept) in desk.fleet.all() {
-        let (station, Some(seq)) = (kept.report.station.clone(), kept.report.seq) else {
+        let station = kept.report.station.clone();
+        let Some(seq) = kept.report.seq else { continue };
+        if !sees(op, &station)
+            || fleet::health(&kept, now, None, &settings).0 == quai_protocol::ScreenHealth::Silent
+        {
             continue;
-        };
-        let key = (station.clone(), seq);
-        if !boards.contains_key(&key) {
-            let ids = match desk.boards.hub.current(&station) {
-                Some(p) if p.wire.seq == seq => {
-                    p.wire.notices.iter().map(|n| n.id.clone()).collect()
-                }
-                _ => {
-                    let store = desk.store.clone();
-                    tokio::task::spawn_blocking(move || {
-                        store
-                            .and_then(|s| crate::archive::board_at(&s, &station, seq).ok())
-                            .map(|(b, _)| b.notices.into_iter().map(|n| n.id).collect())
-                            .unwrap_or_default()
-                    })
-                    .await
-                    .unwrap_or_default()
-                }
-            };
-            boards.insert(key.clone(), ids);
         }
-        for id in boards.get(&key).into_iter().flatten() {
+        let ids = match desk.fleet.carried(&station, seq) {
+            Some(ids) => ids,
+            None => {
+                let ids: Vec<String> = match desk.boards.hub.current(&station) {
+                    Some(p) if p.wire.seq == seq => {
+                        p.wire.notices.iter().map(|n| n.id.clone()).collect()
+                    }
+                    _ => {
+                        let (store, at) = (desk.store.clone(), station.clone());
+                        tokio::task::spawn_blocking(move || {
+                            store
+                                .and_then(|s| crate::archive::board_at(&s, &at, seq).ok())
+                                .map(|(b, _)| b.notices.into_iter().map(|n| n.id).collect())
+                                .unwrap_or_default()
+                        })
+                        .await
+                        .unwrap_or_default()
+                    }
+                };
+                let ids = std::sync::Arc::new(ids);
+                desk.fleet.remember(&station, seq, ids.clone());
+                ids
+            }
+        };
+        for id in ids.iter() {
             out.entry(id.clone()).or_default().push(screen.to_string());
         }
     }
     out
 }
 
-/// The station's current board: its seq, and when it was published.
-fn current(desk: &NoticeDesk, station: &str) -> Option<(u64, DateTime<Utc>)> {
-    desk.boards
-        .hub
-        .current(station)
-        .map(|p| (p.wire.seq, p.model.generated_at))
+/// The station's current board's seq, and the newest published 30 s ago.
+fn current(desk: &NoticeDesk, station: &str) -> Option<(u64, u64)> {
+    desk.boards.hub.settled(station, fleet::BEHIND_GRACE)
 }
 
 /// `GET /v1/screens[?station=ID]`: every screen of the operator's stations,
@@ -236,17 +262,19 @@ pub async fn history(
     }
     let now = desk.boards.clock.now();
     let mut fields = BTreeMap::new();
-    let mut instant = |name: &str, default: DateTime<Utc>| match query.get(name) {
+    let mut instant = |name: &str, default: DateTime<Utc>| {
+        match query.get(name) {
         None => default,
         Some(v) => DateTime::parse_from_rfc3339(v)
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_else(|_| {
                 fields.insert(
                     name.to_string(),
-                    "an RFC 3339 instant, e.g. 2026-03-09T07:42:00+01:00".to_string(),
+                    "an RFC 3339 instant, e.g. 2026-03-09T07:42:00Z or 2026-03-09T07:42:00%2B01:00 (+ written %2B in a URL)".to_string(),
                 );
                 default
             }),
+    }
     };
     let to = instant("to", now);
     let from = instant("from", to - Duration::hours(1));
