@@ -36,6 +36,22 @@ fn screen_id(id: &str) -> Result<ScreenId, ApiError> {
     })
 }
 
+/// Refuses a token that is not screen `id`'s own (scope `screen:ID`, or `*`).
+fn own_token(op: &Operator, id: &ScreenId) -> Result<(), ApiError> {
+    if op
+        .scopes
+        .iter()
+        .any(|s| *s == Scope::All || *s == Scope::Screen(id.clone()))
+    {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "out_of_scope",
+        format!("this token may not speak as screen `{id}` (its scopes need screen:{id})"),
+    ))
+}
+
 /// Whether `op` may read screens of `station`.
 fn sees(op: &Operator, station: &str) -> bool {
     op.scopes.iter().any(|s| match s {
@@ -57,17 +73,7 @@ pub async fn report(
     let desk = &desk;
     let op = super::operator(desk, &headers, ip(&peer)).await?;
     let id = screen_id(&id)?;
-    let own = op
-        .scopes
-        .iter()
-        .any(|s| *s == Scope::All || *s == Scope::Screen(id.clone()));
-    if !own {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "out_of_scope",
-            format!("this token may not report as screen `{id}` (its scopes need screen:{id})"),
-        ));
-    }
+    own_token(&op, &id)?;
     let report: ScreenReport = serde_json::from_value(read_json(desk, &headers, request).await?)
         .map_err(|e| {
             let mut err = ApiError::new(
@@ -373,17 +379,7 @@ pub async fn put_screenshot(
 ) -> Result<StatusCode, ApiError> {
     let op = super::operator(&desk, &headers, ip(&peer)).await?;
     let id = screen_id(&id)?;
-    if !op
-        .scopes
-        .iter()
-        .any(|s| *s == Scope::All || *s == Scope::Screen(id.clone()))
-    {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "out_of_scope",
-            format!("this token may not send pictures as screen `{id}`"),
-        ));
-    }
+    own_token(&op, &id)?;
     let timeout = desk.boards.deployment.server.body_read_timeout;
     let png = crate::http::body::read(request, &headers, MAX_PNG, timeout).await?;
     if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
