@@ -48,6 +48,7 @@ pub mod push;
 pub mod realtime;
 pub mod search;
 pub mod server;
+pub mod service_manager;
 pub mod sources;
 pub mod station;
 pub mod stop_station;

@@ -46,6 +46,9 @@ pub struct Boards {
     /// Stops made stations for `/v1/stops/{id}/board`.
     pub stop_stations: Arc<crate::stop_station::StopStations>,
     pub metrics: Arc<Metrics>,
+    /// Beats once per round of [`Boards::run`] (the systemd watchdog's proof
+    /// of life).
+    pub pulse: crate::service_manager::Pulse,
 }
 
 impl Boards {
@@ -70,6 +73,7 @@ impl Boards {
             followed: Arc::new(crate::followed::Followed::new(limits)),
             stop_stations: Arc::default(),
             metrics: Arc::new(Metrics::default()),
+            pulse: crate::service_manager::Pulse::default(),
         }
     }
 
@@ -236,6 +240,7 @@ impl Boards {
                 _ = tick.tick() => {}
             }
             self.publish_all();
+            self.pulse.beat();
         }
     }
 }

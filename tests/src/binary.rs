@@ -215,6 +215,25 @@ impl Server {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
+    /// SIGTERM, as systemd stops a service; waits up to `timeout` for the
+    /// process to end and says whether it exited with status 0 (None if it
+    /// was still running).
+    pub fn terminate(&mut self, timeout: Duration) -> Option<bool> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {}", self.pid());
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status.success());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// SIGKILL, as a power cut would: no shutdown, no flush.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

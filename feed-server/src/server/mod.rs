@@ -170,11 +170,20 @@ impl Server {
                 cancel.child_token(),
             ));
         }
+        tasks.spawn(crate::service_manager::watchdog(
+            state.boards.pulse.clone(),
+            cancel.child_token(),
+        ));
         let stop = cancel.clone();
         tokio::spawn(async move {
             shutdown.await;
+            crate::service_manager::stopping();
             stop.cancel();
         });
+        crate::service_manager::ready(&format!(
+            "serving {} station(s) on {bound}",
+            state.boards.deployment.stations.len()
+        ));
         let limits = crate::accept::Limits::derive(&state.boards.deployment.server);
         let metrics = state.boards.metrics.clone();
         let app = routes::router(state);
