@@ -42,7 +42,7 @@ pub struct Identity {
 
 /// What a report is sent at once for when it changes: the board on screen,
 /// what the screen shows, its layout.
-type Drawing = (Option<u64>, ScreenShows, String);
+type Drawing = (Option<u64>, ScreenShows, String, AudioStatus);
 
 /// What the thread sends.
 enum Post {
@@ -141,6 +141,7 @@ fn report(
     view: Res<View>,
     drawn: Res<Drawn>,
     time: Res<Time<Real>>,
+    voice: Option<Res<crate::speech::VoiceHealth>>,
     mut reporter: ResMut<Reporter>,
 ) {
     // The board on screen: the one in hand once a panel has been drawn.
@@ -160,7 +161,13 @@ fn report(
         }
     };
     let name = layout.layout.name.clone();
-    let key: Drawing = (seq, shows, name.clone());
+    let voice_failure = voice.as_ref().and_then(|v| v.failure());
+    let audio = match (identity.speaks, &voice_failure) {
+        (false, _) => AudioStatus::Off,
+        (true, Some(_)) => AudioStatus::Failed,
+        (true, None) => AudioStatus::Ready,
+    };
+    let key: Drawing = (seq, shows, name.clone(), audio);
     let due = reporter
         .last
         .as_ref()
@@ -179,17 +186,15 @@ fn report(
         version: env!("CARGO_PKG_VERSION").to_string(),
         uptime_s: reporter.started.elapsed().as_secs(),
         frame_ms: Some(time.delta_secs_f64() * 1000.0),
-        audio: if identity.speaks {
-            AudioStatus::Ready
-        } else {
-            AudioStatus::Off
-        },
+        audio,
         last_error: (!live.connected && !live.kept && live.board.is_some())
             .then(|| "no connection to the server".to_string())
             .or_else(|| {
                 live.kept
                     .then(|| "showing the board kept on disk".to_string())
-            }),
+            })
+            .or(voice_failure.filter(|_| identity.speaks))
+            .map(|e| within_limits(&e)),
     };
     match reporter.queue.try_send(Post::Report(Box::new(report))) {
         // A report still waiting: this one comes next time (at once, as its
@@ -198,6 +203,22 @@ fn report(
         Err(TrySendError::Full(_)) => {}
         Err(TrySendError::Disconnected(_)) => reporter.last = Some((Instant::now(), key)),
     }
+}
+
+/// `text` as the server takes it in a report: at most 200 characters, no
+/// control characters (an engine's error may run over lines, a path be
+/// long); a report refused for its wording would say nothing at all.
+fn within_limits(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if clean.chars().count() <= 200 {
+        return clean;
+    }
+    let mut cut: String = clean.chars().take(199).collect();
+    cut.push('…');
+    cut
 }
 
 /// An operator asked this screen for a picture: take one of what is on
@@ -248,4 +269,22 @@ fn png_of(width: u32, height: u32, rgb: &[u8]) -> Result<Vec<u8>, String> {
     writer.write_image_data(rgb).map_err(|e| e.to_string())?;
     writer.finish().map_err(|e| e.to_string())?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::within_limits;
+
+    #[test]
+    fn errors_are_cut_to_what_the_server_takes() {
+        assert_eq!(
+            within_limits("speech: aplay failed"),
+            "speech: aplay failed"
+        );
+        assert_eq!(within_limits("line one\nline two"), "line one line two");
+        let long = "é".repeat(300);
+        let cut = within_limits(&long);
+        assert_eq!(cut.chars().count(), 200);
+        assert!(cut.ends_with('…'));
+    }
 }

@@ -374,3 +374,50 @@ async fn a_screen_reports_goes_silent_when_killed_and_comes_back() {
         .await
         .expect(422);
 }
+
+/// A screen whose voice fails says so: `audio: failed` and the reason, at
+/// once (not at the next minute's report). Its sound goes to a file that
+/// cannot be written (a sound card that refuses, for this machine without
+/// one); it speaks the board as soon as it is on screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_whose_voice_fails_says_so() {
+    let server = server::start(
+        &server::demo_config("", ""),
+        server::running("2026-03-09T07:30:00+01:00"),
+    )
+    .await;
+    let screen_token = server.operator("ecran-hall-1", &["screen:hall-1"]);
+    let regulation = server.operator("regulation", &["station:caudry"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, &screen_token).expect("token file");
+    let mut child = quai_tests::screen::command(
+        Path::new(BIN),
+        &stream::url(&server.base),
+        &layout("hall-1080p.ron"),
+        &dir.path().join("screen.png"),
+        &dir.path().join("screen.json"),
+        &dir.path().join("state"),
+    )
+    .args(["--headless", "--keep-running", "--wait-for", "nothing"])
+    .arg("--speak-to")
+    .arg(dir.path().join("no-such-folder/voice.wav"))
+    .args(["--screen-id", "hall-1", "--screen-token-file"])
+    .arg(&token_file)
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("display-client");
+    let seen = until(&server, &regulation, |s| {
+        s.report.audio == quai_protocol::AudioStatus::Failed
+    })
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let error = seen.report.last_error.unwrap_or_default();
+    assert!(
+        error.starts_with("speech: ") && error.contains("voice.wav"),
+        "{error}"
+    );
+    assert_eq!(seen.report.shows, ScreenShows::Live);
+}

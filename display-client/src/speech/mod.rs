@@ -44,6 +44,7 @@ use announcement::{Asked, Content, compose, languages, urgent};
 use lexicon::Lexicon;
 use output::Sink;
 use queue::{Hours, Queue, Reason, Request, volume};
+pub use worker::VoiceHealth;
 use worker::{Job, Worker, spawn_worker};
 
 /// What the command line says about speech.
@@ -165,8 +166,16 @@ fn start(
         Some(path) => Sink::File(path.clone()),
         None => Sink::Device,
     };
-    let worker = (!options.mute)
-        .then(|| spawn_worker(voice::voice(&settings.engine), sink, wake(&event_loop)));
+    let health = VoiceHealth::default();
+    let worker = (!options.mute).then(|| {
+        spawn_worker(
+            voice::voice(&settings.engine),
+            sink,
+            health.clone(),
+            wake(&event_loop),
+        )
+    });
+    commands.insert_resource(health);
     commands.insert_resource(Speaker {
         queue: Queue::new(quiet),
         worker,

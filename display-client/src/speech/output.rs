@@ -22,23 +22,59 @@ pub enum Sink {
 
 /// A sound being played; dropping it lets it finish.
 #[derive(Debug)]
-pub struct Playing(Option<Child>);
+pub struct Playing {
+    /// The player and its name (None: written to a file, done).
+    child: Option<(Child, &'static str)>,
+    /// How the player ended: an error when it said it could not play.
+    ended: Option<Result<(), String>>,
+}
 
 impl Playing {
-    pub fn finished(&mut self) -> bool {
-        match &mut self.0 {
-            None => true,
-            Some(child) => !matches!(child.try_wait(), Ok(None)),
+    fn done() -> Playing {
+        Playing {
+            child: None,
+            ended: Some(Ok(())),
         }
+    }
+
+    pub fn finished(&mut self) -> bool {
+        if self.ended.is_some() {
+            return true;
+        }
+        let Some((child, player)) = &mut self.child else {
+            return true;
+        };
+        match child.try_wait() {
+            Ok(None) => false,
+            Ok(Some(status)) if status.success() => {
+                self.ended = Some(Ok(()));
+                true
+            }
+            // No sound card, a device taken: the player says so by its status.
+            Ok(Some(status)) => {
+                self.ended = Some(Err(format!("{player} could not play ({status})")));
+                true
+            }
+            Err(e) => {
+                self.ended = Some(Err(format!("{player}: {e}")));
+                true
+            }
+        }
+    }
+
+    /// Once [`Playing::finished`]: whether the player played it.
+    pub fn outcome(&self) -> Result<(), String> {
+        self.ended.clone().unwrap_or(Ok(()))
     }
 
     /// Stops it now (an emergency comes first).
     pub fn stop(&mut self) {
-        if let Some(child) = &mut self.0 {
+        if let Some((child, _)) = &mut self.child {
             let _ = child.kill();
             let _ = child.wait();
         }
-        self.0 = None;
+        self.child = None;
+        self.ended = Some(Ok(()));
     }
 }
 
@@ -51,7 +87,7 @@ pub fn play(sink: &Sink, audio: &Audio) -> Result<Playing, String> {
             std::fs::write(&tmp, audio.to_wav())
                 .and_then(|()| std::fs::rename(&tmp, path))
                 .map_err(|e| format!("{}: {e}", path.display()))?;
-            Ok(Playing(None))
+            Ok(Playing::done())
         }
         Sink::Device => {
             let players: [(&str, &[&str]); 3] = [
@@ -76,7 +112,10 @@ pub fn play(sink: &Sink, audio: &Audio) -> Result<Playing, String> {
                                 let _ = stdin.write_all(&wav);
                             });
                         }
-                        return Ok(Playing(Some(child)));
+                        return Ok(Playing {
+                            child: Some((child, player)),
+                            ended: None,
+                        });
                     }
                     Err(e) => last = format!("{player}: {e}"),
                 }

@@ -153,6 +153,21 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (station, seq, whole)
     );
     CREATE INDEX board_log_at ON board_log (at);",
+    // A screen may draw a board it drew before (restarted, it shows the board
+    // it kept until the stream is back): a draw is a screen, a time and a
+    // seq, not a screen and a seq, or that draw would be lost and the
+    // history would say the later board was on screen.
+    "CREATE TABLE screen_draws_by_time (
+        screen TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        station TEXT NOT NULL,
+        PRIMARY KEY (screen, at, seq)
+    );
+    INSERT INTO screen_draws_by_time (screen, seq, at, station)
+        SELECT screen, seq, at, station FROM screen_draws;
+    DROP TABLE screen_draws;
+    ALTER TABLE screen_draws_by_time RENAME TO screen_draws;",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -34,8 +34,9 @@ fn time(column: &str, s: &str) -> Result<DateTime<Utc>, StoreError> {
 }
 
 impl Store {
-    /// Keeps `screen` as its last report and, when it drew a board it had
-    /// not said before, that draw; in one transaction.
+    /// Keeps `screen` as its last report and, when it drew another board
+    /// than in its last report (a new one, or one it drew before), that
+    /// draw; in one transaction.
     pub fn screen_put(&self, screen: &StoredScreen, drew: Option<u64>) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -139,5 +140,55 @@ impl Store {
             "DELETE FROM screen_draws WHERE at < ?1",
             params![text(before)],
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A board drawn again later (a screen restarted on the board it kept)
+    /// is a draw of its own: what was on screen then is that board.
+    #[test]
+    fn a_board_drawn_again_is_on_screen_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let t = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("time")
+                .with_timezone(&Utc)
+        };
+        let screen = |at: &str| StoredScreen {
+            id: "hall-1".into(),
+            station: "caudry".into(),
+            report: "{}".into(),
+            reported_at: t(at),
+            first_seen: t("2026-03-09T06:00:00Z"),
+            shows_since: t(at),
+        };
+        for (at, seq) in [
+            ("2026-03-09T06:00:00Z", 5),
+            ("2026-03-09T06:10:00Z", 7),
+            ("2026-03-09T06:20:00Z", 5),
+        ] {
+            store.screen_put(&screen(at), Some(seq)).expect("put");
+        }
+        let draws = store
+            .screen_draws(
+                "hall-1",
+                t("2026-03-09T06:05:00Z"),
+                t("2026-03-09T06:30:00Z"),
+            )
+            .expect("draws");
+        let seqs: Vec<u64> = draws.iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(seqs, [5, 7, 5], "{draws:?}");
+        let at_25 = store
+            .screen_draws(
+                "hall-1",
+                t("2026-03-09T06:25:00Z"),
+                t("2026-03-09T06:30:00Z"),
+            )
+            .expect("draws");
+        assert_eq!(at_25.first().map(|d| d.0), Some(5), "on screen at 06:25");
     }
 }
