@@ -1,8 +1,10 @@
 //! The layout in force and the canvas it gives: a node of the layout's size in
 //! its background colour, parent of every panel. The canvas (and so every panel)
-//! is built again when the layout or its fonts change.
+//! is built again when the layout or its fonts change. In a window, the canvas
+//! is scaled to fit it whole.
 
 use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
 
 use crate::ScreenSet;
 use crate::fonts::{Fonts, fonts_ready};
@@ -45,7 +47,60 @@ pub fn plugin(app: &mut App) {
             .run_if(fonts_ready)
             .before(crate::view::compose)
             .in_set(ScreenSet::Compose),
+    )
+    .add_systems(Update, fit_to_window);
+}
+
+/// A screen's panel rarely has the layout's exact size: a 1366×768 TV, a 4K
+/// panel, whatever mode a kiosk compositor such as cage gives the window. The
+/// canvas is scaled to fit the window whole (never cut off) and centred in
+/// it, and the bands left beside it take the layout's background. A window
+/// of the layout's own size keeps scale 1, pixel for pixel. (Offscreen
+/// rendering has no window: its picture is the canvas, from its top left.)
+fn fit_to_window(
+    windows: Query<&Window, With<PrimaryWindow>>,
+    layout: Res<CurrentLayout>,
+    mut canvases: Query<&mut Node, With<Canvas>>,
+    ui_scale: Option<ResMut<UiScale>>,
+    clear: Option<ResMut<ClearColor>>,
+) {
+    let (Some(window), Some(mut ui_scale), Some(mut clear)) =
+        (windows.iter().next(), ui_scale, clear)
+    else {
+        return;
+    };
+    let centred = UiRect::all(Val::Auto);
+    for mut node in &mut canvases {
+        if node.margin != centred {
+            node.margin = centred;
+        }
+    }
+    let canvas = &layout.layout.canvas;
+    let scale = fit_scale(
+        (window.width(), window.height()),
+        (canvas.width as f32, canvas.height as f32),
     );
+    if ui_scale.0 != scale {
+        ui_scale.0 = scale;
+    }
+    let background = colour(&layout.layout.theme.background);
+    if clear.0 != background {
+        clear.0 = background;
+    }
+}
+
+/// The scale that fits `canvas` whole in `window` (logical pixels), 1 when
+/// they (nearly) match or when either is empty.
+fn fit_scale(window: (f32, f32), canvas: (f32, f32)) -> f32 {
+    if window.0 < 1.0 || window.1 < 1.0 || canvas.0 < 1.0 || canvas.1 < 1.0 {
+        return 1.0;
+    }
+    let scale = (window.0 / canvas.0).min(window.1 / canvas.1);
+    if (scale - 1.0).abs() < 0.002 {
+        1.0
+    } else {
+        scale
+    }
 }
 
 /// The canvas, built again with its background when the layout changes, or its
@@ -81,4 +136,25 @@ fn canvas(
     view.canvas = Some(canvas);
     view.generation += 1;
     *built_for = Some(layout.generation);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_scale;
+
+    #[test]
+    fn the_canvas_fits_the_window_whole() {
+        // The layout's own size: pixel for pixel.
+        assert_eq!(fit_scale((1920.0, 1080.0), (1920.0, 1080.0)), 1.0);
+        // A 720p output (cage's headless one): two thirds.
+        assert!((fit_scale((1280.0, 720.0), (1920.0, 1080.0)) - 2.0 / 3.0).abs() < 1e-6);
+        // A 4K panel: twice as large.
+        assert_eq!(fit_scale((3840.0, 2160.0), (1920.0, 1080.0)), 2.0);
+        // 1366×768 (wider than 16:9): the height decides, bands at the sides.
+        assert!((fit_scale((1366.0, 768.0), (1920.0, 1080.0)) - 768.0 / 1080.0).abs() < 1e-6);
+        // A portrait layout on a landscape panel: whole, smaller.
+        assert!((fit_scale((1920.0, 1080.0), (1080.0, 1920.0)) - 1080.0 / 1920.0).abs() < 1e-6);
+        // A minimised window changes nothing.
+        assert_eq!(fit_scale((0.0, 0.0), (1920.0, 1080.0)), 1.0);
+    }
 }

@@ -22,32 +22,43 @@ use display_client::kiosk::Script;
 use display_client::{Endpoint, Layout, Mode, ScreenPlugin, Shot, WaitFor, default_state_dir};
 
 #[derive(Debug, Parser)]
-#[command(name = "display-client", version, about = "Quai station screen")]
+#[command(
+    name = "display-client",
+    version,
+    about = "Quai station screen",
+    after_help = "Every option that names an environment variable reads it when not given \
+                  (the packaged service reads them from /etc/quai/screen.env)."
+)]
 struct Args {
     /// The feed server's live stream.
-    #[arg(long, default_value = "ws://127.0.0.1:8080/v1/stream")]
+    #[arg(
+        long,
+        env = "QUAI_SERVER",
+        default_value = "ws://127.0.0.1:8080/v1/stream"
+    )]
     server: String,
-    #[arg(long, default_value = "caudry")]
+    #[arg(long, env = "QUAI_STATION", default_value = "caudry")]
     station: String,
     /// Screen layout (RON); default layouts/hall-1080p.ron, or
-    /// layouts/kiosk-portrait-1080x1920.ron with `--mode kiosk`.
-    #[arg(long)]
+    /// layouts/kiosk-portrait-1080x1920.ron with `--mode kiosk` (installed:
+    /// /usr/share/quai/layouts/).
+    #[arg(long, env = "QUAI_LAYOUT")]
     layout: Option<PathBuf>,
     /// `screen` (looked at) or `kiosk` (touched: docs/kiosk.md).
-    #[arg(long, default_value = "screen", value_parser = parse_mode)]
+    #[arg(long, env = "QUAI_MODE", default_value = "screen", value_parser = parse_mode)]
     mode: Mode,
     /// Kiosk mode: drive it with the steps of this RON file, writing
     /// --screenshot and --dump-text after each (numbered), then exit.
     #[arg(long, value_name = "FILE.ron", requires = "screenshot")]
     input_script: Option<PathBuf>,
     /// Languages shown in turn (overrides the layout's).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, env = "QUAI_LANG", value_delimiter = ',')]
     lang: Option<Vec<String>>,
-    #[arg(long)]
+    #[arg(long, env = "QUAI_FULLSCREEN", value_parser = clap::builder::BoolishValueParser::new())]
     fullscreen: bool,
     /// Where the last board is kept, to show at the next start if the server is
     /// unreachable (default: $XDG_STATE_HOME/quai or ~/.local/state/quai).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, env = "QUAI_STATE_DIR", value_name = "DIR")]
     state_dir: Option<PathBuf>,
     /// Render offscreen (no window, no display server), write --screenshot
     /// (or the first announcement, --dump-speech / --speak-to) and exit.
@@ -83,18 +94,23 @@ struct Args {
     dump_speech: Option<PathBuf>,
     /// The remote receiver's device (NF S 32-002): a serial port or a FIFO;
     /// each byte read asks the screen to speak (docs/accessibility.md).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, env = "QUAI_SPEECH_INPUT", value_name = "PATH")]
     speech_input: Option<PathBuf>,
     /// Say nothing (a screen without speakers).
-    #[arg(long)]
+    #[arg(long, env = "QUAI_MUTE", value_parser = clap::builder::BoolishValueParser::new())]
     mute: bool,
     /// This screen's id in the fleet: it reports what it shows to
     /// /v1/screens/ID/reports (docs/operators.md, « Screens »).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, env = "QUAI_SCREEN_ID", value_name = "ID")]
     screen_id: Option<String>,
     /// The file holding the screen's token (an operator token with the
     /// scope screen:ID); else $QUAI_SCREEN_TOKEN.
-    #[arg(long, value_name = "FILE", requires = "screen_id")]
+    #[arg(
+        long,
+        env = "QUAI_SCREEN_TOKEN_FILE",
+        value_name = "FILE",
+        requires = "screen_id"
+    )]
     screen_token_file: Option<PathBuf>,
 }
 
@@ -127,13 +143,30 @@ fn parse_wait(s: &str) -> Result<WaitFor, String> {
     }
 }
 
-/// Where assets live: next to the executable's workspace in development, or
-/// `QUAI_ASSETS`.
+/// Where assets live: `QUAI_ASSETS`, else installed beside the executable
+/// (`/usr/share/quai/assets` for `/usr/bin/quai-screen`), else in the
+/// workspace it was built from.
 fn assets_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("QUAI_ASSETS") {
         return PathBuf::from(dir);
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets")
+    shipped("assets")
+}
+
+/// A folder shipped with the screen (`assets`, `layouts`): in the package's
+/// `share/quai` beside the executable's `bin/` when installed, else in the
+/// workspace it was built from (development, tests, the demo).
+fn shipped(folder: &str) -> PathBuf {
+    let installed = std::env::current_exe().ok().and_then(|exe| {
+        let prefix = exe.parent()?.parent()?;
+        Some(prefix.join("share/quai").join(folder))
+    });
+    match installed {
+        Some(dir) if dir.is_dir() => dir,
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(folder),
+    }
 }
 
 fn main() -> ExitCode {
@@ -148,12 +181,10 @@ fn main() -> ExitCode {
     }
     // The shipped layouts, found from anywhere (as the assets are).
     let layout_file = args.layout.clone().unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../layouts")
-            .join(match args.mode {
-                Mode::Screen => "hall-1080p.ron",
-                Mode::Kiosk => "kiosk-portrait-1080x1920.ron",
-            })
+        shipped("layouts").join(match args.mode {
+            Mode::Screen => "hall-1080p.ron",
+            Mode::Kiosk => "kiosk-portrait-1080x1920.ron",
+        })
     });
     if args.input_script.is_some() && args.mode != Mode::Kiosk {
         eprintln!("error: --input-script drives a kiosk: add --mode kiosk");
