@@ -20,7 +20,13 @@
 #                            libxml2-utils (xmllint validates the SIRI-SX export
 #                            against the SIRI XSD that scripts/siri-xsd.sh fetches);
 #                            Python `pyyaml` and `openapi-spec-validator` (the
-#                            OpenAPI document checked against the running server).
+#                            OpenAPI document checked against the running server);
+#                            the packages' tests (docs/deployment.md): cargo-deb
+#                            (from crates.io, into cargo's bin dir), dpkg-dev
+#                            (dpkg-shlibdeps), systemd (systemd-analyze,
+#                            -sysusers, -tmpfiles), and what the screen's
+#                            package depends on that the screen tests do not
+#                            bring: cage and xwayland.
 #                            Python runs as python3, or $QUAI_PYTHON.
 set -euo pipefail
 
@@ -71,6 +77,19 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
 fi
 
 command -v xmllint >/dev/null 2>&1 || apt_install libxml2-utils
+
+# The Debian packages' tests build them, install them in a throwaway root and
+# run the screen's under cage there.
+command -v dpkg-shlibdeps >/dev/null 2>&1 || apt_install dpkg-dev
+command -v systemd-analyze >/dev/null 2>&1 || apt_install systemd
+if ! command -v cage >/dev/null 2>&1 || ! command -v Xwayland >/dev/null 2>&1; then
+  apt_install cage xwayland
+fi
+deb_version=3.8.0
+if ! cargo deb --version >/dev/null 2>&1; then
+  echo "installing cargo-deb $deb_version" >&2
+  env -u CARGO_TARGET_DIR cargo install cargo-deb --version "$deb_version" --locked --quiet
+fi
 
 python="${QUAI_PYTHON:-python3}"
 command -v "$python" >/dev/null 2>&1 || apt_install python3 python3-pip
