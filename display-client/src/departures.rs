@@ -39,6 +39,19 @@ pub(crate) fn width_of(column: Column, table_width: f32) -> f32 {
 /// Whole minutes from the station's clock to the departure (expected, else
 /// timetabled), less the walk to its stop when the layout gives one: the
 /// minutes left before one must leave.
+///
+/// Whether the rows drawn move with the clock between two boards: a
+/// countdown column, walking times (a departure one can no longer reach
+/// leaves the page) or a board no longer live (a departure gone by leaves
+/// it). Otherwise the rows change only with the board, and a screen that
+/// shows times need not wake up at each departure's minute.
+pub fn rows_follow_the_clock(l: &Layout, view: &View) -> bool {
+    l.departures.columns.contains(&Column::Countdown)
+        || (l.departures.show == crate::layout::Shown::Departures
+            && !l.departures.walk_min.is_empty())
+        || !view.live
+}
+
 fn minutes_to(l: &Layout, view: &View, d: &Departure) -> i64 {
     let when = d.expected.as_deref().unwrap_or(&d.scheduled);
     let walk = chrono::Duration::seconds(l.departures.walk_s(&d.stop_id));
@@ -68,12 +81,14 @@ fn draw(p: PanelInputs, names: NameFit, mut redraw: Redraw) {
     let (l, view) = (&p.layout.layout, &*p.view);
     let board = p.live.board.as_ref();
     let per_page = l.departures.rows_per_page;
-    // The countdowns on the page: each turns at its own second.
-    let countdowns: Vec<i64> = board.map_or_else(Vec::new, |b| {
-        on_page(view, b, per_page)
-            .map(|d| minutes_to(l, view, d))
-            .collect()
-    });
+    // The countdowns on the page, when they show: each turns at its own second.
+    let countdowns: Vec<i64> = board
+        .filter(|_| rows_follow_the_clock(l, view))
+        .map_or_else(Vec::new, |b| {
+            on_page(view, b, per_page)
+                .map(|d| minutes_to(l, view, d))
+                .collect()
+        });
     let key = (
         board.map(|b| b.seq),
         p.live.updates,

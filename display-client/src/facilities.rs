@@ -83,8 +83,22 @@ fn pmr(lang: &str, f: &Facility) -> Option<String> {
     })
 }
 
-/// How long each page of facilities stays.
-pub const PAGE_S: f64 = 8.0;
+/// How long each page of facilities stays: as long as a page of departures
+/// (the screen changes at one rhythm, so it draws fewer frames), else 8 s.
+pub fn page_s(l: &crate::layout::Layout) -> f64 {
+    if l.departures.paging_s > 0.0 {
+        f64::from(l.departures.paging_s)
+    } else {
+        8.0
+    }
+}
+
+/// Whether the layout's facilities region turns pages: more facilities
+/// than fit on one.
+pub fn turning(l: &crate::layout::Layout, facilities: &[Facility]) -> bool {
+    l.facilities
+        .is_some_and(|r| facilities.len() > per_page(r.height, l.theme.sizes.small))
+}
 
 /// How many facilities fit in a region `height` px high, with text of
 /// `small` px: a name, a state and a PMR line each, and the gaps.
@@ -93,10 +107,16 @@ pub fn per_page(height: f32, small: f32) -> usize {
     (((height - 20.0) / row).floor() as usize).max(1)
 }
 
-/// The facilities on the page shown `elapsed_s` seconds after start.
-pub fn on_page(facilities: &[Facility], per_page: usize, elapsed_s: f64) -> &[Facility] {
+/// The facilities on the page shown `elapsed_s` seconds after start, each
+/// page staying `page_s`.
+pub fn on_page(
+    facilities: &[Facility],
+    per_page: usize,
+    elapsed_s: f64,
+    page_s: f64,
+) -> &[Facility] {
     let pages = facilities.len().div_ceil(per_page.max(1)).max(1);
-    let page = (elapsed_s / PAGE_S).floor() as usize % pages;
+    let page = (elapsed_s / page_s.max(1.0)).floor() as usize % pages;
     let start = page * per_page;
     &facilities[start.min(facilities.len())..(start + per_page).min(facilities.len())]
 }
@@ -110,6 +130,7 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
             all,
             per_page(r.height, l.theme.sizes.small),
             p.view.elapsed_s,
+            page_s(l),
         ),
         None => all,
     };
@@ -196,15 +217,15 @@ mod tests {
         assert_eq!(per_page(110.0, 28.0), 1);
         assert_eq!(per_page(140.0, 28.0), 1);
         assert_eq!(per_page(400.0, 28.0), 3);
-        assert_eq!(on_page(&all, 1, 0.0)[0].id, "f0");
-        assert_eq!(on_page(&all, 1, 8.5)[0].id, "f1");
-        assert_eq!(on_page(&all, 1, 5.0 * 8.0)[0].id, "f0", "round again");
-        let last = on_page(&all, 3, 9.0);
+        assert_eq!(on_page(&all, 1, 0.0, 8.0)[0].id, "f0");
+        assert_eq!(on_page(&all, 1, 8.5, 8.0)[0].id, "f1");
+        assert_eq!(on_page(&all, 1, 5.0 * 8.0, 8.0)[0].id, "f0", "round again");
+        let last = on_page(&all, 3, 9.0, 8.0);
         assert_eq!(
             last.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
             ["f3", "f4"]
         );
-        assert!(on_page(&[], 3, 9.0).is_empty());
+        assert!(on_page(&[], 3, 9.0, 8.0).is_empty());
     }
 
     #[test]

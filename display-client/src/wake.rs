@@ -2,7 +2,9 @@
 //! anything changed or not (on software rendering at 1920×1080, ~90 ms of CPU),
 //! so the window sleeps until the next thing passengers would see change: the
 //! clock's minute, a countdown's minute (each departure turns at its own
-//! second), a page turn, a language turn, a ticker step. What does not follow
+//! second; only where the rows follow the clock: a countdown column, walking
+//! times, a board no longer live), a page turn (departures, facilities), a
+//! language turn, a ticker step. What does not follow
 //! the clock wakes the window itself: a stream message (the network thread), an
 //! edited layout file (its watcher), a scrolling ticker (every frame).
 
@@ -14,7 +16,7 @@ use quai_protocol::Board;
 
 use crate::ScreenSet;
 use crate::canvas::CurrentLayout;
-use crate::departures::on_page;
+use crate::departures::{on_page, rows_follow_the_clock};
 use crate::fonts::fonts_ready;
 use crate::layout::{Layout, TickerMode};
 use crate::network::Live;
@@ -108,7 +110,7 @@ pub fn until_next_change(view: &View, layout: &Layout, board: Option<&Board>) ->
         let into_minute = f64::from(chrono::Timelike::second(&now))
             + f64::from(chrono::Timelike::nanosecond(&now)) / 1e9;
         next = next.min(60.0 - into_minute);
-        if let Some(board) = board {
+        if let Some(board) = board.filter(|_| rows_follow_the_clock(layout, view)) {
             for d in on_page(view, board, layout.departures.rows_per_page) {
                 let when = d.expected.as_deref().unwrap_or(&d.scheduled);
                 if let Ok(when) = chrono::DateTime::parse_from_rfc3339(when) {
@@ -124,6 +126,9 @@ pub fn until_next_change(view: &View, layout: &Layout, board: Option<&Board>) ->
     }
     if layout.languages.len() > 1 {
         next = next.min(turn(f64::from(layout.language_rotation_s.max(1.0))));
+    }
+    if board.is_some_and(|b| crate::facilities::turning(layout, &b.facilities)) {
+        next = next.min(turn(crate::facilities::page_s(layout)));
     }
     if let Some(ticker) = &layout.ticker
         && ticker.mode == TickerMode::Paged
@@ -200,6 +205,22 @@ mod tests {
             &one_language(),
             Some(&b),
         );
+        assert_eq!(wait, Duration::from_secs(10) + MARGIN);
+    }
+
+    #[test]
+    fn times_without_countdowns_wait_for_the_clock() {
+        // The hall layout writes times, not countdowns: live, a departure's
+        // minute turning (in 10 s) changes nothing drawn; the clock's
+        // minute (in 20 s) does.
+        let b = board(&["2026-03-09T07:34:50+01:00"]);
+        let mut live = view("2026-03-09T07:30:40+01:00", 1, 100.0);
+        live.live = true;
+        let wait = until_next_change(&live, &one_language(), Some(&b));
+        assert_eq!(wait, Duration::from_secs(20) + MARGIN);
+        // Not live, the same departure leaves the page by the clock.
+        live.live = false;
+        let wait = until_next_change(&live, &one_language(), Some(&b));
         assert_eq!(wait, Duration::from_secs(10) + MARGIN);
     }
 

@@ -575,8 +575,8 @@ async fn a_screen_that_waited_for_its_server_starts_on_the_first_page_in_french(
     let port = free_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut screen = watch(&format!("http://127.0.0.1:{port}"), dir.path());
-    // Longer than a page (8 s) and a language's turn (10 s) of the hall layout.
-    tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+    // Longer than a page (20 s) and a language's turn (10 s) of the hall layout.
+    tokio::time::sleep(std::time::Duration::from_secs(22)).await;
     let demo = include_str!("../../feed-server/demo/caudry.toml");
     let server = server::start_on(demo, server::fixed("2026-07-01T07:30:00+02:00"), port).await;
     // The first board shows from its first page, in the first language, for a
