@@ -26,7 +26,8 @@
 #                            (dpkg-shlibdeps), systemd (systemd-analyze,
 #                            -sysusers, -tmpfiles), and what the screen's
 #                            package depends on that the screen tests do not
-#                            bring: cage and xwayland.
+#                            bring: cage and xwayland; nats-server (JetStream,
+#                            the ingest role's tests start their own).
 #                            Python runs as python3, or $QUAI_PYTHON.
 set -euo pipefail
 
@@ -85,6 +86,8 @@ command -v systemd-analyze >/dev/null 2>&1 || apt_install systemd
 if ! command -v cage >/dev/null 2>&1 || ! command -v Xwayland >/dev/null 2>&1; then
   apt_install cage xwayland
 fi
+# The scale-out tests start their own NATS server with JetStream.
+command -v nats-server >/dev/null 2>&1 || apt_install nats-server
 deb_version=3.8.0
 if ! cargo deb --version >/dev/null 2>&1; then
   echo "installing cargo-deb $deb_version" >&2

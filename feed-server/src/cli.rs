@@ -40,9 +40,25 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// `single` (the default: one process does everything) or `ingest`: also
+    /// publish every station's boards to NATS JetStream (--nats), for edge
+    /// nodes (docs/scaling.md).
+    #[arg(long, global = true, value_enum, default_value_t = Role::Single, requires_if("ingest", "nats"))]
+    pub role: Role,
+
+    /// The NATS server of the ingest role, e.g. nats://127.0.0.1:4222.
+    #[arg(long, global = true, value_name = "URL")]
+    pub nats: Option<String>,
+
     /// With --now: keep the clock fixed at that instant, or let it run from there.
     #[arg(long, global = true, value_enum, default_value_t = ClockMode::Fixed, requires = "now")]
     pub clock: ClockMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    Single,
+    Ingest,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -40,6 +40,7 @@ pub mod freshness;
 pub mod http;
 pub mod hub;
 pub mod id;
+pub mod ingest;
 pub mod line;
 pub mod metrics;
 pub mod notice;

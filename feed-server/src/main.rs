@@ -38,6 +38,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if cli.nats.is_some() && cli.role != feed_server::cli::Role::Ingest {
+        anyhow::bail!("--nats is the ingest role's: add --role ingest (docs/scaling.md)");
+    }
     let config = match &cli.config {
         Some(path) => Config::load(path)?,
         None => Config::demo()?,
@@ -104,10 +107,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("listening on http://{bound}");
             std::io::stdout().flush()?;
             tracing::info!(%bound, stations = deployment.stations.len(), "serving");
-            Server::new(deployment, clock)
-                .with_store(&data_dir)?
-                .serve(listener, server::shutdown_signal())
-                .await?;
+            let mut server = Server::new(deployment, clock).with_store(&data_dir)?;
+            if cli.role == feed_server::cli::Role::Ingest
+                && let Some(url) = cli.nats.clone()
+            {
+                server = server.publishing_to(url);
+            }
+            server.serve(listener, server::shutdown_signal()).await?;
             Ok(())
         }
     }

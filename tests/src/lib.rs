@@ -19,6 +19,7 @@ pub mod board;
 pub mod changes;
 pub mod gtfs_rt;
 pub mod http;
+pub mod nats;
 pub mod package;
 pub mod schema;
 pub mod screen;

@@ -55,6 +55,8 @@ struct AppState {
 /// A server ready to serve a loaded deployment.
 pub struct Server {
     state: AppState,
+    /// The ingest role: the NATS server its boards are published to.
+    nats: Option<String>,
 }
 
 impl Server {
@@ -71,7 +73,15 @@ impl Server {
                 fleet: Default::default(),
                 shutdown: CancellationToken::new(),
             },
+            nats: None,
         }
+    }
+
+    /// The ingest role (docs/scaling.md): every station's boards are also
+    /// published to NATS JetStream at `url` ([`crate::ingest`]).
+    pub fn publishing_to(mut self, url: String) -> Server {
+        self.nats = Some(url);
+        self
     }
 
     /// Opens the store of `data_dir` and loads its notices and takeovers.
@@ -139,7 +149,7 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let state = self.state;
+        let (state, nats) = (self.state, self.nats);
         let bound = listener.local_addr()?;
         let cancel = state.shutdown.clone();
         state.boards.publish_all();
@@ -167,6 +177,20 @@ impl Server {
                 store.clone(),
                 state.boards.deployment.screens.keep_days,
                 state.boards.clock,
+                cancel.child_token(),
+            ));
+        }
+        if let Some(url) = nats {
+            tasks.spawn(crate::ingest::run(
+                state.boards.hub.clone(),
+                state
+                    .boards
+                    .deployment
+                    .stations
+                    .iter()
+                    .map(|s| s.id.clone())
+                    .collect(),
+                url,
                 cancel.child_token(),
             ));
         }

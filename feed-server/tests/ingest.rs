@@ -1,0 +1,173 @@
+//! The ingest role (issue 23, docs/scaling.md) against a real nats-server
+//! with JetStream: `serve --role ingest --nats URL` publishes each station's
+//! snapshot and deltas on `quai.board.{station}` and its whole board in the
+//! bucket `quai-boards`. A reader of the stream rebuilds, message by message
+//! as a stream client does, boards equal to the server's own REST board at
+//! the same seq, with no gap; the bucket holds the newest. NATS killed and
+//! started again: the node reconnects and the stream goes on without a gap.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer};
+use futures_util::StreamExt as _;
+use quai_protocol::{Applied, Board, BoardState, ServerMessage};
+use quai_tests::binary::{Binary, Server};
+use quai_tests::nats::Nats;
+
+/// What a reader of the station's subject got, from the stream's first
+/// message up to `seq`.
+struct Read {
+    state: BoardState,
+    seqs: Vec<u64>,
+    kinds: Vec<&'static str>,
+}
+
+async fn read_until(js: &jetstream::Context, seq: u64) -> Read {
+    let stream = js
+        .get_stream(feed_server::ingest::STREAM)
+        .await
+        .expect("the stream");
+    let consumer = stream
+        .create_consumer(consumer::pull::OrderedConfig {
+            filter_subject: feed_server::ingest::subject("caudry"),
+            ..Default::default()
+        })
+        .await
+        .expect("an ordered consumer");
+    let mut messages = consumer.messages().await.expect("messages");
+    let mut read = Read {
+        state: BoardState::new("caudry"),
+        seqs: Vec::new(),
+        kinds: Vec::new(),
+    };
+    while read.state.seq().is_none_or(|s| s < seq) {
+        let message = tokio::time::timeout(Duration::from_secs(30), messages.next())
+            .await
+            .expect("the stream reaches the seq")
+            .expect("a message")
+            .expect("a message without error");
+        let header = message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get("Quai-Seq"))
+            .map(|v| v.as_str().to_string());
+        let parsed: ServerMessage =
+            serde_json::from_slice(&message.payload).expect("a stream message");
+        read.kinds.push(match &parsed {
+            ServerMessage::Snapshot { .. } => "snapshot",
+            ServerMessage::Delta(_) => "delta",
+            _ => "other",
+        });
+        match read.state.apply(&parsed) {
+            Applied::UpToDate(applied) => {
+                assert_eq!(header, Some(applied.to_string()), "Quai-Seq header");
+                read.seqs.push(applied);
+            }
+            other => panic!(
+                "message {} made {other:?}: a gap in the stream ({:?})",
+                read.seqs.len(),
+                read.kinds
+            ),
+        }
+    }
+    read
+}
+
+/// The REST board once its seq is at least `seq`.
+async fn rest_board_past(server: &Server, seq: u64) -> Board {
+    let mut rest: Board = server.get("/v1/stations/caudry/board?limit=30", 200).await;
+    for _ in 0..600 {
+        if rest.seq >= seq {
+            return rest;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        rest = server.get("/v1/stations/caudry/board?limit=30", 200).await;
+    }
+    panic!("the board did not reach seq {seq}: at {}", rest.seq);
+}
+
+/// The bucket's board once its seq is at least `seq`.
+async fn bucket_board_past(js: &jetstream::Context, seq: u64, server: &Server) -> Board {
+    for _ in 0..300 {
+        if let Ok(kv) = js.get_key_value(feed_server::ingest::BUCKET).await
+            && let Ok(Some(bytes)) = kv.get("caudry").await
+        {
+            let board: Board = serde_json::from_slice(&bytes).expect("a board in the bucket");
+            if board.seq >= seq {
+                return board;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "no board of seq {seq} or later in the bucket; server log:\n{}",
+        server.logs()
+    );
+}
+
+fn same_board(rebuilt: &Board, rest: &Board) {
+    assert_eq!(rebuilt.seq, rest.seq);
+    assert_eq!(
+        serde_json::to_value(&rebuilt.departures).expect("json"),
+        serde_json::to_value(&rest.departures).expect("json")
+    );
+    assert_eq!(rebuilt.notices, rest.notices);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ingest_node_publishes_every_board_to_jetstream() {
+    let mut nats = Nats::start();
+    // A busy hour with the demo's realtime moving the board.
+    let server = Binary::new(env!("CARGO_BIN_EXE_feed-server")).start(&[
+        "--now",
+        "2026-12-01T07:40:00+01:00",
+        "--clock",
+        "running",
+        "--role",
+        "ingest",
+        "--nats",
+        &nats.url,
+    ]);
+    let client = async_nats::connect(&nats.url)
+        .await
+        .expect("connect to NATS");
+    let js = jetstream::new(client);
+
+    let in_bucket = bucket_board_past(&js, 0, &server).await;
+    assert_eq!(in_bucket.station.id, "caudry");
+    let rest = rest_board_past(&server, in_bucket.seq + 2).await;
+    let read = read_until(&js, rest.seq).await;
+    assert!(read.seqs.len() >= 3, "{:?}", read.seqs);
+    assert_eq!(read.kinds[0], "snapshot", "{:?}", read.kinds);
+    assert!(
+        read.kinds[1..].iter().all(|k| *k == "delta"),
+        "{:?}",
+        read.kinds
+    );
+    assert!(
+        read.seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "{:?}",
+        read.seqs
+    );
+    // At the REST board's seq, the rebuilt board is the REST board.
+    same_board(read.state.board().expect("a board"), &rest);
+
+    // NATS killed and started again on its store: the node reconnects and
+    // publishes on from where NATS last acknowledged.
+    drop(js);
+    nats.restart();
+    let before = rest.seq;
+    let rest = rest_board_past(&server, before + 2).await;
+    let client = async_nats::connect(&nats.url)
+        .await
+        .expect("connect to NATS again");
+    let js = jetstream::new(client);
+    bucket_board_past(&js, rest.seq, &server).await;
+    let read = read_until(&js, rest.seq).await;
+    assert!(
+        read.seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "a gap across the restart: {:?}",
+        read.seqs
+    );
+    same_board(read.state.board().expect("a board"), &rest);
+}
