@@ -36,10 +36,6 @@ pub(crate) fn width_of(column: Column, table_width: f32) -> f32 {
         }
 }
 
-/// Whole minutes from the station's clock to the departure (expected, else
-/// timetabled), less the walk to its stop when the layout gives one: the
-/// minutes left before one must leave.
-///
 /// Whether the rows drawn move with the clock between two boards: a
 /// countdown column, walking times (a departure one can no longer reach
 /// leaves the page) or a board no longer live (a departure gone by leaves
@@ -52,6 +48,9 @@ pub fn rows_follow_the_clock(l: &Layout, view: &View) -> bool {
         || !view.live
 }
 
+/// Whole minutes from the station's clock to the departure (expected, else
+/// timetabled), less the walk to its stop when the layout gives one: the
+/// minutes left before one must leave.
 fn minutes_to(l: &Layout, view: &View, d: &Departure) -> i64 {
     let when = d.expected.as_deref().unwrap_or(&d.scheduled);
     let walk = chrono::Duration::seconds(l.departures.walk_s(&d.stop_id));

@@ -4,7 +4,7 @@
 //! indisponible" / "information unavailable" when its sensors are silent.
 //! When more facilities than fit in the region are on the board (a source
 //! may bring a whole town's car parks), they are shown a page at a time,
-//! turning every [`PAGE_S`] seconds.
+//! turning with the departures' pages ([`page_s`]).
 
 use bevy::prelude::*;
 use quai_protocol::{Facility, FacilityKind, FacilityStatus};

@@ -4,10 +4,14 @@
 //!
 //! - Every snapshot and delta the stream would send, byte for byte, on the
 //!   subject `quai.board.{station}` of the stream [`STREAM`], with the
-//!   headers `Quai-Station`, `Quai-Seq` and `Nats-Msg-Id` (`{station}:{seq}`:
-//!   JetStream drops a message published twice, as after a reconnect). A
-//!   reader rebuilds the boards exactly as a stream client does
-//!   (`quai_protocol::BoardState`); a snapshot follows any gap.
+//!   headers `Quai-Station`, `Quai-Seq` and `Nats-Msg-Id` (`{station}:{seq}`,
+//!   `{station}:{seq}:snapshot` for a snapshot: JetStream drops a message
+//!   published twice within [`DEDUPLICATE`], as after a reconnect). A reader
+//!   rebuilds the boards exactly as a stream client does
+//!   (`quai_protocol::BoardState`): a snapshot of each station starts every
+//!   connection to NATS (whatever NATS kept or lost) and comes again at least
+//!   every [`SNAPSHOT_AGE`], so the stream never holds deltas without a
+//!   snapshot before them for longer than that.
 //! - The whole board after each change in the key-value bucket [`BUCKET`]
 //!   (key: the station's id), for a snapshot without reading the stream.
 //!
@@ -19,7 +23,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, kv, stream};
 use quai_protocol::{Applied, BoardState, ServerMessage};
@@ -35,6 +39,13 @@ pub const STREAM: &str = "QUAI_BOARDS";
 pub const BUCKET: &str = "quai-boards";
 /// How long the stream keeps messages: edges replay `since` from it.
 const KEEP: Duration = Duration::from_secs(24 * 3600);
+/// How long JetStream remembers message ids to drop a message sent twice.
+const DEDUPLICATE: Duration = Duration::from_secs(3600);
+/// A station's snapshot is published again at least this often.
+const SNAPSHOT_AGE: Duration = Duration::from_secs(3600);
+/// The first wait before connecting again, doubled up to [`RETRY_MAX`].
+const RETRY: Duration = Duration::from_millis(200);
+const RETRY_MAX: Duration = Duration::from_secs(5);
 /// The publisher's queue (messages of every station).
 const QUEUE: usize = 4096;
 /// The connection number it subscribes to the hub with (the archive has
@@ -57,12 +68,12 @@ enum IngestError {
 /// Publishes every station's boards to NATS at `url` until `cancel` fires,
 /// reconnecting (every few seconds) whenever NATS is gone.
 pub async fn run(hub: Arc<Hub>, stations: Vec<StationId>, url: String, cancel: CancellationToken) {
-    let mut published: HashMap<String, BoardState> = HashMap::new();
-    let mut retry = Duration::from_millis(200);
+    let mut published: HashMap<String, Published> = HashMap::new();
+    let mut retry = RETRY;
     loop {
         let outcome = tokio::select! {
             () = cancel.cancelled() => break,
-            outcome = session(&hub, &stations, &url, &mut published) => outcome,
+            outcome = session(&hub, &stations, &url, &mut published, &mut retry) => outcome,
         };
         match outcome {
             Ok(()) => break,
@@ -77,21 +88,30 @@ pub async fn run(hub: Arc<Hub>, stations: Vec<StationId>, url: String, cancel: C
             () = cancel.cancelled() => break,
             () = tokio::time::sleep(retry) => {}
         }
-        retry = (retry * 2).min(Duration::from_secs(5));
+        retry = (retry * 2).min(RETRY_MAX);
     }
     for station in &stations {
         hub.unsubscribe(station.as_str(), CONNECTION);
     }
 }
 
-/// One connection to NATS: sets the stream and bucket up, subscribes to the
-/// hub from what was last published, and publishes until an error (or the
-/// hub ends).
+/// What was last published of a station: its board as NATS has it, and
+/// when its last snapshot went out.
+#[derive(Clone)]
+struct Published {
+    state: BoardState,
+    snapshot_at: Instant,
+}
+
+/// One connection to NATS: sets the stream and bucket up, publishes a
+/// snapshot of what was last published (NATS may have lost it), subscribes
+/// to the hub from there, and publishes until an error (or the hub ends).
 async fn session(
     hub: &Hub,
     stations: &[StationId],
     url: &str,
-    published: &mut HashMap<String, BoardState>,
+    published: &mut HashMap<String, Published>,
+    retry: &mut Duration,
 ) -> Result<(), IngestError> {
     let client = async_nats::connect(url)
         .await
@@ -101,6 +121,7 @@ async fn session(
         name: STREAM.to_string(),
         subjects: vec![subject("*")],
         max_age: KEEP,
+        duplicate_window: DEDUPLICATE,
         ..Default::default()
     })
     .await
@@ -126,19 +147,25 @@ async fn session(
         .await
         .map_err(|e| IngestError::JetStream(format!("bucket {BUCKET}: {e}")))?;
     tracing::info!(url, "ingest: publishing boards to NATS");
+    *retry = RETRY;
+    // What NATS had may be gone (a new store, a power cut): every station
+    // starts again from a snapshot of what was last published.
+    for (station, last) in published.iter_mut() {
+        publish_snapshot(&js, &boards, station, &last.state).await?;
+        last.snapshot_at = Instant::now();
+    }
 
     let (queue, mut inbox) = mpsc::channel::<Arc<Outgoing>>(QUEUE);
     let too_slow = Arc::new(TooSlow::default());
     for station in stations {
-        let since = published.get(station.as_str()).and_then(BoardState::seq);
+        let since = published.get(station.as_str()).and_then(|p| p.state.seq());
         let subscriber = Subscriber {
             connection: CONNECTION,
             queue: queue.clone(),
             too_slow: too_slow.clone(),
         };
-        if let Err(e) = hub.subscribe(station.as_str(), since, subscriber) {
-            tracing::warn!(%station, error = %e, "ingest: not subscribed");
-        }
+        hub.subscribe(station.as_str(), since, subscriber)
+            .map_err(|e| IngestError::JetStream(format!("station {station}: {e}")))?;
     }
     drop(queue);
     loop {
@@ -154,42 +181,111 @@ async fn session(
 }
 
 /// Publishes one message of the hub: on the station's subject, then the
-/// board it makes in the bucket.
+/// board it makes in the bucket; and a snapshot when the last is
+/// [`SNAPSHOT_AGE`] old.
 async fn publish(
     js: &jetstream::Context,
     boards: &kv::Store,
-    published: &mut HashMap<String, BoardState>,
+    published: &mut HashMap<String, Published>,
     out: &Outgoing,
 ) -> Result<(), IngestError> {
-    let station = match &out.message {
-        ServerMessage::Snapshot { station, .. } => station,
-        ServerMessage::Delta(d) => &d.station,
+    let (station, snapshot) = match &out.message {
+        ServerMessage::Snapshot { station, .. } => (station, true),
+        ServerMessage::Delta(d) => (&d.station, false),
         _ => return Ok(()),
     };
     // Applied to a copy: the state moves on only once NATS has it.
-    let mut state = published
+    let mut last = published
         .get(station)
         .cloned()
-        .unwrap_or_else(|| BoardState::new(station.clone()));
-    let Applied::UpToDate(seq) = state.apply(&out.message) else {
+        .unwrap_or_else(|| Published {
+            state: BoardState::new(station.clone()),
+            snapshot_at: Instant::now(),
+        });
+    let Applied::UpToDate(seq) = last.state.apply(&out.message) else {
         return Ok(());
     };
+    let id = if snapshot {
+        format!("{station}:{seq}:snapshot")
+    } else {
+        format!("{station}:{seq}")
+    };
+    send(js, station, seq, &id, out.json.clone()).await?;
+    // The stream has it: from here on this is what NATS holds (were the
+    // bucket's put to fail, the snapshot of the next connection puts it;
+    // sent again, this message would be dropped as a duplicate).
+    if snapshot {
+        last.snapshot_at = Instant::now();
+    }
+    published.insert(station.clone(), last.clone());
+    put(boards, station, &last.state).await?;
+    if !snapshot && last.snapshot_at.elapsed() >= SNAPSHOT_AGE {
+        publish_snapshot(js, boards, station, &last.state).await?;
+        if let Some(p) = published.get_mut(station) {
+            p.snapshot_at = Instant::now();
+        }
+    }
+    Ok(())
+}
+
+/// Publishes `state` as a snapshot on the station's subject (the stream's
+/// snapshot message, at its seq) and in the bucket.
+async fn publish_snapshot(
+    js: &jetstream::Context,
+    boards: &kv::Store,
+    station: &str,
+    state: &BoardState,
+) -> Result<(), IngestError> {
+    let (Some(board), Some(seq)) = (state.board(), state.seq()) else {
+        return Ok(());
+    };
+    let message = ServerMessage::Snapshot {
+        station: station.to_string(),
+        seq,
+        board: board.clone(),
+        server_time: crate::hub::now_micros(),
+    };
+    let json = serde_json::to_vec(&message).map_err(|e| IngestError::JetStream(e.to_string()))?;
+    send(
+        js,
+        station,
+        seq,
+        &format!("{station}:{seq}:snapshot"),
+        json.into(),
+    )
+    .await?;
+    put(boards, station, state).await
+}
+
+/// One message on the station's subject, acknowledged by JetStream.
+async fn send(
+    js: &jetstream::Context,
+    station: &str,
+    seq: u64,
+    id: &str,
+    payload: axum::body::Bytes,
+) -> Result<(), IngestError> {
     let mut headers = async_nats::HeaderMap::new();
-    headers.insert("Quai-Station", station.as_str());
+    headers.insert("Quai-Station", station);
     headers.insert("Quai-Seq", seq.to_string().as_str());
-    headers.insert("Nats-Msg-Id", format!("{station}:{seq}").as_str());
-    js.publish_with_headers(subject(station), headers, out.json.clone())
+    headers.insert("Nats-Msg-Id", id);
+    js.publish_with_headers(subject(station), headers, payload)
         .await
         .map_err(|e| IngestError::JetStream(e.to_string()))?
         .await
         .map_err(|e| IngestError::JetStream(e.to_string()))?;
-    if let Some(board) = state.board() {
-        let json = serde_json::to_vec(board).map_err(|e| IngestError::JetStream(e.to_string()))?;
-        boards
-            .put(station, json.into())
-            .await
-            .map_err(|e| IngestError::JetStream(e.to_string()))?;
-    }
-    published.insert(station.clone(), state);
+    Ok(())
+}
+
+/// The station's whole board in the bucket.
+async fn put(boards: &kv::Store, station: &str, state: &BoardState) -> Result<(), IngestError> {
+    let Some(board) = state.board() else {
+        return Ok(());
+    };
+    let json = serde_json::to_vec(board).map_err(|e| IngestError::JetStream(e.to_string()))?;
+    boards
+        .put(station, json.into())
+        .await
+        .map_err(|e| IngestError::JetStream(e.to_string()))?;
     Ok(())
 }

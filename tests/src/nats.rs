@@ -25,8 +25,21 @@ impl Nats {
     /// Kills it (SIGKILL) and starts it again on the same port and store,
     /// as after a crash; waits until it listens.
     pub fn restart(&mut self) {
+        self.restart_on(false);
+    }
+
+    /// Kills it and starts it again on the same port with an empty store,
+    /// as a replaced machine would.
+    pub fn restart_empty(&mut self) {
+        self.restart_on(true);
+    }
+
+    fn restart_on(&mut self, empty: bool) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if empty {
+            self.store = tempfile::tempdir().expect("a store folder");
+        }
         let port = self.url.rsplit(':').next().unwrap_or("-1").to_string();
         let (child, url) = launch(&self.store, &port);
         assert_eq!(url, self.url, "nats-server came back elsewhere");
