@@ -114,11 +114,21 @@ pub fn until_next_change(view: &View, layout: &Layout, board: Option<&Board>) ->
             for d in on_page(view, board, layout.departures.rows_per_page) {
                 let when = d.expected.as_deref().unwrap_or(&d.scheduled);
                 if let Ok(when) = chrono::DateTime::parse_from_rfc3339(when) {
-                    let left = (when - now).num_milliseconds() as f64 / 1000.0;
+                    // A countdown turns at its minutes before one must leave
+                    // (the walk to its stop, which may be half a minute).
+                    let walk = chrono::Duration::seconds(layout.departures.walk_s(&d.stop_id));
+                    let left = (when - walk - now).num_milliseconds() as f64 / 1000.0;
                     let to_turn = left.rem_euclid(60.0);
                     next = next.min(if to_turn > 0.0 { to_turn } else { 60.0 });
                 }
             }
+        }
+        // A takeover ends at its time, even with nothing from the server.
+        if let Some(ends) = crate::takeover::active(board, Some(now))
+            .and_then(|e| chrono::DateTime::parse_from_rfc3339(&e.ends_at).ok())
+        {
+            let left = (ends - now).num_milliseconds() as f64 / 1000.0;
+            next = next.min(left.max(0.0));
         }
     }
     if view.pages > 1 && layout.departures.paging_s > 0.0 {
@@ -222,6 +232,38 @@ mod tests {
         live.live = false;
         let wait = until_next_change(&live, &one_language(), Some(&b));
         assert_eq!(wait, Duration::from_secs(10) + MARGIN);
+    }
+
+    #[test]
+    fn a_walk_moves_the_countdown_turn_and_a_takeover_ends_on_time() {
+        // 2.5 minutes' walk: leaving at 07:34:50 means going at 07:32:20,
+        // so "leave in 1 min" turns at 07:31:20, in 40 s (not in 10 s).
+        let b = board(&["2026-03-09T07:34:50+01:00"]);
+        let mut layout = one_language();
+        layout.departures.walk_min.insert("*".into(), 2.5);
+        let mut live = view("2026-03-09T07:30:40+01:00", 1, 100.0);
+        live.live = true;
+        let wait = until_next_change(&live, &layout, Some(&b));
+        assert_eq!(
+            wait,
+            Duration::from_secs(20) + MARGIN,
+            "the clock comes first"
+        );
+        let live = view("2026-03-09T07:31:05+01:00", 1, 100.0);
+        let wait = until_next_change(&live, &layout, Some(&b));
+        assert_eq!(wait, Duration::from_secs(15) + MARGIN);
+        // A takeover ending at 07:30:52 wakes the screen then.
+        let mut taken: Board = b.clone();
+        taken.emergency = serde_json::from_value(serde_json::json!({
+            "id": "e1", "started_at": "2026-03-09T07:00:00+01:00",
+            "ends_at": "2026-03-09T07:30:52+01:00", "repeat_s": 60,
+            "screen_text": {"fr": "Évacuation"}, "tts_text": {"fr": "Évacuation"}
+        }))
+        .expect("an emergency");
+        let mut live = view("2026-03-09T07:30:40+01:00", 0, 100.0);
+        live.live = true;
+        let wait = until_next_change(&live, &one_language(), Some(&taken));
+        assert_eq!(wait, Duration::from_secs(12) + MARGIN);
     }
 
     #[test]

@@ -159,16 +159,15 @@ impl Server {
         if let Some(push) = &state.push {
             push.spawn(&state.boards, &mut tasks, &cancel);
         }
+        // The hub's internal subscribers (the archive, the ingest) follow
+        // every station.
+        let stations: Vec<_> = (state.boards.deployment.stations.iter())
+            .map(|s| s.id.clone())
+            .collect();
         if let Some(store) = &state.store {
             tasks.spawn(crate::archive::run(
                 state.boards.hub.clone(),
-                state
-                    .boards
-                    .deployment
-                    .stations
-                    .iter()
-                    .map(|s| s.id.clone())
-                    .collect(),
+                stations.clone(),
                 store.clone(),
                 state.boards.clock,
                 cancel.child_token(),
@@ -183,13 +182,7 @@ impl Server {
         if let Some(url) = nats {
             tasks.spawn(crate::ingest::run(
                 state.boards.hub.clone(),
-                state
-                    .boards
-                    .deployment
-                    .stations
-                    .iter()
-                    .map(|s| s.id.clone())
-                    .collect(),
+                stations,
                 url,
                 cancel.child_token(),
             ));
