@@ -55,24 +55,11 @@ fn post<'a>(path: &'a str, token: &'a str, body: &serde_json::Value) -> Request<
     }
 }
 
-async fn screens(server: &Running, token: &str) -> Vec<Screen> {
-    let answer = server
-        .send(Request {
-            method: "GET",
-            path: "/v1/screens",
-            token: Some(token),
-            ..Request::default()
-        })
-        .await
-        .expect(200);
-    answer.json()
-}
-
 /// Polls `/v1/screens` until `hall-1` is as `want` says (up to 30 s).
 async fn until(server: &Running, token: &str, want: impl Fn(&Screen) -> bool) -> Screen {
     let mut last = None;
     for _ in 0..300 {
-        let all = screens(server, token).await;
+        let all = server.screens(token).await;
         if let Some(s) = all.into_iter().find(|s| s.id == "hall-1") {
             if want(&s) {
                 return s;
@@ -312,8 +299,8 @@ async fn a_screen_reports_goes_silent_when_killed_and_comes_back() {
     let _ = child.wait();
 
     // Who may see and do what.
-    assert!(screens(&server, &elsewhere).await.is_empty());
-    assert!(screens(&server, &screen_token).await.is_empty());
+    assert!(server.screens(&elsewhere).await.is_empty());
+    assert!(server.screens(&screen_token).await.is_empty());
     server
         .send(Request {
             method: "GET",

@@ -15,7 +15,6 @@
 use std::time::Duration;
 
 use quai_protocol::{Screen, ScreenShows};
-use quai_tests::http::Request;
 use quai_tests::package::{self, Throwaway};
 use quai_tests::server;
 
@@ -173,17 +172,11 @@ async fn the_package_installs_and_its_unit_shows_the_board_under_cage() {
     let shared = root.shared();
     let mut seen: Option<Screen> = None;
     for _ in 0..900 {
-        let all: Vec<Screen> = server
-            .send(Request {
-                method: "GET",
-                path: "/v1/screens",
-                token: Some(&regulation),
-                ..Request::default()
-            })
+        seen = server
+            .screens(&regulation)
             .await
-            .expect(200)
-            .json();
-        seen = all.into_iter().find(|s| s.id == "hall-1");
+            .into_iter()
+            .find(|s| s.id == "hall-1");
         if seen
             .as_ref()
             .is_some_and(|s| s.report.shows == ScreenShows::Live)

@@ -217,10 +217,12 @@ async fn publish(
     if snapshot {
         last.snapshot_at = Instant::now();
     }
-    published.insert(station.clone(), last.clone());
-    put(boards, station, &last.state).await?;
-    if !snapshot && last.snapshot_at.elapsed() >= SNAPSHOT_AGE {
-        publish_snapshot(js, boards, station, &last.state).await?;
+    let due = !snapshot && last.snapshot_at.elapsed() >= SNAPSHOT_AGE;
+    published.insert(station.clone(), last);
+    let state = &published[station].state;
+    put(boards, station, state).await?;
+    if due {
+        publish_snapshot(js, boards, station, state).await?;
         if let Some(p) = published.get_mut(station) {
             p.snapshot_at = Instant::now();
         }

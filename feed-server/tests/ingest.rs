@@ -123,6 +123,18 @@ async fn bucket_board_past(js: &jetstream::Context, seq: u64, server: &Server) -
     );
 }
 
+/// Once NATS is back at `url`: the REST board two changes past `before`,
+/// the bucket caught up with it, and the stream read from its start to it.
+async fn read_after(url: &str, server: &Server, before: u64) -> (Read, Board) {
+    let rest = rest_board_past(server, before + 2).await;
+    let client = async_nats::connect(url)
+        .await
+        .expect("connect to NATS again");
+    let js = jetstream::new(client);
+    bucket_board_past(&js, rest.seq, server).await;
+    (read_until(&js, rest.seq).await, rest)
+}
+
 fn same_board(rebuilt: &Board, rest: &Board) {
     assert_eq!(rebuilt.seq, rest.seq);
     assert_eq!(
@@ -170,39 +182,24 @@ async fn an_ingest_node_publishes_every_board_to_jetstream() {
     // publishes on from where NATS last acknowledged.
     drop(js);
     nats.restart();
-    let before = rest.seq;
-    let rest = rest_board_past(&server, before + 2).await;
-    let client = async_nats::connect(&nats.url)
-        .await
-        .expect("connect to NATS again");
-    let js = jetstream::new(client);
-    bucket_board_past(&js, rest.seq, &server).await;
-    let read = read_until(&js, rest.seq).await;
+    let (read, rest) = read_after(&nats.url, &server, rest.seq).await;
     assert!(
         read.without_gap(),
         "a gap across the restart: {:?} {:?}",
         read.seqs,
         read.kinds
     );
+    same_board(read.state.board().expect("a board"), &rest);
 
     // NATS replaced by one with an empty store: the node makes the stream
     // and the bucket again and starts them with a snapshot.
-    drop(js);
     nats.restart_empty();
-    let before = rest.seq;
-    let rest = rest_board_past(&server, before + 2).await;
-    let client = async_nats::connect(&nats.url)
-        .await
-        .expect("connect to the new NATS");
-    let js = jetstream::new(client);
-    bucket_board_past(&js, rest.seq, &server).await;
-    let read = read_until(&js, rest.seq).await;
+    let (read, rest) = read_after(&nats.url, &server, rest.seq).await;
     assert!(
         read.without_gap(),
         "the new stream: {:?} {:?}",
         read.seqs,
         read.kinds
     );
-    same_board(read.state.board().expect("a board"), &rest);
     same_board(read.state.board().expect("a board"), &rest);
 }

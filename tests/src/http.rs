@@ -303,6 +303,19 @@ impl Api {
         .notices()
     }
 
+    /// The screens an operator sees (`GET /v1/screens`).
+    pub async fn screens(&self, token: &str) -> Vec<quai_protocol::Screen> {
+        self.send(Request {
+            method: "GET",
+            path: "/v1/screens",
+            token: Some(token),
+            ..Request::default()
+        })
+        .await
+        .expect(200)
+        .json()
+    }
+
     /// The notices an operator sees, or why not.
     pub async fn try_notices(&self, token: &str) -> anyhow::Result<Vec<OperatorNotice>> {
         let answer = self
