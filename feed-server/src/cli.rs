@@ -40,15 +40,22 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// `single` (the default: one process does everything) or `ingest`: also
-    /// publish every station's boards to NATS JetStream (--nats), for edge
-    /// nodes (docs/scaling.md).
-    #[arg(long, global = true, value_enum, default_value_t = Role::Single, requires_if("ingest", "nats"))]
+    /// `single` (the default: one process does everything); `ingest`: also
+    /// publish every station's boards to NATS JetStream (--nats), while this
+    /// node holds the ingest lease; `edge`: poll nothing, serve the boards
+    /// the ingest node publishes (docs/scaling.md).
+    #[arg(long, global = true, value_enum, default_value_t = Role::Single, requires_if("ingest", "nats"), requires_if("edge", "nats"))]
     pub role: Role,
 
-    /// The NATS server of the ingest role, e.g. nats://127.0.0.1:4222.
+    /// The NATS server of the ingest and edge roles, e.g.
+    /// nats://127.0.0.1:4222.
     #[arg(long, global = true, value_name = "URL")]
     pub nats: Option<String>,
+
+    /// This node's name in the ingest lease and in `/healthz` (default: the
+    /// host's name and the process id).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub node_name: Option<String>,
 
     /// With --now: keep the clock fixed at that instant, or let it run from there.
     #[arg(long, global = true, value_enum, default_value_t = ClockMode::Fixed, requires = "now")]
@@ -59,6 +66,7 @@ pub struct Cli {
 pub enum Role {
     Single,
     Ingest,
+    Edge,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -118,6 +126,16 @@ impl Cli {
             .clone()
             .or_else(|| config.data_dir.clone())
             .unwrap_or_else(|| PathBuf::from(crate::config::defaults::DATA_DIR))
+    }
+
+    /// This node's name: `--node-name`, else `{host}:{pid}`.
+    pub fn node_name(&self) -> String {
+        self.node_name.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "node".into());
+            format!("{host}:{}", std::process::id())
+        })
     }
 
     pub fn clock(&self) -> Clock {

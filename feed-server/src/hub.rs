@@ -33,6 +33,10 @@ use tokio::sync::mpsc;
 use crate::board::model;
 use crate::id::StationId;
 
+mod receive;
+mod renumber;
+pub use receive::Received;
+
 /// A message on its way to subscribers, serialised once for all of them: the
 /// frame payload is reference-counted, so fan-out to thousands of connections
 /// copies no bytes.
@@ -52,10 +56,16 @@ impl Outgoing {
     pub fn new(topic: &str, message: ServerMessage) -> Outgoing {
         // Serialising plain data into a String cannot fail.
         let json = serde_json::to_string(&message).unwrap_or_default();
+        Outgoing::with_json(topic, message, json.into())
+    }
+
+    /// A message whose JSON was made elsewhere (an edge node sends the
+    /// ingest node's bytes, `server_time` included, as they came).
+    pub fn with_json(topic: &str, message: ServerMessage, json: Bytes) -> Outgoing {
         Outgoing {
             topic: topic.to_string(),
             message,
-            json: json.into(),
+            json,
             frame: OnceLock::new(),
         }
     }
@@ -115,6 +125,9 @@ pub enum SubscribeError {
     UnknownStation(String),
     #[error("the connection's queue is full")]
     QueueFull,
+    /// An edge node that has not received the station's first board.
+    #[error("no board of `{0}` has arrived yet")]
+    NoBoardYet(String),
 }
 
 /// Replay log limits (`[stream] replay_deltas`, `replay_minutes`).
@@ -142,7 +155,9 @@ impl ReplayLimits {
 /// A published board: as the server made it, and as clients read it.
 #[derive(Debug, Clone)]
 pub struct Published {
-    pub model: Arc<model::Board>,
+    /// None on an edge node, which receives the wire's board only
+    /// ([`Hub::receive`]).
+    pub model: Option<Arc<model::Board>>,
     pub wire: Arc<Board>,
     /// Its JSON as REST serves it, per `limit`, made by the first request that
     /// asks: every later request for this board gets the same bytes.
@@ -152,7 +167,7 @@ pub struct Published {
 impl Published {
     fn new(model: model::Board, wire: Board) -> Published {
         Published {
-            model: Arc::new(model),
+            model: Some(Arc::new(model)),
             wire: Arc::new(wire),
             json: Arc::default(),
         }
@@ -262,7 +277,7 @@ impl Hub {
             channel.board = Some(published.clone());
             return Some(published);
         };
-        if last.model.same_content(&board) {
+        if last.model.as_ref().is_some_and(|m| m.same_content(&board)) {
             return Some(last);
         }
         let seq = last.wire.seq + 1;
@@ -272,10 +287,7 @@ impl Hub {
         }
         let published = Published::new(board, wire);
         let delta = diff(&last.wire, &published.wire, now_micros());
-        let out = Arc::new(Outgoing::new(
-            published.model.station.as_str(),
-            ServerMessage::Delta(delta),
-        ));
+        let out = Arc::new(Outgoing::new(station, ServerMessage::Delta(delta)));
         self.limits.keep(&mut channel.log, &out);
         fan_out(&mut channel.subscribers, &out);
         channel.board = Some(published.clone());
@@ -322,11 +334,8 @@ impl Hub {
         let mut channel = self
             .channel(station)
             .ok_or_else(|| SubscribeError::UnknownStation(station.to_string()))?;
-        let Some(Published {
-            model, wire: board, ..
-        }) = channel.board.clone()
-        else {
-            return Err(SubscribeError::UnknownStation(station.to_string()));
+        let Some(Published { wire: board, .. }) = channel.board.clone() else {
+            return Err(SubscribeError::NoBoardYet(station.to_string()));
         };
         let start = match since {
             Some(s) if s == board.seq => Start::UpToDate,
@@ -379,7 +388,7 @@ impl Hub {
                             board: (*board).clone(),
                             server_time: now_micros(),
                         };
-                        let out = Arc::new(Outgoing::new(model.station.as_str(), message));
+                        let out = Arc::new(Outgoing::new(station, message));
                         channel.snapshot = Some((now, out.clone()));
                         out
                     }

@@ -20,6 +20,12 @@
 //! the hub drops it, and once NATS answers again it subscribes again from the
 //! last seq it published (a replay, or a snapshot). Boards keep being served
 //! locally meanwhile.
+//!
+//! It publishes only while this node holds the ingest lease
+//! ([`crate::lease`]). A node that takes the lease over numbers its boards
+//! on from the last message of each station's subject
+//! ([`Hub::continue_after`]) and starts with a snapshot: edges turn it into
+//! one delta for their clients, and `seq` never goes back.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,6 +38,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::hub::{Hub, Outgoing, Subscriber, TooSlow};
 use crate::id::StationId;
+use crate::lease::Lease;
 
 /// The JetStream stream of every station's board messages.
 pub const STREAM: &str = "QUAI_BOARDS";
@@ -63,35 +70,70 @@ enum IngestError {
     Connect(String),
     #[error("JetStream: {0}")]
     JetStream(String),
+    #[error("this node no longer holds the ingest lease")]
+    LostLease,
 }
 
-/// Publishes every station's boards to NATS at `url` until `cancel` fires,
-/// reconnecting (every few seconds) whenever NATS is gone.
-pub async fn run(hub: Arc<Hub>, stations: Vec<StationId>, url: String, cancel: CancellationToken) {
+/// Publishes every station's boards to NATS at `url`, while `lease` is
+/// held, until `cancel` fires; reconnects (every few seconds) whenever NATS
+/// is gone.
+pub async fn run(
+    hub: Arc<Hub>,
+    stations: Vec<StationId>,
+    url: String,
+    lease: Arc<Lease>,
+    cancel: CancellationToken,
+) {
     let mut published: HashMap<String, Published> = HashMap::new();
     let mut retry = RETRY;
+    let mut changes = lease.changes();
     loop {
+        while !lease.holds() {
+            tokio::select! {
+                () = cancel.cancelled() => return unsubscribe(&hub, &stations),
+                _ = changes.changed() => {}
+                () = tokio::time::sleep(crate::lease::RENEW) => {}
+            }
+        }
         let outcome = tokio::select! {
             () = cancel.cancelled() => break,
-            outcome = session(&hub, &stations, &url, &mut published, &mut retry) => outcome,
+            outcome = session(&hub, &stations, &url, &lease, &mut published, &mut retry) => outcome,
+            () = lost(&lease) => Err(IngestError::LostLease),
         };
         match outcome {
             Ok(()) => break,
+            Err(IngestError::LostLease) => {
+                // Another node publishes now: what this one knew of NATS
+                // is stale.
+                published.clear();
+                unsubscribe(&hub, &stations);
+                tracing::warn!("ingest: the lease is lost; publishing stopped");
+                continue;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, retry_s = retry.as_secs_f64(), "ingest: boards not published to NATS");
             }
         }
-        for station in &stations {
-            hub.unsubscribe(station.as_str(), CONNECTION);
-        }
+        unsubscribe(&hub, &stations);
         tokio::select! {
             () = cancel.cancelled() => break,
             () = tokio::time::sleep(retry) => {}
         }
         retry = (retry * 2).min(RETRY_MAX);
     }
-    for station in &stations {
+    unsubscribe(&hub, &stations);
+}
+
+fn unsubscribe(hub: &Hub, stations: &[StationId]) {
+    for station in stations {
         hub.unsubscribe(station.as_str(), CONNECTION);
+    }
+}
+
+/// Completes once this node no longer holds the lease.
+async fn lost(lease: &Lease) {
+    while lease.holds() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -110,6 +152,7 @@ async fn session(
     hub: &Hub,
     stations: &[StationId],
     url: &str,
+    lease: &Lease,
     published: &mut HashMap<String, Published>,
     retry: &mut Duration,
 ) -> Result<(), IngestError> {
@@ -146,7 +189,26 @@ async fn session(
         .get_key_value(BUCKET)
         .await
         .map_err(|e| IngestError::JetStream(format!("bucket {BUCKET}: {e}")))?;
-    tracing::info!(url, "ingest: publishing boards to NATS");
+    // A station this node has not published since it took the lease: its
+    // boards go on from the last one on the stream (another node's).
+    let board_stream = js
+        .get_stream(STREAM)
+        .await
+        .map_err(|e| IngestError::JetStream(format!("stream {STREAM}: {e}")))?;
+    for station in stations {
+        if published.contains_key(station.as_str()) {
+            continue;
+        }
+        if let Some(last) = last_seq(&board_stream, station.as_str()).await? {
+            let seq = hub.continue_after(station.as_str(), last);
+            tracing::info!(%station, last, ?seq, "ingest: boards numbered on from the stream's last");
+        }
+    }
+    tracing::info!(
+        url,
+        node = lease.node(),
+        "ingest: publishing boards to NATS"
+    );
     *retry = RETRY;
     // What NATS had may be gone (a new store, a power cut): every station
     // starts again from a snapshot of what was last published.
@@ -176,6 +238,9 @@ async fn session(
             out = inbox.recv() => out,
         };
         let Some(out) = out else { return Ok(()) };
+        if !lease.holds() {
+            return Err(IngestError::LostLease);
+        }
         publish(&js, &boards, published, &out).await?;
     }
 }
@@ -257,6 +322,24 @@ async fn publish_snapshot(
     )
     .await?;
     put(boards, station, state).await
+}
+
+/// The `Quai-Seq` of the last message on the station's subject (None when
+/// the stream has none).
+async fn last_seq(stream: &stream::Stream, station: &str) -> Result<Option<u64>, IngestError> {
+    match stream
+        .get_last_raw_message_by_subject(&subject(station))
+        .await
+    {
+        Ok(message) => Ok(message
+            .headers
+            .get("Quai-Seq")
+            .and_then(|v| v.as_str().parse().ok())),
+        Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(None),
+        Err(e) => Err(IngestError::JetStream(format!(
+            "last message of {station}: {e}"
+        ))),
+    }
 }
 
 /// One message on the station's subject, acknowledged by JetStream.

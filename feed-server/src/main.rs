@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser as _;
 use feed_server::check::{self, Bars};
-use feed_server::cli::{Cli, Command, OperatorCommand};
+use feed_server::cli::{Cli, Command, OperatorCommand, Role};
 use feed_server::config::{Config, defaults};
 use feed_server::deployment::Deployment;
 use feed_server::feed::Quiet;
@@ -38,8 +38,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    if cli.nats.is_some() && cli.role != feed_server::cli::Role::Ingest {
-        anyhow::bail!("--nats is the ingest role's: add --role ingest (docs/scaling.md)");
+    if cli.nats.is_some() && cli.role == Role::Single {
+        anyhow::bail!(
+            "--nats is for the ingest and edge roles: add --role ingest or --role edge (docs/scaling.md)"
+        );
     }
     let config = match &cli.config {
         Some(path) => Config::load(path)?,
@@ -107,12 +109,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("listening on http://{bound}");
             std::io::stdout().flush()?;
             tracing::info!(%bound, stations = deployment.stations.len(), "serving");
-            let mut server = Server::new(deployment, clock).with_store(&data_dir)?;
-            if cli.role == feed_server::cli::Role::Ingest
-                && let Some(url) = cli.nats.clone()
-            {
-                server = server.publishing_to(url);
-            }
+            let server = Server::new(deployment, clock);
+            // An edge writes nothing: notices, operators and the fleet are
+            // the ingest node's (docs/scaling.md).
+            let server = match (cli.role, cli.nats.clone()) {
+                (Role::Edge, Some(url)) => server.receiving_from(url, cli.node_name()),
+                (Role::Ingest, Some(url)) => server
+                    .with_store(&data_dir)?
+                    .publishing_to(url, cli.node_name()),
+                _ => server.with_store(&data_dir)?,
+            };
             server.serve(listener, server::shutdown_signal()).await?;
             Ok(())
         }

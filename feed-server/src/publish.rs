@@ -49,6 +49,19 @@ pub struct Boards {
     /// Beats once per round of [`Boards::run`] (the systemd watchdog's proof
     /// of life).
     pub pulse: crate::service_manager::Pulse,
+    /// Where the boards come from: built here, or received (an edge node).
+    pub origin: Origin,
+}
+
+/// Where a node's boards come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Built here from the stores (a single process, an ingest node).
+    #[default]
+    Built,
+    /// Received from the ingest node over NATS (an edge node,
+    /// [`crate::edge`]).
+    Received,
 }
 
 impl Boards {
@@ -74,6 +87,7 @@ impl Boards {
             stop_stations: Arc::default(),
             metrics: Arc::new(Metrics::default()),
             pulse: crate::service_manager::Pulse::default(),
+            origin: Origin::Built,
         }
     }
 
@@ -100,7 +114,11 @@ impl Boards {
     /// Builds the station's board now and publishes it (a new `seq` and a delta to
     /// subscribers if it changed); returns the board as published, or None for an
     /// unknown station.
+    /// On an edge node: the last board received.
     pub fn publish(&self, station_id: &str) -> Option<Published> {
+        if self.origin == Origin::Received {
+            return self.hub.current(station_id);
+        }
         let d = &self.deployment;
         let station = d.station(station_id)?;
         // A board depends on the stores and on the second it is built in (its

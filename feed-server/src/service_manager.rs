@@ -32,6 +32,18 @@ impl Pulse {
         self.0.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Beats once a second until `cancel` fires: an edge node, which builds
+    /// no boards, proves only that its runtime still turns.
+    pub async fn beat_every_second(self, cancel: CancellationToken) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                _ = tick.tick() => self.beat(),
+            }
+        }
+    }
+
     fn rounds(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }

@@ -384,6 +384,43 @@ pub struct Health {
     /// `ok` or `degraded`.
     pub status: String,
     pub feeds: Vec<FeedStatus>,
+    /// `single` (one process does everything), `ingest` or `edge`
+    /// (docs/scaling.md).
+    #[serde(default = "single")]
+    pub role: String,
+    /// An ingest or edge node's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// An ingest or edge node's link to NATS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nats: Option<NatsHealth>,
+}
+
+fn single() -> String {
+    "single".into()
+}
+
+/// What `/healthz` says of a node's link to NATS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NatsHealth {
+    pub connected: bool,
+    /// An edge's lag: messages of the board stream not yet received, as of
+    /// the last one received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_messages: Option<u64>,
+    /// An edge: seconds since the last message received (none yet: absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message_age_s: Option<f64>,
+    /// An ingest node: the node that holds the ingest lease (absent when
+    /// none does, as far as this node last read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_holder: Option<String>,
+    /// An ingest node: whether it holds the lease and publishes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publishing: Option<bool>,
+    /// The last error talking to NATS, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
 }
 
 #[cfg(test)]

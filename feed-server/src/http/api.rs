@@ -13,20 +13,62 @@ use crate::board::wire::feed_status;
 use crate::freshness::Freshness;
 use crate::publish::Boards;
 
-pub async fn healthz(State(freshness): State<Freshness>) -> Json<Health> {
-    let statuses = freshness.statuses();
-    let feeds: Vec<_> = statuses
-        .iter()
-        .map(|f| feed_status(f, chrono_tz::UTC))
-        .collect();
-    let status = if statuses.iter().any(|f| f.stale || f.degraded) {
-        "degraded"
+/// What `/healthz` reads: the feeds' freshness, and what this node is.
+#[derive(Clone)]
+pub struct HealthDesk {
+    pub freshness: Freshness,
+    pub node: crate::node::Node,
+    pub hub: std::sync::Arc<crate::hub::Hub>,
+}
+
+/// `GET /healthz`: every feed's freshness; on an ingest or edge node, its
+/// role and link to NATS. An edge polls no feed: its feeds are those of the
+/// boards it received, and it is degraded while NATS is out of reach or a
+/// station has no board yet.
+pub async fn healthz(State(desk): State<HealthDesk>) -> Json<Health> {
+    let node = &desk.node;
+    let nats = node.nats();
+    let (feeds, degraded) = if let crate::node::Node::Edge { .. } = node {
+        let mut feeds: Vec<quai_protocol::FeedStatus> = Vec::new();
+        let mut missing = false;
+        for station in &desk.freshness.deployment.stations {
+            let Some(board) = desk.hub.current(station.id.as_str()) else {
+                missing = true;
+                continue;
+            };
+            for feed in &board.wire.feeds {
+                if !feeds.iter().any(|f| f.id == feed.id) {
+                    // In UTC, as `/healthz` writes instants (boards use
+                    // the station's offset).
+                    let mut feed = feed.clone();
+                    feed.last_success = feed.last_success.as_deref().map(|t| {
+                        chrono::DateTime::parse_from_rfc3339(t).map_or_else(
+                            |_| t.to_string(),
+                            |t| t.with_timezone(&chrono::Utc).to_rfc3339(),
+                        )
+                    });
+                    feeds.push(feed);
+                }
+            }
+        }
+        let connected = nats.as_ref().is_some_and(|n| n.connected);
+        let degraded = missing || !connected || feeds.iter().any(|f| f.stale);
+        (feeds, degraded)
     } else {
-        "ok"
+        let statuses = desk.freshness.statuses();
+        let degraded = statuses.iter().any(|f| f.stale || f.degraded);
+        let feeds = statuses
+            .iter()
+            .map(|f| feed_status(f, chrono_tz::UTC))
+            .collect();
+        (feeds, degraded)
     };
     Json(Health {
-        status: status.into(),
+        status: if degraded { "degraded" } else { "ok" }.into(),
         feeds,
+        role: node.role().into(),
+        node: node.name().map(str::to_string),
+        nats,
     })
 }
 
@@ -135,12 +177,18 @@ pub async fn board(
     if !fields.is_empty() {
         return Err(ApiError::invalid_query(fields));
     }
-    let published = boards.publish(&id).ok_or_else(|| {
-        ApiError::new(
+    let published = boards.publish(&id).ok_or_else(|| match boards.deployment.station(&id) {
+        // An edge node before the station's first board from NATS.
+        Some(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_board_yet",
+            format!("this edge node has not received `{id}`'s first board yet; ask again in a few seconds"),
+        ),
+        None => ApiError::new(
             StatusCode::NOT_FOUND,
             "station_not_found",
             format!("no station has the id `{id}`; GET /v1/stations lists them"),
-        )
+        ),
     })?;
     // An earlier board: from the archive.
     let archived = match seq {

@@ -48,6 +48,8 @@ struct AppState {
     exports: Arc<ExportCache>,
     /// The screens that report, and what they last said.
     fleet: crate::fleet::Fleet,
+    /// A single process, an ingest node or an edge node.
+    node: crate::node::Node,
     /// Fires when the server stops: pollers, the publisher and stream connections end.
     shutdown: CancellationToken,
 }
@@ -55,8 +57,6 @@ struct AppState {
 /// A server ready to serve a loaded deployment.
 pub struct Server {
     state: AppState,
-    /// The ingest role: the NATS server its boards are published to.
-    nats: Option<String>,
 }
 
 impl Server {
@@ -71,16 +71,32 @@ impl Server {
                 push_writes: Default::default(),
                 exports: Default::default(),
                 fleet: Default::default(),
+                node: Default::default(),
                 shutdown: CancellationToken::new(),
             },
-            nats: None,
         }
     }
 
     /// The ingest role (docs/scaling.md): every station's boards are also
-    /// published to NATS JetStream at `url` ([`crate::ingest`]).
-    pub fn publishing_to(mut self, url: String) -> Server {
-        self.nats = Some(url);
+    /// published to NATS JetStream at `url` ([`crate::ingest`]) while this
+    /// node, named `node`, holds the ingest lease ([`crate::lease`]).
+    pub fn publishing_to(mut self, url: String, node: String) -> Server {
+        self.state.node = crate::node::Node::Ingest {
+            url,
+            lease: crate::lease::Lease::new(node),
+        };
+        self
+    }
+
+    /// The edge role (docs/scaling.md): no polling, no building; the boards
+    /// come from NATS at `url` ([`crate::edge`]).
+    pub fn receiving_from(mut self, url: String, node: String) -> Server {
+        self.state.boards.origin = crate::publish::Origin::Received;
+        self.state.node = crate::node::Node::Edge {
+            url,
+            name: node,
+            link: Arc::default(),
+        };
         self
     }
 
@@ -149,21 +165,39 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let (state, nats) = (self.state, self.nats);
+        let state = self.state;
         let bound = listener.local_addr()?;
         let cancel = state.shutdown.clone();
-        state.boards.publish_all();
-        let mut tasks = pollers::spawn(&state.boards, bound, &cancel);
-        tasks.spawn(state.boards.clone().run(cancel.child_token()));
-        tasks.spawn(state.boards.clone().run_trips(cancel.child_token()));
-        if let Some(push) = &state.push {
-            push.spawn(&state.boards, &mut tasks, &cancel);
-        }
         // The hub's internal subscribers (the archive, the ingest) follow
         // every station.
         let stations: Vec<_> = (state.boards.deployment.stations.iter())
             .map(|s| s.id.clone())
             .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        if let crate::node::Node::Edge { url, link, .. } = &state.node {
+            tasks.spawn(crate::edge::run(
+                state.boards.hub.clone(),
+                stations.clone(),
+                url.clone(),
+                link.clone(),
+                cancel.child_token(),
+            ));
+            tasks.spawn(
+                state
+                    .boards
+                    .pulse
+                    .clone()
+                    .beat_every_second(cancel.child_token()),
+            );
+        } else {
+            state.boards.publish_all();
+            tasks = pollers::spawn(&state.boards, bound, &cancel);
+            tasks.spawn(state.boards.clone().run(cancel.child_token()));
+            tasks.spawn(state.boards.clone().run_trips(cancel.child_token()));
+        }
+        if let Some(push) = &state.push {
+            push.spawn(&state.boards, &mut tasks, &cancel);
+        }
         if let Some(store) = &state.store {
             tasks.spawn(crate::archive::run(
                 state.boards.hub.clone(),
@@ -179,11 +213,17 @@ impl Server {
                 cancel.child_token(),
             ));
         }
-        if let Some(url) = nats {
+        if let crate::node::Node::Ingest { url, lease } = &state.node {
+            tasks.spawn(crate::lease::run(
+                lease.clone(),
+                url.clone(),
+                cancel.child_token(),
+            ));
             tasks.spawn(crate::ingest::run(
                 state.boards.hub.clone(),
                 stations,
-                url,
+                url.clone(),
+                lease.clone(),
                 cancel.child_token(),
             ));
         }

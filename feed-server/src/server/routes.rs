@@ -23,7 +23,8 @@ use crate::publish::Boards;
 
 pub(super) fn router(state: AppState) -> Router {
     let metrics = state.boards.metrics.clone();
-    Router::new()
+    let edge = state.boards.origin == crate::publish::Origin::Received;
+    let router = Router::new()
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(http::metrics::metrics))
         .route("/v1/stations", get(api::stations))
@@ -135,9 +136,60 @@ pub(super) fn router(state: AppState) -> Router {
             get(demo::siri_situation_exchange),
         )
         .route("/demo/cap/heatwave", get(demo::heatwave))
-        .fallback(api::not_found)
+        .fallback(api::not_found);
+    let router = if edge {
+        router.layer(middleware::from_fn(edge_serves))
+    } else {
+        router
+    };
+    router
         .layer(middleware::from_fn_with_state(metrics, http::observe))
         .with_state(state)
+}
+
+/// On an edge node: answers 503 to what it does not serve (docs/scaling.md):
+/// every write (notices, takeovers, screens' reports, sensors, push), and
+/// the reads of what an edge does not hold (realtime beyond the boards,
+/// notices and takeovers as stored, facilities, screens, exports): those
+/// go to the ingest node.
+async fn edge_serves(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let read = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    let served = read
+        && (matches!(
+            path,
+            "/healthz"
+                | "/metrics"
+                | "/v1/stations"
+                | "/v1/stream"
+                | "/v1/search"
+                | "/v1/openapi.json"
+                | "/portal"
+                | "/portal.js"
+                | "/portal.css"
+                | "/captive-portal/api"
+        ) || path.starts_with("/v1/schemas/")
+            || path.starts_with("/app")
+            || path.starts_with("/portal/notices/")
+            || (path.starts_with("/v1/stations/")
+                && (path.ends_with("/board") || path.ends_with("/routes"))));
+    if served {
+        return next.run(request).await;
+    }
+    axum::response::IntoResponse::into_response(http::ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "not_on_edge",
+        format!(
+            "this is an edge node: it serves boards, the stream and the pages; {} {path} is the ingest node's (docs/scaling.md)",
+            request.method()
+        ),
+    ))
 }
 
 impl FromRef<AppState> for Boards {
@@ -151,6 +203,16 @@ impl FromRef<AppState> for api::BoardDesk {
         api::BoardDesk {
             boards: s.boards.clone(),
             store: s.store.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for api::HealthDesk {
+    fn from_ref(s: &AppState) -> api::HealthDesk {
+        api::HealthDesk {
+            freshness: s.boards.freshness(),
+            node: s.node.clone(),
+            hub: s.boards.hub.clone(),
         }
     }
 }
@@ -185,7 +247,8 @@ impl FromRef<AppState> for StreamState {
     fn from_ref(s: &AppState) -> StreamState {
         StreamState {
             hub: s.boards.hub.clone(),
-            trips: Some(Arc::new(s.boards.trip_views())),
+            trips: (s.boards.origin == crate::publish::Origin::Built)
+                .then(|| Arc::new(s.boards.trip_views())),
             settings: s.boards.deployment.stream,
             metrics: s.boards.metrics.clone(),
             shutdown: s.shutdown.clone(),

@@ -29,10 +29,14 @@ pub(super) fn trip_update_entities(export: &Export) -> Vec<FeedEntity> {
     let mut trips: BTreeMap<Key, (Departure, BTreeMap<u32, StopTimeUpdate>)> = BTreeMap::new();
     for station in &export.deployment.stations {
         // The boards as published (the publisher keeps them current every second).
-        let Some(published) = export.hub.current(station.id.as_str()) else {
+        let Some(model) = export
+            .hub
+            .current(station.id.as_str())
+            .and_then(|p| p.model)
+        else {
             continue;
         };
-        for d in published.model.departures.iter().filter(|d| d.realtime) {
+        for d in model.departures.iter().filter(|d| d.realtime) {
             let id = &d.id;
             let key = (
                 id.feed.to_string(),
@@ -137,13 +141,17 @@ fn translated(t: &Translated) -> Option<TranslatedString> {
 pub(super) fn alert_entities(export: &Export) -> Vec<FeedEntity> {
     let mut notices: BTreeMap<String, Notice> = BTreeMap::new();
     for station in &export.deployment.stations {
-        let Some(published) = export.hub.current(station.id.as_str()) else {
+        let Some(model) = export
+            .hub
+            .current(station.id.as_str())
+            .and_then(|p| p.model)
+        else {
             continue;
         };
-        for n in &published.model.notices {
+        for n in &model.notices {
             notices.entry(n.id.clone()).or_insert_with(|| n.clone());
         }
-        if let Some(e) = &published.model.emergency {
+        if let Some(e) = &model.emergency {
             notices
                 .entry(format!("emergency:{}", e.id))
                 .or_insert_with(|| emergency_notice(e))

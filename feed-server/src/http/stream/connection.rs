@@ -330,6 +330,17 @@ impl Connection {
                         self.send(&e);
                         None
                     }
+                    Err(SubscribeError::NoBoardYet(_)) => {
+                        self.subscriptions.remove(&station);
+                        let e = error(
+                            "no_board_yet",
+                            format!(
+                                "this edge node has not received `{station}`'s first board yet; subscribe again in a few seconds"
+                            ),
+                        );
+                        self.send(&e);
+                        None
+                    }
                     Err(SubscribeError::QueueFull) => {
                         self.too_slow.raise();
                         Some(Close {

@@ -1,0 +1,69 @@
+//! What this process is in a deployment of one or several nodes
+//! (docs/scaling.md): a single process, an ingest node or an edge node, with
+//! the state of its link to NATS that `/healthz` reports.
+
+use std::sync::Arc;
+
+use quai_protocol::NatsHealth;
+
+use crate::edge::Link;
+use crate::lease::Lease;
+
+#[derive(Debug, Clone, Default)]
+pub enum Node {
+    /// One process does everything (the default).
+    #[default]
+    Single,
+    /// Polls, builds, and publishes to NATS while it holds the lease.
+    Ingest { url: String, lease: Arc<Lease> },
+    /// Polls nothing: serves the boards received from NATS.
+    Edge {
+        url: String,
+        name: String,
+        link: Arc<Link>,
+    },
+}
+
+impl Node {
+    pub fn role(&self) -> &'static str {
+        match self {
+            Node::Single => "single",
+            Node::Ingest { .. } => "ingest",
+            Node::Edge { .. } => "edge",
+        }
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Node::Single => None,
+            Node::Ingest { lease, .. } => Some(lease.node()),
+            Node::Edge { name, .. } => Some(name),
+        }
+    }
+
+    /// The link to NATS as `/healthz` reports it (None for a single process).
+    pub fn nats(&self) -> Option<NatsHealth> {
+        match self {
+            Node::Single => None,
+            Node::Ingest { lease, .. } => Some(NatsHealth {
+                connected: lease.connected(),
+                lag_messages: None,
+                last_message_age_s: None,
+                lease_holder: lease.holder(),
+                publishing: Some(lease.holds()),
+                last_error: None,
+            }),
+            Node::Edge { link, .. } => {
+                let status = link.status();
+                Some(NatsHealth {
+                    connected: status.connected,
+                    lag_messages: Some(status.pending),
+                    last_message_age_s: status.since_last_message.map(|d| d.as_secs_f64()),
+                    lease_holder: None,
+                    publishing: None,
+                    last_error: status.last_error,
+                })
+            }
+        }
+    }
+}

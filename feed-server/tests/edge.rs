@@ -1,0 +1,451 @@
+//! Scale-out drills (issue 23, docs/scaling.md) against a real nats-server
+//! with JetStream: an ingest node and edge nodes, each a real `feed-server`
+//! process; clients on the real stream.
+//!
+//! - One ingest node and two edges: a client of each edge sees the boards
+//!   and seqs of the ingest node's own (its archive, at the same seq);
+//!   NATS restarted: the edges reconnect and their clients go on without a
+//!   gap.
+//! - One edge killed (SIGKILL) under load: its clients resume on the other
+//!   edge with `since` and get the deltas they missed, no snapshot.
+//! - The active ingest node killed: the standby holds the lease within
+//!   10 s, numbers on from the last seq, and an edge's client sees one
+//!   unbroken chain of deltas.
+
+use std::time::{Duration, Instant};
+
+use quai_protocol::{Applied, Board, BoardState, Health, ServerMessage};
+use quai_tests::binary::{Binary, Server, Store};
+use quai_tests::http::info_notice;
+use quai_tests::nats::Nats;
+use quai_tests::stream::{Client, Received};
+
+const NOW: &str = "2026-12-01T07:40:00+01:00";
+
+fn feed_server() -> Binary {
+    Binary::new(env!("CARGO_BIN_EXE_feed-server"))
+}
+
+/// Starts a node of `role` named `name` on NATS at `url`, with the
+/// configuration `config` (and the data dir `data`, for an ingest node).
+fn node(role: &str, name: &str, url: &str, config: &str, data: Option<&str>) -> Server {
+    let mut args = vec![
+        "--config",
+        config,
+        "--now",
+        NOW,
+        "--clock",
+        "running",
+        "--role",
+        role,
+        "--nats",
+        url,
+        "--node-name",
+        name,
+    ];
+    if let Some(data) = data {
+        args.extend(["--data-dir", data]);
+    }
+    feed_server().logging("info").start(&args)
+}
+
+/// The node's REST board once it has one (an edge answers 503 until its
+/// first board arrives).
+async fn first_board(server: &Server) -> Board {
+    for _ in 0..300 {
+        if let Ok(board) = server
+            .try_get::<Board>("/v1/stations/caudry/board?limit=30")
+            .await
+        {
+            return board;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no board within 30 s; log:\n{}", server.logs());
+}
+
+/// One client following Caudry's board on one node's stream, checking that
+/// every message continues the board it holds.
+struct Follower {
+    client: Client,
+    state: BoardState,
+    /// (prev_seq, seq) of every delta applied.
+    chain: Vec<(u64, u64)>,
+}
+
+impl Follower {
+    /// Connects and subscribes; waits for the snapshot.
+    async fn start(base: &str) -> Follower {
+        let mut client = Client::connect(base).await;
+        client.subscribe("caudry", None).await;
+        let mut state = BoardState::new("caudry");
+        let first = client.next_message().await;
+        assert!(
+            matches!(first, ServerMessage::Snapshot { .. }),
+            "a snapshot first: {first:?}"
+        );
+        state.apply(&first);
+        Follower {
+            client,
+            state,
+            chain: Vec::new(),
+        }
+    }
+
+    fn seq(&self) -> u64 {
+        self.state.seq().expect("a board")
+    }
+
+    /// Connects to `base` again and resumes with `since` its seq: what
+    /// comes must be the deltas after it (never a snapshot).
+    async fn resume(&mut self, base: &str) {
+        self.client = Client::connect(base).await;
+        self.client.subscribe("caudry", Some(self.seq())).await;
+    }
+
+    /// Applies messages until the board is at `seq` or later; panics on a
+    /// snapshot (after the first) or a delta that does not follow.
+    async fn until(&mut self, seq: u64, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.seq() < seq {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "{what}: at {} after 60 s, not {seq}",
+                self.seq()
+            );
+            let message = match self.client.next_within(left).await {
+                Received::Message(m) => *m,
+                Received::Closed(frame) => panic!("{what}: stream closed: {frame:?}"),
+            };
+            match &message {
+                ServerMessage::Heartbeat { .. } => continue,
+                ServerMessage::Delta(d) => {
+                    let held = self.seq();
+                    assert_eq!(
+                        self.state.apply(&message),
+                        Applied::UpToDate(d.seq),
+                        "{what}: a delta {}→{} on a board at {held}",
+                        d.prev_seq,
+                        d.seq
+                    );
+                    self.chain.push((d.prev_seq, d.seq));
+                }
+                other => panic!(
+                    "{what}: a {other:?} where deltas were due (at {})",
+                    self.seq()
+                ),
+            }
+        }
+    }
+
+    /// Whether every delta followed the one before.
+    fn unbroken(&self) -> bool {
+        self.chain.windows(2).all(|w| w[1].0 == w[0].1)
+    }
+}
+
+/// The ingest node's board at `seq`, from its archive (which writes a
+/// moment after publishing).
+async fn archived(ingest: &Server, seq: u64) -> Board {
+    let path = format!("/v1/stations/caudry/board?seq={seq}&limit=30");
+    for _ in 0..100 {
+        let answer = ingest.answer(&path).await;
+        if answer.status == 200 {
+            return answer.json();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ingest.get(&path, 200).await
+}
+
+fn same_board(what: &str, a: &Board, b: &Board) {
+    assert_eq!(a.seq, b.seq, "{what}");
+    assert_eq!(
+        serde_json::to_value(&a.departures).expect("json"),
+        serde_json::to_value(&b.departures).expect("json"),
+        "{what}: departures at {}",
+        a.seq
+    );
+    assert_eq!(a.notices, b.notices, "{what}: notices at {}", a.seq);
+    assert_eq!(
+        a.advisories, b.advisories,
+        "{what}: advisories at {}",
+        a.seq
+    );
+    assert_eq!(a.generated_at, b.generated_at, "{what}");
+}
+
+/// Posts a notice to the ingest node; the seq of the board that shows it.
+async fn notice(ingest: &Server, store: &Store, header: &str) -> u64 {
+    ingest
+        .post_json("/v1/notices", &store.token, &info_notice(header))
+        .await
+        .expect(201);
+    let board: Board = ingest.get("/v1/stations/caudry/board?limit=30", 200).await;
+    assert!(
+        board
+            .notices
+            .iter()
+            .any(|n| n.header.values().any(|h| h == header)),
+        "the REST board right after the write shows it"
+    );
+    board.seq
+}
+
+/// The operators' notices on a board (the demo's feeds bring others).
+fn operators(board: &Board) -> usize {
+    board
+        .notices
+        .iter()
+        .filter(|n| n.source == quai_protocol::NoticeSource::Operator)
+        .count()
+}
+
+async fn health(server: &Server) -> Health {
+    server.get("/healthz", 200).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
+    let mut nats = Nats::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = feed_server().demo_store(dir.path());
+    let ingest = node(
+        "ingest",
+        "ingest-1",
+        &nats.url,
+        &store.config,
+        Some(&store.data),
+    );
+    let edge_a = node("edge", "edge-a", &nats.url, &store.config, None);
+    let edge_b = node("edge", "edge-b", &nats.url, &store.config, None);
+    first_board(&edge_a).await;
+    first_board(&edge_b).await;
+    let mut followers = [
+        Follower::start(&ingest.base).await,
+        Follower::start(&edge_a.base).await,
+        Follower::start(&edge_b.base).await,
+    ];
+
+    // Three notices: three changes at once on the ingest node.
+    let mut seq = 0;
+    for i in 0..3 {
+        seq = notice(&ingest, &store, &format!("Avis {i}")).await;
+    }
+    for (f, what) in followers.iter_mut().zip(["ingest", "edge A", "edge B"]) {
+        f.until(seq, what).await;
+        assert!(f.unbroken(), "{what}: {:?}", f.chain);
+        let board = f.state.board().expect("a board");
+        same_board(what, board, &archived(&ingest, board.seq).await);
+        assert_eq!(
+            operators(board),
+            3,
+            "{what}: the three notices at {}",
+            board.seq
+        );
+    }
+    // The edges' REST boards are the ingest node's at their seq.
+    for (edge, what) in [(&edge_a, "edge A"), (&edge_b, "edge B")] {
+        let rest: Board = edge.get("/v1/stations/caudry/board?limit=30", 200).await;
+        same_board(what, &rest, &archived(&ingest, rest.seq).await);
+    }
+
+    // What each node says of itself.
+    let h = health(&edge_a).await;
+    assert_eq!(
+        (h.role.as_str(), h.node.as_deref()),
+        ("edge", Some("edge-a"))
+    );
+    let link = h.nats.expect("the edge's link to NATS");
+    assert!(link.connected, "{link:?}");
+    assert!(link.lag_messages.is_some(), "{link:?}");
+    let h = health(&ingest).await;
+    assert_eq!(h.role, "ingest");
+    let link = h.nats.expect("the ingest node's link");
+    assert_eq!(
+        (link.lease_holder.as_deref(), link.publishing),
+        (Some("ingest-1"), Some(true))
+    );
+    // An edge writes nothing: it says where to go.
+    let refused = edge_a
+        .post_json("/v1/notices", &store.token, &info_notice("Sur l'edge"))
+        .await
+        .expect(503);
+    assert_eq!(refused.error().code, "not_on_edge", "{refused}");
+
+    // NATS killed and started again on its store: every node reconnects,
+    // and the edges' clients go on from where they were, without a gap.
+    nats.restart();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for i in 0..2 {
+        seq = notice(&ingest, &store, &format!("Après {i}")).await;
+    }
+    for (f, what) in followers[1..].iter_mut().zip(["edge A", "edge B"]) {
+        f.until(seq, what).await;
+        assert!(
+            f.unbroken(),
+            "{what} across the NATS restart: {:?}",
+            f.chain
+        );
+        let board = f.state.board().expect("a board");
+        same_board(what, board, &archived(&ingest, board.seq).await);
+        assert_eq!(operators(board), 5, "{what}: five notices");
+    }
+    assert!(health(&edge_b).await.nats.is_some_and(|n| n.connected));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clients_of_a_killed_edge_resume_on_another_without_a_gap() {
+    let nats = Nats::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = feed_server().demo_store(dir.path());
+    let ingest = node(
+        "ingest",
+        "ingest-1",
+        &nats.url,
+        &store.config,
+        Some(&store.data),
+    );
+    let mut edge_a = node("edge", "edge-a", &nats.url, &store.config, None);
+    let edge_b = node("edge", "edge-b", &nats.url, &store.config, None);
+    first_board(&edge_a).await;
+    first_board(&edge_b).await;
+    const CLIENTS: usize = 200;
+    let mut followers = Vec::with_capacity(CLIENTS);
+    for _ in 0..CLIENTS {
+        followers.push(Follower::start(&edge_a.base).await);
+    }
+    let mut seq = notice(&ingest, &store, "Avant").await;
+    for f in &mut followers {
+        f.until(seq, "edge A").await;
+    }
+
+    // Writes go on while edge A dies: its clients miss some deltas.
+    let writer = {
+        let (base, token) = (ingest.base.clone(), store.token.clone());
+        tokio::spawn(async move {
+            let api = quai_tests::http::Api::new(base);
+            for i in 0..10 {
+                api.post_json("/v1/notices", &token, &info_notice(&format!("Pendant {i}")))
+                    .await
+                    .expect(201);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    edge_a.kill();
+    writer.await.expect("the writer");
+    seq = seq.max(notice(&ingest, &store, "Après").await);
+
+    // Each resumes on edge B with since: deltas only, none missing.
+    for f in &mut followers {
+        f.resume(&edge_b.base).await;
+    }
+    for (i, f) in followers.iter_mut().enumerate() {
+        f.until(seq, &format!("client {i} on edge B")).await;
+        assert!(f.unbroken(), "client {i}: {:?}", f.chain);
+    }
+    let board = followers[0].state.board().expect("a board");
+    assert_eq!(operators(board), 12, "every notice");
+    same_board("edge B", board, &archived(&ingest, board.seq).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standby_ingest_node_takes_over_within_ten_seconds() {
+    let nats = Nats::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = feed_server().demo_store(dir.path());
+    // The standby: the same sources and configuration, its own data dir
+    // (a copy, with the same operator: a shared store is PostgreSQL's job,
+    // not yet done).
+    let standby_data = dir.path().join("standby");
+    copy_dir(std::path::Path::new(&store.data), &standby_data);
+    let mut active = node(
+        "ingest",
+        "ingest-1",
+        &nats.url,
+        &store.config,
+        Some(&store.data),
+    );
+    let edge = node("edge", "edge-a", &nats.url, &store.config, None);
+    first_board(&edge).await;
+    let standby = node(
+        "ingest",
+        "ingest-2",
+        &nats.url,
+        &store.config,
+        Some(standby_data.to_str().expect("path")),
+    );
+    first_board(&standby).await;
+    let mut link = health(&standby).await.nats.expect("a link");
+    for _ in 0..50 {
+        if link.lease_holder.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        link = health(&standby).await.nats.expect("a link");
+    }
+    assert_eq!(
+        (link.lease_holder.as_deref(), link.publishing),
+        (Some("ingest-1"), Some(false)),
+        "the standby waits"
+    );
+    let mut follower = Follower::start(&edge.base).await;
+    let before = follower.seq();
+
+    active.kill();
+    let killed = Instant::now();
+    let took_over = loop {
+        let link = health(&standby).await.nats.expect("a link");
+        if link.publishing == Some(true) {
+            break killed.elapsed();
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "no takeover within 10 s: {link:?}; standby's log:\n{}",
+            standby.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    println!("the standby publishes {took_over:?} after the kill");
+    assert_eq!(
+        health(&standby).await.nats.and_then(|n| n.lease_holder),
+        Some("ingest-2".into())
+    );
+    // The edge's client: the standby's board, numbered past the last one,
+    // as one more delta.
+    let rest: Board = standby.get("/v1/stations/caudry/board?limit=30", 200).await;
+    assert!(
+        rest.seq > before,
+        "seq went back: {} after {before}",
+        rest.seq
+    );
+    follower.until(rest.seq, "the edge's client").await;
+    assert!(follower.unbroken(), "{:?}", follower.chain);
+    assert_eq!(follower.chain.first().map(|c| c.0), Some(before));
+    let board = follower.state.board().expect("a board");
+    same_board(
+        "after the takeover",
+        board,
+        &archived(&standby, board.seq).await,
+    );
+    // And it goes on: a notice written on the new active node reaches the
+    // edge's client as the next delta.
+    let seq = notice(&standby, &store, "Après la relève").await;
+    follower.until(seq, "the edge's client").await;
+    assert!(follower.unbroken(), "{:?}", follower.chain);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
