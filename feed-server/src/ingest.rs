@@ -85,6 +85,8 @@ pub async fn run(
     cancel: CancellationToken,
 ) {
     let mut published: HashMap<String, Published> = HashMap::new();
+    // The lease's term `published` belongs to.
+    let mut term = None;
     let mut retry = RETRY;
     let mut changes = lease.changes();
     loop {
@@ -94,6 +96,12 @@ pub async fn run(
                 _ = changes.changed() => {}
                 () = tokio::time::sleep(crate::lease::RENEW) => {}
             }
+        }
+        // The lease was taken again since (lost through an error, say):
+        // another node may have published meanwhile.
+        if term != Some(lease.term()) {
+            published.clear();
+            term = Some(lease.term());
         }
         let outcome = tokio::select! {
             () = cancel.cancelled() => break,
@@ -112,6 +120,7 @@ pub async fn run(
             }
             Err(e) => {
                 tracing::warn!(error = %e, retry_s = retry.as_secs_f64(), "ingest: boards not published to NATS");
+                lease.note_error(Some(e.to_string()));
             }
         }
         unsubscribe(&hub, &stations);
@@ -189,19 +198,30 @@ async fn session(
         .get_key_value(BUCKET)
         .await
         .map_err(|e| IngestError::JetStream(format!("bucket {BUCKET}: {e}")))?;
-    // A station this node has not published since it took the lease: its
-    // boards go on from the last one on the stream (another node's).
     let board_stream = js
         .get_stream(STREAM)
         .await
         .map_err(|e| IngestError::JetStream(format!("stream {STREAM}: {e}")))?;
+    let mut nats = Nats {
+        js,
+        boards,
+        last: HashMap::new(),
+    };
     for station in stations {
+        let (stream_seq, quai_seq) = last_on_stream(&board_stream, station.as_str()).await?;
+        if let Some(sequence) = stream_seq {
+            nats.last.insert(station.to_string(), sequence);
+        }
         if published.contains_key(station.as_str()) {
             continue;
         }
-        if let Some(last) = last_seq(&board_stream, station.as_str()).await? {
+        // Not published by this node in this term: its boards go on from
+        // the last one another node left, on the stream or in the bucket
+        // (a quiet station's last message may be past the stream's 24 h).
+        let in_bucket = bucket_seq(&nats.boards, station.as_str()).await;
+        if let Some(last) = quai_seq.max(in_bucket) {
             let seq = hub.continue_after(station.as_str(), last);
-            tracing::info!(%station, last, ?seq, "ingest: boards numbered on from the stream's last");
+            tracing::info!(%station, last, ?seq, "ingest: boards numbered on from the last published");
         }
     }
     tracing::info!(
@@ -209,11 +229,12 @@ async fn session(
         node = lease.node(),
         "ingest: publishing boards to NATS"
     );
+    lease.note_error(None);
     *retry = RETRY;
     // What NATS had may be gone (a new store, a power cut): every station
     // starts again from a snapshot of what was last published.
     for (station, last) in published.iter_mut() {
-        publish_snapshot(&js, &boards, station, &last.state).await?;
+        nats.snapshot(station, &last.state).await?;
         last.snapshot_at = Instant::now();
     }
 
@@ -241,125 +262,128 @@ async fn session(
         if !lease.holds() {
             return Err(IngestError::LostLease);
         }
-        publish(&js, &boards, published, &out).await?;
+        nats.publish(published, &out).await?;
     }
 }
 
-/// Publishes one message of the hub: on the station's subject, then the
-/// board it makes in the bucket; and a snapshot when the last is
-/// [`SNAPSHOT_AGE`] old.
-async fn publish(
-    js: &jetstream::Context,
-    boards: &kv::Store,
-    published: &mut HashMap<String, Published>,
-    out: &Outgoing,
-) -> Result<(), IngestError> {
-    let (station, snapshot) = match &out.message {
-        ServerMessage::Snapshot { station, .. } => (station, true),
-        ServerMessage::Delta(d) => (&d.station, false),
-        _ => return Ok(()),
-    };
-    // Applied to a copy: the state moves on only once NATS has it.
-    let mut last = published
-        .get(station)
-        .cloned()
-        .unwrap_or_else(|| Published {
-            state: BoardState::new(station.clone()),
-            snapshot_at: Instant::now(),
-        });
-    let Applied::UpToDate(seq) = last.state.apply(&out.message) else {
-        return Ok(());
-    };
-    let id = if snapshot {
-        format!("{station}:{seq}:snapshot")
-    } else {
-        format!("{station}:{seq}")
-    };
-    send(js, station, seq, &id, out.json.clone()).await?;
-    // The stream has it: from here on this is what NATS holds (were the
-    // bucket's put to fail, the snapshot of the next connection puts it;
-    // sent again, this message would be dropped as a duplicate).
-    if snapshot {
-        last.snapshot_at = Instant::now();
-    }
-    let due = !snapshot && last.snapshot_at.elapsed() >= SNAPSHOT_AGE;
-    published.insert(station.clone(), last);
-    let state = &published[station].state;
-    put(boards, station, state).await?;
-    if due {
-        publish_snapshot(js, boards, station, state).await?;
-        if let Some(p) = published.get_mut(station) {
-            p.snapshot_at = Instant::now();
+/// The session's JetStream handles, and where this node left each
+/// station's subject.
+struct Nats {
+    js: jetstream::Context,
+    boards: kv::Store,
+    /// The stream sequence of the last message on each station's subject,
+    /// as this node last saw it: every message is published on the
+    /// condition that it is still the last
+    /// (`Nats-Expected-Last-Subject-Sequence`), so that a message of a node
+    /// that lost the lease, or raced another, is refused rather than
+    /// interleaved.
+    last: HashMap<String, u64>,
+}
+
+impl Nats {
+    /// Publishes one message of the hub: on the station's subject, then
+    /// the board it makes in the bucket; and a snapshot when the last is
+    /// [`SNAPSHOT_AGE`] old.
+    async fn publish(
+        &mut self,
+        published: &mut HashMap<String, Published>,
+        out: &Outgoing,
+    ) -> Result<(), IngestError> {
+        let (station, snapshot) = match &out.message {
+            ServerMessage::Snapshot { station, .. } => (station, true),
+            ServerMessage::Delta(d) => (&d.station, false),
+            _ => return Ok(()),
+        };
+        // Applied to a copy: the state moves on only once NATS has it.
+        let mut last = published
+            .get(station)
+            .cloned()
+            .unwrap_or_else(|| Published {
+                state: BoardState::new(station.clone()),
+                snapshot_at: Instant::now(),
+            });
+        let Applied::UpToDate(seq) = last.state.apply(&out.message) else {
+            return Ok(());
+        };
+        let id = if snapshot {
+            format!("{station}:{seq}:snapshot")
+        } else {
+            format!("{station}:{seq}")
+        };
+        self.send(station, seq, &id, out.json.clone()).await?;
+        // The stream has it: from here on this is what NATS holds (were the
+        // bucket's put to fail, the snapshot of the next connection puts it;
+        // sent again, this message would be dropped as a duplicate).
+        if snapshot {
+            last.snapshot_at = Instant::now();
         }
+        let due = !snapshot && last.snapshot_at.elapsed() >= SNAPSHOT_AGE;
+        published.insert(station.clone(), last);
+        let state = &published[station].state;
+        put(&self.boards, station, state).await?;
+        if due {
+            self.snapshot(station, state).await?;
+            if let Some(p) = published.get_mut(station) {
+                p.snapshot_at = Instant::now();
+            }
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-/// Publishes `state` as a snapshot on the station's subject (the stream's
-/// snapshot message, at its seq) and in the bucket.
-async fn publish_snapshot(
-    js: &jetstream::Context,
-    boards: &kv::Store,
-    station: &str,
-    state: &BoardState,
-) -> Result<(), IngestError> {
-    let (Some(board), Some(seq)) = (state.board(), state.seq()) else {
-        return Ok(());
-    };
-    let message = ServerMessage::Snapshot {
-        station: station.to_string(),
-        seq,
-        board: board.clone(),
-        server_time: crate::hub::now_micros(),
-    };
-    let json = serde_json::to_vec(&message).map_err(|e| IngestError::JetStream(e.to_string()))?;
-    send(
-        js,
-        station,
-        seq,
-        &format!("{station}:{seq}:snapshot"),
-        json.into(),
-    )
-    .await?;
-    put(boards, station, state).await
-}
-
-/// The `Quai-Seq` of the last message on the station's subject (None when
-/// the stream has none).
-async fn last_seq(stream: &stream::Stream, station: &str) -> Result<Option<u64>, IngestError> {
-    match stream
-        .get_last_raw_message_by_subject(&subject(station))
-        .await
-    {
-        Ok(message) => Ok(message
-            .headers
-            .get("Quai-Seq")
-            .and_then(|v| v.as_str().parse().ok())),
-        Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(None),
-        Err(e) => Err(IngestError::JetStream(format!(
-            "last message of {station}: {e}"
-        ))),
+    /// Publishes `state` as a snapshot on the station's subject (the
+    /// stream's snapshot message, at its seq) and in the bucket.
+    async fn snapshot(&mut self, station: &str, state: &BoardState) -> Result<(), IngestError> {
+        let (Some(board), Some(seq)) = (state.board(), state.seq()) else {
+            return Ok(());
+        };
+        let message = ServerMessage::Snapshot {
+            station: station.to_string(),
+            seq,
+            board: board.clone(),
+            server_time: crate::hub::now_micros(),
+        };
+        let json =
+            serde_json::to_vec(&message).map_err(|e| IngestError::JetStream(e.to_string()))?;
+        self.send(
+            station,
+            seq,
+            &format!("{station}:{seq}:snapshot"),
+            json.into(),
+        )
+        .await?;
+        put(&self.boards, station, state).await
     }
-}
 
-/// One message on the station's subject, acknowledged by JetStream.
-async fn send(
-    js: &jetstream::Context,
-    station: &str,
-    seq: u64,
-    id: &str,
-    payload: axum::body::Bytes,
-) -> Result<(), IngestError> {
-    let mut headers = async_nats::HeaderMap::new();
-    headers.insert("Quai-Station", station);
-    headers.insert("Quai-Seq", seq.to_string().as_str());
-    headers.insert("Nats-Msg-Id", id);
-    js.publish_with_headers(subject(station), headers, payload)
-        .await
-        .map_err(|e| IngestError::JetStream(e.to_string()))?
-        .await
-        .map_err(|e| IngestError::JetStream(e.to_string()))?;
-    Ok(())
+    /// One message on the station's subject, acknowledged by JetStream, on
+    /// the condition that the subject's last message is the one this node
+    /// last saw.
+    async fn send(
+        &mut self,
+        station: &str,
+        seq: u64,
+        id: &str,
+        payload: axum::body::Bytes,
+    ) -> Result<(), IngestError> {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Quai-Station", station);
+        headers.insert("Quai-Seq", seq.to_string().as_str());
+        headers.insert("Nats-Msg-Id", id);
+        if let Some(last) = self.last.get(station) {
+            headers.insert(
+                "Nats-Expected-Last-Subject-Sequence",
+                last.to_string().as_str(),
+            );
+        }
+        let ack = self
+            .js
+            .publish_with_headers(subject(station), headers, payload)
+            .await
+            .map_err(|e| IngestError::JetStream(e.to_string()))?
+            .await
+            .map_err(|e| IngestError::JetStream(format!("{station} at {seq}: {e}")))?;
+        self.last.insert(station.to_string(), ack.sequence);
+        Ok(())
+    }
 }
 
 /// The station's whole board in the bucket.
@@ -373,4 +397,36 @@ async fn put(boards: &kv::Store, station: &str, state: &BoardState) -> Result<()
         .await
         .map_err(|e| IngestError::JetStream(e.to_string()))?;
     Ok(())
+}
+
+/// The last message on the station's subject: its stream sequence and its
+/// `Quai-Seq` (None, None when the subject has none).
+async fn last_on_stream(
+    stream: &stream::Stream,
+    station: &str,
+) -> Result<(Option<u64>, Option<u64>), IngestError> {
+    match stream
+        .get_last_raw_message_by_subject(&subject(station))
+        .await
+    {
+        Ok(message) => Ok((
+            Some(message.sequence),
+            message
+                .headers
+                .get("Quai-Seq")
+                .and_then(|v| v.as_str().parse().ok()),
+        )),
+        Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok((None, None)),
+        Err(e) => Err(IngestError::JetStream(format!(
+            "last message of {station}: {e}"
+        ))),
+    }
+}
+
+/// The seq of the station's board in the bucket, if it holds one.
+async fn bucket_seq(boards: &kv::Store, station: &str) -> Option<u64> {
+    let json = boards.get(station).await.ok()??;
+    serde_json::from_slice::<quai_protocol::Board>(&json)
+        .ok()
+        .map(|b| b.seq)
 }

@@ -7,10 +7,16 @@
 //! renews it every [`RENEW`]; a node that sees the same revision for
 //! [`LAPSE`] by its own clock writes over it, and only one such write can
 //! win. A holder whose renewal finds another revision has lost it and stops
-//! publishing at once; one that cannot renew for [`LAPSE`] (NATS gone, the
-//! process stalled) stops publishing too, since another may have taken over
-//! ([`Lease::holds`]). A failover therefore takes [`LAPSE`] plus up to one
-//! [`RENEW`]: 6 s.
+//! publishing at once; one whose last renewal was sent [`LAPSE`] less
+//! [`RENEW`] ago (NATS gone, the process stalled) stops publishing too,
+//! before another may take over ([`Lease::holds`]). A failover therefore
+//! takes [`LAPSE`] plus up to one [`RENEW`]: 6 s. The lease is a courtesy,
+//! not the fence: every board message is published on the condition that
+//! the station's subject is where this node left it
+//! ([`crate::ingest`]), so a deposed node's late message is refused.
+//!
+//! Nodes are told apart by an instance id drawn at start, not by their
+//! names: two containers may both be `host:1`.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,10 +36,12 @@ pub const RENEW: Duration = Duration::from_secs(1);
 pub const LAPSE: Duration = Duration::from_secs(5);
 const RETRY: Duration = Duration::from_secs(1);
 
-/// The lease's value: who holds it, since when, last renewed when.
+/// The lease's value: who holds it (its name, and the instance id that
+/// tells it apart), last renewed when.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Holder {
     node: String,
+    instance: String,
     renewed_at: String,
 }
 
@@ -42,6 +50,13 @@ struct Holder {
 #[derive(Debug)]
 pub struct Lease {
     node: String,
+    /// Drawn at start: what the lease's value compares.
+    instance: String,
+    /// How many times this node has taken the lease: a publisher that
+    /// finds another term knows another node may have published meanwhile.
+    term: std::sync::atomic::AtomicU64,
+    /// The last error talking to NATS (lease or publisher), for `/healthz`.
+    last_error: Mutex<Option<String>>,
     /// Whether this node holds it (the publisher waits on changes).
     active: watch::Sender<bool>,
     /// When this node last wrote it.
@@ -56,8 +71,13 @@ pub struct Lease {
 
 impl Lease {
     pub fn new(node: String) -> Arc<Lease> {
+        let instance = crate::store::new_token()
+            .unwrap_or_else(|_| format!("{}-{:?}", std::process::id(), Instant::now()));
         Arc::new(Lease {
             node,
+            instance,
+            term: Default::default(),
+            last_error: Mutex::new(None),
             active: watch::Sender::new(false),
             renewed: Mutex::new(None),
             holder: Mutex::new(None),
@@ -70,15 +90,33 @@ impl Lease {
         &self.node
     }
 
-    /// Whether this node holds the lease now: it won it and renewed it less
-    /// than [`LAPSE`] ago.
+    /// Whether this node holds the lease now: it won it, and sent its last
+    /// renewal less than [`LAPSE`] less [`RENEW`] ago (a margin for the
+    /// other node's clock, which starts when it reads the renewal).
     pub fn holds(&self) -> bool {
         *self.active.borrow()
             && self
                 .renewed
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .is_some_and(|t| t.elapsed() < LAPSE)
+                .is_some_and(|t| t.elapsed() < LAPSE - RENEW)
+    }
+
+    /// Which time this node holds the lease (changes at each take).
+    pub fn term(&self) -> u64 {
+        self.term.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Notes an error talking to NATS, for `/healthz` (None: cleared).
+    pub fn note_error(&self, error: Option<String>) {
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Changes of [`Lease::holds`] as the keeper sees them.
@@ -99,9 +137,11 @@ impl Lease {
         self.connected.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    fn set(&self, active: bool, holder: Option<String>) {
-        if active {
-            *self.renewed.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    /// Records what was read or written; `sent`: when the write that won or
+    /// renewed the lease was sent.
+    fn set(&self, active: bool, holder: Option<String>, sent: Option<Instant>) {
+        if let Some(sent) = sent {
+            *self.renewed.lock().unwrap_or_else(|p| p.into_inner()) = Some(sent);
         }
         *self.holder.lock().unwrap_or_else(|p| p.into_inner()) = holder;
         self.active
@@ -129,9 +169,10 @@ pub async fn run(lease: Arc<Lease>, url: String, cancel: CancellationToken) {
             .connected
             .store(false, std::sync::atomic::Ordering::Relaxed);
         let was = lease.holds();
-        lease.set(false, lease.holder());
+        lease.set(false, lease.holder(), None);
         if let Err(e) = outcome {
             tracing::warn!(error = %e, held = was, "ingest lease: cannot reach it");
+            lease.note_error(Some(e.to_string()));
         }
         tokio::select! {
             () = cancel.cancelled() => break,
@@ -139,7 +180,7 @@ pub async fn run(lease: Arc<Lease>, url: String, cancel: CancellationToken) {
         }
     }
     if lease.holds() {
-        lease.set(false, None);
+        lease.set(false, None, None);
         let revision = lease.revision.load(std::sync::atomic::Ordering::Relaxed);
         if let Err(e) = release(&url, revision).await {
             tracing::warn!(error = %e, "ingest lease: not released (the standby waits for it to lapse)");
@@ -167,9 +208,10 @@ async fn bucket(js: &jetstream::Context) -> Result<kv::Store, LeaseError> {
         .map_err(|e| LeaseError::JetStream(format!("bucket {BUCKET}: {e}")))
 }
 
-fn value(node: &str) -> axum::body::Bytes {
+fn value(lease: &Lease) -> axum::body::Bytes {
     let holder = Holder {
-        node: node.to_string(),
+        node: lease.node.clone(),
+        instance: lease.instance.clone(),
         renewed_at: crate::hub::now_micros(),
     };
     serde_json::to_vec(&holder).unwrap_or_default().into()
@@ -186,15 +228,18 @@ async fn keep(lease: &Lease, url: &str) -> Result<(), LeaseError> {
     lease
         .connected
         .store(true, std::sync::atomic::Ordering::Relaxed);
+    lease.note_error(None);
     // The revision this node last wrote, while it holds the lease.
     let mut mine: Option<u64> = None;
     // Another's revision, and since when it has not moved.
     let mut seen: Option<(u64, Instant)> = None;
     loop {
+        // The lease runs from the sending of the write, not its answer.
+        let sent = Instant::now();
         mine = match mine {
-            Some(revision) => match kv.update(KEY, value(&lease.node), revision).await {
+            Some(revision) => match kv.update(KEY, value(lease), revision).await {
                 Ok(revision) => {
-                    lease.set(true, Some(lease.node.clone()));
+                    lease.set(true, Some(lease.node.clone()), Some(sent));
                     lease
                         .revision
                         .store(revision, std::sync::atomic::Ordering::Relaxed);
@@ -205,7 +250,7 @@ async fn keep(lease: &Lease, url: &str) -> Result<(), LeaseError> {
                         node = lease.node,
                         "ingest lease: lost to another node; publishing stops"
                     );
-                    lease.set(false, None);
+                    lease.set(false, None, None);
                     None
                 }
                 Err(e) => return Err(LeaseError::JetStream(e.to_string())),
@@ -227,31 +272,33 @@ async fn take(
         .entry(KEY)
         .await
         .map_err(|e| LeaseError::JetStream(e.to_string()))?;
+    let sent = Instant::now();
     let won = match entry {
-        None => match kv.create(KEY, value(&lease.node)).await {
+        None => match kv.create(KEY, value(lease)).await {
             Ok(revision) => Some((revision, None)),
             Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => None,
             Err(e) => return Err(LeaseError::JetStream(e.to_string())),
         },
         Some(entry) => {
-            let holder = serde_json::from_slice::<Holder>(&entry.value)
+            let read = serde_json::from_slice::<Holder>(&entry.value)
                 .ok()
-                .map(|h| h.node)
                 .filter(|_| entry.operation == kv::Operation::Put);
+            let holder = read.as_ref().map(|h| h.node.clone());
             let moved = seen.is_none_or(|(r, _)| r != entry.revision);
             if moved {
                 *seen = Some((entry.revision, Instant::now()));
             }
             let lapsed = seen.is_some_and(|(_, at)| at.elapsed() >= LAPSE);
-            let free = holder.is_none() || holder.as_deref() == Some(lease.node.as_str());
+            // Nobody's, or this very process's (it reconnected).
+            let free = read.is_none_or(|h| h.instance == lease.instance);
             if free || lapsed {
-                match kv.update(KEY, value(&lease.node), entry.revision).await {
+                match kv.update(KEY, value(lease), entry.revision).await {
                     Ok(revision) => Some((revision, holder)),
                     Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => None,
                     Err(e) => return Err(LeaseError::JetStream(e.to_string())),
                 }
             } else {
-                lease.set(false, holder);
+                lease.set(false, holder, None);
                 None
             }
         }
@@ -265,11 +312,22 @@ async fn take(
         "ingest lease: taken; this node publishes"
     );
     *seen = None;
-    lease.set(true, Some(lease.node.clone()));
+    lease
+        .term
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    lease.set(true, Some(lease.node.clone()), Some(sent));
     lease
         .revision
         .store(revision, std::sync::atomic::Ordering::Relaxed);
     Ok(Some(revision))
+}
+
+/// The holder named by an entry of the lease's bucket (None: nobody).
+pub fn holder_of(entry: &kv::Entry) -> Option<String> {
+    serde_json::from_slice::<Holder>(&entry.value)
+        .ok()
+        .filter(|_| entry.operation == kv::Operation::Put)
+        .map(|h| h.node)
 }
 
 /// Gives the lease up (a clean stop), if this node's write at `revision`

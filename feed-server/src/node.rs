@@ -51,7 +51,7 @@ impl Node {
                 last_message_age_s: None,
                 lease_holder: lease.holder(),
                 publishing: Some(lease.holds()),
-                last_error: None,
+                last_error: lease.last_error(),
             }),
             Node::Edge { link, .. } => {
                 let status = link.status();
@@ -59,7 +59,7 @@ impl Node {
                     connected: status.connected,
                     lag_messages: Some(status.pending),
                     last_message_age_s: status.since_last_message.map(|d| d.as_secs_f64()),
-                    lease_holder: None,
+                    lease_holder: status.lease_holder,
                     publishing: None,
                     last_error: status.last_error,
                 })

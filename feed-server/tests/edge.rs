@@ -143,6 +143,17 @@ impl Follower {
     fn unbroken(&self) -> bool {
         self.chain.windows(2).all(|w| w[1].0 == w[0].1)
     }
+
+    /// The deltas that skipped seqs (an ingest node numbers its boards one
+    /// by one: a skip is a jump to another node's numbering, or deltas the
+    /// edge merged into one because it lost some).
+    fn jumps(&self) -> Vec<(u64, u64)> {
+        self.chain
+            .iter()
+            .copied()
+            .filter(|(prev, seq)| *seq != prev + 1)
+            .collect()
+    }
 }
 
 /// The ingest node's board at `seq`, from its archive (which writes a
@@ -236,6 +247,7 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
     for (f, what) in followers.iter_mut().zip(["ingest", "edge A", "edge B"]) {
         f.until(seq, what).await;
         assert!(f.unbroken(), "{what}: {:?}", f.chain);
+        assert_eq!(f.jumps(), vec![], "{what}: every delta, one by one");
         let board = f.state.board().expect("a board");
         same_board(what, board, &archived(&ingest, board.seq).await);
         assert_eq!(
@@ -274,10 +286,27 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
         .expect(503);
     assert_eq!(refused.error().code, "not_on_edge", "{refused}");
 
-    // NATS killed and started again on its store: every node reconnects,
-    // and the edges' clients go on from where they were, without a gap.
-    nats.restart();
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // NATS killed: the edges say so, and keep serving their boards.
+    nats.kill();
+    let down = Instant::now();
+    loop {
+        let h = health(&edge_a).await;
+        if h.nats.as_ref().is_some_and(|n| !n.connected) {
+            assert_eq!(h.status, "degraded");
+            break;
+        }
+        assert!(
+            down.elapsed() < Duration::from_secs(10),
+            "edge A still says connected 10 s after NATS died: {h:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let kept: Board = edge_b.get("/v1/stations/caudry/board?limit=30", 200).await;
+    assert!(kept.seq >= seq);
+
+    // Started again on its store: every node reconnects, and the edges'
+    // clients go on from where they were, delta by delta.
+    nats.start_again(false);
     for i in 0..2 {
         seq = notice(&ingest, &store, &format!("Après {i}")).await;
     }
@@ -288,11 +317,27 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
             "{what} across the NATS restart: {:?}",
             f.chain
         );
+        assert_eq!(f.jumps(), vec![], "{what}: every delta, one by one");
         let board = f.state.board().expect("a board");
         same_board(what, board, &archived(&ingest, board.seq).await);
         assert_eq!(operators(board), 5, "{what}: five notices");
     }
-    assert!(health(&edge_b).await.nats.is_some_and(|n| n.connected));
+
+    // Replaced by a NATS with an empty store: the ingest node makes the
+    // stream again from a snapshot; the edges follow the new stream.
+    nats.restart_empty();
+    for i in 0..2 {
+        seq = notice(&ingest, &store, &format!("Vide {i}")).await;
+    }
+    for (f, what) in followers[1..].iter_mut().zip(["edge A", "edge B"]) {
+        f.until(seq, what).await;
+        assert!(f.unbroken(), "{what} on the new stream: {:?}", f.chain);
+        let board = f.state.board().expect("a board");
+        same_board(what, board, &archived(&ingest, board.seq).await);
+        assert_eq!(operators(board), 7, "{what}: seven notices");
+    }
+    let h = health(&edge_b).await;
+    assert!(h.nats.as_ref().is_some_and(|n| n.connected), "{h:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,6 +391,7 @@ async fn the_clients_of_a_killed_edge_resume_on_another_without_a_gap() {
     for (i, f) in followers.iter_mut().enumerate() {
         f.until(seq, &format!("client {i} on edge B")).await;
         assert!(f.unbroken(), "client {i}: {:?}", f.chain);
+        assert_eq!(f.jumps(), vec![], "client {i}: every delta, one by one");
     }
     let board = followers[0].state.board().expect("a board");
     assert_eq!(operators(board), 12, "every notice");
@@ -397,6 +443,33 @@ async fn the_standby_ingest_node_takes_over_within_ten_seconds() {
 
     active.kill();
     let killed = Instant::now();
+    // The last message the dead node left on the stream: a snapshot of its
+    // board numbered far past anything the standby's own clock would give
+    // (its boards are numbered from its start time in milliseconds). The
+    // standby must number on from it.
+    let client = async_nats::connect(&nats.url).await.expect("NATS");
+    let js = async_nats::jetstream::new(client);
+    let mut last: Board = edge.get("/v1/stations/caudry/board?limit=30", 200).await;
+    const FAR: u64 = 4_000_000_000_000_000;
+    last.seq = FAR;
+    let message = ServerMessage::Snapshot {
+        station: "caudry".into(),
+        seq: FAR,
+        board: last,
+        server_time: "2026-12-01T06:40:00Z".into(),
+    };
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Quai-Station", "caudry");
+    headers.insert("Quai-Seq", FAR.to_string().as_str());
+    js.publish_with_headers(
+        feed_server::ingest::subject("caudry"),
+        headers,
+        serde_json::to_vec(&message).expect("json").into(),
+    )
+    .await
+    .expect("publish")
+    .await
+    .expect("acknowledged");
     let took_over = loop {
         let link = health(&standby).await.nats.expect("a link");
         if link.publishing == Some(true) {
@@ -414,17 +487,23 @@ async fn the_standby_ingest_node_takes_over_within_ten_seconds() {
         health(&standby).await.nats.and_then(|n| n.lease_holder),
         Some("ingest-2".into())
     );
-    // The edge's client: the standby's board, numbered past the last one,
-    // as one more delta.
+    // The edge's client: the last board (FAR), then the standby's,
+    // numbered past it, as one more delta.
     let rest: Board = standby.get("/v1/stations/caudry/board?limit=30", 200).await;
     assert!(
-        rest.seq > before,
-        "seq went back: {} after {before}",
+        rest.seq > FAR,
+        "the standby numbers from {}, not past {FAR}",
         rest.seq
     );
     follower.until(rest.seq, "the edge's client").await;
     assert!(follower.unbroken(), "{:?}", follower.chain);
     assert_eq!(follower.chain.first().map(|c| c.0), Some(before));
+    assert_eq!(
+        follower.jumps().iter().map(|j| j.1).collect::<Vec<_>>(),
+        vec![FAR],
+        "one jump, to FAR; then one by one past it: {:?}",
+        follower.chain
+    );
     let board = follower.state.board().expect("a board");
     same_board(
         "after the takeover",

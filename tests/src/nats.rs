@@ -22,6 +22,11 @@ impl Nats {
         Nats { child, url, store }
     }
 
+    /// Its process id (for CPU and memory readings).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills it (SIGKILL) and starts it again on the same port and store,
     /// as after a crash; waits until it listens.
     pub fn restart(&mut self) {
@@ -34,9 +39,20 @@ impl Nats {
         self.restart_on(true);
     }
 
-    fn restart_on(&mut self, empty: bool) {
+    /// Kills it (SIGKILL) and leaves it down until [`Nats::start_again`].
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Starts it again after [`Nats::kill`], on the same port, on its store
+    /// or an empty one.
+    pub fn start_again(&mut self, empty: bool) {
+        self.restart_on(empty);
+    }
+
+    fn restart_on(&mut self, empty: bool) {
+        self.kill();
         if empty {
             self.store = tempfile::tempdir().expect("a store folder");
         }

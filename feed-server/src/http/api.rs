@@ -23,8 +23,8 @@ pub struct HealthDesk {
 
 /// `GET /healthz`: every feed's freshness; on an ingest or edge node, its
 /// role and link to NATS. An edge polls no feed: its feeds are those of the
-/// boards it received, and it is degraded while NATS is out of reach or a
-/// station has no board yet.
+/// boards it received, and it is degraded while NATS is out of reach, no
+/// ingest node renews the lease, or a station has no board yet.
 pub async fn healthz(State(desk): State<HealthDesk>) -> Json<Health> {
     let node = &desk.node;
     let nats = node.nats();
@@ -51,8 +51,12 @@ pub async fn healthz(State(desk): State<HealthDesk>) -> Json<Health> {
                 }
             }
         }
-        let connected = nats.as_ref().is_some_and(|n| n.connected);
-        let degraded = missing || !connected || feeds.iter().any(|f| f.stale);
+        // Out of reach of NATS, or no ingest node renews the lease: the
+        // boards no longer move.
+        let linked = nats
+            .as_ref()
+            .is_some_and(|n| n.connected && n.lease_holder.is_some());
+        let degraded = missing || !linked || feeds.iter().any(|f| f.stale);
         (feeds, degraded)
     } else {
         let statuses = desk.freshness.statuses();

@@ -137,8 +137,9 @@ pub(super) fn router(state: AppState) -> Router {
         )
         .route("/demo/cap/heatwave", get(demo::heatwave))
         .fallback(api::not_found);
+    // On matched routes only: an unknown path is still a 404.
     let router = if edge {
-        router.layer(middleware::from_fn(edge_serves))
+        router.route_layer(middleware::from_fn(edge_serves))
     } else {
         router
     };

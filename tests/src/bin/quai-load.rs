@@ -9,6 +9,12 @@
 //! `ulimit -n 65536; quai-load --clients 10000 --changes 20`
 //! (see docs/benchmarks.md). Everything stays on 127.0.0.1 and stops by itself.
 //!
+//! Across machines' roles (docs/scaling.md): `quai-load --edges 3 --clients
+//! 9000` starts a real nats-server, runs the server as the ingest node and
+//! three edge nodes, and spreads the clients evenly over the edges; latencies
+//! then run from the ingest node's publication to the client, through NATS and
+//! an edge, and are given per edge, with each process's CPU and memory.
+//!
 //! As a soak (docs/reliability.md): `quai-load --clients 1000 --changes 360
 //! --interval-ms 5000 --frozen-percent 0 --sample-s 60` runs 30 minutes, prints
 //! the server's RSS every minute, and at the end checks that every client's board
@@ -80,6 +86,11 @@ struct Args {
     /// must show the not-live state, then live again once the upstream is back.
     #[arg(long, value_name = "DISPLAY_CLIENT")]
     screen: Option<std::path::PathBuf>,
+    /// Scale-out: run the server as an ingest node publishing to a real
+    /// nats-server, start this many edge nodes, and spread the clients
+    /// evenly over them (0: clients on the one server).
+    #[arg(long, default_value_t = 0)]
+    edges: usize,
 }
 
 #[derive(Default)]
@@ -94,6 +105,17 @@ struct Stats {
     killed_at: Mutex<Option<Instant>>,
     /// Seconds from the kill to each client's board being back.
     reconnect_s: Mutex<Vec<f64>>,
+    /// Latencies by the node the client is on (the edges, or the server).
+    per_node_ms: Vec<Mutex<Vec<f64>>>,
+}
+
+impl Stats {
+    fn new(nodes: usize) -> Stats {
+        Stats {
+            per_node_ms: (0..nodes.max(1)).map(|_| Mutex::default()).collect(),
+            ..Stats::default()
+        }
+    }
 }
 
 fn open_files_limit() -> Option<u64> {
@@ -129,6 +151,7 @@ async fn metric(api: &Api, name: &str) -> anyhow::Result<f64> {
 /// back.
 async fn client(
     url: String,
+    node: usize,
     stats: Arc<Stats>,
     ready: tokio::sync::mpsc::Sender<()>,
     held: Arc<Mutex<BoardState>>,
@@ -206,6 +229,9 @@ async fn client(
                         if let Ok(mut l) = stats.latencies_ms.lock() {
                             l.push(ms);
                         }
+                        if let Some(Ok(mut l)) = stats.per_node_ms.get(node).map(|l| l.lock()) {
+                            l.push(ms);
+                        }
                     }
                     stats.deliveries.fetch_add(1, Ordering::Relaxed);
                     if let Ok(mut t) = stats.last_delivery.lock() {
@@ -250,11 +276,13 @@ fn start_server(
     config: &std::path::Path,
     data_dir: &std::path::Path,
     log: &std::path::Path,
+    role: &[String],
 ) -> anyhow::Result<(ServerProcess, String)> {
     let mut server = Command::new(bin)
         .args([
             "serve", "--listen", listen, "--now", now, "--clock", "running",
         ])
+        .args(role)
         .arg("--config")
         .arg(config)
         .arg("--data-dir")
@@ -358,6 +386,19 @@ async fn main() -> anyhow::Result<()> {
         bail!("operator add: {}", String::from_utf8_lossy(&added.stderr));
     }
     let token = String::from_utf8_lossy(&added.stdout).trim().to_string();
+    if args.edges > 0 && args.restart_at > 0 {
+        bail!("--restart-at is for one server, not with --edges");
+    }
+    // Scale-out: NATS, the server as the ingest node, and the edges.
+    let nats = (args.edges > 0).then(quai_tests::nats::Nats::start);
+    let role = |role: &str, name: String| -> Vec<String> {
+        match &nats {
+            Some(nats) => ["--role", role, "--nats", &nats.url, "--node-name", &name]
+                .map(String::from)
+                .to_vec(),
+            None => Vec::new(),
+        }
+    };
     let (mut server, base) = start_server(
         &server_bin,
         "127.0.0.1:0",
@@ -365,10 +406,46 @@ async fn main() -> anyhow::Result<()> {
         &config,
         &data_dir,
         &server_log,
+        &role("ingest", "ingest".into()),
     )?;
+    let mut edges = Vec::new();
+    for i in 0..args.edges {
+        let name = format!("edge-{i}");
+        let edge = start_server(
+            &server_bin,
+            "127.0.0.1:0",
+            START,
+            &config,
+            &dir.join(&name),
+            &dir.join(format!("{name}.log")),
+            &role("edge", name),
+        )?;
+        let api = Api::with_timeout(&edge.1, Duration::from_secs(10));
+        let waiting = Instant::now();
+        while api
+            .try_get::<Board>("/v1/stations/caudry/board?limit=1")
+            .await
+            .is_err()
+        {
+            if waiting.elapsed() > Duration::from_secs(30) {
+                bail!("edge {i}: no board from NATS within 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        edges.push(edge);
+    }
     let mut pid = server.id();
     let api = Api::with_timeout(&base, Duration::from_secs(10));
     let url = quai_tests::stream::url(&base);
+    // Where clients connect: the edges, else the server.
+    let urls: Vec<String> = if edges.is_empty() {
+        vec![url.clone()]
+    } else {
+        edges
+            .iter()
+            .map(|(_, base)| quai_tests::stream::url(base))
+            .collect()
+    };
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = rss_kib(pid).unwrap_or(0);
     let mut screen = match &args.screen {
@@ -387,14 +464,15 @@ async fn main() -> anyhow::Result<()> {
     };
 
     // Connect and subscribe every client.
-    let stats = Arc::new(Stats::default());
+    let stats = Arc::new(Stats::new(urls.len()));
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(args.clients.max(1));
     let gate = Arc::new(tokio::sync::Semaphore::new(args.connect_concurrency));
     let connecting = Instant::now();
     let mut tasks = Vec::with_capacity(args.clients);
     let mut boards = Vec::with_capacity(args.clients);
     for i in 0..args.clients {
-        let (url, stats, ready) = (url.clone(), stats.clone(), ready_tx.clone());
+        let node = i % urls.len();
+        let (url, stats, ready) = (urls[node].clone(), stats.clone(), ready_tx.clone());
         let permit = gate.clone().acquire_owned().await?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
         let held = Arc::new(Mutex::new(BoardState::new("caudry".to_string())));
@@ -402,7 +480,7 @@ async fn main() -> anyhow::Result<()> {
         let frozen =
             args.frozen_percent > 0 && (i * args.frozen_percent) % 100 < args.frozen_percent;
         boards.push((held.clone(), frozen));
-        tasks.push(tokio::spawn(client(url, stats, tx, held, frozen)));
+        tasks.push(tokio::spawn(client(url, node, stats, tx, held, frozen)));
         let ready = ready.clone();
         tokio::spawn(async move {
             let _ = rx.recv().await;
@@ -420,6 +498,23 @@ async fn main() -> anyhow::Result<()> {
 
     // Change the realtime K times.
     let published_before = metric(&api, "quai_stream_boards_published_total").await?;
+    // Every process's CPU time over the changes: the server (the ingest
+    // node), the edges, NATS, and this load generator.
+    let mut processes: Vec<(String, u32)> = vec![("server".into(), pid)];
+    if !edges.is_empty() {
+        processes[0].0 = "ingest".into();
+    }
+    for (i, (edge, _)) in edges.iter().enumerate() {
+        processes.push((format!("edge-{i}"), edge.id()));
+    }
+    if let Some(nats) = &nats {
+        processes.push(("nats-server".into(), nats.pid()));
+    }
+    processes.push(("quai-load".into(), std::process::id()));
+    let cpu_before: Vec<f64> = processes
+        .iter()
+        .map(|(_, p)| quai_tests::binary::cpu_s(*p).unwrap_or(0.0))
+        .collect();
     let changing = Instant::now();
     let mut sampled = Instant::now();
     let mut rss_samples = vec![(0.0, rss_after)];
@@ -502,8 +597,15 @@ async fn main() -> anyhow::Result<()> {
             let listen = base.trim_start_matches("http://").to_string();
             // Its clock goes on where it was: START plus the time run so far.
             let now = (start + chrono::Duration::from_std(began.elapsed())?).to_rfc3339();
-            let restarted =
-                start_server(&server_bin, &listen, &now, &config, &data_dir, &server_log)?;
+            let restarted = start_server(
+                &server_bin,
+                &listen,
+                &now,
+                &config,
+                &data_dir,
+                &server_log,
+                &[],
+            )?;
             server = restarted.0;
             pid = server.id();
             println!("server killed (-9) and restarted after change {i}");
@@ -542,6 +644,19 @@ async fn main() -> anyhow::Result<()> {
         }
         last = now;
     }
+    let cpu_window = changing.elapsed().as_secs_f64();
+    let cpu: Vec<(String, f64, u64)> = processes
+        .iter()
+        .zip(&cpu_before)
+        .map(|((name, p), before)| {
+            let used = quai_tests::binary::cpu_s(*p).unwrap_or(0.0) - before;
+            (
+                name.clone(),
+                used * 100.0 / cpu_window,
+                rss_kib(*p).unwrap_or(0),
+            )
+        })
+        .collect();
     let published = metric(&api, "quai_stream_boards_published_total").await? - published_before;
     let dropped = metric(&api, "quai_stream_dropped_slow_total").await?;
     let window = stats
@@ -621,7 +736,14 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     server.kill();
-    let log = std::fs::read_to_string(&server_log).unwrap_or_default();
+    let mut log = std::fs::read_to_string(&server_log).unwrap_or_default();
+    for (i, (mut edge, _)) in edges.into_iter().enumerate() {
+        edge.kill();
+        log.push_str(
+            &std::fs::read_to_string(dir.join(format!("edge-{i}.log"))).unwrap_or_default(),
+        );
+    }
+    drop(nats);
     let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
     let warnings = log.lines().filter(|l| l.contains("WARN")).count();
     for t in tasks {
@@ -651,6 +773,24 @@ async fn main() -> anyhow::Result<()> {
         "deliveries/s over the change window ({window:.1} s): {:.0}",
         deliveries as f64 / window
     );
+    if stats.per_node_ms.len() > 1 {
+        for (i, l) in stats.per_node_ms.iter().enumerate() {
+            let l = sorted(l);
+            println!(
+                "edge-{i}: {} deliveries, latency ms p50 {:.1}, p99 {:.1}, max {:.1}",
+                l.len(),
+                percentile(&l, 0.5),
+                percentile(&l, 0.99),
+                l.last().copied().unwrap_or(f64::NAN)
+            );
+        }
+    }
+    for (name, percent, rss) in &cpu {
+        println!(
+            "{name}: CPU {percent:.1} % of one core over the changes ({cpu_window:.1} s), RSS {} MiB at the end",
+            rss / 1024
+        );
+    }
     println!(
         "server RSS: {} MiB before clients, {} MiB with them: {:.1} KiB per connection",
         rss_before / 1024,
