@@ -223,8 +223,17 @@ async fn session(
     *retry = RETRY;
     let mut lease_bucket = None;
     let mut lease_tick = tokio::time::interval(crate::lease::RENEW);
+    let mut announcements = js
+        .client()
+        .subscribe(crate::ingest::announce_subject("*"))
+        .await
+        .map_err(|e| EdgeError::JetStream(format!("announcements: {e}")))?;
     loop {
         let message = tokio::select! {
+            Some(announce) = announcements.next() => {
+                announced(hub, &announce.payload);
+                continue;
+            }
             event = events.recv() => match event {
                 Some(async_nats::Event::Disconnected | async_nats::Event::Closed) | None => {
                     return Err(EdgeError::Disconnected);
@@ -265,6 +274,22 @@ async fn session(
         }
     }
     Err(EdgeError::Ended)
+}
+
+/// Sends an announcement relayed by the ingest node to this edge's
+/// subscribers of its station, now.
+fn announced(hub: &Hub, payload: &[u8]) {
+    let message = serde_json::from_slice::<ServerMessage>(payload);
+    let Some(Ok(station)) = (match &message {
+        Ok(ServerMessage::Announce { station, .. }) => Some(station.parse::<StationId>()),
+        _ => None,
+    }) else {
+        tracing::warn!("edge: not an announcement of a station; skipped");
+        return;
+    };
+    let Ok(message) = message else { return };
+    let screens = hub.send_now(&station, message.clone());
+    tracing::info!(%station, ?screens, "edge: announcement relayed");
 }
 
 /// Reads the ingest lease into `link` (the bucket is opened on first use:

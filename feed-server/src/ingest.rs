@@ -64,6 +64,12 @@ pub fn subject(station: &str) -> String {
     format!("quai.board.{station}")
 }
 
+/// The subject of a station's announcements (`POST …/announce`), on core
+/// NATS: sent now to the edges' screens, not kept.
+pub fn announce_subject(station: &str) -> String {
+    format!("quai.announce.{station}")
+}
+
 #[derive(Debug, thiserror::Error)]
 enum IngestError {
     #[error("cannot reach NATS: {0}")]
@@ -292,6 +298,16 @@ impl Nats {
         let (station, snapshot) = match &out.message {
             ServerMessage::Snapshot { station, .. } => (station, true),
             ServerMessage::Delta(d) => (&d.station, false),
+            ServerMessage::Announce { station, .. } => {
+                // For now, not for later: on core NATS, not kept, for the
+                // edges' screens.
+                return self
+                    .js
+                    .client()
+                    .publish(announce_subject(station), out.json.clone())
+                    .await
+                    .map_err(|e| IngestError::JetStream(format!("announce: {e}")));
+            }
             _ => return Ok(()),
         };
         // Applied to a copy: the state moves on only once NATS has it.

@@ -286,6 +286,35 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
         .expect(503);
     assert_eq!(refused.error().code, "not_on_edge", "{refused}");
 
+    // An announcement asked of the ingest node reaches the edges' screens.
+    ingest
+        .post_json(
+            "/v1/stations/caudry/announce",
+            &store.token,
+            &serde_json::json!({}),
+        )
+        .await
+        .expect(202);
+    for (f, what) in followers[1..].iter_mut().zip(["edge A", "edge B"]) {
+        loop {
+            match f.client.next_message().await {
+                ServerMessage::Announce { station, .. } => {
+                    assert_eq!(station, "caudry");
+                    break;
+                }
+                ServerMessage::Delta(d) => {
+                    assert_eq!(
+                        f.state.apply(&ServerMessage::Delta(d.clone())),
+                        Applied::UpToDate(d.seq),
+                        "{what}"
+                    );
+                    f.chain.push((d.prev_seq, d.seq));
+                }
+                other => panic!("{what}: {other:?} while waiting for the announcement"),
+            }
+        }
+    }
+
     // NATS killed: the edges say so, and keep serving their boards.
     nats.kill();
     let down = Instant::now();
