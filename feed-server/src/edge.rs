@@ -2,13 +2,17 @@
 //! that polls nothing and serves the boards the ingest node publishes on
 //! NATS JetStream ([`crate::ingest`]).
 //!
-//! At its first connection to NATS it follows the stream's new messages (an
-//! ordered consumer of every station's subject), reads the whole boards from
-//! the key-value bucket, then feeds every message to its hub. At the next
-//! ones it reads the stream on from the last message it applied, so that
-//! every delta reaches its clients one by one; only when that stream is gone
-//! (NATS came back with an empty store: another stream, or the messages
-//! past its 24 h) does it start again from the bucket
+//! At its first connection to NATS it reads the stream's last stretch (an
+//! ordered consumer of every station's subject, from [`SNAPSHOT_AGE`] plus
+//! the replay log's age back): each station's board from its last snapshot
+//! there, and the deltas after it into the replay log, so that a client
+//! that was on another edge resumes here with `since`; a station with no
+//! snapshot in that stretch gets its whole board from the key-value bucket.
+//! Then it feeds every new message to its hub. At the next connections it
+//! reads the stream on from the last message it applied, so that every
+//! delta reaches its clients one by one; only when that stream is gone
+//! (NATS came back with an empty store, or the messages are past its 24 h)
+//! does it start again the same way
 //! ([`Hub::receive`]): boards keep the ingest node's `seq`s, so a client's
 //! `since` works on any edge, and the deltas reach clients as the ingest node
 //! made them. A delta that does not follow (NATS lost messages, an ingest
@@ -24,8 +28,8 @@
 //! It also reads the ingest lease every second: with nobody renewing it,
 //! no board moves, and `/healthz` says so.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer, kv};
@@ -35,80 +39,18 @@ use tokio_util::sync::CancellationToken;
 
 use crate::hub::{Hub, Received};
 use crate::id::StationId;
-use crate::ingest::{BUCKET, STREAM, subject};
+use crate::ingest::{BUCKET, SNAPSHOT_AGE, STREAM, subject};
 
+mod link;
+use link::read_lease;
+pub use link::{Link, LinkStatus};
+
+/// Reading the stream's last stretch ends when nothing more was pending,
+/// or after this long without a message.
+const WARM_QUIET: Duration = Duration::from_secs(5);
 /// The first wait before connecting again, doubled up to [`RETRY_MAX`].
 const RETRY: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(5);
-
-/// What `/healthz` says of an edge's link to NATS.
-#[derive(Debug, Default)]
-pub struct Link {
-    connected: AtomicBool,
-    /// Messages of the stream not yet delivered to this node, as of the last
-    /// one received.
-    pending: AtomicU64,
-    received: AtomicU64,
-    last_error: Mutex<Option<String>>,
-    last_message: Mutex<Option<Instant>>,
-    /// The ingest lease as last read: its holder, its revision, and when
-    /// the revision last moved.
-    lease: Mutex<Option<(Option<String>, u64, Instant)>>,
-}
-
-/// A reading of [`Link`].
-#[derive(Debug, Clone)]
-pub struct LinkStatus {
-    pub connected: bool,
-    pub pending: u64,
-    pub received: u64,
-    pub last_error: Option<String>,
-    pub since_last_message: Option<Duration>,
-    /// The ingest node holding the lease, while one renews it.
-    pub lease_holder: Option<String>,
-}
-
-impl Link {
-    pub fn status(&self) -> LinkStatus {
-        LinkStatus {
-            connected: self.connected.load(Ordering::Relaxed),
-            pending: self.pending.load(Ordering::Relaxed),
-            received: self.received.load(Ordering::Relaxed),
-            last_error: self
-                .last_error
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone(),
-            since_last_message: self
-                .last_message
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .map(|t| t.elapsed()),
-            lease_holder: self
-                .lease
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .as_ref()
-                .filter(|(_, _, moved)| moved.elapsed() < 2 * crate::lease::LAPSE)
-                .and_then(|(holder, _, _)| holder.clone()),
-        }
-    }
-
-    /// Records a reading of the lease's entry.
-    fn lease_read(&self, holder: Option<String>, revision: u64) {
-        let mut lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
-        let moved = match &*lease {
-            Some((_, r, at)) if *r == revision => *at,
-            _ => Instant::now(),
-        };
-        *lease = Some((holder, revision, moved));
-    }
-
-    fn failed(&self, error: &EdgeError) {
-        self.connected.store(false, Ordering::Relaxed);
-        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.to_string());
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 enum EdgeError {
@@ -122,22 +64,33 @@ enum EdgeError {
     Disconnected,
 }
 
-/// Feeds `hub` with the boards published on NATS at `url` until `cancel`
-/// fires, reconnecting whenever NATS is gone.
-pub async fn run(
-    hub: Arc<Hub>,
-    stations: Vec<StationId>,
-    url: String,
-    link: Arc<Link>,
-    cancel: CancellationToken,
-) {
+/// What an edge follows, and where it keeps it.
+pub struct Follow {
+    pub hub: Arc<Hub>,
+    pub stations: Vec<StationId>,
+    /// The NATS server.
+    pub url: String,
+    pub link: Arc<Link>,
+    /// How far back the replay log keeps deltas (`[stream]
+    /// replay_minutes`).
+    pub replay_age: Duration,
+}
+
+/// Feeds the hub with the boards published on NATS until `cancel` fires,
+/// reconnecting whenever NATS is gone.
+pub async fn run(follow: Follow, cancel: CancellationToken) {
+    let link = follow.link.clone();
     let mut retry = RETRY;
     let mut position = None;
     loop {
         let outcome = tokio::select! {
             () = cancel.cancelled() => break,
-            outcome = session(&hub, &stations, &url, &link, &mut retry, &mut position) => outcome,
+            outcome = session(&follow, &mut retry, &mut position) => outcome,
         };
+        // Cut off while reading the stretch: what it has is served (old,
+        // as any board while NATS is out of reach), and the next session
+        // reads on from where this one stopped.
+        follow.hub.set_open(true);
         if let Err(e) = outcome {
             tracing::warn!(error = %e, retry_s = retry.as_secs_f64(), "edge: no boards from NATS");
             link.failed(&e);
@@ -159,16 +112,20 @@ struct Position {
 }
 
 /// One connection to NATS: follows the stream on from `position` when it
-/// still holds it, else from now after reading the bucket; then applies
-/// messages until an error.
+/// still holds it, else from its last stretch (then the bucket for the
+/// stations still without a board); applies messages until an error.
 async fn session(
-    hub: &Hub,
-    stations: &[StationId],
-    url: &str,
-    link: &Link,
+    follow: &Follow,
     retry: &mut Duration,
     position: &mut Option<Position>,
 ) -> Result<(), EdgeError> {
+    let Follow {
+        hub,
+        stations,
+        url,
+        link,
+        replay_age,
+    } = follow;
     let (events_tx, mut events) = tokio::sync::mpsc::channel::<async_nats::Event>(16);
     let client = async_nats::ConnectOptions::new()
         .event_callback(move |event| {
@@ -192,7 +149,10 @@ async fn session(
         .map(|p| p.sequence + 1);
     let deliver_policy = match resume {
         Some(start_sequence) => consumer::DeliverPolicy::ByStartSequence { start_sequence },
-        None => consumer::DeliverPolicy::New,
+        None => consumer::DeliverPolicy::ByStartTime {
+            start_time: chrono::Utc::now()
+                - chrono::Duration::from_std(SNAPSHOT_AGE + *replay_age).unwrap_or_default(),
+        },
     };
     let consumer = stream
         .create_consumer(consumer::pull::OrderedConfig {
@@ -202,6 +162,14 @@ async fn session(
         })
         .await
         .map_err(|e| EdgeError::JetStream(format!("consumer: {e}")))?;
+    // Reading the last stretch until nothing was pending: a delta before a
+    // station's first snapshot there has no board to apply to.
+    let mut warming = resume.is_none() && consumer.cached_info().num_pending > 0;
+    // A first start serves nothing until it has read the stretch: its
+    // boards are older than its clients' meanwhile.
+    if warming && hub.is_empty() {
+        hub.set_open(false);
+    }
     let mut messages = consumer
         .messages()
         .await
@@ -210,19 +178,18 @@ async fn session(
         .get_key_value(BUCKET)
         .await
         .map_err(|e| EdgeError::JetStream(format!("bucket {BUCKET}: {e}")))?;
-    // From now: following first, then reading the bucket. A message
-    // published in between is both in the bucket's board and among the
-    // messages, where the hub finds it old news.
-    if resume.is_none() {
-        for station in stations {
-            catch_up(hub, &boards, station.as_str()).await?;
-        }
+    // The stations the stretch has no board of, from the bucket (a
+    // message published meanwhile is both in the bucket's board and among
+    // the messages, where the hub finds it old news).
+    if !warming {
+        catch_up_missing(hub, &boards, stations).await?;
     }
     tracing::info!(url, "edge: following the boards on NATS");
     link.connected.store(true, Ordering::Relaxed);
     *retry = RETRY;
     let mut lease_bucket = None;
     let mut lease_tick = tokio::time::interval(crate::lease::RENEW);
+    let mut quiet_since = Instant::now();
     let mut announcements = js
         .client()
         .subscribe(crate::ingest::announce_subject("*"))
@@ -242,29 +209,38 @@ async fn session(
             },
             _ = lease_tick.tick() => {
                 read_lease(&js, &mut lease_bucket, link).await;
+                // What was pending is gone (past the stream's age, say):
+                // the stretch is read.
+                if warming && quiet_since.elapsed() > WARM_QUIET {
+                    warming = false;
+                    catch_up_missing(hub, &boards, stations).await?;
+                    hub.set_open(true);
+                }
                 continue;
             }
             message = messages.next() => message,
         };
         let Some(message) = message else { break };
+        quiet_since = Instant::now();
         let message = message.map_err(|e| EdgeError::JetStream(e.to_string()))?;
-        let sequence = message.info().ok().map(|info| {
-            link.pending.store(info.pending, Ordering::Relaxed);
-            info.stream_sequence
-        });
+        let (sequence, pending) = message
+            .info()
+            .ok()
+            .map(|info| (info.stream_sequence, info.pending))
+            .unzip();
+        link.pending.store(pending.unwrap_or(0), Ordering::Relaxed);
         link.received.fetch_add(1, Ordering::Relaxed);
         *link.last_message.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
-        let Ok(parsed) = serde_json::from_slice::<ServerMessage>(&message.payload) else {
-            tracing::warn!(subject = %message.subject, "edge: not a board message; skipped");
-            continue;
-        };
-        let bytes = axum::body::Bytes::copy_from_slice(&message.payload);
-        if let Received::Gap { held } = hub.receive(&parsed, bytes.clone())
-            && let ServerMessage::Delta(delta) = &parsed
-        {
-            tracing::info!(station = %delta.station, ?held, seq = delta.seq, "edge: a gap; reading the board again");
-            catch_up(hub, &boards, &delta.station).await?;
-            hub.receive(&parsed, bytes);
+        match serde_json::from_slice::<ServerMessage>(&message.payload) {
+            Ok(parsed) => apply(hub, &boards, &parsed, &message.payload, warming).await?,
+            Err(_) => {
+                tracing::warn!(subject = %message.subject, "edge: not a board message; skipped");
+            }
+        }
+        if warming && pending == Some(0) {
+            warming = false;
+            catch_up_missing(hub, &boards, stations).await?;
+            hub.set_open(true);
         }
         if let Some(sequence) = sequence {
             *position = Some(Position {
@@ -292,18 +268,41 @@ fn announced(hub: &Hub, payload: &[u8]) {
     tracing::info!(%station, ?screens, "edge: announcement relayed");
 }
 
-/// Reads the ingest lease into `link` (the bucket is opened on first use:
-/// no ingest node may have made it yet).
-async fn read_lease(js: &jetstream::Context, bucket: &mut Option<kv::Store>, link: &Link) {
-    if bucket.is_none() {
-        *bucket = js.get_key_value(crate::lease::BUCKET).await.ok();
+/// Applies one message. A delta that does not follow the board held makes
+/// the station's board be read from the bucket again; not while reading
+/// the stream's last stretch (`warming`), where a station's deltas before
+/// its first snapshot there have no board to follow.
+async fn apply(
+    hub: &Hub,
+    boards: &kv::Store,
+    parsed: &ServerMessage,
+    payload: &[u8],
+    warming: bool,
+) -> Result<(), EdgeError> {
+    let bytes = axum::body::Bytes::copy_from_slice(payload);
+    if let Received::Gap { held } = hub.receive(parsed, bytes.clone())
+        && (held.is_some() || !warming)
+        && let ServerMessage::Delta(delta) = parsed
+    {
+        tracing::info!(station = %delta.station, ?held, seq = delta.seq, "edge: a gap; reading the board again");
+        catch_up(hub, boards, &delta.station).await?;
+        hub.receive(parsed, bytes);
     }
-    let Some(kv) = bucket else { return };
-    match kv.entry(crate::lease::KEY).await {
-        Ok(Some(entry)) => link.lease_read(crate::lease::holder_of(&entry), entry.revision),
-        Ok(None) => link.lease_read(None, 0),
-        Err(e) => tracing::debug!(error = %e, "edge: the ingest lease cannot be read"),
+    Ok(())
+}
+
+/// Reads from the bucket the boards of the stations the hub has none of.
+async fn catch_up_missing(
+    hub: &Hub,
+    boards: &kv::Store,
+    stations: &[StationId],
+) -> Result<(), EdgeError> {
+    for station in stations {
+        if hub.current(station.as_str()).is_none() {
+            catch_up(hub, boards, station.as_str()).await?;
+        }
     }
+    Ok(())
 }
 
 /// Reads the station's whole board from the bucket into the hub (nothing

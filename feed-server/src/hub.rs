@@ -225,6 +225,10 @@ pub struct Hub {
     first_seq: u64,
     limits: ReplayLimits,
     pub counters: HubCounters,
+    /// Whether boards are served: an edge closes its hub while it reads the
+    /// stream's last stretch, whose boards are older than the clients'
+    /// (see [`Hub::receive`]).
+    open: AtomicBool,
 }
 
 impl Hub {
@@ -241,6 +245,7 @@ impl Hub {
             first_seq,
             limits,
             counters: HubCounters::default(),
+            open: AtomicBool::new(true),
         }
     }
 
@@ -297,6 +302,9 @@ impl Hub {
 
     /// The last published board of a station.
     pub fn current(&self, station: &str) -> Option<Published> {
+        if !self.open.load(Ordering::Relaxed) {
+            return None;
+        }
         self.channel(station)?.board.clone()
     }
 
@@ -334,7 +342,11 @@ impl Hub {
         let mut channel = self
             .channel(station)
             .ok_or_else(|| SubscribeError::UnknownStation(station.to_string()))?;
-        let Some(Published { wire: board, .. }) = channel.board.clone() else {
+        let Some(Published { wire: board, .. }) = channel
+            .board
+            .clone()
+            .filter(|_| self.open.load(Ordering::Relaxed))
+        else {
             return Err(SubscribeError::NoBoardYet(station.to_string()));
         };
         let start = match since {

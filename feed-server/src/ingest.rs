@@ -48,8 +48,9 @@ pub const BUCKET: &str = "quai-boards";
 const KEEP: Duration = Duration::from_secs(24 * 3600);
 /// How long JetStream remembers message ids to drop a message sent twice.
 const DEDUPLICATE: Duration = Duration::from_secs(3600);
-/// A station's snapshot is published again at least this often.
-const SNAPSHOT_AGE: Duration = Duration::from_secs(3600);
+/// A station's snapshot is published again at least this often (when it
+/// changes: a quiet station's last one is in the bucket).
+pub const SNAPSHOT_AGE: Duration = Duration::from_secs(3600);
 /// The first wait before connecting again, doubled up to [`RETRY_MAX`].
 const RETRY: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(5);
@@ -117,9 +118,8 @@ pub async fn run(
         match outcome {
             Ok(()) => break,
             Err(IngestError::LostLease) => {
-                // Another node publishes now: what this one knew of NATS
-                // is stale.
-                published.clear();
+                // Whether another node published meanwhile, the lease's
+                // term says when this node takes it again.
                 unsubscribe(&hub, &stations);
                 tracing::warn!("ingest: the lease is lost; publishing stopped");
                 continue;
@@ -214,9 +214,28 @@ async fn session(
         last: HashMap::new(),
     };
     for station in stations {
-        let (stream_seq, quai_seq) = last_on_stream(&board_stream, station.as_str()).await?;
-        if let Some(sequence) = stream_seq {
-            nats.last.insert(station.to_string(), sequence);
+        let last = last_on_stream(&board_stream, station.as_str()).await?;
+        let quai_seq = last.as_ref().and_then(|l| l.quai_seq);
+        if let Some(l) = &last {
+            nats.last.insert(station.to_string(), l.sequence);
+        }
+        // The stream holds a later board than this node knows it sent: NATS
+        // stored its last message, then died before the acknowledgement
+        // came (one message at most: each waits for the last's). That
+        // message is what was published: applied to this node's record, the
+        // station goes on from it; else it starts again as if new (a
+        // snapshot past it), never from an older seq.
+        if let (Some(p), Some(l)) = (published.get_mut(station.as_str()), &last)
+            && p.state
+                .seq()
+                .is_some_and(|p| l.quai_seq.is_some_and(|q| q > p))
+        {
+            let caught = serde_json::from_slice::<ServerMessage>(&l.payload)
+                .map(|m| p.state.apply(&m))
+                .is_ok_and(|a| Some(a) == l.quai_seq.map(Applied::UpToDate));
+            if !caught {
+                published.remove(station.as_str());
+            }
         }
         if published.contains_key(station.as_str()) {
             continue;
@@ -415,24 +434,33 @@ async fn put(boards: &kv::Store, station: &str, state: &BoardState) -> Result<()
     Ok(())
 }
 
-/// The last message on the station's subject: its stream sequence and its
-/// `Quai-Seq` (None, None when the subject has none).
+/// The last message on a station's subject.
+struct Last {
+    /// Its stream sequence.
+    sequence: u64,
+    /// Its `Quai-Seq`.
+    quai_seq: Option<u64>,
+    payload: axum::body::Bytes,
+}
+
+/// The last message on the station's subject (None when it has none).
 async fn last_on_stream(
     stream: &stream::Stream,
     station: &str,
-) -> Result<(Option<u64>, Option<u64>), IngestError> {
+) -> Result<Option<Last>, IngestError> {
     match stream
         .get_last_raw_message_by_subject(&subject(station))
         .await
     {
-        Ok(message) => Ok((
-            Some(message.sequence),
-            message
+        Ok(message) => Ok(Some(Last {
+            sequence: message.sequence,
+            quai_seq: message
                 .headers
                 .get("Quai-Seq")
                 .and_then(|v| v.as_str().parse().ok()),
-        )),
-        Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok((None, None)),
+            payload: message.payload,
+        })),
+        Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(None),
         Err(e) => Err(IngestError::JetStream(format!(
             "last message of {station}: {e}"
         ))),

@@ -52,8 +52,9 @@ pub struct Lease {
     node: String,
     /// Drawn at start: what the lease's value compares.
     instance: String,
-    /// How many times this node has taken the lease: a publisher that
-    /// finds another term knows another node may have published meanwhile.
+    /// How many times this node has taken the lease from nobody or another
+    /// node: a publisher that finds another term knows another node may
+    /// have published meanwhile.
     term: std::sync::atomic::AtomicU64,
     /// The last error talking to NATS (lease or publisher), for `/healthz`.
     last_error: Mutex<Option<String>>,
@@ -275,7 +276,7 @@ async fn take(
     let sent = Instant::now();
     let won = match entry {
         None => match kv.create(KEY, value(lease)).await {
-            Ok(revision) => Some((revision, None)),
+            Ok(revision) => Some((revision, None, false)),
             Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => None,
             Err(e) => return Err(LeaseError::JetStream(e.to_string())),
         },
@@ -290,10 +291,10 @@ async fn take(
             }
             let lapsed = seen.is_some_and(|(_, at)| at.elapsed() >= LAPSE);
             // Nobody's, or this very process's (it reconnected).
-            let free = read.is_none_or(|h| h.instance == lease.instance);
-            if free || lapsed {
+            let own = read.as_ref().is_some_and(|h| h.instance == lease.instance);
+            if read.is_none() || own || lapsed {
                 match kv.update(KEY, value(lease), entry.revision).await {
-                    Ok(revision) => Some((revision, holder)),
+                    Ok(revision) => Some((revision, holder, own)),
                     Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => None,
                     Err(e) => return Err(LeaseError::JetStream(e.to_string())),
                 }
@@ -303,7 +304,7 @@ async fn take(
             }
         }
     };
-    let Some((revision, before)) = won else {
+    let Some((revision, before, own)) = won else {
         return Ok(None);
     };
     tracing::info!(
@@ -312,9 +313,13 @@ async fn take(
         "ingest lease: taken; this node publishes"
     );
     *seen = None;
-    lease
-        .term
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // Its own lease taken back (a reconnection): nobody published between,
+    // the same term goes on.
+    if !own {
+        lease
+            .term
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     lease.set(true, Some(lease.node.clone()), Some(sent));
     lease
         .revision

@@ -382,7 +382,7 @@ async fn the_clients_of_a_killed_edge_resume_on_another_without_a_gap() {
         Some(&store.data),
     );
     let mut edge_a = node("edge", "edge-a", &nats.url, &store.config, None);
-    let edge_b = node("edge", "edge-b", &nats.url, &store.config, None);
+    let mut edge_b = node("edge", "edge-b", &nats.url, &store.config, None);
     first_board(&edge_a).await;
     first_board(&edge_b).await;
     const CLIENTS: usize = 200;
@@ -425,6 +425,30 @@ async fn the_clients_of_a_killed_edge_resume_on_another_without_a_gap() {
     let board = followers[0].state.board().expect("a board");
     assert_eq!(operators(board), 12, "every notice");
     same_board("edge B", board, &archived(&ingest, board.seq).await);
+
+    // Edge B killed too, and a new edge C started after it: C reads the
+    // stream's last stretch, so the clients resume there as well.
+    edge_b.kill();
+    for i in 0..3 {
+        seq = notice(&ingest, &store, &format!("Sans edge {i}")).await;
+    }
+    let edge_c = node("edge", "edge-c", &nats.url, &store.config, None);
+    first_board(&edge_c).await;
+    for f in &mut followers {
+        f.resume(&edge_c.base).await;
+    }
+    for (i, f) in followers.iter_mut().enumerate() {
+        f.until(seq, &format!("client {i} on edge C")).await;
+        assert!(f.unbroken(), "client {i}: {:?}", f.chain);
+        assert_eq!(
+            f.jumps(),
+            vec![],
+            "client {i} on C: every delta, one by one"
+        );
+    }
+    let board = followers[0].state.board().expect("a board");
+    assert_eq!(operators(board), 15, "every notice");
+    same_board("edge C", board, &archived(&ingest, board.seq).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

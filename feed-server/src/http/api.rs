@@ -201,7 +201,7 @@ pub async fn board(
                 ApiError::new(
                     StatusCode::NOT_FOUND,
                     "board_not_kept",
-                    "this server keeps no earlier boards (it has no data dir)",
+                    "this server keeps no earlier boards (it has no data dir, or is an edge node: ask the ingest node)",
                 )
             })?;
             let station = id.clone();

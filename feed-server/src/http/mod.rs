@@ -6,6 +6,7 @@ pub mod app;
 pub mod body;
 pub mod console;
 pub mod demo;
+pub mod edge;
 pub mod error;
 pub mod facility_exports;
 pub mod gtfs_rt;

@@ -32,6 +32,19 @@ pub enum Received {
 }
 
 impl Hub {
+    /// Opens or closes the hub: closed, it serves no board (REST answers
+    /// `no_board_yet`, subscriptions too) while it receives.
+    pub fn set_open(&self, open: bool) {
+        self.open.store(open, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether it holds any board.
+    pub fn is_empty(&self) -> bool {
+        self.channels
+            .values()
+            .all(|c| c.lock().unwrap_or_else(|p| p.into_inner()).board.is_none())
+    }
+
     /// Takes a board message received from the ingest node (`json`: its
     /// bytes as they came). A delta that follows the board held is applied
     /// and sent on as it is; a snapshot newer than the board held is sent as

@@ -175,13 +175,14 @@ impl Server {
             .collect();
         let mut tasks = tokio::task::JoinSet::new();
         if let crate::node::Node::Edge { url, link, .. } = &state.node {
-            tasks.spawn(crate::edge::run(
-                state.boards.hub.clone(),
-                stations.clone(),
-                url.clone(),
-                link.clone(),
-                cancel.child_token(),
-            ));
+            let follow = crate::edge::Follow {
+                hub: state.boards.hub.clone(),
+                stations: stations.clone(),
+                url: url.clone(),
+                link: link.clone(),
+                replay_age: state.boards.deployment.stream.replay_age,
+            };
+            tasks.spawn(crate::edge::run(follow, cancel.child_token()));
             tasks.spawn(
                 state
                     .boards

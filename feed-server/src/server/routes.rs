@@ -139,58 +139,13 @@ pub(super) fn router(state: AppState) -> Router {
         .fallback(api::not_found);
     // On matched routes only: an unknown path is still a 404.
     let router = if edge {
-        router.route_layer(middleware::from_fn(edge_serves))
+        router.route_layer(middleware::from_fn(http::edge::refuse))
     } else {
         router
     };
     router
         .layer(middleware::from_fn_with_state(metrics, http::observe))
         .with_state(state)
-}
-
-/// On an edge node: answers 503 to what it does not serve (docs/scaling.md):
-/// every write (notices, takeovers, screens' reports, sensors, push), and
-/// the reads of what an edge does not hold (realtime beyond the boards,
-/// notices and takeovers as stored, facilities, screens, exports): those
-/// go to the ingest node.
-async fn edge_serves(
-    request: axum::extract::Request,
-    next: middleware::Next,
-) -> axum::response::Response {
-    let path = request.uri().path();
-    let read = matches!(
-        *request.method(),
-        axum::http::Method::GET | axum::http::Method::HEAD
-    );
-    let served = read
-        && (matches!(
-            path,
-            "/healthz"
-                | "/metrics"
-                | "/v1/stations"
-                | "/v1/stream"
-                | "/v1/search"
-                | "/v1/openapi.json"
-                | "/portal"
-                | "/portal.js"
-                | "/portal.css"
-                | "/captive-portal/api"
-        ) || path.starts_with("/v1/schemas/")
-            || path.starts_with("/app")
-            || path.starts_with("/portal/notices/")
-            || (path.starts_with("/v1/stations/")
-                && (path.ends_with("/board") || path.ends_with("/routes"))));
-    if served {
-        return next.run(request).await;
-    }
-    axum::response::IntoResponse::into_response(http::ApiError::new(
-        axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        "not_on_edge",
-        format!(
-            "this is an edge node: it serves boards, the stream and the pages; {} {path} is the ingest node's (docs/scaling.md)",
-            request.method()
-        ),
-    ))
 }
 
 impl FromRef<AppState> for Boards {

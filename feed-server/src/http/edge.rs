@@ -1,0 +1,47 @@
+//! What an edge node serves (docs/scaling.md): boards, the stream, the
+//! pages. The rest answers 503 with where to go.
+
+/// On an edge node: answers 503 to what it does not serve (docs/scaling.md):
+/// every write (notices, takeovers, screens' reports, sensors, push), and
+/// the reads of what an edge does not hold (realtime beyond the boards,
+/// notices and takeovers as stored, facilities, screens, exports): those
+/// go to the ingest node.
+pub async fn refuse(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let read = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    let served = read
+        && (matches!(
+            path,
+            "/healthz"
+                | "/metrics"
+                | "/v1/stations"
+                | "/v1/stream"
+                | "/v1/search"
+                | "/v1/openapi.json"
+                | "/portal"
+                | "/portal.js"
+                | "/portal.css"
+                | "/captive-portal/api"
+        ) || path.starts_with("/v1/schemas/")
+            || path.starts_with("/app")
+            || path.starts_with("/portal/notices/")
+            || (path.starts_with("/v1/stations/")
+                && (path.ends_with("/board") || path.ends_with("/routes"))));
+    if served {
+        return next.run(request).await;
+    }
+    axum::response::IntoResponse::into_response(super::ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "not_on_edge",
+        format!(
+            "this is an edge node: it serves boards, the stream and the pages; {} {path} is the ingest node's (docs/scaling.md)",
+            request.method()
+        ),
+    ))
+}
