@@ -82,15 +82,15 @@ pub async fn run(follow: Follow, cancel: CancellationToken) {
     let link = follow.link.clone();
     let mut retry = RETRY;
     let mut position = None;
+    // Whether a session has read the stream's last stretch to its end:
+    // until then the hub stays closed (its boards are older than clients').
+    let mut warmed = false;
+    follow.hub.set_open(false);
     loop {
         let outcome = tokio::select! {
             () = cancel.cancelled() => break,
-            outcome = session(&follow, &mut retry, &mut position) => outcome,
+            outcome = session(&follow, &mut retry, &mut position, &mut warmed) => outcome,
         };
-        // Cut off while reading the stretch: what it has is served (old,
-        // as any board while NATS is out of reach), and the next session
-        // reads on from where this one stopped.
-        follow.hub.set_open(true);
         if let Err(e) = outcome {
             tracing::warn!(error = %e, retry_s = retry.as_secs_f64(), "edge: no boards from NATS");
             link.failed(&e);
@@ -118,6 +118,7 @@ async fn session(
     follow: &Follow,
     retry: &mut Duration,
     position: &mut Option<Position>,
+    warmed: &mut bool,
 ) -> Result<(), EdgeError> {
     let Follow {
         hub,
@@ -145,14 +146,20 @@ async fn session(
     let created = format!("{:?}", info.created);
     let resume = position
         .as_ref()
-        .filter(|p| p.created == created && p.sequence + 1 >= info.state.first_sequence)
+        .filter(|p| {
+            p.created == created
+                && p.sequence + 1 >= info.state.first_sequence
+                && p.sequence <= info.state.last_sequence
+        })
         .map(|p| p.sequence + 1);
     let deliver_policy = match resume {
         Some(start_sequence) => consumer::DeliverPolicy::ByStartSequence { start_sequence },
-        None => consumer::DeliverPolicy::ByStartTime {
-            start_time: chrono::Utc::now()
-                - chrono::Duration::from_std(SNAPSHOT_AGE + *replay_age).unwrap_or_default(),
-        },
+        None => chrono::Duration::from_std(SNAPSHOT_AGE.saturating_add(*replay_age))
+            .ok()
+            .and_then(|back| chrono::Utc::now().checked_sub_signed(back))
+            .map_or(consumer::DeliverPolicy::All, |start_time| {
+                consumer::DeliverPolicy::ByStartTime { start_time }
+            }),
     };
     let consumer = stream
         .create_consumer(consumer::pull::OrderedConfig {
@@ -164,12 +171,10 @@ async fn session(
         .map_err(|e| EdgeError::JetStream(format!("consumer: {e}")))?;
     // Reading the last stretch until nothing was pending: a delta before a
     // station's first snapshot there has no board to apply to.
-    let mut warming = resume.is_none() && consumer.cached_info().num_pending > 0;
-    // A first start serves nothing until it has read the stretch: its
-    // boards are older than its clients' meanwhile.
-    if warming && hub.is_empty() {
-        hub.set_open(false);
-    }
+    // Reading a stretch (not yet read to its end, or a new stream) until
+    // nothing is pending: a delta before a station's first snapshot there
+    // has no board to apply to.
+    let mut warming = (resume.is_none() || !*warmed) && consumer.cached_info().num_pending > 0;
     let mut messages = consumer
         .messages()
         .await
@@ -183,6 +188,8 @@ async fn session(
     // the messages, where the hub finds it old news).
     if !warming {
         catch_up_missing(hub, &boards, stations).await?;
+        *warmed = true;
+        hub.set_open(true);
     }
     tracing::info!(url, "edge: following the boards on NATS");
     link.connected.store(true, Ordering::Relaxed);
@@ -214,6 +221,7 @@ async fn session(
                 if warming && quiet_since.elapsed() > WARM_QUIET {
                     warming = false;
                     catch_up_missing(hub, &boards, stations).await?;
+                    *warmed = true;
                     hub.set_open(true);
                 }
                 continue;
@@ -240,6 +248,7 @@ async fn session(
         if warming && pending == Some(0) {
             warming = false;
             catch_up_missing(hub, &boards, stations).await?;
+            *warmed = true;
             hub.set_open(true);
         }
         if let Some(sequence) = sequence {
@@ -298,7 +307,7 @@ async fn catch_up_missing(
     stations: &[StationId],
 ) -> Result<(), EdgeError> {
     for station in stations {
-        if hub.current(station.as_str()).is_none() {
+        if !hub.has_board(station.as_str()) {
             catch_up(hub, boards, station.as_str()).await?;
         }
     }

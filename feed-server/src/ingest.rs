@@ -230,9 +230,16 @@ async fn session(
                 .seq()
                 .is_some_and(|p| l.quai_seq.is_some_and(|q| q > p))
         {
-            let caught = serde_json::from_slice::<ServerMessage>(&l.payload)
-                .map(|m| p.state.apply(&m))
-                .is_ok_and(|a| Some(a) == l.quai_seq.map(Applied::UpToDate));
+            // Only a message of this node's own numbering (not past its
+            // hub's board: another writer's would be).
+            let own = l.quai_seq.is_some_and(|q| {
+                hub.current(station.as_str())
+                    .is_some_and(|b| b.wire.seq >= q)
+            });
+            let caught = own
+                && serde_json::from_slice::<ServerMessage>(&l.payload)
+                    .map(|m| p.state.apply(&m))
+                    .is_ok_and(|a| Some(a) == l.quai_seq.map(Applied::UpToDate));
             if !caught {
                 published.remove(station.as_str());
             }
@@ -337,8 +344,17 @@ impl Nats {
                 state: BoardState::new(station.clone()),
                 snapshot_at: Instant::now(),
             });
-        let Applied::UpToDate(seq) = last.state.apply(&out.message) else {
-            return Ok(());
+        let seq = match last.state.apply(&out.message) {
+            Applied::UpToDate(seq) => seq,
+            Applied::Ignored => return Ok(()),
+            // The hub's chain does not follow what was published: start
+            // the session again (a snapshot).
+            Applied::Resubscribe { .. } => {
+                published.remove(station);
+                return Err(IngestError::JetStream(format!(
+                    "{station}: the hub's deltas do not follow what was published"
+                )));
+            }
         };
         let id = if snapshot {
             format!("{station}:{seq}:snapshot")
@@ -403,12 +419,12 @@ impl Nats {
         headers.insert("Quai-Station", station);
         headers.insert("Quai-Seq", seq.to_string().as_str());
         headers.insert("Nats-Msg-Id", id);
-        if let Some(last) = self.last.get(station) {
-            headers.insert(
-                "Nats-Expected-Last-Subject-Sequence",
-                last.to_string().as_str(),
-            );
-        }
+        // 0: the subject must still be empty (a new stream).
+        let last = self.last.get(station).copied().unwrap_or(0);
+        headers.insert(
+            "Nats-Expected-Last-Subject-Sequence",
+            last.to_string().as_str(),
+        );
         let ack = self
             .js
             .publish_with_headers(subject(station), headers, payload)

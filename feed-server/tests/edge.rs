@@ -542,7 +542,13 @@ async fn the_standby_ingest_node_takes_over_within_ten_seconds() {
     );
     // The edge's client: the last board (FAR), then the standby's,
     // numbered past it, as one more delta.
-    let rest: Board = standby.get("/v1/stations/caudry/board?limit=30", 200).await;
+    // (Holding the lease comes a moment before the renumbering.)
+    let mut rest: Board = standby.get("/v1/stations/caudry/board?limit=30", 200).await;
+    let holding = Instant::now();
+    while rest.seq <= FAR && holding.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        rest = standby.get("/v1/stations/caudry/board?limit=30", 200).await;
+    }
     assert!(
         rest.seq > FAR,
         "the standby numbers from {}, not past {FAR}",

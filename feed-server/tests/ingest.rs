@@ -214,7 +214,7 @@ async fn an_ingest_node_publishes_every_board_to_jetstream() {
     // NATS replaced by one with an empty store: the node makes the stream
     // and the bucket again and starts them with a snapshot.
     nats.restart_empty();
-    let (read, rest) = read_after(&nats.url, &server, rest.seq).await;
+    let (read, _) = read_after(&nats.url, &server, rest.seq).await;
     assert!(
         read.without_gap(),
         "the new stream: {:?} {:?}",
@@ -225,7 +225,6 @@ async fn an_ingest_node_publishes_every_board_to_jetstream() {
     // may be past the REST board read before: compared with the server's
     // board at that seq (its archive).
     let rebuilt = read.state.board().expect("a board");
-    assert!(rebuilt.seq >= rest.seq, "{:?}", read.seqs);
     let served = archived(&server, rebuilt.seq).await;
     same_board(&read, &served);
 }

@@ -38,11 +38,9 @@ impl Hub {
         self.open.store(open, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Whether it holds any board.
-    pub fn is_empty(&self) -> bool {
-        self.channels
-            .values()
-            .all(|c| c.lock().unwrap_or_else(|p| p.into_inner()).board.is_none())
+    /// Whether it holds a board of the station, served or not.
+    pub fn has_board(&self, station: &str) -> bool {
+        self.channel(station).is_some_and(|c| c.board.is_some())
     }
 
     /// Takes a board message received from the ingest node (`json`: its

@@ -229,7 +229,9 @@ async fn client(
                         if let Ok(mut l) = stats.latencies_ms.lock() {
                             l.push(ms);
                         }
-                        if let Some(Ok(mut l)) = stats.per_node_ms.get(node).map(|l| l.lock()) {
+                        if stats.per_node_ms.len() > 1
+                            && let Some(Ok(mut l)) = stats.per_node_ms.get(node).map(|l| l.lock())
+                        {
                             l.push(ms);
                         }
                     }
@@ -511,7 +513,7 @@ async fn main() -> anyhow::Result<()> {
         processes.push(("nats-server".into(), nats.pid()));
     }
     processes.push(("quai-load".into(), std::process::id()));
-    let cpu_before: Vec<f64> = processes
+    let mut cpu_before: Vec<f64> = processes
         .iter()
         .map(|(_, p)| quai_tests::binary::cpu_s(*p).unwrap_or(0.0))
         .collect();
@@ -608,6 +610,9 @@ async fn main() -> anyhow::Result<()> {
             )?;
             server = restarted.0;
             pid = server.id();
+            // Its CPU is counted from the restart on.
+            processes[0].1 = pid;
+            cpu_before[0] = quai_tests::binary::cpu_s(pid).unwrap_or(0.0);
             println!("server killed (-9) and restarted after change {i}");
         }
         tokio::time::sleep(Duration::from_millis(args.interval_ms)).await;
