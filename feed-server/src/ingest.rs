@@ -184,26 +184,9 @@ async fn session(
     })
     .await
     .map_err(|e| IngestError::JetStream(format!("stream {STREAM}: {e}")))?;
-    // The bucket's stream as NATS makes a key-value bucket (`KV_` name,
-    // `$KV.` subjects, one message a key, rollups, direct gets), made here
-    // rather than with `create_key_value`, which first asks for the account's
-    // limits in a form servers before 2.10 (Debian 12 has 2.9) do not answer.
-    js.get_or_create_stream(stream::Config {
-        name: format!("KV_{BUCKET}"),
-        subjects: vec![format!("$KV.{BUCKET}.>")],
-        max_messages_per_subject: 1,
-        allow_rollup: true,
-        deny_delete: true,
-        allow_direct: true,
-        discard: stream::DiscardPolicy::New,
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| IngestError::JetStream(format!("bucket {BUCKET}: {e}")))?;
-    let boards = js
-        .get_key_value(BUCKET)
+    let boards = key_value(&js, BUCKET)
         .await
-        .map_err(|e| IngestError::JetStream(format!("bucket {BUCKET}: {e}")))?;
+        .map_err(IngestError::JetStream)?;
     let board_stream = js
         .get_stream(STREAM)
         .await
@@ -435,6 +418,29 @@ impl Nats {
         self.last.insert(station.to_string(), ack.sequence);
         Ok(())
     }
+}
+
+/// Opens the key-value bucket `name`, making it if need be as NATS makes a
+/// key-value bucket (`KV_` stream, `$KV.` subjects, one message a key,
+/// rollups, direct gets): made here rather than with `create_key_value`,
+/// which first asks for the account's limits in a form servers before 2.10
+/// (Debian 12 has 2.9) do not answer.
+pub async fn key_value(js: &jetstream::Context, name: &str) -> Result<kv::Store, String> {
+    js.get_or_create_stream(stream::Config {
+        name: format!("KV_{name}"),
+        subjects: vec![format!("$KV.{name}.>")],
+        max_messages_per_subject: 1,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: stream::DiscardPolicy::New,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| format!("bucket {name}: {e}"))?;
+    js.get_key_value(name)
+        .await
+        .map_err(|e| format!("bucket {name}: {e}"))
 }
 
 /// The station's whole board in the bucket.

@@ -21,7 +21,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, kv, stream};
+use async_nats::jetstream::{self, kv};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -189,24 +189,11 @@ pub async fn run(lease: Arc<Lease>, url: String, cancel: CancellationToken) {
     }
 }
 
-/// Opens the lease's bucket (making it as NATS makes a key-value bucket,
-/// for the reason [`crate::ingest`] gives).
+/// Opens the lease's bucket (made if need be: [`crate::ingest::key_value`]).
 async fn bucket(js: &jetstream::Context) -> Result<kv::Store, LeaseError> {
-    js.get_or_create_stream(stream::Config {
-        name: format!("KV_{BUCKET}"),
-        subjects: vec![format!("$KV.{BUCKET}.>")],
-        max_messages_per_subject: 1,
-        allow_rollup: true,
-        deny_delete: true,
-        allow_direct: true,
-        discard: stream::DiscardPolicy::New,
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| LeaseError::JetStream(format!("bucket {BUCKET}: {e}")))?;
-    js.get_key_value(BUCKET)
+    crate::ingest::key_value(js, BUCKET)
         .await
-        .map_err(|e| LeaseError::JetStream(format!("bucket {BUCKET}: {e}")))
+        .map_err(LeaseError::JetStream)
 }
 
 fn value(lease: &Lease) -> axum::body::Bytes {

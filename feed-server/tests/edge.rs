@@ -156,20 +156,6 @@ impl Follower {
     }
 }
 
-/// The ingest node's board at `seq`, from its archive (which writes a
-/// moment after publishing).
-async fn archived(ingest: &Server, seq: u64) -> Board {
-    let path = format!("/v1/stations/caudry/board?seq={seq}&limit=30");
-    for _ in 0..100 {
-        let answer = ingest.answer(&path).await;
-        if answer.status == 200 {
-            return answer.json();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    ingest.get(&path, 200).await
-}
-
 fn same_board(what: &str, a: &Board, b: &Board) {
     assert_eq!(a.seq, b.seq, "{what}");
     assert_eq!(
@@ -249,7 +235,7 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
         assert!(f.unbroken(), "{what}: {:?}", f.chain);
         assert_eq!(f.jumps(), vec![], "{what}: every delta, one by one");
         let board = f.state.board().expect("a board");
-        same_board(what, board, &archived(&ingest, board.seq).await);
+        same_board(what, board, &ingest.board_at(board.seq).await);
         assert_eq!(
             operators(board),
             3,
@@ -260,7 +246,7 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
     // The edges' REST boards are the ingest node's at their seq.
     for (edge, what) in [(&edge_a, "edge A"), (&edge_b, "edge B")] {
         let rest: Board = edge.get("/v1/stations/caudry/board?limit=30", 200).await;
-        same_board(what, &rest, &archived(&ingest, rest.seq).await);
+        same_board(what, &rest, &ingest.board_at(rest.seq).await);
     }
 
     // What each node says of itself.
@@ -348,7 +334,7 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
         );
         assert_eq!(f.jumps(), vec![], "{what}: every delta, one by one");
         let board = f.state.board().expect("a board");
-        same_board(what, board, &archived(&ingest, board.seq).await);
+        same_board(what, board, &ingest.board_at(board.seq).await);
         assert_eq!(operators(board), 5, "{what}: five notices");
     }
 
@@ -362,7 +348,7 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
         f.until(seq, what).await;
         assert!(f.unbroken(), "{what} on the new stream: {:?}", f.chain);
         let board = f.state.board().expect("a board");
-        same_board(what, board, &archived(&ingest, board.seq).await);
+        same_board(what, board, &ingest.board_at(board.seq).await);
         assert_eq!(operators(board), 7, "{what}: seven notices");
     }
     let h = health(&edge_b).await;
@@ -424,7 +410,7 @@ async fn the_clients_of_a_killed_edge_resume_on_another_without_a_gap() {
     }
     let board = followers[0].state.board().expect("a board");
     assert_eq!(operators(board), 12, "every notice");
-    same_board("edge B", board, &archived(&ingest, board.seq).await);
+    same_board("edge B", board, &ingest.board_at(board.seq).await);
 
     // Edge B killed too, and a new edge C started after it: C reads the
     // stream's last stretch, so the clients resume there as well.
@@ -448,7 +434,7 @@ async fn the_clients_of_a_killed_edge_resume_on_another_without_a_gap() {
     }
     let board = followers[0].state.board().expect("a board");
     assert_eq!(operators(board), 15, "every notice");
-    same_board("edge C", board, &archived(&ingest, board.seq).await);
+    same_board("edge C", board, &ingest.board_at(board.seq).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -567,7 +553,7 @@ async fn the_standby_ingest_node_takes_over_within_ten_seconds() {
     same_board(
         "after the takeover",
         board,
-        &archived(&standby, board.seq).await,
+        &standby.board_at(board.seq).await,
     );
     // And it goes on: a notice written on the new active node reaches the
     // edge's client as the next delta.

@@ -136,20 +136,6 @@ async fn read_after(url: &str, server: &Server, before: u64) -> (Read, Board) {
     (read_until(&js, rest.seq).await, rest)
 }
 
-/// The server's board at `seq`, from its archive (written a moment after
-/// publishing).
-async fn archived(server: &Server, seq: u64) -> Board {
-    let path = format!("/v1/stations/caudry/board?seq={seq}&limit=30");
-    for _ in 0..100 {
-        let answer = server.answer(&path).await;
-        if answer.status == 200 {
-            return answer.json();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    server.get(&path, 200).await
-}
-
 fn same_board(read: &Read, rest: &Board) {
     let rebuilt = read.state.board().expect("a board");
     assert_eq!(
@@ -225,6 +211,6 @@ async fn an_ingest_node_publishes_every_board_to_jetstream() {
     // may be past the REST board read before: compared with the server's
     // board at that seq (its archive).
     let rebuilt = read.state.board().expect("a board");
-    let served = archived(&server, rebuilt.seq).await;
+    let served = server.board_at(rebuilt.seq).await;
     same_board(&read, &served);
 }

@@ -346,6 +346,21 @@ impl Api {
         self.get("/healthz", 200).await
     }
 
+    /// Caudry's board published at `seq` (limit 30), from the server's
+    /// archive, which writes a moment after publishing: asked again for up
+    /// to 5 s.
+    pub async fn board_at(&self, seq: u64) -> quai_protocol::Board {
+        let path = format!("/v1/stations/caudry/board?seq={seq}&limit=30");
+        for _ in 0..100 {
+            let answer = self.answer(&path).await;
+            if answer.status == 200 {
+                return answer.json();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.get(&path, 200).await
+    }
+
     /// Waits until `/healthz` lists feed `id` as not stale (a realtime message was
     /// accepted and is fresh).
     pub async fn wait_fresh(&self, id: &str) -> Health {
