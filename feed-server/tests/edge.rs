@@ -49,6 +49,16 @@ fn node(role: &str, name: &str, url: &str, config: &str, data: Option<&str>) -> 
     feed_server().logging("info").start(&args)
 }
 
+/// An ingest node of the demo with `store` as its data.
+fn ingest_node(name: &str, nats: &Nats, store: &Store) -> Server {
+    node("ingest", name, &nats.url, &store.config, Some(&store.data))
+}
+
+/// An edge node of the demo (it keeps no data).
+fn edge_node(name: &str, nats: &Nats, store: &Store) -> Server {
+    node("edge", name, &nats.url, &store.config, None)
+}
+
 /// The node's REST board once it has one (an edge answers 503 until its
 /// first board arrives).
 async fn first_board(server: &Server) -> Board {
@@ -208,15 +218,9 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
     let mut nats = Nats::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = feed_server().demo_store(dir.path());
-    let ingest = node(
-        "ingest",
-        "ingest-1",
-        &nats.url,
-        &store.config,
-        Some(&store.data),
-    );
-    let edge_a = node("edge", "edge-a", &nats.url, &store.config, None);
-    let edge_b = node("edge", "edge-b", &nats.url, &store.config, None);
+    let ingest = ingest_node("ingest-1", &nats, &store);
+    let edge_a = edge_node("edge-a", &nats, &store);
+    let edge_b = edge_node("edge-b", &nats, &store);
     first_board(&edge_a).await;
     first_board(&edge_b).await;
     let mut followers = [
@@ -360,15 +364,9 @@ async fn the_clients_of_a_killed_edge_resume_on_another_without_a_gap() {
     let nats = Nats::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let store = feed_server().demo_store(dir.path());
-    let ingest = node(
-        "ingest",
-        "ingest-1",
-        &nats.url,
-        &store.config,
-        Some(&store.data),
-    );
-    let mut edge_a = node("edge", "edge-a", &nats.url, &store.config, None);
-    let mut edge_b = node("edge", "edge-b", &nats.url, &store.config, None);
+    let ingest = ingest_node("ingest-1", &nats, &store);
+    let mut edge_a = edge_node("edge-a", &nats, &store);
+    let mut edge_b = edge_node("edge-b", &nats, &store);
     first_board(&edge_a).await;
     first_board(&edge_b).await;
     const CLIENTS: usize = 200;
@@ -418,7 +416,7 @@ async fn the_clients_of_a_killed_edge_resume_on_another_without_a_gap() {
     for i in 0..3 {
         seq = notice(&ingest, &store, &format!("Sans edge {i}")).await;
     }
-    let edge_c = node("edge", "edge-c", &nats.url, &store.config, None);
+    let edge_c = edge_node("edge-c", &nats, &store);
     first_board(&edge_c).await;
     for f in &mut followers {
         f.resume(&edge_c.base).await;
@@ -447,14 +445,8 @@ async fn the_standby_ingest_node_takes_over_within_ten_seconds() {
     // not yet done).
     let standby_data = dir.path().join("standby");
     copy_dir(std::path::Path::new(&store.data), &standby_data);
-    let mut active = node(
-        "ingest",
-        "ingest-1",
-        &nats.url,
-        &store.config,
-        Some(&store.data),
-    );
-    let edge = node("edge", "edge-a", &nats.url, &store.config, None);
+    let mut active = ingest_node("ingest-1", &nats, &store);
+    let edge = edge_node("edge-a", &nats, &store);
     first_board(&edge).await;
     let standby = node(
         "ingest",
