@@ -27,7 +27,9 @@
 #                            -sysusers, -tmpfiles), and what the screen's
 #                            package depends on that the screen tests do not
 #                            bring: cage and xwayland; nats-server (JetStream,
-#                            the ingest role's tests start their own).
+#                            the ingest role's tests start their own) and
+#                            postgresql (the shared store's tests make their
+#                            own cluster with initdb).
 #                            Python runs as python3, or $QUAI_PYTHON.
 set -euo pipefail
 
@@ -88,6 +90,8 @@ if ! command -v cage >/dev/null 2>&1 || ! command -v Xwayland >/dev/null 2>&1; t
 fi
 # The scale-out tests start their own NATS server with JetStream.
 command -v nats-server >/dev/null 2>&1 || apt_install nats-server
+# ... and their own PostgreSQL (initdb and postgres, run as the postgres user).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
 deb_version=3.8.0
 if ! cargo deb --version >/dev/null 2>&1; then
   echo "installing cargo-deb $deb_version" >&2

@@ -13,8 +13,9 @@ use feed_server::deployment::Deployment;
 use feed_server::feed::Quiet;
 use feed_server::notice::Scope;
 use feed_server::server::{self, Server};
-use feed_server::store::Store;
+use feed_server::store::{Postgres, Shared, Store};
 use feed_server::timetable::TimetableCache;
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -57,7 +58,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 _ => Vec::new(),
             };
-            operator(command, scopes, &data_dir)
+            operator(command, scopes, &shared(&config, &data_dir).await?).await
         }
         Some(Command::Token) => {
             let token = feed_server::store::new_token()?;
@@ -69,13 +70,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Audit { limit, verify }) => {
-            let store = Store::open(&data_dir)?;
+            let store = shared(&config, &data_dir).await?;
             if verify {
-                let entries = store.audit_verify()?;
+                let entries = store.audit_verify().await?;
                 println!("audit log intact: {entries} entries chained");
                 return Ok(());
             }
-            for entry in store.audit(limit)? {
+            for entry in store.audit(limit).await? {
                 println!("{}", serde_json::to_string(&entry)?);
             }
             Ok(())
@@ -97,6 +98,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => defaults::LISTEN.parse::<SocketAddr>()?,
             };
             let send_buffer = config.server.send_buffer_kb;
+            let postgres = match &config.store_url {
+                Some(url) => Some(Arc::new(
+                    Postgres::open(url)
+                        .await
+                        .context("cannot use the PostgreSQL store of [store] url")?,
+                )),
+                None => None,
+            };
             let cache = config
                 .cache_timetables
                 .then(|| TimetableCache::new(data_dir.join("timetables")));
@@ -109,9 +118,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("listening on http://{bound}");
             std::io::stdout().flush()?;
             tracing::info!(%bound, stations = deployment.stations.len(), "serving");
-            let server = Server::new(deployment, clock);
-            // An edge writes nothing: notices, operators and the fleet are
-            // the ingest node's (docs/scaling.md).
+            let mut server = Server::new(deployment, clock);
+            if let Some(pg) = postgres {
+                server = server.with_postgres(pg).await?;
+            }
+            // An edge keeps nothing of its own: the fleet, takeovers and
+            // (without PostgreSQL) notices are the ingest node's
+            // (docs/scaling.md).
             let server = match (cli.role, cli.nats.clone()) {
                 (Role::Edge, Some(url)) => server.receiving_from(url, cli.node_name()),
                 (Role::Ingest, Some(url)) => server
@@ -173,22 +186,34 @@ async fn check_scopes(
     Ok(scopes)
 }
 
-fn operator(
+/// Where operators, notices and the audit log are: PostgreSQL with
+/// `[store] url`, else the data dir's SQLite.
+async fn shared(config: &Config, data_dir: &std::path::Path) -> anyhow::Result<Shared> {
+    Ok(match &config.store_url {
+        Some(url) => Shared::Postgres(Arc::new(
+            Postgres::open(url)
+                .await
+                .context("cannot use the PostgreSQL store of [store] url")?,
+        )),
+        None => Shared::Sqlite(Arc::new(Store::open(data_dir)?)),
+    })
+}
+
+async fn operator(
     command: OperatorCommand,
     scopes: Vec<Scope>,
-    data_dir: &std::path::Path,
+    store: &Shared,
 ) -> anyhow::Result<()> {
-    let store = Store::open(data_dir)?;
     match command {
         OperatorCommand::Add {
             name, emergency, ..
         } => {
-            let token = store.operator_add(&name, &scopes, emergency)?;
+            let token = store.operator_add(name.clone(), scopes, emergency).await?;
             eprintln!("operator {name} added; its token (shown once, keep it safe):");
             println!("{token}");
         }
         OperatorCommand::List => {
-            for op in store.operators()? {
+            for op in store.operators().await? {
                 let state = match &op.revoked_at {
                     Some(at) => format!("revoked {at}"),
                     None => "active".to_string(),
@@ -209,7 +234,7 @@ fn operator(
             }
         }
         OperatorCommand::Revoke { name } => {
-            store.operator_revoke(&name)?;
+            store.operator_revoke(name.clone()).await?;
             eprintln!("operator {name} revoked");
         }
     }

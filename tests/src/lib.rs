@@ -21,6 +21,7 @@ pub mod gtfs_rt;
 pub mod http;
 pub mod nats;
 pub mod package;
+pub mod postgres;
 pub mod schema;
 pub mod screen;
 pub mod server;

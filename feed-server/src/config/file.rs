@@ -122,6 +122,9 @@ pub struct SensorIntegrationSection {
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSection {
     pub data_dir: Option<String>,
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`: operators, notices and
+    /// the audit log in PostgreSQL, shared by every node (docs/scaling.md).
+    pub url: Option<String>,
     /// Keep each feed's compiled timetable in `<data_dir>/timetables` for restarts.
     pub cache_timetables: bool,
 }
@@ -130,6 +133,7 @@ impl Default for StoreSection {
     fn default() -> Self {
         StoreSection {
             data_dir: None,
+            url: None,
             cache_timetables: true,
         }
     }

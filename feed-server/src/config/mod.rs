@@ -113,6 +113,9 @@ pub struct Config {
     /// `[store] data_dir`, resolved against the configuration's folder; the
     /// command line's `--data-dir` wins over it.
     pub data_dir: Option<PathBuf>,
+    /// `[store] url`: operators, notices and the audit log in PostgreSQL
+    /// (docs/scaling.md); None keeps them in the data dir's SQLite.
+    pub store_url: Option<String>,
     /// `[store] cache_timetables`: `serve` keeps compiled timetables in
     /// `<data dir>/timetables` and reads them back on restart.
     pub cache_timetables: bool,
@@ -274,6 +277,17 @@ impl Config {
             facility_sources.push(source);
         }
 
+        if let Some(url) = &file.store.url {
+            let scheme = url.starts_with("postgres://") || url.starts_with("postgresql://");
+            let parsed = url.parse::<tokio_postgres::Config>();
+            if !scheme || parsed.is_err() {
+                return Err(Invalid::new(
+                    "store.url",
+                    "write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
+                ));
+            }
+        }
+
         let push = PushSettings::from_file(file.push).map_err(|e| e.under("push"))?;
         let screens = ScreenSettings::from_file(file.screens).map_err(|e| e.under("screens"))?;
 
@@ -289,6 +303,7 @@ impl Config {
             notice_writes_per_minute: file.notices.writes_per_minute.max(1),
             auth_failures_per_minute: file.notices.auth_failures_per_minute.max(1),
             data_dir: file.store.data_dir.map(|d| base.join(d)),
+            store_url: file.store.url,
             cache_timetables: file.store.cache_timetables,
             facilities,
             sensor_integrations,

@@ -1,12 +1,15 @@
 //! What an edge node serves (docs/scaling.md): boards, the stream, the
-//! pages. The rest answers 503 with where to go.
+//! pages, and with PostgreSQL (`[store] url`) the notice API. The rest
+//! answers 503 with where to go.
 
 /// On an edge node: answers 503 to what it does not serve (docs/scaling.md):
 /// every write (notices, takeovers, screens' reports, sensors, push), and
 /// the reads of what an edge does not hold (realtime beyond the boards,
 /// notices and takeovers as stored, facilities, screens, exports): those
-/// go to the ingest node.
+/// go to the ingest node. `notices`: the edge writes notices to PostgreSQL,
+/// and serves the notice API.
 pub async fn refuse(
+    axum::extract::State(notices): axum::extract::State<bool>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -33,7 +36,7 @@ pub async fn refuse(
             || path.starts_with("/portal/notices/")
             || (path.starts_with("/v1/stations/")
                 && (path.ends_with("/board") || path.ends_with("/routes"))));
-    if served {
+    if served || (notices && (path == "/v1/notices" || path.starts_with("/v1/notices/"))) {
         return next.run(request).await;
     }
     axum::response::IntoResponse::into_response(super::ApiError::new(

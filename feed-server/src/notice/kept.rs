@@ -120,14 +120,18 @@ impl Notices {
             .cloned()
     }
 
-    /// Puts a written notice in place of its older version (or adds it).
-    pub fn replace(&self, notice: OperatorNotice) {
+    /// Puts a written notice in place of its older version (or adds it);
+    /// false, changing nothing, when the version held is as new or newer (a
+    /// write heard twice: from the API and from PostgreSQL, `notice::watch`).
+    pub fn replace(&self, notice: OperatorNotice) -> bool {
         let kept = Arc::new(KeptNotice::new(notice));
         let mut list = self.list.write().unwrap_or_else(|p| p.into_inner());
         match list.iter_mut().find(|n| n.id() == kept.id()) {
+            Some(slot) if slot.stored.version >= kept.stored.version => return false,
             Some(slot) => *slot = kept,
             None => list.push(kept),
         }
         self.version.fetch_add(1, Ordering::Release);
+        true
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod kept;
 pub mod scope;
+pub mod watch;
 pub mod weekly;
 
 use chrono::DateTime;

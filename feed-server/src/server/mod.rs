@@ -26,7 +26,7 @@ use crate::http::gtfs_rt::ExportCache;
 use crate::http::notices::{AuthFailures, WriteLimiter};
 use crate::notice::Notices;
 use crate::publish::Boards;
-use crate::store::{Store, StoreError};
+use crate::store::{Postgres, Shared, Store, StoreError};
 
 /// Every part of a running server, as handles that are cheap to clone.
 #[derive(Clone)]
@@ -34,8 +34,11 @@ struct AppState {
     /// The board publisher: it holds the deployment, the clock, the hub, the
     /// metrics and the realtime, weather and notice stores.
     boards: Boards,
-    /// The durable store (operators, notices, audit); None without a data dir.
+    /// The node's durable store; None without a data dir, and on an edge.
     store: Option<Arc<Store>>,
+    /// Operators, notices and the audit log: in `store`, or in PostgreSQL
+    /// (`[store] url`); None when neither is open.
+    shared: Option<Shared>,
     /// Recent notice writes per operator (rate limit).
     limiter: Arc<WriteLimiter>,
     /// Recent wrong tokens per address.
@@ -65,6 +68,7 @@ impl Server {
             state: AppState {
                 boards: Boards::new(Arc::new(deployment), clock),
                 store: None,
+                shared: None,
                 limiter: Default::default(),
                 auth_failures: Default::default(),
                 push: None,
@@ -100,10 +104,30 @@ impl Server {
         self
     }
 
-    /// Opens the store of `data_dir` and loads its notices and takeovers.
+    /// Operators, notices and the audit log in PostgreSQL (`[store] url`),
+    /// shared with every other node: loads its notices, and follows them
+    /// while serving ([`crate::notice::watch`]). Before [`Server::with_store`]
+    /// (which then keeps the rest).
+    pub async fn with_postgres(mut self, pg: Arc<Postgres>) -> Result<Server, StoreError> {
+        let notices = pg.notices().await?;
+        tracing::info!(
+            notices = notices.len(),
+            target = pg.target(),
+            "notices from PostgreSQL"
+        );
+        self.state.boards.notices = Notices::new(notices);
+        self.state.shared = Some(Shared::Postgres(pg));
+        Ok(self)
+    }
+
+    /// Opens the store of `data_dir` and loads its notices (unless they are
+    /// in PostgreSQL) and takeovers.
     pub fn with_store(mut self, data_dir: &Path) -> Result<Server, StoreError> {
         let store = Store::open(data_dir)?;
-        let notices = store.notices()?;
+        let notices = match self.state.shared {
+            None => store.notices()?,
+            Some(_) => Vec::new(),
+        };
         let emergencies = store.emergencies()?;
         let spaces = store.spaces()?;
         let screens = store.screens()?;
@@ -134,7 +158,9 @@ impl Server {
             }
         }
         self.state.fleet = crate::fleet::Fleet::restore(screens);
-        self.state.boards.notices = Notices::new(notices);
+        if self.state.shared.is_none() {
+            self.state.boards.notices = Notices::new(notices);
+        }
         self.state.boards.emergencies =
             Emergencies::new(emergencies, self.state.boards.clock.now());
         let store = Arc::new(store);
@@ -142,6 +168,9 @@ impl Server {
         if let Some(push) = &self.state.push {
             tracing::info!(public_key = push.vapid.public_key(), "push alerts on");
         }
+        self.state
+            .shared
+            .get_or_insert(Shared::Sqlite(store.clone()));
         self.state.store = Some(store);
         Ok(self)
     }
@@ -195,6 +224,15 @@ impl Server {
             tasks = pollers::spawn(&state.boards, bound, &cancel);
             tasks.spawn(state.boards.clone().run(cancel.child_token()));
             tasks.spawn(state.boards.clone().run_trips(cancel.child_token()));
+        }
+        if let Some(pg) = state.shared.as_ref().and_then(Shared::postgres) {
+            let builds = state.boards.origin == crate::publish::Origin::Built;
+            tasks.spawn(crate::notice::watch::run(
+                pg.clone(),
+                state.boards.notices.clone(),
+                builds.then(|| state.boards.clone()),
+                cancel.child_token(),
+            ));
         }
         if let Some(push) = &state.push {
             push.spawn(&state.boards, &mut tasks, &cancel);

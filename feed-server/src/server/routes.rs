@@ -139,7 +139,9 @@ pub(super) fn router(state: AppState) -> Router {
         .fallback(api::not_found);
     // On matched routes only: an unknown path is still a 404.
     let router = if edge {
-        router.route_layer(middleware::from_fn(http::edge::refuse))
+        // With PostgreSQL, an edge takes notices too.
+        let notices = state.shared.is_some();
+        router.route_layer(middleware::from_fn_with_state(notices, http::edge::refuse))
     } else {
         router
     };
@@ -216,6 +218,8 @@ impl FromRef<AppState> for NoticeDesk {
     fn from_ref(s: &AppState) -> NoticeDesk {
         NoticeDesk {
             store: s.store.clone(),
+            shared: s.shared.clone(),
+            builds: s.boards.origin == crate::publish::Origin::Built,
             boards: s.boards.clone(),
             limiter: s.limiter.clone(),
             auth_failures: s.auth_failures.clone(),

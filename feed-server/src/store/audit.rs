@@ -45,29 +45,9 @@ impl Store {
         let mut stmt = conn.prepare(
             "SELECT at, operator, action, notice_id, before, after FROM audit ORDER BY seq DESC LIMIT ?1",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, Option<String>>(5)?,
-            ))
-        })?;
+        let rows = stmt.query_map([limit as i64], Fields::read)?;
         let mut out: Vec<AuditEntry> = rows
-            .map(|r| {
-                let (at, operator, action, notice_id, before, after) = r?;
-                let parse = |v: Option<String>| v.and_then(|s| serde_json::from_str(&s).ok());
-                Ok(AuditEntry {
-                    at,
-                    operator,
-                    action,
-                    notice_id,
-                    before: parse(before),
-                    after: parse(after),
-                })
-            })
+            .map(|r| Ok(r?.entry()))
             .collect::<Result<_, StoreError>>()?;
         out.reverse();
         Ok(out)
@@ -83,14 +63,7 @@ pub(super) fn audit(
     before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
 ) -> Result<(), StoreError> {
-    let fields = Fields {
-        at: at.to_string(),
-        operator: operator.to_string(),
-        action: action.as_str().to_string(),
-        notice_id: notice_id.map(str::to_string),
-        before: before.map(|v| v.to_string()),
-        after: after.map(|v| v.to_string()),
-    };
+    let fields = Fields::new(at, operator, action, notice_id, before, after);
     let previous = last_hash(conn)?;
     conn.execute(
         "INSERT INTO audit (at, operator, action, notice_id, before, after, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -108,16 +81,47 @@ pub(super) fn audit(
 }
 
 /// One entry's fields as stored.
-struct Fields {
-    at: String,
-    operator: String,
-    action: String,
-    notice_id: Option<String>,
-    before: Option<String>,
-    after: Option<String>,
+pub(super) struct Fields {
+    pub(super) at: String,
+    pub(super) operator: String,
+    pub(super) action: String,
+    pub(super) notice_id: Option<String>,
+    pub(super) before: Option<String>,
+    pub(super) after: Option<String>,
 }
 
 impl Fields {
+    pub(super) fn new(
+        at: &str,
+        operator: &str,
+        action: AuditAction,
+        notice_id: Option<&str>,
+        before: Option<&serde_json::Value>,
+        after: Option<&serde_json::Value>,
+    ) -> Fields {
+        Fields {
+            at: at.to_string(),
+            operator: operator.to_string(),
+            action: action.as_str().to_string(),
+            notice_id: notice_id.map(str::to_string),
+            before: before.map(|v| v.to_string()),
+            after: after.map(|v| v.to_string()),
+        }
+    }
+
+    /// As the API and `feed-server audit` show it.
+    pub(super) fn entry(self) -> AuditEntry {
+        let parse = |v: Option<String>| v.and_then(|s| serde_json::from_str(&s).ok());
+        AuditEntry {
+            at: self.at,
+            operator: self.operator,
+            action: self.action,
+            notice_id: self.notice_id,
+            before: parse(self.before),
+            after: parse(self.after),
+        }
+    }
+
     fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Fields> {
         Ok(Fields {
             at: r.get("at")?,
@@ -131,7 +135,7 @@ impl Fields {
 
     /// The entry's link in the chain: the previous hash and every field, each
     /// written with its length so that no two entries can write the same text.
-    fn hash(&self, previous: &str) -> String {
+    pub(super) fn hash(&self, previous: &str) -> String {
         let mut text = String::new();
         for part in [
             Some(previous),

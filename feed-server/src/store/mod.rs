@@ -1,4 +1,5 @@
-//! SQLite persistence: operators (with hashed tokens, scopes and whether they
+//! SQLite persistence (and, with `[store] url`, PostgreSQL for operators,
+//! notices and the audit log: [`postgres`], [`Shared`]): operators (with hashed tokens, scopes and whether they
 //! may start emergency takeovers), notices (every version), takeovers, the
 //! audit log, the last report of each sensor-equipped parking space, push
 //! subscriptions, and the screen fleet's reports and draws.
@@ -21,8 +22,10 @@ mod boards;
 mod emergencies;
 mod notices;
 mod operators;
+pub mod postgres;
 pub mod push;
 mod screens;
+mod shared;
 mod spaces;
 
 use std::path::{Path, PathBuf};
@@ -36,7 +39,9 @@ pub use audit::AuditAction;
 pub use boards::ArchivedBoard;
 pub use notices::Change;
 pub use operators::{ADMIN, Operator, check_name};
+pub use postgres::Postgres;
 pub use screens::StoredScreen;
+pub use shared::Shared;
 
 /// The database file inside the data dir.
 pub const DB_FILE: &str = "quai.db";
@@ -176,6 +181,14 @@ pub enum StoreError {
     DataDir { path: String, reason: String },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL did not answer within {0} s")]
+    PostgresTimeout(u64),
+    #[error("the connection to PostgreSQL was lost")]
+    PostgresLost,
+    #[error("the store's task failed")]
+    Task,
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
     #[error("operator `{0}` already exists")]

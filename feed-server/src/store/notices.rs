@@ -23,18 +23,9 @@ impl Store {
         input: &NoticeInput,
         operator: &str,
     ) -> Result<OperatorNotice, StoreError> {
-        let id = format!("n-{}", random_hex(8)?);
-        let at = now();
-        let notice = OperatorNotice {
-            id: id.clone(),
-            version: 1,
-            input: input.clone(),
-            created_by: operator.to_string(),
-            created_at: at.clone(),
-            updated_at: at.clone(),
-            ended_at: None,
-        };
-        let body = serde_json::to_string(input).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let notice = first_version(input, operator)?;
+        let (id, at) = (notice.id.clone(), notice.created_at.clone());
+        let body = body(input)?;
         let conn = self.conn();
         let tx = conn.unchecked_transaction()?;
         tx.execute(
@@ -79,23 +70,9 @@ impl Store {
             }
             .into());
         }
-        let at = now();
-        let mut after = before.clone();
-        after.version += 1;
-        after.updated_at = at.clone();
-        let action = match change {
-            Change::Update(input) => {
-                after.input = *input;
-                AuditAction::Update
-            }
-            Change::End => {
-                after.input.status = NoticeStatus::Ended;
-                after.ended_at = Some(at.clone());
-                AuditAction::End
-            }
-        };
-        let body =
-            serde_json::to_string(&after.input).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let (after, action) = next_version(&before, change);
+        let at = after.updated_at.clone();
+        let body = body(&after.input)?;
         tx.execute(
             "UPDATE notices SET version = ?2, body = ?3, updated_at = ?4, ended_at = ?5 WHERE id = ?1",
             params![id, after.version as i64, body, at, after.ended_at],
@@ -129,7 +106,53 @@ impl Store {
     }
 }
 
-type Parts = (String, i64, String, String, String, String, Option<String>);
+/// A new notice at version 1, written now by `operator`, with a new id.
+pub(super) fn first_version(
+    input: &NoticeInput,
+    operator: &str,
+) -> Result<OperatorNotice, StoreError> {
+    let at = now();
+    Ok(OperatorNotice {
+        id: format!("n-{}", random_hex(8)?),
+        version: 1,
+        input: input.clone(),
+        created_by: operator.to_string(),
+        created_at: at.clone(),
+        updated_at: at,
+        ended_at: None,
+    })
+}
+
+/// The version after `before` once `change` is made now, and what the audit
+/// log calls it.
+pub(super) fn next_version(
+    before: &OperatorNotice,
+    change: Change,
+) -> (OperatorNotice, AuditAction) {
+    let at = now();
+    let mut after = before.clone();
+    after.version += 1;
+    after.updated_at = at.clone();
+    let action = match change {
+        Change::Update(input) => {
+            after.input = *input;
+            AuditAction::Update
+        }
+        Change::End => {
+            after.input.status = NoticeStatus::Ended;
+            after.ended_at = Some(at);
+            AuditAction::End
+        }
+    };
+    (after, action)
+}
+
+/// A notice's content as stored: JSON.
+pub(super) fn body(input: &NoticeInput) -> Result<String, StoreError> {
+    serde_json::to_string(input).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(super) type Parts = (String, i64, String, String, String, String, Option<String>);
 
 fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<Parts> {
     Ok((
@@ -143,7 +166,7 @@ fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<Parts> {
     ))
 }
 
-fn from_parts(p: Parts) -> Result<OperatorNotice, StoreError> {
+pub(super) fn from_parts(p: Parts) -> Result<OperatorNotice, StoreError> {
     let (id, version, body, created_by, created_at, updated_at, ended_at) = p;
     Ok(OperatorNotice {
         input: serde_json::from_str(&body)
@@ -168,6 +191,6 @@ fn read_notice(conn: &Connection, id: &str) -> Result<Option<OperatorNotice>, St
     .transpose()
 }
 
-fn to_value(n: &OperatorNotice) -> serde_json::Value {
+pub(super) fn to_value(n: &OperatorNotice) -> serde_json::Value {
     serde_json::to_value(n).unwrap_or(serde_json::Value::Null)
 }

@@ -175,7 +175,7 @@ impl Store {
 }
 
 /// Scopes as stored: a JSON list of `station:ID`, `route:ID` or `*`.
-fn parse_scopes(json: &str) -> Result<Vec<Scope>, StoreError> {
+pub(super) fn parse_scopes(json: &str) -> Result<Vec<Scope>, StoreError> {
     let texts: Vec<String> =
         serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     texts

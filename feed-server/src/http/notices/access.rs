@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode, header};
 
-use super::{NoticeDesk, blocking, store_error};
+use super::{NoticeDesk, store_error};
 use crate::http::ApiError;
 use crate::store::Operator;
 
@@ -122,16 +122,10 @@ pub(super) async fn operator(
             wait,
         ));
     }
-    let store = desk.store.clone();
-    let found = blocking(move || match &store {
-        Some(store) => store.operator_by_token(&token).map_err(store_error),
-        None => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no_store",
-            "this server runs without a data dir: notices are off",
-        )),
-    })
-    .await?;
+    let found = super::shared(desk)?
+        .operator_by_token(token)
+        .await
+        .map_err(store_error)?;
     match found {
         Some(op) => Ok(op),
         None => {

@@ -1,9 +1,11 @@
 //! The operators' notice API: `POST /v1/notices`, `GET /v1/notices`,
 //! `GET|PATCH|DELETE /v1/notices/{id}`, with `Authorization: Bearer <token>`.
 //!
-//! A write is acknowledged (201/200) only once it is committed to SQLite with
-//! `synchronous=FULL`; the boards are republished right after, so stream
-//! subscribers see the change at once. PATCH and DELETE need `If-Match: <version>`.
+//! A write is acknowledged (201/200) only once it is committed, to SQLite
+//! with `synchronous=FULL` or to PostgreSQL (`[store] url`) with
+//! `synchronous_commit = on`; the boards are republished right after, so
+//! stream subscribers see the change at once. On an edge node (with
+//! PostgreSQL only) the boards come back through the ingest node and NATS. PATCH and DELETE need `If-Match: <version>`.
 //! The same desk takes emergency takeovers and announcements ([`emergency`]).
 
 mod access;
@@ -26,7 +28,7 @@ use crate::accept::Remote;
 use crate::notice::scope::in_scope;
 use crate::notice::{KeptNotice, Scope, validate};
 use crate::publish::Boards;
-use crate::store::{Change, Operator, Store, StoreError};
+use crate::store::{Change, Operator, Shared, Store, StoreError};
 pub use access::{AuthFailures, PushWrites, WriteLimiter};
 use access::{limit, operator};
 
@@ -35,8 +37,14 @@ use access::{limit, operator};
 /// the write limiter and the failed-token budget.
 #[derive(Debug, Clone)]
 pub struct NoticeDesk {
-    /// None when the server runs without a data dir: notices are off.
+    /// The node's own store (takeovers, screens); None without a data dir,
+    /// and on an edge node.
     pub store: Option<Arc<Store>>,
+    /// Operators, notices and the audit log: the node's store, or
+    /// PostgreSQL; None when there is neither (notices are off).
+    pub shared: Option<Shared>,
+    /// Whether this node builds the boards a write changes (not an edge).
+    pub builds: bool,
     pub boards: Boards,
     pub limiter: Arc<WriteLimiter>,
     pub auth_failures: Arc<AuthFailures>,
@@ -145,8 +153,20 @@ fn checked(desk: &NoticeDesk, input: &NoticeInput, op: &Operator) -> Result<(), 
 
 /// Replaces the server's copy of a notice and republishes the boards.
 fn publish_change(desk: &NoticeDesk, notice: &OperatorNotice) {
-    desk.boards.notices.replace(notice.clone());
-    desk.boards.publish_all();
+    if desk.boards.notices.replace(notice.clone()) && desk.builds {
+        desk.boards.publish_all();
+    }
+}
+
+/// Where operators and notices are, or 503 when the server keeps none.
+fn shared(desk: &NoticeDesk) -> Result<&Shared, ApiError> {
+    desk.shared.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_store",
+            "this server runs without a data dir: notices are off",
+        )
+    })
 }
 
 /// Runs a store operation on a blocking thread.
@@ -195,10 +215,7 @@ pub async fn create(
     let input = to_input(read_json(&desk, &headers, request).await?)?;
     checked(&desk, &input, &op)?;
     limit(&desk, &op)?;
-    let notice = write(&desk, move |store| {
-        Ok(store.notice_insert(&input, &op.name)?)
-    })
-    .await?;
+    let notice = shared(&desk)?.notice_insert(input, op.name).await?;
     publish_change(&desk, &notice);
     Ok(with_etag(StatusCode::CREATED, notice))
 }
@@ -339,8 +356,8 @@ async fn change(
     + 'static,
 ) -> Result<Response, ApiError> {
     let d = desk.clone();
-    let notice = write(desk, move |store| {
-        store.notice_change(&id, version, &op.name.clone(), |current| {
+    let notice = shared(desk)?
+        .notice_change(id.clone(), version, op.name.clone(), move |current| {
             if !sees(&d, &op, current) {
                 return Err(not_found(&id));
             }
@@ -351,8 +368,7 @@ async fn change(
             limit(&d, &op)?;
             Ok(change)
         })
-    })
-    .await?;
+        .await?;
     publish_change(desk, &notice);
     Ok(with_etag(StatusCode::OK, notice))
 }

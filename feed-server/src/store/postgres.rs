@@ -1,0 +1,263 @@
+//! PostgreSQL for what several nodes write (`[store] url`, docs/scaling.md):
+//! operators, notices and the audit log, so that an operator may write
+//! through any edge and every node reads the same notices.
+//!
+//! Why one connection, behind a lock: notice writes are rare, and every write
+//! takes the same advisory lock anyway (the audit log's chain needs its
+//! entries one after the other, across nodes). A lost connection is made again
+//! at the next call; a call that does not finish within [`TIMEOUT`] drops its
+//! connection (PostgreSQL rolls the transaction back) and answers
+//! [`StoreError::PostgresTimeout`], which the API turns into 503; for a
+//! second after a failed attempt to connect, calls fail at once. A write is
+//! acknowledged only after its commit, with `synchronous_commit = on`.
+//!
+//! Each write notifies channel [`CHANNEL`] with the notice's id, in its
+//! transaction (delivered at commit): [`Postgres::listen`] gives those ids to
+//! the node that merges notices into boards (`notice::watch`).
+//!
+//! Migrations are the files of `feed-server/migrations/postgres/`, applied in
+//! order at open under an advisory lock; table `quai_schema` holds the version.
+
+mod notices;
+mod operators;
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use tokio::sync::mpsc;
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
+
+use super::StoreError;
+
+/// What notices' writes notify, with the notice's id as payload.
+pub const CHANNEL: &str = "quai_notices";
+
+/// The longest a call may take before its connection is dropped.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Migrations, applied in order; the index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_shared.sql")];
+
+/// Advisory lock keys (arbitrary, Quai's own): one for migrations, one that
+/// every write holds until its commit.
+const MIGRATE_LOCK: i64 = 0x5175_6169_0001;
+const WRITE_LOCK: i64 = 0x5175_6169_0002;
+
+pub struct Postgres {
+    config: Config,
+    /// `host:port/dbname`, for logs and errors (never a password).
+    target: String,
+    client: tokio::sync::Mutex<Session>,
+}
+
+/// The connection, or when the last attempt to make one failed.
+#[derive(Default)]
+struct Session {
+    client: Option<Client>,
+    failed_at: Option<std::time::Instant>,
+}
+
+/// After a failed connection attempt, calls fail at once for this long
+/// rather than each waiting on an unreachable server in turn.
+const BACKOFF: Duration = Duration::from_secs(1);
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres")
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+/// Where `config` leads, without its password.
+fn target(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config.get_dbname().or(config.get_user()).unwrap_or("");
+    format!("{host}:{port}/{db}")
+}
+
+impl Postgres {
+    /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`),
+    /// checks that a commit is durable, and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Postgres, StoreError> {
+        let config: Config = url.parse()?;
+        let pg = Postgres {
+            target: target(&config),
+            config,
+            client: tokio::sync::Mutex::default(),
+        };
+        pg.run(|client| Box::pin(migrate(client))).await?;
+        tracing::info!(target = %pg.target, "PostgreSQL store opened");
+        Ok(pg)
+    }
+
+    /// `host:port/dbname`.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    async fn connect(&self) -> Result<(Client, Connection), StoreError> {
+        let (client, connection) = tokio::time::timeout(TIMEOUT, self.config.connect(NoTls))
+            .await
+            .map_err(|_| StoreError::PostgresTimeout(TIMEOUT.as_secs()))??;
+        Ok((client, connection))
+    }
+
+    /// Runs `op` on the connection (made again first if there is none or it
+    /// was lost), within [`TIMEOUT`].
+    async fn run<T, E: From<StoreError>>(
+        &self,
+        op: impl for<'c> FnOnce(&'c mut Client) -> BoxFuture<'c, Result<T, E>>,
+    ) -> Result<T, E> {
+        let mut session = self.client.lock().await;
+        if session.client.as_ref().is_none_or(Client::is_closed) {
+            if session.failed_at.is_some_and(|at| at.elapsed() < BACKOFF) {
+                return Err(StoreError::PostgresLost.into());
+            }
+            let (client, connection) = match self.connect().await {
+                Ok(made) => made,
+                Err(e) => {
+                    session.failed_at = Some(std::time::Instant::now());
+                    return Err(e.into());
+                }
+            };
+            let target = self.target.clone();
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::warn!(%target, error = %e, "PostgreSQL connection lost");
+                }
+            });
+            // Whatever the server's default: a write is acknowledged only
+            // once it is on disk.
+            let setup = client.batch_execute("SET synchronous_commit = on").await;
+            if let Err(e) = setup {
+                return Err(StoreError::from(e).into());
+            }
+            session.client = Some(client);
+            session.failed_at = None;
+        }
+        let slot = &mut session.client;
+        let Some(client) = slot.as_mut() else {
+            return Err(StoreError::Task.into());
+        };
+        match tokio::time::timeout(TIMEOUT, op(client)).await {
+            Ok(result) => {
+                if result.is_err() && client.is_closed() {
+                    *slot = None;
+                }
+                result
+            }
+            Err(_) => {
+                // Dropping the connection rolls back what it had begun.
+                *slot = None;
+                Err(StoreError::PostgresTimeout(TIMEOUT.as_secs()).into())
+            }
+        }
+    }
+
+    /// A connection of its own that listens on [`CHANNEL`]: the ids of the
+    /// notices written, in commit order, until the connection is lost (then
+    /// `ids` ends; listen again, and read every notice, for what was missed).
+    pub async fn listen(&self) -> Result<Listener, StoreError> {
+        let (client, mut connection) = self.connect().await?;
+        // Bounded: when the merge lags, the driver stops reading and
+        // PostgreSQL keeps the notifications queued for this session.
+        let (send, ids) = mpsc::channel(256);
+        let driver = tokio::spawn(async move {
+            while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                match message {
+                    Ok(AsyncMessage::Notification(n)) => {
+                        if send.send(n.payload().to_string()).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "PostgreSQL listener lost");
+                        return;
+                    }
+                }
+            }
+        });
+        tokio::time::timeout(TIMEOUT, client.batch_execute(&format!("LISTEN {CHANNEL}")))
+            .await
+            .map_err(|_| StoreError::PostgresTimeout(TIMEOUT.as_secs()))??;
+        Ok(Listener {
+            _client: client,
+            ids,
+            driver,
+        })
+    }
+}
+
+type Connection =
+    tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>;
+
+/// The ids of notices written, from [`Postgres::listen`].
+pub struct Listener {
+    /// Held: dropping it would close the connection.
+    _client: Client,
+    pub ids: mpsc::Receiver<String>,
+    driver: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
+}
+
+/// Refuses a server that would lose an acknowledged write, then applies the
+/// migrations not yet applied, under a lock (two nodes may start together).
+async fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let fsync: String = client.query_one("SHOW fsync", &[]).await?.try_get(0)?;
+    if fsync != "on" {
+        return Err(StoreError::DataDir {
+            path: "PostgreSQL".into(),
+            reason: format!("fsync is {fsync}: an acknowledged notice could be lost; turn it on"),
+        });
+    }
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])
+        .await?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS quai_schema (version INTEGER NOT NULL)")
+        .await?;
+    let version: Option<i32> = match tx.query_opt("SELECT version FROM quai_schema", &[]).await? {
+        Some(row) => Some(row.try_get(0)?),
+        None => None,
+    };
+    let version = version.unwrap_or(0).max(0) as usize;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "the PostgreSQL schema is at version {version}, newer than this server's {}: upgrade the server",
+            MIGRATIONS.len()
+        )));
+    }
+    for sql in &MIGRATIONS[version..] {
+        tx.batch_execute(sql).await?;
+    }
+    let latest = MIGRATIONS.len() as i32;
+    if tx
+        .execute("UPDATE quai_schema SET version = $1", &[&latest])
+        .await?
+        == 0
+    {
+        tx.execute("INSERT INTO quai_schema (version) VALUES ($1)", &[&latest])
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Takes the write lock for the rest of `tx` (every write: the audit chain
+/// needs its entries one after the other, whichever node writes them).
+async fn write_lock(tx: &tokio_postgres::Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+        .await?;
+    Ok(())
+}

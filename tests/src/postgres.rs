@@ -1,0 +1,188 @@
+//! A real PostgreSQL server (Debian's `postgresql`, installed by
+//! scripts/deps.sh test) on 127.0.0.1 at a free port, its cluster made by
+//! `initdb` in a temporary folder; stopped when dropped. PostgreSQL refuses
+//! to run as root: as root, the cluster belongs to the `postgres` user (or
+//! `nobody`) and both programs run as that user.
+
+use std::io::{BufRead as _, BufReader};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub struct Postgres {
+    child: Option<Child>,
+    /// `postgres://quai@127.0.0.1:PORT/postgres`.
+    pub url: String,
+    port: u16,
+    bin: PathBuf,
+    /// Who runs it: None for the current user.
+    user: Option<(u32, u32)>,
+    dir: tempfile::TempDir,
+}
+
+/// The folder of `initdb` and `postgres`: the newest under
+/// /usr/lib/postgresql, else the PATH's.
+fn bin_dir() -> PathBuf {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let v = e.file_name().to_str()?.parse().ok()?;
+            Some((v, e.path().join("bin")))
+        })
+        .filter(|(_, bin)| bin.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map(|(_, bin)| bin)
+        .or_else(|| {
+            let out = Command::new("sh")
+                .args(["-c", "command -v initdb"])
+                .output()
+                .ok()?;
+            let path = String::from_utf8(out.stdout).ok()?;
+            Path::new(path.trim()).parent().map(Path::to_path_buf)
+        })
+        .unwrap_or_else(|| panic!("no initdb: scripts/deps.sh test installs postgresql"))
+}
+
+/// The uid and gid of `name` in /etc/passwd.
+fn account(name: &str) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.first() == Some(&name))
+            .then(|| Some((fields.get(2)?.parse().ok()?, fields.get(3)?.parse().ok()?)))?
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Postgres {
+    /// Makes a cluster and starts it; waits until it takes connections.
+    pub fn start() -> Postgres {
+        let bin = bin_dir();
+        let dir = tempfile::tempdir().expect("a folder for PostgreSQL");
+        // /proc/self belongs to the process's effective user.
+        let root = std::os::unix::fs::MetadataExt::uid(
+            &std::fs::metadata("/proc/self").expect("/proc/self"),
+        ) == 0;
+        let user = if root {
+            let (uid, gid) = account("postgres")
+                .or_else(|| account("nobody"))
+                .expect("a user to run PostgreSQL as");
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown");
+            Some((uid, gid))
+        } else {
+            None
+        };
+        let mut initdb = Command::new(bin.join("initdb"));
+        initdb
+            .args([
+                "--username",
+                "quai",
+                "--auth",
+                "trust",
+                "--encoding",
+                "UTF8",
+            ])
+            .args(["--locale", "C", "--no-sync", "--pgdata"])
+            .arg(dir.path().join("data"))
+            .current_dir(dir.path())
+            .stdin(Stdio::null());
+        if let Some((uid, gid)) = user {
+            initdb.uid(uid).gid(gid);
+        }
+        let out = initdb.output().unwrap_or_else(|e| {
+            panic!("cannot run initdb ({e}): scripts/deps.sh test installs postgresql")
+        });
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let mut pg = Postgres {
+            child: None,
+            url: format!("postgres://quai@127.0.0.1:{port}/postgres"),
+            port,
+            bin,
+            user,
+            dir,
+        };
+        pg.start_again();
+        pg
+    }
+
+    /// Stops it (fast shutdown: sessions are cut, nothing committed is lost)
+    /// and leaves it down until [`Postgres::start_again`].
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it on its cluster and port; waits until it takes connections.
+    pub fn start_again(&mut self) {
+        let mut command = Command::new(self.bin.join("postgres"));
+        command
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-p", &self.port.to_string(), "-k"])
+            .arg(self.dir.path())
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "logging_collector=off",
+            ])
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some((uid, gid)) = self.user {
+            command.uid(uid).gid(gid);
+        }
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start postgres ({e})"));
+        let (send, lines) = mpsc::channel();
+        let stderr = child.stderr.take().expect("postgres's log");
+        std::thread::spawn(move || {
+            // Read to the end, so that the server never writes to a closed pipe.
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = send.send(line);
+            }
+        });
+        let mut log = Vec::new();
+        while let Ok(line) = lines.recv_timeout(Duration::from_secs(30)) {
+            let ready = line.contains("ready to accept connections");
+            log.push(line);
+            if ready {
+                self.child = Some(child);
+                return;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("postgres did not start:\n{}", log.join("\n"));
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
