@@ -8,15 +8,18 @@
 //! - PostgreSQL stopped: writes answer 503 on the edges, boards and the
 //!   stream keep being served; started again, writes go through once more.
 //! - The audit log in PostgreSQL holds its chain (`audit --verify`).
+//! - A push subscription taken through one edge is read through another;
+//!   with two ingest nodes, a notice on what it follows is pushed once.
 
 use std::time::{Duration, Instant};
 
-use quai_protocol::{Board, BoardState, NoticeSource, ServerMessage};
+use quai_protocol::{Board, BoardState, NoticeSource, PushKey, PushSubscription, ServerMessage};
 use quai_tests::binary::{Binary, Server};
 use quai_tests::http::{Request, info_notice};
 use quai_tests::nats::Nats;
 use quai_tests::postgres::Postgres;
 use quai_tests::stream::{Client, Received};
+use quai_tests::upstream::{Reply, Upstream};
 
 const NOW: &str = "2026-12-01T07:40:00+01:00";
 
@@ -24,15 +27,22 @@ fn feed_server() -> Binary {
     Binary::new(env!("CARGO_BIN_EXE_feed-server"))
 }
 
-/// The demo's configuration with its notices in PostgreSQL at `url`.
+/// The demo's configuration with its notices (and push subscriptions) in
+/// PostgreSQL at `url`, pushes allowed to a push service on 127.0.0.1 and
+/// looked at every 0.2 s.
 fn config(dir: &std::path::Path, url: &str) -> String {
     let path = dir.join("shared.toml");
+    let demo = include_str!("../demo/caudry.toml").replace(
+        "[push]\n",
+        "[push]\nendpoints = [\"127.0.0.1\"]\ncheck_s = 0.2\n",
+    );
+    assert!(
+        demo.contains("check_s = 0.2"),
+        "the demo has a [push] section"
+    );
     std::fs::write(
         &path,
-        format!(
-            "{}\n[notices]\nwrites_per_minute = 1000000\n\n[store]\nurl = \"{url}\"\n",
-            include_str!("../demo/caudry.toml")
-        ),
+        format!("{demo}\n[notices]\nwrites_per_minute = 1000000\n\n[store]\nurl = \"{url}\"\n"),
     )
     .expect("config");
     path.to_str().expect("path").to_string()
@@ -288,4 +298,212 @@ async fn a_notice_written_through_one_edge_reaches_the_other_and_postgres_down_r
         "",
         "the node's SQLite audit log stays empty"
     );
+}
+
+/// A browser's push subscription keys (P-256 and an auth secret), made by
+/// tests/python/push_check.py.
+fn browser_keys() -> serde_json::Value {
+    let python = std::env::var("QUAI_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/python/push_check.py");
+    let out = std::process::Command::new(&python)
+        .args([script, "keys"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e} (scripts/deps.sh installs it)"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("keys")
+}
+
+/// Polls `f` every 50 ms for up to 20 s.
+async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < deadline, "{what}: not within 20 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_subscription_taken_by_one_edge_is_read_by_another_and_pushed_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pg = Postgres::start();
+    let nats = Nats::start();
+    let service = Upstream::start(Reply::Status(201, None)).await;
+    let config = config(dir.path(), &pg.url);
+    let added = feed_server().run(
+        &[
+            "operator",
+            "add",
+            "desk",
+            "--scope",
+            "route:CA2C:4",
+            "--config",
+            &config,
+        ],
+        dir.path(),
+    );
+    assert!(added.ok, "{}", added.stderr);
+    let token = added.stdout.trim().to_string();
+
+    // Two ingest nodes: whichever holds the lease sends, the other not.
+    let data_1 = dir
+        .path()
+        .join("ingest-1")
+        .to_str()
+        .expect("path")
+        .to_string();
+    let data_2 = dir
+        .path()
+        .join("ingest-2")
+        .to_str()
+        .expect("path")
+        .to_string();
+    let mut ingest_1 = node("ingest", "ingest-1", &nats, &config, Some(&data_1));
+    let mut ingest_2 = node("ingest", "ingest-2", &nats, &config, Some(&data_2));
+    let edge_a = node("edge", "edge-a", &nats, &config, None);
+    let edge_b = node("edge", "edge-b", &nats, &config, None);
+    for server in [&ingest_1, &ingest_2, &edge_a, &edge_b] {
+        first_board(server).await;
+    }
+
+    // One VAPID key for every node: it is PostgreSQL's.
+    let key: PushKey = edge_a.get("/v1/push/key", 200).await;
+    for server in [&ingest_1, &ingest_2, &edge_b] {
+        let other: PushKey = server.get("/v1/push/key", 200).await;
+        assert_eq!(other.public_key, key.public_key, "{}", server.base);
+    }
+
+    // Subscribed through edge B, read back through edge A.
+    let browser = browser_keys();
+    let subscribe = |server: &Server, name: &str| {
+        let body = serde_json::json!({
+            "subscription": {
+                "endpoint": format!("{}/push/{name}", service.url),
+                "expirationTime": null,
+                "keys": {"p256dh": browser["p256dh"], "auth": browser["auth"]},
+            },
+            "follows": [{"route_id": "demo:CA2C:4"}],
+            "lang": "fr",
+        });
+        let api = (*server).clone();
+        async move {
+            api.send(Request {
+                method: "POST",
+                path: "/v1/push/subscriptions",
+                body: Some(body.to_string()),
+                ..Request::default()
+            })
+            .await
+            .expect(201)
+            .json::<PushSubscription>()
+        }
+    };
+    let kept = subscribe(&edge_b, "browser-1").await;
+    let read: PushSubscription = edge_a
+        .get(&format!("/v1/push/subscriptions/{}", kept.id), 200)
+        .await;
+    assert_eq!(read.follows, kept.follows);
+    // The lease holder's watcher has looked at the follow (what there was
+    // when the browser subscribed is not pushed).
+    eventually("the follow looked at", || {
+        pg.query("SELECT count(*) FILTER (WHERE seen IS NULL), count(*) FROM push_follows") == "0|1"
+    })
+    .await;
+
+    // A notice on line 4, written through edge A: one push, from one node.
+    let line_4 = |header: &str| {
+        serde_json::json!({
+            "severity": "warning",
+            "cause": "construction",
+            "effect": "detour",
+            "header": {"fr": header},
+            "informed_entities": [{"route_id": "CA2C:4"}],
+        })
+    };
+    edge_a
+        .post_json("/v1/notices", &token, &line_4("Ligne 4 déviée"))
+        .await
+        .expect(201);
+    eventually("a push", || !service.seen().is_empty()).await;
+    eventually("the outbox emptied", || {
+        pg.query("SELECT count(*) FROM push_outbox") == "0"
+    })
+    .await;
+    // Both ingest nodes look every 0.2 s: two seconds more, still one.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let seen = service.seen();
+    assert_eq!(seen.len(), 1, "one push, not one per ingest node: {seen:?}");
+    assert_eq!(seen[0].path, "/push/browser-1");
+
+    // The node sending pushes killed: while nobody holds the lease nobody
+    // looks (a new follow stays unseen), then the other node takes over,
+    // looks, and pushes the next notice to both browsers.
+    let holder = if health(&ingest_1).await {
+        &mut ingest_1
+    } else {
+        &mut ingest_2
+    };
+    holder.kill();
+    let killed = Instant::now();
+    let second = subscribe(&edge_a, "browser-2").await;
+    tokio::time::sleep(Duration::from_millis(1500).saturating_sub(killed.elapsed())).await;
+    assert_eq!(
+        pg.query("SELECT count(*) FROM push_follows WHERE seen IS NULL"),
+        "1",
+        "nobody's turn 1.5 s after the holder died: the follow of browser-2 is not looked at"
+    );
+    eventually("the standby looking", || {
+        pg.query("SELECT count(*) FROM push_follows WHERE seen IS NULL") == "0"
+    })
+    .await;
+    println!(
+        "the standby looked {} ms after the holder died",
+        killed.elapsed().as_millis()
+    );
+    edge_b
+        .post_json(
+            "/v1/notices",
+            &token,
+            &line_4("Ligne 4 : arrêt Mairie fermé"),
+        )
+        .await
+        .expect(201);
+    eventually("two more pushes", || service.seen().len() >= 3).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut to: Vec<String> = service
+        .seen()
+        .iter()
+        .skip(1)
+        .map(|s| s.path.clone())
+        .collect();
+    to.sort();
+    assert_eq!(to, ["/push/browser-1", "/push/browser-2"], "once each");
+
+    // Deleted through edge A: gone for edge B too.
+    edge_a
+        .send(Request {
+            method: "DELETE",
+            path: &format!("/v1/push/subscriptions/{}", kept.id),
+            ..Request::default()
+        })
+        .await
+        .expect(204);
+    edge_b
+        .send(Request {
+            method: "GET",
+            path: &format!("/v1/push/subscriptions/{}", kept.id),
+            ..Request::default()
+        })
+        .await
+        .expect(404);
+    assert_ne!(second.id, kept.id);
+}
+
+/// Whether `server` is the ingest node publishing (it holds the lease).
+async fn health(server: &Server) -> bool {
+    let health: quai_protocol::Health = server.get("/healthz", 200).await;
+    health.nats.and_then(|n| n.publishing) == Some(true)
 }

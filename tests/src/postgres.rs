@@ -181,6 +181,24 @@ impl Postgres {
     }
 }
 
+impl Postgres {
+    /// The rows `sql` gives, as `psql -tA` prints them (fields split by
+    /// `|`), trimmed.
+    pub fn query(&self, sql: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args(["--no-psqlrc", "-tA", "-d", &self.url, "-c", sql])
+            .stdin(Stdio::null())
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
 impl Drop for Postgres {
     fn drop(&mut self) {
         self.stop();

@@ -1,15 +1,23 @@
 //! What an edge node serves (docs/scaling.md): boards, the stream, the
-//! pages, and with PostgreSQL (`[store] url`) the notice API. The rest
+//! pages, and with PostgreSQL (`[store] url`) the notice and push APIs. The rest
 //! answers 503 with where to go.
+
+/// What an edge serves because it is in PostgreSQL (`[store] url`).
+#[derive(Debug, Clone, Copy)]
+pub struct Shared {
+    /// The notice API (operators, notices, audit).
+    pub notices: bool,
+    /// The push subscriptions and key (`[push]` configured).
+    pub push: bool,
+}
 
 /// On an edge node: answers 503 to what it does not serve (docs/scaling.md):
 /// every write (notices, takeovers, screens' reports, sensors, push), and
 /// the reads of what an edge does not hold (realtime beyond the boards,
 /// notices and takeovers as stored, facilities, screens, exports): those
-/// go to the ingest node. `notices`: the edge writes notices to PostgreSQL,
-/// and serves the notice API.
+/// go to the ingest node; but what PostgreSQL holds ([`Shared`]).
 pub async fn refuse(
-    axum::extract::State(notices): axum::extract::State<bool>,
+    axum::extract::State(shared): axum::extract::State<Shared>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -36,7 +44,8 @@ pub async fn refuse(
             || path.starts_with("/portal/notices/")
             || (path.starts_with("/v1/stations/")
                 && (path.ends_with("/board") || path.ends_with("/routes"))));
-    if served || (notices && (path == "/v1/notices" || path.starts_with("/v1/notices/"))) {
+    let under = |root: &str| path == root || path.starts_with(&format!("{root}/"));
+    if served || (shared.notices && under("/v1/notices")) || (shared.push && under("/v1/push")) {
         return next.run(request).await;
     }
     axum::response::IntoResponse::into_response(super::ApiError::new(

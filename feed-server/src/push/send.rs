@@ -29,7 +29,6 @@ use web_push_native::p256;
 
 use super::vapid::Vapid;
 use crate::config::PushSettings;
-use crate::store::Store;
 use crate::store::push::Waiting;
 
 /// Pushes in flight at once.
@@ -67,7 +66,9 @@ pub struct Sender {
     /// limit may go out after the quiet hours began, or ended).
     pub timezone: chrono_tz::Tz,
     pub clock: crate::clock::Clock,
-    pub store: Arc<Store>,
+    pub store: super::PushStore,
+    /// Whether this node sends now (see `Watcher::turn`).
+    pub turn: super::Turn,
     pub vapid: Arc<Vapid>,
     pub client: reqwest::Client,
     pub wake: Arc<Notify>,
@@ -270,13 +271,15 @@ impl Sender {
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
-            self.drain().await;
+            if self.turn.now() {
+                self.drain().await;
+            }
         }
     }
 }
 
 fn apply(
-    store: &Store,
+    store: &super::PushStore,
     counters: &PushCounters,
     w: &Waiting,
     outcome: Outcome,

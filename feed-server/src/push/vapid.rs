@@ -35,13 +35,21 @@ impl std::fmt::Debug for Vapid {
 impl Vapid {
     /// The store's key pair (made now if it has none).
     pub fn load(store: &Store, contact: &str) -> Result<Vapid, StoreError> {
+        let pkcs8 = store.push_key(Vapid::generate)?;
+        Vapid::from_pkcs8(&pkcs8, contact)
+    }
+
+    /// A new key pair, PKCS#8.
+    pub fn generate() -> Result<Vec<u8>, StoreError> {
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+            .map(|d| d.as_ref().to_vec())
+            .map_err(|_| StoreError::Random)
+    }
+
+    /// The key pair kept as `pkcs8`.
+    pub fn from_pkcs8(pkcs8: &[u8], contact: &str) -> Result<Vapid, StoreError> {
         let rng = SystemRandom::new();
-        let pkcs8 = store.push_key(|| {
-            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-                .map(|d| d.as_ref().to_vec())
-                .map_err(|_| StoreError::Random)
-        })?;
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8, &rng)
             .map_err(|e| StoreError::Corrupt(format!("the VAPID key: {e}")))?;
         let public = URL_SAFE_NO_PAD.encode(key.public_key().as_ref());
         Ok(Vapid {

@@ -19,8 +19,10 @@ use super::follow::{self, Unknown};
 use crate::config::PushSettings;
 use crate::followed::TripViews;
 use crate::stop_station::StopStations;
+use crate::store::StoreError;
 use crate::store::push::{Queued, Told};
-use crate::store::{Store, StoreError};
+
+use super::{PushStore, Turn};
 
 /// How long a trip's push is worth delivering (RFC 8030 TTL).
 const TRIP_TTL_S: u32 = 30 * 60;
@@ -30,7 +32,10 @@ const NOTICE_TTL_S: u32 = 6 * 3600;
 #[derive(Clone)]
 pub struct Watcher {
     pub settings: PushSettings,
-    pub store: Arc<Store>,
+    pub store: PushStore,
+    /// Whether this node looks now (one of two ingest nodes sharing
+    /// PostgreSQL: the lease holder).
+    pub turn: Turn,
     pub trips: TripViews,
     pub stops: Arc<StopStations>,
     /// The time zone of the quiet hours.
@@ -152,6 +157,11 @@ impl Watcher {
             tokio::select! {
                 () = cancel.cancelled() => return,
                 _ = tick.tick() => {}
+            }
+            if !self.turn.now() {
+                // Looked at afresh when the turn comes.
+                last_look = None;
+                continue;
             }
             let version = self.trips.notices.version();
             let due = last_look.is_none_or(|t| t.elapsed() >= self.settings.check);

@@ -116,6 +116,7 @@ impl Server {
             "notices from PostgreSQL"
         );
         self.state.boards.notices = Notices::new(notices);
+        self.state.push = crate::push::Push::with_postgres(&self.state.boards, &pg).await?;
         self.state.shared = Some(Shared::Postgres(pg));
         Ok(self)
     }
@@ -164,7 +165,9 @@ impl Server {
         self.state.boards.emergencies =
             Emergencies::new(emergencies, self.state.boards.clock.now());
         let store = Arc::new(store);
-        self.state.push = crate::push::Push::new(&self.state.boards, &store)?;
+        if self.state.shared.is_none() {
+            self.state.push = crate::push::Push::new(&self.state.boards, &store)?;
+        }
         if let Some(push) = &self.state.push {
             tracing::info!(public_key = push.vapid.public_key(), "push alerts on");
         }
@@ -234,8 +237,21 @@ impl Server {
                 cancel.child_token(),
             ));
         }
-        if let Some(push) = &state.push {
-            push.spawn(&state.boards, &mut tasks, &cancel);
+        // Pushes are decided from the boards: not on an edge. Two ingest
+        // nodes sharing PostgreSQL take turns with the lease.
+        let turn = match (
+            &state.node,
+            state.shared.as_ref().and_then(Shared::postgres),
+        ) {
+            (crate::node::Node::Ingest { lease, .. }, Some(_)) => {
+                crate::push::Turn::holding(lease.clone())
+            }
+            _ => crate::push::Turn::default(),
+        };
+        if let Some(push) = &state.push
+            && state.boards.origin == crate::publish::Origin::Built
+        {
+            push.spawn(&state.boards, turn, &mut tasks, &cancel);
         }
         if let Some(store) = &state.store {
             tasks.spawn(crate::archive::run(

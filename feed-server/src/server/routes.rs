@@ -139,9 +139,12 @@ pub(super) fn router(state: AppState) -> Router {
         .fallback(api::not_found);
     // On matched routes only: an unknown path is still a 404.
     let router = if edge {
-        // With PostgreSQL, an edge takes notices too.
-        let notices = state.shared.is_some();
-        router.route_layer(middleware::from_fn_with_state(notices, http::edge::refuse))
+        // With PostgreSQL, an edge takes notices and push subscriptions too.
+        let serves = http::edge::Shared {
+            notices: state.shared.is_some(),
+            push: state.push.is_some(),
+        };
+        router.route_layer(middleware::from_fn_with_state(serves, http::edge::refuse))
     } else {
         router
     };

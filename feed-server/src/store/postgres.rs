@@ -1,6 +1,7 @@
 //! PostgreSQL for what several nodes write (`[store] url`, docs/scaling.md):
 //! operators, notices and the audit log, so that an operator may write
-//! through any edge and every node reads the same notices.
+//! through any edge and every node reads the same notices; and the Web Push
+//! subscriptions, so that the app may subscribe through any edge.
 //!
 //! Why one connection, behind a lock: notice writes are rare, and every write
 //! takes the same advisory lock anyway (the audit log's chain needs its
@@ -20,6 +21,7 @@
 
 mod notices;
 mod operators;
+mod push;
 
 use std::time::Duration;
 
@@ -36,12 +38,18 @@ pub const CHANNEL: &str = "quai_notices";
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Migrations, applied in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_shared.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_shared.sql"),
+    include_str!("../../migrations/postgres/0002_push.sql"),
+];
 
 /// Advisory lock keys (arbitrary, Quai's own): one for migrations, one that
 /// every write holds until its commit.
 const MIGRATE_LOCK: i64 = 0x5175_6169_0001;
 const WRITE_LOCK: i64 = 0x5175_6169_0002;
+/// Held by a push subscription's write (one endpoint, one subscription,
+/// whichever node two requests reach).
+const PUSH_LOCK: i64 = 0x5175_6169_0003;
 
 pub struct Postgres {
     config: Config,

@@ -69,11 +69,11 @@ pub struct Waiting {
 }
 
 /// A follow as a column value (its JSON, which is canonical: one key).
-fn follow_key(f: &Follow) -> Result<String, StoreError> {
+pub(super) fn follow_key(f: &Follow) -> Result<String, StoreError> {
     serde_json::to_string(f).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn at(t: chrono::DateTime<chrono::Utc>) -> String {
+pub(super) fn at(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
