@@ -98,7 +98,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => defaults::LISTEN.parse::<SocketAddr>()?,
             };
             let send_buffer = config.server.send_buffer_kb;
+            // A node that builds boards needs its notices before the first
+            // board; an edge may start while PostgreSQL is out of reach.
+            let edge = cli.role == Role::Edge;
             let postgres = match &config.store_url {
+                Some(url) if edge => Some(Arc::new(Postgres::new(url)?)),
                 Some(url) => Some(Arc::new(
                     Postgres::open(url)
                         .await
@@ -120,7 +124,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(%bound, stations = deployment.stations.len(), "serving");
             let mut server = Server::new(deployment, clock);
             if let Some(pg) = postgres {
-                server = server.with_postgres(pg).await?;
+                server = server.with_postgres(pg, !edge).await?;
             }
             // An edge keeps nothing of its own: the fleet, takeovers and
             // (without PostgreSQL) notices are the ingest node's

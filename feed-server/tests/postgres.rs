@@ -183,14 +183,17 @@ async fn a_notice_written_through_one_edge_reaches_the_other_and_postgres_down_r
         .expect(201);
     let acknowledged = written.elapsed();
     let notice = answer.notice();
-    let reached = watcher.until_shown(header, "edge A's client").await;
+    watcher.until_shown(header, "edge A's client").await;
+    let reached = written.elapsed();
     println!(
-        "notice through edge B: acknowledged in {} ms, on edge A's client {} ms after",
+        "notice through edge B: acknowledged {} ms, on edge A's client {} ms after it was sent",
         acknowledged.as_millis(),
         reached.as_millis()
     );
     assert!(
-        reached < Duration::from_secs(1),
+        // A second is the goal (tens of milliseconds in runs here); twice
+        // that is the margin for a loaded machine.
+        reached < Duration::from_secs(2),
         "within a second: {reached:?}\ningest log:\n{}",
         ingest.logs()
     );
@@ -258,6 +261,13 @@ async fn a_notice_written_through_one_edge_reaches_the_other_and_postgres_down_r
     }
     // A new client still gets its board from the edge.
     Watcher::start(&edge_a.base).await;
+    // An edge started now starts, and serves boards; notices wait.
+    let edge_c = node("edge", "edge-c", &nats, &config, None);
+    first_board(&edge_c).await;
+    edge_c
+        .post_json("/v1/notices", &token, &info_notice("Pendant la panne"))
+        .await
+        .expect(503);
 
     // Started again: the next write goes through and reaches A's client.
     pg.start_again();
@@ -280,6 +290,23 @@ async fn a_notice_written_through_one_edge_reaches_the_other_and_postgres_down_r
     watcher
         .until_shown(after, "edge A's client after PostgreSQL's return")
         .await;
+    // Edge C, started during the outage, now holds both notices.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = edge_c
+            .send(Request {
+                method: "GET",
+                path: "/v1/notices",
+                token: Some(&token),
+                ..Request::default()
+            })
+            .await;
+        if answer.status == 200 && answer.notices().len() == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "edge C's notices: {answer}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // The audit log in PostgreSQL: the operator, two notices, one change.
     let verified = feed_server().run(&["audit", "--verify", "--config", &config], dir.path());

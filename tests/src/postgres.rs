@@ -127,9 +127,20 @@ impl Postgres {
     /// and leaves it down until [`Postgres::start_again`].
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
+            let asked = Command::new("kill")
                 .args(["-INT", &child.id().to_string()])
-                .status();
+                .status()
+                .is_ok_and(|s| s.success());
+            // A fast shutdown takes a moment; past 30 s (or without `kill`),
+            // SIGKILL: PostgreSQL recovers from its log at the next start.
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while asked && std::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
             let _ = child.wait();
         }
     }
@@ -140,14 +151,16 @@ impl Postgres {
         command
             .arg("-D")
             .arg(self.dir.path().join("data"))
-            .args(["-p", &self.port.to_string(), "-k"])
-            .arg(self.dir.path())
+            .args(["-p", &self.port.to_string()])
+            // TCP only: no socket file, whose path could be too long or in
+            // a folder the server's user cannot enter.
             .args([
                 "-c",
                 "listen_addresses=127.0.0.1",
                 "-c",
-                "logging_collector=off",
+                "unix_socket_directories=",
             ])
+            .args(["-c", "logging_collector=off"])
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())

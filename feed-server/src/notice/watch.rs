@@ -7,7 +7,9 @@
 //!
 //! Nothing is missed across a lost connection: each time the listener
 //! connects, it reads every notice again before taking ids (a version held
-//! is never replaced by an older one, [`Notices::replace`]).
+//! is never replaced by an older one, [`Notices::replace`]). A connection
+//! lost without a word is found by TCP keepalives and by a `SELECT 1`
+//! every 30 s.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +22,9 @@ use crate::store::{Postgres, StoreError};
 
 /// Wait before listening again after a failure.
 const RETRY: Duration = Duration::from_secs(1);
+
+/// How often a quiet listener checks that its connection still answers.
+const PING: Duration = Duration::from_secs(30);
 
 /// Follows PostgreSQL's notices into `notices` until `cancel`; with `boards`,
 /// republishes them after each change.
@@ -67,7 +72,19 @@ async fn follow(
         );
     }
     republish(boards, changed);
-    while let Some(id) = listener.ids.recv().await {
+    let mut ping = tokio::time::interval(PING);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let id = tokio::select! {
+            id = listener.ids.recv() => id,
+            _ = ping.tick() => {
+                if listener.answers().await {
+                    continue;
+                }
+                None
+            }
+        };
+        let Some(id) = id else { break };
         let mut ids = vec![id];
         // A burst is merged once.
         while let Ok(id) = listener.ids.try_recv() {

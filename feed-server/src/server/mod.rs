@@ -104,19 +104,38 @@ impl Server {
         self
     }
 
-    /// Operators, notices and the audit log in PostgreSQL (`[store] url`),
-    /// shared with every other node: loads its notices, and follows them
-    /// while serving ([`crate::notice::watch`]). Before [`Server::with_store`]
-    /// (which then keeps the rest).
-    pub async fn with_postgres(mut self, pg: Arc<Postgres>) -> Result<Server, StoreError> {
-        let notices = pg.notices().await?;
-        tracing::info!(
-            notices = notices.len(),
-            target = pg.target(),
-            "notices from PostgreSQL"
-        );
-        self.state.boards.notices = Notices::new(notices);
-        self.state.push = crate::push::Push::with_postgres(&self.state.boards, &pg).await?;
+    /// Operators, notices, the audit log and push subscriptions in
+    /// PostgreSQL (`[store] url`), shared with every other node: loads its
+    /// notices, and follows them while serving ([`crate::notice::watch`]).
+    /// Before [`Server::with_store`] (which then keeps the rest). Unless
+    /// `required`, PostgreSQL out of reach is not an error: the notices come
+    /// when it answers, push stays off until a restart (an edge).
+    pub async fn with_postgres(
+        mut self,
+        pg: Arc<Postgres>,
+        required: bool,
+    ) -> Result<Server, StoreError> {
+        match pg.notices().await {
+            Ok(notices) => {
+                tracing::info!(
+                    notices = notices.len(),
+                    target = pg.target(),
+                    "notices from PostgreSQL"
+                );
+                self.state.boards.notices = Notices::new(notices);
+            }
+            Err(e) if !required => {
+                tracing::warn!(target = pg.target(), error = %e, "PostgreSQL out of reach: its notices will come when it answers");
+            }
+            Err(e) => return Err(e),
+        }
+        match crate::push::Push::with_postgres(&self.state.boards, &pg).await {
+            Ok(push) => self.state.push = push,
+            Err(e) if !required => {
+                tracing::warn!(target = pg.target(), error = %e, "PostgreSQL out of reach: push subscriptions off until a restart");
+            }
+            Err(e) => return Err(e),
+        }
         self.state.shared = Some(Shared::Postgres(pg));
         Ok(self)
     }

@@ -6,10 +6,15 @@
 //! Why one connection, behind a lock: notice writes are rare, and every write
 //! takes the same advisory lock anyway (the audit log's chain needs its
 //! entries one after the other, across nodes). A lost connection is made again
-//! at the next call; a call that does not finish within [`TIMEOUT`] drops its
-//! connection (PostgreSQL rolls the transaction back) and answers
-//! [`StoreError::PostgresTimeout`], which the API turns into 503; for a
-//! second after a failed attempt to connect, calls fail at once. A write is
+//! at the next call (and the migrations checked again on it). A call, its
+//! wait for the connection included, ends within [`TIMEOUT`]: past it the
+//! call answers [`StoreError::PostgresTimeout`] and drops its connection;
+//! what it had not committed PostgreSQL rolls back, but a COMMIT already
+//! sent may still be made, so the API's 503 then says the change may or may
+//! not have been made. For a second after a failed or timed-out connection,
+//! calls fail at once. Each session has `lock_timeout`,
+//! `idle_in_transaction_session_timeout` and TCP keepalives, so that a node
+//! frozen in a transaction does not hold the write lock for long. A write is
 //! acknowledged only after its commit, with `synchronous_commit = on`.
 //!
 //! Each write notifies channel [`CHANNEL`] with the notice's id, in its
@@ -36,6 +41,12 @@ pub const CHANNEL: &str = "quai_notices";
 
 /// The longest a call may take before its connection is dropped.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Every session's settings: a write acknowledged only once on disk,
+/// whatever the server's default; a lock not had within 4 s, or a session
+/// idle 10 s inside a transaction (its node frozen), given up by the server.
+const SESSION: &str = "SET synchronous_commit = on; SET lock_timeout = '4s'; \
+    SET idle_in_transaction_session_timeout = '10s'";
 
 /// Migrations, applied in order; the index + 1 is the schema version.
 const MIGRATIONS: &[&str] = &[
@@ -90,16 +101,33 @@ fn target(config: &Config) -> String {
 }
 
 impl Postgres {
-    /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`),
-    /// checks that a commit is durable, and brings the schema up to date.
-    pub async fn open(url: &str) -> Result<Postgres, StoreError> {
-        let config: Config = url.parse()?;
-        let pg = Postgres {
+    /// The store at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`),
+    /// not yet connected: the first call connects (an edge starts while
+    /// PostgreSQL is out of reach).
+    pub fn new(url: &str) -> Result<Postgres, StoreError> {
+        let mut config: Config = url.parse()?;
+        // A peer gone silent (a partition, a frozen machine) is noticed in
+        // about 25 s rather than the system's two hours.
+        config
+            .connect_timeout(TIMEOUT)
+            .keepalives(true)
+            .keepalives_idle(Duration::from_secs(10))
+            .keepalives_interval(Duration::from_secs(5))
+            .keepalives_retries(3)
+            .tcp_user_timeout(Duration::from_secs(25));
+        Ok(Postgres {
             target: target(&config),
             config,
             client: tokio::sync::Mutex::default(),
-        };
-        pg.run(|client| Box::pin(migrate(client))).await?;
+        })
+    }
+
+    /// [`Postgres::new`], connected now: checks that a commit is durable and
+    /// brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Postgres, StoreError> {
+        let pg = Postgres::new(url)?;
+        pg.run(|_| Box::pin(async { Ok::<_, StoreError>(()) }))
+            .await?;
         tracing::info!(target = %pg.target, "PostgreSQL store opened");
         Ok(pg)
     }
@@ -116,54 +144,66 @@ impl Postgres {
         Ok((client, connection))
     }
 
+    /// A new connection with its settings, the schema checked on it.
+    async fn session(&self) -> Result<Client, StoreError> {
+        let (mut client, connection) = self.connect().await?;
+        let target = self.target.clone();
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(%target, error = %e, "PostgreSQL connection lost");
+            }
+        });
+        client.batch_execute(SESSION).await?;
+        migrate(&mut client).await?;
+        Ok(client)
+    }
+
     /// Runs `op` on the connection (made again first if there is none or it
-    /// was lost), within [`TIMEOUT`].
+    /// was lost); the whole call, its wait for the connection included,
+    /// within [`TIMEOUT`].
     async fn run<T, E: From<StoreError>>(
         &self,
         op: impl for<'c> FnOnce(&'c mut Client) -> BoxFuture<'c, Result<T, E>>,
     ) -> Result<T, E> {
-        let mut session = self.client.lock().await;
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        let late = || StoreError::PostgresTimeout(TIMEOUT.as_secs());
+        let mut session = tokio::time::timeout_at(deadline, self.client.lock())
+            .await
+            .map_err(|_| late())?;
         if session.client.as_ref().is_none_or(Client::is_closed) {
             if session.failed_at.is_some_and(|at| at.elapsed() < BACKOFF) {
                 return Err(StoreError::PostgresLost.into());
             }
-            let (client, connection) = match self.connect().await {
-                Ok(made) => made,
+            let made = tokio::time::timeout_at(deadline, self.session())
+                .await
+                .unwrap_or_else(|_| Err(late()));
+            match made {
+                Ok(client) => {
+                    session.client = Some(client);
+                    session.failed_at = None;
+                }
                 Err(e) => {
                     session.failed_at = Some(std::time::Instant::now());
                     return Err(e.into());
                 }
-            };
-            let target = self.target.clone();
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::warn!(%target, error = %e, "PostgreSQL connection lost");
-                }
-            });
-            // Whatever the server's default: a write is acknowledged only
-            // once it is on disk.
-            let setup = client.batch_execute("SET synchronous_commit = on").await;
-            if let Err(e) = setup {
-                return Err(StoreError::from(e).into());
             }
-            session.client = Some(client);
-            session.failed_at = None;
         }
-        let slot = &mut session.client;
-        let Some(client) = slot.as_mut() else {
+        let Some(client) = session.client.as_mut() else {
             return Err(StoreError::Task.into());
         };
-        match tokio::time::timeout(TIMEOUT, op(client)).await {
+        match tokio::time::timeout_at(deadline, op(client)).await {
             Ok(result) => {
                 if result.is_err() && client.is_closed() {
-                    *slot = None;
+                    session.client = None;
                 }
                 result
             }
             Err(_) => {
-                // Dropping the connection rolls back what it had begun.
-                *slot = None;
-                Err(StoreError::PostgresTimeout(TIMEOUT.as_secs()).into())
+                // What was not committed is rolled back when the server
+                // sees the connection go (or the session idle, 10 s).
+                session.client = None;
+                session.failed_at = Some(std::time::Instant::now());
+                Err(late().into())
             }
         }
     }
@@ -196,7 +236,7 @@ impl Postgres {
             .await
             .map_err(|_| StoreError::PostgresTimeout(TIMEOUT.as_secs()))??;
         Ok(Listener {
-            _client: client,
+            client,
             ids,
             driver,
         })
@@ -209,9 +249,20 @@ type Connection =
 /// The ids of notices written, from [`Postgres::listen`].
 pub struct Listener {
     /// Held: dropping it would close the connection.
-    _client: Client,
+    client: Client,
     pub ids: mpsc::Receiver<String>,
     driver: tokio::task::JoinHandle<()>,
+}
+
+impl Listener {
+    /// Whether the connection still answers (a quiet channel says nothing
+    /// of a connection lost without a word).
+    pub async fn answers(&self) -> bool {
+        matches!(
+            tokio::time::timeout(TIMEOUT, self.client.simple_query("SELECT 1")).await,
+            Ok(Ok(_))
+        )
+    }
 }
 
 impl Drop for Listener {

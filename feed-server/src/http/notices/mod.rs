@@ -78,6 +78,16 @@ fn store_error(e: StoreError) -> ApiError {
             "version_conflict",
             format!("notice `{id}` is at version {current}, not {expected}: read it again"),
         ),
+        StoreError::PostgresTimeout(s) => {
+            tracing::error!("store: PostgreSQL did not answer within {s} s");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                format!(
+                    "PostgreSQL did not answer within {s} s: a change may or may not have been made; read the notices before trying again"
+                ),
+            )
+        }
         other => {
             tracing::error!("store: {other}");
             ApiError::new(

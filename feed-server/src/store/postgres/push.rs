@@ -10,6 +10,10 @@ use super::{PUSH_LOCK, Postgres};
 
 type Instant = chrono::DateTime<chrono::Utc>;
 
+/// How long a push read to be sent is set aside (longer than a send's
+/// 15 s timeout).
+const CLAIM: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
@@ -55,9 +59,11 @@ impl Postgres {
                 tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
                     .await?;
                 let s = &input.subscription;
+                // Locked: a sweep or a delete through another node waits,
+                // or has already gone through (then this is a new one).
                 let known = tx
                     .query_opt(
-                        "SELECT id, auth FROM push_subscriptions WHERE endpoint = $1",
+                        "SELECT id, auth FROM push_subscriptions WHERE endpoint = $1 FOR UPDATE",
                         &[&s.endpoint],
                     )
                     .await?;
@@ -266,19 +272,35 @@ impl Postgres {
         .await
     }
 
+    /// The pushes due at `now`, oldest first, at most `limit`, each claimed
+    /// for [`CLAIM`]: put off by that much, so that a node that takes the
+    /// turn while this one is still sending them does not send them too.
+    /// Sent, they leave the outbox; not, they are due again after the claim
+    /// (a node that died while sending).
     pub async fn push_due(&self, now: Instant, limit: usize) -> Result<Vec<Waiting>, StoreError> {
-        let (now, limit) = (at(now), i64::try_from(limit).unwrap_or(i64::MAX));
+        let (claim, limit) = (at(now + CLAIM), i64::try_from(limit).unwrap_or(i64::MAX));
+        let now = at(now);
         self.run(move |client| {
             Box::pin(async move {
                 let rows = client
                     .query(
-                        "SELECT o.id, s.id, s.endpoint, s.p256dh, s.auth, s.lang, o.tag, o.payload, o.urgency, o.ttl_s, o.attempts, o.created_at
-                         FROM push_outbox o JOIN push_subscriptions s ON s.id = o.subscription
-                         WHERE o.next_at <= $1 ORDER BY o.next_at LIMIT $2",
-                        &[&now, &limit],
+                        "WITH due AS (
+                             SELECT id, next_at FROM push_outbox WHERE next_at <= $1
+                             ORDER BY next_at LIMIT $2 FOR UPDATE SKIP LOCKED
+                         )
+                         UPDATE push_outbox o SET next_at = $3
+                         FROM due, push_subscriptions s
+                         WHERE o.id = due.id AND s.id = o.subscription
+                         RETURNING o.id, s.id, s.endpoint, s.p256dh, s.auth, s.lang, o.tag, o.payload, o.urgency, o.ttl_s, o.attempts, o.created_at, due.next_at",
+                        &[&now, &limit, &claim],
                     )
                     .await?;
-                rows.iter().map(waiting).collect()
+                let mut due = rows
+                    .iter()
+                    .map(|r| Ok((r.try_get::<_, String>(12)?, waiting(r)?)))
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                due.sort_by(|a, b| a.0.cmp(&b.0));
+                Ok(due.into_iter().map(|(_, w)| w).collect())
             })
         })
         .await
