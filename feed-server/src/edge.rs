@@ -41,6 +41,7 @@ use crate::hub::{Hub, Received};
 use crate::id::StationId;
 use crate::ingest::{BUCKET, SNAPSHOT_AGE, STREAM, subject};
 
+pub mod exports;
 mod link;
 use link::read_lease;
 pub use link::{Link, LinkStatus};

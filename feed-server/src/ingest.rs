@@ -27,6 +27,8 @@
 //! ([`Hub::continue_after`]) and starts with a snapshot: edges turn it into
 //! one delta for their clients, and `seq` never goes back.
 
+pub mod exports;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

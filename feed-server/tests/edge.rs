@@ -276,6 +276,36 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
         .expect(503);
     assert_eq!(refused.error().code, "not_on_edge", "{refused}");
 
+    // The ingest node's GTFS-RT feeds, relayed: each edge serves the same
+    // entities under the same ETag.
+    for feed in ["trip-updates", "alerts", "vehicle-positions"] {
+        let path = format!("/gtfs-rt/{feed}?format=json");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let own = ingest.answer(&path).await;
+            let relayed = edge_b.answer(&path).await;
+            let etag = |a: &quai_tests::http::Answer| a.headers.get("etag").cloned();
+            let entities = |a: &quai_tests::http::Answer| a.value()["entity"].clone();
+            if relayed.status == 200 && etag(&relayed) == etag(&own) {
+                assert_eq!(entities(&relayed), entities(&own), "{feed}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{feed} on edge B: {relayed}, on the ingest node {:?}",
+                etag(&own)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let trips = edge_a.answer("/gtfs-rt/trip-updates?format=json").await;
+    assert!(
+        trips.value()["entity"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty()),
+        "the demo's trip updates on edge A: {trips}"
+    );
+
     // An announcement asked of the ingest node reaches the edges' screens.
     ingest
         .post_json(

@@ -211,6 +211,12 @@ async fn a_notice_written_through_one_edge_reaches_the_other_and_postgres_down_r
         }
     }
 
+    // Edge A exports it in SIRI-SX as the ingest node does.
+    for server in [&edge_a, &ingest] {
+        let sx = server.get_text("/siri/situation-exchange").await;
+        assert!(sx.contains(header), "{}: {sx}", server.base);
+    }
+
     // Changed through edge A (If-Match: its version), shown on B's clients.
     let mut watcher_b = Watcher::start(&edge_b.base).await;
     let changed = "Ascenseur du quai B réparé à 10 h";

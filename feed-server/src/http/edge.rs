@@ -1,11 +1,11 @@
 //! What an edge node serves (docs/scaling.md): boards, the stream, the
-//! pages, and with PostgreSQL (`[store] url`) the notice and push APIs. The rest
+//! pages, the GTFS-RT feeds the ingest node relays, and with PostgreSQL (`[store] url`) the notice and push APIs. The rest
 //! answers 503 with where to go.
 
 /// What an edge serves because it is in PostgreSQL (`[store] url`).
 #[derive(Debug, Clone, Copy)]
 pub struct Shared {
-    /// The notice API (operators, notices, audit).
+    /// The notice API (operators, notices, audit) and the SIRI-SX export.
     pub notices: bool,
     /// The push subscriptions and key (`[push]` configured).
     pub push: bool,
@@ -39,13 +39,19 @@ pub async fn refuse(
                 | "/portal.js"
                 | "/portal.css"
                 | "/captive-portal/api"
+                | "/gtfs-rt/trip-updates"
+                | "/gtfs-rt/vehicle-positions"
+                | "/gtfs-rt/alerts"
         ) || path.starts_with("/v1/schemas/")
             || path.starts_with("/app")
             || path.starts_with("/portal/notices/")
             || (path.starts_with("/v1/stations/")
                 && (path.ends_with("/board") || path.ends_with("/routes"))));
     let under = |root: &str| path == root || path.starts_with(&format!("{root}/"));
-    if served || (shared.notices && under("/v1/notices")) || (shared.push && under("/v1/push")) {
+    // With the notices in PostgreSQL an edge holds them all, as they are:
+    // the notice API, and the SIRI-SX export made of them.
+    let notices = shared.notices && (under("/v1/notices") || path == "/siri/situation-exchange");
+    if served || notices || (shared.push && under("/v1/push")) {
         return next.run(request).await;
     }
     axum::response::IntoResponse::into_response(super::ApiError::new(

@@ -234,6 +234,11 @@ impl Server {
                 replay_age: state.boards.deployment.stream.replay_age,
             };
             tasks.spawn(crate::edge::run(follow, cancel.child_token()));
+            tasks.spawn(crate::edge::exports::run(
+                state.exports.clone(),
+                url.clone(),
+                cancel.child_token(),
+            ));
             tasks.spawn(
                 state
                     .boards
@@ -291,6 +296,13 @@ impl Server {
             tasks.spawn(crate::lease::run(
                 lease.clone(),
                 url.clone(),
+                cancel.child_token(),
+            ));
+            let export: crate::http::gtfs_rt::Export = axum::extract::FromRef::from_ref(&state);
+            tasks.spawn(crate::ingest::exports::run(
+                export,
+                url.clone(),
+                lease.clone(),
                 cancel.child_token(),
             ));
             tasks.spawn(crate::ingest::run(

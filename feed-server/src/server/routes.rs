@@ -239,6 +239,7 @@ impl FromRef<AppState> for Export {
             realtime: s.boards.realtime.clone(),
             clock: s.boards.clock,
             cache: s.exports.clone(),
+            received: s.boards.origin == crate::publish::Origin::Received,
         }
     }
 }

@@ -21,15 +21,15 @@ pub struct ExportCache {
 
 /// One export, encoded.
 #[derive(Debug)]
-pub(super) struct Rendered {
+pub struct Rendered {
     /// A hash of the inputs it was made from.
     key: u64,
-    pub(super) etag: String,
+    pub etag: String,
     /// When its content last changed.
-    pub(super) modified: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
     pub(super) message: FeedMessage,
     /// Shared by every answer (cloning it copies no bytes).
-    pub(super) protobuf: axum::body::Bytes,
+    pub protobuf: axum::body::Bytes,
 }
 
 impl ExportCache {
@@ -81,6 +81,45 @@ impl ExportCache {
             .unwrap_or_else(|p| p.into_inner())
             .insert(name, rendered.clone());
         rendered
+    }
+}
+
+impl ExportCache {
+    /// On an edge: export `name` as the ingest node rendered it (its
+    /// protobuf, ETag and time of change), served as it came, so that a
+    /// consumer moving between nodes keeps its validators.
+    pub fn receive(
+        &self,
+        name: &str,
+        etag: String,
+        modified: DateTime<Utc>,
+        protobuf: axum::body::Bytes,
+    ) -> Result<(), prost::DecodeError> {
+        let Some(name) = super::FEEDS.into_iter().find(|n| *n == name) else {
+            return Ok(());
+        };
+        let message = FeedMessage::decode(protobuf.as_ref())?;
+        let rendered = Arc::new(Rendered {
+            key: 0,
+            etag,
+            modified,
+            message,
+            protobuf,
+        });
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, rendered);
+        Ok(())
+    }
+
+    /// On an edge: export `name` as last received.
+    pub(super) fn received(&self, name: &str) -> Option<Arc<Rendered>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
     }
 }
 

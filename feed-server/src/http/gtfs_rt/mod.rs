@@ -25,7 +25,7 @@ use crate::clock::Clock;
 use crate::deployment::Deployment;
 use crate::hub::Hub;
 use crate::realtime::RealtimeStore;
-use cache::{Rendered, inputs};
+use cache::inputs;
 use entities::{alert_entities, trip_update_entities};
 
 /// What the export reads: the published boards (as the server made them), the
@@ -38,12 +38,18 @@ pub struct Export {
     pub realtime: RealtimeStore,
     pub clock: Clock,
     pub cache: Arc<ExportCache>,
+    /// On an edge: the feeds are the ingest node's, as relayed through
+    /// NATS (`edge::exports`), not rendered here.
+    pub received: bool,
 }
+
+/// The three feeds, by the names their routes and the relay use.
+pub const FEEDS: [&str; 3] = ["trip-updates", "vehicle-positions", "alerts"];
 
 mod cache;
 mod entities;
 
-pub use cache::ExportCache;
+pub use cache::{ExportCache, Rendered};
 #[derive(Debug, Deserialize)]
 pub struct Format {
     format: Option<String>,
@@ -63,18 +69,44 @@ impl Export {
     }
 }
 
+/// Feed `name` (one of [`FEEDS`]) as this node has it now: rendered here
+/// (from the cache while its inputs are the same), or on an edge as last
+/// received (None before the first).
+pub fn rendered(export: &Export, name: &'static str) -> Option<Arc<Rendered>> {
+    if export.received {
+        return export.cache.received(name);
+    }
+    let now = export.clock.now();
+    Some(match name {
+        "trip-updates" => export.cache.render(name, export.board_seqs(), now, || {
+            trip_update_entities(export)
+        }),
+        "alerts" => export
+            .cache
+            .render(name, export.board_seqs(), now, || alert_entities(export)),
+        _ => vehicle_positions_now(export, now),
+    })
+}
+
+/// Feed `name`, or 503 on an edge that has not received it yet.
+fn answer(export: &Export, name: &'static str, format: &Format, headers: &HeaderMap) -> Response {
+    match rendered(export, name) {
+        Some(r) => reply(&r, format, headers),
+        None => super::ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_export_yet",
+            format!("this edge has not received the {name} feed from the ingest node yet"),
+        )
+        .into_response(),
+    }
+}
+
 pub async fn trip_updates(
     State(export): State<Export>,
     Query(format): Query<Format>,
     headers: HeaderMap,
 ) -> Response {
-    let now = export.clock.now();
-    let rendered = export
-        .cache
-        .render("trip-updates", export.board_seqs(), now, || {
-            trip_update_entities(&export)
-        });
-    reply(&rendered, &format, &headers)
+    answer(&export, "trip-updates", &format, &headers)
 }
 
 pub async fn alerts(
@@ -82,11 +114,7 @@ pub async fn alerts(
     Query(format): Query<Format>,
     headers: HeaderMap,
 ) -> Response {
-    let now = export.clock.now();
-    let rendered = export.cache.render("alerts", export.board_seqs(), now, || {
-        alert_entities(&export)
-    });
-    reply(&rendered, &format, &headers)
+    answer(&export, "alerts", &format, &headers)
 }
 
 pub async fn vehicle_positions(
@@ -94,7 +122,11 @@ pub async fn vehicle_positions(
     Query(format): Query<Format>,
     headers: HeaderMap,
 ) -> Response {
-    let now = export.clock.now();
+    answer(&export, "vehicle-positions", &format, &headers)
+}
+
+/// The upstream vehicle positions of every feed, fresh ones only.
+fn vehicle_positions_now(export: &Export, now: chrono::DateTime<chrono::Utc>) -> Arc<Rendered> {
     let views: Vec<_> = export
         .deployment
         .feeds
@@ -111,7 +143,7 @@ pub async fn vehicle_positions(
             .map(|(f, v)| (f.id.as_str(), v.as_ref().map(|a| a.header_timestamp)))
             .collect::<Vec<_>>(),
     );
-    let rendered = export.cache.render("vehicle-positions", key, now, || {
+    export.cache.render("vehicle-positions", key, now, || {
         let mut entities = Vec::new();
         for (feed, vehicles) in &views {
             if let Some(vehicles) = vehicles {
@@ -122,8 +154,7 @@ pub async fn vehicle_positions(
             }
         }
         entities
-    });
-    reply(&rendered, &format, &headers)
+    })
 }
 
 /// The message (protobuf, or JSON with `?format=json`) with validators,
