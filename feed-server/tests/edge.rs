@@ -298,13 +298,21 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    let trips = edge_a.answer("/gtfs-rt/trip-updates?format=json").await;
-    assert!(
-        trips.value()["entity"]
-            .as_array()
-            .is_some_and(|e| !e.is_empty()),
-        "the demo's trip updates on edge A: {trips}"
-    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let trips = edge_a.answer("/gtfs-rt/trip-updates?format=json").await;
+        if trips.status == 200 {
+            assert!(
+                trips.value()["entity"]
+                    .as_array()
+                    .is_some_and(|e| !e.is_empty()),
+                "the demo's trip updates on edge A: {trips}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "edge A's trip updates: {trips}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // An announcement asked of the ingest node reaches the edges' screens.
     ingest

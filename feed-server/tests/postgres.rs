@@ -211,11 +211,15 @@ async fn a_notice_written_through_one_edge_reaches_the_other_and_postgres_down_r
         }
     }
 
-    // Edge A exports it in SIRI-SX as the ingest node does.
+    // Edge A exports it in SIRI-SX as the ingest node does, under the same
+    // validator (made of the notices, not of each node's count of writes).
+    let mut etags = Vec::new();
     for server in [&edge_a, &ingest] {
-        let sx = server.get_text("/siri/situation-exchange").await;
-        assert!(sx.contains(header), "{}: {sx}", server.base);
+        let sx = server.answer("/siri/situation-exchange").await;
+        assert!(sx.body.contains(header), "{}: {sx}", server.base);
+        etags.push(sx.headers.get("etag").cloned());
     }
+    assert_eq!(etags[0], etags[1]);
 
     // Changed through edge A (If-Match: its version), shown on B's clients.
     let mut watcher_b = Watcher::start(&edge_b.base).await;
@@ -274,6 +278,12 @@ async fn a_notice_written_through_one_edge_reaches_the_other_and_postgres_down_r
         .post_json("/v1/notices", &token, &info_notice("Pendant la panne"))
         .await
         .expect(503);
+    // Its SIRI-SX would say "no disruption": it says it has none yet.
+    let sx = edge_c.answer("/siri/situation-exchange").await;
+    assert_eq!(
+        (sx.status, sx.error().code.as_str()),
+        (503, "no_notices_yet")
+    );
 
     // Started again: the next write goes through and reaches A's client.
     pg.start_again();
@@ -313,6 +323,9 @@ async fn a_notice_written_through_one_edge_reaches_the_other_and_postgres_down_r
         assert!(Instant::now() < deadline, "edge C's notices: {answer}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let sx = edge_c.get_text("/siri/situation-exchange").await;
+    // (Its apostrophe is escaped in XML.)
+    assert!(sx.contains("Quai C fermé"), "edge C's SIRI-SX: {sx}");
 
     // The audit log in PostgreSQL: the operator, two notices, one change.
     let verified = feed_server().run(&["audit", "--verify", "--config", &config], dir.path());

@@ -1,6 +1,11 @@
 //! An edge's GTFS-Realtime feeds: what the ingest node relays in bucket
 //! [`BUCKET`] (`ingest::exports`), read as it changes into the export
 //! cache the routes serve from.
+//!
+//! A session ends when NATS disconnects, and the next one reads each
+//! feed's last value again: a watch resumed by sequence on a NATS that
+//! came back with an empty store would skip every value until the new
+//! bucket's sequence passed the old one.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,16 +17,19 @@ use tokio_util::sync::CancellationToken;
 use crate::http::gtfs_rt::ExportCache;
 use crate::ingest::exports::{BUCKET, decode};
 
-/// Follows the bucket at `url` into `cache` until `cancel`; reconnects
+/// Follows the bucket at `url` into `cache` until `cancel`; starts again
 /// after a failure (and waits for the bucket, which the ingest node makes).
 pub async fn run(cache: Arc<ExportCache>, url: String, cancel: CancellationToken) {
+    let mut failing = false;
     loop {
         let session = tokio::select! {
             () = cancel.cancelled() => return,
-            r = session(&cache, &url) => r,
+            r = session(&cache, &url, &mut failing) => r,
         };
-        if let Err(e) = session {
-            tracing::debug!(error = %e, "GTFS-RT feeds from NATS: trying again in 2 s");
+        if let Err(e) = session
+            && !std::mem::replace(&mut failing, true)
+        {
+            tracing::warn!(error = %e, "edge: GTFS-RT feeds not followed on NATS; trying again every 2 s");
         }
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -30,24 +38,53 @@ pub async fn run(cache: Arc<ExportCache>, url: String, cancel: CancellationToken
     }
 }
 
-async fn session(cache: &ExportCache, url: &str) -> Result<(), String> {
-    let client = async_nats::connect(url).await.map_err(|e| e.to_string())?;
+async fn session(cache: &ExportCache, url: &str, failing: &mut bool) -> Result<(), String> {
+    let (events_tx, mut events) = tokio::sync::mpsc::channel::<async_nats::Event>(16);
+    let client = async_nats::ConnectOptions::new()
+        .event_callback(move |event| {
+            let events = events_tx.clone();
+            async move {
+                let _ = events.try_send(event);
+            }
+        })
+        .connect(url)
+        .await
+        .map_err(|e| e.to_string())?;
     let js = jetstream::new(client);
     let bucket = js
         .get_key_value(BUCKET)
         .await
-        .map_err(|e| format!("bucket {BUCKET}: {e}"))?;
+        .map_err(|e| format!("bucket {BUCKET} (is an ingest node up?): {e}"))?;
     // The last value of each feed, then each new one.
     let mut watch = bucket
         .watch_with_history(">")
         .await
         .map_err(|e| format!("bucket {BUCKET}: {e}"))?;
-    while let Some(entry) = watch.next().await {
+    if std::mem::replace(failing, false) {
+        tracing::info!("edge: following the GTFS-RT feeds on NATS again");
+    }
+    loop {
+        let entry = tokio::select! {
+            entry = watch.next() => entry,
+            event = events.recv() => match event {
+                Some(async_nats::Event::Disconnected | async_nats::Event::Closed) | None => {
+                    return Err("NATS disconnected".into());
+                }
+                Some(_) => continue,
+            },
+        };
+        let Some(entry) = entry else {
+            return Err("the bucket's watch ended".into());
+        };
         let entry = entry.map_err(|e| format!("bucket {BUCKET}: {e}"))?;
         if entry.operation != kv::Operation::Put {
             continue;
         }
         let received = decode(&entry.value).and_then(|(head, protobuf)| {
+            if head.too_large {
+                cache.forget(&entry.key);
+                return Ok(());
+            }
             cache
                 .receive(&entry.key, head.etag, head.modified, protobuf.into())
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
@@ -56,5 +93,4 @@ async fn session(cache: &ExportCache, url: &str) -> Result<(), String> {
             tracing::warn!(feed = %entry.key, error = %e, "a relayed GTFS-RT feed is not readable; the last one stays");
         }
     }
-    Err("the bucket's watch ended".into())
 }

@@ -8,8 +8,14 @@
 //! protobuf, deflated. A feed is put each time it is rendered anew (a
 //! board or the vehicle positions changed), checked every second. One
 //! larger than the NATS server's largest message (`max_payload`, 1 MiB by
-//! default) is not relayed: the log says so once per version, and edges
-//! keep the last one they had.
+//! default) is not relayed: the log says so once per version, and the
+//! value says so (`too_large`), so that edges answer 503 rather than an
+//! old feed.
+//!
+//! Fenced as the boards are: after its first put of a term, a node writes
+//! a feed only if its key is still at the revision it wrote last, so a
+//! late write of a node that has just lost the lease cannot replace the
+//! new holder's.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -33,13 +39,20 @@ const EVERY: Duration = Duration::from_secs(1);
 pub struct Head {
     pub etag: String,
     pub modified: chrono::DateTime<chrono::Utc>,
+    /// The feed was too large to relay: there is none to serve.
+    #[serde(default)]
+    pub too_large: bool,
 }
+
+/// The most a relayed feed may inflate to.
+const LARGEST_FEED: u64 = 256 * 1024 * 1024;
 
 /// A feed as it goes into the bucket.
 pub fn encode(r: &Rendered) -> std::io::Result<Vec<u8>> {
     let head = Head {
         etag: r.etag.clone(),
         modified: r.modified,
+        too_large: false,
     };
     let mut out = serde_json::to_vec(&head)?;
     out.push(b'\n');
@@ -58,22 +71,31 @@ pub fn decode(value: &[u8]) -> std::io::Result<(Head, Vec<u8>)> {
     let head: Head = serde_json::from_slice(&value[..end]).map_err(|e| bad(e.to_string()))?;
     let mut protobuf = Vec::new();
     std::io::Read::read_to_end(
-        &mut flate2::read::DeflateDecoder::new(&value[end + 1..]),
+        &mut std::io::Read::take(
+            flate2::read::DeflateDecoder::new(&value[end + 1..]),
+            LARGEST_FEED + 1,
+        ),
         &mut protobuf,
     )?;
+    if protobuf.len() as u64 > LARGEST_FEED {
+        return Err(bad(format!("a feed over {LARGEST_FEED} bytes")));
+    }
     Ok((head, protobuf))
 }
 
 /// Relays the feeds while `lease` is held, until `cancel`; reconnects
 /// after a failure.
 pub async fn run(export: Export, url: String, lease: Arc<Lease>, cancel: CancellationToken) {
+    let mut failing = false;
     loop {
         let session = tokio::select! {
             () = cancel.cancelled() => return,
-            r = session(&export, &url, &lease) => r,
+            r = session(&export, &url, &lease, &mut failing) => r,
         };
-        if let Err(e) = session {
-            tracing::warn!(error = %e, "GTFS-RT feeds not relayed to NATS; trying again in 2 s");
+        if let Err(e) = session
+            && !std::mem::replace(&mut failing, true)
+        {
+            tracing::warn!(error = %e, "GTFS-RT feeds not relayed to NATS; trying again every 2 s");
         }
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -82,44 +104,80 @@ pub async fn run(export: Export, url: String, lease: Arc<Lease>, cancel: Cancell
     }
 }
 
-async fn session(export: &Export, url: &str, lease: &Lease) -> Result<(), String> {
+async fn session(
+    export: &Export,
+    url: &str,
+    lease: &Lease,
+    failing: &mut bool,
+) -> Result<(), String> {
     let client = async_nats::connect(url).await.map_err(|e| e.to_string())?;
     let largest = client.server_info().max_payload;
     let js = jetstream::new(client);
     let bucket = super::key_value(&js, BUCKET).await?;
-    // Each feed as last put (or found too large), by its rendering.
-    let mut sent: HashMap<&'static str, Arc<Rendered>> = HashMap::new();
+    if std::mem::replace(failing, false) {
+        tracing::info!("GTFS-RT feeds relayed to NATS again");
+    }
+    // Each feed as last put (or found too large), by its rendering, and
+    // the revision this node wrote it at.
+    let mut sent: HashMap<&'static str, (Arc<Rendered>, u64)> = HashMap::new();
+    let mut too_large: Option<String> = None;
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if !lease.holds() {
-            // Another node may put newer ones meanwhile: all again on return.
-            sent.clear();
-            continue;
-        }
         for name in FEEDS {
+            if !lease.holds() {
+                // Another node puts them meanwhile: all again, unfenced,
+                // when this one holds the lease again.
+                sent.clear();
+                break;
+            }
             let Some(r) = rendered(export, name) else {
                 continue;
             };
-            if sent.get(name).is_some_and(|s| Arc::ptr_eq(s, &r)) {
+            if sent.get(name).is_some_and(|(s, _)| Arc::ptr_eq(s, &r)) {
                 continue;
             }
-            let value = encode(&r).map_err(|e| e.to_string())?;
+            let mut value = encode(&r).map_err(|e| e.to_string())?;
             if value.len() > largest {
-                tracing::error!(
-                    feed = name,
-                    bytes = value.len(),
-                    max_payload = largest,
-                    "a GTFS-RT feed is larger than NATS takes: not relayed to the edges (raise max_payload in nats-server.conf)"
-                );
-            } else {
-                bucket
+                if too_large.as_ref() != Some(&r.etag) {
+                    tracing::error!(
+                        feed = name,
+                        bytes = value.len(),
+                        max_payload = largest,
+                        "a GTFS-RT feed is larger than NATS takes: edges answer 503 for it (raise max_payload in nats-server.conf)"
+                    );
+                    too_large = Some(r.etag.clone());
+                }
+                let head = Head {
+                    etag: r.etag.clone(),
+                    modified: r.modified,
+                    too_large: true,
+                };
+                value = serde_json::to_vec(&head).map_err(|e| e.to_string())?;
+                value.push(b'\n');
+            }
+            let written = match sent.get(name) {
+                Some((_, revision)) => bucket
+                    .update(name, value.into(), *revision)
+                    .await
+                    .map_err(|e| format!("bucket {BUCKET}: {e} (another node relays the feeds?)")),
+                None => bucket
                     .put(name, value.into())
                     .await
-                    .map_err(|e| format!("bucket {BUCKET}: {e}"))?;
+                    .map_err(|e| format!("bucket {BUCKET}: {e}")),
+            };
+            match written {
+                Ok(revision) => {
+                    sent.insert(name, (r, revision));
+                }
+                Err(e) => {
+                    // Unfenced again at the next look, if this node still
+                    // holds the lease then.
+                    sent.remove(name);
+                    return Err(e);
+                }
             }
-            sent.insert(name, r);
         }
     }
 }
@@ -133,6 +191,7 @@ mod tests {
         let head = Head {
             etag: "\"00ff\"".into(),
             modified: chrono::DateTime::from_timestamp(1_767_000_000, 0).expect("instant"),
+            too_large: false,
         };
         let mut value = serde_json::to_vec(&head).expect("json");
         value.push(b'\n');

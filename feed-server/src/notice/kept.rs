@@ -86,6 +86,10 @@ pub struct Notices {
     list: Arc<RwLock<Vec<Arc<KeptNotice>>>>,
     /// Moves on every write (boards built from an older version are rebuilt).
     version: Arc<AtomicU64>,
+    /// Whether the list holds every stored notice: made from the store, or
+    /// read whole from PostgreSQL since (an edge started while it was out
+    /// of reach has not).
+    loaded: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Notices {
@@ -97,7 +101,18 @@ impl Notices {
         Notices {
             list: Arc::new(RwLock::new(list)),
             version: Arc::default(),
+            loaded: Arc::new(true.into()),
         }
+    }
+
+    /// Whether every stored notice is held.
+    pub fn loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// Every stored notice has been read in.
+    pub fn mark_loaded(&self) {
+        self.loaded.store(true, Ordering::Release);
     }
 
     /// Moves on every write.

@@ -65,6 +65,7 @@ async fn follow(
     for notice in pg.notices().await? {
         changed |= notices.replace(notice);
     }
+    notices.mark_loaded();
     if std::mem::replace(failing, false) {
         tracing::info!(
             target = pg.target(),

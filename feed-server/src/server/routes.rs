@@ -249,6 +249,7 @@ impl FromRef<AppState> for SituationExport {
         SituationExport {
             notices: s.boards.notices.clone(),
             clock: s.boards.clock,
+            received: s.boards.origin == crate::publish::Origin::Received,
         }
     }
 }

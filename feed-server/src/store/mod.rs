@@ -183,8 +183,16 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] tokio_postgres::Error),
+    /// Past the deadline while the call was under way: a COMMIT may have
+    /// been sent.
     #[error("PostgreSQL did not answer within {0} s")]
     PostgresTimeout(u64),
+    /// The COMMIT was sent and no answer came back: made or not.
+    #[error("PostgreSQL did not confirm the commit: {0}")]
+    CommitUnknown(String),
+    /// Nothing was sent.
+    #[error("PostgreSQL is out of reach: {0}")]
+    PostgresUnreachable(String),
     #[error("the connection to PostgreSQL was lost")]
     PostgresLost,
     #[error("the store's task failed")]

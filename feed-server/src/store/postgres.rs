@@ -6,7 +6,7 @@
 //! Why one connection, behind a lock: notice writes are rare, and every write
 //! takes the same advisory lock anyway (the audit log's chain needs its
 //! entries one after the other, across nodes). A lost connection is made again
-//! at the next call (and the migrations checked again on it). A call, its
+//! at the next call. A call, its
 //! wait for the connection included, ends within [`TIMEOUT`]: past it the
 //! call answers [`StoreError::PostgresTimeout`] and drops its connection;
 //! what it had not committed PostgreSQL rolls back, but a COMMIT already
@@ -22,7 +22,9 @@
 //! the node that merges notices into boards (`notice::watch`).
 //!
 //! Migrations are the files of `feed-server/migrations/postgres/`, applied in
-//! order at open under an advisory lock; table `quai_schema` holds the version.
+//! order under an advisory lock at open (an edge's first connection, when it
+//! started while PostgreSQL was out of reach); table `quai_schema` holds the
+//! version.
 
 mod notices;
 mod operators;
@@ -43,10 +45,11 @@ pub const CHANNEL: &str = "quai_notices";
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Every session's settings: a write acknowledged only once on disk,
-/// whatever the server's default; a lock not had within 4 s, or a session
-/// idle 10 s inside a transaction (its node frozen), given up by the server.
+/// whatever the server's default; a lock not had within 4 s, a statement
+/// running 5 s (its caller gave up), or a session idle 10 s inside a
+/// transaction (its node frozen), given up by the server.
 const SESSION: &str = "SET synchronous_commit = on; SET lock_timeout = '4s'; \
-    SET idle_in_transaction_session_timeout = '10s'";
+    SET statement_timeout = '5s'; SET idle_in_transaction_session_timeout = '10s'";
 
 /// Migrations, applied in order; the index + 1 is the schema version.
 const MIGRATIONS: &[&str] = &[
@@ -67,6 +70,9 @@ pub struct Postgres {
     /// `host:port/dbname`, for logs and errors (never a password).
     target: String,
     client: tokio::sync::Mutex<Session>,
+    /// Whether this process has brought the schema up to date (once: at
+    /// start, or at an edge's first connection).
+    migrated: std::sync::atomic::AtomicBool,
 }
 
 /// The connection, or when the last attempt to make one failed.
@@ -119,6 +125,7 @@ impl Postgres {
             target: target(&config),
             config,
             client: tokio::sync::Mutex::default(),
+            migrated: false.into(),
         })
     }
 
@@ -154,7 +161,11 @@ impl Postgres {
             }
         });
         client.batch_execute(SESSION).await?;
-        migrate(&mut client).await?;
+        if !self.migrated.load(std::sync::atomic::Ordering::Acquire) {
+            migrate(&mut client).await?;
+            self.migrated
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
         Ok(client)
     }
 
@@ -167,16 +178,17 @@ impl Postgres {
     ) -> Result<T, E> {
         let deadline = tokio::time::Instant::now() + TIMEOUT;
         let late = || StoreError::PostgresTimeout(TIMEOUT.as_secs());
+        let unreachable = |why: &str| StoreError::PostgresUnreachable(why.to_string());
         let mut session = tokio::time::timeout_at(deadline, self.client.lock())
             .await
-            .map_err(|_| late())?;
+            .map_err(|_| unreachable("calls waited 5 s for the connection"))?;
         if session.client.as_ref().is_none_or(Client::is_closed) {
             if session.failed_at.is_some_and(|at| at.elapsed() < BACKOFF) {
                 return Err(StoreError::PostgresLost.into());
             }
             let made = tokio::time::timeout_at(deadline, self.session())
                 .await
-                .unwrap_or_else(|_| Err(late()));
+                .unwrap_or_else(|_| Err(unreachable("no connection within 5 s")));
             match made {
                 Ok(client) => {
                     session.client = Some(client);

@@ -94,11 +94,19 @@ impl ExportCache {
         etag: String,
         modified: DateTime<Utc>,
         protobuf: axum::body::Bytes,
-    ) -> Result<(), prost::DecodeError> {
+    ) -> Result<(), String> {
         let Some(name) = super::FEEDS.into_iter().find(|n| *n == name) else {
             return Ok(());
         };
-        let message = FeedMessage::decode(protobuf.as_ref())?;
+        // A validator as the routes write it: `"…"`, printable ASCII.
+        let quoted = etag.len() >= 2
+            && etag.starts_with('"')
+            && etag.ends_with('"')
+            && etag.bytes().all(|b| b.is_ascii_graphic());
+        if !quoted {
+            return Err(format!("not an ETag: {}", etag.escape_debug()));
+        }
+        let message = FeedMessage::decode(protobuf.as_ref()).map_err(|e| e.to_string())?;
         let rendered = Arc::new(Rendered {
             key: 0,
             etag,
@@ -111,6 +119,14 @@ impl ExportCache {
             .unwrap_or_else(|p| p.into_inner())
             .insert(name, rendered);
         Ok(())
+    }
+
+    /// On an edge: export `name` is no longer relayed (too large).
+    pub fn forget(&self, name: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|n, _| *n != name);
     }
 
     /// On an edge: export `name` as last received.

@@ -78,13 +78,13 @@ fn store_error(e: StoreError) -> ApiError {
             "version_conflict",
             format!("notice `{id}` is at version {current}, not {expected}: read it again"),
         ),
-        StoreError::PostgresTimeout(s) => {
-            tracing::error!("store: PostgreSQL did not answer within {s} s");
+        e @ (StoreError::PostgresTimeout(_) | StoreError::CommitUnknown(_)) => {
+            tracing::error!("store: {e}");
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store_unavailable",
                 format!(
-                    "PostgreSQL did not answer within {s} s: a change may or may not have been made; read the notices before trying again"
+                    "{e}: a change may or may not have been made; read the notices before trying again"
                 ),
             )
         }

@@ -4,8 +4,9 @@
 //! systems can take them. Only operators' notices are exported: situations
 //! that came from upstream SIRI or GTFS-RT belong to their producers.
 //!
-//! The answer carries an `ETag` (the notices' version and the minute, since
-//! notices enter and leave their publication windows with time) and honours
+//! The answer carries an `ETag` (a hash of the notices' ids and versions, and
+//! the minute, since notices enter and leave their publication windows with
+//! time: the same on every node that holds the same notices) and honours
 //! `If-None-Match`.
 
 pub mod document;
@@ -24,6 +25,9 @@ use crate::notice::Notices;
 pub struct SituationExport {
     pub notices: Notices,
     pub clock: Clock,
+    /// On an edge (notices from PostgreSQL): none is served until every
+    /// notice has been read in.
+    pub received: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,11 +40,26 @@ pub async fn situation_exchange(
     Query(format): Query<Format>,
     headers: HeaderMap,
 ) -> Response {
+    if export.received && !export.notices.loaded() {
+        return crate::http::ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_notices_yet",
+            "this edge has not read the notices from PostgreSQL yet",
+        )
+        .into_response();
+    }
     let now = chrono::SubsecRound::trunc_subsecs(export.clock.now(), 0);
     let json = format.format.as_deref() == Some("json");
+    let notices = export.notices.all();
+    // Made from the notices themselves (ids and versions), so that nodes
+    // holding the same notices give the same validator.
+    let mut hash = std::hash::DefaultHasher::new();
+    for n in &notices {
+        std::hash::Hash::hash(&(n.id(), n.stored.version), &mut hash);
+    }
     let etag = format!(
-        "\"sx-{}-{}-{}\"",
-        export.notices.version(),
+        "\"sx-{:016x}-{}-{}\"",
+        std::hash::Hasher::finish(&hash),
         now.timestamp() / 60,
         if json { "j" } else { "x" }
     );
@@ -54,7 +73,7 @@ pub async fn situation_exchange(
     // Within one minute the content depends only on the notices: stamp the
     // delivery with the minute so that equal ETags mean equal bodies.
     let minute = now - chrono::Duration::seconds(now.timestamp().rem_euclid(60));
-    let root = document::delivery(&export.notices.all(), minute);
+    let root = document::delivery(&notices, minute);
     let etag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"sx\""));
     if json {
         (

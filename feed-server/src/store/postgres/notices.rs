@@ -44,7 +44,9 @@ impl Postgres {
                 );
                 append(&tx, entry).await?;
                 notify(&tx, &notice.id).await?;
-                tx.commit().await?;
+                tx.commit()
+                    .await
+                    .map_err(|e| StoreError::CommitUnknown(e.to_string()))?;
                 Ok(notice)
             })
         })
@@ -105,7 +107,9 @@ impl Postgres {
                 );
                 append(&tx, entry).await?;
                 notify(&tx, id).await?;
-                tx.commit().await.map_err(StoreError::from)?;
+                tx.commit()
+                    .await
+                    .map_err(|e| StoreError::CommitUnknown(e.to_string()))?;
                 Ok(after)
             })
         })

@@ -10,9 +10,9 @@ use super::{PUSH_LOCK, Postgres};
 
 type Instant = chrono::DateTime<chrono::Utc>;
 
-/// How long a push read to be sent is set aside (longer than a send's
-/// 15 s timeout).
-const CLAIM: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+/// How long a push read to be sent is set aside: longer than a batch takes
+/// (64 pushes, 8 at a time, each up to 15 s: 2 min).
+const CLAIM: chrono::TimeDelta = chrono::TimeDelta::minutes(3);
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
