@@ -128,15 +128,7 @@ async fn session(
         link,
         replay_age,
     } = follow;
-    let (events_tx, mut events) = tokio::sync::mpsc::channel::<async_nats::Event>(16);
-    let client = async_nats::ConnectOptions::new()
-        .event_callback(move |event| {
-            let events = events_tx.clone();
-            async move {
-                let _ = events.try_send(event);
-            }
-        })
-        .connect(url)
+    let (client, mut events) = link::connect(url)
         .await
         .map_err(|e| EdgeError::Connect(e.to_string()))?;
     let js = jetstream::new(client);

@@ -18,9 +18,8 @@ use quai_protocol::{Applied, Board, BoardState, Health, ServerMessage};
 use quai_tests::binary::{Binary, Server, Store};
 use quai_tests::http::info_notice;
 use quai_tests::nats::Nats;
+use quai_tests::scale::first_board;
 use quai_tests::stream::{Client, Received};
-
-const NOW: &str = "2026-12-01T07:40:00+01:00";
 
 fn feed_server() -> Binary {
     Binary::new(env!("CARGO_BIN_EXE_feed-server"))
@@ -29,24 +28,7 @@ fn feed_server() -> Binary {
 /// Starts a node of `role` named `name` on NATS at `url`, with the
 /// configuration `config` (and the data dir `data`, for an ingest node).
 fn node(role: &str, name: &str, url: &str, config: &str, data: Option<&str>) -> Server {
-    let mut args = vec![
-        "--config",
-        config,
-        "--now",
-        NOW,
-        "--clock",
-        "running",
-        "--role",
-        role,
-        "--nats",
-        url,
-        "--node-name",
-        name,
-    ];
-    if let Some(data) = data {
-        args.extend(["--data-dir", data]);
-    }
-    feed_server().logging("info").start(&args)
+    quai_tests::scale::node(feed_server(), role, name, url, config, data)
 }
 
 /// An ingest node of the demo with `store` as its data.
@@ -57,21 +39,6 @@ fn ingest_node(name: &str, nats: &Nats, store: &Store) -> Server {
 /// An edge node of the demo (it keeps no data).
 fn edge_node(name: &str, nats: &Nats, store: &Store) -> Server {
     node("edge", name, &nats.url, &store.config, None)
-}
-
-/// The node's REST board once it has one (an edge answers 503 until its
-/// first board arrives).
-async fn first_board(server: &Server) -> Board {
-    for _ in 0..300 {
-        if let Ok(board) = server
-            .try_get::<Board>("/v1/stations/caudry/board?limit=30")
-            .await
-        {
-            return board;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no board within 30 s; log:\n{}", server.logs());
 }
 
 /// One client following Caudry's board on one node's stream, checking that

@@ -18,10 +18,9 @@ use quai_tests::binary::{Binary, Server};
 use quai_tests::http::{Request, info_notice};
 use quai_tests::nats::Nats;
 use quai_tests::postgres::Postgres;
+use quai_tests::scale::first_board;
 use quai_tests::stream::{Client, Received};
 use quai_tests::upstream::{Reply, Upstream};
-
-const NOW: &str = "2026-12-01T07:40:00+01:00";
 
 fn feed_server() -> Binary {
     Binary::new(env!("CARGO_BIN_EXE_feed-server"))
@@ -49,37 +48,7 @@ fn config(dir: &std::path::Path, url: &str) -> String {
 }
 
 fn node(role: &str, name: &str, nats: &Nats, config: &str, data: Option<&str>) -> Server {
-    let mut args = vec![
-        "--config",
-        config,
-        "--now",
-        NOW,
-        "--clock",
-        "running",
-        "--role",
-        role,
-        "--nats",
-        &nats.url,
-        "--node-name",
-        name,
-    ];
-    if let Some(data) = data {
-        args.extend(["--data-dir", data]);
-    }
-    feed_server().logging("info").start(&args)
-}
-
-async fn first_board(server: &Server) -> Board {
-    for _ in 0..300 {
-        if let Ok(board) = server
-            .try_get::<Board>("/v1/stations/caudry/board?limit=30")
-            .await
-        {
-            return board;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no board within 30 s; log:\n{}", server.logs());
+    quai_tests::scale::node(feed_server(), role, name, &nats.url, config, data)
 }
 
 /// The headers of the operators' notices on a board.
@@ -224,30 +193,19 @@ async fn a_notice_written_through_one_edge_reaches_the_other_and_postgres_down_r
     // Changed through edge A (If-Match: its version), shown on B's clients.
     let mut watcher_b = Watcher::start(&edge_b.base).await;
     let changed = "Ascenseur du quai B réparé à 10 h";
-    let patch = serde_json::json!({"header": {"fr": changed}});
-    let answer = edge_a
-        .send(Request {
-            method: "PATCH",
-            path: &format!("/v1/notices/{}", notice.id),
-            token: Some(&token),
-            if_match: Some(1),
-            body: Some(patch.to_string()),
-        })
-        .await
-        .expect(200);
+    let path = format!("/v1/notices/{}", notice.id);
+    let patch = |if_match| Request {
+        method: "PATCH",
+        path: &path,
+        token: Some(&token),
+        if_match: Some(if_match),
+        body: Some(serde_json::json!({"header": {"fr": changed}}).to_string()),
+    };
+    let answer = edge_a.send(patch(1)).await.expect(200);
     assert_eq!(answer.notice().version, 2);
     watcher_b.until_shown(changed, "edge B's client").await;
     // The same version again is refused, whichever edge it goes through.
-    let stale = edge_b
-        .send(Request {
-            method: "PATCH",
-            path: &format!("/v1/notices/{}", notice.id),
-            token: Some(&token),
-            if_match: Some(1),
-            body: Some(patch.to_string()),
-        })
-        .await
-        .expect(409);
+    let stale = edge_b.send(patch(1)).await.expect(409);
     assert_eq!(stale.error().code, "version_conflict");
 
     // PostgreSQL stopped: writes are refused, nothing else notices.

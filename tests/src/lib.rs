@@ -22,6 +22,7 @@ pub mod http;
 pub mod nats;
 pub mod package;
 pub mod postgres;
+pub mod scale;
 pub mod schema;
 pub mod screen;
 pub mod server;

@@ -39,17 +39,7 @@ pub async fn run(cache: Arc<ExportCache>, url: String, cancel: CancellationToken
 }
 
 async fn session(cache: &ExportCache, url: &str, failing: &mut bool) -> Result<(), String> {
-    let (events_tx, mut events) = tokio::sync::mpsc::channel::<async_nats::Event>(16);
-    let client = async_nats::ConnectOptions::new()
-        .event_callback(move |event| {
-            let events = events_tx.clone();
-            async move {
-                let _ = events.try_send(event);
-            }
-        })
-        .connect(url)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (client, mut events) = super::link::connect(url).await.map_err(|e| e.to_string())?;
     let js = jetstream::new(client);
     let bucket = js
         .get_key_value(BUCKET)

@@ -95,3 +95,27 @@ pub(super) async fn read_lease(
         Err(e) => tracing::debug!(error = %e, "edge: the ingest lease cannot be read"),
     }
 }
+
+/// A connection to NATS at `url`, with its events (a disconnection ends an
+/// edge's sessions: what they resume from is read again).
+pub(super) async fn connect(
+    url: &str,
+) -> Result<
+    (
+        async_nats::Client,
+        tokio::sync::mpsc::Receiver<async_nats::Event>,
+    ),
+    async_nats::ConnectError,
+> {
+    let (events_tx, events) = tokio::sync::mpsc::channel::<async_nats::Event>(16);
+    let client = async_nats::ConnectOptions::new()
+        .event_callback(move |event| {
+            let events = events_tx.clone();
+            async move {
+                let _ = events.try_send(event);
+            }
+        })
+        .connect(url)
+        .await?;
+    Ok((client, events))
+}

@@ -62,15 +62,7 @@ impl Store {
         let tx = conn.unchecked_transaction().map_err(StoreError::from)?;
         let before = read_notice(&tx, id)?.ok_or_else(|| StoreError::NoNotice(id.to_string()))?;
         let change = decide(&before)?;
-        if before.version != expected {
-            return Err(StoreError::VersionConflict {
-                id: id.to_string(),
-                current: before.version,
-                expected,
-            }
-            .into());
-        }
-        let (after, action) = next_version(&before, change);
+        let (after, action) = next_version(&before, expected, change)?;
         let at = after.updated_at.clone();
         let body = body(&after.input)?;
         tx.execute(
@@ -124,11 +116,19 @@ pub(super) fn first_version(
 }
 
 /// The version after `before` once `change` is made now, and what the audit
-/// log calls it.
+/// log calls it; refused unless `before` is at version `expected`.
 pub(super) fn next_version(
     before: &OperatorNotice,
+    expected: u64,
     change: Change,
-) -> (OperatorNotice, AuditAction) {
+) -> Result<(OperatorNotice, AuditAction), StoreError> {
+    if before.version != expected {
+        return Err(StoreError::VersionConflict {
+            id: before.id.clone(),
+            current: before.version,
+            expected,
+        });
+    }
     let at = now();
     let mut after = before.clone();
     after.version += 1;
@@ -144,7 +144,7 @@ pub(super) fn next_version(
             AuditAction::End
         }
     };
-    (after, action)
+    Ok((after, action))
 }
 
 /// A notice's content as stored: JSON.

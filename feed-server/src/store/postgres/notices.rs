@@ -81,15 +81,7 @@ impl Postgres {
                     None => return Err(StoreError::NoNotice(id.to_string()).into()),
                 };
                 let change = decide(&before)?;
-                if before.version != expected {
-                    return Err(StoreError::VersionConflict {
-                        id: id.to_string(),
-                        current: before.version,
-                        expected,
-                    }
-                    .into());
-                }
-                let (after, action) = next_version(&before, change);
+                let (after, action) = next_version(&before, expected, change)?;
                 let body = body(&after.input)?;
                 tx.execute(
                     "UPDATE notices SET version = $2, body = $3, updated_at = $4, ended_at = $5 WHERE id = $1",
