@@ -186,11 +186,15 @@ async fn the_package_installs_runs_as_its_unit_says_and_purges() {
     let api = Api::new(base);
     let board: serde_json::Value = api.get("/v1/stations/caudry/board", 200).await;
     assert_eq!(board["station"]["id"], "caudry");
+    // The unit runs on the real clock: by day the demo's board has
+    // departures; in the night gap (from about 22:00, Paris) it has none
+    // and says when service resumes.
     assert!(
         board["departures"]
             .as_array()
-            .is_some_and(|d| !d.is_empty()),
-        "the packaged configuration's board has departures"
+            .is_some_and(|d| !d.is_empty())
+            || board["next_service"].is_string(),
+        "the packaged configuration's board has departures, or says when service resumes: {board}"
     );
 
     std::fs::write(root.shared().join("stop"), b"").expect("say stop");
