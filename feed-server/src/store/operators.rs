@@ -70,9 +70,7 @@ impl Store {
         if matches!(existing, Some(None)) {
             return Err(StoreError::OperatorExists(name.to_string()));
         }
-        let scopes: Vec<String> = scopes.iter().map(ToString::to_string).collect();
-        let scopes_json =
-            serde_json::to_string(&scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let (scopes, scopes_json) = scope_texts(scopes)?;
         let at = now();
         let tx = conn.unchecked_transaction()?;
         tx.execute(
@@ -172,6 +170,13 @@ impl Store {
         })
         .transpose()
     }
+}
+
+/// Scopes as written: each as text, and the JSON list the store keeps.
+pub(super) fn scope_texts(scopes: &[Scope]) -> Result<(Vec<String>, String), StoreError> {
+    let texts: Vec<String> = scopes.iter().map(ToString::to_string).collect();
+    let json = serde_json::to_string(&texts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok((texts, json))
 }
 
 /// Scopes as stored: a JSON list of `station:ID`, `route:ID` or `*`.

@@ -5,7 +5,7 @@ use quai_protocol::AuditEntry;
 use tokio_postgres::Row;
 
 use super::super::audit::{AuditAction, Fields};
-use super::super::operators::{ADMIN, Operator, check_name, parse_scopes};
+use super::super::operators::{ADMIN, Operator, check_name, parse_scopes, scope_texts};
 use super::super::{StoreError, new_token, now, token_hash};
 use super::notices::append;
 use super::{Postgres, write_lock};
@@ -23,9 +23,7 @@ impl Postgres {
         check_name(name)?;
         let token = new_token()?;
         let hash = token_hash(&token);
-        let scopes: Vec<String> = scopes.iter().map(ToString::to_string).collect();
-        let scopes_json =
-            serde_json::to_string(&scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let (scopes, scopes_json) = scope_texts(scopes)?;
         let at = now();
         let name = name.to_string();
         self.run(move |client| {
