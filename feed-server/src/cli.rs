@@ -48,9 +48,17 @@ pub struct Cli {
     pub role: Role,
 
     /// The NATS server of the ingest and edge roles, e.g.
-    /// nats://127.0.0.1:4222.
-    #[arg(long, global = true, value_name = "URL")]
+    /// nats://127.0.0.1:4222; or several servers of one cluster,
+    /// comma-separated (the first reachable is used).
+    #[arg(long, global = true, value_name = "URL[,URL…]")]
     pub nats: Option<String>,
+
+    /// Ingest nodes: how many NATS servers keep a copy of the stream and
+    /// of the buckets: 1 (one server), or 3 on a cluster of three or more,
+    /// so that one server lost loses nothing. The same on every ingest
+    /// node.
+    #[arg(long, global = true, value_name = "N", default_value_t = 1)]
+    pub nats_replicas: usize,
 
     /// This node's name in the ingest lease and in `/healthz` (default: the
     /// host's name and the process id).

@@ -49,6 +49,20 @@ pub use link::{Link, LinkStatus};
 /// Reading the stream's last stretch ends when nothing more was pending,
 /// or after this long without a message.
 const WARM_QUIET: Duration = Duration::from_secs(5);
+/// How long each pull of the edge's consumer waits, which also sets how
+/// often the server sends it a heartbeat while nothing comes (half of it).
+/// The consumer lives on one NATS server; when that server dies while the
+/// edge stays connected to another, two missed heartbeats make the client
+/// library make a new consumer from the last message read. The library's
+/// own 30 s pull (15 s heartbeat) would leave the edge's boards still for a
+/// minute (found by the drill that kills one server of three).
+const PULL_EXPIRES: Duration = Duration::from_secs(2);
+/// After this long without a message, each look at the lease also asks
+/// the stream how far it goes ([`watch`]).
+const WATCH_QUIET: Duration = Duration::from_secs(1);
+/// The stream ahead of the last message read this long, with nothing
+/// coming: the consumer is lost ([`watch`]).
+const STALLED: Duration = Duration::from_secs(3);
 /// The first wait before connecting again, doubled up to [`RETRY_MAX`].
 const RETRY: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(5);
@@ -63,6 +77,10 @@ enum EdgeError {
     Ended,
     #[error("disconnected from NATS")]
     Disconnected,
+    #[error(
+        "the stream holds messages up to {last}, none after {read} came for {STALLED:?}: the consumer is lost"
+    )]
+    Stalled { read: u64, last: u64 },
 }
 
 /// What an edge follows, and where it keeps it.
@@ -154,14 +172,20 @@ async fn session(
                 consumer::DeliverPolicy::ByStartTime { start_time }
             }),
     };
-    let consumer = stream
-        .create_consumer(consumer::pull::OrderedConfig {
-            filter_subject: subject("*"),
-            deliver_policy,
-            ..Default::default()
-        })
+    let consumer = stream.create_consumer(consumer::pull::OrderedConfig {
+        filter_subject: subject("*"),
+        deliver_policy,
+        max_expires: PULL_EXPIRES,
+        ..Default::default()
+    });
+    // Within node::ANSWER_WITHIN: a consumer placed on a NATS server that
+    // died a moment ago never answers, and the next try is placed anew.
+    let consumer = consumer
         .await
         .map_err(|e| EdgeError::JetStream(format!("consumer: {e}")))?;
+    // The last message of the stream this consumer has read (its start, less one).
+    let mut read = consumer.cached_info().delivered.stream_sequence;
+    let mut behind: Option<(u64, Instant)> = None;
     // Reading the last stretch until nothing was pending: a delta before a
     // station's first snapshot there has no board to apply to.
     // Reading a stretch (not yet read to its end, or a new stream) until
@@ -217,12 +241,16 @@ async fn session(
                     *warmed = true;
                     hub.set_open(true);
                 }
+                if quiet_since.elapsed() > WATCH_QUIET {
+                    watch(&stream, read, &mut behind).await?;
+                }
                 continue;
             }
             message = messages.next() => message,
         };
         let Some(message) = message else { break };
         quiet_since = Instant::now();
+        behind = None;
         let message = message.map_err(|e| EdgeError::JetStream(e.to_string()))?;
         let (sequence, pending) = message
             .info()
@@ -245,6 +273,7 @@ async fn session(
             hub.set_open(true);
         }
         if let Some(sequence) = sequence {
+            read = sequence;
             *position = Some(Position {
                 created: created.clone(),
                 sequence,
@@ -252,6 +281,37 @@ async fn session(
         }
     }
     Err(EdgeError::Ended)
+}
+
+/// Ends the session when the stream has held messages after the last one
+/// read (`read`) for [`STALLED`] without any coming: the edge's consumer
+/// is gone with the NATS server it lived on (nats-server 2.9 may even make
+/// the library's replacement there again, where it never answers). A new
+/// session makes a new one from the last message read. `behind` keeps
+/// when the stream was first seen ahead of `read`; a stream that cannot be
+/// asked right now (a leader being elected) proves nothing.
+async fn watch(
+    stream: &jetstream::stream::Stream,
+    read: u64,
+    behind: &mut Option<(u64, Instant)>,
+) -> Result<(), EdgeError> {
+    let Ok(info) = stream.get_info().await else {
+        return Ok(());
+    };
+    let last = info.state.last_sequence;
+    if last <= read {
+        *behind = None;
+        return Ok(());
+    }
+    match behind {
+        Some((at, since)) if *at == read => {
+            if since.elapsed() >= STALLED {
+                return Err(EdgeError::Stalled { read, last });
+            }
+        }
+        _ => *behind = Some((read, Instant::now())),
+    }
+    Ok(())
 }
 
 /// Sends an announcement relayed by the ingest node to this edge's

@@ -173,26 +173,27 @@ async fn session(
     published: &mut HashMap<String, Published>,
     retry: &mut Duration,
 ) -> Result<(), IngestError> {
-    let client = async_nats::connect(url)
+    let client = crate::node::nats_options()
+        .connect(crate::node::servers(url))
         .await
         .map_err(|e| IngestError::Connect(e.to_string()))?;
     let js = jetstream::new(client);
-    js.get_or_create_stream(stream::Config {
-        name: STREAM.to_string(),
-        subjects: vec![subject("*")],
-        max_age: KEEP,
-        duplicate_window: DEDUPLICATE,
-        ..Default::default()
-    })
+    let board_stream = made(
+        &js,
+        stream::Config {
+            name: STREAM.to_string(),
+            num_replicas: lease.replicas,
+            subjects: vec![subject("*")],
+            max_age: KEEP,
+            duplicate_window: DEDUPLICATE,
+            ..Default::default()
+        },
+    )
     .await
-    .map_err(|e| IngestError::JetStream(format!("stream {STREAM}: {e}")))?;
-    let boards = key_value(&js, BUCKET)
+    .map_err(IngestError::JetStream)?;
+    let boards = key_value(&js, BUCKET, lease.replicas)
         .await
         .map_err(IngestError::JetStream)?;
-    let board_stream = js
-        .get_stream(STREAM)
-        .await
-        .map_err(|e| IngestError::JetStream(format!("stream {STREAM}: {e}")))?;
     let mut nats = Nats {
         js,
         boards,
@@ -427,22 +428,60 @@ impl Nats {
 /// rollups, direct gets): made here rather than with `create_key_value`,
 /// which first asks for the account's limits in a form servers before 2.10
 /// (Debian 12 has 2.9) do not answer.
-pub async fn key_value(js: &jetstream::Context, name: &str) -> Result<kv::Store, String> {
-    js.get_or_create_stream(stream::Config {
-        name: format!("KV_{name}"),
-        subjects: vec![format!("$KV.{name}.>")],
-        max_messages_per_subject: 1,
-        allow_rollup: true,
-        deny_delete: true,
-        allow_direct: true,
-        discard: stream::DiscardPolicy::New,
-        ..Default::default()
-    })
+pub async fn key_value(
+    js: &jetstream::Context,
+    name: &str,
+    replicas: usize,
+) -> Result<kv::Store, String> {
+    made(
+        js,
+        stream::Config {
+            name: format!("KV_{name}"),
+            num_replicas: replicas,
+            subjects: vec![format!("$KV.{name}.>")],
+            max_messages_per_subject: 1,
+            allow_rollup: true,
+            deny_delete: true,
+            allow_direct: true,
+            discard: stream::DiscardPolicy::New,
+            ..Default::default()
+        },
+    )
     .await
     .map_err(|e| format!("bucket {name}: {e}"))?;
     js.get_key_value(name)
         .await
         .map_err(|e| format!("bucket {name}: {e}"))
+}
+
+/// The stream `config` names, made with it if need be. One made before
+/// with another number of copies (`--nats-replicas` changed, a single NATS
+/// server grown into a cluster) is changed to `config`'s: nats-server then
+/// makes or drops the copies itself. Every ingest node must be started
+/// with the same number, or they would change it back and forth.
+pub async fn made(
+    js: &jetstream::Context,
+    config: stream::Config,
+) -> Result<jetstream::stream::Stream, String> {
+    let name = config.name.clone();
+    let wanted = config.num_replicas.max(1);
+    let stream = js
+        .get_or_create_stream(config)
+        .await
+        .map_err(|e| format!("stream {name}: {e}"))?;
+    let held = stream.cached_info().config.num_replicas.max(1);
+    if held == wanted {
+        return Ok(stream);
+    }
+    let mut changed = stream.cached_info().config.clone();
+    changed.num_replicas = wanted;
+    js.update_stream(changed)
+        .await
+        .map_err(|e| format!("stream {name}: from {held} copies to {wanted}: {e}"))?;
+    tracing::info!(stream = %name, from = held, to = wanted, "NATS: the stream's copies changed");
+    js.get_stream(&name)
+        .await
+        .map_err(|e| format!("stream {name}: {e}"))
 }
 
 /// The station's whole board in the bucket.

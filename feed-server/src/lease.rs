@@ -68,10 +68,13 @@ pub struct Lease {
     /// The lease's revision as this node last wrote it (0: none), to give it
     /// up only if it is still this node's.
     revision: std::sync::atomic::AtomicU64,
+    /// How many NATS servers keep each copy of what the ingest node makes
+    /// (the stream and the buckets; `--nats-replicas`).
+    pub replicas: usize,
 }
 
 impl Lease {
-    pub fn new(node: String) -> Arc<Lease> {
+    pub fn new(node: String, replicas: usize) -> Arc<Lease> {
         let instance = crate::store::new_token()
             .unwrap_or_else(|_| format!("{}-{:?}", std::process::id(), Instant::now()));
         Arc::new(Lease {
@@ -84,6 +87,7 @@ impl Lease {
             holder: Mutex::new(None),
             connected: Default::default(),
             revision: Default::default(),
+            replicas: replicas.max(1),
         })
     }
 
@@ -183,15 +187,15 @@ pub async fn run(lease: Arc<Lease>, url: String, cancel: CancellationToken) {
     if lease.holds() {
         lease.set(false, None, None);
         let revision = lease.revision.load(std::sync::atomic::Ordering::Relaxed);
-        if let Err(e) = release(&url, revision).await {
+        if let Err(e) = release(&url, revision, lease.replicas).await {
             tracing::warn!(error = %e, "ingest lease: not released (the standby waits for it to lapse)");
         }
     }
 }
 
 /// Opens the lease's bucket (made if need be: [`crate::ingest::key_value`]).
-async fn bucket(js: &jetstream::Context) -> Result<kv::Store, LeaseError> {
-    crate::ingest::key_value(js, BUCKET)
+async fn bucket(js: &jetstream::Context, replicas: usize) -> Result<kv::Store, LeaseError> {
+    crate::ingest::key_value(js, BUCKET, replicas)
         .await
         .map_err(LeaseError::JetStream)
 }
@@ -208,11 +212,12 @@ fn value(lease: &Lease) -> axum::body::Bytes {
 /// One connection: renews the lease while it holds it, else watches it and
 /// takes it once it lapses.
 async fn keep(lease: &Lease, url: &str) -> Result<(), LeaseError> {
-    let client = async_nats::connect(url)
+    let client = crate::node::nats_options()
+        .connect(crate::node::servers(url))
         .await
         .map_err(|e| LeaseError::Connect(e.to_string()))?;
     let js = jetstream::new(client);
-    let kv = bucket(&js).await?;
+    let kv = bucket(&js, lease.replicas).await?;
     lease
         .connected
         .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -324,11 +329,12 @@ pub fn holder_of(entry: &kv::Entry) -> Option<String> {
 
 /// Gives the lease up (a clean stop), if this node's write at `revision`
 /// is still the last: its value then says nobody holds it.
-async fn release(url: &str, revision: u64) -> Result<(), LeaseError> {
-    let client = async_nats::connect(url)
+async fn release(url: &str, revision: u64, replicas: usize) -> Result<(), LeaseError> {
+    let client = crate::node::nats_options()
+        .connect(crate::node::servers(url))
         .await
         .map_err(|e| LeaseError::Connect(e.to_string()))?;
-    let kv = bucket(&jetstream::new(client)).await?;
+    let kv = bucket(&jetstream::new(client), replicas).await?;
     kv.update(KEY, axum::body::Bytes::from_static(b"{}"), revision)
         .await
         .map_err(|e| LeaseError::JetStream(e.to_string()))?;

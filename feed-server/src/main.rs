@@ -44,6 +44,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             "--nats is for the ingest and edge roles: add --role ingest or --role edge (docs/scaling.md)"
         );
     }
+    if cli
+        .nats
+        .as_deref()
+        .is_some_and(|url| feed_server::node::servers(url).is_empty())
+    {
+        anyhow::bail!(
+            "--nats names no server: give nats://HOST:PORT, or a cluster's servers comma-separated"
+        );
+    }
+    if !(1..=5).contains(&cli.nats_replicas) {
+        anyhow::bail!(
+            "--nats-replicas is 1 to 5 (JetStream keeps at most 5 copies): 3 on a cluster of three servers"
+        );
+    }
     let config = match &cli.config {
         Some(path) => Config::load(path)?,
         None => Config::demo()?,
@@ -131,9 +145,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // (docs/scaling.md).
             let server = match (cli.role, cli.nats.clone()) {
                 (Role::Edge, Some(url)) => server.receiving_from(url, cli.node_name()),
-                (Role::Ingest, Some(url)) => server
-                    .with_store(&data_dir)?
-                    .publishing_to(url, cli.node_name()),
+                (Role::Ingest, Some(url)) => server.with_store(&data_dir)?.publishing_to(
+                    url,
+                    cli.node_name(),
+                    cli.nats_replicas,
+                ),
                 _ => server.with_store(&data_dir)?,
             };
             server.serve(listener, server::shutdown_signal()).await?;

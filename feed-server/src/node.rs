@@ -67,3 +67,40 @@ impl Node {
         }
     }
 }
+
+/// The servers of `--nats`: one URL, or several comma-separated (servers of
+/// one cluster; a client also learns the others from the one it reaches).
+pub fn servers(url: &str) -> Vec<&str> {
+    url.split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect()
+}
+
+/// How long a JetStream API request (a stream's information, a consumer
+/// made, a bucket read) waits for its answer. The client library's 10 s
+/// would leave a node waiting that long on a NATS cluster that is electing
+/// a new leader after a server died (the answer never comes); a shorter
+/// wait and a new try come back sooner. Acknowledgements of what is
+/// published keep the library's 5 s.
+pub const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The connection options of every NATS connection of a node.
+pub fn nats_options() -> async_nats::ConnectOptions {
+    async_nats::ConnectOptions::new().request_timeout(Some(ANSWER_WITHIN))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::servers;
+
+    #[test]
+    fn one_server_or_a_cluster() {
+        assert_eq!(servers("nats://a:4222"), ["nats://a:4222"]);
+        assert_eq!(
+            servers("nats://a:4222, nats://b:4222,,nats://c:4222 "),
+            ["nats://a:4222", "nats://b:4222", "nats://c:4222"]
+        );
+        assert!(servers(" , ").is_empty());
+    }
+}

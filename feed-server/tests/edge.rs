@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use quai_protocol::{Applied, Board, BoardState, Health, ServerMessage};
 use quai_tests::binary::{Binary, Server, Store};
 use quai_tests::http::info_notice;
-use quai_tests::nats::Nats;
+use quai_tests::nats::{Cluster, Nats};
 use quai_tests::scale::first_board;
 use quai_tests::stream::{Client, Received};
 
@@ -569,4 +569,149 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), &target).expect("copy");
         }
     }
+}
+
+/// NATS as a cluster of three, every copy on three servers
+/// (`--nats-replicas 3`): the server leading the stream of boards killed,
+/// the nodes go on through the others and an edge's client misses no
+/// delta.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nats_server_of_three_killed_loses_no_delta() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = feed_server().demo_store(dir.path());
+    let mut cluster = Cluster::start(3);
+    let url = cluster.url();
+    let start = |role: &str, name: &str, data: Option<&str>| {
+        let mut args = vec![
+            "--config",
+            &store.config,
+            "--now",
+            quai_tests::scale::NOW,
+            "--clock",
+            "running",
+            "--role",
+            role,
+            "--nats",
+            &url,
+            "--node-name",
+            name,
+            "--nats-replicas",
+            "3",
+        ];
+        if let Some(data) = data {
+            args.extend(["--data-dir", data]);
+        }
+        feed_server().logging("info").start(&args)
+    };
+    // The stream made before with one copy, as on a single server grown
+    // into a cluster: the ingest node gives it three.
+    let client = async_nats::connect(cluster.urls.clone())
+        .await
+        .expect("NATS");
+    let js = async_nats::jetstream::new(client);
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: feed_server::ingest::STREAM.into(),
+        subjects: vec![feed_server::ingest::subject("*")],
+        num_replicas: 1,
+        ..Default::default()
+    })
+    .await
+    .expect("a stream with one copy");
+    let ingest = start("ingest", "ingest-1", Some(&store.data));
+    let edge = start("edge", "edge-a", None);
+    first_board(&edge).await;
+    let info = js
+        .get_stream(feed_server::ingest::STREAM)
+        .await
+        .expect("the stream")
+        .cached_info()
+        .clone();
+    assert_eq!(
+        info.config.num_replicas, 3,
+        "the stream's copies once the ingest node is up"
+    );
+    drop(js);
+    // The server that leads the stream (n0, n1 or n2): its death makes
+    // JetStream elect another while the nodes publish and read.
+    let leader = info
+        .cluster
+        .and_then(|c| c.leader)
+        .and_then(|name| name.strip_prefix('n')?.parse::<usize>().ok())
+        .expect("the stream's leader");
+    let mut follower = Follower::start(&edge.base).await;
+    let seq = notice(&ingest, &store, "Avant la panne").await;
+    let logs = |what: &str| {
+        let tail = |s: String| {
+            s.lines()
+                .rev()
+                .take(60)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        panic!(
+            "{what} within 50 s\ningest:\n{}\nedge:\n{}",
+            tail(ingest.logs()),
+            tail(edge.logs())
+        )
+    };
+    if tokio::time::timeout(Duration::from_secs(50), follower.until(seq, "before"))
+        .await
+        .is_err()
+    {
+        logs("no first notice");
+    }
+
+    let killed = Instant::now();
+    cluster.kill(leader);
+    let mut last = 0;
+    for header in ["Panne 1", "Panne 2", "Panne 3"] {
+        last = notice(&ingest, &store, header).await;
+    }
+    let after = follower.until(last, "after a NATS server was killed");
+    if tokio::time::timeout(Duration::from_secs(50), after)
+        .await
+        .is_err()
+    {
+        logs("not the three notices");
+    }
+    println!(
+        "the edge's client had the three notices {} ms after the NATS server was killed",
+        killed.elapsed().as_millis()
+    );
+    let board = follower.state.board().expect("a board").clone();
+    assert_eq!(operators(&board), 4, "the four notices");
+    let rest: Board = edge.get("/v1/stations/caudry/board?limit=30", 200).await;
+    assert!(
+        rest.seq >= last,
+        "the edge's REST board: {} < {last}",
+        rest.seq
+    );
+    assert_eq!(operators(&rest), 4, "the edge's REST board");
+
+    // The GTFS-RT alerts, relayed through the bucket that lost a copy:
+    // the edge's are the ingest node's again (the last notice among them).
+    let deadline = Instant::now() + Duration::from_secs(50);
+    loop {
+        let own = ingest.answer("/gtfs-rt/alerts?format=json").await;
+        let relayed = edge.answer("/gtfs-rt/alerts?format=json").await;
+        let etag = |a: &quai_tests::http::Answer| a.headers.get("etag").cloned();
+        if relayed.status == 200 && etag(&relayed) == etag(&own) {
+            assert_eq!(relayed.value()["entity"], own.value()["entity"]);
+            assert!(relayed.body.contains("Panne 3"), "{relayed}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the edge's GTFS-RT alerts 50 s after: {relayed}, on the ingest node {:?}",
+            etag(&own)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "the edge's GTFS-RT alerts were the ingest node's {} ms after the NATS server was killed",
+        killed.elapsed().as_millis()
+    );
 }

@@ -18,7 +18,7 @@ impl Nats {
     /// Starts it and waits until it listens.
     pub fn start() -> Nats {
         let store = tempfile::tempdir().expect("a store folder");
-        let (child, url) = launch(&store, "-1");
+        let (child, url, _) = launch(&store, "-1", &[]);
         Nats { child, url, store }
     }
 
@@ -57,19 +57,25 @@ impl Nats {
             self.store = tempfile::tempdir().expect("a store folder");
         }
         let port = self.url.rsplit(':').next().unwrap_or("-1").to_string();
-        let (child, url) = launch(&self.store, &port);
+        let (child, url, _) = launch(&self.store, &port, &[]);
         assert_eq!(url, self.url, "nats-server came back elsewhere");
         self.child = child;
     }
 }
 
-/// Starts nats-server on `port` (-1: any) with its store in `store`; the
-/// process and its URL once it listens.
-fn launch(store: &tempfile::TempDir, port: &str) -> (Child, String) {
+/// Starts nats-server on `port` (-1: any) with its store in `store` and
+/// `more` arguments; the process, its URL once it listens, and its log's
+/// lines from then on.
+fn launch(
+    store: &tempfile::TempDir,
+    port: &str,
+    more: &[String],
+) -> (Child, String, mpsc::Receiver<String>) {
     let mut child = Command::new("nats-server")
         .args(["--jetstream", "--addr", "127.0.0.1", "--port", port])
         .arg("--store_dir")
         .arg(store.path())
+        .args(more)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -80,16 +86,15 @@ fn launch(store: &tempfile::TempDir, port: &str) -> (Child, String) {
     let (send, lines) = mpsc::channel();
     let stderr = child.stderr.take().expect("nats-server's log");
     std::thread::spawn(move || {
+        // Read to the end, so that the server never writes to a closed pipe.
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if send.send(line).is_err() {
-                break;
-            }
+            let _ = send.send(line);
         }
     });
     let mut log = Vec::new();
     while let Ok(line) = lines.recv_timeout(Duration::from_secs(20)) {
         if let Some(at) = line.split("Listening for client connections on ").nth(1) {
-            return (child, format!("nats://{}", at.trim()));
+            return (child, format!("nats://{}", at.trim()), lines);
         }
         log.push(line);
     }
@@ -102,5 +107,91 @@ impl Drop for Nats {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// NATS servers in one cluster with JetStream, on 127.0.0.1 at ports they
+/// pick (routes at free ports), each with its store in a temporary folder;
+/// killed when dropped.
+pub struct Cluster {
+    servers: Vec<Option<Child>>,
+    /// Each server's client URL.
+    pub urls: Vec<String>,
+    _stores: Vec<tempfile::TempDir>,
+}
+
+impl Cluster {
+    /// Starts `n` servers and waits until they have elected JetStream's
+    /// metadata leader.
+    pub fn start(n: usize) -> Cluster {
+        let ports: Vec<u16> = (0..n)
+            .map(|_| {
+                std::net::TcpListener::bind("127.0.0.1:0")
+                    .and_then(|l| l.local_addr())
+                    .map(|a| a.port())
+                    .expect("a free port")
+            })
+            .collect();
+        let routes = ports
+            .iter()
+            .map(|p| format!("nats://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let (mut servers, mut urls, mut stores, mut logs) = (vec![], vec![], vec![], vec![]);
+        for (i, port) in ports.iter().enumerate() {
+            let store = tempfile::tempdir().expect("a store folder");
+            let more = [
+                "--server_name".to_string(),
+                format!("n{i}"),
+                "--cluster_name".into(),
+                "quai".into(),
+                "--cluster".into(),
+                format!("nats://127.0.0.1:{port}"),
+                "--routes".into(),
+                routes.clone(),
+            ];
+            let (child, url, lines) = launch(&store, "-1", &more);
+            servers.push(Some(child));
+            urls.push(url);
+            stores.push(store);
+            logs.push(lines);
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        'elected: while std::time::Instant::now() < deadline {
+            for log in &logs {
+                while let Ok(line) = log.try_recv() {
+                    if line.contains("metadata leader") {
+                        break 'elected;
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Cluster {
+            servers,
+            urls,
+            _stores: stores,
+        }
+    }
+
+    /// Every server's URL, comma-separated, as `--nats` takes them.
+    pub fn url(&self) -> String {
+        self.urls.join(",")
+    }
+
+    /// Kills server `i` (SIGKILL).
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut child) = self.servers.get_mut(i).and_then(Option::take) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for i in 0..self.servers.len() {
+            self.kill(i);
+        }
     }
 }

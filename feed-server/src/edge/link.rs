@@ -108,14 +108,14 @@ pub(super) async fn connect(
     async_nats::ConnectError,
 > {
     let (events_tx, events) = tokio::sync::mpsc::channel::<async_nats::Event>(16);
-    let client = async_nats::ConnectOptions::new()
+    let client = crate::node::nats_options()
         .event_callback(move |event| {
             let events = events_tx.clone();
             async move {
                 let _ = events.try_send(event);
             }
         })
-        .connect(url)
+        .connect(crate::node::servers(url))
         .await?;
     Ok((client, events))
 }

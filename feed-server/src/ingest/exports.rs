@@ -110,10 +110,13 @@ async fn session(
     lease: &Lease,
     failing: &mut bool,
 ) -> Result<(), String> {
-    let client = async_nats::connect(url).await.map_err(|e| e.to_string())?;
+    let client = crate::node::nats_options()
+        .connect(crate::node::servers(url))
+        .await
+        .map_err(|e| e.to_string())?;
     let largest = client.server_info().max_payload;
     let js = jetstream::new(client);
-    let bucket = super::key_value(&js, BUCKET).await?;
+    let bucket = super::key_value(&js, BUCKET, lease.replicas).await?;
     if std::mem::replace(failing, false) {
         tracing::info!("GTFS-RT feeds relayed to NATS again");
     }

@@ -83,11 +83,12 @@ impl Server {
 
     /// The ingest role (docs/scaling.md): every station's boards are also
     /// published to NATS JetStream at `url` ([`crate::ingest`]) while this
-    /// node, named `node`, holds the ingest lease ([`crate::lease`]).
-    pub fn publishing_to(mut self, url: String, node: String) -> Server {
+    /// node, named `node`, holds the ingest lease ([`crate::lease`]); what
+    /// it makes there is kept by `replicas` servers.
+    pub fn publishing_to(mut self, url: String, node: String, replicas: usize) -> Server {
         self.state.node = crate::node::Node::Ingest {
             url,
-            lease: crate::lease::Lease::new(node),
+            lease: crate::lease::Lease::new(node, replicas),
         };
         self
     }
