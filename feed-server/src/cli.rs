@@ -49,16 +49,18 @@ pub struct Cli {
 
     /// The NATS server of the ingest and edge roles, e.g.
     /// nats://127.0.0.1:4222; or several servers of one cluster,
-    /// comma-separated (the first reachable is used).
+    /// comma-separated (a node reaches one of them, in no set order, and
+    /// moves to another when it goes).
     #[arg(long, global = true, value_name = "URL[,URL…]")]
     pub nats: Option<String>,
 
-    /// Ingest nodes: how many NATS servers keep a copy of the stream and
-    /// of the buckets: 1 (one server), or 3 on a cluster of three or more,
-    /// so that one server lost loses nothing. The same on every ingest
-    /// node.
-    #[arg(long, global = true, value_name = "N", default_value_t = 1)]
-    pub nats_replicas: usize,
+    /// Ingest nodes: on how many NATS servers the stream and the buckets
+    /// are kept, 1 to 5: 3 on a cluster of three or more, so that one
+    /// server lost loses nothing. Given, what exists with another number is
+    /// changed to it (the same on every ingest node, then); not given, they
+    /// are made with one copy and what exists is left as it is.
+    #[arg(long, global = true, value_name = "N")]
+    pub nats_replicas: Option<usize>,
 
     /// This node's name in the ingest lease and in `/healthz` (default: the
     /// host's name and the process id).

@@ -26,7 +26,11 @@
 //! an empty store, whose new stream the old consumer's position would skip.
 //!
 //! It also reads the ingest lease every second: with nobody renewing it,
-//! no board moves, and `/healthz` says so.
+//! no board moves, and `/healthz` says so. And it watches its consumer: on
+//! a NATS cluster, the server the consumer lives on may die while the edge
+//! stays connected to another; when the stream holds messages past the
+//! last one read and none comes for a few seconds, the session ends and
+//! the next one reads on from there ([`watch`]).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -52,10 +56,12 @@ const WARM_QUIET: Duration = Duration::from_secs(5);
 /// How long each pull of the edge's consumer waits, which also sets how
 /// often the server sends it a heartbeat while nothing comes (half of it).
 /// The consumer lives on one NATS server; when that server dies while the
-/// edge stays connected to another, two missed heartbeats make the client
-/// library make a new consumer from the last message read. The library's
-/// own 30 s pull (15 s heartbeat) would leave the edge's boards still for a
-/// minute (found by the drill that kills one server of three).
+/// edge stays connected to another, the client library makes a new
+/// consumer after two missed checks of twice the heartbeat (about 4 s),
+/// from the last message it delivered (or, when it delivered none, from
+/// the stream's first: those the edge has read are skipped). The
+/// library's own 30 s pull (15 s heartbeat) would leave the edge's boards
+/// still for a minute (found by the drill that kills one server of three).
 const PULL_EXPIRES: Duration = Duration::from_secs(2);
 /// After this long without a message, each look at the lease also asks
 /// the stream how far it goes ([`watch`]).
@@ -87,7 +93,7 @@ enum EdgeError {
 pub struct Follow {
     pub hub: Arc<Hub>,
     pub stations: Vec<StationId>,
-    /// The NATS server.
+    /// The NATS server, or a cluster's servers comma-separated.
     pub url: String,
     pub link: Arc<Link>,
     /// How far back the replay log keeps deltas (`[stream]
@@ -221,6 +227,10 @@ async fn session(
         .map_err(|e| EdgeError::JetStream(format!("announcements: {e}")))?;
     loop {
         let message = tokio::select! {
+            // Messages first: the ticks below must not judge the consumer
+            // lost while its messages wait here.
+            biased;
+            message = messages.next() => message,
             Some(announce) = announcements.next() => {
                 announced(hub, &announce.payload);
                 continue;
@@ -246,7 +256,6 @@ async fn session(
                 }
                 continue;
             }
-            message = messages.next() => message,
         };
         let Some(message) = message else { break };
         quiet_since = Instant::now();
@@ -260,8 +269,13 @@ async fn session(
         link.pending.store(pending.unwrap_or(0), Ordering::Relaxed);
         link.received.fetch_add(1, Ordering::Relaxed);
         *link.last_message.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        // A consumer the client library made anew before this session read
+        // anything starts at the stream's first message: what was read is
+        // not applied again.
+        let new = sequence.is_none_or(|s| s > read);
         match serde_json::from_slice::<ServerMessage>(&message.payload) {
-            Ok(parsed) => apply(hub, &boards, &parsed, &message.payload, warming).await?,
+            Ok(parsed) if new => apply(hub, &boards, &parsed, &message.payload, warming).await?,
+            Ok(_) => {}
             Err(_) => {
                 tracing::warn!(subject = %message.subject, "edge: not a board message; skipped");
             }
@@ -272,7 +286,7 @@ async fn session(
             *warmed = true;
             hub.set_open(true);
         }
-        if let Some(sequence) = sequence {
+        if let Some(sequence) = sequence.filter(|_| new) {
             read = sequence;
             *position = Some(Position {
                 created: created.clone(),
@@ -296,6 +310,7 @@ async fn watch(
     behind: &mut Option<(u64, Instant)>,
 ) -> Result<(), EdgeError> {
     let Ok(info) = stream.get_info().await else {
+        *behind = None;
         return Ok(());
     };
     let last = info.state.last_sequence;

@@ -55,6 +55,9 @@ const DEDUPLICATE: Duration = Duration::from_secs(3600);
 pub const SNAPSHOT_AGE: Duration = Duration::from_secs(3600);
 /// The first wait before connecting again, doubled up to [`RETRY_MAX`].
 const RETRY: Duration = Duration::from_millis(200);
+/// How long the publishing session's JetStream requests and
+/// acknowledgements wait for an answer.
+const SESSION_ANSWER_WITHIN: Duration = Duration::from_secs(5);
 const RETRY_MAX: Duration = Duration::from_secs(5);
 /// The publisher's queue (messages of every station).
 const QUEUE: usize = 4096;
@@ -177,17 +180,21 @@ async fn session(
         .connect(crate::node::servers(url))
         .await
         .map_err(|e| IngestError::Connect(e.to_string()))?;
-    let js = jetstream::new(client);
+    let mut js = jetstream::new(client);
+    // Reading where each station was left may take longer than the node's
+    // usual 2 s on a large store (the stream's leader looks its last
+    // message up): 5 s here, as for the acknowledgements.
+    js.set_timeout(SESSION_ANSWER_WITHIN);
     let board_stream = made(
         &js,
         stream::Config {
             name: STREAM.to_string(),
-            num_replicas: lease.replicas,
             subjects: vec![subject("*")],
             max_age: KEEP,
             duplicate_window: DEDUPLICATE,
             ..Default::default()
         },
+        lease.replicas,
     )
     .await
     .map_err(IngestError::JetStream)?;
@@ -236,7 +243,7 @@ async fn session(
         // Not published by this node in this term: its boards go on from
         // the last one another node left, on the stream or in the bucket
         // (a quiet station's last message may be past the stream's 24 h).
-        let in_bucket = bucket_seq(&nats.boards, station.as_str()).await;
+        let in_bucket = bucket_seq(&nats.boards, station.as_str()).await?;
         if let Some(last) = quai_seq.max(in_bucket) {
             let seq = hub.continue_after(station.as_str(), last);
             tracing::info!(%station, last, ?seq, "ingest: boards numbered on from the last published");
@@ -431,13 +438,12 @@ impl Nats {
 pub async fn key_value(
     js: &jetstream::Context,
     name: &str,
-    replicas: usize,
+    replicas: Option<usize>,
 ) -> Result<kv::Store, String> {
     made(
         js,
         stream::Config {
             name: format!("KV_{name}"),
-            num_replicas: replicas,
             subjects: vec![format!("$KV.{name}.>")],
             max_messages_per_subject: 1,
             allow_rollup: true,
@@ -446,6 +452,7 @@ pub async fn key_value(
             discard: stream::DiscardPolicy::New,
             ..Default::default()
         },
+        replicas,
     )
     .await
     .map_err(|e| format!("bucket {name}: {e}"))?;
@@ -454,34 +461,47 @@ pub async fn key_value(
         .map_err(|e| format!("bucket {name}: {e}"))
 }
 
-/// The stream `config` names, made with it if need be. One made before
-/// with another number of copies (`--nats-replicas` changed, a single NATS
-/// server grown into a cluster) is changed to `config`'s: nats-server then
-/// makes or drops the copies itself. Every ingest node must be started
-/// with the same number, or they would change it back and forth.
+/// The stream `config` names, made with it if need be, on `replicas`
+/// NATS servers (`--nats-replicas`; one when not given). One made before
+/// with another number of copies (the option changed, a single NATS server
+/// grown into a cluster) is changed to the number given: nats-server then
+/// makes or drops the copies itself; every ingest node must be given the
+/// same number, or they would change it back and forth. When the change
+/// is refused (a server of the cluster down, say), the stream serves as it
+/// is and the refusal is logged; without the option, what exists is left
+/// as it is.
 pub async fn made(
     js: &jetstream::Context,
-    config: stream::Config,
+    mut config: stream::Config,
+    replicas: Option<usize>,
 ) -> Result<jetstream::stream::Stream, String> {
     let name = config.name.clone();
-    let wanted = config.num_replicas.max(1);
+    let wanted = replicas.unwrap_or(1).max(1);
+    if wanted > 1 && js.client().server_info().cluster.is_none() {
+        return Err(format!(
+            "--nats-replicas {wanted} needs a NATS cluster of {wanted} servers or more; this NATS server is alone"
+        ));
+    }
+    config.num_replicas = wanted;
     let stream = js
         .get_or_create_stream(config)
         .await
         .map_err(|e| format!("stream {name}: {e}"))?;
     let held = stream.cached_info().config.num_replicas.max(1);
-    if held == wanted {
+    if held == wanted || replicas.is_none() {
         return Ok(stream);
     }
     let mut changed = stream.cached_info().config.clone();
     changed.num_replicas = wanted;
-    js.update_stream(changed)
-        .await
-        .map_err(|e| format!("stream {name}: from {held} copies to {wanted}: {e}"))?;
-    tracing::info!(stream = %name, from = held, to = wanted, "NATS: the stream's copies changed");
-    js.get_stream(&name)
-        .await
-        .map_err(|e| format!("stream {name}: {e}"))
+    match js.update_stream(changed).await {
+        Ok(_) => {
+            tracing::info!(stream = %name, from = held, to = wanted, "NATS: the stream's copies changed");
+        }
+        Err(e) => {
+            tracing::warn!(stream = %name, from = held, to = wanted, error = %e, "NATS: the stream's copies not changed; it serves as it is");
+        }
+    }
+    Ok(stream)
 }
 
 /// The station's whole board in the bucket.
@@ -531,9 +551,14 @@ async fn last_on_stream(
 }
 
 /// The seq of the station's board in the bucket, if it holds one.
-async fn bucket_seq(boards: &kv::Store, station: &str) -> Option<u64> {
-    let json = boards.get(station).await.ok()??;
-    serde_json::from_slice::<quai_protocol::Board>(&json)
-        .ok()
-        .map(|b| b.seq)
+async fn bucket_seq(boards: &kv::Store, station: &str) -> Result<Option<u64>, IngestError> {
+    let json = boards
+        .get(station)
+        .await
+        .map_err(|e| IngestError::JetStream(format!("bucket {BUCKET}, {station}: {e}")))?;
+    Ok(json.and_then(|json| {
+        serde_json::from_slice::<quai_protocol::Board>(&json)
+            .ok()
+            .map(|b| b.seq)
+    }))
 }

@@ -68,13 +68,13 @@ pub struct Lease {
     /// The lease's revision as this node last wrote it (0: none), to give it
     /// up only if it is still this node's.
     revision: std::sync::atomic::AtomicU64,
-    /// How many NATS servers keep each copy of what the ingest node makes
-    /// (the stream and the buckets; `--nats-replicas`).
-    pub replicas: usize,
+    /// On how many NATS servers the stream and the buckets are kept
+    /// (`--nats-replicas`; None: made with one copy, left as they are).
+    pub replicas: Option<usize>,
 }
 
 impl Lease {
-    pub fn new(node: String, replicas: usize) -> Arc<Lease> {
+    pub fn new(node: String, replicas: Option<usize>) -> Arc<Lease> {
         let instance = crate::store::new_token()
             .unwrap_or_else(|_| format!("{}-{:?}", std::process::id(), Instant::now()));
         Arc::new(Lease {
@@ -87,7 +87,7 @@ impl Lease {
             holder: Mutex::new(None),
             connected: Default::default(),
             revision: Default::default(),
-            replicas: replicas.max(1),
+            replicas,
         })
     }
 
@@ -187,14 +187,14 @@ pub async fn run(lease: Arc<Lease>, url: String, cancel: CancellationToken) {
     if lease.holds() {
         lease.set(false, None, None);
         let revision = lease.revision.load(std::sync::atomic::Ordering::Relaxed);
-        if let Err(e) = release(&url, revision, lease.replicas).await {
+        if let Err(e) = release(&url, revision).await {
             tracing::warn!(error = %e, "ingest lease: not released (the standby waits for it to lapse)");
         }
     }
 }
 
 /// Opens the lease's bucket (made if need be: [`crate::ingest::key_value`]).
-async fn bucket(js: &jetstream::Context, replicas: usize) -> Result<kv::Store, LeaseError> {
+async fn bucket(js: &jetstream::Context, replicas: Option<usize>) -> Result<kv::Store, LeaseError> {
     crate::ingest::key_value(js, BUCKET, replicas)
         .await
         .map_err(LeaseError::JetStream)
@@ -329,12 +329,15 @@ pub fn holder_of(entry: &kv::Entry) -> Option<String> {
 
 /// Gives the lease up (a clean stop), if this node's write at `revision`
 /// is still the last: its value then says nobody holds it.
-async fn release(url: &str, revision: u64, replicas: usize) -> Result<(), LeaseError> {
+async fn release(url: &str, revision: u64) -> Result<(), LeaseError> {
     let client = crate::node::nats_options()
         .connect(crate::node::servers(url))
         .await
         .map_err(|e| LeaseError::Connect(e.to_string()))?;
-    let kv = bucket(&jetstream::new(client), replicas).await?;
+    let kv = jetstream::new(client)
+        .get_key_value(BUCKET)
+        .await
+        .map_err(|e| LeaseError::JetStream(e.to_string()))?;
     kv.update(KEY, axum::body::Bytes::from_static(b"{}"), revision)
         .await
         .map_err(|e| LeaseError::JetStream(e.to_string()))?;

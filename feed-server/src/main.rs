@@ -44,19 +44,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             "--nats is for the ingest and edge roles: add --role ingest or --role edge (docs/scaling.md)"
         );
     }
-    if cli
-        .nats
-        .as_deref()
-        .is_some_and(|url| feed_server::node::servers(url).is_empty())
-    {
-        anyhow::bail!(
-            "--nats names no server: give nats://HOST:PORT, or a cluster's servers comma-separated"
-        );
+    if let Some(url) = cli.nats.as_deref() {
+        let servers = feed_server::node::servers(url);
+        if servers.is_empty() {
+            anyhow::bail!(
+                "--nats names no server: give nats://HOST:PORT, or a cluster's servers comma-separated"
+            );
+        }
+        for server in servers {
+            if let Err(e) = server.parse::<async_nats::ServerAddr>() {
+                anyhow::bail!("--nats: `{server}` is not a NATS server's address ({e})");
+            }
+        }
     }
-    if !(1..=5).contains(&cli.nats_replicas) {
-        anyhow::bail!(
-            "--nats-replicas is 1 to 5 (JetStream keeps at most 5 copies): 3 on a cluster of three servers"
-        );
+    if let Some(replicas) = cli.nats_replicas {
+        if cli.role != Role::Ingest {
+            anyhow::bail!(
+                "--nats-replicas is for ingest nodes (they make the stream and the buckets)"
+            );
+        }
+        if !(1..=5).contains(&replicas) {
+            anyhow::bail!(
+                "--nats-replicas is 1 to 5 (JetStream keeps at most 5 copies): 3 on a cluster of three servers"
+            );
+        }
     }
     let config = match &cli.config {
         Some(path) => Config::load(path)?,

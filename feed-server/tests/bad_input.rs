@@ -256,3 +256,56 @@ fn finder_resource_forks_are_never_read() {
     assert!(out.ok, "{}", out.stderr);
     assert!(out.stdout.contains("1864 stop_times"), "{}", out.stdout);
 }
+
+#[test]
+fn bad_nats_options_are_refused_with_their_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nats = "nats://127.0.0.1:4222";
+    for (args, reason) in [
+        (
+            vec![
+                "serve",
+                "--role",
+                "edge",
+                "--nats",
+                nats,
+                "--nats-replicas",
+                "3",
+            ],
+            "--nats-replicas is for ingest nodes",
+        ),
+        (
+            vec![
+                "serve",
+                "--role",
+                "ingest",
+                "--nats",
+                nats,
+                "--nats-replicas",
+                "9",
+            ],
+            "--nats-replicas is 1 to 5",
+        ),
+        (
+            vec!["serve", "--role", "ingest", "--nats", " , "],
+            "--nats names no server",
+        ),
+        (
+            vec![
+                "serve",
+                "--role",
+                "edge",
+                "--nats",
+                "nats://127.0.0.1:4222,not a server",
+            ],
+            "--nats: `not a server` is not a NATS server's address",
+        ),
+        (
+            vec!["serve", "--nats", nats],
+            "--nats is for the ingest and edge roles",
+        ),
+    ] {
+        let err = start_error(&args, dir.path());
+        assert!(err.contains(reason), "{args:?}: {err}");
+    }
+}

@@ -214,3 +214,44 @@ async fn an_ingest_node_publishes_every_board_to_jetstream() {
     let served = server.board_at(rebuilt.seq).await;
     same_board(&read, &served);
 }
+
+/// `--nats-replicas 3` against a lone NATS server: the node makes nothing
+/// there and says why in `/healthz`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_copies_on_a_lone_nats_server_are_refused_with_the_reason() {
+    let nats = Nats::start();
+    let server = Binary::new(env!("CARGO_BIN_EXE_feed-server")).start(&[
+        "--role",
+        "ingest",
+        "--nats",
+        &nats.url,
+        "--nats-replicas",
+        "3",
+    ]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let health: quai_protocol::Health = server.get("/healthz", 200).await;
+        let link = health.nats.expect("the node's NATS link");
+        if let Some(error) = link.last_error {
+            assert!(
+                error.contains("--nats-replicas 3 needs a NATS cluster"),
+                "{error}"
+            );
+            assert_ne!(link.publishing, Some(true));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no error in /healthz: {}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let client = async_nats::connect(&nats.url)
+        .await
+        .expect("connect to NATS");
+    let made = jetstream::new(client)
+        .get_stream(feed_server::ingest::STREAM)
+        .await;
+    assert!(made.is_err(), "a stream made on the lone server");
+}

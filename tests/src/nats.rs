@@ -157,14 +157,21 @@ impl Cluster {
             logs.push(lines);
         }
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        'elected: while std::time::Instant::now() < deadline {
+        let mut seen = Vec::new();
+        'elected: loop {
             for log in &logs {
                 while let Ok(line) = log.try_recv() {
                     if line.contains("metadata leader") {
                         break 'elected;
                     }
+                    seen.push(line);
                 }
             }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no JetStream metadata leader within 30 s:\n{}",
+                seen.join("\n")
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Cluster {

@@ -85,7 +85,7 @@ impl Server {
     /// published to NATS JetStream at `url` ([`crate::ingest`]) while this
     /// node, named `node`, holds the ingest lease ([`crate::lease`]); what
     /// it makes there is kept by `replicas` servers.
-    pub fn publishing_to(mut self, url: String, node: String, replicas: usize) -> Server {
+    pub fn publishing_to(mut self, url: String, node: String, replicas: Option<usize>) -> Server {
         self.state.node = crate::node::Node::Ingest {
             url,
             lease: crate::lease::Lease::new(node, replicas),
