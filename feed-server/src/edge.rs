@@ -220,6 +220,7 @@ async fn session(
     let mut lease_bucket = None;
     let mut lease_tick = tokio::time::interval(crate::lease::RENEW);
     let mut quiet_since = Instant::now();
+    let mut lease_read = Instant::now();
     let mut announcements = js
         .client()
         .subscribe(crate::ingest::announce_subject("*"))
@@ -227,22 +228,25 @@ async fn session(
         .map_err(|e| EdgeError::JetStream(format!("announcements: {e}")))?;
     loop {
         let message = tokio::select! {
-            // Messages first: the ticks below must not judge the consumer
-            // lost while its messages wait here.
+            // In this order: the rare events and announcements, then the
+            // messages, and only then the tick, which must not judge the
+            // consumer lost while its messages wait (the lease is also
+            // read between messages when a backlog holds the tick off).
             biased;
-            message = messages.next() => message,
-            Some(announce) = announcements.next() => {
-                announced(hub, &announce.payload);
-                continue;
-            }
             event = events.recv() => match event {
                 Some(async_nats::Event::Disconnected | async_nats::Event::Closed) | None => {
                     return Err(EdgeError::Disconnected);
                 }
                 Some(_) => continue,
             },
+            Some(announce) = announcements.next() => {
+                announced(hub, &announce.payload);
+                continue;
+            }
+            message = messages.next() => message,
             _ = lease_tick.tick() => {
                 read_lease(&js, &mut lease_bucket, link).await;
+                lease_read = Instant::now();
                 // What was pending is gone (past the stream's age, say):
                 // the stretch is read.
                 if warming && quiet_since.elapsed() > WARM_QUIET {
@@ -260,6 +264,10 @@ async fn session(
         let Some(message) = message else { break };
         quiet_since = Instant::now();
         behind = None;
+        if lease_read.elapsed() > 2 * crate::lease::RENEW {
+            read_lease(&js, &mut lease_bucket, link).await;
+            lease_read = Instant::now();
+        }
         let message = message.map_err(|e| EdgeError::JetStream(e.to_string()))?;
         let (sequence, pending) = message
             .info()
@@ -273,11 +281,12 @@ async fn session(
         // anything starts at the stream's first message: what was read is
         // not applied again.
         let new = sequence.is_none_or(|s| s > read);
-        match serde_json::from_slice::<ServerMessage>(&message.payload) {
-            Ok(parsed) if new => apply(hub, &boards, &parsed, &message.payload, warming).await?,
-            Ok(_) => {}
-            Err(_) => {
-                tracing::warn!(subject = %message.subject, "edge: not a board message; skipped");
+        if new {
+            match serde_json::from_slice::<ServerMessage>(&message.payload) {
+                Ok(parsed) => apply(hub, &boards, &parsed, &message.payload, warming).await?,
+                Err(_) => {
+                    tracing::warn!(subject = %message.subject, "edge: not a board message; skipped");
+                }
             }
         }
         if warming && pending == Some(0) {

@@ -11,6 +11,7 @@
 //! facility's `stale_after_s` is unknown, never free.
 
 pub mod equipment;
+pub mod relay;
 pub mod shown;
 pub mod sourced;
 

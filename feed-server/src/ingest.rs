@@ -487,10 +487,39 @@ pub async fn made(
         .get_or_create_stream(config)
         .await
         .map_err(|e| format!("stream {name}: {e}"))?;
-    let held = stream.cached_info().config.num_replicas.max(1);
-    if held == wanted || replicas.is_none() {
-        return Ok(stream);
+    if replicas.is_some() {
+        change_copies(js, &stream, wanted).await;
     }
+    Ok(stream)
+}
+
+/// Gives every stream an ingest node makes (the boards' and the three
+/// buckets') `replicas` copies where it has another number: at each
+/// connection through [`made`], and every minute by the lease holder
+/// (`ingest::exports`), so that a change refused once (a server of the
+/// cluster down) is tried again.
+pub async fn keep_copies(js: &jetstream::Context, replicas: usize) {
+    let names = [
+        STREAM.to_string(),
+        format!("KV_{BUCKET}"),
+        format!("KV_{}", crate::lease::BUCKET),
+        format!("KV_{}", exports::BUCKET),
+    ];
+    for name in names {
+        if let Ok(stream) = js.get_stream(&name).await {
+            change_copies(js, &stream, replicas.max(1)).await;
+        }
+    }
+}
+
+/// Asks nats-server to keep `wanted` copies of `stream`, if it has
+/// another number; a refusal is logged, the stream serving as it is.
+async fn change_copies(js: &jetstream::Context, stream: &jetstream::stream::Stream, wanted: usize) {
+    let held = stream.cached_info().config.num_replicas.max(1);
+    if held == wanted {
+        return;
+    }
+    let name = &stream.cached_info().config.name;
     let mut changed = stream.cached_info().config.clone();
     changed.num_replicas = wanted;
     match js.update_stream(changed).await {
@@ -498,10 +527,9 @@ pub async fn made(
             tracing::info!(stream = %name, from = held, to = wanted, "NATS: the stream's copies changed");
         }
         Err(e) => {
-            tracing::warn!(stream = %name, from = held, to = wanted, error = %e, "NATS: the stream's copies not changed; it serves as it is");
+            tracing::warn!(stream = %name, from = held, to = wanted, error = %e, "NATS: the stream's copies not changed (tried again in a minute); it serves as it is");
         }
     }
-    Ok(stream)
 }
 
 /// The station's whole board in the bucket.

@@ -247,20 +247,28 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
     // entities under the same ETag.
     for feed in ["trip-updates", "alerts", "vehicle-positions"] {
         let path = format!("/gtfs-rt/{feed}?format=json");
+        relayed_as_on(&ingest, &edge_b, &path, Duration::from_secs(10)).await;
+    }
+    // The facilities (the demo's simulated parking sensors), relayed: the
+    // edge's API and exports say what the ingest node's say, under the
+    // same ETags.
+    for path in [
+        "/v1/facilities",
+        "/siri/facility-monitoring",
+        "/datex2/parking-status",
+    ] {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let own = ingest.answer(&path).await;
-            let relayed = edge_b.answer(&path).await;
+            let own = ingest.answer(path).await.expect(200);
+            let relayed = edge_b.answer(path).await;
             let etag = |a: &quai_tests::http::Answer| a.headers.get("etag").cloned();
-            let entities = |a: &quai_tests::http::Answer| a.value()["entity"].clone();
-            if relayed.status == 200 && etag(&relayed) == etag(&own) {
-                assert_eq!(entities(&relayed), entities(&own), "{feed}");
+            if relayed.status == 200 && relayed.body == own.body && etag(&relayed) == etag(&own) {
+                assert!(own.body.contains("covoiturage-caudry"), "{path}: {own}");
                 break;
             }
             assert!(
                 Instant::now() < deadline,
-                "{feed} on edge B: {relayed}, on the ingest node {:?}",
-                etag(&own)
+                "{path} on edge B: {relayed}\non the ingest node: {own}"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -571,18 +579,45 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
+/// The edge's answer to the GTFS-RT `path` once it has the ingest node's
+/// `ETag` (within `within`), with the same entities.
+async fn relayed_as_on(
+    ingest: &Server,
+    edge: &Server,
+    path: &str,
+    within: Duration,
+) -> quai_tests::http::Answer {
+    let deadline = Instant::now() + within;
+    loop {
+        let own = ingest.answer(path).await;
+        let relayed = edge.answer(path).await;
+        let etag = |a: &quai_tests::http::Answer| a.headers.get("etag").cloned();
+        if relayed.status == 200 && etag(&relayed) == etag(&own) {
+            assert_eq!(relayed.value()["entity"], own.value()["entity"], "{path}");
+            return relayed;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} on the edge: {relayed}, on the ingest node {:?}",
+            etag(&own)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The server (`n{i}`) of the edge's consumer of the stream of boards: the
-/// last made of those pulling (a session that failed early may leave one,
-/// idle until the server drops it).
+/// last made (a session that failed early may leave one, idle until the
+/// server drops it), once it pulls.
 async fn consumer_host(js: &async_nats::jetstream::Context) -> Option<usize> {
     use futures_util::StreamExt as _;
     let stream = js.get_stream(feed_server::ingest::STREAM).await.ok()?;
     let consumers: Vec<_> = stream.consumers().collect().await;
+    // The newest (a leftover is older), once it pulls.
     let consumer = consumers
         .iter()
         .flatten()
-        .filter(|c| c.num_waiting > 0)
-        .max_by_key(|c| c.created)?;
+        .max_by_key(|c| c.created)
+        .filter(|c| c.num_waiting > 0)?;
     let name = consumer.cluster.as_ref()?.leader.as_ref()?;
     name.strip_prefix('n')?.parse().ok()
 }
@@ -718,23 +753,9 @@ async fn a_nats_server_of_three_killed_loses_no_delta() {
 
     // The GTFS-RT alerts, relayed through the bucket that lost a copy:
     // the edge's are the ingest node's again (the last notice among them).
-    let deadline = Instant::now() + Duration::from_secs(50);
-    loop {
-        let own = ingest.answer("/gtfs-rt/alerts?format=json").await;
-        let relayed = edge.answer("/gtfs-rt/alerts?format=json").await;
-        let etag = |a: &quai_tests::http::Answer| a.headers.get("etag").cloned();
-        if relayed.status == 200 && etag(&relayed) == etag(&own) {
-            assert_eq!(relayed.value()["entity"], own.value()["entity"]);
-            assert!(relayed.body.contains("Panne 3"), "{relayed}");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the edge's GTFS-RT alerts 50 s after: {relayed}, on the ingest node {:?}",
-            etag(&own)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let path = "/gtfs-rt/alerts?format=json";
+    let relayed = relayed_as_on(&ingest, &edge, path, Duration::from_secs(50)).await;
+    assert!(relayed.body.contains("Panne 3"), "{relayed}");
     println!(
         "the edge's GTFS-RT alerts were the ingest node's {} ms after the NATS server was killed",
         killed.elapsed().as_millis()

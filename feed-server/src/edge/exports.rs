@@ -1,6 +1,7 @@
-//! An edge's GTFS-Realtime feeds: what the ingest node relays in bucket
-//! [`BUCKET`] (`ingest::exports`), read as it changes into the export
-//! cache the routes serve from.
+//! An edge's GTFS-Realtime feeds and facilities: what the ingest node
+//! relays in bucket [`BUCKET`] (`ingest::exports`), read as it changes into
+//! the export cache the routes serve from, and into the edge's facilities
+//! ([`crate::facility::relay`]).
 //!
 //! A session ends when NATS disconnects, and the next one reads each
 //! feed's last value again: a watch resumed by sequence on a NATS that
@@ -14,17 +15,25 @@ use async_nats::jetstream::{self, kv};
 use futures_util::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
+use super::Link;
+use crate::facility::relay::{self, Relay};
 use crate::http::gtfs_rt::ExportCache;
 use crate::ingest::exports::{BUCKET, decode};
 
 /// Follows the bucket at `url` into `cache` until `cancel`; starts again
 /// after a failure (and waits for the bucket, which the ingest node makes).
-pub async fn run(cache: Arc<ExportCache>, url: String, cancel: CancellationToken) {
+pub async fn run(
+    cache: Arc<ExportCache>,
+    relay: Relay,
+    link: Arc<Link>,
+    url: String,
+    cancel: CancellationToken,
+) {
     let mut failing = false;
     loop {
         let session = tokio::select! {
             () = cancel.cancelled() => return,
-            r = session(&cache, &url, &mut failing) => r,
+            r = session(&cache, &relay, &link, &url, &mut failing) => r,
         };
         if let Err(e) = session
             && !std::mem::replace(&mut failing, true)
@@ -38,7 +47,13 @@ pub async fn run(cache: Arc<ExportCache>, url: String, cancel: CancellationToken
     }
 }
 
-async fn session(cache: &ExportCache, url: &str, failing: &mut bool) -> Result<(), String> {
+async fn session(
+    cache: &ExportCache,
+    relay: &Relay,
+    link: &Link,
+    url: &str,
+    failing: &mut bool,
+) -> Result<(), String> {
     let (client, mut events) = super::link::connect(url).await.map_err(|e| e.to_string())?;
     let js = jetstream::new(client);
     let bucket = js
@@ -68,6 +83,22 @@ async fn session(cache: &ExportCache, url: &str, failing: &mut bool) -> Result<(
         };
         let entry = entry.map_err(|e| format!("bucket {BUCKET}: {e}"))?;
         if entry.operation != kv::Operation::Put {
+            continue;
+        }
+        if entry.key == relay::KEY {
+            let state = decode(&entry.value).and_then(|(_, json)| {
+                serde_json::from_slice::<relay::State>(&json).map_err(std::io::Error::other)
+            });
+            match state {
+                Ok(state) => {
+                    relay.take(state);
+                    link.facilities
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the relayed facilities are not readable; the last ones stay");
+                }
+            }
             continue;
         }
         let received = decode(&entry.value).and_then(|(head, protobuf)| {

@@ -22,6 +22,15 @@ pub struct Link {
     /// The ingest lease as last read: its holder, its revision, and when
     /// the revision last moved.
     pub(super) lease: Mutex<Option<(Option<String>, u64, Instant)>>,
+    /// Whether the facilities relayed by the ingest node have come (until
+    /// then the edge answers 503 for them rather than none).
+    pub(super) facilities: AtomicBool,
+}
+
+impl Link {
+    pub fn has_facilities(&self) -> bool {
+        self.facilities.load(Ordering::Relaxed)
+    }
 }
 
 /// A reading of [`Link`].

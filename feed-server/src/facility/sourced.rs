@@ -41,6 +41,15 @@ impl fmt::Display for FacilityKey {
 /// `area` point.
 pub type StationPlaces = Vec<(StationId, Option<(f64, f64)>)>;
 
+/// Every station's place, as the sources' `radius_m` reads it.
+pub fn station_places(deployment: &crate::deployment::Deployment) -> StationPlaces {
+    deployment
+        .stations
+        .iter()
+        .map(|s| (s.id.clone(), s.area.as_ref().map(|a| (a.lat, a.lon))))
+        .collect()
+}
+
 /// A source's last accepted document, with what is worked out from it once
 /// (not at every board): which stations show each facility, and its index.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,21 +1,37 @@
 //! What an edge node serves (docs/scaling.md): boards, the stream, the
-//! pages, the GTFS-RT feeds the ingest node relays, and with PostgreSQL (`[store] url`) the notice and push APIs. The rest
+//! pages, the GTFS-RT feeds and the facilities the ingest node relays, and
+//! with PostgreSQL (`[store] url`) the notice and push APIs. The rest
 //! answers 503 with where to go.
 
-/// What an edge serves because it is in PostgreSQL (`[store] url`).
-#[derive(Debug, Clone, Copy)]
+use std::sync::Arc;
+
+/// What an edge serves beyond its boards: what is in PostgreSQL (`[store]
+/// url`), and the facilities once relayed.
+#[derive(Debug, Clone)]
 pub struct Shared {
     /// The notice API (operators, notices, audit) and the SIRI-SX export.
     pub notices: bool,
     /// The push subscriptions and key (`[push]` configured).
     pub push: bool,
+    /// The edge's link to NATS: whether the facilities have come.
+    pub link: Option<Arc<crate::edge::Link>>,
+}
+
+/// The facility API and exports, which an edge serves from what the
+/// ingest node relays.
+fn facilities(path: &str) -> bool {
+    path == "/v1/facilities"
+        || path.starts_with("/v1/facilities/")
+        || path == "/siri/facility-monitoring"
+        || path == "/datex2/parking-status"
 }
 
 /// On an edge node: answers 503 to what it does not serve (docs/scaling.md):
 /// every write (notices, takeovers, screens' reports, sensors, push), and
 /// the reads of what an edge does not hold (realtime beyond the boards,
-/// notices and takeovers as stored, facilities, screens, exports): those
-/// go to the ingest node; but what PostgreSQL holds ([`Shared`]).
+/// notices and takeovers as stored, screens, the SIRI exports): those go
+/// to the ingest node; but what PostgreSQL holds and the relayed
+/// facilities ([`Shared`]; `503 no_facilities_yet` until they come).
 pub async fn refuse(
     axum::extract::State(shared): axum::extract::State<Shared>,
     request: axum::extract::Request,
@@ -53,6 +69,16 @@ pub async fn refuse(
     let notices = shared.notices && (under("/v1/notices") || path == "/siri/situation-exchange");
     if served || notices || (shared.push && under("/v1/push")) {
         return next.run(request).await;
+    }
+    if read && facilities(path) {
+        if shared.link.as_ref().is_some_and(|l| l.has_facilities()) {
+            return next.run(request).await;
+        }
+        return axum::response::IntoResponse::into_response(super::ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "no_facilities_yet",
+            "this edge has not received the facilities from the ingest node yet",
+        ));
     }
     axum::response::IntoResponse::into_response(super::ApiError::new(
         axum::http::StatusCode::SERVICE_UNAVAILABLE,

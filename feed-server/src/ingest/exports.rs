@@ -12,6 +12,12 @@
 //! value says so (`too_large`), so that edges answer 503 rather than an
 //! old feed.
 //!
+//! The facilities' live state travels the same way (key
+//! [`crate::facility::relay::KEY`], JSON instead of protobuf, its version
+//! as `etag`), put when it changes and at least every
+//! [`FACILITIES_EVERY`], so that an edge's counts age as the ingest node's
+//! do (a source's document confirmed unchanged moves no version).
+//!
 //! Fenced as the boards are: after its first put of a term, a node writes
 //! a feed only if its key is still at the revision it wrote last, so a
 //! late write of a node that has just lost the lease cannot replace the
@@ -20,11 +26,12 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
 use tokio_util::sync::CancellationToken;
 
+use crate::facility::relay::{KEY, Relay};
 use crate::http::gtfs_rt::{Export, FEEDS, Rendered, rendered};
 use crate::lease::Lease;
 
@@ -33,6 +40,11 @@ pub const BUCKET: &str = "quai-exports";
 
 /// How often the feeds are looked at.
 const EVERY: Duration = Duration::from_secs(1);
+/// How often the lease holder checks the copies of what it makes
+/// ([`super::keep_copies`]).
+const COPIES_EVERY: Duration = Duration::from_secs(60);
+/// The facilities are put at least this often.
+const FACILITIES_EVERY: Duration = Duration::from_secs(30);
 
 /// What travels ahead of a feed's bytes.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -54,10 +66,15 @@ pub fn encode(r: &Rendered) -> std::io::Result<Vec<u8>> {
         modified: r.modified,
         too_large: false,
     };
-    let mut out = serde_json::to_vec(&head)?;
+    pack(&head, &r.protobuf)
+}
+
+/// A value of the bucket: `head` on one line, then `bytes` deflated.
+fn pack(head: &Head, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = serde_json::to_vec(head)?;
     out.push(b'\n');
     let mut deflate = flate2::write::DeflateEncoder::new(out, flate2::Compression::default());
-    deflate.write_all(&r.protobuf)?;
+    deflate.write_all(bytes)?;
     deflate.finish()
 }
 
@@ -85,12 +102,18 @@ pub fn decode(value: &[u8]) -> std::io::Result<(Head, Vec<u8>)> {
 
 /// Relays the feeds while `lease` is held, until `cancel`; reconnects
 /// after a failure.
-pub async fn run(export: Export, url: String, lease: Arc<Lease>, cancel: CancellationToken) {
+pub async fn run(
+    export: Export,
+    relay: Relay,
+    url: String,
+    lease: Arc<Lease>,
+    cancel: CancellationToken,
+) {
     let mut failing = false;
     loop {
         let session = tokio::select! {
             () = cancel.cancelled() => return,
-            r = session(&export, &url, &lease, &mut failing) => r,
+            r = session(&export, &relay, &url, &lease, &mut failing) => r,
         };
         if let Err(e) = session
             && !std::mem::replace(&mut failing, true)
@@ -106,6 +129,7 @@ pub async fn run(export: Export, url: String, lease: Arc<Lease>, cancel: Cancell
 
 async fn session(
     export: &Export,
+    relay: &Relay,
     url: &str,
     lease: &Lease,
     failing: &mut bool,
@@ -124,10 +148,24 @@ async fn session(
     // the revision this node wrote it at.
     let mut sent: HashMap<&'static str, (Arc<Rendered>, u64)> = HashMap::new();
     let mut too_large: Option<String> = None;
+    // The facilities' version as last put, when, and at which revision.
+    let mut facilities: Option<(u64, Instant, u64)> = None;
+    let mut copies_checked = Instant::now();
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        if lease.holds() {
+            put_facilities(&bucket, relay, largest, &mut facilities).await?;
+            if let Some(replicas) = lease.replicas
+                && copies_checked.elapsed() >= COPIES_EVERY
+            {
+                super::keep_copies(&js, replicas).await;
+                copies_checked = Instant::now();
+            }
+        } else {
+            facilities = None;
+        }
         for name in FEEDS {
             if !lease.holds() {
                 // Another node puts them meanwhile: all again, unfenced,
@@ -181,6 +219,64 @@ async fn session(
                     return Err(e);
                 }
             }
+        }
+    }
+}
+
+/// Puts the facilities' state when it moved since `sent` (or is
+/// [`FACILITIES_EVERY`] old), fenced by the revision written last.
+async fn put_facilities(
+    bucket: &async_nats::jetstream::kv::Store,
+    relay: &Relay,
+    largest: usize,
+    sent: &mut Option<(u64, Instant, u64)>,
+) -> Result<(), String> {
+    let version = relay.facilities.version();
+    if sent
+        .as_ref()
+        .is_some_and(|(v, at, _)| *v == version && at.elapsed() < FACILITIES_EVERY)
+    {
+        return Ok(());
+    }
+    let state = relay.facilities.state(&relay.sources);
+    let json = serde_json::to_vec(&state).map_err(|e| e.to_string())?;
+    let head = Head {
+        etag: format!("\"{}\"", state.version),
+        modified: chrono::Utc::now(),
+        too_large: false,
+    };
+    let value = pack(&head, &json).map_err(|e| e.to_string())?;
+    if value.len() > largest {
+        // Not once per look: once per version.
+        if sent.as_ref().is_none_or(|(v, ..)| *v != version) {
+            tracing::error!(
+                bytes = value.len(),
+                max_payload = largest,
+                "the facilities are larger than NATS takes: edges keep the last they had (raise max_payload in nats-server.conf)"
+            );
+        }
+        let revision = sent.as_ref().map_or(0, |(.., r)| *r);
+        *sent = Some((state.version, Instant::now(), revision));
+        return Ok(());
+    }
+    let written = match sent {
+        Some((.., revision)) if *revision > 0 => bucket
+            .update(KEY, value.into(), *revision)
+            .await
+            .map_err(|e| format!("bucket {BUCKET}: {e} (another node relays the facilities?)")),
+        _ => bucket
+            .put(KEY, value.into())
+            .await
+            .map_err(|e| format!("bucket {BUCKET}: {e}")),
+    };
+    match written {
+        Ok(revision) => {
+            *sent = Some((state.version, Instant::now(), revision));
+            Ok(())
+        }
+        Err(e) => {
+            *sent = None;
+            Err(e)
         }
     }
 }

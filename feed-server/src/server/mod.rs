@@ -237,6 +237,11 @@ impl Server {
             tasks.spawn(crate::edge::run(follow, cancel.child_token()));
             tasks.spawn(crate::edge::exports::run(
                 state.exports.clone(),
+                crate::facility::relay::Relay::new(
+                    &state.boards.deployment,
+                    state.boards.facilities.clone(),
+                ),
+                link.clone(),
                 url.clone(),
                 cancel.child_token(),
             ));
@@ -302,6 +307,10 @@ impl Server {
             let export: crate::http::gtfs_rt::Export = axum::extract::FromRef::from_ref(&state);
             tasks.spawn(crate::ingest::exports::run(
                 export,
+                crate::facility::relay::Relay::new(
+                    &state.boards.deployment,
+                    state.boards.facilities.clone(),
+                ),
                 url.clone(),
                 lease.clone(),
                 cancel.child_token(),

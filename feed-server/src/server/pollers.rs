@@ -97,11 +97,7 @@ pub(super) fn spawn(boards: &Boards, bound: SocketAddr, cancel: &CancellationTok
             cancel.child_token(),
         ));
     }
-    let places: crate::facility::sourced::StationPlaces = deployment
-        .stations
-        .iter()
-        .map(|s| (s.id.clone(), s.area.as_ref().map(|a| (a.lat, a.lon))))
-        .collect();
+    let places = crate::facility::sourced::station_places(deployment);
     for source in &deployment.facility_sources {
         let url = match &source.location {
             crate::config::facility_source::Location::Url(u) => Some(resolve(u, bound)),

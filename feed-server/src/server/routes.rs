@@ -143,6 +143,10 @@ pub(super) fn router(state: AppState) -> Router {
         let serves = http::edge::Shared {
             notices: state.shared.is_some(),
             push: state.push.is_some(),
+            link: match &state.node {
+                crate::node::Node::Edge { link, .. } => Some(link.clone()),
+                _ => None,
+            },
         };
         router.route_layer(middleware::from_fn_with_state(serves, http::edge::refuse))
     } else {

@@ -19,7 +19,7 @@ use quai_protocol::FacilityKind;
 /// What a document says of one facility: its definition (name, kind,
 /// place, capacity), its live state (free, occupied, open), or both. A
 /// missing field is not known from this document.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     /// The publisher's id of the facility.
     pub id: String,
@@ -50,7 +50,7 @@ pub struct Report {
 }
 
 /// Equipment for step-free access, as IFOPT's `AccessFacility` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AccessEquipment {
     /// `lift`, `wheelchairLift`, `stairLift`.
     Lift,
@@ -79,7 +79,7 @@ impl AccessEquipment {
 }
 
 /// Whether the publisher says the facility is open.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Opening {
     Open,
     Closed,

@@ -1,0 +1,173 @@
+//! The facilities' live state, relayed from the ingest node to the edges
+//! (docs/scaling.md): an edge polls no sensor and no facility source, so
+//! the ingest node holding the lease puts what its facilities hold in the
+//! bucket of relayed exports (`ingest::exports`, key [`KEY`]) and each edge
+//! takes it as its own (`edge::exports`). The facility API and the SIRI-FM
+//! and DATEX II exports then answer on an edge as on the ingest node, with
+//! the same `ETag`s: the ingest node's version travels with the state.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::sourced::StationPlaces;
+use super::{Facilities, SpaceState};
+use crate::config::FacilitySource;
+use crate::id::FacilityId;
+use crate::sources::facilities::Report;
+
+/// The facilities' key in the bucket of relayed exports.
+pub const KEY: &str = "facilities";
+
+/// What the relay reads (on the ingest node) or writes (on an edge): the
+/// node's facilities, and what their sources' documents are read with.
+#[derive(Debug, Clone)]
+pub struct Relay {
+    pub facilities: Facilities,
+    pub sources: Vec<FacilitySource>,
+    pub places: StationPlaces,
+}
+
+impl Relay {
+    pub fn new(deployment: &crate::deployment::Deployment, facilities: Facilities) -> Relay {
+        Relay {
+            facilities,
+            sources: deployment.facility_sources.clone(),
+            places: super::sourced::station_places(deployment),
+        }
+    }
+
+    /// Takes a state relayed from the ingest node ([`Facilities::take`]).
+    pub fn take(&self, state: State) {
+        self.facilities.take(state, &self.sources, &self.places);
+    }
+}
+
+/// What a node's facilities hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// The ingest node's [`Facilities::version`].
+    pub version: u64,
+    /// Each sensor-equipped space's last report.
+    pub spaces: Vec<Space>,
+    /// Each facility source's last document and when it was confirmed.
+    pub sources: Vec<Source>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Space {
+    pub facility: String,
+    pub space: String,
+    pub occupied: bool,
+    pub at: DateTime<Utc>,
+    pub f_cnt: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub source: String,
+    pub reports: Vec<Report>,
+    pub confirmed: DateTime<Utc>,
+}
+
+impl Facilities {
+    /// What these facilities hold, for the sources configured.
+    pub fn state(&self, sources: &[FacilitySource]) -> State {
+        // The version first: a report kept meanwhile moves it again, and
+        // the next relay carries it.
+        let version = self.version();
+        let spaces = {
+            let all = self.spaces.lock().unwrap_or_else(|p| p.into_inner());
+            let mut spaces: Vec<Space> = all
+                .iter()
+                .flat_map(|(facility, spaces)| {
+                    spaces.iter().map(move |(space, s)| Space {
+                        facility: facility.to_string(),
+                        space: space.clone(),
+                        occupied: s.occupied,
+                        at: s.at,
+                        f_cnt: s.f_cnt,
+                    })
+                })
+                .collect();
+            spaces.sort_by(|a, b| (&a.facility, &a.space).cmp(&(&b.facility, &b.space)));
+            spaces
+        };
+        let sources = sources
+            .iter()
+            .filter_map(|source| {
+                let (fetched, confirmed) = self.sourced.get(&source.id)?;
+                Some(Source {
+                    source: source.id.to_string(),
+                    reports: fetched.reports.clone(),
+                    confirmed,
+                })
+            })
+            .collect();
+        State {
+            version,
+            spaces,
+            sources,
+        }
+    }
+
+    /// Takes `state`, relayed from the ingest node, as these facilities'
+    /// (an edge's); a space of a facility, or a source, this node's
+    /// configuration does not know is skipped (the nodes read the same
+    /// file: only one being replaced may differ for a while).
+    pub fn take(&self, state: State, sources: &[FacilitySource], places: &StationPlaces) {
+        let mut spaces: HashMap<FacilityId, BTreeMap<String, SpaceState>> = HashMap::new();
+        for s in state.spaces {
+            let Ok(facility) = s.facility.parse::<FacilityId>() else {
+                continue;
+            };
+            spaces.entry(facility).or_default().insert(
+                s.space,
+                SpaceState {
+                    occupied: s.occupied,
+                    at: s.at,
+                    f_cnt: s.f_cnt,
+                },
+            );
+        }
+        *self.spaces.lock().unwrap_or_else(|p| p.into_inner()) = spaces;
+        for relayed in state.sources {
+            if let Some(source) = sources.iter().find(|s| s.id == relayed.source.as_str()) {
+                self.sourced
+                    .apply(source, places, relayed.reports, relayed.confirmed);
+            }
+        }
+        self.version.store(state.version, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_taken_is_the_state_given() {
+        let ingest = Facilities::default();
+        let facility: FacilityId = "parking-gare".parse().expect("an id");
+        let at = DateTime::parse_from_rfc3339("2026-12-01T07:40:00Z")
+            .expect("a time")
+            .to_utc();
+        ingest.report(&facility, "P1", 7, false, true, at);
+        ingest.report(&facility, "P2", 3, false, false, at);
+        let state = ingest.state(&[]);
+        assert_eq!(state.spaces.len(), 2);
+        let json = serde_json::to_vec(&state).expect("json");
+
+        let edge = Facilities::default();
+        edge.take(
+            serde_json::from_slice(&json).expect("a state"),
+            &[],
+            &vec![],
+        );
+        assert_eq!(edge.version(), ingest.version());
+        assert_eq!(edge.space(&facility, "P1"), ingest.space(&facility, "P1"));
+        assert_eq!(edge.state(&[]), state);
+    }
+}
