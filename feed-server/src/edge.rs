@@ -219,6 +219,7 @@ async fn session(
     *retry = RETRY;
     let mut lease_bucket = None;
     let mut lease_tick = tokio::time::interval(crate::lease::RENEW);
+    lease_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut quiet_since = Instant::now();
     let mut lease_read = Instant::now();
     let mut announcements = js
@@ -265,7 +266,9 @@ async fn session(
         quiet_since = Instant::now();
         behind = None;
         if lease_read.elapsed() > 2 * crate::lease::RENEW {
-            read_lease(&js, &mut lease_bucket, link).await;
+            // Bounded: the messages must not wait on an election.
+            let read = read_lease(&js, &mut lease_bucket, link);
+            let _ = tokio::time::timeout(crate::lease::RENEW / 2, read).await;
             lease_read = Instant::now();
         }
         let message = message.map_err(|e| EdgeError::JetStream(e.to_string()))?;

@@ -38,7 +38,7 @@ pub async fn run(
         if let Err(e) = session
             && !std::mem::replace(&mut failing, true)
         {
-            tracing::warn!(error = %e, "edge: GTFS-RT feeds not followed on NATS; trying again every 2 s");
+            tracing::warn!(error = %e, "edge: GTFS-RT feeds and facilities not followed on NATS; trying again every 2 s");
         }
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -86,19 +86,25 @@ async fn session(
             continue;
         }
         if entry.key == relay::KEY {
-            let state = decode(&entry.value).and_then(|(_, json)| {
+            let state = decode(&entry.value).and_then(|(head, json)| {
+                if head.too_large {
+                    return Err(std::io::Error::other("too large for NATS"));
+                }
                 serde_json::from_slice::<relay::State>(&json).map_err(std::io::Error::other)
             });
-            match state {
+            let received = match state {
                 Ok(state) => {
                     relay.take(state);
-                    link.facilities
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    true
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "the relayed facilities are not readable; the last ones stay");
+                    // 503 rather than counts that no longer move.
+                    tracing::warn!(error = %e, "the relayed facilities are not readable: this edge answers 503 for them");
+                    false
                 }
-            }
+            };
+            link.facilities
+                .store(received, std::sync::atomic::Ordering::Relaxed);
             continue;
         }
         let received = decode(&entry.value).and_then(|(head, protobuf)| {

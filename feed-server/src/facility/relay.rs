@@ -45,8 +45,10 @@ impl Relay {
     }
 }
 
-/// What a node's facilities hold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a node's facilities hold. Fields missing from what an older or
+/// newer node sent read as empty (a rolling upgrade).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct State {
     /// The ingest node's [`Facilities::version`].
     pub version: u64,
@@ -56,7 +58,8 @@ pub struct State {
     pub sources: Vec<Source>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Space {
     pub facility: String,
     pub space: String,
@@ -65,7 +68,8 @@ pub struct Space {
     pub f_cnt: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Source {
     pub source: String,
     pub reports: Vec<Report>,
@@ -114,9 +118,10 @@ impl Facilities {
     }
 
     /// Takes `state`, relayed from the ingest node, as these facilities'
-    /// (an edge's); a space of a facility, or a source, this node's
-    /// configuration does not know is skipped (the nodes read the same
-    /// file: only one being replaced may differ for a while).
+    /// (an edge's): its spaces replace these, its sources' documents these
+    /// (a source it no longer has is forgotten; one this node's
+    /// configuration does not know is skipped: the nodes read the same
+    /// file, only one being replaced may differ for a while).
     pub fn take(&self, state: State, sources: &[FacilitySource], places: &StationPlaces) {
         let mut spaces: HashMap<FacilityId, BTreeMap<String, SpaceState>> = HashMap::new();
         for s in state.spaces {
@@ -133,6 +138,12 @@ impl Facilities {
             );
         }
         *self.spaces.lock().unwrap_or_else(|p| p.into_inner()) = spaces;
+        self.sourced.retain(|id| {
+            state
+                .sources
+                .iter()
+                .any(|relayed| relayed.source == id.as_str())
+        });
         for relayed in state.sources {
             if let Some(source) = sources.iter().find(|s| s.id == relayed.source.as_str()) {
                 self.sourced
@@ -169,5 +180,56 @@ mod tests {
         assert_eq!(edge.version(), ingest.version());
         assert_eq!(edge.space(&facility, "P1"), ingest.space(&facility, "P1"));
         assert_eq!(edge.state(&[]), state);
+    }
+
+    #[test]
+    fn a_source_document_is_taken_with_its_confirmation_and_dropped_with_it() {
+        let text = r#"
+[[feeds]]
+id = "ter"
+gtfs = "ter.zip"
+[[stations]]
+id = "gare"
+name = "Gare"
+stops = { ter = ["S"] }
+[[facility_sources]]
+id = "p"
+format = "parkapi"
+url = "http://127.0.0.1:1/p.json"
+stations = ["gare"]
+stale_after_s = 600
+"#;
+        let sources = crate::config::Config::parse(text, "test", std::path::Path::new("."))
+            .expect("config")
+            .facility_sources;
+        let places: StationPlaces = vec![("gare".parse().expect("an id"), None)];
+        let t0 = DateTime::parse_from_rfc3339("2026-12-03T08:00:00Z")
+            .expect("a time")
+            .to_utc();
+        let lot = Report {
+            id: "a8".into(),
+            capacity: Some(100),
+            free: Some(72),
+            ..Report::default()
+        };
+        let ingest = Facilities::default();
+        ingest.apply_document(&sources[0], &places, vec![lot.clone()], t0);
+        let confirmed = t0 + chrono::Duration::minutes(3);
+        ingest.sourced.confirm(&sources[0].id, confirmed);
+
+        let edge = Facilities::default();
+        let json = serde_json::to_vec(&ingest.state(&sources)).expect("json");
+        edge.take(
+            serde_json::from_slice(&json).expect("a state"),
+            &sources,
+            &places,
+        );
+        let (fetched, at) = edge.sourced.get(&sources[0].id).expect("the source");
+        assert_eq!((fetched.reports.clone(), at), (vec![lot], confirmed));
+        assert_eq!(edge.version(), ingest.version());
+
+        // The ingest node no longer has it: neither has the edge.
+        edge.take(State::default(), &sources, &places);
+        assert!(edge.sourced.get(&sources[0].id).is_none());
     }
 }

@@ -163,18 +163,32 @@ impl SourcedFacilities {
         reports: Vec<Report>,
         at: DateTime<Utc>,
     ) -> bool {
-        let fetched = Fetched::new(source, places, reports);
-        let mut all = self.by_source.lock().unwrap_or_else(|p| p.into_inner());
-        match all.get_mut(&source.id) {
-            Some((kept, confirmed)) if kept.reports == fetched.reports => {
+        // Compared before the stations are matched: the same document
+        // again (each relay to an edge, each poll) costs no matching.
+        let reports: Vec<Report> = reports
+            .into_iter()
+            .filter(|r| source.keeps(&r.id))
+            .collect();
+        {
+            let mut all = self.by_source.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((kept, confirmed)) = all.get_mut(&source.id)
+                && kept.reports == reports
+            {
                 *confirmed = at;
-                false
-            }
-            _ => {
-                all.insert(source.id.clone(), (Arc::new(fetched), at));
-                true
+                return false;
             }
         }
+        let fetched = Fetched::new(source, places, reports);
+        let mut all = self.by_source.lock().unwrap_or_else(|p| p.into_inner());
+        all.insert(source.id.clone(), (Arc::new(fetched), at));
+        true
+    }
+
+    /// Forgets every source but those `keep` says (an edge taking the
+    /// ingest node's state: what it no longer has is gone).
+    pub fn retain(&self, keep: impl Fn(&SourceId) -> bool) {
+        let mut all = self.by_source.lock().unwrap_or_else(|p| p.into_inner());
+        all.retain(|id, _| keep(id));
     }
 
     /// Says that `source`'s documents were fetched again unchanged at `at`.

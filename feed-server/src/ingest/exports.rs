@@ -160,7 +160,9 @@ async fn session(
             if let Some(replicas) = lease.replicas
                 && copies_checked.elapsed() >= COPIES_EVERY
             {
-                super::keep_copies(&js, replicas).await;
+                // Bounded: during an election its requests wait, and the
+                // feeds must not.
+                let _ = tokio::time::timeout(EVERY * 5, super::keep_copies(&js, replicas)).await;
                 copies_checked = Instant::now();
             }
         } else {
@@ -245,22 +247,26 @@ async fn put_facilities(
         modified: chrono::Utc::now(),
         too_large: false,
     };
-    let value = pack(&head, &json).map_err(|e| e.to_string())?;
+    let mut value = pack(&head, &json).map_err(|e| e.to_string())?;
     if value.len() > largest {
         // Not once per look: once per version.
-        if sent.as_ref().is_none_or(|(v, ..)| *v != version) {
+        if sent.as_ref().is_none_or(|(v, ..)| *v != state.version) {
             tracing::error!(
                 bytes = value.len(),
                 max_payload = largest,
-                "the facilities are larger than NATS takes: edges keep the last they had (raise max_payload in nats-server.conf)"
+                "the facilities are larger than NATS takes: edges answer 503 for them (raise max_payload in nats-server.conf)"
             );
         }
-        let revision = sent.as_ref().map_or(0, |(.., r)| *r);
-        *sent = Some((state.version, Instant::now(), revision));
-        return Ok(());
+        // A marker, so that edges answer 503 rather than old counts.
+        value = serde_json::to_vec(&Head {
+            too_large: true,
+            ..head
+        })
+        .map_err(|e| e.to_string())?;
+        value.push(b'\n');
     }
     let written = match sent {
-        Some((.., revision)) if *revision > 0 => bucket
+        Some((.., revision)) => bucket
             .update(KEY, value.into(), *revision)
             .await
             .map_err(|e| format!("bucket {BUCKET}: {e} (another node relays the facilities?)")),

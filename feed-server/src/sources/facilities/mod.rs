@@ -20,6 +20,7 @@ use quai_protocol::FacilityKind;
 /// place, capacity), its live state (free, occupied, open), or both. A
 /// missing field is not known from this document.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Report {
     /// The publisher's id of the facility.
     pub id: String,
