@@ -184,24 +184,7 @@ mod tests {
 
     #[test]
     fn a_source_document_is_taken_with_its_confirmation_and_dropped_with_it() {
-        let text = r#"
-[[feeds]]
-id = "ter"
-gtfs = "ter.zip"
-[[stations]]
-id = "gare"
-name = "Gare"
-stops = { ter = ["S"] }
-[[facility_sources]]
-id = "p"
-format = "parkapi"
-url = "http://127.0.0.1:1/p.json"
-stations = ["gare"]
-stale_after_s = 600
-"#;
-        let sources = crate::config::Config::parse(text, "test", std::path::Path::new("."))
-            .expect("config")
-            .facility_sources;
+        let sources = vec![crate::facility::sourced::test_source()];
         let places: StationPlaces = vec![("gare".parse().expect("an id"), None)];
         let t0 = DateTime::parse_from_rfc3339("2026-12-03T08:00:00Z")
             .expect("a time")

@@ -290,12 +290,10 @@ pub fn line(
     }
 }
 
+/// A ParkAPI source `p` of station `gare`, stale after 10 min (tests).
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn source() -> FacilitySource {
-        let text = r#"
+pub(crate) fn test_source() -> FacilitySource {
+    let text = r#"
 [[feeds]]
 id = "ter"
 gtfs = "ter.zip"
@@ -310,15 +308,19 @@ url = "http://127.0.0.1:1/p.json"
 stations = ["gare"]
 stale_after_s = 600
 "#;
-        crate::config::Config::parse(text, "test", std::path::Path::new("."))
-            .expect("config")
-            .facility_sources
-            .remove(0)
-    }
+    crate::config::Config::parse(text, "test", std::path::Path::new("."))
+        .expect("config")
+        .facility_sources
+        .remove(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn counts_that_do_not_add_up_stale_closed_and_full() {
-        let s = source();
+        let s = test_source();
         let t0: DateTime<Utc> = "2026-12-03T08:00:00Z".parse().expect("t");
         let lot = Report {
             id: "a8".into(),

@@ -200,16 +200,7 @@ async fn session(
                 value = serde_json::to_vec(&head).map_err(|e| e.to_string())?;
                 value.push(b'\n');
             }
-            let written = match sent.get(name) {
-                Some((_, revision)) => bucket
-                    .update(name, value.into(), *revision)
-                    .await
-                    .map_err(|e| format!("bucket {BUCKET}: {e} (another node relays the feeds?)")),
-                None => bucket
-                    .put(name, value.into())
-                    .await
-                    .map_err(|e| format!("bucket {BUCKET}: {e}")),
-            };
+            let written = write(&bucket, name, value, sent.get(name).map(|(_, r)| *r)).await;
             match written {
                 Ok(revision) => {
                     sent.insert(name, (r, revision));
@@ -222,6 +213,27 @@ async fn session(
                 }
             }
         }
+    }
+}
+
+/// Writes `value` under `key`: after this node's first write of a term,
+/// only if the key is still at `revision`, the one it wrote last (the
+/// fence); the revision written.
+async fn write(
+    bucket: &async_nats::jetstream::kv::Store,
+    key: &str,
+    value: Vec<u8>,
+    revision: Option<u64>,
+) -> Result<u64, String> {
+    match revision {
+        Some(revision) => bucket
+            .update(key, value.into(), revision)
+            .await
+            .map_err(|e| format!("bucket {BUCKET}, {key}: {e} (another node relays the exports?)")),
+        None => bucket
+            .put(key, value.into())
+            .await
+            .map_err(|e| format!("bucket {BUCKET}, {key}: {e}")),
     }
 }
 
@@ -265,16 +277,7 @@ async fn put_facilities(
         .map_err(|e| e.to_string())?;
         value.push(b'\n');
     }
-    let written = match sent {
-        Some((.., revision)) => bucket
-            .update(KEY, value.into(), *revision)
-            .await
-            .map_err(|e| format!("bucket {BUCKET}: {e} (another node relays the facilities?)")),
-        _ => bucket
-            .put(KEY, value.into())
-            .await
-            .map_err(|e| format!("bucket {BUCKET}: {e}")),
-    };
+    let written = write(bucket, KEY, value, sent.as_ref().map(|(.., r)| *r)).await;
     match written {
         Ok(revision) => {
             *sent = Some((state.version, Instant::now(), revision));
