@@ -28,6 +28,7 @@
 //! one delta for their clients, and `seq` never goes back.
 
 pub mod exports;
+pub mod relay;
 
 use std::collections::HashMap;
 use std::sync::Arc;

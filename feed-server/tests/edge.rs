@@ -273,6 +273,76 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+    // What an edge works out itself, from the timetable, the realtime and
+    // the notices the ingest node relays: a trip, a stop's board, a line
+    // and its departures, as the ingest node answers them.
+    let board: Board = ingest.get("/v1/stations/caudry/board?limit=30", 200).await;
+    let departure = board
+        .departures
+        .iter()
+        .find(|d| d.realtime)
+        .expect("a departure with realtime in the demo");
+    // A notice on the hub's stop as a whole: on the trip, from the notices
+    // the ingest node relays (this edge has no PostgreSQL).
+    let mut on_line = info_notice("Ascenseur en panne");
+    on_line["informed_entities"] = serde_json::json!([{"stop_id": "demo:CAUDRY"}]);
+    ingest
+        .post_json("/v1/notices", &store.token, &on_line)
+        .await
+        .expect(201);
+    let trip = worked_out_as_on(&ingest, &edge_b, &format!("/v1/trips/{}", departure.id)).await;
+    assert_eq!(trip["realtime"], true, "{trip}");
+    assert!(
+        trip["notices"]
+            .as_array()
+            .is_some_and(|n| n.iter().any(|n| n["header"]["fr"] == "Ascenseur en panne")),
+        "the notice on the trip's first stop: {trip}"
+    );
+    let stop = &departure.stop_id;
+    worked_out_as_on(&ingest, &edge_b, &format!("/v1/stops/{stop}/board")).await;
+    let routes = ingest
+        .answer("/v1/stations/caudry/routes")
+        .await
+        .expect(200);
+    let route = routes.value()["routes"][0]["id"]
+        .as_str()
+        .expect("a line")
+        .to_string();
+    worked_out_as_on(&ingest, &edge_b, &format!("/v1/routes/{route}")).await;
+    worked_out_as_on(
+        &ingest,
+        &edge_b,
+        &format!("/v1/routes/{route}/departures?station=caudry"),
+    )
+    .await;
+    // Every trip of the board: those the demo's SIRI EstimatedTimetable
+    // speaks of (its trains) too.
+    for d in &board.departures {
+        worked_out_as_on(&ingest, &edge_b, &format!("/v1/trips/{}", d.id)).await;
+    }
+    // Followed on an edge's stream: the trip as the edge works it out.
+    let mut client = Client::connect(&edge_a.base).await;
+    client
+        .send(&format!(
+            r#"{{"op":"subscribe","trip":"{}"}}"#,
+            departure.id
+        ))
+        .await;
+    loop {
+        match client.next_message().await {
+            ServerMessage::TripSnapshot { state, .. } => {
+                assert!(state.realtime, "{state:?}");
+                assert_eq!(
+                    state.calls.len(),
+                    trip["calls"].as_array().map_or(0, Vec::len)
+                );
+                break;
+            }
+            ServerMessage::Heartbeat { .. } => {}
+            other => panic!("a trip followed on edge A: {other:?}"),
+        }
+    }
+
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let trips = edge_a.answer("/gtfs-rt/trip-updates?format=json").await;
@@ -352,7 +422,7 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
         assert_eq!(f.jumps(), vec![], "{what}: every delta, one by one");
         let board = f.state.board().expect("a board");
         same_board(what, board, &ingest.board_at(board.seq).await);
-        assert_eq!(operators(board), 5, "{what}: five notices");
+        assert_eq!(operators(board), 6, "{what}: five notices and the hub's");
     }
 
     // Replaced by a NATS with an empty store: the ingest node makes the
@@ -366,7 +436,7 @@ async fn an_ingest_node_and_two_edges_serve_the_same_boards_and_seqs() {
         assert!(f.unbroken(), "{what} on the new stream: {:?}", f.chain);
         let board = f.state.board().expect("a board");
         same_board(what, board, &ingest.board_at(board.seq).await);
-        assert_eq!(operators(board), 7, "{what}: seven notices");
+        assert_eq!(operators(board), 8, "{what}: seven notices and the hub's");
     }
     let h = health(&edge_b).await;
     assert!(h.nats.as_ref().is_some_and(|n| n.connected), "{h:?}");
@@ -608,6 +678,33 @@ async fn relayed_as_on(
 /// The server (`n{i}`) of the edge's consumer of the stream of boards: the
 /// last made (a session that failed early may leave one, idle until the
 /// server drops it), once it pulls.
+/// The edge's answer to `path` is the ingest node's but for the instant it
+/// was made (and a stop board's `seq`, which is that instant): asked of
+/// both until they agree (the demo's realtime moves), within 10 s. The
+/// ingest node's answer.
+async fn worked_out_as_on(ingest: &Server, edge: &Server, path: &str) -> serde_json::Value {
+    let strip = |mut v: serde_json::Value| {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("generated_at");
+            o.remove("seq");
+        }
+        v
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let own = ingest.answer(path).await.expect(200);
+        let worked_out = edge.answer(path).await;
+        if worked_out.status == 200 && strip(worked_out.value()) == strip(own.value()) {
+            return own.value();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} on the edge: {worked_out}\non the ingest node: {own}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn consumer_host(js: &async_nats::jetstream::Context) -> Option<usize> {
     use futures_util::StreamExt as _;
     let stream = js.get_stream(feed_server::ingest::STREAM).await.ok()?;

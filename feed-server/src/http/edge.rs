@@ -1,6 +1,7 @@
 //! What an edge node serves (docs/scaling.md): boards, the stream, the
-//! pages, the GTFS-RT feeds and the facilities the ingest node relays, and
-//! with PostgreSQL (`[store] url`) the notice and push APIs. The rest
+//! pages, the GTFS-RT feeds and the facilities the ingest node relays, the
+//! stop boards, lines and trips it works out from the relayed realtime,
+//! and with PostgreSQL (`[store] url`) the notice and push APIs. The rest
 //! answers 503 with where to go.
 
 use std::sync::Arc;
@@ -15,6 +16,16 @@ pub struct Shared {
     pub push: bool,
     /// The edge's link to NATS: whether the facilities have come.
     pub link: Option<Arc<crate::edge::Link>>,
+    /// The edge's realtime, relayed: whether it has been read.
+    pub realtime: crate::realtime::RealtimeStore,
+}
+
+/// What an edge works out itself from the timetable and the relayed
+/// realtime and notices: a stop's board, a line, its departures, a trip.
+fn worked_out(path: &str) -> bool {
+    (path.starts_with("/v1/stops/") && path.ends_with("/board"))
+        || path.starts_with("/v1/routes/")
+        || path.starts_with("/v1/trips/")
 }
 
 /// The facility API and exports, which an edge serves from what the
@@ -28,10 +39,11 @@ fn facilities(path: &str) -> bool {
 
 /// On an edge node: answers 503 to what it does not serve (docs/scaling.md):
 /// every write (notices, takeovers, screens' reports, sensors, push), and
-/// the reads of what an edge does not hold (realtime beyond the boards,
-/// notices and takeovers as stored, screens, the SIRI exports): those go
-/// to the ingest node; but what PostgreSQL holds and the relayed
-/// facilities ([`Shared`]; `503 no_facilities_yet` until they come).
+/// the reads of what an edge does not hold (notices and takeovers as
+/// stored, screens, the SIRI exports): those go to the ingest node; but
+/// what PostgreSQL holds, the relayed facilities and what is worked out
+/// from the relayed realtime ([`Shared`]; `503 no_facilities_yet` and
+/// `503 no_realtime_yet` until they come).
 pub async fn refuse(
     axum::extract::State(shared): axum::extract::State<Shared>,
     request: axum::extract::Request,
@@ -69,6 +81,16 @@ pub async fn refuse(
     let notices = shared.notices && (under("/v1/notices") || path == "/siri/situation-exchange");
     if served || notices || (shared.push && under("/v1/push")) {
         return next.run(request).await;
+    }
+    if read && worked_out(path) {
+        if shared.realtime.is_complete() {
+            return next.run(request).await;
+        }
+        return axum::response::IntoResponse::into_response(super::ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "no_realtime_yet",
+            "this edge has not read the ingest node's realtime yet; try again in a few seconds",
+        ));
     }
     if read && facilities(path) {
         if shared.link.as_ref().is_some_and(|l| l.has_facilities()) {

@@ -18,6 +18,9 @@
 //! [`FACILITIES_EVERY`], so that an edge's counts age as the ingest node's
 //! do (a source's document confirmed unchanged moves no version).
 //!
+//! So do each feed's realtime as accepted from upstream and the operator
+//! notices ([`super::relay`]), for what an edge works out itself.
+//!
 //! Fenced as the boards are: after its first put of a term, a node writes
 //! a feed only if its key is still at the revision it wrote last, so a
 //! late write of a node that has just lost the lease cannot replace the
@@ -105,6 +108,7 @@ pub fn decode(value: &[u8]) -> std::io::Result<(Head, Vec<u8>)> {
 pub async fn run(
     export: Export,
     relay: Relay,
+    notices: crate::notice::Notices,
     url: String,
     lease: Arc<Lease>,
     cancel: CancellationToken,
@@ -113,7 +117,7 @@ pub async fn run(
     loop {
         let session = tokio::select! {
             () = cancel.cancelled() => return,
-            r = session(&export, &relay, &url, &lease, &mut failing) => r,
+            r = session(&export, &relay, &notices, &url, &lease, &mut failing) => r,
         };
         if let Err(e) = session
             && !std::mem::replace(&mut failing, true)
@@ -130,6 +134,7 @@ pub async fn run(
 async fn session(
     export: &Export,
     relay: &Relay,
+    notices: &crate::notice::Notices,
     url: &str,
     lease: &Lease,
     failing: &mut bool,
@@ -150,6 +155,9 @@ async fn session(
     let mut too_large: Option<String> = None;
     // The facilities' version as last put, when, and at which revision.
     let mut facilities: Option<(u64, Instant, u64)> = None;
+    // The realtime bodies and the notices as last put (`super::relay`).
+    let mut realtime = super::relay::Sent::new();
+    let mut notices_sent: Option<(u64, u64)> = None;
     let mut copies_checked = Instant::now();
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -157,6 +165,8 @@ async fn session(
         tick.tick().await;
         if lease.holds() {
             put_facilities(&bucket, relay, largest, &mut facilities).await?;
+            super::relay::put_realtime(&bucket, &export.realtime, largest, &mut realtime).await?;
+            super::relay::put_notices(&bucket, notices, largest, &mut notices_sent).await?;
             if let Some(replicas) = lease.replicas
                 && copies_checked.elapsed() >= COPIES_EVERY
             {
@@ -167,6 +177,8 @@ async fn session(
             }
         } else {
             facilities = None;
+            realtime.clear();
+            notices_sent = None;
         }
         for name in FEEDS {
             if !lease.holds() {
@@ -219,7 +231,7 @@ async fn session(
 /// Writes `value` under `key`: after this node's first write of a term,
 /// only if the key is still at `revision`, the one it wrote last (the
 /// fence); the revision written.
-async fn write(
+pub(super) async fn write(
     bucket: &async_nats::jetstream::kv::Store,
     key: &str,
     value: Vec<u8>,

@@ -135,6 +135,22 @@ impl Notices {
             .cloned()
     }
 
+    /// Takes the whole list `relayed` by the ingest node (an edge without
+    /// PostgreSQL, `edge::exports`); the version moves only if it differs.
+    pub fn take_all(&self, relayed: Vec<OperatorNotice>) {
+        let mut list = self.list.write().unwrap_or_else(|p| p.into_inner());
+        let same =
+            list.len() == relayed.len() && list.iter().zip(&relayed).all(|(a, b)| a.stored == *b);
+        if same {
+            return;
+        }
+        *list = relayed
+            .into_iter()
+            .map(|n| Arc::new(KeptNotice::new(n)))
+            .collect();
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
     /// Puts a written notice in place of its older version (or adds it);
     /// false, changing nothing, when the version held is as new or newer (a
     /// write heard twice: from the API and from PostgreSQL, `notice::watch`).

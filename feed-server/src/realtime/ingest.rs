@@ -133,6 +133,7 @@ pub fn ingest(
         }
         Kind::Siri(_) => {}
     }
+    store.keep(feed, kind, &[body], now);
     tracing::debug!(%feed, kind = kind.name(), header_timestamp = ts, "accepted");
     Ok(Polled::Accepted)
 }

@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod attachment;
 pub mod cause;
 pub mod ingest;
+pub mod relay;
 pub mod siri;
 pub mod trip_updates;
 pub mod vehicles;
@@ -156,6 +157,10 @@ impl RealtimeView {
 #[derive(Debug, Clone, Default)]
 pub struct RealtimeStore {
     feeds: Watched<FeedId, FeedRealtime>,
+    /// On an ingest node: the bodies accepted, for the edges.
+    kept: Arc<relay::Kept>,
+    /// On an edge: set until the ingest node's realtime has been read.
+    awaiting: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RealtimeStore {
@@ -205,6 +210,42 @@ impl RealtimeStore {
             f.failures.remove(&kind);
             false
         });
+    }
+
+    /// Keeps the last accepted bodies of each feed's kind from now on, for
+    /// the edges ([`relay`]; an ingest node).
+    pub fn keep_bodies(&self) {
+        self.kept.switch_on();
+    }
+
+    /// Keeps `parts`, accepted at `at`, as `feed`'s last `kind` (when
+    /// [`RealtimeStore::keep_bodies`] was called).
+    pub fn keep(&self, feed: &FeedId, kind: Kind, parts: &[&[u8]], at: DateTime<Utc>) {
+        self.kept.keep(feed, kind, parts, at);
+    }
+
+    /// Every kind's last bodies kept, by their relay key.
+    pub fn kept(&self) -> Vec<(String, Arc<relay::Bodies>)> {
+        self.kept.all()
+    }
+
+    /// This store is filled from the ingest node's relay (an edge): until
+    /// it has been read, [`RealtimeStore::is_complete`] is false.
+    pub fn await_relay(&self) {
+        self.awaiting
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// What the ingest node relays has been read.
+    pub fn relay_read(&self) {
+        self.awaiting
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether this store holds what the node's realtime is (an edge before
+    /// the relay has been read does not).
+    pub fn is_complete(&self) -> bool {
+        !self.awaiting.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Moves on each time a message is accepted (or a poll fails).

@@ -90,6 +90,8 @@ impl Server {
             url,
             lease: crate::lease::Lease::new(node, replicas),
         };
+        // The edges read each feed's realtime as accepted here.
+        self.state.boards.realtime.keep_bodies();
         self
     }
 
@@ -97,6 +99,7 @@ impl Server {
     /// come from NATS at `url` ([`crate::edge`]).
     pub fn receiving_from(mut self, url: String, node: String) -> Server {
         self.state.boards.origin = crate::publish::Origin::Received;
+        self.state.boards.realtime.await_relay();
         self.state.node = crate::node::Node::Edge {
             url,
             name: node,
@@ -235,16 +238,33 @@ impl Server {
                 replay_age: state.boards.deployment.stream.replay_age,
             };
             tasks.spawn(crate::edge::run(follow, cancel.child_token()));
-            tasks.spawn(crate::edge::exports::run(
-                state.exports.clone(),
-                crate::facility::relay::Relay::new(
+            let targets = crate::edge::exports::Targets {
+                cache: state.exports.clone(),
+                facilities: crate::facility::relay::Relay::new(
                     &state.boards.deployment,
                     state.boards.facilities.clone(),
                 ),
+                realtime: state.boards.realtime.clone(),
+                applier: Arc::new(crate::realtime::relay::Applier::new(
+                    state.boards.deployment.clone(),
+                )),
+                // With PostgreSQL, the notices are read there.
+                notices: state
+                    .shared
+                    .as_ref()
+                    .and_then(Shared::postgres)
+                    .is_none()
+                    .then(|| state.boards.notices.clone()),
+            };
+            tasks.spawn(crate::edge::exports::run(
+                targets,
                 link.clone(),
                 url.clone(),
                 cancel.child_token(),
             ));
+            // Trips followed on the stream, worked out from the relayed
+            // realtime.
+            tasks.spawn(state.boards.clone().run_trips(cancel.child_token()));
             tasks.spawn(
                 state
                     .boards
@@ -311,6 +331,7 @@ impl Server {
                     &state.boards.deployment,
                     state.boards.facilities.clone(),
                 ),
+                state.boards.notices.clone(),
                 url.clone(),
                 lease.clone(),
                 cancel.child_token(),

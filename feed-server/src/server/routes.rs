@@ -147,6 +147,7 @@ pub(super) fn router(state: AppState) -> Router {
                 crate::node::Node::Edge { link, .. } => Some(link.clone()),
                 _ => None,
             },
+            realtime: state.boards.realtime.clone(),
         };
         router.route_layer(middleware::from_fn_with_state(serves, http::edge::refuse))
     } else {
@@ -212,8 +213,7 @@ impl FromRef<AppState> for StreamState {
     fn from_ref(s: &AppState) -> StreamState {
         StreamState {
             hub: s.boards.hub.clone(),
-            trips: (s.boards.origin == crate::publish::Origin::Built)
-                .then(|| Arc::new(s.boards.trip_views())),
+            trips: Some(Arc::new(s.boards.trip_views())),
             settings: s.boards.deployment.stream,
             metrics: s.boards.metrics.clone(),
             shutdown: s.shutdown.clone(),

@@ -388,6 +388,14 @@ impl Connection {
             self.send(&error("no_trips", "this stream serves boards only".into()));
             return None;
         };
+        if !trips.realtime.is_complete() {
+            self.send(&error(
+                "no_realtime_yet",
+                "this edge has not read the ingest node's realtime yet; try again in a few seconds"
+                    .into(),
+            ));
+            return None;
+        }
         let following = self
             .subscriptions
             .keys()

@@ -50,7 +50,11 @@ pub fn ingest(
     now: DateTime<Utc>,
 ) -> Result<Polled, SiriIngestError> {
     let delivery = siri::parse(body, service, defaults(cx))?;
-    ingest_delivery(store, cx, service, delivery, now)
+    let polled = ingest_delivery(store, cx, service, delivery, now)?;
+    if polled == Polled::Accepted {
+        store.keep(cx.feed, super::Kind::Siri(service), &[body], now);
+    }
+    Ok(polled)
 }
 
 /// What the feed says that a body may not: texts without a language are in

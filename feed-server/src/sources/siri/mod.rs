@@ -58,6 +58,18 @@ pub struct Delivery {
     pub unreadable: usize,
 }
 
+impl Delivery {
+    /// Adds what another body of the same request round says (one
+    /// StopMonitoring request per stop): the latest timestamp, every
+    /// journey and situation.
+    pub fn absorb(&mut self, part: Delivery) {
+        self.timestamp = self.timestamp.max(part.timestamp);
+        self.journeys.extend(part.journeys);
+        self.situations.extend(part.situations);
+        self.unreadable += part.unreadable;
+    }
+}
+
 /// Reads a body expected to hold `service` deliveries, with the feed's
 /// [`Defaults`]. A body holding none (another
 /// service's, a SOAP fault, an error body) is refused; a delivery whose

@@ -101,6 +101,8 @@ impl Poller {
             let mut delivery = crate::sources::siri::Delivery::default();
             let mut failed: Vec<String> = Vec::new();
             let mut answered = 0usize;
+            // As read, for the edges (`realtime::relay`).
+            let mut bodies: Vec<Vec<u8>> = Vec::new();
             for monitoring_ref in &self.config.monitoring_refs {
                 let body = match self.config.transport {
                     Transport::Lite => {
@@ -132,14 +134,14 @@ impl Poller {
                         t.service,
                         crate::realtime::siri::defaults(&cx),
                     )
+                    .map(|part| (part, body))
                     .map_err(|e| e.to_string())
                 });
                 match part {
-                    Ok(part) => {
+                    Ok((part, body)) => {
                         answered += 1;
-                        delivery.timestamp = delivery.timestamp.max(part.timestamp);
-                        delivery.journeys.extend(part.journeys);
-                        delivery.unreadable += part.unreadable;
+                        delivery.absorb(part);
+                        bodies.push(body);
                     }
                     Err(e) => failed.push(format!("MonitoringRef {monitoring_ref}: {e}")),
                 }
@@ -153,7 +155,12 @@ impl Poller {
             if !failed.is_empty() {
                 tracing::warn!(feed = %t.feed, kind = t.service.name(), "{}", failed.join("; "));
             }
-            ingest_delivery(&t.store, &cx, t.service, delivery, now)?
+            let polled = ingest_delivery(&t.store, &cx, t.service, delivery, now)?;
+            if polled == Polled::Accepted {
+                let parts: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+                t.store.keep(&t.feed, Kind::Siri(t.service), &parts, now);
+            }
+            polled
         } else {
             self.get
                 .set_post(request::body(&self.config, t.service, None, now));

@@ -1,0 +1,186 @@
+//! What the lease holder relays to the edges beside the GTFS-RT feeds and
+//! the facilities ([`super::exports`]), so that an edge can work out a
+//! stop's board, a line's departures and a trip itself (docs/scaling.md):
+//! - each feed's realtime, as last accepted from upstream
+//!   ([`crate::realtime::relay`], one key per feed and kind), put when a
+//!   new body is accepted;
+//! - the operator notices ([`NOTICES`]), put when they change: an edge
+//!   without PostgreSQL has no other way to them (one with it reads them
+//!   there, and leaves these).
+//!
+//! Both fenced like the feeds ([`super::exports::write`]).
+
+use std::collections::HashMap;
+
+use async_nats::jetstream::kv;
+use serde::{Deserialize, Serialize};
+
+use crate::notice::Notices;
+use crate::realtime::RealtimeStore;
+use crate::realtime::relay::{encode, too_large};
+
+/// The notices' key in the bucket of relayed exports.
+pub const NOTICES: &str = "notices";
+
+/// What has been put, by key: the version put, and the revision written.
+pub type Sent = HashMap<String, (u64, u64)>;
+
+/// Puts each feed's kind whose bodies changed since `sent`.
+pub async fn put_realtime(
+    bucket: &kv::Store,
+    realtime: &RealtimeStore,
+    largest: usize,
+    sent: &mut Sent,
+) -> Result<(), String> {
+    for (key, bodies) in realtime.kept() {
+        if sent.get(&key).is_some_and(|(v, _)| *v == bodies.version) {
+            continue;
+        }
+        let mut value = encode(&bodies).map_err(|e| e.to_string())?;
+        if value.len() > largest {
+            tracing::error!(
+                key,
+                bytes = value.len(),
+                max_payload = largest,
+                "a realtime message is larger than NATS takes: edges keep the last one they had, which turns stale (raise max_payload in nats-server.conf)"
+            );
+            value = too_large(&bodies).map_err(|e| e.to_string())?;
+        }
+        let revision = sent.get(&key).map(|(_, r)| *r);
+        match super::exports::write(bucket, &key, value, revision).await {
+            Ok(revision) => {
+                sent.insert(key, (bodies.version, revision));
+            }
+            Err(e) => {
+                sent.remove(&key);
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A notice as relayed (the API's shape flattens its input, which serde
+/// cannot read back).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RelayedNotice {
+    pub id: String,
+    pub version: u64,
+    pub input: quai_protocol::NoticeInput,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default)]
+    pub ended_at: Option<String>,
+}
+
+impl From<&quai_protocol::OperatorNotice> for RelayedNotice {
+    fn from(n: &quai_protocol::OperatorNotice) -> RelayedNotice {
+        RelayedNotice {
+            id: n.id.clone(),
+            version: n.version,
+            input: n.input.clone(),
+            created_by: n.created_by.clone(),
+            created_at: n.created_at.clone(),
+            updated_at: n.updated_at.clone(),
+            ended_at: n.ended_at.clone(),
+        }
+    }
+}
+
+impl From<RelayedNotice> for quai_protocol::OperatorNotice {
+    fn from(n: RelayedNotice) -> quai_protocol::OperatorNotice {
+        quai_protocol::OperatorNotice {
+            id: n.id,
+            version: n.version,
+            input: n.input,
+            created_by: n.created_by,
+            created_at: n.created_at,
+            updated_at: n.updated_at,
+            ended_at: n.ended_at,
+        }
+    }
+}
+
+/// The notices as a value of the bucket (JSON, deflated).
+pub fn encode_notices(notices: &Notices) -> std::io::Result<Vec<u8>> {
+    let list: Vec<RelayedNotice> = notices
+        .all()
+        .iter()
+        .map(|n| RelayedNotice::from(&n.stored))
+        .collect();
+    let mut deflate = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    serde_json::to_writer(&mut deflate, &list)?;
+    deflate.finish()
+}
+
+/// The notices of a value of the bucket.
+pub fn decode_notices(value: &[u8]) -> std::io::Result<Vec<quai_protocol::OperatorNotice>> {
+    let reader = std::io::Read::take(flate2::read::DeflateDecoder::new(value), 64 * 1024 * 1024);
+    let list: Vec<RelayedNotice> = serde_json::from_reader(reader)?;
+    Ok(list.into_iter().map(Into::into).collect())
+}
+
+/// Puts the notices when their version moved since `sent` (version,
+/// revision).
+pub async fn put_notices(
+    bucket: &kv::Store,
+    notices: &Notices,
+    largest: usize,
+    sent: &mut Option<(u64, u64)>,
+) -> Result<(), String> {
+    let version = notices.version();
+    if sent.is_some_and(|(v, _)| v == version) {
+        return Ok(());
+    }
+    let value = encode_notices(notices).map_err(|e| e.to_string())?;
+    if value.len() > largest {
+        if sent.is_none_or(|(v, _)| v != version) {
+            tracing::error!(
+                bytes = value.len(),
+                max_payload = largest,
+                "the notices are larger than NATS takes: edges without PostgreSQL keep the last ones they had (raise max_payload in nats-server.conf)"
+            );
+        }
+        return Ok(());
+    }
+    match super::exports::write(bucket, NOTICES, value, sent.map(|(_, r)| r)).await {
+        Ok(revision) => {
+            *sent = Some((version, revision));
+            Ok(())
+        }
+        Err(e) => {
+            *sent = None;
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices_read_back_as_relayed() {
+        let input: quai_protocol::NoticeInput = serde_json::from_value(serde_json::json!({
+            "severity": "warning", "cause": "construction", "effect": "detour",
+            "header": {"fr": "Travaux", "en": "Works"},
+            "description": {"fr": "Ligne 21 déviée"},
+            "informed_entities": []
+        }))
+        .expect("input");
+        let notice = quai_protocol::OperatorNotice {
+            id: "n-1".into(),
+            version: 3,
+            input,
+            created_by: "regie".into(),
+            created_at: "2026-12-01T08:00:00Z".into(),
+            updated_at: "2026-12-01T09:00:00Z".into(),
+            ended_at: None,
+        };
+        let notices = Notices::new(vec![notice.clone()]);
+        let back = decode_notices(&encode_notices(&notices).expect("encode")).expect("decode");
+        assert_eq!(back, vec![notice]);
+        assert!(decode_notices(b"not deflated json").is_err());
+    }
+}
