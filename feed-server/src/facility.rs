@@ -29,6 +29,11 @@ pub use sourced::{FacilityKey, SourcedFacilities};
 /// A counter this far below the last one means the device rejoined.
 const REJOIN_GAP: u32 = 1_000;
 
+/// When this process started (ms since 1970): the numbering its
+/// facilities' versions are in ([`Facilities::epoch`]).
+static PROCESS_EPOCH: std::sync::LazyLock<u64> =
+    std::sync::LazyLock::new(|| u64::try_from(Utc::now().timestamp_millis()).unwrap_or_default());
+
 /// One space's last report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpaceState {
@@ -74,6 +79,9 @@ pub struct Facilities {
     spaces: Arc<Mutex<HashMap<FacilityId, BTreeMap<String, SpaceState>>>>,
     /// Moves on every kept report and every changed document.
     version: Arc<AtomicU64>,
+    /// Whose numbering `version` is in: 0, this process's; on an edge, the
+    /// ingest node's whose state it took ([`Facilities::epoch`]).
+    epoch: Arc<AtomicU64>,
     /// What the facility sources' documents say.
     pub sourced: SourcedFacilities,
 }
@@ -81,6 +89,17 @@ pub struct Facilities {
 impl Facilities {
     pub fn version(&self) -> u64 {
         self.version.load(Ordering::Acquire)
+    }
+
+    /// Which numbering [`Facilities::version`] is in: this process's start
+    /// (ms), or on an edge the ingest node's it took the state from. A
+    /// version counts from 0 in each process: with its epoch it names one
+    /// state across restarts and failovers (the exports' `ETag`s).
+    pub fn epoch(&self) -> u64 {
+        match self.epoch.load(Ordering::Acquire) {
+            0 => *PROCESS_EPOCH,
+            epoch => epoch,
+        }
     }
 
     /// Keeps what `source`'s documents say, confirmed at `at`; true if it

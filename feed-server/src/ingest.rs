@@ -13,7 +13,8 @@
 //!   every [`SNAPSHOT_AGE`], so the stream never holds deltas without a
 //!   snapshot before them for longer than that.
 //! - The whole board after each change in the key-value bucket [`BUCKET`]
-//!   (key: the station's id), for a snapshot without reading the stream.
+//!   (key: the station's id), for a snapshot without reading the stream;
+//!   never replaced by an older one ([`bucket`]).
 //!
 //! The publisher is a subscriber of the hub like the board archive, with the
 //! stream's slow-consumer policy: if NATS is slow or gone and its queue fills,
@@ -27,6 +28,7 @@
 //! ([`Hub::continue_after`]) and starts with a snapshot: edges turn it into
 //! one delta for their clients, and `seq` never goes back.
 
+mod bucket;
 pub mod exports;
 pub mod relay;
 
@@ -204,7 +206,7 @@ async fn session(
         .map_err(IngestError::JetStream)?;
     let mut nats = Nats {
         js,
-        boards,
+        boards: bucket::BoardBucket::new(boards),
         last: HashMap::new(),
     };
     for station in stations {
@@ -244,7 +246,7 @@ async fn session(
         // Not published by this node in this term: its boards go on from
         // the last one another node left, on the stream or in the bucket
         // (a quiet station's last message may be past the stream's 24 h).
-        let in_bucket = bucket_seq(&nats.boards, station.as_str()).await?;
+        let in_bucket = nats.boards.seq(station.as_str()).await?;
         if let Some(last) = quai_seq.max(in_bucket) {
             let seq = hub.continue_after(station.as_str(), last);
             tracing::info!(%station, last, ?seq, "ingest: boards numbered on from the last published");
@@ -296,7 +298,8 @@ async fn session(
 /// station's subject.
 struct Nats {
     js: jetstream::Context,
-    boards: kv::Store,
+    /// Each station's whole board, never going back.
+    boards: bucket::BoardBucket,
     /// The stream sequence of the last message on each station's subject,
     /// as this node last saw it: every message is published on the
     /// condition that it is still the last
@@ -365,7 +368,7 @@ impl Nats {
         let due = !snapshot && last.snapshot_at.elapsed() >= SNAPSHOT_AGE;
         published.insert(station.clone(), last);
         let state = &published[station].state;
-        put(&self.boards, station, state).await?;
+        self.boards.put(station, state).await?;
         if due {
             self.snapshot(station, state).await?;
             if let Some(p) = published.get_mut(station) {
@@ -396,7 +399,7 @@ impl Nats {
             json.into(),
         )
         .await?;
-        put(&self.boards, station, state).await
+        self.boards.put(station, state).await
     }
 
     /// One message on the station's subject, acknowledged by JetStream, on
@@ -533,19 +536,6 @@ async fn change_copies(js: &jetstream::Context, stream: &jetstream::stream::Stre
     }
 }
 
-/// The station's whole board in the bucket.
-async fn put(boards: &kv::Store, station: &str, state: &BoardState) -> Result<(), IngestError> {
-    let Some(board) = state.board() else {
-        return Ok(());
-    };
-    let json = serde_json::to_vec(board).map_err(|e| IngestError::JetStream(e.to_string()))?;
-    boards
-        .put(station, json.into())
-        .await
-        .map_err(|e| IngestError::JetStream(e.to_string()))?;
-    Ok(())
-}
-
 /// The last message on a station's subject.
 struct Last {
     /// Its stream sequence.
@@ -577,17 +567,4 @@ async fn last_on_stream(
             "last message of {station}: {e}"
         ))),
     }
-}
-
-/// The seq of the station's board in the bucket, if it holds one.
-async fn bucket_seq(boards: &kv::Store, station: &str) -> Result<Option<u64>, IngestError> {
-    let json = boards
-        .get(station)
-        .await
-        .map_err(|e| IngestError::JetStream(format!("bucket {BUCKET}, {station}: {e}")))?;
-    Ok(json.and_then(|json| {
-        serde_json::from_slice::<quai_protocol::Board>(&json)
-            .ok()
-            .map(|b| b.seq)
-    }))
 }

@@ -518,6 +518,51 @@ async fn the_clients_of_a_killed_edge_resume_on_another_without_a_gap() {
     same_board("edge C", board, &ingest.board_at(board.seq).await);
 }
 
+/// An edge that has not read the ingest node's realtime says so rather
+/// than answer trips and stop boards from the timetable alone; once an
+/// ingest node relays it, it answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edge_answers_no_realtime_yet_until_it_has_read_the_relay() {
+    let nats = Nats::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = feed_server().demo_store(dir.path());
+    let edge = edge_node("edge-a", &nats, &store);
+    let trip = "/v1/trips/demo:CA2C:N:WD:LOOP@07:40:00:20261201:1";
+    for path in [
+        trip,
+        "/v1/stops/demo:CAUDRY:F/board",
+        "/v1/routes/demo:CA2C:N",
+    ] {
+        let answer = edge.answer(path).await.expect(503);
+        assert_eq!(answer.error().code, "no_realtime_yet", "{path}: {answer}");
+    }
+    let mut client = Client::connect(&edge.base).await;
+    client
+        .send(r#"{"op":"subscribe","trip":"demo:CA2C:N:WD:LOOP@07:40:00:20261201:1"}"#)
+        .await;
+    loop {
+        match client.next_message().await {
+            ServerMessage::Error { code, .. } => {
+                assert_eq!(code, "no_realtime_yet");
+                break;
+            }
+            ServerMessage::Heartbeat { .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    let _ingest = ingest_node("ingest-1", &nats, &store);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = edge.answer(trip).await;
+        if answer.status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{trip} on the edge: {answer}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_standby_ingest_node_takes_over_within_ten_seconds() {
     let nats = Nats::start();
@@ -675,18 +720,17 @@ async fn relayed_as_on(
     }
 }
 
-/// The server (`n{i}`) of the edge's consumer of the stream of boards: the
-/// last made (a session that failed early may leave one, idle until the
-/// server drops it), once it pulls.
 /// The edge's answer to `path` is the ingest node's but for the instant it
-/// was made (and a stop board's `seq`, which is that instant): asked of
-/// both until they agree (the demo's realtime moves), within 10 s. The
+/// was made (and a stop board's `seq`, which is that instant, and its
+/// feeds' ages, which each node's own clock counts from its start): asked
+/// of both until they agree (the demo's realtime moves), within 10 s. The
 /// ingest node's answer.
 async fn worked_out_as_on(ingest: &Server, edge: &Server, path: &str) -> serde_json::Value {
     let strip = |mut v: serde_json::Value| {
         if let Some(o) = v.as_object_mut() {
             o.remove("generated_at");
             o.remove("seq");
+            o.remove("feeds");
         }
         v
     };
@@ -705,6 +749,9 @@ async fn worked_out_as_on(ingest: &Server, edge: &Server, path: &str) -> serde_j
     }
 }
 
+/// The server (`n{i}`) of the edge's consumer of the stream of boards: the
+/// last made (a session that failed early may leave one, idle until the
+/// server drops it), once it pulls.
 async fn consumer_host(js: &async_nats::jetstream::Context) -> Option<usize> {
     use futures_util::StreamExt as _;
     let stream = js.get_stream(feed_server::ingest::STREAM).await.ok()?;

@@ -255,3 +255,60 @@ async fn three_copies_on_a_lone_nats_server_are_refused_with_the_reason() {
         .await;
     assert!(made.is_err(), "a stream made on the lone server");
 }
+
+/// The bucket's board never goes back: a board of a higher seq found there
+/// (another node's, newer) is not replaced by this node's later puts of
+/// lower seqs (the next takeover numbers quiet stations on from it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newer_board_in_the_bucket_is_not_replaced_by_an_older_one() {
+    let nats = Nats::start();
+    let server = Binary::new(env!("CARGO_BIN_EXE_feed-server"))
+        .logging("info")
+        .start(&[
+            "--now",
+            "2026-12-01T07:40:00+01:00",
+            "--clock",
+            "running",
+            "--role",
+            "ingest",
+            "--nats",
+            &nats.url,
+        ]);
+    let client = async_nats::connect(&nats.url)
+        .await
+        .expect("connect to NATS");
+    let js = jetstream::new(client);
+    let first = bucket_board_past(&js, 0, &server).await;
+    // As a node that took the lease over would have left it.
+    let mut newer = first.clone();
+    newer.seq = first.seq + 1_000_000;
+    let kv = js
+        .get_key_value(feed_server::ingest::BUCKET)
+        .await
+        .expect("the bucket");
+    kv.put("caudry", serde_json::to_vec(&newer).expect("json").into())
+        .await
+        .expect("put");
+    // This node goes on changing the board (its stream messages are its
+    // own business): two more boards, each put after its message.
+    let rest = rest_board_past(&server, first.seq + 2).await;
+    read_until(&js, rest.seq).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !server.logs().contains("holds a newer board") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no put refused: {}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Two boards more after the first put refused: each refused too (its
+    // put follows its message; half a second for the last one's).
+    let later = rest_board_past(&server, rest.seq + 2).await;
+    read_until(&js, later.seq).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let held: Board =
+        serde_json::from_slice(&kv.get("caudry").await.expect("get").expect("a board"))
+            .expect("a board");
+    assert_eq!(held.seq, newer.seq, "the newer board replaced");
+}

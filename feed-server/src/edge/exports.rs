@@ -52,7 +52,7 @@ pub async fn run(targets: Targets, link: Arc<Link>, url: String, cancel: Cancell
         if let Err(e) = session
             && !std::mem::replace(&mut failing, true)
         {
-            tracing::warn!(error = %e, "edge: GTFS-RT feeds and facilities not followed on NATS; trying again every 2 s");
+            tracing::warn!(error = %e, "edge: the relayed exports, realtime and notices not followed on NATS; trying again every 2 s");
         }
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -109,17 +109,24 @@ async fn take(targets: &Targets, link: &Link, entry: kv::Entry) {
     if entry.operation != kv::Operation::Put {
         return;
     }
-    if let Some((feed, kind)) = crate::realtime::relay::parse_key(&entry.key) {
-        take_realtime(targets, feed, kind, entry.value).await;
+    if entry.key.starts_with(crate::realtime::relay::PREFIX) {
+        match crate::realtime::relay::parse_key(&entry.key) {
+            Some((feed, kind)) => take_realtime(targets, feed, kind, entry.value).await,
+            // A kind of a newer node.
+            None => tracing::debug!(key = %entry.key, "relayed realtime of an unknown kind"),
+        }
         return;
     }
     if entry.key == crate::ingest::relay::NOTICES {
-        if let Some(notices) = &targets.notices {
-            match crate::ingest::relay::decode_notices(&entry.value) {
-                Ok(list) => notices.take_all(list),
-                Err(e) => {
-                    tracing::warn!(error = %e, "the relayed notices are not readable; the last ones stay");
-                }
+        if let Some(notices) = targets.notices.clone() {
+            // Inflating and reading them all: off the async workers.
+            let value = entry.value;
+            let taken = tokio::task::spawn_blocking(move || {
+                crate::ingest::relay::decode_notices(&value).map(|list| notices.take_all(list))
+            })
+            .await;
+            if let Ok(Err(e)) = taken {
+                tracing::warn!(error = %e, "the relayed notices are not readable; the last ones stay");
             }
         }
         return;
@@ -179,7 +186,7 @@ async fn take_realtime(
         if head.too_large {
             return Err("too large for NATS on the ingest node".to_string());
         }
-        match applier.apply(&store, &feed, kind, &parts, head.received_at) {
+        match applier.apply(&store, &feed, kind, &parts, &head) {
             Err(e) if e.is_older() => {
                 tracing::debug!(error = %e, "relayed realtime older than the one held");
                 Ok(crate::realtime::Polled::Unchanged)

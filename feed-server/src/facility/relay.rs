@@ -50,8 +50,10 @@ impl Relay {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct State {
-    /// The ingest node's [`Facilities::version`].
+    /// The ingest node's [`Facilities::version`], and its epoch (0 from a
+    /// node that did not send one: the edge's own then).
     pub version: u64,
+    pub epoch: u64,
     /// Each sensor-equipped space's last report.
     pub spaces: Vec<Space>,
     /// Each facility source's last document and when it was confirmed.
@@ -112,6 +114,7 @@ impl Facilities {
             .collect();
         State {
             version,
+            epoch: self.epoch(),
             spaces,
             sources,
         }
@@ -150,6 +153,7 @@ impl Facilities {
                     .apply(source, places, relayed.reports, relayed.confirmed);
             }
         }
+        self.epoch.store(state.epoch, Ordering::Release);
         self.version.store(state.version, Ordering::Release);
     }
 }
@@ -180,6 +184,13 @@ mod tests {
         assert_eq!(edge.version(), ingest.version());
         assert_eq!(edge.space(&facility, "P1"), ingest.space(&facility, "P1"));
         assert_eq!(edge.state(&[]), state);
+        // Another process's numbering travels with its version.
+        let other = State {
+            epoch: 42,
+            ..state.clone()
+        };
+        edge.take(other, &[], &vec![]);
+        assert_eq!((edge.epoch(), edge.version()), (42, state.version));
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! parking availability) and a DATEX II v3 `ParkingStatusPublication` (the
 //! EU's regulated parking format; v3.7 elements, the `d2:payload` root).
 //!
-//! Both carry an `ETag` (the facilities' version and the minute: counts go
-//! stale with time) and honour `If-None-Match`.
+//! Both carry an `ETag` (the facilities' version with its epoch, and the
+//! minute: counts go stale with time) and honour `If-None-Match`.
 
 use std::sync::Arc;
 
@@ -47,7 +47,8 @@ fn current(export: &FacilityExport, headers: &HeaderMap, tag: &str) -> Current {
     let now = chrono::SubsecRound::trunc_subsecs(export.clock.now(), 0);
     let minute = now - chrono::Duration::seconds(now.timestamp().rem_euclid(60));
     let etag = format!(
-        "\"{tag}-{}-{}\"",
+        "\"{tag}-{:x}.{}-{}\"",
+        export.facilities.epoch(),
         export.facilities.version(),
         minute.timestamp() / 60
     );

@@ -157,7 +157,7 @@ async fn session(
     let mut facilities: Option<(u64, Instant, u64)> = None;
     // The realtime bodies and the notices as last put (`super::relay`).
     let mut realtime = super::relay::Sent::new();
-    let mut notices_sent: Option<(u64, u64)> = None;
+    let mut notices_sent: Option<(u64, Option<u64>)> = None;
     let mut copies_checked = Instant::now();
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -165,7 +165,14 @@ async fn session(
         tick.tick().await;
         if lease.holds() {
             put_facilities(&bucket, relay, largest, &mut facilities).await?;
-            super::relay::put_realtime(&bucket, &export.realtime, largest, &mut realtime).await?;
+            super::relay::put_realtime(
+                &bucket,
+                &export.realtime,
+                &export.deployment,
+                largest,
+                &mut realtime,
+            )
+            .await?;
             super::relay::put_notices(&bucket, notices, largest, &mut notices_sent).await?;
             if let Some(replicas) = lease.replicas
                 && copies_checked.elapsed() >= COPIES_EVERY

@@ -13,11 +13,13 @@
 use std::collections::HashMap;
 
 use async_nats::jetstream::kv;
+use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
 
+use crate::deployment::Deployment;
 use crate::notice::Notices;
-use crate::realtime::RealtimeStore;
 use crate::realtime::relay::{encode, too_large};
+use crate::realtime::{Kind, RealtimeStore};
 
 /// The notices' key in the bucket of relayed exports.
 pub const NOTICES: &str = "notices";
@@ -25,18 +27,33 @@ pub const NOTICES: &str = "notices";
 /// What has been put, by key: the version put, and the revision written.
 pub type Sent = HashMap<String, (u64, u64)>;
 
-/// Puts each feed's kind whose bodies changed since `sent`.
+/// Puts each feed's kind whose bodies changed since `sent` (checked every
+/// second: bodies accepted in between, only the last). The first look of
+/// a term also deletes the keys of feeds and kinds `deployment` does not
+/// have (a feed taken out of the configuration).
 pub async fn put_realtime(
     bucket: &kv::Store,
     realtime: &RealtimeStore,
+    deployment: &Deployment,
     largest: usize,
     sent: &mut Sent,
 ) -> Result<(), String> {
+    if sent.is_empty() {
+        forget_removed(bucket, deployment).await?;
+    }
     for (key, bodies) in realtime.kept() {
         if sent.get(&key).is_some_and(|(v, _)| *v == bodies.version) {
             continue;
         }
-        let mut value = encode(&bodies).map_err(|e| e.to_string())?;
+        // Deflating a large message takes a while: off the async workers.
+        let times = crate::realtime::relay::parse_key(&key)
+            .map(|(feed, kind)| realtime.alert_times(&feed, kind))
+            .unwrap_or_default();
+        let kept = bodies.clone();
+        let mut value = tokio::task::spawn_blocking(move || encode(&kept, times))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
         if value.len() > largest {
             tracing::error!(
                 key,
@@ -56,6 +73,40 @@ pub async fn put_realtime(
                 return Err(e);
             }
         }
+    }
+    Ok(())
+}
+
+/// Deletes the `realtime.*` keys of feeds and kinds this node's
+/// configuration has no endpoint for.
+async fn forget_removed(bucket: &kv::Store, deployment: &Deployment) -> Result<(), String> {
+    let configured: Vec<String> = deployment
+        .feeds
+        .iter()
+        .flat_map(|feed| {
+            let gtfs_rt = feed.config.realtime.iter().flat_map(|rt| rt.endpoints());
+            let siri = feed.config.siri.iter().flat_map(|s| s.endpoints());
+            gtfs_rt
+                .map(|(kind, _)| kind)
+                .chain(siri.map(|(service, _)| Kind::Siri(service)))
+                .map(|kind| crate::realtime::relay::key(&feed.id, kind))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut keys = bucket.keys().await.map_err(|e| e.to_string())?;
+    let mut stale = Vec::new();
+    while let Some(key) = keys.next().await {
+        let key = key.map_err(|e| e.to_string())?;
+        if key.starts_with(crate::realtime::relay::PREFIX) && !configured.contains(&key) {
+            stale.push(key);
+        }
+    }
+    for key in stale {
+        tracing::info!(
+            key,
+            "realtime of a feed no longer configured: taken out of the relay"
+        );
+        bucket.delete(&key).await.map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -121,32 +172,33 @@ pub fn decode_notices(value: &[u8]) -> std::io::Result<Vec<quai_protocol::Operat
     Ok(list.into_iter().map(Into::into).collect())
 }
 
-/// Puts the notices when their version moved since `sent` (version,
-/// revision).
+/// Puts the notices when their version moved since `sent` (the version
+/// looked at, and the revision this node last wrote).
 pub async fn put_notices(
     bucket: &kv::Store,
     notices: &Notices,
     largest: usize,
-    sent: &mut Option<(u64, u64)>,
+    sent: &mut Option<(u64, Option<u64>)>,
 ) -> Result<(), String> {
     let version = notices.version();
     if sent.is_some_and(|(v, _)| v == version) {
         return Ok(());
     }
+    let revision = sent.and_then(|(_, r)| r);
     let value = encode_notices(notices).map_err(|e| e.to_string())?;
     if value.len() > largest {
-        if sent.is_none_or(|(v, _)| v != version) {
-            tracing::error!(
-                bytes = value.len(),
-                max_payload = largest,
-                "the notices are larger than NATS takes: edges without PostgreSQL keep the last ones they had (raise max_payload in nats-server.conf)"
-            );
-        }
+        // Logged once per version.
+        tracing::error!(
+            bytes = value.len(),
+            max_payload = largest,
+            "the notices are larger than NATS takes: edges without PostgreSQL keep the last ones they had (raise max_payload in nats-server.conf)"
+        );
+        *sent = Some((version, revision));
         return Ok(());
     }
-    match super::exports::write(bucket, NOTICES, value, sent.map(|(_, r)| r)).await {
+    match super::exports::write(bucket, NOTICES, value, revision).await {
         Ok(revision) => {
-            *sent = Some((version, revision));
+            *sent = Some((version, Some(revision)));
             Ok(())
         }
         Err(e) => {

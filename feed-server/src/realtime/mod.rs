@@ -229,6 +229,60 @@ impl RealtimeStore {
         self.kept.all()
     }
 
+    /// Whether accepted bodies are kept ([`RealtimeStore::keep_bodies`]).
+    pub fn keeps_bodies(&self) -> bool {
+        self.kept.is_on()
+    }
+
+    /// The `updated` time of each alert of `feed`'s `kind` (GTFS-RT alerts
+    /// or a SIRI situation service), by entity id: what the relay sends
+    /// with the body ([`relay`]).
+    pub fn alert_times(&self, feed: &FeedId, kind: Kind) -> BTreeMap<String, u64> {
+        let held = self.get(feed);
+        let alerts = match kind {
+            Kind::Alerts => held.alerts,
+            Kind::Siri(s) => held.siri_situations.get(&s).cloned(),
+            Kind::TripUpdates | Kind::VehiclePositions => None,
+        };
+        alerts
+            .map(|a| {
+                (a.data.alerts.iter())
+                    .map(|alert| (alert.entity_id.clone(), alert.updated))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Gives `feed`'s alerts of `kind` the `updated` times of `times` (by
+    /// entity id; the ingest node's, on an edge).
+    pub fn restamp(&self, feed: &FeedId, kind: Kind, times: &BTreeMap<String, u64>) {
+        if times.is_empty() {
+            return;
+        }
+        self.feeds.update(feed, |f| {
+            let held = match kind {
+                Kind::Alerts => f.alerts.as_mut(),
+                Kind::Siri(s) => f.siri_situations.get_mut(&s),
+                Kind::TripUpdates | Kind::VehiclePositions => None,
+            };
+            let Some(held) = held else { return false };
+            let mut data = (*held.data).clone();
+            let mut changed = false;
+            for alert in &mut data.alerts {
+                if let Some(t) = times.get(&alert.entity_id)
+                    && alert.updated != *t
+                {
+                    alert.updated = *t;
+                    changed = true;
+                }
+            }
+            if changed {
+                held.data = Arc::new(data);
+            }
+            changed
+        });
+    }
+
     /// This store is filled from the ingest node's relay (an edge): until
     /// it has been read, [`RealtimeStore::is_complete`] is false.
     pub fn await_relay(&self) {

@@ -8,7 +8,12 @@
 //! bucket of relayed exports (`ingest::exports`, key [`key`]), and each
 //! edge reads it as the ingest node's poller did ([`Applier`]): against its
 //! own timetable, with the same checks (a body older than the one held is
-//! refused), so what it holds is what the ingest node holds.
+//! refused), so what it holds is what the ingest node held when it put the
+//! body (not the reason of a failed poll: a feed turns stale on the edge
+//! as there). Alerts carry an `updated` time that depends on the messages
+//! before the last (an alert repeated unchanged keeps its first time), and
+//! an edge may have started after them: the ingest node's times travel in
+//! the head and are given to the edge's alerts ([`RealtimeStore::restamp`]).
 //!
 //! Bodies, not the indexed state: an index names trips by their position in
 //! a timetable, and an edge's timetable is its own (a feed updated on one
@@ -71,8 +76,15 @@ pub struct Kept {
 }
 
 impl Kept {
+    /// Keeps the bodies accepted from now on (an ingest node).
     pub fn switch_on(&self) {
         self.on.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether bodies are kept (the StopMonitoring poller holds a round's
+    /// bodies only then).
+    pub fn is_on(&self) -> bool {
+        self.on.load(Ordering::Relaxed)
     }
 
     /// Keeps `parts` as the last accepted of `feed`'s `kind`, when on.
@@ -110,14 +122,20 @@ pub struct Head {
     /// Too large for NATS: the edges keep what they had, which turns stale.
     #[serde(default)]
     pub too_large: bool,
+    /// Alerts (GTFS-RT or SIRI situations): each one's `updated` time as
+    /// the ingest node holds it, by entity id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub updated: BTreeMap<String, u64>,
 }
 
-/// A value of the bucket: the head on one line, then the bodies deflated.
-pub fn encode(bodies: &Bodies) -> std::io::Result<Vec<u8>> {
+/// A value of the bucket: the head on one line, then the bodies deflated;
+/// `updated`, the alerts' times as held ([`RealtimeStore::alert_times`]).
+pub fn encode(bodies: &Bodies, updated: BTreeMap<String, u64>) -> std::io::Result<Vec<u8>> {
     let head = Head {
         received_at: bodies.received_at,
         parts: bodies.parts.iter().map(|p| p.len() as u64).collect(),
         too_large: false,
+        updated,
     };
     let mut out = serde_json::to_vec(&head)?;
     out.push(b'\n');
@@ -134,6 +152,7 @@ pub fn too_large(bodies: &Bodies) -> std::io::Result<Vec<u8>> {
         received_at: bodies.received_at,
         parts: Vec::new(),
         too_large: true,
+        updated: BTreeMap::new(),
     })?;
     out.push(b'\n');
     Ok(out)
@@ -150,10 +169,12 @@ pub fn decode(value: &[u8]) -> std::io::Result<(Head, Vec<Vec<u8>>)> {
     if head.too_large {
         return Ok((head, Vec::new()));
     }
-    let total: u64 = head.parts.iter().sum();
-    if total > LARGEST {
-        return Err(bad(format!("bodies of {total} bytes, over {LARGEST}")));
-    }
+    let total = head
+        .parts
+        .iter()
+        .try_fold(0u64, |sum, len| sum.checked_add(*len))
+        .filter(|total| *total <= LARGEST)
+        .ok_or_else(|| bad(format!("bodies of more than {LARGEST} bytes")))?;
     let mut all = Vec::new();
     flate2::read::DeflateDecoder::new(&value[end + 1..])
         .take(total + 1)
@@ -167,7 +188,10 @@ pub fn decode(value: &[u8]) -> std::io::Result<(Head, Vec<Vec<u8>>)> {
     let mut parts = Vec::with_capacity(head.parts.len());
     let mut rest = all.as_slice();
     for len in &head.parts {
-        let (part, tail) = rest.split_at(*len as usize);
+        let (part, tail) = usize::try_from(*len)
+            .ok()
+            .and_then(|len| rest.split_at_checked(len))
+            .ok_or_else(|| bad("the head's lengths do not add up".into()))?;
         parts.push(part.to_vec());
         rest = tail;
     }
@@ -230,6 +254,19 @@ impl Applier {
     /// clock (a message without a timestamp is dated by it, as there), and
     /// is what the feed's freshness reads.
     pub fn apply(
+        &self,
+        store: &RealtimeStore,
+        feed: &FeedId,
+        kind: Kind,
+        parts: &[Vec<u8>],
+        head: &Head,
+    ) -> Result<Polled, ApplyError> {
+        let polled = self.ingest(store, feed, kind, parts, head.received_at)?;
+        store.restamp(feed, kind, &head.updated);
+        Ok(polled)
+    }
+
+    fn ingest(
         &self,
         store: &RealtimeStore,
         feed: &FeedId,
@@ -337,7 +374,10 @@ mod tests {
         assert_eq!(all.len(), 1);
         let (k, bodies) = &all[0];
         assert_eq!(k, "realtime.ter.siri-sm");
-        let (head, parts) = decode(&encode(bodies).expect("encode")).expect("decode");
+        let times = BTreeMap::from([("a1".to_string(), 1_766_999_000)]);
+        let (head, parts) =
+            decode(&encode(bodies, times.clone()).expect("encode")).expect("decode");
+        assert_eq!(head.updated, times);
         assert_eq!(head.received_at, at);
         assert!(!head.too_large);
         assert_eq!(parts, vec![b"<a/>".to_vec(), Vec::new(), b"<b/>".to_vec()]);
@@ -345,10 +385,19 @@ mod tests {
         assert!(head.too_large && parts.is_empty());
         assert!(decode(b"no head").is_err());
         // A head that lies about the lengths.
-        let mut value = encode(bodies).expect("encode");
+        let mut value = encode(bodies, BTreeMap::new()).expect("encode");
         let lie = br#"{"received_at":"2026-01-01T00:00:00Z","parts":[99]}"#;
         let end = value.iter().position(|b| *b == b'\n').expect("head");
         value.splice(..end, lie.iter().copied());
+        assert!(decode(&value).is_err());
+        // Lengths that overflow when added.
+        let lie = format!(
+            r#"{{"received_at":"2026-01-01T00:00:00Z","parts":[{},{}]}}"#,
+            u64::MAX,
+            u64::MAX
+        );
+        let end = value.iter().position(|b| *b == b'\n').expect("head");
+        value.splice(..end, lie.bytes());
         assert!(decode(&value).is_err());
     }
 }

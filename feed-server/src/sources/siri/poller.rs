@@ -101,7 +101,8 @@ impl Poller {
             let mut delivery = crate::sources::siri::Delivery::default();
             let mut failed: Vec<String> = Vec::new();
             let mut answered = 0usize;
-            // As read, for the edges (`realtime::relay`).
+            // As read, for the edges (`realtime::relay`), on an ingest node.
+            let keep = t.store.keeps_bodies();
             let mut bodies: Vec<Vec<u8>> = Vec::new();
             for monitoring_ref in &self.config.monitoring_refs {
                 let body = match self.config.transport {
@@ -141,7 +142,9 @@ impl Poller {
                     Ok((part, body)) => {
                         answered += 1;
                         delivery.absorb(part);
-                        bodies.push(body);
+                        if keep {
+                            bodies.push(body);
+                        }
                     }
                     Err(e) => failed.push(format!("MonitoringRef {monitoring_ref}: {e}")),
                 }
@@ -156,7 +159,7 @@ impl Poller {
                 tracing::warn!(feed = %t.feed, kind = t.service.name(), "{}", failed.join("; "));
             }
             let polled = ingest_delivery(&t.store, &cx, t.service, delivery, now)?;
-            if polled == Polled::Accepted {
+            if polled == Polled::Accepted && keep {
                 let parts: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
                 t.store.keep(&t.feed, Kind::Siri(t.service), &parts, now);
             }
