@@ -183,6 +183,25 @@ impl Emergencies {
             .cloned()
     }
 
+    /// Every takeover not ended, as read whole from the shared store
+    /// (PostgreSQL, `notice::watch`): those held but not there have ended
+    /// meanwhile. The version moves only if the list changed.
+    pub fn take_all(&self, stored: Vec<StoredEmergency>, now: DateTime<Utc>) {
+        let fresh: Vec<Arc<KeptEmergency>> = stored
+            .into_iter()
+            .filter_map(KeptEmergency::new)
+            .filter(|e| e.running_at(now))
+            .map(Arc::new)
+            .collect();
+        let mut list = self.list.write().unwrap_or_else(|p| p.into_inner());
+        let same =
+            list.len() == fresh.len() && list.iter().zip(&fresh).all(|(a, b)| a.stored == b.stored);
+        if !same {
+            *list = fresh;
+            self.version.fetch_add(1, Ordering::Release);
+        }
+    }
+
     /// A takeover started (or ended: then it leaves the list, with those
     /// past their end at `now`).
     pub fn replace(&self, stored: StoredEmergency, now: DateTime<Utc>) {

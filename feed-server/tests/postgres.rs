@@ -10,6 +10,9 @@
 //! - The audit log in PostgreSQL holds its chain (`audit --verify`).
 //! - A push subscription taken through one edge is read through another;
 //!   with two ingest nodes, a notice on what it follows is pushed once.
+//! - An emergency takeover started through an edge shows on every board;
+//!   the ingest node holding it killed, the standby shows it too; ended
+//!   through the edge, it leaves every board.
 
 use std::time::{Duration, Instant};
 
@@ -504,6 +507,135 @@ async fn a_push_subscription_taken_by_one_edge_is_read_by_another_and_pushed_onc
         .await
         .expect(404);
     assert_ne!(second.id, kept.id);
+}
+
+/// The takeover on a node's REST board of Caudry, by id.
+async fn takeover_on(server: &Server) -> Option<String> {
+    let board: Board = server.get("/v1/stations/caudry/board?limit=30", 200).await;
+    board.emergency.map(|e| e.id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_takeover_started_through_an_edge_survives_the_ingest_failover() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pg = Postgres::start();
+    let nats = Nats::start();
+    let config = config(dir.path(), &pg.url);
+    let added = feed_server().run(
+        &[
+            "operator",
+            "add",
+            "pc-securite",
+            "--emergency",
+            "--config",
+            &config,
+        ],
+        dir.path(),
+    );
+    assert!(added.ok, "{}", added.stderr);
+    let token = added.stdout.trim().to_string();
+    let data = |name: &str| dir.path().join(name).to_str().expect("path").to_string();
+    let (data_1, data_2) = (data("ingest-1"), data("ingest-2"));
+    let mut ingest_1 = node("ingest", "ingest-1", &nats, &config, Some(&data_1));
+    let mut ingest_2 = node("ingest", "ingest-2", &nats, &config, Some(&data_2));
+    let edge = node("edge", "edge-a", &nats, &config, None);
+    for server in [&ingest_1, &ingest_2, &edge] {
+        first_board(server).await;
+    }
+
+    // Started through the edge (written to PostgreSQL; the ingest nodes
+    // hear of it and put it on their boards).
+    let started = edge
+        .post_json(
+            "/v1/emergencies",
+            &token,
+            &serde_json::json!({
+                "stations": ["caudry"],
+                "screen_text": {"fr": "Évacuation de la gare : suivez les agents."},
+                "ends_at": "2026-12-01T09:40:00+01:00",
+                "repeat_s": 60,
+            }),
+        )
+        .await
+        .expect(201)
+        .value();
+    let id = started["id"].as_str().expect("an id").to_string();
+    for server in [&ingest_1, &ingest_2, &edge] {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while takeover_on(server).await.as_deref() != Some(id.as_str()) {
+            assert!(
+                Instant::now() < deadline,
+                "{}: no takeover on its board",
+                server.base
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let listed = edge
+        .send(Request {
+            method: "GET",
+            path: "/v1/emergencies",
+            token: Some(&token),
+            ..Request::default()
+        })
+        .await
+        .expect(200)
+        .value();
+    assert_eq!(listed[0]["id"], id.as_str(), "{listed}");
+
+    // The node holding the lease killed: the standby publishes, and the
+    // edge's boards (now the standby's) still show it.
+    let (holder, standby) = if health(&ingest_1).await {
+        (&mut ingest_1, &ingest_2)
+    } else {
+        (&mut ingest_2, &ingest_1)
+    };
+    holder.kill();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !health(standby).await {
+        assert!(Instant::now() < deadline, "no takeover of the lease");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut watcher = Watcher::start(&edge.base).await;
+    assert_eq!(
+        watcher
+            .state
+            .board()
+            .and_then(|b| b.emergency.clone())
+            .map(|e| e.id),
+        Some(id.clone()),
+        "a new client of the edge after the failover"
+    );
+
+    // Ended through the edge: it leaves the standby's boards, and the
+    // edge's client sees it go.
+    edge.send(Request {
+        method: "DELETE",
+        path: &format!("/v1/emergencies/{id}"),
+        token: Some(&token),
+        ..Request::default()
+    })
+    .await
+    .expect(200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while watcher.state.board().is_some_and(|b| b.emergency.is_some()) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "the takeover still on the edge's board");
+        if let Received::Message(m) = watcher.client.next_within(left).await {
+            watcher.state.apply(&m);
+        }
+    }
+    assert_eq!(takeover_on(standby).await, None);
+
+    // On record in PostgreSQL's audit log: the operator, the start, the end.
+    let verified = feed_server().run(&["audit", "--verify", "--config", &config], dir.path());
+    assert!(verified.ok, "{}", verified.stderr);
+    assert_eq!(
+        verified.stdout.trim(),
+        "audit log intact: 3 entries chained",
+        "{}",
+        verified.stderr
+    );
 }
 
 /// Whether `server` is the ingest node publishing (it holds the lease).

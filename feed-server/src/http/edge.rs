@@ -10,7 +10,8 @@ use std::sync::Arc;
 /// url`), and the facilities once relayed.
 #[derive(Debug, Clone)]
 pub struct Shared {
-    /// The notice API (operators, notices, audit) and the SIRI-SX export.
+    /// The notice and takeover APIs (in PostgreSQL) and the SIRI-SX
+    /// export.
     pub notices: bool,
     /// The push subscriptions and key (`[push]` configured).
     pub push: bool,
@@ -78,7 +79,8 @@ pub async fn refuse(
     let under = |root: &str| path == root || path.starts_with(&format!("{root}/"));
     // With the notices in PostgreSQL an edge holds them all, as they are:
     // the notice API, and the SIRI-SX export made of them.
-    let notices = shared.notices && (under("/v1/notices") || path == "/siri/situation-exchange");
+    let notices = shared.notices
+        && (under("/v1/notices") || under("/v1/emergencies") || path == "/siri/situation-exchange");
     if served || notices || (shared.push && under("/v1/push")) {
         return next.run(request).await;
     }

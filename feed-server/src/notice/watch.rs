@@ -1,13 +1,18 @@
-//! Keeps a node's notices in step with PostgreSQL (`[store] url`,
-//! docs/scaling.md): a notice written through any node is committed there
-//! and notified on [`CHANNEL`](crate::store::postgres::CHANNEL); every node
-//! listens, reads the notice and puts it in its list. A node that builds
-//! boards (single or ingest) then republishes them, so that a write made on
-//! one edge reaches every edge's clients through the ingest node and NATS.
+//! Keeps a node's notices and takeovers in step with PostgreSQL (`[store]
+//! url`, docs/scaling.md): a notice or a takeover written through any node
+//! is committed there and notified on
+//! [`CHANNEL`](crate::store::postgres::CHANNEL) (a takeover's id after
+//! [`EMERGENCY`]); every node listens, reads it and puts it in its list. A
+//! node that builds boards (single or ingest) then republishes them, so
+//! that a write made on one edge reaches every edge's clients through the
+//! ingest node and NATS, and the standby ingest node holds the takeovers
+//! the active one showed.
 //!
 //! Nothing is missed across a lost connection: each time the listener
-//! connects, it reads every notice again before taking ids (a version held
-//! is never replaced by an older one, [`Notices::replace`]). A connection
+//! connects, it reads every notice and every running takeover again before
+//! taking ids (a notice's version held is never replaced by an older one,
+//! [`Notices::replace`]; a takeover held but no longer running there has
+//! ended meanwhile). A connection
 //! lost without a word is found by TCP keepalives and by a `SELECT 1`
 //! every 30 s.
 
@@ -17,8 +22,20 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::Notices;
+use crate::clock::Clock;
+use crate::emergency::Emergencies;
 use crate::publish::Boards;
+use crate::store::postgres::EMERGENCY;
 use crate::store::{Postgres, StoreError};
+
+/// What the watch keeps in step.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    pub notices: Notices,
+    pub emergencies: Emergencies,
+    /// The server's clock (which takeovers are running).
+    pub clock: Clock,
+}
 
 /// Wait before listening again after a failure.
 const RETRY: Duration = Duration::from_secs(1);
@@ -26,19 +43,14 @@ const RETRY: Duration = Duration::from_secs(1);
 /// How often a quiet listener checks that its connection still answers.
 const PING: Duration = Duration::from_secs(30);
 
-/// Follows PostgreSQL's notices into `notices` until `cancel`; with `boards`,
-/// republishes them after each change.
-pub async fn run(
-    pg: Arc<Postgres>,
-    notices: Notices,
-    boards: Option<Boards>,
-    cancel: CancellationToken,
-) {
+/// Follows PostgreSQL's notices and takeovers into `kept` until `cancel`;
+/// with `boards`, republishes them after each change.
+pub async fn run(pg: Arc<Postgres>, kept: Kept, boards: Option<Boards>, cancel: CancellationToken) {
     let mut failing = false;
     loop {
         let session = tokio::select! {
             _ = cancel.cancelled() => return,
-            r = follow(&pg, &notices, boards.as_ref(), &mut failing) => r,
+            r = follow(&pg, &kept, boards.as_ref(), &mut failing) => r,
         };
         if let Err(e) = session
             && !std::mem::replace(&mut failing, true)
@@ -56,16 +68,24 @@ pub async fn run(
 /// connection is lost.
 async fn follow(
     pg: &Postgres,
-    notices: &Notices,
+    kept: &Kept,
     boards: Option<&Boards>,
     failing: &mut bool,
 ) -> Result<(), StoreError> {
+    let Kept {
+        notices,
+        emergencies,
+        clock,
+    } = kept;
     let mut listener = pg.listen().await?;
     let mut changed = false;
     for notice in pg.notices().await? {
         changed |= notices.replace(notice);
     }
     notices.mark_loaded();
+    let version = emergencies.version();
+    emergencies.take_all(pg.emergencies().await?, clock.now());
+    changed |= emergencies.version() != version;
     if std::mem::replace(failing, false) {
         tracing::info!(
             target = pg.target(),
@@ -94,7 +114,12 @@ async fn follow(
         ids.dedup();
         let mut changed = false;
         for id in ids {
-            if let Some(notice) = pg.notice(&id).await? {
+            if let Some(id) = id.strip_prefix(EMERGENCY) {
+                if let Some(stored) = pg.emergency(id).await? {
+                    emergencies.replace(stored, clock.now());
+                    changed = true;
+                }
+            } else if let Some(notice) = pg.notice(&id).await? {
                 changed |= notices.replace(notice);
             }
         }

@@ -108,9 +108,10 @@ impl Server {
         self
     }
 
-    /// Operators, notices, the audit log and push subscriptions in
-    /// PostgreSQL (`[store] url`), shared with every other node: loads its
-    /// notices, and follows them while serving ([`crate::notice::watch`]).
+    /// Operators, notices, takeovers, the audit log and push subscriptions
+    /// in PostgreSQL (`[store] url`), shared with every other node: loads
+    /// its notices and takeovers, and follows them while serving
+    /// ([`crate::notice::watch`]).
     /// Before [`Server::with_store`] (which then keeps the rest). Unless
     /// `required`, PostgreSQL out of reach is not an error: the notices come
     /// when it answers, push stays off until a restart (an edge).
@@ -133,6 +134,17 @@ impl Server {
             }
             Err(e) => return Err(e),
         }
+        match pg.emergencies().await {
+            Ok(running) => {
+                self.state.boards.emergencies =
+                    Emergencies::new(running, self.state.boards.clock.now());
+            }
+            // The watch reads them when PostgreSQL answers.
+            Err(e) if !required => {
+                tracing::warn!(target = pg.target(), error = %e, "PostgreSQL out of reach: its takeovers will come when it answers");
+            }
+            Err(e) => return Err(e),
+        }
         match crate::push::Push::with_postgres(&self.state.boards, &pg).await {
             Ok(push) => self.state.push = push,
             Err(e) if !required => {
@@ -152,7 +164,11 @@ impl Server {
             None => store.notices()?,
             Some(_) => Vec::new(),
         };
-        let emergencies = store.emergencies()?;
+        // With PostgreSQL, the takeovers are read there.
+        let emergencies = match self.state.shared {
+            None => store.emergencies()?,
+            Some(_) => Vec::new(),
+        };
         let spaces = store.spaces()?;
         let screens = store.screens()?;
         tracing::info!(
@@ -185,8 +201,10 @@ impl Server {
         if self.state.shared.is_none() {
             self.state.boards.notices = Notices::new(notices);
         }
-        self.state.boards.emergencies =
-            Emergencies::new(emergencies, self.state.boards.clock.now());
+        if self.state.shared.is_none() {
+            self.state.boards.emergencies =
+                Emergencies::new(emergencies, self.state.boards.clock.now());
+        }
         let store = Arc::new(store);
         if self.state.shared.is_none() {
             self.state.push = crate::push::Push::new(&self.state.boards, &store)?;
@@ -280,9 +298,14 @@ impl Server {
         }
         if let Some(pg) = state.shared.as_ref().and_then(Shared::postgres) {
             let builds = state.boards.origin == crate::publish::Origin::Built;
+            let kept = crate::notice::watch::Kept {
+                notices: state.boards.notices.clone(),
+                emergencies: state.boards.emergencies.clone(),
+                clock: state.boards.clock,
+            };
             tasks.spawn(crate::notice::watch::run(
                 pg.clone(),
-                state.boards.notices.clone(),
+                kept,
                 builds.then(|| state.boards.clone()),
                 cancel.child_token(),
             ));

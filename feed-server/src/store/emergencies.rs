@@ -15,16 +15,9 @@ impl Store {
         input: &EmergencyInput,
         operator: &str,
     ) -> Result<StoredEmergency, StoreError> {
-        let at = now();
-        let emergency = StoredEmergency {
-            id: format!("e-{}", random_hex(8)?),
-            input: input.clone(),
-            started_by: operator.to_string(),
-            started_at: at.clone(),
-            ended_at: None,
-            ended_by: None,
-        };
-        let body = serde_json::to_string(input).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let emergency = started(input, operator)?;
+        let at = emergency.started_at.clone();
+        let body = body(input)?;
         let conn = self.conn();
         let tx = conn.unchecked_transaction()?;
         tx.execute(
@@ -104,7 +97,27 @@ impl Store {
     }
 }
 
-type Parts = (
+/// A new takeover of `input` by `operator`, now.
+pub(super) fn started(
+    input: &EmergencyInput,
+    operator: &str,
+) -> Result<StoredEmergency, StoreError> {
+    Ok(StoredEmergency {
+        id: format!("e-{}", random_hex(8)?),
+        input: input.clone(),
+        started_by: operator.to_string(),
+        started_at: now(),
+        ended_at: None,
+        ended_by: None,
+    })
+}
+
+/// `input` as stored.
+pub(super) fn body(input: &EmergencyInput) -> Result<String, StoreError> {
+    serde_json::to_string(input).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(super) type Parts = (
     String,
     String,
     String,
@@ -124,7 +137,7 @@ fn row_parts(r: &rusqlite::Row<'_>) -> rusqlite::Result<Parts> {
     ))
 }
 
-fn from_parts(p: Parts) -> Result<StoredEmergency, StoreError> {
+pub(super) fn from_parts(p: Parts) -> Result<StoredEmergency, StoreError> {
     let (id, body, started_by, started_at, ended_at, ended_by) = p;
     Ok(StoredEmergency {
         input: serde_json::from_str(&body)
@@ -137,6 +150,6 @@ fn from_parts(p: Parts) -> Result<StoredEmergency, StoreError> {
     })
 }
 
-fn to_value(e: &StoredEmergency) -> serde_json::Value {
+pub(super) fn to_value(e: &StoredEmergency) -> serde_json::Value {
     serde_json::to_value(e).unwrap_or(serde_json::Value::Null)
 }

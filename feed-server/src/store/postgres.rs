@@ -26,6 +26,7 @@
 //! started while PostgreSQL was out of reach); table `quai_schema` holds the
 //! version.
 
+mod emergencies;
 mod notices;
 mod operators;
 mod push;
@@ -38,8 +39,12 @@ use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
 
 use super::StoreError;
 
-/// What notices' writes notify, with the notice's id as payload.
+/// What notices' writes notify, with the notice's id as payload; and
+/// takeovers', with `emergency:` and the takeover's id.
 pub const CHANNEL: &str = "quai_notices";
+
+/// What a takeover's notification starts with.
+pub const EMERGENCY: &str = "emergency:";
 
 /// The longest a call may take before its connection is dropped.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,6 +60,7 @@ const SESSION: &str = "SET synchronous_commit = on; SET lock_timeout = '4s'; \
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_shared.sql"),
     include_str!("../../migrations/postgres/0002_push.sql"),
+    include_str!("../../migrations/postgres/0003_emergencies.sql"),
 ];
 
 /// Advisory lock keys (arbitrary, Quai's own): one for migrations, one that

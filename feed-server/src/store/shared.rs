@@ -1,10 +1,11 @@
-//! Where operators, notices and the audit log live: the node's own SQLite
-//! store, or PostgreSQL shared by every node (`[store] url`). The notice API
-//! and the command line go through [`Shared`] and need not know which.
+//! Where operators, notices, takeovers and the audit log live: the node's
+//! own SQLite store, or PostgreSQL shared by every node (`[store] url`).
+//! The notice and takeover APIs and the command line go through [`Shared`]
+//! and need not know which.
 
 use std::sync::Arc;
 
-use quai_protocol::{AuditEntry, NoticeInput, OperatorNotice};
+use quai_protocol::{AuditEntry, EmergencyInput, NoticeInput, OperatorNotice, StoredEmergency};
 
 use super::{Change, Operator, Postgres, Store, StoreError};
 use crate::notice::Scope;
@@ -115,6 +116,38 @@ impl Shared {
         match self {
             Shared::Sqlite(s) => blocking(s, move |s| s.audit(limit)).await,
             Shared::Postgres(pg) => pg.audit(limit).await,
+        }
+    }
+
+    /// Stores a new takeover and its audit entry, durably.
+    pub async fn emergency_insert(
+        &self,
+        input: EmergencyInput,
+        operator: String,
+    ) -> Result<StoredEmergency, StoreError> {
+        match self {
+            Shared::Sqlite(s) => blocking(s, move |s| s.emergency_insert(&input, &operator)).await,
+            Shared::Postgres(pg) => pg.emergency_insert(&input, &operator).await,
+        }
+    }
+
+    /// Ends takeover `id` now; None when there is none running by that id.
+    pub async fn emergency_end(
+        &self,
+        id: String,
+        operator: String,
+    ) -> Result<Option<StoredEmergency>, StoreError> {
+        match self {
+            Shared::Sqlite(s) => blocking(s, move |s| s.emergency_end(&id, &operator)).await,
+            Shared::Postgres(pg) => pg.emergency_end(&id, &operator).await,
+        }
+    }
+
+    /// The takeovers no operator ended, oldest first.
+    pub async fn emergencies(&self) -> Result<Vec<StoredEmergency>, StoreError> {
+        match self {
+            Shared::Sqlite(s) => blocking(s, Store::emergencies).await,
+            Shared::Postgres(pg) => pg.emergencies().await,
         }
     }
 

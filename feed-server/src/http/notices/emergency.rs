@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use quai_protocol::{EmergencyInput, ServerMessage, StoredEmergency};
 
 use super::access::{limit, operator};
-use super::{NoticeDesk, Peer, ip, read_json, write};
+use super::{NoticeDesk, Peer, ip, read_json, shared};
 use crate::emergency::validate;
 use crate::http::ApiError;
 use crate::hub::now_micros;
@@ -64,11 +64,9 @@ pub async fn start(
     }
     // Not counted against `[notices] writes_per_minute`: a takeover must never
     // wait for a notice budget (only operators given the permission get here).
-    let name = op.name.clone();
-    let started = write(&desk, move |store| {
-        Ok(store.emergency_insert(&input, &name)?)
-    })
-    .await?;
+    let started = shared(&desk)?
+        .emergency_insert(input, op.name.clone())
+        .await?;
     tracing::warn!(id = %started.id, operator = %op.name, "emergency takeover started");
     desk.boards
         .emergencies
@@ -122,9 +120,8 @@ pub async fn end(
     if !running {
         return Err(not_found());
     }
-    let name = op.name.clone();
-    let key = id.clone();
-    let ended = write(&desk, move |store| Ok(store.emergency_end(&key, &name)?))
+    let ended = shared(&desk)?
+        .emergency_end(id.clone(), op.name.clone())
         .await?
         .ok_or_else(not_found)?;
     tracing::warn!(id = %ended.id, operator = %op.name, "emergency takeover ended");

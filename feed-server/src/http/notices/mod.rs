@@ -179,19 +179,6 @@ fn shared(desk: &NoticeDesk) -> Result<&Shared, ApiError> {
     })
 }
 
-/// Runs a store operation on a blocking thread.
-async fn write<T: Send + 'static>(
-    desk: &NoticeDesk,
-    f: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let store = desk.store.clone();
-    blocking(move || {
-        let store = store.ok_or_else(|| store_error(StoreError::Random))?;
-        f(&store)
-    })
-    .await
-}
-
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         store_error(e)
