@@ -357,6 +357,50 @@ mod tests {
     }
 
     #[test]
+    fn an_edge_takes_the_ingest_nodes_alert_times() {
+        let feed: FeedId = "ter".parse().expect("id");
+        let entity = |id: &str| gtfs_realtime::FeedEntity {
+            id: id.into(),
+            alert: Some(gtfs_realtime::Alert::default()),
+            ..Default::default()
+        };
+        let alerts = |updated| {
+            let data =
+                super::super::Alerts::from_entities(updated, [entity("a1"), entity("a2")], "fr");
+            super::super::Accepted {
+                data: Arc::new(data),
+                header_timestamp: updated,
+                received_at: DateTime::from_timestamp(updated as i64, 0).expect("instant"),
+            }
+        };
+        // The ingest node has held a1 since 100 (repeated unchanged), a2
+        // since 200; an edge started at 200 holds both at 200.
+        let ingest = RealtimeStore::default();
+        ingest.put_alerts(&feed, alerts(100));
+        let mut later = alerts(200);
+        let mut data = (*later.data).clone();
+        data.keep_unchanged_times(&alerts(100).data);
+        data.alerts[1].updated = 200;
+        later.data = Arc::new(data);
+        ingest.put_alerts(&feed, later);
+        let times = ingest.alert_times(&feed, Kind::Alerts);
+        assert_eq!(times.get("a1"), Some(&100));
+
+        let edge = RealtimeStore::default();
+        edge.put_alerts(&feed, alerts(200));
+        let version = edge.version();
+        edge.restamp(&feed, Kind::Alerts, &times);
+        assert_eq!(edge.alert_times(&feed, Kind::Alerts), times);
+        assert!(edge.version() > version, "boards built before are rebuilt");
+        edge.restamp(&feed, Kind::Alerts, &times);
+        assert_eq!(
+            edge.version(),
+            version + 1,
+            "the same times again: no change"
+        );
+    }
+
+    #[test]
     fn bodies_read_back_as_kept() {
         let kept = Kept::default();
         let feed: FeedId = "ter".parse().expect("id");
