@@ -97,6 +97,12 @@ pub enum Command {
     /// Make a token for a [[sensor_integrations]]: prints the token (give it to
     /// the network server) and its SHA-256 (write it as `token_sha256`).
     Token,
+    /// Copy the data dir's operators, notices, takeovers, audit log and push
+    /// subscriptions (with the push key) into the PostgreSQL of the
+    /// configuration's `[store] url`, to switch an installation to it
+    /// (docs/scaling.md). Refused, copying nothing, unless that PostgreSQL
+    /// holds none of them yet.
+    Import,
     /// Print the audit log (who changed what, when), newest last, as JSON lines.
     Audit {
         /// How many entries, counting back from the newest.

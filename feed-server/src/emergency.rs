@@ -297,4 +297,23 @@ mod tests {
         assert!(list.version() > v);
         assert_eq!(shown("caudry", "2026-12-03T11:10:00Z"), None);
     }
+
+    #[test]
+    fn a_takeover_ended_while_a_node_was_not_listening_leaves_at_its_next_read() {
+        let at = instant(Some("2026-12-03T10:10:00Z")).expect("instant");
+        let all = || EmergencyStations::All(quai_protocol::AllStations::All);
+        let e1 = stored("e-1", all(), "2026-12-03T10:00:00Z", "2026-12-03T12:00:00Z");
+        let e2 = stored("e-2", all(), "2026-12-03T10:05:00Z", "2026-12-03T12:00:00Z");
+        let list = Emergencies::new(vec![e1.clone(), e2], at);
+        let v = list.version();
+        // Read whole again: e-2 is no longer running there.
+        list.take_all(vec![e1.clone()], at);
+        let ids: Vec<String> = list.all().iter().map(|e| e.stored.id.clone()).collect();
+        assert_eq!(ids, ["e-1"]);
+        assert!(list.version() > v, "boards built before are rebuilt");
+        // The same list again changes nothing.
+        let v = list.version();
+        list.take_all(vec![e1], at);
+        assert_eq!(list.version(), v);
+    }
 }

@@ -94,6 +94,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", feed_server::store::token_hash(&token));
             Ok(())
         }
+        Some(Command::Import) => {
+            let Some(url) = &config.store_url else {
+                anyhow::bail!(
+                    "import copies into the PostgreSQL of [store] url: --config names a file without one"
+                );
+            };
+            let store = Store::open(&data_dir)?;
+            // The chain is checked before anything is copied.
+            let entries = store.audit_verify()?;
+            let exported = store.export()?;
+            let pg = Postgres::open(url)
+                .await
+                .context("cannot use the PostgreSQL store of [store] url")?;
+            pg.import(&exported).await?;
+            println!(
+                "copied from {} into {}: {}; audit log of {entries} entries chained",
+                data_dir.display(),
+                pg.target(),
+                exported.summary()
+            );
+            Ok(())
+        }
         Some(Command::Audit { limit, verify }) => {
             let store = shared(&config, &data_dir).await?;
             if verify {

@@ -730,7 +730,14 @@ async fn worked_out_as_on(ingest: &Server, edge: &Server, path: &str) -> serde_j
         if let Some(o) = v.as_object_mut() {
             o.remove("generated_at");
             o.remove("seq");
-            o.remove("feeds");
+            for feed in (o.get_mut("feeds").and_then(|f| f.as_array_mut()))
+                .into_iter()
+                .flatten()
+            {
+                if let Some(feed) = feed.as_object_mut() {
+                    feed.remove("age_s");
+                }
+            }
         }
         v
     };

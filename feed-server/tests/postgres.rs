@@ -537,9 +537,8 @@ async fn a_takeover_started_through_an_edge_survives_the_ingest_failover() {
     let data = |name: &str| dir.path().join(name).to_str().expect("path").to_string();
     let (data_1, data_2) = (data("ingest-1"), data("ingest-2"));
     let mut ingest_1 = node("ingest", "ingest-1", &nats, &config, Some(&data_1));
-    let mut ingest_2 = node("ingest", "ingest-2", &nats, &config, Some(&data_2));
     let edge = node("edge", "edge-a", &nats, &config, None);
-    for server in [&ingest_1, &ingest_2, &edge] {
+    for server in [&ingest_1, &edge] {
         first_board(server).await;
     }
 
@@ -560,6 +559,9 @@ async fn a_takeover_started_through_an_edge_survives_the_ingest_failover() {
         .expect(201)
         .value();
     let id = started["id"].as_str().expect("an id").to_string();
+    // The standby, started after: it reads the running takeovers at start.
+    let mut ingest_2 = node("ingest", "ingest-2", &nats, &config, Some(&data_2));
+    first_board(&ingest_2).await;
     for server in [&ingest_1, &ingest_2, &edge] {
         let deadline = Instant::now() + Duration::from_secs(5);
         while takeover_on(server).await.as_deref() != Some(id.as_str()) {
@@ -590,10 +592,26 @@ async fn a_takeover_started_through_an_edge_survives_the_ingest_failover() {
     } else {
         (&mut ingest_2, &ingest_1)
     };
+    let before: Board = edge.get("/v1/stations/caudry/board?limit=30", 200).await;
     holder.kill();
     let deadline = Instant::now() + Duration::from_secs(15);
     while !health(standby).await {
         assert!(Instant::now() < deadline, "no takeover of the lease");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The edge's board is the standby's once its seq moves past the last
+    // one the killed node published (the standby starts with a snapshot).
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let board: Board = edge.get("/v1/stations/caudry/board?limit=30", 200).await;
+        if board.seq > before.seq {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the edge's board still {}",
+            board.seq
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let mut watcher = Watcher::start(&edge.base).await;

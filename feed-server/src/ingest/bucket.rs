@@ -75,7 +75,13 @@ impl BoardBucket {
                     let there = serde_json::from_slice::<quai_protocol::Board>(&entry.value)
                         .ok()
                         .map(|b| b.seq);
-                    if there.is_some_and(|there| there >= seq) {
+                    if there == Some(seq) {
+                        // This board already (this node's own put, before
+                        // a reconnection).
+                        self.revisions.insert(station.to_string(), entry.revision);
+                        return Ok(());
+                    }
+                    if there.is_some_and(|there| there > seq) {
                         // Not its revision to write on: the next put
                         // compares again.
                         self.revisions.remove(station);

@@ -157,6 +157,7 @@ async fn session(
     let mut facilities: Option<(u64, Instant, u64)> = None;
     // The realtime bodies and the notices as last put (`super::relay`).
     let mut realtime = super::relay::Sent::new();
+    let mut forgotten = false;
     let mut notices_sent: Option<(u64, Option<u64>)> = None;
     let mut copies_checked = Instant::now();
     let mut tick = tokio::time::interval(EVERY);
@@ -171,6 +172,7 @@ async fn session(
                 &export.deployment,
                 largest,
                 &mut realtime,
+                &mut forgotten,
             )
             .await?;
             super::relay::put_notices(&bucket, notices, largest, &mut notices_sent).await?;
@@ -185,6 +187,7 @@ async fn session(
         } else {
             facilities = None;
             realtime.clear();
+            forgotten = false;
             notices_sent = None;
         }
         for name in FEEDS {

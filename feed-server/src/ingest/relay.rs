@@ -28,24 +28,31 @@ pub const NOTICES: &str = "notices";
 pub type Sent = HashMap<String, (u64, u64)>;
 
 /// Puts each feed's kind whose bodies changed since `sent` (checked every
-/// second: bodies accepted in between, only the last). The first look of
-/// a term also deletes the keys of feeds and kinds `deployment` does not
-/// have (a feed taken out of the configuration).
+/// second: bodies accepted in between, only the last). Until `forgotten`,
+/// also deletes the keys of feeds and kinds `deployment` does not have (a
+/// feed taken out of the configuration): once per session while the
+/// lease is held, a failure logged (it is housekeeping: the feeds go on).
 pub async fn put_realtime(
     bucket: &kv::Store,
     realtime: &RealtimeStore,
     deployment: &Deployment,
     largest: usize,
     sent: &mut Sent,
+    forgotten: &mut bool,
 ) -> Result<(), String> {
-    if sent.is_empty() {
-        forget_removed(bucket, deployment).await?;
+    if !std::mem::replace(forgotten, true)
+        && let Err(e) = forget_removed(bucket, deployment).await
+    {
+        tracing::warn!(error = %e, "the realtime of feeds no longer configured not taken out of the relay");
     }
     for (key, bodies) in realtime.kept() {
         if sent.get(&key).is_some_and(|(v, _)| *v == bodies.version) {
             continue;
         }
         // Deflating a large message takes a while: off the async workers.
+        // The alerts' times are read now: if a newer body came meanwhile,
+        // they may be its (the next look, within a second, puts that body
+        // with them).
         let times = crate::realtime::relay::parse_key(&key)
             .map(|(feed, kind)| realtime.alert_times(&feed, kind))
             .unwrap_or_default();

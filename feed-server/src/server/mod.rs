@@ -164,10 +164,23 @@ impl Server {
             None => store.notices()?,
             Some(_) => Vec::new(),
         };
-        // With PostgreSQL, the takeovers are read there.
+        // With PostgreSQL, the takeovers are read there; one left running
+        // in this SQLite (written before the node had `[store] url`, or by
+        // an older version) is said, not shown.
         let emergencies = match self.state.shared {
             None => store.emergencies()?,
-            Some(_) => Vec::new(),
+            Some(_) => {
+                let now = self.state.boards.clock.now();
+                let left = Emergencies::new(store.emergencies()?, now);
+                for e in left.all() {
+                    tracing::warn!(
+                        id = %e.stored.id,
+                        started_at = %e.stored.started_at,
+                        "a takeover running in this node's SQLite is not in PostgreSQL ([store] url): screens do not show it; start it again through the API"
+                    );
+                }
+                Vec::new()
+            }
         };
         let spaces = store.spaces()?;
         let screens = store.screens()?;

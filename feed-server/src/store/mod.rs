@@ -20,6 +20,7 @@
 mod audit;
 mod boards;
 mod emergencies;
+pub mod import;
 mod notices;
 mod operators;
 pub mod postgres;
@@ -221,6 +222,10 @@ pub enum StoreError {
         "audit entry {seq} does not follow the chain: an entry was edited, inserted or removed at or before it"
     )]
     AuditBroken { seq: i64 },
+    #[error(
+        "PostgreSQL already holds {0}: an import is for switching an installation to an empty PostgreSQL; nothing was copied"
+    )]
+    NotEmpty(String),
 }
 
 pub struct Store {

@@ -27,6 +27,7 @@
 //! version.
 
 mod emergencies;
+mod import;
 mod notices;
 mod operators;
 mod push;

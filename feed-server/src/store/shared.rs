@@ -143,14 +143,6 @@ impl Shared {
         }
     }
 
-    /// The takeovers no operator ended, oldest first.
-    pub async fn emergencies(&self) -> Result<Vec<StoredEmergency>, StoreError> {
-        match self {
-            Shared::Sqlite(s) => blocking(s, Store::emergencies).await,
-            Shared::Postgres(pg) => pg.emergencies().await,
-        }
-    }
-
     pub async fn audit_verify(&self) -> Result<usize, StoreError> {
         match self {
             Shared::Sqlite(s) => blocking(s, Store::audit_verify).await,

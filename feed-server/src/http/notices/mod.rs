@@ -84,7 +84,7 @@ fn store_error(e: StoreError) -> ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store_unavailable",
                 format!(
-                    "{e}: a change may or may not have been made; read the notices before trying again"
+                    "{e}: a change may or may not have been made; read the notices (GET /v1/notices) or takeovers (GET /v1/emergencies) before trying again"
                 ),
             )
         }
