@@ -62,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_shared.sql"),
     include_str!("../../migrations/postgres/0002_push.sql"),
     include_str!("../../migrations/postgres/0003_emergencies.sql"),
+    include_str!("../../migrations/postgres/0004_audit_by_operator.sql"),
 ];
 
 /// Advisory lock keys (arbitrary, Quai's own): one for migrations, one that

@@ -30,7 +30,7 @@ use crate::notice::{KeptNotice, Scope, validate};
 use crate::publish::Boards;
 use crate::store::{Change, Operator, Shared, Store, StoreError};
 pub use access::{AuthFailures, PushWrites, WriteLimiter};
-use access::{limit, operator};
+use access::{limit, limit_notices, operator};
 
 /// What the notice API reads and writes: the durable store, the notices held in
 /// memory (through the board publisher, which republishes after each write),
@@ -211,7 +211,7 @@ pub async fn create(
     let op = operator(&desk, &headers, ip(&peer)).await?;
     let input = to_input(read_json(&desk, &headers, request).await?)?;
     checked(&desk, &input, &op)?;
-    limit(&desk, &op)?;
+    limit_notices(&desk, &op).await?;
     let notice = shared(&desk)?.notice_insert(input, op.name).await?;
     publish_change(&desk, &notice);
     Ok(with_etag(StatusCode::CREATED, notice))
@@ -352,6 +352,12 @@ async fn change(
     + Send
     + 'static,
 ) -> Result<Response, ApiError> {
+    // With PostgreSQL, counted there first; else this node's count, once
+    // the change is known to be one.
+    let counted_here = desk.shared.as_ref().and_then(Shared::postgres).is_none();
+    if !counted_here {
+        limit_notices(desk, &op).await?;
+    }
     let d = desk.clone();
     let notice = shared(desk)?
         .notice_change(id.clone(), version, op.name.clone(), move |current| {
@@ -362,7 +368,9 @@ async fn change(
                 return Err(ApiError::new(StatusCode::CONFLICT, "notice_ended", ended));
             }
             let change = decide(&d, &op, current)?;
-            limit(&d, &op)?;
+            if counted_here {
+                limit(&d, &op)?;
+            }
             Ok(change)
         })
         .await?;
