@@ -29,7 +29,8 @@
 #                            bring: cage and xwayland; nats-server (JetStream,
 #                            the ingest role's tests start their own) and
 #                            postgresql (the shared store's tests make their
-#                            own cluster with initdb).
+#                            own cluster with initdb) and openssl (its
+#                            certificates, for TLS).
 #                            Python runs as python3, or $QUAI_PYTHON.
 set -euo pipefail
 
@@ -92,6 +93,8 @@ fi
 command -v nats-server >/dev/null 2>&1 || apt_install nats-server
 # ... and their own PostgreSQL (initdb and postgres, run as the postgres user).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
+# ... one of which takes TLS only, its certificates made with openssl.
+command -v openssl >/dev/null 2>&1 || apt_install openssl
 deb_version=3.8.0
 if ! cargo deb --version >/dev/null 2>&1; then
   echo "installing cargo-deb $deb_version" >&2

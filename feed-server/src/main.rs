@@ -104,7 +104,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // The chain is checked before anything is copied.
             let entries = store.audit_verify()?;
             let exported = store.export()?;
-            let pg = Postgres::open(url)
+            let pg = Postgres::open(url, config.store_ca_file.as_deref())
                 .await
                 .context("cannot use the PostgreSQL store of [store] url")?;
             pg.import(&exported).await?;
@@ -149,9 +149,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // board; an edge may start while PostgreSQL is out of reach.
             let edge = cli.role == Role::Edge;
             let postgres = match &config.store_url {
-                Some(url) if edge => Some(Arc::new(Postgres::new(url)?)),
+                Some(url) if edge => Some(Arc::new(Postgres::new(
+                    url,
+                    config.store_ca_file.as_deref(),
+                )?)),
                 Some(url) => Some(Arc::new(
-                    Postgres::open(url)
+                    Postgres::open(url, config.store_ca_file.as_deref())
                         .await
                         .context("cannot use the PostgreSQL store of [store] url")?,
                 )),
@@ -244,7 +247,7 @@ async fn check_scopes(
 async fn shared(config: &Config, data_dir: &std::path::Path) -> anyhow::Result<Shared> {
     Ok(match &config.store_url {
         Some(url) => Shared::Postgres(Arc::new(
-            Postgres::open(url)
+            Postgres::open(url, config.store_ca_file.as_deref())
                 .await
                 .context("cannot use the PostgreSQL store of [store] url")?,
         )),

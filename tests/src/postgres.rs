@@ -20,6 +20,8 @@ pub struct Postgres {
     /// Who runs it: None for the current user.
     user: Option<(u32, u32)>,
     dir: tempfile::TempDir,
+    /// With TLS ([`Postgres::start_tls`]): the server's certificate and key.
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// The folder of `initdb` and `postgres`: the newest under
@@ -118,9 +120,111 @@ impl Postgres {
             bin,
             user,
             dir,
+            tls: None,
         };
         pg.start_again();
         pg
+    }
+
+    /// The same with TLS: a certificate authority of its own
+    /// ([`Postgres::ca_file`]) signs the server's certificate for
+    /// 127.0.0.1 (`openssl`), and the server takes TLS connections only.
+    pub fn start_tls() -> Postgres {
+        let mut pg = Postgres::start();
+        pg.stop();
+        let dir = pg.dir.path().to_path_buf();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run openssl ({e})"));
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2"],
+                &["-subj", "/CN=Quai test CA"],
+                &["-addext", "basicConstraints=critical,CA:TRUE"],
+                &["-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+            ]
+            .concat(),
+        );
+        openssl(
+            &[
+                &["req"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "server.key",
+                    "-out",
+                    "server.csr",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                ],
+            ]
+            .concat(),
+        );
+        std::fs::write(
+            dir.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+        )
+        .expect("server.ext");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ]);
+        let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
+        // The key: the server's user's alone, or PostgreSQL refuses it.
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        if let Some((uid, gid)) = pg.user {
+            for file in [&cert, &key] {
+                std::os::unix::fs::chown(file, Some(uid), Some(gid)).expect("chown");
+            }
+        }
+        // TLS connections only.
+        std::fs::write(
+            dir.join("data").join("pg_hba.conf"),
+            "hostssl all all 127.0.0.1/32 trust\n",
+        )
+        .expect("pg_hba.conf");
+        pg.tls = Some((cert, key));
+        pg.start_again();
+        pg
+    }
+
+    /// The certificate authority of a server started with
+    /// [`Postgres::start_tls`].
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 
     /// Stops it (fast shutdown: sessions are cut, nothing committed is lost)
@@ -160,7 +264,16 @@ impl Postgres {
                 "-c",
                 "unix_socket_directories=",
             ])
-            .args(["-c", "logging_collector=off"])
+            .args(["-c", "logging_collector=off"]);
+        if let Some((cert, key)) = &self.tls {
+            command
+                .args(["-c", "ssl=on", "-c"])
+                .arg(format!("ssl_cert_file={}", cert.display()));
+            command
+                .arg("-c")
+                .arg(format!("ssl_key_file={}", key.display()));
+        }
+        command
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -125,6 +125,9 @@ pub struct StoreSection {
     /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`: operators, notices and
     /// the audit log in PostgreSQL, shared by every node (docs/scaling.md).
     pub url: Option<String>,
+    /// The certificate authority (PEM) of PostgreSQL's certificate: TLS,
+    /// trusting it alone.
+    pub ca_file: Option<String>,
     /// Keep each feed's compiled timetable in `<data_dir>/timetables` for restarts.
     pub cache_timetables: bool,
 }
@@ -134,6 +137,7 @@ impl Default for StoreSection {
         StoreSection {
             data_dir: None,
             url: None,
+            ca_file: None,
             cache_timetables: true,
         }
     }

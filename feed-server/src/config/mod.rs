@@ -116,6 +116,9 @@ pub struct Config {
     /// `[store] url`: operators, notices and the audit log in PostgreSQL
     /// (docs/scaling.md); None keeps them in the data dir's SQLite.
     pub store_url: Option<String>,
+    /// `[store] ca_file`, resolved against the configuration's folder: TLS to
+    /// PostgreSQL, trusting that certificate authority alone.
+    pub store_ca_file: Option<PathBuf>,
     /// `[store] cache_timetables`: `serve` keeps compiled timetables in
     /// `<data dir>/timetables` and reads them back on restart.
     pub cache_timetables: bool,
@@ -304,6 +307,7 @@ impl Config {
             auth_failures_per_minute: file.notices.auth_failures_per_minute.max(1),
             data_dir: file.store.data_dir.map(|d| base.join(d)),
             store_url: file.store.url,
+            store_ca_file: file.store.ca_file.map(|f| base.join(f)),
             cache_timetables: file.store.cache_timetables,
             facilities,
             sensor_integrations,

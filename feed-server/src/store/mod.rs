@@ -226,6 +226,8 @@ pub enum StoreError {
         "PostgreSQL already holds {0}: an import is for switching an installation to an empty PostgreSQL; nothing was copied"
     )]
     NotEmpty(String),
+    #[error("TLS to PostgreSQL: {0}")]
+    Tls(String),
 }
 
 pub struct Store {

@@ -31,6 +31,7 @@ mod import;
 mod notices;
 mod operators;
 mod push;
+mod tls;
 
 use std::time::Duration;
 
@@ -75,6 +76,8 @@ const PUSH_LOCK: i64 = 0x5175_6169_0003;
 
 pub struct Postgres {
     config: Config,
+    /// TLS, when asked for ([`tls`]).
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     /// `host:port/dbname`, for logs and errors (never a password).
     target: String,
     client: tokio::sync::Mutex<Session>,
@@ -116,10 +119,13 @@ fn target(config: &Config) -> String {
 
 impl Postgres {
     /// The store at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`),
-    /// not yet connected: the first call connects (an edge starts while
-    /// PostgreSQL is out of reach).
-    pub fn new(url: &str) -> Result<Postgres, StoreError> {
+    /// over TLS when it says `sslmode=require` or `ca_file` names the
+    /// server's certificate authority ([`tls`]); not yet connected: the
+    /// first call connects (an edge starts while PostgreSQL is out of
+    /// reach).
+    pub fn new(url: &str, ca_file: Option<&std::path::Path>) -> Result<Postgres, StoreError> {
         let mut config: Config = url.parse()?;
+        let tls = tls::connector(&mut config, ca_file)?;
         // A peer gone silent (a partition, a frozen machine) is noticed in
         // about 25 s rather than the system's two hours.
         config
@@ -132,6 +138,7 @@ impl Postgres {
         Ok(Postgres {
             target: target(&config),
             config,
+            tls,
             client: tokio::sync::Mutex::default(),
             migrated: false.into(),
         })
@@ -139,8 +146,11 @@ impl Postgres {
 
     /// [`Postgres::new`], connected now: checks that a commit is durable and
     /// brings the schema up to date.
-    pub async fn open(url: &str) -> Result<Postgres, StoreError> {
-        let pg = Postgres::new(url)?;
+    pub async fn open(
+        url: &str,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Postgres, StoreError> {
+        let pg = Postgres::new(url, ca_file)?;
         pg.run(|_| Box::pin(async { Ok::<_, StoreError>(()) }))
             .await?;
         tracing::info!(target = %pg.target, "PostgreSQL store opened");
@@ -152,22 +162,35 @@ impl Postgres {
         &self.target
     }
 
-    async fn connect(&self) -> Result<(Client, Connection), StoreError> {
-        let (client, connection) = tokio::time::timeout(TIMEOUT, self.config.connect(NoTls))
-            .await
-            .map_err(|_| StoreError::PostgresTimeout(TIMEOUT.as_secs()))??;
-        Ok((client, connection))
+    /// A connection, driven by a task of its own (which gives `notified`
+    /// the payloads of the notifications it receives, when given).
+    async fn connect(
+        &self,
+        notified: Option<mpsc::Sender<String>>,
+    ) -> Result<(Client, tokio::task::JoinHandle<()>), StoreError> {
+        let late = |_| StoreError::PostgresTimeout(TIMEOUT.as_secs());
+        let target = self.target.clone();
+        Ok(match &self.tls {
+            None => {
+                let (client, connection) =
+                    tokio::time::timeout(TIMEOUT, self.config.connect(NoTls))
+                        .await
+                        .map_err(late)??;
+                (client, drive(connection, target, notified))
+            }
+            Some(tls) => {
+                let (client, connection) =
+                    tokio::time::timeout(TIMEOUT, self.config.connect(tls.clone()))
+                        .await
+                        .map_err(late)??;
+                (client, drive(connection, target, notified))
+            }
+        })
     }
 
     /// A new connection with its settings, the schema checked on it.
     async fn session(&self) -> Result<Client, StoreError> {
-        let (mut client, connection) = self.connect().await?;
-        let target = self.target.clone();
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!(%target, error = %e, "PostgreSQL connection lost");
-            }
-        });
+        let (mut client, _driver) = self.connect(None).await?;
         client.batch_execute(SESSION).await?;
         if !self.migrated.load(std::sync::atomic::Ordering::Acquire) {
             migrate(&mut client).await?;
@@ -232,26 +255,10 @@ impl Postgres {
     /// notices written, in commit order, until the connection is lost (then
     /// `ids` ends; listen again, and read every notice, for what was missed).
     pub async fn listen(&self) -> Result<Listener, StoreError> {
-        let (client, mut connection) = self.connect().await?;
         // Bounded: when the merge lags, the driver stops reading and
         // PostgreSQL keeps the notifications queued for this session.
         let (send, ids) = mpsc::channel(256);
-        let driver = tokio::spawn(async move {
-            while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-                match message {
-                    Ok(AsyncMessage::Notification(n)) => {
-                        if send.send(n.payload().to_string()).await.is_err() {
-                            return;
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "PostgreSQL listener lost");
-                        return;
-                    }
-                }
-            }
-        });
+        let (client, driver) = self.connect(Some(send)).await?;
         tokio::time::timeout(TIMEOUT, client.batch_execute(&format!("LISTEN {CHANNEL}")))
             .await
             .map_err(|_| StoreError::PostgresTimeout(TIMEOUT.as_secs()))??;
@@ -263,8 +270,35 @@ impl Postgres {
     }
 }
 
-type Connection =
-    tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>;
+/// Drives `connection` until it ends, giving `notified` the payloads of its
+/// notifications (a plain or a TLS connection alike).
+fn drive<T>(
+    mut connection: tokio_postgres::Connection<tokio_postgres::Socket, T>,
+    target: String,
+    notified: Option<mpsc::Sender<String>>,
+) -> tokio::task::JoinHandle<()>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            match message {
+                Ok(AsyncMessage::Notification(n)) => {
+                    if let Some(send) = &notified
+                        && send.send(n.payload().to_string()).await.is_err()
+                    {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(%target, error = %e, "PostgreSQL connection lost");
+                    return;
+                }
+            }
+        }
+    })
+}
 
 /// The ids of notices written, from [`Postgres::listen`].
 pub struct Listener {
