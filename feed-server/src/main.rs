@@ -100,6 +100,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "import copies into the PostgreSQL of [store] url: --config names a file without one"
                 );
             };
+            let db = data_dir.join(feed_server::store::DB_FILE);
+            if !db.is_file() {
+                anyhow::bail!(
+                    "{} holds no store ({} missing): --data-dir names the data dir to copy",
+                    data_dir.display(),
+                    feed_server::store::DB_FILE
+                );
+            }
             let store = Store::open(&data_dir)?;
             // The chain is checked before anything is copied.
             let entries = store.audit_verify()?;
@@ -160,6 +168,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 )),
                 None => None,
             };
+            if let Some(pg) = &postgres {
+                pg.limit_notice_writes(config.notice_writes_per_minute);
+            }
             let cache = config
                 .cache_timetables
                 .then(|| TimetableCache::new(data_dir.join("timetables")));

@@ -210,4 +210,23 @@ async fn a_data_dir_imported_into_postgres_keeps_tokens_notices_takeovers_push_a
         chained,
         "the same chain"
     );
+    // The operator may still end takeovers (its permission came along).
+    let id = takeover["id"].as_str().expect("an id");
+    server
+        .send(Request {
+            method: "DELETE",
+            path: &format!("/v1/emergencies/{id}"),
+            token: Some(&token),
+            ..Request::default()
+        })
+        .await
+        .expect(200);
+    // A data dir that holds no store: said, nothing copied.
+    let missing = dir.path().join("typo").to_str().expect("path").to_string();
+    let nothing = run(
+        dir.path(),
+        &["import", "--data-dir", &missing, "--config", &shared],
+    )
+    .expect_err("no store there");
+    assert!(nothing.contains("holds no store"), "{nothing}");
 }

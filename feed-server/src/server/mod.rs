@@ -172,7 +172,11 @@ impl Server {
             Some(_) => {
                 let now = self.state.boards.clock.now();
                 let left = Emergencies::new(store.emergencies()?, now);
-                for e in left.all() {
+                // Those imported (`feed-server import`) are there already.
+                let shared: Vec<String> = (self.state.boards.emergencies.all().iter())
+                    .map(|e| e.stored.id.clone())
+                    .collect();
+                for e in left.all().iter().filter(|e| !shared.contains(&e.stored.id)) {
                     tracing::warn!(
                         id = %e.stored.id,
                         started_at = %e.stored.started_at,

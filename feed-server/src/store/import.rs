@@ -189,7 +189,11 @@ fn value(r: &Row<'_>, i: usize) -> rusqlite::Result<Value> {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(n) => Value::Int(n),
         ValueRef::Real(x) => Value::Text(x.to_string()),
-        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Text(t) => match std::str::from_utf8(t) {
+            Ok(t) => Value::Text(t.to_string()),
+            // Not changed into something else on the way: refused.
+            Err(_) => Value::Blob(t.to_vec()),
+        },
         ValueRef::Blob(b) => Value::Blob(b.to_vec()),
     })
 }

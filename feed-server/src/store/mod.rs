@@ -228,6 +228,8 @@ pub enum StoreError {
     NotEmpty(String),
     #[error("TLS to PostgreSQL: {0}")]
     Tls(String),
+    #[error("at most {per_minute} notice writes per minute (every node's)")]
+    RateLimited { per_minute: usize, wait_s: u64 },
 }
 
 pub struct Store {

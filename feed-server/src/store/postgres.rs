@@ -81,6 +81,9 @@ pub struct Postgres {
     /// `host:port/dbname`, for logs and errors (never a password).
     target: String,
     client: tokio::sync::Mutex<Session>,
+    /// `[notices] writes_per_minute`, counted in the audit log (0: none;
+    /// [`Postgres::limit_notice_writes`]).
+    notice_writes_per_minute: std::sync::atomic::AtomicUsize,
     /// Whether this process has brought the schema up to date (once: at
     /// start, or at an edge's first connection).
     migrated: std::sync::atomic::AtomicBool,
@@ -140,6 +143,7 @@ impl Postgres {
             config,
             tls,
             client: tokio::sync::Mutex::default(),
+            notice_writes_per_minute: 0.into(),
             migrated: false.into(),
         })
     }
@@ -155,6 +159,24 @@ impl Postgres {
             .await?;
         tracing::info!(target = %pg.target, "PostgreSQL store opened");
         Ok(pg)
+    }
+
+    /// Refuses an operator's notice write past `per_minute` in a minute,
+    /// every node's writes counted together (a server's; the command line
+    /// sets none).
+    pub fn limit_notice_writes(&self, per_minute: usize) {
+        self.notice_writes_per_minute
+            .store(per_minute, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn notice_writes_per_minute(&self) -> Option<usize> {
+        match self
+            .notice_writes_per_minute
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            0 => None,
+            n => Some(n),
+        }
     }
 
     /// `host:port/dbname`.

@@ -137,43 +137,6 @@ pub(super) async fn operator(
     }
 }
 
-/// Refuses a notice write of `op` past `[notices] writes_per_minute`. With
-/// PostgreSQL the count is the audit log's (every node's writes: through N
-/// edges an operator has the budget once, not N times); else this node's.
-pub(super) async fn limit_notices(desk: &NoticeDesk, op: &Operator) -> Result<(), ApiError> {
-    let Some(pg) = desk
-        .shared
-        .as_ref()
-        .and_then(crate::store::Shared::postgres)
-    else {
-        return limit(desk, op);
-    };
-    let per_minute = desk.boards.deployment.notice_writes_per_minute;
-    // The log's instants are the writing node's wall clock.
-    let now = chrono::Utc::now();
-    let since =
-        (now - chrono::Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let (count, first) = pg
-        .notice_writes_since(&op.name, &since)
-        .await
-        .map_err(store_error)?;
-    if usize::try_from(count).unwrap_or(usize::MAX) < per_minute {
-        return Ok(());
-    }
-    let wait = first
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-        .map_or(Duration::from_secs(60), |t| {
-            (t.to_utc() + chrono::Duration::minutes(1) - now)
-                .to_std()
-                .unwrap_or_default()
-        });
-    Err(too_many(
-        "rate_limited",
-        format!("at most {per_minute} writes per minute (every node's)"),
-        wait,
-    ))
-}
-
 /// Counts a write of `op` on this node, or refuses it past `[notices]
 /// writes_per_minute`.
 pub(super) fn limit(desk: &NoticeDesk, op: &Operator) -> Result<(), ApiError> {

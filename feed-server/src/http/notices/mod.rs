@@ -30,7 +30,7 @@ use crate::notice::{KeptNotice, Scope, validate};
 use crate::publish::Boards;
 use crate::store::{Change, Operator, Shared, Store, StoreError};
 pub use access::{AuthFailures, PushWrites, WriteLimiter};
-use access::{limit, limit_notices, operator};
+use access::{limit, operator};
 
 /// What the notice API reads and writes: the durable store, the notices held in
 /// memory (through the board publisher, which republishes after each write),
@@ -64,6 +64,12 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 fn store_error(e: StoreError) -> ApiError {
     match e {
+        StoreError::RateLimited { wait_s, .. } => {
+            let mut refused =
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string());
+            refused.retry_after = Some(wait_s);
+            refused
+        }
         StoreError::NoNotice(id) => ApiError::new(
             StatusCode::NOT_FOUND,
             "notice_not_found",
@@ -211,7 +217,11 @@ pub async fn create(
     let op = operator(&desk, &headers, ip(&peer)).await?;
     let input = to_input(read_json(&desk, &headers, request).await?)?;
     checked(&desk, &input, &op)?;
-    limit_notices(&desk, &op).await?;
+    // With PostgreSQL the budget is counted there, in the write's
+    // transaction (every node's writes); else on this node.
+    if desk.shared.as_ref().and_then(Shared::postgres).is_none() {
+        limit(&desk, &op)?;
+    }
     let notice = shared(&desk)?.notice_insert(input, op.name).await?;
     publish_change(&desk, &notice);
     Ok(with_etag(StatusCode::CREATED, notice))
@@ -352,12 +362,9 @@ async fn change(
     + Send
     + 'static,
 ) -> Result<Response, ApiError> {
-    // With PostgreSQL, counted there first; else this node's count, once
-    // the change is known to be one.
+    // With PostgreSQL, counted there, in the transaction; else this node's
+    // count, once the change is known to be one.
     let counted_here = desk.shared.as_ref().and_then(Shared::postgres).is_none();
-    if !counted_here {
-        limit_notices(desk, &op).await?;
-    }
     let d = desk.clone();
     let notice = shared(desk)?
         .notice_change(id.clone(), version, op.name.clone(), move |current| {

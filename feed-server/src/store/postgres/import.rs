@@ -71,7 +71,8 @@ impl Postgres {
             )
             .await?;
         }
-        // In order: PostgreSQL numbers them as SQLite did.
+        // In order: the chain is the order (an entry's hash names the one
+        // before), not the numbers.
         for a in &exported.audit {
             let row: [&(dyn ToSql + Sync); 7] = [&a.0, &a.1, &a.2, &a.3, &a.4, &a.5, &a.6];
             tx.execute(
@@ -94,6 +95,17 @@ impl Postgres {
                 &[pkcs8, created_at],
             )
             .await?;
+            // A node starting meanwhile may have made one (its key is not
+            // made under the write lock): the copied one, or nothing.
+            let held: Vec<u8> = tx
+                .query_one("SELECT pkcs8 FROM push_keys WHERE id = 1", &[])
+                .await?
+                .try_get(0)?;
+            if held != *pkcs8 {
+                return Err(StoreError::NotEmpty(
+                    "a push key of its own (a node started during the import)".into(),
+                ));
+            }
         }
         for s in &exported.subscriptions {
             let row: [&(dyn ToSql + Sync); 7] = [&s.0, &s.1, &s.2, &s.3, &s.4, &s.5, &s.6];

@@ -25,10 +25,12 @@ impl Postgres {
         let notice = first_version(input, operator)?;
         let body = body(input)?;
         let operator = operator.to_string();
+        let per_minute = self.notice_writes_per_minute();
         self.run(move |client| {
             Box::pin(async move {
                 let tx = client.transaction().await?;
                 write_lock(&tx).await?;
+                budget(&tx, &operator, per_minute).await?;
                 tx.execute(
                     "INSERT INTO notices (id, version, body, created_by, created_at, updated_at) VALUES ($1, 1, $2, $3, $4, $4)",
                     &[&notice.id, &body, &notice.created_by, &notice.created_at],
@@ -64,10 +66,12 @@ impl Postgres {
         decide: impl FnOnce(&OperatorNotice) -> Result<Change, E> + Send + 'static,
     ) -> Result<OperatorNotice, E> {
         let (id, operator) = (id.to_string(), operator.to_string());
+        let per_minute = self.notice_writes_per_minute();
         self.run(move |client| {
             Box::pin(async move {
                 let tx = client.transaction().await.map_err(StoreError::from)?;
                 write_lock(&tx).await?;
+                budget(&tx, &operator, per_minute).await?;
                 let row = tx
                     .query_opt(
                         &format!("SELECT {COLUMNS} FROM notices WHERE id = $1 FOR UPDATE"),
@@ -145,6 +149,53 @@ fn notice(row: &Row) -> Result<OperatorNotice, StoreError> {
         row.try_get(6)?,
     );
     from_parts(parts)
+}
+
+/// Refuses a notice write of `operator` when `per_minute` of them (new,
+/// changed, ended; through any node) are in the audit log's last minute
+/// (`[notices] writes_per_minute`; none: no limit). Counted under the write
+/// lock, so every node's writes are counted exactly, one after the other.
+async fn budget(
+    tx: &tokio_postgres::Transaction<'_>,
+    operator: &str,
+    per_minute: Option<usize>,
+) -> Result<(), StoreError> {
+    let Some(per_minute) = per_minute else {
+        return Ok(());
+    };
+    // The log's instants are the writing nodes' wall clocks, as text.
+    let now = chrono::Utc::now();
+    let since =
+        (now - chrono::Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    const WRITES: &str =
+        "FROM audit WHERE operator = $1 AND at > $2 AND action IN ('create', 'update', 'end')";
+    let count: i64 = tx
+        .query_one(&format!("SELECT count(*) {WRITES}"), &[&operator, &since])
+        .await?
+        .try_get(0)?;
+    let limit = i64::try_from(per_minute).unwrap_or(i64::MAX);
+    if count < limit {
+        return Ok(());
+    }
+    // A place is free once enough of them are a minute old.
+    let freeing: Option<String> = tx
+        .query_opt(
+            &format!("SELECT at {WRITES} ORDER BY at OFFSET $3 LIMIT 1"),
+            &[&operator, &since, &(count - limit)],
+        )
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    let wait_s = freeing
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map_or(60, |t| {
+            (t.to_utc() + chrono::Duration::minutes(1) - now).num_seconds()
+        })
+        .clamp(1, 60);
+    Err(StoreError::RateLimited {
+        per_minute,
+        wait_s: wait_s as u64,
+    })
 }
 
 /// Appends an entry to the audit log, chained to the last one (the caller

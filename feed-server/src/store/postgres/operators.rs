@@ -113,30 +113,6 @@ impl Postgres {
     }
 
     /// The audit log, newest last; at most `limit` entries (the most recent).
-    /// How many notice writes (creations, changes, ends) `operator` made
-    /// after `since` (RFC 3339 in UTC, as the log writes instants), through
-    /// any node, and the first of those instants: what the write limit
-    /// counts.
-    pub async fn notice_writes_since(
-        &self,
-        operator: &str,
-        since: &str,
-    ) -> Result<(i64, Option<String>), StoreError> {
-        let (operator, since) = (operator.to_string(), since.to_string());
-        self.run(move |client| {
-            Box::pin(async move {
-                let row = client
-                    .query_one(
-                        "SELECT count(*), min(at) FROM audit WHERE operator = $1 AND at > $2 AND action IN ('create', 'update', 'end')",
-                        &[&operator, &since],
-                    )
-                    .await?;
-                Ok((row.try_get(0)?, row.try_get(1)?))
-            })
-        })
-        .await
-    }
-
     pub async fn audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.run(move |client| {
