@@ -80,8 +80,11 @@ pub struct Facilities {
     /// Moves on every kept report and every changed document.
     version: Arc<AtomicU64>,
     /// Whose numbering `version` is in: 0, this process's; on an edge, the
-    /// ingest node's whose state it took ([`Facilities::epoch`]).
-    epoch: Arc<AtomicU64>,
+    /// ingest node's whose state it took ([`Facilities::numbered`]). Held
+    /// while a relayed state's epoch and version are set, and while both
+    /// are read, so that a reader never pairs one state's epoch with
+    /// another's version.
+    epoch: Arc<Mutex<u64>>,
     /// What the facility sources' documents say.
     pub sourced: SourcedFacilities,
 }
@@ -91,15 +94,24 @@ impl Facilities {
         self.version.load(Ordering::Acquire)
     }
 
-    /// Which numbering [`Facilities::version`] is in: this process's start
+    /// The version and which numbering it is in: this process's start
     /// (ms), or on an edge the ingest node's it took the state from. A
     /// version counts from 0 in each process: with its epoch it names one
     /// state across restarts and failovers (the exports' `ETag`s).
-    pub fn epoch(&self) -> u64 {
-        match self.epoch.load(Ordering::Acquire) {
-            0 => *PROCESS_EPOCH,
-            epoch => epoch,
+    pub fn numbered(&self) -> (u64, u64) {
+        let epoch = self.epoch.lock().unwrap_or_else(|p| p.into_inner());
+        let version = self.version();
+        match *epoch {
+            0 => (*PROCESS_EPOCH, version),
+            epoch => (epoch, version),
         }
+    }
+
+    /// Sets a relayed state's epoch and version together (an edge).
+    fn take_numbering(&self, epoch: u64, version: u64) {
+        let mut held = self.epoch.lock().unwrap_or_else(|p| p.into_inner());
+        *held = epoch;
+        self.version.store(version, Ordering::Release);
     }
 
     /// Keeps what `source`'s documents say, confirmed at `at`; true if it

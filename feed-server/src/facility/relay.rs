@@ -7,7 +7,6 @@
 //! the same `ETag`s: the ingest node's version travels with the state.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -83,7 +82,7 @@ impl Facilities {
     pub fn state(&self, sources: &[FacilitySource]) -> State {
         // The version first: a report kept meanwhile moves it again, and
         // the next relay carries it.
-        let version = self.version();
+        let (epoch, version) = self.numbered();
         let spaces = {
             let all = self.spaces.lock().unwrap_or_else(|p| p.into_inner());
             let mut spaces: Vec<Space> = all
@@ -114,7 +113,7 @@ impl Facilities {
             .collect();
         State {
             version,
-            epoch: self.epoch(),
+            epoch,
             spaces,
             sources,
         }
@@ -153,8 +152,7 @@ impl Facilities {
                     .apply(source, places, relayed.reports, relayed.confirmed);
             }
         }
-        self.epoch.store(state.epoch, Ordering::Release);
-        self.version.store(state.version, Ordering::Release);
+        self.take_numbering(state.epoch, state.version);
     }
 }
 
@@ -190,7 +188,7 @@ mod tests {
             ..state.clone()
         };
         edge.take(other, &[], &vec![]);
-        assert_eq!((edge.epoch(), edge.version()), (42, state.version));
+        assert_eq!(edge.numbered(), (42, state.version));
     }
 
     #[test]

@@ -46,12 +46,8 @@ enum Current {
 fn current(export: &FacilityExport, headers: &HeaderMap, tag: &str) -> Current {
     let now = chrono::SubsecRound::trunc_subsecs(export.clock.now(), 0);
     let minute = now - chrono::Duration::seconds(now.timestamp().rem_euclid(60));
-    let etag = format!(
-        "\"{tag}-{:x}.{}-{}\"",
-        export.facilities.epoch(),
-        export.facilities.version(),
-        minute.timestamp() / 60
-    );
+    let (epoch, version) = export.facilities.numbered();
+    let etag = format!("\"{tag}-{epoch:x}.{version}-{}\"", minute.timestamp() / 60);
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
