@@ -2,6 +2,8 @@
 //! (docs/scaling.md): a single process, an ingest node or an edge node, with
 //! the state of its link to NATS that `/healthz` reports.
 
+pub mod relayed;
+
 use std::sync::Arc;
 
 use quai_protocol::NatsHealth;

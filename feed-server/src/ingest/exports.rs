@@ -27,7 +27,6 @@
 //! new holder's.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,6 +36,7 @@ use tokio_util::sync::CancellationToken;
 use crate::facility::relay::{KEY, Relay};
 use crate::http::gtfs_rt::{Export, FEEDS, Rendered, rendered};
 use crate::lease::Lease;
+use crate::node::relayed;
 
 /// The bucket of relayed feeds.
 pub const BUCKET: &str = "quai-exports";
@@ -69,38 +69,13 @@ pub fn encode(r: &Rendered) -> std::io::Result<Vec<u8>> {
         modified: r.modified,
         too_large: false,
     };
-    pack(&head, &r.protobuf)
+    relayed::pack(&head, &[&r.protobuf])
 }
 
-/// A value of the bucket: `head` on one line, then `bytes` deflated.
-fn pack(head: &Head, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = serde_json::to_vec(head)?;
-    out.push(b'\n');
-    let mut deflate = flate2::write::DeflateEncoder::new(out, flate2::Compression::default());
-    deflate.write_all(bytes)?;
-    deflate.finish()
-}
-
-/// A value of the bucket: its head and the feed's protobuf.
+/// A value of the bucket: its head and the feed's protobuf (none when the
+/// head says it was too large).
 pub fn decode(value: &[u8]) -> std::io::Result<(Head, Vec<u8>)> {
-    let bad = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
-    let end = value
-        .iter()
-        .position(|b| *b == b'\n')
-        .ok_or_else(|| bad("no head".into()))?;
-    let head: Head = serde_json::from_slice(&value[..end]).map_err(|e| bad(e.to_string()))?;
-    let mut protobuf = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(
-            flate2::read::DeflateDecoder::new(&value[end + 1..]),
-            LARGEST_FEED + 1,
-        ),
-        &mut protobuf,
-    )?;
-    if protobuf.len() as u64 > LARGEST_FEED {
-        return Err(bad(format!("a feed over {LARGEST_FEED} bytes")));
-    }
-    Ok((head, protobuf))
+    relayed::unpack(value, LARGEST_FEED)
 }
 
 /// Relays the feeds while `lease` is held, until `cancel`; reconnects
@@ -219,8 +194,7 @@ async fn session(
                     modified: r.modified,
                     too_large: true,
                 };
-                value = serde_json::to_vec(&head).map_err(|e| e.to_string())?;
-                value.push(b'\n');
+                value = relayed::marker(&head).map_err(|e| e.to_string())?;
             }
             let written = write(&bucket, name, value, sent.get(name).map(|(_, r)| *r)).await;
             match written {
@@ -281,7 +255,7 @@ async fn put_facilities(
         modified: chrono::Utc::now(),
         too_large: false,
     };
-    let mut value = pack(&head, &json).map_err(|e| e.to_string())?;
+    let mut value = relayed::pack(&head, &[&json]).map_err(|e| e.to_string())?;
     if value.len() > largest {
         // Not once per look: once per version.
         if sent.as_ref().is_none_or(|(v, ..)| *v != state.version) {
@@ -292,12 +266,11 @@ async fn put_facilities(
             );
         }
         // A marker, so that edges answer 503 rather than old counts.
-        value = serde_json::to_vec(&Head {
+        value = relayed::marker(&Head {
             too_large: true,
             ..head
         })
         .map_err(|e| e.to_string())?;
-        value.push(b'\n');
     }
     let written = write(bucket, KEY, value, sent.as_ref().map(|(.., r)| *r)).await;
     match written {
@@ -314,6 +287,8 @@ async fn put_facilities(
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+
     use super::*;
 
     #[test]
@@ -333,5 +308,14 @@ mod tests {
         assert_eq!(read.modified, head.modified);
         assert_eq!(protobuf, b"\x0a\x03\x32\x2e\x30");
         assert!(decode(b"no head at all").is_err());
+        // Too large on the ingest node: the head alone, read as no feed
+        // (an edge then answers 503, not an old feed).
+        let marker = crate::node::relayed::marker(&Head {
+            too_large: true,
+            ..head
+        })
+        .expect("marker");
+        let (read, protobuf) = decode(&marker).expect("a marker reads");
+        assert!(read.too_large && protobuf.is_empty());
     }
 }

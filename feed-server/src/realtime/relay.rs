@@ -20,7 +20,6 @@
 //! node before the other would shift every position).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Read as _, Write as _};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -31,6 +30,7 @@ use super::{Kind, Polled, RealtimeStore};
 use crate::config::SiriService;
 use crate::deployment::Deployment;
 use crate::id::FeedId;
+use crate::node::relayed;
 
 /// What the keys of relayed realtime start with, in the bucket of relayed
 /// exports.
@@ -128,8 +128,9 @@ pub struct Head {
     pub updated: BTreeMap<String, u64>,
 }
 
-/// A value of the bucket: the head on one line, then the bodies deflated;
-/// `updated`, the alerts' times as held ([`RealtimeStore::alert_times`]).
+/// A value of the bucket ([`crate::node::relayed`]): the head, then the
+/// bodies deflated; `updated`, the alerts' times as held
+/// ([`RealtimeStore::alert_times`]).
 pub fn encode(bodies: &Bodies, updated: BTreeMap<String, u64>) -> std::io::Result<Vec<u8>> {
     let head = Head {
         received_at: bodies.received_at,
@@ -137,35 +138,24 @@ pub fn encode(bodies: &Bodies, updated: BTreeMap<String, u64>) -> std::io::Resul
         too_large: false,
         updated,
     };
-    let mut out = serde_json::to_vec(&head)?;
-    out.push(b'\n');
-    let mut deflate = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
-    for part in &bodies.parts {
-        deflate.write_all(part)?;
-    }
-    deflate.finish()
+    let parts: Vec<&[u8]> = bodies.parts.iter().map(Vec::as_slice).collect();
+    relayed::pack(&head, &parts)
 }
 
 /// The marker put instead of bodies too large for NATS.
 pub fn too_large(bodies: &Bodies) -> std::io::Result<Vec<u8>> {
-    let mut out = serde_json::to_vec(&Head {
+    relayed::marker(&Head {
         received_at: bodies.received_at,
         parts: Vec::new(),
         too_large: true,
         updated: BTreeMap::new(),
-    })?;
-    out.push(b'\n');
-    Ok(out)
+    })
 }
 
-/// A value of the bucket: its head and bodies.
+/// A value of the bucket: its head and bodies (none after the marker).
 pub fn decode(value: &[u8]) -> std::io::Result<(Head, Vec<Vec<u8>>)> {
     let bad = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
-    let end = value
-        .iter()
-        .position(|b| *b == b'\n')
-        .ok_or_else(|| bad("no head".into()))?;
-    let head: Head = serde_json::from_slice(&value[..end]).map_err(|e| bad(e.to_string()))?;
+    let (head, all) = relayed::unpack::<Head>(value, LARGEST)?;
     if head.too_large {
         return Ok((head, Vec::new()));
     }
@@ -173,12 +163,7 @@ pub fn decode(value: &[u8]) -> std::io::Result<(Head, Vec<Vec<u8>>)> {
         .parts
         .iter()
         .try_fold(0u64, |sum, len| sum.checked_add(*len))
-        .filter(|total| *total <= LARGEST)
-        .ok_or_else(|| bad(format!("bodies of more than {LARGEST} bytes")))?;
-    let mut all = Vec::new();
-    flate2::read::DeflateDecoder::new(&value[end + 1..])
-        .take(total + 1)
-        .read_to_end(&mut all)?;
+        .ok_or_else(|| bad("the head's lengths overflow".into()))?;
     if all.len() as u64 != total {
         return Err(bad(format!(
             "{} bytes of bodies where the head says {total}",
