@@ -1,7 +1,13 @@
-//! The layout in force and the canvas it gives: a node of the layout's size in
-//! its background colour, parent of every panel. The canvas (and so every panel)
-//! is built again when the layout or its fonts change. In a window, the canvas
-//! is scaled to fit it whole.
+//! The layout in force and the canvas it gives: a node of the layout's size,
+//! parent of every panel. The canvas (and so every panel) is built again when
+//! the layout or its fonts change. In a window, the canvas is scaled to fit it
+//! whole.
+//!
+//! The layout's background is the camera's clear colour, not a colour of the
+//! canvas node: a clear fills the picture at the cost of a memory fill, while
+//! a node the size of the screen is shaded pixel by pixel at every frame. On
+//! software rendering that quad alone was about 40 % of a frame's CPU
+//! (docs/benchmarks.md).
 
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
@@ -35,7 +41,7 @@ impl CurrentLayout {
     }
 }
 
-/// The canvas: background colour, parent of every panel.
+/// The canvas: parent of every panel (its background is the clear colour).
 #[derive(Component, Debug)]
 struct Canvas;
 
@@ -48,13 +54,27 @@ pub fn plugin(app: &mut App) {
             .before(crate::view::compose)
             .in_set(ScreenSet::Compose),
     )
-    .add_systems(Update, fit_to_window);
+    .add_systems(Update, (fit_to_window, clear_colour));
+}
+
+/// The layout's background, as the colour every frame starts from (in a
+/// window, also the bands beside a canvas scaled to fit; offscreen, under
+/// the canvas).
+fn clear_colour(layout: Res<CurrentLayout>, clear: Option<ResMut<ClearColor>>) {
+    let Some(mut clear) = clear else {
+        return;
+    };
+    let background = colour(&layout.layout.theme.background);
+    if clear.0 != background {
+        clear.0 = background;
+    }
 }
 
 /// A screen's panel rarely has the layout's exact size: a 1366×768 TV, a 4K
 /// panel, whatever mode a kiosk compositor such as cage gives the window. The
 /// canvas is scaled to fit the window whole (never cut off) and centred in
-/// it, and the bands left beside it take the layout's background. A window
+/// it, and the bands left beside it show the layout's background (the clear
+/// colour). A window
 /// of the layout's own size keeps scale 1, pixel for pixel. (Offscreen
 /// rendering has no window: its picture is the canvas, from its top left.)
 fn fit_to_window(
@@ -62,11 +82,8 @@ fn fit_to_window(
     layout: Res<CurrentLayout>,
     mut canvases: Query<&mut Node, With<Canvas>>,
     ui_scale: Option<ResMut<UiScale>>,
-    clear: Option<ResMut<ClearColor>>,
 ) {
-    let (Some(window), Some(mut ui_scale), Some(mut clear)) =
-        (windows.iter().next(), ui_scale, clear)
-    else {
+    let (Some(window), Some(mut ui_scale)) = (windows.iter().next(), ui_scale) else {
         return;
     };
     let centred = UiRect::all(Val::Auto);
@@ -82,10 +99,6 @@ fn fit_to_window(
     );
     if ui_scale.0 != scale {
         ui_scale.0 = scale;
-    }
-    let background = colour(&layout.layout.theme.background);
-    if clear.0 != background {
-        clear.0 = background;
     }
 }
 
@@ -103,7 +116,7 @@ fn fit_scale(window: (f32, f32), canvas: (f32, f32)) -> f32 {
     }
 }
 
-/// The canvas, built again with its background when the layout changes, or its
+/// The canvas, built again when the layout changes, or its
 /// fonts: new ones (a layout edited on disk) are seen changed once they have
 /// loaded, since a system skipped by its run condition keeps the tick of its
 /// last run.
@@ -130,7 +143,6 @@ fn canvas(
                 height: Val::Px(l.canvas.height as f32),
                 ..default()
             },
-            BackgroundColor(colour(&l.theme.background)),
         ))
         .id();
     view.canvas = Some(canvas);

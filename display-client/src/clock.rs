@@ -61,7 +61,6 @@ fn draw(p: PanelInputs, state: Res<ScreenState>, mut redraw: Redraw) {
                 padding: UiRect::horizontal(Val::Px(24.0)),
                 ..place(p.layout.layout.header)
             },
-            BackgroundColor(colour(&theme.background)),
             children![
                 label(
                     texts.note("header", station.clone()),

@@ -77,6 +77,12 @@ pub enum ScreenSet {
     Finish,
 }
 
+/// The cameras' multisampling: none. A screen is boxes and text whose glyphs
+/// are smoothed already, so Bevy's default of 4 samples a pixel changes no
+/// pixel worth seeing, yet on software rendering (lavapipe) it multiplies the
+/// cost of every frame and adds two full-size multisampled textures.
+pub const CAMERA_MSAA: Msaa = Msaa::Off;
+
 /// What the client is: a screen one looks at, or a kiosk one touches.
 #[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {

@@ -306,7 +306,7 @@ fn main() -> ExitCode {
             }
         })
         .add_systems(Startup, |mut commands: Commands| {
-            commands.spawn(Camera2d);
+            commands.spawn((Camera2d, display_client::CAMERA_MSAA));
         });
     }
     app.add_plugins(ScreenPlugin {

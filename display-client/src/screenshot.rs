@@ -84,6 +84,7 @@ fn camera(mut commands: Commands, mut images: ResMut<Assets<Image>>, shot: Res<S
     // Without IsDefaultUiCamera the UI would not render into the image.
     commands.spawn((
         Camera2d,
+        crate::CAMERA_MSAA,
         RenderTarget::Image(handle.clone().into()),
         IsDefaultUiCamera,
     ));
