@@ -6,8 +6,8 @@
 //! The layout's background is the camera's clear colour, not a colour of the
 //! canvas node: a clear fills the picture at the cost of a memory fill, while
 //! a node the size of the screen is shaded pixel by pixel at every frame. On
-//! software rendering that quad alone was about 40 % of a frame's CPU
-//! (docs/benchmarks.md).
+//! software rendering, that quad and the header's (of the same colour) were
+//! about 40 % of the screen's CPU (docs/benchmarks.md).
 
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
@@ -54,17 +54,23 @@ pub fn plugin(app: &mut App) {
             .before(crate::view::compose)
             .in_set(ScreenSet::Compose),
     )
-    .add_systems(Update, (fit_to_window, clear_colour));
+    .add_systems(Startup, clear_colour)
+    .add_systems(Update, fit_to_window);
 }
 
 /// The layout's background, as the colour every frame starts from (in a
 /// window, also the bands beside a canvas scaled to fit; offscreen, under
-/// the canvas).
+/// the canvas): set at start, then with each new canvas, so that a layout
+/// edited on disk changes it in the frame that draws its panels, once its
+/// fonts have loaded, as the canvas's own colour did.
 fn clear_colour(layout: Res<CurrentLayout>, clear: Option<ResMut<ClearColor>>) {
-    let Some(mut clear) = clear else {
-        return;
-    };
-    let background = colour(&layout.layout.theme.background);
+    if let Some(mut clear) = clear {
+        set_clear_colour(&layout.layout, &mut clear);
+    }
+}
+
+fn set_clear_colour(layout: &Layout, clear: &mut ResMut<ClearColor>) {
+    let background = colour(&layout.theme.background);
     if clear.0 != background {
         clear.0 = background;
     }
@@ -127,9 +133,13 @@ fn canvas(
     canvases: Query<Entity, With<Canvas>>,
     mut built_for: Local<Option<u64>>,
     mut view: ResMut<View>,
+    clear: Option<ResMut<ClearColor>>,
 ) {
     if *built_for == Some(layout.generation) && !fonts.is_changed() {
         return;
+    }
+    if let Some(mut clear) = clear {
+        set_clear_colour(&layout.layout, &mut clear);
     }
     for canvas in &canvases {
         commands.entity(canvas).despawn();
