@@ -80,9 +80,9 @@ fn set_clear_colour(layout: &Layout, clear: &mut ResMut<ClearColor>) {
 /// panel, whatever mode a kiosk compositor such as cage gives the window. The
 /// canvas is scaled to fit the window whole (never cut off) and centred in
 /// it, and the bands left beside it show the layout's background (the clear
-/// colour). A window
-/// of the layout's own size keeps scale 1, pixel for pixel. (Offscreen
-/// rendering has no window: its picture is the canvas, from its top left.)
+/// colour). A window of the layout's own size keeps scale 1, pixel for
+/// pixel. (Offscreen rendering has no window: its picture is the canvas, from
+/// its top left.)
 fn fit_to_window(
     windows: Query<&Window, With<PrimaryWindow>>,
     layout: Res<CurrentLayout>,
@@ -122,10 +122,9 @@ fn fit_scale(window: (f32, f32), canvas: (f32, f32)) -> f32 {
     }
 }
 
-/// The canvas, built again when the layout changes, or its
-/// fonts: new ones (a layout edited on disk) are seen changed once they have
-/// loaded, since a system skipped by its run condition keeps the tick of its
-/// last run.
+/// The canvas, built again when the layout changes, or its fonts: new ones (a
+/// layout edited on disk) are seen changed once they have loaded, since a
+/// system skipped by its run condition keeps the tick of its last run.
 fn canvas(
     mut commands: Commands,
     layout: Res<CurrentLayout>,
