@@ -7,6 +7,7 @@ use crate::advisory::AdviceTable;
 use crate::config::{BoardSettings, Config, ServerSettings, StreamSettings, WeatherSource};
 use crate::feed::{Feed, Feeds, LoadProgress};
 use crate::id::SourceId;
+use crate::search::{FeedNames, SearchIndex};
 use crate::sources::gtfs_static::FeedError;
 use crate::station::{Station, StationError};
 use crate::timetable::TimetableCache;
@@ -77,21 +78,31 @@ impl Deployment {
             feeds.push(Feed::load_cached(feed, now(), progress, cache).await?);
         }
         let feeds = Feeds::new(feeds);
-        let stations = config
-            .stations
-            .iter()
-            .map(|s| {
-                Station::build(s, &feeds).map_err(|source| LoadError::Station {
-                    origin: config.origin.clone(),
-                    source,
+        // The names are folded for search on a thread of their own while the
+        // stations are indexed: both are waited for before the first board.
+        let (stations, names) = std::thread::scope(|s| {
+            let names = s.spawn(|| FeedNames::fold(&feeds));
+            let stations = config
+                .stations
+                .iter()
+                .map(|s| {
+                    Station::build(s, &feeds).map_err(|source| LoadError::Station {
+                        origin: config.origin.clone(),
+                        source,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+                .collect::<Result<Vec<_>, _>>();
+            let names = names
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (stations, names)
+        });
+        let stations = stations?;
         let advice = match &config.advice_file {
             Some(path) => AdviceTable::load(path)?,
             None => AdviceTable::builtin()?,
         };
-        let search = crate::search::SearchIndex::build(&feeds, &stations);
+        let search = SearchIndex::with_stations(names, &stations);
         Ok(Deployment {
             origin: config.origin,
             search,
