@@ -11,7 +11,7 @@ use common::{load, station, ter_zip};
 use criterion::{Criterion, criterion_group, criterion_main};
 use feed_server::board::{self, BoardInput};
 use feed_server::station::Station;
-use feed_server::timetable::{CacheKey, Table, TimetableCache};
+use feed_server::timetable::{ArchiveDigest, Table, TimetableCache};
 
 fn benches(c: &mut Criterion) {
     let bytes = ter_zip();
@@ -22,13 +22,14 @@ fn benches(c: &mut Criterion) {
     // The warm start: the compiled timetable written to the cache, then read back.
     let dir = tempfile::tempdir().expect("tempdir");
     let cache = TimetableCache::new(dir.path());
-    let key = CacheKey::new([bytes.as_slice()], &Default::default());
+    let digest = ArchiveDigest::of([bytes.as_slice()]);
+    let labels = Default::default();
     let (_, feed) = feeds.find("ter").expect("feed ter");
     cache
-        .write("ter", key, &feed.timetable)
+        .write("ter", &digest, None, &labels, &feed.timetable)
         .expect("write the cache");
     group.bench_function("read_compiled_timetable (cache)", |b| {
-        b.iter(|| cache.read("ter", key).expect("read the cache"))
+        b.iter(|| cache.read("ter", &digest, &labels).expect("read the cache"))
     });
     let config = station("caudry", "StopArea:OCE87345561");
     group.bench_function("build_station_index (Caudry)", |b| {

@@ -7,10 +7,12 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::FeedConfig;
+use crate::config::{FeedConfig, GtfsSource};
 use crate::id::FeedId;
 use crate::sources::gtfs_static::{self, FeedError};
-use crate::timetable::{CacheMiss, FeedTimetable, Idx, StopIdx, Table, TimetableCache};
+use crate::timetable::{
+    ArchiveDigest, ArchiveStamp, CacheMiss, FeedTimetable, Idx, StopIdx, Table, TimetableCache,
+};
 
 /// A feed's position in its [`Feeds`] registry: the cheap handle boards and
 /// stations keep (a registry never changes once loaded).
@@ -107,8 +109,9 @@ impl Feed {
         Feed::load_cached(config, now, progress, None).await
     }
 
-    /// The same, with a compiled-timetable cache: the archive is still fetched
-    /// (its content is the key), but an unchanged one is not read again. A cold
+    /// The same, with a compiled-timetable cache: an archive file that its stamp
+    /// shows unchanged is not read at all; any other archive is fetched (its
+    /// content is the key), but an unchanged one is not compiled again. A cold
     /// load writes the cache in the background, after the feed is served.
     pub async fn load_cached(
         config: FeedConfig,
@@ -118,26 +121,72 @@ impl Feed {
     ) -> Result<Feed, FeedError> {
         progress.feed_started(&config.id);
         let started = Instant::now();
+        // Taken before the archive is read (see `ArchiveStamp`). A file over the
+        // size limit is left to `fetch` to refuse.
+        let stamp = match (&config.gtfs, cache) {
+            (GtfsSource::Path(path), Some(_)) => {
+                ArchiveStamp::of(path).filter(|s| s.file_len() <= config.max_bytes)
+            }
+            _ => None,
+        };
+        let mut look_in_cache = cache;
+        if let (Some(cache), Some(stamp)) = (cache, &stamp) {
+            match cache.read_unchanged(config.id.as_str(), stamp, &config.platforms) {
+                Ok(t) => {
+                    tracing::debug!(feed = %config.id, "archive unchanged since its timetable was kept: not read");
+                    return Ok(Feed::loaded(
+                        config,
+                        now,
+                        started,
+                        (Arc::new(t), LoadedFrom::Cache),
+                        progress,
+                    ));
+                }
+                Err(CacheMiss::Absent | CacheMiss::Unconfirmed(_)) => {}
+                Err(miss) => {
+                    // The archive is unchanged: its content would find the same.
+                    tracing::warn!(feed = %config.id, "compiled timetable not used: {miss}");
+                    look_in_cache = None;
+                }
+            }
+        }
         let archive = gtfs_static::fetch(&config).await?;
         let location = config.gtfs.location();
         // Reading and compiling are CPU-bound and run inline: loading happens before
         // the server accepts connections, so there is nothing to starve yet. (The
         // cache is read after the archive, not beside it: on two cores, reading both
         // at once was slower, 40-46 ms against 30-33 for SNCF TER.)
-        let key = cache.and_then(|_| gtfs_static::cache_key(&archive, &config.platforms));
-        let cached = match (cache, key) {
-            (Some(cache), Some(key)) => match cache.read(config.id.as_str(), key) {
-                Ok(t) => Some(t),
-                Err(CacheMiss::Absent) => None,
-                Err(miss) => {
-                    tracing::warn!(feed = %config.id, "compiled timetable not used: {miss}");
-                    None
+        let digest = cache.and_then(|_| gtfs_static::archive_digest(&archive));
+        let cached = match (look_in_cache, &digest) {
+            (Some(cache), Some(digest)) => {
+                match cache.read(config.id.as_str(), digest, &config.platforms) {
+                    Ok(t) => Some(t),
+                    Err(CacheMiss::Absent) => None,
+                    Err(miss) => {
+                        tracing::warn!(feed = %config.id, "compiled timetable not used: {miss}");
+                        None
+                    }
                 }
-            },
+            }
             _ => None,
         };
-        let (timetable, from) = match cached {
-            Some(t) => (Arc::new(t), LoadedFrom::Cache),
+        let keep = |timetable: &Arc<FeedTimetable>| {
+            if let (Some(cache), Some(digest)) = (cache, digest) {
+                keep_in_background(cache, &config, digest, stamp, timetable);
+            }
+        };
+        let loaded = match cached {
+            Some(t) => {
+                // Found by its content: the file's stamp could not vouch for it
+                // (copied, touched, or written just before). Kept again with the
+                // stamp taken now once that one can, so that the next start need
+                // not read the archive.
+                let timetable = Arc::new(t);
+                if stamp.is_some_and(|s| s.settled()) {
+                    keep(&timetable);
+                }
+                (timetable, LoadedFrom::Cache)
+            }
             None => {
                 let id = config.id.clone();
                 let timetable = Arc::new(gtfs_static::load(
@@ -147,21 +196,21 @@ impl Feed {
                     config.platforms.clone(),
                     &|done, total| progress.compiling(&id, done, total),
                 )?);
-                if let (Some(cache), Some(key)) = (cache, key) {
-                    let (cache, timetable) = (cache.clone(), Arc::clone(&timetable));
-                    tokio::task::spawn_blocking(move || {
-                        if let Err(e) = cache.write(id.as_str(), key, &timetable) {
-                            tracing::warn!(
-                                feed = %id,
-                                dir = %cache.dir().display(),
-                                "cannot keep the compiled timetable: {e}"
-                            );
-                        }
-                    });
-                }
+                keep(&timetable);
                 (timetable, LoadedFrom::Archive)
             }
         };
+        Ok(Feed::loaded(config, now, started, loaded, progress))
+    }
+
+    /// The feed, its load logged.
+    fn loaded(
+        config: FeedConfig,
+        now: DateTime<Utc>,
+        started: Instant,
+        (timetable, from): (Arc<FeedTimetable>, LoadedFrom),
+        progress: &(dyn LoadProgress + Send),
+    ) -> Feed {
         progress.feed_done(&config.id);
         tracing::info!(
             feed = %config.id,
@@ -175,7 +224,7 @@ impl Feed {
         for w in &timetable.warnings {
             tracing::warn!(feed = %config.id, "{w}");
         }
-        Ok(Feed {
+        Feed {
             id: config.id.clone(),
             config,
             timetable,
@@ -184,8 +233,30 @@ impl Feed {
                 duration: started.elapsed(),
                 from,
             },
-        })
+        }
     }
+}
+
+/// Writes `timetable` to `cache` on a blocking thread, once the feed is served.
+fn keep_in_background(
+    cache: &TimetableCache,
+    config: &FeedConfig,
+    digest: ArchiveDigest,
+    stamp: Option<ArchiveStamp>,
+    timetable: &Arc<FeedTimetable>,
+) {
+    let (cache, timetable) = (cache.clone(), Arc::clone(timetable));
+    let (id, labels) = (config.id.clone(), config.platforms.clone());
+    tokio::task::spawn_blocking(move || {
+        let written = cache.write(id.as_str(), &digest, stamp.as_ref(), &labels, &timetable);
+        if let Err(e) = written {
+            tracing::warn!(
+                feed = %id,
+                dir = %cache.dir().display(),
+                "cannot keep the compiled timetable: {e}"
+            );
+        }
+    });
 }
 
 /// Every feed of a deployment, in configuration order.

@@ -3,6 +3,7 @@
 //! damaged file sends it back to the archive, and nothing a passenger sees
 //! differs.
 
+use std::path::Path;
 use std::time::Duration;
 
 use quai_tests::binary::{Binary, Server, config_for, demo_copy, wait_until};
@@ -121,6 +122,114 @@ async fn an_unchanged_feed_is_not_read_again_and_a_changed_one_is() {
     assert_eq!(loaded_from(&changed).await, "archive");
     let board = board(&changed).await;
     assert!(board.contains("Cambrai-Ville"), "{board}");
+}
+
+/// `dir`'s files in a zip of stored (not deflated) entries: a change of a word for
+/// another of the same length leaves the archive's length as it was.
+fn stored_zip(dir: &Path) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        zip.start_file(name.as_str(), options).expect("zip entry");
+        zip.write_all(&std::fs::read(dir.join(&name)).expect("read"))
+            .expect("zip write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
+/// Whether the server said it did not read the archive.
+fn archive_not_read(server: &Server) -> bool {
+    server
+        .logs()
+        .contains("archive unchanged since its timetable was kept: not read")
+}
+
+#[tokio::test]
+async fn an_archive_file_left_alone_is_not_read_and_one_rewritten_in_place_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = dir.path().join("gtfs");
+    demo_copy(&folder, |_, text| Some(text));
+    let archive = dir.path().join("net.zip");
+    std::fs::write(&archive, stored_zip(&folder)).expect("zip");
+    let config = config_for(dir.path(), "net.zip", "\"CAUDRY\"");
+    let config = config.to_str().expect("utf-8 path");
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf-8 path");
+    let file = dir.path().join("data/timetables/net.timetable");
+    let start = || {
+        feed_server().logging("feed_server=debug").start(&[
+            "--config",
+            config,
+            "--data-dir",
+            data,
+            "--now",
+            NOW,
+        ])
+    };
+    let kept = || std::fs::metadata(&file).and_then(|m| m.modified()).ok();
+
+    // Just written: a stamp taken now cannot vouch for it yet (a write in the
+    // same clock tick could follow unseen), so the next start reads it again.
+    let cold = start();
+    assert_eq!(loaded_from(&cold).await, "archive");
+    let expected = board(&cold).await;
+    assert!(wait_until(Duration::from_secs(10), || kept().is_some()));
+    drop(cold);
+    let warm = start();
+    assert_eq!(loaded_from(&warm).await, "cache");
+    assert!(!archive_not_read(&warm), "{}", warm.logs());
+    assert_eq!(board(&warm).await, expected);
+    drop(warm);
+
+    // A second later the file has settled: found by its content, the timetable
+    // is kept again with the stamp taken then, and the next start does not read
+    // the archive at all.
+    std::thread::sleep(Duration::from_millis(1100));
+    let before = kept();
+    let warm = start();
+    assert_eq!(loaded_from(&warm).await, "cache");
+    assert!(!archive_not_read(&warm), "{}", warm.logs());
+    assert!(wait_until(Duration::from_secs(10), || kept() != before));
+    drop(warm);
+    let warm = start();
+    assert_eq!(loaded_from(&warm).await, "cache");
+    assert!(archive_not_read(&warm), "{}", warm.logs());
+    assert_eq!(board(&warm).await, expected);
+    drop(warm);
+
+    // Rewritten in place, its length and modification time as they were (as
+    // `cp --preserve=timestamps` over it could): its change time gives it away,
+    // and the new destination is on the board at once.
+    std::thread::sleep(Duration::from_millis(50));
+    let old = std::fs::metadata(&archive).expect("archive");
+    demo_copy(&folder, |name, text| {
+        Some(if name == "trips.txt" {
+            text.replace(",Cambrai,", ",Cambrey,")
+        } else {
+            text
+        })
+    });
+    let changed = stored_zip(&folder);
+    assert_eq!(changed.len() as u64, old.len());
+    let mut f = std::fs::File::options()
+        .write(true)
+        .open(&archive)
+        .expect("open");
+    std::io::Write::write_all(&mut f, &changed).expect("rewrite");
+    f.set_modified(old.modified().expect("mtime"))
+        .expect("mtime");
+    drop(f);
+    let server = start();
+    assert_eq!(loaded_from(&server).await, "archive");
+    let board = board(&server).await;
+    assert!(board.contains("Cambrey"), "{board}");
 }
 
 #[tokio::test]

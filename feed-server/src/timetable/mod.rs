@@ -22,7 +22,7 @@ use gtfs_structures::{DirectionType, RouteType};
 use quai_protocol::Mode;
 use serde::{Deserialize, Serialize};
 
-pub use cache::{CacheKey, CacheMiss, TimetableCache};
+pub use cache::{ArchiveDigest, ArchiveStamp, CacheKey, CacheMiss, TimetableCache};
 pub use compile::{CompileError, Compiler, StopTimeRow, Tables};
 pub use id_index::IdIndex;
 pub use index::{Idx, RouteIdx, ServiceIdx, StopIdx, StopTimeIdx, Table, TripIdx};

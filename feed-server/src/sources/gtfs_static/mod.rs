@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use super::http;
 use crate::config::{FeedConfig, GtfsSource};
 use crate::id::FeedId;
-use crate::timetable::{CacheKey, Compiler, FeedTimetable, Tables};
+use crate::timetable::{ArchiveDigest, Compiler, FeedTimetable, Tables};
 pub use archive::Archive;
 use archive::{OpenError, Opened};
 pub use error::FeedError;
@@ -153,17 +153,14 @@ const TABLES: [&str; 8] = [
     "frequencies.txt",
 ];
 
-/// The key of the timetable compiled from `archive` with `platform_labels` in the
-/// compiled-timetable cache: the zip's bytes, or, for a folder, the name and the
-/// SHA-256 of each table Quai reads (read as a stream: a folder's other files,
-/// shapes.txt among them, are not read). `None` when a folder's table cannot be
-/// read (the load that follows says why).
-pub fn cache_key(
-    archive: &Archive,
-    platform_labels: &BTreeMap<String, String>,
-) -> Option<CacheKey> {
+/// The digest of `archive`'s content, for the compiled-timetable cache: the zip's
+/// bytes, or, for a folder, the name and the SHA-256 of each table Quai reads
+/// (read as a stream: a folder's other files, shapes.txt among them, are not
+/// read). `None` when a folder's table cannot be read (the load that follows says
+/// why).
+pub fn archive_digest(archive: &Archive) -> Option<ArchiveDigest> {
     match archive {
-        Archive::Zip(bytes) => Some(CacheKey::new([bytes.as_slice()], platform_labels)),
+        Archive::Zip(bytes) => Some(ArchiveDigest::of([bytes.as_slice()])),
         Archive::Folder(path) => {
             let mut parts: Vec<Vec<u8>> = Vec::new();
             for name in TABLES {
@@ -181,10 +178,7 @@ pub fn cache_key(
                 parts.push(name.as_bytes().to_vec());
                 parts.push(digest.finish().as_ref().to_vec());
             }
-            Some(CacheKey::new(
-                parts.iter().map(Vec::as_slice),
-                platform_labels,
-            ))
+            Some(ArchiveDigest::of(parts.iter().map(Vec::as_slice)))
         }
     }
 }

@@ -2,43 +2,65 @@
 //! in a tight loop (on a thread of its own while the rest of the timetable is
 //! read), since they are most of a timetable.
 //!
-//! Per call, as LEB128 varints: `stop << 2 | no_drop_off << 1 | no_pickup`, `stop_sequence`, the
-//! arrival minus the previous call's departure (zigzag: it may be negative between
-//! trips), the departure minus the arrival (zigzag), the stop headsign (0: none,
-//! else its position + 1). TER: 300,000 calls in about 2 MB.
+//! As LEB128 varints: the number of calls, then the [`Bounds`] they were written
+//! with (the number of stops, of stop headsigns); per call
+//! `stop << 2 | no_drop_off << 1 | no_pickup`, `stop_sequence`, the arrival minus
+//! the previous call's departure (zigzag: it may be negative between trips), the
+//! departure minus the arrival (zigzag), the stop headsign (0: none, else its
+//! position + 1). TER: 300,000 calls in about 2 MB.
+//!
+//! Every call is checked against the bounds as it is decoded (the tables they
+//! refer to are decoded at the same time, on the other thread); the caller then
+//! checks the bounds against those tables.
 
-use crate::timetable::{HeadsignIdx, Idx, StopIdx, StopTime, StopTimeIdx, Table};
+use std::io::Write;
 
-pub(super) fn encode(table: &Table<StopTimeIdx, StopTime>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(table.len() * 8 + 16);
-    put(&mut out, table.len() as u64);
+use crate::timetable::{HeadsignIdx, Idx, MAX_TIME, StopIdx, StopTime, StopTimeIdx, Table};
+
+/// The lengths of the tables the stop times point into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Bounds {
+    pub stops: usize,
+    pub headsigns: usize,
+}
+
+/// Writes `table` to `out` (a buffered writer: a few bytes at a time).
+pub(super) fn encode(
+    table: &Table<StopTimeIdx, StopTime>,
+    bounds: Bounds,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    put(out, table.len() as u64)?;
+    put(out, bounds.stops as u64)?;
+    put(out, bounds.headsigns as u64)?;
     let mut previous = 0u32;
     for st in table.iter() {
         put(
-            &mut out,
+            out,
             (st.stop.position() as u64) << 2 | u64::from(!st.drop_off) << 1 | u64::from(!st.pickup),
-        );
-        put(&mut out, u64::from(st.sequence));
-        put(
-            &mut out,
-            zigzag(i64::from(st.arrival) - i64::from(previous)),
-        );
-        put(
-            &mut out,
-            zigzag(i64::from(st.departure) - i64::from(st.arrival)),
-        );
-        put(&mut out, st.headsign.map_or(0, |h| h.position() as u64 + 1));
+        )?;
+        put(out, u64::from(st.sequence))?;
+        put(out, zigzag(i64::from(st.arrival) - i64::from(previous)))?;
+        put(out, zigzag(i64::from(st.departure) - i64::from(st.arrival)))?;
+        put(out, st.headsign.map_or(0, |h| h.position() as u64 + 1))?;
         previous = st.departure;
     }
-    out
+    Ok(())
 }
 
-/// The stop times of `bytes`. Positions are not checked against the other tables
-/// here (they are read at the same time): the caller does.
-pub(super) fn decode(mut bytes: &[u8]) -> Result<Table<StopTimeIdx, StopTime>, String> {
+/// The stop times of `bytes`, each within the bounds written with them and its
+/// times within [`MAX_TIME`]; and those bounds, for the caller to compare with the
+/// tables read beside them.
+pub(super) fn decode(mut bytes: &[u8]) -> Result<(Table<StopTimeIdx, StopTime>, Bounds), String> {
     let input = &mut bytes;
     let truncated = || "stop times truncated".to_string();
-    let n = usize::try_from(get(input).ok_or_else(truncated)?).map_err(|e| e.to_string())?;
+    let mut count = || {
+        get(input)
+            .ok_or_else(truncated)
+            .and_then(|n| usize::try_from(n).map_err(|e| e.to_string()))
+    };
+    let (n, stops, headsigns) = (count()?, count()?, count()?);
+    let bounds = Bounds { stops, headsigns };
     // Each call takes 5 bytes at least: a count beyond that is damage, not a feed.
     if n > input.len() / 5 {
         return Err(format!("{n} stop times in {} bytes", input.len()));
@@ -48,7 +70,7 @@ pub(super) fn decode(mut bytes: &[u8]) -> Result<Table<StopTimeIdx, StopTime>, S
     for _ in 0..n {
         let fields = [get(input), get(input), get(input), get(input), get(input)];
         let [
-            Some(stop),
+            Some(flags),
             Some(sequence),
             Some(gap),
             Some(dwell),
@@ -60,23 +82,33 @@ pub(super) fn decode(mut bytes: &[u8]) -> Result<Table<StopTimeIdx, StopTime>, S
         let overflow = || "time out of range".to_string();
         let arrival = previous.checked_add(unzigzag(gap)).ok_or_else(overflow)?;
         let departure = arrival.checked_add(unzigzag(dwell)).ok_or_else(overflow)?;
-        let time = |t: i64| u32::try_from(t).map_err(|_| format!("time {t} out of range"));
+        let time = |t: i64| {
+            u32::try_from(t)
+                .ok()
+                .filter(|&t| t <= MAX_TIME)
+                .ok_or_else(|| format!("time {t} out of range"))
+        };
         let headsign = match headsign {
             0 => None,
             h => Some(
                 usize::try_from(h - 1)
                     .ok()
+                    .filter(|&h| h < bounds.headsigns)
                     .and_then(HeadsignIdx::nth)
-                    .ok_or("headsign out of range")?,
+                    .ok_or("stop headsign out of range")?,
             ),
         };
+        let stop = usize::try_from(flags >> 2)
+            .ok()
+            .filter(|&s| s < bounds.stops)
+            .ok_or_else(|| format!("stop {} of {}", flags >> 2, bounds.stops))?;
         rows.push(StopTime {
-            stop: StopIdx::new(usize::try_from(stop >> 2).map_err(|e| e.to_string())?),
+            stop: StopIdx::new(stop),
             sequence: u32::try_from(sequence).map_err(|e| e.to_string())?,
             arrival: time(arrival)?,
             departure: time(departure)?,
-            pickup: stop & 1 == 0,
-            drop_off: stop & 2 == 0,
+            pickup: flags & 1 == 0,
+            drop_off: flags & 2 == 0,
             headsign,
         });
         previous = departure;
@@ -84,15 +116,19 @@ pub(super) fn decode(mut bytes: &[u8]) -> Result<Table<StopTimeIdx, StopTime>, S
     if !input.is_empty() {
         return Err(format!("{} bytes after the stop times", input.len()));
     }
-    Ok(rows.into_iter().collect())
+    Ok((rows.into_iter().collect(), bounds))
 }
 
-fn put(out: &mut Vec<u8>, mut v: u64) {
+fn put(out: &mut impl Write, mut v: u64) -> std::io::Result<()> {
+    let mut bytes = [0u8; 10];
+    let mut n = 0;
     while v >= 0x80 {
-        out.push(v as u8 | 0x80);
+        bytes[n] = v as u8 | 0x80;
         v >>= 7;
+        n += 1;
     }
-    out.push(v as u8);
+    bytes[n] = v as u8;
+    out.write_all(&bytes[..=n])
 }
 
 #[inline]
@@ -127,6 +163,12 @@ fn unzigzag(v: u64) -> i64 {
 mod tests {
     use super::*;
 
+    fn encode(table: &Table<StopTimeIdx, StopTime>, bounds: Bounds) -> Vec<u8> {
+        let mut out = Vec::new();
+        super::encode(table, bounds, &mut out).expect("a Vec takes it");
+        out
+    }
+
     fn st(stop: usize, seq: u32, arr: u32, dep: u32, pickup: bool, h: Option<usize>) -> StopTime {
         StopTime {
             stop: StopIdx::new(stop),
@@ -146,17 +188,47 @@ mod tests {
             st(70_000, 2, 25_500, 25_500, false, Some(0)),
             // The next trip starts earlier; a departure before the arrival is kept.
             st(0, 10, 3_600, 3_500, true, None),
-            st(u32::MAX as usize >> 2, u32::MAX, u32::MAX, 0, true, Some(7)),
+            st(u32::MAX as usize >> 2, u32::MAX, MAX_TIME, 0, true, Some(7)),
         ]
         .into_iter()
         .collect();
-        let bytes = encode(&table);
-        let back = decode(&bytes).expect("decodes");
+        let bounds = Bounds {
+            stops: (u32::MAX as usize >> 2) + 1,
+            headsigns: 8,
+        };
+        let bytes = encode(&table, bounds);
+        let (back, read) = decode(&bytes).expect("decodes");
         let dump = |t: &Table<StopTimeIdx, StopTime>| format!("{:?}", t.iter().collect::<Vec<_>>());
         assert_eq!(dump(&back), dump(&table));
+        assert_eq!(read, bounds);
         for cut in 0..bytes.len() {
             assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
         }
         assert!(decode(&[bytes.as_slice(), &[0]].concat()).is_err());
+    }
+
+    #[test]
+    fn a_call_out_of_bounds_is_damage() {
+        let table: Table<StopTimeIdx, StopTime> = [st(3, 1, 25_200, 25_260, true, Some(1))]
+            .into_iter()
+            .collect();
+        let fits = Bounds {
+            stops: 4,
+            headsigns: 2,
+        };
+        assert!(decode(&encode(&table, fits)).is_ok());
+        for bounds in [
+            Bounds { stops: 3, ..fits },
+            Bounds {
+                headsigns: 1,
+                ..fits
+            },
+        ] {
+            assert!(decode(&encode(&table, bounds)).is_err(), "{bounds:?}");
+        }
+        let late: Table<StopTimeIdx, StopTime> = [st(3, 1, MAX_TIME, MAX_TIME + 1, true, None)]
+            .into_iter()
+            .collect();
+        assert!(decode(&encode(&late, fits)).is_err());
     }
 }
