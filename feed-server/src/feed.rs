@@ -121,16 +121,16 @@ impl Feed {
     ) -> Result<Feed, FeedError> {
         progress.feed_started(&config.id);
         let started = Instant::now();
-        // Taken before the archive is read (see `ArchiveStamp`). A file over the
-        // size limit is left to `fetch` to refuse.
-        let stamp = match (&config.gtfs, cache) {
+        // The file as it is now (see `ArchiveStamp`); a file over the size limit
+        // is left to `fetch` to refuse.
+        let now_stamp = match (&config.gtfs, cache) {
             (GtfsSource::Path(path), Some(_)) => {
                 ArchiveStamp::of(path).filter(|s| s.file_len() <= config.max_bytes)
             }
             _ => None,
         };
         let mut look_in_cache = cache;
-        if let (Some(cache), Some(stamp)) = (cache, &stamp) {
+        if let (Some(cache), Some(stamp)) = (cache, &now_stamp) {
             match cache.read_unchanged(config.id.as_str(), stamp, &config.platforms) {
                 Ok(t) => {
                     tracing::debug!(feed = %config.id, "archive unchanged since its timetable was kept: not read");
@@ -150,7 +150,9 @@ impl Feed {
                 }
             }
         }
-        let archive = gtfs_static::fetch(&config).await?;
+        // The stamp kept with a timetable is the one `fetch` took on the file it
+        // read.
+        let gtfs_static::Fetched { archive, stamp } = gtfs_static::fetch(&config).await?;
         let location = config.gtfs.location();
         // Reading and compiling are CPU-bound and run inline: loading happens before
         // the server accepts connections, so there is nothing to starve yet. (The
@@ -170,9 +172,9 @@ impl Feed {
             }
             _ => None,
         };
-        let keep = |timetable: &Arc<FeedTimetable>| {
+        let keep = |timetable: &Arc<FeedTimetable>, again: bool| {
             if let (Some(cache), Some(digest)) = (cache, digest) {
-                keep_in_background(cache, &config, digest, stamp, timetable);
+                keep_in_background(cache, &config, digest, stamp, timetable, again);
             }
         };
         let loaded = match cached {
@@ -183,7 +185,7 @@ impl Feed {
                 // not read the archive.
                 let timetable = Arc::new(t);
                 if stamp.is_some_and(|s| s.settled()) {
-                    keep(&timetable);
+                    keep(&timetable, true);
                 }
                 (timetable, LoadedFrom::Cache)
             }
@@ -196,7 +198,7 @@ impl Feed {
                     config.platforms.clone(),
                     &|done, total| progress.compiling(&id, done, total),
                 )?);
-                keep(&timetable);
+                keep(&timetable, false);
                 (timetable, LoadedFrom::Archive)
             }
         };
@@ -238,23 +240,32 @@ impl Feed {
 }
 
 /// Writes `timetable` to `cache` on a blocking thread, once the feed is served.
+/// Keeping it `again` (only to renew the stamp) fails quietly: a cache that
+/// cannot be written (a read-only folder shipped in an image) still serves.
 fn keep_in_background(
     cache: &TimetableCache,
     config: &FeedConfig,
     digest: ArchiveDigest,
     stamp: Option<ArchiveStamp>,
     timetable: &Arc<FeedTimetable>,
+    again: bool,
 ) {
     let (cache, timetable) = (cache.clone(), Arc::clone(timetable));
     let (id, labels) = (config.id.clone(), config.platforms.clone());
     tokio::task::spawn_blocking(move || {
         let written = cache.write(id.as_str(), &digest, stamp.as_ref(), &labels, &timetable);
-        if let Err(e) = written {
-            tracing::warn!(
+        match written {
+            Err(e) if again => tracing::debug!(
+                feed = %id,
+                dir = %cache.dir().display(),
+                "cannot keep the compiled timetable again: {e}"
+            ),
+            Err(e) => tracing::warn!(
                 feed = %id,
                 dir = %cache.dir().display(),
                 "cannot keep the compiled timetable: {e}"
-            );
+            ),
+            Ok(()) => {}
         }
     });
 }

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use super::http;
 use crate::config::{FeedConfig, GtfsSource};
 use crate::id::FeedId;
-use crate::timetable::{ArchiveDigest, Compiler, FeedTimetable, Tables};
+use crate::timetable::{ArchiveDigest, ArchiveStamp, Compiler, FeedTimetable, Tables};
 pub use archive::Archive;
 use archive::{OpenError, Opened};
 pub use error::FeedError;
@@ -27,11 +27,22 @@ pub use guard::{MAX_INFLATED, MAX_LINE, MAX_RATIO, MAX_ZIP_ENTRIES};
 pub use stop_times::Progress;
 use table::Place;
 
+/// An archive as fetched.
+pub struct Fetched {
+    pub archive: Archive,
+    /// For a zip file: its stamp, taken on the open file before it was read.
+    pub stamp: Option<ArchiveStamp>,
+}
+
 /// Fetches the archive of `feed` with its timeout and size cap.
-pub async fn fetch(feed: &FeedConfig) -> Result<Archive, FeedError> {
+pub async fn fetch(feed: &FeedConfig) -> Result<Fetched, FeedError> {
     let loc = feed.gtfs.location();
+    let zip = |archive| Fetched {
+        archive: Archive::Zip(archive),
+        stamp: None,
+    };
     match &feed.gtfs {
-        GtfsSource::BuiltinDemo => Ok(Archive::Zip(super::builtin::gtfs_zip().map_err(|e| {
+        GtfsSource::BuiltinDemo => Ok(zip(super::builtin::gtfs_zip().map_err(|e| {
             FeedError::Read {
                 feed: feed.id.to_string(),
                 location: loc,
@@ -39,31 +50,63 @@ pub async fn fetch(feed: &FeedConfig) -> Result<Archive, FeedError> {
             }
         })?)),
         GtfsSource::Path(path) => {
-            let read_err = |reason: String| FeedError::Read {
-                feed: feed.id.to_string(),
-                location: loc.clone(),
-                reason,
-            };
-            let meta = tokio::fs::metadata(path)
+            let (opened, max_bytes) = (path.clone(), feed.max_bytes);
+            let read = tokio::task::spawn_blocking(move || read_local(&opened, max_bytes))
                 .await
-                .map_err(|e| read_err(e.to_string()))?;
-            if meta.is_dir() {
-                return Ok(Archive::Folder(path.clone()));
-            }
-            if meta.len() > feed.max_bytes {
-                return Err(FeedError::TooLarge {
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+            match read {
+                Ok(Local::Folder) => Ok(Fetched {
+                    archive: Archive::Folder(path.clone()),
+                    stamp: None,
+                }),
+                Ok(Local::Zip(bytes, stamp)) => Ok(Fetched {
+                    archive: Archive::Zip(bytes),
+                    stamp,
+                }),
+                Ok(Local::TooLarge) => Err(FeedError::TooLarge {
                     feed: feed.id.to_string(),
                     location: loc,
                     max_bytes: feed.max_bytes,
-                });
+                }),
+                Err(e) => Err(FeedError::Read {
+                    feed: feed.id.to_string(),
+                    location: loc,
+                    reason: e.to_string(),
+                }),
             }
-            let bytes = tokio::fs::read(path)
-                .await
-                .map_err(|e| read_err(e.to_string()))?;
-            Ok(Archive::Zip(bytes))
         }
-        GtfsSource::Url(url) => download(feed, url.as_str()).await.map(Archive::Zip),
+        GtfsSource::Url(url) => download(feed, url.as_str()).await.map(zip),
     }
+}
+
+/// A local archive, as [`read_local`] found it.
+enum Local {
+    Folder,
+    Zip(Vec<u8>, Option<ArchiveStamp>),
+    TooLarge,
+}
+
+/// Opens `path` once: what it is, its stamp and its bytes all come from that one
+/// open file, whatever the path is pointed at meanwhile (a `current` link
+/// switched between two releases of a feed).
+fn read_local(path: &std::path::Path, max_bytes: u64) -> std::io::Result<Local> {
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Ok(Local::Folder);
+    }
+    if meta.len() > max_bytes {
+        return Ok(Local::TooLarge);
+    }
+    let stamp = ArchiveStamp::of_metadata(&meta);
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    // A file growing while it is read stops at the cap all the same.
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max_bytes {
+        return Ok(Local::TooLarge);
+    }
+    Ok(Local::Zip(bytes, stamp))
 }
 
 async fn download(feed: &FeedConfig, url: &str) -> Result<Vec<u8>, FeedError> {

@@ -8,8 +8,8 @@
 //! inode, length, modification and change times. The change time (`ctime`) is
 //! the kernel's own, set on every write and on every `touch`, so a file
 //! rewritten in place with its old length and old modification time is still
-//! seen. A stamp is trusted only when the file had last changed at least a
-//! second before it was taken: a write in the same clock tick as the one
+//! seen. A stamp is trusted only when the file had last changed at least
+//! [`SETTLED`] before it was taken: a write in the same clock tick as the one
 //! before it could otherwise leave the same times behind.
 
 use std::path::Path;
@@ -49,19 +49,28 @@ pub struct ArchiveStamp {
     taken_ns: i64,
 }
 
-/// How long a file must have been left alone before its stamp is trusted.
-const SETTLED: Duration = Duration::from_secs(1);
+/// How long a file must have been left alone before its stamp is trusted: more
+/// than the coarsest file times in use (FAT keeps them to 2 s).
+pub const SETTLED: Duration = Duration::from_secs(3);
 
 /// The bytes a stamp takes in a cache file (all zero: none).
 pub(super) const STAMP_BYTES: usize = 6 * 8;
 
 impl ArchiveStamp {
-    /// The stamp of the regular file at `path`, taken now: take it before reading
-    /// the file, so that a write while it is read leaves another stamp. `None` for
-    /// a folder or a file that cannot be looked at.
+    /// The stamp of the regular file at `path`, taken now on the file opened
+    /// (an open also has a network file system look again). `None` for a folder or
+    /// a file that cannot be opened.
     pub fn of(path: &Path) -> Option<ArchiveStamp> {
+        let meta = std::fs::File::open(path).ok()?.metadata().ok()?;
+        ArchiveStamp::of_metadata(&meta)
+    }
+
+    /// The stamp of an open file's `meta`, taken now. Take it before reading the
+    /// file, from the same open file: a write while it is read then leaves
+    /// another stamp, and a path pointed elsewhere meanwhile does not pair one
+    /// file's stamp with another's content.
+    pub fn of_metadata(meta: &std::fs::Metadata) -> Option<ArchiveStamp> {
         use std::os::unix::fs::MetadataExt as _;
-        let meta = std::fs::metadata(path).ok()?;
         if !meta.is_file() {
             return None;
         }
@@ -160,7 +169,7 @@ mod tests {
         assert!(!fresh.settled());
         assert!(!fresh.vouches_for(&fresh));
         let settled = ArchiveStamp {
-            taken_ns: fresh.changed_ns + 1_000_000_000,
+            taken_ns: fresh.changed_ns + SETTLED.as_nanos() as i64,
             ..fresh
         };
         assert!(settled.vouches_for(&ArchiveStamp::of(&path).expect("stamp")));

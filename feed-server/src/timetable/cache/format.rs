@@ -15,7 +15,7 @@ use crate::timetable::{
 };
 
 const MAGIC: &[u8; 8] = b"QUAI-TT\n";
-const HEADER: usize = 8 + 4 + 32 + 32 + STAMP_BYTES + 8 + 4;
+pub(super) const HEADER: usize = 8 + 4 + 32 + 32 + STAMP_BYTES + 8 + 4;
 /// Where the payload's length and checksum are in the header.
 const LENGTH_AT: usize = HEADER - 12;
 const CRC_AT: usize = HEADER - 4;

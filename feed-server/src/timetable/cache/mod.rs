@@ -34,13 +34,14 @@ mod format;
 mod stop_times;
 
 use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use ring::digest::{Context, SHA256};
 
 use super::FeedTimetable;
-pub use archive::{ArchiveDigest, ArchiveStamp};
-use format::{Decode, decode, encode, header};
+pub use archive::{ArchiveDigest, ArchiveStamp, SETTLED};
+use format::{Decode, HEADER, decode, encode, header};
 
 /// The layout of the payload. Bump it whenever a stored type or the rules of
 /// [`super::Compiler`] change: the key includes it, so older files are ignored.
@@ -143,13 +144,24 @@ impl TimetableCache {
         now: &ArchiveStamp,
         platform_labels: &BTreeMap<String, String>,
     ) -> Result<FeedTimetable, CacheMiss> {
-        let (path, bytes) = self.file(feed)?;
-        let kept = match header(&bytes) {
-            Ok(kept) => kept,
-            Err(miss) => return Err(miss.of(path)),
-        };
+        // The header first: when it cannot vouch, the file is read whole by
+        // `read`, once.
+        let path = self.path(feed);
+        let mut head = [0; HEADER];
+        let opened = std::fs::File::open(&path).and_then(|mut f| f.read_exact(&mut head));
+        match opened {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(CacheMiss::Absent),
+            // Too short for a header: damage `read` will name.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(CacheMiss::Unconfirmed(path));
+            }
+            Err(e) => return Err(CacheMiss::Io(path, e)),
+        }
+        let kept = header(&head).map_err(|miss| miss.of(path.clone()))?;
         match kept.stamp {
             Some(stamp) if stamp.vouches_for(now) => {
+                let (path, bytes) = self.file(feed)?;
                 let key = CacheKey::new(&kept.digest, platform_labels);
                 decode(&bytes, key).map_err(|miss| miss.of(path))
             }

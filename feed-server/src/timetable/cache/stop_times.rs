@@ -1,6 +1,6 @@
 //! Stop times as the cache keeps them: a compact byte format of our own, decoded
-//! in a tight loop (on a thread of its own while the rest of the timetable is
-//! read), since they are most of a timetable.
+//! in a tight loop (on the second thread, while the trips are read), since they
+//! are most of a timetable.
 //!
 //! As LEB128 varints: the number of calls, then the [`Bounds`] they were written
 //! with (the number of stops, of stop headsigns); per call
@@ -10,8 +10,8 @@
 //! position + 1). TER: 300,000 calls in about 2 MB.
 //!
 //! Every call is checked against the bounds as it is decoded (the tables they
-//! refer to are decoded at the same time, on the other thread); the caller then
-//! checks the bounds against those tables.
+//! refer to are decoded after them); the caller then checks the bounds against
+//! those tables.
 
 use std::io::Write;
 
