@@ -145,23 +145,32 @@ impl TimetableCache {
         platform_labels: &BTreeMap<String, String>,
     ) -> Result<FeedTimetable, CacheMiss> {
         // The header first: when it cannot vouch, the file is read whole by
-        // `read`, once.
+        // `read`, once. When it can, the rest comes from the same open file (a
+        // server sharing the folder may rename another one into place).
         let path = self.path(feed);
         let mut head = [0; HEADER];
-        let opened = std::fs::File::open(&path).and_then(|mut f| f.read_exact(&mut head));
-        match opened {
-            Ok(()) => {}
+        let opened = std::fs::File::open(&path).and_then(|mut f| {
+            f.read_exact(&mut head)?;
+            Ok(f)
+        });
+        let mut file = match opened {
+            Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(CacheMiss::Absent),
-            // Too short for a header: damage `read` will name.
+            // Too short for a header: `read` will say what it is.
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 return Err(CacheMiss::Unconfirmed(path));
             }
             Err(e) => return Err(CacheMiss::Io(path, e)),
-        }
+        };
         let kept = header(&head).map_err(|miss| miss.of(path.clone()))?;
         match kept.stamp {
             Some(stamp) if stamp.vouches_for(now) => {
-                let (path, bytes) = self.file(feed)?;
+                let len = file.metadata().map_or(0, |m| m.len());
+                let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+                bytes.extend_from_slice(&head);
+                if let Err(e) = file.read_to_end(&mut bytes) {
+                    return Err(CacheMiss::Io(path, e));
+                }
                 let key = CacheKey::new(&kept.digest, platform_labels);
                 decode(&bytes, key).map_err(|miss| miss.of(path))
             }
