@@ -15,7 +15,8 @@
 //!   [`advisory`], [`facilities`] and [`wifi`], and [`takeover`] (an emergency, alone on screen);
 //! - the voice: [`speech`] (what is shown, read aloud);
 //! - around them: [`instrumentation`] (latency in the log), [`screenshot`]
-//!   and [`report`] (what the screen shows, told to the fleet).
+//!   and [`report`] (what the screen shows, told to the fleet), and
+//!   [`renderer`] (Bevy's renderer kept to what Bevy UI needs).
 //!
 //! The order of a frame is the order of [`ScreenSet`], defined and configured
 //! here, so that no module has to reach into another for it.
@@ -37,6 +38,7 @@ pub mod names;
 mod network;
 mod panel;
 mod qr;
+pub mod renderer;
 pub mod report;
 mod screenshot;
 pub mod speech;
@@ -167,6 +169,7 @@ impl Plugin for ScreenPlugin {
                 wake::plugin,
             ))
             .add_plugins((
+                renderer::plugin,
                 facilities::plugin,
                 speech::plugin,
                 names::plugin,

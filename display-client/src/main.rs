@@ -270,7 +270,7 @@ fn main() -> ExitCode {
     });
     if args.headless {
         app.add_plugins(
-            DefaultPlugins
+            display_client::renderer::bevy_plugins()
                 .set(assets)
                 .set(WindowPlugin {
                     primary_window: None,
@@ -281,19 +281,25 @@ fn main() -> ExitCode {
         )
         .add_plugins(ScheduleRunnerPlugin::run_loop(Duration::from_millis(16)));
     } else {
-        app.add_plugins(DefaultPlugins.set(assets).set(WindowPlugin {
-            primary_window: Some(Window {
-                title: format!("Quai – {}", args.station),
-                resolution: WindowResolution::new(width, height),
-                mode: if args.fullscreen {
-                    WindowMode::BorderlessFullscreen(bevy::window::MonitorSelection::Primary)
-                } else {
-                    WindowMode::Windowed
-                },
-                ..default()
-            }),
-            ..default()
-        }))
+        app.add_plugins(
+            display_client::renderer::bevy_plugins()
+                .set(assets)
+                .set(WindowPlugin {
+                    primary_window: Some(Window {
+                        title: format!("Quai – {}", args.station),
+                        resolution: WindowResolution::new(width, height),
+                        mode: if args.fullscreen {
+                            WindowMode::BorderlessFullscreen(
+                                bevy::window::MonitorSelection::Primary,
+                            )
+                        } else {
+                            WindowMode::Windowed
+                        },
+                        ..default()
+                    }),
+                    ..default()
+                }),
+        )
         // Calm and cheap: a frame only when something on screen changes (`wake`
         // wakes the window then; see docs/benchmarks.md for the idle cost), at
         // least once a minute.
