@@ -19,6 +19,8 @@
 #                            `gtfs-realtime-bindings` (decodes the GTFS-RT export);
 #                            libxml2-utils (xmllint validates the SIRI-SX export
 #                            against the SIRI XSD that scripts/siri-xsd.sh fetches);
+#                            zbar-tools (zbarimg reads the screen's QR codes off
+#                            its pictures);
 #                            Python `pyyaml` and `openapi-spec-validator` (the
 #                            OpenAPI document checked against the running server);
 #                            the packages' tests (docs/deployment.md): cargo-deb
@@ -81,6 +83,8 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
 fi
 
 command -v xmllint >/dev/null 2>&1 || apt_install libxml2-utils
+# The screen's QR codes read off its pictures, as a phone would.
+command -v zbarimg >/dev/null 2>&1 || apt_install zbar-tools
 
 # The Debian packages' tests build them, install them in a throwaway root and
 # run the screen's under cage there.

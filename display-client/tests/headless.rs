@@ -825,10 +825,23 @@ async fn a_ticker_item_cut_short_carries_a_qr_code_to_the_whole_notice() {
         .filter(|(region, _)| region == "ticker_qr")
         .map(|(_, t)| t.as_str())
         .collect();
-    let portal = board
-        .wifi
-        .as_ref()
-        .and_then(|w| w.portal_url.clone())
-        .expect("the demo's portal");
-    assert_eq!(links, [format!("{portal}/notices/{}", first.id)]);
+    let wifi = board.wifi.as_ref().expect("the demo's Wi-Fi");
+    let portal = wifi.portal_url.clone().expect("the demo's portal");
+    let link = format!("{portal}/notices/{}", first.id);
+    assert_eq!(links, [link.as_str()]);
+
+    // Both codes on screen scan, as a phone would read them off the picture:
+    // the ticker's to the notice, the Wi-Fi panel's to the network (each is
+    // drawn one pixel a module, enlarged without smoothing).
+    let scanned = std::process::Command::new("zbarimg")
+        .args(["--raw", "-q"])
+        .arg(dir.path().join("screen.png"))
+        .output()
+        .expect("zbarimg (scripts/deps.sh test installs zbar-tools)");
+    let scanned = String::from_utf8_lossy(&scanned.stdout);
+    let mut scanned: Vec<&str> = scanned.lines().collect();
+    scanned.sort();
+    let mut want = vec![link.as_str(), wifi.qr_payload.as_str()];
+    want.sort();
+    assert_eq!(scanned, want);
 }
