@@ -37,7 +37,7 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
         let theme = &l.theme;
         let headline = label(
             texts.note("advisory", headline.clone()),
-            p.fonts.style(true, theme.sizes.small * 1.1),
+            p.fonts.style(true, theme.sizes.small),
             Color::WHITE,
         );
         let lines: Vec<_> = lines
@@ -45,7 +45,7 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
             .map(|line| {
                 label(
                     texts.note("advisory", format!("• {line}")),
-                    p.fonts.style(false, theme.sizes.small * 0.8),
+                    p.fonts.style(false, theme.sizes.fine()),
                     Color::WHITE,
                 )
             })

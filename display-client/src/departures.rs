@@ -275,7 +275,7 @@ fn row(
             };
             let changed = under.map(|(text, bold, ink)| {
                 // Small enough for the narrowest column (portrait).
-                one_line(text, fonts.style(bold, theme.sizes.small * 0.8), ink)
+                one_line(text, fonts.style(bold, theme.sizes.fine()), ink)
             });
             (
                 Node {

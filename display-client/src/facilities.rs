@@ -101,9 +101,10 @@ pub fn turning(l: &crate::layout::Layout, facilities: &[Facility]) -> bool {
 }
 
 /// How many facilities fit in a region `height` px high, with text of
-/// `small` px: a name, a state and a PMR line each, and the gaps.
+/// `small` px: a name and a PMR line in fine print and a state in `small`
+/// each, and the gaps.
 pub fn per_page(height: f32, small: f32) -> usize {
-    let row = small * (0.75 + 1.15 + 0.65) * 1.25 + 8.0;
+    let row = small * (2.0 * crate::layout::FINE + 1.0) * 1.25 + 8.0;
     (((height - 20.0) / row).floor() as usize).max(1)
 }
 
@@ -144,7 +145,6 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
         let rows: Vec<_> = facilities
             .iter()
             .map(|f| {
-                let full = f.status == FacilityStatus::Full;
                 let ink = match f.status {
                     FacilityStatus::Full | FacilityStatus::Closed => colour(&theme.alert),
                     FacilityStatus::Unknown => colour(&theme.muted),
@@ -152,10 +152,9 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
                 };
                 let name = one_line(
                     texts.note("facilities", f.name.clone()),
-                    p.fonts.style(true, theme.sizes.small * 0.75),
+                    p.fonts.style(true, theme.sizes.fine()),
                     colour(&theme.text),
                 );
-                let size = theme.sizes.small * if full { 1.15 } else { 1.05 };
                 let said = if live {
                     state(lang, f)
                 } else {
@@ -171,13 +170,13 @@ fn draw(p: PanelInputs, mut redraw: Redraw) {
                 let ink = if live { ink } else { colour(&theme.muted) };
                 let state = one_line(
                     texts.note("facilities", said),
-                    p.fonts.style(true, size),
+                    p.fonts.style(true, theme.sizes.small),
                     ink,
                 );
                 let pmr = pmr(lang, f).map(|t| {
                     one_line(
                         texts.note("facilities", t),
-                        p.fonts.style(false, theme.sizes.small * 0.65),
+                        p.fonts.style(false, theme.sizes.fine()),
                         colour(&theme.muted),
                     )
                 });

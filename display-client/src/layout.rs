@@ -34,6 +34,21 @@ pub struct Sizes {
     pub ticker: f32,
 }
 
+/// Fine print against `small`: see [`Sizes::fine`].
+pub const FINE: f32 = 0.8;
+
+impl Sizes {
+    /// The smallest of the screen's five text sizes (with `header`, `row`,
+    /// `ticker` and `small`): what stands under a row (a changed platform, how
+    /// full a bus is) and the body of the side panels. A screen keeps to these
+    /// five: fewer sizes read as one design from across a hall, and each size
+    /// of each font costs a glyph atlas (about 2 MiB on software rendering:
+    /// docs/layouts.md).
+    pub fn fine(&self) -> f32 {
+        self.small * FINE
+    }
+}
+
 /// Colours (`#RRGGBB`) and fonts (paths under `assets/`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

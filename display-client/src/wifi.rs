@@ -44,13 +44,13 @@ fn draw(p: PanelInputs, mut images: ResMut<Assets<Image>>, mut redraw: Redraw) {
         );
         let ssid = label(
             texts.note("wifi", wifi.ssid.clone()),
-            p.fonts.style(false, small * 0.8),
+            p.fonts.style(false, theme.sizes.fine()),
             colour(&theme.text),
         );
         let portal = wifi.portal_url.as_ref().map(|url| {
             label(
                 texts.note("wifi", url.clone()),
-                p.fonts.style(false, small * 0.6),
+                p.fonts.style(false, theme.sizes.fine()),
                 colour(&theme.muted),
             )
         });
