@@ -38,12 +38,12 @@ pub struct Sizes {
 pub const FINE: f32 = 0.8;
 
 impl Sizes {
-    /// The smallest of the screen's five text sizes (with `header`, `row`,
+    /// The smallest of the board's five text sizes (with `header`, `row`,
     /// `ticker` and `small`): what stands under a row (a changed platform, how
-    /// full a bus is) and the body of the side panels. A screen keeps to these
-    /// five: fewer sizes read as one design from across a hall, and each size
-    /// of each font costs a glyph atlas (about 2 MiB on software rendering:
-    /// docs/layouts.md).
+    /// full a bus is) and the body of the side panels. The board's panels keep
+    /// to these five (docs/layouts.md names the few exceptions): fewer sizes
+    /// read as one design from across a hall, and each size of each font
+    /// costs a glyph atlas (about 2 MiB on software rendering).
     pub fn fine(&self) -> f32 {
         self.small * FINE
     }

@@ -93,6 +93,7 @@ async fn the_package_installs_and_its_unit_shows_the_board_under_cage() {
     assert_eq!(package::field(&deb, "Package"), "quai-screen");
     let depends = package::field(&deb, "Depends");
     for needed in [
+        "libc6 (>= 2.36)",
         "cage",
         "xwayland",
         "libvulkan1",
