@@ -399,10 +399,11 @@ fn load(mut commands: Commands, options: Option<Res<crate::speech::SpeechOptions
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn font() -> Vec<u8> {
+    /// The shipped regular face's bytes.
+    pub(crate) fn font() -> Vec<u8> {
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/fonts/DejaVuSans.ttf"))
             .expect("the shipped font")
     }

@@ -153,10 +153,7 @@ mod tests {
     /// when it fits, smaller when it is long.
     #[test]
     fn a_long_portal_address_is_set_smaller_to_fit() {
-        let data = std::fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/fonts/DejaVuSans.ttf"),
-        )
-        .expect("the shipped font");
+        let data = crate::names::tests::font();
         let m = Measure::new(&data).expect("a font");
         let fine = 22.4;
         let short = "http://127.0.0.1:8080/portal";
