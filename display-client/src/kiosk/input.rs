@@ -1,18 +1,29 @@
-//! Inputs, all turned into [`Act`]s: a touch or a click on a control (Bevy
-//! UI's `Interaction`, which follows the mouse and touches alike), and keys
-//! for people who cannot use touch: Tab and Shift+Tab or the arrows move the
-//! focus along the view's controls, Enter or Space activates the focused one,
-//! Escape goes back. A switch interface sends the same keys. Nothing happens
-//! on hover: a kiosk has no pointer resting on it; a control acts when the
-//! finger lifts over it, so a finger slid off cancels.
+//! The window's inputs: a touch or a click on a control, as an [`Act`]; a
+//! key, as a [`Press`] ([`super::focus`] says what each key does).
+//! Nothing happens on hover: a kiosk has no pointer resting on it; a control
+//! acts when the finger lifts over the control it went down on, so a finger
+//! slid off cancels (WCAG 2.2, 2.5.2).
+//!
+//! The window's events are read one by one, in the order they happened
+//! (Bevy's `WindowEvent`), not as the state of the buttons at the end of a
+//! frame: on a busy kiosk several events land in one frame, and a press on
+//! one control, a slide off, a lift and a tap elsewhere must stay four
+//! things, not one click where the pointer ended. After an input that acts,
+//! the rest wait for the next frame, to land on the view it leads to.
 
+use std::collections::VecDeque;
+
+use bevy::ecs::message::MessageCursor;
+use bevy::input::ButtonState;
+use bevy::input::keyboard::KeyboardInput;
+use bevy::input::mouse::MouseButtonInput;
+use bevy::input::touch::{TouchInput, TouchPhase};
 use bevy::prelude::*;
 use bevy::ui::{ComputedNode, UiGlobalTransform};
-use bevy::window::PrimaryWindow;
+use bevy::window::{PrimaryWindow, RequestRedraw, WindowEvent};
 
 use super::draw::Control;
-use super::shown::Shown;
-use super::{Act, Action, Kiosk};
+use super::{Act, Kiosk};
 
 /// A key, from the keyboard or from a script.
 #[derive(Message, Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,150 +32,427 @@ pub struct Press {
     pub shift: bool,
 }
 
-/// Keyboard keys, as [`Press`]es.
-pub fn keyboard(keys: Option<Res<ButtonInput<KeyCode>>>, mut presses: MessageWriter<Press>) {
-    let Some(keys) = keys else { return };
-    let shift = keys.any_pressed([KeyCode::ShiftLeft, KeyCode::ShiftRight]);
-    for key in keys.get_just_pressed() {
-        presses.write(Press { key: *key, shift });
-    }
+/// What points: the mouse, or one finger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pointer {
+    Mouse,
+    Finger(u64),
 }
 
-/// Controls whose interaction changed this frame.
-type ChangedControl = (Changed<Interaction>, With<Control>);
-
-/// The control a finger (or the mouse button) went down on, until it lifts.
+/// The window's inputs between frames.
 #[derive(Default)]
-pub struct Down(Option<Entity>);
+pub struct Inputs {
+    read: MessageCursor<WindowEvent>,
+    /// Where the mouse is, in the UI's (physical) pixels.
+    cursor: Option<Vec2>,
+    /// What went down, and the name of the control under it (none: it went
+    /// down beside every control, and nothing acts when it lifts).
+    down: Option<(Pointer, Option<String>)>,
+    shift: bool,
+    /// Events after one that acted, for the next frame.
+    waiting: VecDeque<WindowEvent>,
+}
 
-/// A control activated when the finger lifts over the control it went down
-/// on (WCAG 2.2, 2.5.2 pointer cancellation: sliding off before lifting
-/// cancels); any touch counts as someone there.
+/// The controls on screen, for finding the one under a point.
+pub type Controls<'w, 's> = Query<
+    'w,
+    's,
+    (
+        &'static Control,
+        &'static ComputedNode,
+        &'static UiGlobalTransform,
+        &'static InheritedVisibility,
+    ),
+>;
+
+/// The visible control at `point` (the UI's physical pixels), if any.
+pub fn control_at<'a>(controls: &'a Controls, point: Vec2) -> Option<&'a Control> {
+    controls
+        .iter()
+        .find(|(_, node, at, visible)| visible.get() && node.contains_point(**at, point))
+        .map(|(control, ..)| control)
+}
+
+/// Whether an event acted (or pressed a key): the events after it wait.
+enum Outcome {
+    Acted,
+    Nothing,
+}
+
+/// The window's pointer and key events, in order, as [`Act`]s and
+/// [`Press`]es.
 #[allow(clippy::too_many_arguments)]
-pub fn touched(
-    changed: Query<(Entity, &Interaction), ChangedControl>,
-    controls: Query<(&Control, &ComputedNode, &UiGlobalTransform)>,
+pub fn window_inputs(
+    events: Option<Res<Messages<WindowEvent>>>,
+    controls: Controls,
     windows: Query<&Window, With<PrimaryWindow>>,
-    mouse: Option<Res<ButtonInput<MouseButton>>>,
-    touches: Option<Res<Touches>>,
-    mut down: Local<Down>,
+    mut inputs: Local<Inputs>,
     mut kiosk: ResMut<Kiosk>,
     mut acts: MessageWriter<Act>,
+    mut presses: MessageWriter<Press>,
+    mut redraw: MessageWriter<RequestRedraw>,
 ) {
-    let pressed_now = mouse
-        .as_ref()
-        .is_some_and(|m| m.get_just_pressed().next().is_some())
-        || touches.as_ref().is_some_and(|t| t.any_just_pressed());
-    if pressed_now {
-        kiosk.last_input = std::time::Instant::now();
+    let inputs = &mut *inputs;
+    let mut queue = std::mem::take(&mut inputs.waiting);
+    if let Some(events) = events {
+        queue.extend(inputs.read.read(&events).cloned());
     }
-    for (entity, interaction) in &changed {
-        if *interaction == Interaction::Pressed {
-            down.0 = Some(entity);
+    let scale = windows.iter().next().map_or(1.0, Window::scale_factor);
+    while let Some(event) = queue.pop_front() {
+        let outcome = match event {
+            WindowEvent::CursorMoved(moved) => {
+                inputs.cursor = Some(moved.position * scale);
+                Outcome::Nothing
+            }
+            WindowEvent::CursorLeft(_) => {
+                inputs.cursor = None;
+                Outcome::Nothing
+            }
+            WindowEvent::MouseButtonInput(MouseButtonInput {
+                button: MouseButton::Left,
+                state,
+                ..
+            }) => {
+                let at = inputs.cursor;
+                pointer(
+                    inputs,
+                    &controls,
+                    &mut kiosk,
+                    Pointer::Mouse,
+                    state,
+                    at,
+                    &mut acts,
+                )
+            }
+            WindowEvent::TouchInput(TouchInput {
+                phase,
+                position,
+                id,
+                ..
+            }) => {
+                let at = Some(position * scale);
+                match phase {
+                    TouchPhase::Started => pointer(
+                        inputs,
+                        &controls,
+                        &mut kiosk,
+                        Pointer::Finger(id),
+                        ButtonState::Pressed,
+                        at,
+                        &mut acts,
+                    ),
+                    TouchPhase::Ended => pointer(
+                        inputs,
+                        &controls,
+                        &mut kiosk,
+                        Pointer::Finger(id),
+                        ButtonState::Released,
+                        at,
+                        &mut acts,
+                    ),
+                    TouchPhase::Canceled => {
+                        if inputs
+                            .down
+                            .as_ref()
+                            .is_some_and(|(p, _)| *p == Pointer::Finger(id))
+                        {
+                            inputs.down = None;
+                        }
+                        Outcome::Nothing
+                    }
+                    TouchPhase::Moved => Outcome::Nothing,
+                }
+            }
+            WindowEvent::KeyboardInput(key) => keyboard(inputs, &key, &mut presses),
+            WindowEvent::KeyboardFocusLost(_) => {
+                inputs.shift = false;
+                Outcome::Nothing
+            }
+            _ => Outcome::Nothing,
+        };
+        if let Outcome::Acted = outcome {
+            if !queue.is_empty() {
+                inputs.waiting = queue;
+                redraw.write(RequestRedraw);
+            }
+            return;
         }
     }
-    // Where the pointer was lifted, in the UI's (physical) pixels.
-    let window = windows.iter().next();
-    let scale = window.map_or(1.0, Window::scale_factor);
-    let lifted = touches
-        .as_ref()
-        .and_then(|t| t.iter_just_released().next().map(|t| t.position() * scale))
-        .or_else(|| {
-            mouse
-                .as_ref()
-                .is_some_and(|m| m.just_released(MouseButton::Left))
-                .then(|| window.and_then(Window::physical_cursor_position))
-                .flatten()
-        });
-    let released = lifted.is_some()
-        || mouse.is_some_and(|m| m.just_released(MouseButton::Left))
-        || touches.is_some_and(|t| t.any_just_released());
-    if !released {
-        return;
-    }
-    let Some(entity) = down.0.take() else { return };
-    let Some(point) = lifted else { return };
-    if let Ok((control, node, at)) = controls.get(entity)
-        && node.contains_point(*at, point)
-    {
-        acts.write(Act(control.action.clone()));
+}
+
+/// A pointer going down or lifting at `at`: it acts when it lifts over the
+/// control it went down on.
+fn pointer(
+    inputs: &mut Inputs,
+    controls: &Controls,
+    kiosk: &mut Kiosk,
+    by: Pointer,
+    state: ButtonState,
+    at: Option<Vec2>,
+    acts: &mut MessageWriter<Act>,
+) -> Outcome {
+    let under = at.and_then(|at| control_at(controls, at));
+    match state {
+        ButtonState::Pressed => {
+            kiosk.last_input = std::time::Instant::now();
+            // A second finger while the first is down is not a new touch.
+            if inputs.down.is_none() {
+                inputs.down = Some((by, under.map(|c| c.name.clone())));
+            }
+            Outcome::Nothing
+        }
+        ButtonState::Released => {
+            let Some((_, Some(name))) = inputs.down.take_if(|(p, _)| *p == by) else {
+                return Outcome::Nothing;
+            };
+            // By name: the control may have been drawn again (a new board)
+            // between the press and the lift; it is the same control.
+            match under.filter(|c| c.name == name) {
+                Some(control) => {
+                    acts.write(Act(control.action.clone()));
+                    Outcome::Acted
+                }
+                None => Outcome::Nothing,
+            }
+        }
     }
 }
 
-/// Where the focus goes from `focus` by `step` along `controls` (wrapping);
-/// the first step from nowhere lands on the first (or last) control.
-pub fn move_focus(
-    controls: &[(String, Action)],
-    focus: Option<&str>,
-    step: isize,
-) -> Option<String> {
-    if controls.is_empty() {
-        return None;
+/// A key going down, as a [`Press`] (Shift held is remembered; a key held
+/// down does not repeat: a switch held a little long moves the focus once).
+fn keyboard(
+    inputs: &mut Inputs,
+    key: &KeyboardInput,
+    presses: &mut MessageWriter<Press>,
+) -> Outcome {
+    let shift = matches!(key.key_code, KeyCode::ShiftLeft | KeyCode::ShiftRight);
+    match key.state {
+        ButtonState::Pressed if shift => inputs.shift = true,
+        ButtonState::Released if shift => inputs.shift = false,
+        ButtonState::Pressed if !key.repeat => {
+            presses.write(Press {
+                key: key.key_code,
+                shift: inputs.shift,
+            });
+            return Outcome::Acted;
+        }
+        _ => {}
     }
-    let n = controls.len() as isize;
-    let at = focus.and_then(|f| controls.iter().position(|(name, _)| name == f));
-    let next = match at {
-        Some(i) => (i as isize + step).rem_euclid(n),
-        None if step >= 0 => 0,
-        None => n - 1,
-    };
-    Some(controls[next as usize].0.clone())
-}
-
-/// Keys: focus, activation, back.
-pub fn keys(
-    mut presses: MessageReader<Press>,
-    shown: Res<Shown>,
-    mut kiosk: ResMut<Kiosk>,
-    mut acts: MessageWriter<Act>,
-) {
-    for press in presses.read() {
-        kiosk.last_input = std::time::Instant::now();
-        let step = match press.key {
-            KeyCode::Tab if press.shift => -1,
-            KeyCode::Tab | KeyCode::ArrowDown | KeyCode::ArrowRight => 1,
-            KeyCode::ArrowUp | KeyCode::ArrowLeft => -1,
-            KeyCode::Enter | KeyCode::NumpadEnter | KeyCode::Space => {
-                let focused = kiosk
-                    .focus
-                    .as_ref()
-                    .and_then(|f| shown.controls.iter().find(|(name, _)| name == f));
-                match focused {
-                    Some((_, action)) => acts.write(Act(action.clone())),
-                    // Nothing focused yet: the first press shows where the focus is.
-                    None => {
-                        kiosk.focus = move_focus(&shown.controls, None, 1);
-                        continue;
-                    }
-                };
-                continue;
-            }
-            KeyCode::Escape | KeyCode::Backspace => {
-                acts.write(Act(Action::Back));
-                continue;
-            }
-            _ => continue,
-        };
-        kiosk.focus = move_focus(&shown.controls, kiosk.focus.as_deref(), step);
-    }
+    Outcome::Nothing
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kiosk::{Action, Page};
+    use bevy::input::keyboard::Key;
 
-    #[test]
-    fn the_focus_goes_round_the_controls() {
-        let controls: Vec<(String, Action)> = ["a", "b", "c"]
-            .iter()
-            .map(|n| (n.to_string(), Action::Home))
+    /// The kiosk's inputs alone, with two buttons side by side as on the
+    /// portrait kiosk's lower band: Lines (x 16-355) and Disruptions
+    /// (x 371-710), y 1616-1747.
+    fn kiosk() -> App {
+        let mut app = App::new();
+        app.add_message::<WindowEvent>()
+            .add_message::<Act>()
+            .add_message::<Press>()
+            .add_message::<RequestRedraw>()
+            .init_resource::<Kiosk>()
+            .add_systems(Update, window_inputs);
+        button(&mut app, "lines", Action::Open(Page::Lines), 185.5);
+        button(
+            &mut app,
+            "disruptions",
+            Action::Open(Page::Disruptions),
+            540.5,
+        );
+        app
+    }
+
+    fn button(app: &mut App, name: &str, action: Action, x: f32) -> Entity {
+        app.world_mut()
+            .spawn((
+                Control {
+                    name: name.into(),
+                    action,
+                },
+                ComputedNode {
+                    size: Vec2::new(339.0, 131.0),
+                    ..default()
+                },
+                UiGlobalTransform::from_translation(Vec2::new(x, 1681.5)),
+                InheritedVisibility::VISIBLE,
+            ))
+            .id()
+    }
+
+    fn send(app: &mut App, events: impl IntoIterator<Item = WindowEvent>) {
+        let mut messages = app.world_mut().resource_mut::<Messages<WindowEvent>>();
+        for event in events {
+            messages.write(event);
+        }
+    }
+
+    fn to(x: f32, y: f32) -> WindowEvent {
+        WindowEvent::CursorMoved(CursorMoved {
+            window: Entity::PLACEHOLDER,
+            position: Vec2::new(x, y),
+            delta: None,
+        })
+    }
+
+    fn mouse(state: ButtonState) -> WindowEvent {
+        WindowEvent::MouseButtonInput(MouseButtonInput {
+            button: MouseButton::Left,
+            state,
+            window: Entity::PLACEHOLDER,
+        })
+    }
+
+    fn finger(phase: TouchPhase, x: f32, y: f32) -> WindowEvent {
+        WindowEvent::TouchInput(TouchInput {
+            phase,
+            position: Vec2::new(x, y),
+            window: Entity::PLACEHOLDER,
+            force: None,
+            id: 7,
+        })
+    }
+
+    fn key(key_code: KeyCode, state: ButtonState, repeat: bool) -> WindowEvent {
+        WindowEvent::KeyboardInput(KeyboardInput {
+            key_code,
+            logical_key: Key::Tab,
+            state,
+            text: None,
+            repeat,
+            window: Entity::PLACEHOLDER,
+        })
+    }
+
+    /// One frame; what it did.
+    fn frame(app: &mut App) -> (Vec<Action>, Vec<Press>, bool) {
+        app.update();
+        let world = app.world_mut();
+        let acts = world
+            .resource_mut::<Messages<Act>>()
+            .drain()
+            .map(|a| a.0)
             .collect();
-        assert_eq!(move_focus(&controls, None, 1).as_deref(), Some("a"));
-        assert_eq!(move_focus(&controls, None, -1).as_deref(), Some("c"));
-        assert_eq!(move_focus(&controls, Some("c"), 1).as_deref(), Some("a"));
-        assert_eq!(move_focus(&controls, Some("a"), -1).as_deref(), Some("c"));
-        // A control gone from the view (another page): start again.
-        assert_eq!(move_focus(&controls, Some("zz"), 1).as_deref(), Some("a"));
-        assert_eq!(move_focus(&[], Some("a"), 1), None);
+        let presses = world.resource_mut::<Messages<Press>>().drain().collect();
+        let redraw = world
+            .resource_mut::<Messages<RequestRedraw>>()
+            .drain()
+            .count()
+            > 0;
+        (acts, presses, redraw)
+    }
+
+    /// What a busy kiosk got in one frame in CI: down on Lines, slid off,
+    /// lifted, then a click on Disruptions. Read as the buttons' state at
+    /// the end of the frame, that was a click on Disruptions and then a
+    /// second click (the real one) on whatever the next view had there.
+    #[test]
+    fn a_cancelled_press_and_a_tap_in_one_frame_stay_apart() {
+        let mut app = kiosk();
+        send(
+            &mut app,
+            [
+                to(180.0, 1680.0),
+                mouse(ButtonState::Pressed),
+                to(300.0, 300.0),
+                mouse(ButtonState::Released),
+                to(540.0, 1680.0),
+                mouse(ButtonState::Pressed),
+                mouse(ButtonState::Released),
+            ],
+        );
+        assert_eq!(frame(&mut app).0, [Action::Open(Page::Disruptions)]);
+        assert_eq!(frame(&mut app).0, []);
+    }
+
+    /// Two taps in one frame: the second waits for the next frame (the view
+    /// the first leads to), and the kiosk asks for that frame.
+    #[test]
+    fn the_input_after_one_that_acts_waits_for_the_next_frame() {
+        let mut app = kiosk();
+        let tap = |x| {
+            [
+                to(x, 1680.0),
+                mouse(ButtonState::Pressed),
+                mouse(ButtonState::Released),
+            ]
+        };
+        send(&mut app, tap(180.0).into_iter().chain(tap(540.0)));
+        assert_eq!(
+            frame(&mut app),
+            (vec![Action::Open(Page::Lines)], vec![], true)
+        );
+        assert_eq!(
+            frame(&mut app),
+            (vec![Action::Open(Page::Disruptions)], vec![], false)
+        );
+    }
+
+    /// A press outside every control does nothing when it lifts on one, nor
+    /// does a finger lifted off the control it went down on; a control drawn
+    /// again between the press and the lift (a new board) still acts.
+    #[test]
+    fn only_a_lift_over_the_pressed_control_acts() {
+        let mut app = kiosk();
+        send(
+            &mut app,
+            [
+                to(900.0, 300.0),
+                mouse(ButtonState::Pressed),
+                to(180.0, 1680.0),
+                mouse(ButtonState::Released),
+                finger(TouchPhase::Started, 180.0, 1680.0),
+                finger(TouchPhase::Moved, 540.0, 1680.0),
+                finger(TouchPhase::Ended, 540.0, 1680.0),
+                finger(TouchPhase::Started, 540.0, 1680.0),
+            ],
+        );
+        assert_eq!(frame(&mut app).0, []);
+        let old = app
+            .world_mut()
+            .query::<(Entity, &Control)>()
+            .iter(app.world())
+            .find(|(_, c)| c.name == "disruptions")
+            .map(|(e, _)| e)
+            .expect("the button");
+        app.world_mut().despawn(old);
+        button(
+            &mut app,
+            "disruptions",
+            Action::Open(Page::Disruptions),
+            540.5,
+        );
+        send(&mut app, [finger(TouchPhase::Ended, 541.0, 1690.0)]);
+        assert_eq!(frame(&mut app).0, [Action::Open(Page::Disruptions)]);
+    }
+
+    /// Keys in order, each in its frame: Shift+Tab then Tab; a held key
+    /// does not repeat.
+    #[test]
+    fn keys_keep_their_order_and_shift() {
+        let mut app = kiosk();
+        send(
+            &mut app,
+            [
+                key(KeyCode::ShiftLeft, ButtonState::Pressed, false),
+                key(KeyCode::Tab, ButtonState::Pressed, false),
+                key(KeyCode::Tab, ButtonState::Pressed, true),
+                key(KeyCode::ShiftLeft, ButtonState::Released, false),
+                key(KeyCode::Tab, ButtonState::Released, false),
+                key(KeyCode::Tab, ButtonState::Pressed, false),
+            ],
+        );
+        let tab = |shift| Press {
+            key: KeyCode::Tab,
+            shift,
+        };
+        assert_eq!(frame(&mut app).1, [tab(true)]);
+        assert_eq!(frame(&mut app).1, [tab(false)]);
+        assert_eq!(frame(&mut app), (vec![], vec![], false));
     }
 }

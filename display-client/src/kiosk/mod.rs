@@ -8,12 +8,13 @@
 //! goes back home, in French.
 //!
 //! Every input ends up as an [`Act`]: a touch or a click on a control
-//! ([`input`]), a key (Tab, arrows, Enter, Escape), or a step of an
+//! ([`input`]), a key (Tab, arrows, Enter, Escape: [`focus`]), or a step of an
 //! `--input-script` ([`script`]). [`views`] says what each view shows, from
 //! the board and the REST answers ([`api`]); [`draw`] puts it on screen.
 
 pub mod api;
 mod draw;
+mod focus;
 mod input;
 mod journey;
 mod rows;
@@ -178,13 +179,7 @@ pub fn plugin(app: &mut App) {
         .add_systems(
             Update,
             (
-                (
-                    input::keyboard,
-                    input::touched,
-                    input::keys,
-                    act,
-                    idle_reset,
-                )
+                (input::window_inputs, focus::keys, act, idle_reset)
                     .chain()
                     .in_set(ScreenSet::Inputs),
                 speak_in_kiosk_language

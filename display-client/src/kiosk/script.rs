@@ -27,7 +27,7 @@ use bevy::ui::{ComputedNode, UiGlobalTransform};
 use serde::Deserialize;
 
 use super::draw::Control;
-use super::input::Press;
+use super::input::{Controls, Press, control_at};
 use super::shown::Shown;
 use super::{Act, Kiosk};
 use crate::ScreenSet;
@@ -144,7 +144,7 @@ pub fn plugin(app: &mut App) {
         .add_systems(
             Update,
             step.run_if(resource_exists::<Script>)
-                .before(super::input::keyboard)
+                .before(super::input::window_inputs)
                 .in_set(ScreenSet::Inputs),
         )
         .add_systems(Last, shoot.run_if(resource_exists::<Script>));
@@ -178,7 +178,7 @@ fn step(
     mut run: ResMut<Run>,
     mut captured: ResMut<Captured>,
     shown: Res<Shown>,
-    controls: Query<(&Control, &ComputedNode, &UiGlobalTransform)>,
+    controls: Controls,
     mut kiosk: ResMut<Kiosk>,
     mut acts: MessageWriter<Act>,
     mut presses: MessageWriter<Press>,
@@ -226,11 +226,8 @@ fn step(
         Step::TapAt(x, y) => {
             kiosk.last_input = Instant::now();
             let point = Vec2::new(*x, *y);
-            let hit = controls
-                .iter()
-                .find(|(_, node, at)| node.contains_point(**at, point));
-            match hit {
-                Some((control, _, _)) => {
+            match control_at(&controls, point) {
+                Some(control) => {
                     acts.write(Act(control.action.clone()));
                 }
                 None => info!("input script: nothing to tap at ({x}, {y})"),
