@@ -1,8 +1,9 @@
 //! The kiosk on screen: the view's title and summary up top, the QR code to
 //! go on on a phone beside them, the view's rows in the reach band (a page
 //! at a time), and the buttons under them. Each control is a Bevy UI
-//! `Button` (touch and mouse alike, through `Interaction`) marked with a
-//! [`Control`]: its name and what it does.
+//! `Button` marked with a [`Control`]: its name and what it does (what a
+//! touch or a click lands on is found by [`super::hit`]; Bevy's
+//! `Interaction` only lights the control up while it is pressed).
 //!
 //! [`Shown`] is worked out once a frame from the kiosk's state, the board and
 //! the REST answers; the panels are drawn from it, the keyboard moves along

@@ -19,10 +19,9 @@ use bevy::input::keyboard::KeyboardInput;
 use bevy::input::mouse::MouseButtonInput;
 use bevy::input::touch::{TouchInput, TouchPhase};
 use bevy::prelude::*;
-use bevy::ui::{ComputedNode, UiGlobalTransform};
-use bevy::window::{PrimaryWindow, RequestRedraw, WindowEvent};
+use bevy::window::{PrimaryWindow, RequestRedraw, WindowEvent, WindowFocused};
 
-use super::draw::Control;
+use super::hit::Controls;
 use super::{Act, Kiosk};
 
 /// A key, from the keyboard or from a script.
@@ -48,35 +47,10 @@ pub struct Inputs {
     /// What went down, and the name of the control under it (none: it went
     /// down beside every control, and nothing acts when it lifts).
     down: Option<(Pointer, Option<String>)>,
-    shift: bool,
+    /// Left and right Shift, held.
+    shift: [bool; 2],
     /// Events after one that acted, for the next frame.
     waiting: VecDeque<WindowEvent>,
-}
-
-/// The controls on screen, for finding the one under a point.
-pub type Controls<'w, 's> = Query<
-    'w,
-    's,
-    (
-        &'static Control,
-        &'static ComputedNode,
-        &'static UiGlobalTransform,
-        &'static InheritedVisibility,
-    ),
->;
-
-/// The visible control at `point` (the UI's physical pixels), if any.
-pub fn control_at<'a>(controls: &'a Controls, point: Vec2) -> Option<&'a Control> {
-    controls
-        .iter()
-        .find(|(_, node, at, visible)| visible.get() && node.contains_point(**at, point))
-        .map(|(control, ..)| control)
-}
-
-/// Whether an event acted (or pressed a key): the events after it wait.
-enum Outcome {
-    Acted,
-    Nothing,
 }
 
 /// The window's pointer and key events, in order, as [`Act`]s and
@@ -99,30 +73,26 @@ pub fn window_inputs(
     }
     let scale = windows.iter().next().map_or(1.0, Window::scale_factor);
     while let Some(event) = queue.pop_front() {
-        let outcome = match event {
+        // A pointer going down or lifting, and where.
+        let (by, state, at) = match event {
             WindowEvent::CursorMoved(moved) => {
                 inputs.cursor = Some(moved.position * scale);
-                Outcome::Nothing
+                continue;
             }
             WindowEvent::CursorLeft(_) => {
+                // Lifted outside the window: nothing acts.
                 inputs.cursor = None;
-                Outcome::Nothing
+                inputs.down.take_if(|(p, _)| *p == Pointer::Mouse);
+                continue;
             }
-            WindowEvent::MouseButtonInput(MouseButtonInput {
-                button: MouseButton::Left,
-                state,
-                ..
-            }) => {
-                let at = inputs.cursor;
-                pointer(
-                    inputs,
-                    &controls,
-                    &mut kiosk,
-                    Pointer::Mouse,
-                    state,
-                    at,
-                    &mut acts,
-                )
+            WindowEvent::MouseButtonInput(MouseButtonInput { button, state, .. }) => {
+                if button != MouseButton::Left {
+                    if state == ButtonState::Pressed {
+                        kiosk.last_input = std::time::Instant::now();
+                    }
+                    continue;
+                }
+                (Pointer::Mouse, state, inputs.cursor)
             }
             WindowEvent::TouchInput(TouchInput {
                 phase,
@@ -130,122 +100,100 @@ pub fn window_inputs(
                 id,
                 ..
             }) => {
-                let at = Some(position * scale);
-                match phase {
-                    TouchPhase::Started => pointer(
-                        inputs,
-                        &controls,
-                        &mut kiosk,
-                        Pointer::Finger(id),
-                        ButtonState::Pressed,
-                        at,
-                        &mut acts,
-                    ),
-                    TouchPhase::Ended => pointer(
-                        inputs,
-                        &controls,
-                        &mut kiosk,
-                        Pointer::Finger(id),
-                        ButtonState::Released,
-                        at,
-                        &mut acts,
-                    ),
+                let by = Pointer::Finger(id);
+                let state = match phase {
+                    TouchPhase::Started => ButtonState::Pressed,
+                    TouchPhase::Ended => ButtonState::Released,
                     TouchPhase::Canceled => {
-                        if inputs
-                            .down
-                            .as_ref()
-                            .is_some_and(|(p, _)| *p == Pointer::Finger(id))
-                        {
-                            inputs.down = None;
-                        }
-                        Outcome::Nothing
+                        inputs.down.take_if(|(p, _)| *p == by);
+                        continue;
                     }
-                    TouchPhase::Moved => Outcome::Nothing,
+                    TouchPhase::Moved => continue,
+                };
+                (by, state, Some(position * scale))
+            }
+            WindowEvent::KeyboardInput(key) => {
+                if keyboard(inputs, &key, &mut presses) {
+                    wait(inputs, queue, &mut redraw);
+                    return;
+                }
+                continue;
+            }
+            // The window let go (another took the input): nothing held is
+            // held any more, and a press whose lift never comes does not
+            // linger.
+            WindowEvent::KeyboardFocusLost(_)
+            | WindowEvent::WindowFocused(WindowFocused { focused: false, .. }) => {
+                inputs.shift = [false; 2];
+                inputs.down = None;
+                continue;
+            }
+            _ => continue,
+        };
+        let under = at.and_then(|at| controls.at(at));
+        match state {
+            ButtonState::Pressed => {
+                kiosk.last_input = std::time::Instant::now();
+                // The latest press is the one a lift answers (a finger whose
+                // lift never came does not hold the kiosk).
+                inputs.down = Some((by, under.map(|c| c.name.clone())));
+            }
+            ButtonState::Released => {
+                // By name: the control may have been drawn again (a new
+                // board) between the press and the lift; it is the same one.
+                let pressed = inputs.down.take_if(|(p, _)| *p == by).and_then(|(_, c)| c);
+                if let Some(control) = under.filter(|c| pressed.as_ref() == Some(&c.name)) {
+                    acts.write(Act(control.action.clone()));
+                    wait(inputs, queue, &mut redraw);
+                    return;
                 }
             }
-            WindowEvent::KeyboardInput(key) => keyboard(inputs, &key, &mut presses),
-            WindowEvent::KeyboardFocusLost(_) => {
-                inputs.shift = false;
-                Outcome::Nothing
-            }
-            _ => Outcome::Nothing,
-        };
-        if let Outcome::Acted = outcome {
-            if !queue.is_empty() {
-                inputs.waiting = queue;
-                redraw.write(RequestRedraw);
-            }
-            return;
         }
     }
 }
 
-/// A pointer going down or lifting at `at`: it acts when it lifts over the
-/// control it went down on.
-fn pointer(
+/// The events after one that acted wait for the next frame, which is asked for.
+fn wait(
     inputs: &mut Inputs,
-    controls: &Controls,
-    kiosk: &mut Kiosk,
-    by: Pointer,
-    state: ButtonState,
-    at: Option<Vec2>,
-    acts: &mut MessageWriter<Act>,
-) -> Outcome {
-    let under = at.and_then(|at| control_at(controls, at));
-    match state {
-        ButtonState::Pressed => {
-            kiosk.last_input = std::time::Instant::now();
-            // A second finger while the first is down is not a new touch.
-            if inputs.down.is_none() {
-                inputs.down = Some((by, under.map(|c| c.name.clone())));
-            }
-            Outcome::Nothing
-        }
-        ButtonState::Released => {
-            let Some((_, Some(name))) = inputs.down.take_if(|(p, _)| *p == by) else {
-                return Outcome::Nothing;
-            };
-            // By name: the control may have been drawn again (a new board)
-            // between the press and the lift; it is the same control.
-            match under.filter(|c| c.name == name) {
-                Some(control) => {
-                    acts.write(Act(control.action.clone()));
-                    Outcome::Acted
-                }
-                None => Outcome::Nothing,
-            }
-        }
+    queue: VecDeque<WindowEvent>,
+    redraw: &mut MessageWriter<RequestRedraw>,
+) {
+    if !queue.is_empty() {
+        inputs.waiting = queue;
+        redraw.write(RequestRedraw);
     }
 }
 
 /// A key going down, as a [`Press`] (Shift held is remembered; a key held
 /// down does not repeat: a switch held a little long moves the focus once).
-fn keyboard(
-    inputs: &mut Inputs,
-    key: &KeyboardInput,
-    presses: &mut MessageWriter<Press>,
-) -> Outcome {
-    let shift = matches!(key.key_code, KeyCode::ShiftLeft | KeyCode::ShiftRight);
-    match key.state {
-        ButtonState::Pressed if shift => inputs.shift = true,
-        ButtonState::Released if shift => inputs.shift = false,
-        ButtonState::Pressed if !key.repeat => {
+/// Whether it pressed one.
+fn keyboard(inputs: &mut Inputs, key: &KeyboardInput, presses: &mut MessageWriter<Press>) -> bool {
+    let shift = match key.key_code {
+        KeyCode::ShiftLeft => Some(0),
+        KeyCode::ShiftRight => Some(1),
+        _ => None,
+    };
+    match (key.state, shift) {
+        (state, Some(side)) => inputs.shift[side] = state == ButtonState::Pressed,
+        (ButtonState::Pressed, None) if !key.repeat => {
             presses.write(Press {
                 key: key.key_code,
-                shift: inputs.shift,
+                shift: inputs.shift.contains(&true),
             });
-            return Outcome::Acted;
+            return true;
         }
         _ => {}
     }
-    Outcome::Nothing
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kiosk::draw::Control;
     use crate::kiosk::{Action, Page};
     use bevy::input::keyboard::Key;
+    use bevy::ui::{ComputedNode, ComputedStackIndex, UiGlobalTransform};
 
     /// The kiosk's inputs alone, with two buttons side by side as on the
     /// portrait kiosk's lower band: Lines (x 16-355) and Disruptions
@@ -283,6 +231,17 @@ mod tests {
                 InheritedVisibility::VISIBLE,
             ))
             .id()
+    }
+
+    fn despawn(app: &mut App, name: &str) {
+        let entity = app
+            .world_mut()
+            .query::<(Entity, &Control)>()
+            .iter(app.world())
+            .find(|(_, c)| c.name == name)
+            .map(|(e, _)| e)
+            .expect("the button");
+        app.world_mut().despawn(entity);
     }
 
     fn send(app: &mut App, events: impl IntoIterator<Item = WindowEvent>) {
@@ -387,10 +346,10 @@ mod tests {
             frame(&mut app),
             (vec![Action::Open(Page::Lines)], vec![], true)
         );
-        assert_eq!(
-            frame(&mut app),
-            (vec![Action::Open(Page::Disruptions)], vec![], false)
-        );
+        // The view the first tap opened, drawn: another button there.
+        despawn(&mut app, "disruptions");
+        button(&mut app, "home", Action::Home, 540.5);
+        assert_eq!(frame(&mut app), (vec![Action::Home], vec![], false));
     }
 
     /// A press outside every control does nothing when it lifts on one, nor
@@ -413,14 +372,7 @@ mod tests {
             ],
         );
         assert_eq!(frame(&mut app).0, []);
-        let old = app
-            .world_mut()
-            .query::<(Entity, &Control)>()
-            .iter(app.world())
-            .find(|(_, c)| c.name == "disruptions")
-            .map(|(e, _)| e)
-            .expect("the button");
-        app.world_mut().despawn(old);
+        despawn(&mut app, "disruptions");
         button(
             &mut app,
             "disruptions",
@@ -431,8 +383,113 @@ mod tests {
         assert_eq!(frame(&mut app).0, [Action::Open(Page::Disruptions)]);
     }
 
-    /// Keys in order, each in its frame: Shift+Tab then Tab; a held key
-    /// does not repeat.
+    /// A finger whose lift never came (a panel that lost it) does not hold
+    /// the kiosk: the next press is the one that counts.
+    #[test]
+    fn a_lost_lift_does_not_hold_the_kiosk() {
+        let mut app = kiosk();
+        send(
+            &mut app,
+            [
+                finger(TouchPhase::Started, 180.0, 1680.0),
+                to(540.0, 1680.0),
+                mouse(ButtonState::Pressed),
+                mouse(ButtonState::Released),
+                finger(TouchPhase::Ended, 180.0, 1680.0),
+            ],
+        );
+        assert_eq!(frame(&mut app).0, [Action::Open(Page::Disruptions)]);
+        assert_eq!(frame(&mut app).0, []);
+    }
+
+    /// Only what shows is touched: the topmost control where two overlap
+    /// (a page bar over the list), nothing where a parent clips a control
+    /// (a row below the list's edge).
+    #[test]
+    fn a_covered_or_clipped_control_is_not_touched() {
+        let mut app = kiosk();
+        // Over Disruptions' right half, drawn later.
+        let bar = button(&mut app, "next_page", Action::Turn(1), 700.0);
+        app.world_mut()
+            .entity_mut(bar)
+            .insert(ComputedStackIndex(9));
+        // A list from y 1000 to 1200 clipping its row, which runs to 1300.
+        let list = app
+            .world_mut()
+            .spawn((
+                Node {
+                    overflow: Overflow::clip(),
+                    ..default()
+                },
+                ComputedNode {
+                    size: Vec2::new(1000.0, 200.0),
+                    ..default()
+                },
+                UiGlobalTransform::from_translation(Vec2::new(540.0, 1100.0)),
+            ))
+            .id();
+        let row = app
+            .world_mut()
+            .spawn((
+                Control {
+                    name: "departure:x".into(),
+                    action: Action::Home,
+                },
+                ComputedNode {
+                    size: Vec2::new(1000.0, 200.0),
+                    ..default()
+                },
+                UiGlobalTransform::from_translation(Vec2::new(540.0, 1200.0)),
+                InheritedVisibility::VISIBLE,
+                ChildOf(list),
+            ))
+            .id();
+        let tap = |x, y| {
+            [
+                to(x, y),
+                mouse(ButtonState::Pressed),
+                mouse(ButtonState::Released),
+            ]
+        };
+        send(&mut app, tap(600.0, 1680.0));
+        assert_eq!(frame(&mut app).0, [Action::Turn(1)]);
+        send(&mut app, tap(450.0, 1680.0));
+        assert_eq!(frame(&mut app).0, [Action::Open(Page::Disruptions)]);
+        send(&mut app, tap(540.0, 1250.0));
+        assert_eq!(frame(&mut app).0, []);
+        send(&mut app, tap(540.0, 1150.0));
+        assert_eq!(frame(&mut app).0, [Action::Home]);
+        // The same row, unclipped, is touched below the list too.
+        app.world_mut().entity_mut(row).remove::<ChildOf>();
+        send(&mut app, tap(540.0, 1250.0));
+        assert_eq!(frame(&mut app).0, [Action::Home]);
+    }
+
+    /// On a screen at twice the scale (logical pixels in the events, physical
+    /// ones in the layout) the same button is touched.
+    #[test]
+    fn the_window_scale_is_applied() {
+        let mut app = kiosk();
+        let mut window = Window::default();
+        window.resolution.set_scale_factor_override(Some(2.0));
+        app.world_mut().spawn((window, PrimaryWindow));
+        send(
+            &mut app,
+            [
+                to(270.0, 840.0),
+                mouse(ButtonState::Pressed),
+                mouse(ButtonState::Released),
+                finger(TouchPhase::Started, 90.0, 840.0),
+                finger(TouchPhase::Ended, 90.0, 840.0),
+            ],
+        );
+        assert_eq!(frame(&mut app).0, [Action::Open(Page::Disruptions)]);
+        assert_eq!(frame(&mut app).0, [Action::Open(Page::Lines)]);
+    }
+
+    /// Keys in order, each in its frame: Shift+Tab (the left Shift still
+    /// held when the right one is let go) then Tab; a held key does not
+    /// repeat.
     #[test]
     fn keys_keep_their_order_and_shift() {
         let mut app = kiosk();
@@ -440,6 +497,8 @@ mod tests {
             &mut app,
             [
                 key(KeyCode::ShiftLeft, ButtonState::Pressed, false),
+                key(KeyCode::ShiftRight, ButtonState::Pressed, false),
+                key(KeyCode::ShiftRight, ButtonState::Released, false),
                 key(KeyCode::Tab, ButtonState::Pressed, false),
                 key(KeyCode::Tab, ButtonState::Pressed, true),
                 key(KeyCode::ShiftLeft, ButtonState::Released, false),

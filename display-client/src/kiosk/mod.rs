@@ -15,6 +15,7 @@
 pub mod api;
 mod draw;
 mod focus;
+mod hit;
 mod input;
 mod journey;
 mod rows;

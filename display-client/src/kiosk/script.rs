@@ -27,7 +27,8 @@ use bevy::ui::{ComputedNode, UiGlobalTransform};
 use serde::Deserialize;
 
 use super::draw::Control;
-use super::input::{Controls, Press, control_at};
+use super::hit::Controls;
+use super::input::Press;
 use super::shown::Shown;
 use super::{Act, Kiosk};
 use crate::ScreenSet;
@@ -226,7 +227,7 @@ fn step(
         Step::TapAt(x, y) => {
             kiosk.last_input = Instant::now();
             let point = Vec2::new(*x, *y);
-            match control_at(&controls, point) {
+            match controls.at(point) {
                 Some(control) => {
                     acts.write(Act(control.action.clone()));
                 }
