@@ -181,6 +181,35 @@ mod tests {
         }
     }
 
+    /// Every length of varint comes back, whatever follows it; cut short, it
+    /// is refused.
+    #[test]
+    fn varints_come_back_whatever_follows() {
+        let mut values: Vec<u64> = vec![0, 1, 127, 128, 255, 300, 16_383, 16_384, u64::MAX];
+        for bits in 1..64 {
+            values.extend([(1u64 << bits) - 1, 1u64 << bits, (1u64 << bits) + 1]);
+        }
+        values.push(0x0123_4567_89ab_cdef);
+        for v in values {
+            let mut bytes = Vec::new();
+            put(&mut bytes, v).expect("a Vec takes it");
+            let len = bytes.len();
+            for after in [0usize, 1, 3, 7, 8, 12] {
+                let mut buf = bytes.clone();
+                buf.extend(std::iter::repeat_n(0x81, after));
+                let mut input = buf.as_slice();
+                assert_eq!(get(&mut input), Some(v), "{v} with {after} bytes after");
+                assert_eq!(input.len(), after, "{v} with {after} bytes after");
+            }
+            if len > 1 {
+                assert_eq!(get(&mut &bytes[..len - 1]), None, "{v} cut short");
+            }
+        }
+        // Continuation bytes only: refused.
+        assert_eq!(get(&mut [0x80u8; 12].as_slice()), None);
+        assert_eq!(get(&mut [0xffu8; 8].as_slice()), None);
+    }
+
     #[test]
     fn stop_times_come_back_as_they_went() {
         let table: Table<StopTimeIdx, StopTime> = [
