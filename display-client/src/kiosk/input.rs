@@ -267,6 +267,15 @@ mod tests {
         })
     }
 
+    /// The mouse moved to (`x`, `y`), pressed and let go.
+    fn click(x: f32, y: f32) -> [WindowEvent; 3] {
+        [
+            to(x, y),
+            mouse(ButtonState::Pressed),
+            mouse(ButtonState::Released),
+        ]
+    }
+
     fn finger(phase: TouchPhase, x: f32, y: f32) -> WindowEvent {
         WindowEvent::TouchInput(TouchInput {
             phase,
@@ -334,14 +343,10 @@ mod tests {
     #[test]
     fn the_input_after_one_that_acts_waits_for_the_next_frame() {
         let mut app = kiosk();
-        let tap = |x| {
-            [
-                to(x, 1680.0),
-                mouse(ButtonState::Pressed),
-                mouse(ButtonState::Released),
-            ]
-        };
-        send(&mut app, tap(180.0).into_iter().chain(tap(540.0)));
+        send(
+            &mut app,
+            click(180.0, 1680.0).into_iter().chain(click(540.0, 1680.0)),
+        );
         assert_eq!(
             frame(&mut app),
             (vec![Action::Open(Page::Lines)], vec![], true)
@@ -444,24 +449,17 @@ mod tests {
                 ChildOf(list),
             ))
             .id();
-        let tap = |x, y| {
-            [
-                to(x, y),
-                mouse(ButtonState::Pressed),
-                mouse(ButtonState::Released),
-            ]
-        };
-        send(&mut app, tap(600.0, 1680.0));
+        send(&mut app, click(600.0, 1680.0));
         assert_eq!(frame(&mut app).0, [Action::Turn(1)]);
-        send(&mut app, tap(450.0, 1680.0));
+        send(&mut app, click(450.0, 1680.0));
         assert_eq!(frame(&mut app).0, [Action::Open(Page::Disruptions)]);
-        send(&mut app, tap(540.0, 1250.0));
+        send(&mut app, click(540.0, 1250.0));
         assert_eq!(frame(&mut app).0, []);
-        send(&mut app, tap(540.0, 1150.0));
+        send(&mut app, click(540.0, 1150.0));
         assert_eq!(frame(&mut app).0, [Action::Home]);
         // The same row, unclipped, is touched below the list too.
         app.world_mut().entity_mut(row).remove::<ChildOf>();
-        send(&mut app, tap(540.0, 1250.0));
+        send(&mut app, click(540.0, 1250.0));
         assert_eq!(frame(&mut app).0, [Action::Home]);
     }
 
