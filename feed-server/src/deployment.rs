@@ -3,11 +3,13 @@
 //! settings the server runs with. This is what `serve` serves and what `check`
 //! reports on; it does not change once loaded.
 
+use std::sync::Arc;
+
 use crate::advisory::AdviceTable;
 use crate::config::{BoardSettings, Config, ServerSettings, StreamSettings, WeatherSource};
 use crate::feed::{Feed, Feeds, LoadProgress};
 use crate::id::SourceId;
-use crate::search::{FeedNames, SearchIndex};
+use crate::search::Search;
 use crate::sources::gtfs_static::FeedError;
 use crate::station::{Station, StationError};
 use crate::timetable::TimetableCache;
@@ -46,8 +48,9 @@ pub struct Deployment {
     pub facilities: Vec<crate::config::FacilityConfig>,
     pub sensor_integrations: Vec<crate::config::SensorIntegration>,
     pub facility_sources: Vec<crate::config::FacilitySource>,
-    /// Stations, stops and lines by name (`GET /v1/search`).
-    pub search: crate::search::SearchIndex,
+    /// Stations, stops and lines by name (`GET /v1/search`), built once the
+    /// deployment serves ([`Deployment::index_search`]).
+    pub search: Search,
     /// `[push]`: Web Push alerts, when a contact is configured.
     pub push: Option<crate::config::PushSettings>,
     /// `[screens]`: how the fleet's screens are judged.
@@ -78,34 +81,23 @@ impl Deployment {
             feeds.push(Feed::load_cached(feed, now(), progress, cache).await?);
         }
         let feeds = Feeds::new(feeds);
-        // The names are folded for search on a thread of their own while the
-        // stations are indexed: both are waited for before the first board.
-        let (stations, names) = std::thread::scope(|s| {
-            let names = s.spawn(|| FeedNames::fold(&feeds));
-            let stations = config
-                .stations
-                .iter()
-                .map(|s| {
-                    Station::build(s, &feeds).map_err(|source| LoadError::Station {
-                        origin: config.origin.clone(),
-                        source,
-                    })
+        let stations = config
+            .stations
+            .iter()
+            .map(|s| {
+                Station::build(s, &feeds).map_err(|source| LoadError::Station {
+                    origin: config.origin.clone(),
+                    source,
                 })
-                .collect::<Result<Vec<_>, _>>();
-            let names = names
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (stations, names)
-        });
-        let stations = stations?;
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let advice = match &config.advice_file {
             Some(path) => AdviceTable::load(path)?,
             None => AdviceTable::builtin()?,
         };
-        let search = SearchIndex::with_stations(names, &stations);
         Ok(Deployment {
             origin: config.origin,
-            search,
+            search: Search::default(),
             feeds,
             stations,
             weather: config.weather,
@@ -121,6 +113,23 @@ impl Deployment {
             push: config.push,
             screens: config.screens,
         })
+    }
+
+    /// Builds the search index on a thread of its own, so that the first
+    /// board does not wait for it (searches asked meanwhile wait); here, when
+    /// no thread can be started.
+    pub fn index_search(self: &Arc<Self>) {
+        let deployment = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name("search-index".into())
+            .spawn(move || {
+                deployment
+                    .search
+                    .build(&deployment.feeds, &deployment.stations)
+            });
+        if spawned.is_err() {
+            self.search.build(&self.feeds, &self.stations);
+        }
     }
 
     pub fn station(&self, id: &str) -> Option<&Station> {

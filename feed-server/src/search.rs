@@ -1,8 +1,9 @@
 //! Finding a place by its name: the stations of the configuration, the stops
 //! and the lines of every loaded feed (`GET /v1/search?q=`).
 //!
-//! Built once when the deployment loads ([`FeedNames::fold`], then
-//! [`SearchIndex::with_stations`]). Names are folded for matching
+//! Built once, just after the server starts answering ([`Search`]: folding
+//! every stop's name takes milliseconds a first board does not wait for; a
+//! search asked before it is built waits for it). Names are folded for matching
 //! (lower case, accents and ligatures away, every run of other characters a
 //! word break: « Le Cateau-Cambrésis » is `le cateau cambresis`), and a name
 //! matches when each word of the query begins one of its words, in any
@@ -49,6 +50,29 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct SearchIndex {
     entries: Vec<Entry>,
+}
+
+/// A deployment's [`SearchIndex`], once built. The names are folded after the
+/// deployment loads, on a thread of their own ([`crate::deployment::Deployment::index_search`]),
+/// not before the first board: SNCF TER's 9,000 stops take 2.6–3.9 ms, a
+/// tenth of a warm start (docs/benchmarks.md).
+#[derive(Debug, Default)]
+pub struct Search(tokio::sync::SetOnce<SearchIndex>);
+
+impl Search {
+    /// Builds the index of `feeds` and `stations`, once: a second call keeps
+    /// the first index.
+    pub fn build(&self, feeds: &Feeds, stations: &[Station]) {
+        if self.0.get().is_none() {
+            let index = SearchIndex::with_stations(FeedNames::fold(feeds), stations);
+            let _ = self.0.set(index);
+        }
+    }
+
+    /// The index, waiting for it while it is being built.
+    pub async fn ready(&self) -> &SearchIndex {
+        self.0.wait().await
+    }
 }
 
 /// `text` folded for matching: lower case, no accents, ligatures spelt out, words
@@ -280,6 +304,20 @@ fn place(e: &Entry) -> wire::Place {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A search asked before the index is built waits for it, then answers.
+    #[tokio::test]
+    async fn a_search_waits_for_the_index() {
+        let search = std::sync::Arc::new(Search::default());
+        let asked = tokio::spawn({
+            let search = search.clone();
+            async move { search.ready().await.find("caudry", 10).len() }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(!asked.is_finished(), "answered before the index was built");
+        search.build(&Feeds::new(Vec::new()), &[]);
+        assert_eq!(asked.await.expect("the search"), 0);
+    }
 
     #[test]
     fn names_fold_to_plain_words() {

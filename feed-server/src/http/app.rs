@@ -168,7 +168,7 @@ pub async fn page(
     let q = query.get("q").map(|q| q.trim()).filter(|q| !q.is_empty());
     let static_html = if let Some(q) = q {
         let q: String = q.chars().take(super::places::MAX_QUERY).collect();
-        results_html(&d.search.find(&q, 20))
+        results_html(&d.search.ready().await.find(&q, 20))
     } else if let Some(stop) = query.get("stop") {
         let (b, stop) = (boards.clone(), stop.clone());
         let built = tokio::task::spawn_blocking(move || {

@@ -49,7 +49,7 @@ pub async fn search(
     }
     Ok(Json(wire::SearchResults {
         query: q.to_string(),
-        results: boards.deployment.search.find(q, limit),
+        results: boards.deployment.search.ready().await.find(q, limit),
     }))
 }
 
