@@ -117,7 +117,8 @@ impl Deployment {
 
     /// Builds the search index on a thread of its own, so that the first
     /// board does not wait for it (searches asked meanwhile wait); here, when
-    /// no thread can be started.
+    /// no thread can be started. [`crate::publish::Boards::new`] calls it, for
+    /// every server.
     pub fn index_search(self: &Arc<Self>) {
         let deployment = Arc::clone(self);
         let spawned = std::thread::Builder::new()

@@ -66,8 +66,10 @@ pub enum Origin {
 
 impl Boards {
     /// A publisher for `deployment` with empty stores and a new hub (replay
-    /// limits from `[stream]`).
+    /// limits from `[stream]`); the deployment's search index is built from
+    /// here on, on a thread of its own ([`Deployment::index_search`]).
     pub fn new(deployment: Arc<Deployment>, clock: Clock) -> Boards {
+        deployment.index_search();
         let stream = deployment.stream;
         let limits = ReplayLimits {
             deltas: stream.replay_deltas,

@@ -61,12 +61,21 @@ pub struct Search(tokio::sync::SetOnce<SearchIndex>);
 
 impl Search {
     /// Builds the index of `feeds` and `stations`, once: a second call keeps
-    /// the first index.
+    /// the first index. Whatever happens, an index is set, so that no search
+    /// waits forever: should folding the names panic (a bug), the index is
+    /// empty and the panic logged.
     pub fn build(&self, feeds: &Feeds, stations: &[Station]) {
-        if self.0.get().is_none() {
-            let index = SearchIndex::with_stations(FeedNames::fold(feeds), stations);
-            let _ = self.0.set(index);
+        if self.0.get().is_some() {
+            return;
         }
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            SearchIndex::with_stations(FeedNames::fold(feeds), stations)
+        }));
+        let index = built.unwrap_or_else(|_| {
+            tracing::error!("the search index could not be built: searches find nothing");
+            SearchIndex::default()
+        });
+        let _ = self.0.set(index);
     }
 
     /// The index, waiting for it while it is being built.
@@ -162,8 +171,7 @@ fn entry(
 }
 
 /// The stops and lines of the feeds, their names folded: the slow part of
-/// building a [`SearchIndex`], which needs no station (so that it can be done
-/// while the stations are built).
+/// building a [`SearchIndex`], which needs no station.
 #[derive(Debug, Default)]
 pub struct FeedNames {
     /// Stops, each with its feed and position, then lines.

@@ -64,11 +64,9 @@ pub struct Server {
 
 impl Server {
     pub fn new(deployment: Deployment, clock: Clock) -> Server {
-        let deployment = Arc::new(deployment);
-        deployment.index_search();
         Server {
             state: AppState {
-                boards: Boards::new(deployment, clock),
+                boards: Boards::new(Arc::new(deployment), clock),
                 store: None,
                 shared: None,
                 limiter: Default::default(),
