@@ -152,12 +152,22 @@ pub fn window_inputs(
     }
 }
 
-/// The events after one that acted wait for the next frame, which is asked for.
+/// Events kept for the next frames, at most: a panel gone wrong that sends
+/// taps faster than one a frame loses its oldest, not the kiosk its memory.
+const WAITING_AT_MOST: usize = 64;
+
+/// The events after one that acted wait for the next frame, which is asked
+/// for (the newest [`WAITING_AT_MOST`] of them).
 fn wait(
     inputs: &mut Inputs,
-    queue: VecDeque<WindowEvent>,
+    mut queue: VecDeque<WindowEvent>,
     redraw: &mut MessageWriter<RequestRedraw>,
 ) {
+    if queue.len() > WAITING_AT_MOST {
+        let dropped = queue.len() - WAITING_AT_MOST;
+        queue.drain(..dropped);
+        warn!("kiosk: {dropped} input event(s) dropped, more than one tap a frame");
+    }
     if !queue.is_empty() {
         inputs.waiting = queue;
         redraw.write(RequestRedraw);
@@ -386,6 +396,20 @@ mod tests {
         );
         send(&mut app, [finger(TouchPhase::Ended, 541.0, 1690.0)]);
         assert_eq!(frame(&mut app).0, [Action::Open(Page::Disruptions)]);
+    }
+
+    /// A flood of taps (a panel gone wrong) keeps only the newest waiting.
+    #[test]
+    fn a_flood_of_taps_waits_bounded() {
+        let mut app = kiosk();
+        let flood: Vec<WindowEvent> = (0..200).flat_map(|_| click(180.0, 1680.0)).collect();
+        send(&mut app, flood);
+        let mut opened = 0;
+        for _ in 0..100 {
+            opened += frame(&mut app).0.len();
+        }
+        // The first tap, then the whole taps among the newest 64 events.
+        assert_eq!(opened, 1 + WAITING_AT_MOST / 3);
     }
 
     /// A finger whose lift never came (a panel that lost it) does not hold
