@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use quai_protocol::{ServerMessage, Trip, TripDelta};
 
-use crate::hub::{HubCounters, Outgoing, ReplayLimits, Start, Subscriber, fan_out, now_micros};
+use crate::hub::{HubCounters, Outgoing, ReplayLimits, Start, Subscriber, Subscribers, now_micros};
 
 /// Most runs followed at once.
 pub const MAX_FOLLOWED: usize = 10_000;
@@ -37,7 +37,7 @@ pub fn topic(key: &str) -> String {
 struct Channel {
     state: Option<(u64, Arc<Trip>)>,
     log: VecDeque<(Instant, Arc<Outgoing>)>,
-    subscribers: Vec<Subscriber>,
+    subscribers: Subscribers,
     /// Since when nobody follows it.
     idle_since: Option<Instant>,
 }
@@ -126,7 +126,7 @@ impl Followed {
         let delta = TripDelta::between(last, &trip, next, *seq, now_micros());
         let out = Arc::new(Outgoing::new(&topic(key), ServerMessage::TripDelta(delta)));
         self.limits.keep(&mut channel.log, &out);
-        fan_out(&mut channel.subscribers, &out);
+        channel.subscribers.fan_out(&out);
         channel.state = Some((next, Arc::new(trip)));
         self.counters.published.fetch_add(1, Ordering::Relaxed);
     }
@@ -148,9 +148,7 @@ impl Followed {
         let channel = all.entry(key.to_string()).or_default();
         // An earlier registration of this connection goes first: it must not
         // get a change and then its replay again.
-        channel
-            .subscribers
-            .retain(|s| s.connection != subscriber.connection);
+        channel.subscribers.remove(subscriber.connection);
         // The state the refresh keeps is the run's; `current` starts a new
         // run only (published here, it could be older than the refresh's).
         if channel.state.is_none() {
@@ -204,17 +202,14 @@ impl Followed {
         if let Some(c) = counter {
             c.fetch_add(1, Ordering::Relaxed);
         }
-        channel
-            .subscribers
-            .retain(|s| s.connection != subscriber.connection);
-        channel.subscribers.push(subscriber);
+        channel.subscribers.insert(subscriber);
         channel.idle_since = None;
         Ok(start)
     }
 
     pub fn unsubscribe(&self, key: &str, connection: u64) {
         if let Some(channel) = self.lock().get_mut(key) {
-            channel.subscribers.retain(|s| s.connection != connection);
+            channel.subscribers.remove(connection);
         }
     }
 

@@ -35,7 +35,10 @@ use crate::id::StationId;
 
 mod receive;
 mod renumber;
+mod subscribers;
+
 pub use receive::Received;
+pub use subscribers::Subscribers;
 
 /// A message on its way to subscribers, serialised once for all of them: the
 /// frame payload is reference-counted, so fan-out to thousands of connections
@@ -200,7 +203,7 @@ struct Channel {
     /// What the board was built from (see [`Hub::publish_with`]).
     built_from: Option<u64>,
     log: VecDeque<(Instant, Arc<Outgoing>)>,
-    subscribers: Vec<Subscriber>,
+    subscribers: Subscribers,
     /// The last snapshot sent, shared by every connection that subscribes to
     /// the same board within [`SNAPSHOT_REUSE`] (a reconnect storm after a
     /// restart makes a few snapshots, not one per client).
@@ -294,7 +297,7 @@ impl Hub {
         let delta = diff(&last.wire, &published.wire, now_micros());
         let out = Arc::new(Outgoing::new(station, ServerMessage::Delta(delta)));
         self.limits.keep(&mut channel.log, &out);
-        fan_out(&mut channel.subscribers, &out);
+        channel.subscribers.fan_out(&out);
         channel.board = Some(published.clone());
         self.counters.published.fetch_add(1, Ordering::Relaxed);
         Some(published)
@@ -414,16 +417,13 @@ impl Hub {
                 self.counters.replay_hits.fetch_add(1, Ordering::Relaxed);
             }
         }
-        channel
-            .subscribers
-            .retain(|s| s.connection != subscriber.connection);
-        channel.subscribers.push(subscriber);
+        channel.subscribers.insert(subscriber);
         Ok(start)
     }
 
     pub fn unsubscribe(&self, station: &str, connection: u64) {
         if let Some(mut channel) = self.channel(station) {
-            channel.subscribers.retain(|s| s.connection != connection);
+            channel.subscribers.remove(connection);
         }
     }
 
@@ -434,7 +434,7 @@ impl Hub {
     pub fn send_now(&self, station: &StationId, message: ServerMessage) -> Option<usize> {
         let mut channel = self.channel(station.as_str())?;
         let out = Arc::new(Outgoing::new(station.as_str(), message));
-        fan_out(&mut channel.subscribers, &out);
+        channel.subscribers.fan_out(&out);
         Some(
             channel
                 .subscribers
@@ -469,19 +469,6 @@ impl Hub {
     pub fn count_slow(&self) {
         self.counters.dropped_slow.fetch_add(1, Ordering::Relaxed);
     }
-}
-
-/// Queues `out` on every subscriber's connection; drops (and flags "too
-/// slow") those whose queue is full, and those whose connection is gone.
-pub fn fan_out(subscribers: &mut Vec<Subscriber>, out: &Arc<Outgoing>) {
-    subscribers.retain(|s| match s.queue.try_send(out.clone()) {
-        Ok(()) => true,
-        Err(mpsc::error::TrySendError::Full(_)) => {
-            s.too_slow.raise();
-            false
-        }
-        Err(mpsc::error::TrySendError::Closed(_)) => false,
-    });
 }
 
 /// RFC 3339 UTC with microseconds: the `server_time` of stream messages

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use quai_protocol::{Applied, Board, BoardState, ServerMessage, diff};
 
-use super::{Hub, Outgoing, Published, fan_out, now_micros};
+use super::{Hub, Outgoing, Published, now_micros};
 
 /// What became of a received message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +105,7 @@ impl Hub {
         let seq = board.seq;
         let out = Arc::new(out);
         self.limits.keep(&mut channel.log, &out);
-        fan_out(&mut channel.subscribers, &out);
+        channel.subscribers.fan_out(&out);
         channel.board = Some(received(board));
         self.counters
             .published

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use quai_protocol::ServerMessage;
 
-use super::{Hub, Outgoing, Published, fan_out, now_micros};
+use super::{Hub, Outgoing, Published, now_micros};
 
 impl Hub {
     /// Makes the station's board number `after + 1` or more: the board held
@@ -37,7 +37,7 @@ impl Hub {
         channel.log.clear();
         channel.snapshot = None;
         let out = Arc::new(Outgoing::new(station, message));
-        fan_out(&mut channel.subscribers, &out);
+        channel.subscribers.fan_out(&out);
         Some(after + 1)
     }
 }
