@@ -27,9 +27,11 @@ With --rounds every side runs under a copy of `ws-load` (built in
 PEERS/ws-load-rounds) changed in one way: it also writes each measured
 delivery's stamp and arrival to a file. The runner groups them by stamp (one
 delta, one round to every client) and says where the worst 1 % are: the p99
-of the deliveries of every round but the last, and how many of the worst 1 %
-the last round holds (the one during which the clients close, each once it
-has read its last message).
+of the deliveries of every round but the last, how many of the worst 1 % the
+last round holds (the one during which the clients close, each once it has
+read its last message), and whether the client reads the connections in the
+same order from one round to the next (median rank correlation of their
+arrivals in consecutive rounds: 1, the same order; 0, unrelated).
 """
 import argparse
 import json
@@ -79,7 +81,8 @@ def rounds_client(peers):
     dst = os.path.join(peers, "ws-load-rounds")
     binary = os.path.join(dst, "target", "release", "ws-load")
     source = os.path.join(src, "src", "main.rs")
-    if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
+    made = os.path.getmtime(binary) if os.path.exists(binary) else 0
+    if made < max(os.path.getmtime(source), os.path.getmtime(os.path.abspath(__file__))):
         shutil.rmtree(dst, ignore_errors=True)
         shutil.copytree(src, dst, ignore=shutil.ignore_patterns("target"))
         main_rs = os.path.join(dst, "src", "main.rs")
@@ -91,7 +94,8 @@ def rounds_client(peers):
              "                    r.latencies_ns.push((recv - sent) as i64);\n                    r.pairs.push((sent, recv));\n"),
             ("    let mut min_per_conn = u64::MAX;\n", "    let mut min_per_conn = u64::MAX;\n    let mut dump = String::new();\n"),
             ("        lat.extend(r.latencies_ns);\n",
-             "        lat.extend(r.latencies_ns);\n        for (s, v) in &r.pairs { dump.push_str(&format!(\"{s} {v}\\n\")); }\n"),
+             "        lat.extend(r.latencies_ns);\n        for (s, v) in &r.pairs { dump.push_str(&format!(\"{s} {v}\\n\")); }\n"
+             "        dump.push('\\n');\n"),
             ("    lat.sort_unstable();\n",
              "    if let Ok(f) = std::env::var(\"WSLOAD_DUMP\") { let _ = std::fs::write(f, &dump); }\n    lat.sort_unstable();\n"),
         ]:
@@ -109,10 +113,16 @@ def rounds(path):
     """From a dump: p99 (ms) of every round but the last, the worst 1 % held
     by the last round, and the p99 of each round but the last (min, max)."""
     by = {}
+    # Per connection (a block each, blank line after): stamp -> arrival.
+    conns = [{}]
     with open(path) as f:
         for line in f:
+            if not line.strip():
+                conns.append({})
+                continue
             sent, recv = line.split()
             by.setdefault(int(sent), []).append((int(recv) - int(sent)) / 1e6)
+            conns[-1][int(sent)] = int(recv)
     if not by:
         raise RuntimeError(f"no delivery in {path}: the client measured nothing, or could not write it")
     def pct(v, q):
@@ -122,7 +132,25 @@ def rounds(path):
     worst = pct(every, 0.99)
     but_last = sorted(x for s in stamps[:-1] for x in by[s])
     per_round = [pct(sorted(by[s]), 0.99) for s in stamps[:-1]]
+    # Whether the client reads the connections in the same order from one
+    # round to the next: Spearman's rank correlation of their arrivals in two
+    # consecutive rounds (1: same order; 0: unrelated), median over the rounds.
+    def ranks(values):
+        order = sorted(range(len(values)), key=values.__getitem__)
+        r = [0] * len(values)
+        for k, i in enumerate(order):
+            r[i] = k
+        return r
+    same_order = []
+    for a, b in zip(stamps, stamps[1:]):
+        both = [c for c in conns if a in c and b in c]
+        if len(both) > 2:
+            ra, rb = ranks([c[a] for c in both]), ranks([c[b] for c in both])
+            n = len(both)
+            d = sum((x - y) ** 2 for x, y in zip(ra, rb))
+            same_order.append(1 - 6 * d / (n * (n * n - 1)))
     return {
+        "same_order": round(statistics.median(same_order), 2) if same_order else None,
         "p99_but_last_ms": round(pct(but_last, 0.99), 1) if but_last else None,
         "worst_1pc_in_last": round(sum(1 for x in by[stamps[-1]] if x > worst)
                                    / max(1, sum(1 for x in every if x > worst)), 2),
@@ -259,13 +287,15 @@ def main():
                 print(f"| | | {side} / node | {x['p50_ms']} | {x['p99_ms']} | {x['deliveries_per_s']} | {x['kib_per_idle_conn']} |")
     if a.rounds:
         print()
-        print("| N | scenario | side | p99 of every round but the last, ms (runs) | share of the worst 1 % in the last round (runs) |")
-        print("|---|---|---|---|---|")
+        print("| N | scenario | side | p99 of every round but the last, ms (runs) | share of the worst 1 % in the last round (runs) "
+              "| same reading order from round to round, median rank correlation (runs) |")
+        print("|---|---|---|---|---|---|")
         for r in rows:
             for side, _, _ in sides:
                 rr = r[side]["rounds_runs"]
                 print(f"| {r['connections']} | {r['scenario']} | {side} | {', '.join(str(x['p99_but_last_ms']) for x in rr)} | "
-                      f"{', '.join(str(x['worst_1pc_in_last']) for x in rr)} |")
+                      f"{', '.join(str(x['worst_1pc_in_last']) for x in rr)} | "
+                      f"{', '.join(str(x['same_order']) for x in rr)} |")
     print(json.dumps({"tool": "bench-fanout-peer", "bytes": a.bytes, "runs": a.runs, "rows": rows}))
 
 
