@@ -12,10 +12,12 @@
 //! - [`upstream`]: a scriptable fake upstream;
 //! - [`stream`]: a client of the live stream;
 //! - [`screen`]: the display client, run headless;
-//! - [`xsd`]: `xmllint` against the SIRI schema.
+//! - [`xsd`]: `xmllint` against the SIRI schema;
+//! - [`broadcast`]: the fan-out benchmark's command line (the peer's).
 
 pub mod binary;
 pub mod board;
+pub mod broadcast;
 pub mod changes;
 pub mod gtfs_rt;
 pub mod http;

@@ -25,31 +25,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use clap::Parser;
+use quai_tests::broadcast::Broadcast;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 #[derive(Debug, Parser)]
 #[command(about = "The floor of a WebSocket fan-out on this machine (benchmarks)")]
 struct Args {
-    #[arg(long, default_value_t = 0)]
-    port: u16,
-    /// Size of each message's JSON.
-    #[arg(long, default_value_t = 2048)]
-    bytes: usize,
-    /// Messages to send.
-    #[arg(long, default_value_t = 100)]
-    count: u32,
-    /// Between two messages (0: back to back).
-    #[arg(long, default_value_t = 100)]
-    interval_ms: u64,
-    /// Subscribers to wait for before sending.
-    #[arg(long, default_value_t = 1000)]
-    wait_clients: usize,
-    /// Wait after the last subscriber, before the first message.
-    #[arg(long, default_value_t = 2000)]
-    start_delay_ms: u64,
-    /// Hard stop.
-    #[arg(long, default_value_t = 300)]
-    max_run_s: u64,
+    #[command(flatten)]
+    run: Broadcast,
     /// Threads writing, each to its share of the connections.
     #[arg(long, default_value_t = 1)]
     threads: usize,
@@ -58,7 +41,7 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let started = Instant::now();
-    let listener = TcpListener::bind(("127.0.0.1", args.port)).context("bind")?;
+    let listener = TcpListener::bind(("127.0.0.1", args.run.port)).context("bind")?;
     println!(
         "{}",
         serde_json::json!({"event": "listening", "port": listener.local_addr()?.port(), "path": "/v1/stream", "floor_threads": args.threads})
@@ -78,19 +61,19 @@ fn main() -> anyhow::Result<()> {
             }
         });
     }
-    let deadline = started + Duration::from_secs(args.max_run_s);
+    let deadline = started + Duration::from_secs(args.run.max_run_s);
     let count = || subscribed.lock().unwrap_or_else(|e| e.into_inner()).len();
-    while count() < args.wait_clients {
+    while count() < args.run.wait_clients {
         if Instant::now() > deadline {
             println!(
                 "{}",
-                serde_json::json!({"event": "timeout", "max_run_s": args.max_run_s})
+                serde_json::json!({"event": "timeout", "max_run_s": args.run.max_run_s})
             );
             std::process::exit(3);
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_millis(args.start_delay_ms));
+    std::thread::sleep(Duration::from_millis(args.run.start_delay_ms));
     // The connections that subscribed by now, split once between the threads.
     let connections = std::mem::take(&mut *subscribed.lock().unwrap_or_else(|e| e.into_inner()));
     let share = connections.len().div_ceil(args.threads.max(1)).max(1);
@@ -99,8 +82,8 @@ fn main() -> anyhow::Result<()> {
     let mut next = t0;
     let mut sends = 0usize;
     let mut message_bytes = 0;
-    for seq in 1..=args.count {
-        let json = message(seq, args.bytes);
+    for seq in 1..=args.run.count {
+        let json = message(seq, args.run.bytes);
         message_bytes = json.len();
         let frame = frame(&json);
         sends += if shares.len() == 1 {
@@ -117,8 +100,8 @@ fn main() -> anyhow::Result<()> {
                 writers.into_iter().map(|w| w.join().unwrap_or(0)).sum()
             })
         };
-        if args.interval_ms > 0 {
-            next += Duration::from_millis(args.interval_ms);
+        if args.run.interval_ms > 0 {
+            next += Duration::from_millis(args.run.interval_ms);
             let now = Instant::now();
             if next > now {
                 std::thread::sleep(next - now);
@@ -128,8 +111,8 @@ fn main() -> anyhow::Result<()> {
     println!(
         "{}",
         serde_json::json!({
-            "event": "done", "broadcasts": args.count, "sends": sends, "clients": connections.len(),
-            "message_bytes": message_bytes, "interval_ms": args.interval_ms,
+            "event": "done", "broadcasts": args.run.count, "sends": sends, "clients": connections.len(),
+            "message_bytes": message_bytes, "interval_ms": args.run.interval_ms,
             "send_phase_s": t0.elapsed().as_secs_f64(),
         })
     );

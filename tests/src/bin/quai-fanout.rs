@@ -33,31 +33,14 @@ use feed_server::id::StationId;
 use feed_server::metrics::Metrics;
 use feed_server::realtime::{Cause, Effect};
 use quai_protocol::{InformedEntity, NoticeSource, Severity};
+use quai_tests::broadcast::Broadcast;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Parser)]
 #[command(about = "Quai's stream fan-out under a synthetic publisher (benchmarks)")]
 struct Args {
-    #[arg(long, default_value_t = 0)]
-    port: u16,
-    /// Approximate size of each delta's JSON.
-    #[arg(long, default_value_t = 2048)]
-    bytes: usize,
-    /// Deltas to publish.
-    #[arg(long, default_value_t = 100)]
-    count: u32,
-    /// Between two deltas (0: back to back).
-    #[arg(long, default_value_t = 100)]
-    interval_ms: u64,
-    /// Subscribers to wait for before publishing.
-    #[arg(long, default_value_t = 1000)]
-    wait_clients: usize,
-    /// Wait after the last subscriber, before the first delta.
-    #[arg(long, default_value_t = 2000)]
-    start_delay_ms: u64,
-    /// Hard stop.
-    #[arg(long, default_value_t = 300)]
-    max_run_s: u64,
+    #[command(flatten)]
+    run: Broadcast,
     /// Back to back without waiting for the last delta to reach the sockets:
     /// all deltas are queued at once (latency then includes the queueing).
     #[arg(long)]
@@ -89,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
         let delta_overhead = 400;
         let notice =
             serde_json::to_string(&probe.notices.first().map(|n| &n.header)).map_or(0, |s| s.len());
-        ".".repeat(args.bytes.saturating_sub(delta_overhead + notice))
+        ".".repeat(args.run.bytes.saturating_sub(delta_overhead + notice))
     };
 
     let settings = ServerSettings {
@@ -97,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
         ..ServerSettings::default()
     };
     let limits = Limits::derive(&settings);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.run.port)).await?;
     println!(
         "{}",
         serde_json::json!({"event": "listening", "port": listener.local_addr()?.port(), "path": "/v1/stream", "quai": env!("CARGO_PKG_VERSION")})
@@ -119,24 +102,24 @@ async fn main() -> anyhow::Result<()> {
         stop.clone(),
     ));
 
-    let deadline = started + Duration::from_secs(args.max_run_s);
+    let deadline = started + Duration::from_secs(args.run.max_run_s);
     let subscribers = || {
         hub.subscriber_counts()
             .iter()
             .map(|(_, n)| n)
             .sum::<usize>()
     };
-    while subscribers() < args.wait_clients {
+    while subscribers() < args.run.wait_clients {
         if Instant::now() > deadline {
             println!(
                 "{}",
-                serde_json::json!({"event": "timeout", "max_run_s": args.max_run_s})
+                serde_json::json!({"event": "timeout", "max_run_s": args.run.max_run_s})
             );
             std::process::exit(3);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tokio::time::sleep(Duration::from_millis(args.start_delay_ms)).await;
+    tokio::time::sleep(Duration::from_millis(args.run.start_delay_ms)).await;
 
     let subscribed = subscribers();
     let sent_before = metrics.stream_messages.load(Ordering::Relaxed);
@@ -144,7 +127,7 @@ async fn main() -> anyhow::Result<()> {
     let t0 = Instant::now();
     let mut next = t0;
     let mut message_bytes = 0;
-    for i in 1..=args.count {
+    for i in 1..=args.run.count {
         seq += 1;
         let s = Instant::now();
         let published = hub.publish_with(STATION, u64::from(seq), || {
@@ -154,9 +137,9 @@ async fn main() -> anyhow::Result<()> {
         if let Some(p) = published {
             message_bytes = serde_json::to_vec(&*p.wire).map_or(0, |b| b.len());
         }
-        if args.interval_ms == 0 && args.no_wait {
+        if args.run.interval_ms == 0 && args.no_wait {
             tokio::task::yield_now().await;
-        } else if args.interval_ms == 0 {
+        } else if args.run.interval_ms == 0 {
             // Back to back as the peer's loop is: the next delta once this one
             // has been handed to every connection's socket (each counts a
             // message as it writes it), not before.
@@ -167,7 +150,7 @@ async fn main() -> anyhow::Result<()> {
                 tokio::time::sleep(Duration::from_micros(200)).await;
             }
         } else {
-            next += Duration::from_millis(args.interval_ms);
+            next += Duration::from_millis(args.run.interval_ms);
             let now = Instant::now();
             if next > now {
                 tokio::time::sleep(next - now).await;
@@ -185,8 +168,8 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "{}",
         serde_json::json!({
-            "event": "done", "broadcasts": args.count, "subscribers": subscribers(),
-            "board_bytes": message_bytes, "interval_ms": args.interval_ms, "send_phase_s": send_s,
+            "event": "done", "broadcasts": args.run.count, "subscribers": subscribers(),
+            "board_bytes": message_bytes, "interval_ms": args.run.interval_ms, "send_phase_s": send_s,
             "publish_ms": {"p50": q(0.5), "p99": q(0.99), "max": q(1.0)},
         })
     );
