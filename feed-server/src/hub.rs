@@ -112,6 +112,24 @@ pub struct Subscriber {
     pub too_slow: Arc<TooSlow>,
 }
 
+#[cfg(test)]
+impl Subscriber {
+    /// A subscriber for tests, with its queue of `capacity` and the
+    /// receiving end.
+    pub fn for_test(
+        connection: u64,
+        capacity: usize,
+    ) -> (Subscriber, mpsc::Receiver<Arc<Outgoing>>) {
+        let (queue, inbox) = mpsc::channel(capacity);
+        let subscriber = Subscriber {
+            connection,
+            queue,
+            too_slow: Arc::new(TooSlow::default()),
+        };
+        (subscriber, inbox)
+    }
+}
+
 /// How a subscription started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Start {

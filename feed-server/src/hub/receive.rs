@@ -130,7 +130,7 @@ mod tests {
     use tokio::sync::mpsc;
 
     use super::*;
-    use crate::hub::{ReplayLimits, Start, Subscriber, TooSlow};
+    use crate::hub::{ReplayLimits, Start, Subscriber};
     use crate::id::StationId;
 
     /// A board of departures with these ids.
@@ -173,13 +173,7 @@ mod tests {
     }
 
     fn subscriber(connection: u64) -> (Subscriber, mpsc::Receiver<Arc<Outgoing>>) {
-        let (queue, inbox) = mpsc::channel(16);
-        let subscriber = Subscriber {
-            connection,
-            queue,
-            too_slow: Arc::new(TooSlow::default()),
-        };
-        (subscriber, inbox)
+        Subscriber::for_test(connection, 16)
     }
 
     /// What the subscriber was sent, as (prev_seq, seq) for deltas and

@@ -89,16 +89,10 @@ impl Subscribers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hub::TooSlow;
 
+    /// Queues of one place: a second message finds them full.
     fn subscriber(connection: u64) -> (Subscriber, mpsc::Receiver<Arc<Outgoing>>) {
-        let (queue, rx) = mpsc::channel(1);
-        let s = Subscriber {
-            connection,
-            queue,
-            too_slow: Arc::new(TooSlow::default()),
-        };
-        (s, rx)
+        Subscriber::for_test(connection, 1)
     }
 
     fn heartbeat() -> Arc<Outgoing> {
